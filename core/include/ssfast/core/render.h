@@ -1,0 +1,30 @@
+// Renderers for the socket summary: text for people and awk, JSON for machines.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "ssfast/core/summary.h"
+
+namespace ssfast {
+
+/// Everything `ssfast -s` reports, by reference.
+struct summary_report {
+  const socket_summary& sockets;
+  std::string_view source;            ///< which source answered: "netlink" or "proc"
+  const kernel_counters* counters;    ///< null when the counters could not be read
+  std::string_view counters_error;    ///< why, when counters is null
+};
+
+/// Appends the text report: first one `STATE COUNT` line per TCP state with sockets, largest
+/// first, in netstat's names (the shape of `netstat -ant | awk '{++S[$NF]} END ...'`); then,
+/// after a blank line, totals per protocol and family; then the kernel counters, labelled.
+/// Allocates only to grow `out`.
+void render_summary_text(const summary_report& r, std::string& out);
+
+/// Appends the report as one JSON object and a newline. Keys: source, tcp{total, states (all
+/// eleven netstat names, zeros included), ipv4, ipv6}, udp{total, ...}, unix{total, ...},
+/// counters (null when unreadable, with counters_error). Allocates only to grow `out`.
+void render_summary_json(const summary_report& r, std::string& out);
+
+}  // namespace ssfast

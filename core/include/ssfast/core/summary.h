@@ -1,0 +1,75 @@
+// What `ssfast -s` reports: per-state socket counts by protocol and family, and the kernel's own
+// counters, kept apart.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+
+#include "ssfast/core/state_counts.h"
+
+namespace ssfast {
+
+/// Address families counted separately for TCP and UDP.
+enum class ip_family : std::uint8_t { v4 = 0, v6 = 1 };
+
+/// UNIX sockets by socket type (SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_SEQPACKET = 5 index
+/// by_type) and by state (the kernel uses TCP_LISTEN, TCP_ESTABLISHED, TCP_CLOSE for them).
+struct unix_counts {
+  std::array<std::uint64_t, 8> by_type{};
+  state_counts states;
+
+  std::uint64_t total() const noexcept { return states.total(); }
+  friend bool operator==(const unix_counts&, const unix_counts&) = default;
+};
+
+/// Which parts a count covers; what is not collected is reported as absent, never as zero.
+struct count_scope {
+  bool tcp = true;
+  bool udp = true;
+  bool unix_domain = true;
+  bool ipv4 = true;
+  bool ipv6 = true;
+};
+
+/// One snapshot of socket counts. Plain data, no allocation. UDP uses TCP_ESTABLISHED for
+/// connected sockets and TCP_CLOSE for unconnected ones, as the kernel does.
+struct socket_summary {
+  std::array<state_counts, 2> tcp;  ///< indexed by ip_family
+  std::array<state_counts, 2> udp;  ///< indexed by ip_family
+  unix_counts unix_domain;
+  count_scope scope;                ///< what was collected
+
+  const state_counts& tcp_of(ip_family f) const noexcept {
+    return tcp[static_cast<std::size_t>(f)];
+  }
+  const state_counts& udp_of(ip_family f) const noexcept {
+    return udp[static_cast<std::size_t>(f)];
+  }
+  /// TCP over the collected families.
+  state_counts tcp_all() const noexcept {
+    state_counts c = tcp[0];
+    c += tcp[1];
+    return c;
+  }
+  state_counts udp_all() const noexcept {
+    state_counts c = udp[0];
+    c += udp[1];
+    return c;
+  }
+};
+
+/// The kernel's own counters for this network namespace, from /proc/net/sockstat, sockstat6 and
+/// snmp. These are not socket counts of the histogram: `tcp_inuse` excludes TIME_WAIT, `tcp_tw`
+/// includes FIN_WAIT2 timewait substates, `tcp_curr_estab` is ESTABLISHED plus CLOSE_WAIT (RFC
+/// 1213 tcpCurrEstab). A field the kernel did not print is empty.
+struct kernel_counters {
+  std::optional<std::int64_t> sockets_used;
+  std::optional<std::int64_t> tcp_inuse, tcp_orphan, tcp_tw, tcp_alloc, tcp_mem;
+  std::optional<std::int64_t> udp_inuse, udp_mem;
+  std::optional<std::int64_t> raw_inuse;
+  std::optional<std::int64_t> tcp6_inuse, udp6_inuse, raw6_inuse;
+  std::optional<std::int64_t> tcp_curr_estab;
+};
+
+}  // namespace ssfast

@@ -1,0 +1,240 @@
+// Text and JSON renderings of the socket summary.
+#include "ssfast/core/render.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "json_writer.h"
+
+namespace ssfast {
+namespace {
+
+// SOCK_* values (the same on every Linux architecture ssfast builds for) index
+// unix_counts::by_type; core includes no system headers.
+constexpr std::size_t sock_stream = 1, sock_dgram = 2, sock_seqpacket = 5;
+
+void append_uint(std::string& out, std::uint64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+void append_field(std::string& out, std::string_view name, std::uint64_t v) {
+  out += "  ";
+  out += name;
+  out.push_back(' ');
+  append_uint(out, v);
+}
+
+// Histogram lines for one family set, folded the way netstat shows states.
+struct state_line {
+  std::uint8_t state;
+  std::uint64_t count;
+};
+
+std::size_t histogram_lines(const state_counts& c, state_line (&lines)[state_slots]) {
+  std::size_t n = 0;
+  for (std::size_t s = 0; s < state_slots; ++s) {
+    const auto st = static_cast<std::uint8_t>(s);
+    if (netstat_fold(st) != st) continue;  // folded into another line
+    std::uint64_t count = c[s];
+    if (s == static_cast<std::size_t>(tcp_state::syn_recv) ||
+        s == static_cast<std::size_t>(tcp_state::close))
+      count = c.netstat_count(static_cast<tcp_state>(s));
+    if (count > 0) lines[n++] = {st, count};
+  }
+  // Largest first; equal counts in the kernel's state order.
+  std::stable_sort(lines, lines + n,
+                   [](const state_line& a, const state_line& b) { return a.count > b.count; });
+  return n;
+}
+
+void append_state_name(std::string& out, std::uint8_t s) {
+  const std::string_view name = netstat_name(s);
+  if (!name.empty()) {
+    out += name;
+  } else {  // a value no kernel we know uses: shown, never dropped
+    out += "STATE_";
+    append_uint(out, s);
+  }
+}
+
+using field_list =
+    std::initializer_list<std::pair<std::string_view, const std::optional<std::int64_t>*>>;
+
+template <class F>
+void for_each_counter_group(const kernel_counters& k, F&& f) {
+  // Grouped and named as the kernel prints them, so a reader can find each in /proc.
+  f("sockets", {{"used", &k.sockets_used}});
+  f("TCP", {{"inuse", &k.tcp_inuse},
+            {"orphan", &k.tcp_orphan},
+            {"tw", &k.tcp_tw},
+            {"alloc", &k.tcp_alloc},
+            {"mem", &k.tcp_mem}});
+  f("TCP6", {{"inuse", &k.tcp6_inuse}});
+  f("UDP", {{"inuse", &k.udp_inuse}, {"mem", &k.udp_mem}});
+  f("UDP6", {{"inuse", &k.udp6_inuse}});
+  f("RAW", {{"inuse", &k.raw_inuse}});
+  f("RAW6", {{"inuse", &k.raw6_inuse}});
+  f("Tcp", {{"CurrEstab", &k.tcp_curr_estab}});
+}
+
+void json_states(detail::json_writer& w, const state_counts& c) {
+  w.key("states").begin_object();
+  for (tcp_state s : netstat_states)
+    w.key(netstat_name(static_cast<std::uint8_t>(s))).value(c.netstat_count(s));
+  w.end_object();
+  // Values outside netstat's eleven (none on kernels we know) are listed, never dropped.
+  bool any = false;
+  for (std::size_t s = 0; s < state_slots; ++s) {
+    const auto st = static_cast<std::uint8_t>(s);
+    if (!netstat_name(st).empty() || c[s] == 0) continue;
+    if (!any) w.key("other_states").begin_object();
+    any = true;
+    char buf[4];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, s);
+    w.key(std::string_view(buf, static_cast<std::size_t>(end - buf))).value(c[s]);
+  }
+  if (any) w.end_object();
+}
+
+}  // namespace
+
+void render_summary_text(const summary_report& r, std::string& out) {
+  const socket_summary& s = r.sockets;
+  const count_scope& sc = s.scope;
+
+  if (sc.tcp) {
+    state_line lines[state_slots];
+    const std::size_t n = histogram_lines(s.tcp_all(), lines);
+    for (std::size_t i = 0; i < n; ++i) {
+      append_state_name(out, lines[i].state);
+      out.push_back(' ');
+      append_uint(out, lines[i].count);
+      out.push_back('\n');
+    }
+    out.push_back('\n');
+  }
+
+  out += "Sockets (source: ";
+  out += r.source;
+  out += ")\n";
+  auto family_fields = [&](const std::array<state_counts, 2>& c) {
+    if (sc.ipv4) append_field(out, "IPv4", c[0].total());
+    if (sc.ipv6) append_field(out, "IPv6", c[1].total());
+  };
+  if (sc.tcp) {
+    out += "TCP ";
+    append_field(out, "total", s.tcp_all().total());
+    family_fields(s.tcp);
+    out.push_back('\n');
+  }
+  if (sc.udp) {
+    const state_counts u = s.udp_all();
+    out += "UDP ";
+    append_field(out, "total", u.total());
+    family_fields(s.udp);
+    append_field(out, "connected", u[tcp_state::established]);
+    out.push_back('\n');
+  }
+  if (sc.unix_domain) {
+    const unix_counts& u = s.unix_domain;
+    out += "UNIX";
+    append_field(out, "total", u.total());
+    append_field(out, "stream", u.by_type[sock_stream]);
+    append_field(out, "dgram", u.by_type[sock_dgram]);
+    append_field(out, "seqpacket", u.by_type[sock_seqpacket]);
+    append_field(out, "listening", u.states[tcp_state::listen]);
+    out.push_back('\n');
+  }
+
+  out += "\nKernel counters (/proc/net/sockstat, sockstat6, snmp; not socket counts)\n";
+  if (r.counters == nullptr) {
+    out += "unavailable: ";
+    out += r.counters_error;
+    out.push_back('\n');
+    return;
+  }
+  for_each_counter_group(*r.counters, [&](std::string_view label, field_list fields) {
+    std::string line;
+    for (const auto& [name, v] : fields) {
+      if (!v->has_value()) continue;
+      line.push_back(' ');
+      line += name;
+      line.push_back(' ');
+      line += std::to_string(**v);
+    }
+    if (line.empty()) return;
+    out += label;
+    out.push_back(':');
+    out += line;
+    out.push_back('\n');
+  });
+}
+
+void render_summary_json(const summary_report& r, std::string& out) {
+  const socket_summary& s = r.sockets;
+  const count_scope& sc = s.scope;
+  detail::json_writer w(out);
+  w.begin_object();
+  w.key("source").value(r.source);
+
+  auto family_object = [&](std::string_view name, const state_counts& c) {
+    w.key(name).begin_object();
+    w.key("total").value(c.total());
+    json_states(w, c);
+    w.end_object();
+  };
+  if (sc.tcp) {
+    const state_counts all = s.tcp_all();
+    w.key("tcp").begin_object();
+    w.key("total").value(all.total());
+    json_states(w, all);
+    if (sc.ipv4) family_object("ipv4", s.tcp[0]);
+    if (sc.ipv6) family_object("ipv6", s.tcp[1]);
+    w.end_object();
+  }
+  if (sc.udp) {
+    const state_counts all = s.udp_all();
+    w.key("udp").begin_object();
+    w.key("total").value(all.total());
+    w.key("connected").value(all[tcp_state::established]);
+    w.key("unconnected").value(all[tcp_state::close]);
+    if (sc.ipv4) w.key("ipv4").begin_object().key("total").value(s.udp[0].total()).end_object();
+    if (sc.ipv6) w.key("ipv6").begin_object().key("total").value(s.udp[1].total()).end_object();
+    w.end_object();
+  }
+  if (sc.unix_domain) {
+    const unix_counts& u = s.unix_domain;
+    w.key("unix").begin_object();
+    w.key("total").value(u.total());
+    w.key("stream").value(u.by_type[sock_stream]);
+    w.key("dgram").value(u.by_type[sock_dgram]);
+    w.key("seqpacket").value(u.by_type[sock_seqpacket]);
+    w.key("listening").value(u.states[tcp_state::listen]);
+    w.end_object();
+  }
+
+  w.key("counters");
+  if (r.counters == nullptr) {
+    w.null();
+    w.key("counters_error").value(r.counters_error);
+  } else {
+    w.begin_object();
+    for_each_counter_group(*r.counters, [&](std::string_view label, field_list fields) {
+      bool open = false;
+      for (const auto& [name, v] : fields) {
+        if (!v->has_value()) continue;
+        if (!open) w.key(label).begin_object();
+        open = true;
+        w.key(name).value(static_cast<std::int64_t>(**v));
+      }
+      if (open) w.end_object();
+    });
+    w.end_object();
+  }
+  w.end_object();
+  out.push_back('\n');
+}
+
+}  // namespace ssfast

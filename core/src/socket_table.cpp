@@ -1,0 +1,102 @@
+// The flat socket table: appends scatter a row across the columns.
+#include "ssfast/core/socket_table.h"
+
+namespace ssfast {
+
+void socket_table::clear() noexcept {
+  family_.clear();
+  protocol_.clear();
+  type_.clear();
+  state_.clear();
+  laddr_.clear();
+  paddr_.clear();
+  lport_.clear();
+  pport_.clear();
+  recv_q_.clear();
+  send_q_.clear();
+  uid_.clear();
+  ifindex_.clear();
+  inode_.clear();
+  cookie_.clear();
+  pinode_.clear();
+  path_off_.clear();
+  path_chars_.clear();
+}
+
+void socket_table::reserve(std::size_t n) {
+  family_.reserve(n);
+  protocol_.reserve(n);
+  type_.reserve(n);
+  state_.reserve((n + state_padding - 1) / state_padding * state_padding);
+  laddr_.reserve(n);
+  paddr_.reserve(n);
+  lport_.reserve(n);
+  pport_.reserve(n);
+  recv_q_.reserve(n);
+  send_q_.reserve(n);
+  uid_.reserve(n);
+  ifindex_.reserve(n);
+  inode_.reserve(n);
+  cookie_.reserve(n);
+  pinode_.reserve(n);
+  path_off_.reserve(n + 1);
+}
+
+void socket_table::append(const socket_row& r) {
+  const std::size_t i = size();
+  // The state column grows a padded block at a time; unwritten slots hold the pad byte, which
+  // no histogram kernel counts.
+  if (i == state_.size()) state_.resize(i + state_padding, state_pad_byte);
+  if (path_off_.empty()) path_off_.push_back(0);
+  path_chars_.insert(path_chars_.end(), r.path.begin(), r.path.end());
+  path_off_.push_back(static_cast<std::uint32_t>(path_chars_.size()));
+
+  family_.push_back(r.family);
+  protocol_.push_back(r.protocol);
+  type_.push_back(r.sock_type);
+  state_[i] = r.state;
+  laddr_.push_back(r.local_addr);
+  paddr_.push_back(r.peer_addr);
+  lport_.push_back(r.local_port);
+  pport_.push_back(r.peer_port);
+  recv_q_.push_back(r.recv_q);
+  send_q_.push_back(r.send_q);
+  uid_.push_back(r.uid);
+  ifindex_.push_back(r.ifindex);
+  inode_.push_back(r.inode);
+  cookie_.push_back(r.cookie);
+  pinode_.push_back(r.peer_inode);
+}
+
+std::string_view socket_table::path(std::size_t i) const noexcept {
+  return {path_chars_.data() + path_off_[i], path_off_[i + 1] - path_off_[i]};
+}
+
+socket_row socket_table::row(std::size_t i) const noexcept {
+  socket_row r;
+  r.family = family_[i];
+  r.protocol = protocol_[i];
+  r.sock_type = type_[i];
+  r.state = state_[i];
+  r.local_addr = laddr_[i];
+  r.peer_addr = paddr_[i];
+  r.local_port = lport_[i];
+  r.peer_port = pport_[i];
+  r.recv_q = recv_q_[i];
+  r.send_q = send_q_[i];
+  r.uid = uid_[i];
+  r.ifindex = ifindex_[i];
+  r.inode = inode_[i];
+  r.cookie = cookie_[i];
+  r.peer_inode = pinode_[i];
+  r.path = path(i);
+  return r;
+}
+
+state_counts socket_table::count_states() const noexcept {
+  state_counts c;
+  ssfast::count_states(state_padded(), c);
+  return c;
+}
+
+}  // namespace ssfast
