@@ -1,0 +1,190 @@
+// Parsers for the kernel's counter files (sockstat and snmp forms) and the file reader.
+#include "ssfast/proc/counters.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+
+#include "ssfast/core/error.h"
+
+namespace ssfast::proc {
+namespace {
+
+// Splits off the next line (without its '\n'); the last line may lack one.
+std::string_view next_line(std::string_view& text) noexcept {
+  const std::size_t nl = text.find('\n');
+  std::string_view line = text.substr(0, nl);
+  text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+  return line;
+}
+
+// Splits off the next space-separated token.
+std::string_view next_token(std::string_view& s) noexcept {
+  const std::size_t b = s.find_first_not_of(' ');
+  if (b == std::string_view::npos) {
+    s = {};
+    return {};
+  }
+  s.remove_prefix(b);
+  const std::size_t e = s.find(' ');
+  std::string_view tok = s.substr(0, e);
+  s.remove_prefix(e == std::string_view::npos ? s.size() : e);
+  return tok;
+}
+
+bool parse_int(std::string_view tok, std::int64_t& v) noexcept {
+  if (tok.empty()) return false;
+  auto [p, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), v);
+  return ec == std::errc{} && p == tok.data() + tok.size();
+}
+
+// "GROUP: rest" -> group, rest. False when the line has no ':'.
+bool split_group(std::string_view line, std::string_view& group, std::string_view& rest) noexcept {
+  const std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  group = line.substr(0, colon);
+  rest = line.substr(colon + 1);
+  return true;
+}
+
+}  // namespace
+
+std::error_code parse_sockstat(std::string_view text, counter_visitor visit, void* ctx) noexcept {
+  while (!text.empty()) {
+    const std::string_view line = next_line(text);
+    if (line.find_first_not_of(' ') == std::string_view::npos) continue;
+    std::string_view group, rest;
+    if (!split_group(line, group, rest)) return errc::parse_error;
+    for (;;) {
+      const std::string_view name = next_token(rest);
+      if (name.empty()) break;
+      std::int64_t v = 0;
+      if (!parse_int(next_token(rest), v)) return errc::parse_error;
+      visit(ctx, group, name, v);
+    }
+  }
+  return {};
+}
+
+std::error_code parse_snmp(std::string_view text, counter_visitor visit, void* ctx) noexcept {
+  while (!text.empty()) {
+    const std::string_view names_line = next_line(text);
+    if (names_line.find_first_not_of(' ') == std::string_view::npos) continue;
+    const std::string_view values_line = next_line(text);
+    std::string_view group, names, vgroup, values;
+    if (!split_group(names_line, group, names) || !split_group(values_line, vgroup, values) ||
+        group != vgroup)
+      return errc::parse_error;
+    for (;;) {
+      const std::string_view name = next_token(names);
+      const std::string_view value = next_token(values);
+      if (name.empty() != value.empty()) return errc::parse_error;  // column counts differ
+      if (name.empty()) break;
+      std::int64_t v = 0;
+      if (!parse_int(value, v)) return errc::parse_error;
+      visit(ctx, group, name, v);
+    }
+  }
+  return {};
+}
+
+void assign_counter(kernel_counters& out, std::string_view group, std::string_view name,
+                    std::int64_t value) noexcept {
+  struct entry {
+    std::string_view group, name;
+    std::optional<std::int64_t> kernel_counters::*field;
+  };
+  static constexpr entry table[] = {
+      {"sockets", "used", &kernel_counters::sockets_used},
+      {"TCP", "inuse", &kernel_counters::tcp_inuse},
+      {"TCP", "orphan", &kernel_counters::tcp_orphan},
+      {"TCP", "tw", &kernel_counters::tcp_tw},
+      {"TCP", "alloc", &kernel_counters::tcp_alloc},
+      {"TCP", "mem", &kernel_counters::tcp_mem},
+      {"UDP", "inuse", &kernel_counters::udp_inuse},
+      {"UDP", "mem", &kernel_counters::udp_mem},
+      {"RAW", "inuse", &kernel_counters::raw_inuse},
+      {"TCP6", "inuse", &kernel_counters::tcp6_inuse},
+      {"UDP6", "inuse", &kernel_counters::udp6_inuse},
+      {"RAW6", "inuse", &kernel_counters::raw6_inuse},
+      {"Tcp", "CurrEstab", &kernel_counters::tcp_curr_estab},
+  };
+  for (const entry& e : table) {
+    if (e.group == group && e.name == name) {
+      out.*e.field = value;
+      return;
+    }
+  }
+}
+
+file_reader::file_reader(std::string proc_root) : root_(std::move(proc_root)) {
+  buf_.resize(16384);
+}
+
+std::error_code file_reader::read(std::string_view relative, std::string_view& text) noexcept {
+  try {
+    path_.assign(root_);
+    path_.push_back('/');
+    path_.append(relative);
+  } catch (const std::bad_alloc&) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_code(errno);
+  std::size_t used = 0;
+  for (;;) {
+    if (used == buf_.size()) {
+      try {
+        buf_.resize(buf_.size() * 2);
+      } catch (const std::bad_alloc&) {
+        ::close(fd);
+        return std::make_error_code(std::errc::not_enough_memory);
+      }
+    }
+    const ssize_t n = ::read(fd, buf_.data() + used, buf_.size() - used);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int e = errno;
+      ::close(fd);
+      return errno_code(e);
+    }
+    if (n == 0) break;
+    used += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  text = std::string_view(buf_.data(), used);
+  return {};
+}
+
+std::error_code read_kernel_counters(file_reader& files, kernel_counters& out,
+                                     std::string_view& failed) noexcept {
+  out = kernel_counters{};
+  auto visit = [](void* ctx, std::string_view g, std::string_view n, std::int64_t v) {
+    assign_counter(*static_cast<kernel_counters*>(ctx), g, n, v);
+  };
+  struct file {
+    std::string_view path;
+    bool optional;
+    std::error_code (*parse)(std::string_view, counter_visitor, void*) noexcept;
+  };
+  static constexpr file files_to_read[] = {
+      {"net/sockstat", false, parse_sockstat},
+      {"net/sockstat6", true, parse_sockstat},  // absent without IPv6
+      {"net/snmp", false, parse_snmp},
+  };
+  for (const file& f : files_to_read) {
+    std::string_view text;
+    std::error_code ec = files.read(f.path, text);
+    if (ec == std::errc::no_such_file_or_directory && f.optional) continue;
+    if (!ec) ec = f.parse(text, visit, &out);
+    if (ec) {
+      failed = f.path;
+      return ec;
+    }
+  }
+  return {};
+}
+
+}  // namespace ssfast::proc

@@ -1,0 +1,38 @@
+// Building sock_diag dump requests into a caller's buffer. Pure: no syscalls, no allocation.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace ssfast::netlink {
+
+/// Bit mask of every TCP state ss shows with -a: bits 0..11 (iproute2 ss.c SS_ALL). The kernel
+/// adds NEW_SYN_RECV request sockets itself when SYN_RECV is asked for (inet_diag.c). Bit 13,
+/// BOUND_INACTIVE (6.8+), is left out, as in ss and /proc/net/tcp.
+inline constexpr std::uint32_t all_tcp_states = 0xfff;
+/// Every state for UDP and UNIX sockets (which use only a few TCP_* values).
+inline constexpr std::uint32_t all_states = 0xffffffff;
+
+/// unix_diag show flags for rows: name, peer, queue lengths, uid.
+inline constexpr std::uint32_t unix_show_rows = 0x01 | 0x04 | 0x10 | 0x40;
+
+/// One dump to ask for.
+struct dump_request {
+  enum class kind : std::uint8_t { inet, unix_domain };
+  kind what = kind::inet;
+  std::uint8_t family = 0;     ///< inet: AF_INET or AF_INET6
+  std::uint8_t protocol = 0;   ///< inet: IPPROTO_TCP or IPPROTO_UDP
+  std::uint8_t inet_ext = 0;   ///< inet: idiag_ext extension bits; 0 for counting
+  std::uint32_t states = all_states;
+  std::uint32_t unix_show = 0; ///< unix: UDIAG_SHOW_* bits; 0 for counting
+};
+
+/// Largest request build_request writes.
+inline constexpr std::size_t max_request_size = 128;
+
+/// Writes the netlink message for `r` with sequence number `seq` into `buf`; returns its size,
+/// or 0 if `buf` is smaller than max_request_size.
+std::size_t build_request(const dump_request& r, std::uint32_t seq, std::span<std::byte> buf) noexcept;
+
+}  // namespace ssfast::netlink

@@ -1,0 +1,260 @@
+// Walks the netlink messages of one sock_diag dump datagram, trusting nothing: sender, port
+// id, sequence number, every length, and the errno the kernel may put in NLMSG_DONE.
+#include "ssfast/netlink/dump_parser.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <algorithm>
+#include <new>
+
+#include "wire.h"
+
+namespace ssfast::netlink {
+namespace {
+
+// Calls on_socket(payload) for each socket message; on_socket returns an error_code.
+template <class OnSocket>
+parse_status walk(const datagram& d, const reply_filter& f, OnSocket&& on_socket) noexcept {
+  parse_status st;
+  // Only the kernel (port id 0) answers dumps; anything else is foreign, whatever it says.
+  if (d.sender_portid != 0) {
+    st.error = errc::foreign_sender;
+    return st;
+  }
+  const std::span<const std::byte> b = d.bytes;
+  std::size_t off = 0;
+  while (off < b.size()) {
+    if (st.done) {  // NLMSG_DONE ends the dump; nothing may follow it
+      st.error = errc::bad_message;
+      return st;
+    }
+    if (b.size() - off < wire::header_size) {
+      st.error = errc::truncated;
+      return st;
+    }
+    const auto h = wire::load<nlmsghdr>(b, off);
+    if (h.nlmsg_len < wire::header_size || h.nlmsg_len > b.size() - off) {
+      st.error = errc::bad_message;
+      return st;
+    }
+    if (h.nlmsg_pid != f.portid) {
+      st.error = errc::portid_mismatch;
+      return st;
+    }
+    if (h.nlmsg_seq != f.seq) {
+      st.error = errc::seq_mismatch;
+      return st;
+    }
+    // inet_diag resumes by hash position and never sets this flag (see KERNEL-NOTES), but a
+    // kernel that does is saying the dump is inconsistent: never count it silently.
+    if (h.nlmsg_flags & NLM_F_DUMP_INTR) {
+      st.error = errc::dump_interrupted;
+      return st;
+    }
+    const auto payload = b.subspan(off + wire::header_size, h.nlmsg_len - wire::header_size);
+    switch (h.nlmsg_type) {
+      case NLMSG_DONE: {
+        // netlink_dump() puts the dump callback's return value in DONE's payload: a failed
+        // dump (ENOENT for a missing diag module, for instance) arrives here, not as an error.
+        if (payload.size() < sizeof(int)) {
+          st.error = errc::bad_message;
+          return st;
+        }
+        const int err = wire::load<int>(payload);
+        if (err < 0) {
+          st.error = errno_code(-err);
+          return st;
+        }
+        st.done = true;
+        break;
+      }
+      case NLMSG_ERROR: {
+        if (payload.size() < sizeof(nlmsgerr)) {
+          st.error = errc::bad_message;
+          return st;
+        }
+        const int err = wire::load<int>(payload);
+        // error 0 is an ACK, which a dump request does not ask for.
+        st.error = err < 0 ? errno_code(-err) : make_error_code(errc::unexpected_message);
+        return st;
+      }
+      case NLMSG_NOOP:
+        break;
+      default:
+        if (h.nlmsg_type != f.msg_type) {
+          st.error = errc::unexpected_message;
+          return st;
+        }
+        if (std::error_code ec = on_socket(payload)) {
+          st.error = ec;
+          return st;
+        }
+        ++st.sockets;
+    }
+    // The last message's padding may lie past the datagram's end.
+    off = std::min(b.size(), off + wire::align(h.nlmsg_len));
+  }
+  return st;
+}
+
+std::error_code family_index(std::uint8_t family, std::size_t& out) noexcept {
+  if (family == AF_INET) {
+    out = 0;
+  } else if (family == AF_INET6) {
+    out = 1;
+  } else {
+    return errc::bad_message;
+  }
+  return {};
+}
+
+// Iterates the attributes after a fixed header, with bounds checks (libmnl's mnl_attr_ok
+// rules: length at least the attribute header, not past the end). Unknown types are ignored.
+template <class OnAttr>
+std::error_code for_each_attr(std::span<const std::byte> attrs, OnAttr&& on_attr) noexcept {
+  std::size_t off = 0;
+  while (attrs.size() - off >= sizeof(nlattr)) {
+    const auto a = wire::load<nlattr>(attrs, off);
+    if (a.nla_len < sizeof(nlattr) || a.nla_len > attrs.size() - off) return errc::bad_message;
+    on_attr(static_cast<std::uint16_t>(a.nla_type & NLA_TYPE_MASK),
+            attrs.subspan(off + sizeof(nlattr), a.nla_len - sizeof(nlattr)));
+    off = std::min(attrs.size(), off + wire::align(a.nla_len));
+  }
+  // Fewer than an attribute header's bytes left over: the message is cut.
+  return off == attrs.size() ? std::error_code{} : make_error_code(errc::bad_message);
+}
+
+template <class F>
+parse_status guard_alloc(F&& f) noexcept {
+  try {
+    return f();
+  } catch (const std::bad_alloc&) {
+    parse_status st;
+    st.error = std::make_error_code(std::errc::not_enough_memory);
+    return st;
+  }
+}
+
+}  // namespace
+
+parse_status count_inet(const datagram& d, const reply_filter& f,
+                        std::array<state_counts, 2>& by_family) noexcept {
+  return walk(d, f, [&](std::span<const std::byte> p) -> std::error_code {
+    if (p.size() < sizeof(inet_diag_msg)) return errc::bad_message;
+    const auto family = static_cast<std::uint8_t>(p[wire::inet_family_offset]);
+    const auto state = static_cast<std::uint8_t>(p[wire::inet_state_offset]);
+    std::size_t fi = 0;
+    if (auto ec = family_index(family, fi)) return ec;
+    if (state >= state_slots) return errc::bad_state;
+    ++by_family[fi][state];
+    return {};
+  });
+}
+
+parse_status rows_inet(const datagram& d, const reply_filter& f, std::uint8_t protocol,
+                       socket_table& out) noexcept {
+  return guard_alloc([&] {
+    return walk(d, f, [&](std::span<const std::byte> p) -> std::error_code {
+      if (p.size() < sizeof(inet_diag_msg)) return errc::bad_message;
+      const auto m = wire::load<inet_diag_msg>(p);
+      std::size_t fi = 0;
+      if (auto ec = family_index(m.idiag_family, fi)) return ec;
+      if (m.idiag_state >= state_slots) return errc::bad_state;
+      socket_row r;
+      r.family = m.idiag_family;
+      r.protocol = protocol;
+      r.sock_type = protocol == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+      r.state = m.idiag_state;
+      // idiag_src/dst hold the address in network order; for IPv4 only the first word counts
+      // (inet_diag_msg_common_fill zeroes the rest).
+      const std::size_t alen = fi == 0 ? 4 : 16;
+      std::memcpy(r.local_addr.data(), m.id.idiag_src, alen);
+      std::memcpy(r.peer_addr.data(), m.id.idiag_dst, alen);
+      r.local_port = ntohs(m.id.idiag_sport);
+      r.peer_port = ntohs(m.id.idiag_dport);
+      r.recv_q = m.idiag_rqueue;
+      r.send_q = m.idiag_wqueue;
+      r.uid = m.idiag_uid;
+      r.ifindex = m.id.idiag_if;
+      r.inode = m.idiag_inode;
+      // sock_diag_save_cookie() splits the 64-bit cookie low word first.
+      r.cookie = std::uint64_t{m.id.idiag_cookie[0]} | std::uint64_t{m.id.idiag_cookie[1]} << 32;
+      out.append(r);
+      return {};
+    });
+  });
+}
+
+parse_status count_unix(const datagram& d, const reply_filter& f, unix_counts& out) noexcept {
+  return walk(d, f, [&](std::span<const std::byte> p) -> std::error_code {
+    if (p.size() < sizeof(unix_diag_msg)) return errc::bad_message;
+    const auto type = static_cast<std::uint8_t>(p[wire::unix_type_offset]);
+    const auto state = static_cast<std::uint8_t>(p[wire::unix_state_offset]);
+    if (type >= out.by_type.size()) return errc::bad_message;
+    if (state >= state_slots) return errc::bad_state;
+    ++out.by_type[type];
+    ++out.states[state];
+    return {};
+  });
+}
+
+parse_status rows_unix(const datagram& d, const reply_filter& f, socket_table& out) noexcept {
+  return guard_alloc([&] {
+    return walk(d, f, [&](std::span<const std::byte> p) -> std::error_code {
+      if (p.size() < sizeof(unix_diag_msg)) return errc::bad_message;
+      const auto m = wire::load<unix_diag_msg>(p);
+      if (m.udiag_state >= state_slots) return errc::bad_state;
+      socket_row r;
+      r.family = AF_UNIX;
+      r.sock_type = m.udiag_type;
+      r.state = m.udiag_state;
+      r.inode = m.udiag_ino;
+      r.cookie = std::uint64_t{m.udiag_cookie[0]} | std::uint64_t{m.udiag_cookie[1]} << 32;
+      char name[sizeof(sockaddr_un{}.sun_path)];
+      std::size_t name_len = 0;
+      bool bad = false;
+      auto ec = for_each_attr(p.subspan(sizeof(unix_diag_msg)),
+                              [&](std::uint16_t type, std::span<const std::byte> v) {
+        switch (type) {
+          case UNIX_DIAG_NAME:
+            // sk_diag_dump_name(): the sun_path bytes without a terminator; an abstract name
+            // starts with NUL, which ss and netstat print as '@'.
+            if (v.size() > sizeof name) {
+              bad = true;
+              break;
+            }
+            name_len = v.size();
+            std::memcpy(name, v.data(), name_len);
+            if (name_len > 0 && name[0] == '\0') name[0] = '@';
+            break;
+          case UNIX_DIAG_PEER:
+            if (v.size() < sizeof(std::uint32_t)) { bad = true; break; }
+            r.peer_inode = wire::load<std::uint32_t>(v);
+            break;
+          case UNIX_DIAG_RQLEN: {
+            if (v.size() < sizeof(unix_diag_rqlen)) { bad = true; break; }
+            const auto q = wire::load<unix_diag_rqlen>(v);
+            r.recv_q = q.udiag_rqueue;
+            r.send_q = q.udiag_wqueue;
+            break;
+          }
+          case UNIX_DIAG_UID:
+            if (v.size() < sizeof(std::uint32_t)) { bad = true; break; }
+            r.uid = wire::load<std::uint32_t>(v);
+            break;
+          default:
+            break;
+        }
+      });
+      if (ec) return ec;
+      if (bad) return errc::bad_message;
+      r.path = std::string_view(name, name_len);
+      out.append(r);
+      return {};
+    });
+  });
+}
+
+}  // namespace ssfast::netlink

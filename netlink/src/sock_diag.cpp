@@ -1,0 +1,123 @@
+// The sock_diag socket: libmnl for open, bind and send; recvmsg directly, because the sender's
+// port id (which mnl_socket_recvfrom drops) is how a reply proves it came from the kernel.
+#include "ssfast/netlink/sock_diag.h"
+
+#include <libmnl/libmnl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <cerrno>
+#include <new>
+
+#include "wire.h"
+
+namespace ssfast::netlink {
+
+result<sock_diag_socket> sock_diag_socket::open(std::chrono::milliseconds receive_timeout) noexcept {
+  sock_diag_socket s;
+  s.timeout_ = receive_timeout;
+  s.buf_.reset(new (std::nothrow) std::array<std::byte, receive_buffer_size>);
+  if (!s.buf_) return std::make_error_code(std::errc::not_enough_memory);
+  if (auto ec = s.reopen()) return ec;
+  return s;
+}
+
+sock_diag_socket::sock_diag_socket(sock_diag_socket&& o) noexcept
+    : nl_(std::exchange(o.nl_, nullptr)),
+      buf_(std::move(o.buf_)),
+      timeout_(o.timeout_),
+      seq_(o.seq_),
+      last_datagrams_(o.last_datagrams_),
+      needs_reopen_(o.needs_reopen_) {}
+
+sock_diag_socket& sock_diag_socket::operator=(sock_diag_socket&& o) noexcept {
+  if (this != &o) {
+    close();
+    nl_ = std::exchange(o.nl_, nullptr);
+    buf_ = std::move(o.buf_);
+    timeout_ = o.timeout_;
+    seq_ = o.seq_;
+    last_datagrams_ = o.last_datagrams_;
+    needs_reopen_ = o.needs_reopen_;
+  }
+  return *this;
+}
+
+sock_diag_socket::~sock_diag_socket() { close(); }
+
+void sock_diag_socket::close() noexcept {
+  if (nl_ != nullptr) mnl_socket_close(nl_);
+  nl_ = nullptr;
+}
+
+std::uint32_t sock_diag_socket::portid() const noexcept {
+  return nl_ != nullptr ? mnl_socket_get_portid(nl_) : 0;
+}
+
+std::error_code sock_diag_socket::reopen() noexcept {
+  close();
+  mnl_socket* nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
+  if (nl == nullptr) return errno_code(errno);
+  if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+    const int e = errno;
+    mnl_socket_close(nl);
+    return errno_code(e);
+  }
+  // A dump is produced inside recvmsg as the queue drains, so a wait this long means something
+  // is wrong; the timeout turns a would-be hang into an error.
+  const auto ms = timeout_.count();
+  timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
+  // SO_RCVTIMEO is a SOL_SOCKET option; libmnl's setsockopt helper only sets SOL_NETLINK ones.
+  if (ms > 0 && setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0) {
+    const int e = errno;
+    mnl_socket_close(nl);
+    return errno_code(e);
+  }
+  nl_ = nl;
+  needs_reopen_ = false;
+  return {};
+}
+
+std::error_code sock_diag_socket::dump(const dump_request& r, datagram_sink& sink) noexcept {
+  last_datagrams_ = 0;
+  if (needs_reopen_ || nl_ == nullptr) {
+    if (auto ec = reopen()) return ec;
+  }
+  // Until the dump ends cleanly, assume the socket holds the rest of it.
+  needs_reopen_ = true;
+
+  std::array<std::byte, max_request_size> req;
+  const reply_filter filter{portid(), ++seq_, SOCK_DIAG_BY_FAMILY};
+  const std::size_t len = build_request(r, filter.seq, req);
+  if (mnl_socket_sendto(nl_, req.data(), len) < 0) return errno_code(errno);
+
+  const int fd = mnl_socket_get_fd(nl_);
+  for (;;) {
+    sockaddr_nl from{};
+    iovec iov{buf_->data(), buf_->size()};
+    msghdr msg{};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof from;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    const ssize_t n = recvmsg(fd, &msg, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return std::make_error_code(std::errc::timed_out);
+      return errno_code(errno);
+    }
+    if (n == 0) return errc::unexpected_eof;
+    if (msg.msg_flags & MSG_TRUNC) return errc::truncated;
+    if (msg.msg_namelen != sizeof from || from.nl_family != AF_NETLINK) return errc::foreign_sender;
+    ++last_datagrams_;
+    const datagram d{std::span<const std::byte>(buf_->data(), static_cast<std::size_t>(n)),
+                     from.nl_pid};
+    const parse_status st = sink.on_datagram(d, filter);
+    if (st.error) return st.error;
+    if (st.done) break;
+  }
+  needs_reopen_ = false;
+  return {};
+}
+
+}  // namespace ssfast::netlink

@@ -1,0 +1,40 @@
+// The one place ssfast reads or writes kernel netlink structures. Every read goes through
+// memcpy into a local copy: received bytes carry no alignment or type guarantee for C++.
+#pragma once
+
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+
+#include <cstddef>
+#include <cstring>
+#include <span>
+#include <type_traits>
+
+namespace ssfast::netlink::wire {
+
+template <class T>
+  requires std::is_trivially_copyable_v<T>
+T load(std::span<const std::byte> b, std::size_t offset = 0) noexcept {
+  T v;
+  std::memcpy(&v, b.data() + offset, sizeof v);
+  return v;
+}
+
+template <class T>
+  requires std::is_trivially_copyable_v<T>
+void store(std::span<std::byte> b, std::size_t offset, const T& v) noexcept {
+  std::memcpy(b.data() + offset, &v, sizeof v);
+}
+
+inline constexpr std::size_t header_size = sizeof(nlmsghdr);
+inline constexpr std::size_t align(std::size_t n) noexcept { return (n + 3) & ~std::size_t{3}; }
+
+// Offsets of the two bytes the counting path reads; the layout is kernel ABI.
+inline constexpr std::size_t inet_family_offset = offsetof(inet_diag_msg, idiag_family);
+inline constexpr std::size_t inet_state_offset = offsetof(inet_diag_msg, idiag_state);
+inline constexpr std::size_t unix_type_offset = offsetof(unix_diag_msg, udiag_type);
+inline constexpr std::size_t unix_state_offset = offsetof(unix_diag_msg, udiag_state);
+
+}  // namespace ssfast::netlink::wire
