@@ -1,0 +1,280 @@
+// Live tests: a private network namespace holding sockets in every reachable state; the
+// collector's counts and rows must equal what was built, and what `ss` shows.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <grp.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+#include <tuple>
+
+#include "ssfast/ssfast.h"
+#include "support/printers.h"
+#include "support/scenario.h"
+
+namespace ssfast {
+namespace {
+
+using testing::scenario_counts;
+
+constexpr int nobody = 65534;
+
+bool matches(const socket_summary& s, const scenario_counts& want) {
+  return s.tcp == want.tcp && s.udp == want.udp &&
+         s.unix_domain.by_type == want.unix_by_type &&
+         s.unix_domain.states[tcp_state::listen] == want.unix_listening;
+}
+
+class LiveNamespace : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string why = testing::enter_private_netns();
+    if (!why.empty()) GTEST_SKIP() << "live test skipped: " << why;
+    want_ = testing::build_scenario(fds_);
+    auto c = collector::open();
+    ASSERT_TRUE(c) << c.error().message();
+    collector_.emplace(std::move(*c));
+    // Orphaned sockets (the TIME_WAIT pair's peer in LAST_ACK) finish on the next packet;
+    // wait, bounded, for the namespace to reach the built state.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    do {
+      ASSERT_FALSE(collector_->count(got_)) << collector_->error_context();
+      if (matches(got_, want_)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    } while (std::chrono::steady_clock::now() < deadline);
+  }
+
+  testing::fd_set_guard fds_;
+  scenario_counts want_;
+  std::optional<collector> collector_;
+  socket_summary got_;
+};
+
+TEST_F(LiveNamespace, CountsEveryReachableTcpStateExactly) {
+  EXPECT_EQ(got_.tcp[0], want_.tcp[0]) << "TCP over IPv4";
+  EXPECT_EQ(got_.tcp[1], want_.tcp[1]) << "TCP over IPv6";
+  // Every state ss can show on loopback is held, CLOSE aside (a closed socket is in no hash).
+  for (tcp_state s : netstat_states) {
+    if (s == tcp_state::close) continue;
+    EXPECT_GT(got_.tcp[0][s], 0u) << netstat_name(static_cast<std::uint8_t>(s));
+    EXPECT_GT(got_.tcp[1][s], 0u) << netstat_name(static_cast<std::uint8_t>(s));
+  }
+}
+
+TEST_F(LiveNamespace, CountsUdpAndUnixExactly) {
+  EXPECT_EQ(got_.udp[0], want_.udp[0]);
+  EXPECT_EQ(got_.udp[1], want_.udp[1]);
+  EXPECT_EQ(got_.unix_domain.by_type, want_.unix_by_type);
+  EXPECT_EQ(got_.unix_domain.states[tcp_state::listen], want_.unix_listening);
+}
+
+TEST_F(LiveNamespace, AgreesWithSs) {
+  if (!testing::have_program("ss")) GTEST_SKIP() << "iproute2's ss is not installed";
+  EXPECT_EQ(testing::ss_inet_states("-tanH", "-4"), got_.tcp[0]);
+  EXPECT_EQ(testing::ss_inet_states("-tanH", "-6"), got_.tcp[1]);
+  EXPECT_EQ(testing::ss_inet_states("-uanH", "-4"), got_.udp[0]);
+  EXPECT_EQ(testing::ss_inet_states("-uanH", "-6"), got_.udp[1]);
+  EXPECT_EQ(testing::ss_unix_counts(), got_.unix_domain);
+}
+
+TEST_F(LiveNamespace, ScopeLimitsWhatIsDumped) {
+  count_scope v4_tcp_only;
+  v4_tcp_only.ipv6 = false;
+  v4_tcp_only.udp = false;
+  v4_tcp_only.unix_domain = false;
+  socket_summary s;
+  ASSERT_FALSE(collector_->count(s, v4_tcp_only));
+  EXPECT_EQ(s.tcp[0], want_.tcp[0]);
+  EXPECT_EQ(s.tcp[1].total(), 0u);
+  EXPECT_EQ(s.udp_all().total(), 0u);
+  EXPECT_EQ(s.unix_domain.total(), 0u);
+  EXPECT_FALSE(s.scope.ipv6);
+}
+
+TEST_F(LiveNamespace, RepeatedCountsAreStable) {
+  for (int i = 0; i < 50; ++i) {
+    socket_summary s;
+    ASSERT_FALSE(collector_->count(s));
+    ASSERT_EQ(s.tcp, got_.tcp) << "round " << i;
+    ASSERT_EQ(s.unix_domain, got_.unix_domain) << "round " << i;
+  }
+}
+
+// (state, local port, peer port, recv-q, send-q) of every TCP socket, as ss prints them.
+using row_key = std::tuple<int, int, int, std::uint64_t, std::uint64_t>;
+
+std::multiset<row_key> ss_tcp_rows(const char* family_flag) {
+  std::istringstream lines(testing::run_command({"ss", "-tanH", family_flag}));
+  std::multiset<row_key> rows;
+  std::string line;
+  auto port = [](const std::string& a) {
+    const std::string p = a.substr(a.rfind(':') + 1);
+    return p == "*" ? 0 : std::stoi(p);  // a listener's peer is "*"
+  };
+  while (std::getline(lines, line)) {
+    std::istringstream f(line);
+    std::string state, local, peer;
+    std::uint64_t rq = 0, sq = 0;
+    f >> state >> rq >> sq >> local >> peer;
+    rows.emplace(testing::ss_state_byte(state), port(local), port(peer), rq, sq);
+  }
+  return rows;
+}
+
+TEST_F(LiveNamespace, SnapshotRowsMatchSsAndCounts) {
+  socket_table t;
+  ASSERT_FALSE(collector_->snapshot(t)) << collector_->error_context();
+  std::array<std::multiset<row_key>, 2> rows;
+  std::array<state_counts, 2> tcp_counts;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const socket_row r = t.row(i);
+    if (r.protocol != IPPROTO_TCP) continue;
+    const std::size_t fi = r.family == AF_INET ? 0 : 1;
+    ++tcp_counts[fi][r.state];
+    rows[fi].emplace(r.state, r.local_port, r.peer_port, r.recv_q, r.send_q);
+    // Request sockets and TIME_WAIT minisockets have no inode (KERNEL-NOTES); neither do
+    // orphans (sock_orphan() detaches the struct socket) nor children never accepted. Every
+    // listener here is held open, so it has one.
+    if (r.state == static_cast<std::uint8_t>(tcp_state::syn_recv) ||
+        r.state == static_cast<std::uint8_t>(tcp_state::time_wait)) {
+      EXPECT_EQ(r.inode, 0u) << netstat_name(r.state);
+    }
+    if (r.state == static_cast<std::uint8_t>(tcp_state::listen)) {
+      EXPECT_NE(r.inode, 0u);
+    }
+    EXPECT_NE(r.cookie, 0u);
+  }
+  EXPECT_EQ(tcp_counts, got_.tcp);
+  // The histogram kernel over the table's state column agrees with the counting path.
+  state_counts from_table = t.count_states();
+  state_counts expected_all = got_.tcp_all();
+  expected_all += got_.udp_all();
+  expected_all += got_.unix_domain.states;
+  EXPECT_EQ(from_table, expected_all);
+  if (testing::have_program("ss")) {
+    EXPECT_EQ(ss_tcp_rows("-4"), rows[0]);
+    EXPECT_EQ(ss_tcp_rows("-6"), rows[1]);
+  }
+  // The abstract UNIX listener is listed under its '@' name, with its queue and backlog.
+  bool found = false;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t.family()[i] == AF_UNIX && t.path(i) == "@ssfast-test-listener" &&
+        t.state()[i] == static_cast<std::uint8_t>(tcp_state::listen)) {
+      found = true;
+      EXPECT_EQ(t.send_q()[i], 8u) << "backlog";
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(LiveNamespace, CountsWithoutPrivilege) {
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    close(p[0]);
+    socket_summary s;
+    int rc = 1;
+    if (setgroups(0, nullptr) == 0 && setresgid(nobody, nobody, nobody) == 0 &&
+        setresuid(nobody, nobody, nobody) == 0 && geteuid() == nobody) {
+      auto c = collector::open();
+      if (c && !c->count(s)) rc = 0;
+    }
+    if (write(p[1], &s, sizeof s) != static_cast<ssize_t>(sizeof s)) rc = 2;
+    _exit(rc);
+  }
+  close(p[1]);
+  socket_summary s;
+  ASSERT_EQ(read(p[0], &s, sizeof s), static_cast<ssize_t>(sizeof s));
+  close(p[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0) << "the unprivileged child could not count";
+  EXPECT_EQ(s.tcp, got_.tcp);
+  EXPECT_EQ(s.udp, got_.udp);
+  EXPECT_EQ(s.unix_domain, got_.unix_domain);
+}
+
+std::uint64_t json_state(const nlohmann::json& states, tcp_state s) {
+  return states.at(std::string(netstat_name(static_cast<std::uint8_t>(s)))).get<std::uint64_t>();
+}
+
+TEST_F(LiveNamespace, CliJsonAsUnprivilegedUser) {
+  const auto r = testing::run_process({SSFAST_CLI_PATH, "-s", "-j"}, nobody);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("source"), "netlink");
+  const state_counts all = got_.tcp_all();
+  ASSERT_EQ(j.at("tcp").at("states").size(), 11u);
+  for (tcp_state s : netstat_states) {
+    EXPECT_EQ(json_state(j["tcp"]["states"], s), all.netstat_count(s));
+    EXPECT_EQ(json_state(j["tcp"]["ipv4"]["states"], s), got_.tcp[0].netstat_count(s));
+    EXPECT_EQ(json_state(j["tcp"]["ipv6"]["states"], s), got_.tcp[1].netstat_count(s));
+  }
+  EXPECT_EQ(j.at("tcp").at("total"), all.total());
+  EXPECT_EQ(j.at("udp").at("total"), got_.udp_all().total());
+  EXPECT_EQ(j.at("unix").at("total"), got_.unix_domain.total());
+  EXPECT_EQ(j.at("unix").at("stream"), want_.unix_by_type[SOCK_STREAM]);
+  EXPECT_TRUE(j.at("counters").is_object());
+  EXPECT_EQ(j["counters"]["Tcp"]["CurrEstab"],
+            all[tcp_state::established] + all[tcp_state::close_wait])
+      << "RFC 1213 tcpCurrEstab: ESTABLISHED + CLOSE_WAIT";
+}
+
+TEST_F(LiveNamespace, CliFamilyFlagsRestrictTcpAndUdp) {
+  for (const char* flag : {"-4", "-6"}) {
+    const auto r = testing::run_process({SSFAST_CLI_PATH, "-s", flag, "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    const bool v4 = flag[1] == '4';
+    const std::size_t fi = v4 ? 0 : 1;
+    EXPECT_EQ(j["tcp"].contains("ipv4"), v4);
+    EXPECT_EQ(j["tcp"].contains("ipv6"), !v4);
+    EXPECT_EQ(j["tcp"]["total"], got_.tcp[fi].total());
+    EXPECT_EQ(j["udp"]["total"], got_.udp[fi].total());
+    EXPECT_EQ(j["unix"]["total"], got_.unix_domain.total()) << "UNIX is not narrowed";
+  }
+}
+
+TEST_F(LiveNamespace, CliTextHistogramIsTheNetstatAwkShape) {
+  const auto r = testing::run_process({SSFAST_CLI_PATH, "-s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  state_counts seen;
+  std::uint64_t previous = UINT64_MAX;
+  while (std::getline(lines, line) && !line.empty()) {
+    std::istringstream f(line);
+    std::string name, extra;
+    std::uint64_t n = 0;
+    ASSERT_TRUE(f >> name >> n) << line;
+    ASSERT_FALSE(f >> extra) << "a histogram line is exactly `STATE COUNT`: " << line;
+    EXPECT_LE(n, previous) << "largest first";
+    previous = n;
+    bool known = false;
+    for (tcp_state s : netstat_states) {
+      if (netstat_name(static_cast<std::uint8_t>(s)) == name) {
+        seen[static_cast<std::size_t>(s)] = n;
+        known = true;
+      }
+    }
+    EXPECT_TRUE(known) << name;
+  }
+  state_counts want;
+  for (tcp_state s : netstat_states)
+    want[static_cast<std::size_t>(s)] = got_.tcp_all().netstat_count(s);
+  EXPECT_EQ(seen, want);
+}
+
+}  // namespace
+}  // namespace ssfast

@@ -1,0 +1,82 @@
+// Test support: a private network namespace holding real sockets in every TCP state reachable
+// on loopback (IPv4 and IPv6), plus UDP and UNIX sockets, with the counts known by construction.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ssfast/core/state_counts.h"
+#include "ssfast/core/summary.h"
+
+namespace ssfast::testing {
+
+/// Moves the calling process into a new, empty network namespace with loopback up. Returns an
+/// empty string on success, else why it could not (not root, unshare denied, ...).
+std::string enter_private_netns();
+
+/// File descriptors closed on destruction.
+class fd_set_guard {
+ public:
+  fd_set_guard() = default;
+  fd_set_guard(const fd_set_guard&) = delete;
+  fd_set_guard& operator=(const fd_set_guard&) = delete;
+  ~fd_set_guard();
+  int hold(int fd);
+  /// Closes one held descriptor now.
+  void close_one(int fd);
+  void close_all();
+
+ private:
+  std::vector<int> fds_;
+};
+
+/// What the scenario holds, by construction.
+struct scenario_counts {
+  std::array<state_counts, 2> tcp;  ///< per family, kernel state bytes (SYN_RECV = 3)
+  std::array<state_counts, 2> udp;
+  std::array<std::uint64_t, 8> unix_by_type{};  ///< by SOCK_* type
+  std::uint64_t unix_listening = 0;
+};
+
+/// Builds every scenario below in the current namespace and waits until each socket that has a
+/// descriptor is in its state (TCP_INFO). Throws std::runtime_error with a reason on failure.
+///
+/// Per family (127.0.0.1 / ::1), TCP:
+///   LISTEN 3, ESTABLISHED 8, SYN_SENT 2, SYN_RECV 1, FIN_WAIT1 1, FIN_WAIT2 3, TIME_WAIT 1,
+///   CLOSE_WAIT 1, LAST_ACK 1, CLOSING 1; plus a bound-only socket that no dump lists.
+/// Mapped: a dual-stack [::] listener accepting one IPv4 client: IPv6 LISTEN 1 and
+///   ESTABLISHED 1 (the accepted socket is AF_INET6), IPv4 ESTABLISHED 1 (the client).
+/// UDP per family: 2 bound (unconnected, CLOSE), 1 connected (ESTABLISHED).
+/// UNIX: stream listener + connected pair + socketpair (5), dgram socketpair + unbound (3),
+///   seqpacket socketpair (2).
+scenario_counts build_scenario(fd_set_guard& fds);
+
+/// What a finished child process left behind.
+struct process_result {
+  int exit_code = -1;  ///< -1 if it did not exit normally
+  std::string out, err;
+};
+
+/// Runs argv (PATH search) to completion, capturing stdout and stderr; with `as_uid` >= 0 the
+/// child drops to that uid and gid first. Throws std::runtime_error if it cannot start.
+process_result run_process(const std::vector<std::string>& argv, int as_uid = -1);
+
+/// Runs a command, returning its stdout; throws if it cannot run or exits non-zero.
+std::string run_command(const std::vector<std::string>& argv);
+
+/// True if an executable of that name is on PATH.
+bool have_program(const char* name);
+
+/// The kernel state byte for one of ss's state names (ESTAB, SYN-RECV, UNCONN, ...); throws on
+/// a name ss does not print.
+std::uint8_t ss_state_byte(const std::string& name);
+
+/// TCP state counts as `ss -tanH` (with -4 or -6) lists them; UDP likewise with -uanH.
+state_counts ss_inet_states(const char* proto_flag, const char* family_flag);
+
+/// UNIX socket counts as `ss -xanH` lists them.
+unix_counts ss_unix_counts();
+
+}  // namespace ssfast::testing
