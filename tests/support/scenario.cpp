@@ -360,6 +360,42 @@ void fd_set_guard::close_all() {
   fds_.clear();
 }
 
+void build_established(fd_set_guard& fds, int family, int pairs) {
+  const listener l = tcp_listen(fds, family, 4096);
+  for (int i = 0; i < pairs; ++i) {
+    tcp_connect(fds, family, l.port);
+    accept_one(fds, l.fd);
+  }
+}
+
+scenario_counts expected_scenario() {
+  scenario_counts c;
+  for (auto& t : c.tcp) {
+    add(t, tcp_state::listen, 3);
+    add(t, tcp_state::established, 8);
+    add(t, tcp_state::syn_sent, 2);
+    add(t, tcp_state::syn_recv, 1);
+    add(t, tcp_state::fin_wait1, 1);
+    add(t, tcp_state::fin_wait2, 3);
+    add(t, tcp_state::time_wait, 1);
+    add(t, tcp_state::close_wait, 1);
+    add(t, tcp_state::last_ack, 1);
+    add(t, tcp_state::closing, 1);
+  }
+  add(c.tcp[1], tcp_state::listen);       // the dual-stack listener
+  add(c.tcp[1], tcp_state::established);  // its accepted v4-mapped socket
+  add(c.tcp[0], tcp_state::established);  // the IPv4 client
+  for (auto& u : c.udp) {
+    add(u, tcp_state::close, 2);
+    add(u, tcp_state::established);
+  }
+  c.unix_by_type[SOCK_STREAM] = 5;
+  c.unix_by_type[SOCK_DGRAM] = 3;
+  c.unix_by_type[SOCK_SEQPACKET] = 2;
+  c.unix_listening = 1;
+  return c;
+}
+
 scenario_counts build_scenario(fd_set_guard& fds) {
   scenario_counts c;
   build_tcp(fds, AF_INET, c.tcp[0]);
@@ -368,6 +404,10 @@ scenario_counts build_scenario(fd_set_guard& fds) {
   build_udp(fds, AF_INET, c.udp[0]);
   build_udp(fds, AF_INET6, c.udp[1]);
   build_unix(fds, c);
+  const scenario_counts want = expected_scenario();
+  if (c.tcp != want.tcp || c.udp != want.udp || c.unix_by_type != want.unix_by_type ||
+      c.unix_listening != want.unix_listening)
+    throw std::runtime_error("build_scenario built something other than expected_scenario()");
   return c;
 }
 

@@ -40,6 +40,14 @@ struct scenario_counts {
   std::uint64_t unix_listening = 0;
 };
 
+/// One listener and `pairs` established connections over loopback in `family`: 2*pairs
+/// ESTABLISHED sockets and 1 LISTEN. Uses 2*pairs+1 descriptors.
+void build_established(fd_set_guard& fds, int family, int pairs);
+
+/// The counts build_scenario creates, as documented below (build_scenario checks that it
+/// really built this).
+scenario_counts expected_scenario();
+
 /// Builds every scenario below in the current namespace and waits until each socket that has a
 /// descriptor is in its state (TCP_INFO). Throws std::runtime_error with a reason on failure.
 ///

@@ -1,0 +1,93 @@
+// The command line: the parser on its own, and the real binary's exit codes and messages.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "options.h"
+#include "support/scenario.h"
+
+namespace ssfast::cli {
+namespace {
+
+parse_result parse(std::vector<const char*> args) { return parse_args(args); }
+
+TEST(ParseArgs, SummaryAndFlags) {
+  auto r = parse({"-s"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.cmd, command::summary);
+  EXPECT_FALSE(r.opts.json);
+  EXPECT_TRUE(r.opts.scope.ipv4 && r.opts.scope.ipv6);
+
+  r = parse({"-s4j"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_TRUE(r.opts.json);
+  EXPECT_TRUE(r.opts.scope.ipv4);
+  EXPECT_FALSE(r.opts.scope.ipv6);
+
+  r = parse({"--summary", "--ipv6", "--json"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_FALSE(r.opts.scope.ipv4);
+  EXPECT_TRUE(r.opts.scope.ipv6);
+
+  r = parse({"-s", "-4", "-6"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_TRUE(r.opts.scope.ipv4 && r.opts.scope.ipv6) << "both families";
+}
+
+TEST(ParseArgs, HelpAndVersionWinOverCommands) {
+  EXPECT_EQ(parse({"-s", "--help"}).opts.cmd, command::help);
+  EXPECT_EQ(parse({"-sh"}).opts.cmd, command::help);
+  EXPECT_EQ(parse({"-V"}).opts.cmd, command::version);
+  EXPECT_EQ(parse({"--version"}).opts.cmd, command::version);
+}
+
+TEST(ParseArgs, ErrorsNameTheArgument) {
+  EXPECT_EQ(parse({"-x"}).error, "unknown option '-x'");
+  EXPECT_EQ(parse({"-sx"}).error, "unknown option '-x' in '-sx'");
+  EXPECT_EQ(parse({"--frobnicate"}).error, "unknown option '--frobnicate'");
+  EXPECT_EQ(parse({"--json=yes", "-s"}).error, "option '--json' takes no value");
+  EXPECT_EQ(parse({"-s", "extra"}).error, "unexpected argument 'extra'");
+  EXPECT_EQ(parse({}).error, "nothing to do: give -s for the socket summary");
+  EXPECT_EQ(parse({"-j"}).error, "nothing to do: give -s for the socket summary");
+}
+
+testing::process_result ssfast(std::vector<std::string> args) {
+  args.insert(args.begin(), SSFAST_CLI_PATH);
+  return testing::run_process(args);
+}
+
+std::size_t lines(const std::string& s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+TEST(Binary, BadUsageIsOneLineOnStderrAndExitTwo) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"-x"}, {"--nope"}, {"-s", "junk"}, {}, {"--json=1"}}) {
+    const auto r = ssfast(args);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(lines(r.err), 1u) << r.err;
+    EXPECT_EQ(r.err.rfind("ssfast: ", 0), 0u) << r.err;
+  }
+  EXPECT_NE(ssfast({"-q"}).err.find("'-q'"), std::string::npos);
+}
+
+TEST(Binary, HelpAndVersion) {
+  const auto h = ssfast({"--help"});
+  EXPECT_EQ(h.exit_code, 0);
+  EXPECT_NE(h.out.find("Usage: ssfast -s"), std::string::npos);
+  EXPECT_NE(h.out.find("Exit status"), std::string::npos);
+  const auto v = ssfast({"-V"});
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_EQ(v.out.rfind("ssfast ", 0), 0u);
+  EXPECT_EQ(lines(v.out), 1u);
+}
+
+TEST(Binary, SummaryRunsInTheCurrentNamespace) {
+  const auto r = ssfast({"-s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_NE(r.out.find("Sockets (source: netlink)\n"), std::string::npos);
+  EXPECT_NE(r.out.find("Kernel counters"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ssfast::cli

@@ -1,0 +1,436 @@
+// The sock_diag dump parser on recorded dumps (tests/data/*.nldump) and on malformed input
+// built byte by byte: every fault is an error, never a silently different count.
+#include <gtest/gtest.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <map>
+#include <random>
+#include <set>
+
+#include "ssfast/netlink/dump_parser.h"
+#include "ssfast/netlink/request.h"
+#include "support/dump_file.h"
+#include "support/printers.h"
+#include "support/scenario.h"
+
+namespace ssfast::netlink {
+namespace {
+
+using testing::recorded_dump;
+
+recorded_dump fixture(const char* name) {
+  return testing::read_dump_file(std::string(SSFAST_TEST_DATA) + "/" + name + ".nldump");
+}
+
+reply_filter filter_of(const recorded_dump& d) { return {d.portid, d.seq, SOCK_DIAG_BY_FAMILY}; }
+
+datagram dgram(const testing::recorded_datagram& g) { return {g.bytes, g.sender_portid}; }
+
+// Replays a whole recorded inet dump; expects success and exactly one DONE, at the end.
+std::array<state_counts, 2> replay_inet(const recorded_dump& d) {
+  std::array<state_counts, 2> c;
+  for (std::size_t i = 0; i < d.datagrams.size(); ++i) {
+    const parse_status st = count_inet(dgram(d.datagrams[i]), filter_of(d), c);
+    EXPECT_FALSE(st.error) << st.error.message();
+    EXPECT_EQ(st.done, i + 1 == d.datagrams.size()) << "datagram " << i;
+  }
+  return c;
+}
+
+TEST(DumpParserReplay, TcpCountsMatchTheRecordedScenario) {
+  const auto want = testing::expected_scenario();
+  EXPECT_EQ(replay_inet(fixture("tcp4"))[0], want.tcp[0]);
+  EXPECT_EQ(replay_inet(fixture("tcp6"))[1], want.tcp[1]);
+  EXPECT_EQ(replay_inet(fixture("tcp4"))[1].total(), 0u) << "an IPv4 dump holds no IPv6";
+}
+
+TEST(DumpParserReplay, UdpCountsMatchTheRecordedScenario) {
+  const auto want = testing::expected_scenario();
+  EXPECT_EQ(replay_inet(fixture("udp4"))[0], want.udp[0]);
+  EXPECT_EQ(replay_inet(fixture("udp6"))[1], want.udp[1]);
+}
+
+TEST(DumpParserReplay, UnixCountsMatchTheRecordedScenario) {
+  const auto want = testing::expected_scenario();
+  for (const char* name : {"unix", "unix-rows"}) {
+    const recorded_dump d = fixture(name);
+    unix_counts u;
+    for (const auto& g : d.datagrams) ASSERT_FALSE(count_unix(dgram(g), filter_of(d), u).error);
+    EXPECT_EQ(u.by_type, want.unix_by_type) << name;
+    EXPECT_EQ(u.states[tcp_state::listen], want.unix_listening) << name;
+  }
+}
+
+TEST(DumpParserReplay, MultiDatagramDump) {
+  const recorded_dump d = fixture("tcp4-many");
+  ASSERT_GE(d.datagrams.size(), 3u);
+  const auto c = replay_inet(d);
+  EXPECT_EQ(c[0][tcp_state::established], 600u);
+  EXPECT_EQ(c[0][tcp_state::listen], 1u);
+  EXPECT_EQ(c[0].total(), 601u);
+}
+
+TEST(DumpParserReplay, InetRowsAgreeWithCounts) {
+  const recorded_dump d = fixture("tcp4-many");
+  socket_table t;
+  std::uint32_t sockets = 0;
+  for (const auto& g : d.datagrams) {
+    const parse_status st = rows_inet(dgram(g), filter_of(d), IPPROTO_TCP, t);
+    ASSERT_FALSE(st.error);
+    sockets += st.sockets;
+  }
+  ASSERT_EQ(t.size(), 601u);
+  EXPECT_EQ(sockets, 601u);
+  EXPECT_EQ(t.count_states(), replay_inet(d)[0]);
+  std::set<std::uint64_t> cookies;
+  std::uint16_t listen_port = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const socket_row r = t.row(i);
+    EXPECT_EQ(r.family, AF_INET);
+    EXPECT_EQ(r.protocol, IPPROTO_TCP);
+    EXPECT_EQ(r.local_addr[0], 127);
+    EXPECT_EQ(r.local_addr[3], 1);
+    EXPECT_EQ(r.local_addr[4], 0) << "IPv4 uses the first 4 bytes only";
+    cookies.insert(r.cookie);
+    if (r.state == static_cast<std::uint8_t>(tcp_state::listen)) {
+      listen_port = r.local_port;
+      EXPECT_EQ(r.send_q, 4096u) << "a listener's Send-Q is its backlog";
+      EXPECT_NE(r.inode, 0u);
+    }
+  }
+  EXPECT_EQ(cookies.size(), t.size()) << "socket cookies are unique";
+  ASSERT_NE(listen_port, 0);
+  // Half the established sockets are the server side: local port == the listener's.
+  std::size_t server_side = 0;
+  for (std::size_t i = 0; i < t.size(); ++i)
+    if (t.state()[i] == 1 && t.local_port()[i] == listen_port) ++server_side;
+  EXPECT_EQ(server_side, 300u);
+}
+
+TEST(DumpParserReplay, UnixRowsCarryNamesPeersAndBacklog) {
+  const recorded_dump d = fixture("unix-rows");
+  socket_table t;
+  for (const auto& g : d.datagrams) ASSERT_FALSE(rows_unix(dgram(g), filter_of(d), t).error);
+  ASSERT_EQ(t.size(), 10u);
+  std::map<std::uint64_t, std::uint64_t> peer_of;
+  for (std::size_t i = 0; i < t.size(); ++i) peer_of[t.inode()[i]] = t.peer_inode()[i];
+  std::size_t listeners = 0, linked = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    EXPECT_EQ(t.family()[i], AF_UNIX);
+    if (t.state()[i] == static_cast<std::uint8_t>(tcp_state::listen)) {
+      ++listeners;
+      EXPECT_EQ(t.path(i), "@ssfast-test-listener");
+      EXPECT_EQ(t.send_q()[i], 8u) << "backlog";
+    }
+    // Pairs point at each other.
+    const std::uint64_t peer = t.peer_inode()[i];
+    if (peer != 0 && peer_of.count(peer) && peer_of[peer] == t.inode()[i]) ++linked;
+  }
+  EXPECT_EQ(listeners, 1u);
+  EXPECT_GE(linked, 8u) << "stream, dgram and seqpacket pairs and the accepted connection";
+}
+
+// Builds datagrams message by message.
+class builder {
+ public:
+  builder& msg(std::uint16_t type, const void* payload, std::size_t n, std::uint32_t seq = 7,
+               std::uint32_t pid = 99, std::uint16_t flags = NLM_F_MULTI) {
+    nlmsghdr h{};
+    h.nlmsg_len = static_cast<std::uint32_t>(NLMSG_HDRLEN + n);
+    h.nlmsg_type = type;
+    h.nlmsg_flags = flags;
+    h.nlmsg_seq = seq;
+    h.nlmsg_pid = pid;
+    append(&h, sizeof h);
+    append(payload, n);
+    bytes.resize(NLMSG_ALIGN(bytes.size()));
+    return *this;
+  }
+  builder& inet(std::uint8_t family, std::uint8_t state, std::uint32_t seq = 7,
+                std::uint32_t pid = 99) {
+    inet_diag_msg m{};
+    m.idiag_family = family;
+    m.idiag_state = state;
+    return msg(SOCK_DIAG_BY_FAMILY, &m, sizeof m, seq, pid);
+  }
+  builder& done(int err = 0) { return msg(NLMSG_DONE, &err, sizeof err); }
+  builder& error(int err) {
+    nlmsgerr e{};
+    e.error = err;
+    return msg(NLMSG_ERROR, &e, sizeof e);
+  }
+  void append(const void* p, std::size_t n) {
+    const auto* b = static_cast<const std::byte*>(p);
+    bytes.insert(bytes.end(), b, b + n);
+  }
+  std::vector<std::byte> bytes;
+};
+
+constexpr reply_filter ours{99, 7, SOCK_DIAG_BY_FAMILY};
+
+parse_status count(const std::vector<std::byte>& b, std::uint32_t sender = 0,
+                   std::array<state_counts, 2>* out = nullptr) {
+  std::array<state_counts, 2> c;
+  const parse_status st = count_inet({b, sender}, ours, out ? *out : c);
+  return st;
+}
+
+TEST(DumpParserMalformed, WellFormedSyntheticDump) {
+  builder b;
+  b.inet(AF_INET, 1).inet(AF_INET6, 10).inet(AF_INET, 6).msg(NLMSG_NOOP, nullptr, 0).done();
+  std::array<state_counts, 2> c;
+  const parse_status st = count(b.bytes, 0, &c);
+  ASSERT_FALSE(st.error) << st.error.message();
+  EXPECT_TRUE(st.done);
+  EXPECT_EQ(st.sockets, 3u);
+  EXPECT_EQ(c[0][tcp_state::established], 1u);
+  EXPECT_EQ(c[0][tcp_state::time_wait], 1u);
+  EXPECT_EQ(c[1][tcp_state::listen], 1u);
+}
+
+TEST(DumpParserMalformed, ForeignSenderIsRejected) {
+  builder b;
+  b.inet(AF_INET, 1).done();
+  EXPECT_EQ(count(b.bytes, 4242).error, errc::foreign_sender);
+}
+
+TEST(DumpParserMalformed, WrongSequenceNumberIsRejected) {
+  builder b;
+  b.inet(AF_INET, 1).inet(AF_INET, 1, /*seq=*/8);
+  EXPECT_EQ(count(b.bytes).error, errc::seq_mismatch);
+}
+
+TEST(DumpParserMalformed, WrongPortIdIsRejected) {
+  builder b;
+  b.inet(AF_INET, 1, 7, /*pid=*/100);
+  EXPECT_EQ(count(b.bytes).error, errc::portid_mismatch);
+}
+
+TEST(DumpParserMalformed, TruncatedHeaderIsRejected) {
+  builder b;
+  b.inet(AF_INET, 1);
+  b.bytes.resize(b.bytes.size() + 10);  // 10 bytes: less than a netlink header
+  EXPECT_EQ(count(b.bytes).error, errc::truncated);
+}
+
+TEST(DumpParserMalformed, LengthPastTheBufferIsRejected) {
+  builder b;
+  b.inet(AF_INET, 1);
+  b.bytes.resize(b.bytes.size() - 8);  // the message claims 8 bytes more than arrived
+  EXPECT_EQ(count(b.bytes).error, errc::bad_message);
+}
+
+TEST(DumpParserMalformed, LengthBelowTheHeaderIsRejected) {
+  builder b;
+  b.inet(AF_INET, 1);
+  nlmsghdr h{};
+  std::memcpy(&h, b.bytes.data(), sizeof h);
+  h.nlmsg_len = 8;  // would loop forever if trusted
+  std::memcpy(b.bytes.data(), &h, sizeof h);
+  EXPECT_EQ(count(b.bytes).error, errc::bad_message);
+}
+
+TEST(DumpParserMalformed, ShortSocketPayloadIsRejected) {
+  builder b;
+  inet_diag_msg m{};
+  m.idiag_family = AF_INET;
+  b.msg(SOCK_DIAG_BY_FAMILY, &m, sizeof m - 4);
+  EXPECT_EQ(count(b.bytes).error, errc::bad_message);
+}
+
+TEST(DumpParserMalformed, ErrnoInsideDoneIsReported) {
+  builder b;
+  b.inet(AF_INET, 1).done(-ENOENT);
+  const parse_status st = count(b.bytes);
+  EXPECT_EQ(st.error, std::errc::no_such_file_or_directory) << st.error.message();
+  EXPECT_FALSE(st.done);
+}
+
+TEST(DumpParserMalformed, ShortDoneIsRejected) {
+  builder b;
+  b.msg(NLMSG_DONE, nullptr, 0);
+  EXPECT_EQ(count(b.bytes).error, errc::bad_message);
+}
+
+TEST(DumpParserMalformed, NetlinkErrorIsReported) {
+  builder b;
+  b.error(-EINVAL);
+  EXPECT_EQ(count(b.bytes).error, std::errc::invalid_argument);
+  builder ack;
+  ack.error(0);
+  EXPECT_EQ(count(ack.bytes).error, errc::unexpected_message) << "a dump does not ask for ACKs";
+}
+
+TEST(DumpParserMalformed, InterruptedDumpIsAnError) {
+  builder b;
+  inet_diag_msg m{};
+  m.idiag_family = AF_INET;
+  m.idiag_state = 1;
+  b.msg(SOCK_DIAG_BY_FAMILY, &m, sizeof m, 7, 99, NLM_F_MULTI | NLM_F_DUMP_INTR);
+  EXPECT_EQ(count(b.bytes).error, errc::dump_interrupted);
+}
+
+TEST(DumpParserMalformed, UnknownFamilyAndStateAreRejected) {
+  builder fam;
+  fam.inet(AF_UNIX, 1);
+  EXPECT_EQ(count(fam.bytes).error, errc::bad_message);
+  builder st;
+  st.inet(AF_INET, 16);
+  EXPECT_EQ(count(st.bytes).error, errc::bad_state);
+  builder ok;
+  ok.inet(AF_INET, 15).done();  // inside 0..15: counted, shown by the renderer as STATE_15
+  std::array<state_counts, 2> c;
+  EXPECT_FALSE(count(ok.bytes, 0, &c).error);
+  EXPECT_EQ(c[0][15], 1u);
+}
+
+TEST(DumpParserMalformed, UnexpectedMessageTypeIsRejected) {
+  builder b;
+  inet_diag_msg m{};
+  b.msg(TCPDIAG_GETSOCK, &m, sizeof m);
+  EXPECT_EQ(count(b.bytes).error, errc::unexpected_message);
+}
+
+TEST(DumpParserMalformed, NothingMayFollowDone) {
+  builder b;
+  b.done().inet(AF_INET, 1);
+  EXPECT_EQ(count(b.bytes).error, errc::bad_message);
+}
+
+TEST(DumpParserMalformed, UnixAttributePastTheMessageIsRejected) {
+  builder b;
+  struct {
+    unix_diag_msg m;
+    nlattr a;
+    char name[8];
+  } p{};
+  p.m.udiag_family = AF_UNIX;
+  p.m.udiag_type = SOCK_STREAM;
+  p.m.udiag_state = 10;
+  p.a.nla_type = UNIX_DIAG_NAME;
+  p.a.nla_len = sizeof(nlattr) + 64;  // claims more than the message holds
+  b.msg(SOCK_DIAG_BY_FAMILY, &p, sizeof p);
+  socket_table t;
+  EXPECT_EQ(rows_unix({b.bytes, 0}, ours, t).error, errc::bad_message);
+  EXPECT_EQ(t.size(), 0u);
+  // The counting path reads no attributes, so the same message counts.
+  unix_counts u;
+  EXPECT_FALSE(count_unix({b.bytes, 0}, ours, u).error);
+  EXPECT_EQ(u.by_type[SOCK_STREAM], 1u);
+}
+
+TEST(DumpParserMalformed, UnixNameLongerThanSunPathIsRejected) {
+  builder b;
+  struct {
+    unix_diag_msg m;
+    nlattr a;
+    char name[120];
+  } p{};
+  p.m.udiag_family = AF_UNIX;
+  p.m.udiag_type = SOCK_STREAM;
+  p.a.nla_type = UNIX_DIAG_NAME;
+  p.a.nla_len = sizeof(nlattr) + sizeof p.name;
+  b.msg(SOCK_DIAG_BY_FAMILY, &p, sizeof p);
+  socket_table t;
+  EXPECT_EQ(rows_unix({b.bytes, 0}, ours, t).error, errc::bad_message);
+}
+
+// Every prefix of a real datagram: an error, or (cut on a message boundary) the messages
+// before the cut. Never a crash (ASan watches), never a count from a partial message.
+TEST(DumpParserMalformed, EveryTruncationOfARealDatagram) {
+  const recorded_dump d = fixture("tcp4");
+  const auto& full = d.datagrams.front().bytes;
+  std::set<std::size_t> boundaries = {0};
+  for (std::size_t off = 0; off < full.size();) {
+    nlmsghdr h{};
+    std::memcpy(&h, full.data() + off, sizeof h);
+    off += NLMSG_ALIGN(h.nlmsg_len);
+    boundaries.insert(off);
+  }
+  for (std::size_t n = 0; n <= full.size(); ++n) {
+    std::vector<std::byte> cut(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(n));
+    std::array<state_counts, 2> c;
+    const parse_status st = count_inet({cut, 0}, filter_of(d), c);
+    if (boundaries.count(n)) {
+      EXPECT_FALSE(st.error) << "cut at a boundary, " << n;
+      EXPECT_EQ(c[0].total(), st.sockets);
+    } else {
+      EXPECT_TRUE(st.error) << "cut inside a message at " << n;
+    }
+  }
+}
+
+// Random corruption of real datagrams: any outcome but a crash or an out-of-bounds read.
+TEST(DumpParserMalformed, RandomCorruptionNeverCrashes) {
+  std::mt19937 rng(1);
+  for (const char* name : {"tcp4", "unix-rows", "tcp4-many"}) {
+    const recorded_dump d = fixture(name);
+    for (const auto& g : d.datagrams) {
+      for (int round = 0; round < 300; ++round) {
+        std::vector<std::byte> b = g.bytes;
+        for (int k = 0; k < 4; ++k) b[rng() % b.size()] = static_cast<std::byte>(rng());
+        std::array<state_counts, 2> c;
+        unix_counts u;
+        socket_table ti, tu;
+        const datagram dg{b, 0};
+        // Whatever the outcome, what was counted is exactly what was consumed.
+        const parse_status a = count_inet(dg, filter_of(d), c);
+        ASSERT_EQ(c[0].total() + c[1].total(), a.sockets);
+        const parse_status bu = count_unix(dg, filter_of(d), u);
+        ASSERT_EQ(u.total(), bu.sockets);
+        const parse_status ri = rows_inet(dg, filter_of(d), IPPROTO_TCP, ti);
+        ASSERT_EQ(ti.size(), ri.sockets);
+        const parse_status ru = rows_unix(dg, filter_of(d), tu);
+        ASSERT_EQ(tu.size(), ru.sockets);
+      }
+    }
+  }
+}
+
+TEST(RequestBuilder, LaysOutAnInetDiagRequest) {
+  dump_request r;
+  r.family = AF_INET6;
+  r.protocol = IPPROTO_TCP;
+  r.states = all_tcp_states;
+  std::array<std::byte, max_request_size> buf;
+  const std::size_t n = build_request(r, 1234, buf);
+  ASSERT_EQ(n, NLMSG_HDRLEN + sizeof(inet_diag_req_v2));
+  nlmsghdr h{};
+  std::memcpy(&h, buf.data(), sizeof h);
+  EXPECT_EQ(h.nlmsg_len, n);
+  EXPECT_EQ(h.nlmsg_type, SOCK_DIAG_BY_FAMILY);
+  EXPECT_EQ(h.nlmsg_flags, NLM_F_REQUEST | NLM_F_DUMP);
+  EXPECT_EQ(h.nlmsg_seq, 1234u);
+  inet_diag_req_v2 req{};
+  std::memcpy(&req, buf.data() + NLMSG_HDRLEN, sizeof req);
+  EXPECT_EQ(req.sdiag_family, AF_INET6);
+  EXPECT_EQ(req.sdiag_protocol, IPPROTO_TCP);
+  EXPECT_EQ(req.idiag_ext, 0) << "counting asks for no extensions";
+  EXPECT_EQ(req.idiag_states, 0xfffu);
+  std::array<std::byte, 16> small;
+  EXPECT_EQ(build_request(r, 1, small), 0u);
+}
+
+TEST(RequestBuilder, LaysOutAUnixDiagRequest) {
+  dump_request r;
+  r.what = dump_request::kind::unix_domain;
+  r.unix_show = unix_show_rows;
+  std::array<std::byte, max_request_size> buf;
+  const std::size_t n = build_request(r, 5, buf);
+  ASSERT_EQ(n, NLMSG_HDRLEN + sizeof(unix_diag_req));
+  unix_diag_req req{};
+  std::memcpy(&req, buf.data() + NLMSG_HDRLEN, sizeof req);
+  EXPECT_EQ(req.sdiag_family, AF_UNIX);
+  EXPECT_EQ(req.udiag_states, 0xffffffffu);
+  EXPECT_EQ(req.udiag_show, static_cast<std::uint32_t>(UDIAG_SHOW_NAME | UDIAG_SHOW_PEER |
+                                                        UDIAG_SHOW_RQLEN | UDIAG_SHOW_UID));
+}
+
+}  // namespace
+}  // namespace ssfast::netlink

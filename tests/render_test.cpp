@@ -1,0 +1,169 @@
+// Renderers: the exact text layout (histogram shape, sections, labels) and the JSON keys.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "ssfast/core/render.h"
+
+namespace ssfast {
+namespace {
+
+socket_summary sample() {
+  socket_summary s;
+  s.tcp[0][1] = 1000;   // ESTABLISHED
+  s.tcp[1][1] = 200;
+  s.tcp[0][6] = 300;    // TIME_WAIT
+  s.tcp[0][10] = 4;     // LISTEN
+  s.tcp[1][10] = 4;
+  s.tcp[0][3] = 2;      // SYN_RECV
+  s.tcp[0][12] = 5;     // NEW_SYN_RECV: shown as SYN_RECV
+  s.tcp[1][8] = 7;      // CLOSE_WAIT
+  s.tcp[0][11] = 7;     // CLOSING, ties CLOSE_WAIT: kernel order breaks the tie
+  s.udp[0][7] = 3;
+  s.udp[0][1] = 1;
+  s.udp[1][7] = 2;
+  s.unix_domain.by_type[1] = 10;
+  s.unix_domain.by_type[2] = 4;
+  s.unix_domain.by_type[5] = 1;
+  s.unix_domain.states[1] = 8;
+  s.unix_domain.states[7] = 5;
+  s.unix_domain.states[10] = 2;
+  return s;
+}
+
+kernel_counters sample_counters() {
+  kernel_counters k;
+  k.sockets_used = 1600;
+  k.tcp_inuse = 1220;
+  k.tcp_orphan = 0;
+  k.tcp_tw = 300;
+  k.tcp_alloc = 1230;
+  k.tcp_mem = 50;
+  k.udp_inuse = 4;
+  k.udp_mem = 1;
+  k.tcp6_inuse = 210;
+  k.udp6_inuse = 2;
+  k.tcp_curr_estab = 1207;
+  return k;
+}
+
+TEST(RenderText, HistogramThenTotalsThenLabelledCounters) {
+  const socket_summary s = sample();
+  const kernel_counters k = sample_counters();
+  std::string out;
+  render_summary_text({s, "netlink", &k, ""}, out);
+  EXPECT_EQ(out,
+            "ESTABLISHED 1200\n"
+            "TIME_WAIT 300\n"
+            "LISTEN 8\n"
+            "SYN_RECV 7\n"
+            "CLOSE_WAIT 7\n"
+            "CLOSING 7\n"
+            "\n"
+            "Sockets (source: netlink)\n"
+            "TCP   total 1529  IPv4 1318  IPv6 211\n"
+            "UDP   total 6  IPv4 4  IPv6 2  connected 1\n"
+            "UNIX  total 15  stream 10  dgram 4  seqpacket 1  listening 2\n"
+            "\n"
+            "Kernel counters (/proc/net/sockstat, sockstat6, snmp; not socket counts)\n"
+            "sockets: used 1600\n"
+            "TCP: inuse 1220 orphan 0 tw 300 alloc 1230 mem 50\n"
+            "TCP6: inuse 210\n"
+            "UDP: inuse 4 mem 1\n"
+            "UDP6: inuse 2\n"
+            "Tcp: CurrEstab 1207\n");
+}
+
+TEST(RenderText, UnavailableCountersSayWhy) {
+  const socket_summary s = sample();
+  std::string out;
+  render_summary_text({s, "netlink", nullptr, "net/snmp: Permission denied"}, out);
+  EXPECT_NE(out.find("unavailable: net/snmp: Permission denied\n"), std::string::npos) << out;
+}
+
+TEST(RenderText, NarrowedScopeOmitsWhatWasNotCollected) {
+  socket_summary s = sample();
+  s.tcp[1] = {};
+  s.udp[1] = {};
+  s.scope.ipv6 = false;
+  std::string out;
+  render_summary_text({s, "netlink", nullptr, "x"}, out);
+  EXPECT_NE(out.find("TCP   total 1318  IPv4 1318\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("IPv6"), std::string::npos) << out;
+}
+
+TEST(RenderText, NoTcpSocketsPrintsNoHistogramLines) {
+  socket_summary s;
+  std::string out;
+  render_summary_text({s, "netlink", nullptr, "x"}, out);
+  EXPECT_EQ(out.rfind("Sockets (source: netlink)\n", 0), 0u) << out;
+}
+
+TEST(RenderText, UnknownStateValuesAreShownNotDropped) {
+  socket_summary s;
+  s.tcp[0][14] = 3;
+  std::string out;
+  render_summary_text({s, "netlink", nullptr, "x"}, out);
+  EXPECT_EQ(out.rfind("STATE_14 3\n", 0), 0u) << out;
+}
+
+TEST(RenderJson, HasAllElevenStatesAndTotals) {
+  const socket_summary s = sample();
+  const kernel_counters k = sample_counters();
+  std::string out;
+  render_summary_json({s, "netlink", &k, ""}, out);
+  ASSERT_EQ(out.back(), '\n');
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["source"], "netlink");
+  const auto& states = j["tcp"]["states"];
+  EXPECT_EQ(states.size(), 11u);
+  for (const char* name : {"ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
+                           "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING"})
+    EXPECT_TRUE(states.contains(name)) << name;
+  EXPECT_EQ(states["ESTABLISHED"], 1200);
+  EXPECT_EQ(states["SYN_RECV"], 7);
+  EXPECT_EQ(states["FIN_WAIT1"], 0) << "zeros included";
+  EXPECT_EQ(j["tcp"]["total"], 1529);
+  EXPECT_EQ(j["tcp"]["ipv4"]["states"]["SYN_RECV"], 7);
+  EXPECT_EQ(j["tcp"]["ipv6"]["total"], 211);
+  EXPECT_EQ(j["udp"]["total"], 6);
+  EXPECT_EQ(j["udp"]["connected"], 1);
+  EXPECT_EQ(j["udp"]["unconnected"], 5);
+  EXPECT_EQ(j["udp"]["ipv6"]["total"], 2);
+  EXPECT_EQ(j["unix"]["total"], 15);
+  EXPECT_EQ(j["unix"]["stream"], 10);
+  EXPECT_EQ(j["unix"]["seqpacket"], 1);
+  EXPECT_EQ(j["counters"]["TCP"]["tw"], 300);
+  EXPECT_EQ(j["counters"]["Tcp"]["CurrEstab"], 1207);
+  EXPECT_FALSE(j["counters"].contains("RAW")) << "absent counters are left out, not zero";
+  EXPECT_FALSE(j.contains("counters_error"));
+  EXPECT_FALSE(j["tcp"].contains("other_states"));
+}
+
+TEST(RenderJson, UnavailableCountersAreNullWithAReason) {
+  const socket_summary s = sample();
+  std::string out;
+  render_summary_json({s, "proc", nullptr, "net/snmp: \"quoted\"\tand\x01"}, out);
+  const auto j = nlohmann::json::parse(out);  // escaping must keep it valid
+  EXPECT_EQ(j["source"], "proc");
+  EXPECT_TRUE(j["counters"].is_null());
+  EXPECT_EQ(j["counters_error"], "net/snmp: \"quoted\"\tand\x01");
+}
+
+TEST(RenderJson, NarrowedScopeAndOtherStates) {
+  socket_summary s;
+  s.scope.ipv4 = false;
+  s.scope.unix_domain = false;
+  s.tcp[1][15] = 2;
+  std::string out;
+  render_summary_json({s, "netlink", nullptr, "x"}, out);
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_FALSE(j["tcp"].contains("ipv4"));
+  EXPECT_TRUE(j["tcp"].contains("ipv6"));
+  EXPECT_FALSE(j.contains("unix"));
+  EXPECT_EQ(j["tcp"]["other_states"]["15"], 2);
+  EXPECT_EQ(j["tcp"]["total"], 2);
+}
+
+}  // namespace
+}  // namespace ssfast
