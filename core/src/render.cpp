@@ -113,7 +113,7 @@ void render_summary_text(const summary_report& r, std::string& out) {
       append_uint(out, lines[i].count);
       out.push_back('\n');
     }
-    out.push_back('\n');
+    if (n > 0) out.push_back('\n');
   }
 
   out += "Sockets (source: ";
