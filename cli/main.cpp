@@ -23,12 +23,12 @@ int write_out(const std::string& s) {
 
 int run_summary(const cli::options& o) {
   auto c = collector::open();
-  if (!c) return fail(cli::exit_failure, "cannot open the sock_diag netlink socket: " +
-                                             c.error().message());
+  if (!c)
+    return fail(cli::exit_failure,
+                "cannot open the sock_diag netlink socket: " + c.error().message());
   socket_summary sockets;
   if (auto ec = c->count(sockets, o.scope)) {
-    return fail(cli::exit_failure,
-                std::string(c->error_context()) + ": " + ec.message());
+    return fail(cli::exit_failure, std::string(c->error_context()) + ": " + ec.message());
   }
   kernel_counters counters;
   std::string counters_error;
@@ -37,8 +37,8 @@ int run_summary(const cli::options& o) {
   // Counters are context, not the answer: report them missing, keep the exit status.
   if (!have_counters)
     counters_error = std::string(c->error_context()) + ": " + counters_ec.message();
-  const summary_report report{sockets, to_string(c->source()),
-                              have_counters ? &counters : nullptr, counters_error};
+  const summary_report report{sockets, to_string(c->source()), have_counters ? &counters : nullptr,
+                              counters_error};
   std::string out;
   if (o.json) {
     render_summary_json(report, out);

@@ -27,13 +27,26 @@ struct family_flags {
 // Applies one short flag; returns false if unknown.
 bool apply_short(char c, options& o, family_flags& fam) {
   switch (c) {
-    case 's': o.cmd = command::summary; return true;
-    case '4': fam.v4 = true; return true;
-    case '6': fam.v6 = true; return true;
-    case 'j': o.json = true; return true;
-    case 'h': o.cmd = command::help; return true;
-    case 'V': o.cmd = command::version; return true;
-    default: return false;
+    case 's':
+      o.cmd = command::summary;
+      return true;
+    case '4':
+      fam.v4 = true;
+      return true;
+    case '6':
+      fam.v6 = true;
+      return true;
+    case 'j':
+      o.json = true;
+      return true;
+    case 'h':
+      o.cmd = command::help;
+      return true;
+    case 'V':
+      o.cmd = command::version;
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -49,12 +62,18 @@ parse_result parse_args(std::span<const char* const> args) {
   for (const char* raw : args) {
     const std::string_view a = raw;
     if (a.starts_with("--")) {
-      if (a == "--summary") o.cmd = command::summary;
-      else if (a == "--ipv4") fam.v4 = true;
-      else if (a == "--ipv6") fam.v6 = true;
-      else if (a == "--json") o.json = true;
-      else if (a == "--help") help = true;
-      else if (a == "--version") version = true;
+      if (a == "--summary")
+        o.cmd = command::summary;
+      else if (a == "--ipv4")
+        fam.v4 = true;
+      else if (a == "--ipv6")
+        fam.v6 = true;
+      else if (a == "--json")
+        o.json = true;
+      else if (a == "--help")
+        help = true;
+      else if (a == "--version")
+        version = true;
       else if (a.find('=') != std::string_view::npos)
         r.error = "option '" + std::string(a.substr(0, a.find('='))) + "' takes no value";
       else
@@ -68,8 +87,14 @@ parse_result parse_args(std::span<const char* const> args) {
           break;
         }
         // -h and -V are requests of their own, not commands that replace -s.
-        if (o.cmd == command::help) { help = true; o.cmd = before; }
-        if (o.cmd == command::version) { version = true; o.cmd = before; }
+        if (o.cmd == command::help) {
+          help = true;
+          o.cmd = before;
+        }
+        if (o.cmd == command::version) {
+          version = true;
+          o.cmd = before;
+        }
       }
     } else {
       r.error = "unexpected argument '" + std::string(a) + "'";

@@ -1,11 +1,11 @@
 // A warm collector::count() allocates nothing: operator new is replaced in this binary and
 // counted around the calls.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <new>
-#include <sys/socket.h>
 
 #include "ssfast/ssfast.h"
 #include "support/scenario.h"

@@ -56,7 +56,9 @@ testing::process_result ssfast(std::vector<std::string> args) {
   return testing::run_process(args);
 }
 
-std::size_t lines(const std::string& s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')); }
+std::size_t lines(const std::string& s) {
+  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+}
 
 TEST(Binary, BadUsageIsOneLineOnStderrAndExitTwo) {
   for (const auto& args : std::vector<std::vector<std::string>>{

@@ -1,4 +1,6 @@
 // The kernel counter files: recorded samples (tests/data/proc), odd shapes, the file reader.
+#include "ssfast/proc/counters.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -7,7 +9,6 @@
 #include <string>
 
 #include "ssfast/core/error.h"
-#include "ssfast/proc/counters.h"
 
 namespace ssfast::proc {
 namespace {
@@ -20,9 +21,10 @@ void collect(void* ctx, std::string_view g, std::string_view n, std::int64_t v) 
 
 TEST(Sockstat, ParsesEveryGroupAndField) {
   counter_map m;
-  ASSERT_FALSE(parse_sockstat("sockets: used 5\nTCP: inuse 3 orphan 0 tw 2 alloc 4 mem 1\n"
-                              "FRAG: inuse 0 memory 0\n",
-                              collect, &m));
+  ASSERT_FALSE(
+      parse_sockstat("sockets: used 5\nTCP: inuse 3 orphan 0 tw 2 alloc 4 mem 1\n"
+                     "FRAG: inuse 0 memory 0\n",
+                     collect, &m));
   EXPECT_EQ(m.size(), 8u);
   EXPECT_EQ(m["sockets.used"], 5);
   EXPECT_EQ(m["TCP.tw"], 2);
@@ -44,15 +46,15 @@ TEST(Sockstat, RejectsMalformedLines) {
   EXPECT_EQ(parse_sockstat("TCP inuse 3\n", collect, &m), errc::parse_error);
   EXPECT_EQ(parse_sockstat("TCP: inuse\n", collect, &m), errc::parse_error);
   EXPECT_EQ(parse_sockstat("TCP: inuse x3\n", collect, &m), errc::parse_error);
-  EXPECT_EQ(parse_sockstat("TCP: inuse 99999999999999999999999\n", collect, &m),
-            errc::parse_error);
+  EXPECT_EQ(parse_sockstat("TCP: inuse 99999999999999999999999\n", collect, &m), errc::parse_error);
 }
 
 TEST(Snmp, PairsNamesWithValuesIncludingNegatives) {
   counter_map m;
-  ASSERT_FALSE(parse_snmp("Tcp: RtoAlgorithm MaxConn CurrEstab\nTcp: 1 -1 76\n"
-                          "Udp: InDatagrams\nUdp: 20\n",
-                          collect, &m));
+  ASSERT_FALSE(
+      parse_snmp("Tcp: RtoAlgorithm MaxConn CurrEstab\nTcp: 1 -1 76\n"
+                 "Udp: InDatagrams\nUdp: 20\n",
+                 collect, &m));
   EXPECT_EQ(m["Tcp.MaxConn"], -1);
   EXPECT_EQ(m["Tcp.CurrEstab"], 76);
   EXPECT_EQ(m["Udp.InDatagrams"], 20);
@@ -96,9 +98,10 @@ TEST(KernelCounters, ReadsRecordedSamples) {
 class CounterFiles : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = std::filesystem::temp_directory_path() /
-            ("ssfast-counters-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    root_ =
+        std::filesystem::temp_directory_path() /
+        ("ssfast-counters-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(root_);
     std::filesystem::create_directories(root_ / "net");
   }

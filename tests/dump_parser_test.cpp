@@ -1,5 +1,7 @@
 // The sock_diag dump parser on recorded dumps (tests/data/*.nldump) and on malformed input
 // built byte by byte: every fault is an error, never a silently different count.
+#include "ssfast/netlink/dump_parser.h"
+
 #include <gtest/gtest.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
@@ -13,7 +15,6 @@
 #include <random>
 #include <set>
 
-#include "ssfast/netlink/dump_parser.h"
 #include "ssfast/netlink/request.h"
 #include "support/dump_file.h"
 #include "support/printers.h"
@@ -429,7 +430,7 @@ TEST(RequestBuilder, LaysOutAUnixDiagRequest) {
   EXPECT_EQ(req.sdiag_family, AF_UNIX);
   EXPECT_EQ(req.udiag_states, 0xffffffffu);
   EXPECT_EQ(req.udiag_show, static_cast<std::uint32_t>(UDIAG_SHOW_NAME | UDIAG_SHOW_PEER |
-                                                        UDIAG_SHOW_RQLEN | UDIAG_SHOW_UID));
+                                                       UDIAG_SHOW_RQLEN | UDIAG_SHOW_UID));
 }
 
 }  // namespace

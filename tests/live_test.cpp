@@ -1,9 +1,9 @@
 // Live tests: a private network namespace holding sockets in every reachable state; the
 // collector's counts and rows must equal what was built, and what `ss` shows.
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,8 +27,7 @@ using testing::scenario_counts;
 constexpr int nobody = 65534;
 
 bool matches(const socket_summary& s, const scenario_counts& want) {
-  return s.tcp == want.tcp && s.udp == want.udp &&
-         s.unix_domain.by_type == want.unix_by_type &&
+  return s.tcp == want.tcp && s.udp == want.udp && s.unix_domain.by_type == want.unix_by_type &&
          s.unix_domain.states[tcp_state::listen] == want.unix_listening;
 }
 

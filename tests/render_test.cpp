@@ -1,24 +1,24 @@
 // Renderers: the exact text layout (histogram shape, sections, labels) and the JSON keys.
+#include "ssfast/core/render.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
-
-#include "ssfast/core/render.h"
 
 namespace ssfast {
 namespace {
 
 socket_summary sample() {
   socket_summary s;
-  s.tcp[0][1] = 1000;   // ESTABLISHED
+  s.tcp[0][1] = 1000;  // ESTABLISHED
   s.tcp[1][1] = 200;
-  s.tcp[0][6] = 300;    // TIME_WAIT
-  s.tcp[0][10] = 4;     // LISTEN
+  s.tcp[0][6] = 300;  // TIME_WAIT
+  s.tcp[0][10] = 4;   // LISTEN
   s.tcp[1][10] = 4;
-  s.tcp[0][3] = 2;      // SYN_RECV
-  s.tcp[0][12] = 5;     // NEW_SYN_RECV: shown as SYN_RECV
-  s.tcp[1][8] = 7;      // CLOSE_WAIT
-  s.tcp[0][11] = 7;     // CLOSING, ties CLOSE_WAIT: kernel order breaks the tie
+  s.tcp[0][3] = 2;   // SYN_RECV
+  s.tcp[0][12] = 5;  // NEW_SYN_RECV: shown as SYN_RECV
+  s.tcp[1][8] = 7;   // CLOSE_WAIT
+  s.tcp[0][11] = 7;  // CLOSING, ties CLOSE_WAIT: kernel order breaks the tie
   s.udp[0][7] = 3;
   s.udp[0][1] = 1;
   s.udp[1][7] = 2;

@@ -217,37 +217,47 @@ parse_status rows_unix(const datagram& d, const reply_filter& f, socket_table& o
       bool bad = false;
       auto ec = for_each_attr(p.subspan(sizeof(unix_diag_msg)),
                               [&](std::uint16_t type, std::span<const std::byte> v) {
-        switch (type) {
-          case UNIX_DIAG_NAME:
-            // sk_diag_dump_name(): the sun_path bytes without a terminator; an abstract name
-            // starts with NUL, which ss and netstat print as '@'.
-            if (v.size() > sizeof name) {
-              bad = true;
-              break;
-            }
-            name_len = v.size();
-            std::memcpy(name, v.data(), name_len);
-            if (name_len > 0 && name[0] == '\0') name[0] = '@';
-            break;
-          case UNIX_DIAG_PEER:
-            if (v.size() < sizeof(std::uint32_t)) { bad = true; break; }
-            r.peer_inode = wire::load<std::uint32_t>(v);
-            break;
-          case UNIX_DIAG_RQLEN: {
-            if (v.size() < sizeof(unix_diag_rqlen)) { bad = true; break; }
-            const auto q = wire::load<unix_diag_rqlen>(v);
-            r.recv_q = q.udiag_rqueue;
-            r.send_q = q.udiag_wqueue;
-            break;
-          }
-          case UNIX_DIAG_UID:
-            if (v.size() < sizeof(std::uint32_t)) { bad = true; break; }
-            r.uid = wire::load<std::uint32_t>(v);
-            break;
-          default:
-            break;
-        }
-      });
+                                switch (type) {
+                                  case UNIX_DIAG_NAME:
+                                    // sk_diag_dump_name(): the sun_path bytes without a terminator;
+                                    // an abstract name starts with NUL, which ss and netstat print
+                                    // as '@'.
+                                    if (v.size() > sizeof name) {
+                                      bad = true;
+                                      break;
+                                    }
+                                    name_len = v.size();
+                                    std::memcpy(name, v.data(), name_len);
+                                    if (name_len > 0 && name[0] == '\0') name[0] = '@';
+                                    break;
+                                  case UNIX_DIAG_PEER:
+                                    if (v.size() < sizeof(std::uint32_t)) {
+                                      bad = true;
+                                      break;
+                                    }
+                                    r.peer_inode = wire::load<std::uint32_t>(v);
+                                    break;
+                                  case UNIX_DIAG_RQLEN: {
+                                    if (v.size() < sizeof(unix_diag_rqlen)) {
+                                      bad = true;
+                                      break;
+                                    }
+                                    const auto q = wire::load<unix_diag_rqlen>(v);
+                                    r.recv_q = q.udiag_rqueue;
+                                    r.send_q = q.udiag_wqueue;
+                                    break;
+                                  }
+                                  case UNIX_DIAG_UID:
+                                    if (v.size() < sizeof(std::uint32_t)) {
+                                      bad = true;
+                                      break;
+                                    }
+                                    r.uid = wire::load<std::uint32_t>(v);
+                                    break;
+                                  default:
+                                    break;
+                                }
+                              });
       if (ec) return ec;
       if (bad) return errc::bad_message;
       r.path = std::string_view(name, name_len);

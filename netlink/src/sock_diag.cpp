@@ -13,7 +13,8 @@
 
 namespace ssfast::netlink {
 
-result<sock_diag_socket> sock_diag_socket::open(std::chrono::milliseconds receive_timeout) noexcept {
+result<sock_diag_socket> sock_diag_socket::open(
+    std::chrono::milliseconds receive_timeout) noexcept {
   sock_diag_socket s;
   s.timeout_ = receive_timeout;
   s.buf_.reset(new (std::nothrow) std::array<std::byte, receive_buffer_size>);
@@ -103,7 +104,8 @@ std::error_code sock_diag_socket::dump(const dump_request& r, datagram_sink& sin
     const ssize_t n = recvmsg(fd, &msg, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return std::make_error_code(std::errc::timed_out);
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return std::make_error_code(std::errc::timed_out);
       return errno_code(errno);
     }
     if (n == 0) return errc::unexpected_eof;

@@ -15,15 +15,16 @@
 namespace ssfast::netlink::wire {
 
 template <class T>
-  requires std::is_trivially_copyable_v<T>
-T load(std::span<const std::byte> b, std::size_t offset = 0) noexcept {
+requires std::is_trivially_copyable_v<T> T load(std::span<const std::byte> b,
+                                                std::size_t offset = 0)
+noexcept {
   T v;
   std::memcpy(&v, b.data() + offset, sizeof v);
   return v;
 }
 
 template <class T>
-  requires std::is_trivially_copyable_v<T>
+requires std::is_trivially_copyable_v<T>
 void store(std::span<std::byte> b, std::size_t offset, const T& v) noexcept {
   std::memcpy(b.data() + offset, &v, sizeof v);
 }

@@ -16,7 +16,10 @@ inline void PrintTo(const state_counts& c, std::ostream* os) {
     if (!first) *os << ", ";
     first = false;
     const auto name = netstat_name(static_cast<std::uint8_t>(s));
-    if (name.empty()) *os << "state" << s; else *os << name;
+    if (name.empty())
+      *os << "state" << s;
+    else
+      *os << name;
     *os << "=" << c[s];
   }
   *os << "}";

@@ -3,12 +3,12 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sched.h>
-#include <grp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -133,8 +133,9 @@ void wait_for(int fd, Pred pred, const char* what) {
 
 void wait_state(int fd, tcp_state s) {
   const auto want = static_cast<std::uint8_t>(s);
-  wait_for(fd, [&](const tcp_info& ti) { return ti.tcpi_state == want; },
-           std::string(netstat_name(want)).c_str());
+  wait_for(
+      fd, [&](const tcp_info& ti) { return ti.tcpi_state == want; },
+      std::string(netstat_name(want)).c_str());
 }
 
 // Writes until the send buffer is full: the peer's zero window holds the rest back.
@@ -154,9 +155,7 @@ void fill_until_blocked(int fd) {
 
 constexpr int tiny_rcvbuf = 1024;  // the kernel doubles and floors it (SOCK_MIN_RCVBUF)
 
-void add(state_counts& c, tcp_state s, std::uint64_t n = 1) {
-  c[static_cast<std::size_t>(s)] += n;
-}
+void add(state_counts& c, tcp_state s, std::uint64_t n = 1) { c[static_cast<std::size_t>(s)] += n; }
 
 void build_tcp(fd_set_guard& g, int family, state_counts& c) {
   // A listener that accepts every pair below.
@@ -177,10 +176,11 @@ void build_tcp(fd_set_guard& g, int family, state_counts& c) {
   {
     const listener full = tcp_listen(g, family, 0);
     tcp_connect(g, family, full.port);
-    wait_for(full.fd, [](const tcp_info& ti) { return ti.tcpi_unacked == 1; },
-             "the backlog-0 accept queue to fill");  // tcpi_unacked is the accept queue
-    for (int i = 0; i < 2; ++i) wait_state(tcp_connect(g, family, full.port, 0, true),
-                                           tcp_state::syn_sent);
+    wait_for(
+        full.fd, [](const tcp_info& ti) { return ti.tcpi_unacked == 1; },
+        "the backlog-0 accept queue to fill");  // tcpi_unacked is the accept queue
+    for (int i = 0; i < 2; ++i)
+      wait_state(tcp_connect(g, family, full.port, 0, true), tcp_state::syn_sent);
     add(c, tcp_state::listen);
     add(c, tcp_state::established, 2);  // the admitted client and its queued child
     add(c, tcp_state::syn_sent, 2);
@@ -425,8 +425,7 @@ process_result run_process(const std::vector<std::string>& argv, int as_uid) {
     dup2(err_pipe[1], 2);
     if (as_uid >= 0) {
       const auto id = static_cast<uid_t>(as_uid);
-      if (setgroups(0, nullptr) != 0 || setresgid(id, id, id) != 0 ||
-          setresuid(id, id, id) != 0)
+      if (setgroups(0, nullptr) != 0 || setresgid(id, id, id) != 0 || setresuid(id, id, id) != 0)
         _exit(126);
     }
     execvp(args[0], args.data());
@@ -486,11 +485,11 @@ bool have_program(const char* name) {
 // ss's state names (iproute2 ss.c sstate_name) to kernel state bytes.
 std::uint8_t ss_state_byte(const std::string& name) {
   static const std::pair<const char*, tcp_state> names[] = {
-      {"ESTAB", tcp_state::established},   {"SYN-SENT", tcp_state::syn_sent},
-      {"SYN-RECV", tcp_state::syn_recv},   {"FIN-WAIT-1", tcp_state::fin_wait1},
+      {"ESTAB", tcp_state::established},    {"SYN-SENT", tcp_state::syn_sent},
+      {"SYN-RECV", tcp_state::syn_recv},    {"FIN-WAIT-1", tcp_state::fin_wait1},
       {"FIN-WAIT-2", tcp_state::fin_wait2}, {"TIME-WAIT", tcp_state::time_wait},
-      {"UNCONN", tcp_state::close},        {"CLOSE-WAIT", tcp_state::close_wait},
-      {"LAST-ACK", tcp_state::last_ack},   {"LISTEN", tcp_state::listen},
+      {"UNCONN", tcp_state::close},         {"CLOSE-WAIT", tcp_state::close_wait},
+      {"LAST-ACK", tcp_state::last_ack},    {"LISTEN", tcp_state::listen},
       {"CLOSING", tcp_state::closing}};
   for (const auto& [n, s] : names)
     if (name == n) return static_cast<std::uint8_t>(s);
@@ -518,10 +517,14 @@ unix_counts ss_unix_counts() {
     std::string netid, state;
     if (!(fields >> netid >> state)) continue;
     std::size_t type = 0;
-    if (netid == "u_str") type = SOCK_STREAM;
-    else if (netid == "u_dgr") type = SOCK_DGRAM;
-    else if (netid == "u_seq") type = SOCK_SEQPACKET;
-    else throw std::runtime_error("ss printed an unknown netid '" + netid + "'");
+    if (netid == "u_str")
+      type = SOCK_STREAM;
+    else if (netid == "u_dgr")
+      type = SOCK_DGRAM;
+    else if (netid == "u_seq")
+      type = SOCK_SEQPACKET;
+    else
+      throw std::runtime_error("ss printed an unknown netid '" + netid + "'");
     ++c.by_type[type];
     ++c.states[ss_state_byte(state)];
   }

@@ -42,9 +42,12 @@ netlink::dump_request unix_dump(std::uint32_t show) {
 }
 
 const kind kinds[] = {
-    {"tcp4", inet(AF_INET, IPPROTO_TCP)},   {"tcp6", inet(AF_INET6, IPPROTO_TCP)},
-    {"udp4", inet(AF_INET, IPPROTO_UDP)},   {"udp6", inet(AF_INET6, IPPROTO_UDP)},
-    {"unix", unix_dump(0)},                 {"unix-rows", unix_dump(netlink::unix_show_rows)},
+    {"tcp4", inet(AF_INET, IPPROTO_TCP)},
+    {"tcp6", inet(AF_INET6, IPPROTO_TCP)},
+    {"udp4", inet(AF_INET, IPPROTO_UDP)},
+    {"udp6", inet(AF_INET6, IPPROTO_UDP)},
+    {"unix", unix_dump(0)},
+    {"unix-rows", unix_dump(netlink::unix_show_rows)},
 };
 
 // Keeps every datagram; finds the end of the dump by parsing it as the collector would.
@@ -70,7 +73,8 @@ testing::recorded_dump record(const kind& k) {
   if (!s) throw std::runtime_error("opening sock_diag: " + s.error().message());
   recorder r;
   r.is_unix = k.req.what == netlink::dump_request::kind::unix_domain;
-  if (auto ec = s->dump(k.req, r)) throw std::runtime_error(std::string(k.name) + ": " + ec.message());
+  if (auto ec = s->dump(k.req, r))
+    throw std::runtime_error(std::string(k.name) + ": " + ec.message());
   return std::move(r.dump);
 }
 

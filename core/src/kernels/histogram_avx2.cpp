@@ -18,8 +18,8 @@ void count_states_avx2(const std::uint8_t* p, std::size_t n, std::uint64_t* out1
     for (std::size_t b = 0; b < blocks; ++b, i += 32) {
       const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
       for (int v = 0; v < 16; ++v)
-        acc[v] = _mm256_sub_epi8(acc[v],
-                                 _mm256_cmpeq_epi8(x, _mm256_set1_epi8(static_cast<char>(v))));
+        acc[v] =
+            _mm256_sub_epi8(acc[v], _mm256_cmpeq_epi8(x, _mm256_set1_epi8(static_cast<char>(v))));
     }
     for (int v = 0; v < 16; ++v) {
       const __m256i s = _mm256_sad_epu8(acc[v], zero);

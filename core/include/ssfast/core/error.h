@@ -13,17 +13,17 @@ namespace ssfast {
 
 /// Conditions ssfast itself detects. Errno values are reported in std::system_category().
 enum class errc {
-  truncated = 1,          ///< a datagram or message was cut short (MSG_TRUNC, short header)
-  bad_message,            ///< a message is malformed: length past the buffer, short payload, ...
-  foreign_sender,         ///< a datagram came from a sender other than the kernel (port id != 0)
-  portid_mismatch,        ///< a message carries another socket's port id
-  seq_mismatch,           ///< a message carries another request's sequence number
-  unexpected_message,     ///< a message type the dump does not produce
-  dump_interrupted,       ///< the kernel flagged the dump inconsistent (NLM_F_DUMP_INTR)
-  unexpected_eof,         ///< the socket returned end of data before NLMSG_DONE
-  bad_state,              ///< a socket state outside 0..15
-  backend_unavailable,    ///< no source could be opened
-  parse_error,            ///< a /proc text file does not have the expected shape
+  truncated = 1,        ///< a datagram or message was cut short (MSG_TRUNC, short header)
+  bad_message,          ///< a message is malformed: length past the buffer, short payload, ...
+  foreign_sender,       ///< a datagram came from a sender other than the kernel (port id != 0)
+  portid_mismatch,      ///< a message carries another socket's port id
+  seq_mismatch,         ///< a message carries another request's sequence number
+  unexpected_message,   ///< a message type the dump does not produce
+  dump_interrupted,     ///< the kernel flagged the dump inconsistent (NLM_F_DUMP_INTR)
+  unexpected_eof,       ///< the socket returned end of data before NLMSG_DONE
+  bad_state,            ///< a socket state outside 0..15
+  backend_unavailable,  ///< no source could be opened
+  parse_error,          ///< a /proc text file does not have the expected shape
 };
 
 /// The ssfast error category ("ssfast"); messages are static strings.
@@ -42,14 +42,23 @@ class result {
  public:
   result(T value) noexcept(std::is_nothrow_move_constructible_v<T>)  // NOLINT: implicit by design
       : v_(std::in_place_index<0>, std::move(value)) {}
-  result(std::error_code ec) noexcept : v_(std::in_place_index<1>, ec) {}  // NOLINT
+  result(std::error_code ec) noexcept : v_(std::in_place_index<1>, ec) {}      // NOLINT
   result(errc e) noexcept : v_(std::in_place_index<1>, make_error_code(e)) {}  // NOLINT
 
   bool has_value() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
-  T& value() & noexcept { assert(has_value()); return std::get<0>(v_); }
-  T&& value() && noexcept { assert(has_value()); return std::get<0>(std::move(v_)); }
-  const T& value() const& noexcept { assert(has_value()); return std::get<0>(v_); }
+  T& value() & noexcept {
+    assert(has_value());
+    return std::get<0>(v_);
+  }
+  T&& value() && noexcept {
+    assert(has_value());
+    return std::get<0>(std::move(v_));
+  }
+  const T& value() const& noexcept {
+    assert(has_value());
+    return std::get<0>(v_);
+  }
   T& operator*() & noexcept { return value(); }
   T&& operator*() && noexcept { return std::move(*this).value(); }
   T* operator->() noexcept { return &value(); }

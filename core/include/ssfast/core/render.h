@@ -11,9 +11,9 @@ namespace ssfast {
 /// Everything `ssfast -s` reports, by reference.
 struct summary_report {
   const socket_summary& sockets;
-  std::string_view source;            ///< which source answered: "netlink" or "proc"
-  const kernel_counters* counters;    ///< null when the counters could not be read
-  std::string_view counters_error;    ///< why, when counters is null
+  std::string_view source;          ///< which source answered: "netlink" or "proc"
+  const kernel_counters* counters;  ///< null when the counters could not be read
+  std::string_view counters_error;  ///< why, when counters is null
 };
 
 /// Appends the text report: first one `STATE COUNT` line per TCP state with sockets, largest

@@ -2,13 +2,12 @@
 #pragma once
 
 #include <array>
+#include <boost/container/options.hpp>
+#include <boost/container/vector.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
-
-#include <boost/container/options.hpp>
-#include <boost/container/vector.hpp>
 
 #include "ssfast/core/state_counts.h"
 
@@ -28,14 +27,14 @@ struct socket_row {
   address_bytes peer_addr{};
   std::uint16_t local_port = 0;
   std::uint16_t peer_port = 0;
-  std::uint32_t recv_q = 0;    ///< LISTEN: current accept queue
-  std::uint32_t send_q = 0;    ///< LISTEN: backlog (netlink only)
+  std::uint32_t recv_q = 0;  ///< LISTEN: current accept queue
+  std::uint32_t send_q = 0;  ///< LISTEN: backlog (netlink only)
   std::uint32_t uid = 0;
-  std::uint32_t ifindex = 0;   ///< bound device, 0 for none
-  std::uint64_t inode = 0;     ///< 0 for request sockets and TIME_WAIT minisockets
-  std::uint64_t cookie = 0;    ///< the kernel's socket cookie; survives into TIME_WAIT
+  std::uint32_t ifindex = 0;     ///< bound device, 0 for none
+  std::uint64_t inode = 0;       ///< 0 for request sockets and TIME_WAIT minisockets
+  std::uint64_t cookie = 0;      ///< the kernel's socket cookie; survives into TIME_WAIT
   std::uint64_t peer_inode = 0;  ///< AF_UNIX: the peer's inode
-  std::string_view path;       ///< AF_UNIX: bound name ('@' first for the abstract namespace)
+  std::string_view path;         ///< AF_UNIX: bound name ('@' first for the abstract namespace)
 };
 
 /// Sockets as parallel columns. append() amortizes allocation; clear() keeps capacity, so a

@@ -38,7 +38,7 @@ struct socket_summary {
   std::array<state_counts, 2> tcp;  ///< indexed by ip_family
   std::array<state_counts, 2> udp;  ///< indexed by ip_family
   unix_counts unix_domain;
-  count_scope scope;                ///< what was collected
+  count_scope scope;  ///< what was collected
 
   const state_counts& tcp_of(ip_family f) const noexcept {
     return tcp[static_cast<std::size_t>(f)];

@@ -28,9 +28,9 @@ inline constexpr std::size_t state_slots = 16;
 
 /// The eleven states netstat names, in the kernel's order.
 inline constexpr tcp_state netstat_states[] = {
-    tcp_state::established, tcp_state::syn_sent,   tcp_state::syn_recv, tcp_state::fin_wait1,
-    tcp_state::fin_wait2,   tcp_state::time_wait,   tcp_state::close,    tcp_state::close_wait,
-    tcp_state::last_ack,    tcp_state::listen,      tcp_state::closing};
+    tcp_state::established, tcp_state::syn_sent,  tcp_state::syn_recv, tcp_state::fin_wait1,
+    tcp_state::fin_wait2,   tcp_state::time_wait, tcp_state::close,    tcp_state::close_wait,
+    tcp_state::last_ack,    tcp_state::listen,    tcp_state::closing};
 
 /// netstat's name for a state byte ("ESTABLISHED", "SYN_RECV", ...). NEW_SYN_RECV reads as
 /// SYN_RECV and BOUND_INACTIVE as CLOSE, as the kernel itself reports them; any other value

@@ -32,8 +32,8 @@ struct reply_filter {
 /// The outcome of one datagram. On error the dump must be abandoned; counts may be partial.
 struct parse_status {
   std::error_code error;
-  bool done = false;           ///< NLMSG_DONE seen (with a zero errno)
-  std::uint32_t sockets = 0;   ///< socket messages consumed from this datagram
+  bool done = false;          ///< NLMSG_DONE seen (with a zero errno)
+  std::uint32_t sockets = 0;  ///< socket messages consumed from this datagram
 };
 
 /// inet_diag (TCP, UDP): adds each socket's state byte to by_family[0] (IPv4) or [1] (IPv6),

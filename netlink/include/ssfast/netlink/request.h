@@ -21,11 +21,11 @@ inline constexpr std::uint32_t unix_show_rows = 0x01 | 0x04 | 0x10 | 0x40;
 struct dump_request {
   enum class kind : std::uint8_t { inet, unix_domain };
   kind what = kind::inet;
-  std::uint8_t family = 0;     ///< inet: AF_INET or AF_INET6
-  std::uint8_t protocol = 0;   ///< inet: IPPROTO_TCP or IPPROTO_UDP
-  std::uint8_t inet_ext = 0;   ///< inet: idiag_ext extension bits; 0 for counting
+  std::uint8_t family = 0;    ///< inet: AF_INET or AF_INET6
+  std::uint8_t protocol = 0;  ///< inet: IPPROTO_TCP or IPPROTO_UDP
+  std::uint8_t inet_ext = 0;  ///< inet: idiag_ext extension bits; 0 for counting
   std::uint32_t states = all_states;
-  std::uint32_t unix_show = 0; ///< unix: UDIAG_SHOW_* bits; 0 for counting
+  std::uint32_t unix_show = 0;  ///< unix: UDIAG_SHOW_* bits; 0 for counting
 };
 
 /// Largest request build_request writes.
@@ -33,6 +33,7 @@ inline constexpr std::size_t max_request_size = 128;
 
 /// Writes the netlink message for `r` with sequence number `seq` into `buf`; returns its size,
 /// or 0 if `buf` is smaller than max_request_size.
-std::size_t build_request(const dump_request& r, std::uint32_t seq, std::span<std::byte> buf) noexcept;
+std::size_t build_request(const dump_request& r, std::uint32_t seq,
+                          std::span<std::byte> buf) noexcept;
 
 }  // namespace ssfast::netlink

@@ -37,8 +37,8 @@ class sock_diag_socket {
 
   /// Opens and binds the socket and allocates the receive buffer. Errors: the socket() or
   /// bind() errno (EPROTONOSUPPORT without sock_diag, EACCES/EPERM under a policy, EMFILE).
-  static result<sock_diag_socket> open(std::chrono::milliseconds receive_timeout =
-                                           std::chrono::seconds(10)) noexcept;
+  static result<sock_diag_socket> open(
+      std::chrono::milliseconds receive_timeout = std::chrono::seconds(10)) noexcept;
 
   sock_diag_socket(sock_diag_socket&&) noexcept;
   sock_diag_socket& operator=(sock_diag_socket&&) noexcept;

@@ -1,0 +1,138 @@
+// ssfast-socket-farm: holds N established loopback TCP connections (2N sockets) in the current
+// network namespace for benchmarks, spread over worker processes because one process may hold
+// at most 20,000 descriptors here. Prints "ready N" on stdout when all are connected, then
+// holds them until SIGTERM/SIGINT or stdin closes.
+//
+//   ssfast-socket-farm --connections N [--per-process K] [--family 4|6]
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+[[noreturn]] void die(const char* what) {
+  std::fprintf(stderr, "ssfast-socket-farm: %s: %s\n", what, std::strerror(errno));
+  std::exit(1);
+}
+
+// One worker: a listener on its own port below 1024 (outside the ephemeral range, so client
+// ports never collide with it) and `n` connect+accept pairs to it.
+void worker(int index, int n, int family, int ready_fd) {
+  prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the farm
+  const auto port = static_cast<std::uint16_t>(100 + index);
+  const int l = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (l < 0) die("socket");
+  int one = 1;
+  setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_storage ss{};
+  socklen_t len;
+  if (family == AF_INET) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(port);
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    len = sizeof *a;
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(port);
+    a->sin6_addr = in6addr_loopback;
+    len = sizeof *a;
+  }
+  if (bind(l, reinterpret_cast<sockaddr*>(&ss), len) < 0) die("bind");
+  if (listen(l, 4096) < 0) die("listen");
+  for (int i = 0; i < n; ++i) {
+    const int c = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c < 0) die("socket");
+    if (connect(c, reinterpret_cast<sockaddr*>(&ss), len) < 0) die("connect");
+    if (accept4(l, nullptr, nullptr, SOCK_CLOEXEC) < 0) die("accept");
+  }
+  const char ok = 1;
+  if (write(ready_fd, &ok, 1) != 1) die("write");
+  for (;;) pause();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  long connections = 0, per_process = 9000;
+  int family = AF_INET;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
+    if (a == "--connections" && v) connections = std::strtol(argv[++i], nullptr, 10);
+    else if (a == "--per-process" && v) per_process = std::strtol(argv[++i], nullptr, 10);
+    else if (a == "--family" && v) family = std::string(argv[++i]) == "6" ? AF_INET6 : AF_INET;
+    else {
+      std::fprintf(stderr, "usage: ssfast-socket-farm --connections N [--per-process K] "
+                           "[--family 4|6]\n");
+      return 2;
+    }
+  }
+  // Each worker holds 2 descriptors per connection plus a few; 20,000 is the hard limit here.
+  if (connections <= 0 || per_process <= 0 || per_process > 9900) {
+    std::fprintf(stderr, "ssfast-socket-farm: need --connections > 0 and --per-process 1..9900\n");
+    return 2;
+  }
+  const long workers = (connections + per_process - 1) / per_process;
+  if (workers > 900) {
+    std::fprintf(stderr, "ssfast-socket-farm: at most 900 workers (listener ports 100..999)\n");
+    return 2;
+  }
+  rlimit rl{};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  rl.rlim_cur = rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
+
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) < 0) die("pipe");
+  std::vector<pid_t> pids;
+  long left = connections;
+  for (long w = 0; w < workers; ++w) {
+    const long n = left < per_process ? left : per_process;
+    left -= n;
+    const pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+      close(ready[0]);
+      worker(static_cast<int>(w), static_cast<int>(n), family, ready[1]);
+    }
+    pids.push_back(pid);
+  }
+  close(ready[1]);
+  for (long w = 0; w < workers; ++w) {
+    char c;
+    if (read(ready[0], &c, 1) != 1) {
+      std::fprintf(stderr, "ssfast-socket-farm: a worker failed\n");
+      for (pid_t p : pids) kill(p, SIGTERM);
+      return 1;
+    }
+  }
+  std::printf("ready %ld\n", connections);
+  std::fflush(stdout);
+  // Hold until told to stop: a signal, or stdin closing (the script's pipe going away).
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  int sig = 0;
+  sigwait(&set, &sig);
+  for (pid_t p : pids) kill(p, SIGTERM);
+  for (pid_t p : pids) waitpid(p, nullptr, 0);
+  return 0;
+}
