@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <climits>
 #include <cstring>
 #include <map>
 #include <random>
@@ -251,6 +252,21 @@ TEST(DumpParserMalformed, ErrnoInsideDoneIsReported) {
   const parse_status st = count(b.bytes);
   EXPECT_EQ(st.error, std::errc::no_such_file_or_directory) << st.error.message();
   EXPECT_FALSE(st.done);
+}
+
+TEST(DumpParserMalformed, ErrnoOutsideTheKernelsRangeIsMalformed) {
+  // Found by the fuzzer: -INT_MIN overflows. The kernel's errnos are 1..4095 (MAX_ERRNO).
+  for (int err : {INT_MIN, -4096}) {
+    builder done;
+    done.done(err);
+    EXPECT_EQ(count(done.bytes).error, errc::bad_message) << err;
+    builder error;
+    error.error(err);
+    EXPECT_EQ(count(error.bytes).error, errc::bad_message) << err;
+  }
+  builder max;
+  max.done(-4095);
+  EXPECT_EQ(count(max.bytes).error, (std::error_code{4095, std::system_category()}));
 }
 
 TEST(DumpParserMalformed, ShortDoneIsRejected) {

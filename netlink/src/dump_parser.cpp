@@ -14,6 +14,13 @@
 namespace ssfast::netlink {
 namespace {
 
+// A negative errno as the kernel sends it (-1..-4095, include/linux/err.h MAX_ERRNO) as an
+// error_code; anything else cannot have come from the kernel.
+std::error_code kernel_error(int err) noexcept {
+  if (err < -4095) return errc::bad_message;  // also keeps INT_MIN from being negated
+  return errno_code(-err);
+}
+
 // Calls on_socket(payload) for each socket message; on_socket returns an error_code.
 template <class OnSocket>
 parse_status walk(const datagram& d, const reply_filter& f, OnSocket&& on_socket) noexcept {
@@ -64,7 +71,7 @@ parse_status walk(const datagram& d, const reply_filter& f, OnSocket&& on_socket
         }
         const int err = wire::load<int>(payload);
         if (err < 0) {
-          st.error = errno_code(-err);
+          st.error = kernel_error(err);
           return st;
         }
         st.done = true;
@@ -77,7 +84,7 @@ parse_status walk(const datagram& d, const reply_filter& f, OnSocket&& on_socket
         }
         const int err = wire::load<int>(payload);
         // error 0 is an ACK, which a dump request does not ask for.
-        st.error = err < 0 ? errno_code(-err) : make_error_code(errc::unexpected_message);
+        st.error = err < 0 ? kernel_error(err) : make_error_code(errc::unexpected_message);
         return st;
       }
       case NLMSG_NOOP:

@@ -1,0 +1,31 @@
+// libFuzzer target: one datagram through every sock_diag parser. The reply filter is taken from
+// the input's first header, so the fuzzer gets past the port id and sequence checks.
+#include <linux/netlink.h>
+#include <netinet/in.h>
+
+#include <cstring>
+
+#include "ssfast/netlink/dump_parser.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace ssfast;
+  const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(data), size);
+  netlink::reply_filter f;
+  if (size >= sizeof(nlmsghdr)) {
+    nlmsghdr h;
+    std::memcpy(&h, data, sizeof h);
+    f.portid = h.nlmsg_pid;
+    f.seq = h.nlmsg_seq;
+  }
+  const netlink::datagram d{bytes, 0};
+  std::array<state_counts, 2> c;
+  unix_counts u;
+  socket_table t;
+  // Invariant on every input: what is counted is exactly what was consumed.
+  if (netlink::count_inet(d, f, c).sockets != c[0].total() + c[1].total()) __builtin_trap();
+  if (netlink::count_unix(d, f, u).sockets != u.total()) __builtin_trap();
+  if (netlink::rows_inet(d, f, IPPROTO_TCP, t).sockets != t.size()) __builtin_trap();
+  t.clear();
+  if (netlink::rows_unix(d, f, t).sockets != t.size()) __builtin_trap();
+  return 0;
+}
