@@ -13,40 +13,14 @@
 namespace ssfast {
 namespace {
 
-struct inet_count_sink final : netlink::datagram_sink {
-  std::array<state_counts, 2>& counts;
-  explicit inet_count_sink(std::array<state_counts, 2>& c) : counts(c) {}
+// Hands each datagram to a callable: (datagram, reply_filter) -> parse_status.
+template <class F>
+struct callback_sink final : netlink::datagram_sink {
+  F& f;
+  explicit callback_sink(F& fn) : f(fn) {}
   netlink::parse_status on_datagram(const netlink::datagram& d,
-                                    const netlink::reply_filter& f) noexcept override {
-    return netlink::count_inet(d, f, counts);
-  }
-};
-
-struct unix_count_sink final : netlink::datagram_sink {
-  unix_counts& counts;
-  explicit unix_count_sink(unix_counts& c) : counts(c) {}
-  netlink::parse_status on_datagram(const netlink::datagram& d,
-                                    const netlink::reply_filter& f) noexcept override {
-    return netlink::count_unix(d, f, counts);
-  }
-};
-
-struct inet_rows_sink final : netlink::datagram_sink {
-  socket_table& table;
-  std::uint8_t protocol;
-  inet_rows_sink(socket_table& t, std::uint8_t p) : table(t), protocol(p) {}
-  netlink::parse_status on_datagram(const netlink::datagram& d,
-                                    const netlink::reply_filter& f) noexcept override {
-    return netlink::rows_inet(d, f, protocol, table);
-  }
-};
-
-struct unix_rows_sink final : netlink::datagram_sink {
-  socket_table& table;
-  explicit unix_rows_sink(socket_table& t) : table(t) {}
-  netlink::parse_status on_datagram(const netlink::datagram& d,
-                                    const netlink::reply_filter& f) noexcept override {
-    return netlink::rows_unix(d, f, table);
+                                    const netlink::reply_filter& r) noexcept override {
+    return f(d, r);
   }
 };
 
@@ -98,6 +72,35 @@ struct collector::impl {
 
   impl(netlink::sock_diag_socket s, std::string proc_root)
       : socket(std::move(s)), files(std::move(proc_root)) {}
+
+  // Runs every dump `scope` asks for, feeding each datagram to parse(datagram, filter, dump),
+  // where dump is the inet dump in progress or null for the UNIX one.
+  template <class Parse>
+  std::error_code run(const count_scope& scope, std::uint32_t unix_show, Parse&& parse) noexcept {
+    context = {};
+    for (const inet_dump& d : inet_dumps) {
+      if (!d.wanted(scope)) continue;
+      auto f = [&](const netlink::datagram& g, const netlink::reply_filter& r) noexcept {
+        return parse(g, r, &d);
+      };
+      callback_sink sink(f);
+      if (auto ec = socket.dump(inet_request(d), sink)) {
+        context = d.name;
+        return ec;
+      }
+    }
+    if (scope.unix_domain) {
+      auto f = [&](const netlink::datagram& g, const netlink::reply_filter& r) noexcept {
+        return parse(g, r, static_cast<const inet_dump*>(nullptr));
+      };
+      callback_sink sink(f);
+      if (auto ec = socket.dump(unix_request(unix_show), sink)) {
+        context = unix_dump_name;
+        return ec;
+      }
+    }
+    return {};
+  }
 };
 
 std::string_view to_string(source_kind s) noexcept {
@@ -128,45 +131,22 @@ std::string_view collector::error_context() const noexcept { return impl_->conte
 std::error_code collector::count(socket_summary& out, const count_scope& scope) noexcept {
   out = socket_summary{};
   out.scope = scope;
-  impl_->context = {};
-  for (const inet_dump& d : inet_dumps) {
-    if (!d.wanted(scope)) continue;
-    auto& counts = d.protocol == IPPROTO_TCP ? out.tcp : out.udp;
-    inet_count_sink sink(counts);
-    if (auto ec = impl_->socket.dump(inet_request(d), sink)) {
-      impl_->context = d.name;
-      return ec;
-    }
-  }
-  if (scope.unix_domain) {
-    unix_count_sink sink(out.unix_domain);
-    if (auto ec = impl_->socket.dump(unix_request(0), sink)) {
-      impl_->context = unix_dump_name;
-      return ec;
-    }
-  }
-  return {};
+  return impl_->run(
+      scope, 0,
+      [&](const netlink::datagram& g, const netlink::reply_filter& f, const inet_dump* d) noexcept {
+        if (d == nullptr) return netlink::count_unix(g, f, out.unix_domain);
+        return netlink::count_inet(g, f, d->protocol == IPPROTO_TCP ? out.tcp : out.udp);
+      });
 }
 
 std::error_code collector::snapshot(socket_table& out, const count_scope& scope) noexcept {
   out.clear();
-  impl_->context = {};
-  for (const inet_dump& d : inet_dumps) {
-    if (!d.wanted(scope)) continue;
-    inet_rows_sink sink(out, d.protocol);
-    if (auto ec = impl_->socket.dump(inet_request(d), sink)) {
-      impl_->context = d.name;
-      return ec;
-    }
-  }
-  if (scope.unix_domain) {
-    unix_rows_sink sink(out);
-    if (auto ec = impl_->socket.dump(unix_request(netlink::unix_show_rows), sink)) {
-      impl_->context = unix_dump_name;
-      return ec;
-    }
-  }
-  return {};
+  return impl_->run(
+      scope, netlink::unix_show_rows,
+      [&](const netlink::datagram& g, const netlink::reply_filter& f, const inet_dump* d) noexcept {
+        if (d == nullptr) return netlink::rows_unix(g, f, out);
+        return netlink::rows_inet(g, f, d->protocol, out);
+      });
 }
 
 std::error_code collector::read_counters(kernel_counters& out) noexcept {

@@ -37,10 +37,7 @@ std::size_t histogram_lines(const state_counts& c, state_line (&lines)[state_slo
   for (std::size_t s = 0; s < state_slots; ++s) {
     const auto st = static_cast<std::uint8_t>(s);
     if (netstat_fold(st) != st) continue;  // folded into another line
-    std::uint64_t count = c[s];
-    if (s == static_cast<std::size_t>(tcp_state::syn_recv) ||
-        s == static_cast<std::size_t>(tcp_state::close))
-      count = c.netstat_count(static_cast<tcp_state>(s));
+    const std::uint64_t count = c.netstat_count(static_cast<tcp_state>(st));
     if (count > 0) lines[n++] = {st, count};
   }
   // Largest first; equal counts in the kernel's state order.

@@ -46,8 +46,8 @@ class sock_diag_socket {
 
   /// Sends `r` and feeds every reply datagram to `sink` until NLMSG_DONE. One sendto and one
   /// recvmsg per datagram (about 32 KiB, a few hundred sockets); no allocation. Errors: errno
-  /// from the kernel (in NLMSG_ERROR or NLMSG_DONE) or from the syscalls (ETIMEDOUT style
-  /// EAGAIN after the receive timeout), errc::truncated, and anything the sink reports. After
+  /// from the kernel (in NLMSG_ERROR or NLMSG_DONE) or from the syscalls, ETIMEDOUT when no
+  /// datagram arrives within the receive timeout, errc::truncated, and what the sink reports. After
   /// an error the socket is reopened on the next dump, so a half-read dump never leaks into it.
   std::error_code dump(const dump_request& r, datagram_sink& sink) noexcept;
 
