@@ -145,7 +145,10 @@ TEST_F(CounterFiles, AMalformedFileIsNamed) {
 
 TEST_F(CounterFiles, ReaderGrowsPastItsFirstBuffer) {
   std::string big;
-  for (int i = 0; i < 5000; ++i) big += "G" + std::to_string(i) + ": a " + std::to_string(i) + "\n";
+  for (int i = 0; i < 5000; ++i) {
+    const std::string n = std::to_string(i);
+    big.append("G").append(n).append(": a ").append(n).append("\n");
+  }
   write("sockstat", big);
   file_reader r(root_.string());
   std::string_view text;

@@ -20,6 +20,7 @@ void socket_table::clear() noexcept {
   cookie_.clear();
   pinode_.clear();
   path_off_.clear();
+  path_len_.clear();
   path_chars_.clear();
 }
 
@@ -39,7 +40,8 @@ void socket_table::reserve(std::size_t n) {
   inode_.reserve(n);
   cookie_.reserve(n);
   pinode_.reserve(n);
-  path_off_.reserve(n + 1);
+  path_off_.reserve(n);
+  path_len_.reserve(n);
 }
 
 void socket_table::append(const socket_row& r) {
@@ -47,9 +49,11 @@ void socket_table::append(const socket_row& r) {
   // The state column grows a padded block at a time; unwritten slots hold the pad byte, which
   // no histogram kernel counts.
   if (i == state_.size()) state_.resize(i + state_padding, state_pad_byte);
-  if (path_off_.empty()) path_off_.push_back(0);
-  path_chars_.insert(path_chars_.end(), r.path.begin(), r.path.end());
+  // UNIX names are at most 108 bytes (sun_path); longer input is cut rather than wrapped.
+  const std::string_view path = r.path.substr(0, UINT16_MAX);
   path_off_.push_back(static_cast<std::uint32_t>(path_chars_.size()));
+  path_len_.push_back(static_cast<std::uint16_t>(path.size()));
+  path_chars_.insert(path_chars_.end(), path.begin(), path.end());
 
   family_.push_back(r.family);
   protocol_.push_back(r.protocol);
@@ -69,7 +73,7 @@ void socket_table::append(const socket_row& r) {
 }
 
 std::string_view socket_table::path(std::size_t i) const noexcept {
-  return {path_chars_.data() + path_off_[i], path_off_[i + 1] - path_off_[i]};
+  return {path_chars_.data() + path_off_[i], path_len_[i]};
 }
 
 socket_row socket_table::row(std::size_t i) const noexcept {

@@ -94,7 +94,8 @@ class socket_table {
   column<std::uint16_t> lport_, pport_;
   column<std::uint32_t> recv_q_, send_q_, uid_, ifindex_;
   column<std::uint64_t> inode_, cookie_, pinode_;
-  column<std::uint32_t> path_off_;  // path i is path_chars_[path_off_[i], path_off_[i+1])
+  column<std::uint32_t> path_off_;  // path i is path_chars_[path_off_[i], + path_len_[i])
+  column<std::uint16_t> path_len_;
   column<char> path_chars_;
 };
 
