@@ -123,7 +123,7 @@ file_reader::file_reader(std::string proc_root) : root_(std::move(proc_root)) {
   buf_.resize(16384);
 }
 
-std::error_code file_reader::read(std::string_view relative, std::string_view& text) noexcept {
+std::error_code file_reader::open_file(std::string_view relative, int& fd) noexcept {
   try {
     path_.assign(root_);
     path_.push_back('/');
@@ -131,8 +131,39 @@ std::error_code file_reader::read(std::string_view relative, std::string_view& t
   } catch (const std::bad_alloc&) {
     return std::make_error_code(std::errc::not_enough_memory);
   }
-  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno_code(errno);
+  fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  return fd < 0 ? errno_code(errno) : std::error_code{};
+}
+
+std::error_code file_reader::stream(std::string_view relative, chunk_fn fn, void* ctx) noexcept {
+  constexpr std::size_t chunk = 65536;
+  if (buf_.size() < chunk) {
+    try {
+      buf_.resize(chunk);
+    } catch (const std::bad_alloc&) {
+      return std::make_error_code(std::errc::not_enough_memory);
+    }
+  }
+  int fd = -1;
+  if (auto ec = open_file(relative, fd)) return ec;
+  std::error_code ec;
+  for (;;) {
+    const ssize_t n = ::read(fd, buf_.data(), chunk);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ec = errno_code(errno);
+      break;
+    }
+    if (n == 0) break;
+    if ((ec = fn(ctx, std::string_view(buf_.data(), static_cast<std::size_t>(n))))) break;
+  }
+  ::close(fd);
+  return ec;
+}
+
+std::error_code file_reader::read(std::string_view relative, std::string_view& text) noexcept {
+  int fd = -1;
+  if (auto ec = open_file(relative, fd)) return ec;
   std::size_t used = 0;
   for (;;) {
     if (used == buf_.size()) {

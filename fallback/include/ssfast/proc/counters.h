@@ -38,9 +38,18 @@ class file_reader {
   /// Reads `<root>/<relative>` (e.g. "net/sockstat"); the view is valid until the next read.
   /// Errors: the open()/read() errno.
   std::error_code read(std::string_view relative, std::string_view& text) noexcept;
+
+  /// Receives the bytes of each read() of a streamed file.
+  using chunk_fn = std::error_code (*)(void* ctx, std::string_view bytes) noexcept;
+  /// Streams `<root>/<relative>` to `fn`, one call per read() of up to 64 KiB (seq_file files
+  /// give about a page per read). Stops at the first error `fn` returns. Errors: the
+  /// open()/read() errno, or fn's.
+  std::error_code stream(std::string_view relative, chunk_fn fn, void* ctx) noexcept;
   const std::string& root() const noexcept { return root_; }
 
  private:
+  std::error_code open_file(std::string_view relative, int& fd) noexcept;
+
   std::string root_;
   std::string path_;
   std::vector<char> buf_;
