@@ -1,13 +1,17 @@
 // Command-line parsing: ss-style short flags, GNU long options, errors that name the argument.
 #include "options.h"
 
+#include <cerrno>
+#include <charconv>
+
 namespace ssfast::cli {
 namespace {
 
 constexpr std::string_view usage_text =
-    "Usage: ssfast -s [-4|-6] [-j]\n"
+    "Usage: ssfast -s [-4|-6] [-j] [--source auto|netlink|proc] [--proc-root DIR]\n"
     "\n"
-    "Summarize the sockets of this network namespace from the kernel's sock_diag interface.\n"
+    "Summarize the sockets of this network namespace from the kernel's sock_diag interface,\n"
+    "or from /proc/net where netlink is missing or refused.\n"
     "\n"
     "  -s, --summary   socket counts: one `STATE COUNT` line per TCP state (netstat names,\n"
     "                  largest first), totals per protocol and family, then the kernel's\n"
@@ -15,6 +19,10 @@ constexpr std::string_view usage_text =
     "  -4, --ipv4      TCP and UDP over IPv4 only\n"
     "  -6, --ipv6      TCP and UDP over IPv6 only\n"
     "  -j, --json      one JSON object instead of text\n"
+    "  --source SRC    auto (default): netlink, else /proc/net when netlink is missing or\n"
+    "                  refused; netlink: netlink only; proc: /proc/net only\n"
+    "  --proc-root DIR read sockets and counters from DIR/net/* (implies --source proc):\n"
+    "                  a host's /proc mounted elsewhere; DIR/1 is its PID 1's namespace\n"
     "  -h, --help      this help\n"
     "  -V, --version   the version\n"
     "\n"
@@ -54,13 +62,75 @@ bool apply_short(char c, options& o, family_flags& fam) {
 
 std::string_view usage() noexcept { return usage_text; }
 
+std::string parse_fault(std::string_view value, netlink_fault& out) {
+  static constexpr std::pair<std::string_view, int> names[] = {{"EPROTONOSUPPORT", EPROTONOSUPPORT},
+                                                               {"EAFNOSUPPORT", EAFNOSUPPORT},
+                                                               {"EACCES", EACCES},
+                                                               {"EPERM", EPERM},
+                                                               {"ENOENT", ENOENT},
+                                                               {"EOPNOTSUPP", EOPNOTSUPP},
+                                                               {"EINVAL", EINVAL},
+                                                               {"ENOBUFS", ENOBUFS}};
+  const std::size_t colon = value.find(':');
+  const std::string_view where = value.substr(0, colon);
+  const std::string_view err =
+      colon == std::string_view::npos ? std::string_view{} : value.substr(colon + 1);
+  const std::string bad =
+      std::string(fault_env) + "='" + std::string(value) + "': expected open:ERRNO or dump:ERRNO";
+  if (where != "open" && where != "dump") return bad;
+  out.at_dump = where == "dump";
+  out.error = 0;
+  for (const auto& [n, e] : names)
+    if (err == n) out.error = e;
+  if (out.error == 0) {
+    int v = 0;
+    auto [p, ec] = std::from_chars(err.data(), err.data() + err.size(), v);
+    if (ec != std::errc{} || p != err.data() + err.size() || v <= 0 || v > 4095) return bad;
+    out.error = v;
+  }
+  return {};
+}
+
 parse_result parse_args(std::span<const char* const> args) {
   parse_result r;
   options& o = r.opts;
   family_flags fam;
-  bool help = false, version = false;
-  for (const char* raw : args) {
-    const std::string_view a = raw;
+  bool help = false, version = false, proc_root_given = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    // Options with a value: --name VALUE or --name=VALUE.
+    const std::string_view name = a.substr(0, a.find('='));
+    if (name == "--source" || name == "--proc-root") {
+      std::string_view value;
+      if (name.size() < a.size()) {
+        value = a.substr(name.size() + 1);
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        r.error = "option '" + std::string(name) + "' needs a value";
+        return r;
+      }
+      if (name == "--source") {
+        if (value == "auto") {
+          o.source = source_choice::automatic;
+        } else if (value == "netlink") {
+          o.source = source_choice::netlink;
+        } else if (value == "proc") {
+          o.source = source_choice::proc;
+        } else {
+          r.error = "option '--source': unknown value '" + std::string(value) +
+                    "' (auto, netlink or proc)";
+          return r;
+        }
+      } else if (value.empty()) {
+        r.error = "option '--proc-root' needs a directory";
+        return r;
+      } else {
+        o.proc_root = std::string(value);
+        proc_root_given = true;
+      }
+      continue;
+    }
     if (a.starts_with("--")) {
       if (a == "--summary")
         o.cmd = command::summary;
@@ -108,6 +178,16 @@ parse_result parse_args(std::span<const char* const> args) {
   } else if (o.cmd == command::none) {
     r.error = "nothing to do: give -s for the socket summary";
     return r;
+  }
+  // A /proc named on the command line is where the answer must come from: netlink would
+  // describe this process's own network namespace instead.
+  if (proc_root_given) {
+    if (o.source == source_choice::netlink) {
+      r.error =
+          "option '--proc-root' reads sockets from DIR/net: it cannot go with --source netlink";
+      return r;
+    }
+    o.source = source_choice::proc;
   }
   // -4 and -6 narrow TCP and UDP; both, or neither, mean both families.
   if (fam.v4 != fam.v6) {

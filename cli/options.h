@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "ssfast/core/summary.h"
+#include "ssfast/ssfast.h"
 
 namespace ssfast::cli {
 
@@ -22,6 +23,8 @@ struct options {
   command cmd = command::none;
   bool json = false;
   count_scope scope;
+  source_choice source = source_choice::automatic;
+  std::string proc_root = "/proc";
 };
 
 struct parse_result {
@@ -31,6 +34,13 @@ struct parse_result {
 
 /// Parses argv[1..]. Short options may be grouped (-s4j). Allocates only for the error text.
 parse_result parse_args(std::span<const char* const> args);
+
+/// The test seam's environment variable: SSFAST_INJECT_NETLINK_FAILURE=open:ERRNO or
+/// dump:ERRNO (ERRNO a name such as EACCES, or a number) makes netlink fail that way.
+inline constexpr const char* fault_env = "SSFAST_INJECT_NETLINK_FAILURE";
+
+/// Parses the seam's value; returns an error line, empty on success.
+std::string parse_fault(std::string_view value, netlink_fault& out);
 
 /// The --help text.
 std::string_view usage() noexcept;

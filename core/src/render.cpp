@@ -115,7 +115,16 @@ void render_summary_text(const summary_report& r, std::string& out) {
 
   out += "Sockets (source: ";
   out += r.source;
+  if (!r.fallback_reason.empty()) {
+    out += "; netlink unavailable: ";
+    out += r.fallback_reason;
+  }
   out += ")\n";
+  if (s.skipped_lines > 0) {
+    out += "warning: ";
+    append_uint(out, s.skipped_lines);
+    out += " malformed lines left out (not counted)\n";
+  }
   auto family_fields = [&](const std::array<state_counts, 2>& c) {
     if (sc.ipv4) append_field(out, "IPv4", c[0].total());
     if (sc.ipv6) append_field(out, "IPv6", c[1].total());
@@ -175,6 +184,13 @@ void render_summary_json(const summary_report& r, std::string& out) {
   detail::json_writer w(out);
   w.begin_object();
   w.key("source").value(r.source);
+  if (!r.fallback_reason.empty()) w.key("fallback_reason").value(r.fallback_reason);
+  if (r.source == "proc") {
+    w.key("proc").begin_object();
+    w.key("skipped_lines").value(s.skipped_lines);
+    w.key("duplicate_rows").value(s.duplicate_rows);
+    w.end_object();
+  }
 
   auto family_object = [&](std::string_view name, const state_counts& c) {
     w.key(name).begin_object();

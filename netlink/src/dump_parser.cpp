@@ -207,6 +207,54 @@ parse_status count_unix(const datagram& d, const reply_filter& f, unix_counts& o
   });
 }
 
+namespace {
+
+// A UNIX socket's name as /proc/net/unix and ss show it.
+struct unix_name {
+  char bytes[sizeof(sockaddr_un{}.sun_path)];
+  std::size_t size = 0;
+};
+
+// One unix_diag attribute into the row; false if its payload is malformed.
+bool unix_attr(std::uint16_t type, std::span<const std::byte> v, socket_row& r,
+               unix_name& name) noexcept {
+  switch (type) {
+    case UNIX_DIAG_NAME: {
+      // sk_diag_dump_name() sends the address's sun_path bytes: a pathname with its
+      // terminating NUL, an abstract name starting with NUL. Shown as unix_seq_show() does:
+      // no terminator, and every NUL of an abstract name as '@'.
+      if (v.size() > sizeof name.bytes) return false;
+      name.size = v.size();
+      std::memcpy(name.bytes, v.data(), name.size);
+      if (name.size > 0 && name.bytes[0] == '\0') {
+        std::replace(name.bytes, name.bytes + name.size, '\0', '@');
+      } else {
+        while (name.size > 0 && name.bytes[name.size - 1] == '\0') --name.size;
+      }
+      return true;
+    }
+    case UNIX_DIAG_PEER:
+      if (v.size() < sizeof(std::uint32_t)) return false;
+      r.peer_inode = wire::load<std::uint32_t>(v);
+      return true;
+    case UNIX_DIAG_RQLEN: {
+      if (v.size() < sizeof(unix_diag_rqlen)) return false;
+      const auto q = wire::load<unix_diag_rqlen>(v);
+      r.recv_q = q.udiag_rqueue;
+      r.send_q = q.udiag_wqueue;
+      return true;
+    }
+    case UNIX_DIAG_UID:
+      if (v.size() < sizeof(std::uint32_t)) return false;
+      r.uid = wire::load<std::uint32_t>(v);
+      return true;
+    default:
+      return true;  // attributes we do not use
+  }
+}
+
+}  // namespace
+
 parse_status rows_unix(const datagram& d, const reply_filter& f, socket_table& out) noexcept {
   return guard_alloc([&] {
     return walk(d, f, [&](std::span<const std::byte> p) -> std::error_code {
@@ -219,55 +267,15 @@ parse_status rows_unix(const datagram& d, const reply_filter& f, socket_table& o
       r.state = m.udiag_state;
       r.inode = m.udiag_ino;
       r.cookie = std::uint64_t{m.udiag_cookie[0]} | std::uint64_t{m.udiag_cookie[1]} << 32;
-      char name[sizeof(sockaddr_un{}.sun_path)];
-      std::size_t name_len = 0;
-      bool bad = false;
+      unix_name name;
+      bool ok = true;
       auto ec = for_each_attr(p.subspan(sizeof(unix_diag_msg)),
                               [&](std::uint16_t type, std::span<const std::byte> v) {
-                                switch (type) {
-                                  case UNIX_DIAG_NAME:
-                                    // sk_diag_dump_name(): the sun_path bytes without a terminator;
-                                    // an abstract name starts with NUL, which ss and netstat print
-                                    // as '@'.
-                                    if (v.size() > sizeof name) {
-                                      bad = true;
-                                      break;
-                                    }
-                                    name_len = v.size();
-                                    std::memcpy(name, v.data(), name_len);
-                                    if (name_len > 0 && name[0] == '\0') name[0] = '@';
-                                    break;
-                                  case UNIX_DIAG_PEER:
-                                    if (v.size() < sizeof(std::uint32_t)) {
-                                      bad = true;
-                                      break;
-                                    }
-                                    r.peer_inode = wire::load<std::uint32_t>(v);
-                                    break;
-                                  case UNIX_DIAG_RQLEN: {
-                                    if (v.size() < sizeof(unix_diag_rqlen)) {
-                                      bad = true;
-                                      break;
-                                    }
-                                    const auto q = wire::load<unix_diag_rqlen>(v);
-                                    r.recv_q = q.udiag_rqueue;
-                                    r.send_q = q.udiag_wqueue;
-                                    break;
-                                  }
-                                  case UNIX_DIAG_UID:
-                                    if (v.size() < sizeof(std::uint32_t)) {
-                                      bad = true;
-                                      break;
-                                    }
-                                    r.uid = wire::load<std::uint32_t>(v);
-                                    break;
-                                  default:
-                                    break;
-                                }
+                                ok = ok && unix_attr(type, v, r, name);
                               });
       if (ec) return ec;
-      if (bad) return errc::bad_message;
-      r.path = std::string_view(name, name_len);
+      if (!ok) return errc::bad_message;
+      r.path = std::string_view(name.bytes, name.size);
       out.append(r);
       return {};
     });

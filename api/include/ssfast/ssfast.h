@@ -25,20 +25,49 @@ std::string_view to_string(source_kind s) noexcept;
 /// The library's version, "MAJOR.MINOR.PATCH".
 std::string_view version() noexcept;
 
+/// Which source a collector may use.
+enum class source_choice : std::uint8_t {
+  automatic,  ///< netlink; /proc when netlink is refused or missing (see collector::open)
+  netlink,    ///< netlink only: its errors are returned
+  proc,       ///< /proc/net files only
+};
+
+/// A test seam: make netlink fail as a kernel or policy would, to exercise the fallback.
+struct netlink_fault {
+  int error = 0;         ///< errno to fail with; 0 injects nothing
+  bool at_dump = false;  ///< fail each dump (as a missing diag module does) instead of open
+};
+
 struct collector_options {
-  /// Where /proc is mounted; the kernel counters are read from <proc_root>/net/.
+  source_choice source = source_choice::automatic;
+  /// Where /proc is mounted: sockets and counters are read from <proc_root>/net/. For a host's
+  /// /proc mounted elsewhere, <mount>/1 reads PID 1's network namespace.
   std::string proc_root = "/proc";
   /// Longest wait for one netlink datagram before a dump fails with ETIMEDOUT.
   std::chrono::milliseconds netlink_timeout{10000};
+  netlink_fault inject_netlink_failure;
 };
+
+/// Why a collector answers from /proc although netlink was allowed.
+struct fallback_info {
+  std::error_code error;  ///< what netlink said
+  std::string_view step;  ///< where: "opening the sock_diag socket", "TCP/IPv4 dump", ...
+};
+
+/// The errors after which source_choice::automatic falls back to /proc: sock_diag missing
+/// (EPROTONOSUPPORT, EAFNOSUPPORT, ENOENT for a missing diag module, EOPNOTSUPP) or refused
+/// (EACCES, EPERM: seccomp, LSM policies).
+bool falls_back_on(std::error_code ec) noexcept;
 
 /// Counts and lists sockets. Owns one sock_diag socket, one 32 KiB receive buffer and one file
 /// buffer, reused by every call; answers for the network namespace of the thread that opened
 /// it. Movable; not thread-safe (use one collector per thread).
 class collector {
  public:
-  /// Opens the sock_diag socket and allocates the buffers. Needs no privilege. Errors: the
-  /// socket()/bind() errno (EPROTONOSUPPORT without sock_diag, EACCES/EPERM under a policy).
+  /// Opens the sock_diag socket (unless the source is proc) and allocates the buffers. Needs
+  /// no privilege. With source_choice::automatic, a socket that cannot be opened for one of
+  /// the reasons falls_back_on() accepts makes the collector use /proc. Errors: the
+  /// socket()/bind() errno otherwise.
   static result<collector> open(const collector_options& options = {}) noexcept;
 
   collector(collector&&) noexcept;
@@ -48,8 +77,11 @@ class collector {
   /// Counts sockets per state, protocol and family over `scope`: one netlink dump per protocol
   /// and family asked for (TCP and UDP per family, UNIX once), no extensions, reading only each
   /// message's family and state bytes. Request sockets (SYN_RECV) and TIME_WAIT minisockets
-  /// count. No allocation once open; one sendto and ~n/300 recvmsg calls per dump. On error
-  /// `out` is incomplete and error_context() names the dump that failed.
+  /// count. No allocation once open; one sendto and ~n/300 recvmsg calls per dump. From /proc:
+  /// one file per protocol and family, about one read() per 27 sockets. With
+  /// source_choice::automatic, a dump failing as falls_back_on() describes switches this
+  /// collector to /proc for good and counts again. On error `out` is incomplete and
+  /// error_context() names the dump or file that failed.
   std::error_code count(socket_summary& out, const count_scope& scope = {}) noexcept;
 
   /// Replaces `out`'s rows with every socket in `scope`, one row per netlink message. Allocates
@@ -63,6 +95,9 @@ class collector {
 
   /// The source that answers count() and snapshot().
   source_kind source() const noexcept;
+
+  /// Why the collector fell back to /proc; null if it did not.
+  const fallback_info* fallback() const noexcept;
 
   /// What the last failed call was doing ("TCP/IPv6 dump", "net/snmp", ...); empty after
   /// success. Static storage.

@@ -12,6 +12,7 @@ namespace ssfast {
 struct summary_report {
   const socket_summary& sockets;
   std::string_view source;          ///< which source answered: "netlink" or "proc"
+  std::string_view fallback_reason; ///< why not netlink, when it fell back; else empty
   const kernel_counters* counters;  ///< null when the counters could not be read
   std::string_view counters_error;  ///< why, when counters is null
 };
@@ -24,7 +25,9 @@ void render_summary_text(const summary_report& r, std::string& out);
 
 /// Appends the report as one JSON object and a newline. Keys: source, tcp{total, states (all
 /// eleven netstat names, zeros included), ipv4, ipv6}, udp{total, ...}, unix{total, ...},
-/// counters (null when unreadable, with counters_error). Allocates only to grow `out`.
+/// counters (null when unreadable, with counters_error); with the /proc source, proc
+/// {skipped_lines, duplicate_rows}; after a fallback, fallback_reason. Allocates only to grow
+/// `out`.
 void render_summary_json(const summary_report& r, std::string& out);
 
 }  // namespace ssfast

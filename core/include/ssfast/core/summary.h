@@ -39,6 +39,10 @@ struct socket_summary {
   std::array<state_counts, 2> udp;  ///< indexed by ip_family
   unix_counts unix_domain;
   count_scope scope;  ///< what was collected
+  /// /proc source only: malformed lines left out (so not counted) and rows dropped because a
+  /// read() boundary repeated them.
+  std::uint64_t skipped_lines = 0;
+  std::uint64_t duplicate_rows = 0;
 
   const state_counts& tcp_of(ip_family f) const noexcept {
     return tcp[static_cast<std::size_t>(f)];
