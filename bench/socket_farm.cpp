@@ -73,12 +73,16 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
-    if (a == "--connections" && v) connections = std::strtol(argv[++i], nullptr, 10);
-    else if (a == "--per-process" && v) per_process = std::strtol(argv[++i], nullptr, 10);
-    else if (a == "--family" && v) family = std::string(argv[++i]) == "6" ? AF_INET6 : AF_INET;
+    if (a == "--connections" && v)
+      connections = std::strtol(argv[++i], nullptr, 10);
+    else if (a == "--per-process" && v)
+      per_process = std::strtol(argv[++i], nullptr, 10);
+    else if (a == "--family" && v)
+      family = std::string(argv[++i]) == "6" ? AF_INET6 : AF_INET;
     else {
-      std::fprintf(stderr, "usage: ssfast-socket-farm --connections N [--per-process K] "
-                           "[--family 4|6]\n");
+      std::fprintf(stderr,
+                   "usage: ssfast-socket-farm --connections N [--per-process K] "
+                   "[--family 4|6]\n");
       return 2;
     }
   }

@@ -59,6 +59,18 @@ TEST(Allocation, WarmCountAndCountersAllocateNothing) {
   if (why.empty()) {
     EXPECT_GE(s.tcp[1][tcp_state::established], 400u);
   }
+
+  // The /proc source reuses its file buffer and path the same way.
+  collector_options po;
+  po.source = source_choice::proc;
+  auto pc = collector::open(po);
+  ASSERT_TRUE(pc);
+  socket_summary ps;
+  ASSERT_FALSE(pc->count(ps));  // warm-up
+  const long before_proc = allocations.load();
+  for (int i = 0; i < 20; ++i) ASSERT_FALSE(pc->count(ps));
+  EXPECT_EQ(allocations.load() - before_proc, 0) << "heap allocations in 20 warm /proc counts";
+  EXPECT_EQ(ps.tcp, s.tcp);
   // The probe counts something: allocations are counted at all.
   const long probe = allocations.load();
   auto* p = new int(1);

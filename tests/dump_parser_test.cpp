@@ -358,6 +358,42 @@ TEST(DumpParserMalformed, UnixNameLongerThanSunPathIsRejected) {
   EXPECT_EQ(rows_unix({b.bytes, 0}, ours, t).error, errc::bad_message);
 }
 
+// Builds a unix_diag message with a name attribute.
+std::vector<std::byte> unix_with_name(std::string_view name) {
+  builder b;
+  std::vector<std::byte> p(sizeof(unix_diag_msg) + NLA_ALIGN(sizeof(nlattr) + name.size()));
+  unix_diag_msg m{};
+  m.udiag_family = AF_UNIX;
+  m.udiag_type = SOCK_STREAM;
+  m.udiag_state = 10;
+  m.udiag_ino = 42;
+  std::memcpy(p.data(), &m, sizeof m);
+  nlattr a{};
+  a.nla_type = UNIX_DIAG_NAME;
+  a.nla_len = static_cast<std::uint16_t>(sizeof(nlattr) + name.size());
+  std::memcpy(p.data() + sizeof m, &a, sizeof a);
+  std::memcpy(p.data() + sizeof m + sizeof a, name.data(), name.size());
+  b.msg(SOCK_DIAG_BY_FAMILY, p.data(), p.size());
+  return b.bytes;
+}
+
+TEST(DumpParserUnixNames, ShownAsProcNetUnixShowsThem) {
+  // A pathname arrives with its terminating NUL; an abstract name starts with NUL and may hold
+  // more; /proc/net/unix shows neither terminator and '@' for every NUL of an abstract name.
+  const std::pair<std::string_view, std::string_view> cases[] = {
+      {std::string_view("/run/x.sock\0", 12), "/run/x.sock"},
+      {std::string_view("\0abs\0tract", 10), "@abs@tract"},
+      {std::string_view("\0", 1), "@"},
+  };
+  for (const auto& [wire_name, shown] : cases) {
+    socket_table t;
+    ASSERT_FALSE(rows_unix({unix_with_name(wire_name), 0}, ours, t).error);
+    ASSERT_EQ(t.size(), 1u);
+    EXPECT_EQ(t.path(0), shown);
+    EXPECT_EQ(t.inode()[0], 42u);
+  }
+}
+
 // Every prefix of a real datagram: an error, or (cut on a message boundary) the messages
 // before the cut. Never a crash (ASan watches), never a count from a partial message.
 TEST(DumpParserMalformed, EveryTruncationOfARealDatagram) {

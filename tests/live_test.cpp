@@ -208,7 +208,9 @@ std::uint64_t json_state(const nlohmann::json& states, tcp_state s) {
 }
 
 TEST_F(LiveNamespace, CliJsonAsUnprivilegedUser) {
-  const auto r = testing::run_process({SSFAST_CLI_PATH, "-s", "-j"}, nobody);
+  testing::child_setup as_nobody;
+  as_nobody.as_uid = nobody;
+  const auto r = testing::run_process({SSFAST_CLI_PATH, "-s", "-j"}, as_nobody);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   const auto j = nlohmann::json::parse(r.out);
@@ -273,6 +275,142 @@ TEST_F(LiveNamespace, CliTextHistogramIsTheNetstatAwkShape) {
   for (tcp_state s : netstat_states)
     want[static_cast<std::size_t>(s)] = got_.tcp_all().netstat_count(s);
   EXPECT_EQ(seen, want);
+}
+
+// The /proc source: the same sockets, the same answers.
+
+collector open_source(source_choice s, netlink_fault fault = {}) {
+  collector_options o;
+  o.source = s;
+  o.inject_netlink_failure = fault;
+  auto c = collector::open(o);
+  if (!c) throw std::runtime_error("collector::open: " + c.error().message());
+  return std::move(*c);
+}
+
+TEST_F(LiveNamespace, ProcSourceCountsExactlyWhatNetlinkCounts) {
+  collector p = open_source(source_choice::proc);
+  EXPECT_EQ(p.source(), source_kind::proc);
+  socket_summary s;
+  ASSERT_FALSE(p.count(s)) << p.error_context();
+  EXPECT_EQ(s.tcp[0], got_.tcp[0]);
+  EXPECT_EQ(s.tcp[1], got_.tcp[1]);
+  EXPECT_EQ(s.udp, got_.udp);
+  EXPECT_EQ(s.unix_domain, got_.unix_domain);
+  EXPECT_EQ(s.skipped_lines, 0u);
+  EXPECT_EQ(p.fallback(), nullptr);
+}
+
+// The fields both sources provide. A listener's Send-Q is its backlog over netlink and 0 in
+// /proc, so it is left out for listeners.
+using shared_row = std::tuple<int, int, int, address_bytes, int, address_bytes, int, std::uint64_t,
+                              std::uint64_t, std::uint64_t, std::uint64_t, std::string>;
+
+std::multiset<shared_row> shared_rows(const socket_table& t) {
+  std::multiset<shared_row> rows;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const socket_row r = t.row(i);
+    const bool unix_domain = r.family == AF_UNIX;
+    const bool listener = r.state == static_cast<std::uint8_t>(tcp_state::listen);
+    rows.emplace(r.family, r.protocol, r.state, r.local_addr, r.local_port, r.peer_addr,
+                 r.peer_port, unix_domain ? 0 : r.recv_q, unix_domain || listener ? 0 : r.send_q,
+                 unix_domain ? 0 : r.uid, r.inode, std::string(r.path));
+  }
+  return rows;
+}
+
+TEST_F(LiveNamespace, ProcRowsEqualNetlinkRowsOnSharedFields) {
+  socket_table from_netlink, from_proc;
+  ASSERT_FALSE(collector_->snapshot(from_netlink));
+  collector p = open_source(source_choice::proc);
+  ASSERT_FALSE(p.snapshot(from_proc)) << p.error_context();
+  ASSERT_EQ(from_proc.size(), from_netlink.size());
+  EXPECT_TRUE(shared_rows(from_proc) == shared_rows(from_netlink));
+  EXPECT_EQ(from_proc.count_states(), from_netlink.count_states());
+}
+
+std::string histogram_lines(const std::string& out) { return out.substr(0, out.find("\n\n")); }
+
+TEST_F(LiveNamespace, CliPrintsTheSameHistogramFromEitherSource) {
+  const auto nl = testing::run_process({SSFAST_CLI_PATH, "-s"});
+  const auto pr = testing::run_process({SSFAST_CLI_PATH, "-s", "--source", "proc"});
+  ASSERT_EQ(nl.exit_code, 0) << nl.err;
+  ASSERT_EQ(pr.exit_code, 0) << pr.err;
+  EXPECT_EQ(histogram_lines(pr.out), histogram_lines(nl.out));
+  EXPECT_NE(pr.out.find("Sockets (source: proc)\n"), std::string::npos);
+  for (const char* flag : {"-4", "-6"}) {
+    const auto a = testing::run_process({SSFAST_CLI_PATH, "-s", flag, "-j"});
+    const auto b = testing::run_process({SSFAST_CLI_PATH, "-s", flag, "-j", "--source=proc"});
+    auto ja = nlohmann::json::parse(a.out), jb = nlohmann::json::parse(b.out);
+    EXPECT_EQ(ja["source"], "netlink");
+    EXPECT_EQ(jb["source"], "proc");
+    EXPECT_EQ(ja["tcp"], jb["tcp"]) << flag;
+    EXPECT_EQ(ja["udp"], jb["udp"]) << flag;
+    EXPECT_EQ(ja["unix"], jb["unix"]) << flag;
+  }
+}
+
+TEST_F(LiveNamespace, CollectorFallsBackWhenADumpIsRefused) {
+  collector c = open_source(source_choice::automatic, {ENOENT, true});
+  EXPECT_EQ(c.source(), source_kind::netlink) << "the socket opened";
+  socket_summary s;
+  ASSERT_FALSE(c.count(s)) << c.error_context();
+  EXPECT_EQ(c.source(), source_kind::proc);
+  ASSERT_NE(c.fallback(), nullptr);
+  EXPECT_EQ(c.fallback()->error, std::errc::no_such_file_or_directory);
+  EXPECT_EQ(c.fallback()->step, "TCP/IPv4 dump");
+  EXPECT_EQ(s.tcp, got_.tcp);
+  EXPECT_EQ(s.unix_domain, got_.unix_domain);
+  // Netlink only: the same failure is an error, not a fallback.
+  collector n = open_source(source_choice::netlink, {ENOENT, true});
+  EXPECT_EQ(n.count(s), std::errc::no_such_file_or_directory);
+  EXPECT_EQ(n.error_context(), "TCP/IPv4 dump");
+  EXPECT_EQ(n.source(), source_kind::netlink);
+  // An error that says nothing about sock_diag being unavailable does not fall back.
+  collector e = open_source(source_choice::automatic, {EINVAL, true});
+  EXPECT_EQ(e.count(s), std::errc::invalid_argument);
+  EXPECT_EQ(e.source(), source_kind::netlink);
+}
+
+TEST_F(LiveNamespace, CliFallsBackAndSaysSo) {
+  for (const char* fault : {"open:EACCES", "open:EPROTONOSUPPORT", "dump:ENOENT", "dump:EPERM"}) {
+    testing::child_setup setup;
+    setup.env = {std::string("SSFAST_INJECT_NETLINK_FAILURE=") + fault};
+    const auto t = testing::run_process({SSFAST_CLI_PATH, "-s"}, setup);
+    ASSERT_EQ(t.exit_code, 0) << fault << ": " << t.err;
+    EXPECT_NE(t.out.find("Sockets (source: proc; netlink unavailable: "), std::string::npos)
+        << t.out;
+    const auto j = testing::run_process({SSFAST_CLI_PATH, "-s", "-j"}, setup);
+    ASSERT_EQ(j.exit_code, 0) << fault;
+    const auto js = nlohmann::json::parse(j.out);
+    EXPECT_EQ(js["source"], "proc");
+    EXPECT_TRUE(js["fallback_reason"].is_string());
+    for (tcp_state s : netstat_states)
+      EXPECT_EQ(json_state(js["tcp"]["states"], s), got_.tcp_all().netstat_count(s)) << fault;
+  }
+  testing::child_setup setup;
+  setup.env = {"SSFAST_INJECT_NETLINK_FAILURE=dump:ENOENT"};
+  const auto n = testing::run_process({SSFAST_CLI_PATH, "-s", "--source", "netlink"}, setup);
+  EXPECT_EQ(n.exit_code, 1);
+  EXPECT_EQ(n.err, "ssfast: TCP/IPv4 dump: No such file or directory\n");
+}
+
+TEST_F(LiveNamespace, CliFallsBackWhenAPolicyDeniesNetlink) {
+  if (!testing::can_deny_netlink()) GTEST_SKIP() << "the seccomp filter is written for x86-64";
+  testing::child_setup setup;
+  setup.deny_netlink = true;
+  setup.as_uid = nobody;
+  const auto r = testing::run_process({SSFAST_CLI_PATH, "-s", "-j"}, setup);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["source"], "proc");
+  EXPECT_EQ(j["fallback_reason"], "opening the sock_diag socket: Permission denied");
+  EXPECT_EQ(j["unix"]["total"], got_.unix_domain.total());
+  EXPECT_EQ(j["tcp"]["total"], got_.tcp_all().total());
+  // Netlink only, under the same policy: exit 1, one line.
+  const auto n = testing::run_process({SSFAST_CLI_PATH, "-s", "--source", "netlink"}, setup);
+  EXPECT_EQ(n.exit_code, 1);
+  EXPECT_EQ(n.err, "ssfast: cannot open the sock_diag netlink socket: Permission denied\n");
 }
 
 }  // namespace

@@ -51,7 +51,7 @@ TEST(RenderText, HistogramThenTotalsThenLabelledCounters) {
   const socket_summary s = sample();
   const kernel_counters k = sample_counters();
   std::string out;
-  render_summary_text({s, "netlink", &k, ""}, out);
+  render_summary_text({s, "netlink", "", &k, ""}, out);
   EXPECT_EQ(out,
             "ESTABLISHED 1200\n"
             "TIME_WAIT 300\n"
@@ -77,7 +77,7 @@ TEST(RenderText, HistogramThenTotalsThenLabelledCounters) {
 TEST(RenderText, UnavailableCountersSayWhy) {
   const socket_summary s = sample();
   std::string out;
-  render_summary_text({s, "netlink", nullptr, "net/snmp: Permission denied"}, out);
+  render_summary_text({s, "netlink", "", nullptr, "net/snmp: Permission denied"}, out);
   EXPECT_NE(out.find("unavailable: net/snmp: Permission denied\n"), std::string::npos) << out;
 }
 
@@ -87,7 +87,7 @@ TEST(RenderText, NarrowedScopeOmitsWhatWasNotCollected) {
   s.udp[1] = {};
   s.scope.ipv6 = false;
   std::string out;
-  render_summary_text({s, "netlink", nullptr, "x"}, out);
+  render_summary_text({s, "netlink", "", nullptr, "x"}, out);
   EXPECT_NE(out.find("TCP   total 1318  IPv4 1318\n"), std::string::npos) << out;
   EXPECT_EQ(out.find("IPv6"), std::string::npos) << out;
 }
@@ -95,7 +95,7 @@ TEST(RenderText, NarrowedScopeOmitsWhatWasNotCollected) {
 TEST(RenderText, NoTcpSocketsPrintsNoHistogramLines) {
   socket_summary s;
   std::string out;
-  render_summary_text({s, "netlink", nullptr, "x"}, out);
+  render_summary_text({s, "netlink", "", nullptr, "x"}, out);
   EXPECT_EQ(out.rfind("Sockets (source: netlink)\n", 0), 0u) << out;
 }
 
@@ -103,7 +103,7 @@ TEST(RenderText, UnknownStateValuesAreShownNotDropped) {
   socket_summary s;
   s.tcp[0][14] = 3;
   std::string out;
-  render_summary_text({s, "netlink", nullptr, "x"}, out);
+  render_summary_text({s, "netlink", "", nullptr, "x"}, out);
   EXPECT_EQ(out.rfind("STATE_14 3\n", 0), 0u) << out;
 }
 
@@ -111,7 +111,7 @@ TEST(RenderJson, HasAllElevenStatesAndTotals) {
   const socket_summary s = sample();
   const kernel_counters k = sample_counters();
   std::string out;
-  render_summary_json({s, "netlink", &k, ""}, out);
+  render_summary_json({s, "netlink", "", &k, ""}, out);
   ASSERT_EQ(out.back(), '\n');
   const auto j = nlohmann::json::parse(out);
   EXPECT_EQ(j["source"], "netlink");
@@ -143,11 +143,42 @@ TEST(RenderJson, HasAllElevenStatesAndTotals) {
 TEST(RenderJson, UnavailableCountersAreNullWithAReason) {
   const socket_summary s = sample();
   std::string out;
-  render_summary_json({s, "proc", nullptr, "net/snmp: \"quoted\"\tand\x01"}, out);
+  render_summary_json({s, "proc", "", nullptr, "net/snmp: \"quoted\"\tand\x01"}, out);
   const auto j = nlohmann::json::parse(out);  // escaping must keep it valid
   EXPECT_EQ(j["source"], "proc");
   EXPECT_TRUE(j["counters"].is_null());
   EXPECT_EQ(j["counters_error"], "net/snmp: \"quoted\"\tand\x01");
+}
+
+TEST(RenderText, FallbackAndSkippedLinesAreSaid) {
+  socket_summary s = sample();
+  s.skipped_lines = 2;
+  std::string out;
+  render_summary_text({s, "proc", "opening the sock_diag socket: Permission denied", nullptr, "x"},
+                      out);
+  EXPECT_NE(out.find("Sockets (source: proc; netlink unavailable: opening the sock_diag socket: "
+                     "Permission denied)\n"
+                     "warning: 2 malformed lines left out (not counted)\n"),
+            std::string::npos)
+      << out;
+}
+
+TEST(RenderJson, ProcSourceCarriesItsStatsAndFallbackReason) {
+  socket_summary s = sample();
+  s.skipped_lines = 3;
+  s.duplicate_rows = 1;
+  std::string out;
+  render_summary_json({s, "proc", "TCP/IPv4 dump: No such file or directory", nullptr, "x"}, out);
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["source"], "proc");
+  EXPECT_EQ(j["fallback_reason"], "TCP/IPv4 dump: No such file or directory");
+  EXPECT_EQ(j["proc"]["skipped_lines"], 3);
+  EXPECT_EQ(j["proc"]["duplicate_rows"], 1);
+  std::string nl;
+  render_summary_json({s, "netlink", "", nullptr, "x"}, nl);
+  const auto k = nlohmann::json::parse(nl);
+  EXPECT_FALSE(k.contains("proc"));
+  EXPECT_FALSE(k.contains("fallback_reason"));
 }
 
 TEST(RenderJson, NarrowedScopeAndOtherStates) {
@@ -156,7 +187,7 @@ TEST(RenderJson, NarrowedScopeAndOtherStates) {
   s.scope.unix_domain = false;
   s.tcp[1][15] = 2;
   std::string out;
-  render_summary_json({s, "netlink", nullptr, "x"}, out);
+  render_summary_json({s, "netlink", "", nullptr, "x"}, out);
   const auto j = nlohmann::json::parse(out);
   EXPECT_FALSE(j["tcp"].contains("ipv4"));
   EXPECT_TRUE(j["tcp"].contains("ipv6"));

@@ -4,6 +4,11 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -411,7 +416,41 @@ scenario_counts build_scenario(fd_set_guard& fds) {
   return c;
 }
 
-process_result run_process(const std::vector<std::string>& argv, int as_uid) {
+namespace {
+
+// Makes socket(AF_NETLINK, ...) fail with EACCES in this process and its children.
+bool install_netlink_denial() {
+#if defined(__x86_64__)
+  sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 3),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0])),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_NETLINK, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EACCES & SECCOMP_RET_DATA)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog prog{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
+  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+         prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
+bool can_deny_netlink() {
+#if defined(__x86_64__)
+  return true;
+#else
+  return false;
+#endif
+}
+
+process_result run_process(const std::vector<std::string>& argv, const child_setup& setup) {
   int out_pipe[2], err_pipe[2];
   check(pipe2(out_pipe, O_CLOEXEC), "pipe");
   check(pipe2(err_pipe, O_CLOEXEC), "pipe");
@@ -423,11 +462,13 @@ process_result run_process(const std::vector<std::string>& argv, int as_uid) {
   if (pid == 0) {
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
-    if (as_uid >= 0) {
-      const auto id = static_cast<uid_t>(as_uid);
+    if (setup.as_uid >= 0) {
+      const auto id = static_cast<uid_t>(setup.as_uid);
       if (setgroups(0, nullptr) != 0 || setresgid(id, id, id) != 0 || setresuid(id, id, id) != 0)
         _exit(126);
     }
+    for (const auto& e : setup.env) putenv(const_cast<char*>(e.c_str()));
+    if (setup.deny_netlink && !install_netlink_denial()) _exit(125);
     execvp(args[0], args.data());
     _exit(127);
   }
@@ -461,6 +502,8 @@ process_result run_process(const std::vector<std::string>& argv, int as_uid) {
   }
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   if (r.exit_code == 127) throw std::runtime_error("cannot execute " + argv[0]);
+  if (r.exit_code == 126 || r.exit_code == 125)
+    throw std::runtime_error("could not set up the child of " + argv[0]);
   return r;
 }
 

@@ -67,9 +67,20 @@ struct process_result {
   std::string out, err;
 };
 
-/// Runs argv (PATH search) to completion, capturing stdout and stderr; with `as_uid` >= 0 the
-/// child drops to that uid and gid first. Throws std::runtime_error if it cannot start.
-process_result run_process(const std::vector<std::string>& argv, int as_uid = -1);
+/// How the child of run_process starts.
+struct child_setup {
+  int as_uid = -1;            ///< >= 0: drop to this uid and gid before exec
+  bool deny_netlink = false;  ///< a seccomp filter makes socket(AF_NETLINK, ...) fail EACCES,
+                              ///< as a container's policy would (x86-64 only)
+  std::vector<std::string> env;  ///< extra NAME=VALUE entries
+};
+
+/// Runs argv (PATH search) to completion, capturing stdout and stderr. Throws
+/// std::runtime_error if it cannot start.
+process_result run_process(const std::vector<std::string>& argv, const child_setup& setup = {});
+
+/// True where deny_netlink can work (x86-64 with seccomp filters).
+bool can_deny_netlink();
 
 /// Runs a command, returning its stdout; throws if it cannot run or exits non-zero.
 std::string run_command(const std::vector<std::string>& argv);

@@ -2,14 +2,20 @@
 //
 //   ssfast-record-dump --scenario DIR   in a private namespace holding the test scenario, record
 //                                       tcp4 tcp6 udp4 udp6 unix unix-rows into DIR/*.nldump,
-//                                       refusing to write if a replay disagrees with the scenario
-//   ssfast-record-dump --many DIR       300 established IPv4 pairs: DIR/tcp4-many.nldump
+//                                       refusing to write if a replay disagrees with the scenario;
+//                                       and its /proc/net files into DIR/proc-scenario/
+//   ssfast-record-dump --many DIR       300 established IPv4 pairs: DIR/tcp4-many.nldump and
+//                                       DIR/proc-many/tcp
 //   ssfast-record-dump KIND FILE        record one dump of the current namespace
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -84,6 +90,21 @@ const kind& find_kind(const std::string& name) {
   throw std::runtime_error("unknown dump kind '" + name + "'");
 }
 
+// Copies /proc/net/<name> files of this namespace into dir (created if missing).
+void copy_proc_files(const std::string& dir, std::initializer_list<const char*> names) {
+  mkdir(dir.c_str(), 0755);
+  for (const char* name : names) {
+    std::ifstream in(std::string("/proc/net/") + name, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    std::ofstream out(dir + "/" + name, std::ios::binary | std::ios::trunc);
+    out << text.str();
+    if (!in.good() && !in.eof()) throw std::runtime_error(std::string("reading /proc/net/") + name);
+    if (!out) throw std::runtime_error(dir + "/" + name + ": write failed");
+    std::printf("%s/%s: %zu bytes\n", dir.c_str(), name, text.str().size());
+  }
+}
+
 int record_scenario(const std::string& dir) {
   const std::string why = testing::enter_private_netns();
   if (!why.empty()) throw std::runtime_error(why);
@@ -120,6 +141,7 @@ int record_scenario(const std::string& dir) {
     testing::write_dump_file(path, d);
     std::printf("%s: %zu datagrams\n", path.c_str(), d.datagrams.size());
   }
+  copy_proc_files(dir + "/proc-scenario", {"tcp", "tcp6", "udp", "udp6", "unix"});
   return 0;
 }
 
@@ -138,6 +160,7 @@ int record_many(const std::string& dir) {
   const std::string path = dir + "/tcp4-many.nldump";
   testing::write_dump_file(path, d);
   std::printf("%s: %zu datagrams\n", path.c_str(), d.datagrams.size());
+  copy_proc_files(dir + "/proc-many", {"tcp"});
   return 0;
 }
 
