@@ -106,6 +106,25 @@ TEST_F(LiveNamespace, RepeatedCountsAreStable) {
   }
 }
 
+// Compares `ours` with `oracle` at a quiet moment. Sockets with data stuck behind a zero window
+// still move now and then (the receiver compacts its full buffer and opens a few hundred bytes
+// of window), so two separate reads may legitimately differ in a queue. Read ours, the oracle,
+// ours again; assert only when our two reads agree, retrying (bounded) until they do.
+template <class Ours, class Oracle>
+void expect_equal_when_quiet(Ours ours, Oracle oracle, const char* what) {
+  for (int attempt = 0; attempt < 40; ++attempt) {
+    const auto before = ours();
+    const auto theirs = oracle();
+    const auto after = ours();
+    if (before == after) {
+      EXPECT_TRUE(theirs == before) << what << " (attempt " << attempt << ")";
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ADD_FAILURE() << what << ": the sockets never held still for two reads in 2 s";
+}
+
 // (state, local port, peer port, recv-q, send-q) of every TCP socket, as ss prints them.
 using row_key = std::tuple<int, int, int, std::uint64_t, std::uint64_t>;
 
@@ -158,8 +177,21 @@ TEST_F(LiveNamespace, SnapshotRowsMatchSsAndCounts) {
   expected_all += got_.unix_domain.states;
   EXPECT_EQ(from_table, expected_all);
   if (testing::have_program("ss")) {
-    EXPECT_EQ(ss_tcp_rows("-4"), rows[0]);
-    EXPECT_EQ(ss_tcp_rows("-6"), rows[1]);
+    for (const std::size_t fi : {std::size_t{0}, std::size_t{1}}) {
+      auto ours = [&] {
+        socket_table now;
+        EXPECT_FALSE(collector_->snapshot(now));
+        std::multiset<row_key> keys;
+        for (std::size_t i = 0; i < now.size(); ++i)
+          if (now.protocol()[i] == IPPROTO_TCP && (now.family()[i] == AF_INET) == (fi == 0))
+            keys.emplace(now.state()[i], now.local_port()[i], now.peer_port()[i],
+                         now.recv_q()[i], now.send_q()[i]);
+        return keys;
+      };
+      EXPECT_EQ(ours(), rows[fi]) << "rows of one snapshot, gathered two ways";
+      expect_equal_when_quiet(ours, [&] { return ss_tcp_rows(fi == 0 ? "-4" : "-6"); },
+                              fi == 0 ? "ss -tan -4 rows" : "ss -tan -6 rows");
+    }
   }
   // The abstract UNIX listener is listed under its '@' name, with its queue and backlog.
   bool found = false;
@@ -320,13 +352,23 @@ std::multiset<shared_row> shared_rows(const socket_table& t) {
 }
 
 TEST_F(LiveNamespace, ProcRowsEqualNetlinkRowsOnSharedFields) {
+  collector p = open_source(source_choice::proc);
   socket_table from_netlink, from_proc;
   ASSERT_FALSE(collector_->snapshot(from_netlink));
-  collector p = open_source(source_choice::proc);
   ASSERT_FALSE(p.snapshot(from_proc)) << p.error_context();
   ASSERT_EQ(from_proc.size(), from_netlink.size());
-  EXPECT_TRUE(shared_rows(from_proc) == shared_rows(from_netlink));
   EXPECT_EQ(from_proc.count_states(), from_netlink.count_states());
+  auto netlink_rows = [&] {
+    socket_table t;
+    EXPECT_FALSE(collector_->snapshot(t));
+    return shared_rows(t);
+  };
+  auto proc_rows = [&] {
+    socket_table t;
+    EXPECT_FALSE(p.snapshot(t)) << p.error_context();
+    return shared_rows(t);
+  };
+  expect_equal_when_quiet(netlink_rows, proc_rows, "/proc rows against netlink rows");
 }
 
 std::string histogram_lines(const std::string& out) { return out.substr(0, out.find("\n\n")); }
