@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <new>
 
+#include "ssfast/netlink/bytecode.h"
 #include "wire.h"
 
 namespace ssfast::netlink {
@@ -156,6 +157,25 @@ parse_status count_inet(const datagram& d, const reply_filter& f,
     if (auto ec = family_index(family, fi)) return ec;
     if (state >= state_slots) return errc::bad_state;
     ++by_family[fi][state];
+    return {};
+  });
+}
+
+parse_status count_inet_keys(const datagram& d, const reply_filter& f,
+                             std::array<state_counts, 2>& by_family,
+                             std::array<std::uint64_t, 256>& keys,
+                             std::uint16_t ephemeral_low) noexcept {
+  return walk(d, f, [&](std::span<const std::byte> p) -> std::error_code {
+    if (p.size() < sizeof(inet_diag_msg)) return errc::bad_message;
+    const auto family = static_cast<std::uint8_t>(p[wire::inet_family_offset]);
+    const auto state = static_cast<std::uint8_t>(p[wire::inet_state_offset]);
+    std::size_t fi = 0;
+    if (auto ec = family_index(family, fi)) return ec;
+    if (state >= state_slots) return errc::bad_state;
+    ++by_family[fi][state];
+    const auto sport = ntohs(wire::load<std::uint16_t>(p, wire::inet_sport_offset));
+    const auto dport = ntohs(wire::load<std::uint16_t>(p, wire::inet_dport_offset));
+    ++keys[partition_key(sport, dport, ephemeral_low) >> 8];
     return {};
   });
 }

@@ -88,8 +88,9 @@ std::error_code sock_diag_socket::dump(const dump_request& r, datagram_sink& sin
   needs_reopen_ = true;
 
   std::array<std::byte, max_request_size> req;
-  const reply_filter filter{portid(), ++seq_, SOCK_DIAG_BY_FAMILY};
+  const reply_filter filter{portid(), ++seq_, reply_type(r)};
   const std::size_t len = build_request(r, filter.seq, req);
+  if (len == 0) return std::make_error_code(std::errc::invalid_argument);
   if (mnl_socket_sendto(nl_, req.data(), len) < 0) return errno_code(errno);
 
   const int fd = mnl_socket_get_fd(nl_);

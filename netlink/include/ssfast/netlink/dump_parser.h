@@ -41,6 +41,13 @@ struct parse_status {
 parse_status count_inet(const datagram& d, const reply_filter& f,
                         std::array<state_counts, 2>& by_family) noexcept;
 
+/// As count_inet, and also adds each socket's partition key (bytecode.h partition_key, by
+/// key >> 8) to `keys`: four more bytes read per message. For choosing the next split points.
+parse_status count_inet_keys(const datagram& d, const reply_filter& f,
+                             std::array<state_counts, 2>& by_family,
+                             std::array<std::uint64_t, 256>& keys,
+                             std::uint16_t ephemeral_low) noexcept;
+
 /// inet_diag (TCP, UDP): appends one row per socket; `protocol` (IPPROTO_TCP/UDP) is recorded
 /// in each row since the message does not carry it. Allocates as the table grows; reports
 /// std::errc::not_enough_memory rather than throwing.

@@ -19,20 +19,30 @@ inline constexpr std::uint32_t unix_show_rows = 0x01 | 0x04 | 0x10 | 0x40;
 
 /// One dump to ask for.
 struct dump_request {
-  enum class kind : std::uint8_t { inet, unix_domain };
+  enum class kind : std::uint8_t {
+    inet,         ///< SOCK_DIAG_BY_FAMILY + inet_diag_req_v2: one family
+    inet_legacy,  ///< TCPDIAG_GETSOCK + inet_diag_req: TCP, both families in one hash walk
+                  ///< (inet_diag_dump_compat dumps with AF_UNSPEC)
+    unix_domain,  ///< SOCK_DIAG_BY_FAMILY + unix_diag_req
+  };
   kind what = kind::inet;
   std::uint8_t family = 0;    ///< inet: AF_INET or AF_INET6
   std::uint8_t protocol = 0;  ///< inet: IPPROTO_TCP or IPPROTO_UDP
   std::uint8_t inet_ext = 0;  ///< inet: idiag_ext extension bits; 0 for counting
   std::uint32_t states = all_states;
   std::uint32_t unix_show = 0;  ///< unix: UDIAG_SHOW_* bits; 0 for counting
+  /// inet, inet_legacy: an INET_DIAG_REQ_BYTECODE program (see bytecode.h); empty for none.
+  std::span<const std::byte> bytecode;
 };
 
+/// The message type of `r`, which the kernel's replies carry too.
+std::uint16_t reply_type(const dump_request& r) noexcept;
+
 /// Largest request build_request writes.
-inline constexpr std::size_t max_request_size = 128;
+inline constexpr std::size_t max_request_size = 192;
 
 /// Writes the netlink message for `r` with sequence number `seq` into `buf`; returns its size,
-/// or 0 if `buf` is smaller than max_request_size.
+/// or 0 if `buf` is smaller than max_request_size or the bytecode does not fit.
 std::size_t build_request(const dump_request& r, std::uint32_t seq,
                           std::span<std::byte> buf) noexcept;
 
