@@ -27,6 +27,7 @@ int run_summary(const cli::options& o, const netlink_fault& fault) {
   co.source = o.source;
   co.proc_root = o.proc_root;
   co.inject_netlink_failure = fault;
+  co.threads = o.threads;
   auto c = collector::open(co);
   if (!c)
     return fail(cli::exit_failure,
@@ -37,7 +38,7 @@ int run_summary(const cli::options& o, const netlink_fault& fault) {
     return w.starts_with("net/") ? o.proc_root + "/" + w : w;
   };
   socket_summary sockets;
-  if (auto ec = c->count(sockets, o.scope))
+  if (auto ec = c->count(sockets, o.scope, o.method))
     return fail(cli::exit_failure, where() + ": " + ec.message());
   kernel_counters counters;
   std::string counters_error;

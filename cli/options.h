@@ -25,6 +25,8 @@ struct options {
   count_scope scope;
   source_choice source = source_choice::automatic;
   std::string proc_root = "/proc";
+  unsigned threads = 0;  ///< 0: the library's default
+  count_method method = count_method::exact;
 };
 
 struct parse_result {

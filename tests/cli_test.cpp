@@ -1,6 +1,7 @@
 // The command line: the parser on its own, and the real binary's exit codes and messages.
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <vector>
 
 #include "options.h"
@@ -32,6 +33,49 @@ TEST(ParseArgs, SummaryAndFlags) {
   r = parse({"-s", "-4", "-6"});
   ASSERT_EQ(r.error, "");
   EXPECT_TRUE(r.opts.scope.ipv4 && r.opts.scope.ipv6) << "both families";
+}
+
+TEST(ParseArgs, ThreadsEstimateSourceAndProcRoot) {
+  auto r = parse({"-s", "--threads", "4", "--estimate"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.threads, 4u);
+  EXPECT_EQ(r.opts.method, count_method::estimate);
+  r = parse({"-s", "--threads=1", "--source=netlink"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.threads, 1u);
+  EXPECT_EQ(r.opts.source, source_choice::netlink);
+  r = parse({"-s", "--proc-root", "/host/proc/1"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.source, source_choice::proc) << "an explicit proc root is the source";
+  EXPECT_EQ(r.opts.proc_root, "/host/proc/1");
+  EXPECT_EQ(parse({"-s", "--threads", "0"}).error,
+            "option '--threads': '0' is not a number from 1 to 16");
+  EXPECT_EQ(parse({"-s", "--threads", "17"}).error,
+            "option '--threads': '17' is not a number from 1 to 16");
+  EXPECT_EQ(parse({"-s", "--threads", "2x"}).error,
+            "option '--threads': '2x' is not a number from 1 to 16");
+  EXPECT_EQ(parse({"-s", "--threads"}).error, "option '--threads' needs a value");
+  EXPECT_EQ(parse({"-s", "--source", "kernel"}).error,
+            "option '--source': unknown value 'kernel' (auto, netlink or proc)");
+  EXPECT_EQ(parse({"-s", "--estimate", "-4"}).error,
+            "option '--estimate' uses CurrEstab, which counts IPv4 and IPv6 together: it cannot "
+            "go with -4 or -6");
+  EXPECT_EQ(parse({"-s", "--source", "netlink", "--proc-root", "/x"}).error,
+            "option '--proc-root' reads sockets from DIR/net: it cannot go with --source netlink");
+}
+
+TEST(ParseArgs, FaultSeam) {
+  netlink_fault f;
+  EXPECT_EQ(parse_fault("open:EACCES", f), "");
+  EXPECT_EQ(f.error, EACCES);
+  EXPECT_FALSE(f.at_dump);
+  EXPECT_EQ(parse_fault("dump:2", f), "");
+  EXPECT_EQ(f.error, 2);
+  EXPECT_TRUE(f.at_dump);
+  EXPECT_NE(parse_fault("later:EACCES", f), "");
+  EXPECT_NE(parse_fault("open:", f), "");
+  EXPECT_NE(parse_fault("open:EWHAT", f), "");
+  EXPECT_NE(parse_fault("open:99999", f), "");
 }
 
 TEST(ParseArgs, HelpAndVersionWinOverCommands) {
@@ -70,6 +114,14 @@ TEST(Binary, BadUsageIsOneLineOnStderrAndExitTwo) {
     EXPECT_EQ(r.err.rfind("ssfast: ", 0), 0u) << r.err;
   }
   EXPECT_NE(ssfast({"-q"}).err.find("'-q'"), std::string::npos);
+}
+
+TEST(Binary, BadFaultSeamValueIsAUsageError) {
+  testing::child_setup setup;
+  setup.env = {"SSFAST_INJECT_NETLINK_FAILURE=sometimes"};
+  const auto r = testing::run_process({SSFAST_CLI_PATH, "-s"}, setup);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
 }
 
 TEST(Binary, HelpAndVersion) {

@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -182,12 +184,13 @@ TEST_F(LiveNamespace, SnapshotRowsMatchSsAndCounts) {
         std::multiset<row_key> keys;
         for (std::size_t i = 0; i < now.size(); ++i)
           if (now.protocol()[i] == IPPROTO_TCP && (now.family()[i] == AF_INET) == (fi == 0))
-            keys.emplace(now.state()[i], now.local_port()[i], now.peer_port()[i],
-                         now.recv_q()[i], now.send_q()[i]);
+            keys.emplace(now.state()[i], now.local_port()[i], now.peer_port()[i], now.recv_q()[i],
+                         now.send_q()[i]);
         return keys;
       };
-      expect_equal_when_quiet(ours, [&] { return ss_tcp_rows(fi == 0 ? "-4" : "-6"); },
-                              fi == 0 ? "ss -tan -4 rows" : "ss -tan -6 rows");
+      expect_equal_when_quiet(
+          ours, [&] { return ss_tcp_rows(fi == 0 ? "-4" : "-6"); },
+          fi == 0 ? "ss -tan -4 rows" : "ss -tan -6 rows");
     }
   }
   // The abstract UNIX listener is listed under its '@' name, with its queue and backlog.
@@ -397,13 +400,13 @@ TEST_F(LiveNamespace, CollectorFallsBackWhenADumpIsRefused) {
   EXPECT_EQ(c.source(), source_kind::proc);
   ASSERT_NE(c.fallback(), nullptr);
   EXPECT_EQ(c.fallback()->error, std::errc::no_such_file_or_directory);
-  EXPECT_EQ(c.fallback()->step, "TCP/IPv4 dump");
+  EXPECT_EQ(c.fallback()->step, "TCP dump");
   EXPECT_EQ(s.tcp, got_.tcp);
   EXPECT_EQ(s.unix_domain, got_.unix_domain);
   // Netlink only: the same failure is an error, not a fallback.
   collector n = open_source(source_choice::netlink, {ENOENT, true});
   EXPECT_EQ(n.count(s), std::errc::no_such_file_or_directory);
-  EXPECT_EQ(n.error_context(), "TCP/IPv4 dump");
+  EXPECT_EQ(n.error_context(), "TCP dump");
   EXPECT_EQ(n.source(), source_kind::netlink);
   // An error that says nothing about sock_diag being unavailable does not fall back.
   collector e = open_source(source_choice::automatic, {EINVAL, true});
@@ -431,7 +434,7 @@ TEST_F(LiveNamespace, CliFallsBackAndSaysSo) {
   setup.env = {"SSFAST_INJECT_NETLINK_FAILURE=dump:ENOENT"};
   const auto n = testing::run_process({SSFAST_CLI_PATH, "-s", "--source", "netlink"}, setup);
   EXPECT_EQ(n.exit_code, 1);
-  EXPECT_EQ(n.err, "ssfast: TCP/IPv4 dump: No such file or directory\n");
+  EXPECT_EQ(n.err, "ssfast: TCP dump: No such file or directory\n");
 }
 
 TEST_F(LiveNamespace, CliFallsBackWhenAPolicyDeniesNetlink) {
@@ -450,6 +453,100 @@ TEST_F(LiveNamespace, CliFallsBackWhenAPolicyDeniesNetlink) {
   const auto n = testing::run_process({SSFAST_CLI_PATH, "-s", "--source", "netlink"}, setup);
   EXPECT_EQ(n.exit_code, 1);
   EXPECT_EQ(n.err, "ssfast: cannot open the sock_diag netlink socket: Permission denied\n");
+}
+
+// Parallel dumps over port slices, and the estimate.
+
+collector open_threads(unsigned threads, std::string proc_root = "/proc") {
+  collector_options o;
+  o.source = source_choice::netlink;
+  o.threads = threads;
+  o.proc_root = std::move(proc_root);
+  auto c = collector::open(o);
+  if (!c) throw std::runtime_error("collector::open: " + c.error().message());
+  return std::move(*c);
+}
+
+TEST_F(LiveNamespace, ParallelSlicesCountEverySocketOnce) {
+  for (unsigned threads : {1u, 2u, 3u, 4u, 7u, 16u}) {
+    collector c = open_threads(threads);
+    EXPECT_EQ(c.threads(), threads);
+    // The first count splits the ephemeral range evenly; the second uses the first's spread.
+    for (int round = 0; round < 2; ++round) {
+      socket_summary s;
+      ASSERT_FALSE(c.count(s)) << c.error_context();
+      EXPECT_EQ(s.tcp, got_.tcp) << threads << " threads, round " << round;
+      EXPECT_EQ(s.udp, got_.udp);
+      EXPECT_EQ(s.unix_domain, got_.unix_domain);
+    }
+    // One family: per-family requests carry the same slices.
+    count_scope v6;
+    v6.ipv4 = false;
+    socket_summary s6;
+    ASSERT_FALSE(c.count(s6, v6)) << c.error_context();
+    EXPECT_EQ(s6.tcp[1], got_.tcp[1]) << threads << " threads, IPv6 only";
+    EXPECT_EQ(s6.tcp[0].total(), 0u);
+  }
+}
+
+TEST_F(LiveNamespace, EstimateMatchesExactOnQuietSockets) {
+  collector c = open_threads(2);
+  socket_summary s;
+  ASSERT_FALSE(c.count(s, {}, count_method::estimate)) << c.error_context();
+  ASSERT_EQ(s.estimate, socket_summary::estimate_status::estimated);
+  const state_counts exact = got_.tcp_all();
+  EXPECT_EQ(s.established_estimate, exact[tcp_state::established]);
+  EXPECT_EQ(s.tcp_histogram(), exact);
+  EXPECT_EQ(s.tcp[0][tcp_state::established] + s.tcp[1][tcp_state::established], 0u)
+      << "ESTABLISHED is not dumped";
+  EXPECT_EQ(s.curr_estab, static_cast<std::int64_t>(exact[tcp_state::established] +
+                                                    exact[tcp_state::close_wait]));
+  EXPECT_EQ(s.unix_domain, got_.unix_domain);
+}
+
+TEST_F(LiveNamespace, EstimateFallsBackToExactWhenTheFiguresDisagree) {
+  // A proc root whose snmp says CurrEstab 0: below the scenario's CLOSE_WAIT sockets.
+  const std::string root = ::testing::TempDir() + "ssfast-estimate-root";
+  std::filesystem::remove_all(root);
+  std::filesystem::create_directories(root + "/net");
+  std::ofstream(root + "/net/snmp") << "Tcp: CurrEstab\nTcp: 0\n";
+  collector c = open_threads(2, root);
+  socket_summary s;
+  ASSERT_FALSE(c.count(s, {}, count_method::estimate));
+  EXPECT_EQ(s.estimate, socket_summary::estimate_status::inconsistent);
+  EXPECT_EQ(s.tcp, got_.tcp) << "counted exactly instead";
+  // No snmp at all.
+  std::filesystem::remove(root + "/net/snmp");
+  ASSERT_FALSE(c.count(s, {}, count_method::estimate));
+  EXPECT_EQ(s.estimate, socket_summary::estimate_status::counter_missing);
+  EXPECT_EQ(s.tcp, got_.tcp);
+  // One family: CurrEstab cannot be split.
+  count_scope v4;
+  v4.ipv6 = false;
+  ASSERT_FALSE(c.count(s, v4, count_method::estimate));
+  EXPECT_EQ(s.estimate, socket_summary::estimate_status::needs_both_families);
+  EXPECT_EQ(s.tcp[0], got_.tcp[0]);
+  std::filesystem::remove_all(root);
+}
+
+TEST_F(LiveNamespace, CliEstimateIsLabelled) {
+  const auto t = testing::run_process({SSFAST_CLI_PATH, "-s", "--estimate"});
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const std::uint64_t est = got_.tcp_all()[tcp_state::established];
+  EXPECT_NE(t.out.find("ESTABLISHED " + std::to_string(est) + "\n"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("(ESTABLISHED estimated: CurrEstab "), std::string::npos) << t.out;
+  const auto j = testing::run_process({SSFAST_CLI_PATH, "-s", "--estimate", "-j"});
+  const auto js = nlohmann::json::parse(j.out);
+  EXPECT_EQ(js["estimate"]["established"], est);
+  EXPECT_EQ(js["tcp"]["states"]["ESTABLISHED"], est);
+  EXPECT_FALSE(js["tcp"].contains("ipv4")) << "per-family ESTABLISHED is unknown";
+  for (const char* threads : {"1", "2", "5"}) {
+    const auto r = testing::run_process({SSFAST_CLI_PATH, "-s", "-j", "--threads", threads});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto jr = nlohmann::json::parse(r.out);
+    for (tcp_state st : netstat_states)
+      EXPECT_EQ(json_state(jr["tcp"]["states"], st), got_.tcp_all().netstat_count(st)) << threads;
+  }
 }
 
 }  // namespace

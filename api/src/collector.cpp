@@ -1,16 +1,21 @@
-// The collector: runs one sock_diag dump per protocol and family asked for, into counts or
-// table rows.
+// The collector: runs sock_diag dumps (TCP split over parallel, bytecode-filtered dumps) into
+// counts or table rows, or reads /proc/net when netlink is unavailable.
 #include <netinet/in.h>
+#include <sched.h>
 #include <sys/socket.h>
 
+#include <charconv>
 #include <new>
 #include <optional>
+#include <vector>
 
+#include "ssfast/netlink/bytecode.h"
 #include "ssfast/netlink/sock_diag.h"
 #include "ssfast/proc/counters.h"
 #include "ssfast/proc/socket_reader.h"
 #include "ssfast/ssfast.h"
 #include "ssfast_version.h"
+#include "worker_pool.h"
 
 namespace ssfast {
 namespace {
@@ -26,34 +31,41 @@ struct callback_sink final : netlink::datagram_sink {
   }
 };
 
-// One inet dump of the plan: protocol, family, and the name used in error messages.
+// One dump of the plan: protocol, family, and the name used in error messages.
 struct inet_dump {
   std::uint8_t protocol;
   std::uint8_t family;
-  std::uint32_t states;
   std::string_view name;
   bool (*wanted)(const count_scope&);
 };
 
-constexpr inet_dump inet_dumps[] = {
-    {IPPROTO_TCP, AF_INET, netlink::all_tcp_states, "TCP/IPv4 dump",
-     [](const count_scope& s) { return s.tcp && s.ipv4; }},
-    {IPPROTO_TCP, AF_INET6, netlink::all_tcp_states, "TCP/IPv6 dump",
-     [](const count_scope& s) { return s.tcp && s.ipv6; }},
-    {IPPROTO_UDP, AF_INET, netlink::all_states, "UDP/IPv4 dump",
-     [](const count_scope& s) { return s.udp && s.ipv4; }},
-    {IPPROTO_UDP, AF_INET6, netlink::all_states, "UDP/IPv6 dump",
-     [](const count_scope& s) { return s.udp && s.ipv6; }},
+constexpr inet_dump tcp_dumps[] = {
+    {IPPROTO_TCP, AF_INET, "TCP/IPv4 dump", [](const count_scope& s) { return s.ipv4; }},
+    {IPPROTO_TCP, AF_INET6, "TCP/IPv6 dump", [](const count_scope& s) { return s.ipv6; }},
 };
-
+constexpr inet_dump udp_dumps[] = {
+    {IPPROTO_UDP, AF_INET, "UDP/IPv4 dump", [](const count_scope& s) { return s.ipv4; }},
+    {IPPROTO_UDP, AF_INET6, "UDP/IPv6 dump", [](const count_scope& s) { return s.ipv6; }},
+};
+constexpr std::string_view tcp_both_name = "TCP dump";
 constexpr std::string_view unix_dump_name = "UNIX dump";
 
-netlink::dump_request inet_request(const inet_dump& d) noexcept {
+constexpr std::uint32_t tcp_established_bit = 1u << static_cast<unsigned>(tcp_state::established);
+
+netlink::dump_request inet_request(const inet_dump& d, std::uint32_t states) noexcept {
   netlink::dump_request r;
   r.what = netlink::dump_request::kind::inet;
   r.family = d.family;
   r.protocol = d.protocol;
-  r.states = d.states;
+  r.states = states;
+  return r;
+}
+
+netlink::dump_request tcp_both_request(std::uint32_t states) noexcept {
+  netlink::dump_request r;
+  r.what = netlink::dump_request::kind::inet_legacy;
+  r.protocol = IPPROTO_TCP;
+  r.states = states;
   return r;
 }
 
@@ -65,42 +77,236 @@ netlink::dump_request unix_request(std::uint32_t show) noexcept {
   return r;
 }
 
+unsigned default_threads() noexcept {
+  cpu_set_t set;
+  const int n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+  return static_cast<unsigned>(n < 1 ? 1 : n > 8 ? 8 : n);
+}
+
+// One parallel TCP dump's inputs and results.
+struct partition {
+  std::array<std::byte, netlink::max_bytecode_size> bytecode{};
+  std::size_t bytecode_size = 0;
+  std::array<state_counts, 2> counts;
+  netlink::key_histogram keys{};
+  std::error_code error;
+  std::string_view failed;
+};
+
 }  // namespace
 
 struct collector::impl {
-  std::optional<netlink::sock_diag_socket> socket;  // empty when answering from /proc
+  std::vector<netlink::sock_diag_socket> sockets;  // one per partition; empty: /proc
+  std::optional<detail::worker_pool> pool;
   proc::file_reader files;
   source_choice choice;
   netlink_fault fault;
   std::optional<fallback_info> fell_back;
   std::string_view context;
+  bool one_walk = true;  // TCPDIAG_GETSOCK works here (else per-family dumps)
+  std::uint16_t ephemeral_low = 32768, ephemeral_high = 60999;
+  netlink::key_histogram keys{};  // the last parallel count's port spread
+  std::array<partition, netlink::max_partitions> parts;
+  count_scope tcp_scope;  // for the parallel jobs
+  std::uint32_t tcp_states = netlink::all_tcp_states;
 
-  impl(std::optional<netlink::sock_diag_socket> s, const collector_options& o)
-      : socket(std::move(s)),
+  impl(std::vector<netlink::sock_diag_socket> s, const collector_options& o)
+      : sockets(std::move(s)),
         files(o.proc_root),
         choice(o.source),
-        fault(o.inject_netlink_failure) {}
+        fault(o.inject_netlink_failure) {
+    if (sockets.size() > 1) {
+      pool.emplace(sockets.size() - 1);
+      // Fewer threads started: fewer partitions.
+      sockets.erase(sockets.begin() + static_cast<std::ptrdiff_t>(pool->size() + 1), sockets.end());
+    }
+    read_port_range();
+  }
 
-  // Runs every dump `scope` asks for, feeding each datagram to parse(datagram, filter, dump),
-  // where dump is the inet dump in progress or null for the UNIX one.
-  template <class Parse>
-  std::error_code run(const count_scope& scope, std::uint32_t unix_show, Parse&& parse) noexcept {
-    context = {};
-    for (const inet_dump& d : inet_dumps) {
+  // The namespace's ephemeral range places the default split points; any value is correct.
+  void read_port_range() noexcept {
+    std::string_view text;
+    if (files.read("sys/net/ipv4/ip_local_port_range", text)) return;
+    unsigned lo = 0, hi = 0;
+    const char* p = text.data();
+    const char* end = text.data() + text.size();
+    auto [p1, e1] = std::from_chars(p, end, lo);
+    while (p1 < end && (*p1 == ' ' || *p1 == '\t')) ++p1;
+    auto [p2, e2] = std::from_chars(p1, end, hi);
+    (void)p2;
+    if (e1 == std::errc{} && e2 == std::errc{} && lo >= 1 && lo <= hi && hi <= 65535) {
+      ephemeral_low = static_cast<std::uint16_t>(lo);
+      ephemeral_high = static_cast<std::uint16_t>(hi);
+    }
+  }
+
+  template <class F>
+  std::error_code dump(netlink::sock_diag_socket& s, const netlink::dump_request& r,
+                       F& f) noexcept {
+    if (fault.at_dump && fault.error != 0) return errno_code(fault.error);
+    callback_sink sink(f);
+    return s.dump(r, sink);
+  }
+
+  // TCP into counts[family], one dump or one per family, with an optional bytecode filter.
+  std::error_code tcp_dumps_into(netlink::sock_diag_socket& s, const count_scope& scope,
+                                 std::uint32_t states, std::span<const std::byte> bytecode,
+                                 std::array<state_counts, 2>& counts,
+                                 netlink::key_histogram* key_out,
+                                 std::string_view& failed) noexcept {
+    auto parse = [&](const netlink::datagram& g, const netlink::reply_filter& f) noexcept {
+      return key_out != nullptr ? netlink::count_inet_keys(g, f, counts, *key_out, ephemeral_low)
+                                : netlink::count_inet(g, f, counts);
+    };
+    if (one_walk && scope.ipv4 && scope.ipv6) {
+      netlink::dump_request r = tcp_both_request(states);
+      r.bytecode = bytecode;
+      failed = tcp_both_name;
+      return dump(s, r, parse);
+    }
+    for (const inet_dump& d : tcp_dumps) {
       if (!d.wanted(scope)) continue;
-      auto f = [&](const netlink::datagram& g, const netlink::reply_filter& r) noexcept {
-        return parse(g, r, &d);
-      };
-      if (auto ec = dump(inet_request(d), f)) {
-        context = d.name;
-        return ec;
+      netlink::dump_request r = inet_request(d, states);
+      r.bytecode = bytecode;
+      failed = d.name;
+      if (auto ec = dump(s, r, parse)) return ec;
+    }
+    return {};
+  }
+
+  static void partition_job(void* ctx, std::size_t i) noexcept {
+    auto* self = static_cast<impl*>(ctx);
+    partition& p = self->parts[i];
+    p.counts = {};
+    p.keys = {};
+    p.error =
+        self->tcp_dumps_into(self->sockets[i], self->tcp_scope, self->tcp_states,
+                             {p.bytecode.data(), p.bytecode_size}, p.counts, &p.keys, p.failed);
+  }
+
+  // Exact TCP counts: one dump, or one per socket in parallel over disjoint port slices.
+  std::error_code count_tcp(const count_scope& scope, std::uint32_t states,
+                            std::array<state_counts, 2>& out) noexcept {
+    const std::size_t n = sockets.size();
+    if (n == 1) {
+      std::string_view failed;
+      auto ec = tcp_dumps_into(sockets[0], scope, states, {}, out, nullptr, failed);
+      if (ec) context = failed;
+      return ec;
+    }
+    std::array<std::uint16_t, netlink::max_partitions> first;
+    netlink::split_key_space(keys, n, ephemeral_low, ephemeral_high, first);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint16_t hi = i + 1 < n ? static_cast<std::uint16_t>(first[i + 1] - 1) : 65535;
+      parts[i].bytecode_size =
+          netlink::compile_key_range(first[i], hi, ephemeral_low, parts[i].bytecode);
+    }
+    tcp_scope = scope;
+    tcp_states = states;
+    pool->run(n, partition_job, this);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (parts[i].error) {
+        context = parts[i].failed;
+        return parts[i].error;
+      }
+    }
+    keys = {};
+    for (std::size_t i = 0; i < n; ++i) {
+      out[0] += parts[i].counts[0];
+      out[1] += parts[i].counts[1];
+      for (std::size_t b = 0; b < keys.size(); ++b) keys[b] += parts[i].keys[b];
+    }
+    return {};
+  }
+
+  // count_tcp, retried per family if the kernel refuses the single-walk request.
+  std::error_code count_tcp_any(const count_scope& scope, std::uint32_t states,
+                                std::array<state_counts, 2>& out) noexcept {
+    std::error_code ec = count_tcp(scope, states, out);
+    if (ec == std::errc::invalid_argument && context == tcp_both_name && one_walk) {
+      one_walk = false;
+      out = {};
+      ec = count_tcp(scope, states, out);
+    }
+    return ec;
+  }
+
+  // CurrEstab from <proc root>/net/snmp.
+  std::optional<std::int64_t> curr_estab() noexcept {
+    std::string_view text;
+    if (files.read("net/snmp", text)) return std::nullopt;
+    std::optional<std::int64_t> v;
+    auto visit = [](void* ctx, std::string_view g, std::string_view n, std::int64_t value) {
+      if (g == "Tcp" && n == "CurrEstab") *static_cast<std::optional<std::int64_t>*>(ctx) = value;
+    };
+    if (proc::parse_snmp(text, visit, &v)) return std::nullopt;
+    return v;
+  }
+
+  std::error_code count_netlink(socket_summary& out, const count_scope& scope,
+                                count_method method) noexcept {
+    context = {};
+    if (scope.tcp) {
+      bool exact = true;
+      if (method == count_method::estimate) {
+        if (!(scope.ipv4 && scope.ipv6)) {
+          out.estimate = socket_summary::estimate_status::needs_both_families;
+        } else {
+          // Every state but ESTABLISHED: the walk without the messages that cost (one walk:
+          // splitting a dump that builds almost no messages only adds walks).
+          std::array<state_counts, 2> counts;
+          std::string_view failed;
+          auto ec =
+              tcp_dumps_into(sockets[0], scope, netlink::all_tcp_states & ~tcp_established_bit, {},
+                             counts, nullptr, failed);
+          if (ec == std::errc::invalid_argument && failed == tcp_both_name && one_walk) {
+            one_walk = false;
+            counts = {};
+            ec = tcp_dumps_into(sockets[0], scope, netlink::all_tcp_states & ~tcp_established_bit,
+                                {}, counts, nullptr, failed);
+          }
+          if (ec) {
+            context = failed;
+            return ec;
+          }
+          const auto ce = curr_estab();
+          const std::uint64_t close_wait =
+              counts[0][tcp_state::close_wait] + counts[1][tcp_state::close_wait];
+          if (!ce) {
+            out.estimate = socket_summary::estimate_status::counter_missing;
+          } else if (*ce < 0 || static_cast<std::uint64_t>(*ce) < close_wait) {
+            out.estimate = socket_summary::estimate_status::inconsistent;
+            out.curr_estab = *ce;
+          } else {
+            out.tcp = counts;
+            out.estimate = socket_summary::estimate_status::estimated;
+            out.curr_estab = *ce;
+            out.established_estimate = static_cast<std::uint64_t>(*ce) - close_wait;
+            exact = false;
+          }
+        }
+      }
+      if (exact) {
+        if (auto ec = count_tcp_any(scope, netlink::all_tcp_states, out.tcp)) return ec;
+      }
+    }
+    if (scope.udp) {
+      for (const inet_dump& d : udp_dumps) {
+        if (!d.wanted(scope)) continue;
+        auto f = [&](const netlink::datagram& g, const netlink::reply_filter& r) noexcept {
+          return netlink::count_inet(g, r, out.udp);
+        };
+        if (auto ec = dump(sockets[0], inet_request(d, netlink::all_states), f)) {
+          context = d.name;
+          return ec;
+        }
       }
     }
     if (scope.unix_domain) {
       auto f = [&](const netlink::datagram& g, const netlink::reply_filter& r) noexcept {
-        return parse(g, r, static_cast<const inet_dump*>(nullptr));
+        return netlink::count_unix(g, r, out.unix_domain);
       };
-      if (auto ec = dump(unix_request(unix_show), f)) {
+      if (auto ec = dump(sockets[0], unix_request(0), f)) {
         context = unix_dump_name;
         return ec;
       }
@@ -108,22 +314,45 @@ struct collector::impl {
     return {};
   }
 
-  template <class F>
-  std::error_code dump(const netlink::dump_request& r, F& f) noexcept {
-    if (fault.at_dump && fault.error != 0) return errno_code(fault.error);
-    callback_sink sink(f);
-    return socket->dump(r, sink);
+  std::error_code snapshot_netlink(socket_table& out, const count_scope& scope) noexcept {
+    context = {};
+    for (const auto* list : {&tcp_dumps, &udp_dumps}) {
+      if (list == &tcp_dumps ? !scope.tcp : !scope.udp) continue;
+      for (const inet_dump& d : *list) {
+        if (!d.wanted(scope)) continue;
+        auto f = [&](const netlink::datagram& g, const netlink::reply_filter& r) noexcept {
+          return netlink::rows_inet(g, r, d.protocol, out);
+        };
+        const std::uint32_t states =
+            d.protocol == IPPROTO_TCP ? netlink::all_tcp_states : netlink::all_states;
+        if (auto ec = dump(sockets[0], inet_request(d, states), f)) {
+          context = d.name;
+          return ec;
+        }
+      }
+    }
+    if (scope.unix_domain) {
+      auto f = [&](const netlink::datagram& g, const netlink::reply_filter& r) noexcept {
+        return netlink::rows_unix(g, r, out);
+      };
+      if (auto ec = dump(sockets[0], unix_request(netlink::unix_show_rows), f)) {
+        context = unix_dump_name;
+        return ec;
+      }
+    }
+    return {};
   }
 
   // Runs `from_netlink` while the collector uses netlink; on an error that allows it, switches
   // to /proc for good. Then `from_proc` if /proc is the source.
   template <class Netlink, class Proc>
   std::error_code answer(Netlink&& from_netlink, Proc&& from_proc) noexcept {
-    if (socket) {
+    if (!sockets.empty()) {
       const std::error_code ec = from_netlink();
       if (!ec || choice != source_choice::automatic || !falls_back_on(ec)) return ec;
       fell_back = fallback_info{ec, context};
-      socket.reset();
+      pool.reset();
+      sockets.clear();
     }
     std::string_view failed;
     const std::error_code ec = from_proc(failed);
@@ -154,23 +383,32 @@ std::string_view to_string(source_kind s) noexcept {
 std::string_view version() noexcept { return SSFAST_VERSION_STRING; }
 
 result<collector> collector::open(const collector_options& options) noexcept {
-  std::optional<netlink::sock_diag_socket> socket;
+  std::vector<netlink::sock_diag_socket> sockets;
   std::optional<fallback_info> fell_back;
-  if (options.source != source_choice::proc) {
-    const netlink_fault& fault = options.inject_netlink_failure;
-    auto s = fault.error != 0 && !fault.at_dump
-                 ? result<netlink::sock_diag_socket>(errno_code(fault.error))
-                 : netlink::sock_diag_socket::open(options.netlink_timeout);
-    if (s) {
-      socket.emplace(std::move(*s));
-    } else if (options.source == source_choice::automatic && falls_back_on(s.error())) {
-      fell_back = fallback_info{s.error(), "opening the sock_diag socket"};
-    } else {
-      return s.error();
-    }
-  }
   try {
-    auto p = std::make_unique<impl>(std::move(socket), options);
+    if (options.source != source_choice::proc) {
+      unsigned n = options.threads == 0 ? default_threads() : options.threads;
+      if (n > netlink::max_partitions) n = netlink::max_partitions;
+      const netlink_fault& fault = options.inject_netlink_failure;
+      for (unsigned i = 0; i < n; ++i) {
+        // Every socket is opened here, on the caller's thread: each answers for the caller's
+        // network namespace, whichever thread later reads it.
+        auto s = fault.error != 0 && !fault.at_dump
+                     ? result<netlink::sock_diag_socket>(errno_code(fault.error))
+                     : netlink::sock_diag_socket::open(options.netlink_timeout);
+        if (s) {
+          sockets.push_back(std::move(*s));
+          continue;
+        }
+        if (i > 0) break;  // out of descriptors for more: fewer partitions
+        if (options.source == source_choice::automatic && falls_back_on(s.error())) {
+          fell_back = fallback_info{s.error(), "opening the sock_diag socket"};
+          break;
+        }
+        return s.error();
+      }
+    }
+    auto p = std::make_unique<impl>(std::move(sockets), options);
     p->fell_back = fell_back;
     return collector(std::move(p));
   } catch (const std::bad_alloc&) {
@@ -184,7 +422,11 @@ collector& collector::operator=(collector&&) noexcept = default;
 collector::~collector() = default;
 
 source_kind collector::source() const noexcept {
-  return impl_->socket ? source_kind::netlink : source_kind::proc;
+  return impl_->sockets.empty() ? source_kind::proc : source_kind::netlink;
+}
+
+unsigned collector::threads() const noexcept {
+  return impl_->sockets.empty() ? 1u : static_cast<unsigned>(impl_->sockets.size());
 }
 
 const fallback_info* collector::fallback() const noexcept {
@@ -193,7 +435,8 @@ const fallback_info* collector::fallback() const noexcept {
 
 std::string_view collector::error_context() const noexcept { return impl_->context; }
 
-std::error_code collector::count(socket_summary& out, const count_scope& scope) noexcept {
+std::error_code collector::count(socket_summary& out, const count_scope& scope,
+                                 count_method method) noexcept {
   auto reset = [&] {
     out = socket_summary{};
     out.scope = scope;
@@ -201,16 +444,12 @@ std::error_code collector::count(socket_summary& out, const count_scope& scope) 
   return impl_->answer(
       [&]() noexcept {
         reset();
-        return impl_->run(scope, 0,
-                          [&](const netlink::datagram& g, const netlink::reply_filter& f,
-                              const inet_dump* d) noexcept {
-                            if (d == nullptr) return netlink::count_unix(g, f, out.unix_domain);
-                            return netlink::count_inet(
-                                g, f, d->protocol == IPPROTO_TCP ? out.tcp : out.udp);
-                          });
+        return impl_->count_netlink(out, scope, method);
       },
       [&](std::string_view& failed) noexcept {
         reset();
+        if (method == count_method::estimate)
+          out.estimate = socket_summary::estimate_status::needs_netlink;
         proc::file_stats stats;
         const auto ec = proc::count_sockets(impl_->files, scope, out, stats, failed);
         out.skipped_lines = stats.skipped;
@@ -223,12 +462,7 @@ std::error_code collector::snapshot(socket_table& out, const count_scope& scope)
   return impl_->answer(
       [&]() noexcept {
         out.clear();
-        return impl_->run(scope, netlink::unix_show_rows,
-                          [&](const netlink::datagram& g, const netlink::reply_filter& f,
-                              const inet_dump* d) noexcept {
-                            if (d == nullptr) return netlink::rows_unix(g, f, out);
-                            return netlink::rows_inet(g, f, d->protocol, out);
-                          });
+        return impl_->snapshot_netlink(out, scope);
       },
       [&](std::string_view& failed) noexcept {
         out.clear();

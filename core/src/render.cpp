@@ -46,6 +46,25 @@ std::size_t histogram_lines(const state_counts& c, state_line (&lines)[state_slo
   return n;
 }
 
+// Why an estimate that was asked for was not used; empty if it was, or was not asked for.
+std::string_view estimate_not_used(const socket_summary& s) noexcept {
+  using st = socket_summary::estimate_status;
+  switch (s.estimate) {
+    case st::inconsistent:
+      return "CurrEstab is below the dumped CLOSE_WAIT";
+    case st::counter_missing:
+      return "/proc/net/snmp Tcp CurrEstab could not be read";
+    case st::needs_netlink:
+      return "the /proc source lists every socket anyway";
+    case st::needs_both_families:
+      return "CurrEstab counts IPv4 and IPv6 together";
+    case st::not_requested:
+    case st::estimated:
+      break;
+  }
+  return {};
+}
+
 void append_state_name(std::string& out, std::uint8_t s) {
   const std::string_view name = netstat_name(s);
   if (!name.empty()) {
@@ -103,7 +122,7 @@ void render_summary_text(const summary_report& r, std::string& out) {
 
   if (sc.tcp) {
     state_line lines[state_slots];
-    const std::size_t n = histogram_lines(s.tcp_all(), lines);
+    const std::size_t n = histogram_lines(s.tcp_histogram(), lines);
     for (std::size_t i = 0; i < n; ++i) {
       append_state_name(out, lines[i].state);
       out.push_back(' ');
@@ -131,9 +150,30 @@ void render_summary_text(const summary_report& r, std::string& out) {
   };
   if (sc.tcp) {
     out += "TCP ";
-    append_field(out, "total", s.tcp_all().total());
-    family_fields(s.tcp);
+    append_field(out, "total", s.tcp_histogram().total());
+    if (s.estimate == socket_summary::estimate_status::estimated) {
+      // Per-family ESTABLISHED is unknown: CurrEstab counts both families together.
+      out += "  (ESTABLISHED estimated: CurrEstab ";
+      out += std::to_string(s.curr_estab);
+      out += " - CLOSE_WAIT ";
+      append_uint(out, s.tcp_all()[tcp_state::close_wait]);
+      out += ")";
+    } else {
+      family_fields(s.tcp);
+    }
     out.push_back('\n');
+    if (const std::string_view why = estimate_not_used(s); !why.empty()) {
+      out += "note: ESTABLISHED counted exactly, not estimated: ";
+      out += why;
+      if (s.estimate == socket_summary::estimate_status::inconsistent) {
+        out += " (CurrEstab ";
+        out += std::to_string(s.curr_estab);
+        out += ", CLOSE_WAIT ";
+        append_uint(out, s.tcp_all()[tcp_state::close_wait]);
+        out += ")";
+      }
+      out.push_back('\n');
+    }
   }
   if (sc.udp) {
     const state_counts u = s.udp_all();
@@ -199,13 +239,27 @@ void render_summary_json(const summary_report& r, std::string& out) {
     w.end_object();
   };
   if (sc.tcp) {
-    const state_counts all = s.tcp_all();
+    const state_counts all = s.tcp_histogram();
+    const bool estimated = s.estimate == socket_summary::estimate_status::estimated;
     w.key("tcp").begin_object();
     w.key("total").value(all.total());
     json_states(w, all);
-    if (sc.ipv4) family_object("ipv4", s.tcp[0]);
-    if (sc.ipv6) family_object("ipv6", s.tcp[1]);
+    // Estimated: ESTABLISHED per family is unknown, so the family objects are left out.
+    if (sc.ipv4 && !estimated) family_object("ipv4", s.tcp[0]);
+    if (sc.ipv6 && !estimated) family_object("ipv6", s.tcp[1]);
     w.end_object();
+    if (estimated) {
+      w.key("estimate").begin_object();
+      w.key("established").value(s.established_estimate);
+      w.key("curr_estab").value(s.curr_estab);
+      w.key("close_wait").value(s.tcp_all()[tcp_state::close_wait]);
+      w.end_object();
+    } else if (const std::string_view why = estimate_not_used(s); !why.empty()) {
+      w.key("estimate").begin_object();
+      w.key("established").null();
+      w.key("not_used").value(why);
+      w.end_object();
+    }
   }
   if (sc.udp) {
     const state_counts all = s.udp_all();

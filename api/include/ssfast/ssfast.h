@@ -45,7 +45,19 @@ struct collector_options {
   std::string proc_root = "/proc";
   /// Longest wait for one netlink datagram before a dump fails with ETIMEDOUT.
   std::chrono::milliseconds netlink_timeout{10000};
+  /// Parallel TCP dumps (netlink): each on its own thread and socket, restricted by a kernel
+  /// bytecode filter to a disjoint slice of the port space. 0: the number of CPUs this process
+  /// may run on, at most 8. 1: one dump, no filter. At most netlink max_partitions (16).
+  unsigned threads = 0;
   netlink_fault inject_netlink_failure;
+};
+
+/// How count() obtains ESTABLISHED.
+enum class count_method : std::uint8_t {
+  exact,     ///< one message per socket from the kernel
+  estimate,  ///< dump every other state; ESTABLISHED = CurrEstab - CLOSE_WAIT (netlink, both
+             ///< families; otherwise, or if the figures disagree, exact; see
+             ///< socket_summary::estimate)
 };
 
 /// Why a collector answers from /proc although netlink was allowed.
@@ -74,15 +86,21 @@ class collector {
   collector& operator=(collector&&) noexcept;
   ~collector();
 
-  /// Counts sockets per state, protocol and family over `scope`: one netlink dump per protocol
-  /// and family asked for (TCP and UDP per family, UNIX once), no extensions, reading only each
-  /// message's family and state bytes. Request sockets (SYN_RECV) and TIME_WAIT minisockets
-  /// count. No allocation once open; one sendto and ~n/300 recvmsg calls per dump. From /proc:
-  /// one file per protocol and family, about one read() per 27 sockets. With
+  /// Counts sockets per state, protocol and family over `scope`, reading only each message's
+  /// family and state bytes (and, with several threads, its ports). TCP: one hash walk for both
+  /// families (TCPDIAG_GETSOCK) split over threads() parallel dumps, each filtered by bytecode
+  /// to its slice of the ports, slices placed by the previous count's port spread; UDP per
+  /// family and UNIX once, on the calling thread. Request sockets (SYN_RECV) and TIME_WAIT
+  /// minisockets count. No allocation once open; one sendto and ~n/300 recvmsg per dump. From
+  /// /proc: one file per protocol and family, about one read() per 27 sockets. With
   /// source_choice::automatic, a dump failing as falls_back_on() describes switches this
   /// collector to /proc for good and counts again. On error `out` is incomplete and
   /// error_context() names the dump or file that failed.
-  std::error_code count(socket_summary& out, const count_scope& scope = {}) noexcept;
+  std::error_code count(socket_summary& out, const count_scope& scope = {},
+                        count_method method = count_method::exact) noexcept;
+
+  /// Parallel TCP dumps per count (1 with the /proc source).
+  unsigned threads() const noexcept;
 
   /// Replaces `out`'s rows with every socket in `scope`, one row per netlink message. Allocates
   /// only as `out` grows past its capacity. Errors as count(), plus ENOMEM.

@@ -26,7 +26,9 @@ void render_summary_text(const summary_report& r, std::string& out);
 /// Appends the report as one JSON object and a newline. Keys: source, tcp{total, states (all
 /// eleven netstat names, zeros included), ipv4, ipv6}, udp{total, ...}, unix{total, ...},
 /// counters (null when unreadable, with counters_error); with the /proc source, proc
-/// {skipped_lines, duplicate_rows}; after a fallback, fallback_reason. Allocates only to grow
+/// {skipped_lines, duplicate_rows}; after a fallback, fallback_reason; with --estimate,
+/// estimate {established, curr_estab, close_wait} (or {established: null, not_used}) and no
+/// per-family TCP objects when estimated. Allocates only to grow
 /// `out`.
 void render_summary_json(const summary_report& r, std::string& out);
 

@@ -44,6 +44,22 @@ struct socket_summary {
   std::uint64_t skipped_lines = 0;
   std::uint64_t duplicate_rows = 0;
 
+  /// How ESTABLISHED was obtained when an estimate was asked for.
+  enum class estimate_status : std::uint8_t {
+    not_requested,       ///< counted exactly, as asked
+    estimated,           ///< ESTABLISHED = CurrEstab - CLOSE_WAIT (see below)
+    inconsistent,        ///< CurrEstab < the dumped CLOSE_WAIT: counted exactly instead
+    counter_missing,     ///< /proc/net/snmp CurrEstab unreadable: counted exactly instead
+    needs_netlink,       ///< the /proc source lists every socket anyway: counted exactly
+    needs_both_families  ///< CurrEstab covers IPv4 and IPv6 together: counted exactly
+  };
+  estimate_status estimate = estimate_status::not_requested;
+  /// With estimate_status::estimated: ESTABLISHED over both families, derived from
+  /// /proc/net/snmp Tcp CurrEstab (ESTABLISHED + CLOSE_WAIT, RFC 1213) minus the CLOSE_WAIT
+  /// sockets of a dump of every other state; tcp[f][ESTABLISHED] stay 0 (not dumped).
+  std::uint64_t established_estimate = 0;
+  std::int64_t curr_estab = 0;  ///< the CurrEstab the estimate used
+
   const state_counts& tcp_of(ip_family f) const noexcept {
     return tcp[static_cast<std::size_t>(f)];
   }
@@ -54,6 +70,14 @@ struct socket_summary {
   state_counts tcp_all() const noexcept {
     state_counts c = tcp[0];
     c += tcp[1];
+    return c;
+  }
+  /// TCP over the collected families with ESTABLISHED filled in from the estimate, when there
+  /// is one: the histogram to show.
+  state_counts tcp_histogram() const noexcept {
+    state_counts c = tcp_all();
+    if (estimate == estimate_status::estimated)
+      c[static_cast<std::size_t>(tcp_state::established)] = established_estimate;
     return c;
   }
   state_counts udp_all() const noexcept {

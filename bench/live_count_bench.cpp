@@ -1,0 +1,77 @@
+// The live collector against the kernel, in the current network namespace (scripts/bench-compare
+// runs it inside its socket farm). The baseline is the fastest single-threaded minimal dump:
+// one TCPDIAG_GETSOCK walk of both families, no extensions, nothing per message but the state
+// byte. Wall time (real time), since the exact count runs dumps on several threads.
+#include <benchmark/benchmark.h>
+#include <netinet/in.h>
+
+#include "ssfast/netlink/sock_diag.h"
+#include "ssfast/ssfast.h"
+
+namespace {
+
+using namespace ssfast;
+
+struct counting_sink final : netlink::datagram_sink {
+  std::array<state_counts, 2> counts;
+  netlink::parse_status on_datagram(const netlink::datagram& d,
+                                    const netlink::reply_filter& f) noexcept override {
+    return netlink::count_inet(d, f, counts);
+  }
+};
+
+void bm_minimal_dump(benchmark::State& state) {
+  auto s = netlink::sock_diag_socket::open();
+  if (!s) {
+    state.SkipWithError("sock_diag unavailable");
+    return;
+  }
+  netlink::dump_request r;
+  r.what = netlink::dump_request::kind::inet_legacy;
+  r.protocol = IPPROTO_TCP;
+  r.states = netlink::all_tcp_states;
+  std::uint64_t sockets = 0;
+  for (auto _ : state) {
+    counting_sink sink;
+    if (s->dump(r, sink)) state.SkipWithError("dump failed");
+    sockets = sink.counts[0].total() + sink.counts[1].total();
+  }
+  state.counters["tcp_sockets"] = static_cast<double>(sockets);
+}
+BENCHMARK(bm_minimal_dump)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void bm_count(benchmark::State& state, unsigned threads, count_method method, bool tcp_only) {
+  collector_options o;
+  o.source = source_choice::netlink;
+  o.threads = threads;
+  auto c = collector::open(o);
+  if (!c) {
+    state.SkipWithError("sock_diag unavailable");
+    return;
+  }
+  count_scope scope;
+  if (tcp_only) scope.udp = scope.unix_domain = false;
+  socket_summary s;
+  if (c->count(s, scope, method)) state.SkipWithError("count failed");  // warm-up
+  for (auto _ : state) {
+    if (c->count(s, scope, method)) state.SkipWithError("count failed");
+  }
+  state.counters["tcp_sockets"] = static_cast<double>(s.tcp_histogram().total());
+  state.counters["threads"] = c->threads();
+}
+BENCHMARK_CAPTURE(bm_count, tcp_exact, 0, count_method::exact, true)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(bm_count, tcp_exact_1thread, 1, count_method::exact, true)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(bm_count, tcp_estimate, 0, count_method::estimate, true)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(bm_count, all_exact, 0, count_method::exact, false)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
