@@ -3,7 +3,9 @@
 // at most 20,000 descriptors here. Prints "ready N" on stdout when all are connected, then
 // holds them until SIGTERM/SIGINT or stdin closes.
 //
-//   ssfast-socket-farm --connections N [--per-process K] [--family 4|6]
+//   ssfast-socket-farm --connections N [--per-process K] [--family 4|6] [--port-base P]
+// Worker w listens on port P+w (default P = 100); farms with disjoint port ranges can share a
+// namespace, which is how scripts/bench-compare grows one step by step.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -30,9 +32,9 @@ namespace {
 
 // One worker: a listener on its own port below 1024 (outside the ephemeral range, so client
 // ports never collide with it) and `n` connect+accept pairs to it.
-void worker(int index, int n, int family, int ready_fd) {
+void worker(int port_number, int n, int family, int ready_fd) {
   prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the farm
-  const auto port = static_cast<std::uint16_t>(100 + index);
+  const auto port = static_cast<std::uint16_t>(port_number);
   const int l = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (l < 0) die("socket");
   int one = 1;
@@ -68,7 +70,7 @@ void worker(int index, int n, int family, int ready_fd) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  long connections = 0, per_process = 9000;
+  long connections = 0, per_process = 9000, port_base = 100;
   int family = AF_INET;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -79,10 +81,12 @@ int main(int argc, char** argv) {
       per_process = std::strtol(argv[++i], nullptr, 10);
     else if (a == "--family" && v)
       family = std::string(argv[++i]) == "6" ? AF_INET6 : AF_INET;
+    else if (a == "--port-base" && v)
+      port_base = std::strtol(argv[++i], nullptr, 10);
     else {
       std::fprintf(stderr,
                    "usage: ssfast-socket-farm --connections N [--per-process K] "
-                   "[--family 4|6]\n");
+                   "[--family 4|6] [--port-base P]\n");
       return 2;
     }
   }
@@ -92,8 +96,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   const long workers = (connections + per_process - 1) / per_process;
-  if (workers > 900) {
-    std::fprintf(stderr, "ssfast-socket-farm: at most 900 workers (listener ports 100..999)\n");
+  // Listeners stay below 1024, outside the ephemeral range their clients draw from.
+  if (port_base < 1 || port_base + workers > 1024) {
+    std::fprintf(stderr, "ssfast-socket-farm: listener ports %ld..%ld must stay within 1..1023\n",
+                 port_base, port_base + workers - 1);
     return 2;
   }
   rlimit rl{};
@@ -112,7 +118,7 @@ int main(int argc, char** argv) {
     if (pid < 0) die("fork");
     if (pid == 0) {
       close(ready[0]);
-      worker(static_cast<int>(w), static_cast<int>(n), family, ready[1]);
+      worker(static_cast<int>(port_base + w), static_cast<int>(n), family, ready[1]);
     }
     pids.push_back(pid);
   }
