@@ -147,18 +147,26 @@ parse_status guard_alloc(F&& f) noexcept {
 
 }  // namespace
 
+namespace {
+
+// The counting step for one inet_diag message: its family and state bytes, nothing else.
+std::error_code count_message(std::span<const std::byte> p,
+                              std::array<state_counts, 2>& by_family) noexcept {
+  if (p.size() < sizeof(inet_diag_msg)) return errc::bad_message;
+  const auto family = static_cast<std::uint8_t>(p[wire::inet_family_offset]);
+  const auto state = static_cast<std::uint8_t>(p[wire::inet_state_offset]);
+  std::size_t fi = 0;
+  if (auto ec = family_index(family, fi)) return ec;
+  if (state >= state_slots) return errc::bad_state;
+  ++by_family[fi][state];
+  return {};
+}
+
+}  // namespace
+
 parse_status count_inet(const datagram& d, const reply_filter& f,
                         std::array<state_counts, 2>& by_family) noexcept {
-  return walk(d, f, [&](std::span<const std::byte> p) -> std::error_code {
-    if (p.size() < sizeof(inet_diag_msg)) return errc::bad_message;
-    const auto family = static_cast<std::uint8_t>(p[wire::inet_family_offset]);
-    const auto state = static_cast<std::uint8_t>(p[wire::inet_state_offset]);
-    std::size_t fi = 0;
-    if (auto ec = family_index(family, fi)) return ec;
-    if (state >= state_slots) return errc::bad_state;
-    ++by_family[fi][state];
-    return {};
-  });
+  return walk(d, f, [&](std::span<const std::byte> p) { return count_message(p, by_family); });
 }
 
 parse_status count_inet_keys(const datagram& d, const reply_filter& f,
@@ -166,13 +174,7 @@ parse_status count_inet_keys(const datagram& d, const reply_filter& f,
                              std::array<std::uint64_t, 256>& keys,
                              std::uint16_t ephemeral_low) noexcept {
   return walk(d, f, [&](std::span<const std::byte> p) -> std::error_code {
-    if (p.size() < sizeof(inet_diag_msg)) return errc::bad_message;
-    const auto family = static_cast<std::uint8_t>(p[wire::inet_family_offset]);
-    const auto state = static_cast<std::uint8_t>(p[wire::inet_state_offset]);
-    std::size_t fi = 0;
-    if (auto ec = family_index(family, fi)) return ec;
-    if (state >= state_slots) return errc::bad_state;
-    ++by_family[fi][state];
+    if (auto ec = count_message(p, by_family)) return ec;
     const auto sport = ntohs(wire::load<std::uint16_t>(p, wire::inet_sport_offset));
     const auto dport = ntohs(wire::load<std::uint16_t>(p, wire::inet_dport_offset));
     ++keys[partition_key(sport, dport, ephemeral_low) >> 8];
