@@ -152,6 +152,19 @@ bool audit_bytecode(std::span<const std::byte> program) noexcept {
     if (is_port_op(op.code)) {
       min_len += static_cast<long>(op_size);
       if (len < min_len) return false;
+    } else if (op.code == INET_DIAG_BC_S_COND || op.code == INET_DIAG_BC_D_COND) {
+      // valid_hostcond: the condition, then an address as long as its family says.
+      min_len += static_cast<long>(sizeof(inet_diag_hostcond));
+      if (len < min_len) return false;
+      inet_diag_hostcond cond;
+      std::memcpy(&cond, program.data() + off + op_size, sizeof cond);
+      const long addr_len = cond.family == 0    ? 0
+                            : cond.family == 2  ? 4
+                            : cond.family == 10 ? 16
+                                                : -1;
+      if (addr_len < 0) return false;
+      min_len += addr_len;
+      if (len < min_len || cond.prefix_len > 8 * addr_len) return false;
     } else if (op.code != INET_DIAG_BC_JMP && op.code != INET_DIAG_BC_NOP) {
       return false;
     }

@@ -34,8 +34,8 @@ std::size_t compile_key_range(std::uint16_t lo, std::uint16_t hi, std::uint16_t 
 bool run_bytecode(std::span<const std::byte> program, std::uint16_t sport,
                   std::uint16_t dport) noexcept;
 
-/// The kernel's inet_diag_bc_audit rules for the codes ssfast emits: true if the kernel would
-/// accept `program`.
+/// The kernel's inet_diag_bc_audit rules for the codes ssfast emits (port comparisons, host
+/// conditions, JMP, NOP): true if the kernel would accept `program`.
 bool audit_bytecode(std::span<const std::byte> program) noexcept;
 
 /// Splits the key space into `parts` (1..max_partitions) contiguous ranges with about equal

@@ -1,0 +1,78 @@
+// ss-style socket filters: `state`/`exclude` state sets and an expression over ports and
+// addresses (sport, dport, src, dst, and, or, not, parentheses), parsed into a flat tree that
+// is evaluated here and compiled to kernel bytecode by netlink/.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ssfast/core/socket_table.h"
+
+namespace ssfast {
+
+/// One node of a filter expression.
+struct filter_node {
+  enum class kind : std::uint8_t {
+    port_range,  ///< port on `side` within [lo, hi]
+    host,        ///< address (prefix) and/or port on `side`, as the kernel's S_COND/D_COND
+    and_,        ///< a && b
+    or_,         ///< a || b
+    not_,        ///< !a
+  };
+  enum class side : std::uint8_t { src, dst };
+
+  kind what = kind::port_range;
+  side on = side::src;
+  std::uint16_t lo = 0, hi = 0;  ///< port_range
+  std::uint8_t family = 0;       ///< host: 0 any, 2 IPv4, 10 IPv6 (AF_* values)
+  std::uint8_t prefix_len = 0;   ///< host: bits of `addr` that must match; 0 for any address
+  std::int32_t port = -1;        ///< host: -1 for any port
+  address_bytes addr{};          ///< host: network order, IPv4 in the first 4 bytes
+  std::uint16_t a = 0, b = 0;    ///< children (indices into filter::nodes)
+};
+
+/// A parsed filter. Allocates on parse; evaluation allocates nothing.
+struct socket_filter {
+  /// TCP_* state bits the user asked for with `state`/`exclude`; empty if neither was given,
+  /// so the command's default applies.
+  std::optional<std::uint32_t> states;
+  std::vector<filter_node> nodes;
+  std::optional<std::uint16_t> root;  ///< empty: no expression (every socket matches)
+
+  bool has_expression() const noexcept { return root.has_value(); }
+};
+
+struct filter_parse_result {
+  std::optional<socket_filter> filter;
+  std::string error;          ///< one line naming the token and its position, if it failed
+};
+
+/// Parses ss filter syntax from already split arguments (joined with spaces, then tokenized, so
+/// `"sport = :443"` and `sport = :443` read the same):
+///   FILTER := { state STATE | exclude STATE } [ EXPR ]
+///   STATE  := established | syn-sent | syn-recv | fin-wait-1 | fin-wait-2 | time-wait |
+///             closed | close-wait | last-ack | listening | closing | all | connected |
+///             synchronized | bucket | big          (ss's names and groups)
+///   EXPR   := TERM { (or | '|' | '||') TERM };  TERM := UNARY { [and | '&' | '&&'] UNARY }
+///   UNARY  := (not | '!') UNARY | '(' EXPR ')' | (sport | dport) [OP] [:]PORT
+///           | (src | dst) HOST
+///   OP     := = == eq != ne < lt <= le > gt >= ge
+///   HOST   := * | :PORT | IPV4[/LEN][:PORT] | [IPV6][/LEN][:PORT] | IPV6[/LEN]
+/// Positions in errors count characters of the joined text from 1.
+filter_parse_result parse_filter(std::span<const std::string_view> args);
+
+/// The TCP_* state bits of one ss state name or group; empty for an unknown name.
+std::optional<std::uint32_t> state_set(std::string_view name) noexcept;
+
+/// Whether `row` passes the expression (not the state set), with the kernel's semantics
+/// (inet_diag_bc_run): an IPv4 host condition also matches an IPv4-mapped IPv6 address.
+/// Port and address conditions never match UNIX sockets. No allocation.
+bool matches_expression(const socket_filter& f, const socket_row& row) noexcept;
+
+}  // namespace ssfast

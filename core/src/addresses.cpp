@@ -1,0 +1,113 @@
+// IP address text.
+#include "ssfast/core/addresses.h"
+
+#include <charconv>
+
+namespace ssfast {
+
+bool parse_ipv4(std::string_view s, address_bytes& out) noexcept {
+  out = {};
+  for (int i = 0; i < 4; ++i) {
+    if (i > 0) {
+      if (s.empty() || s.front() != '.') return false;
+      s.remove_prefix(1);
+    }
+    unsigned v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    const auto digits = static_cast<std::size_t>(end - s.data());
+    if (ec != std::errc{} || digits == 0 || digits > 3 || v > 255) return false;
+    out[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v);
+    s.remove_prefix(digits);
+  }
+  return s.empty();
+}
+
+bool parse_ipv6(std::string_view s, address_bytes& out) noexcept {
+  out = {};
+  std::uint8_t head[16] = {}, tail[16] = {};
+  std::size_t nhead = 0, ntail = 0;
+  bool gap = false;
+  if (s.starts_with("::")) {
+    gap = true;
+    s.remove_prefix(2);
+  }
+  while (!s.empty()) {
+    std::uint8_t* buf = gap ? tail : head;
+    std::size_t& n = gap ? ntail : nhead;
+    // A dotted-quad tail fills the last 32 bits.
+    const std::size_t colon = s.find(':');
+    const std::string_view group = s.substr(0, colon);
+    if (group.find('.') != std::string_view::npos) {
+      address_bytes v4;
+      if (colon != std::string_view::npos || n + 4 > 16 || !parse_ipv4(group, v4)) return false;
+      for (int i = 0; i < 4; ++i) buf[n++] = v4[static_cast<std::size_t>(i)];
+      s = {};
+      break;
+    }
+    unsigned v = 0;
+    auto [end, ec] = std::from_chars(group.data(), group.data() + group.size(), v, 16);
+    if (group.empty() || group.size() > 4 || ec != std::errc{} ||
+        end != group.data() + group.size() || n + 2 > 16)
+      return false;
+    buf[n++] = static_cast<std::uint8_t>(v >> 8);
+    buf[n++] = static_cast<std::uint8_t>(v & 0xFF);
+    s.remove_prefix(group.size());
+    if (s.starts_with("::")) {
+      if (gap) return false;  // only one "::"
+      gap = true;
+      s.remove_prefix(2);
+    } else if (s.starts_with(':')) {
+      s.remove_prefix(1);
+      if (s.empty()) return false;  // a trailing single ':'
+    }
+  }
+  if (gap ? nhead + ntail > 14 : nhead != 16) return false;
+  for (std::size_t i = 0; i < nhead; ++i) out[i] = head[i];
+  for (std::size_t i = 0; i < ntail; ++i) out[16 - ntail + i] = tail[i];
+  return true;
+}
+
+void append_address(std::string& out, std::uint8_t family, const address_bytes& a) {
+  auto dotted = [&](std::size_t from) {
+    for (std::size_t i = 0; i < 4; ++i) {
+      if (i > 0) out.push_back('.');
+      out += std::to_string(a[from + i]);
+    }
+  };
+  if (family == 2) {
+    dotted(0);
+    return;
+  }
+  if (is_v4_mapped(a)) {
+    out += "::ffff:";
+    dotted(12);
+    return;
+  }
+  std::uint16_t g[8];
+  for (std::size_t i = 0; i < 8; ++i)
+    g[i] = static_cast<std::uint16_t>(a[2 * i] << 8 | a[2 * i + 1]);
+  // The longest run of two or more zero groups (the first, on a tie) becomes "::".
+  std::size_t best = 8, best_len = 0;
+  for (std::size_t i = 0; i < 8;) {
+    std::size_t j = i;
+    while (j < 8 && g[j] == 0) ++j;
+    if (j - i > best_len && j - i >= 2) {
+      best = i;
+      best_len = j - i;
+    }
+    i = j == i ? i + 1 : j;
+  }
+  char buf[8];
+  for (std::size_t i = 0; i < 8; ++i) {
+    if (i == best) {
+      out += "::";
+      i += best_len - 1;
+      continue;
+    }
+    if (i > 0 && i != best + best_len) out.push_back(':');
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, g[i], 16);
+    out.append(buf, end);
+  }
+}
+
+}  // namespace ssfast

@@ -1,0 +1,403 @@
+// Parsing and evaluating ss-style socket filters.
+#include "ssfast/core/filter.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "ssfast/core/addresses.h"
+#include "ssfast/core/tcp_state.h"
+
+namespace ssfast {
+namespace {
+
+constexpr std::uint8_t af_inet = 2, af_inet6 = 10;  // AF_* values; core includes no system headers
+constexpr std::size_t max_depth = 64;               // nesting of not/parentheses
+constexpr std::size_t max_nodes = 1024;             // evaluation recurses once per level
+
+struct token {
+  std::string_view text;
+  std::size_t pos;  // 1-based character position in the joined text
+};
+
+bool is_punct(char c) {
+  return c == '(' || c == ')' || c == '!' || c == '=' || c == '<' || c == '>' || c == '&' ||
+         c == '|';
+}
+
+std::vector<token> lex(std::string_view s) {
+  std::vector<token> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const char c = s[i];
+    if (c == ' ' || c == '\t' || c == '\n') {
+      ++i;
+      continue;
+    }
+    std::size_t n = 1;
+    if (is_punct(c)) {
+      // Two-character operators: != == <= >= && ||
+      if (i + 1 < s.size() &&
+          ((s[i + 1] == '=' && (c == '!' || c == '=' || c == '<' || c == '>')) ||
+           (c == '&' && s[i + 1] == '&') || (c == '|' && s[i + 1] == '|')))
+        n = 2;
+    } else {
+      while (i + n < s.size() && !is_punct(s[i + n]) && s[i + n] != ' ' && s[i + n] != '\t' &&
+             s[i + n] != '\n')
+        ++n;
+    }
+    out.push_back({s.substr(i, n), i + 1});
+    i += n;
+  }
+  return out;
+}
+
+class parser {
+ public:
+  parser(std::vector<token> toks, socket_filter& f, std::string& err)
+      : toks_(std::move(toks)), f_(f), err_(err) {}
+
+  bool run() {
+    while (at("state") || at("exclude")) {
+      const bool exclude = at("exclude");
+      ++i_;
+      if (i_ >= toks_.size())
+        return fail_end(exclude ? "a state after 'exclude'" : "a state after 'state'");
+      const auto bits = state_set(toks_[i_].text);
+      if (!bits) return fail("unknown state '" + std::string(toks_[i_].text) + "'");
+      // As ss: the first `state` starts from nothing, the first `exclude` from every state.
+      if (!f_.states) f_.states = exclude ? state_set("all").value() : 0u;
+      *f_.states = exclude ? (*f_.states & ~*bits) : (*f_.states | *bits);
+      ++i_;
+    }
+    if (i_ == toks_.size()) return true;
+    std::uint16_t root = 0;
+    if (!expr(root, 0)) return false;
+    if (too_long_) return fail("more than 1024 conditions");
+    if (i_ != toks_.size()) return fail("unexpected '" + std::string(toks_[i_].text) + "'");
+    f_.root = root;
+    return true;
+  }
+
+ private:
+  bool at(std::string_view t) const { return i_ < toks_.size() && toks_[i_].text == t; }
+  bool at_any(std::initializer_list<std::string_view> ts) const {
+    for (auto t : ts)
+      if (at(t)) return true;
+    return false;
+  }
+  bool fail(std::string msg) {
+    const std::size_t pos = i_ < toks_.size() ? toks_[i_].pos : end_pos();
+    err_ = "filter: " + msg + " at position " + std::to_string(pos);
+    return false;
+  }
+  bool fail_end(std::string_view wanted) {
+    err_ = "filter: expected " + std::string(wanted) + " at the end (position " +
+           std::to_string(end_pos()) + ")";
+    return false;
+  }
+  std::size_t end_pos() const {
+    return toks_.empty() ? 1 : toks_.back().pos + toks_.back().text.size();
+  }
+  std::uint16_t add(filter_node n) {
+    if (f_.nodes.size() >= max_nodes) {
+      too_long_ = true;
+      return 0;
+    }
+    f_.nodes.push_back(n);
+    return static_cast<std::uint16_t>(f_.nodes.size() - 1);
+  }
+  std::uint16_t combine(filter_node::kind k, std::uint16_t a, std::uint16_t b) {
+    filter_node n;
+    n.what = k;
+    n.a = a;
+    n.b = b;
+    return add(n);
+  }
+
+  bool expr(std::uint16_t& out, std::size_t depth) {
+    if (!term(out, depth)) return false;
+    while (at_any({"or", "|", "||"})) {
+      ++i_;
+      std::uint16_t rhs = 0;
+      if (!term(rhs, depth)) return false;
+      out = combine(filter_node::kind::or_, out, rhs);
+    }
+    return true;
+  }
+
+  bool term(std::uint16_t& out, std::size_t depth) {
+    if (!unary(out, depth)) return false;
+    for (;;) {
+      if (at_any({"and", "&", "&&"})) {
+        ++i_;
+      } else if (i_ >= toks_.size() || at_any({")", "or", "|", "||"})) {
+        return true;
+      }  // else: juxtaposition is an implicit "and", as in ss
+      std::uint16_t rhs = 0;
+      if (!unary(rhs, depth)) return false;
+      out = combine(filter_node::kind::and_, out, rhs);
+    }
+  }
+
+  bool unary(std::uint16_t& out, std::size_t depth) {
+    if (depth > max_depth) return fail("nesting deeper than 64");
+    if (i_ >= toks_.size()) return fail_end("a condition");
+    if (at_any({"not", "!"})) {
+      ++i_;
+      std::uint16_t inner = 0;
+      if (!unary(inner, depth + 1)) return false;
+      out = combine(filter_node::kind::not_, inner, 0);
+      return true;
+    }
+    if (at("(")) {
+      ++i_;
+      if (!expr(out, depth + 1)) return false;
+      if (!at(")")) return i_ < toks_.size() ? fail("expected ')'") : fail_end("')'");
+      ++i_;
+      return true;
+    }
+    if (at_any({"sport", "dport"})) return port_condition(out);
+    if (at_any({"src", "dst"})) return host_condition(out);
+    if (at_any({"state", "exclude"}))
+      return fail("'" + std::string(toks_[i_].text) + "' must come before the expression");
+    return fail("unknown condition '" + std::string(toks_[i_].text) +
+                "' (expected sport, dport, src, dst, not or '(')");
+  }
+
+  bool port_condition(std::uint16_t& out) {
+    const auto on = toks_[i_].text == "sport" ? filter_node::side::src : filter_node::side::dst;
+    ++i_;
+    enum { eq, ne, lt, le, gt, ge } op = eq;
+    if (at_any({"=", "==", "eq"}))
+      op = eq, ++i_;
+    else if (at_any({"!=", "ne", "neq"}))
+      op = ne, ++i_;
+    else if (at_any({"<", "lt"}))
+      op = lt, ++i_;
+    else if (at_any({"<=", "le"}))
+      op = le, ++i_;
+    else if (at_any({">", "gt"}))
+      op = gt, ++i_;
+    else if (at_any({">=", "ge"}))
+      op = ge, ++i_;
+    if (i_ >= toks_.size()) return fail_end("a port");
+    std::string_view v = toks_[i_].text;
+    if (v.starts_with(':')) v.remove_prefix(1);
+    unsigned p = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), p);
+    if (v.empty() || ec != std::errc{} || end != v.data() + v.size() || p > 65535)
+      return fail("'" + std::string(toks_[i_].text) +
+                  "' is not a port number (0..65535; service names are not looked up)");
+    ++i_;
+    const auto port = static_cast<std::uint16_t>(p);
+    filter_node n;
+    n.what = filter_node::kind::port_range;
+    n.on = on;
+    switch (op) {
+      case eq:
+      case ne:
+        n.lo = n.hi = port;
+        break;
+      case ge:
+        n.lo = port;
+        n.hi = 65535;
+        break;
+      case le:
+        n.lo = 0;
+        n.hi = port;
+        break;
+      // An empty range (lo > hi) is a condition that never holds.
+      case gt:
+        n.lo = port == 65535 ? 1 : static_cast<std::uint16_t>(port + 1);
+        n.hi = port == 65535 ? 0 : 65535;
+        break;
+      case lt:
+        n.lo = port == 0 ? 1 : 0;
+        n.hi = port == 0 ? 0 : static_cast<std::uint16_t>(port - 1);
+        break;
+    }
+    out = add(n);
+    if (op == ne) out = combine(filter_node::kind::not_, out, 0);
+    return true;
+  }
+
+  bool host_condition(std::uint16_t& out) {
+    const auto on = toks_[i_].text == "src" ? filter_node::side::src : filter_node::side::dst;
+    ++i_;
+    if (i_ >= toks_.size()) return fail_end("an address");
+    filter_node n;
+    n.what = filter_node::kind::host;
+    n.on = on;
+    std::string why;
+    if (!parse_host(toks_[i_].text, n, why))
+      return fail("'" + std::string(toks_[i_].text) + "' is not an address: " + why);
+    ++i_;
+    out = add(n);
+    return true;
+  }
+
+  // * | :PORT | IPV4[/LEN][:PORT] | [IPV6][/LEN][:PORT] | IPV6[/LEN]
+  static bool parse_host(std::string_view w, filter_node& n, std::string& why) {
+    if (w == "*") return true;
+    std::string_view addr, prefix, port;
+    if (w.starts_with('[')) {
+      const std::size_t close = w.find(']');
+      if (close == std::string_view::npos) return why = "missing ']'", false;
+      addr = w.substr(1, close - 1);
+      std::string_view rest = w.substr(close + 1);
+      if (rest.starts_with('/')) {
+        const std::size_t colon = rest.find(':');
+        prefix = rest.substr(1, colon == std::string_view::npos ? rest.npos : colon - 1);
+        rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon);
+      }
+      if (rest.starts_with(':'))
+        port = rest.substr(1);
+      else if (!rest.empty())
+        return why = "unexpected text after ']'", false;
+      n.family = af_inet6;
+    } else if (w.starts_with(':') && !w.starts_with("::")) {
+      port = w.substr(1);
+      if (port.empty()) return why = "no port after ':'", false;
+    } else {
+      const std::size_t colons = static_cast<std::size_t>(std::count(w.begin(), w.end(), ':'));
+      std::string_view a = w;
+      if (colons == 1) {
+        a = w.substr(0, w.find(':'));
+        port = w.substr(w.find(':') + 1);
+      }
+      const std::size_t slash = a.find('/');
+      addr = a.substr(0, slash);
+      if (slash != std::string_view::npos) prefix = a.substr(slash + 1);
+      n.family = colons >= 2 ? af_inet6 : af_inet;
+    }
+    if (!port.empty() && port != "*") {
+      unsigned p = 0;
+      auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+      if (ec != std::errc{} || end != port.data() + port.size() || p > 65535)
+        return why = "bad port '" + std::string(port) + "'", false;
+      n.port = static_cast<std::int32_t>(p);
+    }
+    if (n.family == 0) return true;  // port only
+    if (addr == "*") {               // any address of that family, as in ss: *:80, [*]
+      n.prefix_len = 0;
+      return true;
+    }
+    const bool ok = n.family == af_inet ? parse_ipv4(addr, n.addr) : parse_ipv6(addr, n.addr);
+    if (!ok)
+      return why = "bad IPv" + std::string(n.family == af_inet ? "4" : "6") + " address", false;
+    const unsigned full = n.family == af_inet ? 32 : 128;
+    unsigned len = full;
+    if (!prefix.empty()) {
+      auto [end, ec] = std::from_chars(prefix.data(), prefix.data() + prefix.size(), len);
+      if (ec != std::errc{} || end != prefix.data() + prefix.size() || len > full)
+        return why = "bad prefix length '" + std::string(prefix) + "'", false;
+    }
+    n.prefix_len = static_cast<std::uint8_t>(len);
+    return true;
+  }
+
+  std::vector<token> toks_;
+  std::size_t i_ = 0;
+  bool too_long_ = false;
+  socket_filter& f_;
+  std::string& err_;
+};
+
+bool prefix_match(const std::uint8_t* a, const std::uint8_t* b, unsigned bits) noexcept {
+  const unsigned whole = bits / 8, rest = bits % 8;
+  for (unsigned i = 0; i < whole; ++i)
+    if (a[i] != b[i]) return false;
+  if (rest == 0) return true;
+  const auto mask = static_cast<std::uint8_t>(0xFF << (8 - rest));
+  return (a[whole] & mask) == (b[whole] & mask);
+}
+
+bool eval(const socket_filter& f, std::uint16_t i, const socket_row& r) noexcept {
+  const filter_node& n = f.nodes[i];
+  const bool inet = r.family == af_inet || r.family == af_inet6;
+  const bool src = n.on == filter_node::side::src;
+  switch (n.what) {
+    case filter_node::kind::and_:
+      return eval(f, n.a, r) && eval(f, n.b, r);
+    case filter_node::kind::or_:
+      return eval(f, n.a, r) || eval(f, n.b, r);
+    case filter_node::kind::not_:
+      return !eval(f, n.a, r);
+    case filter_node::kind::port_range: {
+      if (!inet) return false;
+      const std::uint16_t p = src ? r.local_port : r.peer_port;
+      return n.lo <= p && p <= n.hi;
+    }
+    case filter_node::kind::host: {
+      if (!inet) return false;
+      const std::uint16_t p = src ? r.local_port : r.peer_port;
+      if (n.port != -1 && n.port != p) return false;
+      const address_bytes& a = src ? r.local_addr : r.peer_addr;
+      if (n.family != 0 && n.family != r.family) {
+        // inet_diag_bc_run: an IPv4 condition matches an IPv4-mapped IPv6 address.
+        if (r.family == af_inet6 && n.family == af_inet && is_v4_mapped(a))
+          return prefix_match(a.data() + 12, n.addr.data(), n.prefix_len);
+        return false;
+      }
+      return n.prefix_len == 0 || prefix_match(a.data(), n.addr.data(), n.prefix_len);
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<std::uint32_t> state_set(std::string_view s) noexcept {
+  // ss's names (iproute2 ss.c sstate_namel) and groups, as bits of the kernel's TCP_* values.
+  auto bit = [](tcp_state t) { return 1u << static_cast<unsigned>(t); };
+  const std::uint32_t all = 0xFFEu;  // TCP_ESTABLISHED..TCP_CLOSING
+  struct entry {
+    std::string_view name;
+    std::uint32_t bits;
+  };
+  const entry names[] = {
+      {"established", bit(tcp_state::established)},
+      {"syn-sent", bit(tcp_state::syn_sent)},
+      {"syn-recv", bit(tcp_state::syn_recv)},
+      {"syn-rcv", bit(tcp_state::syn_recv)},
+      {"fin-wait-1", bit(tcp_state::fin_wait1)},
+      {"fin-wait-2", bit(tcp_state::fin_wait2)},
+      {"time-wait", bit(tcp_state::time_wait)},
+      {"closed", bit(tcp_state::close)},
+      {"close", bit(tcp_state::close)},
+      {"unconnected", bit(tcp_state::close)},
+      {"close-wait", bit(tcp_state::close_wait)},
+      {"last-ack", bit(tcp_state::last_ack)},
+      {"listening", bit(tcp_state::listen)},
+      {"listen", bit(tcp_state::listen)},
+      {"closing", bit(tcp_state::closing)},
+      {"all", all},
+      {"connected", all & ~(bit(tcp_state::close) | bit(tcp_state::listen))},
+      {"synchronized",
+       all & ~(bit(tcp_state::close) | bit(tcp_state::listen) | bit(tcp_state::syn_sent))},
+      {"bucket", bit(tcp_state::syn_recv) | bit(tcp_state::time_wait)},
+      {"big", all & ~(bit(tcp_state::syn_recv) | bit(tcp_state::time_wait))},
+  };
+  for (const entry& e : names)
+    if (e.name == s) return e.bits;
+  return std::nullopt;
+}
+
+filter_parse_result parse_filter(std::span<const std::string_view> args) {
+  std::string joined;
+  for (std::string_view a : args) {
+    if (!joined.empty()) joined.push_back(' ');
+    joined.append(a);
+  }
+  filter_parse_result r;
+  socket_filter f;
+  parser p(lex(joined), f, r.error);
+  if (p.run()) r.filter = std::move(f);
+  return r;
+}
+
+bool matches_expression(const socket_filter& f, const socket_row& row) noexcept {
+  return !f.root || eval(f, *f.root, row);
+}
+
+}  // namespace ssfast

@@ -1,0 +1,36 @@
+// Compiling a socket_filter expression into INET_DIAG bytecode, so the kernel drops the
+// sockets that do not match before building their messages.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <system_error>
+#include <vector>
+
+#include "ssfast/core/filter.h"
+#include "ssfast/core/socket_table.h"
+
+namespace ssfast::netlink {
+
+/// Largest program compile_filter produces (the request carries it in one netlink attribute).
+inline constexpr std::size_t max_filter_bytecode = 4000;
+
+/// Compiles f's expression. An empty result means "every socket" (no expression, or one that
+/// always holds). Blocks are laid out so that running off a block's end means true and jumping
+/// 4 bytes past it means false; AND, OR (through a JMP) and NOT (a JMP) keep every "no" target
+/// on the chain of "yes" jumps, as the kernel's audit requires. Allocates `out`. Errors:
+/// std::errc::argument_list_too_long past max_filter_bytecode.
+std::error_code compile_filter(const socket_filter& f, std::vector<std::byte>& out);
+
+/// A socket as inet_diag_bc_run sees it.
+struct bytecode_entry {
+  std::uint8_t family = 2;  ///< AF_INET or AF_INET6
+  address_bytes saddr{}, daddr{};
+  std::uint16_t sport = 0, dport = 0;
+};
+
+/// Runs `program` on `e` as the kernel's inet_diag_bc_run does: port comparisons, S_COND and
+/// D_COND (with the IPv4-mapped rule), JMP and NOP; any other code rejects. For tests.
+bool run_bytecode(std::span<const std::byte> program, const bytecode_entry& e) noexcept;
+
+}  // namespace ssfast::netlink

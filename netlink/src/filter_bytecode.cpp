@@ -1,0 +1,209 @@
+// Filter expressions to INET_DIAG bytecode (net/ipv4/inet_diag.c), and its interpreter.
+#include "ssfast/netlink/filter_bytecode.h"
+
+#include <linux/inet_diag.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+#include "ssfast/core/addresses.h"
+#include "ssfast/netlink/bytecode.h"
+
+namespace ssfast::netlink {
+namespace {
+
+constexpr std::size_t op_size = sizeof(inet_diag_bc_op);
+
+// A compiled block: running off its end is true, jumping to end + 4 is false. `ops` are the
+// offsets of every op with a "no" jump, for patching when blocks are joined.
+struct block {
+  std::vector<std::byte> code;
+  std::vector<std::size_t> ops;
+
+  std::size_t size() const { return code.size(); }
+  inet_diag_bc_op op_at(std::size_t off) const {
+    inet_diag_bc_op op;
+    std::memcpy(&op, code.data() + off, sizeof op);
+    return op;
+  }
+  void set_op(std::size_t off, const inet_diag_bc_op& op) {
+    std::memcpy(code.data() + off, &op, sizeof op);
+  }
+  void emit(const void* p, std::size_t n) {
+    const auto* b = static_cast<const std::byte*>(p);
+    code.insert(code.end(), b, b + n);
+  }
+  // An op with its operand: yes -> the next op, no -> this block's false exit (end + 4).
+  void leaf(unsigned char code_, const void* operand, std::size_t operand_size) {
+    const std::size_t len = op_size + operand_size;
+    ops.push_back(size());
+    const inet_diag_bc_op op{code_, static_cast<unsigned char>(len),
+                             static_cast<unsigned short>(len + 4)};
+    emit(&op, sizeof op);
+    emit(operand, operand_size);
+  }
+  void append(const block& b) {
+    const std::size_t base = size();
+    code.insert(code.end(), b.code.begin(), b.code.end());
+    for (std::size_t o : b.ops) ops.push_back(base + o);
+  }
+  void jmp(unsigned short no) {
+    ops.push_back(size());
+    const inet_diag_bc_op op{INET_DIAG_BC_JMP, static_cast<unsigned char>(op_size), no};
+    emit(&op, sizeof op);
+  }
+};
+
+block port_op(unsigned char code, std::uint16_t port) {
+  block b;
+  const inet_diag_bc_op operand{0, 0, port};  // the port rides in a second op's "no"
+  b.leaf(code, &operand, sizeof operand);
+  return b;
+}
+
+// AND: the left block's false exits move to the joined block's false exit.
+block join_and(block a, const block& b) {
+  for (std::size_t off : a.ops) {
+    inet_diag_bc_op op = a.op_at(off);
+    if (off + op.no == a.size() + 4) {
+      op.no = static_cast<unsigned short>(op.no + b.size());
+      a.set_op(off, op);
+    }
+  }
+  a.append(b);
+  return a;
+}
+
+block compile(const socket_filter& f, std::uint16_t i) {
+  const filter_node& n = f.nodes[i];
+  const bool src = n.on == filter_node::side::src;
+  block b;
+  switch (n.what) {
+    case filter_node::kind::port_range: {
+      const unsigned char ge = src ? INET_DIAG_BC_S_GE : INET_DIAG_BC_D_GE;
+      const unsigned char le = src ? INET_DIAG_BC_S_LE : INET_DIAG_BC_D_LE;
+      // Each comparison is a block of its own, joined as an AND (its false exit patched).
+      if (n.lo > n.hi) return join_and(port_op(le, 0), port_op(ge, 1));  // never holds
+      if (n.lo > 0 && n.hi < 65535) return join_and(port_op(ge, n.lo), port_op(le, n.hi));
+      if (n.lo > 0) return port_op(ge, n.lo);
+      if (n.hi < 65535) return port_op(le, n.hi);
+      return b;  // [0, 65535]: always true, an empty block
+    }
+    case filter_node::kind::host: {
+      // inet_diag_hostcond, then the address (its flexible array member) as long as the family
+      // says: nothing for "any address".
+      inet_diag_hostcond cond{};
+      cond.family = n.family == 2 ? AF_INET : n.family == 10 ? AF_INET6 : AF_UNSPEC;
+      cond.prefix_len = n.prefix_len;
+      cond.port = n.port;
+      const std::size_t addr_len = n.family == 2 ? 4 : n.family == 10 ? 16 : 0;
+      std::byte operand[sizeof(inet_diag_hostcond) + 16];
+      std::memcpy(operand, &cond, sizeof cond);
+      std::memcpy(operand + sizeof cond, n.addr.data(), addr_len);
+      b.leaf(src ? INET_DIAG_BC_S_COND : INET_DIAG_BC_D_COND, operand, sizeof cond + addr_len);
+      return b;
+    }
+    case filter_node::kind::and_:
+      return join_and(compile(f, n.a), compile(f, n.b));
+    case filter_node::kind::or_: {
+      // [a][JMP -> end][b]: a's false exit (a.end + 4) is b's start, on the yes chain through
+      // the JMP; a's true exit falls into the JMP.
+      block a = compile(f, n.a);
+      const block rhs = compile(f, n.b);
+      a.jmp(static_cast<unsigned short>(op_size + rhs.size()));
+      a.append(rhs);
+      return a;
+    }
+    case filter_node::kind::not_: {
+      // [a][JMP -> end + 4]: a's false exit (a.end + 4) is this block's end (true); a's true
+      // exit falls into the JMP, which jumps to this block's false exit.
+      block a = compile(f, n.a);
+      a.jmp(static_cast<unsigned short>(2 * op_size));
+      return a;
+    }
+  }
+  return b;
+}
+
+bool bitstring_match(const std::uint8_t* a, const std::uint8_t* b, unsigned bits) noexcept {
+  const unsigned whole = bits / 8, rest = bits % 8;
+  if (std::memcmp(a, b, whole) != 0) return false;
+  if (rest == 0) return true;
+  const auto mask = static_cast<std::uint8_t>(0xFF << (8 - rest));
+  return (a[whole] & mask) == (b[whole] & mask);
+}
+
+}  // namespace
+
+std::error_code compile_filter(const socket_filter& f, std::vector<std::byte>& out) {
+  out.clear();
+  if (!f.root) return {};
+  block b = compile(f, *f.root);
+  if (b.size() > max_filter_bytecode)
+    return std::make_error_code(std::errc::argument_list_too_long);
+  out = std::move(b.code);
+  return {};
+}
+
+bool run_bytecode(std::span<const std::byte> program, const bytecode_entry& e) noexcept {
+  long len = static_cast<long>(program.size());
+  std::size_t off = 0;
+  auto op_at = [&](std::size_t o) {
+    inet_diag_bc_op op;
+    std::memcpy(&op, program.data() + o, sizeof op);
+    return op;
+  };
+  while (len > 0) {
+    if (off + op_size > program.size()) return false;
+    const inet_diag_bc_op op = op_at(off);
+    bool yes = true;
+    switch (op.code) {
+      case INET_DIAG_BC_NOP:
+        break;
+      case INET_DIAG_BC_JMP:
+        yes = false;
+        break;
+      case INET_DIAG_BC_S_GE:
+      case INET_DIAG_BC_S_LE:
+      case INET_DIAG_BC_D_GE:
+      case INET_DIAG_BC_D_LE: {
+        if (off + 2 * op_size > program.size()) return false;
+        const std::uint16_t port = op_at(off + op_size).no;
+        const bool s = op.code == INET_DIAG_BC_S_GE || op.code == INET_DIAG_BC_S_LE;
+        const std::uint16_t v = s ? e.sport : e.dport;
+        yes = op.code == INET_DIAG_BC_S_GE || op.code == INET_DIAG_BC_D_GE ? v >= port : v <= port;
+        break;
+      }
+      case INET_DIAG_BC_S_COND:
+      case INET_DIAG_BC_D_COND: {
+        if (off + op_size + sizeof(inet_diag_hostcond) > program.size()) return false;
+        inet_diag_hostcond cond;
+        std::memcpy(&cond, program.data() + off + op_size, sizeof cond);
+        const std::size_t addr_len = cond.family == AF_INET ? 4 : cond.family == AF_INET6 ? 16 : 0;
+        if (off + op_size + sizeof cond + addr_len > program.size()) return false;
+        std::uint8_t addr[16] = {};
+        std::memcpy(addr, program.data() + off + op_size + sizeof cond, addr_len);
+        const bool s = op.code == INET_DIAG_BC_S_COND;
+        const address_bytes& a = s ? e.saddr : e.daddr;
+        if (cond.port != -1 && cond.port != (s ? e.sport : e.dport)) {
+          yes = false;
+        } else if (cond.family != AF_UNSPEC && cond.family != e.family) {
+          // An IPv4 condition matches an IPv4-mapped IPv6 address (inet_diag_bc_run).
+          yes = e.family == AF_INET6 && cond.family == AF_INET && is_v4_mapped(a) &&
+                bitstring_match(a.data() + 12, addr, cond.prefix_len);
+        } else {
+          yes = cond.prefix_len == 0 || bitstring_match(a.data(), addr, cond.prefix_len);
+        }
+        break;
+      }
+      default:
+        return false;
+    }
+    const std::size_t step = yes ? op.yes : op.no;
+    len -= static_cast<long>(step);
+    off += step;
+  }
+  return len == 0;
+}
+
+}  // namespace ssfast::netlink

@@ -1,0 +1,161 @@
+// The ss filter language: parsing, errors with positions, state sets, evaluation (with the
+// kernel's IPv4-mapped rule), and address text.
+#include "ssfast/core/filter.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "ssfast/core/addresses.h"
+
+namespace ssfast {
+namespace {
+
+filter_parse_result parse(std::initializer_list<std::string_view> args) {
+  return parse_filter(std::vector<std::string_view>(args));
+}
+
+socket_filter must(std::initializer_list<std::string_view> args) {
+  auto r = parse(args);
+  EXPECT_TRUE(r.filter) << r.error;
+  return r.filter ? *r.filter : socket_filter{};
+}
+
+socket_row v4(const char* laddr, std::uint16_t lport, const char* paddr, std::uint16_t pport) {
+  socket_row r;
+  r.family = 2;
+  EXPECT_TRUE(parse_ipv4(laddr, r.local_addr));
+  EXPECT_TRUE(parse_ipv4(paddr, r.peer_addr));
+  r.local_port = lport;
+  r.peer_port = pport;
+  return r;
+}
+
+socket_row v6(const char* laddr, std::uint16_t lport, const char* paddr, std::uint16_t pport) {
+  socket_row r;
+  r.family = 10;
+  EXPECT_TRUE(parse_ipv6(laddr, r.local_addr));
+  EXPECT_TRUE(parse_ipv6(paddr, r.peer_addr));
+  r.local_port = lport;
+  r.peer_port = pport;
+  return r;
+}
+
+TEST(FilterParse, StatesAndGroupsAsSs) {
+  EXPECT_FALSE(must({}).states);
+  EXPECT_EQ(must({"state", "established"}).states, 1u << 1);
+  EXPECT_EQ(must({"state", "time-wait", "state", "syn-recv"}).states, (1u << 6) | (1u << 3));
+  EXPECT_EQ(must({"state", "bucket"}).states, (1u << 3) | (1u << 6));
+  EXPECT_EQ(must({"exclude", "listening"}).states, 0xFFEu & ~(1u << 10));
+  EXPECT_EQ(must({"state", "connected"}).states, 0xFFEu & ~((1u << 7) | (1u << 10)));
+  EXPECT_EQ(must({"state", "synchronized"}).states, 0xFFEu & ~((1u << 7) | (1u << 10) | (1u << 2)));
+  EXPECT_EQ(must({"state", "big"}).states, 0xFFEu & ~((1u << 3) | (1u << 6)));
+  EXPECT_EQ(must({"state", "all"}).states, 0xFFEu);
+  EXPECT_EQ(state_set("closed"), 1u << 7);
+  EXPECT_FALSE(state_set("establishd"));
+}
+
+TEST(FilterParse, ExpressionsAndPrecedence) {
+  const socket_filter f =
+      must({"sport", "=", ":443", "or", "dport", ">=", "1024", "and", "not", "dst", "10.0.0.0/8"});
+  ASSERT_TRUE(f.root);
+  // or binds looser than (implicit or explicit) and.
+  EXPECT_EQ(f.nodes[*f.root].what, filter_node::kind::or_);
+  EXPECT_TRUE(matches_expression(f, v4("1.1.1.1", 443, "10.1.1.1", 5)));
+  EXPECT_TRUE(matches_expression(f, v4("1.1.1.1", 80, "11.1.1.1", 5000)));
+  EXPECT_FALSE(matches_expression(f, v4("1.1.1.1", 80, "10.1.1.1", 5000)));
+  EXPECT_FALSE(matches_expression(f, v4("1.1.1.1", 80, "11.1.1.1", 1000)));
+  // One argument or many: the same filter.
+  const socket_filter g = must({"( sport = :22 or sport = :443 ) and dport != :5000"});
+  EXPECT_TRUE(matches_expression(g, v4("1.1.1.1", 22, "2.2.2.2", 1)));
+  EXPECT_FALSE(matches_expression(g, v4("1.1.1.1", 22, "2.2.2.2", 5000)));
+  EXPECT_FALSE(matches_expression(g, v4("1.1.1.1", 23, "2.2.2.2", 1)));
+  const socket_filter h = must({"sport", "gt", "1000", "&&", "sport", "lt", "2000"});
+  EXPECT_TRUE(matches_expression(h, v4("1.1.1.1", 1500, "2.2.2.2", 1)));
+  EXPECT_FALSE(matches_expression(h, v4("1.1.1.1", 1000, "2.2.2.2", 1)));
+  EXPECT_FALSE(matches_expression(h, v4("1.1.1.1", 2000, "2.2.2.2", 1)));
+  // Empty ranges never match; >= 0 always does.
+  EXPECT_FALSE(matches_expression(must({"sport > 65535"}), v4("1.1.1.1", 65535, "2.2.2.2", 1)));
+  EXPECT_FALSE(matches_expression(must({"sport < 0"}), v4("1.1.1.1", 0, "2.2.2.2", 1)));
+}
+
+TEST(FilterParse, HostsAndMappedAddresses) {
+  const socket_filter net = must({"dst", "127.0.0.0/8"});
+  EXPECT_TRUE(matches_expression(net, v4("1.1.1.1", 1, "127.5.6.7", 2)));
+  EXPECT_FALSE(matches_expression(net, v4("1.1.1.1", 1, "128.0.0.1", 2)));
+  // An IPv4 condition matches ::ffff:a.b.c.d, as the kernel's inet_diag_bc_run does.
+  EXPECT_TRUE(matches_expression(net, v6("::1", 1, "::ffff:127.0.0.1", 2)));
+  EXPECT_FALSE(matches_expression(net, v6("::1", 1, "::1", 2)));
+  const socket_filter hp = must({"src", "[::1]:443"});
+  EXPECT_TRUE(matches_expression(hp, v6("::1", 443, "::1", 2)));
+  EXPECT_FALSE(matches_expression(hp, v6("::1", 444, "::1", 2)));
+  EXPECT_FALSE(matches_expression(hp, v4("127.0.0.1", 443, "1.1.1.1", 2)));
+  const socket_filter port_only = must({"src", ":443"});
+  EXPECT_TRUE(matches_expression(port_only, v4("9.9.9.9", 443, "1.1.1.1", 2)));
+  EXPECT_TRUE(matches_expression(port_only, v6("2001:db8::1", 443, "::1", 2)));
+  const socket_filter v6net = must({"src", "[2001:db8::]/32"});
+  EXPECT_TRUE(matches_expression(v6net, v6("2001:db8:1::5", 1, "::1", 2)));
+  EXPECT_FALSE(matches_expression(v6net, v6("2001:db9::5", 1, "::1", 2)));
+  EXPECT_TRUE(matches_expression(must({"dst", "10.1.2.3:80"}), v4("1.1.1.1", 1, "10.1.2.3", 80)));
+  EXPECT_TRUE(matches_expression(must({"dst", "*"}), v4("1.1.1.1", 1, "10.1.2.3", 80)));
+  // UNIX sockets have no ports or addresses.
+  socket_row ux;
+  ux.family = 1;
+  EXPECT_FALSE(matches_expression(port_only, ux));
+  EXPECT_TRUE(matches_expression(must({}), ux));
+}
+
+TEST(FilterParse, ErrorsNameTheTokenAndPosition) {
+  EXPECT_EQ(parse({"sport", "=", ":https"}).error,
+            "filter: ':https' is not a port number (0..65535; service names are not looked up) "
+            "at position 9");
+  EXPECT_EQ(parse({"state", "establishd"}).error,
+            "filter: unknown state 'establishd' at position 7");
+  EXPECT_EQ(parse({"(", "sport", "=", "1"}).error, "filter: expected ')' at the end (position 12)");
+  EXPECT_EQ(parse({"sport", "=", "1", ")"}).error, "filter: unexpected ')' at position 11");
+  EXPECT_EQ(parse({"dst", "300.1.1.1"}).error,
+            "filter: '300.1.1.1' is not an address: bad IPv4 address at position 5");
+  EXPECT_EQ(parse({"dst", "10.0.0.0/33"}).error,
+            "filter: '10.0.0.0/33' is not an address: bad prefix length '33' at position 5");
+  EXPECT_EQ(parse({"frobnicate"}).error,
+            "filter: unknown condition 'frobnicate' (expected sport, dport, src, dst, not or '(') "
+            "at position 1");
+  EXPECT_EQ(parse({"sport", "=", "1", "state", "listening"}).error,
+            "filter: 'state' must come before the expression at position 11");
+  EXPECT_EQ(parse({"sport"}).error, "filter: expected a port at the end (position 6)");
+  std::string deep(100, '(');
+  EXPECT_NE(parse({deep}).error.find("nesting deeper than 64"), std::string::npos);
+  std::string long_chain = "sport = 1";
+  for (int i = 0; i < 1100; ++i) long_chain += " or sport = 1";
+  EXPECT_NE(parse({long_chain}).error.find("more than 1024 conditions"), std::string::npos);
+}
+
+TEST(Addresses, ParseAndPrintRoundTrip) {
+  for (const char* text : {"::", "::1", "1::", "2001:db8::1", "2001:db8:0:1:1:1:1:1", "fe80::1:2",
+                           "::ffff:127.0.0.1", "1:0:0:2::3"}) {
+    address_bytes a;
+    ASSERT_TRUE(parse_ipv6(text, a)) << text;
+    std::string out;
+    append_address(out, 10, a);
+    EXPECT_EQ(out, text);
+  }
+  address_bytes a;
+  ASSERT_TRUE(parse_ipv6("2001:DB8:0:0:1:0:0:1", a));
+  std::string out;
+  append_address(out, 10, a);
+  EXPECT_EQ(out, "2001:db8::1:0:0:1") << "the first of equal zero runs, lower case";
+  for (const char* bad :
+       {":::", "1:2", "1::2::3", "12345::", "1:2:3:4:5:6:7:8:9", "g::", "::1.2.3", "1:"}) {
+    EXPECT_FALSE(parse_ipv6(bad, a)) << bad;
+  }
+  ASSERT_TRUE(parse_ipv4("192.0.2.33", a));
+  out.clear();
+  append_address(out, 2, a);
+  EXPECT_EQ(out, "192.0.2.33");
+  for (const char* bad : {"1.2.3", "1.2.3.4.5", "256.1.1.1", "1..2.3", "a.b.c.d", ""})
+    EXPECT_FALSE(parse_ipv4(bad, a)) << bad;
+}
+
+}  // namespace
+}  // namespace ssfast
