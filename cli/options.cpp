@@ -3,70 +3,380 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 
 namespace ssfast::cli {
 namespace {
 
 constexpr std::string_view usage_text =
-    "Usage: ssfast -s [-4|-6] [-j] [--estimate] [--threads N] [--source auto|netlink|proc]\n"
-    "                [--proc-root DIR]\n"
+    "Usage: ssfast [-tuxlaH46pjeon] [FILTER]          list sockets, as ss does\n"
+    "       ssfast -s [-4|-6] [-j] [--estimate] [--watch S [--count N]]\n"
+    "       ssfast top KEY [-n N] [-tuxla46pj] [--watch S [--count N]] [FILTER]\n"
+    "       ssfast counters [-j] [--delta S] [PREFIX...]\n"
     "\n"
-    "Summarize the sockets of this network namespace from the kernel's sock_diag interface,\n"
-    "or from /proc/net where netlink is missing or refused.\n"
+    "Read the sockets of this network namespace from the kernel's sock_diag interface, or\n"
+    "from /proc/net where netlink is missing or refused.\n"
     "\n"
-    "  -s, --summary   socket counts: one `STATE COUNT` line per TCP state (netstat names,\n"
-    "                  largest first), totals per protocol and family, then the kernel's\n"
-    "                  counters from /proc/net/sockstat, sockstat6 and snmp\n"
-    "  -4, --ipv4      TCP and UDP over IPv4 only\n"
-    "  -6, --ipv6      TCP and UDP over IPv6 only\n"
-    "  -j, --json      one JSON object instead of text\n"
-    "  --estimate      dump every TCP state but ESTABLISHED, and derive ESTABLISHED from\n"
+    "Listing (the default; ss's flags):\n"
+    "  -t, -u, -x      TCP, UDP, UNIX sockets (default: all three)\n"
+    "  -l, -a          listening (and unconnected) sockets only; every state\n"
+    "  -4, -6          IPv4 or IPv6 only\n"
+    "  -n              numeric (always: ssfast resolves no names)\n"
+    "  -H              no header line\n"
+    "  -p              processes holding each socket (one scan of /proc/*/fd)\n"
+    "  -e, -o          uid, inode and cookie; TCP timers\n"
+    "  -j, --json      one JSON object per socket (JSON Lines)\n"
+    "  FILTER          ss's: [state STATE | exclude STATE]... [EXPRESSION], where\n"
+    "                  EXPRESSION combines sport/dport OP [:]PORT and src/dst ADDR[/LEN][:PORT]\n"
+    "                  with and, or, not and parentheses; OP is = != < <= > >= (or eq ne lt\n"
+    "                  le gt ge). STATE: established, syn-sent, syn-recv, fin-wait-1,\n"
+    "                  fin-wait-2, time-wait, closed, close-wait, last-ack, listening,\n"
+    "                  closing, all, connected, synchronized, bucket, big. The kernel applies\n"
+    "                  it (INET_DIAG bytecode) to TCP and UDP.\n"
+    "\n"
+    "Summary:\n"
+    "  -s, --summary   one `STATE COUNT` line per TCP state (netstat names, largest first),\n"
+    "                  totals per protocol and family, then the kernel's counters\n"
+    "  --estimate      dump every TCP state but ESTABLISHED and derive ESTABLISHED from\n"
     "                  /proc/net/snmp CurrEstab minus CLOSE_WAIT (labelled an estimate;\n"
     "                  counted exactly when the figures disagree)\n"
     "  --threads N     parallel TCP dumps over disjoint port slices (default: CPUs, at\n"
     "                  most 8; 1 = a single dump)\n"
+    "\n"
+    "top: sockets per KEY, largest first, `COUNT KEY` lines (as sort | uniq -c | sort -nr)\n"
+    "  KEY             raddr, laddr, lport, rport, state or process; -n N entries (20);\n"
+    "                  every state unless a state filter says otherwise\n"
+    "\n"
+    "counters: every counter of /proc/net/snmp, netstat, snmp6, sockstat{,6} as Group.Field\n"
+    "  --delta S       the change over S seconds, and the rate per second\n"
+    "\n"
+    "Every command:\n"
+    "  --watch S       -s and top: report every S seconds (--count N reports, else until\n"
+    "                  interrupted); redrawn on a terminal, one line or object per report\n"
+    "                  otherwise\n"
     "  --source SRC    auto (default): netlink, else /proc/net when netlink is missing or\n"
     "                  refused; netlink: netlink only; proc: /proc/net only\n"
     "  --proc-root DIR read sockets and counters from DIR/net/* (implies --source proc):\n"
     "                  a host's /proc mounted elsewhere; DIR/1 is its PID 1's namespace\n"
-    "  -h, --help      this help\n"
-    "  -V, --version   the version\n"
+    "  -h, --help      this help;  -V, --version  the version\n"
     "\n"
-    "Exit status: 0 success, 1 the sockets could not be read, 2 bad usage.\n";
+    "Exit status: 0 success, 1 the sockets could not be read, 2 bad usage or filter.\n";
 
-struct family_flags {
-  bool v4 = false, v6 = false;
-};
+bool parse_seconds(std::string_view v, double& out) {
+  // from_chars for double: strict, no locale.
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  return ec == std::errc{} && p == v.data() + v.size() && std::isfinite(out) && out > 0 &&
+         out <= 86400;
+}
 
-// Applies one short flag; returns false if unknown.
-bool apply_short(char c, options& o, family_flags& fam) {
-  switch (c) {
-    case 's':
-      o.cmd = command::summary;
-      return true;
-    case '4':
-      fam.v4 = true;
-      return true;
-    case '6':
-      fam.v6 = true;
-      return true;
-    case 'j':
-      o.json = true;
-      return true;
-    case 'h':
-      o.cmd = command::help;
-      return true;
-    case 'V':
-      o.cmd = command::version;
-      return true;
-    default:
-      return false;
-  }
+template <class T>
+bool parse_uint(std::string_view v, T& out, T lo, T hi) {
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  return ec == std::errc{} && p == v.data() + v.size() && out >= lo && out <= hi;
 }
 
 }  // namespace
 
 std::string_view usage() noexcept { return usage_text; }
+
+parse_result parse_args(std::span<const char* const> args) {
+  parse_result r;
+  options& o = r.opts;
+  bool v4 = false, v6 = false, help = false, version = false, summary = false,
+       proc_root_given = false, watch_given = false, count_given = false, delta_given = false,
+       have_key = false, top_n_given = false;
+  std::string& err = r.error;
+  std::vector<std::string> positional;
+
+  // The value of an option: "--name=value", the rest of a short cluster, or the next argument.
+  auto value_of = [&](std::size_t& i, std::string_view a, std::size_t eq, std::string_view name,
+                      std::string_view& v) {
+    if (eq != std::string_view::npos) {
+      v = a.substr(eq + 1);
+      return true;
+    }
+    if (i + 1 < args.size()) {
+      v = args[++i];
+      return true;
+    }
+    err = "option '" + std::string(name) + "' needs a value";
+    return false;
+  };
+  auto top_count = [&](std::string_view v) {
+    if (!parse_uint<std::size_t>(v, o.top_n, 1, 1000000)) {
+      err = "option '-n': '" + std::string(v) + "' is not a number from 1 to 1000000";
+      return false;
+    }
+    top_n_given = true;
+    return true;
+  };
+
+  for (std::size_t i = 0; i < args.size() && err.empty(); ++i) {
+    const std::string_view a = args[i];
+    if (a.starts_with("--")) {
+      const std::size_t eq = a.find('=');
+      const std::string_view name = a.substr(0, eq);
+      std::string_view v;
+      if (name == "--source") {
+        if (!value_of(i, a, eq, name, v)) break;
+        if (v == "auto")
+          o.source = source_choice::automatic;
+        else if (v == "netlink")
+          o.source = source_choice::netlink;
+        else if (v == "proc")
+          o.source = source_choice::proc;
+        else
+          err = "option '--source': unknown value '" + std::string(v) + "' (auto, netlink or proc)";
+      } else if (name == "--proc-root") {
+        if (!value_of(i, a, eq, name, v)) break;
+        if (v.empty()) err = "option '--proc-root' needs a directory";
+        o.proc_root = std::string(v);
+        proc_root_given = true;
+      } else if (name == "--threads") {
+        if (!value_of(i, a, eq, name, v)) break;
+        if (!parse_uint<unsigned>(v, o.threads, 1, 16))
+          err = "option '--threads': '" + std::string(v) + "' is not a number from 1 to 16";
+      } else if (name == "--watch") {
+        if (!value_of(i, a, eq, name, v)) break;
+        if (!parse_seconds(v, o.watch))
+          err = "option '--watch': '" + std::string(v) +
+                "' is not a number of seconds (0 < S <= 86400)";
+        watch_given = true;
+      } else if (name == "--count") {
+        if (!value_of(i, a, eq, name, v)) break;
+        if (!parse_uint<std::uint64_t>(v, o.count, 1, UINT64_MAX))
+          err = "option '--count': '" + std::string(v) + "' is not a positive number";
+        count_given = true;
+      } else if (name == "--delta") {
+        if (!value_of(i, a, eq, name, v)) break;
+        if (!parse_seconds(v, o.delta))
+          err = "option '--delta': '" + std::string(v) +
+                "' is not a number of seconds (0 < S <= 86400)";
+        delta_given = true;
+      } else if (eq != std::string_view::npos) {
+        err = "option '" + std::string(name) + "' takes no value";
+      } else if (a == "--summary")
+        summary = true;
+      else if (a == "--json")
+        o.json = true;
+      else if (a == "--ipv4")
+        v4 = true;
+      else if (a == "--ipv6")
+        v6 = true;
+      else if (a == "--tcp")
+        o.tcp = true;
+      else if (a == "--udp")
+        o.udp = true;
+      else if (a == "--unix")
+        o.unix_domain = true;
+      else if (a == "--listening")
+        o.listening = true;
+      else if (a == "--all")
+        o.all = true;
+      else if (a == "--numeric") {
+      } else if (a == "--no-header")
+        o.no_header = true;
+      else if (a == "--processes")
+        o.processes = true;
+      else if (a == "--extended")
+        o.extended = true;
+      else if (a == "--options")
+        o.timers = true;
+      else if (a == "--estimate")
+        o.method = count_method::estimate;
+      else if (a == "--help")
+        help = true;
+      else if (a == "--version")
+        version = true;
+      else
+        err = "unknown option '" + std::string(a) + "'";
+    } else if (a.size() > 1 && a[0] == '-') {
+      for (std::size_t k = 1; k < a.size() && err.empty(); ++k) {
+        switch (a[k]) {
+          case 's':
+            summary = true;
+            break;
+          case '4':
+            v4 = true;
+            break;
+          case '6':
+            v6 = true;
+            break;
+          case 'j':
+            o.json = true;
+            break;
+          case 't':
+            o.tcp = true;
+            break;
+          case 'u':
+            o.udp = true;
+            break;
+          case 'x':
+            o.unix_domain = true;
+            break;
+          case 'l':
+            o.listening = true;
+            break;
+          case 'a':
+            o.all = true;
+            break;
+          case 'H':
+            o.no_header = true;
+            break;
+          case 'p':
+            o.processes = true;
+            break;
+          case 'e':
+            o.extended = true;
+            break;
+          case 'o':
+            o.timers = true;
+            break;
+          case 'h':
+            help = true;
+            break;
+          case 'V':
+            version = true;
+            break;
+          case 'n':
+            // ss's -n (numeric) everywhere but in top, where -n N is the number of entries.
+            if (o.cmd == command::top) {
+              std::string_view v = a.substr(k + 1);
+              if (v.empty()) {
+                if (i + 1 >= args.size()) {
+                  err = "option '-n' needs a value";
+                  break;
+                }
+                v = args[++i];
+              }
+              top_count(v);
+              k = a.size();
+            }
+            break;
+          default:
+            err = "unknown option '-" + std::string(1, a[k]) + "'";
+            if (a.size() > 2) err += " in '" + std::string(a) + "'";
+        }
+      }
+    } else if (positional.empty() && !summary && o.cmd == command::list &&
+               (a == "top" || a == "counters")) {
+      o.cmd = a == "top" ? command::top : command::counters;
+    } else if (o.cmd == command::top && !have_key) {
+      if (!parse_top_key(a, o.key))
+        err = "top: unknown key '" + std::string(a) +
+              "' (raddr, laddr, lport, rport, state or process)";
+      have_key = true;
+    } else {
+      positional.emplace_back(a);
+    }
+  }
+  if (!err.empty()) return r;
+
+  if (help) {
+    o.cmd = command::help;
+    return r;
+  }
+  if (version) {
+    o.cmd = command::version;
+    return r;
+  }
+  if (summary) {
+    if (o.cmd != command::list) {
+      err = "-s cannot go with '" + std::string(o.cmd == command::top ? "top" : "counters") + "'";
+      return r;
+    }
+    o.cmd = command::summary;
+    if (!positional.empty()) {
+      err = "-s takes no filter (found '" + positional.front() + "')";
+      return r;
+    }
+    for (auto [given, flag] : {std::pair{o.listening, "-l"}, {o.all, "-a"}, {o.processes, "-p"}}) {
+      if (given) {
+        err = "option '" + std::string(flag) + "' is for listings and top, not -s";
+        return r;
+      }
+    }
+  }
+  if (o.cmd == command::top && !have_key) {
+    err = "top needs a key: raddr, laddr, lport, rport, state or process";
+    return r;
+  }
+  if (top_n_given && o.cmd != command::top) {
+    err = "option '-n N' is for top";
+    return r;
+  }
+  if (o.cmd == command::counters) {
+    o.prefixes = std::move(positional);
+    positional.clear();
+  } else if (delta_given) {
+    err = "option '--delta' is for counters";
+    return r;
+  }
+  o.filter = std::move(positional);
+  if (o.method == count_method::estimate && o.cmd != command::summary) {
+    err = "option '--estimate' is for -s";
+    return r;
+  }
+  if (watch_given && o.cmd != command::summary && o.cmd != command::top) {
+    err = "option '--watch' is for -s and top";
+    return r;
+  }
+  if (count_given && !watch_given) {
+    err = "option '--count' goes with --watch";
+    return r;
+  }
+  // A /proc named on the command line is where the answer must come from: netlink would
+  // describe this process's own network namespace instead.
+  if (proc_root_given) {
+    if (o.source == source_choice::netlink) {
+      err = "option '--proc-root' reads sockets from DIR/net: it cannot go with --source netlink";
+      return r;
+    }
+    o.source = source_choice::proc;
+  }
+  if (o.method == count_method::estimate && v4 != v6) {
+    err =
+        "option '--estimate' uses CurrEstab, which counts IPv4 and IPv6 together: it cannot "
+        "go with -4 or -6";
+    return r;
+  }
+  // -4 and -6 narrow TCP and UDP; both, or neither, mean both families.
+  if (v4 != v6) {
+    o.scope.ipv4 = v4;
+    o.scope.ipv6 = v6;
+  }
+  // -t, -u, -x choose protocols; none means all three.
+  if (o.tcp || o.udp || o.unix_domain) {
+    o.scope.tcp = o.tcp;
+    o.scope.udp = o.udp;
+    o.scope.unix_domain = o.unix_domain;
+  }
+  // A family restriction leaves no room for UNIX sockets in a listing unless asked (ss -4).
+  if ((o.cmd == command::list || o.cmd == command::top) && v4 != v6 && !o.unix_domain)
+    o.scope.unix_domain = false;
+  return r;
+}
+
+std::uint32_t listing_states(const options& o, const socket_filter& f) noexcept {
+  constexpr std::uint32_t all = 0xFFE;
+  constexpr auto bit = [](tcp_state s) { return 1u << static_cast<unsigned>(s); };
+  if (f.states) return *f.states;
+  if (o.all || o.cmd == command::top) return all;
+  if (o.listening) return bit(tcp_state::listen) | bit(tcp_state::close);
+  // iproute2 ss.c: one mask for every protocol listed. -t and -u add their table's default
+  // (filter_db_set: TCP SS_CONN, UDP ESTABLISHED); -x, -4 and -6 add their family's
+  // (filter_af_set: SS_CONN). With none of them, every table's default goes in, and the
+  // UNIX datagram, raw and packet tables bring CLOSE (unconnected sockets).
+  const std::uint32_t conn = all & ~(bit(tcp_state::listen) | bit(tcp_state::close) |
+                                     bit(tcp_state::time_wait) | bit(tcp_state::syn_recv));
+  if (!o.tcp && !o.udp && !o.unix_domain)
+    return o.scope.ipv4 != o.scope.ipv6 ? conn : conn | bit(tcp_state::close);
+  std::uint32_t s = 0;
+  if (o.tcp || o.unix_domain) s |= conn;
+  if (o.udp) s |= bit(tcp_state::established);
+  return s;
+}
 
 std::string parse_fault(std::string_view value, netlink_fault& out) {
   static constexpr std::pair<std::string_view, int> names[] = {{"EPROTONOSUPPORT", EPROTONOSUPPORT},
@@ -95,128 +405,6 @@ std::string parse_fault(std::string_view value, netlink_fault& out) {
     out.error = v;
   }
   return {};
-}
-
-parse_result parse_args(std::span<const char* const> args) {
-  parse_result r;
-  options& o = r.opts;
-  family_flags fam;
-  bool help = false, version = false, proc_root_given = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view a = args[i];
-    // Options with a value: --name VALUE or --name=VALUE.
-    const std::string_view name = a.substr(0, a.find('='));
-    if (name == "--source" || name == "--proc-root" || name == "--threads") {
-      std::string_view value;
-      if (name.size() < a.size()) {
-        value = a.substr(name.size() + 1);
-      } else if (i + 1 < args.size()) {
-        value = args[++i];
-      } else {
-        r.error = "option '" + std::string(name) + "' needs a value";
-        return r;
-      }
-      if (name == "--source") {
-        if (value == "auto") {
-          o.source = source_choice::automatic;
-        } else if (value == "netlink") {
-          o.source = source_choice::netlink;
-        } else if (value == "proc") {
-          o.source = source_choice::proc;
-        } else {
-          r.error = "option '--source': unknown value '" + std::string(value) +
-                    "' (auto, netlink or proc)";
-          return r;
-        }
-      } else if (name == "--threads") {
-        unsigned n = 0;
-        auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-        if (ec != std::errc{} || p != value.data() + value.size() || n < 1 || n > 16) {
-          r.error = "option '--threads': '" + std::string(value) + "' is not a number from 1 to 16";
-          return r;
-        }
-        o.threads = n;
-      } else if (value.empty()) {
-        r.error = "option '--proc-root' needs a directory";
-        return r;
-      } else {
-        o.proc_root = std::string(value);
-        proc_root_given = true;
-      }
-      continue;
-    }
-    if (a.starts_with("--")) {
-      if (a == "--summary")
-        o.cmd = command::summary;
-      else if (a == "--ipv4")
-        fam.v4 = true;
-      else if (a == "--ipv6")
-        fam.v6 = true;
-      else if (a == "--json")
-        o.json = true;
-      else if (a == "--estimate")
-        o.method = count_method::estimate;
-      else if (a == "--help")
-        help = true;
-      else if (a == "--version")
-        version = true;
-      else if (a.find('=') != std::string_view::npos)
-        r.error = "option '" + std::string(a.substr(0, a.find('='))) + "' takes no value";
-      else
-        r.error = "unknown option '" + std::string(a) + "'";
-    } else if (a.size() > 1 && a[0] == '-') {
-      for (char c : a.substr(1)) {
-        command before = o.cmd;
-        if (!apply_short(c, o, fam)) {
-          r.error = "unknown option '-" + std::string(1, c) + "'";
-          if (a.size() > 2) r.error += " in '" + std::string(a) + "'";
-          break;
-        }
-        // -h and -V are requests of their own, not commands that replace -s.
-        if (o.cmd == command::help) {
-          help = true;
-          o.cmd = before;
-        }
-        if (o.cmd == command::version) {
-          version = true;
-          o.cmd = before;
-        }
-      }
-    } else {
-      r.error = "unexpected argument '" + std::string(a) + "'";
-    }
-    if (!r.error.empty()) return r;
-  }
-  if (help) {
-    o.cmd = command::help;
-  } else if (version) {
-    o.cmd = command::version;
-  } else if (o.cmd == command::none) {
-    r.error = "nothing to do: give -s for the socket summary";
-    return r;
-  }
-  // A /proc named on the command line is where the answer must come from: netlink would
-  // describe this process's own network namespace instead.
-  if (proc_root_given) {
-    if (o.source == source_choice::netlink) {
-      r.error =
-          "option '--proc-root' reads sockets from DIR/net: it cannot go with --source netlink";
-      return r;
-    }
-    o.source = source_choice::proc;
-  }
-  if (o.method == count_method::estimate && fam.v4 != fam.v6) {
-    r.error =
-        "option '--estimate' uses CurrEstab, which counts IPv4 and IPv6 together: it "
-        "cannot go with -4 or -6";
-    return r;
-  }
-  // -4 and -6 narrow TCP and UDP; both, or neither, mean both families.
-  if (fam.v4 != fam.v6) {
-    o.scope.ipv4 = fam.v4;
-    o.scope.ipv6 = fam.v6;
-  }
-  return r;
 }
 
 }  // namespace ssfast::cli

@@ -1,10 +1,13 @@
 // Command-line parsing for the ssfast binary: argv in, a command or a one-line usage error out.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "ssfast/core/listing.h"
 #include "ssfast/core/summary.h"
 #include "ssfast/ssfast.h"
 
@@ -14,19 +17,32 @@ namespace ssfast::cli {
 enum exit_code : int {
   exit_ok = 0,
   exit_failure = 1,  ///< could not collect (netlink error, no source)
-  exit_usage = 2,    ///< bad option or value
+  exit_usage = 2,    ///< bad option, value or filter
 };
 
-enum class command { none, summary, help, version };
+enum class command { list, summary, top, counters, help, version };
 
 struct options {
-  command cmd = command::none;
+  command cmd = command::list;
   bool json = false;
-  count_scope scope;
+  // Listing and top (ss's flags).
+  bool tcp = false, udp = false, unix_domain = false;  ///< -t -u -x; none given: all three
+  bool listening = false, all = false;                 ///< -l -a
+  bool no_header = false, processes = false, extended = false, timers = false;  ///< -H -p -e -o
+  std::vector<std::string> filter;  ///< the filter words, for parse_filter
+  top_key key = top_key::raddr;
+  std::size_t top_n = 20;
+  // Summary.
+  count_method method = count_method::exact;
+  // Every command.
+  count_scope scope;  ///< families from -4/-6; protocols from -t/-u/-x
   source_choice source = source_choice::automatic;
   std::string proc_root = "/proc";
-  unsigned threads = 0;  ///< 0: the library's default
-  count_method method = count_method::exact;
+  unsigned threads = 0;
+  double watch = 0;         ///< --watch SECONDS (-s, top); 0: once
+  std::uint64_t count = 0;  ///< --count N reports (0: until interrupted)
+  double delta = 0;         ///< counters --delta SECONDS
+  std::vector<std::string> prefixes;  ///< counters: name prefixes to show
 };
 
 struct parse_result {
@@ -34,8 +50,15 @@ struct parse_result {
   std::string error;  ///< one line naming the offending argument; empty on success
 };
 
-/// Parses argv[1..]. Short options may be grouped (-s4j). Allocates only for the error text.
+/// Parses argv[1..]. Short options group (-tanp). Allocates.
 parse_result parse_args(std::span<const char* const> args);
+
+/// The state mask a listing (or top) shows, as ss computes it: one mask for every protocol,
+/// the union of what -t (connected but not TIME_WAIT/SYN_RECV), -u (established) and -x, -4,
+/// -6 (connected) add, or with none of them every table's default (connected, and unconnected
+/// datagram sockets); LISTEN|CLOSE with -l; everything with -a and for top. A `state` or
+/// `exclude` filter replaces it.
+std::uint32_t listing_states(const options& o, const socket_filter& f) noexcept;
 
 /// The test seam's environment variable: SSFAST_INJECT_NETLINK_FAILURE=open:ERRNO or
 /// dump:ERRNO (ERRNO a name such as EACCES, or a number) makes netlink fail that way.

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "options.h"
+#include "ssfast/core/filter.h"
 #include "support/scenario.h"
 
 namespace ssfast::cli {
@@ -86,13 +87,82 @@ TEST(ParseArgs, HelpAndVersionWinOverCommands) {
 }
 
 TEST(ParseArgs, ErrorsNameTheArgument) {
-  EXPECT_EQ(parse({"-x"}).error, "unknown option '-x'");
-  EXPECT_EQ(parse({"-sx"}).error, "unknown option '-x' in '-sx'");
+  EXPECT_EQ(parse({"-q"}).error, "unknown option '-q'");
+  EXPECT_EQ(parse({"-sq"}).error, "unknown option '-q' in '-sq'");
   EXPECT_EQ(parse({"--frobnicate"}).error, "unknown option '--frobnicate'");
   EXPECT_EQ(parse({"--json=yes", "-s"}).error, "option '--json' takes no value");
-  EXPECT_EQ(parse({"-s", "extra"}).error, "unexpected argument 'extra'");
-  EXPECT_EQ(parse({}).error, "nothing to do: give -s for the socket summary");
-  EXPECT_EQ(parse({"-j"}).error, "nothing to do: give -s for the socket summary");
+  EXPECT_EQ(parse({"-s", "extra"}).error, "-s takes no filter (found 'extra')");
+  EXPECT_EQ(parse({"-s", "-p"}).error, "option '-p' is for listings and top, not -s");
+  EXPECT_EQ(parse({"top"}).error, "top needs a key: raddr, laddr, lport, rport, state or process");
+  EXPECT_EQ(parse({"top", "ip"}).error,
+            "top: unknown key 'ip' (raddr, laddr, lport, rport, state or process)");
+  EXPECT_EQ(parse({"top", "raddr", "-n", "0"}).error,
+            "option '-n': '0' is not a number from 1 to 1000000");
+  EXPECT_EQ(parse({"-tan", "--estimate"}).error, "option '--estimate' is for -s");
+  EXPECT_EQ(parse({"-tan", "--watch", "1"}).error, "option '--watch' is for -s and top");
+  EXPECT_EQ(parse({"-s", "--count", "3"}).error, "option '--count' goes with --watch");
+  EXPECT_EQ(parse({"-s", "--watch", "0"}).error,
+            "option '--watch': '0' is not a number of seconds (0 < S <= 86400)");
+  EXPECT_EQ(parse({"-s", "--delta", "1"}).error, "option '--delta' is for counters");
+  EXPECT_EQ(parse({"-s", "top", "raddr"}).error, "-s takes no filter (found 'top')");
+}
+
+TEST(ParseArgs, ListingIsTheDefaultAsInSs) {
+  auto r = parse({});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.cmd, command::list);
+  r = parse({"-tanp", "state", "established", "( dport = :443 or sport = :443 )"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_TRUE(r.opts.scope.tcp);
+  EXPECT_FALSE(r.opts.scope.udp);
+  EXPECT_FALSE(r.opts.scope.unix_domain);
+  EXPECT_TRUE(r.opts.all && r.opts.processes);
+  ASSERT_EQ(r.opts.filter.size(), 3u);
+  EXPECT_EQ(r.opts.filter[2], "( dport = :443 or sport = :443 )");
+  r = parse({"-4", "-l"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_FALSE(r.opts.scope.unix_domain) << "ss -4 lists no UNIX sockets";
+  EXPECT_FALSE(r.opts.scope.ipv6);
+}
+
+TEST(ParseArgs, TopAndCounters) {
+  auto r = parse({"top", "raddr", "-n", "5", "sport", "=", ":443"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.cmd, command::top);
+  EXPECT_EQ(r.opts.key, top_key::raddr);
+  EXPECT_EQ(r.opts.top_n, 5u);
+  EXPECT_EQ(r.opts.filter.size(), 3u);
+  r = parse({"top", "state", "-tn3", "--watch", "0.5", "--count", "2"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.top_n, 3u);
+  EXPECT_EQ(r.opts.watch, 0.5);
+  EXPECT_EQ(r.opts.count, 2u);
+  r = parse({"counters", "--delta", "2", "Tcp.", "TcpExt.Listen"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.cmd, command::counters);
+  EXPECT_EQ(r.opts.delta, 2.0);
+  EXPECT_EQ(r.opts.prefixes, (std::vector<std::string>{"Tcp.", "TcpExt.Listen"}));
+}
+
+TEST(ListingStates, AsSsComputesThem) {
+  constexpr auto bit = [](int s) { return 1u << s; };
+  const std::uint32_t conn = 0xFFEu & ~(bit(10) | bit(7) | bit(6) | bit(3));
+  socket_filter none;
+  auto states = [&](std::vector<const char*> args) {
+    return listing_states(parse(std::move(args)).opts, none);
+  };
+  EXPECT_EQ(states({"-t"}), conn) << "ss -t: connected, not TIME_WAIT or SYN_RECV";
+  EXPECT_EQ(states({"-u"}), bit(1)) << "ss -u: established only";
+  EXPECT_EQ(states({"-x"}), conn) << "ss -x: filter_af_set(AF_UNIX), connected only";
+  EXPECT_EQ(states({}), conn | bit(7)) << "plain ss: unconnected datagram sockets too";
+  EXPECT_EQ(states({"-4"}), conn);
+  EXPECT_EQ(states({"-tu"}), conn);
+  EXPECT_EQ(states({"-tl"}), bit(10) | bit(7));
+  EXPECT_EQ(states({"-ta"}), 0xFFEu);
+  EXPECT_EQ(states({"top", "raddr"}), 0xFFEu) << "top counts every state";
+  socket_filter f;
+  f.states = bit(6);
+  EXPECT_EQ(listing_states(parse({"-ta"}).opts, f), bit(6)) << "a state filter wins";
 }
 
 testing::process_result ssfast(std::vector<std::string> args) {
@@ -106,7 +176,8 @@ std::size_t lines(const std::string& s) {
 
 TEST(Binary, BadUsageIsOneLineOnStderrAndExitTwo) {
   for (const auto& args : std::vector<std::vector<std::string>>{
-           {"-x"}, {"--nope"}, {"-s", "junk"}, {}, {"--json=1"}}) {
+           {"-q"}, {"--nope"}, {"-s", "junk"}, {"top"}, {"--json=1"}, {"sport", "=", ":x"},
+           {"-t", "(", "sport", "=", "1"}}) {
     const auto r = ssfast(args);
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_EQ(r.out, "");
@@ -127,7 +198,8 @@ TEST(Binary, BadFaultSeamValueIsAUsageError) {
 TEST(Binary, HelpAndVersion) {
   const auto h = ssfast({"--help"});
   EXPECT_EQ(h.exit_code, 0);
-  EXPECT_NE(h.out.find("Usage: ssfast -s"), std::string::npos);
+  EXPECT_NE(h.out.find("Usage: ssfast [-tuxlaH46pjeon] [FILTER]"), std::string::npos);
+  EXPECT_NE(h.out.find("ssfast top KEY"), std::string::npos);
   EXPECT_NE(h.out.find("Exit status"), std::string::npos);
   const auto v = ssfast({"-V"});
   EXPECT_EQ(v.exit_code, 0);

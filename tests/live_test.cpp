@@ -18,45 +18,12 @@
 #include <tuple>
 
 #include "ssfast/ssfast.h"
+#include "support/live_fixture.h"
 #include "support/printers.h"
 #include "support/scenario.h"
 
 namespace ssfast {
 namespace {
-
-using testing::scenario_counts;
-
-constexpr int nobody = 65534;
-
-bool matches(const socket_summary& s, const scenario_counts& want) {
-  return s.tcp == want.tcp && s.udp == want.udp && s.unix_domain.by_type == want.unix_by_type &&
-         s.unix_domain.states[tcp_state::listen] == want.unix_listening;
-}
-
-class LiveNamespace : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const std::string why = testing::enter_private_netns();
-    if (!why.empty()) GTEST_SKIP() << "live test skipped: " << why;
-    want_ = testing::build_scenario(fds_);
-    auto c = collector::open();
-    ASSERT_TRUE(c) << c.error().message();
-    collector_.emplace(std::move(*c));
-    // Orphaned sockets (the TIME_WAIT pair's peer in LAST_ACK) finish on the next packet;
-    // wait, bounded, for the namespace to reach the built state.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-    do {
-      ASSERT_FALSE(collector_->count(got_)) << collector_->error_context();
-      if (matches(got_, want_)) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    } while (std::chrono::steady_clock::now() < deadline);
-  }
-
-  testing::fd_set_guard fds_;
-  scenario_counts want_;
-  std::optional<collector> collector_;
-  socket_summary got_;
-};
 
 TEST_F(LiveNamespace, CountsEveryReachableTcpStateExactly) {
   EXPECT_EQ(got_.tcp[0], want_.tcp[0]) << "TCP over IPv4";
@@ -106,25 +73,6 @@ TEST_F(LiveNamespace, RepeatedCountsAreStable) {
     ASSERT_EQ(s.tcp, got_.tcp) << "round " << i;
     ASSERT_EQ(s.unix_domain, got_.unix_domain) << "round " << i;
   }
-}
-
-// Compares `ours` with `oracle` at a quiet moment. Sockets with data stuck behind a zero window
-// still move now and then (the receiver compacts its full buffer and opens a few hundred bytes
-// of window), so two separate reads may legitimately differ in a queue. Read ours, the oracle,
-// ours again; assert only when our two reads agree, retrying (bounded) until they do.
-template <class Ours, class Oracle>
-void expect_equal_when_quiet(Ours ours, Oracle oracle, const char* what) {
-  for (int attempt = 0; attempt < 40; ++attempt) {
-    const auto before = ours();
-    const auto theirs = oracle();
-    const auto after = ours();
-    if (before == after) {
-      EXPECT_TRUE(theirs == before) << what << " (attempt " << attempt << ")";
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ADD_FAILURE() << what << ": the sockets never held still for two reads in 2 s";
 }
 
 // (state, local port, peer port, recv-q, send-q) of every TCP socket, as ss prints them.
@@ -233,10 +181,6 @@ TEST_F(LiveNamespace, CountsWithoutPrivilege) {
   EXPECT_EQ(s.tcp, got_.tcp);
   EXPECT_EQ(s.udp, got_.udp);
   EXPECT_EQ(s.unix_domain, got_.unix_domain);
-}
-
-std::uint64_t json_state(const nlohmann::json& states, tcp_state s) {
-  return states.at(std::string(netstat_name(static_cast<std::uint8_t>(s)))).get<std::uint64_t>();
 }
 
 TEST_F(LiveNamespace, CliJsonAsUnprivilegedUser) {

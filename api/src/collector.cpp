@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "ssfast/netlink/bytecode.h"
+#include "ssfast/netlink/filter_bytecode.h"
 #include "ssfast/netlink/sock_diag.h"
 #include "ssfast/proc/counters.h"
+#include "ssfast/proc/processes.h"
 #include "ssfast/proc/socket_reader.h"
 #include "ssfast/ssfast.h"
 #include "ssfast_version.h"
@@ -343,6 +345,86 @@ struct collector::impl {
     return {};
   }
 
+  std::vector<std::byte> filter_code;  // the compiled expression of the last list()
+
+  std::error_code list_netlink(socket_table& out, const socket_query& q) noexcept {
+    context = {};
+    try {
+      if (q.filter != nullptr) {
+        if (auto ec = netlink::compile_filter(*q.filter, filter_code)) return ec;
+      } else {
+        filter_code.clear();
+      }
+    } catch (const std::bad_alloc&) {
+      return std::make_error_code(std::errc::not_enough_memory);
+    }
+    const count_scope& sc = q.scope;
+    if (sc.tcp && (q.states & netlink::all_tcp_states) != 0) {
+      auto rows = [&](const netlink::datagram& g, const netlink::reply_filter& r) noexcept {
+        return netlink::rows_inet(g, r, IPPROTO_TCP, out);
+      };
+      const std::uint32_t states = q.states & netlink::all_tcp_states;
+      bool done = false;
+      if (one_walk && sc.ipv4 && sc.ipv6) {
+        netlink::dump_request r = tcp_both_request(states);
+        r.bytecode = filter_code;
+        const std::size_t before = out.size();
+        const auto ec = dump(sockets[0], r, rows);
+        if (ec == std::errc::invalid_argument && out.size() == before) {
+          one_walk = false;  // this kernel has no TCPDIAG_GETSOCK: per family below
+        } else if (ec) {
+          context = tcp_both_name;
+          return ec;
+        } else {
+          done = true;
+        }
+      }
+      for (const inet_dump& d : tcp_dumps) {
+        if (done || !d.wanted(sc)) continue;
+        netlink::dump_request r = inet_request(d, states);
+        r.bytecode = filter_code;
+        if (auto ec = dump(sockets[0], r, rows)) {
+          context = d.name;
+          return ec;
+        }
+      }
+    }
+    if (sc.udp) {
+      for (const inet_dump& d : udp_dumps) {
+        if (!d.wanted(sc)) continue;
+        auto rows = [&](const netlink::datagram& g, const netlink::reply_filter& r) noexcept {
+          return netlink::rows_inet(g, r, IPPROTO_UDP, out);
+        };
+        netlink::dump_request r = inet_request(d, q.states);
+        r.bytecode = filter_code;
+        if (auto ec = dump(sockets[0], r, rows)) {
+          context = d.name;
+          return ec;
+        }
+      }
+    }
+    if (sc.unix_domain) {
+      const std::size_t first_unix = out.size();
+      auto rows = [&](const netlink::datagram& g, const netlink::reply_filter& r) noexcept {
+        return netlink::rows_unix(g, r, out);
+      };
+      netlink::dump_request r = unix_request(netlink::unix_show_rows);
+      r.states = q.states;
+      if (auto ec = dump(sockets[0], r, rows)) {
+        context = unix_dump_name;
+        return ec;
+      }
+      // The kernel cannot apply an address expression to UNIX sockets: do it here.
+      if (q.filter != nullptr && q.filter->has_expression()) {
+        std::size_t i = 0;
+        out.retain([&](const socket_row& row) {
+          return i++ < first_unix || matches_expression(*q.filter, row);
+        });
+      }
+    }
+    return {};
+  }
+
   // Runs `from_netlink` while the collector uses netlink; on an error that allows it, switches
   // to /proc for good. Then `from_proc` if /proc is the source.
   template <class Netlink, class Proc>
@@ -470,6 +552,59 @@ std::error_code collector::snapshot(socket_table& out, const count_scope& scope)
         return proc::snapshot_sockets(impl_->files, scope, out, stats, failed);
       });
 }
+
+std::error_code collector::list(socket_table& out, const socket_query& q) noexcept {
+  return impl_->answer(
+      [&]() noexcept {
+        out.clear();
+        return impl_->list_netlink(out, q);
+      },
+      [&](std::string_view& failed) noexcept {
+        out.clear();
+        proc::file_stats stats;
+        if (auto ec = proc::snapshot_sockets(impl_->files, q.scope, out, stats, failed)) return ec;
+        out.retain([&](const socket_row& row) {
+          return (q.states >> netstat_fold(row.state) & 1u) != 0 &&
+                 (q.filter == nullptr || matches_expression(*q.filter, row));
+        });
+        return std::error_code{};
+      });
+}
+
+std::error_code collector::read_all_counters(
+    std::vector<std::pair<std::string, std::int64_t>>& out) {
+  impl_->context = {};
+  std::vector<proc::named_counter> list;
+  std::string_view failed;
+  if (auto ec = proc::read_all_counters(impl_->files, list, failed)) {
+    impl_->context = failed;
+    return ec;
+  }
+  out.clear();
+  out.reserve(list.size());
+  for (auto& c : list) out.emplace_back(std::move(c.name), c.value);
+  return {};
+}
+
+process_owners::process_owners() : index_(std::make_unique<proc::process_index>()) {}
+process_owners::process_owners(process_owners&&) noexcept = default;
+process_owners& process_owners::operator=(process_owners&&) noexcept = default;
+process_owners::~process_owners() = default;
+
+std::error_code process_owners::scan(const std::string& proc_root, unsigned threads) {
+  return index_->scan(proc_root, threads == 0 ? default_threads() : threads);
+}
+
+std::span<const process_ref> process_owners::owners(std::uint64_t inode,
+                                                    std::vector<process_ref>& scratch) const {
+  scratch.clear();
+  for (const proc::socket_owner& o : index_->owners(inode))
+    scratch.push_back({o.pid, o.fd, index_->comm(o.pid)});
+  return scratch;
+}
+
+std::size_t process_owners::processes() const noexcept { return index_->processes(); }
+std::size_t process_owners::unreadable() const noexcept { return index_->unreadable(); }
 
 std::error_code collector::read_counters(kernel_counters& out) noexcept {
   impl_->context = {};

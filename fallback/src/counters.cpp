@@ -20,15 +20,15 @@ std::string_view next_line(std::string_view& text) noexcept {
   return line;
 }
 
-// Splits off the next space-separated token.
+// Splits off the next token separated by spaces or tabs (snmp6 aligns with tabs).
 std::string_view next_token(std::string_view& s) noexcept {
-  const std::size_t b = s.find_first_not_of(' ');
+  const std::size_t b = s.find_first_not_of(" \t");
   if (b == std::string_view::npos) {
     s = {};
     return {};
   }
   s.remove_prefix(b);
-  const std::size_t e = s.find(' ');
+  const std::size_t e = s.find_first_of(" \t");
   std::string_view tok = s.substr(0, e);
   s.remove_prefix(e == std::string_view::npos ? s.size() : e);
   return tok;
@@ -85,6 +85,60 @@ std::error_code parse_snmp(std::string_view text, counter_visitor visit, void* c
       std::int64_t v = 0;
       if (!parse_int(value, v)) return errc::parse_error;
       visit(ctx, group, name, v);
+    }
+  }
+  return {};
+}
+
+std::error_code parse_snmp6(std::string_view text, counter_visitor visit, void* ctx) noexcept {
+  static constexpr std::string_view groups[] = {"UdpLite6", "Icmp6", "Udp6", "Ip6"};
+  while (!text.empty()) {
+    std::string_view line = next_line(text);
+    const std::string_view name = next_token(line);
+    if (name.empty()) continue;
+    std::int64_t v = 0;
+    if (!parse_int(next_token(line), v) || !next_token(line).empty()) return errc::parse_error;
+    std::string_view group = "Ip6", field = name;
+    for (std::string_view g : groups) {
+      if (name.starts_with(g) && name.size() > g.size()) {
+        group = g;
+        field = name.substr(g.size());
+        break;
+      }
+    }
+    visit(ctx, group, field, v);
+  }
+  return {};
+}
+
+std::error_code read_all_counters(file_reader& files, std::vector<named_counter>& out,
+                                  std::string_view& failed) {
+  out.clear();
+  auto visit = [](void* ctx, std::string_view g, std::string_view n, std::int64_t v) {
+    auto& list = *static_cast<std::vector<named_counter>*>(ctx);
+    std::string name;
+    name.reserve(g.size() + 1 + n.size());
+    name.append(g).append(".").append(n);
+    list.push_back({std::move(name), v});
+  };
+  struct file {
+    std::string_view path;
+    bool optional;
+    std::error_code (*parse)(std::string_view, counter_visitor, void*) noexcept;
+  };
+  static constexpr file files_to_read[] = {
+      {"net/snmp", false, parse_snmp},         {"net/netstat", true, parse_snmp},
+      {"net/snmp6", true, parse_snmp6},        {"net/sockstat", false, parse_sockstat},
+      {"net/sockstat6", true, parse_sockstat},
+  };
+  for (const file& f : files_to_read) {
+    std::string_view text;
+    std::error_code ec = files.read(f.path, text);
+    if (ec == std::errc::no_such_file_or_directory && f.optional) continue;
+    if (!ec) ec = f.parse(text, visit, &out);
+    if (ec) {
+      failed = f.path;
+      return ec;
     }
   }
   return {};

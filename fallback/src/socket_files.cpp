@@ -47,6 +47,19 @@ bool hex_at(const char* p, std::size_t n, std::uint32_t& v) noexcept {
   return (bad & 0x80) == 0;
 }
 
+// Variable-width hex (%lX), up to 16 digits.
+bool hex_u64(std::string_view t, std::uint64_t& v) noexcept {
+  if (t.empty() || t.size() > 16) return false;
+  std::uint64_t x = 0;
+  for (char c : t) {
+    const std::uint8_t d = hex_table[static_cast<unsigned char>(c)];
+    if (d & 0x80) return false;
+    x = x << 4 | d;
+  }
+  v = x;
+  return true;
+}
+
 // The next space-separated token of s at or after pos.
 std::string_view token(std::string_view s, std::size_t& pos) noexcept {
   while (pos < s.size() && s[pos] == ' ') ++pos;
@@ -135,8 +148,16 @@ bool inet_row(std::string_view l, socket_file f, socket_row& r) noexcept {
   std::string_view uid = token(l, pos);
   std::string_view timeout = token(l, pos);
   std::string_view inode = token(l, pos);
-  return !when.empty() && !retr.empty() && !timeout.empty() && decimal(uid, r.uid) &&
-         decimal(inode, r.inode);
+  std::uint32_t tr = 0, retrans = 0;
+  std::uint64_t ticks = 0;
+  if (when.size() < 4 || when[2] != ':' || !hex_at(when.data(), 2, tr) ||
+      !hex_u64(when.substr(3), ticks) || retr.size() != 8 || !hex_at(retr.data(), 8, retrans))
+    return false;
+  r.timer = static_cast<std::uint8_t>(tr);
+  r.retrans = static_cast<std::uint8_t>(retrans > 255 ? 255 : retrans);
+  // tm->when is in clock ticks (jiffies_to_clock_t), USER_HZ = 100 on Linux.
+  r.expires_ms = static_cast<std::uint32_t>(ticks > 42949672 ? 0xFFFFFFFFu : ticks * 10);
+  return !timeout.empty() && decimal(uid, r.uid) && decimal(inode, r.inode);
 }
 
 // unix: offsets from the first ':'.
@@ -158,7 +179,7 @@ bool unix_frame(std::string_view l, std::size_t& c, std::uint8_t& type,
   type = static_cast<std::uint8_t>(t);
   // unix_seq_show() prints sock->state, not sk_state: listening sockets carry __SO_ACCEPTCON,
   // and SS_CONNECTED/SS_CONNECTING both mean sk_state TCP_ESTABLISHED.
-  state = (flags & so_acceptcon) ? tcp_listen
+  state = (flags & so_acceptcon)                        ? tcp_listen
           : (st == ss_connected || st == ss_connecting) ? tcp_established
                                                         : tcp_close;
   return true;
@@ -189,11 +210,16 @@ bool header_ok(socket_file f, std::string_view l) noexcept {
 
 std::string_view file_name(socket_file f) noexcept {
   switch (f) {
-    case socket_file::tcp: return "net/tcp";
-    case socket_file::tcp6: return "net/tcp6";
-    case socket_file::udp: return "net/udp";
-    case socket_file::udp6: return "net/udp6";
-    case socket_file::unix_domain: return "net/unix";
+    case socket_file::tcp:
+      return "net/tcp";
+    case socket_file::tcp6:
+      return "net/tcp6";
+    case socket_file::udp:
+      return "net/udp";
+    case socket_file::udp6:
+      return "net/udp6";
+    case socket_file::unix_domain:
+      return "net/unix";
   }
   return {};
 }

@@ -208,8 +208,24 @@ parse_status rows_inet(const datagram& d, const reply_filter& f, std::uint8_t pr
       r.uid = m.idiag_uid;
       r.ifindex = m.id.idiag_if;
       r.inode = m.idiag_inode;
+      r.timer = m.idiag_timer;
+      r.retrans = m.idiag_retrans;
+      r.expires_ms = m.idiag_expires;
       // sock_diag_save_cookie() splits the 64-bit cookie low word first.
       r.cookie = std::uint64_t{m.id.idiag_cookie[0]} | std::uint64_t{m.id.idiag_cookie[1]} << 32;
+      // inet_diag_msg_attrs_fill() adds INET_DIAG_SKV6ONLY for LISTEN and CLOSE sockets.
+      bool bad = false;
+      auto ec = for_each_attr(p.subspan(sizeof(inet_diag_msg)),
+                              [&](std::uint16_t type, std::span<const std::byte> v) {
+                                if (type != INET_DIAG_SKV6ONLY) return;
+                                if (v.empty()) {
+                                  bad = true;
+                                  return;
+                                }
+                                r.dual_stack = fi == 1 && v[0] == std::byte{0};
+                              });
+      if (ec) return ec;
+      if (bad) return errc::bad_message;
       out.append(r);
       return {};
     });

@@ -9,10 +9,16 @@
 #include <system_error>
 
 #include "ssfast/core/error.h"
+#include "ssfast/core/filter.h"
+#include "ssfast/core/listing.h"
 #include "ssfast/core/socket_table.h"
 #include "ssfast/core/state_counts.h"
 #include "ssfast/core/summary.h"
 #include "ssfast/core/tcp_state.h"
+
+namespace ssfast::proc {
+class process_index;
+}
 
 namespace ssfast {
 
@@ -58,6 +64,15 @@ enum class count_method : std::uint8_t {
   estimate,  ///< dump every other state; ESTABLISHED = CurrEstab - CLOSE_WAIT (netlink, both
              ///< families; otherwise, or if the figures disagree, exact; see
              ///< socket_summary::estimate)
+};
+
+/// What list() selects: protocols and families, states (one TCP_* bit mask for every protocol,
+/// as ss applies it: UDP uses ESTABLISHED and CLOSE, UNIX LISTEN, ESTABLISHED and CLOSE), and
+/// an expression over ports and addresses.
+struct socket_query {
+  count_scope scope;
+  std::uint32_t states = 0xFFE;           ///< TCP_ESTABLISHED..TCP_CLOSING
+  const socket_filter* filter = nullptr;  ///< null: no expression
 };
 
 /// Why a collector answers from /proc although netlink was allowed.
@@ -106,10 +121,22 @@ class collector {
   /// only as `out` grows past its capacity. Errors as count(), plus ENOMEM.
   std::error_code snapshot(socket_table& out, const count_scope& scope = {}) noexcept;
 
+  /// Replaces `out`'s rows with the sockets `q` selects. Over netlink the state mask and the
+  /// expression go to the kernel (idiag_states, INET_DIAG_REQ_BYTECODE), so sockets that do not
+  /// match cost only the hash walk; TCP is one walk for both families. UNIX sockets (which the
+  /// kernel cannot filter by address) and the /proc source are filtered here with the same
+  /// semantics. Allocates as `out` grows and to compile the filter. Errors as snapshot(), and
+  /// std::errc::argument_list_too_long for a filter the kernel cannot take in one request.
+  std::error_code list(socket_table& out, const socket_query& q) noexcept;
+
   /// Reads the kernel's counters (/proc/net/sockstat, sockstat6, snmp). Errors: the errno of a
   /// file that cannot be read, errc::parse_error for one that cannot be parsed; see
   /// error_context(). No allocation once warm.
   std::error_code read_counters(kernel_counters& out) noexcept;
+
+  /// Reads every kernel counter (net/snmp, netstat, snmp6, sockstat, sockstat6) as
+  /// "Group.Field" = value, in file order. Allocates. Errors as read_counters().
+  std::error_code read_all_counters(std::vector<std::pair<std::string, std::int64_t>>& out);
 
   /// The source that answers count() and snapshot().
   source_kind source() const noexcept;
@@ -125,6 +152,31 @@ class collector {
   struct impl;
   explicit collector(std::unique_ptr<impl> p) noexcept;
   std::unique_ptr<impl> impl_;
+};
+
+/// Which processes hold which sockets (ss -p): one scan of /proc/[pid]/fd, then O(1) lookups
+/// by socket inode. Usable as the owner_lookup of the listing renderers.
+class process_owners final : public owner_lookup {
+ public:
+  process_owners();
+  process_owners(process_owners&&) noexcept;
+  process_owners& operator=(process_owners&&) noexcept;
+  ~process_owners();
+
+  /// Scans <proc_root>/[pid]/fd on `threads` threads (0: the CPUs, at most 8): readlinkat of
+  /// each descriptor, no stat; then each owner's comm. Allocates the index. Without privilege
+  /// other users' processes cannot be read: unreadable() counts them. Errors: <proc_root>
+  /// unreadable.
+  std::error_code scan(const std::string& proc_root = "/proc", unsigned threads = 0);
+
+  std::span<const process_ref> owners(std::uint64_t inode,
+                                      std::vector<process_ref>& scratch) const override;
+  /// Processes seen, and those whose descriptors could not be read.
+  std::size_t processes() const noexcept;
+  std::size_t unreadable() const noexcept;
+
+ private:
+  std::unique_ptr<proc::process_index> index_;
 };
 
 }  // namespace ssfast

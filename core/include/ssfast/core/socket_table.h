@@ -35,6 +35,11 @@ struct socket_row {
   std::uint64_t cookie = 0;      ///< the kernel's socket cookie; survives into TIME_WAIT
   std::uint64_t peer_inode = 0;  ///< AF_UNIX: the peer's inode
   std::string_view path;         ///< AF_UNIX: bound name ('@' first for the abstract namespace)
+  std::uint8_t timer = 0;        ///< TCP: 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 probe
+  std::uint8_t retrans = 0;      ///< TCP: retransmits (or probes) so far
+  std::uint32_t expires_ms = 0;  ///< TCP: time left on the timer
+  bool dual_stack = false;       ///< an IPv6 socket that also takes IPv4 (IPV6_V6ONLY off), as
+                                 ///< netlink reports for LISTEN and CLOSE sockets
 };
 
 /// Sockets as parallel columns. append() amortizes allocation; clear() keeps capacity, so a
@@ -57,6 +62,15 @@ class socket_table {
   void append(const socket_row& r);
   /// Row i gathered back from the columns; `path` points into the table until it changes.
   socket_row row(std::size_t i) const noexcept;
+  /// Keeps the rows for which keep(row(i)) is true, in order; the others are dropped in place.
+  /// No allocation.
+  template <class Keep>
+  void retain(Keep&& keep) {
+    std::size_t j = 0;
+    for (std::size_t i = 0; i < size(); ++i)
+      if (keep(row(i))) move_row(i, j++);
+    truncate(j);
+  }
 
   std::span<const std::uint8_t> family() const noexcept { return {family_.data(), size()}; }
   std::span<const std::uint8_t> protocol() const noexcept { return {protocol_.data(), size()}; }
@@ -77,12 +91,18 @@ class socket_table {
   std::span<const std::uint64_t> inode() const noexcept { return {inode_.data(), size()}; }
   std::span<const std::uint64_t> cookie() const noexcept { return {cookie_.data(), size()}; }
   std::span<const std::uint64_t> peer_inode() const noexcept { return {pinode_.data(), size()}; }
+  std::span<const std::uint8_t> timer() const noexcept { return {timer_.data(), size()}; }
+  std::span<const std::uint8_t> retrans() const noexcept { return {retrans_.data(), size()}; }
+  std::span<const std::uint32_t> expires_ms() const noexcept { return {expires_.data(), size()}; }
+  std::span<const bool> dual_stack() const noexcept { return {dual_.data(), size()}; }
   std::string_view path(std::size_t i) const noexcept;
 
   /// Histogram of the state column (whole padded column, no tail). No allocation.
   state_counts count_states() const noexcept;
 
  private:
+  void move_row(std::size_t from, std::size_t to) noexcept;  // to <= from
+  void truncate(std::size_t n) noexcept;
   // Doubling growth: a 500k-socket snapshot reallocates each column ~13 times, not ~30.
   using column_options = boost::container::vector_options_t<
       boost::container::growth_factor<boost::container::growth_factor_100>>;
@@ -94,6 +114,9 @@ class socket_table {
   column<std::uint16_t> lport_, pport_;
   column<std::uint32_t> recv_q_, send_q_, uid_, ifindex_;
   column<std::uint64_t> inode_, cookie_, pinode_;
+  column<std::uint8_t> timer_, retrans_;
+  column<std::uint32_t> expires_;
+  column<bool> dual_;
   column<std::uint32_t> path_off_;  // path i is path_chars_[path_off_[i], + path_len_[i])
   column<std::uint16_t> path_len_;
   column<char> path_chars_;

@@ -26,6 +26,11 @@ std::error_code parse_sockstat(std::string_view text, counter_visitor visit, voi
 /// its name line (group or column count).
 std::error_code parse_snmp(std::string_view text, counter_visitor visit, void* ctx) noexcept;
 
+/// snmp6 form: `NameValue` lines such as `Ip6InReceives 12` (snmp6); reported with the group
+/// split off (Ip6, Icmp6, Udp6, UdpLite6, ...): ("Ip6", "InReceives", 12). No allocation.
+/// Errors: errc::parse_error on a line that is not a name and a number.
+std::error_code parse_snmp6(std::string_view text, counter_visitor visit, void* ctx) noexcept;
+
 /// Fills the fields of `out` that `group`/`name` names; ignores any other counter.
 void assign_counter(kernel_counters& out, std::string_view group, std::string_view name,
                     std::int64_t value) noexcept;
@@ -60,5 +65,17 @@ class file_reader {
 /// file that cannot be read or parsed, with `failed` set to its relative path.
 std::error_code read_kernel_counters(file_reader& files, kernel_counters& out,
                                      std::string_view& failed) noexcept;
+
+/// A counter with its full name, "Tcp.ActiveOpens", "TcpExt.ListenDrops", "TCP.inuse".
+struct named_counter {
+  std::string name;
+  std::int64_t value = 0;
+};
+
+/// Reads every counter of net/snmp, net/netstat, net/snmp6, net/sockstat and net/sockstat6
+/// under the reader's root, in that order (snmp6 and sockstat6 skipped when absent). Allocates
+/// the names. Errors: as read_kernel_counters, with `failed` set.
+std::error_code read_all_counters(file_reader& files, std::vector<named_counter>& out,
+                                  std::string_view& failed);
 
 }  // namespace ssfast::proc

@@ -1,0 +1,394 @@
+// Listings in ss's columns or JSON Lines, and top-N aggregation.
+#include "ssfast/core/listing.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+
+#include "json_writer.h"
+#include "ssfast/core/addresses.h"
+#include "ssfast/core/tcp_state.h"
+
+namespace ssfast {
+namespace {
+
+// AF_*, IPPROTO_* and SOCK_* values; core includes no system headers.
+constexpr std::uint8_t af_unix = 1, af_inet = 2, af_inet6 = 10;
+constexpr std::uint8_t proto_tcp = 6, proto_udp = 17;
+constexpr std::uint8_t sock_stream = 1, sock_dgram = 2, sock_seqpacket = 5;
+
+void append_number(std::string& out, std::uint64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+// "addr:port" as ss prints it numerically: IPv6 in brackets, port 0 of a peer as '*'.
+void endpoint(std::string& out, const socket_row& r, bool local) {
+  if (r.family == af_unix) {
+    if (local) {
+      out += r.path.empty() ? std::string_view("*") : r.path;
+      out.push_back(' ');
+      append_number(out, r.inode);
+    } else {
+      out += "* ";
+      append_number(out, r.peer_inode);
+    }
+    return;
+  }
+  const address_bytes& a = local ? r.local_addr : r.peer_addr;
+  const std::uint16_t port = local ? r.local_port : r.peer_port;
+  // A dual-stack wildcard socket takes IPv4 too: ss prints it as "*".
+  if (r.dual_stack && a == address_bytes{}) {
+    out += "*:";
+    if (!local && port == 0) {
+      out.push_back('*');
+    } else {
+      append_number(out, port);
+    }
+    return;
+  }
+  if (r.family == af_inet6) out.push_back('[');
+  append_address(out, r.family, a);
+  if (r.family == af_inet6) out.push_back(']');
+  out.push_back(':');
+  if (!local && port == 0) {
+    out.push_back('*');
+  } else {
+    append_number(out, port);
+  }
+}
+
+std::string_view timer_name(std::uint8_t t) noexcept {
+  static constexpr std::array<std::string_view, 5> names = {"off", "on", "keepalive", "timewait",
+                                                            "persist"};
+  return t < names.size() ? names[t] : std::string_view("unknown");
+}
+
+// ss's print_ms_timer: "1min", "2.5sec", "200ms".
+void append_ms(std::string& out, std::uint32_t ms) {
+  const std::uint32_t minutes = ms / 60000, secs = ms / 1000 % 60;
+  std::uint32_t msecs = ms % 1000;
+  if (minutes > 0) {
+    append_number(out, minutes);
+    out += "min";
+    msecs = 0;
+    if (minutes > 9) return;
+  }
+  if (secs > 0) {
+    append_number(out, secs);
+    if (secs > 9) msecs = 0;
+    out += msecs ? "." : "sec";
+  }
+  if (msecs > 0 || (minutes == 0 && secs == 0)) {
+    char buf[4];
+    buf[0] = static_cast<char>('0' + msecs / 100);
+    buf[1] = static_cast<char>('0' + msecs / 10 % 10);
+    buf[2] = static_cast<char>('0' + msecs % 10);
+    out.append(buf, 3);
+    out += "ms";
+  }
+}
+
+struct cells {
+  std::array<std::string, 6> c;  // netid, state, recv-q, send-q, local, peer
+  std::string tail;              // process, extended, timers: not aligned
+};
+
+void make_cells(const socket_row& r, const listing_style& s, std::vector<process_ref>& scratch,
+                cells& out) {
+  for (auto& x : out.c) x.clear();
+  out.tail.clear();
+  out.c[0] = netid(r);
+  out.c[1] = ss_state_name(r.state);
+  append_number(out.c[2], r.recv_q);
+  append_number(out.c[3], r.send_q);
+  endpoint(out.c[4], r, true);
+  endpoint(out.c[5], r, false);
+  if (accept_queue_full(r)) out.tail = "accept-queue-full";
+  if (s.owners != nullptr) {
+    const auto owners = s.owners->owners(r.inode, scratch);
+    if (!owners.empty()) {
+      // ss's form: users:(("nginx",pid=123,fd=6),("nginx",pid=124,fd=6))
+      if (!out.tail.empty()) out.tail.push_back(' ');
+      out.tail += "users:(";
+      for (std::size_t i = 0; i < owners.size(); ++i) {
+        if (i > 0) out.tail.push_back(',');
+        out.tail += "(\"";
+        out.tail += owners[i].comm;
+        out.tail += "\",pid=";
+        append_number(out.tail, owners[i].pid);
+        out.tail += ",fd=";
+        append_number(out.tail, static_cast<std::uint64_t>(owners[i].fd));
+        out.tail.push_back(')');
+      }
+      out.tail.push_back(')');
+    }
+  }
+  if (s.timers && r.family != af_unix && r.timer != 0) {
+    if (!out.tail.empty()) out.tail.push_back(' ');
+    out.tail += "timer:(";
+    out.tail += timer_name(r.timer);
+    out.tail.push_back(',');
+    append_ms(out.tail, r.expires_ms);
+    out.tail.push_back(',');
+    append_number(out.tail, r.retrans);
+    out.tail.push_back(')');
+  }
+  if (s.extended) {
+    if (!out.tail.empty()) out.tail.push_back(' ');
+    if (r.uid != 0) {
+      out.tail += "uid:";
+      append_number(out.tail, r.uid);
+      out.tail.push_back(' ');
+    }
+    out.tail += "ino:";
+    append_number(out.tail, r.inode);
+    if (r.cookie != 0) {
+      out.tail += " sk:";
+      char buf[20];
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, r.cookie, 16);
+      out.tail.append(buf, end);
+    }
+  }
+}
+
+struct address_key {
+  std::uint8_t family;
+  address_bytes addr;
+  friend bool operator<(const address_key& a, const address_key& b) {
+    return a.family != b.family ? a.family < b.family : a.addr < b.addr;
+  }
+  friend bool operator==(const address_key&, const address_key&) = default;
+};
+
+// An IPv4-mapped IPv6 address groups with its IPv4 address.
+address_key fold(std::uint8_t family, const address_bytes& a) {
+  if (family == af_inet6 && is_v4_mapped(a)) {
+    address_bytes v4{};
+    std::copy(a.begin() + 12, a.end(), v4.begin());
+    return {af_inet, v4};
+  }
+  return {family, a};
+}
+
+template <class Key, class Format>
+std::vector<top_entry> rank(std::vector<Key>& keys, std::size_t n, Format&& format) {
+  std::sort(keys.begin(), keys.end());
+  std::vector<std::pair<std::uint64_t, std::size_t>> runs;  // count, index of first
+  for (std::size_t i = 0; i < keys.size();) {
+    std::size_t j = i;
+    while (j < keys.size() && keys[j] == keys[i]) ++j;
+    runs.push_back({j - i, i});
+    i = j;
+  }
+  // Largest first; equal counts in key order (runs are already in key order).
+  std::stable_sort(runs.begin(), runs.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  if (n != 0 && runs.size() > n) runs.resize(n);
+  std::vector<top_entry> out;
+  out.reserve(runs.size());
+  for (const auto& [count, first] : runs) out.push_back({format(keys[first]), count});
+  return out;
+}
+
+}  // namespace
+
+bool accept_queue_full(const socket_row& r) noexcept {
+  return r.state == static_cast<std::uint8_t>(tcp_state::listen) && r.recv_q > r.send_q;
+}
+
+std::string_view netid(const socket_row& r) noexcept {
+  if (r.family == af_unix) {
+    return r.sock_type == sock_stream      ? "u_str"
+           : r.sock_type == sock_dgram     ? "u_dgr"
+           : r.sock_type == sock_seqpacket ? "u_seq"
+                                           : "u_???";
+  }
+  return r.protocol == proto_tcp ? "tcp" : r.protocol == proto_udp ? "udp" : "???";
+}
+
+std::string_view ss_state_name(std::uint8_t state) noexcept {
+  static constexpr std::array<std::string_view, 12> names = {
+      "UNKNOWN",   "ESTAB",  "SYN-SENT",   "SYN-RECV", "FIN-WAIT-1", "FIN-WAIT-2",
+      "TIME-WAIT", "UNCONN", "CLOSE-WAIT", "LAST-ACK", "LISTEN",     "CLOSING"};
+  state = netstat_fold(state);
+  return state < names.size() ? names[state] : std::string_view("UNKNOWN");
+}
+
+void render_listing_text(const socket_table& t, const listing_style& s, std::string& out) {
+  static constexpr std::array<std::string_view, 6> headers = {
+      "Netid", "State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port"};
+  const bool show[6] = {s.netid, s.state, true, true, true, true};
+  // Widths first (one pass), then the lines (a second): no per-row storage.
+  std::array<std::size_t, 6> width{};
+  for (std::size_t k = 0; k < 6; ++k)
+    if (s.header) width[k] = headers[k].size();
+  std::vector<process_ref> scratch;
+  cells c;
+  listing_style no_tail = s;
+  no_tail.owners = nullptr;
+  no_tail.extended = no_tail.timers = false;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    make_cells(t.row(i), no_tail, scratch, c);
+    for (std::size_t k = 0; k < 6; ++k) width[k] = std::max(width[k], c.c[k].size());
+  }
+  auto line = [&](const std::array<std::string_view, 6>& cell, std::string_view tail) {
+    std::size_t start = out.size();
+    for (std::size_t k = 0; k < 6; ++k) {
+      if (!show[k]) continue;
+      if (out.size() > start) out.push_back(' ');
+      out += cell[k];  // left-aligned, as ss prints every column
+      out.append(width[k] - cell[k].size(), ' ');
+    }
+    if (!tail.empty()) {
+      out.push_back(' ');
+      out += tail;
+    }
+    while (out.size() > start && out.back() == ' ') out.pop_back();
+    out.push_back('\n');
+  };
+  if (s.header) line(headers, s.owners != nullptr ? "Process" : "");
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    make_cells(t.row(i), s, scratch, c);
+    line({c.c[0], c.c[1], c.c[2], c.c[3], c.c[4], c.c[5]}, c.tail);
+  }
+}
+
+void render_listing_json(const socket_table& t, const listing_style& s, std::string& out) {
+  std::vector<process_ref> scratch;
+  std::string addr;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const socket_row r = t.row(i);
+    detail::json_writer w(out);
+    w.begin_object();
+    const bool unix_domain = r.family == af_unix;
+    w.key("proto").value(unix_domain               ? std::string_view("unix")
+                         : r.protocol == proto_tcp ? std::string_view("tcp")
+                                                   : std::string_view("udp"));
+    if (unix_domain) w.key("type").value(netid(r));
+    w.key("family").value(unix_domain           ? std::string_view("unix")
+                          : r.family == af_inet ? std::string_view("ipv4")
+                                                : std::string_view("ipv6"));
+    const std::string_view name = netstat_name(r.state);
+    w.key("state").value(name.empty() ? std::string_view("UNKNOWN") : name);
+    if (unix_domain) {
+      w.key("local_addr").value(r.path);
+      w.key("local_port").null();
+      w.key("peer_addr").null();
+      w.key("peer_port").null();
+      w.key("path").value(r.path);
+      w.key("peer_inode").value(r.peer_inode);
+    } else {
+      addr.clear();
+      append_address(addr, r.family, r.local_addr);
+      w.key("local_addr").value(addr);
+      w.key("local_port").value(std::uint64_t{r.local_port});
+      addr.clear();
+      append_address(addr, r.family, r.peer_addr);
+      w.key("peer_addr").value(addr);
+      w.key("peer_port").value(std::uint64_t{r.peer_port});
+    }
+    w.key("recv_q").value(std::uint64_t{r.recv_q});
+    w.key("send_q").value(std::uint64_t{r.send_q});
+    if (r.state == static_cast<std::uint8_t>(tcp_state::listen))
+      w.key("accept_queue_full").value(accept_queue_full(r));
+    w.key("inode").value(r.inode);
+    w.key("uid").value(std::uint64_t{r.uid});
+    if (s.extended) w.key("cookie").value(r.cookie);
+    if (s.timers && !unix_domain) {
+      w.key("timer").begin_object();
+      w.key("name").value(timer_name(r.timer));
+      w.key("expires_ms").value(std::uint64_t{r.expires_ms});
+      w.key("retrans").value(std::uint64_t{r.retrans});
+      w.end_object();
+    }
+    if (s.owners != nullptr) {
+      w.key("process").begin_array();
+      for (const process_ref& p : s.owners->owners(r.inode, scratch)) {
+        w.begin_object();
+        w.key("pid").value(std::uint64_t{p.pid});
+        w.key("comm").value(p.comm);
+        w.key("fd").value(std::int64_t{p.fd});
+        w.end_object();
+      }
+      w.end_array();
+    }
+    w.end_object();
+    out.push_back('\n');
+  }
+}
+
+bool parse_top_key(std::string_view s, top_key& out) noexcept {
+  static constexpr std::pair<std::string_view, top_key> keys[] = {
+      {"raddr", top_key::raddr}, {"laddr", top_key::laddr}, {"lport", top_key::lport},
+      {"rport", top_key::rport}, {"state", top_key::state}, {"process", top_key::process}};
+  for (const auto& [name, k] : keys)
+    if (s == name) return out = k, true;
+  return false;
+}
+
+std::vector<top_entry> top_counts(const socket_table& t, top_key key, std::size_t n,
+                                  const owner_lookup* owners) {
+  switch (key) {
+    case top_key::raddr:
+    case top_key::laddr: {
+      std::vector<address_key> keys;
+      keys.reserve(t.size());
+      const bool remote = key == top_key::raddr;
+      for (std::size_t i = 0; i < t.size(); ++i) {
+        const std::uint8_t f = t.family()[i];
+        if (f != af_inet && f != af_inet6) continue;  // UNIX sockets have no address
+        keys.push_back(fold(f, remote ? t.peer_addr()[i] : t.local_addr()[i]));
+      }
+      return rank(keys, n, [](const address_key& k) {
+        std::string s;
+        append_address(s, k.family, k.addr);
+        return s;
+      });
+    }
+    case top_key::lport:
+    case top_key::rport: {
+      std::vector<std::uint16_t> keys;
+      keys.reserve(t.size());
+      for (std::size_t i = 0; i < t.size(); ++i) {
+        const std::uint8_t f = t.family()[i];
+        if (f != af_inet && f != af_inet6) continue;
+        keys.push_back(key == top_key::lport ? t.local_port()[i] : t.peer_port()[i]);
+      }
+      return rank(keys, n, [](std::uint16_t p) { return std::to_string(p); });
+    }
+    case top_key::state: {
+      std::vector<std::uint8_t> keys;
+      keys.reserve(t.size());
+      for (std::size_t i = 0; i < t.size(); ++i) keys.push_back(netstat_fold(t.state()[i]));
+      return rank(keys, n, [](std::uint8_t s) {
+        const std::string_view name = netstat_name(s);
+        return name.empty() ? "STATE_" + std::to_string(s) : std::string(name);
+      });
+    }
+    case top_key::process: {
+      // (pid, comm) per holder; "-" for sockets nobody could be found holding.
+      std::vector<std::pair<std::uint32_t, std::string_view>> keys;
+      std::vector<process_ref> scratch;
+      for (std::size_t i = 0; i < t.size(); ++i) {
+        const auto held = owners != nullptr ? owners->owners(t.inode()[i], scratch)
+                                            : std::span<const process_ref>{};
+        if (held.empty()) keys.push_back({0, {}});
+        std::uint32_t last = 0;
+        for (const process_ref& p : held) {
+          if (p.pid == last) continue;  // several fds of one process: one socket
+          last = p.pid;
+          keys.push_back({p.pid, p.comm});
+        }
+      }
+      return rank(keys, n, [](const std::pair<std::uint32_t, std::string_view>& k) {
+        if (k.first == 0) return std::string("-");
+        return std::to_string(k.first) + "/" + std::string(k.second);
+      });
+    }
+  }
+  return {};
+}
+
+}  // namespace ssfast

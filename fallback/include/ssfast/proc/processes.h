@@ -1,0 +1,61 @@
+// Which processes hold which sockets: one scan of /proc/[pid]/fd, shared by every lookup.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace ssfast::proc {
+
+/// One descriptor that refers to a socket.
+struct socket_owner {
+  std::uint32_t pid = 0;
+  std::int32_t fd = -1;
+};
+
+/// Socket inode -> owners, built by one scan. Lookups are O(1) (open addressing) and allocate
+/// nothing. Not thread-safe while scanning; const lookups are.
+class process_index {
+ public:
+  /// Scans <proc_root>/[0-9]*/fd on `threads` threads: readlinkat() of each symlink entry
+  /// (d_type, no stat), "socket:[N]" kept; then /proc/PID/comm of each owner. Processes that
+  /// exit meanwhile are skipped; a process whose fd directory cannot be opened (EACCES without
+  /// privilege) is counted in unreadable(). Allocates the index. Errors: <proc_root> itself
+  /// cannot be read.
+  std::error_code scan(const std::string& proc_root, unsigned threads);
+
+  /// Every (pid, fd) holding `inode`, by pid then fd; empty for inode 0 or an unknown one.
+  std::span<const socket_owner> owners(std::uint64_t inode) const noexcept;
+  /// The command name of `pid` (from /proc/PID/comm), or empty if it was not readable.
+  std::string_view comm(std::uint32_t pid) const noexcept;
+
+  std::size_t processes() const noexcept { return processes_; }
+  std::size_t unreadable() const noexcept { return unreadable_; }
+  std::size_t socket_fds() const noexcept { return entries_.size(); }
+
+ private:
+  struct entry {
+    std::uint64_t inode;
+    socket_owner owner;
+  };
+  struct slot {
+    std::uint64_t inode = 0;  // 0: empty (socket inodes are never 0)
+    std::uint32_t begin = 0, count = 0;
+  };
+  struct comm_ref {
+    std::uint32_t pid;
+    std::uint32_t offset, length;
+  };
+
+  std::vector<entry> entries_;  // sorted by inode, then pid, fd
+  std::vector<socket_owner> owners_;
+  std::vector<slot> table_;
+  std::vector<comm_ref> comms_;  // sorted by pid
+  std::string comm_text_;
+  std::size_t processes_ = 0, unreadable_ = 0;
+};
+
+}  // namespace ssfast::proc

@@ -1,0 +1,201 @@
+// The /proc/[pid]/fd scan behind `-p`.
+#include "ssfast/proc/processes.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <thread>
+
+#include "ssfast/core/error.h"
+
+namespace ssfast::proc {
+namespace {
+
+bool all_digits(const char* s) {
+  if (*s == '\0') return false;
+  for (; *s != '\0'; ++s)
+    if (*s < '0' || *s > '9') return false;
+  return true;
+}
+
+template <class T>
+bool parse_number(std::string_view s, T& v) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc{} && p == s.data() + s.size();
+}
+
+// Reads directory entries with getdents64 into `buf`, calling f(name, d_type) for each.
+template <class F>
+bool for_each_entry(int dirfd, std::vector<char>& buf, F&& f) {
+  for (;;) {
+    const long n = syscall(SYS_getdents64, dirfd, buf.data(), buf.size());
+    if (n < 0) return false;
+    if (n == 0) return true;
+    for (long off = 0; off < n;) {
+      const auto* d = reinterpret_cast<const dirent64*>(buf.data() + off);
+      f(d->d_name, d->d_type);
+      off += d->d_reclen;
+    }
+  }
+}
+
+std::uint64_t mix(std::uint64_t x) {  // splitmix64's finalizer: inodes are often sequential
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+std::error_code process_index::scan(const std::string& proc_root, unsigned threads) {
+  entries_.clear();
+  owners_.clear();
+  table_.clear();
+  comms_.clear();
+  comm_text_.clear();
+  processes_ = unreadable_ = 0;
+
+  const int root = ::open(proc_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return errno_code(errno);
+  std::vector<std::uint32_t> pids;
+  std::vector<char> buf(1 << 16);
+  const bool listed = for_each_entry(root, buf, [&](const char* name, unsigned char type) {
+    std::uint32_t pid = 0;
+    if ((type == DT_DIR || type == DT_UNKNOWN) && all_digits(name) &&
+        parse_number(std::string_view(name), pid))
+      pids.push_back(pid);
+  });
+  if (!listed) {
+    const int e = errno;
+    ::close(root);
+    return errno_code(e);
+  }
+  processes_ = pids.size();
+
+  // Each thread takes processes from a shared cursor and keeps its own entries.
+  if (threads < 1) threads = 1;
+  std::vector<std::vector<entry>> found(threads);
+  std::vector<std::size_t> denied(threads, 0);
+  std::atomic<std::size_t> next{0};
+  auto work = [&](unsigned t) {
+    std::vector<char> dents(1 << 16);
+    char path[32], link[64];
+    for (;;) {
+      const std::size_t i = next.fetch_add(1, std::memory_order_relaxed);
+      if (i >= pids.size()) return;
+      auto [e, ec] = std::to_chars(path, path + sizeof path - 4, pids[i]);
+      std::memcpy(e, "/fd", 4);
+      const int fd_dir = ::openat(root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd_dir < 0) {
+        if (errno == EACCES || errno == EPERM) ++denied[t];
+        continue;  // ENOENT: the process exited
+      }
+      for_each_entry(fd_dir, dents, [&](const char* name, unsigned char type) {
+        if (type != DT_LNK && type != DT_UNKNOWN) return;
+        std::int32_t fd = 0;
+        if (!all_digits(name) || !parse_number(std::string_view(name), fd)) return;
+        const ssize_t n = ::readlinkat(fd_dir, name, link, sizeof link);
+        constexpr std::string_view prefix = "socket:[";
+        if (n <= static_cast<ssize_t>(prefix.size()) + 1 || n >= static_cast<ssize_t>(sizeof link))
+          return;
+        const std::string_view target(link, static_cast<std::size_t>(n));
+        if (!target.starts_with(prefix) || target.back() != ']') return;
+        std::uint64_t inode = 0;
+        if (!parse_number(target.substr(prefix.size(), target.size() - prefix.size() - 1), inode) ||
+            inode == 0)
+          return;
+        found[t].push_back({inode, {pids[i], fd}});
+      });
+      ::close(fd_dir);
+    }
+  };
+  std::vector<std::thread> pool;
+  try {
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  } catch (const std::system_error&) {
+    // Fewer threads: the cursor hands the remaining processes to those that started.
+  }
+  work(0);
+  for (auto& th : pool) th.join();
+
+  for (unsigned t = 0; t < threads; ++t) {
+    unreadable_ += denied[t];
+    entries_.insert(entries_.end(), found[t].begin(), found[t].end());
+  }
+  std::sort(entries_.begin(), entries_.end(), [](const entry& a, const entry& b) {
+    return a.inode != b.inode           ? a.inode < b.inode
+           : a.owner.pid != b.owner.pid ? a.owner.pid < b.owner.pid
+                                        : a.owner.fd < b.owner.fd;
+  });
+  owners_.reserve(entries_.size());
+  for (const entry& e : entries_) owners_.push_back(e.owner);
+
+  // Open addressing over the distinct inodes, at most half full.
+  std::size_t distinct = 0;
+  for (std::size_t i = 0; i < entries_.size(); ++i)
+    if (i == 0 || entries_[i].inode != entries_[i - 1].inode) ++distinct;
+  std::size_t cap = 16;
+  while (cap < 2 * distinct) cap *= 2;
+  table_.assign(cap, slot{});
+  for (std::size_t i = 0; i < entries_.size();) {
+    std::size_t j = i;
+    while (j < entries_.size() && entries_[j].inode == entries_[i].inode) ++j;
+    std::size_t h = mix(entries_[i].inode) & (cap - 1);
+    while (table_[h].inode != 0) h = (h + 1) & (cap - 1);
+    table_[h] = {entries_[i].inode, static_cast<std::uint32_t>(i),
+                 static_cast<std::uint32_t>(j - i)};
+    i = j;
+  }
+
+  // Command names of the processes that hold sockets.
+  std::vector<std::uint32_t> holders;
+  for (const entry& e : entries_) holders.push_back(e.owner.pid);
+  std::sort(holders.begin(), holders.end());
+  holders.erase(std::unique(holders.begin(), holders.end()), holders.end());
+  for (std::uint32_t pid : holders) {
+    char path[32];
+    auto [e, ec] = std::to_chars(path, path + sizeof path - 6, pid);
+    std::memcpy(e, "/comm", 6);
+    const int fd = ::openat(root, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    char name[64];
+    const ssize_t n = ::read(fd, name, sizeof name);
+    ::close(fd);
+    if (n <= 0) continue;
+    std::size_t len = static_cast<std::size_t>(n);
+    if (name[len - 1] == '\n') --len;
+    comms_.push_back(
+        {pid, static_cast<std::uint32_t>(comm_text_.size()), static_cast<std::uint32_t>(len)});
+    comm_text_.append(name, len);
+  }
+  ::close(root);
+  return {};
+}
+
+std::span<const socket_owner> process_index::owners(std::uint64_t inode) const noexcept {
+  if (inode == 0 || table_.empty()) return {};
+  const std::size_t mask = table_.size() - 1;
+  for (std::size_t h = mix(inode) & mask;; h = (h + 1) & mask) {
+    const slot& s = table_[h];
+    if (s.inode == inode) return {owners_.data() + s.begin, s.count};
+    if (s.inode == 0) return {};
+  }
+}
+
+std::string_view process_index::comm(std::uint32_t pid) const noexcept {
+  auto it = std::lower_bound(comms_.begin(), comms_.end(), pid,
+                             [](const comm_ref& c, std::uint32_t p) { return c.pid < p; });
+  if (it == comms_.end() || it->pid != pid) return {};
+  return {comm_text_.data() + it->offset, it->length};
+}
+
+}  // namespace ssfast::proc

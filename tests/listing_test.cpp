@@ -1,0 +1,187 @@
+// Listings (ss's columns, JSON Lines) and top aggregation, on a hand-built table.
+#include "ssfast/core/listing.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "ssfast/core/addresses.h"
+
+namespace ssfast {
+namespace {
+
+socket_row tcp(std::uint8_t family, const char* l, std::uint16_t lp, const char* p,
+               std::uint16_t pp, std::uint8_t state) {
+  socket_row r;
+  r.family = family;
+  r.protocol = 6;
+  r.sock_type = 1;
+  r.state = state;
+  if (family == 2) {
+    parse_ipv4(l, r.local_addr);
+    parse_ipv4(p, r.peer_addr);
+  } else {
+    parse_ipv6(l, r.local_addr);
+    parse_ipv6(p, r.peer_addr);
+  }
+  r.local_port = lp;
+  r.peer_port = pp;
+  return r;
+}
+
+socket_table sample() {
+  socket_table t;
+  socket_row listener = tcp(2, "0.0.0.0", 443, "0.0.0.0", 0, 10);
+  listener.recv_q = 129;  // past the backlog: full
+  listener.send_q = 128;
+  listener.inode = 1000;
+  t.append(listener);
+  t.append(tcp(2, "10.0.0.1", 443, "192.0.2.7", 50000, 1));
+  t.append(tcp(2, "10.0.0.1", 443, "192.0.2.7", 50001, 1));
+  t.append(tcp(10, "::ffff:10.0.0.1", 443, "::ffff:192.0.2.7", 50002, 6));
+  t.append(tcp(10, "2001:db8::1", 443, "2001:db8::9", 40000, 1));
+  socket_row u;
+  u.family = 1;
+  u.sock_type = 1;
+  u.state = 10;
+  u.path = "@control";
+  u.inode = 77;
+  t.append(u);
+  return t;
+}
+
+struct fake_owners final : owner_lookup {
+  std::span<const process_ref> owners(std::uint64_t inode,
+                                      std::vector<process_ref>& scratch) const override {
+    scratch.clear();
+    if (inode == 1000) {
+      scratch.push_back({10, 3, "nginx"});
+      scratch.push_back({11, 3, "nginx"});
+    }
+    return scratch;
+  }
+};
+
+TEST(Listing, SsColumnsAlignedAndAddressesAsSsPrintsThem) {
+  listing_style s;
+  std::string out;
+  render_listing_text(sample(), s, out);
+  std::istringstream lines(out);
+  std::string header, l1, l2, l3, l4, l5, l6;
+  std::getline(lines, header);
+  std::getline(lines, l1);
+  std::getline(lines, l2);
+  std::getline(lines, l3);
+  std::getline(lines, l4);
+  std::getline(lines, l5);
+  std::getline(lines, l6);
+  EXPECT_EQ(header.rfind("Netid State     Recv-Q Send-Q Local Address:Port", 0), 0u) << header;
+  EXPECT_EQ(l1,
+            "tcp   LISTEN    129    128    0.0.0.0:443           0.0.0.0:*                "
+            "accept-queue-full");
+  EXPECT_NE(l4.find("[::ffff:10.0.0.1]:443"), std::string::npos) << l4;
+  EXPECT_NE(l4.find("TIME-WAIT"), std::string::npos);
+  EXPECT_NE(l5.find("[2001:db8::1]:443"), std::string::npos) << l5;
+  EXPECT_EQ(l6, "u_str LISTEN    0      0      @control 77           * 0");
+  // Columns line up: every "Local Address:Port" cell starts at the same offset.
+  const std::size_t col = header.find("Local");
+  EXPECT_EQ(l2.find("10.0.0.1:443"), col);
+  EXPECT_EQ(l5.find("[2001:db8::1]:443"), col);
+}
+
+TEST(Listing, OptionalColumnsAndTails) {
+  listing_style s;
+  s.netid = false;
+  s.state = false;
+  s.header = false;
+  s.extended = true;
+  fake_owners owners;
+  s.owners = &owners;
+  std::string out;
+  render_listing_text(sample(), s, out);
+  const std::string first = out.substr(0, out.find('\n'));
+  EXPECT_EQ(first.rfind("129 128 0.0.0.0:443 ", 0), 0u) << "no header: cells set the widths";
+  EXPECT_NE(first.find("accept-queue-full users:((\"nginx\",pid=10,fd=3),(\"nginx\",pid=11,fd=3)) "
+                       "ino:1000"),
+            std::string::npos)
+      << first;
+  EXPECT_EQ(out.find("Recv-Q"), std::string::npos) << "-H: no header";
+}
+
+TEST(Listing, JsonLines) {
+  listing_style s;
+  fake_owners owners;
+  s.owners = &owners;
+  s.timers = true;
+  std::string out;
+  render_listing_json(sample(), s, out);
+  std::istringstream lines(out);
+  std::string line;
+  std::vector<nlohmann::json> rows;
+  while (std::getline(lines, line)) rows.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(rows.size(), 6u);
+  EXPECT_EQ(rows[0]["proto"], "tcp");
+  EXPECT_EQ(rows[0]["state"], "LISTEN");
+  EXPECT_EQ(rows[0]["local_addr"], "0.0.0.0");
+  EXPECT_EQ(rows[0]["local_port"], 443);
+  EXPECT_EQ(rows[0]["accept_queue_full"], true);
+  EXPECT_EQ(rows[0]["process"].size(), 2u);
+  EXPECT_EQ(rows[0]["process"][0]["comm"], "nginx");
+  EXPECT_EQ(rows[0]["process"][1]["pid"], 11);
+  EXPECT_EQ(rows[3]["family"], "ipv6");
+  EXPECT_EQ(rows[3]["peer_addr"], "::ffff:192.0.2.7");
+  EXPECT_EQ(rows[3]["state"], "TIME_WAIT");
+  EXPECT_EQ(rows[1]["timer"]["name"], "off");
+  EXPECT_EQ(rows[5]["proto"], "unix");
+  EXPECT_EQ(rows[5]["path"], "@control");
+  EXPECT_TRUE(rows[5]["local_port"].is_null());
+  for (const auto& r : rows)
+    for (const char* k : {"proto", "state", "local_addr", "local_port", "peer_addr", "peer_port",
+                          "recv_q", "send_q", "inode", "uid", "process"})
+      EXPECT_TRUE(r.contains(k)) << k;
+}
+
+TEST(Top, CountsLargestFirstWithMappedAddressesFolded) {
+  const socket_table t = sample();
+  const auto r = top_counts(t, top_key::raddr, 0, nullptr);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].key, "192.0.2.7");
+  EXPECT_EQ(r[0].count, 3u) << "the IPv4-mapped peer counts with its IPv4 address";
+  EXPECT_EQ(r[1].key, "0.0.0.0");  // equal counts in key order: IPv4 before IPv6
+  EXPECT_EQ(r[2].key, "2001:db8::9");
+  const auto ports = top_counts(t, top_key::lport, 1, nullptr);
+  ASSERT_EQ(ports.size(), 1u);
+  EXPECT_EQ(ports[0].key, "443");
+  EXPECT_EQ(ports[0].count, 5u) << "UNIX sockets have no port";
+  const auto states = top_counts(t, top_key::state, 0, nullptr);
+  EXPECT_EQ(states[0].key, "ESTABLISHED");
+  EXPECT_EQ(states[0].count, 3u);
+  EXPECT_EQ(states[1].key, "LISTEN");
+  EXPECT_EQ(states[1].count, 2u);
+  fake_owners owners;
+  const auto procs = top_counts(t, top_key::process, 0, &owners);
+  ASSERT_EQ(procs.size(), 3u);
+  EXPECT_EQ(procs[0].key, "-");
+  EXPECT_EQ(procs[0].count, 5u) << "sockets with no known owner";
+  EXPECT_EQ(procs[1].key, "10/nginx");
+  EXPECT_EQ(procs[2].key, "11/nginx");
+  top_key k;
+  EXPECT_TRUE(parse_top_key("rport", k));
+  EXPECT_EQ(k, top_key::rport);
+  EXPECT_FALSE(parse_top_key("ip", k));
+}
+
+TEST(Listing, RetainKeepsOrderAndColumnsTogether) {
+  socket_table t = sample();
+  t.retain([](const socket_row& r) { return r.state != 1; });
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t.state()[0], 10);
+  EXPECT_EQ(t.local_port()[0], 443);
+  EXPECT_EQ(t.state()[1], 6);
+  EXPECT_EQ(t.path(2), "@control");
+  EXPECT_EQ(t.count_states().total(), 3u) << "the padded state column shrank too";
+}
+
+}  // namespace
+}  // namespace ssfast

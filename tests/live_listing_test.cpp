@@ -1,0 +1,220 @@
+// Live listings: the ssfast command against ss on the same sockets, with the same flags and
+// filters (the kernel applies both programs), plus -p owners, top and counters.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "support/live_fixture.h"
+
+namespace ssfast {
+namespace {
+
+using line_set = std::multiset<std::vector<std::string>>;
+
+// The data lines of a listing as word lists; our "accept-queue-full" marker is not ss's.
+line_set words(const std::string& text, const std::set<std::string>* netids = nullptr) {
+  line_set out;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream f(line);
+    std::vector<std::string> w;
+    std::string word;
+    while (f >> word)
+      if (word != "accept-queue-full") w.push_back(word);
+    if (w.empty()) continue;
+    if (netids != nullptr && netids->count(w[0]) == 0) continue;  // ss lists raw, nl, p_...
+    out.insert(std::move(w));
+  }
+  return out;
+}
+
+line_set ours(std::vector<std::string> args, const std::set<std::string>* netids = nullptr) {
+  args.insert(args.begin(), SSFAST_CLI_PATH);
+  const auto r = testing::run_process(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return words(r.out, netids);
+}
+
+line_set theirs(std::vector<std::string> args, const std::set<std::string>* netids = nullptr) {
+  args.insert(args.begin(), "ss");
+  return words(testing::run_command(args), netids);
+}
+
+class LiveListing : public LiveNamespace {
+ protected:
+  void SetUp() override {
+    LiveNamespace::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    if (!testing::have_program("ss")) GTEST_SKIP() << "iproute2's ss is not installed";
+  }
+  void same_as_ss(const std::vector<std::string>& args,
+                  const std::set<std::string>* netids = nullptr) {
+    std::string what = "ssfast/ss";
+    for (const auto& a : args) what += " " + a;
+    expect_equal_when_quiet([&] { return ours(args, netids); },
+                            [&] { return theirs(args, netids); }, what.c_str());
+    EXPECT_FALSE(ours(args, netids).empty()) << what << " selects nothing: a weak comparison";
+  }
+};
+
+TEST_F(LiveListing, FlagsListWhatSsLists) {
+  for (const char* flags :
+       {"-tanH", "-uanH", "-xanH", "-tlnH", "-ulnH", "-xlnH", "-tnH", "-xnH", "-tan4H", "-tan6H"})
+    same_as_ss({flags});
+  const std::set<std::string> ours_netids = {"tcp", "udp", "u_str", "u_dgr", "u_seq"};
+  same_as_ss({"-anH"}, &ours_netids);
+  same_as_ss({"-tuxanH"}, &ours_netids);
+}
+
+TEST_F(LiveListing, StateFiltersAsSs) {
+  for (const char* state : {"established", "syn-sent", "syn-recv", "fin-wait-1", "fin-wait-2",
+                            "time-wait", "close-wait", "last-ack", "listening", "closing",
+                            "connected", "synchronized", "bucket", "big"})
+    same_as_ss({"-tnH", "state", state});
+  same_as_ss({"-tanH", "exclude", "established", "exclude", "listening"});
+  same_as_ss({"-tnH", "state", "time-wait", "state", "syn-recv"});
+}
+
+TEST_F(LiveListing, ExpressionsRunInTheKernelAsSs) {
+  for (const char* expr :
+       {"dst 127.0.0.1", "src 127.0.0.0/8", "dst [::1]", "src ::1/128", "not dst 127.0.0.1",
+        "( sport >= :1024 and dport >= :1024 )", "sport < :1024 or dport < :1024",
+        "dst 127.0.0.1 or dst [::1]", "! ( src [::1] or src 127.0.0.1 )", "dport != :0"})
+    same_as_ss({"-tanH", expr});
+  // An IPv4 condition matches IPv4-mapped peers, in the kernel and in ssfast's evaluator.
+  const auto mapped = ours({"-tanH", "dst", "127.0.0.1"});
+  bool saw_mapped = false;
+  for (const auto& w : mapped) saw_mapped |= w[4].rfind("[::ffff:127.0.0.1]", 0) == 0;
+  EXPECT_TRUE(saw_mapped) << "the dual-stack listener's accepted IPv4 connection";
+  // The same expressions over /proc (filtered in userspace) select the same sockets.
+  for (const char* expr : {"dst 127.0.0.1", "( sport >= :1024 and dport >= :1024 )"}) {
+    expect_equal_when_quiet(
+        [&] {
+          return ours({"-tanH", "--source", "proc", expr});
+        },
+        [&] {
+          return ours({"-tanH", expr});
+        },
+        expr);
+  }
+}
+
+TEST_F(LiveListing, ProcessOwnersAsSs) {
+  // The scenario's sockets belong to this test process: ss -p and ssfast -p name it alike.
+  same_as_ss({"-tanpH"});
+  same_as_ss({"-xanpH"});
+  const auto lines = ours({"-tlnpH"});
+  const std::string me = "pid=" + std::to_string(getpid()) + ",";
+  std::size_t owned = 0;
+  for (const auto& w : lines)
+    for (const auto& word : w) owned += word.find(me) != std::string::npos;
+  EXPECT_EQ(owned, lines.size()) << "every listener is held by this process";
+}
+
+TEST_F(LiveListing, FullAcceptQueueIsFlagged) {
+  const auto r = testing::run_process({SSFAST_CLI_PATH, "-tln"});
+  ASSERT_EQ(r.exit_code, 0);
+  // The backlog-0 listener (one per family) holds one connection it has not accepted.
+  std::size_t full = 0;
+  std::istringstream lines(r.out);
+  std::string line;
+  while (std::getline(lines, line))
+    full += line.find("1      0 ") != std::string::npos &&
+            line.find("accept-queue-full") != std::string::npos;
+  EXPECT_EQ(full, 2u) << r.out;
+  EXPECT_NE(r.out.find("TcpExt: ListenOverflows "), std::string::npos);
+  const auto j = testing::run_process({SSFAST_CLI_PATH, "-tlnj"});
+  std::size_t full_json = 0;
+  std::istringstream jl(j.out);
+  while (std::getline(jl, line))
+    full_json += nlohmann::json::parse(line)["accept_queue_full"] == true;
+  EXPECT_EQ(full_json, 2u);
+}
+
+TEST_F(LiveListing, JsonLinesCarryTheSameSockets) {
+  const auto text = ours({"-tanH"});
+  const auto r = testing::run_process({SSFAST_CLI_PATH, "-tanjp"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  std::size_t n = 0, owned = 0;
+  while (std::getline(lines, line)) {
+    const auto j = nlohmann::json::parse(line);
+    ++n;
+    EXPECT_EQ(j["proto"], "tcp");
+    for (const char* k : {"state", "local_addr", "local_port", "peer_addr", "peer_port", "recv_q",
+                          "send_q", "inode", "uid", "process"})
+      EXPECT_TRUE(j.contains(k)) << k;
+    owned += !j["process"].empty();
+  }
+  EXPECT_EQ(n, text.size());
+  EXPECT_GT(owned, 0u);
+}
+
+// The peer address column of `ss -tan` (brackets and ::ffff: removed), counted as uniq -c would.
+std::map<std::string, std::uint64_t> ss_peer_counts() {
+  std::map<std::string, std::uint64_t> m;
+  for (const auto& w : theirs({"-tanH"})) {
+    std::string a = w[4].substr(0, w[4].rfind(':'));
+    if (a.front() == '[') a = a.substr(1, a.size() - 2);
+    if (a.rfind("::ffff:", 0) == 0) a = a.substr(7);
+    if (a == "*") a = "::";  // ss's dual-stack wildcard
+    ++m[a];
+  }
+  return m;
+}
+
+TEST_F(LiveListing, TopCountsWhatTheUniqPipelineCounts) {
+  auto top = [&] {
+    const auto r = testing::run_process({SSFAST_CLI_PATH, "top", "raddr", "-t", "-n", "100"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::map<std::string, std::uint64_t> m;
+    std::istringstream lines(r.out);
+    std::uint64_t count = 0;
+    std::string key;
+    while (lines >> count >> key) m[key] = count;
+    return m;
+  };
+  expect_equal_when_quiet(top, ss_peer_counts, "top raddr vs ss -tan | awk | uniq -c");
+  const auto r = testing::run_process({SSFAST_CLI_PATH, "top", "state", "-t", "-j"});
+  const auto j = nlohmann::json::parse(r.out);
+  std::uint64_t total = 0;
+  for (const auto& e : j["entries"]) total += e["count"].get<std::uint64_t>();
+  EXPECT_EQ(total, got_.tcp_all().total());
+  EXPECT_EQ(j["entries"][0]["key"], "ESTABLISHED");
+  const auto p = testing::run_process({SSFAST_CLI_PATH, "top", "process", "-t"});
+  EXPECT_NE(p.out.find(std::to_string(getpid()) + "/"), std::string::npos) << p.out;
+}
+
+TEST_F(LiveListing, CountersAndWatch) {
+  const auto c = testing::run_process({SSFAST_CLI_PATH, "counters", "Tcp.CurrEstab", "TCP.tw"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  const state_counts all = got_.tcp_all();
+  EXPECT_NE(c.out.find("Tcp.CurrEstab " +
+                       std::to_string(all[tcp_state::established] + all[tcp_state::close_wait])),
+            std::string::npos)
+      << c.out;
+  const auto d =
+      testing::run_process({SSFAST_CLI_PATH, "counters", "-j", "--delta", "0.2", "Tcp."});
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_TRUE(nlohmann::json::parse(d.out)["counters"].contains("Tcp.ActiveOpens"));
+  const auto w =
+      testing::run_process({SSFAST_CLI_PATH, "-s", "--watch", "0.2", "--count", "2", "-j"});
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  std::istringstream lines(w.out);
+  std::string line;
+  std::size_t reports = 0;
+  while (std::getline(lines, line)) {
+    const auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["tcp"]["ESTABLISHED"]["count"], all.netstat_count(tcp_state::established));
+    EXPECT_TRUE(j["rates_per_s"].contains("TcpExt.ListenOverflows"));
+    ++reports;
+  }
+  EXPECT_EQ(reports, 2u);
+}
+
+}  // namespace
+}  // namespace ssfast
