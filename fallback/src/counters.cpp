@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <span>
 
 #include "ssfast/core/error.h"
 
@@ -111,6 +112,33 @@ std::error_code parse_snmp6(std::string_view text, counter_visitor visit, void* 
   return {};
 }
 
+namespace {
+
+struct counter_file {
+  std::string_view path;
+  bool optional;  // absent on some kernels (no IPv6, no netstat)
+  std::error_code (*parse)(std::string_view, counter_visitor, void*) noexcept;
+};
+
+// Reads and parses each file in turn; `failed` names the first that fails.
+std::error_code read_counter_files(file_reader& files, std::span<const counter_file> list,
+                                   counter_visitor visit, void* ctx,
+                                   std::string_view& failed) noexcept {
+  for (const counter_file& f : list) {
+    std::string_view text;
+    std::error_code ec = files.read(f.path, text);
+    if (ec == std::errc::no_such_file_or_directory && f.optional) continue;
+    if (!ec) ec = f.parse(text, visit, ctx);
+    if (ec) {
+      failed = f.path;
+      return ec;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 std::error_code read_all_counters(file_reader& files, std::vector<named_counter>& out,
                                   std::string_view& failed) {
   out.clear();
@@ -121,27 +149,12 @@ std::error_code read_all_counters(file_reader& files, std::vector<named_counter>
     name.append(g).append(".").append(n);
     list.push_back({std::move(name), v});
   };
-  struct file {
-    std::string_view path;
-    bool optional;
-    std::error_code (*parse)(std::string_view, counter_visitor, void*) noexcept;
-  };
-  static constexpr file files_to_read[] = {
+  static constexpr counter_file list[] = {
       {"net/snmp", false, parse_snmp},         {"net/netstat", true, parse_snmp},
       {"net/snmp6", true, parse_snmp6},        {"net/sockstat", false, parse_sockstat},
       {"net/sockstat6", true, parse_sockstat},
   };
-  for (const file& f : files_to_read) {
-    std::string_view text;
-    std::error_code ec = files.read(f.path, text);
-    if (ec == std::errc::no_such_file_or_directory && f.optional) continue;
-    if (!ec) ec = f.parse(text, visit, &out);
-    if (ec) {
-      failed = f.path;
-      return ec;
-    }
-  }
-  return {};
+  return read_counter_files(files, list, visit, &out, failed);
 }
 
 void assign_counter(kernel_counters& out, std::string_view group, std::string_view name,
@@ -249,27 +262,12 @@ std::error_code read_kernel_counters(file_reader& files, kernel_counters& out,
   auto visit = [](void* ctx, std::string_view g, std::string_view n, std::int64_t v) {
     assign_counter(*static_cast<kernel_counters*>(ctx), g, n, v);
   };
-  struct file {
-    std::string_view path;
-    bool optional;
-    std::error_code (*parse)(std::string_view, counter_visitor, void*) noexcept;
-  };
-  static constexpr file files_to_read[] = {
+  static constexpr counter_file list[] = {
       {"net/sockstat", false, parse_sockstat},
-      {"net/sockstat6", true, parse_sockstat},  // absent without IPv6
+      {"net/sockstat6", true, parse_sockstat},
       {"net/snmp", false, parse_snmp},
   };
-  for (const file& f : files_to_read) {
-    std::string_view text;
-    std::error_code ec = files.read(f.path, text);
-    if (ec == std::errc::no_such_file_or_directory && f.optional) continue;
-    if (!ec) ec = f.parse(text, visit, &out);
-    if (ec) {
-      failed = f.path;
-      return ec;
-    }
-  }
-  return {};
+  return read_counter_files(files, list, visit, &out, failed);
 }
 
 }  // namespace ssfast::proc

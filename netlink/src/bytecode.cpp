@@ -3,8 +3,11 @@
 #include "ssfast/netlink/bytecode.h"
 
 #include <linux/inet_diag.h>
+#include <sys/socket.h>
 
 #include <cstring>
+
+#include "ssfast/core/addresses.h"
 
 namespace ssfast::netlink {
 namespace {
@@ -43,6 +46,14 @@ class emitter {
   void put(std::size_t at, inet_diag_bc_op op) { std::memcpy(out_.data() + at, &op, sizeof op); }
   std::span<std::byte> out_;
 };
+
+bool bitstring_match(const std::uint8_t* a, const std::uint8_t* b, unsigned bits) noexcept {
+  const unsigned whole = bits / 8, rest = bits % 8;
+  if (std::memcmp(a, b, whole) != 0) return false;
+  if (rest == 0) return true;
+  const auto mask = static_cast<std::uint8_t>(0xFF << (8 - rest));
+  return (a[whole] & mask) == (b[whole] & mask);
+}
 
 }  // namespace
 
@@ -91,13 +102,17 @@ std::size_t compile_key_range(std::uint16_t lo, std::uint16_t hi, std::uint16_t 
   return size;
 }
 
-bool run_bytecode(std::span<const std::byte> program, std::uint16_t sport,
-                  std::uint16_t dport) noexcept {
+bool run_bytecode(std::span<const std::byte> program, const bytecode_entry& e) noexcept {
   long len = static_cast<long>(program.size());
   std::size_t off = 0;
+  auto op_at = [&](std::size_t o) {
+    inet_diag_bc_op op;
+    std::memcpy(&op, program.data() + o, sizeof op);
+    return op;
+  };
   while (len > 0) {
     if (off + op_size > program.size()) return false;
-    const inet_diag_bc_op op = load_op(program, off);
+    const inet_diag_bc_op op = op_at(off);
     bool yes = true;
     switch (op.code) {
       case INET_DIAG_BC_NOP:
@@ -110,10 +125,32 @@ bool run_bytecode(std::span<const std::byte> program, std::uint16_t sport,
       case INET_DIAG_BC_D_GE:
       case INET_DIAG_BC_D_LE: {
         if (off + 2 * op_size > program.size()) return false;
-        const std::uint16_t port = load_op(program, off + op_size).no;
-        const std::uint16_t v =
-            op.code == INET_DIAG_BC_S_GE || op.code == INET_DIAG_BC_S_LE ? sport : dport;
+        const std::uint16_t port = op_at(off + op_size).no;
+        const bool s = op.code == INET_DIAG_BC_S_GE || op.code == INET_DIAG_BC_S_LE;
+        const std::uint16_t v = s ? e.sport : e.dport;
         yes = op.code == INET_DIAG_BC_S_GE || op.code == INET_DIAG_BC_D_GE ? v >= port : v <= port;
+        break;
+      }
+      case INET_DIAG_BC_S_COND:
+      case INET_DIAG_BC_D_COND: {
+        if (off + op_size + sizeof(inet_diag_hostcond) > program.size()) return false;
+        inet_diag_hostcond cond;
+        std::memcpy(&cond, program.data() + off + op_size, sizeof cond);
+        const std::size_t addr_len = cond.family == AF_INET ? 4 : cond.family == AF_INET6 ? 16 : 0;
+        if (off + op_size + sizeof cond + addr_len > program.size()) return false;
+        std::uint8_t addr[16] = {};
+        std::memcpy(addr, program.data() + off + op_size + sizeof cond, addr_len);
+        const bool s = op.code == INET_DIAG_BC_S_COND;
+        const address_bytes& a = s ? e.saddr : e.daddr;
+        if (cond.port != -1 && cond.port != (s ? e.sport : e.dport)) {
+          yes = false;
+        } else if (cond.family != AF_UNSPEC && cond.family != e.family) {
+          // An IPv4 condition matches an IPv4-mapped IPv6 address (inet_diag_bc_run).
+          yes = e.family == AF_INET6 && cond.family == AF_INET && is_v4_mapped(a) &&
+                bitstring_match(a.data() + 12, addr, cond.prefix_len);
+        } else {
+          yes = cond.prefix_len == 0 || bitstring_match(a.data(), addr, cond.prefix_len);
+        }
         break;
       }
       default:

@@ -125,14 +125,6 @@ block compile(const socket_filter& f, std::uint16_t i) {
   return b;
 }
 
-bool bitstring_match(const std::uint8_t* a, const std::uint8_t* b, unsigned bits) noexcept {
-  const unsigned whole = bits / 8, rest = bits % 8;
-  if (std::memcmp(a, b, whole) != 0) return false;
-  if (rest == 0) return true;
-  const auto mask = static_cast<std::uint8_t>(0xFF << (8 - rest));
-  return (a[whole] & mask) == (b[whole] & mask);
-}
-
 }  // namespace
 
 std::error_code compile_filter(const socket_filter& f, std::vector<std::byte>& out) {
@@ -143,67 +135,6 @@ std::error_code compile_filter(const socket_filter& f, std::vector<std::byte>& o
     return std::make_error_code(std::errc::argument_list_too_long);
   out = std::move(b.code);
   return {};
-}
-
-bool run_bytecode(std::span<const std::byte> program, const bytecode_entry& e) noexcept {
-  long len = static_cast<long>(program.size());
-  std::size_t off = 0;
-  auto op_at = [&](std::size_t o) {
-    inet_diag_bc_op op;
-    std::memcpy(&op, program.data() + o, sizeof op);
-    return op;
-  };
-  while (len > 0) {
-    if (off + op_size > program.size()) return false;
-    const inet_diag_bc_op op = op_at(off);
-    bool yes = true;
-    switch (op.code) {
-      case INET_DIAG_BC_NOP:
-        break;
-      case INET_DIAG_BC_JMP:
-        yes = false;
-        break;
-      case INET_DIAG_BC_S_GE:
-      case INET_DIAG_BC_S_LE:
-      case INET_DIAG_BC_D_GE:
-      case INET_DIAG_BC_D_LE: {
-        if (off + 2 * op_size > program.size()) return false;
-        const std::uint16_t port = op_at(off + op_size).no;
-        const bool s = op.code == INET_DIAG_BC_S_GE || op.code == INET_DIAG_BC_S_LE;
-        const std::uint16_t v = s ? e.sport : e.dport;
-        yes = op.code == INET_DIAG_BC_S_GE || op.code == INET_DIAG_BC_D_GE ? v >= port : v <= port;
-        break;
-      }
-      case INET_DIAG_BC_S_COND:
-      case INET_DIAG_BC_D_COND: {
-        if (off + op_size + sizeof(inet_diag_hostcond) > program.size()) return false;
-        inet_diag_hostcond cond;
-        std::memcpy(&cond, program.data() + off + op_size, sizeof cond);
-        const std::size_t addr_len = cond.family == AF_INET ? 4 : cond.family == AF_INET6 ? 16 : 0;
-        if (off + op_size + sizeof cond + addr_len > program.size()) return false;
-        std::uint8_t addr[16] = {};
-        std::memcpy(addr, program.data() + off + op_size + sizeof cond, addr_len);
-        const bool s = op.code == INET_DIAG_BC_S_COND;
-        const address_bytes& a = s ? e.saddr : e.daddr;
-        if (cond.port != -1 && cond.port != (s ? e.sport : e.dport)) {
-          yes = false;
-        } else if (cond.family != AF_UNSPEC && cond.family != e.family) {
-          // An IPv4 condition matches an IPv4-mapped IPv6 address (inet_diag_bc_run).
-          yes = e.family == AF_INET6 && cond.family == AF_INET && is_v4_mapped(a) &&
-                bitstring_match(a.data() + 12, addr, cond.prefix_len);
-        } else {
-          yes = cond.prefix_len == 0 || bitstring_match(a.data(), addr, cond.prefix_len);
-        }
-        break;
-      }
-      default:
-        return false;
-    }
-    const std::size_t step = yes ? op.yes : op.no;
-    len -= static_cast<long>(step);
-    off += step;
-  }
-  return len == 0;
 }
 
 }  // namespace ssfast::netlink

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <span>
 
+#include "ssfast/core/socket_table.h"
+
 namespace ssfast::netlink {
 
 /// A socket's partition key: the ephemeral side of its ports. For a socket whose local port is
@@ -29,10 +31,26 @@ inline constexpr std::size_t max_bytecode_size = 64;
 std::size_t compile_key_range(std::uint16_t lo, std::uint16_t hi, std::uint16_t ephemeral_low,
                               std::span<std::byte> out) noexcept;
 
-/// Runs `program` on a socket's ports as the kernel's inet_diag_bc_run does (port
-/// comparisons, JMP, NOP; other codes reject). For tests and for checking compiled programs.
-bool run_bytecode(std::span<const std::byte> program, std::uint16_t sport,
-                  std::uint16_t dport) noexcept;
+/// A socket as inet_diag_bc_run sees it.
+struct bytecode_entry {
+  std::uint8_t family = 2;  ///< AF_INET or AF_INET6
+  address_bytes saddr{}, daddr{};
+  std::uint16_t sport = 0, dport = 0;
+};
+
+/// Runs `program` on `e` as the kernel's inet_diag_bc_run does: port comparisons, S_COND and
+/// D_COND (with the IPv4-mapped rule), JMP and NOP; any other code rejects. For tests and for
+/// checking compiled programs.
+bool run_bytecode(std::span<const std::byte> program, const bytecode_entry& e) noexcept;
+
+/// run_bytecode for an IPv4 socket known only by its ports.
+inline bool run_bytecode(std::span<const std::byte> program, std::uint16_t sport,
+                         std::uint16_t dport) noexcept {
+  bytecode_entry e;
+  e.sport = sport;
+  e.dport = dport;
+  return run_bytecode(program, e);
+}
 
 /// The kernel's inet_diag_bc_audit rules for the codes ssfast emits (port comparisons, host
 /// conditions, JMP, NOP): true if the kernel would accept `program`.

@@ -9,6 +9,7 @@
 
 #include "ssfast/core/filter.h"
 #include "ssfast/core/socket_table.h"
+#include "ssfast/netlink/bytecode.h"
 
 namespace ssfast::netlink {
 
@@ -21,16 +22,5 @@ inline constexpr std::size_t max_filter_bytecode = 4000;
 /// on the chain of "yes" jumps, as the kernel's audit requires. Allocates `out`. Errors:
 /// std::errc::argument_list_too_long past max_filter_bytecode.
 std::error_code compile_filter(const socket_filter& f, std::vector<std::byte>& out);
-
-/// A socket as inet_diag_bc_run sees it.
-struct bytecode_entry {
-  std::uint8_t family = 2;  ///< AF_INET or AF_INET6
-  address_bytes saddr{}, daddr{};
-  std::uint16_t sport = 0, dport = 0;
-};
-
-/// Runs `program` on `e` as the kernel's inet_diag_bc_run does: port comparisons, S_COND and
-/// D_COND (with the IPv4-mapped rule), JMP and NOP; any other code rejects. For tests.
-bool run_bytecode(std::span<const std::byte> program, const bytecode_entry& e) noexcept;
 
 }  // namespace ssfast::netlink
