@@ -40,6 +40,7 @@ result<collector> open_collector(const cli::options& o, const netlink_fault& fau
   co.proc_root = o.proc_root;
   co.inject_netlink_failure = fault;
   co.threads = o.threads;
+  co.netns = o.netns;
   return collector::open(co);
 }
 
@@ -395,9 +396,13 @@ int main(int argc, char** argv) {
     if (!err.empty()) return fail(cli::exit_usage, err);
   }
   auto c = open_collector(o, fault);
-  if (!c)
+  if (!c) {
+    if (!o.netns.empty())
+      return fail(cli::exit_failure,
+                  "cannot watch network namespace " + o.netns + ": " + c.error().message());
     return fail(cli::exit_failure,
                 "cannot open the sock_diag netlink socket: " + c.error().message());
+  }
   switch (o.cmd) {
     case cli::command::summary:
       return o.watch > 0 ? run_summary_watch(*c, o) : run_summary_once(*c, o);

@@ -55,6 +55,9 @@ constexpr std::string_view usage_text =
     "  --watch S       -s and top: report every S seconds (--count N reports, else until\n"
     "                  interrupted); redrawn on a terminal, one line or object per report\n"
     "                  otherwise\n"
+    "  -N NAME         the network namespace `ip netns` calls NAME (/run/netns/NAME)\n"
+    "  --netns PATH|PID  the namespace of that file, or of that process (/proc/PID/ns/net);\n"
+    "                  entering one needs CAP_SYS_ADMIN\n"
     "  --source SRC    auto (default): netlink, else /proc/net when netlink is missing or\n"
     "                  refused; netlink: netlink only; proc: /proc/net only\n"
     "  --proc-root DIR read sockets and counters from DIR/net/* (implies --source proc):\n"
@@ -103,6 +106,26 @@ parse_result parse_args(std::span<const char* const> args) {
     err = "option '" + std::string(name) + "' needs a value";
     return false;
   };
+  // -N NAME is /run/netns/NAME; --netns takes a path, or a PID for /proc/PID/ns/net.
+  auto set_netns = [&](std::string_view v, bool by_name) {
+    if (!o.netns.empty()) {
+      err = "only one network namespace (-N or --netns) at a time";
+      return;
+    }
+    if (v.empty() || (by_name && v.find('/') != std::string_view::npos) || v == "." || v == "..") {
+      err = by_name ? "option '-N': '" + std::string(v) + "' is not a namespace name"
+                    : "option '--netns' needs a path or a PID";
+      return;
+    }
+    unsigned pid = 0;
+    if (by_name) {
+      o.netns = "/run/netns/" + std::string(v);
+    } else if (parse_uint<unsigned>(v, pid, 1, 4194304)) {
+      o.netns = "/proc/" + std::to_string(pid) + "/ns/net";
+    } else {
+      o.netns = std::string(v);
+    }
+  };
   auto top_count = [&](std::string_view v) {
     if (!parse_uint<std::size_t>(v, o.top_n, 1, 1000000)) {
       err = "option '-n': '" + std::string(v) + "' is not a number from 1 to 1000000";
@@ -133,6 +156,9 @@ parse_result parse_args(std::span<const char* const> args) {
         if (v.empty()) err = "option '--proc-root' needs a directory";
         o.proc_root = std::string(v);
         proc_root_given = true;
+      } else if (name == "--netns") {
+        if (!value_of(i, a, eq, name, v)) break;
+        set_netns(v, false);
       } else if (name == "--threads") {
         if (!value_of(i, a, eq, name, v)) break;
         if (!parse_uint<unsigned>(v, o.threads, 1, 16))
@@ -239,6 +265,20 @@ parse_result parse_args(std::span<const char* const> args) {
           case 'V':
             version = true;
             break;
+          case 'N': {
+            // -N NAME: a namespace `ip netns add` made; the value is the rest or the next word.
+            std::string_view v = a.substr(k + 1);
+            if (v.empty()) {
+              if (i + 1 >= args.size()) {
+                err = "option '-N' needs a namespace name";
+                break;
+              }
+              v = args[++i];
+            }
+            set_netns(v, true);
+            k = a.size();
+            break;
+          }
           case 'n':
             // ss's -n (numeric) everywhere but in top, where -n N is the number of entries.
             if (o.cmd == command::top) {

@@ -39,6 +39,7 @@ struct options {
   source_choice source = source_choice::automatic;
   std::string proc_root = "/proc";
   unsigned threads = 0;
+  std::string netns;        ///< -N NAME (/run/netns/NAME) or --netns PATH|PID (/proc/PID/ns/net)
   double watch = 0;         ///< --watch SECONDS (-s, top); 0: once
   std::uint64_t count = 0;  ///< --count N reports (0: until interrupted)
   double delta = 0;         ///< counters --delta SECONDS

@@ -9,13 +9,12 @@ if(SSFAST_SANITIZE)
   target_link_options(ssfast_options INTERFACE -fsanitize=address,undefined)
 endif()
 
-# ssfast_component(NAME SOURCES...): one static library per folder, with its public headers
-# under include/ and an ssfast:: alias.
+# ssfast_component(NAME SOURCES...): one object library per folder, with its headers under
+# include/. The top level turns every component's objects into libssfast (static and shared),
+# so each source compiles once.
 function(ssfast_component name)
-  add_library(ssfast_${name} STATIC ${ARGN})
-  add_library(ssfast::${name} ALIAS ssfast_${name})
+  add_library(ssfast_${name} OBJECT ${ARGN})
   target_include_directories(ssfast_${name} PUBLIC
-    $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
-    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+    $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>)
   target_link_libraries(ssfast_${name} PRIVATE $<BUILD_INTERFACE:ssfast_options>)
 endfunction()

@@ -65,6 +65,17 @@ TEST(ParseArgs, ThreadsEstimateSourceAndProcRoot) {
             "option '--proc-root' reads sockets from DIR/net: it cannot go with --source netlink");
 }
 
+TEST(ParseArgs, Namespaces) {
+  EXPECT_EQ(parse({"-s", "-N", "blue"}).opts.netns, "/run/netns/blue");
+  EXPECT_EQ(parse({"-s", "-Nblue"}).opts.netns, "/run/netns/blue");
+  EXPECT_EQ(parse({"-tan", "--netns", "1234"}).opts.netns, "/proc/1234/ns/net");
+  EXPECT_EQ(parse({"-tan", "--netns=/var/run/netns/x"}).opts.netns, "/var/run/netns/x");
+  EXPECT_EQ(parse({"-s", "-N", "a/b"}).error, "option '-N': 'a/b' is not a namespace name");
+  EXPECT_EQ(parse({"-s", "-N", "x", "--netns", "1"}).error,
+            "only one network namespace (-N or --netns) at a time");
+  EXPECT_EQ(parse({"-s", "-N"}).error, "option '-N' needs a namespace name");
+}
+
 TEST(ParseArgs, FaultSeam) {
   netlink_fault f;
   EXPECT_EQ(parse_fault("open:EACCES", f), "");

@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "netns_thread.h"
 #include "ssfast/netlink/bytecode.h"
 #include "ssfast/netlink/filter_bytecode.h"
 #include "ssfast/netlink/sock_diag.h"
@@ -98,6 +99,18 @@ struct partition {
 }  // namespace
 
 struct collector::impl {
+  std::unique_ptr<detail::netns_thread> ns;  // set: every call runs there (another namespace)
+  bool in_ns = false;                        // true while a call runs on that thread
+
+  template <class F>
+  std::error_code on_ns_thread(F&& f) noexcept {
+    return ns->call([&]() noexcept {
+      in_ns = true;
+      const std::error_code ec = f();
+      in_ns = false;
+      return ec;
+    });
+  }
   std::vector<netlink::sock_diag_socket> sockets;  // one per partition; empty: /proc
   std::optional<detail::worker_pool> pool;
   proc::file_reader files;
@@ -465,6 +478,33 @@ std::string_view to_string(source_kind s) noexcept {
 std::string_view version() noexcept { return SSFAST_VERSION_STRING; }
 
 result<collector> collector::open(const collector_options& options) noexcept {
+  if (options.netns.empty()) return open_here(options);
+  std::unique_ptr<detail::netns_thread> ns;
+  if (auto ec = detail::netns_thread::start(options.netns, ns)) return ec;
+  // In that thread, /proc/net would still show the process's own namespace (it follows the
+  // main thread); /proc/thread-self/net follows the calling thread.
+  collector_options o;
+  try {
+    o = options;
+  } catch (const std::bad_alloc&) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
+  if (o.proc_root == "/proc") o.proc_root = "/proc/thread-self";
+  struct ctx {
+    const collector_options& o;
+    std::optional<result<collector>> r;
+  } c{o, std::nullopt};
+  ns->run(
+      [](void* p) noexcept {
+        auto* x = static_cast<ctx*>(p);
+        x->r.emplace(open_here(x->o));
+      },
+      &c);
+  if (*c.r) (*c.r)->impl_->ns = std::move(ns);
+  return std::move(*c.r);
+}
+
+result<collector> collector::open_here(const collector_options& options) noexcept {
   std::vector<netlink::sock_diag_socket> sockets;
   std::optional<fallback_info> fell_back;
   try {
@@ -519,6 +559,13 @@ std::string_view collector::error_context() const noexcept { return impl_->conte
 
 std::error_code collector::count(socket_summary& out, const count_scope& scope,
                                  count_method method) noexcept {
+  if (impl_->ns && !impl_->in_ns)
+    return impl_->on_ns_thread([&]() noexcept { return count_(out, scope, method); });
+  return count_(out, scope, method);
+}
+
+std::error_code collector::count_(socket_summary& out, const count_scope& scope,
+                                  count_method method) noexcept {
   auto reset = [&] {
     out = socket_summary{};
     out.scope = scope;
@@ -541,6 +588,12 @@ std::error_code collector::count(socket_summary& out, const count_scope& scope,
 }
 
 std::error_code collector::snapshot(socket_table& out, const count_scope& scope) noexcept {
+  if (impl_->ns && !impl_->in_ns)
+    return impl_->on_ns_thread([&]() noexcept { return snapshot_(out, scope); });
+  return snapshot_(out, scope);
+}
+
+std::error_code collector::snapshot_(socket_table& out, const count_scope& scope) noexcept {
   return impl_->answer(
       [&]() noexcept {
         out.clear();
@@ -554,6 +607,12 @@ std::error_code collector::snapshot(socket_table& out, const count_scope& scope)
 }
 
 std::error_code collector::list(socket_table& out, const socket_query& q) noexcept {
+  if (impl_->ns && !impl_->in_ns)
+    return impl_->on_ns_thread([&]() noexcept { return list_(out, q); });
+  return list_(out, q);
+}
+
+std::error_code collector::list_(socket_table& out, const socket_query& q) noexcept {
   return impl_->answer(
       [&]() noexcept {
         out.clear();
@@ -573,6 +632,15 @@ std::error_code collector::list(socket_table& out, const socket_query& q) noexce
 
 std::error_code collector::read_all_counters(
     std::vector<std::pair<std::string, std::int64_t>>& out) {
+  if (impl_->ns && !impl_->in_ns) {
+    return impl_->on_ns_thread([&]() noexcept {
+      try {
+        return read_all_counters(out);
+      } catch (const std::bad_alloc&) {
+        return std::make_error_code(std::errc::not_enough_memory);
+      }
+    });
+  }
   impl_->context = {};
   std::vector<proc::named_counter> list;
   std::string_view failed;
@@ -607,6 +675,12 @@ std::size_t process_owners::processes() const noexcept { return index_->processe
 std::size_t process_owners::unreadable() const noexcept { return index_->unreadable(); }
 
 std::error_code collector::read_counters(kernel_counters& out) noexcept {
+  if (impl_->ns && !impl_->in_ns)
+    return impl_->on_ns_thread([&]() noexcept { return read_counters_(out); });
+  return read_counters_(out);
+}
+
+std::error_code collector::read_counters_(kernel_counters& out) noexcept {
   impl_->context = {};
   std::string_view failed;
   if (auto ec = proc::read_kernel_counters(impl_->files, out, failed)) {

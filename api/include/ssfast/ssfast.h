@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "ssfast/core/error.h"
+#include "ssfast/core/export.h"
 #include "ssfast/core/filter.h"
 #include "ssfast/core/listing.h"
 #include "ssfast/core/socket_table.h"
@@ -26,10 +27,10 @@ namespace ssfast {
 enum class source_kind : std::uint8_t { netlink, proc };
 
 /// "netlink" or "proc".
-std::string_view to_string(source_kind s) noexcept;
+SSFAST_API std::string_view to_string(source_kind s) noexcept;
 
 /// The library's version, "MAJOR.MINOR.PATCH".
-std::string_view version() noexcept;
+SSFAST_API std::string_view version() noexcept;
 
 /// Which source a collector may use.
 enum class source_choice : std::uint8_t {
@@ -56,6 +57,11 @@ struct collector_options {
   /// may run on, at most 8. 1: one dump, no filter. At most netlink max_partitions (16).
   unsigned threads = 0;
   netlink_fault inject_netlink_failure;
+  /// Another network namespace to watch: a namespace file such as /run/netns/NAME (ip netns)
+  /// or /proc/PID/ns/net. Empty: the caller's. The collector then does all its work on a
+  /// thread of its own that has entered that namespace (setns needs CAP_SYS_ADMIN), and reads
+  /// /proc through /proc/thread-self, which follows that thread's namespace.
+  std::string netns;
 };
 
 /// How count() obtains ESTABLISHED.
@@ -84,12 +90,12 @@ struct fallback_info {
 /// The errors after which source_choice::automatic falls back to /proc: sock_diag missing
 /// (EPROTONOSUPPORT, EAFNOSUPPORT, ENOENT for a missing diag module, EOPNOTSUPP) or refused
 /// (EACCES, EPERM: seccomp, LSM policies).
-bool falls_back_on(std::error_code ec) noexcept;
+SSFAST_API bool falls_back_on(std::error_code ec) noexcept;
 
 /// Counts and lists sockets. Owns one sock_diag socket, one 32 KiB receive buffer and one file
 /// buffer, reused by every call; answers for the network namespace of the thread that opened
 /// it. Movable; not thread-safe (use one collector per thread).
-class collector {
+class SSFAST_API collector {
  public:
   /// Opens the sock_diag socket (unless the source is proc) and allocates the buffers. Needs
   /// no privilege. With source_choice::automatic, a socket that cannot be opened for one of
@@ -151,12 +157,18 @@ class collector {
  private:
   struct impl;
   explicit collector(std::unique_ptr<impl> p) noexcept;
+  static result<collector> open_here(const collector_options& options) noexcept;
+  std::error_code count_(socket_summary& out, const count_scope& scope,
+                         count_method method) noexcept;
+  std::error_code snapshot_(socket_table& out, const count_scope& scope) noexcept;
+  std::error_code list_(socket_table& out, const socket_query& q) noexcept;
+  std::error_code read_counters_(kernel_counters& out) noexcept;
   std::unique_ptr<impl> impl_;
 };
 
 /// Which processes hold which sockets (ss -p): one scan of /proc/[pid]/fd, then O(1) lookups
 /// by socket inode. Usable as the owner_lookup of the listing renderers.
-class process_owners final : public owner_lookup {
+class SSFAST_API process_owners final : public owner_lookup {
  public:
   process_owners();
   process_owners(process_owners&&) noexcept;

@@ -4,15 +4,16 @@
 #include <string>
 #include <string_view>
 
+#include "ssfast/core/export.h"
 #include "ssfast/core/socket_table.h"
 
 namespace ssfast {
 
 /// Dotted quad into the first 4 bytes of `out` (network order); the rest zeroed.
-bool parse_ipv4(std::string_view s, address_bytes& out) noexcept;
+SSFAST_API bool parse_ipv4(std::string_view s, address_bytes& out) noexcept;
 
 /// RFC 4291 text (with "::" and an optional dotted-quad tail) into `out`.
-bool parse_ipv6(std::string_view s, address_bytes& out) noexcept;
+SSFAST_API bool parse_ipv6(std::string_view s, address_bytes& out) noexcept;
 
 /// ::ffff:a.b.c.d
 constexpr bool is_v4_mapped(const address_bytes& a) noexcept {
@@ -24,6 +25,6 @@ constexpr bool is_v4_mapped(const address_bytes& a) noexcept {
 /// Appends the address as text: IPv4 dotted quad; IPv6 in RFC 5952 form (lower case, the
 /// longest run of two or more zero groups as "::", a mapped IPv4 tail as a dotted quad).
 /// `family` is AF_INET (2) or AF_INET6 (10).
-void append_address(std::string& out, std::uint8_t family, const address_bytes& a);
+SSFAST_API void append_address(std::string& out, std::uint8_t family, const address_bytes& a);
 
 }  // namespace ssfast

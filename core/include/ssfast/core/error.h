@@ -9,6 +9,8 @@
 #include <utility>
 #include <variant>
 
+#include "ssfast/core/export.h"
+
 namespace ssfast {
 
 /// Conditions ssfast itself detects. Errno values are reported in std::system_category().
@@ -27,7 +29,7 @@ enum class errc {
 };
 
 /// The ssfast error category ("ssfast"); messages are static strings.
-const std::error_category& error_category() noexcept;
+SSFAST_API const std::error_category& error_category() noexcept;
 
 inline std::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), error_category()};

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ssfast/core/export.h"
 #include "ssfast/core/socket_table.h"
 
 namespace ssfast {
@@ -50,7 +51,7 @@ struct socket_filter {
 
 struct filter_parse_result {
   std::optional<socket_filter> filter;
-  std::string error;          ///< one line naming the token and its position, if it failed
+  std::string error;  ///< one line naming the token and its position, if it failed
 };
 
 /// Parses ss filter syntax from already split arguments (joined with spaces, then tokenized, so
@@ -65,14 +66,14 @@ struct filter_parse_result {
 ///   OP     := = == eq != ne < lt <= le > gt >= ge
 ///   HOST   := * | :PORT | IPV4[/LEN][:PORT] | [IPV6][/LEN][:PORT] | IPV6[/LEN]
 /// Positions in errors count characters of the joined text from 1.
-filter_parse_result parse_filter(std::span<const std::string_view> args);
+SSFAST_API filter_parse_result parse_filter(std::span<const std::string_view> args);
 
 /// The TCP_* state bits of one ss state name or group; empty for an unknown name.
-std::optional<std::uint32_t> state_set(std::string_view name) noexcept;
+SSFAST_API std::optional<std::uint32_t> state_set(std::string_view name) noexcept;
 
 /// Whether `row` passes the expression (not the state set), with the kernel's semantics
 /// (inet_diag_bc_run): an IPv4 host condition also matches an IPv4-mapped IPv6 address.
 /// Port and address conditions never match UNIX sockets. No allocation.
-bool matches_expression(const socket_filter& f, const socket_row& row) noexcept;
+SSFAST_API bool matches_expression(const socket_filter& f, const socket_row& row) noexcept;
 
 }  // namespace ssfast

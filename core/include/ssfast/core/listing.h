@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ssfast/core/export.h"
 #include "ssfast/core/socket_table.h"
 
 namespace ssfast {
@@ -20,7 +21,7 @@ struct process_ref {
 };
 
 /// Supplies the processes holding a socket inode; `scratch` may be used for storage.
-class owner_lookup {
+class SSFAST_API owner_lookup {
  public:
   virtual std::span<const process_ref> owners(std::uint64_t inode,
                                               std::vector<process_ref>& scratch) const = 0;
@@ -30,40 +31,42 @@ class owner_lookup {
 };
 
 struct listing_style {
-  bool header = true;        ///< the column header line (ss -H turns it off)
-  bool netid = true;         ///< the Netid column (ss shows it when several protocols are listed)
-  bool state = true;         ///< the State column (ss hides it when only one state is selected)
-  bool extended = false;     ///< -e: uid, inode, socket cookie
-  bool timers = false;       ///< -o: timer:(name,expires,retransmits)
+  bool header = true;     ///< the column header line (ss -H turns it off)
+  bool netid = true;      ///< the Netid column (ss shows it when several protocols are listed)
+  bool state = true;      ///< the State column (ss hides it when only one state is selected)
+  bool extended = false;  ///< -e: uid, inode, socket cookie
+  bool timers = false;    ///< -o: timer:(name,expires,retransmits)
   const owner_lookup* owners = nullptr;  ///< -p: the Process column
 };
 
 /// A listener whose accept queue (Recv-Q) is past its backlog (Send-Q): the kernel drops the
 /// next connection (sk_acceptq_is_full is ack_backlog > max_ack_backlog). Listings flag it
 /// "accept-queue-full" (text) and accept_queue_full (JSON, every listener).
-bool accept_queue_full(const socket_row& r) noexcept;
+SSFAST_API bool accept_queue_full(const socket_row& r) noexcept;
 
 /// "tcp", "udp", "u_str", "u_dgr", "u_seq" (ss's Netid), from a row.
-std::string_view netid(const socket_row& r) noexcept;
+SSFAST_API std::string_view netid(const socket_row& r) noexcept;
 
 /// ss's state names: ESTAB, SYN-SENT, ..., UNCONN for CLOSE, LISTEN.
-std::string_view ss_state_name(std::uint8_t state) noexcept;
+SSFAST_API std::string_view ss_state_name(std::uint8_t state) noexcept;
 
 /// Appends the table as ss prints it: State Recv-Q Send-Q Local Address:Port Peer Address:Port
 /// Process (Netid first when asked), columns as wide as their widest cell. Addresses are
 /// numeric, IPv6 in brackets, a port 0 peer as '*'. Allocates for the output.
-void render_listing_text(const socket_table& t, const listing_style& s, std::string& out);
+SSFAST_API void render_listing_text(const socket_table& t, const listing_style& s,
+                                    std::string& out);
 
 /// Appends one JSON object per socket, one per line: proto, family, state (netstat's names),
 /// local_addr, local_port, peer_addr, peer_port, recv_q, send_q, inode, uid (and for UNIX
 /// sockets path and peer_inode; with timers, timer; with owners, process: [{pid, comm, fd}]).
-void render_listing_json(const socket_table& t, const listing_style& s, std::string& out);
+SSFAST_API void render_listing_json(const socket_table& t, const listing_style& s,
+                                    std::string& out);
 
 /// What `top` groups by.
 enum class top_key : std::uint8_t { raddr, laddr, lport, rport, state, process };
 
 /// Parses "raddr", "laddr", "lport", "rport", "state", "process".
-bool parse_top_key(std::string_view s, top_key& out) noexcept;
+SSFAST_API bool parse_top_key(std::string_view s, top_key& out) noexcept;
 
 struct top_entry {
   std::string key;
@@ -74,7 +77,7 @@ struct top_entry {
 /// entries (0: all). IPv4-mapped IPv6 addresses count with their IPv4 address. For process,
 /// a socket counts once for each process holding it, and sockets with no known owner under
 /// "-" (as netstat -p prints them); keys read "pid/comm" as in netstat. Allocates.
-std::vector<top_entry> top_counts(const socket_table& t, top_key key, std::size_t n,
-                                  const owner_lookup* owners);
+SSFAST_API std::vector<top_entry> top_counts(const socket_table& t, top_key key, std::size_t n,
+                                             const owner_lookup* owners);
 
 }  // namespace ssfast

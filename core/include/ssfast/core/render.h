@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "ssfast/core/export.h"
 #include "ssfast/core/summary.h"
 
 namespace ssfast {
@@ -11,17 +12,17 @@ namespace ssfast {
 /// Everything `ssfast -s` reports, by reference.
 struct summary_report {
   const socket_summary& sockets;
-  std::string_view source;          ///< which source answered: "netlink" or "proc"
-  std::string_view fallback_reason; ///< why not netlink, when it fell back; else empty
-  const kernel_counters* counters;  ///< null when the counters could not be read
-  std::string_view counters_error;  ///< why, when counters is null
+  std::string_view source;           ///< which source answered: "netlink" or "proc"
+  std::string_view fallback_reason;  ///< why not netlink, when it fell back; else empty
+  const kernel_counters* counters;   ///< null when the counters could not be read
+  std::string_view counters_error;   ///< why, when counters is null
 };
 
 /// Appends the text report: first one `STATE COUNT` line per TCP state with sockets, largest
 /// first, in netstat's names (the shape of `netstat -ant | awk '{++S[$NF]} END ...'`); then,
 /// after a blank line, totals per protocol and family; then the kernel counters, labelled.
 /// Allocates only to grow `out`.
-void render_summary_text(const summary_report& r, std::string& out);
+SSFAST_API void render_summary_text(const summary_report& r, std::string& out);
 
 /// Appends the report as one JSON object and a newline. Keys: source, tcp{total, states (all
 /// eleven netstat names, zeros included), ipv4, ipv6}, udp{total, ...}, unix{total, ...},
@@ -30,6 +31,6 @@ void render_summary_text(const summary_report& r, std::string& out);
 /// estimate {established, curr_estab, close_wait} (or {established: null, not_used}) and no
 /// per-family TCP objects when estimated. Allocates only to grow
 /// `out`.
-void render_summary_json(const summary_report& r, std::string& out);
+SSFAST_API void render_summary_json(const summary_report& r, std::string& out);
 
 }  // namespace ssfast

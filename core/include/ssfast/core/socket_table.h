@@ -9,6 +9,7 @@
 #include <span>
 #include <string_view>
 
+#include "ssfast/core/export.h"
 #include "ssfast/core/state_counts.h"
 
 namespace ssfast {
@@ -46,7 +47,7 @@ struct socket_row {
 /// table reused across snapshots stops allocating once it has seen the largest one. The state
 /// column is padded with 0xFF to a multiple of 64 bytes so histogram kernels never need a scalar
 /// tail. Not thread-safe.
-class socket_table {
+class SSFAST_API socket_table {
  public:
   static constexpr std::size_t state_padding = 64;
   static constexpr std::uint8_t state_pad_byte = 0xFF;

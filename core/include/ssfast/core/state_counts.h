@@ -7,13 +7,14 @@
 #include <span>
 #include <string_view>
 
+#include "ssfast/core/export.h"
 #include "ssfast/core/tcp_state.h"
 
 namespace ssfast {
 
 /// Socket counts indexed by the kernel's state byte (TCP_* value, 0..15). Plain data: no
 /// allocation, trivially copyable.
-struct state_counts {
+struct SSFAST_API state_counts {
   std::array<std::uint64_t, state_slots> by_state{};
 
   std::uint64_t& operator[](std::size_t state) noexcept { return by_state[state]; }
@@ -32,7 +33,7 @@ struct state_counts {
 /// Adds to `out[v]` the number of bytes equal to v, for v in 0..15, over `states`; bytes of 16
 /// or more are not counted (columns pad with 0xFF). Runs the widest kernel this CPU supports,
 /// chosen once. No allocation, thread-safe.
-void count_states(std::span<const std::uint8_t> states, state_counts& out) noexcept;
+SSFAST_API void count_states(std::span<const std::uint8_t> states, state_counts& out) noexcept;
 
 /// One implementation of the histogram, for tests and benchmarks.
 struct histogram_kernel {
@@ -41,6 +42,6 @@ struct histogram_kernel {
 };
 
 /// Every kernel this CPU can run, the scalar reference first. No allocation.
-std::span<const histogram_kernel> histogram_kernels() noexcept;
+SSFAST_API std::span<const histogram_kernel> histogram_kernels() noexcept;
 
 }  // namespace ssfast

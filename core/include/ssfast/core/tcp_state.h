@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "ssfast/core/export.h"
+
 namespace ssfast {
 
 /// The kernel's TCP_* values. The state column and state_counts store these bytes unchanged.
@@ -35,7 +37,7 @@ inline constexpr tcp_state netstat_states[] = {
 /// netstat's name for a state byte ("ESTABLISHED", "SYN_RECV", ...). NEW_SYN_RECV reads as
 /// SYN_RECV and BOUND_INACTIVE as CLOSE, as the kernel itself reports them; any other value
 /// outside 1..11 gives an empty view. No allocation.
-std::string_view netstat_name(std::uint8_t state) noexcept;
+SSFAST_API std::string_view netstat_name(std::uint8_t state) noexcept;
 
 /// The state netstat would show for a state byte: folds NEW_SYN_RECV into SYN_RECV and
 /// BOUND_INACTIVE into CLOSE; other values are returned unchanged.

@@ -1,0 +1,52 @@
+# libssfast: every component's objects as one static archive (linked in-tree, and installed as
+# ssfast::ssfast_static) and one shared library with a SONAME that exports only the API marked
+# SSFAST_API (ssfast::ssfast); install rules, the CMake package and ssfast.pc.
+include(CMakePackageConfigHelpers)
+
+set(ssfast_objects
+  $<TARGET_OBJECTS:ssfast_core> $<TARGET_OBJECTS:ssfast_netlink>
+  $<TARGET_OBJECTS:ssfast_fallback> $<TARGET_OBJECTS:ssfast_api>)
+add_library(ssfast_static STATIC ${ssfast_objects})
+add_library(ssfast_shared SHARED ${ssfast_objects})
+
+foreach(lib ssfast_static ssfast_shared)
+  target_include_directories(${lib} PUBLIC
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/core/include>
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/api/include>
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/netlink/include>
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/fallback/include>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  target_link_libraries(${lib} PUBLIC Boost::headers PRIVATE $<BUILD_INTERFACE:ssfast_options>)
+endforeach()
+# The archive's users link what its objects need; the shared library carries that itself.
+target_link_libraries(ssfast_static PUBLIC PkgConfig::LIBMNL Threads::Threads)
+target_link_libraries(ssfast_shared PRIVATE PkgConfig::LIBMNL Threads::Threads)
+set_target_properties(ssfast_static PROPERTIES OUTPUT_NAME ssfast EXPORT_NAME ssfast_static)
+set_target_properties(ssfast_shared PROPERTIES
+  OUTPUT_NAME ssfast EXPORT_NAME ssfast
+  VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR})
+
+# In-tree everything links the archive, internals included (tests reach the parsers).
+add_library(ssfast::ssfast ALIAS ssfast_static)
+add_library(ssfast::core ALIAS ssfast_static)
+add_library(ssfast::netlink ALIAS ssfast_static)
+add_library(ssfast::fallback ALIAS ssfast_static)
+add_library(ssfast::ssfast_shared ALIAS ssfast_shared)
+
+install(TARGETS ssfast_shared ssfast_static EXPORT ssfastTargets
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/core/include/ssfast ${PROJECT_SOURCE_DIR}/api/include/ssfast
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT ssfastTargets NAMESPACE ssfast::
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ssfast)
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/ssfast-config.cmake.in
+  ${PROJECT_BINARY_DIR}/ssfast-config.cmake
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ssfast)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/ssfast-config-version.cmake
+  COMPATIBILITY SameMajorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/ssfast-config.cmake
+  ${PROJECT_BINARY_DIR}/ssfast-config-version.cmake
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ssfast)
+configure_file(${PROJECT_SOURCE_DIR}/cmake/ssfast.pc.in ${PROJECT_BINARY_DIR}/ssfast.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/ssfast.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -1,0 +1,194 @@
+// Embedding: the C API against the C++ API on the scenario, and a collector watching another
+// network namespace (a child process's) from outside it.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "ssfast/ssfast_c.h"
+#include "support/live_fixture.h"
+
+namespace ssfast {
+namespace {
+
+TEST_F(LiveNamespace, CApiCountsWhatTheCppApiCounts) {
+  ssfast_collector* c = ssfast_open(nullptr);
+  ASSERT_NE(c, nullptr) << std::strerror(errno);
+  ssfast_counts counts{};
+  counts.size = sizeof counts;
+  ASSERT_EQ(ssfast_count(c, &counts), 0);
+  EXPECT_EQ(counts.source, static_cast<std::uint32_t>(SSFAST_SOURCE_NETLINK));
+  const state_counts all = got_.tcp_all();
+  for (tcp_state s : netstat_states) {
+    const auto i = static_cast<std::size_t>(s);
+    EXPECT_EQ(counts.tcp_states[i], all.netstat_count(s))
+        << netstat_name(static_cast<std::uint8_t>(s));
+    EXPECT_EQ(counts.tcp4_states[i], got_.tcp[0].netstat_count(s));
+    EXPECT_EQ(counts.tcp6_states[i], got_.tcp[1].netstat_count(s));
+  }
+  EXPECT_EQ(counts.udp_total, got_.udp_all().total());
+  EXPECT_EQ(counts.udp_connected, got_.udp_all()[tcp_state::established]);
+  EXPECT_EQ(counts.unix_total, got_.unix_domain.total());
+  EXPECT_EQ(counts.unix_seqpacket, got_.unix_domain.by_type[5]);
+  ssfast_close(c);
+
+  ssfast_options proc{};
+  proc.size = sizeof proc;
+  proc.source = SSFAST_SOURCE_PROC;
+  ssfast_collector* p = nullptr;
+  ASSERT_EQ(ssfast_open2(&proc, &p), 0);
+  ssfast_counts from_proc{};
+  from_proc.size = sizeof from_proc;
+  ASSERT_EQ(ssfast_count(p, &from_proc), 0);
+  EXPECT_EQ(from_proc.source, static_cast<std::uint32_t>(SSFAST_SOURCE_PROC));
+  EXPECT_EQ(std::vector<std::uint64_t>(from_proc.tcp_states, from_proc.tcp_states + 16),
+            std::vector<std::uint64_t>(counts.tcp_states, counts.tcp_states + 16));
+  ssfast_close(p);
+}
+
+TEST(CApi, BadArgumentsAndErrorText) {
+  ssfast_counts counts{};
+  counts.size = sizeof counts;
+  EXPECT_EQ(ssfast_count(nullptr, &counts), -EINVAL);
+  ssfast_collector* c = ssfast_open(nullptr);
+  ASSERT_NE(c, nullptr);
+  ssfast_counts small{};
+  small.size = 8;
+  EXPECT_EQ(ssfast_count(c, &small), -EINVAL) << "a caller built against a smaller struct";
+  EXPECT_EQ(ssfast_count(c, nullptr), -EINVAL);
+  ssfast_close(c);
+  ssfast_close(nullptr);
+  ssfast_options bad{};
+  bad.size = sizeof bad;
+  bad.source = 9;
+  errno = 0;
+  EXPECT_EQ(ssfast_open(&bad), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  ssfast_options old{};
+  old.size = 4;
+  EXPECT_EQ(ssfast_open2(&old, &c), -EINVAL);
+  ssfast_options missing{};
+  missing.size = sizeof missing;
+  missing.netns = "/nonexistent/ssfast-netns";
+  EXPECT_EQ(ssfast_open2(&missing, &c), -ENOENT);
+  EXPECT_EQ(c, nullptr);
+  EXPECT_STREQ(ssfast_strerror(0), "success");
+  EXPECT_STREQ(ssfast_strerror(-ENOENT), "No such file or directory");
+  EXPECT_STREQ(ssfast_strerror(SSFAST_ESEQ), "message answers another request (sequence number)");
+  EXPECT_STREQ(ssfast_strerror(SSFAST_EPARSE), "unexpected file format");
+  EXPECT_STREQ(ssfast_strerror(-999999), "unknown error");
+  EXPECT_STREQ(ssfast_version(), std::string(version()).c_str());
+}
+
+// A child process in a network namespace of its own, holding one listener and two connections.
+class OtherNamespace : public LiveNamespace {
+ protected:
+  void SetUp() override {
+    LiveNamespace::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    int ready[2], hold[2];
+    ASSERT_EQ(pipe(ready), 0);
+    ASSERT_EQ(pipe(hold), 0);
+    child_ = fork();
+    ASSERT_GE(child_, 0);
+    if (child_ == 0) {
+      close(ready[0]);
+      close(hold[1]);
+      testing::fd_set_guard fds;
+      char ok = testing::enter_private_netns().empty() ? 1 : 0;
+      if (ok) {
+        try {
+          testing::build_established(fds, AF_INET, 2);
+        } catch (...) {
+          ok = 0;
+        }
+      }
+      if (write(ready[1], &ok, 1) != 1) _exit(2);
+      char c;
+      (void)!read(hold[0], &c, 1);  // until the parent closes its end
+      _exit(0);
+    }
+    close(ready[1]);
+    close(hold[0]);
+    hold_ = hold[1];
+    char ok = 0;
+    ASSERT_EQ(read(ready[0], &ok, 1), 1);
+    close(ready[0]);
+    ASSERT_EQ(ok, 1) << "the child could not build its namespace";
+    path_ = "/proc/" + std::to_string(child_) + "/ns/net";
+  }
+  void TearDown() override {
+    if (hold_ >= 0) close(hold_);
+    if (child_ > 0) waitpid(child_, nullptr, 0);
+    LiveNamespace::TearDown();
+  }
+  pid_t child_ = -1;
+  int hold_ = -1;
+  std::string path_;
+};
+
+TEST_F(OtherNamespace, CollectorCountsThatNamespaceFromOutside) {
+  collector_options o;
+  o.netns = path_;
+  auto c = collector::open(o);
+  ASSERT_TRUE(c) << c.error().message();
+  for (int round = 0; round < 3; ++round) {  // the namespace thread serves every call
+    socket_summary s;
+    ASSERT_FALSE(c->count(s)) << c->error_context();
+    EXPECT_EQ(s.tcp[0][tcp_state::established], 4u);
+    EXPECT_EQ(s.tcp[0][tcp_state::listen], 1u);
+    EXPECT_EQ(s.tcp_all().total(), 5u) << "none of this process's own scenario sockets";
+    EXPECT_EQ(s.unix_domain.total(), 0u);
+  }
+  // /proc is read through /proc/thread-self: the counters are that namespace's too.
+  kernel_counters k;
+  ASSERT_FALSE(c->read_counters(k)) << c->error_context();
+  EXPECT_EQ(k.tcp_curr_estab, 4);
+  socket_table t;
+  ASSERT_FALSE(c->list(t, {})) << c->error_context();
+  EXPECT_EQ(t.size(), 5u);
+  // The /proc source, in that namespace.
+  o.source = source_choice::proc;
+  auto p = collector::open(o);
+  ASSERT_TRUE(p);
+  socket_summary ps;
+  ASSERT_FALSE(p->count(ps)) << p->error_context();
+  EXPECT_EQ(ps.tcp_all().total(), 5u);
+  // The caller's own namespace is untouched.
+  socket_summary mine;
+  auto here = collector::open();
+  ASSERT_FALSE(here->count(mine));
+  EXPECT_EQ(mine.tcp, got_.tcp);
+}
+
+TEST_F(OtherNamespace, CliAndCApiByPidAndPath) {
+  const auto r =
+      testing::run_process({SSFAST_CLI_PATH, "-s", "-j", "--netns", std::to_string(child_)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["tcp"]["states"]["ESTABLISHED"], 4);
+  EXPECT_EQ(j["counters"]["Tcp"]["CurrEstab"], 4);
+  const auto l = testing::run_process({SSFAST_CLI_PATH, "-tanH", "--netns", path_});
+  ASSERT_EQ(l.exit_code, 0) << l.err;
+  EXPECT_EQ(std::count(l.out.begin(), l.out.end(), '\n'), 5);
+  ssfast_options o{};
+  o.size = sizeof o;
+  o.netns = path_.c_str();
+  ssfast_collector* c = ssfast_open(&o);
+  ASSERT_NE(c, nullptr);
+  ssfast_counts counts{};
+  counts.size = sizeof counts;
+  ASSERT_EQ(ssfast_count(c, &counts), 0);
+  EXPECT_EQ(counts.tcp_states[1], 4u);
+  ssfast_close(c);
+  const auto bad = testing::run_process({SSFAST_CLI_PATH, "-s", "-N", "ssfast-no-such-ns"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.err,
+            "ssfast: cannot watch network namespace /run/netns/ssfast-no-such-ns: No such file or "
+            "directory\n");
+}
+
+}  // namespace
+}  // namespace ssfast

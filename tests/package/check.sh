@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds and installs ssfast (Release, no tests) into a temporary prefix, then builds and runs
+# out-of-tree consumers against it: a C probe through pkg-config (compiled by hand, as a C user
+# would), the C++ probe through find_package with the shared and with the static library. Also
+# checks the shared library's SONAME and that it exports the API and nothing internal.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+prefix="$work/prefix"
+generator=()
+command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
+
+cmake -S "$src" -B "$work/build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+  -DSSFAST_BUILD_TESTS=OFF -DSSFAST_BUILD_BENCH=OFF -DCMAKE_INSTALL_PREFIX="$prefix" >/dev/null
+cmake --build "$work/build" --parallel "$(nproc)" >/dev/null
+cmake --install "$work/build" >/dev/null
+lib=$(ls "$prefix"/lib*/libssfast.so.0.* | head -n 1)
+libdir=$(dirname "$lib")
+
+# The SONAME carries the major version; only the API is exported.
+soname=$(readelf -d "$lib" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
+[ "$soname" = "libssfast.so.0" ] || { echo "SONAME is '$soname'"; exit 1; }
+exported=$(nm -DC --defined-only "$lib" | awk '$2 == "T" || $2 == "W"' | cut -d' ' -f3-)
+echo "$exported" | grep -q '^ssfast_count$' || { echo "ssfast_count is not exported"; exit 1; }
+echo "$exported" | grep -q 'ssfast::collector::open' || { echo "collector::open is not exported"; exit 1; }
+if echo "$exported" | grep -E 'ssfast::(netlink|proc|detail)::'; then
+  echo "internal symbols are exported"; exit 1
+fi
+
+export PKG_CONFIG_PATH="$libdir/pkgconfig"
+# C, by hand, through pkg-config: strict C11 with every warning an error.
+cc -std=c11 -Wall -Wextra -Werror "$src/examples/probe.c" $(pkg-config --cflags --libs ssfast) \
+  -o "$work/probe_c"
+LD_LIBRARY_PATH="$libdir" "$work/probe_c" 100000 100000
+ldd "$work/probe_c" | grep -q 'libssfast.so.0 =>' || { echo "probe_c does not use libssfast.so.0"; exit 1; }
+
+# C++ through find_package, shared and static.
+for static in OFF ON; do
+  cmake -S "$src/examples" -B "$work/examples-$static" "${generator[@]}" \
+    -DCMAKE_PREFIX_PATH="$prefix" -DSSFAST_STATIC=$static >/dev/null
+  cmake --build "$work/examples-$static" >/dev/null
+  LD_LIBRARY_PATH="$libdir" "$work/examples-$static/probe_cpp" 2
+done
+if ldd "$work/examples-ON/probe_cpp" | grep -q libssfast; then
+  echo "the static build still needs libssfast.so"; exit 1
+fi
+echo "package check passed: $soname, $(echo "$exported" | wc -l) exported functions"
