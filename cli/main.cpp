@@ -1,13 +1,22 @@
 // The ssfast binary: parses the command line, runs the command, maps errors to exit codes.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <string>
 
+#include "agent.h"
+#include "http.h"
 #include "options.h"
+#include "server.h"
 #include "ssfast/core/filter.h"
 #include "ssfast/core/listing.h"
 #include "ssfast/core/render.h"
@@ -85,10 +94,14 @@ std::map<std::string, std::int64_t> counter_map(collector& c) {
   return m;
 }
 
-int run_summary_once(collector& c, const cli::options& o) {
+// One summary in the chosen format, appended to `out`; on failure the message.
+std::error_code render_summary(collector& c, const cli::options& o, std::string& out,
+                               std::string& error) {
   socket_summary sockets;
-  if (auto ec = c.count(sockets, o.scope, o.method))
-    return fail(cli::exit_failure, where(c, o) + ": " + ec.message());
+  if (auto ec = c.count(sockets, o.scope, o.method)) {
+    error = where(c, o) + ": " + ec.message();
+    return ec;
+  }
   kernel_counters counters;
   std::string counters_error;
   const std::error_code counters_ec = c.read_counters(counters);
@@ -97,13 +110,80 @@ int run_summary_once(collector& c, const cli::options& o) {
   const std::string fallback = fallback_text(c);
   const summary_report report{sockets, to_string(c.source()), fallback,
                               counters_ec ? nullptr : &counters, counters_error};
-  std::string out;
-  if (o.json) {
-    render_summary_json(report, out);
-  } else {
-    render_summary_text(report, out);
+  switch (o.format) {
+    case cli::output_format::json:
+      render_summary_json(report, out);
+      break;
+    case cli::output_format::prometheus: {
+      std::vector<std::pair<std::string, std::int64_t>> all;
+      if (c.read_all_counters(all)) all.clear();  // the socket counts stand without them
+      render_summary_prometheus(report, all, out);
+      break;
+    }
+    case cli::output_format::text:
+      render_summary_text(report, out);
+      break;
+  }
+  return {};
+}
+
+// Replaces `path` with `data` so a reader sees the old file or the new one, never a part:
+// a temporary file in the same directory (node_exporter's textfile collector reads only
+// *.prom, so the temporary name does not end in .prom), fsync, rename over the target.
+std::string write_atomically(const std::string& path, std::string_view data) {
+  const std::string tmp = path + ".tmp." + std::to_string(getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return tmp + ": " + std::strerror(errno);
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t w = ::write(fd, data.data() + done, data.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    done += static_cast<std::size_t>(w);
+  }
+  const int write_errno = done == data.size() ? 0 : (errno ? errno : EIO);
+  const bool synced = write_errno == 0 && fsync(fd) == 0;
+  const int sync_errno = errno;
+  const bool closed = ::close(fd) == 0;
+  if (write_errno != 0 || !synced || !closed) {
+    const int e = write_errno ? write_errno : !synced ? sync_errno : errno;
+    ::unlink(tmp.c_str());
+    return tmp + ": " + std::strerror(e);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    return path + ": " + std::strerror(e);
+  }
+  return {};
+}
+
+int run_summary_once(collector& c, const cli::options& o) {
+  std::string out, error;
+  if (render_summary(c, o, out, error)) return fail(cli::exit_failure, error);
+  if (!o.textfile.empty()) {
+    if (auto e = write_atomically(o.textfile, out); !e.empty()) return fail(cli::exit_failure, e);
+    return cli::exit_ok;
   }
   return write_out(out);
+}
+
+// --watch with --textfile: rewrite the file every interval. A failed collection leaves the
+// last good file in place (node_exporter's node_textfile_mtime_seconds shows its age) and
+// says why on stderr; only a file that cannot be written ends the loop.
+int run_textfile_watch(collector& c, const cli::options& o) {
+  timespec deadline{};
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  for (std::uint64_t report = 1; o.count == 0 || report <= o.count; ++report) {
+    if (report > 1) sleep_until(deadline, o.watch);
+    std::string out, error;
+    if (render_summary(c, o, out, error)) {
+      fail(cli::exit_failure, error);
+      continue;
+    }
+    if (auto e = write_atomically(o.textfile, out); !e.empty()) return fail(cli::exit_failure, e);
+  }
+  return cli::exit_ok;
 }
 
 int run_summary_watch(collector& c, const cli::options& o) {
@@ -381,31 +461,258 @@ int run_counters(collector& c, const cli::options& o) {
   return write_out(out);
 }
 
+// --- check: a Nagios/Icinga plugin -----------------------------------------------------
+
+// The plugin's output when the hard timeout fires, written by the signal handler.
+char timeout_line[128];
+std::size_t timeout_line_size = 0;
+
+extern "C" void on_check_timeout(int) {
+  // Async-signal-safe: write(2) and _exit(2) only.
+  const ssize_t ignored = ::write(STDOUT_FILENO, timeout_line, timeout_line_size);
+  (void)ignored;
+  _exit(3);
+}
+
+// Arms a one-shot SIGALRM after `seconds`: whatever is blocking (a dump, a stuck /proc
+// read, entering a namespace) the plugin answers UNKNOWN in time.
+void arm_check_timeout(double seconds) {
+  const int n = std::snprintf(timeout_line, sizeof timeout_line,
+                              "SSFAST UNKNOWN - timed out after %g s\n", seconds);
+  timeout_line_size = n > 0 ? std::min(static_cast<std::size_t>(n), sizeof timeout_line - 1) : 0;
+  struct sigaction sa{};
+  sa.sa_handler = on_check_timeout;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGALRM, &sa, nullptr);
+  itimerval t{};
+  const auto us = static_cast<long long>(seconds * 1e6);
+  t.it_value.tv_sec = static_cast<time_t>(us / 1000000);
+  t.it_value.tv_usec = static_cast<suseconds_t>(us % 1000000);
+  setitimer(ITIMER_REAL, &t, nullptr);
+}
+
+int check_unknown(std::string_view why) {
+  std::printf("SSFAST UNKNOWN - %.*s\n", static_cast<int>(why.size()), why.data());
+  std::fflush(stdout);
+  return 3;
+}
+
+int run_check(collector& c, const cli::options& o) {
+  socket_summary sockets;
+  if (auto ec = c.count(sockets, o.scope, o.method))
+    return check_unknown(where(c, o) + ": " + ec.message());
+  kernel_counters counters;
+  const bool have_counters = !c.read_counters(counters);
+  const auto metrics = cli::check_metrics(sockets, have_counters ? &counters : nullptr);
+  auto [status, line] = cli::evaluate(o.warn, o.crit, metrics);
+  line.push_back('\n');
+  if (write_out(line) != cli::exit_ok) return 3;
+  return status;
+}
+
+// --- exporter: /metrics over HTTP -------------------------------------------------------
+
+class exporter final : public cli::connection_handler {
+ public:
+  exporter(collector& c, const cli::options& o) : c_(c), o_(o) {
+    o_.format = cli::output_format::prometheus;
+  }
+
+  void on_open(std::string&, bool&) override {}
+
+  std::size_t on_input(std::string_view in, std::string& out, bool& close_after) override {
+    cli::http_request r;
+    switch (cli::parse_http_request(in, r)) {
+      case cli::http_parse::incomplete:
+        return 0;
+      case cli::http_parse::bad:
+        cli::http_response(out, 400, text, "ssfast: malformed request or a request body\n",
+                           false);
+        close_after = true;
+        return in.size();
+      case cli::http_parse::complete:
+        break;
+    }
+    close_after = !r.keep_alive;
+    const bool head = r.method == "HEAD";
+    if (r.method != "GET" && !head) {
+      cli::http_response(out, 405, text, "ssfast: only GET and HEAD\n", r.keep_alive, false,
+                         "Allow: GET, HEAD\r\n");
+    } else if (cli::needs_metrics(r)) {
+      scrape(out, r.keep_alive, head);
+    } else if (r.target == "/") {
+      cli::http_response(out, 200, text,
+                         "ssfast exporter " + std::string(version()) +
+                             ": socket states at /metrics\n",
+                         r.keep_alive, head);
+    } else {
+      cli::http_response(out, 404, text, "ssfast: not found; metrics are at /metrics\n",
+                         r.keep_alive, head);
+    }
+    return r.size;
+  }
+
+  std::string too_large() override {
+    std::string out;
+    cli::http_response(out, 431, text, "ssfast: request over 8 KiB\n", false);
+    return out;
+  }
+
+  std::string busy() override {
+    std::string out;
+    cli::http_response(out, 503, text, "ssfast: too many connections\n", false, false,
+                       "Retry-After: 1\r\n");
+    return out;
+  }
+
+ private:
+  static constexpr std::string_view text = "text/plain; charset=utf-8";
+
+  void scrape(std::string& out, bool keep_alive, bool head) {
+    const auto start = std::chrono::steady_clock::now();
+    body_.clear();
+    std::string error;
+    ++scrapes_;
+    if (render_summary(c_, o_, body_, error)) {
+      ++errors_;
+      std::fprintf(stderr, "ssfast: scrape failed: %s\n", error.c_str());
+      cli::http_response(out, 500, text, "ssfast: " + error + "\n", keep_alive, head);
+      return;
+    }
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    char num[64];
+    std::snprintf(num, sizeof num, "%.6f", took);
+    body_ +=
+        "# HELP ssfast_scrape_duration_seconds How long this scrape took to collect.\n"
+        "# TYPE ssfast_scrape_duration_seconds gauge\n"
+        "ssfast_scrape_duration_seconds ";
+    body_ += num;
+    body_ +=
+        "\n# HELP ssfast_exporter_scrapes_total Scrapes this exporter has answered.\n"
+        "# TYPE ssfast_exporter_scrapes_total counter\n"
+        "ssfast_exporter_scrapes_total " +
+        std::to_string(scrapes_) +
+        "\n# HELP ssfast_exporter_scrape_errors_total Scrapes that failed to collect.\n"
+        "# TYPE ssfast_exporter_scrape_errors_total counter\n"
+        "ssfast_exporter_scrape_errors_total " +
+        std::to_string(errors_) + "\n";
+    cli::http_response(out, 200, "text/plain; version=0.0.4; charset=utf-8", body_, keep_alive,
+                       head);
+  }
+
+  collector& c_;
+  cli::options o_;
+  std::string body_;
+  std::uint64_t scrapes_ = 0, errors_ = 0;
+};
+
+// --- agent: HAProxy agent-check -------------------------------------------------------
+
+class agent final : public cli::connection_handler {
+ public:
+  agent(collector& c, const cli::options& o, socket_filter filter)
+      : c_(c), o_(o), filter_(std::move(filter)) {
+    query_.scope.udp = query_.scope.unix_domain = false;
+    query_.states = (1u << static_cast<unsigned>(tcp_state::listen)) |
+                    (1u << static_cast<unsigned>(tcp_state::established));
+    query_.filter = &filter_;
+    rules_.max_established = o.max_established;
+    rules_.drain_queue = o.drain_queue;
+    // /proc/net/tcp shows a listener's queue but not its backlog (get_tcp4_sock: tx_queue is
+    // write_seq - snd_una, 0 for a listener): the queue rule cannot be judged there.
+    rules_.backlog_known = c.source() == source_kind::netlink;
+    if (!rules_.backlog_known)
+      std::fprintf(stderr,
+                   "ssfast: agent: answering from /proc, which has no listen backlog: the "
+                   "accept-queue rule is off%s\n",
+                   o.max_established ? "; --max-established still applies" : "");
+  }
+
+  // HAProxy connects, optionally sends its agent-send string, reads one line: the answer
+  // goes out at once. A collection that fails says nothing rather than something wrong;
+  // HAProxy then counts a failed agent check and leaves the server as it was.
+  void on_open(std::string& out, bool& close_after) override {
+    close_after = true;
+    if (auto ec = c_.list(table_, query_)) {
+      std::fprintf(stderr, "ssfast: agent: %s: %s\n", where(c_, o_).c_str(),
+                   ec.message().c_str());
+      return;
+    }
+    out = cli::agent_reply(cli::measure_service(table_, o_.service_port), rules_,
+                           o_.service_port);
+  }
+
+  std::size_t on_input(std::string_view in, std::string&, bool&) override { return in.size(); }
+  std::string too_large() override { return {}; }
+  std::string busy() override { return {}; }
+
+ private:
+  collector& c_;
+  const cli::options& o_;
+  socket_filter filter_;
+  socket_query query_;
+  socket_table table_;
+  cli::agent_rules rules_;
+};
+
+int run_server(collector& c, const cli::options& o) {
+  cli::server_options so;
+  so.listen = o.listen;
+  so.max_connections = o.max_connections;
+  so.timeout = o.timeout;
+  if (o.cmd == cli::command::exporter) {
+    exporter h(c, o);
+    return cli::serve(so, h);
+  }
+  // The service port as a kernel-side filter: the dump carries only its sockets.
+  const std::string port = ":" + std::to_string(o.service_port);
+  const std::string_view words[] = {"sport", "=", port};
+  auto parsed = parse_filter(words);
+  if (!parsed.filter) return fail(cli::exit_failure, "agent filter: " + parsed.error);
+  agent h(c, o, std::move(*parsed.filter));
+  return cli::serve(so, h);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const auto parsed =
       cli::parse_args(std::span<const char* const>(argv + 1, static_cast<std::size_t>(argc - 1)));
-  if (!parsed.error.empty()) return fail(cli::exit_usage, parsed.error + " (see ssfast --help)");
   const cli::options& o = parsed.opts;
+  // A plugin speaks one line on stdout and exit 3 for anything it cannot measure, bad
+  // arguments included (Nagios plugin guidelines).
+  const bool check = o.cmd == cli::command::check || (argc > 1 && std::strcmp(argv[1], "check") == 0);
+  if (!parsed.error.empty()) {
+    if (check) return check_unknown(parsed.error);
+    return fail(cli::exit_usage, parsed.error + " (see ssfast --help)");
+  }
+  if (check) arm_check_timeout(o.timeout);
   if (o.cmd == cli::command::help) return write_out(std::string(cli::usage()));
   if (o.cmd == cli::command::version) return write_out("ssfast " + std::string(version()) + "\n");
   netlink_fault fault;
   if (const char* env = std::getenv(cli::fault_env)) {
     const std::string err = cli::parse_fault(env, fault);
-    if (!err.empty()) return fail(cli::exit_usage, err);
+    if (!err.empty()) return check ? check_unknown(err) : fail(cli::exit_usage, err);
   }
   auto c = open_collector(o, fault);
   if (!c) {
-    if (!o.netns.empty())
-      return fail(cli::exit_failure,
-                  "cannot watch network namespace " + o.netns + ": " + c.error().message());
-    return fail(cli::exit_failure,
-                "cannot open the sock_diag netlink socket: " + c.error().message());
+    const std::string why =
+        (o.netns.empty() ? "cannot open the sock_diag netlink socket: "
+                         : "cannot watch network namespace " + o.netns + ": ") +
+        c.error().message();
+    return check ? check_unknown(why) : fail(cli::exit_failure, why);
   }
   switch (o.cmd) {
     case cli::command::summary:
-      return o.watch > 0 ? run_summary_watch(*c, o) : run_summary_once(*c, o);
+      if (o.watch > 0)
+        return o.textfile.empty() ? run_summary_watch(*c, o) : run_textfile_watch(*c, o);
+      return run_summary_once(*c, o);
+    case cli::command::check:
+      return run_check(*c, o);
+    case cli::command::exporter:
+    case cli::command::agent:
+      return run_server(*c, o);
     case cli::command::list:
       return run_list(*c, o);
     case cli::command::top:

@@ -14,6 +14,10 @@ constexpr std::string_view usage_text =
     "       ssfast -s [-4|-6] [-j] [--estimate] [--watch S [--count N]]\n"
     "       ssfast top KEY [-n N] [-tuxla46pj] [--watch S [--count N]] [FILTER]\n"
     "       ssfast counters [-j] [--delta S] [PREFIX...]\n"
+    "       ssfast check [--warn M=RANGE,...] [--crit M=RANGE,...] [--timeout S]\n"
+    "       ssfast exporter [--listen ADDR:PORT] [--max-connections N] [--timeout S]\n"
+    "       ssfast agent --service-port P [--max-established N] [--drain-queue R]\n"
+    "                    [--listen ADDR:PORT] [--timeout S]\n"
     "\n"
     "Read the sockets of this network namespace from the kernel's sock_diag interface, or\n"
     "from /proc/net where netlink is missing or refused.\n"
@@ -47,6 +51,25 @@ constexpr std::string_view usage_text =
     "top: sockets per KEY, largest first, `COUNT KEY` lines (as sort | uniq -c | sort -nr)\n"
     "  KEY             raddr, laddr, lport, rport, state or process; -n N entries (20);\n"
     "                  every state unless a state filter says otherwise\n"
+    "\n"
+    "  --format F      text, json or prometheus (Prometheus text exposition)\n"
+    "  --textfile PATH write the Prometheus text to PATH atomically (node_exporter's textfile\n"
+    "                  collector); with --watch, every S seconds\n"
+    "\n"
+    "check: a Nagios/Icinga plugin. `SSFAST OK|WARNING|CRITICAL|UNKNOWN - text | perfdata`,\n"
+    "  exit 0/1/2/3. M: established, syn_sent, syn_recv, fin_wait1, fin_wait2, time_wait,\n"
+    "  close, close_wait, last_ack, listen, closing, tcp, udp, unix, orphan, tw, tcp_inuse,\n"
+    "  tcp_mem, curr_estab. RANGE as the plugin guidelines: 10 (alert outside 0..10), 10:,\n"
+    "  ~:10, 10:20, @10:20 (alert inside). --timeout S: UNKNOWN after S seconds (10).\n"
+    "\n"
+    "exporter: serves /metrics (Prometheus text) over HTTP; loopback 127.0.0.1:9477 unless\n"
+    "  --listen says otherwise; at most N connections (64), each with S seconds (10) to send\n"
+    "  its request and take the answer; requests over 8 KiB are refused.\n"
+    "\n"
+    "agent: answers HAProxy's agent-check (one line per connection) for the service on port\n"
+    "  P: `down` when nothing listens there, `up drain` when its accept queue passes R (0.9)\n"
+    "  of its backlog or ESTABLISHED on P reaches N, else `up ready W%` with W falling as\n"
+    "  ESTABLISHED on P approaches N. Loopback 127.0.0.1:9478 by default.\n"
     "\n"
     "counters: every counter of /proc/net/snmp, netstat, snmp6, sockstat{,6} as Group.Field\n"
     "  --delta S       the change over S seconds, and the rate per second\n"
@@ -88,7 +111,7 @@ parse_result parse_args(std::span<const char* const> args) {
   options& o = r.opts;
   bool v4 = false, v6 = false, help = false, version = false, summary = false,
        proc_root_given = false, watch_given = false, count_given = false, delta_given = false,
-       have_key = false, top_n_given = false;
+       have_key = false, top_n_given = false, format_given = false, timeout_given = false;
   std::string& err = r.error;
   std::vector<std::string> positional;
 
@@ -156,6 +179,56 @@ parse_result parse_args(std::span<const char* const> args) {
         if (v.empty()) err = "option '--proc-root' needs a directory";
         o.proc_root = std::string(v);
         proc_root_given = true;
+      } else if (name == "--format") {
+        if (!value_of(i, a, eq, name, v)) break;
+        if (v == "text")
+          o.format = output_format::text;
+        else if (v == "json")
+          o.format = output_format::json;
+        else if (v == "prometheus")
+          o.format = output_format::prometheus;
+        else
+          err = "option '--format': unknown value '" + std::string(v) +
+                "' (text, json or prometheus)";
+        format_given = true;
+      } else if (name == "--textfile") {
+        if (!value_of(i, a, eq, name, v)) break;
+        if (v.empty()) err = "option '--textfile' needs a path";
+        o.textfile = std::string(v);
+      } else if (name == "--warn" || name == "--crit") {
+        if (!value_of(i, a, eq, name, v)) break;
+        if (auto e = parse_thresholds(v, name == "--warn" ? o.warn : o.crit); !e.empty())
+          err = "option '" + std::string(name) + "': " + e;
+      } else if (name == "--timeout") {
+        if (!value_of(i, a, eq, name, v)) break;
+        if (!parse_seconds(v, o.timeout))
+          err = "option '--timeout': '" + std::string(v) +
+                "' is not a number of seconds (0 < S <= 86400)";
+        timeout_given = true;
+      } else if (name == "--listen") {
+        if (!value_of(i, a, eq, name, v)) break;
+        if (v.empty() || v.rfind(':') == std::string_view::npos)
+          err = "option '--listen': '" + std::string(v) + "' is not ADDR:PORT";
+        o.listen = std::string(v);
+      } else if (name == "--max-connections") {
+        if (!value_of(i, a, eq, name, v)) break;
+        if (!parse_uint<std::size_t>(v, o.max_connections, 1, 10000))
+          err = "option '--max-connections': '" + std::string(v) +
+                "' is not a number from 1 to 10000";
+      } else if (name == "--service-port") {
+        if (!value_of(i, a, eq, name, v)) break;
+        if (v.starts_with(':')) v.remove_prefix(1);
+        if (!parse_uint<std::uint16_t>(v, o.service_port, 1, 65535))
+          err = "option '--service-port': '" + std::string(v) + "' is not a port (1..65535)";
+      } else if (name == "--max-established") {
+        if (!value_of(i, a, eq, name, v)) break;
+        if (!parse_uint<std::uint64_t>(v, o.max_established, 1, UINT64_MAX))
+          err = "option '--max-established': '" + std::string(v) + "' is not a positive number";
+      } else if (name == "--drain-queue") {
+        if (!value_of(i, a, eq, name, v)) break;
+        if (!parse_seconds(v, o.drain_queue) || o.drain_queue > 1)
+          err = "option '--drain-queue': '" + std::string(v) +
+                "' is not a share of the backlog (0 < R <= 1)";
       } else if (name == "--netns") {
         if (!value_of(i, a, eq, name, v)) break;
         set_netns(v, false);
@@ -300,8 +373,12 @@ parse_result parse_args(std::span<const char* const> args) {
         }
       }
     } else if (positional.empty() && !summary && o.cmd == command::list &&
-               (a == "top" || a == "counters")) {
-      o.cmd = a == "top" ? command::top : command::counters;
+               (a == "top" || a == "counters" || a == "check" || a == "exporter" || a == "agent")) {
+      o.cmd = a == "top"        ? command::top
+              : a == "counters" ? command::counters
+              : a == "check"    ? command::check
+              : a == "exporter" ? command::exporter
+                                : command::agent;
     } else if (o.cmd == command::top && !have_key) {
       if (!parse_top_key(a, o.key))
         err = "top: unknown key '" + std::string(a) +
@@ -338,6 +415,60 @@ parse_result parse_args(std::span<const char* const> args) {
       }
     }
   }
+  // What each command takes.
+  const bool server = o.cmd == command::exporter || o.cmd == command::agent;
+  if (!o.textfile.empty()) {
+    if (o.cmd != command::summary) {
+      err = "option '--textfile' is for -s";
+      return r;
+    }
+    o.format = output_format::prometheus;
+  }
+  if (o.format == output_format::prometheus && o.cmd != command::summary) {
+    err = "--format prometheus is for -s (the exporter serves it over HTTP)";
+    return r;
+  }
+  if ((format_given || o.json) && (server || o.cmd == command::check)) {
+    err = std::string(format_given ? "option '--format'" : "option '-j'") +
+          " does not apply to " +
+          (o.cmd == command::agent      ? "agent (HAProxy reads one line)"
+           : o.cmd == command::exporter ? "exporter (it serves Prometheus text)"
+                                        : "check (plugins print one line)");
+    return r;
+  }
+  if (o.json && o.format == output_format::prometheus) {
+    err = "options '-j' and '--format prometheus' ask for different outputs";
+    return r;
+  }
+  if (o.format == output_format::json) o.json = true;
+  if (o.json) o.format = output_format::json;
+  if ((!o.warn.empty() || !o.crit.empty()) && o.cmd != command::check) {
+    err = "options '--warn' and '--crit' are for check";
+    return r;
+  }
+  if (timeout_given && o.cmd != command::check && !server) {
+    err = "option '--timeout' is for check, exporter and agent";
+    return r;
+  }
+  if (!o.listen.empty() && !server) {
+    err = "option '--listen' is for exporter and agent";
+    return r;
+  }
+  if (o.cmd == command::agent && o.service_port == 0) {
+    err = "agent needs --service-port PORT: the port of the service it speaks for";
+    return r;
+  }
+  if ((o.service_port != 0 || o.max_established != 0) && o.cmd != command::agent) {
+    err = "options '--service-port' and '--max-established' are for agent";
+    return r;
+  }
+  if (o.listen.empty()) o.listen = o.cmd == command::agent ? "127.0.0.1:9478" : "127.0.0.1:9477";
+  if (server || o.cmd == command::check) {
+    if (!positional.empty()) {
+      err = "unexpected argument '" + positional.front() + "'";
+      return r;
+    }
+  }
   if (o.cmd == command::top && !have_key) {
     err = "top needs a key: raddr, laddr, lport, rport, state or process";
     return r;
@@ -354,8 +485,13 @@ parse_result parse_args(std::span<const char* const> args) {
     return r;
   }
   o.filter = std::move(positional);
-  if (o.method == count_method::estimate && o.cmd != command::summary) {
-    err = "option '--estimate' is for -s";
+  if (o.method == count_method::estimate && o.cmd != command::summary &&
+      o.cmd != command::check && o.cmd != command::exporter) {
+    err = "option '--estimate' is for -s, check and exporter";
+    return r;
+  }
+  if (watch_given && o.format == output_format::prometheus && o.textfile.empty()) {
+    err = "--watch with --format prometheus needs --textfile PATH to rewrite";
     return r;
   }
   if (watch_given && o.cmd != command::summary && o.cmd != command::top) {

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "check.h"
 #include "ssfast/core/listing.h"
 #include "ssfast/core/summary.h"
 #include "ssfast/ssfast.h"
@@ -20,7 +21,9 @@ enum exit_code : int {
   exit_usage = 2,    ///< bad option, value or filter
 };
 
-enum class command { list, summary, top, counters, help, version };
+enum class command { list, summary, top, counters, check, exporter, agent, help, version };
+
+enum class output_format { text, json, prometheus };
 
 struct options {
   command cmd = command::list;
@@ -43,7 +46,18 @@ struct options {
   double watch = 0;         ///< --watch SECONDS (-s, top); 0: once
   std::uint64_t count = 0;  ///< --count N reports (0: until interrupted)
   double delta = 0;         ///< counters --delta SECONDS
-  std::vector<std::string> prefixes;  ///< counters: name prefixes to show
+  std::vector<std::string> prefixes;           ///< counters: name prefixes to show
+  output_format format = output_format::text;  ///< --format (and -j); -s only for prometheus
+  std::string textfile;  ///< -s --textfile PATH: Prometheus text, written atomically
+  // check (Nagios/Icinga plugin)
+  std::vector<threshold> warn, crit;
+  double timeout = 10;  ///< check: the hard limit; exporter, agent: per-client I/O limit
+  // exporter and agent
+  std::string listen;  ///< ADDR:PORT; default 127.0.0.1:9477 (exporter), 127.0.0.1:9478 (agent)
+  std::size_t max_connections = 64;
+  std::uint16_t service_port = 0;     ///< agent: the balanced service's listening port
+  std::uint64_t max_established = 0;  ///< agent: weight falls to 0 as ESTABLISHED reaches it
+  double drain_queue = 0.9;  ///< agent: drain when the accept queue passes this share of backlog
 };
 
 struct parse_result {

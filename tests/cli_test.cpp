@@ -109,7 +109,7 @@ TEST(ParseArgs, ErrorsNameTheArgument) {
             "top: unknown key 'ip' (raddr, laddr, lport, rport, state or process)");
   EXPECT_EQ(parse({"top", "raddr", "-n", "0"}).error,
             "option '-n': '0' is not a number from 1 to 1000000");
-  EXPECT_EQ(parse({"-tan", "--estimate"}).error, "option '--estimate' is for -s");
+  EXPECT_EQ(parse({"-tan", "--estimate"}).error, "option '--estimate' is for -s, check and exporter");
   EXPECT_EQ(parse({"-tan", "--watch", "1"}).error, "option '--watch' is for -s and top");
   EXPECT_EQ(parse({"-s", "--count", "3"}).error, "option '--count' goes with --watch");
   EXPECT_EQ(parse({"-s", "--watch", "0"}).error,

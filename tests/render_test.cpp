@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/prometheus.h"
+
 namespace ssfast {
 namespace {
 
@@ -194,6 +196,76 @@ TEST(RenderJson, NarrowedScopeAndOtherStates) {
   EXPECT_FALSE(j.contains("unix"));
   EXPECT_EQ(j["tcp"]["other_states"]["15"], 2);
   EXPECT_EQ(j["tcp"]["total"], 2);
+}
+
+// --- Prometheus text exposition ---------------------------------------------------------
+
+TEST(RenderPrometheus, EveryStateAsALabelWithHelpAndType) {
+  const socket_summary s = sample();
+  const kernel_counters k = sample_counters();
+  const std::vector<std::pair<std::string, std::int64_t>> kernel = {
+      {"Ip.Forwarding", 1},  // not a TCP counter people watch: left out
+      {"Tcp.ActiveOpens", 12},
+      {"TcpExt.ListenOverflows", 3},
+      {"TcpExt.TCPTimeouts", 9}};
+  std::string out;
+  render_summary_prometheus({s, "netlink", "", &k, ""}, kernel, out);
+  const auto m = testing::prometheus_samples(out);
+  EXPECT_EQ(m.at(R"(ssfast_tcp_sockets{family="ipv4",state="established"})"), "1000");
+  EXPECT_EQ(m.at(R"(ssfast_tcp_sockets{family="ipv6",state="established"})"), "200");
+  EXPECT_EQ(m.at(R"(ssfast_tcp_sockets{family="ipv4",state="syn_recv"})"), "7")
+      << "NEW_SYN_RECV request sockets count as SYN_RECV, as in the text";
+  EXPECT_EQ(m.at(R"(ssfast_tcp_sockets{family="ipv4",state="closing"})"), "7");
+  EXPECT_EQ(m.at(R"(ssfast_tcp_sockets{family="ipv6",state="fin_wait2"})"), "0")
+      << "zeros included: a series does not vanish when its state empties";
+  std::size_t tcp_series = 0;
+  for (const auto& [key, v] : m) tcp_series += key.starts_with("ssfast_tcp_sockets{");
+  EXPECT_EQ(tcp_series, 22u);
+  EXPECT_EQ(m.at(R"(ssfast_udp_sockets{family="ipv4",connected="true"})"), "1");
+  EXPECT_EQ(m.at(R"(ssfast_udp_sockets{family="ipv4",connected="false"})"), "3");
+  EXPECT_EQ(m.at(R"(ssfast_udp_sockets{family="ipv6",connected="false"})"), "2");
+  EXPECT_EQ(m.at(R"(ssfast_unix_sockets{type="stream"})"), "10");
+  EXPECT_EQ(m.at(R"(ssfast_unix_sockets{type="dgram"})"), "4");
+  EXPECT_EQ(m.at(R"(ssfast_unix_sockets{type="seqpacket"})"), "1");
+  EXPECT_EQ(m.at(R"(ssfast_source_info{source="netlink"})"), "1");
+  EXPECT_EQ(m.at(R"(ssfast_sockstat{protocol="TCP",counter="tw"})"), "300");
+  EXPECT_EQ(m.at(R"(ssfast_sockstat{protocol="TCP6",counter="inuse"})"), "210");
+  EXPECT_EQ(m.count(R"(ssfast_sockstat{protocol="RAW",counter="inuse"})"), 0u)
+      << "absent counters are left out, not zero";
+  EXPECT_EQ(m.at("ssfast_tcp_curr_estab"), "1207");
+  EXPECT_EQ(m.at("ssfast_tcp_active_opens_total"), "12");
+  EXPECT_EQ(m.at("ssfast_tcp_ext_listen_overflows_total"), "3");
+  EXPECT_EQ(m.at("ssfast_tcp_ext_tcp_timeouts_total"), "9");
+  EXPECT_EQ(m.count("ssfast_ip_forwarding_total"), 0u);
+  EXPECT_NE(out.find("# TYPE ssfast_tcp_sockets gauge\n"), std::string::npos);
+  EXPECT_NE(out.find("# TYPE ssfast_tcp_active_opens_total counter\n"), std::string::npos);
+  const auto [rc, said] = testing::promtool(out);
+  EXPECT_EQ(rc, 0) << said << out;
+  EXPECT_EQ(said, "") << "promtool's lint found something";
+}
+
+TEST(RenderPrometheus, EstimateNarrowScopeOtherStatesAndNoCountersStillValid) {
+  socket_summary s = sample();
+  s.estimate = socket_summary::estimate_status::estimated;
+  s.established_estimate = 1200;
+  s.tcp[0][1] = s.tcp[1][1] = 0;  // the estimate dumps no ESTABLISHED
+  s.tcp[1][15] = 2;               // a state netstat has no name for
+  s.scope.unix_domain = false;
+  std::string out;
+  render_summary_prometheus({s, "proc", "opening: EACCES", nullptr, "no counters"}, {}, out);
+  const auto m = testing::prometheus_samples(out);
+  EXPECT_EQ(m.count(R"(ssfast_tcp_sockets{family="ipv4",state="established"})"), 0u)
+      << "per-family ESTABLISHED is unknown under an estimate";
+  EXPECT_EQ(m.at("ssfast_tcp_established_estimate"), "1200");
+  EXPECT_EQ(m.at(R"(ssfast_tcp_sockets{family="ipv6",state="other"})"), "2");
+  EXPECT_EQ(m.count(R"(ssfast_tcp_sockets{family="ipv4",state="other"})"), 0u);
+  EXPECT_EQ(m.at(R"(ssfast_source_info{source="proc"})"), "1");
+  for (const auto& [key, v] : m) {
+    EXPECT_FALSE(key.starts_with("ssfast_unix_sockets")) << "UNIX was not collected";
+    EXPECT_FALSE(key.starts_with("ssfast_sockstat")) << "no counters were read";
+  }
+  const auto [rc, said] = testing::promtool(out);
+  EXPECT_EQ(rc, 0) << said << out;
 }
 
 }  // namespace

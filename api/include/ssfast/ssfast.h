@@ -54,7 +54,10 @@ struct collector_options {
   std::chrono::milliseconds netlink_timeout{10000};
   /// Parallel TCP dumps (netlink): each on its own thread and socket, restricted by a kernel
   /// bytecode filter to a disjoint slice of the port space. 0: the number of CPUs this process
-  /// may run on, at most 8. 1: one dump, no filter. At most netlink max_partitions (16).
+  /// may run on, at most 8, used only when the table is big enough to gain (8192 TCP sockets
+  /// at the previous count, or in /proc/net/sockstat{,6} before the first): each dump walks
+  /// the whole established hash. N: always N. 1: one dump, no filter. At most netlink
+  /// max_partitions (16).
   unsigned threads = 0;
   netlink_fault inject_netlink_failure;
   /// Another network namespace to watch: a namespace file such as /run/netns/NAME (ip netns)

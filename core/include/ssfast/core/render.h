@@ -1,8 +1,11 @@
 // Renderers for the socket summary: text for people and awk, JSON for machines.
 #pragma once
 
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "ssfast/core/export.h"
 #include "ssfast/core/summary.h"
@@ -32,5 +35,17 @@ SSFAST_API void render_summary_text(const summary_report& r, std::string& out);
 /// per-family TCP objects when estimated. Allocates only to grow
 /// `out`.
 SSFAST_API void render_summary_json(const summary_report& r, std::string& out);
+
+/// Appends the report in Prometheus text exposition format (0.0.4), every series with HELP
+/// and TYPE: ssfast_tcp_sockets{family,state} (all eleven states, zeros included, and
+/// state="other" for values netstat has no name for when there are any; with an estimate,
+/// ssfast_tcp_established_estimate instead of per-family ESTABLISHED),
+/// ssfast_udp_sockets{family,connected}, ssfast_unix_sockets{type}, ssfast_source_info{source},
+/// the sockstat counters as ssfast_sockstat{protocol,counter}, ssfast_tcp_curr_estab, and from
+/// `kernel` (name/value pairs such as ("Tcp.ActiveOpens", 12), may be empty) the TCP counters
+/// people watch, as ssfast_<group>_<field>_total counters in snake case. Allocates for `out`.
+SSFAST_API void render_summary_prometheus(
+    const summary_report& r, std::span<const std::pair<std::string, std::int64_t>> kernel,
+    std::string& out);
 
 }  // namespace ssfast

@@ -1,0 +1,49 @@
+// The agent's decision.
+#include "agent.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "ssfast/core/tcp_state.h"
+
+namespace ssfast::cli {
+
+service_state measure_service(const socket_table& t, std::uint16_t port) noexcept {
+  service_state s;
+  const auto proto = t.protocol();
+  const auto state = t.state();
+  const auto lport = t.local_port();
+  const auto rq = t.recv_q();
+  const auto sq = t.send_q();
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (proto[i] != 6 || lport[i] != port) continue;
+    if (state[i] == static_cast<std::uint8_t>(tcp_state::listen)) {
+      // inet_diag_msg for a listener: idiag_rqueue = sk_ack_backlog (waiting for accept),
+      // idiag_wqueue = sk_max_ack_backlog (kernel tcp_diag.c, tcp_diag_get_info).
+      ++s.listeners;
+      s.accept_queue += rq[i];
+      s.backlog += sq[i];
+    } else if (state[i] == static_cast<std::uint8_t>(tcp_state::established)) {
+      ++s.established;
+    }
+  }
+  return s;
+}
+
+std::string agent_reply(const service_state& s, const agent_rules& r, std::uint16_t port) {
+  if (s.listeners == 0) return "down #no listener on port " + std::to_string(port) + "\n";
+  const bool queue_full =
+      r.backlog_known && s.accept_queue > 0 && static_cast<double>(s.accept_queue) >=
+                                r.drain_queue * static_cast<double>(s.backlog);
+  const bool at_limit = r.max_established != 0 && s.established >= r.max_established;
+  if (queue_full || at_limit) return "up drain\n";
+  long weight = 100;
+  if (r.max_established != 0) {
+    const double free_share = 1.0 - static_cast<double>(s.established) /
+                                        static_cast<double>(r.max_established);
+    weight = std::clamp(std::lround(std::ceil(100.0 * free_share)), 1L, 100L);
+  }
+  return "up ready " + std::to_string(weight) + "%\n";
+}
+
+}  // namespace ssfast::cli

@@ -1,0 +1,157 @@
+// Nagios/Icinga plugin ranges and the check's verdict.
+#include "check.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <tuple>
+
+namespace ssfast::cli {
+namespace {
+
+bool parse_number(std::string_view s, double& v) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return !s.empty() && ec == std::errc{} && p == s.data() + s.size() && std::isfinite(v);
+}
+
+std::string format(double v) {
+  char buf[32];
+  if (v == std::floor(v) && std::fabs(v) < 1e15) {
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<long long>(v));
+    return std::string(buf, p);
+  }
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, p);
+}
+
+}  // namespace
+
+std::string parse_range(std::string_view s, plugin_range& r) {
+  r = plugin_range{};
+  r.text = std::string(s);
+  if (s.starts_with('@')) {
+    r.inside = true;
+    s.remove_prefix(1);
+  }
+  const std::size_t colon = s.find(':');
+  if (colon == std::string_view::npos) {  // "10": 0..10
+    if (!parse_number(s, r.hi)) return "'" + r.text + "' is not a range";
+    r.lo = 0;
+    return {};
+  }
+  const std::string_view a = s.substr(0, colon), b = s.substr(colon + 1);
+  if (a == "~")
+    r.lo_infinite = true;
+  else if (a.empty())
+    r.lo = 0;
+  else if (!parse_number(a, r.lo))
+    return "'" + r.text + "' is not a range";
+  if (b.empty())
+    r.hi_infinite = true;
+  else if (!parse_number(b, r.hi))
+    return "'" + r.text + "' is not a range";
+  if (!r.lo_infinite && !r.hi_infinite && r.lo > r.hi)
+    return "'" + r.text + "': the start is above the end";
+  return {};
+}
+
+bool alerts(const plugin_range& r, double v) noexcept {
+  const bool in = (r.lo_infinite || v >= r.lo) && (r.hi_infinite || v <= r.hi);
+  return r.inside ? in : !in;
+}
+
+std::string parse_thresholds(std::string_view s, std::vector<threshold>& out) {
+  while (!s.empty()) {
+    const std::size_t comma = s.find(',');
+    const std::string_view item = s.substr(0, comma);
+    s.remove_prefix(comma == std::string_view::npos ? s.size() : comma + 1);
+    const std::size_t eq = item.find('=');
+    if (eq == std::string_view::npos || eq == 0)
+      return "'" + std::string(item) + "' is not METRIC=RANGE";
+    threshold t;
+    t.metric = std::string(item.substr(0, eq));
+    if (auto err = parse_range(item.substr(eq + 1), t.range); !err.empty()) return err;
+    out.push_back(std::move(t));
+  }
+  return {};
+}
+
+std::vector<std::pair<std::string, double>> check_metrics(const socket_summary& s,
+                                                          const kernel_counters* k) {
+  std::vector<std::pair<std::string, double>> m;
+  const state_counts tcp = s.tcp_histogram();
+  for (tcp_state st : netstat_states) {
+    std::string name(netstat_name(static_cast<std::uint8_t>(st)));
+    for (char& c : name) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    m.emplace_back(std::move(name), static_cast<double>(tcp.netstat_count(st)));
+  }
+  m.emplace_back("tcp", static_cast<double>(tcp.total()));
+  if (s.scope.udp) m.emplace_back("udp", static_cast<double>(s.udp_all().total()));
+  if (s.scope.unix_domain) m.emplace_back("unix", static_cast<double>(s.unix_domain.total()));
+  if (k != nullptr) {
+    for (auto [name, v] : {std::pair{"orphan", k->tcp_orphan},
+                           {"tw", k->tcp_tw},
+                           {"tcp_inuse", k->tcp_inuse},
+                           {"tcp_mem", k->tcp_mem},
+                           {"curr_estab", k->tcp_curr_estab}})
+      if (v) m.emplace_back(name, static_cast<double>(*v));
+  }
+  return m;
+}
+
+std::pair<int, std::string> evaluate(const std::vector<threshold>& warn,
+                                     const std::vector<threshold>& crit,
+                                     const std::vector<std::pair<std::string, double>>& metrics) {
+  auto value_of = [&](const std::string& name) -> const double* {
+    for (const auto& [n, v] : metrics)
+      if (n == name) return &v;
+    return nullptr;
+  };
+  for (const auto* list : {&warn, &crit})
+    for (const threshold& t : *list)
+      if (value_of(t.metric) == nullptr)
+        return {3, "SSFAST UNKNOWN - no metric '" + t.metric +
+                       "' (established, syn_recv, time_wait, close_wait, ..., tcp, udp, unix, "
+                       "orphan, tw, tcp_inuse, tcp_mem, curr_estab)"};
+  int status = 0;
+  std::string why;
+  struct level_of {
+    const std::vector<threshold>* list;
+    int level;
+    const char* word;
+  };
+  for (const auto& [list, level, word] :
+       {level_of{&crit, 2, "critical"}, level_of{&warn, 1, "warning"}}) {
+    for (const threshold& t : *list) {
+      const double v = *value_of(t.metric);
+      if (!alerts(t.range, v)) continue;
+      status = std::max(status, level);
+      if (!why.empty()) why += ", ";
+      why += t.metric + " " + format(v) + " (" + word + " range " + t.range.text + ")";
+    }
+  }
+  static constexpr const char* words[] = {"OK", "WARNING", "CRITICAL"};
+  std::string line = std::string("SSFAST ") + words[status] + " - ";
+  if (why.empty()) {
+    const double* tcp = value_of("tcp");
+    const double* est = value_of("established");
+    const double* tw = value_of("time_wait");
+    line += format(tcp ? *tcp : 0) + " TCP sockets, " + format(est ? *est : 0) + " established, " +
+            format(tw ? *tw : 0) + " time_wait";
+  } else {
+    line += why;
+  }
+  // Perfdata: label=value;warn;crit;min for every metric (labels need no quotes).
+  line += " |";
+  for (const auto& [name, v] : metrics) {
+    std::string w, c;
+    for (const threshold& t : warn)
+      if (t.metric == name) w = t.range.text;
+    for (const threshold& t : crit)
+      if (t.metric == name) c = t.range.text;
+    line += " " + name + "=" + format(v) + ";" + w + ";" + c + ";0";
+  }
+  return {status, line};
+}
+
+}  // namespace ssfast::cli

@@ -1,0 +1,37 @@
+// Just enough HTTP/1.x for the exporter: parse one request head, build one response. Pure
+// functions over buffers, so the exporter's edge cases are unit-tested without sockets.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace ssfast::cli {
+
+struct http_request {
+  std::string_view method, target, version;  ///< views into the buffer given to parse
+  bool keep_alive = false;  ///< HTTP/1.1 unless "Connection: close"; HTTP/1.0 never
+  std::size_t size = 0;     ///< bytes of the head, terminator included
+};
+
+enum class http_parse { incomplete, complete, bad };
+
+/// Parses the request head at the start of `in` (request line, headers, empty line; CRLF or
+/// bare LF). A request with a body (Content-Length other than 0, or Transfer-Encoding) is
+/// `bad`: /metrics takes none, and skipping an unread body would desynchronise the stream.
+http_parse parse_http_request(std::string_view in, http_request& out);
+
+/// The exporter's routing: what to answer for a parsed request, given the /metrics body
+/// (computed by the caller only when the route needs it, see needs_metrics).
+bool needs_metrics(const http_request& r) noexcept;
+
+/// Appends a complete response: status line, Content-Type, Content-Length, Connection, and
+/// the body unless `head_only`.
+void http_response(std::string& out, int status, std::string_view content_type,
+                   std::string_view body, bool keep_alive, bool head_only = false,
+                   std::string_view extra_headers = {});
+
+/// "200 OK", "404 Not Found", ...: the reason phrase for the statuses the exporter uses.
+std::string_view http_reason(int status) noexcept;
+
+}  // namespace ssfast::cli

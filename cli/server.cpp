@@ -1,0 +1,199 @@
+// The poll(2) server behind `ssfast exporter` and `ssfast agent`.
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace ssfast::cli {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct conn {
+  int fd = -1;
+  std::string in, out;
+  std::size_t sent = 0;
+  bool close_after = false;  // close once `out` is sent
+  bool half_closed = false;  // we shut down writing; waiting for the peer to close
+  clock_type::time_point deadline;
+};
+
+}  // namespace
+
+bool parse_listen(std::string_view s, std::string& addr, std::uint16_t& port, std::string& err) {
+  const std::size_t colon = s.rfind(':');
+  if (colon == std::string_view::npos) {
+    err = "'" + std::string(s) + "' is not ADDR:PORT";
+    return false;
+  }
+  std::string_view a = s.substr(0, colon), p = s.substr(colon + 1);
+  if (a.starts_with('[') && a.ends_with(']')) a = a.substr(1, a.size() - 2);
+  unsigned v = 0;
+  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), v);
+  if (p.empty() || ec != std::errc{} || end != p.data() + p.size() || v > 65535) {
+    err = "'" + std::string(p) + "' is not a port";
+    return false;
+  }
+  addr = a.empty() ? "127.0.0.1" : std::string(a);
+  port = static_cast<std::uint16_t>(v);
+  return true;
+}
+
+int serve(const server_options& o, connection_handler& h) {
+  std::string addr, err;
+  std::uint16_t port = 0;
+  if (!parse_listen(o.listen, addr, port, err)) {
+    std::fprintf(stderr, "ssfast: --listen: %s\n", err.c_str());
+    return 2;
+  }
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  if (inet_pton(AF_INET, addr.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    len = sizeof *v4;
+  } else if (inet_pton(AF_INET6, addr.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    len = sizeof *v6;
+  } else {
+    std::fprintf(stderr, "ssfast: --listen: '%s' is not a numeric address\n", addr.c_str());
+    return 2;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  const int lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  int one = 1;
+  if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      bind(lfd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(lfd, 128) != 0) {
+    std::fprintf(stderr, "ssfast: cannot listen on %s: %s\n", o.listen.c_str(), std::strerror(errno));
+    return 1;
+  }
+  getsockname(lfd, reinterpret_cast<sockaddr*>(&ss), &len);
+  char shown[INET6_ADDRSTRLEN] = {};
+  inet_ntop(ss.ss_family, ss.ss_family == AF_INET ? static_cast<void*>(&v4->sin_addr) : &v6->sin6_addr,
+            shown, sizeof shown);
+  const unsigned real_port = ntohs(ss.ss_family == AF_INET ? v4->sin_port : v6->sin6_port);
+  std::fprintf(stderr, ss.ss_family == AF_INET ? "ssfast: listening on %s:%u\n"
+                                               : "ssfast: listening on [%s]:%u\n",
+               shown, real_port);
+  std::fflush(stderr);
+
+  const auto limit = std::chrono::duration_cast<clock_type::duration>(
+      std::chrono::duration<double>(o.timeout));
+  std::vector<conn> conns;
+  std::vector<pollfd> pfds;
+  char buf[4096];
+  auto close_conn = [&](std::size_t i) {
+    ::close(conns[i].fd);
+    conns[i] = std::move(conns.back());
+    conns.pop_back();
+  };
+  for (;;) {
+    pfds.clear();
+    // Past twice the cap (the cap's own connections and as many being told "busy"), stop
+    // accepting: further clients wait in the kernel's listen backlog, costing us nothing.
+    const bool accepting = conns.size() < 2 * o.max_connections;
+    pfds.push_back({accepting ? lfd : -1, POLLIN, 0});
+    auto now = clock_type::now();
+    auto next = now + std::chrono::hours(1);
+    for (const conn& c : conns) {
+      short ev = POLLIN;
+      if (c.sent < c.out.size()) ev = POLLOUT;
+      pfds.push_back({c.fd, ev, 0});
+      if (c.deadline < next) next = c.deadline;
+    }
+    const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
+    const int n = poll(pfds.data(), pfds.size(), static_cast<int>(std::max<long long>(0, wait_ms)));
+    if (n < 0 && errno != EINTR) {
+      std::perror("ssfast: poll");
+      return 1;
+    }
+    now = clock_type::now();
+    // Connections, back to front so closing one does not disturb the others' indices.
+    for (std::size_t k = conns.size(); k-- > 0;) {
+      conn& c = conns[k];
+      const short re = pfds[k + 1].revents;
+      bool drop = now >= c.deadline;  // slow clients cannot hold a connection
+      if (!drop && (re & (POLLERR | POLLHUP | POLLNVAL)) && !(re & POLLIN)) drop = true;
+      if (!drop && (re & POLLIN)) {
+        const ssize_t got = ::recv(c.fd, buf, sizeof buf, 0);
+        if (got <= 0) {
+          drop = got == 0 || (errno != EAGAIN && errno != EINTR);
+        } else if (c.half_closed) {
+          // Discard: the answer is sent; wait for the peer's close.
+        } else {
+          c.in.append(buf, static_cast<std::size_t>(got));
+          for (;;) {
+            bool close_after = false;
+            const std::size_t used = h.on_input(c.in, c.out, close_after);
+            if (used == 0) break;
+            c.in.erase(0, used);
+            c.deadline = now + limit;
+            if (close_after) {
+              c.close_after = true;
+              break;
+            }
+          }
+          if (!c.close_after && c.in.size() > o.max_request) {
+            c.out += h.too_large();
+            c.close_after = true;
+          }
+        }
+      }
+      if (!drop && c.sent < c.out.size()) {
+        const ssize_t w = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
+        if (w > 0) c.sent += static_cast<std::size_t>(w);
+        else if (errno != EAGAIN && errno != EINTR) drop = true;
+      }
+      if (!drop && c.sent == c.out.size()) {
+        c.out.clear();
+        c.sent = 0;
+        if (c.close_after && !c.half_closed) {
+          // Half-close, then let the peer close: closing with its data unread would reset.
+          ::shutdown(c.fd, SHUT_WR);
+          c.half_closed = true;
+        }
+      }
+      if (drop) close_conn(k);
+    }
+    if (pfds[0].revents & POLLIN) {
+      for (;;) {
+        const int fd = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0) break;
+        conn c;
+        c.fd = fd;
+        c.deadline = now + limit;
+        if (conns.size() >= o.max_connections) {
+          c.out = h.busy();
+          if (c.out.empty()) {
+            ::close(fd);
+            continue;
+          }
+          c.close_after = true;
+          c.deadline = now + std::min(limit, clock_type::duration(std::chrono::seconds(1)));
+        } else {
+          h.on_open(c.out, c.close_after);
+        }
+        conns.push_back(std::move(c));
+        if (conns.size() >= 2 * o.max_connections) break;
+      }
+    }
+  }
+}
+
+}  // namespace ssfast::cli

@@ -1,0 +1,41 @@
+// A small poll(2) TCP server for the exporter and the agent: bounded connections, bounded
+// requests, a deadline on every connection. Single-threaded: one collector serves all.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace ssfast::cli {
+
+struct server_options {
+  std::string listen;             ///< ADDR:PORT; [v6]:PORT; :PORT means 127.0.0.1
+  std::size_t max_connections = 64;
+  double timeout = 10;            ///< seconds a connection may take per request (idle included)
+  std::size_t max_request = 8192;
+};
+
+/// What the server does with each connection.
+class connection_handler {
+ public:
+  /// A new connection: may answer at once (the agent does).
+  virtual void on_open(std::string& out, bool& close_after) = 0;
+  /// Buffered input: returns how many bytes make a complete request (0: not yet), appending
+  /// the response to `out`.
+  virtual std::size_t on_input(std::string_view in, std::string& out, bool& close_after) = 0;
+  /// The answer to a request over max_request bytes, or to a connection over the limit.
+  virtual std::string too_large() = 0;
+  virtual std::string busy() = 0;
+
+ protected:
+  ~connection_handler() = default;
+};
+
+/// Listens and serves until killed. Prints "ssfast: listening on ADDR:PORT" to stderr once
+/// ready (the real port when given 0). Returns an exit code if it cannot listen.
+int serve(const server_options& o, connection_handler& h);
+
+/// Splits "ADDR:PORT" / "[ADDR]:PORT" / ":PORT"; false with a reason on error.
+bool parse_listen(std::string_view s, std::string& addr, std::uint16_t& port, std::string& err);
+
+}  // namespace ssfast::cli

@@ -1,0 +1,442 @@
+// Monitoring on real sockets: check's verdicts and exit codes, Prometheus output (stdout and
+// textfile), the exporter over HTTP with its limits, and haproxy following the agent.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "support/background.h"
+#include "support/live_fixture.h"
+#include "support/prometheus.h"
+
+namespace ssfast {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::background_process;
+using testing::tcp_client;
+
+std::string lower(std::string_view s) {
+  std::string l(s);
+  for (char& c : l) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return l;
+}
+
+std::string series(const char* family, tcp_state st) {
+  return std::string("ssfast_tcp_sockets{family=\"") + family + "\",state=\"" +
+         lower(netstat_name(static_cast<std::uint8_t>(st))) + "\"}";
+}
+
+// The scenario's TCP counts in the exposition, every state and family, plus `extra` (sockets
+// the test itself added, by family and state).
+void expect_tcp_series(const std::map<std::string, std::string>& m,
+                       const std::array<state_counts, 2>& tcp,
+                       const std::map<std::pair<int, tcp_state>, int>& extra = {}) {
+  const char* families[2] = {"ipv4", "ipv6"};
+  for (int f = 0; f < 2; ++f)
+    for (tcp_state st : netstat_states) {
+      const auto it = extra.find({f, st});
+      const std::uint64_t want = tcp[f].netstat_count(st) + (it == extra.end() ? 0 : it->second);
+      ASSERT_TRUE(m.count(series(families[f], st))) << series(families[f], st);
+      EXPECT_EQ(m.at(series(families[f], st)), std::to_string(want)) << series(families[f], st);
+    }
+}
+
+// --- check --------------------------------------------------------------------------------
+
+TEST_F(LiveNamespace, CheckExitCodesFollowTheThresholds) {
+  const std::string est = std::to_string(got_.tcp_all().netstat_count(tcp_state::established));
+  const std::string tw = std::to_string(got_.tcp_all().netstat_count(tcp_state::time_wait));
+  // Inside every range: OK, with the exact counts as perfdata.
+  auto r = testing::run_process({SSFAST_CLI_PATH, "check", "--warn", "established=1000",
+                                 "--crit", "syn_recv=100"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(r.out.starts_with("SSFAST OK - ")) << r.out;
+  EXPECT_NE(r.out.find(" established=" + est + ";1000;;0 "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" time_wait=" + tw + ";;;0 "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.back(), '\n');
+  EXPECT_EQ(r.out.find('\n'), r.out.size() - 1) << "one line";
+  // ESTABLISHED above 2: WARNING; SYN_RECV (1 per family) inside @1:: CRITICAL.
+  r = testing::run_process({SSFAST_CLI_PATH, "check", "--warn", "established=2"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_TRUE(r.out.starts_with("SSFAST WARNING - established " + est + " (warning range 2) | "))
+      << r.out;
+  r = testing::run_process(
+      {SSFAST_CLI_PATH, "check", "--warn", "established=2", "--crit", "syn_recv=@1:"});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_TRUE(r.out.starts_with("SSFAST CRITICAL - syn_recv 2 (critical range @1:)")) << r.out;
+  // Kernel counters as metrics: orphan is a sockstat field.
+  r = testing::run_process({SSFAST_CLI_PATH, "check", "--crit", "orphan=~:0"});
+  EXPECT_NE(r.out.find(" orphan="), std::string::npos) << r.out;
+  // /proc answers the same.
+  r = testing::run_process(
+      {SSFAST_CLI_PATH, "check", "--source", "proc", "--warn", "established=2"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_TRUE(r.out.starts_with("SSFAST WARNING - established " + est + " ")) << r.out;
+}
+
+TEST_F(LiveNamespace, CheckIsUnknownWhenItCannotMeasure) {
+  // Netlink refused and /proc not allowed: UNKNOWN, exit 3, on stdout.
+  testing::child_setup fault;
+  fault.env = {"SSFAST_INJECT_NETLINK_FAILURE=dump:EACCES"};
+  auto r = testing::run_process({SSFAST_CLI_PATH, "check", "--source", "netlink"}, fault);
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.out, "SSFAST UNKNOWN - TCP dump: Permission denied\n");
+  // Bad arguments are UNKNOWN too, per the plugin guidelines (not exit 2, which is CRITICAL).
+  r = testing::run_process({SSFAST_CLI_PATH, "check", "--warn", "established"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.out, "SSFAST UNKNOWN - option '--warn': 'established' is not METRIC=RANGE\n");
+  r = testing::run_process({SSFAST_CLI_PATH, "check", "--crit", "sockets=1"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_TRUE(r.out.starts_with("SSFAST UNKNOWN - no metric 'sockets'")) << r.out;
+  r = testing::run_process({SSFAST_CLI_PATH, "check", "--netns", "/nonexistent/ns"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.out,
+            "SSFAST UNKNOWN - cannot watch network namespace /nonexistent/ns: No such file or "
+            "directory\n");
+}
+
+TEST_F(LiveNamespace, CheckTimeoutIsHard) {
+  // Opening a FIFO blocks until a writer comes: a namespace "file" that never answers.
+  const std::string fifo = ::testing::TempDir() + "ssfast-check-fifo-" + std::to_string(getpid());
+  std::filesystem::remove(fifo);
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const auto start = std::chrono::steady_clock::now();
+  const auto r =
+      testing::run_process({SSFAST_CLI_PATH, "check", "--netns", fifo, "--timeout", "0.3"});
+  const auto took = std::chrono::steady_clock::now() - start;
+  std::filesystem::remove(fifo);
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.out, "SSFAST UNKNOWN - timed out after 0.3 s\n");
+  EXPECT_GE(took, 300ms);
+  EXPECT_LT(took, 5s) << "the timeout must fire whatever blocks";
+}
+
+// --- Prometheus ---------------------------------------------------------------------------
+
+TEST_F(LiveNamespace, PrometheusOutputHasTheExactCountsAndPassesPromtool) {
+  const auto r = testing::run_process({SSFAST_CLI_PATH, "-s", "--format", "prometheus"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto m = testing::prometheus_samples(r.out);
+  expect_tcp_series(m, got_.tcp);
+  EXPECT_EQ(m.at(R"(ssfast_udp_sockets{family="ipv6",connected="true"})"),
+            std::to_string(got_.udp[1][tcp_state::established]));
+  EXPECT_EQ(m.at(R"(ssfast_unix_sockets{type="seqpacket"})"),
+            std::to_string(got_.unix_domain.by_type[5]));
+  EXPECT_TRUE(m.count("ssfast_tcp_ext_listen_overflows_total"));
+  const auto [rc, said] = testing::promtool(r.out);
+  EXPECT_EQ(rc, 0) << said;
+  EXPECT_EQ(said, "");
+  // The proc source gives the same series values for the sockets.
+  const auto p = testing::run_process(
+      {SSFAST_CLI_PATH, "-s", "--format", "prometheus", "--source", "proc"});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  const auto mp = testing::prometheus_samples(p.out);
+  expect_tcp_series(mp, got_.tcp);
+  EXPECT_EQ(mp.at(R"(ssfast_source_info{source="proc"})"), "1");
+}
+
+TEST_F(LiveNamespace, TextfileIsReplacedAtomically) {
+  const std::string dir = ::testing::TempDir() + "ssfast-textfile-" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/ssfast.prom";
+  std::ofstream(path) << "old\n";
+  // Three rewrites, 50 ms apart; a reader polling meanwhile never sees a partial file.
+  std::atomic<bool> done{false};
+  std::atomic<int> partial{0}, reads{0};
+  std::thread reader([&] {
+    while (!done) {
+      std::ifstream in(path);
+      const std::string text((std::istreambuf_iterator<char>(in)), {});
+      if (text != "old\n" && !text.ends_with("\n")) ++partial;
+      if (text != "old\n" && text.find("ssfast_source_info") == std::string::npos) ++partial;
+      ++reads;
+    }
+  });
+  const auto r = testing::run_process({SSFAST_CLI_PATH, "-s", "--textfile", path, "--watch",
+                                       "0.05", "--count", "3"});
+  done = true;
+  reader.join();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "") << "the file is the output";
+  EXPECT_EQ(partial, 0) << "of " << reads << " reads";
+  std::ifstream in(path);
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  expect_tcp_series(testing::prometheus_samples(text), got_.tcp);
+  EXPECT_EQ(std::filesystem::status(path).permissions() & std::filesystem::perms::others_read,
+            std::filesystem::perms::others_read)
+      << "node_exporter runs as another user";
+  std::size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) files += e.is_regular_file();
+  EXPECT_EQ(files, 1u) << "no temporary left behind";
+  // A directory that does not exist: exit 1, one line naming the file.
+  const auto bad = testing::run_process(
+      {SSFAST_CLI_PATH, "-s", "--textfile", dir + "/missing/ssfast.prom"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_TRUE(bad.err.starts_with("ssfast: " + dir + "/missing/ssfast.prom.tmp.")) << bad.err;
+  EXPECT_TRUE(bad.err.ends_with(": No such file or directory\n")) << bad.err;
+  std::filesystem::remove_all(dir);
+}
+
+// --- exporter -----------------------------------------------------------------------------
+
+std::string get(std::uint16_t port, std::string_view target, bool close = true) {
+  tcp_client c(port);
+  EXPECT_TRUE(c.send("GET " + std::string(target) + " HTTP/1.1\r\nHost: x\r\n" +
+                     (close ? "Connection: close\r\n" : "") + "\r\n"));
+  std::string response;
+  EXPECT_TRUE(c.read_http_response(response));
+  return response;
+}
+
+TEST_F(LiveNamespace, ExporterServesTheExactCounts) {
+  background_process exporter({SSFAST_CLI_PATH, "exporter", "--listen", "127.0.0.1:0"});
+  const std::uint16_t port = exporter.wait_for_listening_port();
+  const std::string response = get(port, "/metrics");
+  ASSERT_EQ(testing::http_status(response), 200) << response;
+  EXPECT_EQ(testing::http_header(response, "Content-Type"),
+            "text/plain; version=0.0.4; charset=utf-8");
+  const std::string body(testing::http_body(response));
+  EXPECT_EQ(testing::http_header(response, "Content-Length"), std::to_string(body.size()));
+  // The exporter's listener, and this request's connection (both ends), are sockets too.
+  expect_tcp_series(testing::prometheus_samples(body), got_.tcp,
+                    {{{0, tcp_state::listen}, 1}, {{0, tcp_state::established}, 2}});
+  const auto [rc, said] = testing::promtool(body);
+  EXPECT_EQ(rc, 0) << said;
+  EXPECT_EQ(said, "");
+}
+
+TEST_F(LiveNamespace, ExporterKeepsAliveAndRoutes) {
+  background_process exporter({SSFAST_CLI_PATH, "exporter", "--listen", "127.0.0.1:0"});
+  const std::uint16_t port = exporter.wait_for_listening_port();
+  tcp_client c(port);
+  // Two scrapes on one connection, pipelined: answered in order.
+  ASSERT_TRUE(c.send("GET /metrics HTTP/1.1\r\n\r\nGET /metrics HTTP/1.1\r\n\r\n"));
+  std::string a, b;
+  ASSERT_TRUE(c.read_http_response(a));
+  ASSERT_TRUE(c.read_http_response(b));
+  EXPECT_EQ(testing::http_status(a), 200);
+  EXPECT_EQ(testing::http_status(b), 200);
+  EXPECT_EQ(testing::http_header(b, "Connection"), "keep-alive");
+  const auto ma = testing::prometheus_samples(std::string(testing::http_body(a)));
+  const auto mb = testing::prometheus_samples(std::string(testing::http_body(b)));
+  EXPECT_EQ(std::stoi(mb.at("ssfast_exporter_scrapes_total")),
+            std::stoi(ma.at("ssfast_exporter_scrapes_total")) + 1);
+  // HEAD: the head only.
+  ASSERT_TRUE(c.send("HEAD /metrics HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n"));
+  std::string head, root;
+  ASSERT_TRUE(c.read_http_response(head, /*head_request=*/true));
+  EXPECT_EQ(testing::http_status(head), 200);
+  EXPECT_NE(testing::http_header(head, "Content-Length"), "0");
+  EXPECT_TRUE(head.ends_with("\r\n\r\n")) << head;
+  EXPECT_EQ(testing::http_status(get(port, "/")), 200);
+  EXPECT_EQ(testing::http_status(get(port, "/nope")), 404);
+  tcp_client post(port);
+  ASSERT_TRUE(post.send("DELETE /metrics HTTP/1.1\r\n\r\n"));
+  std::string p;
+  ASSERT_TRUE(post.read_http_response(p));
+  EXPECT_EQ(testing::http_status(p), 405);
+  EXPECT_EQ(testing::http_header(p, "Allow"), "GET, HEAD");
+  tcp_client junk(port);
+  ASSERT_TRUE(junk.send("GET /metrics HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd"));
+  std::string j;
+  ASSERT_TRUE(junk.read_to_close(j));
+  EXPECT_EQ(testing::http_status(j), 400) << j;
+}
+
+TEST_F(LiveNamespace, ExporterLimitsSlowBigAndManyClients) {
+  background_process exporter({SSFAST_CLI_PATH, "exporter", "--listen", "127.0.0.1:0",
+                               "--timeout", "0.5", "--max-connections", "2"});
+  const std::uint16_t port = exporter.wait_for_listening_port();
+  // A client that never finishes its request is cut off after the timeout.
+  {
+    tcp_client slow(port);
+    ASSERT_TRUE(slow.send("GET /met"));
+    const auto start = std::chrono::steady_clock::now();
+    std::string got;
+    ASSERT_TRUE(slow.read_to_close(got)) << "still open after 5 s";
+    const auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(got, "");
+    EXPECT_GE(took, 400ms);
+    EXPECT_LT(took, 3s);
+  }
+  // A request head over 8 KiB: 431 and closed.
+  {
+    tcp_client big(port);
+    ASSERT_TRUE(big.send("GET /metrics HTTP/1.1\r\nX-Filler: " + std::string(9000, 'a')));
+    std::string got;
+    ASSERT_TRUE(big.read_to_close(got));
+    EXPECT_EQ(testing::http_status(got), 431) << got.substr(0, 100);
+  }
+  // Two connections held open: the third is told 503 at once, not queued.
+  {
+    tcp_client one(port), two(port);
+    std::this_thread::sleep_for(50ms);  // both accepted
+    tcp_client three(port);
+    std::string got;
+    ASSERT_TRUE(three.read_to_close(got));
+    EXPECT_EQ(testing::http_status(got), 503) << got;
+    EXPECT_EQ(testing::http_header(got, "Retry-After"), "1");
+  }
+  // Once they are gone, scrapes work again.
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(testing::http_status(get(port, "/metrics")), 200);
+}
+
+TEST_F(LiveNamespace, ExporterLeaksNoDescriptors) {
+  background_process exporter({SSFAST_CLI_PATH, "exporter", "--listen", "127.0.0.1:0"});
+  const std::uint16_t port = exporter.wait_for_listening_port();
+  EXPECT_EQ(testing::http_status(get(port, "/metrics")), 200);
+  const std::size_t before = exporter.open_fds();
+  for (int i = 0; i < 200; ++i) {
+    if (i % 4 == 3) {
+      tcp_client abandoned(port);  // connects and leaves
+      continue;
+    }
+    ASSERT_EQ(testing::http_status(get(port, i % 2 ? "/metrics" : "/x", i % 3 != 0)),
+              i % 2 ? 200 : 404);
+  }
+  // Keep-alive connections the client closed are reaped when the server sees the close.
+  std::size_t after = 0;
+  for (int wait = 0; wait < 100 && (after = exporter.open_fds()) != before; ++wait)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(after, before);
+}
+
+// --- agent and haproxy ----------------------------------------------------------------------
+
+// One listening socket on 127.0.0.1:port with the given backlog.
+int listen_on(std::uint16_t port, int backlog) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd, backlog) != 0)
+    throw std::runtime_error("cannot listen on " + std::to_string(port));
+  return fd;
+}
+
+std::string agent_says(std::uint16_t agent_port) {
+  tcp_client c(agent_port);
+  std::string line;
+  EXPECT_TRUE(c.read_to_close(line));
+  return line;
+}
+
+TEST_F(LiveNamespace, AgentAnswersFromTheServicePort) {
+  constexpr std::uint16_t service = 700;
+  background_process agent({SSFAST_CLI_PATH, "agent", "--service-port", "700",
+                            "--max-established", "4", "--listen", "127.0.0.1:0"});
+  const std::uint16_t port = agent.wait_for_listening_port();
+  EXPECT_EQ(agent_says(port), "down #no listener on port 700\n");
+  const int l = fds_.hold(listen_on(service, 16));
+  EXPECT_EQ(agent_says(port), "up ready 100%\n");
+  std::vector<std::unique_ptr<tcp_client>> clients;
+  clients.push_back(std::make_unique<tcp_client>(service));
+  EXPECT_EQ(agent_says(port), "up ready 75%\n") << "one of four";
+  for (int i = 0; i < 3; ++i) clients.push_back(std::make_unique<tcp_client>(service));
+  EXPECT_EQ(agent_says(port), "up drain\n") << "four of four";
+  clients.clear();
+  fds_.close_one(l);
+  EXPECT_EQ(agent_says(port), "down #no listener on port 700\n");
+  // Backlog 1 and one connection waiting for accept(): the queue is full, drain although
+  // ESTABLISHED (1) is far from its limit.
+  fds_.hold(listen_on(service, 1));
+  tcp_client waiting(service);
+  EXPECT_EQ(agent_says(port), "up drain\n");
+}
+
+// haproxy's view of server be/s1 through its stats socket: "status weight".
+std::string haproxy_server(const std::string& socket_path) {
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::snprintf(a.sun_path, sizeof a.sun_path, "%s", socket_path.c_str());
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return "no stats socket";
+  }
+  const std::string cmd = "show stat\n";
+  if (::write(fd, cmd.data(), cmd.size()) != static_cast<ssize_t>(cmd.size())) return "?";
+  std::string csv;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) csv.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  // "# pxname,svname,...,status,weight,..." then one line per proxy/server.
+  std::vector<std::string> header, row;
+  auto split = [](const std::string& line) {
+    std::vector<std::string> f;
+    std::size_t s = 0;
+    for (std::size_t c; (c = line.find(',', s)) != std::string::npos; s = c + 1)
+      f.push_back(line.substr(s, c - s));
+    f.push_back(line.substr(s));
+    return f;
+  };
+  std::istringstream in(csv);
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("# ")) header = split(line.substr(2));
+    if (line.starts_with("be,s1,")) row = split(line);
+  }
+  std::string status, weight;
+  for (std::size_t i = 0; i < header.size() && i < row.size(); ++i) {
+    if (header[i] == "status") status = row[i];
+    if (header[i] == "weight") weight = row[i];
+  }
+  return status + " " + weight;
+}
+
+TEST_F(LiveNamespace, HaproxyFollowsTheAgent) {
+  ASSERT_TRUE(testing::have_program("haproxy")) << "haproxy is missing: run scripts/setup";
+  constexpr std::uint16_t service = 701;
+  background_process agent({SSFAST_CLI_PATH, "agent", "--service-port", "701",
+                            "--max-established", "4", "--listen", "127.0.0.1:0"});
+  const std::uint16_t agent_port = agent.wait_for_listening_port();
+  const std::string dir = ::testing::TempDir() + "ssfast-haproxy-" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string stats = dir + "/admin.sock";
+  std::ofstream(dir + "/haproxy.cfg")
+      << "global\n  stats socket " << stats << " mode 600 level admin\n"
+      << "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n"
+      << "backend be\n  server s1 127.0.0.1:" << service
+      << " weight 100 agent-check agent-addr 127.0.0.1 agent-port " << agent_port
+      << " agent-inter 100ms\n";
+  background_process haproxy({"haproxy", "-db", "-f", dir + "/haproxy.cfg"});
+  // Polls haproxy until its view of s1 is `want` (bounded: agent-inter is 100 ms).
+  auto expect_haproxy = [&](const std::string& want, const char* why) {
+    std::string seen;
+    for (int i = 0; i < 200 && (seen = haproxy_server(stats)) != want; ++i)
+      std::this_thread::sleep_for(25ms);
+    EXPECT_EQ(seen, want) << why << "; haproxy said: " << haproxy.stderr_text();
+  };
+  expect_haproxy("DOWN (agent) 100", "nothing listens on the service port");
+  const int l = fds_.hold(listen_on(service, 16));
+  expect_haproxy("no check 100", "a listener: up, full weight");
+  std::vector<std::unique_ptr<tcp_client>> clients;
+  for (int i = 0; i < 2; ++i) clients.push_back(std::make_unique<tcp_client>(service));
+  expect_haproxy("no check 50", "two of four connections: half weight");
+  for (int i = 0; i < 2; ++i) clients.push_back(std::make_unique<tcp_client>(service));
+  // Drained: no new connections; the weight stays the last one the agent gave.
+  expect_haproxy("DRAIN (agent) 50", "at the ESTABLISHED limit: drained");
+  clients.clear();
+  expect_haproxy("no check 100", "back under the limit: ready again");
+  fds_.close_one(l);
+  expect_haproxy("DOWN (agent) 100", "the listener went away");
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace ssfast

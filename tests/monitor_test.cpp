@@ -1,0 +1,347 @@
+// check, exporter and agent without sockets: plugin ranges and verdicts, the HTTP request
+// parser, the agent's decision, and their options.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "agent.h"
+#include "check.h"
+#include "http.h"
+#include "options.h"
+#include "server.h"
+
+namespace ssfast::cli {
+namespace {
+
+parse_result parse(std::vector<const char*> args) { return parse_args(args); }
+
+plugin_range range(std::string_view s) {
+  plugin_range r;
+  const std::string err = parse_range(s, r);
+  EXPECT_EQ(err, "") << s;
+  return r;
+}
+
+// The Nagios plugin guidelines' table of range examples, value by value.
+TEST(PluginRange, GuidelineExamples) {
+  struct row {
+    const char* range;
+    double value;
+    bool alert;
+  };
+  const row rows[] = {
+      {"10", -1, true},    {"10", 0, false},   {"10", 10, false},    {"10", 10.5, true},
+      {"10:", 9.9, true},  {"10:", 10, false}, {"10:", 1e12, false}, {"~:10", -1e9, false},
+      {"~:10", 10, false}, {"~:10", 11, true}, {"10:20", 9, true},   {"10:20", 10, false},
+      {"10:20", 20, false}, {"10:20", 21, true}, {"@10:20", 9, false}, {"@10:20", 10, true},
+      {"@10:20", 20, true}, {"@10:20", 21, false}, {"@10", 5, true},  {"@10", 11, false},
+      {":5", 5, false},    {":5", 6, true},    {"0", 0, false},      {"0", 1, true},
+  };
+  for (const row& r : rows)
+    EXPECT_EQ(alerts(range(r.range), r.value), r.alert) << r.range << " at " << r.value;
+}
+
+TEST(PluginRange, BadRangesAreRefusedWithTheText) {
+  plugin_range r;
+  EXPECT_EQ(parse_range("", r), "'' is not a range");
+  EXPECT_EQ(parse_range("abc", r), "'abc' is not a range");
+  EXPECT_EQ(parse_range("20:10", r), "'20:10': the start is above the end");
+  EXPECT_EQ(parse_range("1:2:3", r), "'1:2:3' is not a range");
+  EXPECT_EQ(parse_range("~", r), "'~' is not a range");
+  EXPECT_EQ(parse_range("nan", r), "'nan' is not a range");
+  EXPECT_EQ(parse_range("@", r), "'@' is not a range");
+  std::vector<threshold> t;
+  EXPECT_EQ(parse_thresholds("established=10,=5", t), "'=5' is not METRIC=RANGE");
+  t.clear();
+  EXPECT_EQ(parse_thresholds("established", t), "'established' is not METRIC=RANGE");
+  t.clear();
+  EXPECT_EQ(parse_thresholds("established=50000,syn_recv=@1000:", t), "");
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[1].metric, "syn_recv");
+  EXPECT_TRUE(t[1].range.inside);
+}
+
+std::vector<std::pair<std::string, double>> metrics_of(std::uint64_t established,
+                                                       std::uint64_t syn_recv) {
+  socket_summary s;
+  s.tcp[0][static_cast<int>(tcp_state::established)] = established;
+  s.tcp[0][static_cast<int>(tcp_state::syn_recv)] = syn_recv;
+  s.tcp[1][static_cast<int>(tcp_state::time_wait)] = 7;
+  kernel_counters k;
+  k.tcp_orphan = 2;
+  return check_metrics(s, &k);
+}
+
+TEST(CheckVerdict, OkWarningCriticalAndPerfdata) {
+  std::vector<threshold> warn, crit;
+  ASSERT_EQ(parse_thresholds("established=50000", warn), "");
+  ASSERT_EQ(parse_thresholds("syn_recv=1000", crit), "");
+  auto [status, line] = evaluate(warn, crit, metrics_of(100, 3));
+  EXPECT_EQ(status, 0);
+  EXPECT_TRUE(line.starts_with("SSFAST OK - 110 TCP sockets, 100 established, 7 time_wait | "))
+      << line;
+  EXPECT_NE(line.find(" established=100;50000;;0 "), std::string::npos) << line;
+  EXPECT_NE(line.find(" syn_recv=3;;1000;0 "), std::string::npos) << line;
+  EXPECT_NE(line.find(" orphan=2;;;0"), std::string::npos) << line;
+  EXPECT_EQ(line.find('\n'), std::string::npos) << "one line";
+
+  std::tie(status, line) = evaluate(warn, crit, metrics_of(60000, 3));
+  EXPECT_EQ(status, 1);
+  EXPECT_TRUE(line.starts_with("SSFAST WARNING - established 60000 (warning range 50000) | "))
+      << line;
+
+  std::tie(status, line) = evaluate(warn, crit, metrics_of(60000, 5000));
+  EXPECT_EQ(status, 2) << "critical wins over warning";
+  EXPECT_TRUE(line.starts_with("SSFAST CRITICAL - syn_recv 5000 (critical range 1000), "
+                               "established 60000 (warning range 50000) | "))
+      << line;
+}
+
+TEST(CheckVerdict, UnknownMetricIsUnknownNamingIt) {
+  std::vector<threshold> warn;
+  ASSERT_EQ(parse_thresholds("establised=10", warn), "");
+  const auto [status, line] = evaluate(warn, {}, metrics_of(1, 0));
+  EXPECT_EQ(status, 3);
+  EXPECT_TRUE(line.starts_with("SSFAST UNKNOWN - no metric 'establised'")) << line;
+}
+
+TEST(CheckVerdict, CountersOnlyWhenRead) {
+  socket_summary s;
+  const auto without = check_metrics(s, nullptr);
+  for (const auto& [name, v] : without) EXPECT_NE(name, "orphan");
+  s.scope.udp = false;
+  for (const auto& [name, v] : check_metrics(s, nullptr)) EXPECT_NE(name, "udp");
+}
+
+// --- HTTP ---------------------------------------------------------------------------------
+
+TEST(HttpRequest, PrometheusScrape) {
+  const std::string_view in =
+      "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9477\r\nUser-Agent: Prometheus/2.42.0\r\n"
+      "Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5\r\n"
+      "Accept-Encoding: gzip\r\nX-Prometheus-Scrape-Timeout-Seconds: 10\r\n\r\nGET /next";
+  http_request r;
+  ASSERT_EQ(parse_http_request(in, r), http_parse::complete);
+  EXPECT_EQ(r.method, "GET");
+  EXPECT_EQ(r.target, "/metrics");
+  EXPECT_TRUE(r.keep_alive);
+  EXPECT_EQ(in.substr(r.size), "GET /next") << "a pipelined request stays in the buffer";
+  EXPECT_TRUE(needs_metrics(r));
+}
+
+TEST(HttpRequest, IncompleteUntilTheEmptyLine) {
+  const std::string full = "GET /metrics HTTP/1.0\nConnection: keep-alive\n\n";
+  for (std::size_t n = 0; n < full.size(); ++n) {
+    http_request r;
+    EXPECT_EQ(parse_http_request(std::string_view(full).substr(0, n), r), http_parse::incomplete)
+        << n;
+  }
+  http_request r;
+  ASSERT_EQ(parse_http_request(full, r), http_parse::complete) << "bare LF accepted";
+  EXPECT_FALSE(r.keep_alive) << "HTTP/1.0 closes";
+  EXPECT_EQ(r.size, full.size());
+}
+
+TEST(HttpRequest, ConnectionCloseQueryStringAndHead) {
+  http_request r;
+  ASSERT_EQ(parse_http_request("HEAD /metrics?x=1 HTTP/1.1\r\nconnection: Upgrade, CLOSE\r\n\r\n", r),
+            http_parse::complete);
+  EXPECT_FALSE(r.keep_alive);
+  EXPECT_TRUE(needs_metrics(r));
+  ASSERT_EQ(parse_http_request("POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n", r),
+            http_parse::complete);
+  EXPECT_FALSE(needs_metrics(r)) << "routed to 405";
+  ASSERT_EQ(parse_http_request("GET /metricsx HTTP/1.1\r\n\r\n", r), http_parse::complete);
+  EXPECT_FALSE(needs_metrics(r));
+}
+
+TEST(HttpRequest, MalformedOrWithABodyIsBad) {
+  for (std::string_view bad : {
+           "GET /metrics\r\n\r\n",                                   // no version
+           "GET  /metrics HTTP/1.1\r\n\r\n",                         // double space
+           "GET /metrics HTTP/2.0\r\n\r\n",                          // not 1.x
+           "GET /metrics HTTP/1.1\r\nHost : x\r\n\r\n",              // space before colon
+           "GET /metrics HTTP/1.1\r\nno colon\r\n\r\n",              // not a field
+           "POST /metrics HTTP/1.1\r\nContent-Length: 5\r\n\r\nabcde",  // a body
+           "POST /metrics HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+           "G\x01T / HTTP/1.1\r\n\r\n",
+           "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",  // TLS ClientHello: bad at once
+       }) {
+    http_request r;
+    EXPECT_EQ(parse_http_request(bad, r), http_parse::bad) << bad;
+  }
+}
+
+TEST(HttpResponse, LengthAndConnectionHeaders) {
+  std::string out;
+  http_response(out, 503, "text/plain", "busy\n", false, false, "Retry-After: 1\r\n");
+  EXPECT_EQ(out,
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
+            "Connection: close\r\nRetry-After: 1\r\n\r\nbusy\n");
+  out.clear();
+  http_response(out, 200, "text/plain", "abc", true, true);
+  EXPECT_EQ(out,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n"
+            "Connection: keep-alive\r\n\r\n")
+      << "HEAD: the length of the body it would send, no body";
+}
+
+TEST(ListenAddress, Forms) {
+  std::string addr, err;
+  std::uint16_t port = 0;
+  ASSERT_TRUE(parse_listen("127.0.0.1:9477", addr, port, err));
+  EXPECT_EQ(addr, "127.0.0.1");
+  EXPECT_EQ(port, 9477);
+  ASSERT_TRUE(parse_listen("[::1]:0", addr, port, err));
+  EXPECT_EQ(addr, "::1");
+  EXPECT_EQ(port, 0);
+  ASSERT_TRUE(parse_listen(":80", addr, port, err));
+  EXPECT_EQ(addr, "127.0.0.1") << "no address: loopback, never every interface";
+  EXPECT_FALSE(parse_listen("127.0.0.1", addr, port, err));
+  EXPECT_FALSE(parse_listen("127.0.0.1:65536", addr, port, err));
+  EXPECT_EQ(err, "'65536' is not a port");
+  EXPECT_FALSE(parse_listen("127.0.0.1:x", addr, port, err));
+}
+
+// --- agent --------------------------------------------------------------------------------
+
+TEST(AgentReply, DownDrainAndWeight) {
+  agent_rules rules;
+  EXPECT_EQ(agent_reply({}, rules, 8080), "down #no listener on port 8080\n");
+  service_state s;
+  s.listeners = 2;
+  s.backlog = 256;
+  EXPECT_EQ(agent_reply(s, rules, 8080), "up ready 100%\n") << "no limit: full weight";
+  s.accept_queue = 230;  // 0.898 of 256
+  EXPECT_EQ(agent_reply(s, rules, 8080), "up ready 100%\n");
+  s.accept_queue = 231;  // 0.902
+  EXPECT_EQ(agent_reply(s, rules, 8080), "up drain\n");
+  rules.drain_queue = 1;
+  EXPECT_EQ(agent_reply(s, rules, 8080), "up ready 100%\n");
+  s.accept_queue = 257;  // past the backlog: the kernel drops SYNs now
+  EXPECT_EQ(agent_reply(s, rules, 8080), "up drain\n");
+  rules.backlog_known = false;  // from /proc: Send-Q of a listener is 0, not its backlog
+  EXPECT_EQ(agent_reply(s, rules, 8080), "up ready 100%\n");
+  rules.backlog_known = true;
+  s.accept_queue = 0;
+  s.backlog = 0;  // listen(fd, 0): nothing queued yet is not full
+  EXPECT_EQ(agent_reply(s, rules, 8080), "up ready 100%\n");
+
+  rules.max_established = 1000;
+  s.established = 0;
+  EXPECT_EQ(agent_reply(s, rules, 8080), "up ready 100%\n");
+  s.established = 250;
+  EXPECT_EQ(agent_reply(s, rules, 8080), "up ready 75%\n");
+  s.established = 999;
+  EXPECT_EQ(agent_reply(s, rules, 8080), "up ready 1%\n") << "never 0% while below the limit";
+  s.established = 1000;
+  EXPECT_EQ(agent_reply(s, rules, 8080), "up drain\n");
+}
+
+TEST(AgentMeasure, SumsListenersAndEstablishedOnThePortOnly) {
+  socket_table t;
+  auto add = [&](std::uint8_t proto, tcp_state st, std::uint16_t lport, std::uint32_t rq,
+                 std::uint32_t sq) {
+    socket_row r;
+    r.family = 2;
+    r.protocol = proto;
+    r.state = static_cast<std::uint8_t>(st);
+    r.local_port = lport;
+    r.recv_q = rq;
+    r.send_q = sq;
+    t.append(r);
+  };
+  add(6, tcp_state::listen, 8080, 3, 128);
+  add(6, tcp_state::listen, 8080, 1, 128);  // SO_REUSEPORT sibling, or the IPv6 one
+  add(6, tcp_state::listen, 9090, 100, 100);
+  add(6, tcp_state::established, 8080, 0, 0);
+  add(6, tcp_state::established, 8080, 0, 0);
+  add(6, tcp_state::time_wait, 8080, 0, 0);
+  add(6, tcp_state::established, 9090, 0, 0);
+  add(17, tcp_state::close, 8080, 0, 0);  // UDP on the same number
+  const service_state s = measure_service(t, 8080);
+  EXPECT_EQ(s.listeners, 2u);
+  EXPECT_EQ(s.accept_queue, 4u);
+  EXPECT_EQ(s.backlog, 256u);
+  EXPECT_EQ(s.established, 2u);
+}
+
+// --- options ------------------------------------------------------------------------------
+
+TEST(ParseArgs, CheckExporterAgent) {
+  auto r = parse({"check", "--warn", "established=10", "--crit=syn_recv=@5:", "--timeout", "2.5"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.cmd, command::check);
+  ASSERT_EQ(r.opts.warn.size(), 1u);
+  ASSERT_EQ(r.opts.crit.size(), 1u);
+  EXPECT_EQ(r.opts.timeout, 2.5);
+
+  r = parse({"exporter"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.listen, "127.0.0.1:9477") << "loopback by default";
+  EXPECT_EQ(r.opts.max_connections, 64u);
+  r = parse({"exporter", "--listen", "[::1]:0", "--max-connections", "3", "--estimate"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.listen, "[::1]:0");
+  EXPECT_EQ(r.opts.max_connections, 3u);
+
+  r = parse({"agent", "--service-port", ":8080", "--max-established", "500", "--drain-queue",
+             "0.5", "-N", "lb"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.listen, "127.0.0.1:9478");
+  EXPECT_EQ(r.opts.service_port, 8080);
+  EXPECT_EQ(r.opts.max_established, 500u);
+  EXPECT_EQ(r.opts.drain_queue, 0.5);
+  EXPECT_EQ(r.opts.netns, "/run/netns/lb");
+
+  r = parse({"-s", "--format", "prometheus"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.format, output_format::prometheus);
+  r = parse({"-s", "--textfile", "/x/ssfast.prom", "--watch", "15"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.format, output_format::prometheus);
+  EXPECT_EQ(r.opts.textfile, "/x/ssfast.prom");
+  r = parse({"-s", "--format=json"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_TRUE(r.opts.json);
+}
+
+TEST(ParseArgs, MonitoringMisuseIsRefused) {
+  const std::pair<std::vector<const char*>, const char*> cases[] = {
+      {{"check", "--warn", "established"}, "option '--warn': 'established' is not METRIC=RANGE"},
+      {{"check", "--crit", "x=5:1"}, "option '--crit': '5:1': the start is above the end"},
+      {{"check", "--timeout", "0"},
+       "option '--timeout': '0' is not a number of seconds (0 < S <= 86400)"},
+      {{"check", "-j"}, "option '-j' does not apply to check (plugins print one line)"},
+      {{"check", "sport", "=", ":80"}, "unexpected argument 'sport'"},
+      {{"-s", "--warn", "established=1"}, "options '--warn' and '--crit' are for check"},
+      {{"-s", "--listen", ":1"}, "option '--listen' is for exporter and agent"},
+      {{"-s", "--timeout", "1"}, "option '--timeout' is for check, exporter and agent"},
+      {{"-s", "--format", "xml"}, "option '--format': unknown value 'xml' (text, json or prometheus)"},
+      {{"-s", "-j", "--format", "prometheus"},
+       "options '-j' and '--format prometheus' ask for different outputs"},
+      {{"-s", "--watch", "1", "--format", "prometheus"},
+       "--watch with --format prometheus needs --textfile PATH to rewrite"},
+      {{"-tan", "--format", "prometheus"},
+       "--format prometheus is for -s (the exporter serves it over HTTP)"},
+      {{"top", "raddr", "--textfile", "x"}, "option '--textfile' is for -s"},
+      {{"exporter", "--format", "json"},
+       "option '--format' does not apply to exporter (it serves Prometheus text)"},
+      {{"exporter", "--listen", "9477"}, "option '--listen': '9477' is not ADDR:PORT"},
+      {{"exporter", "--max-connections", "0"},
+       "option '--max-connections': '0' is not a number from 1 to 10000"},
+      {{"agent"}, "agent needs --service-port PORT: the port of the service it speaks for"},
+      {{"agent", "--service-port", "70000"},
+       "option '--service-port': '70000' is not a port (1..65535)"},
+      {{"agent", "--service-port", "80", "--drain-queue", "1.5"},
+       "option '--drain-queue': '1.5' is not a share of the backlog (0 < R <= 1)"},
+      {{"agent", "--service-port", "80", "--estimate"},
+       "option '--estimate' is for -s, check and exporter"},
+      {{"-s", "--service-port", "80"}, "options '--service-port' and '--max-established' are for agent"},
+  };
+  for (const auto& [args, want] : cases) EXPECT_EQ(parse(args).error, want) << args[0];
+}
+
+}  // namespace
+}  // namespace ssfast::cli

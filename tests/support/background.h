@@ -1,0 +1,81 @@
+// Long-running children for live tests (the exporter, the agent, haproxy) and a blocking
+// loopback TCP client with deadlines, so no test can hang.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ssfast::testing {
+
+/// A child process (PATH search) whose stderr the test reads; stdout goes to /dev/null.
+/// Stopped (SIGTERM, then SIGKILL after a second) when destroyed.
+class background_process {
+ public:
+  explicit background_process(const std::vector<std::string>& argv);
+  ~background_process();
+  background_process(const background_process&) = delete;
+  background_process& operator=(const background_process&) = delete;
+
+  pid_t pid() const noexcept { return pid_; }
+
+  /// Reads stderr until a line containing `needle` (returned, without the newline), or
+  /// throws with everything read so far after `timeout` or if the child exits.
+  std::string wait_for_line(std::string_view needle,
+                            std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+  /// The port of a "listening on ADDR:PORT" line.
+  std::uint16_t wait_for_listening_port();
+
+  /// Whatever stderr holds now (non-blocking), appended to what wait_for_line kept.
+  std::string stderr_text();
+
+  /// Open file descriptors of the child (/proc/PID/fd).
+  std::size_t open_fds() const;
+
+  /// SIGTERM and reap; returns the exit status (-1: killed by a signal).
+  int stop();
+
+ private:
+  void read_available(int timeout_ms);
+  pid_t pid_ = -1;
+  int err_fd_ = -1;
+  std::string err_;
+  bool exited_ = false;
+};
+
+/// A TCP connection to 127.0.0.1:port (blocking, SO_RCVTIMEO/SO_SNDTIMEO as deadlines).
+class tcp_client {
+ public:
+  explicit tcp_client(std::uint16_t port,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  ~tcp_client();
+  tcp_client(const tcp_client&) = delete;
+  tcp_client& operator=(const tcp_client&) = delete;
+
+  int fd() const noexcept { return fd_; }
+  /// Sends everything; false if the peer closed or the deadline passed.
+  bool send(std::string_view data);
+  /// Reads until the peer closes (true) or the deadline passes (false); data in `out`.
+  bool read_to_close(std::string& out);
+  /// Reads one HTTP/1.1 response (head and Content-Length body, no body after a HEAD
+  /// request) into `out`; false on EOF or timeout first.
+  bool read_http_response(std::string& out, bool head_request = false);
+  void close();
+
+ private:
+  int fd_ = -1;
+  std::string pending_;  // bytes read past the last response
+};
+
+/// The status code of an HTTP response, its header value (case-insensitive name, "" when
+/// absent), and its body.
+int http_status(std::string_view response);
+std::string http_header(std::string_view response, std::string_view name);
+std::string_view http_body(std::string_view response);
+
+}  // namespace ssfast::testing
