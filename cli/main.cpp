@@ -201,7 +201,11 @@ int run_summary_watch(collector& c, const cli::options& o) {
     auto counters = counter_map(c);
     const state_counts a = prev.tcp_histogram(), b = now.tcp_histogram();
     std::string out;
-    auto signed_delta = [](std::int64_t d) { return (d >= 0 ? "+" : "") + std::to_string(d); };
+    auto signed_delta = [](std::int64_t d) {
+      std::string t = std::to_string(d);
+      if (d >= 0) t.insert(t.begin(), '+');  // not "+" + t: GCC 12's -Wrestrict false positive
+      return t;
+    };
     auto rate = [&](std::string_view name) -> std::optional<double> {
       auto x = counters.find(std::string(name)), y = prev_counters.find(std::string(name));
       if (x == counters.end() || y == prev_counters.end()) return std::nullopt;
@@ -263,9 +267,13 @@ int run_summary_watch(collector& c, const cli::options& o) {
       out = utc_now();
       for (tcp_state s : netstat_states) {
         const auto n = b.netstat_count(s);
-        out += " " + std::string(netstat_name(static_cast<std::uint8_t>(s))) + "=" +
-               std::to_string(n) + "(" +
-               signed_delta(static_cast<std::int64_t>(n - a.netstat_count(s))) + ")";
+        out.push_back(' ');
+        out += netstat_name(static_cast<std::uint8_t>(s));
+        out.push_back('=');
+        out += std::to_string(n);
+        out.push_back('(');
+        out += signed_delta(static_cast<std::int64_t>(n - a.netstat_count(s)));
+        out.push_back(')');
       }
       for (std::string_view name : rate_counters) {
         const auto r = rate(name);
@@ -366,7 +374,12 @@ void append_top(std::string& out, const std::vector<top_entry>& entries, const c
   }
   if (one_line) {
     out += utc_now();
-    for (const top_entry& e : entries) out += " " + std::to_string(e.count) + ":" + e.key;
+    for (const top_entry& e : entries) {
+      out.push_back(' ');
+      out += std::to_string(e.count);
+      out.push_back(':');
+      out += e.key;
+    }
     out.push_back('\n');
     return;
   }
@@ -518,6 +531,11 @@ class exporter final : public cli::connection_handler {
     o_.format = cli::output_format::prometheus;
   }
 
+  // Scrapes that were waiting together share one collection, made after all of them
+  // arrived: a burst (HA Prometheus pairs, pipelined requests) costs one dump, and no answer
+  // is older than its request.
+  void on_round() override { fresh_ = false; }
+
   void on_open(std::string&, bool&) override {}
 
   std::size_t on_input(std::string_view in, std::string& out, bool& close_after) override {
@@ -569,14 +587,25 @@ class exporter final : public cli::connection_handler {
   static constexpr std::string_view text = "text/plain; charset=utf-8";
 
   void scrape(std::string& out, bool keep_alive, bool head) {
+    ++scrapes_;
+    if (!fresh_) collect();
+    if (!error_.empty()) {
+      cli::http_response(out, 500, text, "ssfast: " + error_ + "\n", keep_alive, head);
+      return;
+    }
+    cli::http_response(out, 200, "text/plain; version=0.0.4; charset=utf-8", body_, keep_alive,
+                       head);
+  }
+
+  void collect() {
+    fresh_ = true;
+    ++collections_;
     const auto start = std::chrono::steady_clock::now();
     body_.clear();
-    std::string error;
-    ++scrapes_;
-    if (render_summary(c_, o_, body_, error)) {
+    error_.clear();
+    if (render_summary(c_, o_, body_, error_)) {
       ++errors_;
-      std::fprintf(stderr, "ssfast: scrape failed: %s\n", error.c_str());
-      cli::http_response(out, 500, text, "ssfast: " + error + "\n", keep_alive, head);
+      std::fprintf(stderr, "ssfast: scrape failed: %s\n", error_.c_str());
       return;
     }
     const double took =
@@ -596,15 +625,19 @@ class exporter final : public cli::connection_handler {
         "\n# HELP ssfast_exporter_scrape_errors_total Scrapes that failed to collect.\n"
         "# TYPE ssfast_exporter_scrape_errors_total counter\n"
         "ssfast_exporter_scrape_errors_total " +
-        std::to_string(errors_) + "\n";
-    cli::http_response(out, 200, "text/plain; version=0.0.4; charset=utf-8", body_, keep_alive,
-                       head);
+        std::to_string(errors_) +
+        "\n# HELP ssfast_exporter_collections_total Collections made; scrapes waiting "
+        "together share one.\n"
+        "# TYPE ssfast_exporter_collections_total counter\n"
+        "ssfast_exporter_collections_total " +
+        std::to_string(collections_) + "\n";
   }
 
   collector& c_;
   cli::options o_;
-  std::string body_;
-  std::uint64_t scrapes_ = 0, errors_ = 0;
+  std::string body_, error_;
+  bool fresh_ = false;  // body_ was collected in this round
+  std::uint64_t scrapes_ = 0, errors_ = 0, collections_ = 0;
 };
 
 // --- agent: HAProxy agent-check -------------------------------------------------------

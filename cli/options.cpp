@@ -11,7 +11,8 @@ namespace {
 
 constexpr std::string_view usage_text =
     "Usage: ssfast [-tuxlaH46pjeon] [FILTER]          list sockets, as ss does\n"
-    "       ssfast -s [-4|-6] [-j] [--estimate] [--watch S [--count N]]\n"
+    "       ssfast -s [-4|-6] [-j|--format F] [--textfile PATH] [--estimate]\n"
+    "                 [--watch S [--count N]]\n"
     "       ssfast top KEY [-n N] [-tuxla46pj] [--watch S [--count N]] [FILTER]\n"
     "       ssfast counters [-j] [--delta S] [PREFIX...]\n"
     "       ssfast check [--warn M=RANGE,...] [--crit M=RANGE,...] [--timeout S]\n"
@@ -46,15 +47,14 @@ constexpr std::string_view usage_text =
     "                  /proc/net/snmp CurrEstab minus CLOSE_WAIT (labelled an estimate;\n"
     "                  counted exactly when the figures disagree)\n"
     "  --threads N     parallel TCP dumps over disjoint port slices (default: CPUs, at\n"
-    "                  most 8; 1 = a single dump)\n"
+    "                  most 8, once the table holds 8192 TCP sockets; 1 = a single dump)\n"
+    "  --format F      text, json (as -j) or prometheus (Prometheus text exposition)\n"
+    "  --textfile PATH write the Prometheus text to PATH atomically (node_exporter's textfile\n"
+    "                  collector); with --watch, every S seconds\n"
     "\n"
     "top: sockets per KEY, largest first, `COUNT KEY` lines (as sort | uniq -c | sort -nr)\n"
     "  KEY             raddr, laddr, lport, rport, state or process; -n N entries (20);\n"
     "                  every state unless a state filter says otherwise\n"
-    "\n"
-    "  --format F      text, json or prometheus (Prometheus text exposition)\n"
-    "  --textfile PATH write the Prometheus text to PATH atomically (node_exporter's textfile\n"
-    "                  collector); with --watch, every S seconds\n"
     "\n"
     "check: a Nagios/Icinga plugin. `SSFAST OK|WARNING|CRITICAL|UNKNOWN - text | perfdata`,\n"
     "  exit 0/1/2/3. M: established, syn_sent, syn_recv, fin_wait1, fin_wait2, time_wait,\n"
@@ -87,7 +87,9 @@ constexpr std::string_view usage_text =
     "                  a host's /proc mounted elsewhere; DIR/1 is its PID 1's namespace\n"
     "  -h, --help      this help;  -V, --version  the version\n"
     "\n"
-    "Exit status: 0 success, 1 the sockets could not be read, 2 bad usage or filter.\n";
+    "Exit status: 0 success, 1 the sockets could not be read (or, exporter and agent, the\n"
+    "address could not be listened on), 2 bad usage or filter. check: 0 OK, 1 WARNING,\n"
+    "2 CRITICAL, 3 UNKNOWN (including bad usage and the timeout), as plugins do.\n";
 
 bool parse_seconds(std::string_view v, double& out) {
   // from_chars for double: strict, no locale.

@@ -124,6 +124,7 @@ int serve(const server_options& o, connection_handler& h) {
       return 1;
     }
     now = clock_type::now();
+    h.on_round();
     // Connections, back to front so closing one does not disturb the others' indices.
     for (std::size_t k = conns.size(); k-- > 0;) {
       conn& c = conns[k];

@@ -18,6 +18,9 @@ struct server_options {
 /// What the server does with each connection.
 class connection_handler {
  public:
+  /// Once per wake-up of the server, before the connections that woke it are served:
+  /// requests served after it all arrived before it.
+  virtual void on_round() {}
   /// A new connection: may answer at once (the agent does).
   virtual void on_open(std::string& out, bool& close_after) = 0;
   /// Buffered input: returns how many bytes make a complete request (0: not yet), appending

@@ -220,7 +220,8 @@ TEST_F(LiveNamespace, ExporterKeepsAliveAndRoutes) {
   background_process exporter({SSFAST_CLI_PATH, "exporter", "--listen", "127.0.0.1:0"});
   const std::uint16_t port = exporter.wait_for_listening_port();
   tcp_client c(port);
-  // Two scrapes on one connection, pipelined: answered in order.
+  // Two scrapes on one connection, pipelined: answered in order, from one collection made
+  // after both arrived.
   ASSERT_TRUE(c.send("GET /metrics HTTP/1.1\r\n\r\nGET /metrics HTTP/1.1\r\n\r\n"));
   std::string a, b;
   ASSERT_TRUE(c.read_http_response(a));
@@ -228,10 +229,17 @@ TEST_F(LiveNamespace, ExporterKeepsAliveAndRoutes) {
   EXPECT_EQ(testing::http_status(a), 200);
   EXPECT_EQ(testing::http_status(b), 200);
   EXPECT_EQ(testing::http_header(b, "Connection"), "keep-alive");
+  EXPECT_EQ(testing::http_body(a), testing::http_body(b));
+  // The next scrape, in a later wake-up, collects again.
+  ASSERT_TRUE(c.send("GET /metrics HTTP/1.1\r\n\r\n"));
+  std::string next;
+  ASSERT_TRUE(c.read_http_response(next));
   const auto ma = testing::prometheus_samples(std::string(testing::http_body(a)));
-  const auto mb = testing::prometheus_samples(std::string(testing::http_body(b)));
-  EXPECT_EQ(std::stoi(mb.at("ssfast_exporter_scrapes_total")),
-            std::stoi(ma.at("ssfast_exporter_scrapes_total")) + 1);
+  const auto mn = testing::prometheus_samples(std::string(testing::http_body(next)));
+  EXPECT_EQ(std::stoi(mn.at("ssfast_exporter_collections_total")),
+            std::stoi(ma.at("ssfast_exporter_collections_total")) + 1);
+  EXPECT_EQ(std::stoi(mn.at("ssfast_exporter_scrapes_total")),
+            std::stoi(ma.at("ssfast_exporter_scrapes_total")) + 2);
   // HEAD: the head only.
   ASSERT_TRUE(c.send("HEAD /metrics HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n"));
   std::string head, root;
@@ -327,6 +335,17 @@ int listen_on(std::uint16_t port, int backlog) {
   if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd, backlog) != 0)
     throw std::runtime_error("cannot listen on " + std::to_string(port));
   return fd;
+}
+
+TEST_F(LiveNamespace, ServersThatCannotListenSaySo) {
+  fds_.hold(listen_on(702, 1));
+  auto r = testing::run_process({SSFAST_CLI_PATH, "exporter", "--listen", "127.0.0.1:702"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "ssfast: cannot listen on 127.0.0.1:702: Address already in use\n");
+  r = testing::run_process(
+      {SSFAST_CLI_PATH, "agent", "--service-port", "80", "--listen", "localhost:9478"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "ssfast: --listen: 'localhost' is not a numeric address\n");
 }
 
 std::string agent_says(std::uint16_t agent_port) {
