@@ -17,9 +17,11 @@
 #include "http.h"
 #include "options.h"
 #include "server.h"
+#include "ssfast/core/doctor.h"
 #include "ssfast/core/filter.h"
 #include "ssfast/core/listing.h"
 #include "ssfast/core/render.h"
+#include "ssfast/doctor.h"
 #include "ssfast/ssfast.h"
 
 namespace {
@@ -689,6 +691,28 @@ class agent final : public cli::connection_handler {
   cli::agent_rules rules_;
 };
 
+// --- doctor ---------------------------------------------------------------------------
+
+constexpr int doctor_cannot = 3;  // 0, 1, 2 are the findings' worst severity
+
+int run_doctor(collector& c, const cli::options& o) {
+  doctor_options d;
+  d.interval_s = o.interval;
+  d.proc_root = o.proc_root;
+  doctor_evidence e;
+  if (auto ec = gather_doctor_evidence(c, d, e))
+    return fail(doctor_cannot, where(c, o) + ": " + ec.message());
+  const auto findings = diagnose(e);
+  std::string out;
+  const std::string_view source = to_string(c.source());
+  if (o.json)
+    render_findings_json(findings, e, source, out);
+  else
+    render_findings_text(findings, e, source, out);
+  if (write_out(out) != cli::exit_ok) return doctor_cannot;
+  return doctor_exit_code(findings);
+}
+
 int run_server(collector& c, const cli::options& o) {
   cli::server_options so;
   so.listen = o.listen;
@@ -716,17 +740,29 @@ int main(int argc, char** argv) {
   // A plugin speaks one line on stdout and exit 3 for anything it cannot measure, bad
   // arguments included (Nagios plugin guidelines).
   const bool check = o.cmd == cli::command::check || (argc > 1 && std::strcmp(argv[1], "check") == 0);
+  const bool doctor =
+      o.cmd == cli::command::doctor || (argc > 1 && std::strcmp(argv[1], "doctor") == 0);
   if (!parsed.error.empty()) {
     if (check) return check_unknown(parsed.error);
-    return fail(cli::exit_usage, parsed.error + " (see ssfast --help)");
+    // doctor's 2 means critical: its own usage errors are 3, "could not diagnose".
+    return fail(doctor ? doctor_cannot : cli::exit_usage, parsed.error + " (see ssfast --help)");
   }
   if (check) arm_check_timeout(o.timeout);
   if (o.cmd == cli::command::help) return write_out(std::string(cli::usage()));
   if (o.cmd == cli::command::version) return write_out("ssfast " + std::string(version()) + "\n");
+  if (o.cmd == cli::command::states) {
+    std::string out;
+    if (o.json)
+      render_states_json(out);
+    else
+      render_states_text(out);
+    return write_out(out);
+  }
   netlink_fault fault;
   if (const char* env = std::getenv(cli::fault_env)) {
     const std::string err = cli::parse_fault(env, fault);
-    if (!err.empty()) return check ? check_unknown(err) : fail(cli::exit_usage, err);
+    if (!err.empty())
+      return check ? check_unknown(err) : fail(doctor ? doctor_cannot : cli::exit_usage, err);
   }
   auto c = open_collector(o, fault);
   if (!c) {
@@ -734,7 +770,7 @@ int main(int argc, char** argv) {
         (o.netns.empty() ? "cannot open the sock_diag netlink socket: "
                          : "cannot watch network namespace " + o.netns + ": ") +
         c.error().message();
-    return check ? check_unknown(why) : fail(cli::exit_failure, why);
+    return check ? check_unknown(why) : fail(doctor ? doctor_cannot : cli::exit_failure, why);
   }
   switch (o.cmd) {
     case cli::command::summary:
@@ -746,6 +782,8 @@ int main(int argc, char** argv) {
     case cli::command::exporter:
     case cli::command::agent:
       return run_server(*c, o);
+    case cli::command::doctor:
+      return run_doctor(*c, o);
     case cli::command::list:
       return run_list(*c, o);
     case cli::command::top:
@@ -754,7 +792,8 @@ int main(int argc, char** argv) {
       return run_counters(*c, o);
     case cli::command::help:
     case cli::command::version:
-      break;
+    case cli::command::states:
+      break;  // answered before a collector was needed
   }
   return cli::exit_ok;
 }

@@ -19,6 +19,8 @@ constexpr std::string_view usage_text =
     "       ssfast exporter [--listen ADDR:PORT] [--max-connections N] [--timeout S]\n"
     "       ssfast agent --service-port P [--max-established N] [--drain-queue R]\n"
     "                    [--listen ADDR:PORT] [--timeout S]\n"
+    "       ssfast doctor [-j] [--interval S]\n"
+    "       ssfast states [-j]\n"
     "\n"
     "Read the sockets of this network namespace from the kernel's sock_diag interface, or\n"
     "from /proc/net where netlink is missing or refused.\n"
@@ -71,6 +73,14 @@ constexpr std::string_view usage_text =
     "  of its backlog or ESTABLISHED on P reaches N, else `up ready W%` with W falling as\n"
     "  ESTABLISHED on P approaches N. Loopback 127.0.0.1:9478 by default.\n"
     "\n"
+    "doctor: diagnoses TIME_WAIT and ephemeral-port exhaustion, SYN floods, full accept\n"
+    "  queues, CLOSE_WAIT leaks, FIN_WAIT2 and orphans, TCP memory, retransmissions and\n"
+    "  tcp_tw_recycle from the sockets, counters and sysctls over --interval S (1); each\n"
+    "  finding with its evidence, why, and what to do. Exit 0 none, 1 warning, 2 critical,\n"
+    "  3 could not diagnose.\n"
+    "states: the TCP state table: who holds each state, how it is entered and left, and\n"
+    "  how long it lasts on Linux.\n"
+    "\n"
     "counters: every counter of /proc/net/snmp, netstat, snmp6, sockstat{,6} as Group.Field\n"
     "  --delta S       the change over S seconds, and the rate per second\n"
     "\n"
@@ -89,7 +99,8 @@ constexpr std::string_view usage_text =
     "\n"
     "Exit status: 0 success, 1 the sockets could not be read (or, exporter and agent, the\n"
     "address could not be listened on), 2 bad usage or filter. check: 0 OK, 1 WARNING,\n"
-    "2 CRITICAL, 3 UNKNOWN (including bad usage and the timeout), as plugins do.\n";
+    "2 CRITICAL, 3 UNKNOWN (including bad usage and the timeout), as plugins do. doctor:\n"
+    "0 no finding, 1 warnings, 2 critical, 3 could not diagnose (including bad usage).\n";
 
 bool parse_seconds(std::string_view v, double& out) {
   // from_chars for double: strict, no locale.
@@ -113,7 +124,8 @@ parse_result parse_args(std::span<const char* const> args) {
   options& o = r.opts;
   bool v4 = false, v6 = false, help = false, version = false, summary = false,
        proc_root_given = false, watch_given = false, count_given = false, delta_given = false,
-       have_key = false, top_n_given = false, format_given = false, timeout_given = false;
+       have_key = false, top_n_given = false, format_given = false, timeout_given = false,
+       interval_given = false;
   std::string& err = r.error;
   std::vector<std::string> positional;
 
@@ -249,6 +261,12 @@ parse_result parse_args(std::span<const char* const> args) {
         if (!parse_uint<std::uint64_t>(v, o.count, 1, UINT64_MAX))
           err = "option '--count': '" + std::string(v) + "' is not a positive number";
         count_given = true;
+      } else if (name == "--interval") {
+        if (!value_of(i, a, eq, name, v)) break;
+        if (!parse_seconds(v, o.interval) || o.interval > 60)
+          err = "option '--interval': '" + std::string(v) +
+                "' is not a number of seconds (0 < S <= 60)";
+        interval_given = true;
       } else if (name == "--delta") {
         if (!value_of(i, a, eq, name, v)) break;
         if (!parse_seconds(v, o.delta))
@@ -375,12 +393,15 @@ parse_result parse_args(std::span<const char* const> args) {
         }
       }
     } else if (positional.empty() && !summary && o.cmd == command::list &&
-               (a == "top" || a == "counters" || a == "check" || a == "exporter" || a == "agent")) {
+               (a == "top" || a == "counters" || a == "check" || a == "exporter" ||
+                a == "agent" || a == "doctor" || a == "states")) {
       o.cmd = a == "top"        ? command::top
               : a == "counters" ? command::counters
               : a == "check"    ? command::check
               : a == "exporter" ? command::exporter
-                                : command::agent;
+              : a == "agent"    ? command::agent
+              : a == "doctor"   ? command::doctor
+                                : command::states;
     } else if (o.cmd == command::top && !have_key) {
       if (!parse_top_key(a, o.key))
         err = "top: unknown key '" + std::string(a) +
@@ -402,7 +423,7 @@ parse_result parse_args(std::span<const char* const> args) {
   }
   if (summary) {
     if (o.cmd != command::list) {
-      err = "-s cannot go with '" + std::string(o.cmd == command::top ? "top" : "counters") + "'";
+      err = "-s cannot go with '" + std::string(command_name(o.cmd)) + "'";
       return r;
     }
     o.cmd = command::summary;
@@ -419,6 +440,43 @@ parse_result parse_args(std::span<const char* const> args) {
   }
   // What each command takes.
   const bool server = o.cmd == command::exporter || o.cmd == command::agent;
+  if (o.cmd != command::list && o.cmd != command::top && o.cmd != command::summary) {
+    for (auto [given, flag] : {std::pair{o.listening, "-l"},
+                               {o.all, "-a"},
+                               {o.processes, "-p"},
+                               {o.extended, "-e"},
+                               {o.timers, "-o"},
+                               {o.no_header, "-H"}}) {
+      if (given) {
+        err = "option '" + std::string(flag) + "' is for listings and top, not " +
+              std::string(command_name(o.cmd));
+        return r;
+      }
+    }
+  }
+  if (o.cmd == command::doctor || o.cmd == command::states) {
+    for (auto [given, flag] : {std::pair{o.tcp, "-t"},
+                               {o.udp, "-u"},
+                               {o.unix_domain, "-x"},
+                               {v4, "-4"},
+                               {v6, "-6"},
+                               {o.method == count_method::estimate, "--estimate"},
+                               {watch_given, "--watch"}}) {
+      if (given) {
+        err = "option '" + std::string(flag) + "' does not apply to " +
+              std::string(command_name(o.cmd));
+        return r;
+      }
+    }
+    if (!positional.empty()) {
+      err = "unexpected argument '" + positional.front() + "'";
+      return r;
+    }
+  }
+  if (interval_given && o.cmd != command::doctor) {
+    err = "option '--interval' is for doctor";
+    return r;
+  }
   if (!o.textfile.empty()) {
     if (o.cmd != command::summary) {
       err = "option '--textfile' is for -s";
@@ -534,6 +592,34 @@ parse_result parse_args(std::span<const char* const> args) {
   if ((o.cmd == command::list || o.cmd == command::top) && v4 != v6 && !o.unix_domain)
     o.scope.unix_domain = false;
   return r;
+}
+
+std::string_view command_name(command c) noexcept {
+  switch (c) {
+    case command::list:
+      return "listing";
+    case command::summary:
+      return "-s";
+    case command::top:
+      return "top";
+    case command::counters:
+      return "counters";
+    case command::check:
+      return "check";
+    case command::exporter:
+      return "exporter";
+    case command::agent:
+      return "agent";
+    case command::doctor:
+      return "doctor";
+    case command::states:
+      return "states";
+    case command::help:
+      return "--help";
+    case command::version:
+      return "--version";
+  }
+  return "?";
 }
 
 std::uint32_t listing_states(const options& o, const socket_filter& f) noexcept {

@@ -21,7 +21,22 @@ enum exit_code : int {
   exit_usage = 2,    ///< bad option, value or filter
 };
 
-enum class command { list, summary, top, counters, check, exporter, agent, help, version };
+enum class command {
+  list,
+  summary,
+  top,
+  counters,
+  check,
+  exporter,
+  agent,
+  doctor,
+  states,
+  help,
+  version
+};
+
+/// The command's word on the command line ("-s" for the summary, "listing" for the default).
+std::string_view command_name(command c) noexcept;
 
 enum class output_format { text, json, prometheus };
 
@@ -58,6 +73,8 @@ struct options {
   std::uint16_t service_port = 0;     ///< agent: the balanced service's listening port
   std::uint64_t max_established = 0;  ///< agent: weight falls to 0 as ESTABLISHED reaches it
   double drain_queue = 0.9;  ///< agent: drain when the accept queue passes this share of backlog
+  // doctor
+  double interval = 1;  ///< seconds between the two samples
 };
 
 struct parse_result {

@@ -302,6 +302,16 @@ TEST(ParseArgs, CheckExporterAgent) {
   ASSERT_EQ(r.error, "");
   EXPECT_EQ(r.opts.format, output_format::prometheus);
   EXPECT_EQ(r.opts.textfile, "/x/ssfast.prom");
+  r = parse({"doctor", "-j", "--interval", "0.5", "--netns", "1234"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.cmd, command::doctor);
+  EXPECT_EQ(r.opts.interval, 0.5);
+  EXPECT_TRUE(r.opts.json);
+  EXPECT_EQ(r.opts.netns, "/proc/1234/ns/net");
+  r = parse({"states"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.cmd, command::states);
+
   r = parse({"-s", "--format=json"});
   ASSERT_EQ(r.error, "");
   EXPECT_TRUE(r.opts.json);
@@ -339,6 +349,16 @@ TEST(ParseArgs, MonitoringMisuseIsRefused) {
       {{"agent", "--service-port", "80", "--estimate"},
        "option '--estimate' is for -s, check and exporter"},
       {{"-s", "--service-port", "80"}, "options '--service-port' and '--max-established' are for agent"},
+      {{"doctor", "--interval", "61"},
+       "option '--interval': '61' is not a number of seconds (0 < S <= 60)"},
+      {{"doctor", "-4"}, "option '-4' does not apply to doctor"},
+      {{"doctor", "--estimate"}, "option '--estimate' does not apply to doctor"},
+      {{"doctor", "state", "listening"}, "unexpected argument 'state'"},
+      {{"states", "-t"}, "option '-t' does not apply to states"},
+      {{"-s", "--interval", "1"}, "option '--interval' is for doctor"},
+      {{"check", "-p"}, "option '-p' is for listings and top, not check"},
+      {{"exporter", "-l"}, "option '-l' is for listings and top, not exporter"},
+      {{"counters", "-e"}, "option '-e' is for listings and top, not counters"},
   };
   for (const auto& [args, want] : cases) EXPECT_EQ(parse(args).error, want) << args[0];
 }

@@ -114,6 +114,10 @@ struct collector::impl {
   std::vector<netlink::sock_diag_socket> sockets;  // one per partition; empty: /proc
   std::optional<detail::worker_pool> pool;
   proc::file_reader files;
+  // Sysctls: <proc root>/sys, except in another namespace, where the net sysctls under
+  // /proc/sys follow the namespace of the thread that opens them (there is no
+  // /proc/thread-self/sys).
+  proc::file_reader sysctls;
   source_choice choice;
   netlink_fault fault;
   std::optional<fallback_info> fell_back;
@@ -128,6 +132,7 @@ struct collector::impl {
   impl(std::vector<netlink::sock_diag_socket> s, const collector_options& o)
       : sockets(std::move(s)),
         files(o.proc_root),
+        sysctls(o.proc_root == "/proc/thread-self" ? std::string("/proc") : o.proc_root),
         choice(o.source),
         fault(o.inject_netlink_failure),
         adaptive(o.threads == 0) {
@@ -142,7 +147,7 @@ struct collector::impl {
   // The namespace's ephemeral range places the default split points; any value is correct.
   void read_port_range() noexcept {
     std::string_view text;
-    if (files.read("sys/net/ipv4/ip_local_port_range", text)) return;
+    if (sysctls.read("sys/net/ipv4/ip_local_port_range", text)) return;
     unsigned lo = 0, hi = 0;
     const char* p = text.data();
     const char* end = text.data() + text.size();
@@ -680,6 +685,49 @@ std::error_code collector::read_all_counters(
   out.clear();
   out.reserve(list.size());
   for (auto& c : list) out.emplace_back(std::move(c.name), c.value);
+  return {};
+}
+
+std::error_code collector::read_sysctl(std::string_view name, std::vector<std::int64_t>& values) {
+  if (impl_->ns && !impl_->in_ns) {
+    return impl_->on_ns_thread([&]() noexcept {
+      try {
+        return read_sysctl(name, values);
+      } catch (const std::bad_alloc&) {
+        return std::make_error_code(std::errc::not_enough_memory);
+      }
+    });
+  }
+  values.clear();
+  impl_->context = {};
+  std::string path = "sys/";
+  for (char c : name) path.push_back(c == '.' ? '/' : c);
+  if (name.empty() || name.find("..") != std::string_view::npos || name.front() == '/')
+    return std::make_error_code(std::errc::invalid_argument);
+  std::string_view text;
+  if (auto ec = impl_->sysctls.read(path, text)) {
+    impl_->context = "sysctl";
+    return ec;
+  }
+  // One or more integers separated by blanks (tcp_mem: three, ip_local_port_range: two).
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end) {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n')) ++p;
+    if (p == end) break;
+    std::int64_t v = 0;
+    auto [q, ec] = std::from_chars(p, end, v);
+    if (ec != std::errc{}) {
+      impl_->context = "sysctl";
+      return make_error_code(errc::parse_error);
+    }
+    values.push_back(v);
+    p = q;
+  }
+  if (values.empty()) {
+    impl_->context = "sysctl";
+    return make_error_code(errc::parse_error);
+  }
   return {};
 }
 

@@ -38,6 +38,11 @@ class json_writer {
   }
   json_writer& value(std::uint64_t v) { return number(v); }
   json_writer& value(std::int64_t v) { return number(v); }
+  /// Shortest round-trip form; NaN and infinities (not JSON) as null.
+  json_writer& value(double v) {
+    if (v != v || v - v != 0) return null();
+    return number(v);
+  }
   json_writer& null() {
     separate();
     out_ += "null";
@@ -67,7 +72,7 @@ class json_writer {
   template <class T>
   json_writer& number(T v) {
     separate();
-    char buf[24];
+    char buf[32];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
     out_.append(buf, end);
     return *this;

@@ -147,6 +147,16 @@ class SSFAST_API collector {
   /// "Group.Field" = value, in file order. Allocates. Errors as read_counters().
   std::error_code read_all_counters(std::vector<std::pair<std::string, std::int64_t>>& out);
 
+  /// Reads a sysctl of this collector's network namespace by its name under /proc/sys,
+  /// slashes or dots ("net.ipv4.tcp_max_tw_buckets", "net/core/somaxconn"), as the integers it
+  /// holds (tcp_mem has three, ip_local_port_range two). From <proc_root>/sys; for another
+  /// namespace, /proc/sys opened on the collector's thread there, since net sysctls follow
+  /// the opener's namespace. (Under a --proc-root mount they therefore show the namespace
+  /// ssfast runs in, not the mounted host's.) Errors: the open()/read() errno (ENOENT: not on
+  /// this kernel), errc::parse_error for text that is not integers, EINVAL for a bad name.
+  /// Allocates.
+  std::error_code read_sysctl(std::string_view name, std::vector<std::int64_t>& values);
+
   /// The source that answers count() and snapshot().
   source_kind source() const noexcept;
 

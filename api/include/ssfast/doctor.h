@@ -1,0 +1,30 @@
+// Gathering the evidence `ssfast doctor` diagnoses (ssfast/core/doctor.h): counters over an
+// interval, the TCP table's groupings, listeners, sysctls, and owners where they matter.
+#pragma once
+
+#include <string>
+#include <system_error>
+
+#include "ssfast/core/doctor.h"
+#include "ssfast/ssfast.h"
+
+namespace ssfast {
+
+struct doctor_options {
+  double interval_s = 1;          ///< between the two samples of counters and CLOSE_WAIT
+  bool processes = true;          ///< name the owners of leaking or backed-up sockets
+  std::string proc_root = "/proc";  ///< where /proc/[pid]/fd is, for the owners
+};
+
+/// Samples everything diagnose() needs from `c`'s namespace: all counters, then the
+/// CLOSE_WAIT sockets; after the interval all counters again, the socket summary, every TCP
+/// socket (one listing, grouped here: listeners with their queues and SYN_RECV, ephemeral
+/// ports per (local address, remote address:port), SYN_RECV sources, CLOSE_WAIT still there,
+/// FIN_WAIT2 orphaned or held), the sysctls, and, when a CLOSE_WAIT leak or a full accept
+/// queue shows, one scan of /proc/[pid]/fd for the owners. Costs two counter reads, a count
+/// and two listings (the second of every TCP socket: about 1.5 us per socket), plus the
+/// interval. Errors: the collector's, with its error_context(). Allocates.
+SSFAST_API std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
+                                                  doctor_evidence& out);
+
+}  // namespace ssfast

@@ -1,0 +1,222 @@
+// The doctor's evidence, gathered through the public collector API.
+#include "ssfast/doctor.h"
+
+#include <sys/socket.h>
+#include <sys/utsname.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "ssfast/core/addresses.h"
+#include "ssfast/core/tcp_state.h"
+
+namespace ssfast {
+namespace {
+
+constexpr std::uint32_t bit(tcp_state s) { return 1u << static_cast<unsigned>(s); }
+constexpr std::size_t top_n = 5;
+// Owners are looked up (one scan of /proc/[pid]/fd) only when these show.
+constexpr std::uint64_t close_wait_worth_owners = 16;
+constexpr double queue_worth_owners = 0.9;
+
+std::string endpoint(std::uint8_t family, const address_bytes& a, std::uint16_t port) {
+  std::string s;
+  if (family == AF_INET6) s.push_back('[');
+  append_address(s, family, a);
+  if (family == AF_INET6) s.push_back(']');
+  s.push_back(':');
+  s += std::to_string(port);
+  return s;
+}
+
+std::string address(std::uint8_t family, const address_bytes& a) {
+  std::string s;
+  append_address(s, family, a);
+  return s;
+}
+
+// Raw bytes as a hash key: family, then the given addresses and ports.
+void key_bytes(std::string& k, const address_bytes& a) {
+  k.append(reinterpret_cast<const char*>(a.data()), a.size());
+}
+void key_bytes(std::string& k, std::uint16_t port) {
+  k.push_back(static_cast<char>(port >> 8));
+  k.push_back(static_cast<char>(port & 0xFF));
+}
+
+std::string connection_key(const socket_table& t, std::size_t i) {
+  std::string k(1, static_cast<char>(t.family()[i]));
+  key_bytes(k, t.local_addr()[i]);
+  key_bytes(k, t.local_port()[i]);
+  key_bytes(k, t.peer_addr()[i]);
+  key_bytes(k, t.peer_port()[i]);
+  return k;
+}
+
+// The largest counts, first, at most n; ties by key for a stable report.
+std::vector<keyed_count> largest(const std::unordered_map<std::string, std::uint64_t>& m,
+                                 std::size_t n) {
+  std::vector<keyed_count> v;
+  v.reserve(m.size());
+  for (const auto& [k, c] : m) v.push_back({k, c});
+  const std::size_t keep = std::min(n, v.size());
+  std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(keep), v.end(),
+                    [](const keyed_count& a, const keyed_count& b) {
+                      return a.count != b.count ? a.count > b.count : a.key < b.key;
+                    });
+  v.resize(keep);
+  return v;
+}
+
+std::string owners_text(const process_owners& owners, std::uint64_t inode,
+                        std::vector<process_ref>& scratch) {
+  std::string s;
+  for (const process_ref& p : owners.owners(inode, scratch)) {
+    const std::string one = std::string(p.comm.empty() ? "?" : p.comm) + "(" +
+                            std::to_string(p.pid) + ")";
+    if (s.find(one) != std::string::npos) continue;  // one process, several descriptors
+    s += (s.empty() ? "" : ",") + one;
+  }
+  return s;
+}
+
+void read_sysctls(collector& c, doctor_sysctls& s) {
+  std::vector<std::int64_t> v;
+  auto one = [&](const char* name, std::optional<std::int64_t>& out) {
+    if (!c.read_sysctl(name, v) && !v.empty()) out = v[0];
+  };
+  one("net.ipv4.tcp_max_tw_buckets", s.tcp_max_tw_buckets);
+  one("net.ipv4.tcp_fin_timeout", s.tcp_fin_timeout);
+  one("net.ipv4.tcp_tw_reuse", s.tcp_tw_reuse);
+  one("net.ipv4.tcp_tw_recycle", s.tcp_tw_recycle);  // ENOENT since Linux 4.12
+  one("net.ipv4.tcp_syncookies", s.tcp_syncookies);
+  one("net.ipv4.tcp_max_syn_backlog", s.tcp_max_syn_backlog);
+  one("net.ipv4.tcp_max_orphans", s.tcp_max_orphans);
+  one("net.ipv4.tcp_synack_retries", s.tcp_synack_retries);
+  one("net.core.somaxconn", s.somaxconn);
+  if (!c.read_sysctl("net.ipv4.tcp_mem", v) && v.size() == 3) s.tcp_mem = {{v[0], v[1], v[2]}};
+  if (!c.read_sysctl("net.ipv4.ip_local_port_range", v) && v.size() == 2)
+    s.ip_local_port_range = {{v[0], v[1]}};
+}
+
+std::error_code counters(collector& c, std::map<std::string, std::int64_t>& out) {
+  std::vector<std::pair<std::string, std::int64_t>> all;
+  if (auto ec = c.read_all_counters(all)) return ec;
+  out.clear();
+  for (auto& [name, v] : all) out.emplace(std::move(name), v);
+  return {};
+}
+
+}  // namespace
+
+std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
+                                       doctor_evidence& out) {
+  out = doctor_evidence{};
+  out.interval_s = o.interval_s;
+  out.backlog_known = c.source() == source_kind::netlink;
+  utsname u{};
+  if (uname(&u) == 0) out.kernel_release = u.release;
+  read_sysctls(c, out.sysctls);
+
+  socket_query q;
+  q.scope.udp = q.scope.unix_domain = false;
+  socket_table t;
+  // The first sample: counters, and which connections are in CLOSE_WAIT.
+  if (auto ec = counters(c, out.counters_before)) return ec;
+  q.states = bit(tcp_state::close_wait);
+  if (auto ec = c.list(t, q)) return ec;
+  std::unordered_set<std::string> close_wait_before;
+  for (std::size_t i = 0; i < t.size(); ++i) close_wait_before.insert(connection_key(t, i));
+
+  std::this_thread::sleep_for(std::chrono::duration<double>(o.interval_s));
+
+  // The second: counters, the summary, and every TCP socket.
+  if (auto ec = counters(c, out.counters_after)) return ec;
+  if (auto ec = c.count(out.sockets)) return ec;
+  q.states = 0xFFE;  // TCP_ESTABLISHED .. TCP_CLOSING, request sockets included
+  if (auto ec = c.list(t, q)) return ec;
+
+  std::int64_t lo = 1, hi = 0;
+  if (out.sysctls.ip_local_port_range) {
+    lo = (*out.sysctls.ip_local_port_range)[0];
+    hi = (*out.sysctls.ip_local_port_range)[1];
+  }
+  std::unordered_map<std::uint16_t, std::uint64_t> syn_recv_by_port;
+  std::unordered_map<std::string, std::uint64_t> groups, sources, close_wait_ports;
+  std::vector<std::size_t> listener_rows, close_wait_rows;
+  const auto st = t.state();
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const auto s = static_cast<tcp_state>(st[i]);
+    const std::uint16_t lport = t.local_port()[i];
+    switch (s) {
+      case tcp_state::listen:
+        listener_rows.push_back(i);
+        continue;
+      case tcp_state::syn_recv:
+      case tcp_state::new_syn_recv:
+        // A request socket sits on its listener's port; its peer is the client.
+        ++syn_recv_by_port[lport];
+        ++sources[address(t.family()[i], t.peer_addr()[i])];
+        continue;
+      case tcp_state::close_wait:
+        ++close_wait_ports[std::to_string(lport)];
+        if (close_wait_before.count(connection_key(t, i))) {
+          ++out.close_wait_persisting;
+          close_wait_rows.push_back(i);
+        }
+        break;
+      case tcp_state::fin_wait2:
+        // inode 0: no process holds it; the kernel times it out after tcp_fin_timeout.
+        (t.inode()[i] == 0 ? out.fin_wait2_orphaned : out.fin_wait2_held) += 1;
+        break;
+      default:
+        break;
+    }
+    // A connection this host opened holds a port from ip_local_port_range until its
+    // TIME_WAIT ends; one (local address, remote address:port) has only the range's ports.
+    if (lport >= lo && lport <= hi) {
+      std::string k = address(t.family()[i], t.local_addr()[i]) + " -> " +
+                      endpoint(t.family()[i], t.peer_addr()[i], t.peer_port()[i]);
+      ++groups[k];
+    }
+  }
+  out.ephemeral_groups = largest(groups, top_n);
+  out.syn_recv_sources = largest(sources, top_n);
+  out.close_wait_ports = largest(close_wait_ports, top_n);
+
+  bool queue_backed_up = false;
+  for (std::size_t i : listener_rows) {
+    listener_evidence l;
+    l.address = endpoint(t.family()[i], t.local_addr()[i], t.local_port()[i]);
+    l.port = t.local_port()[i];
+    l.accept_queue = t.recv_q()[i];
+    l.backlog = t.send_q()[i];
+    const auto it = syn_recv_by_port.find(l.port);
+    l.syn_recv = it == syn_recv_by_port.end() ? 0 : it->second;
+    queue_backed_up |= l.accept_queue >= 2 && l.accept_queue >= queue_worth_owners * l.backlog;
+    out.listeners.push_back(std::move(l));
+  }
+
+  if (o.processes &&
+      (out.close_wait_persisting >= close_wait_worth_owners || queue_backed_up)) {
+    process_owners owners;
+    if (!owners.scan(o.proc_root)) {
+      std::vector<process_ref> scratch;
+      std::unordered_map<std::string, std::uint64_t> by_process;
+      for (std::size_t i : close_wait_rows) {
+        const std::string who = owners_text(owners, t.inode()[i], scratch);
+        if (!who.empty()) ++by_process[who];
+      }
+      out.close_wait_processes = largest(by_process, top_n);
+      for (std::size_t k = 0; k < listener_rows.size(); ++k)
+        out.listeners[k].processes = owners_text(owners, t.inode()[listener_rows[k]], scratch);
+    }
+  }
+  return {};
+}
+
+}  // namespace ssfast

@@ -1,0 +1,112 @@
+// `ssfast doctor`: the field notes' diagnosis (TIME_WAIT, ephemeral ports, SYN floods, accept
+// queues, CLOSE_WAIT leaks, orphans, TCP memory, retransmissions, tcp_tw_recycle) as pure
+// functions from evidence to findings, and the TCP state reference behind `ssfast states`.
+// Gathering the evidence is the api's job (ssfast/doctor.h); nothing here makes a syscall.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ssfast/core/export.h"
+#include "ssfast/core/summary.h"
+
+namespace ssfast {
+
+/// The sysctls the diagnosis reads, as this network namespace sees them; absent when
+/// unreadable or not on this kernel (tcp_tw_recycle is gone since Linux 4.12).
+struct doctor_sysctls {
+  std::optional<std::int64_t> tcp_max_tw_buckets, tcp_fin_timeout, tcp_tw_reuse, tcp_tw_recycle,
+      tcp_syncookies, tcp_max_syn_backlog, tcp_max_orphans, tcp_synack_retries, somaxconn;
+  std::optional<std::array<std::int64_t, 3>> tcp_mem;  ///< pages: min, pressure, max
+  std::optional<std::array<std::int64_t, 2>> ip_local_port_range;
+};
+
+/// One TCP listener (one row; SO_REUSEPORT siblings are separate listeners).
+struct listener_evidence {
+  std::string address;          ///< "127.0.0.1:80", "[::]:443"
+  std::uint16_t port = 0;
+  std::uint32_t accept_queue = 0;  ///< Recv-Q: established, waiting for accept()
+  std::uint32_t backlog = 0;       ///< Send-Q: the accept queue's limit (netlink only)
+  std::uint64_t syn_recv = 0;      ///< request sockets on the port (shared by its listeners)
+  std::string processes;           ///< "nginx(1234)", when readable
+};
+
+/// A count under a key: "10.0.0.1 -> 10.0.0.2:5432" 28000, "203.0.113.7" 900.
+struct keyed_count {
+  std::string key;
+  std::uint64_t count = 0;
+};
+
+/// Everything the diagnosis uses, sampled over `interval_s`.
+struct doctor_evidence {
+  double interval_s = 1;
+  socket_summary sockets;  ///< at the end of the interval
+  /// Every counter ("Tcp.RetransSegs", "TcpExt.ListenDrops", "TCP.orphan", ...) at the start
+  /// and the end of the interval.
+  std::map<std::string, std::int64_t> counters_before, counters_after;
+  doctor_sysctls sysctls;
+  bool backlog_known = true;  ///< false from /proc: listeners' Send-Q is not their backlog
+  std::vector<listener_evidence> listeners;
+  /// Connections per (local address, remote address:port) among sockets whose local port is
+  /// in ip_local_port_range, largest first (at most 5).
+  std::vector<keyed_count> ephemeral_groups;
+  std::vector<keyed_count> syn_recv_sources;  ///< SYN_RECV per remote address, largest first
+  std::uint64_t close_wait_persisting = 0;    ///< CLOSE_WAIT at both ends of the interval
+  std::vector<keyed_count> close_wait_ports;      ///< CLOSE_WAIT per local port
+  std::vector<keyed_count> close_wait_processes;  ///< CLOSE_WAIT per owning process
+  std::uint64_t fin_wait2_orphaned = 0;  ///< FIN_WAIT2 no process holds (timed by fin_timeout)
+  std::uint64_t fin_wait2_held = 0;      ///< FIN_WAIT2 still open in a process
+  std::string kernel_release;            ///< uname -r
+};
+
+enum class severity : std::uint8_t { info, warning, critical };
+SSFAST_API std::string_view to_string(severity s) noexcept;
+
+struct finding {
+  std::string id;  ///< stable: time_wait_buckets, ephemeral_ports, syn_flood, ...
+  severity level = severity::info;
+  std::string summary;  ///< one line with the numbers
+  /// The numbers used, in order: name and value (numbers as text, rendered as JSON numbers
+  /// when they parse as one).
+  std::vector<std::pair<std::string, std::string>> evidence;
+  std::string why;                  ///< who holds the state and why it lingers
+  std::vector<std::string> advice;  ///< commands with current and suggested values, or advice
+};
+
+/// The thresholds, documented in the README; every finding below fires on its own numbers.
+SSFAST_API std::vector<finding> diagnose(const doctor_evidence& e);
+
+/// 0: nothing of warning or worse; 1: warnings; 2: critical.
+SSFAST_API int doctor_exit_code(const std::vector<finding>& f) noexcept;
+
+/// People's report: a header line, then each finding (worst first) with evidence, why and
+/// what to do; "no findings" on a quiet host.
+SSFAST_API void render_findings_text(const std::vector<finding>& f, const doctor_evidence& e,
+                                     std::string_view source, std::string& out);
+/// {"source":..,"interval_s":..,"findings":[{"id","severity","summary","evidence":{..},
+/// "why","advice":[..]}]}
+SSFAST_API void render_findings_json(const std::vector<finding>& f, const doctor_evidence& e,
+                                     std::string_view source, std::string& out);
+
+/// One row of the TCP state reference (RFC 9293 section 3.3.2 and Linux's behaviour).
+struct state_reference {
+  std::string_view name;     ///< netstat's name
+  std::string_view side;     ///< who holds it
+  std::string_view entered;  ///< how a socket gets there
+  std::string_view left;     ///< how it leaves
+  std::string_view lasts;    ///< how long, on Linux, and what bounds it
+};
+
+/// The eleven states, in the kernel's order.
+SSFAST_API const std::array<state_reference, 11>& tcp_state_reference() noexcept;
+
+SSFAST_API void render_states_text(std::string& out);
+SSFAST_API void render_states_json(std::string& out);
+
+}  // namespace ssfast

@@ -1,0 +1,315 @@
+// The doctor's rules on synthetic evidence: each finding at its thresholds, its evidence and
+// advice, silence on a quiet host, and never tcp_tw_recycle as advice.
+#include "ssfast/core/doctor.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace ssfast {
+namespace {
+
+doctor_evidence quiet() {
+  doctor_evidence e;
+  e.interval_s = 1;
+  e.sockets.tcp[0][static_cast<int>(tcp_state::established)] = 500;
+  e.sockets.tcp[0][static_cast<int>(tcp_state::time_wait)] = 40;
+  e.sockets.tcp[0][static_cast<int>(tcp_state::listen)] = 3;
+  auto& s = e.sysctls;
+  s.tcp_max_tw_buckets = 262144;
+  s.tcp_fin_timeout = 60;
+  s.tcp_tw_reuse = 2;
+  s.tcp_syncookies = 1;
+  s.tcp_max_syn_backlog = 1024;
+  s.tcp_max_orphans = 131072;
+  s.tcp_synack_retries = 5;
+  s.somaxconn = 4096;
+  s.tcp_mem = {{188964, 251954, 377928}};
+  s.ip_local_port_range = {{32768, 60999}};
+  for (auto* m : {&e.counters_before, &e.counters_after}) {
+    (*m)["TCP.tw"] = 40;
+    (*m)["TCP.orphan"] = 0;
+    (*m)["TCP.mem"] = 300;
+    (*m)["Tcp.OutSegs"] = 1000000;
+    (*m)["Tcp.RetransSegs"] = 100;
+    (*m)["TcpExt.ListenOverflows"] = 7;
+    (*m)["TcpExt.ListenDrops"] = 7;
+    (*m)["TcpExt.SyncookiesSent"] = 0;
+    (*m)["TcpExt.TCPTimeWaitOverflow"] = 0;
+  }
+  e.counters_after["Tcp.OutSegs"] += 20000;
+  e.counters_after["Tcp.RetransSegs"] += 20;  // 0.1%
+  e.listeners = {{"0.0.0.0:443", 443, 0, 4096, 2, ""}, {"[::]:443", 443, 1, 4096, 2, ""}};
+  e.ephemeral_groups = {{"10.0.0.1 -> 10.0.0.2:5432", 40}};
+  return e;
+}
+
+const finding* find(const std::vector<finding>& f, std::string_view id) {
+  for (const finding& x : f)
+    if (x.id == id) return &x;
+  return nullptr;
+}
+
+std::string evidence(const finding& f, std::string_view key) {
+  for (const auto& [k, v] : f.evidence)
+    if (k == key) return v;
+  return "(absent)";
+}
+
+TEST(Doctor, QuietHostHasNoFindings) {
+  const auto f = diagnose(quiet());
+  EXPECT_TRUE(f.empty()) << f.front().id << ": " << f.front().summary;
+  EXPECT_EQ(doctor_exit_code(f), 0);
+}
+
+TEST(Doctor, TimeWaitBuckets) {
+  auto e = quiet();
+  e.sysctls.tcp_max_tw_buckets = 1000;
+  e.counters_after["TCP.tw"] = 799;
+  EXPECT_EQ(find(diagnose(e), "time_wait_buckets"), nullptr) << "79.9%";
+  e.counters_after["TCP.tw"] = 800;
+  auto f = diagnose(e);
+  ASSERT_NE(find(f, "time_wait_buckets"), nullptr);
+  EXPECT_EQ(find(f, "time_wait_buckets")->level, severity::warning);
+  EXPECT_EQ(doctor_exit_code(f), 1);
+  e.counters_after["TCP.tw"] = 950;
+  f = diagnose(e);
+  EXPECT_EQ(find(f, "time_wait_buckets")->level, severity::critical);
+  EXPECT_EQ(doctor_exit_code(f), 2);
+  // Below the share, but the kernel overflowed during the interval: critical.
+  e.counters_after["TCP.tw"] = 100;
+  e.counters_after["TcpExt.TCPTimeWaitOverflow"] = 25;
+  f = diagnose(e);
+  const finding* x = find(f, "time_wait_buckets");
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(x->level, severity::critical);
+  EXPECT_EQ(evidence(*x, "TCPTimeWaitOverflow"), "25");
+  EXPECT_EQ(evidence(*x, "tcp_max_tw_buckets"), "1000");
+  EXPECT_NE(x->advice.front().find("sysctl -w net.ipv4.tcp_max_tw_buckets=2000   # now 1000"),
+            std::string::npos)
+      << x->advice.front();
+}
+
+TEST(Doctor, EphemeralPorts) {
+  auto e = quiet();
+  e.sysctls.ip_local_port_range = {{40000, 40099}};  // 100 ports
+  e.ephemeral_groups = {{"10.0.0.1 -> 10.0.0.2:5432", 49}, {"10.0.0.1 -> 10.0.0.3:80", 10}};
+  EXPECT_EQ(find(diagnose(e), "ephemeral_ports"), nullptr);
+  e.ephemeral_groups[0].count = 50;
+  auto f = diagnose(e);
+  const finding* x = find(f, "ephemeral_ports");
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(x->level, severity::warning);
+  EXPECT_EQ(evidence(*x, "busiest"), "10.0.0.1 -> 10.0.0.2:5432");
+  EXPECT_EQ(evidence(*x, "ports"), "100");
+  EXPECT_EQ(evidence(*x, "groups"), "10.0.0.1 -> 10.0.0.2:5432 (50), 10.0.0.1 -> 10.0.0.3:80 (10)");
+  ASSERT_GE(x->advice.size(), 3u);
+  EXPECT_TRUE(x->advice[0].starts_with("sysctl -w net.ipv4.tcp_tw_reuse=1   # now 2")) << x->advice[0];
+  EXPECT_TRUE(x->advice[1].starts_with(
+      "sysctl -w net.ipv4.ip_local_port_range=\"10000 65535\"   # now \"40000 40099\""))
+      << x->advice[1];
+  e.ephemeral_groups[0].count = 90;
+  e.sysctls.tcp_tw_reuse = 1;  // already on: not advised again
+  f = diagnose(e);
+  x = find(f, "ephemeral_ports");
+  EXPECT_EQ(x->level, severity::critical);
+  for (const auto& a : x->advice) EXPECT_EQ(a.find("tcp_tw_reuse="), std::string::npos) << a;
+}
+
+TEST(Doctor, SynFlood) {
+  auto e = quiet();
+  e.listeners = {{"0.0.0.0:80", 80, 0, 128, 60, ""}, {"[::]:8080", 8080, 0, 16, 1, ""}};
+  e.sockets.tcp[0][static_cast<int>(tcp_state::syn_recv)] = 61;
+  EXPECT_EQ(find(diagnose(e), "syn_flood"), nullptr) << "60 of 128";
+  e.listeners[0].syn_recv = 64;
+  e.syn_recv_sources = {{"203.0.113.7", 50}, {"198.51.100.1", 14}};
+  auto f = diagnose(e);
+  const finding* x = find(f, "syn_flood");
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(x->level, severity::warning);
+  EXPECT_EQ(x->summary, "listener 0.0.0.0:80: 64 of 128 SYN-queue slots half-open (50.0%)");
+  EXPECT_EQ(evidence(*x, "top_sources"), "203.0.113.7 (50), 198.51.100.1 (14)");
+  bool filter_advice = false;
+  for (const auto& a : x->advice) filter_advice |= a.find("from 203.0.113.7") != std::string::npos;
+  EXPECT_TRUE(filter_advice);
+  // Cookies sent during the interval: the queue overflowed; critical whatever the fill.
+  e.listeners[0].syn_recv = 3;
+  e.counters_after["TcpExt.SyncookiesSent"] = 500;
+  e.sysctls.tcp_syncookies = 0;
+  f = diagnose(e);
+  x = find(f, "syn_flood");
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(x->level, severity::critical);
+  EXPECT_EQ(evidence(*x, "SyncookiesSent_per_s"), "500.0/s");
+  EXPECT_TRUE(x->advice.front().starts_with("sysctl -w net.ipv4.tcp_syncookies=1   # now 0"));
+  // A tiny backlog with one half-open connection is not a flood.
+  e = quiet();
+  e.listeners = {{"127.0.0.1:9", 9, 0, 1, 1, ""}};
+  EXPECT_EQ(find(diagnose(e), "syn_flood"), nullptr);
+  // From /proc (no backlogs): only many SYN_RECV, or the counters.
+  e.backlog_known = false;
+  e.sockets.tcp[0][static_cast<int>(tcp_state::syn_recv)] = 1024;
+  EXPECT_NE(find(diagnose(e), "syn_flood"), nullptr);
+}
+
+TEST(Doctor, AcceptQueue) {
+  auto e = quiet();
+  e.listeners = {{"127.0.0.1:700", 700, 8, 10, 0, "app(42)"}};
+  EXPECT_EQ(find(diagnose(e), "accept_queue_full"), nullptr) << "80%";
+  e.listeners[0].accept_queue = 9;
+  auto f = diagnose(e);
+  const finding* x = find(f, "accept_queue_full");
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(x->level, severity::warning);
+  EXPECT_EQ(evidence(*x, "process"), "app(42)");
+  e.listeners[0].accept_queue = 11;  // over the backlog: the kernel's "full"
+  f = diagnose(e);
+  EXPECT_EQ(find(f, "accept_queue_full")->level, severity::critical);
+  EXPECT_NE(find(f, "accept_queue_full")->summary.find("(full)"), std::string::npos);
+  // Drained now, but it overflowed during the interval.
+  e.listeners[0].accept_queue = 0;
+  e.counters_after["TcpExt.ListenOverflows"] += 30;
+  f = diagnose(e);
+  x = find(f, "accept_queue_full");
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(x->level, severity::critical);
+  EXPECT_EQ(evidence(*x, "ListenOverflows"), "30");
+  // A backlog capped at somaxconn: raise somaxconn first.
+  e.listeners[0] = {"127.0.0.1:700", 700, 4097, 4096, 0, ""};
+  f = diagnose(e);
+  bool somaxconn = false;
+  for (const auto& a : find(f, "accept_queue_full")->advice)
+    somaxconn |= a.starts_with("sysctl -w net.core.somaxconn=8192   # now 4096");
+  EXPECT_TRUE(somaxconn);
+  // /proc: no backlog, no judgement from Recv-Q alone.
+  e.backlog_known = false;
+  e.counters_after["TcpExt.ListenOverflows"] = e.counters_before["TcpExt.ListenOverflows"];
+  EXPECT_EQ(find(diagnose(e), "accept_queue_full"), nullptr);
+}
+
+TEST(Doctor, CloseWaitFinWait2OrphansMemoryRetransmitsRecycle) {
+  auto e = quiet();
+  e.close_wait_persisting = 15;
+  EXPECT_EQ(find(diagnose(e), "close_wait_leak"), nullptr);
+  e.close_wait_persisting = 16;
+  e.close_wait_ports = {{"8080", 16}};
+  e.close_wait_processes = {{"java(77)", 16}};
+  auto f = diagnose(e);
+  const finding* x = find(f, "close_wait_leak");
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(x->level, severity::warning);
+  EXPECT_EQ(evidence(*x, "processes"), "java(77) (16)");
+  e.close_wait_persisting = 1024;
+  EXPECT_EQ(find(diagnose(e), "close_wait_leak")->level, severity::critical);
+
+  e = quiet();
+  e.fin_wait2_orphaned = 300;
+  f = diagnose(e);
+  x = find(f, "fin_wait2_orphans");
+  ASSERT_NE(x, nullptr);
+  EXPECT_TRUE(x->advice.front().starts_with("sysctl -w net.ipv4.tcp_fin_timeout=30   # now 60"));
+  e.sysctls.tcp_fin_timeout = 20;
+  f = diagnose(e);  // kept: a range-for would not keep diagnose()'s vector alive
+  for (const auto& a : find(f, "fin_wait2_orphans")->advice)
+    EXPECT_EQ(a.find("tcp_fin_timeout="), std::string::npos) << "already short: " << a;
+
+  e = quiet();
+  e.counters_after["TCP.orphan"] = 65536;  // half of tcp_max_orphans
+  EXPECT_EQ(find(diagnose(e), "orphans_limit")->level, severity::warning);
+  e.counters_after["TCP.orphan"] = 10;
+  e.counters_after["TcpExt.TCPAbortOnMemory"] = 3;
+  e.counters_before["TcpExt.TCPAbortOnMemory"] = 0;
+  f = diagnose(e);
+  EXPECT_EQ(find(f, "orphans_limit")->level, severity::critical);
+  EXPECT_EQ(find(f, "tcp_memory")->level, severity::critical) << "the same aborts";
+
+  e = quiet();
+  e.counters_after["TCP.mem"] = 251954;  // at pressure
+  EXPECT_EQ(find(diagnose(e), "tcp_memory")->level, severity::warning);
+  e.counters_after["TCP.mem"] = 350000;  // over 90% of max
+  EXPECT_EQ(find(diagnose(e), "tcp_memory")->level, severity::critical);
+
+  e = quiet();
+  // Retransmissions as a share of all segments sent (OutSegs counts only new ones).
+  e.counters_after["Tcp.RetransSegs"] = e.counters_before["Tcp.RetransSegs"] + 408;
+  EXPECT_EQ(find(diagnose(e), "retransmits"), nullptr) << "408 of 20408: 1.999%";
+  e.counters_after["Tcp.RetransSegs"] = e.counters_before["Tcp.RetransSegs"] + 409;
+  EXPECT_EQ(find(diagnose(e), "retransmits")->level, severity::warning);
+  e.counters_after["Tcp.RetransSegs"] = e.counters_before["Tcp.RetransSegs"] + 2300;
+  EXPECT_EQ(find(diagnose(e), "retransmits")->level, severity::critical);
+  // Too few segments to judge.
+  e.counters_after["Tcp.OutSegs"] = e.counters_before["Tcp.OutSegs"] + 50;
+  e.counters_after["Tcp.RetransSegs"] = e.counters_before["Tcp.RetransSegs"] + 49;
+  EXPECT_EQ(find(diagnose(e), "retransmits"), nullptr);
+
+  e = quiet();
+  e.sysctls.tcp_tw_recycle = 0;
+  EXPECT_EQ(find(diagnose(e), "tw_recycle"), nullptr);
+  e.sysctls.tcp_tw_recycle = 1;
+  x = find(f = diagnose(e), "tw_recycle");
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(x->level, severity::critical);
+  EXPECT_TRUE(x->advice.front().starts_with("sysctl -w net.ipv4.tcp_tw_recycle=0   # now 1"));
+}
+
+// Every finding at once: worst first, never tcp_tw_recycle=1 as advice, valid JSON.
+TEST(Doctor, EverythingAtOnceRendersAndNeverAdvisesRecycle) {
+  auto e = quiet();
+  e.sysctls.tcp_max_tw_buckets = 100;
+  e.counters_after["TCP.tw"] = 100;
+  e.sysctls.ip_local_port_range = {{40000, 40009}};
+  e.ephemeral_groups = {{"127.0.0.1 -> 127.0.0.1:700", 9}};
+  e.listeners = {{"127.0.0.1:700", 700, 3, 2, 10, "x(1)"}};
+  e.close_wait_persisting = 20;
+  e.fin_wait2_held = 300;
+  e.counters_after["TCP.orphan"] = 100000;
+  e.counters_after["TCP.mem"] = 260000;
+  e.counters_after["Tcp.RetransSegs"] += 5000;
+  e.sysctls.tcp_tw_recycle = 1;
+  const auto f = diagnose(e);
+  std::vector<std::string> ids;
+  for (const finding& x : f) ids.push_back(x.id);
+  EXPECT_EQ(ids.size(), 10u) << ::testing::PrintToString(ids);
+  for (std::size_t i = 1; i < f.size(); ++i) EXPECT_LE(f[i].level, f[i - 1].level) << "worst first";
+  for (const finding& x : f)
+    for (const auto& a : x.advice) {
+      EXPECT_EQ(a.find("tcp_tw_recycle=1"), std::string::npos) << x.id << ": " << a;
+      if (x.id != "tw_recycle") {
+        EXPECT_EQ(a.find("tw_recycle"), std::string::npos) << a;
+      }
+    }
+  std::string json;
+  render_findings_json(f, e, "netlink", json);
+  const auto j = nlohmann::json::parse(json);
+  EXPECT_EQ(j["exit_code"], 2);
+  EXPECT_EQ(j["findings"].size(), 10u);
+  EXPECT_EQ(j["findings"][0]["severity"], "critical");
+  for (const auto& x : j["findings"]) {
+    EXPECT_TRUE(x["evidence"].is_object());
+    EXPECT_FALSE(x["why"].get<std::string>().empty());
+    EXPECT_FALSE(x["advice"].empty());
+  }
+  std::string text;
+  render_findings_text(f, e, "netlink", text);
+  EXPECT_TRUE(text.starts_with("ssfast doctor: 10 findings, ")) << text.substr(0, 80);
+  EXPECT_NE(text.find("\nCRITICAL tw_recycle: "), std::string::npos);
+  EXPECT_NE(text.find("\n  do        "), std::string::npos);
+}
+
+TEST(States, ElevenStatesInKernelOrder) {
+  const auto& t = tcp_state_reference();
+  EXPECT_EQ(t[0].name, "ESTABLISHED");
+  EXPECT_EQ(t[5].name, "TIME_WAIT");
+  EXPECT_EQ(t[9].name, "LISTEN");
+  for (std::size_t i = 0; i < t.size(); ++i)
+    EXPECT_EQ(t[i].name, netstat_name(static_cast<std::uint8_t>(i + 1)));
+  std::string json;
+  render_states_json(json);
+  const auto j = nlohmann::json::parse(json);
+  EXPECT_EQ(j.size(), 11u);
+  EXPECT_EQ(j[7]["state"], "CLOSE_WAIT");
+  EXPECT_EQ(j[7]["kernel_value"], 8);
+}
+
+}  // namespace
+}  // namespace ssfast

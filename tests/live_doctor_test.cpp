@@ -1,0 +1,426 @@
+// `ssfast doctor` on real sockets: each finding fires on a namespace built to show it (the
+// sysctls it needs are per network namespace, so the host is never touched) with the right
+// evidence, and a quiet namespace gives none.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "ssfast/ssfast.h"
+#include "support/live_fixture.h"
+#include "support/scenario.h"
+
+namespace ssfast {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+class DoctorNamespace : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string why = testing::enter_private_netns();
+    if (!why.empty()) GTEST_SKIP() << "live test skipped: " << why;
+  }
+
+  // Writes /proc/sys/<name>: net sysctls follow the writer's namespace, this test's own.
+  static void sysctl(const std::string& name, const std::string& value) {
+    std::ofstream f("/proc/sys/" + name);
+    f << value;
+    f.close();
+    ASSERT_TRUE(f) << "cannot write " << name;
+  }
+
+  static sockaddr_in loopback(const char* ip, std::uint16_t port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    inet_pton(AF_INET, ip, &a.sin_addr);
+    return a;
+  }
+
+  int listener(std::uint16_t port, int backlog, int defer_accept_s = 0) {
+    const int fd = fds_.hold(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (defer_accept_s > 0)
+      setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_accept_s, sizeof defer_accept_s);
+    const sockaddr_in a = loopback("127.0.0.1", port);
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0 ||
+        listen(fd, backlog) != 0)
+      throw std::runtime_error("cannot listen on " + std::to_string(port));
+    return fd;
+  }
+
+  // A blocking connect from `from` to 127.0.0.1:port; the descriptor is held.
+  int client(std::uint16_t port, const char* from = nullptr) {
+    const int fd = fds_.hold(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (from != nullptr) {
+      const sockaddr_in src = loopback(from, 0);
+      if (bind(fd, reinterpret_cast<const sockaddr*>(&src), sizeof src) != 0)
+        throw std::runtime_error(std::string("cannot bind to ") + from);
+    }
+    const sockaddr_in a = loopback("127.0.0.1", port);
+    if (connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0)
+      throw std::runtime_error("connect to " + std::to_string(port) + ": " +
+                               std::strerror(errno));
+    return fd;
+  }
+
+  int accept_one(int l) { return fds_.hold(accept4(l, nullptr, nullptr, SOCK_CLOEXEC)); }
+
+  // n connections to listener `l` on `port` that the client closes first: the client keeps
+  // TIME_WAIT (unless the namespace has no bucket left), the server's side is gone.
+  void time_wait_pairs(int l, std::uint16_t port, int n) {
+    for (int i = 0; i < n; ++i) {
+      const int c = client(port);
+      const int s = accept_one(l);
+      fds_.close_one(c);
+      char b;
+      ASSERT_EQ(read(s, &b, 1), 0);
+      fds_.close_one(s);
+    }
+  }
+
+  // TCP sockets in `s` now (bounded wait until `want`, when given).
+  std::uint64_t count_state(tcp_state s, std::uint64_t want = UINT64_MAX) {
+    auto c = collector::open();
+    if (!c) throw std::runtime_error("collector::open failed");
+    socket_summary sum;
+    for (int i = 0; i < 300; ++i) {
+      if (c->count(sum)) throw std::runtime_error("count failed");
+      if (want == UINT64_MAX || sum.tcp_histogram().netstat_count(s) == want) break;
+      std::this_thread::sleep_for(10ms);
+    }
+    return sum.tcp_histogram().netstat_count(s);
+  }
+
+  // `ssfast doctor -j` in this namespace (or with extra arguments): exit code and report.
+  static std::pair<int, json> doctor(std::vector<std::string> extra = {},
+                                     const char* interval = "0.3") {
+    std::vector<std::string> argv = {SSFAST_CLI_PATH, "doctor", "-j", "--interval", interval};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    const auto r = testing::run_process(argv);
+    EXPECT_EQ(r.err, "");
+    json j;
+    try {
+      j = json::parse(r.out);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "not JSON: " << r.out << r.err;
+    }
+    return {r.exit_code, j};
+  }
+
+  static const json* finding(const json& report, std::string_view id) {
+    for (const auto& f : report["findings"])
+      if (f["id"] == id) return &f;
+    return nullptr;
+  }
+
+  static std::string ids(const json& report) {
+    std::string s;
+    for (const auto& f : report["findings"])
+      s += f["id"].get<std::string>() + "(" + f["severity"].get<std::string>() + ") ";
+    return s;
+  }
+
+  testing::fd_set_guard fds_;
+};
+
+TEST_F(DoctorNamespace, QuietNamespaceHasNoFindings) {
+  const int l = listener(700, 128);
+  for (int i = 0; i < 5; ++i) {
+    client(700);
+    accept_one(l);
+  }
+  const auto [code, report] = doctor();
+  EXPECT_EQ(code, 0) << report.dump();
+  EXPECT_TRUE(report["findings"].empty()) << ids(report);
+  EXPECT_EQ(report["source"], "netlink");
+  const auto text = testing::run_process({SSFAST_CLI_PATH, "doctor", "--interval", "0.1"});
+  EXPECT_EQ(text.exit_code, 0);
+  EXPECT_TRUE(text.out.starts_with("ssfast doctor: no findings (netlink, sampled over 0.1 s"))
+      << text.out;
+  EXPECT_NE(text.out.find(": 11 TCP sockets, 10 established, "), std::string::npos) << text.out;
+}
+
+TEST_F(LiveNamespace, TheAllStatesScenarioShowsOnlyItsFullAcceptQueue) {
+  // Every state at once, a handful of each, is no emergency: the one finding is the
+  // scenario's listen(fd, 0) listener holding a connection, which is full by the kernel's
+  // own test (sk_acceptq_is_full: 1 > 0), so its next client would be dropped.
+  const auto r = testing::run_process({SSFAST_CLI_PATH, "doctor", "-j", "--interval", "0.3"});
+  const json report = json::parse(r.out);
+  ASSERT_EQ(report["findings"].size(), 1u) << report.dump(1);
+  const json& f = report["findings"][0];
+  EXPECT_EQ(f["id"], "accept_queue_full");
+  EXPECT_EQ(f["evidence"]["backlog"], 0);
+  EXPECT_EQ(f["evidence"]["accept_queue"], 1);
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST_F(DoctorNamespace, TimeWaitAtTheBucketLimit) {
+  sysctl("net/ipv4/tcp_max_tw_buckets", "20");
+  const int l = listener(700, 128);
+  time_wait_pairs(l, 700, 17);
+  ASSERT_EQ(count_state(tcp_state::time_wait, 17), 17u);
+  auto [code, report] = doctor();
+  const json* f = finding(report, "time_wait_buckets");
+  ASSERT_NE(f, nullptr) << ids(report);
+  EXPECT_EQ((*f)["severity"], "warning") << "17 of 20";
+  EXPECT_EQ((*f)["evidence"]["time_wait"], 17);
+  EXPECT_EQ((*f)["evidence"]["sockstat_tw"], 17);
+  EXPECT_EQ((*f)["evidence"]["tcp_max_tw_buckets"], 20);
+  EXPECT_EQ(code, 1);
+  // Three more fill it; the rest find no bucket and close without TIME_WAIT.
+  time_wait_pairs(l, 700, 6);
+  ASSERT_EQ(count_state(tcp_state::time_wait, 20), 20u) << "capped at tcp_max_tw_buckets";
+  std::tie(code, report) = doctor();
+  f = finding(report, "time_wait_buckets");
+  ASSERT_NE(f, nullptr) << ids(report);
+  EXPECT_EQ((*f)["severity"], "critical");
+  EXPECT_EQ((*f)["evidence"]["sockstat_tw"], 20);
+  EXPECT_EQ((*f)["advice"][0].get<std::string>().rfind(
+                "sysctl -w net.ipv4.tcp_max_tw_buckets=40   # now 20", 0),
+            0u)
+      << (*f)["advice"][0];
+  EXPECT_EQ(code, 2);
+}
+
+TEST_F(DoctorNamespace, EphemeralPortsRunningOut) {
+  sysctl("net/ipv4/ip_local_port_range", "40000 40019");
+  const int l = listener(700, 128);
+  for (int i = 0; i < 12; ++i) {
+    client(700);
+    accept_one(l);
+  }
+  auto [code, report] = doctor();
+  const json* f = finding(report, "ephemeral_ports");
+  ASSERT_NE(f, nullptr) << ids(report);
+  EXPECT_EQ((*f)["severity"], "warning") << "12 of 20";
+  EXPECT_EQ((*f)["evidence"]["busiest"], "127.0.0.1 -> 127.0.0.1:700");
+  EXPECT_EQ((*f)["evidence"]["connections"], 12);
+  EXPECT_EQ((*f)["evidence"]["ports"], 20);
+  EXPECT_EQ((*f)["evidence"]["ip_local_port_range"], "40000 40019");
+  // Six more to the same destination: 18 of the 20 ports.
+  for (int i = 0; i < 6; ++i) {
+    client(700);
+    accept_one(l);
+  }
+  std::tie(code, report) = doctor();
+  f = finding(report, "ephemeral_ports");
+  ASSERT_NE(f, nullptr) << ids(report);
+  EXPECT_EQ((*f)["severity"], "critical") << "18 of 20";
+  EXPECT_EQ((*f)["evidence"]["connections"], 18);
+  EXPECT_EQ(code, 2);
+}
+
+TEST_F(DoctorNamespace, SynFloodFillsTheSynQueue) {
+  // TCP_DEFER_ACCEPT keeps each handshake half-open (the bare ACK is dropped): SYN_RECV on
+  // the server while the clients believe they are connected.
+  listener(701, 16, /*defer_accept_s=*/60);
+  for (int i = 0; i < 10; ++i) client(701, "127.0.0.2");
+  for (int i = 0; i < 2; ++i) client(701, "127.0.0.3");
+  ASSERT_EQ(count_state(tcp_state::syn_recv, 12), 12u);
+  auto [code, report] = doctor();
+  const json* f = finding(report, "syn_flood");
+  ASSERT_NE(f, nullptr) << ids(report);
+  EXPECT_EQ((*f)["severity"], "warning") << "12 of 16";
+  EXPECT_EQ((*f)["evidence"]["listener"], "127.0.0.1:701");
+  EXPECT_EQ((*f)["evidence"]["listener_syn_recv"], 12);
+  EXPECT_EQ((*f)["evidence"]["listener_backlog"], 16);
+  EXPECT_EQ((*f)["evidence"]["top_sources"], "127.0.0.2 (10), 127.0.0.3 (2)");
+  bool names_source = false;
+  for (const auto& a : (*f)["advice"])
+    names_source |= a.get<std::string>().find("come from 127.0.0.2") != std::string::npos;
+  EXPECT_TRUE(names_source) << (*f)["advice"].dump();
+  for (int i = 0; i < 3; ++i) client(701, "127.0.0.2");
+  ASSERT_EQ(count_state(tcp_state::syn_recv, 15), 15u);
+  std::tie(code, report) = doctor();
+  f = finding(report, "syn_flood");
+  ASSERT_NE(f, nullptr) << ids(report);
+  EXPECT_EQ((*f)["severity"], "critical") << "15 of 16";
+  EXPECT_EQ(code, 2);
+}
+
+TEST_F(DoctorNamespace, AcceptQueueFullNamesTheProcess) {
+  const int l = listener(702, 2);
+  (void)l;
+  for (int i = 0; i < 3; ++i) client(702);  // never accepted: the queue holds backlog + 1
+  auto [code, report] = doctor();
+  const json* f = finding(report, "accept_queue_full");
+  ASSERT_NE(f, nullptr) << ids(report);
+  EXPECT_EQ((*f)["severity"], "critical");
+  EXPECT_EQ((*f)["evidence"]["listener"], "127.0.0.1:702");
+  EXPECT_EQ((*f)["evidence"]["accept_queue"], 3);
+  EXPECT_EQ((*f)["evidence"]["backlog"], 2);
+  EXPECT_NE((*f)["evidence"]["process"].get<std::string>().find("(" + std::to_string(getpid()) +
+                                                                 ")"),
+            std::string::npos)
+      << (*f)["evidence"].dump();
+  EXPECT_EQ(code, 2);
+}
+
+TEST_F(DoctorNamespace, AcceptQueueNearlyFullWarns) {
+  listener(703, 10);
+  for (int i = 0; i < 9; ++i) client(703);
+  const auto [code, report] = doctor();
+  const json* f = finding(report, "accept_queue_full");
+  ASSERT_NE(f, nullptr) << ids(report);
+  EXPECT_EQ((*f)["severity"], "warning");
+  EXPECT_EQ((*f)["evidence"]["accept_queue"], 9);
+  EXPECT_EQ(code, 1);
+}
+
+TEST_F(DoctorNamespace, CloseWaitLeakNamesPortAndProcess) {
+  const int l = listener(704, 64);
+  std::vector<int> clients;
+  for (int i = 0; i < 20; ++i) {
+    clients.push_back(client(704));
+    accept_one(l);  // held, never closed: the leak
+  }
+  for (int c : clients) fds_.close_one(c);
+  ASSERT_EQ(count_state(tcp_state::close_wait, 20), 20u);
+  const auto [code, report] = doctor();
+  const json* f = finding(report, "close_wait_leak");
+  ASSERT_NE(f, nullptr) << ids(report);
+  EXPECT_EQ((*f)["severity"], "warning");
+  EXPECT_EQ((*f)["evidence"]["close_wait"], 20);
+  EXPECT_EQ((*f)["evidence"]["persisting"], 20);
+  EXPECT_EQ((*f)["evidence"]["ports"], "704 (20)");
+  EXPECT_NE((*f)["evidence"]["processes"].get<std::string>().find(
+                "(" + std::to_string(getpid()) + ") (20)"),
+            std::string::npos)
+      << (*f)["evidence"].dump();
+  EXPECT_EQ(finding(report, "fin_wait2_orphans"), nullptr) << "20 orphans are not many";
+  EXPECT_EQ(code, 1);
+}
+
+TEST_F(DoctorNamespace, FinWait2OrphanedAndHeld) {
+  const int l = listener(705, 1024);
+  std::vector<int> orphaned;
+  for (int i = 0; i < 260; ++i) {
+    orphaned.push_back(client(705));
+    accept_one(l);
+  }
+  for (int c : orphaned) fds_.close_one(c);  // FIN_WAIT2 with no process
+  for (int i = 0; i < 260; ++i) {
+    const int c = client(705);
+    accept_one(l);
+    ASSERT_EQ(shutdown(c, SHUT_WR), 0);  // FIN_WAIT2, still held
+  }
+  ASSERT_EQ(count_state(tcp_state::fin_wait2, 520), 520u);
+  const auto [code, report] = doctor();
+  const json* f = finding(report, "fin_wait2_orphans");
+  ASSERT_NE(f, nullptr) << ids(report);
+  EXPECT_EQ((*f)["severity"], "warning");
+  EXPECT_EQ((*f)["evidence"]["orphaned"], 260);
+  EXPECT_EQ((*f)["evidence"]["held"], 260);
+  EXPECT_EQ((*f)["evidence"]["tcp_fin_timeout"], 60);
+  EXPECT_EQ((*f)["advice"][0].get<std::string>().rfind(
+                "sysctl -w net.ipv4.tcp_fin_timeout=30   # now 60", 0),
+            0u);
+  ASSERT_NE(finding(report, "close_wait_leak"), nullptr) << "their peers: 520 in CLOSE_WAIT";
+  EXPECT_EQ(code, 1);
+}
+
+TEST_F(DoctorNamespace, RetransmissionsToABlackHole) {
+  // 10.9.0.0/24 routed into lo: SYNs to it are looped back, not for us, and dropped.
+  testing::run_command({"ip", "route", "add", "10.9.0.0/24", "dev", "lo"});
+  for (int i = 0; i < 200; ++i) {
+    const int fd = fds_.hold(socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    const sockaddr_in a = loopback("10.9.0.2", 80);
+    ASSERT_NE(connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(errno, EINPROGRESS);
+  }
+  // The first retransmission comes after the initial RTO (1 s), inside this interval.
+  const auto [code, report] = doctor({}, "1.5");
+  const json* f = finding(report, "retransmits");
+  ASSERT_NE(f, nullptr) << ids(report);
+  EXPECT_EQ((*f)["severity"], "critical");
+  EXPECT_EQ((*f)["advice"][0].get<std::string>().rfind("most are SYN retransmissions", 0), 0u)
+      << (*f)["advice"].dump();
+  EXPECT_EQ(code, 2);
+}
+
+TEST_F(DoctorNamespace, AnotherNamespaceByPidUsesItsSysctls) {
+  // The doctor runs in a fresh namespace of its own and diagnoses this one through --netns:
+  // the socket counts and the sysctls must both be this namespace's.
+  sysctl("net/ipv4/tcp_max_tw_buckets", "4");
+  const int l = listener(706, 16);
+  time_wait_pairs(l, 706, 4);
+  ASSERT_EQ(count_state(tcp_state::time_wait, 4), 4u);
+  const auto r = testing::run_process({"unshare", "-n", SSFAST_CLI_PATH, "doctor", "-j",
+                                       "--interval", "0.1", "--netns",
+                                       std::to_string(getpid())});
+  const json report = json::parse(r.out);
+  const json* f = finding(report, "time_wait_buckets");
+  ASSERT_NE(f, nullptr) << report.dump();
+  EXPECT_EQ((*f)["evidence"]["tcp_max_tw_buckets"], 4);
+  EXPECT_EQ((*f)["evidence"]["time_wait"], 4);
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST_F(DoctorNamespace, CountersAndSysctlsFromAProcRoot) {
+  // A proc root whose counters and sysctls show what this kernel cannot: tcp_tw_recycle on,
+  // orphans past half of tcp_max_orphans, TCP memory past the pressure threshold.
+  const std::string root = ::testing::TempDir() + "ssfast-doctor-root-" + std::to_string(getpid());
+  std::filesystem::remove_all(root);
+  std::filesystem::create_directories(root + "/net");
+  std::filesystem::create_directories(root + "/sys/net/ipv4");
+  std::filesystem::create_directories(root + "/sys/net/core");
+  for (const char* f : {"tcp", "tcp6", "udp", "udp6", "unix", "snmp", "netstat", "snmp6"})
+    std::ofstream(root + "/net/" + f) << std::ifstream(std::string("/proc/net/") + f).rdbuf();
+  std::ofstream(root + "/net/sockstat")
+      << "sockets: used 10\nTCP: inuse 0 orphan 70000 tw 0 alloc 0 mem 260000\n"
+         "UDP: inuse 0 mem 0\nUDPLITE: inuse 0\nRAW: inuse 0\nFRAG: inuse 0 memory 0\n";
+  std::ofstream(root + "/net/sockstat6") << "TCP6: inuse 0\nUDP6: inuse 0\n";
+  std::ofstream(root + "/sys/net/ipv4/tcp_tw_recycle") << "1\n";
+  std::ofstream(root + "/sys/net/ipv4/tcp_max_orphans") << "131072\n";
+  std::ofstream(root + "/sys/net/ipv4/tcp_mem") << "188964\t251954\t377928\n";
+  const auto [code, report] = doctor({"--proc-root", root}, "0.1");
+  EXPECT_EQ(report["source"], "proc");
+  const json* recycle = finding(report, "tw_recycle");
+  ASSERT_NE(recycle, nullptr) << ids(report);
+  EXPECT_EQ((*recycle)["severity"], "critical");
+  const json* orphans = finding(report, "orphans_limit");
+  ASSERT_NE(orphans, nullptr) << ids(report);
+  EXPECT_EQ((*orphans)["severity"], "warning");
+  EXPECT_EQ((*orphans)["evidence"]["orphan"], 70000);
+  const json* memory = finding(report, "tcp_memory");
+  ASSERT_NE(memory, nullptr) << ids(report);
+  EXPECT_EQ((*memory)["evidence"]["tcp_mem"], "188964 251954 377928");
+  EXPECT_EQ(code, 2);
+  EXPECT_EQ(report["findings"][0]["id"], "tw_recycle") << "worst first";
+  const auto text =
+      testing::run_process({SSFAST_CLI_PATH, "doctor", "--interval", "0.1", "--proc-root", root});
+  EXPECT_NE(text.out.find("note: /proc does not show listen backlogs"), std::string::npos);
+  std::filesystem::remove_all(root);
+}
+
+TEST_F(DoctorNamespace, BadUsageIsExitThree) {
+  auto r = testing::run_process({SSFAST_CLI_PATH, "doctor", "--interval", "0"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.err,
+            "ssfast: option '--interval': '0' is not a number of seconds (0 < S <= 60) (see "
+            "ssfast --help)\n");
+  r = testing::run_process({SSFAST_CLI_PATH, "doctor", "-t"});
+  EXPECT_EQ(r.exit_code, 3);
+  r = testing::run_process({SSFAST_CLI_PATH, "doctor", "--netns", "/nonexistent"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.err, "ssfast: cannot watch network namespace /nonexistent: No such file or directory\n");
+  r = testing::run_process({SSFAST_CLI_PATH, "states", "-j"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(json::parse(r.out).size(), 11u);
+}
+
+}  // namespace
+}  // namespace ssfast
