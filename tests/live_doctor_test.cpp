@@ -251,6 +251,35 @@ TEST_F(DoctorNamespace, SynFloodFillsTheSynQueue) {
   EXPECT_EQ(code, 2);
 }
 
+TEST_F(DoctorNamespace, SynCookiesDuringTheIntervalAreCritical) {
+  // A SYN queue of 4 that overflows while the doctor watches: the kernel answers the excess
+  // with cookies (tcp_syncookies=1, the default), which is a flood by definition.
+  listener(707, 4, /*defer_accept_s=*/60);
+  std::pair<int, json> result;
+  std::thread watcher([&] { result = doctor({}, "2.5"); });
+  std::this_thread::sleep_for(1s);  // inside the interval, with time to spare on either side
+  // Non-blocking: the SYNs are what matters, and connect() must not wait on a full queue.
+  int started = 0;
+  for (int i = 0; i < 12; ++i) {
+    const int fd = fds_.hold(socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    const sockaddr_in src = loopback("127.0.0.2", 0), dst = loopback("127.0.0.1", 707);
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&src), sizeof src) == 0 &&
+        (connect(fd, reinterpret_cast<const sockaddr*>(&dst), sizeof dst) == 0 ||
+         errno == EINPROGRESS))
+      ++started;
+  }
+  watcher.join();
+  ASSERT_EQ(started, 12);
+  const auto& [code, report] = result;
+  const json* f = finding(report, "syn_flood");
+  ASSERT_NE(f, nullptr) << ids(report);
+  EXPECT_EQ((*f)["severity"], "critical");
+  EXPECT_NE((*f)["evidence"]["SyncookiesSent_per_s"], "0.0/s") << (*f)["evidence"].dump();
+  EXPECT_NE((*f)["summary"].get<std::string>().find("SYN cookies sent"), std::string::npos)
+      << (*f)["summary"];
+  EXPECT_EQ(code, 2);
+}
+
 TEST_F(DoctorNamespace, AcceptQueueFullNamesTheProcess) {
   const int l = listener(702, 2);
   (void)l;
@@ -341,8 +370,9 @@ TEST_F(DoctorNamespace, RetransmissionsToABlackHole) {
     ASSERT_NE(connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a), 0);
     ASSERT_EQ(errno, EINPROGRESS);
   }
-  // The first retransmission comes after the initial RTO (1 s), inside this interval.
-  const auto [code, report] = doctor({}, "1.5");
+  // Retransmissions come 1 s and 3 s after the SYN (initial RTO 1 s, doubling): an interval
+  // of 2.5 s holds at least one of them however late the doctor takes its first sample.
+  const auto [code, report] = doctor({}, "2.5");
   const json* f = finding(report, "retransmits");
   ASSERT_NE(f, nullptr) << ids(report);
   EXPECT_EQ((*f)["severity"], "critical");
