@@ -106,9 +106,16 @@ std::error_code render_summary(collector& c, const cli::options& o, std::string&
   }
   kernel_counters counters;
   std::string counters_error;
-  const std::error_code counters_ec = c.read_counters(counters);
+  // Prometheus carries every counter: one read of each file gives both.
+  std::vector<std::pair<std::string, std::int64_t>> all;
+  const bool prometheus = o.format == cli::output_format::prometheus;
+  const std::error_code counters_ec =
+      prometheus ? c.read_all_counters(all, counters) : c.read_counters(counters);
   // Counters are context, not the answer: report them missing, keep the exit status.
-  if (counters_ec) counters_error = where(c, o) + ": " + counters_ec.message();
+  if (counters_ec) {
+    counters_error = where(c, o) + ": " + counters_ec.message();
+    all.clear();
+  }
   const std::string fallback = fallback_text(c);
   const summary_report report{sockets, to_string(c.source()), fallback,
                               counters_ec ? nullptr : &counters, counters_error};
@@ -116,12 +123,9 @@ std::error_code render_summary(collector& c, const cli::options& o, std::string&
     case cli::output_format::json:
       render_summary_json(report, out);
       break;
-    case cli::output_format::prometheus: {
-      std::vector<std::pair<std::string, std::int64_t>> all;
-      if (c.read_all_counters(all)) all.clear();  // the socket counts stand without them
+    case cli::output_format::prometheus:
       render_summary_prometheus(report, all, out);
       break;
-    }
     case cli::output_format::text:
       render_summary_text(report, out);
       break;

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "ssfast/ssfast.h"
+#include "support/background.h"
 #include "support/live_fixture.h"
 #include "support/scenario.h"
 
@@ -40,40 +41,13 @@ class DoctorNamespace : public ::testing::Test {
     ASSERT_TRUE(f) << "cannot write " << name;
   }
 
-  static sockaddr_in loopback(const char* ip, std::uint16_t port) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    inet_pton(AF_INET, ip, &a.sin_addr);
-    return a;
-  }
-
   int listener(std::uint16_t port, int backlog, int defer_accept_s = 0) {
-    const int fd = fds_.hold(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (defer_accept_s > 0)
-      setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_accept_s, sizeof defer_accept_s);
-    const sockaddr_in a = loopback("127.0.0.1", port);
-    if (bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0 ||
-        listen(fd, backlog) != 0)
-      throw std::runtime_error("cannot listen on " + std::to_string(port));
-    return fd;
+    return fds_.hold(testing::listen_loopback(port, backlog, defer_accept_s));
   }
 
   // A blocking connect from `from` to 127.0.0.1:port; the descriptor is held.
   int client(std::uint16_t port, const char* from = nullptr) {
-    const int fd = fds_.hold(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (from != nullptr) {
-      const sockaddr_in src = loopback(from, 0);
-      if (bind(fd, reinterpret_cast<const sockaddr*>(&src), sizeof src) != 0)
-        throw std::runtime_error(std::string("cannot bind to ") + from);
-    }
-    const sockaddr_in a = loopback("127.0.0.1", port);
-    if (connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0)
-      throw std::runtime_error("connect to " + std::to_string(port) + ": " +
-                               std::strerror(errno));
-    return fd;
+    return fds_.hold(testing::connect_tcp("127.0.0.1", port, from));
   }
 
   int accept_one(int l) { return fds_.hold(accept4(l, nullptr, nullptr, SOCK_CLOEXEC)); }
@@ -261,12 +235,12 @@ TEST_F(DoctorNamespace, SynCookiesDuringTheIntervalAreCritical) {
   // Non-blocking: the SYNs are what matters, and connect() must not wait on a full queue.
   int started = 0;
   for (int i = 0; i < 12; ++i) {
-    const int fd = fds_.hold(socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    const sockaddr_in src = loopback("127.0.0.2", 0), dst = loopback("127.0.0.1", 707);
-    if (bind(fd, reinterpret_cast<const sockaddr*>(&src), sizeof src) == 0 &&
-        (connect(fd, reinterpret_cast<const sockaddr*>(&dst), sizeof dst) == 0 ||
-         errno == EINPROGRESS))
+    try {
+      fds_.hold(testing::connect_tcp("127.0.0.1", 707, "127.0.0.2", /*wait=*/false));
       ++started;
+    } catch (const std::exception&) {
+      // counted below, after the watcher is joined
+    }
   }
   watcher.join();
   ASSERT_EQ(started, 12);
@@ -364,12 +338,8 @@ TEST_F(DoctorNamespace, FinWait2OrphanedAndHeld) {
 TEST_F(DoctorNamespace, RetransmissionsToABlackHole) {
   // 10.9.0.0/24 routed into lo: SYNs to it are looped back, not for us, and dropped.
   testing::run_command({"ip", "route", "add", "10.9.0.0/24", "dev", "lo"});
-  for (int i = 0; i < 200; ++i) {
-    const int fd = fds_.hold(socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    const sockaddr_in a = loopback("10.9.0.2", 80);
-    ASSERT_NE(connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a), 0);
-    ASSERT_EQ(errno, EINPROGRESS);
-  }
+  for (int i = 0; i < 200; ++i)
+    fds_.hold(testing::connect_tcp("10.9.0.2", 80, nullptr, /*wait=*/false));
   // Retransmissions come 1 s and 3 s after the SYN (initial RTO 1 s, doubling): an interval
   // of 2.5 s holds at least one of them however late the doctor takes its first sample.
   const auto [code, report] = doctor({}, "2.5");

@@ -304,8 +304,13 @@ TEST_F(LiveNamespace, ExporterLimitsSlowBigAndManyClients) {
 TEST_F(LiveNamespace, ExporterLeaksNoDescriptors) {
   background_process exporter({SSFAST_CLI_PATH, "exporter", "--listen", "127.0.0.1:0"});
   const std::uint16_t port = exporter.wait_for_listening_port();
+  // The baseline: after one scrape, once the server has seen that connection close (it
+  // half-closes and waits for the client's close, so the count settles a moment later).
+  const std::size_t idle = exporter.open_fds();
   EXPECT_EQ(testing::http_status(get(port, "/metrics")), 200);
-  const std::size_t before = exporter.open_fds();
+  std::size_t before = 0;
+  for (int wait = 0; wait < 100 && (before = exporter.open_fds()) != idle; ++wait)
+    std::this_thread::sleep_for(20ms);
   for (int i = 0; i < 200; ++i) {
     if (i % 4 == 3) {
       tcp_client abandoned(port);  // connects and leaves
@@ -323,22 +328,8 @@ TEST_F(LiveNamespace, ExporterLeaksNoDescriptors) {
 
 // --- agent and haproxy ----------------------------------------------------------------------
 
-// One listening socket on 127.0.0.1:port with the given backlog.
-int listen_on(std::uint16_t port, int backlog) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd, backlog) != 0)
-    throw std::runtime_error("cannot listen on " + std::to_string(port));
-  return fd;
-}
-
 TEST_F(LiveNamespace, ServersThatCannotListenSaySo) {
-  fds_.hold(listen_on(702, 1));
+  fds_.hold(testing::listen_loopback(702, 1));
   auto r = testing::run_process({SSFAST_CLI_PATH, "exporter", "--listen", "127.0.0.1:702"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "ssfast: cannot listen on 127.0.0.1:702: Address already in use\n");
@@ -361,7 +352,7 @@ TEST_F(LiveNamespace, AgentAnswersFromTheServicePort) {
                             "--max-established", "4", "--listen", "127.0.0.1:0"});
   const std::uint16_t port = agent.wait_for_listening_port();
   EXPECT_EQ(agent_says(port), "down #no listener on port 700\n");
-  const int l = fds_.hold(listen_on(service, 16));
+  const int l = fds_.hold(testing::listen_loopback(service, 16));
   EXPECT_EQ(agent_says(port), "up ready 100%\n");
   std::vector<std::unique_ptr<tcp_client>> clients;
   clients.push_back(std::make_unique<tcp_client>(service));
@@ -373,7 +364,7 @@ TEST_F(LiveNamespace, AgentAnswersFromTheServicePort) {
   EXPECT_EQ(agent_says(port), "down #no listener on port 700\n");
   // Backlog 1 and one connection waiting for accept(): the queue is full, drain although
   // ESTABLISHED (1) is far from its limit.
-  fds_.hold(listen_on(service, 1));
+  fds_.hold(testing::listen_loopback(service, 1));
   tcp_client waiting(service);
   EXPECT_EQ(agent_says(port), "up drain\n");
 }
@@ -442,7 +433,7 @@ TEST_F(LiveNamespace, HaproxyFollowsTheAgent) {
     EXPECT_EQ(seen, want) << why << "; haproxy said: " << haproxy.stderr_text();
   };
   expect_haproxy("DOWN (agent) 100", "nothing listens on the service port");
-  const int l = fds_.hold(listen_on(service, 16));
+  const int l = fds_.hold(testing::listen_loopback(service, 16));
   expect_haproxy("no check 100", "a listener: up, full weight");
   std::vector<std::unique_ptr<tcp_client>> clients;
   for (int i = 0; i < 2; ++i) clients.push_back(std::make_unique<tcp_client>(service));

@@ -111,6 +111,19 @@ struct collector::impl {
       return ec;
     });
   }
+  // The same for calls that allocate: bad_alloc on that thread becomes ENOMEM, since the
+  // thread's entry point is noexcept.
+  template <class F>
+  std::error_code on_ns_thread_allocating(F&& f) noexcept {
+    return on_ns_thread([&]() noexcept {
+      try {
+        return f();
+      } catch (const std::bad_alloc&) {
+        return std::make_error_code(std::errc::not_enough_memory);
+      }
+    });
+  }
+
   std::vector<netlink::sock_diag_socket> sockets;  // one per partition; empty: /proc
   std::optional<detail::worker_pool> pool;
   proc::file_reader files;
@@ -666,15 +679,18 @@ std::error_code collector::list_(socket_table& out, const socket_query& q) noexc
 
 std::error_code collector::read_all_counters(
     std::vector<std::pair<std::string, std::int64_t>>& out) {
-  if (impl_->ns && !impl_->in_ns) {
-    return impl_->on_ns_thread([&]() noexcept {
-      try {
-        return read_all_counters(out);
-      } catch (const std::bad_alloc&) {
-        return std::make_error_code(std::errc::not_enough_memory);
-      }
-    });
-  }
+  return read_all_counters_(out, nullptr);
+}
+
+std::error_code collector::read_all_counters(
+    std::vector<std::pair<std::string, std::int64_t>>& out, kernel_counters& summary) {
+  return read_all_counters_(out, &summary);
+}
+
+std::error_code collector::read_all_counters_(
+    std::vector<std::pair<std::string, std::int64_t>>& out, kernel_counters* summary) {
+  if (impl_->ns && !impl_->in_ns)
+    return impl_->on_ns_thread_allocating([&] { return read_all_counters_(out, summary); });
   impl_->context = {};
   std::vector<proc::named_counter> list;
   std::string_view failed;
@@ -682,22 +698,23 @@ std::error_code collector::read_all_counters(
     impl_->context = failed;
     return ec;
   }
+  if (summary != nullptr) *summary = kernel_counters{};
   out.clear();
   out.reserve(list.size());
-  for (auto& c : list) out.emplace_back(std::move(c.name), c.value);
+  for (auto& c : list) {
+    if (summary != nullptr) {
+      const std::string_view n = c.name;
+      const std::size_t dot = n.find('.');
+      proc::assign_counter(*summary, n.substr(0, dot), n.substr(dot + 1), c.value);
+    }
+    out.emplace_back(std::move(c.name), c.value);
+  }
   return {};
 }
 
 std::error_code collector::read_sysctl(std::string_view name, std::vector<std::int64_t>& values) {
-  if (impl_->ns && !impl_->in_ns) {
-    return impl_->on_ns_thread([&]() noexcept {
-      try {
-        return read_sysctl(name, values);
-      } catch (const std::bad_alloc&) {
-        return std::make_error_code(std::errc::not_enough_memory);
-      }
-    });
-  }
+  if (impl_->ns && !impl_->in_ns)
+    return impl_->on_ns_thread_allocating([&] { return read_sysctl(name, values); });
   values.clear();
   impl_->context = {};
   std::string path = "sys/";

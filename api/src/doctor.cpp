@@ -134,11 +134,17 @@ std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
 
   std::this_thread::sleep_for(std::chrono::duration<double>(o.interval_s));
 
-  // The second: counters, the summary, and every TCP socket.
+  // The second: counters, every TCP socket, and UDP and UNIX counted (TCP's histogram comes
+  // from the listing: one dump of TCP, not two).
   if (auto ec = counters(c, out.counters_after)) return ec;
-  if (auto ec = c.count(out.sockets)) return ec;
+  count_scope others;
+  others.tcp = false;
+  if (auto ec = c.count(out.sockets, others)) return ec;
   q.states = 0xFFE;  // TCP_ESTABLISHED .. TCP_CLOSING, request sockets included
   if (auto ec = c.list(t, q)) return ec;
+  out.sockets.scope.tcp = true;
+  for (std::size_t i = 0; i < t.size(); ++i)
+    out.sockets.tcp[t.family()[i] == AF_INET6 ? 1 : 0][t.state()[i]] += 1;
 
   std::int64_t lo = 1, hi = 0;
   if (out.sysctls.ip_local_port_range) {

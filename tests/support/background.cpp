@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <strings.h>
 #include <signal.h>
@@ -183,6 +184,55 @@ bool tcp_client::read_http_response(std::string& out, bool head_request) {
     }
     buf.append(chunk, static_cast<std::size_t>(n));
   }
+}
+
+namespace {
+
+sockaddr_in ipv4(const char* ip, std::uint16_t port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  if (inet_pton(AF_INET, ip, &a.sin_addr) != 1)
+    throw std::runtime_error(std::string("not an IPv4 address: ") + ip);
+  return a;
+}
+
+}  // namespace
+
+int listen_loopback(std::uint16_t port, int backlog, int defer_accept_s) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (defer_accept_s > 0)
+    setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_accept_s, sizeof defer_accept_s);
+  const sockaddr_in a = ipv4("127.0.0.1", port);
+  if (fd < 0 || bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0 ||
+      listen(fd, backlog) != 0) {
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("cannot listen on " + std::to_string(port));
+  }
+  return fd;
+}
+
+int connect_tcp(const char* to, std::uint16_t port, const char* from, bool wait) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (wait ? 0 : SOCK_NONBLOCK), 0);
+  if (fd < 0) throw std::runtime_error("socket failed");
+  if (from != nullptr) {
+    const sockaddr_in src = ipv4(from, 0);
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&src), sizeof src) != 0) {
+      ::close(fd);
+      throw std::runtime_error(std::string("cannot bind to ") + from);
+    }
+  }
+  const sockaddr_in a = ipv4(to, port);
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0 &&
+      (wait || errno != EINPROGRESS)) {
+    const int e = errno;
+    ::close(fd);
+    throw std::runtime_error(std::string("connect to ") + to + ":" + std::to_string(port) + ": " +
+                             std::strerror(e));
+  }
+  return fd;
 }
 
 int http_status(std::string_view response) {

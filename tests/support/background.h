@@ -72,6 +72,16 @@ class tcp_client {
   std::string pending_;  // bytes read past the last response
 };
 
+/// A TCP listener on 127.0.0.1:port (SO_REUSEADDR; TCP_DEFER_ACCEPT when given, which keeps
+/// handshakes half-open until data comes). Returns the descriptor; throws if it cannot.
+int listen_loopback(std::uint16_t port, int backlog, int defer_accept_s = 0);
+
+/// A TCP socket connected (blocking) or connecting (`wait` false: non-blocking, the SYN sent)
+/// to the IPv4 address `to`:port, bound first to `from` when given. Returns the descriptor;
+/// throws if it cannot.
+int connect_tcp(const char* to, std::uint16_t port, const char* from = nullptr,
+                bool wait = true);
+
 /// The status code of an HTTP response, its header value (case-insensitive name, "" when
 /// absent), and its body.
 int http_status(std::string_view response);

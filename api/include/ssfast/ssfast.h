@@ -146,6 +146,10 @@ class SSFAST_API collector {
   /// Reads every kernel counter (net/snmp, netstat, snmp6, sockstat, sockstat6) as
   /// "Group.Field" = value, in file order. Allocates. Errors as read_counters().
   std::error_code read_all_counters(std::vector<std::pair<std::string, std::int64_t>>& out);
+  /// The same, also filling `summary` (what read_counters() gives) from the same reads: one
+  /// pass over the files instead of two when both are wanted.
+  std::error_code read_all_counters(std::vector<std::pair<std::string, std::int64_t>>& out,
+                                    kernel_counters& summary);
 
   /// Reads a sysctl of this collector's network namespace by its name under /proc/sys,
   /// slashes or dots ("net.ipv4.tcp_max_tw_buckets", "net/core/somaxconn"), as the integers it
@@ -176,6 +180,8 @@ class SSFAST_API collector {
   std::error_code snapshot_(socket_table& out, const count_scope& scope) noexcept;
   std::error_code list_(socket_table& out, const socket_query& q) noexcept;
   std::error_code read_counters_(kernel_counters& out) noexcept;
+  std::error_code read_all_counters_(std::vector<std::pair<std::string, std::int64_t>>& out,
+                                     kernel_counters* summary);
   std::unique_ptr<impl> impl_;
 };
 
