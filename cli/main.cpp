@@ -19,6 +19,7 @@
 #include "server.h"
 #include "ssfast/core/doctor.h"
 #include "ssfast/core/filter.h"
+#include "ssfast/core/json_writer.h"
 #include "ssfast/core/listing.h"
 #include "ssfast/core/render.h"
 #include "ssfast/doctor.h"
@@ -219,35 +220,32 @@ int run_summary_watch(collector& c, const cli::options& o) {
     };
     char num[64];
     if (o.json) {
-      out = "{\"time\":\"" + utc_now() + "\",\"interval_s\":";
-      std::snprintf(num, sizeof num, "%g", o.watch);
-      out += num;
-      out += ",\"source\":\"" + std::string(to_string(c.source())) + "\",\"tcp\":{";
-      bool first = true;
+      json_writer w(out);
+      w.begin_object();
+      w.key("time").value(utc_now());
+      w.key("interval_s").value(o.watch);
+      w.key("source").value(to_string(c.source()));
+      w.key("tcp").begin_object();
       for (tcp_state s : netstat_states) {
-        out += first ? "" : ",";
-        first = false;
-        out += "\"" + std::string(netstat_name(static_cast<std::uint8_t>(s))) +
-               "\":{\"count\":" + std::to_string(b.netstat_count(s)) + ",\"change\":" +
-               std::to_string(static_cast<std::int64_t>(b.netstat_count(s) - a.netstat_count(s))) +
-               "}";
+        w.key(netstat_name(static_cast<std::uint8_t>(s))).begin_object();
+        w.key("count").value(b.netstat_count(s));
+        w.key("change").value(static_cast<std::int64_t>(b.netstat_count(s) - a.netstat_count(s)));
+        w.end_object();
       }
-      out += "},\"udp\":" + std::to_string(now.udp_all().total()) +
-             ",\"unix\":" + std::to_string(now.unix_domain.total()) + ",\"rates_per_s\":{";
-      first = true;
+      w.end_object();
+      w.key("udp").value(now.udp_all().total());
+      w.key("unix").value(now.unix_domain.total());
+      w.key("rates_per_s").begin_object();
       for (std::string_view name : rate_counters) {
-        const auto r = rate(name);
-        out += first ? "" : ",";
-        first = false;
-        out += "\"" + std::string(name) + "\":";
-        if (r) {
-          std::snprintf(num, sizeof num, "%.2f", *r);
-          out += num;
+        w.key(name);
+        if (const auto r = rate(name)) {
+          w.fixed(*r, 2);
         } else {
-          out += "null";
+          w.null();
         }
       }
-      out += "}}\n";
+      w.end_object().end_object();
+      out.push_back('\n');
     } else if (tty) {
       out = "\033[H\033[2J";  // home and clear: a redrawn table
       out += "ssfast -s, every " + std::to_string(o.watch).substr(0, 5) + " s, " + utc_now() +
@@ -369,22 +367,22 @@ void append_top(std::string& out, const std::vector<top_entry>& entries, const c
                 bool one_line) {
   char num[32];
   if (o.json) {
-    out += "{\"time\":\"" + utc_now() + "\",\"entries\":[";
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-      out += i ? ",{" : "{";
-      out +=
-          "\"count\":" + std::to_string(entries[i].count) + ",\"key\":\"" + entries[i].key + "\"}";
-    }
-    out += "]}\n";
+    json_writer w(out);
+    w.begin_object().key("time").value(utc_now()).key("entries").begin_array();
+    for (const top_entry& e : entries)
+      w.begin_object().key("count").value(e.count).key("key").value(e.key).end_object();
+    w.end_array().end_object();
+    out.push_back('\n');
     return;
   }
+  // Keys can hold process names, which any user sets: escaped so a name cannot forge a line.
   if (one_line) {
     out += utc_now();
     for (const top_entry& e : entries) {
       out.push_back(' ');
       out += std::to_string(e.count);
       out.push_back(':');
-      out += e.key;
+      append_printable(out, e.key);
     }
     out.push_back('\n');
     return;
@@ -393,7 +391,7 @@ void append_top(std::string& out, const std::vector<top_entry>& entries, const c
     // The shape of `uniq -c`: the count right-aligned in 7 columns, a space, the key.
     std::snprintf(num, sizeof num, "%7llu ", static_cast<unsigned long long>(e.count));
     out += num;
-    out += e.key;
+    append_printable(out, e.key);
     out.push_back('\n');
   }
 }
@@ -433,21 +431,27 @@ int run_counters(collector& c, const cli::options& o) {
   std::vector<std::pair<std::string, std::int64_t>> first, second;
   if (auto ec = c.read_all_counters(first))
     return fail(cli::exit_failure, where(c, o) + ": " + ec.message());
+  // Counter names come from /proc text: printed escaped, as every name is.
   std::string out;
+  json_writer w(out);
   char num[64];
   if (o.delta <= 0) {
-    if (o.json) out += "{";
-    bool any = false;
+    if (o.json) w.begin_object();
     for (const auto& [name, v] : first) {
       if (!matches(name)) continue;
       if (o.json) {
-        out += (any ? ",\"" : "\"") + name + "\":" + std::to_string(v);
+        w.key(name).value(v);
       } else {
-        out += name + " " + std::to_string(v) + "\n";
+        append_printable(out, name);
+        out.push_back(' ');
+        out += std::to_string(v);
+        out.push_back('\n');
       }
-      any = true;
     }
-    if (o.json) out += "}\n";
+    if (o.json) {
+      w.end_object();
+      out.push_back('\n');
+    }
     return write_out(out);
   }
   timespec deadline{};
@@ -456,27 +460,27 @@ int run_counters(collector& c, const cli::options& o) {
   if (auto ec = c.read_all_counters(second))
     return fail(cli::exit_failure, where(c, o) + ": " + ec.message());
   std::map<std::string, std::int64_t> before(first.begin(), first.end());
-  if (o.json) {
-    std::snprintf(num, sizeof num, "%g", o.delta);
-    out += std::string("{\"interval_s\":") + num + ",\"counters\":{";
-  }
-  bool any = false;
+  if (o.json) w.begin_object().key("interval_s").value(o.delta).key("counters").begin_object();
   for (const auto& [name, v] : second) {
     if (!matches(name)) continue;
     const auto it = before.find(name);
     const std::int64_t d = it == before.end() ? 0 : v - it->second;
     const double rate = static_cast<double>(d) / o.delta;
     if (o.json) {
-      std::snprintf(num, sizeof num, "%.3f", rate);
-      out += (any ? ",\"" : "\"") + name + "\":{\"value\":" + std::to_string(v) +
-             ",\"delta\":" + std::to_string(d) + ",\"per_s\":" + num + "}";
+      w.key(name).begin_object().key("value").value(v).key("delta").value(d);
+      w.key("per_s").fixed(rate, 3).end_object();
     } else {
       std::snprintf(num, sizeof num, " %+lld %.2f/s\n", static_cast<long long>(d), rate);
-      out += name + " " + std::to_string(v) + num;
+      append_printable(out, name);
+      out.push_back(' ');
+      out += std::to_string(v);
+      out += num;
     }
-    any = true;
   }
-  if (o.json) out += "}}\n";
+  if (o.json) {
+    w.end_object().end_object();
+    out.push_back('\n');
+  }
   return write_out(out);
 }
 

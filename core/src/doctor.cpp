@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "json_writer.h"
+#include "ssfast/core/json_writer.h"
 #include "ssfast/core/tcp_state.h"
 
 namespace ssfast {
@@ -608,9 +608,15 @@ void render_findings_text(const std::vector<finding>& f, const doctor_evidence& 
   for (const finding& x : f) {
     std::string level(to_string(x.level));
     for (char& c : level) c = static_cast<char>(c - 'a' + 'A');
-    out += "\n" + level + " " + x.id + ": " + x.summary + "\n";
+    // Summaries and evidence can name processes, whose names any user sets: escaped.
+    std::string summary;
+    append_printable(summary, x.summary);
+    out += "\n" + level + " " + x.id + ": " + summary + "\n";
     std::string ev;
-    for (const auto& [k, v] : x.evidence) ev += (ev.empty() ? "" : ", ") + k + " " + v;
+    for (const auto& [k, v] : x.evidence) {
+      ev += (ev.empty() ? "" : ", ") + k + " ";
+      append_printable(ev, v);
+    }
     out += "  evidence  " + wrap(ev, 12, 100) + "\n";
     out += "  why       " + wrap(x.why, 12, 100) + "\n";
     for (std::size_t i = 0; i < x.advice.size(); ++i)
@@ -621,7 +627,7 @@ void render_findings_text(const std::vector<finding>& f, const doctor_evidence& 
 
 void render_findings_json(const std::vector<finding>& f, const doctor_evidence& e,
                           std::string_view source, std::string& out) {
-  detail::json_writer w(out);
+  json_writer w(out);
   w.begin_object();
   w.key("source").value(source);
   w.key("interval_s").value(e.interval_s);
@@ -736,7 +742,7 @@ void render_states_text(std::string& out) {
 }
 
 void render_states_json(std::string& out) {
-  detail::json_writer w(out);
+  json_writer w(out);
   w.begin_array();
   std::uint8_t value = 1;
   for (const state_reference& s : tcp_state_reference()) {

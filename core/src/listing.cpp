@@ -5,7 +5,7 @@
 #include <array>
 #include <charconv>
 
-#include "json_writer.h"
+#include "ssfast/core/json_writer.h"
 #include "ssfast/core/addresses.h"
 #include "ssfast/core/tcp_state.h"
 
@@ -27,7 +27,12 @@ void append_number(std::string& out, std::uint64_t v) {
 void endpoint(std::string& out, const socket_row& r, bool local) {
   if (r.family == af_unix) {
     if (local) {
-      out += r.path.empty() ? std::string_view("*") : r.path;
+      // A path is bytes the socket's creator chose: escaped, so it cannot forge a line.
+      if (r.path.empty()) {
+        out.push_back('*');
+      } else {
+        append_printable(out, r.path);
+      }
       out.push_back(' ');
       append_number(out, r.inode);
     } else {
@@ -115,7 +120,7 @@ void make_cells(const socket_row& r, const listing_style& s, std::vector<process
       for (std::size_t i = 0; i < owners.size(); ++i) {
         if (i > 0) out.tail.push_back(',');
         out.tail += "(\"";
-        out.tail += owners[i].comm;
+        append_printable(out.tail, owners[i].comm, true);  // any user can name its process
         out.tail += "\",pid=";
         append_number(out.tail, owners[i].pid);
         out.tail += ",fd=";
@@ -260,7 +265,7 @@ void render_listing_json(const socket_table& t, const listing_style& s, std::str
   std::string addr;
   for (std::size_t i = 0; i < t.size(); ++i) {
     const socket_row r = t.row(i);
-    detail::json_writer w(out);
+    json_writer w(out);
     w.begin_object();
     const bool unix_domain = r.family == af_unix;
     w.key("proto").value(unix_domain               ? std::string_view("unix")

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <charconv>
 
-#include "json_writer.h"
+#include "ssfast/core/json_writer.h"
 
 namespace ssfast {
 namespace {
@@ -95,7 +95,7 @@ void for_each_counter_group(const kernel_counters& k, F&& f) {
   f("Tcp", {{"CurrEstab", &k.tcp_curr_estab}});
 }
 
-void json_states(detail::json_writer& w, const state_counts& c) {
+void json_states(json_writer& w, const state_counts& c) {
   w.key("states").begin_object();
   for (tcp_state s : netstat_states)
     w.key(netstat_name(static_cast<std::uint8_t>(s))).value(c.netstat_count(s));
@@ -221,7 +221,7 @@ void render_summary_text(const summary_report& r, std::string& out) {
 void render_summary_json(const summary_report& r, std::string& out) {
   const socket_summary& s = r.sockets;
   const count_scope& sc = s.scope;
-  detail::json_writer w(out);
+  json_writer w(out);
   w.begin_object();
   w.key("source").value(r.source);
   if (!r.fallback_reason.empty()) w.key("fallback_reason").value(r.fallback_reason);
