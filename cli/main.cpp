@@ -293,6 +293,13 @@ int run_summary_watch(collector& c, const cli::options& o) {
   return cli::exit_ok;
 }
 
+// A listing that failed: a filter too large for the kernel is the user's to shorten (exit 2,
+// before anything was sent); anything else is a failure of the source.
+int list_failed(const collector& c, const cli::options& o, std::error_code ec) {
+  if (ec == errc::filter_too_large) return fail(cli::exit_usage, "filter: " + ec.message());
+  return fail(cli::exit_failure, where(c, o) + ": " + ec.message());
+}
+
 // Parses the filter words; a syntax error is a usage error naming the token.
 bool build_query(const cli::options& o, socket_filter& f, socket_query& q, std::string& err) {
   std::vector<std::string_view> words(o.filter.begin(), o.filter.end());
@@ -330,7 +337,7 @@ int run_list(collector& c, const cli::options& o) {
   process_owners owners;
   if (o.processes && !scan_owners(o, owners)) return cli::exit_failure;
   socket_table t;
-  if (auto ec = c.list(t, q)) return fail(cli::exit_failure, where(c, o) + ": " + ec.message());
+  if (auto ec = c.list(t, q)) return list_failed(c, o, ec);
   listing_style style;
   style.header = !o.no_header;
   // ss shows Netid when several kinds of socket can appear, State when several states can.
@@ -411,7 +418,7 @@ int run_top(collector& c, const cli::options& o) {
   for (std::uint64_t report = 1; reports == 0 || report <= reports; ++report) {
     if (o.watch > 0 && report > 1) sleep_until(deadline, o.watch);
     if (need_owners && !scan_owners(o, owners)) return cli::exit_failure;
-    if (auto ec = c.list(t, q)) return fail(cli::exit_failure, where(c, o) + ": " + ec.message());
+    if (auto ec = c.list(t, q)) return list_failed(c, o, ec);
     const auto entries = top_counts(t, o.key, o.top_n, need_owners ? &owners : nullptr);
     std::string out;
     if (o.watch > 0 && tty) out = "\033[H\033[2J" + utc_now() + "\n";

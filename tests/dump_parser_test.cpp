@@ -451,12 +451,13 @@ TEST(RequestBuilder, LaysOutAnInetDiagRequest) {
   r.family = AF_INET6;
   r.protocol = IPPROTO_TCP;
   r.states = all_tcp_states;
-  std::array<std::byte, max_request_size> buf;
-  const std::size_t n = build_request(r, 1234, buf);
-  ASSERT_EQ(n, NLMSG_HDRLEN + sizeof(inet_diag_req_v2));
+  std::array<std::byte, max_request_head> buf;
+  const request_layout n = build_request(r, 1234, buf);
+  ASSERT_EQ(n.head, NLMSG_HDRLEN + sizeof(inet_diag_req_v2));
+  EXPECT_EQ(n.total, n.head);
   nlmsghdr h{};
   std::memcpy(&h, buf.data(), sizeof h);
-  EXPECT_EQ(h.nlmsg_len, n);
+  EXPECT_EQ(h.nlmsg_len, n.total);
   EXPECT_EQ(h.nlmsg_type, SOCK_DIAG_BY_FAMILY);
   EXPECT_EQ(h.nlmsg_flags, NLM_F_REQUEST | NLM_F_DUMP);
   EXPECT_EQ(h.nlmsg_seq, 1234u);
@@ -467,16 +468,49 @@ TEST(RequestBuilder, LaysOutAnInetDiagRequest) {
   EXPECT_EQ(req.idiag_ext, 0) << "counting asks for no extensions";
   EXPECT_EQ(req.idiag_states, 0xfffu);
   std::array<std::byte, 16> small;
-  EXPECT_EQ(build_request(r, 1, small), 0u);
+  EXPECT_EQ(build_request(r, 1, small).head, 0u);
+}
+
+// The bytecode is not copied into the head: the head ends with the attribute's header and the
+// message length counts the bytecode, up to the 16-bit attribute length's limit.
+TEST(RequestBuilder, CarriesBytecodeOfAnySizeTheAttributeAllows) {
+  for (const std::size_t size : {std::size_t{8}, std::size_t{112}, std::size_t{4000},
+                                 std::size_t{60000}, max_request_bytecode}) {
+    std::vector<std::byte> code(size, std::byte{0x5A});
+    dump_request r;
+    r.what = dump_request::kind::inet_legacy;
+    r.protocol = IPPROTO_TCP;
+    r.bytecode = code;
+    std::array<std::byte, max_request_head> buf;
+    const request_layout n = build_request(r, 7, buf);
+    ASSERT_EQ(n.head, NLMSG_HDRLEN + sizeof(inet_diag_req) + sizeof(nlattr)) << size;
+    EXPECT_EQ(n.total, n.head + size);
+    nlmsghdr h{};
+    std::memcpy(&h, buf.data(), sizeof h);
+    EXPECT_EQ(h.nlmsg_len, n.total);
+    EXPECT_EQ(h.nlmsg_type, TCPDIAG_GETSOCK);
+    nlattr a{};
+    std::memcpy(&a, buf.data() + n.head - sizeof a, sizeof a);
+    EXPECT_EQ(a.nla_type, INET_DIAG_REQ_BYTECODE);
+    EXPECT_EQ(a.nla_len, sizeof a + size);
+  }
+  // Past the attribute's limit, or not whole ops: refused, nothing to send.
+  for (const std::size_t size : {max_request_bytecode + 4, std::size_t{10}}) {
+    std::vector<std::byte> code(size);
+    dump_request r;
+    r.bytecode = code;
+    std::array<std::byte, max_request_head> buf;
+    EXPECT_EQ(build_request(r, 7, buf).head, 0u) << size;
+  }
 }
 
 TEST(RequestBuilder, LaysOutAUnixDiagRequest) {
   dump_request r;
   r.what = dump_request::kind::unix_domain;
   r.unix_show = unix_show_rows;
-  std::array<std::byte, max_request_size> buf;
-  const std::size_t n = build_request(r, 5, buf);
-  ASSERT_EQ(n, NLMSG_HDRLEN + sizeof(unix_diag_req));
+  std::array<std::byte, max_request_head> buf;
+  const request_layout n = build_request(r, 5, buf);
+  ASSERT_EQ(n.head, NLMSG_HDRLEN + sizeof(unix_diag_req));
   unix_diag_req req{};
   std::memcpy(&req, buf.data() + NLMSG_HDRLEN, sizeof req);
   EXPECT_EQ(req.sdiag_family, AF_UNIX);

@@ -60,12 +60,17 @@ TEST(FilterParse, ExpressionsAndPrecedence) {
   const socket_filter f =
       must({"sport", "=", ":443", "or", "dport", ">=", "1024", "and", "not", "dst", "10.0.0.0/8"});
   ASSERT_TRUE(f.root);
-  // or binds looser than (implicit or explicit) and.
-  EXPECT_EQ(f.nodes[*f.root].what, filter_node::kind::or_);
-  EXPECT_TRUE(matches_expression(f, v4("1.1.1.1", 443, "10.1.1.1", 5)));
+  // As ss's grammar (ssfilter.y), left to right: ((443 or >= 1024) and not 10/8).
+  EXPECT_EQ(f.nodes[*f.root].what, filter_node::kind::and_);
+  EXPECT_FALSE(matches_expression(f, v4("1.1.1.1", 443, "10.1.1.1", 5)));
+  EXPECT_TRUE(matches_expression(f, v4("1.1.1.1", 443, "11.1.1.1", 5)));
   EXPECT_TRUE(matches_expression(f, v4("1.1.1.1", 80, "11.1.1.1", 5000)));
   EXPECT_FALSE(matches_expression(f, v4("1.1.1.1", 80, "10.1.1.1", 5000)));
   EXPECT_FALSE(matches_expression(f, v4("1.1.1.1", 80, "11.1.1.1", 1000)));
+  // and then or: ((22 and dport 1) or dport 7).
+  const socket_filter ao = must({"sport = :22 and dport = :1 or dport = :7"});
+  EXPECT_TRUE(matches_expression(ao, v4("1.1.1.1", 5, "2.2.2.2", 7)));
+  EXPECT_FALSE(matches_expression(ao, v4("1.1.1.1", 5, "2.2.2.2", 1)));
   // One argument or many: the same filter.
   const socket_filter g = must({"( sport = :22 or sport = :443 ) and dport != :5000"});
   EXPECT_TRUE(matches_expression(g, v4("1.1.1.1", 22, "2.2.2.2", 1)));
@@ -126,9 +131,45 @@ TEST(FilterParse, ErrorsNameTheTokenAndPosition) {
   EXPECT_EQ(parse({"sport"}).error, "filter: expected a port at the end (position 6)");
   std::string deep(100, '(');
   EXPECT_NE(parse({deep}).error.find("nesting deeper than 64"), std::string::npos);
+  // Long runs of one operator are fine (built balanced); switching and/or at every term 600
+  // times is refused before evaluation could recurse that deep.
   std::string long_chain = "sport = 1";
-  for (int i = 0; i < 1100; ++i) long_chain += " or sport = 1";
-  EXPECT_NE(parse({long_chain}).error.find("more than 1024 conditions"), std::string::npos);
+  for (int i = 0; i < 3000; ++i) long_chain += " or sport = 1";
+  EXPECT_TRUE(parse({long_chain}).filter) << parse({long_chain}).error;
+  std::string zigzag = "sport = 1";
+  for (int i = 0; i < 600; ++i) zigzag += i % 2 ? " or sport = 1" : " and sport = 1";
+  EXPECT_NE(parse({zigzag}).error.find("more than 512 levels"), std::string::npos);
+}
+
+// ssfilter.y, rule by rule: each form ss accepts, with ss's meaning.
+TEST(FilterParse, EveryFormOfSsGrammar) {
+  const socket_row r = v4("10.0.0.1", 22, "10.0.0.2", 50312);
+  // eq is optional, and '=' '==' 'eq' are one token, for ports and for hosts alike.
+  for (const char* text : {"dport = 50312", "dport 50312", "dport == :50312", "dport eq 50312",
+                           "src = 10.0.0.1", "src 10.0.0.1", "src == 10.0.0.1",
+                           "src eq 10.0.0.1", "dst = 10.0.0.2:50312", "dst 10.0.0.0/24"})
+    EXPECT_TRUE(matches_expression(must({text}), r)) << text;
+  // Comparisons in every spelling: GEQ (>= ge geq), LEQ (<= le leq), '>' (gt), '<' (lt),
+  // NEQ (!= ne neq).
+  for (const char* text : {"sport >= 22", "sport ge 22", "sport geq 22", "sport <= 22",
+                           "sport le 22", "sport leq 22", "sport > 21", "sport gt 21",
+                           "sport < 23", "sport lt 23", "sport != 23", "sport ne 23",
+                           "sport neq 23", "dport > :50311", "sport = *", "sport = :*"})
+    EXPECT_TRUE(matches_expression(must({text}), r)) << text;
+  for (const char* text : {"sport geq 23", "sport leq 21", "sport neq 22", "sport != *"})
+    EXPECT_FALSE(matches_expression(must({text}), r)) << text;
+  // '!' and 'not' bind to the next expression only; '(' exprlist ')'.
+  EXPECT_TRUE(matches_expression(must({"! sport = 1 and dport = 50312"}), r));
+  EXPECT_TRUE(matches_expression(must({"not ( sport = 1 or dport = 1 )"}), r));
+  EXPECT_TRUE(matches_expression(must({"( src 0.0.0.0 or src 10.0.0.1 ) and dst 10.0.0.2"}), r));
+  EXPECT_TRUE(matches_expression(must({"src 10.0.0.1 and sport = 22 and ( dport = 50312 )"}), r));
+  // The conditions ssfast does not implement are refused by name, never ignored.
+  for (const char* word : {"dev", "fwmark", "cgroup", "autobound"}) {
+    const std::string text = std::string(word) + (std::string(word) == "autobound" ? "" : " = x");
+    EXPECT_EQ(parse({text}).error, "filter: '" + std::string(word) +
+                                       "' conditions are not supported by ssfast at position 1");
+  }
+  EXPECT_NE(parse({"sport > *"}).error.find("goes with = or != only"), std::string::npos);
 }
 
 TEST(Addresses, ParseAndPrintRoundTrip) {

@@ -102,6 +102,51 @@ TEST_F(LiveListing, ExpressionsRunInTheKernelAsSs) {
   }
 }
 
+// ssfilter.y's forms, including those of iproute2's own testsuite/tests/ss/ssfilter.t
+// (`dport 22`, `src = 0.0.0.0`, `src 0.0.0.0 sport = 22`), run by both programs.
+TEST_F(LiveListing, EveryGrammarFormAsSs) {
+  for (const char* expr :
+       {"dport 0", "dport = 0", "dport == :0", "dport eq 0", "dport neq 0", "sport geq 1024",
+        "sport leq 65535", "sport gt 1", "src = 127.0.0.1", "src 127.0.0.1", "src == [::1]",
+        "dst eq 127.0.0.1", "src 127.0.0.1 sport >= 1024", "src = 127.0.0.1 and dport = 0",
+        "( src 127.0.0.1 and sport geq 1 ) and dport leq 0", "sport = *", "src *:*", "dst 127.0.0.1:*"})
+    same_as_ss({"-tanH", expr});
+  // No precedence between and/or: ss reads this as ((dst ::1 or src 127.0.0.1) and
+  // src 127.0.0.1), which selects IPv4 only; "and binds tighter" would add every ::1 peer.
+  same_as_ss({"-tanH", "dst [::1] or src 127.0.0.1 and src 127.0.0.1"});
+  const auto v4_only = ours({"-tanH", "dst [::1] or src 127.0.0.1 and src 127.0.0.1"});
+  for (const auto& w : v4_only) EXPECT_NE(w[3].rfind("[::1]:", 0), 0u) << w[3];
+}
+
+// Filters longer than a fixed request buffer: the bytecode travels in its own iovec, as in
+// ss.c, up to the attribute's 16-bit limit; past it, one line and exit 2 before sending.
+TEST_F(LiveListing, LongFiltersAsSs) {
+  for (int terms : {8, 60, 300}) {
+    std::string expr;
+    for (int k = 0; k + 1 < terms; ++k)
+      expr += (k % 3 == 0 ? "sport = :" : k % 3 == 1 ? "dport = :" : "dst [2001:db8::1]:") +
+              std::to_string(40000 + k) + " or ";
+    expr += "src 127.0.0.1";
+    same_as_ss({"-tanH", expr});
+    same_as_ss({"-tnH", "state", "established", expr});
+    // The failure above used to turn the single walk off: a later listing still works.
+    same_as_ss({"-tanH", "src 127.0.0.1"});
+  }
+  std::string too_long = "dst [2001:db8::1]/128:80";
+  for (int k = 1; k < 2048; ++k) too_long += " or dst [2001:db8::1]/128:80";
+  const auto r = testing::run_process({SSFAST_CLI_PATH, "-tan", too_long});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            "ssfast: filter: the filter compiles to more than 65528 bytes of kernel bytecode, "
+            "the most one request can carry\n");
+  // One condition fewer fits, and the kernel takes it.
+  std::string fits = "dst [2001:db8::1]/128:80";
+  for (int k = 1; k < 2047; ++k) fits += " or dst [2001:db8::1]/128:80";
+  const auto ok = testing::run_process({SSFAST_CLI_PATH, "-tanH", fits});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
 TEST_F(LiveListing, ProcessOwnersAsSs) {
   // The scenario's sockets belong to this test process: ss -p and ssfast -p name it alike.
   same_as_ss({"-tanpH"});

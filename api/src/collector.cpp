@@ -208,6 +208,19 @@ struct collector::impl {
     return {};
   }
 
+  // A single-walk request failed with EINVAL: either this kernel has no TCPDIAG_GETSOCK, or it
+  // refused something else in the request (a filter's bytecode, which inet_diag_bc_audit
+  // checks before any dump). A bare request asking for no state (which walks nothing) tells
+  // which; only the first turns the single walk off, so a bad filter never changes how later
+  // dumps are made.
+  bool single_walk_unsupported(netlink::sock_diag_socket& s) noexcept {
+    std::array<state_counts, 2> ignored;
+    auto parse = [&](const netlink::datagram& g, const netlink::reply_filter& f) noexcept {
+      return netlink::count_inet(g, f, ignored);
+    };
+    return dump(s, tcp_both_request(0), parse) == std::errc::invalid_argument;
+  }
+
   static void partition_job(void* ctx, std::size_t i) noexcept {
     auto* self = static_cast<impl*>(ctx);
     partition& p = self->parts[i];
@@ -285,7 +298,8 @@ struct collector::impl {
   std::error_code count_tcp_any(const count_scope& scope, std::uint32_t states,
                                 std::array<state_counts, 2>& out) noexcept {
     std::error_code ec = count_tcp(scope, states, out);
-    if (ec == std::errc::invalid_argument && context == tcp_both_name && one_walk) {
+    if (ec == std::errc::invalid_argument && context == tcp_both_name && one_walk &&
+        single_walk_unsupported(sockets[0])) {
       one_walk = false;
       out = {};
       ec = count_tcp(scope, states, out);
@@ -321,7 +335,8 @@ struct collector::impl {
           auto ec =
               tcp_dumps_into(sockets[0], scope, netlink::all_tcp_states & ~tcp_established_bit, {},
                              counts, nullptr, failed);
-          if (ec == std::errc::invalid_argument && failed == tcp_both_name && one_walk) {
+          if (ec == std::errc::invalid_argument && failed == tcp_both_name && one_walk &&
+              single_walk_unsupported(sockets[0])) {
             one_walk = false;
             counts = {};
             ec = tcp_dumps_into(sockets[0], scope, netlink::all_tcp_states & ~tcp_established_bit,
@@ -411,7 +426,10 @@ struct collector::impl {
     context = {};
     try {
       if (q.filter != nullptr) {
-        if (auto ec = netlink::compile_filter(*q.filter, filter_code)) return ec;
+        if (auto ec = netlink::compile_filter(*q.filter, filter_code)) {
+          context = "filter";
+          return ec;
+        }
       } else {
         filter_code.clear();
       }
@@ -430,7 +448,8 @@ struct collector::impl {
         r.bytecode = filter_code;
         const std::size_t before = out.size();
         const auto ec = dump(sockets[0], r, rows);
-        if (ec == std::errc::invalid_argument && out.size() == before) {
+        if (ec == std::errc::invalid_argument && out.size() == before &&
+            single_walk_unsupported(sockets[0])) {
           one_walk = false;  // this kernel has no TCPDIAG_GETSOCK: per family below
         } else if (ec) {
           context = tcp_both_name;

@@ -11,8 +11,13 @@ namespace ssfast {
 namespace {
 
 constexpr std::uint8_t af_inet = 2, af_inet6 = 10;  // AF_* values; core includes no system headers
-constexpr std::size_t max_depth = 64;               // nesting of not/parentheses
-constexpr std::size_t max_nodes = 1024;             // evaluation recurses once per level
+constexpr std::size_t max_depth = 64;  // nesting of not/parentheses
+// Node indices are 16 bits. Long filters are bounded by the kernel's bytecode limit well
+// before this (netlink/: 65528 bytes, about 2,000 address or 3,000 port conditions).
+constexpr std::size_t max_nodes = 65535;
+// Evaluation and compilation recurse once per level of the tree. Runs of one operator are
+// built balanced, so only parentheses, `not` and switches between and/or add levels.
+constexpr std::size_t max_tree_depth = 512;
 
 struct token {
   std::string_view text;
@@ -72,7 +77,8 @@ class parser {
     if (i_ == toks_.size()) return true;
     std::uint16_t root = 0;
     if (!expr(root, 0)) return false;
-    if (too_long_) return fail("more than 1024 conditions");
+    if (too_long_) return fail("more than 65535 conditions and operators");
+    if (too_deep_) return fail("more than 512 levels of parentheses, not and and/or switches");
     if (i_ != toks_.size()) return fail("unexpected '" + std::string(toks_[i_].text) + "'");
     f_.root = root;
     return true;
@@ -103,7 +109,14 @@ class parser {
       too_long_ = true;
       return 0;
     }
+    std::uint16_t d = 1;
+    if (n.what == filter_node::kind::and_ || n.what == filter_node::kind::or_)
+      d = static_cast<std::uint16_t>(1 + std::max(levels_[n.a], levels_[n.b]));
+    else if (n.what == filter_node::kind::not_)
+      d = static_cast<std::uint16_t>(1 + levels_[n.a]);
+    if (d > max_tree_depth) too_deep_ = true;
     f_.nodes.push_back(n);
+    levels_.push_back(d);
     return static_cast<std::uint16_t>(f_.nodes.size() - 1);
   }
   std::uint16_t combine(filter_node::kind k, std::uint16_t a, std::uint16_t b) {
@@ -113,30 +126,50 @@ class parser {
     n.b = b;
     return add(n);
   }
-
-  bool expr(std::uint16_t& out, std::size_t depth) {
-    if (!term(out, depth)) return false;
-    while (at_any({"or", "|", "||"})) {
-      ++i_;
-      std::uint16_t rhs = 0;
-      if (!term(rhs, depth)) return false;
-      out = combine(filter_node::kind::or_, out, rhs);
-    }
-    return true;
+  // One operator over operands [lo, hi), as a balanced tree: the same truth value as the
+  // left-deep chain (and and or are associative), at logarithmic depth.
+  std::uint16_t balanced(filter_node::kind k, const std::vector<std::uint16_t>& v,
+                         std::size_t lo, std::size_t hi) {
+    if (hi - lo == 1) return v[lo];
+    const std::size_t mid = lo + (hi - lo) / 2;
+    const std::uint16_t a = balanced(k, v, lo, mid);
+    const std::uint16_t b = balanced(k, v, mid, hi);
+    return combine(k, a, b);
   }
 
-  bool term(std::uint16_t& out, std::size_t depth) {
-    if (!unary(out, depth)) return false;
+  // ss's grammar (iproute2 misc/ssfilter.y) joins expressions strictly left to right:
+  //   exprlist: expr | exprlist '|' expr | exprlist '&' expr | exprlist expr
+  // so `a or b and c` is `(a or b) and c`: and does not bind tighter than or.
+  bool expr(std::uint16_t& out, std::size_t depth) {
+    std::vector<std::uint16_t> run;  // operands joined by `op` so far
+    filter_node::kind op = filter_node::kind::and_;
+    std::uint16_t first = 0;
+    if (!unary(first, depth)) return false;
+    run.push_back(first);
     for (;;) {
-      if (at_any({"and", "&", "&&"})) {
+      filter_node::kind next;
+      if (at_any({"or", "|", "||"})) {
+        next = filter_node::kind::or_;
         ++i_;
-      } else if (i_ >= toks_.size() || at_any({")", "or", "|", "||"})) {
-        return true;
-      }  // else: juxtaposition is an implicit "and", as in ss
+      } else if (at_any({"and", "&", "&&"})) {
+        next = filter_node::kind::and_;
+        ++i_;
+      } else if (i_ >= toks_.size() || at(")")) {
+        break;
+      } else {
+        next = filter_node::kind::and_;  // juxtaposition is an implicit "and", as in ss
+      }
+      if (run.size() > 1 && next != op) {  // the run so far becomes the left operand
+        const std::uint16_t left = balanced(op, run, 0, run.size());
+        run.assign(1, left);
+      }
+      op = next;
       std::uint16_t rhs = 0;
       if (!unary(rhs, depth)) return false;
-      out = combine(filter_node::kind::and_, out, rhs);
+      run.push_back(rhs);
     }
+    out = balanced(op, run, 0, run.size());
+    return true;
   }
 
   bool unary(std::uint16_t& out, std::size_t depth) {
@@ -160,6 +193,9 @@ class parser {
     if (at_any({"src", "dst"})) return host_condition(out);
     if (at_any({"state", "exclude"}))
       return fail("'" + std::string(toks_[i_].text) + "' must come before the expression");
+    // The rest of ss's conditions (ssfilter.y): named, refused, never silently ignored.
+    if (at_any({"dev", "fwmark", "cgroup", "autobound"}))
+      return fail("'" + std::string(toks_[i_].text) + "' conditions are not supported by ssfast");
     return fail("unknown condition '" + std::string(toks_[i_].text) +
                 "' (expected sport, dport, src, dst, not or '(')");
   }
@@ -174,15 +210,28 @@ class parser {
       op = ne, ++i_;
     else if (at_any({"<", "lt"}))
       op = lt, ++i_;
-    else if (at_any({"<=", "le"}))
+    else if (at_any({"<=", "le", "leq"}))
       op = le, ++i_;
     else if (at_any({">", "gt"}))
       op = gt, ++i_;
-    else if (at_any({">=", "ge"}))
+    else if (at_any({">=", "ge", "geq"}))
       op = ge, ++i_;
     if (i_ >= toks_.size()) return fail_end("a port");
     std::string_view v = toks_[i_].text;
     if (v.starts_with(':')) v.remove_prefix(1);
+    if (v == "*") {  // ss: any port (parse_hostcond leaves the port at -1)
+      if (op != eq && op != ne)
+        return fail("'" + std::string(toks_[i_].text) + "' (any port) goes with = or != only");
+      ++i_;
+      filter_node any;
+      any.what = filter_node::kind::port_range;
+      any.on = on;
+      any.lo = 0;
+      any.hi = 65535;
+      out = add(any);
+      if (op == ne) out = combine(filter_node::kind::not_, out, 0);
+      return true;
+    }
     unsigned p = 0;
     auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), p);
     if (v.empty() || ec != std::errc{} || end != v.data() + v.size() || p > 65535)
@@ -224,6 +273,7 @@ class parser {
   bool host_condition(std::uint16_t& out) {
     const auto on = toks_[i_].text == "src" ? filter_node::side::src : filter_node::side::dst;
     ++i_;
+    if (at_any({"=", "==", "eq"})) ++i_;  // ssfilter.y: DCOND eq HOSTCOND, eq optional
     if (i_ >= toks_.size()) return fail_end("an address");
     filter_node n;
     n.what = filter_node::kind::host;
@@ -269,6 +319,8 @@ class parser {
       addr = a.substr(0, slash);
       if (slash != std::string_view::npos) prefix = a.substr(slash + 1);
       n.family = colons >= 2 ? af_inet6 : af_inet;
+      // ss's parse_hostcond: a bare '*' address is any address of any family (*:80).
+      if (addr == "*" && prefix.empty()) n.family = 0;
     }
     if (!port.empty() && port != "*") {
       unsigned p = 0;
@@ -298,7 +350,8 @@ class parser {
 
   std::vector<token> toks_;
   std::size_t i_ = 0;
-  bool too_long_ = false;
+  bool too_long_ = false, too_deep_ = false;
+  std::vector<std::uint16_t> levels_;  // each node's height, for max_tree_depth
   socket_filter& f_;
   std::string& err_;
 };

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "ssfast/core/addresses.h"
+#include "ssfast/core/error.h"
 #include "ssfast/netlink/bytecode.h"
 
 namespace ssfast::netlink {
@@ -125,14 +126,35 @@ block compile(const socket_filter& f, std::uint16_t i) {
   return b;
 }
 
+// Whether the tree under `root` is at most max_filter_depth levels deep (and its indices in
+// range), found without recursion: compile() recurses once per level, and a filter built by
+// hand need not be as shallow as parse_filter's.
+bool shallow_enough(const socket_filter& f, std::uint16_t root) {
+  std::vector<std::pair<std::uint16_t, std::size_t>> stack{{root, 1}};
+  while (!stack.empty()) {
+    const auto [i, depth] = stack.back();
+    stack.pop_back();
+    if (i >= f.nodes.size() || depth > max_filter_depth) return false;
+    const filter_node& n = f.nodes[i];
+    if (n.what == filter_node::kind::and_ || n.what == filter_node::kind::or_) {
+      stack.push_back({n.a, depth + 1});
+      stack.push_back({n.b, depth + 1});
+    } else if (n.what == filter_node::kind::not_) {
+      stack.push_back({n.a, depth + 1});
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 std::error_code compile_filter(const socket_filter& f, std::vector<std::byte>& out) {
   out.clear();
   if (!f.root) return {};
+  if (!shallow_enough(f, *f.root)) return errc::filter_too_large;
   block b = compile(f, *f.root);
   if (b.size() > max_filter_bytecode)
-    return std::make_error_code(std::errc::argument_list_too_long);
+    return errc::filter_too_large;
   out = std::move(b.code);
   return {};
 }

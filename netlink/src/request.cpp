@@ -3,8 +3,6 @@
 
 #include <sys/socket.h>
 
-#include <algorithm>
-#include <cstring>
 
 #include "wire.h"
 
@@ -14,9 +12,9 @@ std::uint16_t reply_type(const dump_request& r) noexcept {
   return r.what == dump_request::kind::inet_legacy ? TCPDIAG_GETSOCK : SOCK_DIAG_BY_FAMILY;
 }
 
-std::size_t build_request(const dump_request& r, std::uint32_t seq,
-                          std::span<std::byte> buf) noexcept {
-  if (buf.size() < max_request_size) return 0;
+request_layout build_request(const dump_request& r, std::uint32_t seq,
+                             std::span<std::byte> buf) noexcept {
+  if (buf.size() < max_request_head) return {};
   std::size_t body = 0;
   if (r.what == dump_request::kind::inet_legacy) {
     inet_diag_req req{};
@@ -42,25 +40,25 @@ std::size_t build_request(const dump_request& r, std::uint32_t seq,
     body = sizeof req;
   }
   std::size_t len = wire::header_size + wire::align(body);
+  std::size_t total = len;
   if (!r.bytecode.empty() && r.what != dump_request::kind::unix_domain) {
     // inet_diag_parse_attrs() looks for INET_DIAG_REQ_BYTECODE after the request struct.
-    const std::size_t attr_len = sizeof(nlattr) + r.bytecode.size();
-    if (len + wire::align(attr_len) > max_request_size) return 0;
+    if (r.bytecode.size() > max_request_bytecode || r.bytecode.size() % 4 != 0) return {};
     nlattr a{};
-    a.nla_len = static_cast<std::uint16_t>(attr_len);
+    a.nla_len = static_cast<std::uint16_t>(sizeof a + r.bytecode.size());
     a.nla_type = INET_DIAG_REQ_BYTECODE;
     wire::store(buf, len, a);
-    std::memcpy(buf.data() + len + sizeof a, r.bytecode.data(), r.bytecode.size());
-    len += wire::align(attr_len);
+    len += sizeof a;
+    total = len + r.bytecode.size();  // a multiple of 4: no padding after it
   }
   nlmsghdr h{};
-  h.nlmsg_len = static_cast<std::uint32_t>(len);
+  h.nlmsg_len = static_cast<std::uint32_t>(total);
   h.nlmsg_type = reply_type(r);
   h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   h.nlmsg_seq = seq;
   h.nlmsg_pid = 0;  // the kernel fills in the sender's port id
   wire::store(buf, 0, h);
-  return h.nlmsg_len;
+  return {len, total};
 }
 
 }  // namespace ssfast::netlink

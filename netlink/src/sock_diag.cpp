@@ -5,6 +5,7 @@
 #include <libmnl/libmnl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 
 #include <cerrno>
 #include <new>
@@ -87,13 +88,31 @@ std::error_code sock_diag_socket::dump(const dump_request& r, datagram_sink& sin
   // Until the dump ends cleanly, assume the socket holds the rest of it.
   needs_reopen_ = true;
 
-  std::array<std::byte, max_request_size> req;
+  std::array<std::byte, max_request_head> head;
   const reply_filter filter{portid(), ++seq_, reply_type(r)};
-  const std::size_t len = build_request(r, filter.seq, req);
-  if (len == 0) return std::make_error_code(std::errc::invalid_argument);
-  if (mnl_socket_sendto(nl_, req.data(), len) < 0) return errno_code(errno);
-
+  const request_layout layout = build_request(r, filter.seq, head);
+  if (layout.head == 0) return std::make_error_code(std::errc::invalid_argument);
+  // The bytecode goes from the caller's buffer in an iovec of its own, as ss.c sends it: no
+  // fixed buffer limits the filter, only the attribute's 16-bit length.
   const int fd = mnl_socket_get_fd(nl_);
+  {
+    sockaddr_nl kernel{};
+    kernel.nl_family = AF_NETLINK;
+    iovec iov[2] = {{head.data(), layout.head},
+                    {const_cast<std::byte*>(r.bytecode.data()), layout.total - layout.head}};
+    msghdr msg{};
+    msg.msg_name = &kernel;
+    msg.msg_namelen = sizeof kernel;
+    msg.msg_iov = iov;
+    msg.msg_iovlen = layout.total > layout.head ? 2 : 1;
+    ssize_t sent;
+    do {
+      sent = sendmsg(fd, &msg, 0);
+    } while (sent < 0 && errno == EINTR);
+    if (sent < 0) return errno_code(errno);
+    if (static_cast<std::size_t>(sent) != layout.total) return errc::truncated;
+  }
+
   for (;;) {
     sockaddr_nl from{};
     iovec iov{buf_->data(), buf_->size()};

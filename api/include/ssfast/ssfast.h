@@ -135,7 +135,8 @@ class SSFAST_API collector {
   /// match cost only the hash walk; TCP is one walk for both families. UNIX sockets (which the
   /// kernel cannot filter by address) and the /proc source are filtered here with the same
   /// semantics. Allocates as `out` grows and to compile the filter. Errors as snapshot(), and
-  /// std::errc::argument_list_too_long for a filter the kernel cannot take in one request.
+  /// errc::filter_too_large for a filter whose bytecode one request cannot carry (checked
+  /// before anything is sent).
   std::error_code list(socket_table& out, const socket_query& q) noexcept;
 
   /// Reads the kernel's counters (/proc/net/sockstat, sockstat6, snmp). Errors: the errno of a

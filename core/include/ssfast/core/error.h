@@ -26,7 +26,15 @@ enum class errc {
   bad_state,            ///< a socket state outside 0..15
   backend_unavailable,  ///< no source could be opened
   parse_error,          ///< a /proc text file does not have the expected shape
+  filter_too_large,     ///< a filter compiles to more bytecode than one request carries
 };
+
+/// The last errc value; the C API's SSFAST_E* codes mirror 1..errc_last.
+inline constexpr int errc_last = static_cast<int>(errc::filter_too_large);
+
+/// A static description of an ssfast::errc value ("unknown ssfast error" for others). No
+/// allocation; thread-safe.
+SSFAST_API const char* errc_message(int value) noexcept;
 
 /// The ssfast error category ("ssfast"); messages are static strings.
 SSFAST_API const std::error_category& error_category() noexcept;

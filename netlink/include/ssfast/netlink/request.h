@@ -38,12 +38,27 @@ struct dump_request {
 /// The message type of `r`, which the kernel's replies carry too.
 std::uint16_t reply_type(const dump_request& r) noexcept;
 
-/// Largest request build_request writes.
-inline constexpr std::size_t max_request_size = 192;
+/// Largest request head build_request writes: netlink header, request struct and the bytecode
+/// attribute's header. The bytecode itself is sent from the caller's buffer, in its own iovec
+/// (as iproute2's ss does), so its size does not depend on this buffer.
+inline constexpr std::size_t max_request_head = 128;
 
-/// Writes the netlink message for `r` with sequence number `seq` into `buf`; returns its size,
-/// or 0 if `buf` is smaller than max_request_size or the bytecode does not fit.
-std::size_t build_request(const dump_request& r, std::uint32_t seq,
-                          std::span<std::byte> buf) noexcept;
+/// Most bytecode one request carries: INET_DIAG_REQ_BYTECODE is one attribute, whose nla_len
+/// (16 bits) counts its 4-byte header, and bytecode comes in 4-byte ops: 65535 - 4, rounded
+/// down to a multiple of 4.
+inline constexpr std::size_t max_request_bytecode = 65528;
+
+/// A request laid out for sendmsg: the head in the caller's buffer, then `bytecode` as is.
+struct request_layout {
+  std::size_t head = 0;   ///< bytes of the head; 0 if it could not be built
+  std::size_t total = 0;  ///< nlmsg_len: head + bytecode, aligned
+};
+
+/// Writes the head of the netlink message for `r` with sequence number `seq` into `buf`: the
+/// header (whose nlmsg_len covers the bytecode too), the request and, with bytecode, the
+/// attribute header. head is 0 if `buf` is smaller than max_request_head, or the bytecode is
+/// over max_request_bytecode or not a multiple of 4 (every op is). No allocation.
+request_layout build_request(const dump_request& r, std::uint32_t seq,
+                             std::span<std::byte> buf) noexcept;
 
 }  // namespace ssfast::netlink
