@@ -23,6 +23,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -450,12 +452,49 @@ bool can_deny_netlink() {
 #endif
 }
 
+namespace {
+
+// A copy of an executable in a fresh directory under /tmp that every user can enter, removed
+// when destroyed. A clone made in a directory only root may enter (root's 0700 home, or
+// mktemp -d) holds a binary other users cannot reach, so a child that drops to another uid
+// runs this copy instead.
+class reachable_copy {
+ public:
+  explicit reachable_copy(const std::string& exe) {
+    namespace fs = std::filesystem;
+    char tmpl[] = "/tmp/ssfast-exe-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) fail("mkdtemp");
+    dir_ = tmpl;
+    path_ = dir_ + "/" + fs::path(exe).filename().string();
+    fs::copy_file(exe, path_);
+    fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
+    fs::permissions(path_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                               fs::perms::others_read | fs::perms::others_exec);
+  }
+  ~reachable_copy() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  reachable_copy(const reachable_copy&) = delete;
+  reachable_copy& operator=(const reachable_copy&) = delete;
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  std::string dir_, path_;
+};
+
+}  // namespace
+
 process_result run_process(const std::vector<std::string>& argv, const child_setup& setup) {
+  std::optional<reachable_copy> copy;
+  if (setup.as_uid >= 0 && argv[0].find('/') != std::string::npos) copy.emplace(argv[0]);
   int out_pipe[2], err_pipe[2];
   check(pipe2(out_pipe, O_CLOEXEC), "pipe");
   check(pipe2(err_pipe, O_CLOEXEC), "pipe");
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  if (copy) args[0] = const_cast<char*>(copy->path().c_str());
   args.push_back(nullptr);
   const pid_t pid = fork();
   if (pid < 0) fail("fork");
