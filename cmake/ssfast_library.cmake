@@ -48,5 +48,10 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/ssfast-config-version.cma
 install(FILES ${PROJECT_BINARY_DIR}/ssfast-config.cmake
   ${PROJECT_BINARY_DIR}/ssfast-config-version.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ssfast)
+# From <libdir>/pkgconfig back to the prefix, whatever --prefix the install is given.
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  message(FATAL_ERROR "ssfast.pc needs a relative CMAKE_INSTALL_LIBDIR")
+endif()
+file(RELATIVE_PATH SSFAST_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/ssfast.pc.in ${PROJECT_BINARY_DIR}/ssfast.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/ssfast.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

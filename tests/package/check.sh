@@ -11,10 +11,16 @@ prefix="$work/prefix"
 generator=()
 command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
 
+# Configured for the default prefix and installed elsewhere with --prefix, as packagers do: the
+# installed files must point at where they are, not where the build was configured for.
 cmake -S "$src" -B "$work/build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
-  -DSSFAST_BUILD_TESTS=OFF -DSSFAST_BUILD_BENCH=OFF -DCMAKE_INSTALL_PREFIX="$prefix" >/dev/null
+  -DSSFAST_BUILD_TESTS=OFF -DSSFAST_BUILD_BENCH=OFF >/dev/null
 cmake --build "$work/build" --parallel "$(nproc)" >/dev/null
-cmake --install "$work/build" >/dev/null
+cmake --install "$work/build" --prefix "$prefix" >/dev/null
+configured=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$work/build/CMakeCache.txt")
+if grep -rl --fixed-strings "$configured" "$prefix"/lib*/pkgconfig "$prefix"/lib*/cmake; then
+  echo "installed package files name the configured prefix $configured"; exit 1
+fi
 lib=$(ls "$prefix"/lib*/libssfast.so.0.* | head -n 1)
 libdir=$(dirname "$lib")
 
@@ -29,6 +35,10 @@ if echo "$exported" | grep -E 'ssfast::(netlink|proc|detail)::'; then
 fi
 
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
+pc_prefix=$(cd "$(pkg-config --variable=prefix ssfast)" && pwd -P)
+[ "$pc_prefix" = "$(cd "$prefix" && pwd -P)" ] || { echo "ssfast.pc prefix is $pc_prefix"; exit 1; }
+incdir=$(pkg-config --cflags-only-I ssfast | sed 's/^ *-I//; s/ *$//')
+[ -f "$incdir/ssfast/ssfast_c.h" ] || { echo "pkg-config --cflags: $incdir has no ssfast_c.h"; exit 1; }
 # C, by hand, through pkg-config: strict C11 with every warning an error.
 cc -std=c11 -Wall -Wextra -Werror "$src/examples/probe.c" $(pkg-config --cflags --libs ssfast) \
   -o "$work/probe_c"
