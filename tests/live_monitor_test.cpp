@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -186,6 +187,72 @@ TEST_F(LiveNamespace, TextfileIsReplacedAtomically) {
   EXPECT_TRUE(bad.err.starts_with("ssfast: " + dir + "/missing/ssfast.prom.tmp.")) << bad.err;
   EXPECT_TRUE(bad.err.ends_with(": No such file or directory\n")) << bad.err;
   std::filesystem::remove_all(dir);
+}
+
+// The textfile directory may be writable by another account (node_exporter's, a deploy
+// user); ssfast writes there as root. Nothing planted there may make it write elsewhere.
+TEST_F(LiveNamespace, TextfileFollowsNoPlantedLink) {
+  namespace fs = std::filesystem;
+  char tmpl[] = "/tmp/ssfast-planted-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string top = tmpl, dir = top + "/textfile", victim = top + "/victim";
+  fs::create_directory(dir);
+  ASSERT_EQ(::chown(dir.c_str(), nobody, nobody), 0) << "a directory another user owns";
+  std::ofstream(victim) << "precious\n";
+  auto victim_text = [&] {
+    std::ifstream in(victim);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  };
+  const std::string path = dir + "/ssfast.prom";
+
+  // A link at the target itself: refused, one line, the victim untouched.
+  fs::create_symlink(victim, path);
+  auto r = testing::run_process({SSFAST_CLI_PATH, "-s", "--textfile", path});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "ssfast: " + path +
+                       ": exists and is not a regular file (a link, a directory or a device); "
+                       "not replaced\n");
+  EXPECT_TRUE(fs::is_symlink(path));
+  EXPECT_EQ(victim_text(), "precious\n");
+  fs::remove(path);
+
+  // A link at the temporary name a predictable writer would use (PATH.tmp.<pid>), planted
+  // by the child just before it becomes ssfast: never followed.
+  int out[2];
+  ASSERT_EQ(::pipe(out), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string planted = path + ".tmp." + std::to_string(::getpid());
+    if (::symlink(victim.c_str(), planted.c_str()) != 0) ::_exit(120);
+    ::dup2(out[1], 2);
+    ::execl(SSFAST_CLI_PATH, SSFAST_CLI_PATH, "-s", "--textfile", path.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  std::string err;
+  char buf[512];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) err.append(buf, static_cast<std::size_t>(n));
+  ::close(out[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << err;
+  EXPECT_EQ(victim_text(), "precious\n") << "ssfast followed a planted link";
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(path)));
+  std::ifstream in(path);
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  expect_tcp_series(testing::prometheus_samples(text), got_.tcp);
+  const std::string planted = path + ".tmp." + std::to_string(pid);
+  EXPECT_TRUE(fs::is_symlink(planted)) << "the planted link is left as it was";
+
+  // A directory (or any non-regular file) at the target: refused too.
+  fs::remove(path);
+  fs::create_directory(path);
+  r = testing::run_process({SSFAST_CLI_PATH, "-s", "--textfile", path});
+  EXPECT_EQ(r.exit_code, 1);
+  fs::remove_all(top);
 }
 
 // --- exporter -----------------------------------------------------------------------------
