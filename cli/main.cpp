@@ -48,11 +48,10 @@ std::string where(const collector& c, const cli::options& o) {
   return w.starts_with("net/") ? o.proc_root + "/" + w : w;
 }
 
-result<collector> open_collector(const cli::options& o, const netlink_fault& fault) {
+result<collector> open_collector(const cli::options& o) {
   collector_options co;
   co.source = o.source;
   co.proc_root = o.proc_root;
-  co.inject_netlink_failure = fault;
   co.threads = o.threads;
   co.netns = o.netns;
   return collector::open(co);
@@ -796,13 +795,17 @@ int main(int argc, char** argv) {
       render_states_text(out);
     return write_out(out);
   }
-  netlink_fault fault;
+#if defined(SSFAST_TEST_SEAMS)
+  // Test builds only: the fallback tests make netlink fail from the environment.
   if (const char* env = std::getenv(cli::fault_env)) {
+    detail::netlink_fault fault;
     const std::string err = cli::parse_fault(env, fault);
     if (!err.empty())
       return check ? check_unknown(err) : fail(doctor ? doctor_cannot : cli::exit_usage, err);
+    detail::inject_netlink_fault(fault);
   }
-  auto c = open_collector(o, fault);
+#endif
+  auto c = open_collector(o);
   if (!c) {
     const std::string why =
         (o.netns.empty() ? "cannot open the sock_diag netlink socket: "

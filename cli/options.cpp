@@ -642,7 +642,8 @@ std::uint32_t listing_states(const options& o, const socket_filter& f) noexcept 
   return s;
 }
 
-std::string parse_fault(std::string_view value, netlink_fault& out) {
+#if defined(SSFAST_TEST_SEAMS)
+std::string parse_fault(std::string_view value, detail::netlink_fault& out) {
   static constexpr std::pair<std::string_view, int> names[] = {{"EPROTONOSUPPORT", EPROTONOSUPPORT},
                                                                {"EAFNOSUPPORT", EAFNOSUPPORT},
                                                                {"EACCES", EACCES},
@@ -670,5 +671,7 @@ std::string parse_fault(std::string_view value, netlink_fault& out) {
   }
   return {};
 }
+
+#endif
 
 }  // namespace ssfast::cli

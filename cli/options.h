@@ -10,6 +10,7 @@
 #include "check.h"
 #include "ssfast/core/listing.h"
 #include "ssfast/core/summary.h"
+#include "ssfast/detail/test_seams.h"
 #include "ssfast/ssfast.h"
 
 namespace ssfast::cli {
@@ -92,12 +93,14 @@ parse_result parse_args(std::span<const char* const> args);
 /// `exclude` filter replaces it.
 std::uint32_t listing_states(const options& o, const socket_filter& f) noexcept;
 
-/// The test seam's environment variable: SSFAST_INJECT_NETLINK_FAILURE=open:ERRNO or
-/// dump:ERRNO (ERRNO a name such as EACCES, or a number) makes netlink fail that way.
+#if defined(SSFAST_TEST_SEAMS)
+/// Test builds only: SSFAST_INJECT_NETLINK_FAILURE=open:ERRNO or dump:ERRNO (ERRNO a name
+/// such as EACCES, or a number) makes netlink fail that way. Release binaries ignore it.
 inline constexpr const char* fault_env = "SSFAST_INJECT_NETLINK_FAILURE";
 
 /// Parses the seam's value; returns an error line, empty on success.
-std::string parse_fault(std::string_view value, netlink_fault& out);
+std::string parse_fault(std::string_view value, detail::netlink_fault& out);
+#endif
 
 /// The --help text.
 std::string_view usage() noexcept;

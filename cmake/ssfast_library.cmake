@@ -37,7 +37,8 @@ install(TARGETS ssfast_shared ssfast_static EXPORT ssfastTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/core/include/ssfast ${PROJECT_SOURCE_DIR}/api/include/ssfast
-  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+  PATTERN detail EXCLUDE)  # test seams: not part of the installed API
 install(EXPORT ssfastTargets NAMESPACE ssfast::
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ssfast)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/ssfast-config.cmake.in

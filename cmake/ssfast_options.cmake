@@ -8,6 +8,9 @@ target_compile_options(ssfast_options INTERFACE
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
   target_compile_options(ssfast_options INTERFACE -Wno-restrict)
 endif()
+if(SSFAST_TEST_SEAMS)
+  target_compile_definitions(ssfast_options INTERFACE SSFAST_TEST_SEAMS=1)
+endif()
 if(SSFAST_SANITIZE)
   target_compile_options(ssfast_options INTERFACE
     -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)

@@ -7,6 +7,7 @@
 #include "options.h"
 #include "ssfast/core/filter.h"
 #include "support/scenario.h"
+#include "support/seams.h"
 
 namespace ssfast::cli {
 namespace {
@@ -76,8 +77,9 @@ TEST(ParseArgs, Namespaces) {
   EXPECT_EQ(parse({"-s", "-N"}).error, "option '-N' needs a namespace name");
 }
 
+#if defined(SSFAST_TEST_SEAMS)
 TEST(ParseArgs, FaultSeam) {
-  netlink_fault f;
+  detail::netlink_fault f;
   EXPECT_EQ(parse_fault("open:EACCES", f), "");
   EXPECT_EQ(f.error, EACCES);
   EXPECT_FALSE(f.at_dump);
@@ -89,6 +91,7 @@ TEST(ParseArgs, FaultSeam) {
   EXPECT_NE(parse_fault("open:EWHAT", f), "");
   EXPECT_NE(parse_fault("open:99999", f), "");
 }
+#endif
 
 TEST(ParseArgs, HelpAndVersionWinOverCommands) {
   EXPECT_EQ(parse({"-s", "--help"}).opts.cmd, command::help);
@@ -199,6 +202,7 @@ TEST(Binary, BadUsageIsOneLineOnStderrAndExitTwo) {
 }
 
 TEST(Binary, BadFaultSeamValueIsAUsageError) {
+  SSFAST_REQUIRE_TEST_SEAMS();
   testing::child_setup setup;
   setup.env = {"SSFAST_INJECT_NETLINK_FAILURE=sometimes"};
   const auto r = testing::run_process({SSFAST_CLI_PATH, "-s"}, setup);

@@ -18,6 +18,7 @@
 #include "support/background.h"
 #include "support/live_fixture.h"
 #include "support/prometheus.h"
+#include "support/seams.h"
 
 namespace ssfast {
 namespace {
@@ -86,6 +87,7 @@ TEST_F(LiveNamespace, CheckExitCodesFollowTheThresholds) {
 }
 
 TEST_F(LiveNamespace, CheckIsUnknownWhenItCannotMeasure) {
+  SSFAST_REQUIRE_TEST_SEAMS();
   // Netlink refused and /proc not allowed: UNKNOWN, exit 3, on stdout.
   testing::child_setup fault;
   fault.env = {"SSFAST_INJECT_NETLINK_FAILURE=dump:EACCES"};

@@ -19,6 +19,7 @@
 
 #include "ssfast/ssfast.h"
 #include "support/live_fixture.h"
+#include "support/seams.h"
 #include "support/printers.h"
 #include "support/scenario.h"
 
@@ -255,11 +256,18 @@ TEST_F(LiveNamespace, CliTextHistogramIsTheNetstatAwkShape) {
 
 // The /proc source: the same sockets, the same answers.
 
-collector open_source(source_choice s, netlink_fault fault = {}) {
+collector open_source(source_choice s, detail::netlink_fault fault = {}) {
   collector_options o;
   o.source = s;
-  o.inject_netlink_failure = fault;
+#if defined(SSFAST_TEST_SEAMS)
+  detail::inject_netlink_fault(fault);  // read once, by open()
+#else
+  (void)fault;
+#endif
   auto c = collector::open(o);
+#if defined(SSFAST_TEST_SEAMS)
+  detail::inject_netlink_fault({});
+#endif
   if (!c) throw std::runtime_error("collector::open: " + c.error().message());
   return std::move(*c);
 }
@@ -337,6 +345,7 @@ TEST_F(LiveNamespace, CliPrintsTheSameHistogramFromEitherSource) {
 }
 
 TEST_F(LiveNamespace, CollectorFallsBackWhenADumpIsRefused) {
+  SSFAST_REQUIRE_TEST_SEAMS();
   collector c = open_source(source_choice::automatic, {ENOENT, true});
   EXPECT_EQ(c.source(), source_kind::netlink) << "the socket opened";
   socket_summary s;
@@ -359,6 +368,7 @@ TEST_F(LiveNamespace, CollectorFallsBackWhenADumpIsRefused) {
 }
 
 TEST_F(LiveNamespace, CliFallsBackAndSaysSo) {
+  SSFAST_REQUIRE_TEST_SEAMS();
   for (const char* fault : {"open:EACCES", "open:EPROTONOSUPPORT", "dump:ENOENT", "dump:EPERM"}) {
     testing::child_setup setup;
     setup.env = {std::string("SSFAST_INJECT_NETLINK_FAILURE=") + fault};

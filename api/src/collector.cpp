@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "netns_thread.h"
+#include "ssfast/detail/test_seams.h"
 #include "ssfast/netlink/bytecode.h"
 #include "ssfast/netlink/filter_bytecode.h"
 #include "ssfast/netlink/sock_diag.h"
@@ -80,6 +81,14 @@ netlink::dump_request unix_request(std::uint32_t show) noexcept {
   return r;
 }
 
+#if defined(SSFAST_TEST_SEAMS)
+detail::netlink_fault injected;  // see ssfast/detail/test_seams.h
+detail::netlink_fault injected_fault() noexcept { return injected; }
+#else
+// Release builds: nothing to inject, and the checks below fold away.
+constexpr detail::netlink_fault injected_fault() noexcept { return {}; }
+#endif
+
 unsigned default_threads() noexcept {
   cpu_set_t set;
   const int n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
@@ -132,7 +141,7 @@ struct collector::impl {
   // /proc/thread-self/sys).
   proc::file_reader sysctls;
   source_choice choice;
-  netlink_fault fault;
+  detail::netlink_fault fault;
   std::optional<fallback_info> fell_back;
   std::string_view context;
   bool one_walk = true;  // TCPDIAG_GETSOCK works here (else per-family dumps)
@@ -147,7 +156,7 @@ struct collector::impl {
         files(o.proc_root),
         sysctls(o.proc_root == "/proc/thread-self" ? std::string("/proc") : o.proc_root),
         choice(o.source),
-        fault(o.inject_netlink_failure),
+        fault(injected_fault()),
         adaptive(o.threads == 0) {
     if (sockets.size() > 1) {
       pool.emplace(sockets.size() - 1);
@@ -577,7 +586,7 @@ result<collector> collector::open_here(const collector_options& options) noexcep
     if (options.source != source_choice::proc) {
       unsigned n = options.threads == 0 ? default_threads() : options.threads;
       if (n > netlink::max_partitions) n = netlink::max_partitions;
-      const netlink_fault& fault = options.inject_netlink_failure;
+      const detail::netlink_fault fault = injected_fault();
       for (unsigned i = 0; i < n; ++i) {
         // Every socket is opened here, on the caller's thread: each answers for the caller's
         // network namespace, whichever thread later reads it.
@@ -802,5 +811,9 @@ std::error_code collector::read_counters_(kernel_counters& out) noexcept {
   }
   return {};
 }
+
+#if defined(SSFAST_TEST_SEAMS)
+void detail::inject_netlink_fault(const netlink_fault& f) noexcept { injected = f; }
+#endif
 
 }  // namespace ssfast

@@ -33,6 +33,12 @@ echo "$exported" | grep -q 'ssfast::collector::open' || { echo "collector::open 
 if echo "$exported" | grep -E 'ssfast::(netlink|proc|detail)::'; then
   echo "internal symbols are exported"; exit 1
 fi
+# Test seams stay out of what is shipped: no header, no symbol, no environment hook.
+[ ! -e "$prefix/include/ssfast/detail" ] || { echo "ssfast/detail is installed"; exit 1; }
+if grep -rl --fixed-strings -e SSFAST_INJECT_NETLINK_FAILURE -e inject_netlink_fault \
+    "$prefix/bin/ssfast" "$prefix"/lib*/libssfast.*; then
+  echo "a release artifact carries the test seam"; exit 1
+fi
 
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 pc_prefix=$(cd "$(pkg-config --variable=prefix ssfast)" && pwd -P)

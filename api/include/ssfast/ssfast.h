@@ -39,12 +39,6 @@ enum class source_choice : std::uint8_t {
   proc,       ///< /proc/net files only
 };
 
-/// A test seam: make netlink fail as a kernel or policy would, to exercise the fallback.
-struct netlink_fault {
-  int error = 0;         ///< errno to fail with; 0 injects nothing
-  bool at_dump = false;  ///< fail each dump (as a missing diag module does) instead of open
-};
-
 struct collector_options {
   source_choice source = source_choice::automatic;
   /// Where /proc is mounted: sockets and counters are read from <proc_root>/net/. For a host's
@@ -59,7 +53,6 @@ struct collector_options {
   /// the whole established hash. N: always N. 1: one dump, no filter. At most netlink
   /// max_partitions (16).
   unsigned threads = 0;
-  netlink_fault inject_netlink_failure;
   /// Another network namespace to watch: a namespace file such as /run/netns/NAME (ip netns)
   /// or /proc/PID/ns/net. Empty: the caller's. The collector then does all its work on a
   /// thread of its own that has entered that namespace (setns needs CAP_SYS_ADMIN), and reads
