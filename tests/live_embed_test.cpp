@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "ssfast/ssfast_c.h"
 #include "support/live_fixture.h"
@@ -46,6 +47,67 @@ TEST_F(LiveNamespace, CApiCountsWhatTheCppApiCounts) {
   EXPECT_EQ(std::vector<std::uint64_t>(from_proc.tcp_states, from_proc.tcp_states + 16),
             std::vector<std::uint64_t>(counts.tcp_states, counts.tcp_states + 16));
   ssfast_close(p);
+}
+
+// Callers built against other versions of ssfast_c.h: a future header whose structs grew, and
+// exactly the first version's sizes.
+struct future_options {
+  ssfast_options v1;
+  std::uint64_t new_flags;  // a field a later version adds
+};
+struct future_counts {
+  ssfast_counts v1;
+  std::uint64_t new_totals[4];
+};
+
+TEST(CApi, GrowsAsOpenat2Does) {
+  EXPECT_EQ(ssfast_abi_version(), static_cast<std::uint32_t>(SSFAST_ABI_VERSION));
+  future_options fo{};
+  fo.v1.size = sizeof fo;
+  fo.v1.source = SSFAST_SOURCE_PROC;
+  ssfast_collector* c = nullptr;
+  ASSERT_EQ(ssfast_open2(&fo.v1, &c), 0) << "unknown bytes that are zero are fine";
+  ASSERT_NE(c, nullptr);
+  future_counts fc;
+  std::memset(&fc, 0xAB, sizeof fc);
+  fc.v1.size = sizeof fc;
+  ASSERT_EQ(ssfast_count(c, &fc.v1), 0);
+  EXPECT_EQ(fc.v1.size, sizeof(ssfast_counts)) << "the size filled";
+  EXPECT_EQ(fc.v1.source, static_cast<std::uint32_t>(SSFAST_SOURCE_PROC));
+  for (std::uint64_t v : fc.new_totals) EXPECT_EQ(v, 0xABABABABABABABABu) << "left alone";
+  // Exactly the first version's sizes.
+  ssfast_counts v1;
+  std::memset(&v1, 0xCD, sizeof v1);
+  v1.size = SSFAST_COUNTS_SIZE_VER1;
+  ASSERT_EQ(ssfast_count(c, &v1), 0);
+  EXPECT_EQ(v1.size, static_cast<std::uint32_t>(SSFAST_COUNTS_SIZE_VER1));
+  EXPECT_EQ(v1.unix_total, fc.v1.unix_total);
+  ssfast_close(c);
+  ssfast_options o1{};
+  o1.size = SSFAST_OPTIONS_SIZE_VER1;
+  o1.source = SSFAST_SOURCE_PROC;
+  ASSERT_EQ(ssfast_open2(&o1, &c), 0);
+  ssfast_close(c);
+  // A newer caller asking for something this version cannot do: refused, not ignored.
+  fo.new_flags = 1;
+  EXPECT_EQ(ssfast_open2(&fo.v1, &c), -E2BIG);
+  EXPECT_EQ(c, nullptr);
+  // ssfast_open keeps ssfast's own codes apart from errno values.
+  ssfast_options bad_root{};
+  bad_root.size = sizeof bad_root;
+  bad_root.source = SSFAST_SOURCE_PROC;
+  bad_root.proc_root = "/nonexistent-ssfast-root";
+  errno = 0;
+  ssfast_collector* none = ssfast_open(&bad_root);
+  if (none == nullptr) {
+    EXPECT_NE(errno, EPROTO);
+    EXPECT_STRNE(ssfast_strerror(-errno), "unknown error");
+  } else {
+    ssfast_close(none);  // this version opens lazily: the error comes at the first count
+  }
+  EXPECT_STREQ(ssfast_strerror(SSFAST_EFILTER),
+               "the filter compiles to more than 65528 bytes of kernel bytecode, the most one "
+               "request can carry");
 }
 
 TEST(CApi, BadArgumentsAndErrorText) {

@@ -1,5 +1,7 @@
 // The C API: thin wrappers over ssfast::collector that never let an exception out.
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <new>
 
@@ -11,7 +13,45 @@ struct ssfast_collector {
   ssfast::collector c;
 };
 
+// The C codes mirror ssfast::errc one for one: SSFAST_E* == -(SSFAST_ERROR_BASE + errc).
+#define SSFAST_MIRRORS(code, e) \
+  static_assert((code) == -(SSFAST_ERROR_BASE + static_cast<int>(ssfast::errc::e)))
+SSFAST_MIRRORS(SSFAST_ETRUNCATED, truncated);
+SSFAST_MIRRORS(SSFAST_EBADMESSAGE, bad_message);
+SSFAST_MIRRORS(SSFAST_EFOREIGN, foreign_sender);
+SSFAST_MIRRORS(SSFAST_EPORTID, portid_mismatch);
+SSFAST_MIRRORS(SSFAST_ESEQ, seq_mismatch);
+SSFAST_MIRRORS(SSFAST_EUNEXPECTED, unexpected_message);
+SSFAST_MIRRORS(SSFAST_EINTERRUPTED, dump_interrupted);
+SSFAST_MIRRORS(SSFAST_EEOF, unexpected_eof);
+SSFAST_MIRRORS(SSFAST_EBADSTATE, bad_state);
+SSFAST_MIRRORS(SSFAST_EUNAVAILABLE, backend_unavailable);
+SSFAST_MIRRORS(SSFAST_EPARSE, parse_error);
+SSFAST_MIRRORS(SSFAST_EFILTER, filter_too_large);
+#undef SSFAST_MIRRORS
+static_assert(ssfast::errc_last == 12, "a new errc needs its SSFAST_E* code in ssfast_c.h");
+
+// The first version's layout is frozen: later fields only ever go at the end.
+static_assert(sizeof(ssfast_options) == SSFAST_OPTIONS_SIZE_VER1);
+static_assert(offsetof(ssfast_options, netns) == 24);
+static_assert(sizeof(ssfast_counts) == SSFAST_COUNTS_SIZE_VER1);
+static_assert(offsetof(ssfast_counts, tcp_states) == 8);
+static_assert(offsetof(ssfast_counts, udp_total) == 392);
+static_assert(offsetof(ssfast_counts, unix_seqpacket) == 448);
+
 namespace {
+
+// The caller's options, grown or not, as this version's struct: the part both know, with
+// every byte the caller has past it required to be zero (openat2's copy_struct_from_user).
+int read_options(const ssfast_options* in, ssfast_options& out) noexcept {
+  if (in->size < SSFAST_OPTIONS_SIZE_VER1) return -EINVAL;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(in);
+  for (std::size_t i = sizeof(ssfast_options); i < in->size; ++i)
+    if (bytes[i] != 0) return -E2BIG;
+  out = ssfast_options{};
+  std::memcpy(&out, in, std::min<std::size_t>(in->size, sizeof(ssfast_options)));
+  return 0;
+}
 
 int to_code(std::error_code ec) noexcept {
   if (!ec) return 0;
@@ -28,10 +68,11 @@ int ssfast_open2(const ssfast_options* options, ssfast_collector** out) {
   *out = nullptr;
   try {
     ssfast::collector_options o;
+    ssfast_options known;
     if (options != nullptr) {
-      if (options->size < sizeof(ssfast_options) || options->source > SSFAST_SOURCE_PROC ||
-          options->reserved != 0)
-        return -EINVAL;
+      if (const int rc = read_options(options, known)) return rc;
+      options = &known;
+      if (options->source > SSFAST_SOURCE_PROC || options->reserved != 0) return -EINVAL;
       o.source = options->source == SSFAST_SOURCE_NETLINK ? ssfast::source_choice::netlink
                  : options->source == SSFAST_SOURCE_PROC  ? ssfast::source_choice::proc
                                                           : ssfast::source_choice::automatic;
@@ -53,38 +94,40 @@ int ssfast_open2(const ssfast_options* options, ssfast_collector** out) {
 ssfast_collector* ssfast_open(const ssfast_options* options) {
   ssfast_collector* c = nullptr;
   const int rc = ssfast_open2(options, &c);
-  if (rc != 0) errno = rc <= -SSFAST_ERROR_BASE ? EPROTO : -rc;
+  if (rc != 0) errno = -rc;  // an errno, or SSFAST_ERROR_BASE + n: ssfast_strerror(-errno)
   return c;
 }
 
 int ssfast_count(ssfast_collector* c, ssfast_counts* out) {
-  if (c == nullptr || out == nullptr || out->size < sizeof(ssfast_counts)) return -EINVAL;
+  if (c == nullptr || out == nullptr || out->size < SSFAST_COUNTS_SIZE_VER1) return -EINVAL;
   ssfast::socket_summary s;
   if (auto ec = c->c.count(s)) return to_code(ec);
-  const std::uint32_t size = out->size;
-  std::memset(out, 0, sizeof(ssfast_counts));
-  out->size = size;
-  out->source =
+  ssfast_counts n{};
+  n.source =
       c->c.source() == ssfast::source_kind::netlink ? SSFAST_SOURCE_NETLINK : SSFAST_SOURCE_PROC;
   const ssfast::state_counts all = s.tcp_all();
   for (std::size_t i = 0; i < ssfast::state_slots; ++i) {
-    out->tcp_states[i] = all[i];
-    out->tcp4_states[i] = s.tcp[0][i];
-    out->tcp6_states[i] = s.tcp[1][i];
+    n.tcp_states[i] = all[i];
+    n.tcp4_states[i] = s.tcp[0][i];
+    n.tcp6_states[i] = s.tcp[1][i];
   }
   // Request sockets arrive as SYN_RECV already; fold any NEW_SYN_RECV the same way.
-  out->tcp_states[3] += out->tcp_states[12];
-  out->tcp4_states[3] += out->tcp4_states[12];
-  out->tcp6_states[3] += out->tcp6_states[12];
-  out->tcp_states[12] = out->tcp4_states[12] = out->tcp6_states[12] = 0;
-  out->udp4_total = s.udp[0].total();
-  out->udp6_total = s.udp[1].total();
-  out->udp_total = out->udp4_total + out->udp6_total;
-  out->udp_connected = s.udp_all()[ssfast::tcp_state::established];
-  out->unix_total = s.unix_domain.total();
-  out->unix_stream = s.unix_domain.by_type[1];
-  out->unix_dgram = s.unix_domain.by_type[2];
-  out->unix_seqpacket = s.unix_domain.by_type[5];
+  n.tcp_states[3] += n.tcp_states[12];
+  n.tcp4_states[3] += n.tcp4_states[12];
+  n.tcp6_states[3] += n.tcp6_states[12];
+  n.tcp_states[12] = n.tcp4_states[12] = n.tcp6_states[12] = 0;
+  n.udp4_total = s.udp[0].total();
+  n.udp6_total = s.udp[1].total();
+  n.udp_total = n.udp4_total + n.udp6_total;
+  n.udp_connected = s.udp_all()[ssfast::tcp_state::established];
+  n.unix_total = s.unix_domain.total();
+  n.unix_stream = s.unix_domain.by_type[1];
+  n.unix_dgram = s.unix_domain.by_type[2];
+  n.unix_seqpacket = s.unix_domain.by_type[5];
+  // Only the part both sides know; a larger (newer) caller's extra fields are left alone.
+  const std::size_t filled = std::min<std::size_t>(out->size, sizeof n);
+  n.size = static_cast<std::uint32_t>(filled);
+  std::memcpy(out, &n, filled);
   return 0;
 }
 
@@ -92,34 +135,8 @@ void ssfast_close(ssfast_collector* c) { delete c; }
 
 const char* ssfast_strerror(int code) {
   if (code == 0) return "success";
-  if (code <= -SSFAST_ERROR_BASE && code > -(SSFAST_ERROR_BASE + 100)) {
-    switch (-code - SSFAST_ERROR_BASE) {
-      case 1:
-        return "message truncated";
-      case 2:
-        return "malformed message";
-      case 3:
-        return "datagram from a sender other than the kernel";
-      case 4:
-        return "message addressed to another netlink port id";
-      case 5:
-        return "message answers another request (sequence number)";
-      case 6:
-        return "unexpected netlink message type";
-      case 7:
-        return "dump interrupted: the kernel flagged it inconsistent";
-      case 8:
-        return "end of data before the dump was done";
-      case 9:
-        return "socket state outside the kernel's range";
-      case 10:
-        return "no socket source is available";
-      case 11:
-        return "unexpected file format";
-      default:
-        return "unknown ssfast error";
-    }
-  }
+  if (code <= -SSFAST_ERROR_BASE && code > -(SSFAST_ERROR_BASE + 100))
+    return ssfast::errc_message(-code - SSFAST_ERROR_BASE);
   if (code < 0) {
     // strerrordesc_np (glibc 2.32) returns a static string: thread-safe, unlike strerror.
     const char* d = strerrordesc_np(-code);
@@ -129,5 +146,7 @@ const char* ssfast_strerror(int code) {
 }
 
 const char* ssfast_version(void) { return SSFAST_VERSION_STRING; }
+
+uint32_t ssfast_abi_version(void) { return SSFAST_ABI_VERSION; }
 
 }  // extern "C"

@@ -13,6 +13,20 @@
 extern "C" {
 #endif
 
+/* The ABI's version: 1 for ssfast 0.1. A program can compare it with SSFAST_ABI_VERSION, the
+ * version it was built against. */
+#define SSFAST_ABI_VERSION 1
+SSFAST_API uint32_t ssfast_abi_version(void);
+
+/* Growth: the records below carry their size, set by the caller to sizeof as its header
+ * declares it. The library accepts any size from the first version's (the _SIZE_VER1 values)
+ * up, as openat2, clone3 and perf_event_open do: from an options struct it reads the part it
+ * knows and requires every byte past that to be zero (else -E2BIG: the caller asks for
+ * something this library cannot do); into a counts struct it writes only the part both sides
+ * know and sets size to that many bytes. A smaller size than the first version's is -EINVAL. */
+#define SSFAST_OPTIONS_SIZE_VER1 32
+#define SSFAST_COUNTS_SIZE_VER1 456
+
 /* Open once, count many times; one thread at a time per collector. */
 typedef struct ssfast_collector ssfast_collector;
 
@@ -31,9 +45,10 @@ enum ssfast_source { SSFAST_SOURCE_AUTO = 0, SSFAST_SOURCE_NETLINK = 1, SSFAST_S
 #define SSFAST_EBADSTATE (-(SSFAST_ERROR_BASE + 9))           /* state outside 0..15 */
 #define SSFAST_EUNAVAILABLE (-(SSFAST_ERROR_BASE + 10))       /* no source available */
 #define SSFAST_EPARSE (-(SSFAST_ERROR_BASE + 11))             /* /proc file not as expected */
+#define SSFAST_EFILTER (-(SSFAST_ERROR_BASE + 12))            /* filter too large for a request */
 
 typedef struct ssfast_options {
-  uint32_t size;          /* sizeof(ssfast_options); lets the struct grow compatibly */
+  uint32_t size;          /* sizeof(ssfast_options) as the caller's header has it (see above) */
   uint32_t source;        /* enum ssfast_source */
   uint32_t threads;       /* parallel TCP dumps; 0 for the default (CPUs, at most 8) */
   uint32_t reserved;      /* 0 */
@@ -43,7 +58,8 @@ typedef struct ssfast_options {
 } ssfast_options;
 
 typedef struct ssfast_counts {
-  uint32_t size;               /* sizeof(ssfast_counts), set by the caller */
+  uint32_t size;               /* in: sizeof(ssfast_counts) as the caller's header has it;
+                                  out: the bytes filled (see above) */
   uint32_t source;             /* out: SSFAST_SOURCE_NETLINK or SSFAST_SOURCE_PROC */
   uint64_t tcp_states[16];     /* TCP sockets by the kernel's TCP_* value (1 ESTABLISHED ... 11
                                   CLOSING), both families; SYN_RECV includes request sockets */
@@ -53,13 +69,14 @@ typedef struct ssfast_counts {
   uint64_t unix_total, unix_stream, unix_dgram, unix_seqpacket;
 } ssfast_counts;
 
-/* Opens a collector (NULL options: defaults). Returns NULL and sets errno (a positive errno,
- * or EPROTO for ssfast's own conditions) on failure; ssfast_open2 returns the code instead. */
+/* Opens a collector (NULL options: defaults). ssfast_open2 returns 0 or a negative code;
+ * ssfast_open returns NULL on failure with errno set to that code negated: an errno value, or
+ * SSFAST_ERROR_BASE + n for ssfast's own conditions (ssfast_strerror(-errno) describes both). */
 SSFAST_API ssfast_collector* ssfast_open(const ssfast_options* options);
 SSFAST_API int ssfast_open2(const ssfast_options* options, ssfast_collector** out);
 
 /* Counts every socket of the namespace. No allocation once open. 0 or a negative code;
- * -EINVAL if out->size is smaller than this version's struct. */
+ * -EINVAL if out->size is below SSFAST_COUNTS_SIZE_VER1. */
 SSFAST_API int ssfast_count(ssfast_collector* c, ssfast_counts* out);
 
 /* Frees the collector; NULL is fine. */
