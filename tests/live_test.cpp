@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -419,6 +420,69 @@ collector open_threads(unsigned threads, std::string proc_root = "/proc") {
   auto c = collector::open(o);
   if (!c) throw std::runtime_error("collector::open: " + c.error().message());
   return std::move(*c);
+}
+
+// What this process holds: NETLINK_SOCK_DIAG sockets (protocol 4 in /proc/self/net/netlink,
+// whose inodes are this process's own) and threads.
+std::size_t sock_diag_sockets() {
+  std::set<std::string> mine;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const auto target = std::filesystem::read_symlink(e.path(), ec).string();
+    if (!ec && target.starts_with("socket:[")) mine.insert(target.substr(8, target.size() - 9));
+  }
+  std::ifstream in("/proc/self/net/netlink");
+  std::string line;
+  std::getline(in, line);  // header
+  std::size_t n = 0;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string sk, eth, pid, groups, rmem, wmem, dump, locks, drops, inode;
+    f >> sk >> eth >> pid >> groups >> rmem >> wmem >> dump >> locks >> drops >> inode;
+    n += eth == "4" && mine.count(inode) > 0;
+  }
+  return n;
+}
+
+std::size_t threads_now() {
+  std::size_t n = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/task");
+       it != std::filesystem::directory_iterator(); ++it)
+    ++n;
+  return n;
+}
+
+// The contract in ssfast.h: open() takes one socket and starts no thread; a count opens the
+// partitions only when it splits (N threads asked: at once; left to ssfast: a big table).
+TEST_F(LiveNamespace, PartitionsOpenWhenACountSplits) {
+  const std::size_t sockets0 = sock_diag_sockets(), threads0 = threads_now();
+  {
+    collector c = open_threads(4);
+    EXPECT_EQ(sock_diag_sockets(), sockets0 + 1) << "open(): one socket";
+    EXPECT_EQ(threads_now(), threads0) << "open(): no thread";
+    EXPECT_EQ(c.threads(), 4u);
+    socket_summary s;
+    ASSERT_FALSE(c.count(s)) << c.error_context();
+    EXPECT_EQ(s.tcp, got_.tcp);
+    EXPECT_EQ(sock_diag_sockets(), sockets0 + 4) << "a split count: a socket per partition";
+    EXPECT_EQ(threads_now(), threads0 + 3) << "and a thread per partition but the caller's";
+  }
+  EXPECT_EQ(sock_diag_sockets(), sockets0);
+  collector_options o;
+  o.source = source_choice::netlink;  // threads left to ssfast: this table is small
+  auto c = collector::open(o);
+  ASSERT_TRUE(c);
+  for (int round = 0; round < 3; ++round) {
+    socket_summary s;
+    ASSERT_FALSE(c->count(s)) << c->error_context();
+  }
+  EXPECT_EQ(sock_diag_sockets(), sockets0 + 1) << "a small table never opens partitions";
+  EXPECT_EQ(threads_now(), threads0);
+  // Every call reports failure as an error code, never by throwing.
+  std::vector<std::pair<std::string, std::int64_t>> all;
+  std::vector<std::int64_t> values;
+  static_assert(noexcept(c->read_all_counters(all)));
+  static_assert(noexcept(c->read_sysctl("net.core.somaxconn", values)));
 }
 
 TEST_F(LiveNamespace, ParallelSlicesCountEverySocketOnce) {

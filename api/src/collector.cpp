@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <charconv>
 #include <new>
 #include <optional>
@@ -134,7 +135,9 @@ struct collector::impl {
   }
 
   std::vector<netlink::sock_diag_socket> sockets;  // one per partition; empty: /proc
-  std::optional<detail::worker_pool> pool;
+  std::optional<detail::worker_pool> pool;  // started with the partitions
+  unsigned partitions = 1;                   // dumps a split count may use (collector_options)
+  bool partitions_opened = false;            // the sockets and threads for them exist
   proc::file_reader files;
   // Sysctls: <proc root>/sys, except in another namespace, where the net sysctls under
   // /proc/sys follow the namespace of the thread that opens them (there is no
@@ -142,6 +145,7 @@ struct collector::impl {
   proc::file_reader sysctls;
   source_choice choice;
   detail::netlink_fault fault;
+  std::chrono::milliseconds netlink_timeout;
   std::optional<fallback_info> fell_back;
   std::string_view context;
   bool one_walk = true;  // TCPDIAG_GETSOCK works here (else per-family dumps)
@@ -157,13 +161,31 @@ struct collector::impl {
         sysctls(o.proc_root == "/proc/thread-self" ? std::string("/proc") : o.proc_root),
         choice(o.source),
         fault(injected_fault()),
+        netlink_timeout(o.netlink_timeout),
         adaptive(o.threads == 0) {
+    const unsigned n = o.threads == 0 ? default_threads() : o.threads;
+    partitions = std::clamp(n, 1u, static_cast<unsigned>(netlink::max_partitions));
+    // Room for every partition's socket now, so opening them later cannot throw.
+    sockets.reserve(netlink::max_partitions);
+    read_port_range();
+  }
+
+  // The partitions' sockets and threads, opened by the first count that splits (a small
+  // table never needs them). Opened on the calling thread, which for another namespace is the
+  // collector's thread there: each socket answers for the collector's namespace. Sockets that
+  // cannot be opened (EMFILE) or threads that cannot start mean fewer partitions.
+  void open_partitions() noexcept {
+    partitions_opened = true;
+    while (sockets.size() < partitions) {
+      if (fault.error != 0 && !fault.at_dump) break;
+      auto s = netlink::sock_diag_socket::open(netlink_timeout);
+      if (!s) break;
+      sockets.push_back(std::move(*s));  // capacity reserved: no allocation, no throw
+    }
     if (sockets.size() > 1) {
       pool.emplace(sockets.size() - 1);
-      // Fewer threads started: fewer partitions.
       sockets.erase(sockets.begin() + static_cast<std::ptrdiff_t>(pool->size() + 1), sockets.end());
     }
-    read_port_range();
   }
 
   // The namespace's ephemeral range places the default split points; any value is correct.
@@ -269,6 +291,7 @@ struct collector::impl {
   // Exact TCP counts: one dump, or one per socket in parallel over disjoint port slices.
   std::error_code count_tcp(const count_scope& scope, std::uint32_t states,
                             std::array<state_counts, 2>& out) noexcept {
+    if (partitions > 1 && !partitions_opened && worth_splitting()) open_partitions();
     const std::size_t n = sockets.size();
     if (n == 1 || !worth_splitting()) {
       std::string_view failed;
@@ -584,24 +607,18 @@ result<collector> collector::open_here(const collector_options& options) noexcep
   std::optional<fallback_info> fell_back;
   try {
     if (options.source != source_choice::proc) {
-      unsigned n = options.threads == 0 ? default_threads() : options.threads;
-      if (n > netlink::max_partitions) n = netlink::max_partitions;
+      // One socket, opened here on the caller's thread, so it answers for the caller's
+      // network namespace whichever thread later reads it. The partitions' sockets wait for
+      // a table worth splitting (open_partitions).
       const detail::netlink_fault fault = injected_fault();
-      for (unsigned i = 0; i < n; ++i) {
-        // Every socket is opened here, on the caller's thread: each answers for the caller's
-        // network namespace, whichever thread later reads it.
-        auto s = fault.error != 0 && !fault.at_dump
-                     ? result<netlink::sock_diag_socket>(errno_code(fault.error))
-                     : netlink::sock_diag_socket::open(options.netlink_timeout);
-        if (s) {
-          sockets.push_back(std::move(*s));
-          continue;
-        }
-        if (i > 0) break;  // out of descriptors for more: fewer partitions
-        if (options.source == source_choice::automatic && falls_back_on(s.error())) {
-          fell_back = fallback_info{s.error(), "opening the sock_diag socket"};
-          break;
-        }
+      auto s = fault.error != 0 && !fault.at_dump
+                   ? result<netlink::sock_diag_socket>(errno_code(fault.error))
+                   : netlink::sock_diag_socket::open(options.netlink_timeout);
+      if (s) {
+        sockets.push_back(std::move(*s));
+      } else if (options.source == source_choice::automatic && falls_back_on(s.error())) {
+        fell_back = fallback_info{s.error(), "opening the sock_diag socket"};
+      } else {
         return s.error();
       }
     }
@@ -623,7 +640,9 @@ source_kind collector::source() const noexcept {
 }
 
 unsigned collector::threads() const noexcept {
-  return impl_->sockets.empty() ? 1u : static_cast<unsigned>(impl_->sockets.size());
+  if (impl_->sockets.empty()) return 1;
+  return impl_->partitions_opened ? static_cast<unsigned>(impl_->sockets.size())
+                                  : impl_->partitions;
 }
 
 const fallback_info* collector::fallback() const noexcept {
@@ -706,19 +725,30 @@ std::error_code collector::list_(socket_table& out, const socket_query& q) noexc
 }
 
 std::error_code collector::read_all_counters(
-    std::vector<std::pair<std::string, std::int64_t>>& out) {
+    std::vector<std::pair<std::string, std::int64_t>>& out) noexcept {
   return read_all_counters_(out, nullptr);
 }
 
 std::error_code collector::read_all_counters(
-    std::vector<std::pair<std::string, std::int64_t>>& out, kernel_counters& summary) {
+    std::vector<std::pair<std::string, std::int64_t>>& out, kernel_counters& summary) noexcept {
   return read_all_counters_(out, &summary);
 }
 
+// The calls that allocate report ENOMEM the same way on every thread: on the namespace's
+// thread (whose entry point is noexcept) and on the caller's.
 std::error_code collector::read_all_counters_(
-    std::vector<std::pair<std::string, std::int64_t>>& out, kernel_counters* summary) {
+    std::vector<std::pair<std::string, std::int64_t>>& out, kernel_counters* summary) noexcept {
   if (impl_->ns && !impl_->in_ns)
     return impl_->on_ns_thread_allocating([&] { return read_all_counters_(out, summary); });
+  try {
+    return read_all_counters_here(out, summary);
+  } catch (const std::bad_alloc&) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
+}
+
+std::error_code collector::read_all_counters_here(
+    std::vector<std::pair<std::string, std::int64_t>>& out, kernel_counters* summary) {
   impl_->context = {};
   std::vector<proc::named_counter> list;
   std::string_view failed;
@@ -740,9 +770,19 @@ std::error_code collector::read_all_counters_(
   return {};
 }
 
-std::error_code collector::read_sysctl(std::string_view name, std::vector<std::int64_t>& values) {
+std::error_code collector::read_sysctl(std::string_view name,
+                                       std::vector<std::int64_t>& values) noexcept {
   if (impl_->ns && !impl_->in_ns)
-    return impl_->on_ns_thread_allocating([&] { return read_sysctl(name, values); });
+    return impl_->on_ns_thread_allocating([&] { return read_sysctl_here(name, values); });
+  try {
+    return read_sysctl_here(name, values);
+  } catch (const std::bad_alloc&) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
+}
+
+std::error_code collector::read_sysctl_here(std::string_view name,
+                                            std::vector<std::int64_t>& values) {
   values.clear();
   impl_->context = {};
   std::string path = "sys/";

@@ -88,13 +88,16 @@ struct fallback_info {
 /// (EACCES, EPERM: seccomp, LSM policies).
 SSFAST_API bool falls_back_on(std::error_code ec) noexcept;
 
-/// Counts and lists sockets. Owns one sock_diag socket, one 32 KiB receive buffer and one file
-/// buffer, reused by every call; answers for the network namespace of the thread that opened
-/// it. Movable; not thread-safe (use one collector per thread).
+/// Counts and lists sockets. Owns one sock_diag socket with its 32 KiB receive buffer and one
+/// file buffer, reused by every call, plus, once a count finds a table worth splitting, a
+/// socket and a buffer per further partition and a thread to run each (see threads());
+/// answers for the network namespace of the thread that opened it. Every call is noexcept and
+/// reports failures (ENOMEM included) as an error_code. Movable; not thread-safe (use one
+/// collector per thread).
 class SSFAST_API collector {
  public:
-  /// Opens the sock_diag socket (unless the source is proc) and allocates the buffers. Needs
-  /// no privilege. With source_choice::automatic, a socket that cannot be opened for one of
+  /// Opens one sock_diag socket (unless the source is proc) and allocates its buffers; starts
+  /// no thread (with `netns`, one thread that stays in that namespace). Needs no privilege. With source_choice::automatic, a socket that cannot be opened for one of
   /// the reasons falls_back_on() accepts makes the collector use /proc. Errors: the
   /// socket()/bind() errno otherwise.
   static result<collector> open(const collector_options& options = {}) noexcept;
@@ -116,7 +119,11 @@ class SSFAST_API collector {
   std::error_code count(socket_summary& out, const count_scope& scope = {},
                         count_method method = count_method::exact) noexcept;
 
-  /// Parallel TCP dumps per count (1 with the /proc source).
+  /// Parallel TCP dumps a count may use (1 with the /proc source). Their sockets (one 32 KiB
+  /// buffer each) and threads are opened by the first count that splits: with
+  /// collector_options::threads 0, when the table has at least 8192 TCP sockets; with N, at
+  /// the first count. Opened on the calling thread, so call count() from the namespace the
+  /// collector was opened in. Fewer if descriptors or threads run out then.
   unsigned threads() const noexcept;
 
   /// Replaces `out`'s rows with every socket in `scope`, one row per netlink message. Allocates
@@ -138,12 +145,13 @@ class SSFAST_API collector {
   std::error_code read_counters(kernel_counters& out) noexcept;
 
   /// Reads every kernel counter (net/snmp, netstat, snmp6, sockstat, sockstat6) as
-  /// "Group.Field" = value, in file order. Allocates. Errors as read_counters().
-  std::error_code read_all_counters(std::vector<std::pair<std::string, std::int64_t>>& out);
+  /// "Group.Field" = value, in file order. Allocates. Errors as read_counters(), and ENOMEM.
+  std::error_code read_all_counters(
+      std::vector<std::pair<std::string, std::int64_t>>& out) noexcept;
   /// The same, also filling `summary` (what read_counters() gives) from the same reads: one
   /// pass over the files instead of two when both are wanted.
   std::error_code read_all_counters(std::vector<std::pair<std::string, std::int64_t>>& out,
-                                    kernel_counters& summary);
+                                    kernel_counters& summary) noexcept;
 
   /// Reads a sysctl of this collector's network namespace by its name under /proc/sys,
   /// slashes or dots ("net.ipv4.tcp_max_tw_buckets", "net/core/somaxconn"), as the integers it
@@ -151,9 +159,9 @@ class SSFAST_API collector {
   /// namespace, /proc/sys opened on the collector's thread there, since net sysctls follow
   /// the opener's namespace. (Under a --proc-root mount they therefore show the namespace
   /// ssfast runs in, not the mounted host's.) Errors: the open()/read() errno (ENOENT: not on
-  /// this kernel), errc::parse_error for text that is not integers, EINVAL for a bad name.
-  /// Allocates.
-  std::error_code read_sysctl(std::string_view name, std::vector<std::int64_t>& values);
+  /// this kernel), errc::parse_error for text that is not integers, EINVAL for a bad name,
+  /// ENOMEM. Allocates.
+  std::error_code read_sysctl(std::string_view name, std::vector<std::int64_t>& values) noexcept;
 
   /// The source that answers count() and snapshot().
   source_kind source() const noexcept;
@@ -175,7 +183,10 @@ class SSFAST_API collector {
   std::error_code list_(socket_table& out, const socket_query& q) noexcept;
   std::error_code read_counters_(kernel_counters& out) noexcept;
   std::error_code read_all_counters_(std::vector<std::pair<std::string, std::int64_t>>& out,
-                                     kernel_counters* summary);
+                                     kernel_counters* summary) noexcept;
+  std::error_code read_all_counters_here(std::vector<std::pair<std::string, std::int64_t>>& out,
+                                         kernel_counters* summary);
+  std::error_code read_sysctl_here(std::string_view name, std::vector<std::int64_t>& values);
   std::unique_ptr<impl> impl_;
 };
 
