@@ -325,13 +325,19 @@ int list_failed(const collector& c, const cli::options& o, std::error_code ec) {
 // Parses the filter words; a syntax error is a usage error naming the token.
 bool build_query(const cli::options& o, socket_filter& f, socket_query& q, std::string& err) {
   std::vector<std::string_view> words(o.filter.begin(), o.filter.end());
-  auto parsed = parse_filter(words);
+  // Service and host names resolve through the C library, as in ss.
+  auto parsed = parse_filter(words, system_filter_resolver());
   if (!parsed.filter) {
     err = parsed.error;
     return false;
   }
   f = std::move(*parsed.filter);
   q.scope = o.scope;
+  if (f.family) {  // an inet: or inet6: address: that family only, as ss's filter_af_set
+    q.scope.ipv4 = q.scope.ipv4 && *f.family == 2;
+    q.scope.ipv6 = q.scope.ipv6 && *f.family == 10;
+    q.scope.unix_domain = false;
+  }
   q.states = cli::listing_states(o, f);
   q.filter = &f;
   return true;

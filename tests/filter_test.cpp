@@ -172,6 +172,65 @@ TEST(FilterParse, EveryFormOfSsGrammar) {
   EXPECT_NE(parse({"sport > *"}).error.find("goes with = or != only"), std::string::npos);
 }
 
+// Names: services and hosts through the caller's resolver; ss's address-family prefixes.
+std::int32_t fake_service(std::string_view n) {
+  return n == "https" ? 443 : n == "ambiguous" ? -2 : -1;
+}
+std::vector<std::pair<std::uint8_t, address_bytes>> fake_host(std::string_view n) {
+  std::vector<std::pair<std::uint8_t, address_bytes>> out;
+  if (n != "db.example") return out;
+  address_bytes a{}, b{};
+  parse_ipv4("10.0.0.2", a);
+  parse_ipv6("2001:db8::2", b);
+  out.push_back({2, a});
+  out.push_back({10, b});
+  return out;
+}
+
+TEST(FilterParse, NamesAndFamilyPrefixes) {
+  const filter_resolver names{&fake_service, &fake_host};
+  auto with_names = [&](std::string_view text) {
+    auto r = parse_filter({&text, 1}, names);
+    EXPECT_TRUE(r.filter) << text << ": " << r.error;
+    return r.filter ? *r.filter : socket_filter{};
+  };
+  auto error_with_names = [&](std::string_view text) { return parse_filter({&text, 1}, names).error; };
+  EXPECT_TRUE(matches_expression(with_names("dport = :https"), v4("1.1.1.1", 5, "2.2.2.2", 443)));
+  EXPECT_TRUE(matches_expression(with_names("dst *:https"), v4("1.1.1.1", 5, "2.2.2.2", 443)));
+  EXPECT_EQ(error_with_names("sport ambiguous"),
+            "filter: 'ambiguous' names a different port for TCP and UDP at position 7");
+  EXPECT_EQ(error_with_names("sport = :nosuch"),
+            "filter: ':nosuch' is not a port number (0..65535) or a known service name at "
+            "position 9");
+  // A host name: any of its addresses, with the port if given.
+  const socket_filter db = with_names("dst db.example:80");
+  EXPECT_TRUE(matches_expression(db, v4("1.1.1.1", 5, "10.0.0.2", 80)));
+  EXPECT_TRUE(matches_expression(db, v6("::1", 5, "2001:db8::2", 80)));
+  EXPECT_FALSE(matches_expression(db, v4("1.1.1.1", 5, "10.0.0.3", 80)));
+  EXPECT_FALSE(matches_expression(db, v4("1.1.1.1", 5, "10.0.0.2", 81)));
+  EXPECT_EQ(error_with_names("dst nosuch.example"),
+            "filter: 'nosuch.example' is not an address and its name does not resolve at "
+            "position 5");
+  EXPECT_EQ(parse({"dst", "db.example"}).error,
+            "filter: 'db.example' is not an address: host names are not looked up at position 5");
+  // inet: and inet6: narrow the condition and the listing to one family.
+  const socket_filter v4only = with_names("dst inet:db.example");
+  EXPECT_EQ(v4only.family, std::optional<std::uint8_t>(2));
+  EXPECT_FALSE(matches_expression(v4only, v6("::1", 5, "2001:db8::2", 80)));
+  EXPECT_TRUE(matches_expression(v4only, v4("1.1.1.1", 5, "10.0.0.2", 80)));
+  const socket_filter any6 = with_names("src inet6:*");
+  EXPECT_EQ(any6.family, std::optional<std::uint8_t>(10));
+  EXPECT_TRUE(matches_expression(any6, v6("2001:db8::9", 5, "::1", 80)));
+  EXPECT_FALSE(matches_expression(any6, v4("1.1.1.1", 5, "10.0.0.2", 80)));
+  EXPECT_TRUE(matches_expression(with_names("src inet:127.0.0.1:22"), v4("127.0.0.1", 22, "1.1.1.1", 1)));
+  EXPECT_EQ(error_with_names("src inet:[::1]"),
+            "filter: 'inet:[::1]' is not an address of that family at position 5");
+  for (const char* other : {"unix:", "link:", "netlink:", "vsock:"})
+    EXPECT_EQ(error_with_names(std::string("dst ") + other + "x"),
+              "filter: '" + std::string(other) + "' addresses are not supported by ssfast at "
+              "position 5");
+}
+
 TEST(Addresses, ParseAndPrintRoundTrip) {
   for (const char* text : {"::", "::1", "1::", "2001:db8::1", "2001:db8:0:1:1:1:1:1", "fe80::1:2",
                            "::ffff:127.0.0.1", "1:0:0:2::3"}) {

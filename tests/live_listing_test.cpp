@@ -111,6 +111,11 @@ TEST_F(LiveListing, EveryGrammarFormAsSs) {
         "dst eq 127.0.0.1", "src 127.0.0.1 sport >= 1024", "src = 127.0.0.1 and dport = 0",
         "( src 127.0.0.1 and sport geq 1 ) and dport leq 0", "sport = *", "src *:*", "dst 127.0.0.1:*"})
     same_as_ss({"-tanH", expr});
+  // Names resolved as ss resolves them (/etc/services, /etc/hosts), and family prefixes.
+  for (const char* expr : {"sport geq :tcpmux", "dport != :https", "dst localhost",
+                           "src localhost:*", "src inet:127.0.0.1", "dst inet:*",
+                           "src inet6:[::1]", "dst inet6:*"})
+    same_as_ss({"-tanH", expr});
   // No precedence between and/or: ss reads this as ((dst ::1 or src 127.0.0.1) and
   // src 127.0.0.1), which selects IPv4 only; "and binds tighter" would add every ::1 peer.
   same_as_ss({"-tanH", "dst [::1] or src 127.0.0.1 and src 127.0.0.1"});

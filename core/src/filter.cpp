@@ -58,8 +58,9 @@ std::vector<token> lex(std::string_view s) {
 
 class parser {
  public:
-  parser(std::vector<token> toks, socket_filter& f, std::string& err)
-      : toks_(std::move(toks)), f_(f), err_(err) {}
+  parser(std::vector<token> toks, socket_filter& f, std::string& err,
+         const filter_resolver& resolve)
+      : toks_(std::move(toks)), f_(f), err_(err), resolve_(resolve) {}
 
   bool run() {
     while (at("state") || at("exclude")) {
@@ -234,9 +235,10 @@ class parser {
     }
     unsigned p = 0;
     auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), p);
-    if (v.empty() || ec != std::errc{} || end != v.data() + v.size() || p > 65535)
-      return fail("'" + std::string(toks_[i_].text) +
-                  "' is not a port number (0..65535; service names are not looked up)");
+    if (v.empty() || ec != std::errc{} || end != v.data() + v.size() || p > 65535) {
+      std::string why;
+      if (!service_port(v, p, why)) return fail("'" + std::string(toks_[i_].text) + "' " + why);
+    }
     ++i_;
     const auto port = static_cast<std::uint16_t>(p);
     filter_node n;
@@ -275,19 +277,79 @@ class parser {
     ++i_;
     if (at_any({"=", "==", "eq"})) ++i_;  // ssfilter.y: DCOND eq HOSTCOND, eq optional
     if (i_ >= toks_.size()) return fail_end("an address");
+    const std::string_view text = toks_[i_].text;
+    std::string_view w = text;
+    // ss's parse_hostcond: a family prefix. inet: and inet6: also narrow the listing to that
+    // family; the others name sockets ssfast does not list.
+    std::uint8_t forced = 0;
+    for (std::string_view other : {"unix:", "link:", "netlink:", "vsock:"})
+      if (w.starts_with(other))
+        return fail("'" + std::string(other) + "' addresses are not supported by ssfast");
+    if (w.starts_with("inet:")) {
+      forced = af_inet;
+      w.remove_prefix(5);
+    } else if (w.starts_with("inet6:")) {
+      forced = af_inet6;
+      w.remove_prefix(6);
+    }
     filter_node n;
     n.what = filter_node::kind::host;
     n.on = on;
-    std::string why;
-    if (!parse_host(toks_[i_].text, n, why))
-      return fail("'" + std::string(toks_[i_].text) + "' is not an address: " + why);
+    std::string why, name;
+    if (!parse_host(w, n, why, name)) return fail("'" + std::string(text) + "' is not an address: " + why);
+    if (forced != 0) {
+      if (n.family == 0) {  // *, *:PORT or :PORT: any address of that family
+        n.family = forced;
+        n.prefix_len = 0;
+      } else if (n.family != forced && name.empty()) {
+        return fail("'" + std::string(text) + "' is not an address of that family");
+      }
+      f_.family = forced;
+    }
+    if (name.empty()) {
+      ++i_;
+      out = add(n);
+      return true;
+    }
+    // A host name: any of its addresses, as ss's get_dns_host collects them.
+    std::vector<std::uint16_t> any;
+    for (const auto& [family, addr] : resolve_.host(name)) {
+      if (forced != 0 && family != forced) continue;
+      filter_node a = n;
+      a.family = family;
+      a.addr = addr;
+      a.prefix_len = family == af_inet ? 32 : 128;
+      any.push_back(add(a));
+    }
+    if (any.empty())
+      return fail("'" + std::string(text) + "' is not an address and its name does not resolve");
     ++i_;
-    out = add(n);
+    out = balanced(filter_node::kind::or_, any, 0, any.size());
     return true;
   }
 
-  // * | :PORT | IPV4[/LEN][:PORT] | [IPV6][/LEN][:PORT] | IPV6[/LEN]
-  static bool parse_host(std::string_view w, filter_node& n, std::string& why) {
+  // A service name's port, through the caller's resolver.
+  bool service_port(std::string_view v, unsigned& port, std::string& why) const {
+    if (resolve_.service == nullptr) {
+      why = "is not a port number (0..65535; service names are not looked up)";
+      return false;
+    }
+    const std::int32_t p = resolve_.service(v);
+    if (p == -2) {
+      why = "names a different port for TCP and UDP";
+      return false;
+    }
+    if (p < 0 || p > 65535) {
+      why = "is not a port number (0..65535) or a known service name";
+      return false;
+    }
+    port = static_cast<unsigned>(p);
+    return true;
+  }
+
+  // * | :PORT | *:PORT | IPV4[/LEN][:PORT] | [IPV6][/LEN][:PORT] | IPV6[/LEN] | NAME[:PORT].
+  // A name that is not an address literal is returned in `name` for the resolver.
+  bool parse_host(std::string_view w, filter_node& n, std::string& why, std::string& name) const {
     if (w == "*") return true;
     std::string_view addr, prefix, port;
     if (w.starts_with('[')) {
@@ -325,8 +387,11 @@ class parser {
     if (!port.empty() && port != "*") {
       unsigned p = 0;
       auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
-      if (ec != std::errc{} || end != port.data() + port.size() || p > 65535)
-        return why = "bad port '" + std::string(port) + "'", false;
+      if (ec != std::errc{} || end != port.data() + port.size() || p > 65535) {
+        std::string service_why;
+        if (!service_port(port, p, service_why))
+          return why = "bad port '" + std::string(port) + "'", false;
+      }
       n.port = static_cast<std::int32_t>(p);
     }
     if (n.family == 0) return true;  // port only
@@ -335,6 +400,17 @@ class parser {
       return true;
     }
     const bool ok = n.family == af_inet ? parse_ipv4(addr, n.addr) : parse_ipv6(addr, n.addr);
+    // Not a literal: a host name (ss asks the resolver too), unless it is plainly an address.
+    const bool name_like = !addr.empty() && prefix.empty() && !w.starts_with('[') &&
+                           n.family == af_inet &&
+                           std::any_of(addr.begin(), addr.end(), [](char c) {
+                             return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+                           });
+    if (!ok && name_like) {
+      if (resolve_.host == nullptr) return why = "host names are not looked up", false;
+      name = std::string(addr);
+      return true;
+    }
     if (!ok)
       return why = "bad IPv" + std::string(n.family == af_inet ? "4" : "6") + " address", false;
     const unsigned full = n.family == af_inet ? 32 : 128;
@@ -354,6 +430,7 @@ class parser {
   std::vector<std::uint16_t> levels_;  // each node's height, for max_tree_depth
   socket_filter& f_;
   std::string& err_;
+  const filter_resolver& resolve_;
 };
 
 bool prefix_match(const std::uint8_t* a, const std::uint8_t* b, unsigned bits) noexcept {
@@ -436,7 +513,8 @@ std::optional<std::uint32_t> state_set(std::string_view s) noexcept {
   return std::nullopt;
 }
 
-filter_parse_result parse_filter(std::span<const std::string_view> args) {
+filter_parse_result parse_filter(std::span<const std::string_view> args,
+                                 const filter_resolver& resolve) {
   std::string joined;
   for (std::string_view a : args) {
     if (!joined.empty()) joined.push_back(' ');
@@ -444,7 +522,7 @@ filter_parse_result parse_filter(std::span<const std::string_view> args) {
   }
   filter_parse_result r;
   socket_filter f;
-  parser p(lex(joined), f, r.error);
+  parser p(lex(joined), f, r.error, resolve);
   if (p.run()) r.filter = std::move(f);
   return r;
 }

@@ -77,6 +77,11 @@ struct socket_query {
   const socket_filter* filter = nullptr;  ///< null: no expression
 };
 
+/// Name lookups for parse_filter through the C library, as ss does them: services from
+/// /etc/services (getservbyname_r, TCP then UDP), host names through NSS (getaddrinfo:
+/// /etc/hosts, then DNS, which may take the resolver's timeout). Thread-safe.
+SSFAST_API filter_resolver system_filter_resolver() noexcept;
+
 /// Why a collector answers from /proc although netlink was allowed.
 struct fallback_info {
   std::error_code error;  ///< what netlink said

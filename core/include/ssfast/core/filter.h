@@ -43,10 +43,23 @@ struct socket_filter {
   /// TCP_* state bits the user asked for with `state`/`exclude`; empty if neither was given,
   /// so the command's default applies.
   std::optional<std::uint32_t> states;
+  /// Set by an address written `inet:...` (2) or `inet6:...` (10): as in ss, the listing then
+  /// shows that family only (the last such prefix wins).
+  std::optional<std::uint8_t> family;
   std::vector<filter_node> nodes;
   std::optional<std::uint16_t> root;  ///< empty: no expression (every socket matches)
 
   bool has_expression() const noexcept { return root.has_value(); }
+};
+
+/// Name lookups a filter may need. Core does no I/O: the caller supplies them (api's
+/// system_filter_resolver() asks the C library, as ss does); a null one refuses names.
+struct filter_resolver {
+  /// A service name ("https") to its port for TCP or UDP: the port, -1 unknown, -2 ambiguous
+  /// (a different port for each protocol).
+  std::int32_t (*service)(std::string_view name) = nullptr;
+  /// A host name to its addresses (IPv4 and IPv6, network order); none if unknown.
+  std::vector<std::pair<std::uint8_t, address_bytes>> (*host)(std::string_view name) = nullptr;
 };
 
 struct filter_parse_result {
@@ -54,19 +67,26 @@ struct filter_parse_result {
   std::string error;  ///< one line naming the token and its position, if it failed
 };
 
-/// Parses ss filter syntax from already split arguments (joined with spaces, then tokenized, so
-/// `"sport = :443"` and `sport = :443` read the same):
+/// Parses ss filter syntax (iproute2 misc/ssfilter.y) from already split arguments (joined
+/// with spaces, then tokenized, so `"sport = :443"` and `sport = :443` read the same):
 ///   FILTER := { state STATE | exclude STATE } [ EXPR ]
 ///   STATE  := established | syn-sent | syn-recv | fin-wait-1 | fin-wait-2 | time-wait |
 ///             closed | close-wait | last-ack | listening | closing | all | connected |
 ///             synchronized | bucket | big          (ss's names and groups)
-///   EXPR   := TERM { (or | '|' | '||') TERM };  TERM := UNARY { [and | '&' | '&&'] UNARY }
-///   UNARY  := (not | '!') UNARY | '(' EXPR ')' | (sport | dport) [OP] [:]PORT
-///           | (src | dst) HOST
-///   OP     := = == eq != ne < lt <= le > gt >= ge
-///   HOST   := * | :PORT | IPV4[/LEN][:PORT] | [IPV6][/LEN][:PORT] | IPV6[/LEN]
-/// Positions in errors count characters of the joined text from 1.
-SSFAST_API filter_parse_result parse_filter(std::span<const std::string_view> args);
+///   EXPR   := UNARY { [ and | '&' | '&&' | or | '|' | '||' ] UNARY }   left to right, as ss:
+///             and does not bind tighter than or; juxtaposition is and
+///   UNARY  := (not | '!') UNARY | '(' EXPR ')' | (sport | dport) [OP] PORT
+///           | (src | dst) [EQ] HOST
+///   OP     := EQ | != ne neq | < lt | <= le leq | > gt | >= ge geq;  EQ := = == eq
+///   PORT   := [:]NUMBER | [:]SERVICE | [:]*
+///   HOST   := [inet: | inet6:] ( * | *:PORT | :PORT | IPV4[/LEN][:PORT]
+///             | [IPV6][/LEN][:PORT] | IPV6[/LEN] | NAME[:PORT] )
+/// SERVICE and NAME go through `resolve` (a host name may give several addresses: any of
+/// them matches). dev, fwmark, cgroup, autobound and unix:, link:, netlink:, vsock: addresses
+/// are refused as not supported. Positions in errors count characters of the joined text
+/// from 1.
+SSFAST_API filter_parse_result parse_filter(std::span<const std::string_view> args,
+                                            const filter_resolver& resolve = {});
 
 /// The TCP_* state bits of one ss state name or group; empty for an unknown name.
 SSFAST_API std::optional<std::uint32_t> state_set(std::string_view name) noexcept;
