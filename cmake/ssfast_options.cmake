@@ -11,6 +11,11 @@ endif()
 if(SSFAST_TEST_SEAMS)
   target_compile_definitions(ssfast_options INTERFACE SSFAST_TEST_SEAMS=1)
 endif()
+# libFuzzer builds: every object gets coverage instrumentation, not only the harness, or the
+# fuzzer is blind to the parser it drives (the harness alone links -fsanitize=fuzzer).
+if(SSFAST_FUZZ)
+  target_compile_options(ssfast_options INTERFACE -fsanitize=fuzzer-no-link)
+endif()
 if(SSFAST_SANITIZE)
   target_compile_options(ssfast_options INTERFACE
     -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)

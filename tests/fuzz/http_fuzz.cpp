@@ -1,0 +1,49 @@
+// libFuzzer target: the exporter's HTTP request-head parser, which faces the network. Whatever
+// it accepts must be a head that lies inside the input, parses the same when cut to its own
+// size or followed by more bytes (pipelining), and never reads past the buffer.
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "http.h"
+
+namespace {
+
+void check(bool ok) {
+  if (!ok) std::abort();
+}
+
+bool inside(std::string_view part, std::string_view whole, std::size_t size) {
+  return part.data() >= whole.data() && part.data() + part.size() <= whole.data() + size;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace ssfast::cli;
+  // A copy of exactly `size` bytes, so ASan sees any read past the end.
+  const std::string buf(reinterpret_cast<const char*>(data), size);
+  const std::string_view in(buf);
+  http_request r;
+  const http_parse p = parse_http_request(in, r);
+  if (p != http_parse::complete) return 0;
+  check(r.size > 0 && r.size <= in.size());
+  check(!r.method.empty() && inside(r.method, in, r.size));
+  check(inside(r.target, in, r.size) && inside(r.version, in, r.size));
+  // The head delimits itself: alone, or with the next request after it, it reads the same.
+  for (std::string_view tail : {std::string_view{}, std::string_view("GET / HTTP/1.1\r\n"),
+                                std::string_view("\r\n\r\n\0\xff", 6)}) {
+    const std::string again = std::string(in.substr(0, r.size)) + std::string(tail);
+    http_request r2;
+    check(parse_http_request(again, r2) == http_parse::complete);
+    check(r2.size == r.size && r2.method == r.method && r2.target == r.target &&
+          r2.version == r.version && r2.keep_alive == r.keep_alive);
+  }
+  // The routing and a response for whatever was asked: no crash, a complete message.
+  std::string out;
+  http_response(out, needs_metrics(r) ? 200 : 404, "text/plain", r.target, r.keep_alive,
+                r.method == "HEAD");
+  check(out.starts_with("HTTP/1.1 ") && out.find("\r\n\r\n") != std::string::npos);
+  return 0;
+}
