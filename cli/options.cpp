@@ -630,12 +630,11 @@ std::uint32_t listing_states(const options& o, const socket_filter& f) noexcept 
   if (o.listening) return bit(tcp_state::listen) | bit(tcp_state::close);
   // iproute2 ss.c: one mask for every protocol listed. -t and -u add their table's default
   // (filter_db_set: TCP SS_CONN, UDP ESTABLISHED); -x, -4 and -6 add their family's
-  // (filter_af_set: SS_CONN). With none of them, every table's default goes in, and the
-  // UNIX datagram, raw and packet tables bring CLOSE (unconnected sockets).
+  // (filter_af_set: SS_CONN). With none of them, connected sockets of every table: plain
+  // `ss` (iproute2 6.1) shows no unconnected UDP or UNIX datagram socket.
   const std::uint32_t conn = all & ~(bit(tcp_state::listen) | bit(tcp_state::close) |
                                      bit(tcp_state::time_wait) | bit(tcp_state::syn_recv));
-  if (!o.tcp && !o.udp && !o.unix_domain)
-    return o.scope.ipv4 != o.scope.ipv6 ? conn : conn | bit(tcp_state::close);
+  if (!o.tcp && !o.udp && !o.unix_domain) return conn;
   std::uint32_t s = 0;
   if (o.tcp || o.unix_domain) s |= conn;
   if (o.udp) s |= bit(tcp_state::established);

@@ -66,6 +66,10 @@ TEST_F(LiveListing, FlagsListWhatSsLists) {
     same_as_ss({flags});
   const std::set<std::string> ours_netids = {"tcp", "udp", "u_str", "u_dgr", "u_seq"};
   same_as_ss({"-anH"}, &ours_netids);
+  // No table flag at all: connected sockets only (no unconnected UDP or UNIX datagram).
+  same_as_ss({"-nH"}, &ours_netids);
+  same_as_ss({"-n4H"}, &ours_netids);
+  same_as_ss({"-n6H"}, &ours_netids);
   same_as_ss({"-tuxanH"}, &ours_netids);
 }
 
