@@ -76,16 +76,37 @@ std::string parse_thresholds(std::string_view s, std::vector<threshold>& out) {
   return {};
 }
 
+namespace {
+
+// "ESTABLISHED" -> "established": the metric of a TCP state.
+std::string metric_name(tcp_state st) {
+  std::string name(netstat_name(static_cast<std::uint8_t>(st)));
+  for (char& c : name) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return name;
+}
+
+// Every metric check_metrics can give, measured or not.
+bool is_metric(std::string_view name) {
+  for (tcp_state st : netstat_states)
+    if (metric_name(st) == name) return true;
+  for (std::string_view m : {"tcp", "udp", "unix", "orphan", "tw", "tcp_inuse", "tcp_mem",
+                             "curr_estab"})
+    if (m == name) return true;
+  return false;
+}
+
+}  // namespace
+
 std::vector<std::pair<std::string, double>> check_metrics(const socket_summary& s,
                                                           const kernel_counters* k) {
   std::vector<std::pair<std::string, double>> m;
-  const state_counts tcp = s.tcp_histogram();
-  for (tcp_state st : netstat_states) {
-    std::string name(netstat_name(static_cast<std::uint8_t>(st)));
-    for (char& c : name) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    m.emplace_back(std::move(name), static_cast<double>(tcp.netstat_count(st)));
+  // Only what was measured: with -x or -u there is no TCP figure, not a TCP figure of 0.
+  if (s.scope.tcp) {
+    const state_counts tcp = s.tcp_histogram();
+    for (tcp_state st : netstat_states)
+      m.emplace_back(metric_name(st), static_cast<double>(tcp.netstat_count(st)));
+    m.emplace_back("tcp", static_cast<double>(tcp.total()));
   }
-  m.emplace_back("tcp", static_cast<double>(tcp.total()));
   if (s.scope.udp) m.emplace_back("udp", static_cast<double>(s.udp_all().total()));
   if (s.scope.unix_domain) m.emplace_back("unix", static_cast<double>(s.unix_domain.total()));
   if (k != nullptr) {
@@ -109,10 +130,15 @@ std::pair<int, std::string> evaluate(const std::vector<threshold>& warn,
   };
   for (const auto* list : {&warn, &crit})
     for (const threshold& t : *list)
-      if (value_of(t.metric) == nullptr)
+      if (value_of(t.metric) == nullptr) {
+        if (is_metric(t.metric))
+          return {3, "SSFAST UNKNOWN - " + t.metric +
+                         " was not measured (its protocol is not counted with these flags, or "
+                         "its counter file could not be read)"};
         return {3, "SSFAST UNKNOWN - no metric '" + t.metric +
                        "' (established, syn_recv, time_wait, close_wait, ..., tcp, udp, unix, "
                        "orphan, tw, tcp_inuse, tcp_mem, curr_estab)"};
+      }
   int status = 0;
   std::string why;
   struct level_of {

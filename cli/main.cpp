@@ -247,16 +247,20 @@ int run_summary_watch(collector& c, const cli::options& o) {
       w.key("time").value(utc_now());
       w.key("interval_s").value(o.watch);
       w.key("source").value(to_string(c.source()));
-      w.key("tcp").begin_object();
-      for (tcp_state s : netstat_states) {
-        w.key(netstat_name(static_cast<std::uint8_t>(s))).begin_object();
-        w.key("count").value(b.netstat_count(s));
-        w.key("change").value(static_cast<std::int64_t>(b.netstat_count(s) - a.netstat_count(s)));
+      // What was not counted (-x, -u, -t) is left out, never reported as 0.
+      if (o.scope.tcp) {
+        w.key("tcp").begin_object();
+        for (tcp_state s : netstat_states) {
+          w.key(netstat_name(static_cast<std::uint8_t>(s))).begin_object();
+          w.key("count").value(b.netstat_count(s));
+          w.key("change").value(
+              static_cast<std::int64_t>(b.netstat_count(s) - a.netstat_count(s)));
+          w.end_object();
+        }
         w.end_object();
       }
-      w.end_object();
-      w.key("udp").value(now.udp_all().total());
-      w.key("unix").value(now.unix_domain.total());
+      if (o.scope.udp) w.key("udp").value(now.udp_all().total());
+      if (o.scope.unix_domain) w.key("unix").value(now.unix_domain.total());
       w.key("rates_per_s").begin_object();
       for (std::string_view name : rate_counters) {
         w.key(name);
@@ -273,8 +277,9 @@ int run_summary_watch(collector& c, const cli::options& o) {
       out += "ssfast -s, every " + std::to_string(o.watch).substr(0, 5) + " s, " + utc_now() +
              ", report " + std::to_string(report) + "\n\n";
       std::snprintf(num, sizeof num, "%-12s %12s %10s\n", "STATE", "COUNT", "CHANGE");
-      out += num;
+      if (o.scope.tcp) out += num;
       for (tcp_state s : netstat_states) {
+        if (!o.scope.tcp) break;
         const auto n = b.netstat_count(s);
         const auto d = static_cast<std::int64_t>(n - a.netstat_count(s));
         std::snprintf(num, sizeof num, "%-12s %12llu %10s\n",
@@ -292,6 +297,7 @@ int run_summary_watch(collector& c, const cli::options& o) {
     } else {
       out = utc_now();
       for (tcp_state s : netstat_states) {
+        if (!o.scope.tcp) break;
         const auto n = b.netstat_count(s);
         out.push_back(' ');
         out += netstat_name(static_cast<std::uint8_t>(s));
@@ -301,6 +307,10 @@ int run_summary_watch(collector& c, const cli::options& o) {
         out += signed_delta(static_cast<std::int64_t>(n - a.netstat_count(s)));
         out.push_back(')');
       }
+      // Without TCP (-u, -x) the line carries the totals that were counted instead.
+      if (!o.scope.tcp && o.scope.udp) out += " UDP=" + std::to_string(now.udp_all().total());
+      if (!o.scope.tcp && o.scope.unix_domain)
+        out += " UNIX=" + std::to_string(now.unix_domain.total());
       for (std::string_view name : rate_counters) {
         const auto r = rate(name);
         std::snprintf(num, sizeof num, " %s/s=%.1f", std::string(name).c_str(), r ? *r : 0.0);

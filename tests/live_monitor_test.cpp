@@ -86,6 +86,40 @@ TEST_F(LiveNamespace, CheckExitCodesFollowTheThresholds) {
   EXPECT_TRUE(r.out.starts_with("SSFAST WARNING - established " + est + " ")) << r.out;
 }
 
+// What was not counted is never reported as 0: check -x has no TCP metric, -s -x --watch no
+// TCP states; and the -s histogram section always ends with a blank line.
+TEST_F(LiveNamespace, UnmeasuredIsNotZero) {
+  auto r = testing::run_process({SSFAST_CLI_PATH, "check", "-x", "--warn", "established=1"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.out,
+            "SSFAST UNKNOWN - established was not measured (its protocol is not counted with "
+            "these flags, or its counter file could not be read)\n");
+  r = testing::run_process({SSFAST_CLI_PATH, "check", "-x", "--warn", "unix=1000"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out.find("established="), std::string::npos) << "no TCP perfdata: " << r.out;
+  r = testing::run_process(
+      {SSFAST_CLI_PATH, "-s", "-x", "-j", "--watch", "0.05", "--count", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_FALSE(j.contains("tcp")) << r.out;
+  EXPECT_FALSE(j.contains("udp")) << r.out;
+  EXPECT_EQ(j.at("unix"), got_.unix_domain.total());
+  r = testing::run_process({SSFAST_CLI_PATH, "-s", "-x", "--watch", "0.05", "--count", "1"});
+  EXPECT_EQ(r.out.find("ESTABLISHED="), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" UNIX=" + std::to_string(got_.unix_domain.total()) + " "),
+            std::string::npos)
+      << r.out;
+  // A namespace with no IPv6 socket: -s -6 begins with the section's blank line.
+  if (!testing::have_program("unshare")) GTEST_SKIP() << "util-linux unshare is not installed";
+  r = testing::run_process({"unshare", "-n", SSFAST_CLI_PATH, "-s", "-6"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("\nSockets (source: ", 0), 0u) << r.out;
+  r = testing::run_process({SSFAST_CLI_PATH, "-s", "-x"});
+  EXPECT_EQ(r.out.rfind("\nSockets (source: ", 0), 0u) << r.out;
+  r = testing::run_process({SSFAST_CLI_PATH, "-s"});
+  EXPECT_NE(r.out.find("\n\nSockets (source: "), std::string::npos) << r.out;
+}
+
 TEST_F(LiveNamespace, CheckIsUnknownWhenItCannotMeasure) {
   SSFAST_REQUIRE_TEST_SEAMS();
   // Netlink refused and /proc not allowed: UNKNOWN, exit 3, on stdout.

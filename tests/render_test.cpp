@@ -94,11 +94,11 @@ TEST(RenderText, NarrowedScopeOmitsWhatWasNotCollected) {
   EXPECT_EQ(out.find("IPv6"), std::string::npos) << out;
 }
 
-TEST(RenderText, NoTcpSocketsPrintsNoHistogramLines) {
+TEST(RenderText, NoTcpSocketsPrintsAnEmptySectionEndedByItsBlankLine) {
   socket_summary s;
   std::string out;
   render_summary_text({s, "netlink", "", nullptr, "x"}, out);
-  EXPECT_EQ(out.rfind("Sockets (source: netlink)\n", 0), 0u) << out;
+  EXPECT_EQ(out.rfind("\nSockets (source: netlink)\n", 0), 0u) << out;
 }
 
 TEST(RenderText, UnknownStateValuesAreShownNotDropped) {

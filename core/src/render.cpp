@@ -129,8 +129,11 @@ void render_summary_text(const summary_report& r, std::string& out) {
       append_uint(out, lines[i].count);
       out.push_back('\n');
     }
-    if (n > 0) out.push_back('\n');
   }
+  // The STATE COUNT section always ends with a blank line, even with no line in it (no TCP
+  // socket, or TCP not counted): a script reading states up to the first blank line never
+  // takes the totals below for states.
+  out.push_back('\n');
 
   out += "Sockets (source: ";
   out += r.source;

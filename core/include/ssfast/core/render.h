@@ -22,8 +22,9 @@ struct summary_report {
 };
 
 /// Appends the text report: first one `STATE COUNT` line per TCP state with sockets, largest
-/// first, in netstat's names (the shape of `netstat -ant | awk '{++S[$NF]} END ...'`); then,
-/// after a blank line, totals per protocol and family; then the kernel counters, labelled.
+/// first, in netstat's names (the shape of `netstat -ant | awk '{++S[$NF]} END ...'`), and a
+/// blank line that ends that section even when it has no line (so the output may begin with
+/// one); then totals per protocol and family; then the kernel counters, labelled.
 /// Allocates only to grow `out`.
 SSFAST_API void render_summary_text(const summary_report& r, std::string& out);
 
