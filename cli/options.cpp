@@ -65,8 +65,9 @@ constexpr std::string_view usage_text =
     "  ~:10, 10:20, @10:20 (alert inside). --timeout S: UNKNOWN after S seconds (10).\n"
     "\n"
     "exporter: serves /metrics (Prometheus text) over HTTP; loopback 127.0.0.1:9477 unless\n"
-    "  --listen says otherwise; at most N connections (64), each with S seconds (10) to send\n"
-    "  its request and take the answer; requests over 8 KiB are refused.\n"
+    "  --listen says otherwise (:PORT, no address: every address, as node_exporter); at most\n"
+    "  N connections (64), each with S seconds (10) to send its request and take the answer;\n"
+    "  request heads over 8 KiB are refused.\n"
     "\n"
     "agent: answers HAProxy's agent-check (one line per connection) for the service on port\n"
     "  P: `down` when nothing listens there, `up drain` when its accept queue passes R (0.9)\n"
@@ -656,10 +657,13 @@ std::string parse_fault(std::string_view value, detail::netlink_fault& out) {
   const std::string_view err =
       colon == std::string_view::npos ? std::string_view{} : value.substr(colon + 1);
   const std::string bad =
-      std::string(fault_env) + "='" + std::string(value) + "': expected open:ERRNO or dump:ERRNO";
+      std::string(fault_env) + "='" + std::string(value) +
+      "': expected open:ERRNO, dump:ERRNO or dump:hang";
   if (where != "open" && where != "dump") return bad;
   out.at_dump = where == "dump";
   out.error = 0;
+  out.hang = where == "dump" && err == "hang";
+  if (out.hang) return {};
   for (const auto& [n, e] : names)
     if (err == n) out.error = e;
   if (out.error == 0) {

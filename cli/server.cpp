@@ -47,7 +47,7 @@ bool parse_listen(std::string_view s, std::string& addr, std::uint16_t& port, st
     err = "'" + std::string(p) + "' is not a port";
     return false;
   }
-  addr = a.empty() ? "127.0.0.1" : std::string(a);
+  addr = std::string(a);  // empty: every address, as node_exporter's ":9100"
   port = static_cast<std::uint16_t>(v);
   return true;
 }
@@ -63,6 +63,14 @@ int serve(const server_options& o, connection_handler& h) {
   socklen_t len = 0;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
   auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  // ":PORT": every address, IPv6 and IPv4 on one dual-stack socket (IPV6_V6ONLY off below);
+  // a host without IPv6 gets 0.0.0.0.
+  const bool every = addr.empty();
+  if (every) {
+    const int probe = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    addr = probe >= 0 ? "::" : "0.0.0.0";
+    if (probe >= 0) ::close(probe);
+  }
   if (inet_pton(AF_INET, addr.c_str(), &v4->sin_addr) == 1) {
     v4->sin_family = AF_INET;
     v4->sin_port = htons(port);
@@ -77,7 +85,9 @@ int serve(const server_options& o, connection_handler& h) {
   }
   signal(SIGPIPE, SIG_IGN);
   const int lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  int one = 1;
+  int one = 1, zero = 0;
+  if (lfd >= 0 && every && ss.ss_family == AF_INET6)
+    setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
   if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
       bind(lfd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(lfd, 128) != 0) {
     std::fprintf(stderr, "ssfast: cannot listen on %s: %s\n", o.listen.c_str(), std::strerror(errno));
@@ -141,7 +151,10 @@ int serve(const server_options& o, connection_handler& h) {
           c.in.append(buf, static_cast<std::size_t>(got));
           for (;;) {
             bool close_after = false;
-            const std::size_t used = h.on_input(c.in, c.out, close_after);
+            // The handler sees at most max_request bytes: a longer head is never complete
+            // there, however many reads brought it, and gets too_large() below.
+            const std::size_t used = h.on_input(
+                std::string_view(c.in).substr(0, o.max_request), c.out, close_after);
             if (used == 0) break;
             c.in.erase(0, used);
             c.deadline = now + limit;

@@ -9,7 +9,7 @@
 namespace ssfast::cli {
 
 struct server_options {
-  std::string listen;             ///< ADDR:PORT; [v6]:PORT; :PORT means 127.0.0.1
+  std::string listen;  ///< ADDR:PORT; [v6]:PORT; :PORT means every address (as node_exporter)
   std::size_t max_connections = 64;
   double timeout = 10;            ///< seconds a connection may take per request (idle included)
   std::size_t max_request = 8192;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -142,16 +143,33 @@ TEST_F(LiveNamespace, CheckIsUnknownWhenItCannotMeasure) {
             "directory\n");
 }
 
-TEST_F(LiveNamespace, CheckTimeoutIsHard) {
-  // Opening a FIFO blocks until a writer comes: a namespace "file" that never answers.
-  const std::string fifo = ::testing::TempDir() + "ssfast-check-fifo-" + std::to_string(getpid());
+// A namespace path that is not a network namespace (a FIFO, which a blocking open would wait
+// on forever; another kind of namespace; a plain file) is refused at once, by every command.
+TEST_F(LiveNamespace, NotANamespaceIsRefusedAtOnce) {
+  const std::string fifo = ::testing::TempDir() + "ssfast-netns-fifo-" + std::to_string(getpid());
   std::filesystem::remove(fifo);
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
-  const auto start = std::chrono::steady_clock::now();
-  const auto r =
-      testing::run_process({SSFAST_CLI_PATH, "check", "--netns", fifo, "--timeout", "0.3"});
-  const auto took = std::chrono::steady_clock::now() - start;
+  for (const std::string& path : {fifo, std::string("/proc/self/ns/mnt"), std::string("/etc/hostname")}) {
+    const auto start = std::chrono::steady_clock::now();
+    auto r = testing::run_process({SSFAST_CLI_PATH, "-s", "--netns", path});
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 3s) << path;
+    EXPECT_EQ(r.exit_code, 1) << path;
+    EXPECT_EQ(r.err, "ssfast: cannot watch network namespace " + path +
+                         ": not a network namespace file (/run/netns/NAME or /proc/PID/ns/net)\n");
+    r = testing::run_process({SSFAST_CLI_PATH, "check", "--netns", path});
+    EXPECT_EQ(r.exit_code, 3) << path;
+  }
   std::filesystem::remove(fifo);
+}
+
+TEST_F(LiveNamespace, CheckTimeoutIsHard) {
+  SSFAST_REQUIRE_TEST_SEAMS();
+  // A dump that never answers (the test seam blocks it forever).
+  testing::child_setup hang;
+  hang.env = {"SSFAST_INJECT_NETLINK_FAILURE=dump:hang"};
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = testing::run_process({SSFAST_CLI_PATH, "check", "--timeout", "0.3"}, hang);
+  const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_EQ(r.out, "SSFAST UNKNOWN - timed out after 0.3 s\n");
   EXPECT_GE(took, 300ms);
@@ -291,6 +309,37 @@ TEST_F(LiveNamespace, TextfileFollowsNoPlantedLink) {
   fs::remove_all(top);
 }
 
+// `--listen :PORT` means every address, as node_exporter's :9100: IPv4 and IPv6 both answer.
+TEST_F(LiveNamespace, ExporterColonPortListensOnEveryAddress) {
+  background_process exporter({SSFAST_CLI_PATH, "exporter", "--listen", ":0"});
+  const std::string line = exporter.wait_for_line("listening on ");
+  EXPECT_NE(line.find("listening on [::]:"), std::string::npos) << line;
+  const auto port = static_cast<std::uint16_t>(std::stoul(line.substr(line.rfind(':') + 1)));
+  for (const char* addr : {"127.0.0.1", "::1"}) {
+    const bool v6 = std::string_view(addr).find(':') != std::string_view::npos;
+    const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_storage ss{};
+    socklen_t len;
+    if (v6) {
+      auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+      a->sin6_family = AF_INET6;
+      a->sin6_port = htons(port);
+      inet_pton(AF_INET6, addr, &a->sin6_addr);
+      len = sizeof *a;
+    } else {
+      auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+      a->sin_family = AF_INET;
+      a->sin_port = htons(port);
+      inet_pton(AF_INET, addr, &a->sin_addr);
+      len = sizeof *a;
+    }
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&ss), len), 0)
+        << addr << ": " << std::strerror(errno);
+    ::close(fd);
+  }
+}
+
 // --- exporter -----------------------------------------------------------------------------
 
 std::string get(std::uint16_t port, std::string_view target, bool close = true) {
@@ -381,13 +430,26 @@ TEST_F(LiveNamespace, ExporterLimitsSlowBigAndManyClients) {
     EXPECT_GE(took, 400ms);
     EXPECT_LT(took, 3s);
   }
-  // A request head over 8 KiB: 431 and closed.
-  {
+  // A request head over 8 KiB: 431 and closed, even complete (it used to pass up to 12 KiB
+  // when it arrived in one go); one just under 8 KiB is served.
+  for (std::size_t filler : {9000u, 11000u}) {
     tcp_client big(port);
-    ASSERT_TRUE(big.send("GET /metrics HTTP/1.1\r\nX-Filler: " + std::string(9000, 'a')));
+    ASSERT_TRUE(big.send("GET /metrics HTTP/1.1\r\nX-Filler: " + std::string(filler, 'a') +
+                         "\r\nConnection: close\r\n\r\n"));
     std::string got;
     ASSERT_TRUE(big.read_to_close(got));
-    EXPECT_EQ(testing::http_status(got), 431) << got.substr(0, 100);
+    EXPECT_EQ(testing::http_status(got), 431) << filler << ": " << got.substr(0, 100);
+  }
+  {
+    const std::string head_start = "GET /metrics HTTP/1.1\r\nX-Filler: ";
+    const std::string head_end = "\r\nConnection: close\r\n\r\n";
+    tcp_client fits(port);
+    ASSERT_TRUE(
+        fits.send(head_start + std::string(8192 - head_start.size() - head_end.size(), 'a') +
+                  head_end));
+    std::string got;
+    ASSERT_TRUE(fits.read_to_close(got));
+    EXPECT_EQ(testing::http_status(got), 200) << got.substr(0, 100);
   }
   // Two connections held open: the third is told 503 at once, not queued.
   {

@@ -197,7 +197,7 @@ TEST(ListenAddress, Forms) {
   EXPECT_EQ(addr, "::1");
   EXPECT_EQ(port, 0);
   ASSERT_TRUE(parse_listen(":80", addr, port, err));
-  EXPECT_EQ(addr, "127.0.0.1") << "no address: loopback, never every interface";
+  EXPECT_EQ(addr, "") << "no address: every address, as node_exporter's :9100";
   EXPECT_FALSE(parse_listen("127.0.0.1", addr, port, err));
   EXPECT_FALSE(parse_listen("127.0.0.1:65536", addr, port, err));
   EXPECT_EQ(err, "'65536' is not a port");

@@ -2,6 +2,7 @@
 // counts or table rows, or reads /proc/net when netlink is unavailable.
 #include <netinet/in.h>
 #include <sched.h>
+#include <unistd.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -208,6 +209,8 @@ struct collector::impl {
   template <class F>
   std::error_code dump(netlink::sock_diag_socket& s, const netlink::dump_request& r,
                        F& f) noexcept {
+    if (fault.hang)
+      for (;;) ::pause();  // test builds only: something that never answers
     if (fault.at_dump && fault.error != 0) return errno_code(fault.error);
     callback_sink sink(f);
     return s.dump(r, sink);

@@ -2,7 +2,9 @@
 #include "netns_thread.h"
 
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,8 +14,15 @@
 namespace ssfast::detail {
 
 std::error_code netns_thread::start(const std::string& path, std::unique_ptr<netns_thread>& out) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO (or a device) named as a namespace must not hang the open. Then only
+  // a network namespace file passes: NS_GET_NSTYPE (Linux 4.11) answers CLONE_NEWNET for
+  // one, another type for other namespaces, ENOTTY for any file that is not one.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return errno_code(errno);
+  if (::ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+    ::close(fd);
+    return errc::not_a_network_namespace;
+  }
   std::unique_ptr<netns_thread> t(new netns_thread);
   try {
     t->t_ = std::thread([self = t.get(), fd] { self->loop(fd); });

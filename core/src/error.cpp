@@ -36,6 +36,8 @@ const char* errc_message(int value) noexcept {
       return "no socket source is available";
     case errc::parse_error:
       return "unexpected file format";
+    case errc::not_a_network_namespace:
+      return "not a network namespace file (/run/netns/NAME or /proc/PID/ns/net)";
     case errc::filter_too_large:
       return "the filter compiles to more than 65528 bytes of kernel bytecode, the most one "
              "request can carry";

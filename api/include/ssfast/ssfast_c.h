@@ -46,6 +46,7 @@ enum ssfast_source { SSFAST_SOURCE_AUTO = 0, SSFAST_SOURCE_NETLINK = 1, SSFAST_S
 #define SSFAST_EUNAVAILABLE (-(SSFAST_ERROR_BASE + 10))       /* no source available */
 #define SSFAST_EPARSE (-(SSFAST_ERROR_BASE + 11))             /* /proc file not as expected */
 #define SSFAST_EFILTER (-(SSFAST_ERROR_BASE + 12))            /* filter too large for a request */
+#define SSFAST_ENOTNETNS (-(SSFAST_ERROR_BASE + 13))          /* netns path is not a namespace */
 
 typedef struct ssfast_options {
   uint32_t size;          /* sizeof(ssfast_options) as the caller's header has it (see above) */

@@ -10,6 +10,7 @@ namespace ssfast::detail {
 struct netlink_fault {
   int error = 0;         ///< errno to fail with; 0 injects nothing
   bool at_dump = false;  ///< fail each dump (as a missing diag module does) instead of open
+  bool hang = false;     ///< each dump blocks forever instead (tests of hard timeouts)
 };
 
 #if defined(SSFAST_TEST_SEAMS)

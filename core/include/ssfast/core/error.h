@@ -27,10 +27,11 @@ enum class errc {
   backend_unavailable,  ///< no source could be opened
   parse_error,          ///< a /proc text file does not have the expected shape
   filter_too_large,     ///< a filter compiles to more bytecode than one request carries
+  not_a_network_namespace,  ///< a namespace path names something else (a FIFO, a file, ...)
 };
 
 /// The last errc value; the C API's SSFAST_E* codes mirror 1..errc_last.
-inline constexpr int errc_last = static_cast<int>(errc::filter_too_large);
+inline constexpr int errc_last = static_cast<int>(errc::not_a_network_namespace);
 
 /// A static description of an ssfast::errc value ("unknown ssfast error" for others). No
 /// allocation; thread-safe.
