@@ -384,12 +384,24 @@ int run_list(collector& c, const cli::options& o) {
   style.extended = o.extended;
   style.timers = o.timers;
   style.owners = o.processes ? &owners : nullptr;
+  // /proc shows a listener's Send-Q as 0, not its backlog: fullness is unknown there.
+  const bool from_proc = c.source() == source_kind::proc;
+  style.backlog_known = !from_proc;
+  // Which source answered, as -s says it: in the text for people; on stderr for scripts
+  // (-H, -j) when netlink was given up, so their stdout keeps its shape.
+  const std::string source_note =
+      "source: proc" + (c.fallback() ? " (netlink unavailable: " + fallback_text(c) + ")"
+                                     : std::string()) +
+      "; listen backlogs are unknown there, so accept-queue-full is not judged";
+  if (from_proc && c.fallback() && (o.json || o.no_header))
+    std::fprintf(stderr, "ssfast: note: %s\n", source_note.c_str());
   std::string out;
   if (o.json) {
     render_listing_json(t, style, out);
     return write_out(out);
   }
   render_listing_text(t, style, out);
+  if (from_proc && !o.no_header) out += "\nSockets (" + source_note + ")\n";
   // Listeners shown: the kernel's counts of connections they had to refuse, for people (not
   // with -H, which is for scripts).
   bool tcp_listener = false;

@@ -6,7 +6,9 @@
 #include <set>
 #include <sstream>
 
+#include "support/background.h"
 #include "support/live_fixture.h"
+#include "support/seams.h"
 
 namespace ssfast {
 namespace {
@@ -154,6 +156,67 @@ TEST_F(LiveListing, LongFiltersAsSs) {
   for (int k = 1; k < 2047; ++k) fits += " or dst [2001:db8::1]/128:80";
   const auto ok = testing::run_process({SSFAST_CLI_PATH, "-tanH", fits});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
+// /proc shows a listener's Send-Q as 0, not its backlog: from there accept-queue-full is
+// unknown (never true), and the listing says which source answered.
+TEST_F(LiveListing, ProcSourceDoesNotInventAFullAcceptQueue) {
+  testing::fd_set_guard held;
+  const int l = held.hold(testing::listen_loopback(25, 4096));
+  for (int i = 0; i < 40; ++i) held.hold(testing::connect_tcp("127.0.0.1", 25));
+  auto listener_line = [](const std::string& text) {
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line))
+      if (line.find("127.0.0.1:25 ") != std::string::npos && line.find("LISTEN") == 0)
+        return line;
+    return std::string();
+  };
+  auto listener_json = [](const std::string& text) {
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto j = nlohmann::json::parse(line);
+      if (j.at("state") == "LISTEN" && j.at("local_port") == 25) return j;
+    }
+    return nlohmann::json();
+  };
+  // Netlink: 40 waiting on a backlog of 4096 is not full.
+  auto r = testing::run_process({SSFAST_CLI_PATH, "-tln"});
+  EXPECT_EQ(listener_line(r.out).find("accept-queue-full"), std::string::npos) << r.out;
+  r = testing::run_process({SSFAST_CLI_PATH, "-tlnj"});
+  EXPECT_EQ(listener_json(r.out).at("accept_queue_full"), false);
+  EXPECT_EQ(listener_json(r.out).at("recv_q"), 40);
+  // /proc: unknown, in text and JSON, and said.
+  r = testing::run_process({SSFAST_CLI_PATH, "-tln", "--source", "proc"});
+  const std::string line = listener_line(r.out);
+  ASSERT_FALSE(line.empty()) << r.out;
+  EXPECT_EQ(line.find("accept-queue-full"), std::string::npos) << line;
+  EXPECT_NE(r.out.find("\nSockets (source: proc; listen backlogs are unknown there, so "
+                       "accept-queue-full is not judged)\n"),
+            std::string::npos)
+      << r.out;
+  r = testing::run_process({SSFAST_CLI_PATH, "-tlnj", "--source", "proc"});
+  EXPECT_TRUE(listener_json(r.out).at("accept_queue_full").is_null()) << r.out;
+  (void)l;
+}
+
+TEST_F(LiveListing, AListingAfterAFallbackSaysItsSource) {
+  SSFAST_REQUIRE_TEST_SEAMS();
+  testing::child_setup refused;
+  refused.env = {"SSFAST_INJECT_NETLINK_FAILURE=open:EACCES"};
+  auto r = testing::run_process({SSFAST_CLI_PATH, "-tln"}, refused);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\nSockets (source: proc (netlink unavailable: opening the sock_diag "
+                       "socket: Permission denied); listen backlogs"),
+            std::string::npos)
+      << r.out;
+  r = testing::run_process({SSFAST_CLI_PATH, "-tlnj"}, refused);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.rfind("ssfast: note: source: proc (netlink unavailable: ", 0), 0u) << r.err;
+  std::istringstream lines(r.out);  // stdout stays JSON Lines only
+  for (std::string line; std::getline(lines, line);)
+    EXPECT_TRUE(nlohmann::json::accept(line)) << line;
 }
 
 TEST_F(LiveListing, ProcessOwnersAsSs) {

@@ -110,7 +110,7 @@ void make_cells(const socket_row& r, const listing_style& s, std::vector<process
   append_number(out.c[3], r.send_q);
   endpoint(out.c[4], r, true);
   endpoint(out.c[5], r, false);
-  if (accept_queue_full(r)) out.tail = "accept-queue-full";
+  if (s.backlog_known && accept_queue_full(r)) out.tail = "accept-queue-full";
   if (s.owners != nullptr) {
     const auto owners = s.owners->owners(r.inode, scratch);
     if (!owners.empty()) {
@@ -296,8 +296,14 @@ void render_listing_json(const socket_table& t, const listing_style& s, std::str
     }
     w.key("recv_q").value(std::uint64_t{r.recv_q});
     w.key("send_q").value(std::uint64_t{r.send_q});
-    if (r.state == static_cast<std::uint8_t>(tcp_state::listen))
-      w.key("accept_queue_full").value(accept_queue_full(r));
+    if (r.state == static_cast<std::uint8_t>(tcp_state::listen)) {
+      w.key("accept_queue_full");
+      if (s.backlog_known) {
+        w.value(accept_queue_full(r));
+      } else {
+        w.null();  // /proc: Send-Q is not the backlog, so fullness is unknown
+      }
+    }
     w.key("inode").value(r.inode);
     w.key("uid").value(std::uint64_t{r.uid});
     if (s.extended) w.key("cookie").value(r.cookie);

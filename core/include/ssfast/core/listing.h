@@ -36,6 +36,9 @@ struct listing_style {
   bool state = true;      ///< the State column (ss hides it when only one state is selected)
   bool extended = false;  ///< -e: uid, inode, socket cookie
   bool timers = false;    ///< -o: timer:(name,expires,retransmits)
+  /// Whether a listener's Send-Q is its backlog (netlink). /proc shows 0 there, so from /proc
+  /// accept-queue-full is unknown: not printed in text, null in JSON.
+  bool backlog_known = true;
   const owner_lookup* owners = nullptr;  ///< -p: the Process column
 };
 
@@ -58,7 +61,8 @@ SSFAST_API void render_listing_text(const socket_table& t, const listing_style& 
 
 /// Appends one JSON object per socket, one per line: proto, family, state (netstat's names),
 /// local_addr, local_port, peer_addr, peer_port, recv_q, send_q, inode, uid (and for UNIX
-/// sockets path and peer_inode; with timers, timer; with owners, process: [{pid, comm, fd}]).
+/// sockets path and peer_inode; for listeners accept_queue_full, null when the backlog is
+/// unknown; with timers, timer; with owners, process: [{pid, comm, fd}]).
 SSFAST_API void render_listing_json(const socket_table& t, const listing_style& s,
                                     std::string& out);
 
