@@ -4,11 +4,23 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ssfast/core/addresses.h"
 #include "ssfast/core/tcp_state.h"
 
 namespace ssfast::cli {
 
-service_state measure_service(const socket_table& t, std::uint16_t port) noexcept {
+namespace {
+
+// A listener's fill: its queue over its own backlog; a queue on a backlog of 0 (listen(fd, 0))
+// is as full as can be.
+double fill(const listener_queue& l) noexcept {
+  if (l.backlog > 0) return static_cast<double>(l.accept_queue) / l.backlog;
+  return l.accept_queue > 0 ? 1e18 : 0;
+}
+
+}  // namespace
+
+service_state measure_service(const socket_table& t, std::uint16_t port) {
   service_state s;
   const auto proto = t.protocol();
   const auto state = t.state();
@@ -21,8 +33,8 @@ service_state measure_service(const socket_table& t, std::uint16_t port) noexcep
       // inet_diag_msg for a listener: idiag_rqueue = sk_ack_backlog (waiting for accept),
       // idiag_wqueue = sk_max_ack_backlog (kernel tcp_diag.c, tcp_diag_get_info).
       ++s.listeners;
-      s.accept_queue += rq[i];
-      s.backlog += sq[i];
+      listener_queue l{endpoint_text(t.family()[i], t.local_addr()[i], port), rq[i], sq[i]};
+      if (!s.fullest || fill(l) > fill(*s.fullest)) s.fullest = std::move(l);
     } else if (state[i] == static_cast<std::uint8_t>(tcp_state::established)) {
       ++s.established;
     }
@@ -32,11 +44,12 @@ service_state measure_service(const socket_table& t, std::uint16_t port) noexcep
 
 std::string agent_reply(const service_state& s, const agent_rules& r, std::uint16_t port) {
   if (s.listeners == 0) return "down #no listener on port " + std::to_string(port) + "\n";
-  const bool queue_full =
-      r.backlog_known && s.accept_queue > 0 && static_cast<double>(s.accept_queue) >=
-                                r.drain_queue * static_cast<double>(s.backlog);
-  const bool at_limit = r.max_established != 0 && s.established >= r.max_established;
-  if (queue_full || at_limit) return "up drain\n";
+  const listener_queue* q = s.fullest ? &*s.fullest : nullptr;
+  if (r.backlog_known && q != nullptr && q->accept_queue > 0 &&
+      static_cast<double>(q->accept_queue) >= r.drain_queue * static_cast<double>(q->backlog))
+    return "up drain #accept queue of " + q->address + ": " + std::to_string(q->accept_queue) +
+           " of backlog " + std::to_string(q->backlog) + "\n";
+  if (r.max_established != 0 && s.established >= r.max_established) return "up drain\n";
   long weight = 100;
   if (r.max_established != 0) {
     const double free_share = 1.0 - static_cast<double>(s.established) /

@@ -529,9 +529,33 @@ TEST_F(LiveNamespace, AgentAnswersFromTheServicePort) {
   EXPECT_EQ(agent_says(port), "down #no listener on port 700\n");
   // Backlog 1 and one connection waiting for accept(): the queue is full, drain although
   // ESTABLISHED (1) is far from its limit.
-  fds_.hold(testing::listen_loopback(service, 1));
-  tcp_client waiting(service);
-  EXPECT_EQ(agent_says(port), "up drain\n");
+  const int small = fds_.hold(testing::listen_loopback(service, 1));
+  {
+    tcp_client waiting(service);
+    EXPECT_EQ(agent_says(port), "up drain #accept queue of 127.0.0.1:700: 1 of backlog 1\n");
+  }
+  fds_.close_one(small);
+}
+
+// Two listeners on one port (the usual IPv4 + IPv6 nginx setup) have two queues: a full IPv4
+// queue drains the server however empty the IPv6 one is (summed, it read 5 of 132).
+TEST_F(LiveNamespace, AgentJudgesEachListenerOnThePort) {
+  constexpr std::uint16_t service = 702;
+  background_process agent({SSFAST_CLI_PATH, "agent", "--service-port", "702", "--listen",
+                            "127.0.0.1:0"});
+  const std::uint16_t port = agent.wait_for_listening_port();
+  fds_.hold(testing::listen_loopback(service, 4));
+  const int v6 = fds_.hold(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_port = htons(service);
+  a.sin6_addr = in6addr_loopback;
+  ASSERT_EQ(::bind(v6, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(v6, 128), 0);
+  EXPECT_EQ(agent_says(port), "up ready 100%\n");
+  std::vector<std::unique_ptr<tcp_client>> waiting;
+  for (int i = 0; i < 5; ++i) waiting.push_back(std::make_unique<tcp_client>(service));
+  EXPECT_EQ(agent_says(port), "up drain #accept queue of 127.0.0.1:702: 5 of backlog 4\n");
 }
 
 // haproxy's view of server be/s1 through its stats socket: "status weight".
@@ -610,6 +634,12 @@ TEST_F(LiveNamespace, HaproxyFollowsTheAgent) {
   expect_haproxy("no check 100", "back under the limit: ready again");
   fds_.close_one(l);
   expect_haproxy("DOWN (agent) 100", "the listener went away");
+  // A full accept queue: "up drain #accept queue of ...": the description is taken too.
+  const int full = fds_.hold(testing::listen_loopback(service, 1));
+  for (int i = 0; i < 2; ++i) clients.push_back(std::make_unique<tcp_client>(service));
+  expect_haproxy("DRAIN (agent) 100", "one listener's accept queue is full: drained");
+  clients.clear();
+  fds_.close_one(full);
   std::filesystem::remove_all(dir);
 }
 

@@ -211,21 +211,23 @@ TEST(AgentReply, DownDrainAndWeight) {
   EXPECT_EQ(agent_reply({}, rules, 8080), "down #no listener on port 8080\n");
   service_state s;
   s.listeners = 2;
-  s.backlog = 256;
+  s.fullest = listener_queue{"127.0.0.1:8080", 0, 256};
   EXPECT_EQ(agent_reply(s, rules, 8080), "up ready 100%\n") << "no limit: full weight";
-  s.accept_queue = 230;  // 0.898 of 256
+  s.fullest->accept_queue = 230;  // 0.898 of 256
   EXPECT_EQ(agent_reply(s, rules, 8080), "up ready 100%\n");
-  s.accept_queue = 231;  // 0.902
-  EXPECT_EQ(agent_reply(s, rules, 8080), "up drain\n");
+  s.fullest->accept_queue = 231;  // 0.902
+  EXPECT_EQ(agent_reply(s, rules, 8080),
+            "up drain #accept queue of 127.0.0.1:8080: 231 of backlog 256\n");
   rules.drain_queue = 1;
   EXPECT_EQ(agent_reply(s, rules, 8080), "up ready 100%\n");
-  s.accept_queue = 257;  // past the backlog: the kernel drops SYNs now
-  EXPECT_EQ(agent_reply(s, rules, 8080), "up drain\n");
+  s.fullest->accept_queue = 257;  // past the backlog: the kernel drops SYNs now
+  EXPECT_EQ(agent_reply(s, rules, 8080),
+            "up drain #accept queue of 127.0.0.1:8080: 257 of backlog 256\n");
   rules.backlog_known = false;  // from /proc: Send-Q of a listener is 0, not its backlog
   EXPECT_EQ(agent_reply(s, rules, 8080), "up ready 100%\n");
   rules.backlog_known = true;
-  s.accept_queue = 0;
-  s.backlog = 0;  // listen(fd, 0): nothing queued yet is not full
+  s.fullest->accept_queue = 0;
+  s.fullest->backlog = 0;  // listen(fd, 0): nothing queued yet is not full
   EXPECT_EQ(agent_reply(s, rules, 8080), "up ready 100%\n");
 
   rules.max_established = 1000;
@@ -239,7 +241,7 @@ TEST(AgentReply, DownDrainAndWeight) {
   EXPECT_EQ(agent_reply(s, rules, 8080), "up drain\n");
 }
 
-TEST(AgentMeasure, SumsListenersAndEstablishedOnThePortOnly) {
+TEST(AgentMeasure, JudgesEachListenerByItsOwnQueue) {
   socket_table t;
   auto add = [&](std::uint8_t proto, tcp_state st, std::uint16_t lport, std::uint32_t rq,
                  std::uint32_t sq) {
@@ -253,7 +255,7 @@ TEST(AgentMeasure, SumsListenersAndEstablishedOnThePortOnly) {
     t.append(r);
   };
   add(6, tcp_state::listen, 8080, 3, 128);
-  add(6, tcp_state::listen, 8080, 1, 128);  // SO_REUSEPORT sibling, or the IPv6 one
+  add(6, tcp_state::listen, 8080, 5, 4);    // SO_REUSEPORT sibling, or the IPv6 one: full
   add(6, tcp_state::listen, 9090, 100, 100);
   add(6, tcp_state::established, 8080, 0, 0);
   add(6, tcp_state::established, 8080, 0, 0);
@@ -262,9 +264,12 @@ TEST(AgentMeasure, SumsListenersAndEstablishedOnThePortOnly) {
   add(17, tcp_state::close, 8080, 0, 0);  // UDP on the same number
   const service_state s = measure_service(t, 8080);
   EXPECT_EQ(s.listeners, 2u);
-  EXPECT_EQ(s.accept_queue, 4u);
-  EXPECT_EQ(s.backlog, 256u);
+  ASSERT_TRUE(s.fullest);
+  EXPECT_EQ(s.fullest->accept_queue, 5u) << "not 8 of 132: each queue is its own";
+  EXPECT_EQ(s.fullest->backlog, 4u);
+  EXPECT_EQ(s.fullest->address, "0.0.0.0:8080");
   EXPECT_EQ(s.established, 2u);
+  EXPECT_EQ(agent_reply(s, {}, 8080), "up drain #accept queue of 0.0.0.0:8080: 5 of backlog 4\n");
 }
 
 // --- options ------------------------------------------------------------------------------

@@ -23,16 +23,6 @@ constexpr std::size_t top_n = 5;
 constexpr std::uint64_t close_wait_worth_owners = 16;
 constexpr double queue_worth_owners = 0.9;
 
-std::string endpoint(std::uint8_t family, const address_bytes& a, std::uint16_t port) {
-  std::string s;
-  if (family == AF_INET6) s.push_back('[');
-  append_address(s, family, a);
-  if (family == AF_INET6) s.push_back(']');
-  s.push_back(':');
-  s += std::to_string(port);
-  return s;
-}
-
 std::string address(std::uint8_t family, const address_bytes& a) {
   std::string s;
   append_address(s, family, a);
@@ -186,7 +176,7 @@ std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
     // TIME_WAIT ends; one (local address, remote address:port) has only the range's ports.
     if (lport >= lo && lport <= hi) {
       std::string k = address(t.family()[i], t.local_addr()[i]) + " -> " +
-                      endpoint(t.family()[i], t.peer_addr()[i], t.peer_port()[i]);
+                      endpoint_text(t.family()[i], t.peer_addr()[i], t.peer_port()[i]);
       ++groups[k];
     }
   }
@@ -197,7 +187,7 @@ std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
   bool queue_backed_up = false;
   for (std::size_t i : listener_rows) {
     listener_evidence l;
-    l.address = endpoint(t.family()[i], t.local_addr()[i], t.local_port()[i]);
+    l.address = endpoint_text(t.family()[i], t.local_addr()[i], t.local_port()[i]);
     l.port = t.local_port()[i];
     l.accept_queue = t.recv_q()[i];
     l.backlog = t.send_q()[i];

@@ -110,4 +110,14 @@ void append_address(std::string& out, std::uint8_t family, const address_bytes& 
   }
 }
 
+std::string endpoint_text(std::uint8_t family, const address_bytes& a, std::uint16_t port) {
+  std::string s;  // family 10 is AF_INET6: brackets, as in ss
+  if (family == 10) s.push_back('[');
+  append_address(s, family, a);
+  if (family == 10) s.push_back(']');
+  s.push_back(':');
+  s += std::to_string(port);
+  return s;
+}
+
 }  // namespace ssfast

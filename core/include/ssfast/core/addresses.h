@@ -27,4 +27,8 @@ constexpr bool is_v4_mapped(const address_bytes& a) noexcept {
 /// `family` is AF_INET (2) or AF_INET6 (10).
 SSFAST_API void append_address(std::string& out, std::uint8_t family, const address_bytes& a);
 
+/// "127.0.0.1:80", "[::1]:443": an address and port as ss prints an endpoint.
+SSFAST_API std::string endpoint_text(std::uint8_t family, const address_bytes& a,
+                                     std::uint16_t port);
+
 }  // namespace ssfast
