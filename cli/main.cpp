@@ -775,7 +775,7 @@ int run_doctor(collector& c, const cli::options& o) {
   else
     render_findings_text(findings, e, source, out);
   if (write_out(out) != cli::exit_ok) return doctor_cannot;
-  return doctor_exit_code(findings);
+  return doctor_exit_code(findings, rules_not_run(e));
 }
 
 int run_server(collector& c, const cli::options& o) {

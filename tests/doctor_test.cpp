@@ -39,7 +39,7 @@ doctor_evidence quiet() {
   }
   e.counters_after["Tcp.OutSegs"] += 20000;
   e.counters_after["Tcp.RetransSegs"] += 20;  // 0.1%
-  e.listeners = {{"0.0.0.0:443", 443, 0, 4096, 2, ""}, {"[::]:443", 443, 1, 4096, 2, ""}};
+  e.listeners = {{"0.0.0.0:443", 443, 0, 4096, 2, 4096, ""}, {"[::]:443", 443, 1, 4096, 2, 4096, ""}};
   e.ephemeral_groups = {{"10.0.0.1 -> 10.0.0.2:5432", 40}};
   return e;
 }
@@ -118,7 +118,7 @@ TEST(Doctor, EphemeralPorts) {
 
 TEST(Doctor, SynFlood) {
   auto e = quiet();
-  e.listeners = {{"0.0.0.0:80", 80, 0, 128, 60, ""}, {"[::]:8080", 8080, 0, 16, 1, ""}};
+  e.listeners = {{"0.0.0.0:80", 80, 0, 128, 60, 128, ""}, {"[::]:8080", 8080, 0, 16, 1, 16, ""}};
   e.sockets.tcp[0][static_cast<int>(tcp_state::syn_recv)] = 61;
   EXPECT_EQ(find(diagnose(e), "syn_flood"), nullptr) << "60 of 128";
   e.listeners[0].syn_recv = 64;
@@ -144,7 +144,7 @@ TEST(Doctor, SynFlood) {
   EXPECT_TRUE(x->advice.front().starts_with("sysctl -w net.ipv4.tcp_syncookies=1   # now 0"));
   // A tiny backlog with one half-open connection is not a flood.
   e = quiet();
-  e.listeners = {{"127.0.0.1:9", 9, 0, 1, 1, ""}};
+  e.listeners = {{"127.0.0.1:9", 9, 0, 1, 1, 1, ""}};
   EXPECT_EQ(find(diagnose(e), "syn_flood"), nullptr);
   // From /proc (no backlogs): only many SYN_RECV, or the counters.
   e.backlog_known = false;
@@ -154,7 +154,7 @@ TEST(Doctor, SynFlood) {
 
 TEST(Doctor, AcceptQueue) {
   auto e = quiet();
-  e.listeners = {{"127.0.0.1:700", 700, 8, 10, 0, "app(42)"}};
+  e.listeners = {{"127.0.0.1:700", 700, 8, 10, 0, 10, "app(42)"}};
   EXPECT_EQ(find(diagnose(e), "accept_queue_full"), nullptr) << "80%";
   e.listeners[0].accept_queue = 9;
   auto f = diagnose(e);
@@ -173,9 +173,12 @@ TEST(Doctor, AcceptQueue) {
   x = find(f, "accept_queue_full");
   ASSERT_NE(x, nullptr);
   EXPECT_EQ(x->level, severity::critical);
-  EXPECT_EQ(evidence(*x, "ListenOverflows"), "30");
+  // The counter itself and its change are labelled as what they are.
+  EXPECT_EQ(evidence(*x, "ListenOverflows_delta"), "30");
+  EXPECT_EQ(evidence(*x, "ListenOverflows"),
+            std::to_string(e.counters_after["TcpExt.ListenOverflows"]));
   // A backlog capped at somaxconn: raise somaxconn first.
-  e.listeners[0] = {"127.0.0.1:700", 700, 4097, 4096, 0, ""};
+  e.listeners[0] = {"127.0.0.1:700", 700, 4097, 4096, 0, 4096, ""};
   f = diagnose(e);
   bool somaxconn = false;
   for (const auto& a : find(f, "accept_queue_full")->advice)
@@ -185,6 +188,85 @@ TEST(Doctor, AcceptQueue) {
   e.backlog_known = false;
   e.counters_after["TcpExt.ListenOverflows"] = e.counters_before["TcpExt.ListenOverflows"];
   EXPECT_EQ(find(diagnose(e), "accept_queue_full"), nullptr);
+}
+
+// Every listener past its backlog is named, fullest first, with its owner; a backlog of 0
+// with one waiting is full.
+TEST(Doctor, AcceptQueueNamesEveryFullListener) {
+  auto e = quiet();
+  e.listeners = {{"127.0.0.1:8443", 8443, 5, 4, 0, 4, "nginx(10)"},
+                 {"[::1]:8443", 8443, 3, 128, 0, 128, "nginx(10)"},
+                 {"127.0.0.1:9000", 9000, 1, 0, 0, 0, "api(11)"},
+                 {"127.0.0.1:9001", 9001, 10, 9, 0, 9, ""},
+                 {"127.0.0.1:9002", 9002, 19, 20, 0, 20, ""}};
+  const auto f = diagnose(e);
+  const finding* x = find(f, "accept_queue_full");
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(x->level, severity::critical);
+  EXPECT_EQ(evidence(*x, "listener"), "127.0.0.1:9000") << "backlog 0: the fullest";
+  EXPECT_EQ(evidence(*x, "process"), "api(11)");
+  EXPECT_EQ(evidence(*x, "listeners_backed_up"),
+            "127.0.0.1:9000 1/0 api(11), 127.0.0.1:8443 5/4 nginx(10), 127.0.0.1:9001 10/9, "
+            "127.0.0.1:9002 19/20");
+  EXPECT_NE(x->summary.find("and 3 more listeners backed up"), std::string::npos) << x->summary;
+}
+
+// Each listener's SYN queue is its own: an IPv4 listener with 16 half-open on a backlog of 16
+// is flooded however much room its IPv6 sibling on the same port has.
+TEST(Doctor, SynQueuePerListener) {
+  auto e = quiet();
+  e.listeners = {{"127.0.0.1:8443", 8443, 0, 16, 16, 16, ""},
+                 {"[::1]:8443", 8443, 0, 128, 3, 128, ""}};
+  e.sockets.tcp[0][static_cast<int>(tcp_state::syn_recv)] = 16;
+  e.sockets.tcp[1][static_cast<int>(tcp_state::syn_recv)] = 3;
+  const finding* x = nullptr;
+  const auto f = diagnose(e);
+  x = find(f, "syn_flood");
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(x->level, severity::critical);
+  EXPECT_EQ(evidence(*x, "listener"), "127.0.0.1:8443");
+  EXPECT_EQ(evidence(*x, "listener_syn_recv"), "16");
+  EXPECT_EQ(evidence(*x, "listener_backlog"), "16");
+}
+
+// A rule whose input cannot be read says so; the rest run; never "no findings" for it.
+TEST(Doctor, RulesThatCannotRunSaySo) {
+  auto e = quiet();
+  e.sysctls.tcp_max_tw_buckets.reset();
+  e.unreadable["net.ipv4.tcp_max_tw_buckets"] = "Permission denied";
+  auto not_run = rules_not_run(e);
+  ASSERT_EQ(not_run.size(), 1u);
+  EXPECT_EQ(not_run[0].id, "time_wait_buckets");
+  EXPECT_EQ(not_run[0].needs, "net.ipv4.tcp_max_tw_buckets");
+  EXPECT_EQ(not_run[0].why, "Permission denied");
+  std::string text;
+  render_findings_text(diagnose(e), e, "netlink", text);
+  EXPECT_EQ(text.find("no findings ("), std::string::npos) << text;
+  EXPECT_NE(text.find("ssfast doctor: no findings in the 9 of 10 rules that ran (netlink"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("not run: time_wait_buckets (needs net.ipv4.tcp_max_tw_buckets: "
+                      "Permission denied)"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(doctor_exit_code(diagnose(e), not_run), 0);
+  std::string json;
+  render_findings_json(diagnose(e), e, "netlink", json);
+  const auto j = nlohmann::json::parse(json);
+  EXPECT_EQ(j.at("not_run").at(0).at("id"), "time_wait_buckets");
+  // Counters unreadable: every rule that needs one says so.
+  e.counters_before.clear();
+  e.counters_after.clear();
+  e.unreadable["counters"] = "net/netstat: Permission denied";
+  not_run = rules_not_run(e);
+  std::vector<std::string> ids;
+  for (const auto& r : not_run) ids.push_back(r.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"time_wait_buckets", "syn_flood", "accept_queue_full",
+                                           "orphans_limit", "tcp_memory", "retransmits"}));
+  EXPECT_EQ(not_run[1].why, "net/netstat: Permission denied");
+  // Nothing could run at all: exit 3, "could not diagnose".
+  std::vector<rule_not_run> every(doctor_rule_count());
+  EXPECT_EQ(doctor_exit_code({}, every), 3);
 }
 
 TEST(Doctor, CloseWaitFinWait2OrphansMemoryRetransmitsRecycle) {
@@ -259,7 +341,7 @@ TEST(Doctor, EverythingAtOnceRendersAndNeverAdvisesRecycle) {
   e.counters_after["TCP.tw"] = 100;
   e.sysctls.ip_local_port_range = {{40000, 40009}};
   e.ephemeral_groups = {{"127.0.0.1 -> 127.0.0.1:700", 9}};
-  e.listeners = {{"127.0.0.1:700", 700, 3, 2, 10, "x(1)"}};
+  e.listeners = {{"127.0.0.1:700", 700, 3, 2, 10, 2, "x(1)"}};
   e.close_wait_persisting = 20;
   e.fin_wait2_held = 300;
   e.counters_after["TCP.orphan"] = 100000;

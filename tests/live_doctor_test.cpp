@@ -100,6 +100,30 @@ class DoctorNamespace : public ::testing::Test {
     return nullptr;
   }
 
+  // A listener on [::1]:port, and a client connected to it (held).
+  int listener6(std::uint16_t port, int backlog, int defer_accept_s = 0) {
+    const int fd = fds_.hold(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (defer_accept_s > 0)
+      setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_accept_s, sizeof defer_accept_s);
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(port);
+    a.sin6_addr = in6addr_loopback;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, backlog) != 0)
+      throw std::runtime_error("cannot listen on [::1]");
+    return fd;
+  }
+  int client6(std::uint16_t port) {
+    const int fd = fds_.hold(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(port);
+    a.sin6_addr = in6addr_loopback;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+      throw std::runtime_error("cannot connect to [::1]");
+    return fd;
+  }
+
   static std::string ids(const json& report) {
     std::string s;
     for (const auto& f : report["findings"])
@@ -122,9 +146,20 @@ TEST_F(DoctorNamespace, QuietNamespaceHasNoFindings) {
   EXPECT_EQ(report["source"], "netlink");
   const auto text = testing::run_process({SSFAST_CLI_PATH, "doctor", "--interval", "0.1"});
   EXPECT_EQ(text.exit_code, 0);
-  EXPECT_TRUE(text.out.starts_with("ssfast doctor: no findings (netlink, sampled over 0.1 s"))
+  // tcp_max_orphans and tcp_mem are global: a child namespace's /proc/sys has neither, so
+  // those two rules cannot run here, and the report says so rather than "no findings".
+  EXPECT_TRUE(text.out.starts_with(
+      "ssfast doctor: no findings in the 8 of 10 rules that ran (netlink, sampled over 0.1 s"))
       << text.out;
   EXPECT_NE(text.out.find(": 11 TCP sockets, 10 established, "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("\nnot run: orphans_limit (needs net.ipv4.tcp_max_orphans: "),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("\nnot run: tcp_memory (needs net.ipv4.tcp_mem: "), std::string::npos)
+      << text.out;
+  std::vector<std::string> not_run;
+  for (const auto& r : report["not_run"]) not_run.push_back(r["id"]);
+  EXPECT_EQ(not_run, (std::vector<std::string>{"orphans_limit", "tcp_memory"}));
 }
 
 TEST_F(LiveNamespace, TheAllStatesScenarioShowsOnlyItsFullAcceptQueue) {
@@ -225,6 +260,24 @@ TEST_F(DoctorNamespace, SynFloodFillsTheSynQueue) {
   EXPECT_EQ(code, 2);
 }
 
+// An IPv4 and an IPv6 listener on one port have a SYN queue each: 15 half-open on the IPv4
+// one's 16 is critical however much room the IPv6 one has (summed it read 18 of 144: nothing).
+TEST_F(DoctorNamespace, SynQueuesOfListenersSharingAPortAreJudgedApart) {
+  listener(8443, 16, /*defer_accept_s=*/60);
+  listener6(8443, 128, /*defer_accept_s=*/60);
+  for (int i = 0; i < 15; ++i) client(8443, "127.0.0.2");
+  for (int i = 0; i < 3; ++i) client6(8443);
+  ASSERT_EQ(count_state(tcp_state::syn_recv, 18), 18u);
+  const auto [code, report] = doctor();
+  const json* f = finding(report, "syn_flood");
+  ASSERT_NE(f, nullptr) << ids(report);
+  EXPECT_EQ((*f)["severity"], "critical");
+  EXPECT_EQ((*f)["evidence"]["listener"], "127.0.0.1:8443");
+  EXPECT_EQ((*f)["evidence"]["listener_syn_recv"], 15);
+  EXPECT_EQ((*f)["evidence"]["listener_backlog"], 16);
+  EXPECT_EQ(code, 2);
+}
+
 TEST_F(DoctorNamespace, SynCookiesDuringTheIntervalAreCritical) {
   // A SYN queue of 4 that overflows while the doctor watches: the kernel answers the excess
   // with cookies (tcp_syncookies=1, the default), which is a flood by definition.
@@ -269,6 +322,37 @@ TEST_F(DoctorNamespace, AcceptQueueFullNamesTheProcess) {
                                                                  ")"),
             std::string::npos)
       << (*f)["evidence"].dump();
+  EXPECT_EQ(code, 2);
+}
+
+// Every full listener, fullest first, with its owner (a backlog of 0 too); the counter and
+// its change over the interval, each labelled as what it is.
+TEST_F(DoctorNamespace, AcceptQueueNamesEveryFullListener) {
+  listener(8600, 4);
+  listener6(8600, 2);
+  listener(8601, 0);
+  for (int i = 0; i < 5; ++i) client(8600);  // 5 of 4: full
+  for (int i = 0; i < 3; ++i) client6(8600);  // 3 of 2: full
+  client(8601);                               // 1 of 0: full
+  const auto [code, report] = doctor();
+  const json* f = finding(report, "accept_queue_full");
+  ASSERT_NE(f, nullptr) << ids(report);
+  EXPECT_EQ((*f)["severity"], "critical");
+  const std::string me = "(" + std::to_string(getpid()) + ")";
+  EXPECT_EQ((*f)["evidence"]["listener"], "127.0.0.1:8601");
+  EXPECT_NE((*f)["evidence"]["process"].get<std::string>().find(me), std::string::npos)
+      << "the backlog-0 listener's owner is named";
+  const std::string all = (*f)["evidence"]["listeners_backed_up"];
+  const auto first = all.find("127.0.0.1:8601 1/0"), second = all.find("[::1]:8600 3/2"),
+             third = all.find("127.0.0.1:8600 5/4");
+  EXPECT_TRUE(first != std::string::npos && second != std::string::npos &&
+              third != std::string::npos && first < second && second < third)
+      << all;
+  EXPECT_NE((*f)["summary"].get<std::string>().find("and 2 more listeners backed up"),
+            std::string::npos)
+      << (*f)["summary"];
+  EXPECT_TRUE((*f)["evidence"].contains("ListenOverflows_delta"));
+  EXPECT_TRUE((*f)["evidence"]["ListenOverflows"].is_number());
   EXPECT_EQ(code, 2);
 }
 
@@ -403,6 +487,49 @@ TEST_F(DoctorNamespace, CountersAndSysctlsFromAProcRoot) {
   const auto text =
       testing::run_process({SSFAST_CLI_PATH, "doctor", "--interval", "0.1", "--proc-root", root});
   EXPECT_NE(text.out.find("note: /proc does not show listen backlogs"), std::string::npos);
+  std::filesystem::remove_all(root);
+}
+
+// A sysctl or counter file the doctor cannot read: the rules that need it say they did not
+// run, the others run, and the report never says "no findings" for what it skipped.
+TEST_F(DoctorNamespace, UnreadableInputsNameTheRulesNotRun) {
+  const std::string root = ::testing::TempDir() + "ssfast-doctor-unread-" + std::to_string(getpid());
+  std::filesystem::remove_all(root);
+  std::filesystem::create_directories(root + "/net");
+  std::filesystem::create_directories(root + "/sys/net/ipv4/tcp_max_tw_buckets");  // unreadable
+  for (const char* f : {"tcp", "tcp6", "udp", "udp6", "unix", "snmp", "netstat", "snmp6",
+                        "sockstat", "sockstat6"})
+    std::ofstream(root + "/net/" + f) << std::ifstream(std::string("/proc/net/") + f).rdbuf();
+  std::ofstream(root + "/sys/net/ipv4/ip_local_port_range") << "32768\t60999\n";
+  std::ofstream(root + "/sys/net/ipv4/tcp_max_orphans") << "131072\n";
+  std::ofstream(root + "/sys/net/ipv4/tcp_mem") << "188964\t251954\t377928\n";
+  auto [code, report] = doctor({"--proc-root", root}, "0.1");
+  ASSERT_EQ(report["not_run"].size(), 1u) << report.dump();
+  EXPECT_EQ(report["not_run"][0]["id"], "time_wait_buckets");
+  EXPECT_EQ(report["not_run"][0]["needs"], "net.ipv4.tcp_max_tw_buckets");
+  EXPECT_EQ(report["not_run"][0]["why"], "Is a directory");
+  auto text =
+      testing::run_process({SSFAST_CLI_PATH, "doctor", "--interval", "0.1", "--proc-root", root});
+  EXPECT_EQ(text.exit_code, 0) << text.out;
+  EXPECT_TRUE(text.out.starts_with("ssfast doctor: no findings in the 9 of 10 rules that ran "))
+      << text.out;
+  EXPECT_NE(text.out.find("not run: time_wait_buckets (needs net.ipv4.tcp_max_tw_buckets: Is a "
+                          "directory)"),
+            std::string::npos)
+      << text.out;
+  // The counter files unreadable too: every rule that needs a counter says so.
+  std::filesystem::remove(root + "/net/netstat");
+  std::filesystem::create_directory(root + "/net/netstat");
+  std::tie(code, report) = doctor({"--proc-root", root}, "0.1");
+  std::vector<std::string> not_run;
+  for (const auto& r : report["not_run"]) not_run.push_back(r["id"]);
+  EXPECT_EQ(not_run, (std::vector<std::string>{"time_wait_buckets", "syn_flood",
+                                               "accept_queue_full", "orphans_limit",
+                                               "tcp_memory", "retransmits"}));
+  EXPECT_NE(report["not_run"][1]["why"].get<std::string>().find("Is a directory"),
+            std::string::npos)
+      << report.dump();
+  EXPECT_EQ(code, 0) << "four rules ran and found nothing";
   std::filesystem::remove_all(root);
 }
 

@@ -5,6 +5,8 @@
 #include <sys/utsname.h>
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -74,10 +76,24 @@ std::string owners_text(const process_owners& owners, std::uint64_t inode,
   return s;
 }
 
-void read_sysctls(collector& c, doctor_sysctls& s) {
+// Each sysctl the rules read; one that cannot be read is recorded with why, so a rule that
+// needs it says it did not run instead of finding nothing.
+void read_sysctls(collector& c, doctor_sysctls& s, std::map<std::string, std::string>& unreadable) {
   std::vector<std::int64_t> v;
+  auto read = [&](const char* name, std::size_t want) {
+    const std::error_code ec = c.read_sysctl(name, v);
+    if (!ec && v.size() == want) return true;
+    // ENOENT: not on this kernel, or a global sysctl (tcp_mem, tcp_max_orphans) that only the
+    // initial network namespace shows.
+    unreadable[name] = ec == std::errc::no_such_file_or_directory
+                           ? "not in this namespace's /proc/sys (not on this kernel, or global "
+                             "and shown only in the initial network namespace)"
+                       : ec ? ec.message()
+                            : "unexpected text";
+    return false;
+  };
   auto one = [&](const char* name, std::optional<std::int64_t>& out) {
-    if (!c.read_sysctl(name, v) && !v.empty()) out = v[0];
+    if (read(name, 1)) out = v[0];
   };
   one("net.ipv4.tcp_max_tw_buckets", s.tcp_max_tw_buckets);
   one("net.ipv4.tcp_fin_timeout", s.tcp_fin_timeout);
@@ -88,17 +104,41 @@ void read_sysctls(collector& c, doctor_sysctls& s) {
   one("net.ipv4.tcp_max_orphans", s.tcp_max_orphans);
   one("net.ipv4.tcp_synack_retries", s.tcp_synack_retries);
   one("net.core.somaxconn", s.somaxconn);
-  if (!c.read_sysctl("net.ipv4.tcp_mem", v) && v.size() == 3) s.tcp_mem = {{v[0], v[1], v[2]}};
-  if (!c.read_sysctl("net.ipv4.ip_local_port_range", v) && v.size() == 2)
-    s.ip_local_port_range = {{v[0], v[1]}};
+  if (read("net.ipv4.tcp_mem", 3)) s.tcp_mem = {{v[0], v[1], v[2]}};
+  if (read("net.ipv4.ip_local_port_range", 2)) s.ip_local_port_range = {{v[0], v[1]}};
 }
 
-std::error_code counters(collector& c, std::map<std::string, std::int64_t>& out) {
+// All counters; if a file cannot be read, none, and why (the rules that need them say so).
+void counters(collector& c, std::map<std::string, std::int64_t>& out,
+              std::map<std::string, std::string>& unreadable) {
   std::vector<std::pair<std::string, std::int64_t>> all;
-  if (auto ec = c.read_all_counters(all)) return ec;
   out.clear();
+  if (auto ec = c.read_all_counters(all)) {
+    unreadable["counters"] = std::string(c.error_context()) + ": " + ec.message();
+    return;
+  }
   for (auto& [name, v] : all) out.emplace(std::move(name), v);
-  return {};
+}
+
+// The listener a request socket (SYN_RECV) belongs to: one bound to its exact local address
+// and port, else a wildcard one of its family, else (an IPv4 request) a dual-stack IPv6
+// wildcard one, as the kernel's listener lookup (inet_lhash2_lookup) prefers the exact bind.
+std::optional<std::size_t> owning_listener(const socket_table& t,
+                                           const std::vector<std::size_t>& listener_rows,
+                                           std::size_t req) {
+  std::optional<std::size_t> wildcard, dual;
+  const address_bytes any{};
+  for (std::size_t k = 0; k < listener_rows.size(); ++k) {
+    const std::size_t i = listener_rows[k];
+    if (t.local_port()[i] != t.local_port()[req]) continue;
+    if (t.family()[i] == t.family()[req]) {
+      if (t.local_addr()[i] == t.local_addr()[req]) return k;
+      if (t.local_addr()[i] == any && !wildcard) wildcard = k;
+    } else if (t.family()[i] == AF_INET6 && t.local_addr()[i] == any && !dual) {
+      dual = k;
+    }
+  }
+  return wildcard ? wildcard : dual;
 }
 
 }  // namespace
@@ -110,13 +150,13 @@ std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
   out.backlog_known = c.source() == source_kind::netlink;
   utsname u{};
   if (uname(&u) == 0) out.kernel_release = u.release;
-  read_sysctls(c, out.sysctls);
+  read_sysctls(c, out.sysctls, out.unreadable);
 
   socket_query q;
   q.scope.udp = q.scope.unix_domain = false;
   socket_table t;
   // The first sample: counters, and which connections are in CLOSE_WAIT.
-  if (auto ec = counters(c, out.counters_before)) return ec;
+  counters(c, out.counters_before, out.unreadable);
   q.states = bit(tcp_state::close_wait);
   if (auto ec = c.list(t, q)) return ec;
   std::unordered_set<std::string> close_wait_before;
@@ -126,7 +166,7 @@ std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
 
   // The second: counters, every TCP socket, and UDP and UNIX counted (TCP's histogram comes
   // from the listing: one dump of TCP, not two).
-  if (auto ec = counters(c, out.counters_after)) return ec;
+  counters(c, out.counters_after, out.unreadable);
   count_scope others;
   others.tcp = false;
   if (auto ec = c.count(out.sockets, others)) return ec;
@@ -141,9 +181,8 @@ std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
     lo = (*out.sysctls.ip_local_port_range)[0];
     hi = (*out.sysctls.ip_local_port_range)[1];
   }
-  std::unordered_map<std::uint16_t, std::uint64_t> syn_recv_by_port;
   std::unordered_map<std::string, std::uint64_t> groups, sources, close_wait_ports;
-  std::vector<std::size_t> listener_rows, close_wait_rows;
+  std::vector<std::size_t> listener_rows, close_wait_rows, syn_rows;
   const auto st = t.state();
   for (std::size_t i = 0; i < t.size(); ++i) {
     const auto s = static_cast<tcp_state>(st[i]);
@@ -154,8 +193,8 @@ std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
         continue;
       case tcp_state::syn_recv:
       case tcp_state::new_syn_recv:
-        // A request socket sits on its listener's port; its peer is the client.
-        ++syn_recv_by_port[lport];
+        // A request socket sits on its listener's address and port; its peer is the client.
+        syn_rows.push_back(i);
         ++sources[address(t.family()[i], t.peer_addr()[i])];
         continue;
       case tcp_state::close_wait:
@@ -184,16 +223,32 @@ std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
   out.syn_recv_sources = largest(sources, top_n);
   out.close_wait_ports = largest(close_wait_ports, top_n);
 
+  // Each listener with its own queues. Request sockets go to the listener that owns them;
+  // SO_REUSEPORT siblings (the same address and port) cannot be told apart, so they share
+  // their requests and the sum of their backlogs as one SYN queue.
+  std::vector<std::uint64_t> syn_by_listener(listener_rows.size(), 0);
+  for (std::size_t i : syn_rows)
+    if (const auto k = owning_listener(t, listener_rows, i)) ++syn_by_listener[*k];
   bool queue_backed_up = false;
-  for (std::size_t i : listener_rows) {
+  for (std::size_t k = 0; k < listener_rows.size(); ++k) {
+    const std::size_t i = listener_rows[k];
     listener_evidence l;
     l.address = endpoint_text(t.family()[i], t.local_addr()[i], t.local_port()[i]);
     l.port = t.local_port()[i];
     l.accept_queue = t.recv_q()[i];
     l.backlog = t.send_q()[i];
-    const auto it = syn_recv_by_port.find(l.port);
-    l.syn_recv = it == syn_recv_by_port.end() ? 0 : it->second;
-    queue_backed_up |= l.accept_queue >= 2 && l.accept_queue >= queue_worth_owners * l.backlog;
+    for (std::size_t m = 0; m < listener_rows.size(); ++m) {
+      const std::size_t j = listener_rows[m];
+      if (t.family()[j] != t.family()[i] || t.local_port()[j] != l.port ||
+          t.local_addr()[j] != t.local_addr()[i])
+        continue;
+      l.syn_recv += syn_by_listener[m];
+      l.syn_backlog += t.send_q()[j];
+    }
+    // Owners are worth a scan once a queue is past its backlog (a backlog of 0 included) or
+    // nearly there.
+    queue_backed_up |= l.accept_queue > l.backlog ||
+                       (l.accept_queue >= 2 && l.accept_queue >= queue_worth_owners * l.backlog);
     out.listeners.push_back(std::move(l));
   }
 

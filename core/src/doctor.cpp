@@ -2,9 +2,11 @@
 #include "ssfast/core/doctor.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 
 #include "ssfast/core/json_writer.h"
 #include "ssfast/core/tcp_state.h"
@@ -177,14 +179,15 @@ void syn_flood(const doctor_evidence& e, std::vector<finding>& out) {
   const std::uint64_t syn_recv = tcp_in(e, tcp_state::syn_recv);
   const std::int64_t cookies = delta_or0(e, "TcpExt.SyncookiesSent");
   const std::int64_t full_drops = delta_or0(e, "TcpExt.TCPReqQFullDrop");
-  // The busiest SYN queue: request sockets on a port over its listeners' backlogs.
+  // The busiest SYN queue: each listener's request sockets over its own SYN-queue limit
+  // (inet_csk_reqsk_queue_is_full: the queue against sk_max_ack_backlog). An IPv4 and an
+  // IPv6 listener on one port have a queue each; only SO_REUSEPORT siblings of one address,
+  // whose requests cannot be told apart, are judged together.
   const listener_evidence* worst = nullptr;
   double worst_share = 0;
   std::uint64_t port_backlog = 0;
   for (const listener_evidence& l : e.listeners) {
-    std::uint64_t backlog = 0;
-    for (const listener_evidence& m : e.listeners)
-      if (m.port == l.port) backlog += m.backlog;
+    const std::uint64_t backlog = l.syn_backlog;
     const double share = backlog > 0 ? static_cast<double>(l.syn_recv) / static_cast<double>(backlog)
                          : l.syn_recv > 0 ? 1e9
                                           : 0;
@@ -264,51 +267,73 @@ void syn_flood(const doctor_evidence& e, std::vector<finding>& out) {
   out.push_back(std::move(f));
 }
 
+// A listener's accept queue over its backlog; a queue on a backlog of 0 is as full as can be.
+double accept_fill(const listener_evidence& l) {
+  return l.backlog > 0 ? static_cast<double>(l.accept_queue) / l.backlog
+         : l.accept_queue > 0 ? 1e9
+                              : 0;
+}
+
 void accept_queue_full(const doctor_evidence& e, std::vector<finding>& out) {
-  if (!e.backlog_known) return;
   const std::int64_t overflows = delta_or0(e, "TcpExt.ListenOverflows");
-  const listener_evidence* worst = nullptr;
-  double worst_share = -1;
-  for (const listener_evidence& l : e.listeners) {
-    const double share = l.backlog > 0 ? static_cast<double>(l.accept_queue) / l.backlog
-                         : l.accept_queue > 0 ? 1e9
-                                              : 0;
-    if (share > worst_share) {
-      worst = &l;
-      worst_share = share;
-    }
-  }
-  // The kernel's test: sk_acceptq_is_full() is ack_backlog > max_ack_backlog.
-  const bool full = worst != nullptr && worst->accept_queue > worst->backlog;
-  const bool near = worst != nullptr && worst->accept_queue >= 2 && worst_share >= acceptq_warn;
-  if (!full && !near && overflows == 0) return;
+  // Every listener past its backlog (the kernel's sk_acceptq_is_full: ack_backlog >
+  // max_ack_backlog) or near it, fullest first: each has its own queue.
+  // From /proc (no backlog) only the counter speaks.
+  std::vector<const listener_evidence*> backed_up;
+  for (const listener_evidence& l : e.listeners)
+    if (e.backlog_known &&
+        (l.accept_queue > l.backlog || (l.accept_queue >= 2 && accept_fill(l) >= acceptq_warn)))
+      backed_up.push_back(&l);
+  std::stable_sort(backed_up.begin(), backed_up.end(),
+                   [](const auto* x, const auto* y) { return accept_fill(*x) > accept_fill(*y); });
+  const listener_evidence* worst = backed_up.empty() ? nullptr : backed_up.front();
+  std::size_t full_count = 0;
+  for (const auto* l : backed_up) full_count += l->accept_queue > l->backlog;
+  if (worst == nullptr && overflows == 0) return;
   finding f;
   f.id = "accept_queue_full";
-  f.level = full || overflows > 0 ? severity::critical : severity::warning;
-  if (worst != nullptr && (full || near))
+  f.level = full_count > 0 || overflows > 0 ? severity::critical : severity::warning;
+  if (worst != nullptr) {
+    const bool full = worst->accept_queue > worst->backlog;
     f.summary = "listener " + worst->address + ": " + num(std::uint64_t{worst->accept_queue}) +
                 " connections wait for accept() with a backlog of " +
                 num(std::uint64_t{worst->backlog}) + (full ? " (full)" : "");
-  else
+    if (backed_up.size() > 1)
+      f.summary += ", and " + num(static_cast<std::uint64_t>(backed_up.size() - 1)) +
+                   " more listener" + (backed_up.size() > 2 ? "s" : "") + " backed up";
+    if (overflows > 0)
+      f.summary += "; " + per_second(e, overflows) + " connections refused (ListenOverflows)";
+  } else {
     f.summary = "accept queues overflowed " + num(overflows) + " times in " +
                 fixed1(e.interval_s) + " s";
-  if (worst != nullptr && (full || near) && overflows > 0)
-    f.summary += "; " + per_second(e, overflows) + " overflows";
+  }
   if (worst != nullptr) {
     f.evidence = {{"listener", worst->address},
                   {"accept_queue", num(std::uint64_t{worst->accept_queue})},
                   {"backlog", num(std::uint64_t{worst->backlog})}};
     if (!worst->processes.empty()) f.evidence.emplace_back("process", worst->processes);
+    std::string all;
+    for (const auto* l : backed_up) {
+      if (!all.empty()) all += ", ";
+      all += l->address + " " + num(std::uint64_t{l->accept_queue}) + "/" +
+             num(std::uint64_t{l->backlog}) +
+             (l->processes.empty() ? std::string() : " " + l->processes);
+    }
+    f.evidence.emplace_back("listeners_backed_up", all);
   }
+  // The counter itself (since boot) and its change over the interval, each named as such.
+  const auto total = counter(e, "TcpExt.ListenOverflows");
   f.evidence.insert(f.evidence.end(),
-                    {{"ListenOverflows", num(overflows)},
+                    {{"ListenOverflows", opt(total)},
+                     {"ListenOverflows_delta", num(overflows)},
                      {"ListenOverflows_per_s", per_second(e, overflows)},
                      {"somaxconn", opt(e.sysctls.somaxconn)}});
   f.why =
       "After the handshake a connection waits in its listener's accept queue until the "
       "application calls accept(). Once the queue is over the backlog, the kernel drops the "
       "client's final ACK (ListenOverflows): the client believes it is connected while the "
-      "server retransmits its SYN-ACK, and new SYNs are dropped.";
+      "server retransmits its SYN-ACK, and new SYNs are dropped. Each listener has its own "
+      "queue: an IPv4 and an IPv6 listener on one port fill separately.";
   f.advice.push_back(
       "the application" +
       (worst != nullptr && !worst->processes.empty() ? " (" + worst->processes + ")"
@@ -513,6 +538,54 @@ void tw_recycle(const doctor_evidence& e, std::vector<finding>& out) {
   out.push_back(std::move(f));
 }
 
+// What each rule reads that may be missing: a sysctl ("net.ipv4.tcp_mem"), a counter
+// ("TcpExt.ListenOverflows": both samples for a change, "TCP.orphan": the last), or
+// "backlogs" (listen backlogs: netlink only). The socket listings every rule may use are not
+// listed: without them there is no diagnosis at all. Optional inputs (for advice, or a
+// second signal) are not listed either: a rule runs without them.
+struct rule {
+  std::string_view id;
+  void (*run)(const doctor_evidence&, std::vector<finding>&);
+  std::array<std::string_view, 3> needs;
+};
+
+constexpr rule rules[] = {
+    {"time_wait_buckets", time_wait_buckets, {"net.ipv4.tcp_max_tw_buckets"}},
+    {"ephemeral_ports", ephemeral_ports, {"net.ipv4.ip_local_port_range"}},
+    {"syn_flood", syn_flood, {"TcpExt.SyncookiesSent"}},
+    {"accept_queue_full", accept_queue_full, {"TcpExt.ListenOverflows"}},
+    {"close_wait_leak", close_wait_leak, {}},
+    {"fin_wait2_orphans", fin_wait2, {}},
+    {"orphans_limit", orphans_limit, {"net.ipv4.tcp_max_orphans", "TCP.orphan"}},
+    {"tcp_memory", tcp_memory, {"net.ipv4.tcp_mem", "TCP.mem"}},
+    {"retransmits", retransmits, {"Tcp.OutSegs", "Tcp.RetransSegs"}},
+    {"tw_recycle", tw_recycle, {}},  // absent since Linux 4.12: nothing to miss
+};
+
+// Whether `e` has the input `need`; else why not.
+bool have(const doctor_evidence& e, std::string_view need, std::string& why) {
+  if (need.starts_with("net.")) {
+    const doctor_sysctls& s = e.sysctls;
+    bool present = false;
+    if (need == "net.ipv4.tcp_max_tw_buckets") present = s.tcp_max_tw_buckets.has_value();
+    if (need == "net.ipv4.ip_local_port_range") present = s.ip_local_port_range.has_value();
+    if (need == "net.ipv4.tcp_max_orphans") present = s.tcp_max_orphans.has_value();
+    if (need == "net.ipv4.tcp_mem") present = s.tcp_mem.has_value();
+    if (present) return true;
+    const auto it = e.unreadable.find(std::string(need));
+    why = it != e.unreadable.end() ? it->second : "could not be read";
+    return false;
+  }
+  // A counter: a change needs both samples (Tcp., TcpExt.); a level the last (TCP.).
+  const std::string name(need);
+  const bool level = need.starts_with("TCP.");
+  if (e.counters_after.count(name) > 0 && (level || e.counters_before.count(name) > 0))
+    return true;
+  const auto it = e.unreadable.find("counters");
+  why = it != e.unreadable.end() ? it->second : "not among this kernel's counters";
+  return false;
+}
+
 std::string wrap(std::string_view text, std::size_t indent, std::size_t width) {
   std::string out, line;
   std::size_t pos = 0;
@@ -552,24 +625,39 @@ std::string_view to_string(severity s) noexcept {
   return "info";
 }
 
+std::vector<rule_not_run> rules_not_run(const doctor_evidence& e) {
+  std::vector<rule_not_run> out;
+  for (const rule& r : rules) {
+    for (std::string_view need : r.needs) {
+      if (need.empty()) break;
+      std::string why;
+      if (!have(e, need, why)) {
+        out.push_back({std::string(r.id), std::string(need), why});
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+std::size_t doctor_rule_count() noexcept { return std::size(rules); }
+
 std::vector<finding> diagnose(const doctor_evidence& e) {
   std::vector<finding> f;
-  time_wait_buckets(e, f);
-  ephemeral_ports(e, f);
-  syn_flood(e, f);
-  accept_queue_full(e, f);
-  close_wait_leak(e, f);
-  fin_wait2(e, f);
-  orphans_limit(e, f);
-  tcp_memory(e, f);
-  retransmits(e, f);
-  tw_recycle(e, f);
+  const std::vector<rule_not_run> skipped = rules_not_run(e);
+  for (const rule& r : rules) {
+    const bool runs = std::none_of(skipped.begin(), skipped.end(),
+                                   [&](const rule_not_run& s) { return s.id == r.id; });
+    if (runs) r.run(e, f);
+  }
   std::stable_sort(f.begin(), f.end(),
                    [](const finding& a, const finding& b) { return a.level > b.level; });
   return f;
 }
 
-int doctor_exit_code(const std::vector<finding>& f) noexcept {
+int doctor_exit_code(const std::vector<finding>& f,
+                     const std::vector<rule_not_run>& not_run) noexcept {
+  if (!not_run.empty() && not_run.size() >= std::size(rules)) return 3;  // nothing diagnosed
   int code = 0;
   for (const finding& x : f) {
     if (x.level == severity::critical) return 2;
@@ -589,9 +677,18 @@ void render_findings_text(const std::vector<finding>& f, const doctor_evidence& 
                               fixed1(e.interval_s) + " s" +
                               (e.kernel_release.empty() ? "" : ", kernel " + e.kernel_release) +
                               ")";
-  if (f.empty()) {
+  const std::vector<rule_not_run> skipped = rules_not_run(e);
+  // Never a bare "no findings" when a check was skipped: say how many rules ran.
+  const std::string ran =
+      skipped.empty() ? std::string()
+                      : "in the " + num(static_cast<std::uint64_t>(std::size(rules) - skipped.size())) +
+                            " of " + num(static_cast<std::uint64_t>(std::size(rules))) +
+                            " rules that ran ";
+  if (!skipped.empty() && skipped.size() >= std::size(rules)) {
+    out += "ssfast doctor: nothing diagnosed " + context + ": no rule could run\n";
+  } else if (f.empty()) {
     const state_counts tcp = e.sockets.tcp_histogram();
-    out += "ssfast doctor: no findings " + context + ": " + num(tcp.total()) +
+    out += "ssfast doctor: no findings " + ran + context + ": " + num(tcp.total()) +
            " TCP sockets, " + num(tcp.netstat_count(tcp_state::established)) +
            " established, " + num(tcp.netstat_count(tcp_state::time_wait)) + " time_wait, " +
            num(tcp.netstat_count(tcp_state::close_wait)) + " close_wait, " +
@@ -605,6 +702,11 @@ void render_findings_text(const std::vector<finding>& f, const doctor_evidence& 
   if (!e.backlog_known)
     out += "note: /proc does not show listen backlogs; accept-queue and SYN-queue fill are "
            "judged from the kernel's counters only\n";
+  for (const rule_not_run& s : skipped) {
+    std::string why;
+    append_printable(why, s.why);
+    out += "not run: " + s.id + " (needs " + s.needs + ": " + why + ")\n";
+  }
   for (const finding& x : f) {
     std::string level(to_string(x.level));
     for (char& c : level) c = static_cast<char>(c - 'a' + 'A');
@@ -627,12 +729,13 @@ void render_findings_text(const std::vector<finding>& f, const doctor_evidence& 
 
 void render_findings_json(const std::vector<finding>& f, const doctor_evidence& e,
                           std::string_view source, std::string& out) {
+  const std::vector<rule_not_run> skipped = rules_not_run(e);
   json_writer w(out);
   w.begin_object();
   w.key("source").value(source);
   w.key("interval_s").value(e.interval_s);
   w.key("kernel").value(e.kernel_release);
-  w.key("exit_code").value(static_cast<std::int64_t>(doctor_exit_code(f)));
+  w.key("exit_code").value(static_cast<std::int64_t>(doctor_exit_code(f, skipped)));
   w.key("findings").begin_array();
   for (const finding& x : f) {
     w.begin_object();
@@ -660,6 +763,11 @@ void render_findings_json(const std::vector<finding>& f, const doctor_evidence& 
     w.end_array();
     w.end_object();
   }
+  w.end_array();
+  w.key("not_run").begin_array();
+  for (const rule_not_run& s : skipped)
+    w.begin_object().key("id").value(s.id).key("needs").value(s.needs).key("why").value(s.why)
+        .end_object();
   w.end_array();
   w.end_object();
   out.push_back('\n');

@@ -33,7 +33,11 @@ struct listener_evidence {
   std::uint16_t port = 0;
   std::uint32_t accept_queue = 0;  ///< Recv-Q: established, waiting for accept()
   std::uint32_t backlog = 0;       ///< Send-Q: the accept queue's limit (netlink only)
-  std::uint64_t syn_recv = 0;      ///< request sockets on the port (shared by its listeners)
+  /// Request sockets (SYN_RECV) this listener holds: those whose local address and port are
+  /// its own, or, for a wildcard listener, those no listener of that exact address takes.
+  /// SO_REUSEPORT siblings of one address share theirs, as they share syn_backlog.
+  std::uint64_t syn_recv = 0;
+  std::uint64_t syn_backlog = 0;   ///< the SYN queue's limit: the backlogs of this address
   std::string processes;           ///< "nginx(1234)", when readable
 };
 
@@ -63,7 +67,23 @@ struct doctor_evidence {
   std::uint64_t fin_wait2_orphaned = 0;  ///< FIN_WAIT2 no process holds (timed by fin_timeout)
   std::uint64_t fin_wait2_held = 0;      ///< FIN_WAIT2 still open in a process
   std::string kernel_release;            ///< uname -r
+  /// Inputs that could not be read, and why: a sysctl by name ("net.ipv4.tcp_mem"), or
+  /// "counters" for the counter files. A rule that needs one is not run, and says so.
+  std::map<std::string, std::string> unreadable;
 };
+
+/// A rule the diagnosis could not run: what it needs that could not be read, and why.
+struct rule_not_run {
+  std::string id;     ///< the finding it would give: time_wait_buckets, ...
+  std::string needs;  ///< "net.ipv4.tcp_max_tw_buckets", "TcpExt.ListenOverflows", ...
+  std::string why;    ///< "Permission denied", "listen backlogs are not in /proc", ...
+};
+
+/// The rules whose inputs `e` lacks; diagnose() skips them. Allocates.
+SSFAST_API std::vector<rule_not_run> rules_not_run(const doctor_evidence& e);
+
+/// How many rules the diagnosis has (every finding id is one).
+SSFAST_API std::size_t doctor_rule_count() noexcept;
 
 enum class severity : std::uint8_t { info, warning, critical };
 SSFAST_API std::string_view to_string(severity s) noexcept;
@@ -82,15 +102,17 @@ struct finding {
 /// The thresholds, documented in the README; every finding below fires on its own numbers.
 SSFAST_API std::vector<finding> diagnose(const doctor_evidence& e);
 
-/// 0: nothing of warning or worse; 1: warnings; 2: critical.
-SSFAST_API int doctor_exit_code(const std::vector<finding>& f) noexcept;
+/// 0: nothing of warning or worse; 1: warnings; 2: critical; 3 when no rule could run.
+SSFAST_API int doctor_exit_code(const std::vector<finding>& f,
+                                const std::vector<rule_not_run>& not_run = {}) noexcept;
 
 /// People's report: a header line, then each finding (worst first) with evidence, why and
-/// what to do; "no findings" on a quiet host.
+/// what to do, then each rule that could not run and why; "no findings" only when every
+/// rule ran.
 SSFAST_API void render_findings_text(const std::vector<finding>& f, const doctor_evidence& e,
                                      std::string_view source, std::string& out);
-/// {"source":..,"interval_s":..,"findings":[{"id","severity","summary","evidence":{..},
-/// "why","advice":[..]}]}
+/// {"source":..,"interval_s":..,"exit_code":..,"findings":[{"id","severity","summary",
+/// "evidence":{..},"why","advice":[..]}],"not_run":[{"id","needs","why"}]}
 SSFAST_API void render_findings_json(const std::vector<finding>& f, const doctor_evidence& e,
                                      std::string_view source, std::string& out);
 
