@@ -19,12 +19,13 @@
 #include "http.h"
 #include "options.h"
 #include "server.h"
-#include "ssfast/core/doctor.h"
 #include "ssfast/core/filter.h"
 #include "ssfast/core/json_writer.h"
 #include "ssfast/core/listing.h"
 #include "ssfast/core/render.h"
-#include "ssfast/doctor.h"
+#include "ssfast/doctor/doctor.h"
+#include "ssfast/doctor/gather.h"
+#include "ssfast/doctor/states.h"
 #include "ssfast/ssfast.h"
 
 namespace {

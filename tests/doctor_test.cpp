@@ -1,6 +1,7 @@
 // The doctor's rules on synthetic evidence: each finding at its thresholds, its evidence and
 // advice, silence on a quiet host, and never tcp_tw_recycle as advice.
-#include "ssfast/core/doctor.h"
+#include "ssfast/doctor/doctor.h"
+#include "ssfast/doctor/states.h"
 
 #include <gtest/gtest.h>
 

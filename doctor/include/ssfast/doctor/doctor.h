@@ -1,7 +1,7 @@
 // `ssfast doctor`: the field notes' diagnosis (TIME_WAIT, ephemeral ports, SYN floods, accept
 // queues, CLOSE_WAIT leaks, orphans, TCP memory, retransmissions, tcp_tw_recycle) as pure
-// functions from evidence to findings, and the TCP state reference behind `ssfast states`.
-// Gathering the evidence is the api's job (ssfast/doctor.h); nothing here makes a syscall.
+// functions from evidence to findings, and their text and JSON reports. Gathering the
+// evidence is ssfast/doctor/gather.h's; nothing here makes a syscall.
 #pragma once
 
 #include <array>
@@ -115,20 +115,5 @@ SSFAST_API void render_findings_text(const std::vector<finding>& f, const doctor
 /// "evidence":{..},"why","advice":[..]}],"not_run":[{"id","needs","why"}]}
 SSFAST_API void render_findings_json(const std::vector<finding>& f, const doctor_evidence& e,
                                      std::string_view source, std::string& out);
-
-/// One row of the TCP state reference (RFC 9293 section 3.3.2 and Linux's behaviour).
-struct state_reference {
-  std::string_view name;     ///< netstat's name
-  std::string_view side;     ///< who holds it
-  std::string_view entered;  ///< how a socket gets there
-  std::string_view left;     ///< how it leaves
-  std::string_view lasts;    ///< how long, on Linux, and what bounds it
-};
-
-/// The eleven states, in the kernel's order.
-SSFAST_API const std::array<state_reference, 11>& tcp_state_reference() noexcept;
-
-SSFAST_API void render_states_text(std::string& out);
-SSFAST_API void render_states_json(std::string& out);
 
 }  // namespace ssfast

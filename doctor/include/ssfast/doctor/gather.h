@@ -1,11 +1,11 @@
-// Gathering the evidence `ssfast doctor` diagnoses (ssfast/core/doctor.h): counters over an
+// Gathering the evidence `ssfast doctor` diagnoses (ssfast/doctor/doctor.h): counters over an
 // interval, the TCP table's groupings, listeners, sysctls, and owners where they matter.
 #pragma once
 
 #include <string>
 #include <system_error>
 
-#include "ssfast/core/doctor.h"
+#include "ssfast/doctor/doctor.h"
 #include "ssfast/ssfast.h"
 
 namespace ssfast {

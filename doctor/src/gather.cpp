@@ -1,5 +1,5 @@
 // The doctor's evidence, gathered through the public collector API.
-#include "ssfast/doctor.h"
+#include "ssfast/doctor/gather.h"
 
 #include <sys/socket.h>
 #include <sys/utsname.h>
