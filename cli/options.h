@@ -8,7 +8,8 @@
 #include <vector>
 
 #include "check.h"
-#include "ssfast/core/listing.h"
+#include "ssfast/report/listing.h"
+#include "ssfast/report/top.h"
 #include "ssfast/core/summary.h"
 #include "ssfast/detail/test_seams.h"
 #include "ssfast/ssfast.h"

@@ -6,7 +6,7 @@
 #include <random>
 #include <string>
 
-#include "ssfast/core/json_writer.h"
+#include "ssfast/report/json_writer.h"
 
 namespace ssfast {
 namespace {

@@ -1,5 +1,6 @@
 // Listings (ss's columns, JSON Lines) and top aggregation, on a hand-built table.
-#include "ssfast/core/listing.h"
+#include "ssfast/report/listing.h"
+#include "ssfast/report/top.h"
 
 #include <gtest/gtest.h>
 

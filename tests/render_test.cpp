@@ -1,5 +1,5 @@
 // Renderers: the exact text layout (histogram shape, sections, labels) and the JSON keys.
-#include "ssfast/core/render.h"
+#include "ssfast/report/summary.h"
 
 #include <gtest/gtest.h>
 

@@ -51,13 +51,11 @@ bool have(const doctor_evidence& e, std::string_view need, std::string& why) {
   // A counter: a change needs both samples (Tcp., TcpExt.); a level the last (TCP.).
   const std::string name(need);
   const bool level = need.starts_with("TCP.");
-  if (e.counters_after.count(name) > 0 && (level || e.counters_before.count(name) > 0))
-    return true;
+  if (e.counters_after.count(name) > 0 && (level || e.counters_before.count(name) > 0)) return true;
   const auto it = e.unreadable.find("counters");
   why = it != e.unreadable.end() ? it->second : "not among this kernel's counters";
   return false;
 }
-
 
 }  // namespace
 
@@ -113,6 +111,5 @@ int doctor_exit_code(const std::vector<finding>& f,
   }
   return code;
 }
-
 
 }  // namespace ssfast

@@ -5,10 +5,10 @@
 #include <sys/utsname.h>
 
 #include <algorithm>
-#include <map>
-#include <optional>
 #include <chrono>
 #include <cstring>
+#include <map>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -68,8 +68,8 @@ std::string owners_text(const process_owners& owners, std::uint64_t inode,
                         std::vector<process_ref>& scratch) {
   std::string s;
   for (const process_ref& p : owners.owners(inode, scratch)) {
-    const std::string one = std::string(p.comm.empty() ? "?" : p.comm) + "(" +
-                            std::to_string(p.pid) + ")";
+    const std::string one =
+        std::string(p.comm.empty() ? "?" : p.comm) + "(" + std::to_string(p.pid) + ")";
     if (s.find(one) != std::string::npos) continue;  // one process, several descriptors
     s += (s.empty() ? "" : ",") + one;
   }
@@ -252,8 +252,7 @@ std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
     out.listeners.push_back(std::move(l));
   }
 
-  if (o.processes &&
-      (out.close_wait_persisting >= close_wait_worth_owners || queue_backed_up)) {
+  if (o.processes && (out.close_wait_persisting >= close_wait_worth_owners || queue_backed_up)) {
     process_owners owners;
     if (!owners.scan(o.proc_root)) {
       std::vector<process_ref> scratch;

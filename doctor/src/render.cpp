@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "rules.h"
-#include "ssfast/core/json_writer.h"
+#include "ssfast/report/json_writer.h"
 
 namespace ssfast {
 namespace {
@@ -21,7 +21,6 @@ bool is_number(std::string_view s) {
 
 }  // namespace
 
-
 void render_findings_text(const std::vector<finding>& f, const doctor_evidence& e,
                           std::string_view source, std::string& out) {
   std::size_t crit = 0, warn = 0;
@@ -29,24 +28,23 @@ void render_findings_text(const std::vector<finding>& f, const doctor_evidence& 
     crit += x.level == severity::critical;
     warn += x.level == severity::warning;
   }
-  const std::string context = "(" + std::string(source) + ", sampled over " +
-                              fixed1(e.interval_s) + " s" +
-                              (e.kernel_release.empty() ? "" : ", kernel " + e.kernel_release) +
-                              ")";
+  const std::string context =
+      "(" + std::string(source) + ", sampled over " + fixed1(e.interval_s) + " s" +
+      (e.kernel_release.empty() ? "" : ", kernel " + e.kernel_release) + ")";
   const std::vector<rule_not_run> skipped = rules_not_run(e);
   // Never a bare "no findings" when a check was skipped: say how many rules ran.
   const std::string ran =
-      skipped.empty() ? std::string()
-                      : "in the " + num(static_cast<std::uint64_t>(doctor_rule_count() - skipped.size())) +
-                            " of " + num(static_cast<std::uint64_t>(doctor_rule_count())) +
-                            " rules that ran ";
+      skipped.empty()
+          ? std::string()
+          : "in the " + num(static_cast<std::uint64_t>(doctor_rule_count() - skipped.size())) +
+                " of " + num(static_cast<std::uint64_t>(doctor_rule_count())) + " rules that ran ";
   if (!skipped.empty() && skipped.size() >= doctor_rule_count()) {
     out += "ssfast doctor: nothing diagnosed " + context + ": no rule could run\n";
   } else if (f.empty()) {
     const state_counts tcp = e.sockets.tcp_histogram();
     out += "ssfast doctor: no findings " + ran + context + ": " + num(tcp.total()) +
-           " TCP sockets, " + num(tcp.netstat_count(tcp_state::established)) +
-           " established, " + num(tcp.netstat_count(tcp_state::time_wait)) + " time_wait, " +
+           " TCP sockets, " + num(tcp.netstat_count(tcp_state::established)) + " established, " +
+           num(tcp.netstat_count(tcp_state::time_wait)) + " time_wait, " +
            num(tcp.netstat_count(tcp_state::close_wait)) + " close_wait, " +
            num(tcp.netstat_count(tcp_state::syn_recv)) + " syn_recv\n";
   } else {
@@ -56,8 +54,9 @@ void render_findings_text(const std::vector<finding>& f, const doctor_evidence& 
            context + "\n";
   }
   if (!e.backlog_known)
-    out += "note: /proc does not show listen backlogs; accept-queue and SYN-queue fill are "
-           "judged from the kernel's counters only\n";
+    out +=
+        "note: /proc does not show listen backlogs; accept-queue and SYN-queue fill are "
+        "judged from the kernel's counters only\n";
   for (const rule_not_run& s : skipped) {
     std::string why;
     append_printable(why, s.why);
@@ -78,8 +77,8 @@ void render_findings_text(const std::vector<finding>& f, const doctor_evidence& 
     out += "  evidence  " + wrap(ev, 12, 100) + "\n";
     out += "  why       " + wrap(x.why, 12, 100) + "\n";
     for (std::size_t i = 0; i < x.advice.size(); ++i)
-      out += std::string(i == 0 ? "  do        " : "            ") + wrap(x.advice[i], 12, 100) +
-             "\n";
+      out +=
+          std::string(i == 0 ? "  do        " : "            ") + wrap(x.advice[i], 12, 100) + "\n";
   }
 }
 
@@ -122,12 +121,17 @@ void render_findings_json(const std::vector<finding>& f, const doctor_evidence& 
   w.end_array();
   w.key("not_run").begin_array();
   for (const rule_not_run& s : skipped)
-    w.begin_object().key("id").value(s.id).key("needs").value(s.needs).key("why").value(s.why)
+    w.begin_object()
+        .key("id")
+        .value(s.id)
+        .key("needs")
+        .value(s.needs)
+        .key("why")
+        .value(s.why)
         .end_object();
   w.end_array();
   w.end_object();
   out.push_back('\n');
 }
-
 
 }  // namespace ssfast

@@ -53,7 +53,7 @@ inline std::string opt(const std::optional<std::int64_t>& v) {
 
 // "sysctl -w net.ipv4.tcp_syncookies=1   # now 0"
 inline std::string sysctl_advice(std::string_view name, const std::string& suggested,
-                          const std::string& now, std::string_view why = {}) {
+                                 const std::string& now, std::string_view why = {}) {
   std::string s = "sysctl -w " + std::string(name) + "=" + suggested + "   # now " + now;
   if (!why.empty()) {
     s += ": ";
@@ -74,7 +74,6 @@ inline std::string groups_text(const std::vector<keyed_count>& g, std::size_t n 
 inline std::uint64_t tcp_in(const doctor_evidence& e, tcp_state st) {
   return e.sockets.tcp_histogram().netstat_count(st);
 }
-
 
 // Thresholds, as the README lists them.
 inline constexpr double tw_warn = 0.8, tw_crit = 0.95;

@@ -15,12 +15,12 @@ void close_wait_leak(const doctor_evidence& e, std::vector<finding>& out) {
               " s (" + num(now) + " now)";
   if (!e.close_wait_processes.empty())
     f.summary += ", most held by " + e.close_wait_processes.front().key;
-  f.evidence = {{"close_wait", num(now)},
-                {"persisting", num(n)},
-                {"ports", groups_text(e.close_wait_ports)},
-                {"processes", e.close_wait_processes.empty()
-                                  ? std::string("unknown (not readable)")
-                                  : groups_text(e.close_wait_processes)}};
+  f.evidence = {
+      {"close_wait", num(now)},
+      {"persisting", num(n)},
+      {"ports", groups_text(e.close_wait_ports)},
+      {"processes", e.close_wait_processes.empty() ? std::string("unknown (not readable)")
+                                                   : groups_text(e.close_wait_processes)}};
   f.why =
       "CLOSE_WAIT is held by the side that received the peer's FIN: TCP waits for the local "
       "application to close its end. No timer ends it; only close() (or the process exiting) "
@@ -105,8 +105,8 @@ void tcp_memory(const doctor_evidence& e, std::vector<finding>& out) {
   const std::int64_t pressure = (*limits)[1], max = (*limits)[2];
   const std::int64_t aborts = delta_or0(e, "TcpExt.TCPAbortOnMemory");
   const std::int64_t pressures = delta_or0(e, "TcpExt.TCPMemoryPressures");
-  const bool crit = (max > 0 && static_cast<double>(*mem) >= 0.9 * static_cast<double>(max)) ||
-                    aborts > 0;
+  const bool crit =
+      (max > 0 && static_cast<double>(*mem) >= 0.9 * static_cast<double>(max)) || aborts > 0;
   const bool warn = (pressure > 0 && *mem >= pressure) || pressures > 0;
   if (!crit && !warn) return;
   finding f;
@@ -147,8 +147,8 @@ void retransmits(const doctor_evidence& e, std::vector<finding>& out) {
   finding f;
   f.id = "retransmits";
   f.level = share >= retrans_crit ? severity::critical : severity::warning;
-  f.summary = percent(share) + " of segments sent were retransmissions (" +
-              per_second(e, again) + ", beside " + per_second(e, sent) + " new)";
+  f.summary = percent(share) + " of segments sent were retransmissions (" + per_second(e, again) +
+              ", beside " + per_second(e, sent) + " new)";
   f.evidence = {{"RetransSegs_per_s", per_second(e, again)},
                 {"OutSegs_per_s", per_second(e, sent)},
                 {"retransmitted", percent(share)},
@@ -187,6 +187,5 @@ void tw_recycle(const doctor_evidence& e, std::vector<finding>& out) {
               "the safe setting"};
   out.push_back(std::move(f));
 }
-
 
 }  // namespace ssfast::doctor_rules

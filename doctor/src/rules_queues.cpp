@@ -56,8 +56,8 @@ void ephemeral_ports(const doctor_evidence& e, std::vector<finding>& out) {
   finding f;
   f.id = "ephemeral_ports";
   f.level = share >= ports_crit ? severity::critical : severity::warning;
-  f.summary = num(top.count) + " connections " + top.key + " use " + percent(share) +
-              " of the " + num(ports) + " local ports in ip_local_port_range";
+  f.summary = num(top.count) + " connections " + top.key + " use " + percent(share) + " of the " +
+              num(ports) + " local ports in ip_local_port_range";
   f.evidence = {{"busiest", top.key},
                 {"connections", num(top.count)},
                 {"ip_local_port_range", num((*range)[0]) + " " + num((*range)[1])},
@@ -78,8 +78,7 @@ void ephemeral_ports(const doctor_evidence& e, std::vector<finding>& out) {
         "it safe (2, the default, allows it on loopback only)"));
   const std::int64_t low = std::min<std::int64_t>((*range)[0], 10000);
   if (low < (*range)[0] || (*range)[1] < 65535)
-    f.advice.push_back(sysctl_advice("net.ipv4.ip_local_port_range",
-                                     "\"" + num(low) + " 65535\"",
+    f.advice.push_back(sysctl_advice("net.ipv4.ip_local_port_range", "\"" + num(low) + " 65535\"",
                                      "\"" + num((*range)[0]) + " " + num((*range)[1]) + "\"",
                                      "more ports per destination; keep listeners below the "
                                      "start or list them in ip_local_reserved_ports"));
@@ -103,7 +102,8 @@ void syn_flood(const doctor_evidence& e, std::vector<finding>& out) {
   std::uint64_t port_backlog = 0;
   for (const listener_evidence& l : e.listeners) {
     const std::uint64_t backlog = l.syn_backlog;
-    const double share = backlog > 0 ? static_cast<double>(l.syn_recv) / static_cast<double>(backlog)
+    const double share = backlog > 0
+                             ? static_cast<double>(l.syn_recv) / static_cast<double>(backlog)
                          : l.syn_recv > 0 ? 1e9
                                           : 0;
     if (e.backlog_known && l.syn_recv >= synq_min && share > worst_share) {
@@ -133,17 +133,17 @@ void syn_flood(const doctor_evidence& e, std::vector<finding>& out) {
     f.evidence.emplace_back("listener_syn_recv", num(worst->syn_recv));
     f.evidence.emplace_back("listener_backlog", num(port_backlog));
   }
-  f.evidence.insert(f.evidence.end(),
-                    {{"SyncookiesSent_per_s", per_second(e, cookies)},
-                     {"TCPReqQFullDrop_per_s", per_second(e, full_drops)},
-                     {"TCPReqQFullDoCookies_per_s",
-                      per_second(e, delta_or0(e, "TcpExt.TCPReqQFullDoCookies"))},
-                     {"ListenDrops_per_s", per_second(e, delta_or0(e, "TcpExt.ListenDrops"))},
-                     {"tcp_syncookies", opt(e.sysctls.tcp_syncookies)},
-                     {"tcp_max_syn_backlog", opt(e.sysctls.tcp_max_syn_backlog)},
-                     {"somaxconn", opt(e.sysctls.somaxconn)},
-                     {"tcp_synack_retries", opt(e.sysctls.tcp_synack_retries)},
-                     {"top_sources", groups_text(e.syn_recv_sources)}});
+  f.evidence.insert(
+      f.evidence.end(),
+      {{"SyncookiesSent_per_s", per_second(e, cookies)},
+       {"TCPReqQFullDrop_per_s", per_second(e, full_drops)},
+       {"TCPReqQFullDoCookies_per_s", per_second(e, delta_or0(e, "TcpExt.TCPReqQFullDoCookies"))},
+       {"ListenDrops_per_s", per_second(e, delta_or0(e, "TcpExt.ListenDrops"))},
+       {"tcp_syncookies", opt(e.sysctls.tcp_syncookies)},
+       {"tcp_max_syn_backlog", opt(e.sysctls.tcp_max_syn_backlog)},
+       {"somaxconn", opt(e.sysctls.somaxconn)},
+       {"tcp_synack_retries", opt(e.sysctls.tcp_synack_retries)},
+       {"top_sources", groups_text(e.syn_recv_sources)}});
   f.why =
       "SYN_RECV is held by the server between answering a SYN with SYN-ACK and receiving the "
       "client's ACK; each half-open connection takes a slot in its listener's SYN queue, whose "
@@ -151,12 +151,12 @@ void syn_flood(const doctor_evidence& e, std::vector<finding>& out) {
       "out. Spoofed SYNs never complete, so a flood fills the queue and real clients are "
       "refused, unless SYN cookies answer for the full queue.";
   if (!e.sysctls.tcp_syncookies || *e.sysctls.tcp_syncookies == 0)
-    f.advice.push_back(sysctl_advice("net.ipv4.tcp_syncookies", "1",
-                                     opt(e.sysctls.tcp_syncookies),
+    f.advice.push_back(sysctl_advice("net.ipv4.tcp_syncookies", "1", opt(e.sysctls.tcp_syncookies),
                                      "a full SYN queue then answers with cookies instead of "
                                      "dropping SYNs"));
   if (worst != nullptr) {
-    const std::int64_t want = std::max<std::int64_t>(4096, 2 * static_cast<std::int64_t>(port_backlog));
+    const std::int64_t want =
+        std::max<std::int64_t>(4096, 2 * static_cast<std::int64_t>(port_backlog));
     if (e.sysctls.somaxconn && *e.sysctls.somaxconn < want)
       f.advice.push_back(sysctl_advice("net.core.somaxconn", num(want), num(*e.sysctls.somaxconn),
                                        "the cap on every listener's backlog"));
@@ -186,7 +186,7 @@ namespace {
 
 // A listener's accept queue over its backlog; a queue on a backlog of 0 is as full as can be.
 double accept_fill(const listener_evidence& l) {
-  return l.backlog > 0 ? static_cast<double>(l.accept_queue) / l.backlog
+  return l.backlog > 0        ? static_cast<double>(l.accept_queue) / l.backlog
          : l.accept_queue > 0 ? 1e9
                               : 0;
 }
@@ -223,8 +223,8 @@ void accept_queue_full(const doctor_evidence& e, std::vector<finding>& out) {
     if (overflows > 0)
       f.summary += "; " + per_second(e, overflows) + " connections refused (ListenOverflows)";
   } else {
-    f.summary = "accept queues overflowed " + num(overflows) + " times in " +
-                fixed1(e.interval_s) + " s";
+    f.summary =
+        "accept queues overflowed " + num(overflows) + " times in " + fixed1(e.interval_s) + " s";
   }
   if (worst != nullptr) {
     f.evidence = {{"listener", worst->address},
@@ -242,11 +242,10 @@ void accept_queue_full(const doctor_evidence& e, std::vector<finding>& out) {
   }
   // The counter itself (since boot) and its change over the interval, each named as such.
   const auto total = counter(e, "TcpExt.ListenOverflows");
-  f.evidence.insert(f.evidence.end(),
-                    {{"ListenOverflows", opt(total)},
-                     {"ListenOverflows_delta", num(overflows)},
-                     {"ListenOverflows_per_s", per_second(e, overflows)},
-                     {"somaxconn", opt(e.sysctls.somaxconn)}});
+  f.evidence.insert(f.evidence.end(), {{"ListenOverflows", opt(total)},
+                                       {"ListenOverflows_delta", num(overflows)},
+                                       {"ListenOverflows_per_s", per_second(e, overflows)},
+                                       {"somaxconn", opt(e.sysctls.somaxconn)}});
   f.why =
       "After the handshake a connection waits in its listener's accept queue until the "
       "application calls accept(). Once the queue is over the backlog, the kernel drops the "
@@ -272,6 +271,5 @@ void accept_queue_full(const doctor_evidence& e, std::vector<finding>& out) {
   }
   out.push_back(std::move(f));
 }
-
 
 }  // namespace ssfast::doctor_rules

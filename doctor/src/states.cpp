@@ -3,7 +3,7 @@
 #include "ssfast/doctor/states.h"
 
 #include "rules.h"
-#include "ssfast/core/json_writer.h"
+#include "ssfast/report/json_writer.h"
 
 namespace ssfast {
 
@@ -18,8 +18,7 @@ const std::array<state_reference, 11>& tcp_state_reference() noexcept {
        "(CLOSE_WAIT)",
        "as long as the connection; no timer ends it (keepalive, after tcp_keepalive_time, only "
        "probes an idle peer)"},
-      {"SYN_SENT", "the client",
-       "connect() sent a SYN",
+      {"SYN_SENT", "the client", "connect() sent a SYN",
        "SYN-ACK arrives (ESTABLISHED); an RST (refused) or running out of SYN retries ends it",
        "until answered: tcp_syn_retries (6: about 127 s) bounds it"},
       {"SYN_RECV", "the server",
@@ -28,25 +27,21 @@ const std::array<state_reference, 11>& tcp_state_reference() noexcept {
        "SYN-ACK retries run out",
        "one round trip normally; tcp_synack_retries (5: about 63 s) bounds it. Spoofed SYNs "
        "never complete: a flood fills the SYN queue (syncookies answer for a full one)"},
-      {"FIN_WAIT1", "the side that closes first",
-       "close() or shutdown() queued a FIN",
+      {"FIN_WAIT1", "the side that closes first", "close() or shutdown() queued a FIN",
        "the FIN is acknowledged (FIN_WAIT2), the peer's FIN arrives first (CLOSING), or both "
        "at once (TIME_WAIT)",
        "until the FIN, sent after any unsent data, is acknowledged; tcp_orphan_retries bounds it "
        "once the process has closed the socket"},
-      {"FIN_WAIT2", "the side that closes first",
-       "its FIN was acknowledged",
+      {"FIN_WAIT2", "the side that closes first", "its FIN was acknowledged",
        "the peer's FIN arrives (TIME_WAIT)",
        "until the peer closes: tcp_fin_timeout (60 s) once the process has closed the socket, "
        "indefinitely while it still holds it (after shutdown())"},
       {"TIME_WAIT", "the side that closes first",
-       "both FINs were exchanged and this side sent the last ACK",
-       "its timer expires",
+       "both FINs were exchanged and this side sent the last ACK", "its timer expires",
        "60 s, fixed in Linux (TCP_TIMEWAIT_LEN): late segments of the old connection cannot "
        "reach a new one with the same ports. A ~200-byte minisocket, no process or "
        "descriptor; tcp_max_tw_buckets caps how many"},
-      {"CLOSE", "neither",
-       "a socket not yet connected or listening, or one fully closed",
+      {"CLOSE", "neither", "a socket not yet connected or listening, or one fully closed",
        "connect() or listen()",
        "sock_diag and /proc list almost none: a bound-only socket is in no table they walk"},
       {"CLOSE_WAIT", "the side that receives the first FIN",
@@ -54,13 +49,10 @@ const std::array<state_reference, 11>& tcp_state_reference() noexcept {
        "the application calls close(), which sends this side's FIN (LAST_ACK)",
        "until the application closes: no timer; a count that stays up is a leak in the "
        "application"},
-      {"LAST_ACK", "the side that closes second",
-       "close() after CLOSE_WAIT sent this side's FIN",
+      {"LAST_ACK", "the side that closes second", "close() after CLOSE_WAIT sent this side's FIN",
        "the peer acknowledges the FIN; the socket is gone",
        "one round trip, or the FIN's retransmissions if the peer has vanished"},
-      {"LISTEN", "the server",
-       "listen()",
-       "close()",
+      {"LISTEN", "the server", "listen()", "close()",
        "until closed; Recv-Q is its accept queue, Send-Q its backlog (the accept queue's and "
        "the SYN queue's limit, capped at net.core.somaxconn)"},
       {"CLOSING", "both sides, closing at once",
@@ -104,4 +96,3 @@ void render_states_json(std::string& out) {
 }
 
 }  // namespace ssfast
-

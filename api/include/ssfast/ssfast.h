@@ -11,7 +11,7 @@
 #include "ssfast/core/error.h"
 #include "ssfast/core/export.h"
 #include "ssfast/core/filter.h"
-#include "ssfast/core/listing.h"
+#include "ssfast/core/owners.h"
 #include "ssfast/core/socket_table.h"
 #include "ssfast/core/state_counts.h"
 #include "ssfast/core/summary.h"

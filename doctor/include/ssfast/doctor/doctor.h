@@ -29,7 +29,7 @@ struct doctor_sysctls {
 
 /// One TCP listener (one row; SO_REUSEPORT siblings are separate listeners).
 struct listener_evidence {
-  std::string address;          ///< "127.0.0.1:80", "[::]:443"
+  std::string address;  ///< "127.0.0.1:80", "[::]:443"
   std::uint16_t port = 0;
   std::uint32_t accept_queue = 0;  ///< Recv-Q: established, waiting for accept()
   std::uint32_t backlog = 0;       ///< Send-Q: the accept queue's limit (netlink only)
@@ -37,8 +37,8 @@ struct listener_evidence {
   /// its own, or, for a wildcard listener, those no listener of that exact address takes.
   /// SO_REUSEPORT siblings of one address share theirs, as they share syn_backlog.
   std::uint64_t syn_recv = 0;
-  std::uint64_t syn_backlog = 0;   ///< the SYN queue's limit: the backlogs of this address
-  std::string processes;           ///< "nginx(1234)", when readable
+  std::uint64_t syn_backlog = 0;  ///< the SYN queue's limit: the backlogs of this address
+  std::string processes;          ///< "nginx(1234)", when readable
 };
 
 /// A count under a key: "10.0.0.1 -> 10.0.0.2:5432" 28000, "203.0.113.7" 900.
@@ -60,8 +60,8 @@ struct doctor_evidence {
   /// Connections per (local address, remote address:port) among sockets whose local port is
   /// in ip_local_port_range, largest first (at most 5).
   std::vector<keyed_count> ephemeral_groups;
-  std::vector<keyed_count> syn_recv_sources;  ///< SYN_RECV per remote address, largest first
-  std::uint64_t close_wait_persisting = 0;    ///< CLOSE_WAIT at both ends of the interval
+  std::vector<keyed_count> syn_recv_sources;      ///< SYN_RECV per remote address, largest first
+  std::uint64_t close_wait_persisting = 0;        ///< CLOSE_WAIT at both ends of the interval
   std::vector<keyed_count> close_wait_ports;      ///< CLOSE_WAIT per local port
   std::vector<keyed_count> close_wait_processes;  ///< CLOSE_WAIT per owning process
   std::uint64_t fin_wait2_orphaned = 0;  ///< FIN_WAIT2 no process holds (timed by fin_timeout)

@@ -11,8 +11,8 @@
 namespace ssfast {
 
 struct doctor_options {
-  double interval_s = 1;          ///< between the two samples of counters and CLOSE_WAIT
-  bool processes = true;          ///< name the owners of leaking or backed-up sockets
+  double interval_s = 1;            ///< between the two samples of counters and CLOSE_WAIT
+  bool processes = true;            ///< name the owners of leaking or backed-up sockets
   std::string proc_root = "/proc";  ///< where /proc/[pid]/fd is, for the owners
 };
 

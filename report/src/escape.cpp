@@ -1,8 +1,8 @@
 // Escaping of text others control (process names, socket paths) for JSON and for text lines.
+#include "ssfast/report/escape.h"
+
 #include <string>
 #include <string_view>
-
-#include "ssfast/core/json_writer.h"
 
 namespace ssfast {
 namespace {
@@ -111,8 +111,8 @@ void append_printable(std::string& out, std::string_view s, bool quote) {
     // U+2028 and U+2029 (E2 80 A8-A9) are line and paragraph separators.
     const auto b1 = n > 1 ? static_cast<unsigned char>(s[i + 1]) : 0;
     const bool c1 = n == 2 && c == 0xC2 && b1 < 0xA0;
-    const bool separator = n == 3 && c == 0xE2 && b1 == 0x80 &&
-                           (static_cast<unsigned char>(s[i + 2]) & 0xFE) == 0xA8;
+    const bool separator =
+        n == 3 && c == 0xE2 && b1 == 0x80 && (static_cast<unsigned char>(s[i + 2]) & 0xFE) == 0xA8;
     if (n > 0 && !c1 && !separator) {
       out.append(s.data() + i, n);
       i += n;

@@ -1,13 +1,17 @@
 // Text and JSON renderings of the socket summary.
-#include "ssfast/core/render.h"
+#include "ssfast/report/summary.h"
 
 #include <algorithm>
 #include <charconv>
 
-#include "ssfast/core/json_writer.h"
+#include "counter_groups.h"
+#include "ssfast/report/json_writer.h"
 
 namespace ssfast {
 namespace {
+
+using report_detail::field_list;
+using report_detail::for_each_counter_group;
 
 // SOCK_* values (the same on every Linux architecture ssfast builds for) index
 // unix_counts::by_type; core includes no system headers.
@@ -73,26 +77,6 @@ void append_state_name(std::string& out, std::uint8_t s) {
     out += "STATE_";
     append_uint(out, s);
   }
-}
-
-using field_list =
-    std::initializer_list<std::pair<std::string_view, const std::optional<std::int64_t>*>>;
-
-template <class F>
-void for_each_counter_group(const kernel_counters& k, F&& f) {
-  // Grouped and named as the kernel prints them, so a reader can find each in /proc.
-  f("sockets", {{"used", &k.sockets_used}});
-  f("TCP", {{"inuse", &k.tcp_inuse},
-            {"orphan", &k.tcp_orphan},
-            {"tw", &k.tcp_tw},
-            {"alloc", &k.tcp_alloc},
-            {"mem", &k.tcp_mem}});
-  f("TCP6", {{"inuse", &k.tcp6_inuse}});
-  f("UDP", {{"inuse", &k.udp_inuse}, {"mem", &k.udp_mem}});
-  f("UDP6", {{"inuse", &k.udp6_inuse}});
-  f("RAW", {{"inuse", &k.raw_inuse}});
-  f("RAW6", {{"inuse", &k.raw6_inuse}});
-  f("Tcp", {{"CurrEstab", &k.tcp_curr_estab}});
 }
 
 void json_states(json_writer& w, const state_counts& c) {
@@ -305,171 +289,6 @@ void render_summary_json(const summary_report& r, std::string& out) {
   }
   w.end_object();
   out.push_back('\n');
-}
-
-namespace {
-
-// "ListenOverflows" -> "listen_overflows", "TCPTimeouts" -> "tcp_timeouts".
-std::string snake(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    const bool upper = c >= 'A' && c <= 'Z';
-    if (upper && i > 0) {
-      const bool prev_lower = s[i - 1] >= 'a' && s[i - 1] <= 'z';
-      const bool next_lower = i + 1 < s.size() && s[i + 1] >= 'a' && s[i + 1] <= 'z';
-      const bool prev_upper = s[i - 1] >= 'A' && s[i - 1] <= 'Z';
-      if (prev_lower || (prev_upper && next_lower)) out.push_back('_');
-    }
-    out.push_back(upper ? static_cast<char>(c - 'A' + 'a') : c);
-  }
-  return out;
-}
-
-void metric_header(std::string& out, std::string_view name, std::string_view type,
-                   std::string_view help) {
-  out += "# HELP ";
-  out += name;
-  out.push_back(' ');
-  out += help;
-  out += "\n# TYPE ";
-  out += name;
-  out.push_back(' ');
-  out += type;
-  out.push_back('\n');
-}
-
-void sample(std::string& out, std::string_view name, std::string_view labels, std::int64_t v) {
-  out += name;
-  if (!labels.empty()) {
-    out.push_back('{');
-    out += labels;
-    out.push_back('}');
-  }
-  out.push_back(' ');
-  out += std::to_string(v);
-  out.push_back('\n');
-}
-
-// The kernel counters the exporter carries, all monotonic: what the watch mode's rates show
-// and the few that explain them.
-constexpr std::string_view exported_counters[] = {"Tcp.ActiveOpens",
-                                                  "Tcp.PassiveOpens",
-                                                  "Tcp.AttemptFails",
-                                                  "Tcp.EstabResets",
-                                                  "Tcp.InSegs",
-                                                  "Tcp.OutSegs",
-                                                  "Tcp.RetransSegs",
-                                                  "Tcp.InErrs",
-                                                  "Tcp.OutRsts",
-                                                  "TcpExt.ListenOverflows",
-                                                  "TcpExt.ListenDrops",
-                                                  "TcpExt.TCPTimeouts",
-                                                  "TcpExt.SyncookiesSent",
-                                                  "TcpExt.SyncookiesRecv",
-                                                  "TcpExt.SyncookiesFailed",
-                                                  "TcpExt.TCPAbortOnTimeout",
-                                                  "TcpExt.TCPAbortOnMemory",
-                                                  "TcpExt.TW"};
-
-}  // namespace
-
-void render_summary_prometheus(const summary_report& r,
-                               std::span<const std::pair<std::string, std::int64_t>> kernel,
-                               std::string& out) {
-  const socket_summary& s = r.sockets;
-  const count_scope& sc = s.scope;
-  const bool estimated = s.estimate == socket_summary::estimate_status::estimated;
-  const char* families[2] = {"ipv4", "ipv6"};
-  std::string labels;
-  auto lower = [](std::string_view n) {
-    std::string l(n);
-    for (char& c : l) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    return l;
-  };
-  if (sc.tcp) {
-    metric_header(out, "ssfast_tcp_sockets", "gauge",
-                  "TCP sockets by address family and state (netstat's state names).");
-    for (std::size_t f = 0; f < 2; ++f) {
-      if (f == 0 ? !sc.ipv4 : !sc.ipv6) continue;
-      for (tcp_state st : netstat_states) {
-        if (estimated && st == tcp_state::established) continue;  // not per family
-        labels = "family=\"" + std::string(families[f]) + "\",state=\"" +
-                 lower(netstat_name(static_cast<std::uint8_t>(st))) + "\"";
-        sample(out, "ssfast_tcp_sockets", labels,
-               static_cast<std::int64_t>(s.tcp[f].netstat_count(st)));
-      }
-      // A state value netstat has no name for (a newer kernel's): shown, not dropped.
-      std::uint64_t named = 0;
-      for (tcp_state st : netstat_states) named += s.tcp[f].netstat_count(st);
-      if (const std::uint64_t other = s.tcp[f].total() - named; other != 0)
-        sample(out, "ssfast_tcp_sockets",
-               "family=\"" + std::string(families[f]) + "\",state=\"other\"",
-               static_cast<std::int64_t>(other));
-    }
-    if (estimated) {
-      metric_header(out, "ssfast_tcp_established_estimate", "gauge",
-                    "ESTABLISHED TCP sockets, both families, estimated as /proc/net/snmp "
-                    "CurrEstab minus the dumped CLOSE_WAIT.");
-      sample(out, "ssfast_tcp_established_estimate", "",
-             static_cast<std::int64_t>(s.established_estimate));
-    }
-  }
-  if (sc.udp) {
-    metric_header(out, "ssfast_udp_sockets", "gauge",
-                  "UDP sockets by address family and whether they are connected.");
-    for (std::size_t f = 0; f < 2; ++f) {
-      if (f == 0 ? !sc.ipv4 : !sc.ipv6) continue;
-      for (bool connected : {true, false}) {
-        labels = "family=\"" + std::string(families[f]) + "\",connected=\"" +
-                 (connected ? "true" : "false") + "\"";
-        sample(out, "ssfast_udp_sockets", labels,
-               static_cast<std::int64_t>(
-                   s.udp[f][connected ? tcp_state::established : tcp_state::close]));
-      }
-    }
-  }
-  if (sc.unix_domain) {
-    metric_header(out, "ssfast_unix_sockets", "gauge", "UNIX sockets by type.");
-    for (auto [type, i] :
-         {std::pair{"stream", sock_stream}, {"dgram", sock_dgram}, {"seqpacket", sock_seqpacket}})
-      sample(out, "ssfast_unix_sockets", "type=\"" + std::string(type) + "\"",
-             static_cast<std::int64_t>(s.unix_domain.by_type[i]));
-  }
-  metric_header(out, "ssfast_source_info", "gauge",
-                "The source that answered: 1 for netlink sock_diag or the /proc/net files.");
-  sample(out, "ssfast_source_info", "source=\"" + std::string(r.source) + "\"", 1);
-  if (r.counters != nullptr) {
-    metric_header(out, "ssfast_sockstat", "gauge",
-                  "The kernel's socket counters from /proc/net/sockstat and sockstat6 (mem in "
-                  "pages); not socket counts of the histogram.");
-    for_each_counter_group(*r.counters, [&](std::string_view group, field_list fields) {
-      if (group == "Tcp") return;
-      for (const auto& [name, v] : fields) {
-        if (!v->has_value()) continue;
-        sample(out, "ssfast_sockstat",
-               "protocol=\"" + std::string(group) + "\",counter=\"" + std::string(name) + "\"",
-               **v);
-      }
-    });
-    if (r.counters->tcp_curr_estab) {
-      metric_header(out, "ssfast_tcp_curr_estab", "gauge",
-                    "/proc/net/snmp Tcp CurrEstab: ESTABLISHED plus CLOSE_WAIT (RFC 1213).");
-      sample(out, "ssfast_tcp_curr_estab", "", *r.counters->tcp_curr_estab);
-    }
-  }
-  for (std::string_view want : exported_counters) {
-    for (const auto& [name, v] : kernel) {
-      if (name != want) continue;
-      const std::size_t dot = name.find('.');
-      const std::string metric = "ssfast_" + snake(std::string_view(name).substr(0, dot)) + "_" +
-                                 snake(std::string_view(name).substr(dot + 1)) + "_total";
-      const bool snmp = name.starts_with("Tcp.");
-      metric_header(out, metric, "counter",
-                    std::string(snmp ? "/proc/net/snmp " : "/proc/net/netstat ") + name + ".");
-      sample(out, metric, "", v);
-    }
-  }
 }
 
 }  // namespace ssfast

@@ -1,34 +1,15 @@
-// Socket listings in ss's columns or as JSON Lines, and `top` aggregation (counts per remote
-// address, port, state or process: the shape of `sort | uniq -c | sort -nr`).
+// Socket listings in ss's columns or as JSON Lines.
 #pragma once
 
 #include <cstdint>
-#include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "ssfast/core/export.h"
+#include "ssfast/core/owners.h"
 #include "ssfast/core/socket_table.h"
 
 namespace ssfast {
-
-/// One process holding a socket.
-struct process_ref {
-  std::uint32_t pid = 0;
-  std::int32_t fd = -1;
-  std::string_view comm;  ///< empty if unknown
-};
-
-/// Supplies the processes holding a socket inode; `scratch` may be used for storage.
-class SSFAST_API owner_lookup {
- public:
-  virtual std::span<const process_ref> owners(std::uint64_t inode,
-                                              std::vector<process_ref>& scratch) const = 0;
-
- protected:
-  ~owner_lookup() = default;
-};
 
 struct listing_style {
   bool header = true;     ///< the column header line (ss -H turns it off)
@@ -65,23 +46,5 @@ SSFAST_API void render_listing_text(const socket_table& t, const listing_style& 
 /// unknown; with timers, timer; with owners, process: [{pid, comm, fd}]).
 SSFAST_API void render_listing_json(const socket_table& t, const listing_style& s,
                                     std::string& out);
-
-/// What `top` groups by.
-enum class top_key : std::uint8_t { raddr, laddr, lport, rport, state, process };
-
-/// Parses "raddr", "laddr", "lport", "rport", "state", "process".
-SSFAST_API bool parse_top_key(std::string_view s, top_key& out) noexcept;
-
-struct top_entry {
-  std::string key;
-  std::uint64_t count = 0;
-};
-
-/// Counts the table's sockets per key, largest first (equal counts in key order), at most `n`
-/// entries (0: all). IPv4-mapped IPv6 addresses count with their IPv4 address. For process,
-/// a socket counts once for each process holding it, and sockets with no known owner under
-/// "-" (as netstat -p prints them); keys read "pid/comm" as in netstat. Allocates.
-SSFAST_API std::vector<top_entry> top_counts(const socket_table& t, top_key key, std::size_t n,
-                                             const owner_lookup* owners);
 
 }  // namespace ssfast
