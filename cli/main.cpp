@@ -15,10 +15,10 @@
 #include <map>
 #include <string>
 
-#include "agent.h"
-#include "http.h"
+#include "ssfast/serve/agent.h"
+#include "ssfast/serve/http.h"
 #include "options.h"
-#include "server.h"
+#include "ssfast/serve/server.h"
 #include "ssfast/core/filter.h"
 #include "ssfast/report/json_writer.h"
 #include "ssfast/report/listing.h"
@@ -585,8 +585,8 @@ int run_check(collector& c, const cli::options& o) {
     return check_unknown(where(c, o) + ": " + ec.message());
   kernel_counters counters;
   const bool have_counters = !c.read_counters(counters);
-  const auto metrics = cli::check_metrics(sockets, have_counters ? &counters : nullptr);
-  auto [status, line] = cli::evaluate(o.warn, o.crit, metrics);
+  const auto metrics = serve::check_metrics(sockets, have_counters ? &counters : nullptr);
+  auto [status, line] = serve::evaluate(o.warn, o.crit, metrics);
   line.push_back('\n');
   if (write_out(line) != cli::exit_ok) return 3;
   return status;
@@ -594,7 +594,7 @@ int run_check(collector& c, const cli::options& o) {
 
 // --- exporter: /metrics over HTTP -------------------------------------------------------
 
-class exporter final : public cli::connection_handler {
+class exporter final : public serve::connection_handler {
  public:
   exporter(collector& c, const cli::options& o) : c_(c), o_(o) {
     o_.format = cli::output_format::prometheus;
@@ -608,32 +608,32 @@ class exporter final : public cli::connection_handler {
   void on_open(std::string&, bool&) override {}
 
   std::size_t on_input(std::string_view in, std::string& out, bool& close_after) override {
-    cli::http_request r;
-    switch (cli::parse_http_request(in, r)) {
-      case cli::http_parse::incomplete:
+    serve::http_request r;
+    switch (serve::parse_http_request(in, r)) {
+      case serve::http_parse::incomplete:
         return 0;
-      case cli::http_parse::bad:
-        cli::http_response(out, 400, text, "ssfast: malformed request or a request body\n",
+      case serve::http_parse::bad:
+        serve::http_response(out, 400, text, "ssfast: malformed request or a request body\n",
                            false);
         close_after = true;
         return in.size();
-      case cli::http_parse::complete:
+      case serve::http_parse::complete:
         break;
     }
     close_after = !r.keep_alive;
     const bool head = r.method == "HEAD";
     if (r.method != "GET" && !head) {
-      cli::http_response(out, 405, text, "ssfast: only GET and HEAD\n", r.keep_alive, false,
+      serve::http_response(out, 405, text, "ssfast: only GET and HEAD\n", r.keep_alive, false,
                          "Allow: GET, HEAD\r\n");
-    } else if (cli::needs_metrics(r)) {
+    } else if (serve::needs_metrics(r)) {
       scrape(out, r.keep_alive, head);
     } else if (r.target == "/") {
-      cli::http_response(out, 200, text,
+      serve::http_response(out, 200, text,
                          "ssfast exporter " + std::string(version()) +
                              ": socket states at /metrics\n",
                          r.keep_alive, head);
     } else {
-      cli::http_response(out, 404, text, "ssfast: not found; metrics are at /metrics\n",
+      serve::http_response(out, 404, text, "ssfast: not found; metrics are at /metrics\n",
                          r.keep_alive, head);
     }
     return r.size;
@@ -641,13 +641,13 @@ class exporter final : public cli::connection_handler {
 
   std::string too_large() override {
     std::string out;
-    cli::http_response(out, 431, text, "ssfast: request over 8 KiB\n", false);
+    serve::http_response(out, 431, text, "ssfast: request over 8 KiB\n", false);
     return out;
   }
 
   std::string busy() override {
     std::string out;
-    cli::http_response(out, 503, text, "ssfast: too many connections\n", false, false,
+    serve::http_response(out, 503, text, "ssfast: too many connections\n", false, false,
                        "Retry-After: 1\r\n");
     return out;
   }
@@ -659,10 +659,10 @@ class exporter final : public cli::connection_handler {
     ++scrapes_;
     if (!fresh_) collect();
     if (!error_.empty()) {
-      cli::http_response(out, 500, text, "ssfast: " + error_ + "\n", keep_alive, head);
+      serve::http_response(out, 500, text, "ssfast: " + error_ + "\n", keep_alive, head);
       return;
     }
-    cli::http_response(out, 200, "text/plain; version=0.0.4; charset=utf-8", body_, keep_alive,
+    serve::http_response(out, 200, "text/plain; version=0.0.4; charset=utf-8", body_, keep_alive,
                        head);
   }
 
@@ -711,7 +711,7 @@ class exporter final : public cli::connection_handler {
 
 // --- agent: HAProxy agent-check -------------------------------------------------------
 
-class agent final : public cli::connection_handler {
+class agent final : public serve::connection_handler {
  public:
   agent(collector& c, const cli::options& o, socket_filter filter)
       : c_(c), o_(o), filter_(std::move(filter)) {
@@ -741,7 +741,7 @@ class agent final : public cli::connection_handler {
                    ec.message().c_str());
       return;
     }
-    out = cli::agent_reply(cli::measure_service(table_, o_.service_port), rules_,
+    out = serve::agent_reply(serve::measure_service(table_, o_.service_port), rules_,
                            o_.service_port);
   }
 
@@ -755,7 +755,7 @@ class agent final : public cli::connection_handler {
   socket_filter filter_;
   socket_query query_;
   socket_table table_;
-  cli::agent_rules rules_;
+  serve::agent_rules rules_;
 };
 
 // --- doctor ---------------------------------------------------------------------------
@@ -781,13 +781,13 @@ int run_doctor(collector& c, const cli::options& o) {
 }
 
 int run_server(collector& c, const cli::options& o) {
-  cli::server_options so;
+  serve::server_options so;
   so.listen = o.listen;
   so.max_connections = o.max_connections;
   so.timeout = o.timeout;
   if (o.cmd == cli::command::exporter) {
     exporter h(c, o);
-    return cli::serve(so, h);
+    return serve::serve(so, h);
   }
   // The service port as a kernel-side filter: the dump carries only its sockets.
   const std::string port = ":" + std::to_string(o.service_port);
@@ -795,7 +795,7 @@ int run_server(collector& c, const cli::options& o) {
   auto parsed = parse_filter(words);
   if (!parsed.filter) return fail(cli::exit_failure, "agent filter: " + parsed.error);
   agent h(c, o, std::move(*parsed.filter));
-  return cli::serve(so, h);
+  return serve::serve(so, h);
 }
 
 }  // namespace

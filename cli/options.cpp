@@ -212,7 +212,7 @@ parse_result parse_args(std::span<const char* const> args) {
         o.textfile = std::string(v);
       } else if (name == "--warn" || name == "--crit") {
         if (!value_of(i, a, eq, name, v)) break;
-        if (auto e = parse_thresholds(v, name == "--warn" ? o.warn : o.crit); !e.empty())
+        if (auto e = serve::parse_thresholds(v, name == "--warn" ? o.warn : o.crit); !e.empty())
           err = "option '" + std::string(name) + "': " + e;
       } else if (name == "--timeout") {
         if (!value_of(i, a, eq, name, v)) break;

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "check.h"
+#include "ssfast/serve/check.h"
 #include "ssfast/report/listing.h"
 #include "ssfast/report/top.h"
 #include "ssfast/core/summary.h"
@@ -67,7 +67,7 @@ struct options {
   output_format format = output_format::text;  ///< --format (and -j); -s only for prometheus
   std::string textfile;  ///< -s --textfile PATH: Prometheus text, written atomically
   // check (Nagios/Icinga plugin)
-  std::vector<threshold> warn, crit;
+  std::vector<serve::threshold> warn, crit;
   double timeout = 10;  ///< check: the hard limit; exporter, agent: per-client I/O limit
   // exporter and agent
   std::string listen;  ///< ADDR:PORT; default 127.0.0.1:9477 (exporter), 127.0.0.1:9478 (agent)

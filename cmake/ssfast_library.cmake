@@ -6,7 +6,8 @@ include(CMakePackageConfigHelpers)
 set(ssfast_objects
   $<TARGET_OBJECTS:ssfast_core> $<TARGET_OBJECTS:ssfast_netlink>
   $<TARGET_OBJECTS:ssfast_fallback> $<TARGET_OBJECTS:ssfast_api>
-  $<TARGET_OBJECTS:ssfast_report> $<TARGET_OBJECTS:ssfast_doctor>)
+  $<TARGET_OBJECTS:ssfast_report> $<TARGET_OBJECTS:ssfast_doctor>
+  $<TARGET_OBJECTS:ssfast_serve>)
 add_library(ssfast_static STATIC ${ssfast_objects})
 add_library(ssfast_shared SHARED ${ssfast_objects})
 
@@ -18,6 +19,7 @@ foreach(lib ssfast_static ssfast_shared)
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/fallback/include>
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/report/include>
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/doctor/include>
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/serve/include>
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   target_link_libraries(${lib} PUBLIC Boost::headers PRIVATE $<BUILD_INTERFACE:ssfast_options>)
 endforeach()
@@ -41,6 +43,7 @@ install(TARGETS ssfast_shared ssfast_static EXPORT ssfastTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/core/include/ssfast ${PROJECT_SOURCE_DIR}/api/include/ssfast
   ${PROJECT_SOURCE_DIR}/report/include/ssfast ${PROJECT_SOURCE_DIR}/doctor/include/ssfast
+  ${PROJECT_SOURCE_DIR}/serve/include/ssfast
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
   PATTERN detail EXCLUDE)  # test seams: not part of the installed API
 install(EXPORT ssfastTargets NAMESPACE ssfast::

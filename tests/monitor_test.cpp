@@ -5,14 +5,16 @@
 #include <cmath>
 #include <vector>
 
-#include "agent.h"
-#include "check.h"
-#include "http.h"
+#include "ssfast/serve/agent.h"
+#include "ssfast/serve/check.h"
+#include "ssfast/serve/http.h"
 #include "options.h"
-#include "server.h"
+#include "ssfast/serve/server.h"
 
 namespace ssfast::cli {
 namespace {
+
+using namespace ssfast::serve;
 
 parse_result parse(std::vector<const char*> args) { return parse_args(args); }
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "http.h"
+#include "ssfast/serve/http.h"
 
 namespace {
 
@@ -21,7 +21,7 @@ bool inside(std::string_view part, std::string_view whole, std::size_t size) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace ssfast::cli;
+  using namespace ssfast::serve;
   // A copy of exactly `size` bytes, so ASan sees any read past the end.
   const std::string buf(reinterpret_cast<const char*>(data), size);
   const std::string_view in(buf);

@@ -1,12 +1,12 @@
 // Nagios/Icinga plugin ranges and the check's verdict.
-#include "check.h"
+#include "ssfast/serve/check.h"
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <tuple>
 
-namespace ssfast::cli {
+namespace ssfast::serve {
 namespace {
 
 bool parse_number(std::string_view s, double& v) {
@@ -89,8 +89,8 @@ std::string metric_name(tcp_state st) {
 bool is_metric(std::string_view name) {
   for (tcp_state st : netstat_states)
     if (metric_name(st) == name) return true;
-  for (std::string_view m : {"tcp", "udp", "unix", "orphan", "tw", "tcp_inuse", "tcp_mem",
-                             "curr_estab"})
+  for (std::string_view m :
+       {"tcp", "udp", "unix", "orphan", "tw", "tcp_inuse", "tcp_mem", "curr_estab"})
     if (m == name) return true;
   return false;
 }
@@ -180,4 +180,4 @@ std::pair<int, std::string> evaluate(const std::vector<threshold>& warn,
   return {status, line};
 }
 
-}  // namespace ssfast::cli
+}  // namespace ssfast::serve

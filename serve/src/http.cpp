@@ -1,9 +1,9 @@
 // A strict, small HTTP/1.x request-head parser (RFC 9112 section 2-3) for the exporter.
-#include "http.h"
+#include "ssfast/serve/http.h"
 
 #include <algorithm>
 
-namespace ssfast::cli {
+namespace ssfast::serve {
 namespace {
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
@@ -15,7 +15,8 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 
 std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -146,4 +147,4 @@ void http_response(std::string& out, int status, std::string_view content_type,
   if (!head_only) out += body;
 }
 
-}  // namespace ssfast::cli
+}  // namespace ssfast::serve

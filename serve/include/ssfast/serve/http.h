@@ -6,7 +6,9 @@
 #include <string>
 #include <string_view>
 
-namespace ssfast::cli {
+#include "ssfast/core/export.h"
+
+namespace ssfast::serve {
 
 struct http_request {
   std::string_view method, target, version;  ///< views into the buffer given to parse
@@ -19,19 +21,19 @@ enum class http_parse { incomplete, complete, bad };
 /// Parses the request head at the start of `in` (request line, headers, empty line; CRLF or
 /// bare LF). A request with a body (Content-Length other than 0, or Transfer-Encoding) is
 /// `bad`: /metrics takes none, and skipping an unread body would desynchronise the stream.
-http_parse parse_http_request(std::string_view in, http_request& out);
+SSFAST_API http_parse parse_http_request(std::string_view in, http_request& out);
 
 /// The exporter's routing: what to answer for a parsed request, given the /metrics body
 /// (computed by the caller only when the route needs it, see needs_metrics).
-bool needs_metrics(const http_request& r) noexcept;
+SSFAST_API bool needs_metrics(const http_request& r) noexcept;
 
 /// Appends a complete response: status line, Content-Type, Content-Length, Connection, and
 /// the body unless `head_only`.
-void http_response(std::string& out, int status, std::string_view content_type,
-                   std::string_view body, bool keep_alive, bool head_only = false,
-                   std::string_view extra_headers = {});
+SSFAST_API void http_response(std::string& out, int status, std::string_view content_type,
+                              std::string_view body, bool keep_alive, bool head_only = false,
+                              std::string_view extra_headers = {});
 
 /// "200 OK", "404 Not Found", ...: the reason phrase for the statuses the exporter uses.
-std::string_view http_reason(int status) noexcept;
+SSFAST_API std::string_view http_reason(int status) noexcept;
 
-}  // namespace ssfast::cli
+}  // namespace ssfast::serve

@@ -1,5 +1,5 @@
 // The poll(2) server behind `ssfast exporter` and `ssfast agent`.
-#include "server.h"
+#include "ssfast/serve/server.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -9,15 +9,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
-#include <algorithm>
 #include <cstring>
 #include <vector>
 
-namespace ssfast::cli {
+namespace ssfast::serve {
 namespace {
 
 using clock_type = std::chrono::steady_clock;
@@ -90,21 +90,24 @@ int serve(const server_options& o, connection_handler& h) {
     setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
   if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
       bind(lfd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(lfd, 128) != 0) {
-    std::fprintf(stderr, "ssfast: cannot listen on %s: %s\n", o.listen.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "ssfast: cannot listen on %s: %s\n", o.listen.c_str(),
+                 std::strerror(errno));
     return 1;
   }
   getsockname(lfd, reinterpret_cast<sockaddr*>(&ss), &len);
   char shown[INET6_ADDRSTRLEN] = {};
-  inet_ntop(ss.ss_family, ss.ss_family == AF_INET ? static_cast<void*>(&v4->sin_addr) : &v6->sin6_addr,
-            shown, sizeof shown);
+  inet_ntop(ss.ss_family,
+            ss.ss_family == AF_INET ? static_cast<void*>(&v4->sin_addr) : &v6->sin6_addr, shown,
+            sizeof shown);
   const unsigned real_port = ntohs(ss.ss_family == AF_INET ? v4->sin_port : v6->sin6_port);
-  std::fprintf(stderr, ss.ss_family == AF_INET ? "ssfast: listening on %s:%u\n"
-                                               : "ssfast: listening on [%s]:%u\n",
-               shown, real_port);
+  std::fprintf(
+      stderr,
+      ss.ss_family == AF_INET ? "ssfast: listening on %s:%u\n" : "ssfast: listening on [%s]:%u\n",
+      shown, real_port);
   std::fflush(stderr);
 
-  const auto limit = std::chrono::duration_cast<clock_type::duration>(
-      std::chrono::duration<double>(o.timeout));
+  const auto limit =
+      std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.timeout));
   std::vector<conn> conns;
   std::vector<pollfd> pfds;
   char buf[4096];
@@ -153,8 +156,8 @@ int serve(const server_options& o, connection_handler& h) {
             bool close_after = false;
             // The handler sees at most max_request bytes: a longer head is never complete
             // there, however many reads brought it, and gets too_large() below.
-            const std::size_t used = h.on_input(
-                std::string_view(c.in).substr(0, o.max_request), c.out, close_after);
+            const std::size_t used =
+                h.on_input(std::string_view(c.in).substr(0, o.max_request), c.out, close_after);
             if (used == 0) break;
             c.in.erase(0, used);
             c.deadline = now + limit;
@@ -171,8 +174,10 @@ int serve(const server_options& o, connection_handler& h) {
       }
       if (!drop && c.sent < c.out.size()) {
         const ssize_t w = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
-        if (w > 0) c.sent += static_cast<std::size_t>(w);
-        else if (errno != EAGAIN && errno != EINTR) drop = true;
+        if (w > 0)
+          c.sent += static_cast<std::size_t>(w);
+        else if (errno != EAGAIN && errno != EINTR)
+          drop = true;
       }
       if (!drop && c.sent == c.out.size()) {
         c.out.clear();
@@ -210,4 +215,4 @@ int serve(const server_options& o, connection_handler& h) {
   }
 }
 
-}  // namespace ssfast::cli
+}  // namespace ssfast::serve

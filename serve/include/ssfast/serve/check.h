@@ -6,9 +6,10 @@
 #include <utility>
 #include <vector>
 
+#include "ssfast/core/export.h"
 #include "ssfast/core/summary.h"
 
-namespace ssfast::cli {
+namespace ssfast::serve {
 
 /// A plugin range (Nagios plugin guidelines): "10" alerts outside 0..10, "10:" below 10, "~:10"
 /// above 10, "10:20" outside 10..20, "@10:20" inside 10..20.
@@ -20,10 +21,10 @@ struct plugin_range {
 };
 
 /// Parses a range; an empty string on success, else why not.
-std::string parse_range(std::string_view s, plugin_range& out);
+SSFAST_API std::string parse_range(std::string_view s, plugin_range& out);
 
 /// True if `v` should alert under `r`.
-bool alerts(const plugin_range& r, double v) noexcept;
+SSFAST_API bool alerts(const plugin_range& r, double v) noexcept;
 
 struct threshold {
   std::string metric;
@@ -31,20 +32,20 @@ struct threshold {
 };
 
 /// Parses "metric=RANGE[,metric=RANGE...]" into `out`; an empty string on success.
-std::string parse_thresholds(std::string_view s, std::vector<threshold>& out);
+SSFAST_API std::string parse_thresholds(std::string_view s, std::vector<threshold>& out);
 
 /// The metrics a threshold may name, with their values: the TCP states (established,
 /// syn_sent, syn_recv, fin_wait1, fin_wait2, time_wait, close, close_wait, last_ack, listen,
 /// closing), totals (tcp, udp, unix) and kernel counters (orphan, tw, tcp_inuse, tcp_mem,
 /// curr_estab) when readable.
-std::vector<std::pair<std::string, double>> check_metrics(const socket_summary& s,
-                                                          const kernel_counters* k);
+SSFAST_API std::vector<std::pair<std::string, double>> check_metrics(const socket_summary& s,
+                                                                     const kernel_counters* k);
 
 /// The first line a plugin prints and its exit status (0 OK, 1 WARNING, 2 CRITICAL):
 /// `SSFAST OK|WARNING|CRITICAL - text | perfdata`. Every threshold's metric must be among
 /// `metrics` (else the status is 3, UNKNOWN, naming it).
-std::pair<int, std::string> evaluate(const std::vector<threshold>& warn,
-                                     const std::vector<threshold>& crit,
-                                     const std::vector<std::pair<std::string, double>>& metrics);
+SSFAST_API std::pair<int, std::string> evaluate(
+    const std::vector<threshold>& warn, const std::vector<threshold>& crit,
+    const std::vector<std::pair<std::string, double>>& metrics);
 
-}  // namespace ssfast::cli
+}  // namespace ssfast::serve

@@ -6,17 +6,19 @@
 #include <string>
 #include <string_view>
 
-namespace ssfast::cli {
+#include "ssfast/core/export.h"
+
+namespace ssfast::serve {
 
 struct server_options {
   std::string listen;  ///< ADDR:PORT; [v6]:PORT; :PORT means every address (as node_exporter)
   std::size_t max_connections = 64;
-  double timeout = 10;            ///< seconds a connection may take per request (idle included)
+  double timeout = 10;  ///< seconds a connection may take per request (idle included)
   std::size_t max_request = 8192;
 };
 
 /// What the server does with each connection.
-class connection_handler {
+class SSFAST_API connection_handler {
  public:
   /// Once per wake-up of the server, before the connections that woke it are served:
   /// requests served after it all arrived before it.
@@ -36,9 +38,10 @@ class connection_handler {
 
 /// Listens and serves until killed. Prints "ssfast: listening on ADDR:PORT" to stderr once
 /// ready (the real port when given 0). Returns an exit code if it cannot listen.
-int serve(const server_options& o, connection_handler& h);
+SSFAST_API int serve(const server_options& o, connection_handler& h);
 
 /// Splits "ADDR:PORT" / "[ADDR]:PORT" / ":PORT"; false with a reason on error.
-bool parse_listen(std::string_view s, std::string& addr, std::uint16_t& port, std::string& err);
+SSFAST_API bool parse_listen(std::string_view s, std::string& addr, std::uint16_t& port,
+                             std::string& err);
 
-}  // namespace ssfast::cli
+}  // namespace ssfast::serve

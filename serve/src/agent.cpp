@@ -1,5 +1,5 @@
 // The agent's decision.
-#include "agent.h"
+#include "ssfast/serve/agent.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include "ssfast/core/addresses.h"
 #include "ssfast/core/tcp_state.h"
 
-namespace ssfast::cli {
+namespace ssfast::serve {
 
 namespace {
 
@@ -52,11 +52,11 @@ std::string agent_reply(const service_state& s, const agent_rules& r, std::uint1
   if (r.max_established != 0 && s.established >= r.max_established) return "up drain\n";
   long weight = 100;
   if (r.max_established != 0) {
-    const double free_share = 1.0 - static_cast<double>(s.established) /
-                                        static_cast<double>(r.max_established);
+    const double free_share =
+        1.0 - static_cast<double>(s.established) / static_cast<double>(r.max_established);
     weight = std::clamp(std::lround(std::ceil(100.0 * free_share)), 1L, 100L);
   }
   return "up ready " + std::to_string(weight) + "%\n";
 }
 
-}  // namespace ssfast::cli
+}  // namespace ssfast::serve
