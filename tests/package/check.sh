@@ -6,7 +6,12 @@
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+log="$work/steps.log"
+# On failure, say which line failed and show what the quiet steps printed.
+failed_line=?
+trap 'failed_line=$LINENO' ERR
+trap 'rc=$?; if [ $rc -ne 0 ]; then echo "package check failed at line $failed_line (exit $rc)";
+  tail -n 60 "$log" 2>/dev/null; fi; rm -rf "$work"' EXIT
 prefix="$work/prefix"
 generator=()
 command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
@@ -14,9 +19,9 @@ command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
 # Configured for the default prefix and installed elsewhere with --prefix, as packagers do: the
 # installed files must point at where they are, not where the build was configured for.
 cmake -S "$src" -B "$work/build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
-  -DSSFAST_BUILD_TESTS=OFF -DSSFAST_BUILD_BENCH=OFF >/dev/null
-cmake --build "$work/build" --parallel "$(nproc)" >/dev/null
-cmake --install "$work/build" --prefix "$prefix" >/dev/null
+  -DSSFAST_BUILD_TESTS=OFF -DSSFAST_BUILD_BENCH=OFF >>"$log" 2>&1
+cmake --build "$work/build" --parallel "$(nproc)" >>"$log" 2>&1
+cmake --install "$work/build" --prefix "$prefix" >>"$log" 2>&1
 configured=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$work/build/CMakeCache.txt")
 if grep -rl --fixed-strings "$configured" "$prefix"/lib*/pkgconfig "$prefix"/lib*/cmake; then
   echo "installed package files name the configured prefix $configured"; exit 1
@@ -54,8 +59,8 @@ ldd "$work/probe_c" | grep -q 'libssfast.so.0 =>' || { echo "probe_c does not us
 # C++ through find_package, shared and static.
 for static in OFF ON; do
   cmake -S "$src/examples" -B "$work/examples-$static" "${generator[@]}" \
-    -DCMAKE_PREFIX_PATH="$prefix" -DSSFAST_STATIC=$static >/dev/null
-  cmake --build "$work/examples-$static" >/dev/null
+    -DCMAKE_PREFIX_PATH="$prefix" -DSSFAST_STATIC=$static >>"$log" 2>&1
+  cmake --build "$work/examples-$static" >>"$log" 2>&1
   LD_LIBRARY_PATH="$libdir" "$work/examples-$static/probe_cpp" 2
 done
 if ldd "$work/examples-ON/probe_cpp" | grep -q libssfast; then
