@@ -33,9 +33,11 @@ libdir=$(dirname "$lib")
 soname=$(readelf -d "$lib" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
 [ "$soname" = "libssfast.so.0" ] || { echo "SONAME is '$soname'"; exit 1; }
 exported=$(nm -DC --defined-only "$lib" | awk '$2 == "T" || $2 == "W"' | cut -d' ' -f3-)
-echo "$exported" | grep -q '^ssfast_count$' || { echo "ssfast_count is not exported"; exit 1; }
-echo "$exported" | grep -q 'ssfast::collector::open' || { echo "collector::open is not exported"; exit 1; }
-if echo "$exported" | grep -E 'ssfast::(netlink|proc|detail)::'; then
+# Never `producer | grep -q` under pipefail: grep -q exits at the first match, the producer
+# may then die of SIGPIPE, and the pipeline fails at random. Match on captured text instead.
+grep -q '^ssfast_count$' <<<"$exported" || { echo "ssfast_count is not exported"; exit 1; }
+grep -q 'ssfast::collector::open' <<<"$exported" || { echo "collector::open is not exported"; exit 1; }
+if grep -E 'ssfast::(netlink|proc|detail)::' <<<"$exported"; then
   echo "internal symbols are exported"; exit 1
 fi
 # Test seams stay out of what is shipped: no header, no symbol, no environment hook.
@@ -54,7 +56,8 @@ incdir=$(pkg-config --cflags-only-I ssfast | sed 's/^ *-I//; s/ *$//')
 cc -std=c11 -Wall -Wextra -Werror "$src/examples/probe.c" $(pkg-config --cflags --libs ssfast) \
   -o "$work/probe_c"
 LD_LIBRARY_PATH="$libdir" "$work/probe_c" 100000 100000
-ldd "$work/probe_c" | grep -q 'libssfast.so.0 =>' || { echo "probe_c does not use libssfast.so.0"; exit 1; }
+probe_libs=$(ldd "$work/probe_c")
+grep -q 'libssfast.so.0 =>' <<<"$probe_libs" || { echo "probe_c does not use libssfast.so.0"; exit 1; }
 
 # C++ through find_package, shared and static.
 for static in OFF ON; do
@@ -63,7 +66,8 @@ for static in OFF ON; do
   cmake --build "$work/examples-$static" >>"$log" 2>&1
   LD_LIBRARY_PATH="$libdir" "$work/examples-$static/probe_cpp" 2
 done
-if ldd "$work/examples-ON/probe_cpp" | grep -q libssfast; then
+static_libs=$(ldd "$work/examples-ON/probe_cpp")
+if grep -q libssfast <<<"$static_libs"; then
   echo "the static build still needs libssfast.so"; exit 1
 fi
 echo "package check passed: $soname, $(echo "$exported" | wc -l) exported functions"
