@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "ssfast/core/kernel_abi.h"
+
 namespace ssfast::cli {
 namespace {
 
@@ -624,7 +626,7 @@ std::string_view command_name(command c) noexcept {
 }
 
 std::uint32_t listing_states(const options& o, const socket_filter& f) noexcept {
-  constexpr std::uint32_t all = 0xFFE;
+  constexpr std::uint32_t all = abi::tcp_all_states;
   constexpr auto bit = [](tcp_state s) { return 1u << static_cast<unsigned>(s); };
   if (f.states) return *f.states;
   if (o.all || o.cmd == command::top) return all;

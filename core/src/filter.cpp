@@ -5,12 +5,14 @@
 #include <charconv>
 
 #include "ssfast/core/addresses.h"
+#include "ssfast/core/kernel_abi.h"
 #include "ssfast/core/tcp_state.h"
 
 namespace ssfast {
 namespace {
 
-constexpr std::uint8_t af_inet = 2, af_inet6 = 10;  // AF_* values; core includes no system headers
+using abi::af_inet;
+using abi::af_inet6;
 constexpr std::size_t max_depth = 64;  // nesting of not/parentheses
 // Node indices are 16 bits. Long filters are bounded by the kernel's bytecode limit well
 // before this (netlink/: 65528 bytes, about 2,000 address or 3,000 port conditions).
@@ -480,7 +482,7 @@ bool eval(const socket_filter& f, std::uint16_t i, const socket_row& r) noexcept
 std::optional<std::uint32_t> state_set(std::string_view s) noexcept {
   // ss's names (iproute2 ss.c sstate_namel) and groups, as bits of the kernel's TCP_* values.
   auto bit = [](tcp_state t) { return 1u << static_cast<unsigned>(t); };
-  const std::uint32_t all = 0xFFEu;  // TCP_ESTABLISHED..TCP_CLOSING
+  const std::uint32_t all = abi::tcp_all_states;
   struct entry {
     std::string_view name;
     std::uint32_t bits;

@@ -1,4 +1,5 @@
 // The doctor's evidence, gathered through the public collector API.
+#include "ssfast/core/kernel_abi.h"
 #include "ssfast/doctor/gather.h"
 
 #include <sys/socket.h>
@@ -170,7 +171,7 @@ std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
   count_scope others;
   others.tcp = false;
   if (auto ec = c.count(out.sockets, others)) return ec;
-  q.states = 0xFFE;  // TCP_ESTABLISHED .. TCP_CLOSING, request sockets included
+  q.states = abi::tcp_all_states;  // request sockets included (they report SYN_RECV)
   if (auto ec = c.list(t, q)) return ec;
   out.sockets.scope.tcp = true;
   for (std::size_t i = 0; i < t.size(); ++i)

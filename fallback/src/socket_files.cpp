@@ -5,6 +5,7 @@
 //   unix (net/unix/af_unix.c unix_seq_show):
 //     "%pK: %08X %08X %08X %04X %02X %5lu[ path]"
 // "sl" widens past 9999 and %pK's width varies, so fields are located from the first ':'.
+#include "ssfast/core/kernel_abi.h"
 #include "ssfast/proc/socket_files.h"
 
 #include <cstring>
@@ -16,9 +17,13 @@ namespace ssfast::proc {
 namespace {
 
 constexpr std::uint8_t tcp_established = 1, tcp_close = 7, tcp_listen = 10;
-constexpr std::uint8_t af_inet = 2, af_inet6 = 10, af_unix = 1;
-constexpr std::uint8_t ipproto_tcp = 6, ipproto_udp = 17;
-constexpr std::uint8_t sock_stream = 1, sock_dgram = 2;
+using abi::af_inet;
+using abi::af_inet6;
+using abi::af_unix;
+using abi::ipproto_tcp;
+using abi::ipproto_udp;
+using abi::sock_dgram;
+using abi::sock_stream;
 constexpr std::uint32_t so_acceptcon = 0x10000;  // __SO_ACCEPTCON: a listening UNIX socket
 constexpr std::uint8_t ss_connecting = 2, ss_connected = 3;
 

@@ -6,13 +6,24 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cstddef>
 #include <cstring>
 #include <span>
 #include <type_traits>
 
+#include "ssfast/core/kernel_abi.h"
+
 namespace ssfast::netlink::wire {
+
+// core/'s copies of the kernel's values (ssfast/core/kernel_abi.h), checked here where the
+// system headers are in reach.
+static_assert(abi::af_unix == AF_UNIX && abi::af_inet == AF_INET && abi::af_inet6 == AF_INET6);
+static_assert(abi::ipproto_tcp == IPPROTO_TCP && abi::ipproto_udp == IPPROTO_UDP);
+static_assert(abi::sock_stream == SOCK_STREAM && abi::sock_dgram == SOCK_DGRAM &&
+              abi::sock_seqpacket == SOCK_SEQPACKET);
 
 template <class T>
 requires std::is_trivially_copyable_v<T> T load(std::span<const std::byte> b,

@@ -1,4 +1,5 @@
 // Listings in ss's columns or JSON Lines.
+#include "ssfast/core/kernel_abi.h"
 #include "ssfast/report/listing.h"
 
 #include <algorithm>
@@ -12,10 +13,13 @@
 namespace ssfast {
 namespace {
 
-// AF_*, IPPROTO_* and SOCK_* values; core includes no system headers.
-constexpr std::uint8_t af_unix = 1, af_inet = 2, af_inet6 = 10;
-constexpr std::uint8_t proto_tcp = 6, proto_udp = 17;
-constexpr std::uint8_t sock_stream = 1, sock_dgram = 2, sock_seqpacket = 5;
+using abi::af_inet;
+using abi::af_inet6;
+using abi::af_unix;
+using abi::sock_dgram;
+using abi::sock_seqpacket;
+using abi::sock_stream;
+constexpr std::uint8_t proto_tcp = abi::ipproto_tcp, proto_udp = abi::ipproto_udp;
 
 void append_number(std::string& out, std::uint64_t v) {
   char buf[24];

@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "counter_groups.h"
+#include "ssfast/core/kernel_abi.h"
 #include "ssfast/core/tcp_state.h"
 #include "ssfast/report/summary.h"
 
@@ -12,9 +13,10 @@ namespace {
 using report_detail::field_list;
 using report_detail::for_each_counter_group;
 
-// SOCK_* values (the same on every Linux architecture ssfast builds for) index
-// unix_counts::by_type; core includes no system headers.
-constexpr std::size_t sock_stream = 1, sock_dgram = 2, sock_seqpacket = 5;
+// unix_counts::by_type is indexed by SOCK_* type.
+using abi::sock_dgram;
+using abi::sock_seqpacket;
+using abi::sock_stream;
 
 // "ListenOverflows" -> "listen_overflows", "TCPTimeouts" -> "tcp_timeouts".
 std::string snake(std::string_view s) {

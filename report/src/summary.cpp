@@ -1,4 +1,5 @@
 // Text and JSON renderings of the socket summary.
+#include "ssfast/core/kernel_abi.h"
 #include "ssfast/report/summary.h"
 
 #include <algorithm>
@@ -13,9 +14,10 @@ namespace {
 using report_detail::field_list;
 using report_detail::for_each_counter_group;
 
-// SOCK_* values (the same on every Linux architecture ssfast builds for) index
-// unix_counts::by_type; core includes no system headers.
-constexpr std::size_t sock_stream = 1, sock_dgram = 2, sock_seqpacket = 5;
+// unix_counts::by_type is indexed by SOCK_* type.
+using abi::sock_dgram;
+using abi::sock_seqpacket;
+using abi::sock_stream;
 
 void append_uint(std::string& out, std::uint64_t v) {
   char buf[24];

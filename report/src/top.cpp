@@ -1,4 +1,5 @@
 // `top`: counts per key, largest first, as `sort | uniq -c | sort -nr` shows them.
+#include "ssfast/core/kernel_abi.h"
 #include "ssfast/report/top.h"
 
 #include <algorithm>
@@ -10,7 +11,8 @@
 namespace ssfast {
 namespace {
 
-constexpr std::uint8_t af_inet = 2, af_inet6 = 10;  // AF_* values; core includes no system headers
+using abi::af_inet;
+using abi::af_inet6;
 
 struct address_key {
   std::uint8_t family;

@@ -11,6 +11,7 @@
 #include "ssfast/core/error.h"
 #include "ssfast/core/export.h"
 #include "ssfast/core/filter.h"
+#include "ssfast/core/kernel_abi.h"
 #include "ssfast/core/owners.h"
 #include "ssfast/core/socket_table.h"
 #include "ssfast/core/state_counts.h"
@@ -73,7 +74,7 @@ enum class count_method : std::uint8_t {
 /// an expression over ports and addresses.
 struct socket_query {
   count_scope scope;
-  std::uint32_t states = 0xFFE;           ///< TCP_ESTABLISHED..TCP_CLOSING
+  std::uint32_t states = abi::tcp_all_states;  ///< TCP_ESTABLISHED..TCP_CLOSING
   const socket_filter* filter = nullptr;  ///< null: no expression
 };
 
