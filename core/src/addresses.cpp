@@ -2,6 +2,7 @@
 #include "ssfast/core/addresses.h"
 
 #include <charconv>
+#include <cstring>
 
 namespace ssfast {
 
@@ -118,6 +119,14 @@ std::string endpoint_text(std::uint8_t family, const address_bytes& a, std::uint
   s.push_back(':');
   s += std::to_string(port);
   return s;
+}
+
+bool prefix_match(const std::uint8_t* a, const std::uint8_t* b, unsigned bits) noexcept {
+  const unsigned whole = bits / 8, rest = bits % 8;
+  if (std::memcmp(a, b, whole) != 0) return false;
+  if (rest == 0) return true;
+  const auto mask = static_cast<std::uint8_t>(0xFF << (8 - rest));
+  return (a[whole] & mask) == (b[whole] & mask);
 }
 
 }  // namespace ssfast

@@ -435,15 +435,6 @@ class parser {
   const filter_resolver& resolve_;
 };
 
-bool prefix_match(const std::uint8_t* a, const std::uint8_t* b, unsigned bits) noexcept {
-  const unsigned whole = bits / 8, rest = bits % 8;
-  for (unsigned i = 0; i < whole; ++i)
-    if (a[i] != b[i]) return false;
-  if (rest == 0) return true;
-  const auto mask = static_cast<std::uint8_t>(0xFF << (8 - rest));
-  return (a[whole] & mask) == (b[whole] & mask);
-}
-
 bool eval(const socket_filter& f, std::uint16_t i, const socket_row& r) noexcept {
   const filter_node& n = f.nodes[i];
   const bool inet = r.family == af_inet || r.family == af_inet6;

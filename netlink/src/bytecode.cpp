@@ -47,14 +47,6 @@ class emitter {
   std::span<std::byte> out_;
 };
 
-bool bitstring_match(const std::uint8_t* a, const std::uint8_t* b, unsigned bits) noexcept {
-  const unsigned whole = bits / 8, rest = bits % 8;
-  if (std::memcmp(a, b, whole) != 0) return false;
-  if (rest == 0) return true;
-  const auto mask = static_cast<std::uint8_t>(0xFF << (8 - rest));
-  return (a[whole] & mask) == (b[whole] & mask);
-}
-
 }  // namespace
 
 std::size_t compile_key_range(std::uint16_t lo, std::uint16_t hi, std::uint16_t ephemeral_low,
@@ -147,9 +139,9 @@ bool run_bytecode(std::span<const std::byte> program, const bytecode_entry& e) n
         } else if (cond.family != AF_UNSPEC && cond.family != e.family) {
           // An IPv4 condition matches an IPv4-mapped IPv6 address (inet_diag_bc_run).
           yes = e.family == AF_INET6 && cond.family == AF_INET && is_v4_mapped(a) &&
-                bitstring_match(a.data() + 12, addr, cond.prefix_len);
+                prefix_match(a.data() + 12, addr, cond.prefix_len);
         } else {
-          yes = cond.prefix_len == 0 || bitstring_match(a.data(), addr, cond.prefix_len);
+          yes = cond.prefix_len == 0 || prefix_match(a.data(), addr, cond.prefix_len);
         }
         break;
       }

@@ -27,6 +27,11 @@ constexpr bool is_v4_mapped(const address_bytes& a) noexcept {
 /// `family` is AF_INET (2) or AF_INET6 (10).
 SSFAST_API void append_address(std::string& out, std::uint8_t family, const address_bytes& a);
 
+/// Whether the first `bits` bits of `a` and `b` agree: the kernel's bitstring_match
+/// (net/ipv4/inet_diag.c), which both the bytecode interpreter and the filter evaluator use.
+/// No allocation.
+SSFAST_API bool prefix_match(const std::uint8_t* a, const std::uint8_t* b, unsigned bits) noexcept;
+
 /// "127.0.0.1:80", "[::1]:443": an address and port as ss prints an endpoint.
 SSFAST_API std::string endpoint_text(std::uint8_t family, const address_bytes& a,
                                      std::uint16_t port);
