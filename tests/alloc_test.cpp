@@ -12,10 +12,17 @@
 
 namespace {
 std::atomic<long> allocations{0};
+// >= 0: the allocation that many allocations from now throws bad_alloc (then -1 again).
+std::atomic<long> fail_in{-1};
 }
 
 void* operator new(std::size_t n) {
   allocations.fetch_add(1, std::memory_order_relaxed);
+  if (fail_in.load(std::memory_order_relaxed) >= 0 &&
+      fail_in.fetch_sub(1, std::memory_order_relaxed) == 0) {
+    fail_in.store(-1);
+    throw std::bad_alloc();
+  }
   if (void* p = std::malloc(n ? n : 1)) return p;
   throw std::bad_alloc();
 }
@@ -76,6 +83,63 @@ TEST(Allocation, WarmCountAndCountersAllocateNothing) {
   auto* p = new int(1);
   delete p;
   EXPECT_EQ(allocations.load() - probe, 1);
+}
+
+// socket_table::append is all or nothing: whichever allocation fails, every column keeps the
+// same length and the rows already there are intact.
+TEST(Allocation, AppendThatFailsLeavesTheTableAsItWas) {
+  auto row_n = [](std::uint64_t n) {
+    socket_row r;
+    r.family = 1;
+    r.state = static_cast<std::uint8_t>(n % 11 + 1);
+    r.inode = n;
+    r.local_port = static_cast<std::uint16_t>(n);
+    r.path = "/run/a-path-long-enough-to-need-the-arena-to-grow";
+    return r;
+  };
+  int failures = 0;
+  for (long step = 0; step < 64; ++step) {
+    socket_table t;
+    // Capacities double from 1: after 64 rows every column is full, so the next append grows
+    // each of them (and the state column's next padded block).
+    for (std::uint64_t n = 0; n < 64; ++n) t.append(row_n(n));
+    fail_in.store(step);
+    bool threw = false;
+    socket_row failing = row_n(64);
+    failing.path = "/run/the-row-that-failed";
+    try {
+      t.append(failing);
+    } catch (const std::bad_alloc&) {
+      threw = true;
+    }
+    fail_in.store(-1);
+    if (threw) {
+      // The next append lines up: a column left one longer would pair this row's fields with
+      // the failed row's leftovers (its path, here).
+      socket_row next = row_n(64);
+      next.path = "/run/the-row-after";
+      t.append(next);
+      ASSERT_EQ(t.row(64).path, "/run/the-row-after") << "step " << step;
+      ASSERT_EQ(t.row(64).inode, 64u);
+      t = socket_table{};
+      for (std::uint64_t n = 0; n < 64; ++n) t.append(row_n(n));
+    }
+    failures += threw;
+    const std::size_t want = threw ? 64 : 65;  // after a failure: rebuilt to its 64 rows
+    ASSERT_EQ(t.size(), want) << "step " << step;
+    EXPECT_EQ(t.family().size(), want);
+    EXPECT_EQ(t.dual_stack().size(), want);
+    EXPECT_EQ(t.inode().size(), want);
+    EXPECT_EQ(t.state_padded().size() % socket_table::state_padding, 0u);
+    for (std::uint64_t n = 0; n < 64; ++n) {
+      const socket_row r = t.row(n);
+      ASSERT_EQ(r.inode, n) << "step " << step;
+      ASSERT_EQ(r.state, n % 11 + 1);
+      ASSERT_EQ(r.path, "/run/a-path-long-enough-to-need-the-arena-to-grow");
+    }
+    EXPECT_EQ(t.count_states().total(), want) << "no stray state byte counted";
+  }
+  EXPECT_GT(failures, 10) << "the injected failures reached the table's growth";
 }
 
 }  // namespace

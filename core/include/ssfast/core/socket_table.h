@@ -43,6 +43,30 @@ struct socket_row {
                                  ///< netlink reports for LISTEN and CLOSE sockets
 };
 
+/// The table's plain columns, one per socket_row field of the same name (the state column,
+/// padded, and the UNIX path, kept in an arena, are handled apart). X(type, name) is applied
+/// to each: the columns, their spans and every whole-row operation are generated from this
+/// one list, so a new field is one line here and one in socket_row.
+#define SSFAST_SOCKET_COLUMNS(X)  \
+  X(std::uint8_t, family)         \
+  X(std::uint8_t, protocol)       \
+  X(std::uint8_t, sock_type)      \
+  X(address_bytes, local_addr)    \
+  X(address_bytes, peer_addr)     \
+  X(std::uint16_t, local_port)    \
+  X(std::uint16_t, peer_port)     \
+  X(std::uint32_t, recv_q)        \
+  X(std::uint32_t, send_q)        \
+  X(std::uint32_t, uid)           \
+  X(std::uint32_t, ifindex)       \
+  X(std::uint64_t, inode)         \
+  X(std::uint64_t, cookie)        \
+  X(std::uint64_t, peer_inode)    \
+  X(std::uint8_t, timer)          \
+  X(std::uint8_t, retrans)        \
+  X(std::uint32_t, expires_ms)    \
+  X(bool, dual_stack)
+
 /// Sockets as parallel columns. append() amortizes allocation; clear() keeps capacity, so a
 /// table reused across snapshots stops allocating once it has seen the largest one. The state
 /// column is padded with 0xFF to a multiple of 64 bytes so histogram kernels never need a scalar
@@ -59,7 +83,8 @@ class SSFAST_API socket_table {
   /// Reserves room for n rows in every column. May allocate; throws std::bad_alloc.
   void reserve(std::size_t n);
   /// Appends one row (copying the UNIX path into the table's arena). May allocate; throws
-  /// std::bad_alloc.
+  /// std::bad_alloc, and then the table is as it was (every column makes room first, then
+  /// the row is written).
   void append(const socket_row& r);
   /// Row i gathered back from the columns; `path` points into the table until it changes.
   socket_row row(std::size_t i) const noexcept;
@@ -73,29 +98,16 @@ class SSFAST_API socket_table {
     truncate(j);
   }
 
-  std::span<const std::uint8_t> family() const noexcept { return {family_.data(), size()}; }
-  std::span<const std::uint8_t> protocol() const noexcept { return {protocol_.data(), size()}; }
-  std::span<const std::uint8_t> sock_type() const noexcept { return {type_.data(), size()}; }
+  // One read-only span per column, all of size(): family(), protocol(), ..., dual_stack().
+#define SSFAST_COLUMN_SPAN(type, name) \
+  std::span<const type> name() const noexcept { return {name##_.data(), size()}; }
+  SSFAST_SOCKET_COLUMNS(SSFAST_COLUMN_SPAN)
+#undef SSFAST_COLUMN_SPAN
   std::span<const std::uint8_t> state() const noexcept { return {state_.data(), size()}; }
   /// The state column including its 0xFF padding: size is a multiple of state_padding.
   std::span<const std::uint8_t> state_padded() const noexcept {
     return {state_.data(), state_.size()};
   }
-  std::span<const address_bytes> local_addr() const noexcept { return {laddr_.data(), size()}; }
-  std::span<const address_bytes> peer_addr() const noexcept { return {paddr_.data(), size()}; }
-  std::span<const std::uint16_t> local_port() const noexcept { return {lport_.data(), size()}; }
-  std::span<const std::uint16_t> peer_port() const noexcept { return {pport_.data(), size()}; }
-  std::span<const std::uint32_t> recv_q() const noexcept { return {recv_q_.data(), size()}; }
-  std::span<const std::uint32_t> send_q() const noexcept { return {send_q_.data(), size()}; }
-  std::span<const std::uint32_t> uid() const noexcept { return {uid_.data(), size()}; }
-  std::span<const std::uint32_t> ifindex() const noexcept { return {ifindex_.data(), size()}; }
-  std::span<const std::uint64_t> inode() const noexcept { return {inode_.data(), size()}; }
-  std::span<const std::uint64_t> cookie() const noexcept { return {cookie_.data(), size()}; }
-  std::span<const std::uint64_t> peer_inode() const noexcept { return {pinode_.data(), size()}; }
-  std::span<const std::uint8_t> timer() const noexcept { return {timer_.data(), size()}; }
-  std::span<const std::uint8_t> retrans() const noexcept { return {retrans_.data(), size()}; }
-  std::span<const std::uint32_t> expires_ms() const noexcept { return {expires_.data(), size()}; }
-  std::span<const bool> dual_stack() const noexcept { return {dual_.data(), size()}; }
   std::string_view path(std::size_t i) const noexcept;
 
   /// Histogram of the state column (whole padded column, no tail). No allocation.
@@ -104,20 +116,17 @@ class SSFAST_API socket_table {
  private:
   void move_row(std::size_t from, std::size_t to) noexcept;  // to <= from
   void truncate(std::size_t n) noexcept;
+  void make_room(std::size_t rows, std::size_t path_bytes);  // capacities only; may throw
   // Doubling growth: a 500k-socket snapshot reallocates each column ~13 times, not ~30.
   using column_options = boost::container::vector_options_t<
       boost::container::growth_factor<boost::container::growth_factor_100>>;
   template <class T>
   using column = boost::container::vector<T, void, column_options>;
 
-  column<std::uint8_t> family_, protocol_, type_, state_;
-  column<address_bytes> laddr_, paddr_;
-  column<std::uint16_t> lport_, pport_;
-  column<std::uint32_t> recv_q_, send_q_, uid_, ifindex_;
-  column<std::uint64_t> inode_, cookie_, pinode_;
-  column<std::uint8_t> timer_, retrans_;
-  column<std::uint32_t> expires_;
-  column<bool> dual_;
+#define SSFAST_COLUMN_MEMBER(type, name) column<type> name##_;
+  SSFAST_SOCKET_COLUMNS(SSFAST_COLUMN_MEMBER)
+#undef SSFAST_COLUMN_MEMBER
+  column<std::uint8_t> state_;  // padded: see state_padded()
   column<std::uint32_t> path_off_;  // path i is path_chars_[path_off_[i], + path_len_[i])
   column<std::uint16_t> path_len_;
   column<char> path_chars_;
