@@ -38,6 +38,16 @@ void socket_table::reserve(std::size_t n) {
   state_.reserve(padded(n));
   path_off_.reserve(n);
   path_len_.reserve(n);
+  room_.rows = rows_with_room();
+}
+
+std::size_t socket_table::rows_with_room() const noexcept {
+  // A row fits in the state column while its padded block does.
+  std::size_t n = state_.capacity() / state_padding * state_padding;
+#define SSFAST_COLUMN_CAPACITY(type, name) n = std::min(n, name##_.capacity());
+  SSFAST_SOCKET_COLUMNS(SSFAST_COLUMN_CAPACITY)
+#undef SSFAST_COLUMN_CAPACITY
+  return std::min({n, path_off_.capacity(), path_len_.capacity()});
 }
 
 void socket_table::make_room(std::size_t rows, std::size_t path_bytes) {
@@ -48,6 +58,7 @@ void socket_table::make_room(std::size_t rows, std::size_t path_bytes) {
   room(path_off_, rows);
   room(path_len_, rows);
   room(path_chars_, path_chars_.size() + path_bytes);
+  room_.rows = rows_with_room();
 }
 
 void socket_table::append(const socket_row& r) {
@@ -57,7 +68,9 @@ void socket_table::append(const socket_row& r) {
   // Strong guarantee: every column makes room first (the only step that can throw); the
   // writes below then fit in the capacity they have and cannot fail halfway, leaving columns
   // of different lengths.
-  make_room(i + 1, path.size());
+  // Capacities only change here and in reserve(), so one comparison covers every column.
+  if (i + 1 > room_.rows || path_chars_.size() + path.size() > path_chars_.capacity())
+    make_room(i + 1, path.size());
   // The state column grows a padded block at a time; unwritten slots hold the pad byte, which
   // no histogram kernel counts.
   if (i == state_.size()) state_.resize(i + state_padding, state_pad_byte);

@@ -117,6 +117,7 @@ class SSFAST_API socket_table {
   void move_row(std::size_t from, std::size_t to) noexcept;  // to <= from
   void truncate(std::size_t n) noexcept;
   void make_room(std::size_t rows, std::size_t path_bytes);  // capacities only; may throw
+  std::size_t rows_with_room() const noexcept;  // rows every column (state padded) can hold
   // Doubling growth: a 500k-socket snapshot reallocates each column ~13 times, not ~30.
   using column_options = boost::container::vector_options_t<
       boost::container::growth_factor<boost::container::growth_factor_100>>;
@@ -127,6 +128,22 @@ class SSFAST_API socket_table {
   SSFAST_SOCKET_COLUMNS(SSFAST_COLUMN_MEMBER)
 #undef SSFAST_COLUMN_MEMBER
   column<std::uint8_t> state_;  // padded: see state_padded()
+  // rows_with_room() as of the last make_room() or reserve(). A copy's columns have only the
+  // capacity their size needs, so a copy starts from 0; a move keeps the buffers and the hint.
+  struct room_hint {
+    std::size_t rows = 0;
+    room_hint() = default;
+    room_hint(const room_hint&) noexcept {}
+    room_hint& operator=(const room_hint&) noexcept {
+      rows = 0;
+      return *this;
+    }
+    room_hint(room_hint&& o) noexcept : rows(o.rows) {}
+    room_hint& operator=(room_hint&& o) noexcept {
+      rows = o.rows;
+      return *this;
+    }
+  } room_;
   column<std::uint32_t> path_off_;  // path i is path_chars_[path_off_[i], + path_len_[i])
   column<std::uint16_t> path_len_;
   column<char> path_chars_;
