@@ -124,14 +124,15 @@ void counters(collector& c, std::map<std::string, std::int64_t>& out,
 // The listener a request socket (SYN_RECV) belongs to: one bound to its exact local address
 // and port, else a wildcard one of its family, else (an IPv4 request) a dual-stack IPv6
 // wildcard one, as the kernel's listener lookup (inet_lhash2_lookup) prefers the exact bind.
+// `on_port` holds the indices (into listener_rows) of the listeners on the request's port.
 std::optional<std::size_t> owning_listener(const socket_table& t,
                                            const std::vector<std::size_t>& listener_rows,
+                                           const std::vector<std::size_t>& on_port,
                                            std::size_t req) {
   std::optional<std::size_t> wildcard, dual;
   const address_bytes any{};
-  for (std::size_t k = 0; k < listener_rows.size(); ++k) {
+  for (const std::size_t k : on_port) {
     const std::size_t i = listener_rows[k];
-    if (t.local_port()[i] != t.local_port()[req]) continue;
     if (t.family()[i] == t.family()[req]) {
       if (t.local_addr()[i] == t.local_addr()[req]) return k;
       if (t.local_addr()[i] == any && !wildcard) wildcard = k;
@@ -228,8 +229,16 @@ std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
   // SO_REUSEPORT siblings (the same address and port) cannot be told apart, so they share
   // their requests and the sum of their backlogs as one SYN queue.
   std::vector<std::uint64_t> syn_by_listener(listener_rows.size(), 0);
-  for (std::size_t i : syn_rows)
-    if (const auto k = owning_listener(t, listener_rows, i)) ++syn_by_listener[*k];
+  // Listeners by port: a SYN flood brings many request sockets, and each is matched only
+  // against the listeners of its own port (not every listener on the host).
+  std::unordered_map<std::uint16_t, std::vector<std::size_t>> by_port;
+  for (std::size_t k = 0; k < listener_rows.size(); ++k)
+    by_port[t.local_port()[listener_rows[k]]].push_back(k);
+  for (std::size_t i : syn_rows) {
+    const auto it = by_port.find(t.local_port()[i]);
+    if (it == by_port.end()) continue;
+    if (const auto k = owning_listener(t, listener_rows, it->second, i)) ++syn_by_listener[*k];
+  }
   bool queue_backed_up = false;
   for (std::size_t k = 0; k < listener_rows.size(); ++k) {
     const std::size_t i = listener_rows[k];
@@ -238,11 +247,9 @@ std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
     l.port = t.local_port()[i];
     l.accept_queue = t.recv_q()[i];
     l.backlog = t.send_q()[i];
-    for (std::size_t m = 0; m < listener_rows.size(); ++m) {
+    for (const std::size_t m : by_port[l.port]) {
       const std::size_t j = listener_rows[m];
-      if (t.family()[j] != t.family()[i] || t.local_port()[j] != l.port ||
-          t.local_addr()[j] != t.local_addr()[i])
-        continue;
+      if (t.family()[j] != t.family()[i] || t.local_addr()[j] != t.local_addr()[i]) continue;
       l.syn_recv += syn_by_listener[m];
       l.syn_backlog += t.send_q()[j];
     }
