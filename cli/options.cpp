@@ -1,115 +1,156 @@
-// Command-line parsing: ss-style short flags, GNU long options, errors that name the argument.
+// Command-line parsing: ss-style short flags, GNU long options, one table of options that says
+// which commands take each, and errors that name the argument.
 #include "options.h"
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
 
 #include "ssfast/core/kernel_abi.h"
+#include "ssfast/core/tcp_state.h"
 
 namespace ssfast::cli {
 namespace {
 
-constexpr std::string_view usage_text =
-    "Usage: ssfast [-tuxlaH46pjeon] [FILTER]          list sockets, as ss does\n"
-    "       ssfast -s [-4|-6] [-j|--format F] [--textfile PATH] [--estimate]\n"
-    "                 [--watch S [--count N]]\n"
-    "       ssfast top KEY [-n N] [-tuxla46pj] [--watch S [--count N]] [FILTER]\n"
-    "       ssfast counters [-j] [--delta S] [PREFIX...]\n"
-    "       ssfast check [--warn M=RANGE,...] [--crit M=RANGE,...] [--timeout S]\n"
-    "       ssfast exporter [--listen ADDR:PORT] [--max-connections N] [--timeout S]\n"
-    "       ssfast agent --service-port P [--max-established N] [--drain-queue R]\n"
-    "                    [--listen ADDR:PORT] [--timeout S]\n"
-    "       ssfast doctor [-j] [--interval S]\n"
-    "       ssfast states [-j]\n"
-    "\n"
-    "Read the sockets of this network namespace from the kernel's sock_diag interface, or\n"
-    "from /proc/net where netlink is missing or refused.\n"
-    "\n"
-    "Listing (the default; ss's flags):\n"
-    "  -t, -u, -x      TCP, UDP, UNIX sockets (default: all three)\n"
-    "  -l, -a          listening (and unconnected) sockets only; every state\n"
-    "  -4, -6          IPv4 or IPv6 only\n"
-    "  -n              numeric (always: ssfast resolves no names)\n"
-    "  -H              no header line\n"
-    "  -p              processes holding each socket (one scan of /proc/*/fd)\n"
-    "  -e, -o          uid, inode and cookie; TCP timers\n"
-    "  -j, --json      one JSON object per socket (JSON Lines)\n"
-    "  FILTER          ss's: [state STATE | exclude STATE]... [EXPRESSION], where\n"
-    "                  EXPRESSION combines sport/dport OP [:]PORT and src/dst ADDR[/LEN][:PORT]\n"
-    "                  with and, or, not and parentheses; OP is = != < <= > >= (or eq ne lt\n"
-    "                  le gt ge). STATE: established, syn-sent, syn-recv, fin-wait-1,\n"
-    "                  fin-wait-2, time-wait, closed, close-wait, last-ack, listening,\n"
-    "                  closing, all, connected, synchronized, bucket, big. The kernel applies\n"
-    "                  it (INET_DIAG bytecode) to TCP and UDP.\n"
-    "\n"
-    "Summary:\n"
-    "  -s, --summary   one `STATE COUNT` line per TCP state (netstat names, largest first),\n"
-    "                  totals per protocol and family, then the kernel's counters\n"
-    "  --estimate      dump every TCP state but ESTABLISHED and derive ESTABLISHED from\n"
-    "                  /proc/net/snmp CurrEstab minus CLOSE_WAIT (labelled an estimate;\n"
-    "                  counted exactly when the figures disagree)\n"
-    "  --threads N     parallel TCP dumps over disjoint port slices (default: CPUs, at\n"
-    "                  most 8, once the table holds 8192 TCP sockets; 1 = a single dump)\n"
-    "  --format F      text, json (as -j) or prometheus (Prometheus text exposition)\n"
-    "  --textfile PATH write the Prometheus text to PATH atomically (node_exporter's textfile\n"
-    "                  collector); with --watch, every S seconds\n"
-    "\n"
-    "top: sockets per KEY, largest first, `COUNT KEY` lines (as sort | uniq -c | sort -nr)\n"
-    "  KEY             raddr, laddr, lport, rport, state or process; -n N entries (20);\n"
-    "                  every state unless a state filter says otherwise\n"
-    "\n"
-    "check: a Nagios/Icinga plugin. `SSFAST OK|WARNING|CRITICAL|UNKNOWN - text | perfdata`,\n"
-    "  exit 0/1/2/3. M: established, syn_sent, syn_recv, fin_wait1, fin_wait2, time_wait,\n"
-    "  close, close_wait, last_ack, listen, closing, tcp, udp, unix, orphan, tw, tcp_inuse,\n"
-    "  tcp_mem, curr_estab. RANGE as the plugin guidelines: 10 (alert outside 0..10), 10:,\n"
-    "  ~:10, 10:20, @10:20 (alert inside). --timeout S: UNKNOWN after S seconds (10).\n"
-    "\n"
-    "exporter: serves /metrics (Prometheus text) over HTTP; loopback 127.0.0.1:9477 unless\n"
-    "  --listen says otherwise (:PORT, no address: every address, as node_exporter); at most\n"
-    "  N connections (64), each with S seconds (10) to send its request and take the answer;\n"
-    "  request heads over 8 KiB are refused.\n"
-    "\n"
-    "agent: answers HAProxy's agent-check (one line per connection) for the service on port\n"
-    "  P: `down` when nothing listens there, `up drain` when its accept queue passes R (0.9)\n"
-    "  of its backlog or ESTABLISHED on P reaches N, else `up ready W%` with W falling as\n"
-    "  ESTABLISHED on P approaches N. Loopback 127.0.0.1:9478 by default.\n"
-    "\n"
-    "doctor: diagnoses TIME_WAIT and ephemeral-port exhaustion, SYN floods, full accept\n"
-    "  queues, CLOSE_WAIT leaks, FIN_WAIT2 and orphans, TCP memory, retransmissions and\n"
-    "  tcp_tw_recycle from the sockets, counters and sysctls over --interval S (1); each\n"
-    "  finding with its evidence, why, and what to do. Exit 0 none, 1 warning, 2 critical,\n"
-    "  3 could not diagnose.\n"
-    "states: the TCP state table: who holds each state, how it is entered and left, and\n"
-    "  how long it lasts on Linux.\n"
-    "\n"
-    "counters: every counter of /proc/net/snmp, netstat, snmp6, sockstat{,6} as Group.Field\n"
-    "  --delta S       the change over S seconds, and the rate per second\n"
-    "\n"
-    "Every command:\n"
-    "  --watch S       -s and top: report every S seconds (--count N reports, else until\n"
-    "                  interrupted); redrawn on a terminal, one line or object per report\n"
-    "                  otherwise\n"
-    "  -N NAME         the network namespace `ip netns` calls NAME (/run/netns/NAME)\n"
-    "  --netns PATH|PID  the namespace of that file, or of that process (/proc/PID/ns/net);\n"
-    "                  entering one needs CAP_SYS_ADMIN\n"
-    "  --source SRC    auto (default): netlink, else /proc/net when netlink is missing or\n"
-    "                  refused; netlink: netlink only; proc: /proc/net only\n"
-    "  --proc-root DIR read sockets and counters from DIR/net/* (implies --source proc):\n"
-    "                  a host's /proc mounted elsewhere; DIR/1 is its PID 1's namespace\n"
-    "  -h, --help      this help;  -V, --version  the version\n"
-    "\n"
-    "Exit status: 0 success, 1 the sockets could not be read (or, exporter and agent, the\n"
-    "address could not be listened on), 2 bad usage or filter. check: 0 OK, 1 WARNING,\n"
-    "2 CRITICAL, 3 UNKNOWN (including bad usage and the timeout), as plugins do. doctor:\n"
-    "0 no finding, 1 warnings, 2 critical, 3 could not diagnose (including bad usage).\n";
+using command_set = std::uint16_t;
+constexpr command_set on(command c) { return static_cast<command_set>(1u << unsigned(c)); }
 
-bool parse_seconds(std::string_view v, double& out) {
+constexpr command_set L = on(command::list), S = on(command::summary), T = on(command::top),
+                      K = on(command::counters), C = on(command::check),
+                      E = on(command::exporter), A = on(command::agent),
+                      D = on(command::doctor), ST = on(command::states);
+constexpr command_set every = static_cast<command_set>((1u << command_count) - 1);
+constexpr command_set reading = L | S | T | K | C | E | A | D;  // commands that read sockets
+constexpr command_set counting = L | S | T | C | E;             // choose protocols, families
+constexpr command_set printing = L | S | T | K | D | ST;        // text or JSON output
+
+enum class opt : std::uint8_t {
+  summary, json, ipv4, ipv6, tcp, udp, unix_domain, listening, all, numeric, no_header,
+  processes, extended, timers, estimate, help, version,
+  // with a value
+  source, proc_root, format, textfile, warn, crit, timeout, listen, max_connections,
+  service_port, max_established, drain_queue, netns_name, netns, threads, watch, count,
+  interval, delta, limit
+};
+
+struct option_spec {
+  opt id;
+  char short_name;             // 0: none
+  std::string_view long_name;  // without "--"; empty: none
+  bool takes_value;
+  command_set commands;  // the commands that take it
+};
+
+// Every option, once. `commands` is the whole of what decides where an option may appear.
+constexpr option_spec table[] = {
+    {opt::summary, 's', "summary", false, L},  // turns the listing into -s
+    {opt::json, 'j', "json", false, printing},
+    {opt::ipv4, '4', "ipv4", false, counting},
+    {opt::ipv6, '6', "ipv6", false, counting},
+    {opt::tcp, 't', "tcp", false, counting},
+    {opt::udp, 'u', "udp", false, counting},
+    {opt::unix_domain, 'x', "unix", false, counting},
+    {opt::listening, 'l', "listening", false, L | T},
+    {opt::all, 'a', "all", false, L | T},
+    {opt::numeric, 'n', "numeric", false, every},  // ss's -n; ssfast never resolves names
+    {opt::no_header, 'H', "no-header", false, L},
+    {opt::processes, 'p', "processes", false, L},
+    {opt::extended, 'e', "extended", false, L},
+    {opt::timers, 'o', "options", false, L},
+    {opt::estimate, 0, "estimate", false, S | C | E},
+    {opt::help, 'h', "help", false, every},
+    {opt::version, 'V', "version", false, every},
+    {opt::source, 0, "source", true, reading},
+    {opt::proc_root, 0, "proc-root", true, reading},
+    {opt::format, 0, "format", true, printing},
+    {opt::textfile, 0, "textfile", true, S},
+    {opt::warn, 0, "warn", true, C},
+    {opt::crit, 0, "crit", true, C},
+    {opt::timeout, 0, "timeout", true, C | E | A},
+    {opt::listen, 0, "listen", true, E | A},
+    {opt::max_connections, 0, "max-connections", true, E | A},
+    {opt::service_port, 0, "service-port", true, A},
+    {opt::max_established, 0, "max-established", true, A},
+    {opt::drain_queue, 0, "drain-queue", true, A},
+    {opt::netns_name, 'N', "", true, reading},
+    {opt::netns, 0, "netns", true, reading},
+    {opt::threads, 0, "threads", true, S | C | E | D | L | T},  // L, T: the -p scan
+    {opt::watch, 0, "watch", true, S | T},
+    {opt::count, 0, "count", true, S | T},
+    {opt::interval, 0, "interval", true, D},
+    {opt::delta, 0, "delta", true, K},
+    {opt::limit, 0, "limit", true, T},
+};
+constexpr std::size_t option_total = std::size(table);
+
+struct command_word {
+  command cmd;
+  std::string_view word;
+};
+constexpr command_word command_words[] = {
+    {command::top, "top"},         {command::counters, "counters"}, {command::check, "check"},
+    {command::exporter, "exporter"}, {command::agent, "agent"},     {command::doctor, "doctor"},
+    {command::states, "states"},   {command::help, "help"}};
+
+constexpr std::string_view filter_words[] = {"state", "exclude", "sport", "dport", "src",
+                                             "dst",   "not",     "and",   "or",    "dev",
+                                             "fwmark", "cgroup", "autobound"};
+
+// Why a command has no choice of output.
+std::string_view output_note(command c) {
+  switch (c) {
+    case command::check: return " (plugins print one line)";
+    case command::exporter: return " (it serves Prometheus text)";
+    case command::agent: return " (HAProxy reads one line)";
+    default: return "";
+  }
+}
+
+std::optional<command> find_command(std::string_view w) {
+  for (const auto& c : command_words)
+    if (c.word == w) return c.cmd;
+  return std::nullopt;
+}
+
+// "listings, -s and top": the commands of a set, for a message.
+std::string command_list(command_set s) {
+  std::vector<std::string_view> names;
+  for (std::size_t i = 0; i < command_count; ++i)
+    if (s & (1u << i)) {
+      const auto c = static_cast<command>(i);
+      names.push_back(c == command::list ? "listings" : command_name(c));
+    }
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? " and " : ", ";
+    out += names[i];
+  }
+  return out;
+}
+
+// Optimal string alignment distance, for "did you mean".
+std::size_t distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i)
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1,
+                          d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.size()][b.size()];
+}
+
+bool parse_seconds(std::string_view v, double& out, double most = 86400) {
   // from_chars for double: strict, no locale.
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
   return ec == std::errc{} && p == v.data() + v.size() && std::isfinite(out) && out > 0 &&
-         out <= 86400;
+         out <= most;
 }
 
 template <class T>
@@ -118,511 +159,473 @@ bool parse_uint(std::string_view v, T& out, T lo, T hi) {
   return ec == std::errc{} && p == v.data() + v.size() && out >= lo && out <= hi;
 }
 
-}  // namespace
+std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
-std::string_view usage() noexcept { return usage_text; }
+class parser {
+ public:
+  parser(std::span<const char* const> args, parse_result& r)
+      : args_(args), o_(r.opts), err_(r.error) {}
 
-parse_result parse_args(std::span<const char* const> args) {
-  parse_result r;
-  options& o = r.opts;
-  bool v4 = false, v6 = false, help = false, version = false, summary = false,
-       proc_root_given = false, watch_given = false, count_given = false, delta_given = false,
-       have_key = false, top_n_given = false, format_given = false, timeout_given = false,
-       interval_given = false;
-  std::string& err = r.error;
-  std::vector<std::string> positional;
+  void run() {
+    for (i_ = 0; i_ < args_.size() && err_.empty(); ++i_) argument(args_[i_]);
+    // After an error, the command word still decides how the error is reported.
+    for (; i_ < args_.size() && o_.cmd == command::list && positional_.empty(); ++i_)
+      if (auto c = find_command(args_[i_])) o_.cmd = *c;
+    if (err_.empty()) finish();
+  }
 
-  // The value of an option: "--name=value", the rest of a short cluster, or the next argument.
-  auto value_of = [&](std::size_t& i, std::string_view a, std::size_t eq, std::string_view name,
-                      std::string_view& v) {
-    if (eq != std::string_view::npos) {
+ private:
+  void argument(std::string_view a) {
+    if (rest_are_words_ || a == "-" || !a.starts_with('-')) return word(a);
+    if (a == "--") {
+      rest_are_words_ = true;
+      return;
+    }
+    if (a.starts_with("--")) return long_option(a);
+    for (std::size_t k = 1; k < a.size() && err_.empty(); ++k) {
+      const option_spec* s = nullptr;
+      for (const auto& t : table)
+        if (t.short_name == a[k]) s = &t;
+      if (s == nullptr) {
+        err_ = "unknown option '-" + std::string(1, a[k]) + "'";
+        if (a.size() > 2) err_ += " in " + quoted(a);
+        return;
+      }
+      const std::string spelled = "-" + std::string(1, a[k]);
+      if (!s->takes_value) {
+        take(*s, spelled, {});
+        continue;
+      }
+      // The value is the rest of the cluster (-Nblue) or the next argument.
+      std::string_view v = a.substr(k + 1);
+      if (v.empty() && !next_value(spelled, v)) return;
+      take(*s, spelled, v);
+      return;
+    }
+  }
+
+  void long_option(std::string_view a) {
+    const std::size_t eq = a.find('=');
+    const std::string_view name = a.substr(2, eq == std::string_view::npos ? a.npos : eq - 2);
+    const option_spec* s = nullptr;
+    for (const auto& t : table)
+      if (!t.long_name.empty() && t.long_name == name) s = &t;
+    const std::string spelled = "--" + std::string(name);
+    if (s == nullptr) {
+      err_ = "unknown option " + quoted(a.substr(0, eq));
+      return;
+    }
+    std::string_view v;
+    if (!s->takes_value) {
+      if (eq != std::string_view::npos) err_ = "option " + quoted(spelled) + " takes no value";
+    } else if (eq != std::string_view::npos) {
       v = a.substr(eq + 1);
-      return true;
+    } else if (!next_value(spelled, v)) {
+      return;
     }
-    if (i + 1 < args.size()) {
-      v = args[++i];
-      return true;
+    if (err_.empty()) take(*s, spelled, v);
+  }
+
+  bool next_value(const std::string& spelled, std::string_view& v) {
+    if (i_ + 1 >= args_.size()) {
+      err_ = spelled == "-N" ? "option '-N' needs a namespace name"
+                             : "option " + quoted(spelled) + " needs a value";
+      return false;
     }
-    err = "option '" + std::string(name) + "' needs a value";
-    return false;
-  };
+    v = args_[++i_];
+    return true;
+  }
+
+  void take(const option_spec& s, const std::string& spelled, std::string_view v) {
+    const auto index = static_cast<std::size_t>(&s - table);
+    if (given_[index].empty()) {
+      given_[index] = spelled;
+      order_.push_back(index);
+    }
+    if (s.takes_value)
+      value(s.id, spelled, v);
+    else
+      flag(s.id, spelled);
+  }
+
+  void flag(opt id, const std::string& spelled) {
+    switch (id) {
+      case opt::summary: summary_ = true; break;
+      case opt::json:
+        o_.json = true;
+        outputs_.emplace_back(spelled, output_format::json);
+        break;
+      case opt::ipv4: v4_ = true; break;
+      case opt::ipv6: v6_ = true; break;
+      case opt::tcp: o_.tcp = true; break;
+      case opt::udp: o_.udp = true; break;
+      case opt::unix_domain: o_.unix_domain = true; break;
+      case opt::listening: o_.listening = true; break;
+      case opt::all: o_.all = true; break;
+      case opt::numeric: break;
+      case opt::no_header: o_.no_header = true; break;
+      case opt::processes: o_.processes = true; break;
+      case opt::extended: o_.extended = true; break;
+      case opt::timers: o_.timers = true; break;
+      case opt::estimate: o_.method = count_method::estimate; break;
+      case opt::help: help_ = true; break;
+      case opt::version: version_ = true; break;
+      default: break;
+    }
+  }
+
+  void value(opt id, const std::string& spelled, std::string_view v) {
+    const std::string bad = "option " + quoted(spelled) + ": " + quoted(v);
+    switch (id) {
+      case opt::source:
+        if (v == "auto") o_.source = source_choice::automatic;
+        else if (v == "netlink") o_.source = source_choice::netlink;
+        else if (v == "proc") o_.source = source_choice::proc;
+        else err_ = "option '--source': unknown value " + quoted(v) + " (auto, netlink or proc)";
+        break;
+      case opt::proc_root:
+        if (v.empty()) err_ = "option '--proc-root' needs a directory";
+        o_.proc_root = std::string(v);
+        break;
+      case opt::format: return format(v);
+      case opt::textfile:
+        if (v.empty()) err_ = "option '--textfile' needs a path";
+        o_.textfile = std::string(v);
+        outputs_.emplace_back(spelled, output_format::prometheus);
+        break;
+      case opt::warn:
+      case opt::crit:
+        if (auto e = serve::parse_thresholds(v, id == opt::warn ? o_.warn : o_.crit); !e.empty())
+          err_ = "option " + quoted(spelled) + ": " + e;
+        break;
+      case opt::netns_name:
+      case opt::netns: return netns(v, id == opt::netns_name);
+      default: return number(id, bad, v);
+    }
+  }
+
+  void format(std::string_view v) {
+    output_format f;
+    if (v == "text") f = output_format::text;
+    else if (v == "json") f = output_format::json;
+    else if (v == "prometheus") f = output_format::prometheus;
+    else {
+      err_ = "option '--format': unknown value " + quoted(v) + " (text, json or prometheus)";
+      return;
+    }
+    outputs_.emplace_back("--format " + std::string(v), f);
+  }
+
+  // The options whose value is a number.
+  void number(opt id, const std::string& bad, std::string_view v) {
+    const char* why = nullptr;
+    switch (id) {
+      case opt::timeout:
+      case opt::watch:
+      case opt::delta:
+        if (!parse_seconds(v, id == opt::timeout ? o_.timeout : id == opt::watch ? o_.watch
+                                                                                  : o_.delta))
+          why = "is not a number of seconds (0 < S <= 86400)";
+        break;
+      case opt::interval:
+        if (!parse_seconds(v, o_.interval, 60)) why = "is not a number of seconds (0 < S <= 60)";
+        break;
+      case opt::listen:
+        if (v.empty() || v.rfind(':') == std::string_view::npos) why = "is not ADDR:PORT";
+        o_.listen = std::string(v);
+        break;
+      case opt::max_connections:
+        if (!parse_uint<std::size_t>(v, o_.max_connections, 1, 10000))
+          why = "is not a number from 1 to 10000";
+        break;
+      case opt::service_port:
+        if (v.starts_with(':')) v.remove_prefix(1);
+        if (!parse_uint<std::uint16_t>(v, o_.service_port, 1, 65535)) {
+          err_ = "option '--service-port': " + quoted(v) + " is not a port (1..65535)";
+          return;
+        }
+        break;
+      case opt::max_established:
+        if (!parse_uint<std::uint64_t>(v, o_.max_established, 1, UINT64_MAX))
+          why = "is not a positive number";
+        break;
+      case opt::drain_queue:
+        if (!parse_seconds(v, o_.drain_queue, 1)) why = "is not a share of the backlog (0 < R <= 1)";
+        break;
+      case opt::threads:
+        if (!parse_uint<unsigned>(v, o_.threads, 1, 16)) why = "is not a number from 1 to 16";
+        break;
+      case opt::count:
+        if (!parse_uint<std::uint64_t>(v, o_.count, 1, UINT64_MAX)) why = "is not a positive number";
+        break;
+      case opt::limit:
+        if (!parse_uint<std::size_t>(v, o_.top_n, 1, 1000000))
+          why = "is not a number from 1 to 1000000";
+        break;
+      default:
+        break;
+    }
+    if (why) err_ = bad + " " + why;
+  }
+
   // -N NAME is /run/netns/NAME; --netns takes a path, or a PID for /proc/PID/ns/net.
-  auto set_netns = [&](std::string_view v, bool by_name) {
-    if (!o.netns.empty()) {
-      err = "only one network namespace (-N or --netns) at a time";
+  void netns(std::string_view v, bool by_name) {
+    if (!o_.netns.empty()) {
+      err_ = "only one network namespace (-N or --netns) at a time";
       return;
     }
     if (v.empty() || (by_name && v.find('/') != std::string_view::npos) || v == "." || v == "..") {
-      err = by_name ? "option '-N': '" + std::string(v) + "' is not a namespace name"
-                    : "option '--netns' needs a path or a PID";
+      err_ = by_name ? "option '-N': " + quoted(v) + " is not a namespace name"
+                     : "option '--netns' needs a path or a PID";
       return;
     }
     unsigned pid = 0;
-    if (by_name) {
-      o.netns = "/run/netns/" + std::string(v);
-    } else if (parse_uint<unsigned>(v, pid, 1, 4194304)) {
-      o.netns = "/proc/" + std::to_string(pid) + "/ns/net";
-    } else {
-      o.netns = std::string(v);
+    if (by_name)
+      o_.netns = "/run/netns/" + std::string(v);
+    else if (parse_uint<unsigned>(v, pid, 1, 4194304))
+      o_.netns = "/proc/" + std::to_string(pid) + "/ns/net";
+    else
+      o_.netns = std::string(v);
+  }
+
+  // A word that is not an option: the command, top's key, help's topic, or an argument.
+  void word(std::string_view a) {
+    if (o_.cmd == command::list && positional_.empty() && !summary_ && !rest_are_words_) {
+      if (auto c = find_command(a)) {
+        o_.cmd = *c;
+        return;
+      }
     }
-  };
-  auto top_count = [&](std::string_view v) {
-    if (!parse_uint<std::size_t>(v, o.top_n, 1, 1000000)) {
-      err = "option '-n': '" + std::string(v) + "' is not a number from 1 to 1000000";
+    if (o_.cmd == command::top && !have_key_) {
+      if (!parse_top_key(a, o_.key))
+        err_ = "top: unknown key " + quoted(a) + " (raddr, laddr, lport, rport, state or process)";
+      have_key_ = true;
+      return;
+    }
+    if (o_.cmd == command::help && !o_.help_for) {
+      const auto c = a == "-s" || a == "summary" ? std::optional(command::summary)
+                     : a == "listing"            ? std::optional(command::list)
+                                                 : find_command(a);
+      if (!c) err_ = "help: unknown command " + quoted(a) + " (" + commands_text() + ")";
+      o_.help_for = c;
+      return;
+    }
+    positional_.emplace_back(a);
+  }
+
+  static std::string commands_text() {
+    std::string s = "listing, -s";
+    for (const auto& c : command_words) s += ", " + std::string(c.word);
+    return s;
+  }
+
+  void finish() {
+    if (help_ || o_.cmd == command::help) {
+      if (o_.cmd == command::help && !o_.help_for && summary_) o_.help_for = command::summary;
+      if (o_.cmd != command::help) {
+        if (summary_) o_.cmd = command::summary;
+        if (o_.cmd != command::list) o_.help_for = o_.cmd;
+      }
+      o_.cmd = command::help;
+      return;
+    }
+    if (version_) {
+      o_.cmd = command::version;
+      return;
+    }
+    if (summary_) {
+      if (o_.cmd != command::list) {
+        err_ = "-s cannot go with " + quoted(command_name(o_.cmd));
+        return;
+      }
+      o_.cmd = command::summary;
+    }
+    if (!options_fit() || !words_fit() || !output_fits() || !combinations_fit()) return;
+    set_scope();
+    if (o_.listen.empty())
+      o_.listen = o_.cmd == command::agent ? "127.0.0.1:9478" : "127.0.0.1:9477";
+  }
+
+  // The table's verdict: every option given is one its command takes.
+  bool options_fit() {
+    for (std::size_t index : order_) {
+      const option_spec& s = table[index];
+      // -s chose the command itself (and was refused with another one in finish()).
+      if ((s.commands & on(o_.cmd)) || s.id == opt::summary) continue;
+      err_ = "option " + quoted(given_[index]) + " is for " + command_list(s.commands) +
+             ", not " + std::string(o_.cmd == command::list ? "listings" : command_name(o_.cmd));
+      if (s.commands == printing) err_ += output_note(o_.cmd);
       return false;
     }
-    top_n_given = true;
     return true;
-  };
+  }
 
-  for (std::size_t i = 0; i < args.size() && err.empty(); ++i) {
-    const std::string_view a = args[i];
-    if (a.starts_with("--")) {
-      const std::size_t eq = a.find('=');
-      const std::string_view name = a.substr(0, eq);
-      std::string_view v;
-      if (name == "--source") {
-        if (!value_of(i, a, eq, name, v)) break;
-        if (v == "auto")
-          o.source = source_choice::automatic;
-        else if (v == "netlink")
-          o.source = source_choice::netlink;
-        else if (v == "proc")
-          o.source = source_choice::proc;
-        else
-          err = "option '--source': unknown value '" + std::string(v) + "' (auto, netlink or proc)";
-      } else if (name == "--proc-root") {
-        if (!value_of(i, a, eq, name, v)) break;
-        if (v.empty()) err = "option '--proc-root' needs a directory";
-        o.proc_root = std::string(v);
-        proc_root_given = true;
-      } else if (name == "--format") {
-        if (!value_of(i, a, eq, name, v)) break;
-        if (v == "text")
-          o.format = output_format::text;
-        else if (v == "json")
-          o.format = output_format::json;
-        else if (v == "prometheus")
-          o.format = output_format::prometheus;
-        else
-          err = "option '--format': unknown value '" + std::string(v) +
-                "' (text, json or prometheus)";
-        format_given = true;
-      } else if (name == "--textfile") {
-        if (!value_of(i, a, eq, name, v)) break;
-        if (v.empty()) err = "option '--textfile' needs a path";
-        o.textfile = std::string(v);
-      } else if (name == "--warn" || name == "--crit") {
-        if (!value_of(i, a, eq, name, v)) break;
-        if (auto e = serve::parse_thresholds(v, name == "--warn" ? o.warn : o.crit); !e.empty())
-          err = "option '" + std::string(name) + "': " + e;
-      } else if (name == "--timeout") {
-        if (!value_of(i, a, eq, name, v)) break;
-        if (!parse_seconds(v, o.timeout))
-          err = "option '--timeout': '" + std::string(v) +
-                "' is not a number of seconds (0 < S <= 86400)";
-        timeout_given = true;
-      } else if (name == "--listen") {
-        if (!value_of(i, a, eq, name, v)) break;
-        if (v.empty() || v.rfind(':') == std::string_view::npos)
-          err = "option '--listen': '" + std::string(v) + "' is not ADDR:PORT";
-        o.listen = std::string(v);
-      } else if (name == "--max-connections") {
-        if (!value_of(i, a, eq, name, v)) break;
-        if (!parse_uint<std::size_t>(v, o.max_connections, 1, 10000))
-          err = "option '--max-connections': '" + std::string(v) +
-                "' is not a number from 1 to 10000";
-      } else if (name == "--service-port") {
-        if (!value_of(i, a, eq, name, v)) break;
-        if (v.starts_with(':')) v.remove_prefix(1);
-        if (!parse_uint<std::uint16_t>(v, o.service_port, 1, 65535))
-          err = "option '--service-port': '" + std::string(v) + "' is not a port (1..65535)";
-      } else if (name == "--max-established") {
-        if (!value_of(i, a, eq, name, v)) break;
-        if (!parse_uint<std::uint64_t>(v, o.max_established, 1, UINT64_MAX))
-          err = "option '--max-established': '" + std::string(v) + "' is not a positive number";
-      } else if (name == "--drain-queue") {
-        if (!value_of(i, a, eq, name, v)) break;
-        if (!parse_seconds(v, o.drain_queue) || o.drain_queue > 1)
-          err = "option '--drain-queue': '" + std::string(v) +
-                "' is not a share of the backlog (0 < R <= 1)";
-      } else if (name == "--netns") {
-        if (!value_of(i, a, eq, name, v)) break;
-        set_netns(v, false);
-      } else if (name == "--threads") {
-        if (!value_of(i, a, eq, name, v)) break;
-        if (!parse_uint<unsigned>(v, o.threads, 1, 16))
-          err = "option '--threads': '" + std::string(v) + "' is not a number from 1 to 16";
-      } else if (name == "--watch") {
-        if (!value_of(i, a, eq, name, v)) break;
-        if (!parse_seconds(v, o.watch))
-          err = "option '--watch': '" + std::string(v) +
-                "' is not a number of seconds (0 < S <= 86400)";
-        watch_given = true;
-      } else if (name == "--count") {
-        if (!value_of(i, a, eq, name, v)) break;
-        if (!parse_uint<std::uint64_t>(v, o.count, 1, UINT64_MAX))
-          err = "option '--count': '" + std::string(v) + "' is not a positive number";
-        count_given = true;
-      } else if (name == "--interval") {
-        if (!value_of(i, a, eq, name, v)) break;
-        if (!parse_seconds(v, o.interval) || o.interval > 60)
-          err = "option '--interval': '" + std::string(v) +
-                "' is not a number of seconds (0 < S <= 60)";
-        interval_given = true;
-      } else if (name == "--delta") {
-        if (!value_of(i, a, eq, name, v)) break;
-        if (!parse_seconds(v, o.delta))
-          err = "option '--delta': '" + std::string(v) +
-                "' is not a number of seconds (0 < S <= 86400)";
-        delta_given = true;
-      } else if (eq != std::string_view::npos) {
-        err = "option '" + std::string(name) + "' takes no value";
-      } else if (a == "--summary")
-        summary = true;
-      else if (a == "--json")
-        o.json = true;
-      else if (a == "--ipv4")
-        v4 = true;
-      else if (a == "--ipv6")
-        v6 = true;
-      else if (a == "--tcp")
-        o.tcp = true;
-      else if (a == "--udp")
-        o.udp = true;
-      else if (a == "--unix")
-        o.unix_domain = true;
-      else if (a == "--listening")
-        o.listening = true;
-      else if (a == "--all")
-        o.all = true;
-      else if (a == "--numeric") {
-      } else if (a == "--no-header")
-        o.no_header = true;
-      else if (a == "--processes")
-        o.processes = true;
-      else if (a == "--extended")
-        o.extended = true;
-      else if (a == "--options")
-        o.timers = true;
-      else if (a == "--estimate")
-        o.method = count_method::estimate;
-      else if (a == "--help")
-        help = true;
-      else if (a == "--version")
-        version = true;
-      else
-        err = "unknown option '" + std::string(a) + "'";
-    } else if (a.size() > 1 && a[0] == '-') {
-      for (std::size_t k = 1; k < a.size() && err.empty(); ++k) {
-        switch (a[k]) {
-          case 's':
-            summary = true;
-            break;
-          case '4':
-            v4 = true;
-            break;
-          case '6':
-            v6 = true;
-            break;
-          case 'j':
-            o.json = true;
-            break;
-          case 't':
-            o.tcp = true;
-            break;
-          case 'u':
-            o.udp = true;
-            break;
-          case 'x':
-            o.unix_domain = true;
-            break;
-          case 'l':
-            o.listening = true;
-            break;
-          case 'a':
-            o.all = true;
-            break;
-          case 'H':
-            o.no_header = true;
-            break;
-          case 'p':
-            o.processes = true;
-            break;
-          case 'e':
-            o.extended = true;
-            break;
-          case 'o':
-            o.timers = true;
-            break;
-          case 'h':
-            help = true;
-            break;
-          case 'V':
-            version = true;
-            break;
-          case 'N': {
-            // -N NAME: a namespace `ip netns add` made; the value is the rest or the next word.
-            std::string_view v = a.substr(k + 1);
-            if (v.empty()) {
-              if (i + 1 >= args.size()) {
-                err = "option '-N' needs a namespace name";
-                break;
-              }
-              v = args[++i];
-            }
-            set_netns(v, true);
-            k = a.size();
-            break;
-          }
-          case 'n':
-            // ss's -n (numeric) everywhere but in top, where -n N is the number of entries.
-            if (o.cmd == command::top) {
-              std::string_view v = a.substr(k + 1);
-              if (v.empty()) {
-                if (i + 1 >= args.size()) {
-                  err = "option '-n' needs a value";
-                  break;
-                }
-                v = args[++i];
-              }
-              top_count(v);
-              k = a.size();
-            }
-            break;
-          default:
-            err = "unknown option '-" + std::string(1, a[k]) + "'";
-            if (a.size() > 2) err += " in '" + std::string(a) + "'";
-        }
-      }
-    } else if (positional.empty() && !summary && o.cmd == command::list &&
-               (a == "top" || a == "counters" || a == "check" || a == "exporter" ||
-                a == "agent" || a == "doctor" || a == "states")) {
-      o.cmd = a == "top"        ? command::top
-              : a == "counters" ? command::counters
-              : a == "check"    ? command::check
-              : a == "exporter" ? command::exporter
-              : a == "agent"    ? command::agent
-              : a == "doctor"   ? command::doctor
-                                : command::states;
-    } else if (o.cmd == command::top && !have_key) {
-      if (!parse_top_key(a, o.key))
-        err = "top: unknown key '" + std::string(a) +
-              "' (raddr, laddr, lport, rport, state or process)";
-      have_key = true;
-    } else {
-      positional.emplace_back(a);
-    }
+  bool given(opt id) const {
+    for (std::size_t index : order_)
+      if (table[index].id == id) return true;
+    return false;
   }
-  if (!err.empty()) return r;
 
-  if (help) {
-    o.cmd = command::help;
-    return r;
-  }
-  if (version) {
-    o.cmd = command::version;
-    return r;
-  }
-  if (summary) {
-    if (o.cmd != command::list) {
-      err = "-s cannot go with '" + std::string(command_name(o.cmd)) + "'";
-      return r;
+  // Words after the options: a filter, counter prefixes, state names, or nothing.
+  bool words_fit() {
+    const std::string first = positional_.empty() ? std::string() : positional_.front();
+    switch (o_.cmd) {
+      case command::summary:
+        if (!first.empty()) err_ = "-s takes no filter (found " + quoted(first) + ")";
+        break;
+      case command::top:
+        if (!have_key_) err_ = "top needs a key: raddr, laddr, lport, rport, state or process";
+        o_.filter = std::move(positional_);
+        break;
+      case command::list:
+        if (!first.empty()) not_a_filter(first);
+        o_.filter = std::move(positional_);
+        break;
+      case command::counters:
+        o_.prefixes = std::move(positional_);
+        break;
+      case command::states:
+        for (const auto& w : positional_)
+          if (parse_state_name(w) == 0 && err_.empty())
+            err_ = "states: unknown state " + quoted(w) +
+                   " (ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, "
+                   "CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING; ss's names too)";
+        o_.filter = std::move(positional_);
+        break;
+      default:
+        if (!first.empty()) err_ = "unexpected argument " + quoted(first);
     }
-    o.cmd = command::summary;
-    if (!positional.empty()) {
-      err = "-s takes no filter (found '" + positional.front() + "')";
-      return r;
-    }
-    for (auto [given, flag] : {std::pair{o.listening, "-l"}, {o.all, "-a"}, {o.processes, "-p"}}) {
-      if (given) {
-        err = "option '" + std::string(flag) + "' is for listings and top, not -s";
-        return r;
+    if (err_.empty() && o_.cmd == command::agent && o_.service_port == 0)
+      err_ = "agent needs --service-port PORT: the port of the service it speaks for";
+    return err_.empty();
+  }
+
+  // A listing's first word that no filter starts with is most likely a mistyped command.
+  void not_a_filter(const std::string& w) {
+    if (w.empty() || !std::all_of(w.begin(), w.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+        }))
+      return;
+    for (std::string_view f : filter_words)
+      if (f == w) return;
+    std::string_view best;
+    std::size_t best_d = 3;  // a suggestion at most two edits away
+    bool command_like = false;
+    auto consider = [&](std::string_view candidate, bool is_command) {
+      if (const std::size_t d = distance(w, candidate); d < best_d) {
+        best = candidate;
+        best_d = d;
+        command_like = is_command;
       }
-    }
+    };
+    for (const auto& c : command_words) consider(c.word, true);
+    for (std::string_view f : filter_words) consider(f, false);
+    if (!best.empty())
+      err_ = (command_like ? "unknown command " : "unknown filter word ") + quoted(w) +
+             " (did you mean " + quoted(best) + "?)";
+    else
+      err_ = quoted(w) + " is neither a command (" + commands_text() +
+             ") nor a filter (state, exclude, sport, dport, src, dst, not)";
   }
-  // What each command takes.
-  const bool server = o.cmd == command::exporter || o.cmd == command::agent;
-  if (o.cmd != command::list && o.cmd != command::top && o.cmd != command::summary) {
-    for (auto [given, flag] : {std::pair{o.listening, "-l"},
-                               {o.all, "-a"},
-                               {o.processes, "-p"},
-                               {o.extended, "-e"},
-                               {o.timers, "-o"},
-                               {o.no_header, "-H"}}) {
-      if (given) {
-        err = "option '" + std::string(flag) + "' is for listings and top, not " +
-              std::string(command_name(o.cmd));
-        return r;
+
+  // -j, --format and --textfile each ask for an output; they must agree.
+  bool output_fits() {
+    for (std::size_t k = 1; k < outputs_.size(); ++k)
+      if (outputs_[k].second != outputs_[0].second) {
+        err_ = "options " + quoted(outputs_[0].first) + " and " + quoted(outputs_[k].first) +
+               " ask for different outputs";
+        return false;
       }
+    if (!outputs_.empty()) o_.format = outputs_[0].second;
+    o_.json = o_.format == output_format::json;
+    if (o_.format == output_format::prometheus && o_.cmd != command::summary) {
+      err_ = "--format prometheus is for -s (the exporter serves it over HTTP)";
+      return false;
     }
-  }
-  if (o.cmd == command::doctor || o.cmd == command::states) {
-    for (auto [given, flag] : {std::pair{o.tcp, "-t"},
-                               {o.udp, "-u"},
-                               {o.unix_domain, "-x"},
-                               {v4, "-4"},
-                               {v6, "-6"},
-                               {o.method == count_method::estimate, "--estimate"},
-                               {watch_given, "--watch"}}) {
-      if (given) {
-        err = "option '" + std::string(flag) + "' does not apply to " +
-              std::string(command_name(o.cmd));
-        return r;
-      }
+    if (o_.format == output_format::prometheus && given(opt::watch) && o_.textfile.empty()) {
+      err_ = "--watch with --format prometheus needs --textfile PATH to rewrite";
+      return false;
     }
-    if (!positional.empty()) {
-      err = "unexpected argument '" + positional.front() + "'";
-      return r;
+    return true;
+  }
+
+  // Options that each fit their command but not each other.
+  bool combinations_fit() {
+    const bool proc = given(opt::proc_root) || o_.source == source_choice::proc;
+    if (given(opt::count) && !given(opt::watch))
+      err_ = "option '--count' goes with --watch";
+    else if (given(opt::proc_root) && o_.source == source_choice::netlink)
+      err_ = "option '--proc-root' reads sockets from DIR/net: it cannot go with --source netlink";
+    else if (o_.method == count_method::estimate && v4_ != v6_)
+      err_ =
+          "option '--estimate' uses CurrEstab, which counts IPv4 and IPv6 together: it cannot "
+          "go with -4 or -6";
+    else if (given(opt::threads) && (o_.cmd == command::list || o_.cmd == command::top) &&
+             !o_.processes && !(o_.cmd == command::top && o_.key == top_key::process))
+      err_ = "option '--threads' sets the threads of -s's dumps and of -p's /proc scan: a "
+             "listing without -p uses none";
+    else if (given(opt::threads) && proc && !o_.processes &&
+             !(o_.cmd == command::top && o_.key == top_key::process))
+      err_ = "option '--threads' splits netlink dumps: the /proc source reads each file once";
+    // A /proc named on the command line is where the answer must come from: netlink would
+    // describe this process's own network namespace instead.
+    if (given(opt::proc_root)) o_.source = source_choice::proc;
+    return err_.empty();
+  }
+
+  void set_scope() {
+    // -4 and -6 narrow TCP and UDP; both, or neither, mean both families.
+    if (v4_ != v6_) {
+      o_.scope.ipv4 = v4_;
+      o_.scope.ipv6 = v6_;
     }
-  }
-  if (interval_given && o.cmd != command::doctor) {
-    err = "option '--interval' is for doctor";
-    return r;
-  }
-  if (!o.textfile.empty()) {
-    if (o.cmd != command::summary) {
-      err = "option '--textfile' is for -s";
-      return r;
+    // -t, -u, -x choose protocols; none means all three.
+    if (o_.tcp || o_.udp || o_.unix_domain) {
+      o_.scope.tcp = o_.tcp;
+      o_.scope.udp = o_.udp;
+      o_.scope.unix_domain = o_.unix_domain;
     }
-    o.format = output_format::prometheus;
+    // A family restriction leaves no room for UNIX sockets in a listing unless asked (ss -4).
+    if ((o_.cmd == command::list || o_.cmd == command::top) && v4_ != v6_ && !o_.unix_domain)
+      o_.scope.unix_domain = false;
   }
-  if (o.format == output_format::prometheus && o.cmd != command::summary) {
-    err = "--format prometheus is for -s (the exporter serves it over HTTP)";
-    return r;
-  }
-  if ((format_given || o.json) && (server || o.cmd == command::check)) {
-    err = std::string(format_given ? "option '--format'" : "option '-j'") +
-          " does not apply to " +
-          (o.cmd == command::agent      ? "agent (HAProxy reads one line)"
-           : o.cmd == command::exporter ? "exporter (it serves Prometheus text)"
-                                        : "check (plugins print one line)");
-    return r;
-  }
-  if (o.json && o.format == output_format::prometheus) {
-    err = "options '-j' and '--format prometheus' ask for different outputs";
-    return r;
-  }
-  if (o.format == output_format::json) o.json = true;
-  if (o.json) o.format = output_format::json;
-  if ((!o.warn.empty() || !o.crit.empty()) && o.cmd != command::check) {
-    err = "options '--warn' and '--crit' are for check";
-    return r;
-  }
-  if (timeout_given && o.cmd != command::check && !server) {
-    err = "option '--timeout' is for check, exporter and agent";
-    return r;
-  }
-  if (!o.listen.empty() && !server) {
-    err = "option '--listen' is for exporter and agent";
-    return r;
-  }
-  if (o.cmd == command::agent && o.service_port == 0) {
-    err = "agent needs --service-port PORT: the port of the service it speaks for";
-    return r;
-  }
-  if ((o.service_port != 0 || o.max_established != 0) && o.cmd != command::agent) {
-    err = "options '--service-port' and '--max-established' are for agent";
-    return r;
-  }
-  if (o.listen.empty()) o.listen = o.cmd == command::agent ? "127.0.0.1:9478" : "127.0.0.1:9477";
-  if (server || o.cmd == command::check) {
-    if (!positional.empty()) {
-      err = "unexpected argument '" + positional.front() + "'";
-      return r;
-    }
-  }
-  if (o.cmd == command::top && !have_key) {
-    err = "top needs a key: raddr, laddr, lport, rport, state or process";
-    return r;
-  }
-  if (top_n_given && o.cmd != command::top) {
-    err = "option '-n N' is for top";
-    return r;
-  }
-  if (o.cmd == command::counters) {
-    o.prefixes = std::move(positional);
-    positional.clear();
-  } else if (delta_given) {
-    err = "option '--delta' is for counters";
-    return r;
-  }
-  o.filter = std::move(positional);
-  if (o.method == count_method::estimate && o.cmd != command::summary &&
-      o.cmd != command::check && o.cmd != command::exporter) {
-    err = "option '--estimate' is for -s, check and exporter";
-    return r;
-  }
-  if (watch_given && o.format == output_format::prometheus && o.textfile.empty()) {
-    err = "--watch with --format prometheus needs --textfile PATH to rewrite";
-    return r;
-  }
-  if (watch_given && o.cmd != command::summary && o.cmd != command::top) {
-    err = "option '--watch' is for -s and top";
-    return r;
-  }
-  if (count_given && !watch_given) {
-    err = "option '--count' goes with --watch";
-    return r;
-  }
-  // A /proc named on the command line is where the answer must come from: netlink would
-  // describe this process's own network namespace instead.
-  if (proc_root_given) {
-    if (o.source == source_choice::netlink) {
-      err = "option '--proc-root' reads sockets from DIR/net: it cannot go with --source netlink";
-      return r;
-    }
-    o.source = source_choice::proc;
-  }
-  if (o.method == count_method::estimate && v4 != v6) {
-    err =
-        "option '--estimate' uses CurrEstab, which counts IPv4 and IPv6 together: it cannot "
-        "go with -4 or -6";
-    return r;
-  }
-  // -4 and -6 narrow TCP and UDP; both, or neither, mean both families.
-  if (v4 != v6) {
-    o.scope.ipv4 = v4;
-    o.scope.ipv6 = v6;
-  }
-  // -t, -u, -x choose protocols; none means all three.
-  if (o.tcp || o.udp || o.unix_domain) {
-    o.scope.tcp = o.tcp;
-    o.scope.udp = o.udp;
-    o.scope.unix_domain = o.unix_domain;
-  }
-  // A family restriction leaves no room for UNIX sockets in a listing unless asked (ss -4).
-  if ((o.cmd == command::list || o.cmd == command::top) && v4 != v6 && !o.unix_domain)
-    o.scope.unix_domain = false;
+
+  std::span<const char* const> args_;
+  options& o_;
+  std::string& err_;
+  std::size_t i_ = 0;
+  std::array<std::string, option_total> given_;  // as first typed; empty: not given
+  std::vector<std::size_t> order_;               // table indices, in the order given
+  std::vector<std::string> positional_;
+  std::vector<std::pair<std::string, output_format>> outputs_;
+  bool summary_ = false, help_ = false, version_ = false, v4_ = false, v6_ = false;
+  bool have_key_ = false, rest_are_words_ = false;
+};
+
+}  // namespace
+
+parse_result parse_args(std::span<const char* const> args) {
+  parse_result r;
+  parser(args, r).run();
   return r;
 }
 
+std::vector<std::string_view> long_options() {
+  std::vector<std::string_view> out;
+  for (const auto& t : table)
+    if (!t.long_name.empty()) out.push_back(t.long_name);
+  return out;
+}
+
 std::string_view command_name(command c) noexcept {
-  switch (c) {
-    case command::list:
-      return "listing";
-    case command::summary:
-      return "-s";
-    case command::top:
-      return "top";
-    case command::counters:
-      return "counters";
-    case command::check:
-      return "check";
-    case command::exporter:
-      return "exporter";
-    case command::agent:
-      return "agent";
-    case command::doctor:
-      return "doctor";
-    case command::states:
-      return "states";
-    case command::help:
-      return "--help";
-    case command::version:
-      return "--version";
-  }
-  return "?";
+  static constexpr std::array<std::string_view, command_count> names = {
+      "listing", "-s",     "top",    "counters", "check",    "exporter",
+      "agent",   "doctor", "states", "--help",   "--version"};
+  return names[static_cast<std::size_t>(c)];
+}
+
+int usage_exit(command c) noexcept {
+  return c == command::check || c == command::doctor ? 3 : exit_usage;
 }
 
 std::uint32_t listing_states(const options& o, const socket_filter& f) noexcept {
@@ -676,7 +679,6 @@ std::string parse_fault(std::string_view value, detail::netlink_fault& out) {
   }
   return {};
 }
-
 #endif
 
 }  // namespace ssfast::cli

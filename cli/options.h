@@ -1,17 +1,20 @@
 // Command-line parsing for the ssfast binary: argv in, a command or a one-line usage error out.
+// Every option is declared once, in a table that says which commands take it; misuse messages
+// come from that table.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "ssfast/serve/check.h"
-#include "ssfast/report/listing.h"
-#include "ssfast/report/top.h"
 #include "ssfast/core/summary.h"
 #include "ssfast/detail/test_seams.h"
+#include "ssfast/report/listing.h"
+#include "ssfast/report/top.h"
+#include "ssfast/serve/check.h"
 #include "ssfast/ssfast.h"
 
 namespace ssfast::cli {
@@ -23,7 +26,8 @@ enum exit_code : int {
   exit_usage = 2,    ///< bad option, value or filter
 };
 
-enum class command {
+/// The commands, in the order --help lists them.
+enum class command : std::uint8_t {
   list,
   summary,
   top,
@@ -36,22 +40,28 @@ enum class command {
   help,
   version
 };
+inline constexpr std::size_t command_count = 11;
 
 /// The command's word on the command line ("-s" for the summary, "listing" for the default).
 std::string_view command_name(command c) noexcept;
+
+/// The exit status of a usage error for `c`: 2, except where the command's own codes give 2
+/// another meaning (doctor: 3, "could not diagnose"; check: 3, UNKNOWN, as plugins do).
+int usage_exit(command c) noexcept;
 
 enum class output_format { text, json, prometheus };
 
 struct options {
   command cmd = command::list;
+  std::optional<command> help_for;  ///< help: the command asked about (none: every command)
   bool json = false;
   // Listing and top (ss's flags).
   bool tcp = false, udp = false, unix_domain = false;  ///< -t -u -x; none given: all three
   bool listening = false, all = false;                 ///< -l -a
   bool no_header = false, processes = false, extended = false, timers = false;  ///< -H -p -e -o
-  std::vector<std::string> filter;  ///< the filter words, for parse_filter
+  std::vector<std::string> filter;  ///< the filter words, for parse_filter; states: names
   top_key key = top_key::raddr;
-  std::size_t top_n = 20;
+  std::size_t top_n = 20;  ///< top --limit N
   // Summary.
   count_method method = count_method::exact;
   // Every command.
@@ -64,7 +74,7 @@ struct options {
   std::uint64_t count = 0;  ///< --count N reports (0: until interrupted)
   double delta = 0;         ///< counters --delta SECONDS
   std::vector<std::string> prefixes;           ///< counters: name prefixes to show
-  output_format format = output_format::text;  ///< --format (and -j); -s only for prometheus
+  output_format format = output_format::text;  ///< --format (and -j, --textfile)
   std::string textfile;  ///< -s --textfile PATH: Prometheus text, written atomically
   // check (Nagios/Icinga plugin)
   std::vector<serve::threshold> warn, crit;
@@ -80,7 +90,7 @@ struct options {
 };
 
 struct parse_result {
-  options opts;
+  options opts;       ///< on error, opts.cmd is still the command that was asked for
   std::string error;  ///< one line naming the offending argument; empty on success
 };
 
@@ -103,7 +113,10 @@ inline constexpr const char* fault_env = "SSFAST_INJECT_NETLINK_FAILURE";
 std::string parse_fault(std::string_view value, detail::netlink_fault& out);
 #endif
 
-/// The --help text.
-std::string_view usage() noexcept;
+/// The --help text: every command, or one command's synopsis, description and options.
+std::string usage(std::optional<command> c = std::nullopt);
+
+/// Every long option the parser knows, without "--" (for the help's own test).
+std::vector<std::string_view> long_options();
 
 }  // namespace ssfast::cli

@@ -106,18 +106,19 @@ TEST(ParseArgs, ErrorsNameTheArgument) {
   EXPECT_EQ(parse({"--frobnicate"}).error, "unknown option '--frobnicate'");
   EXPECT_EQ(parse({"--json=yes", "-s"}).error, "option '--json' takes no value");
   EXPECT_EQ(parse({"-s", "extra"}).error, "-s takes no filter (found 'extra')");
-  EXPECT_EQ(parse({"-s", "-p"}).error, "option '-p' is for listings and top, not -s");
+  EXPECT_EQ(parse({"-s", "-p"}).error, "option '-p' is for listings, not -s");
   EXPECT_EQ(parse({"top"}).error, "top needs a key: raddr, laddr, lport, rport, state or process");
   EXPECT_EQ(parse({"top", "ip"}).error,
             "top: unknown key 'ip' (raddr, laddr, lport, rport, state or process)");
-  EXPECT_EQ(parse({"top", "raddr", "-n", "0"}).error,
-            "option '-n': '0' is not a number from 1 to 1000000");
-  EXPECT_EQ(parse({"-tan", "--estimate"}).error, "option '--estimate' is for -s, check and exporter");
-  EXPECT_EQ(parse({"-tan", "--watch", "1"}).error, "option '--watch' is for -s and top");
+  EXPECT_EQ(parse({"top", "raddr", "--limit", "0"}).error,
+            "option '--limit': '0' is not a number from 1 to 1000000");
+  EXPECT_EQ(parse({"-tan", "--estimate"}).error,
+            "option '--estimate' is for -s, check and exporter, not listings");
+  EXPECT_EQ(parse({"-tan", "--watch", "1"}).error, "option '--watch' is for -s and top, not listings");
   EXPECT_EQ(parse({"-s", "--count", "3"}).error, "option '--count' goes with --watch");
   EXPECT_EQ(parse({"-s", "--watch", "0"}).error,
             "option '--watch': '0' is not a number of seconds (0 < S <= 86400)");
-  EXPECT_EQ(parse({"-s", "--delta", "1"}).error, "option '--delta' is for counters");
+  EXPECT_EQ(parse({"-s", "--delta", "1"}).error, "option '--delta' is for counters, not -s");
   EXPECT_EQ(parse({"-s", "top", "raddr"}).error, "-s takes no filter (found 'top')");
 }
 
@@ -140,13 +141,13 @@ TEST(ParseArgs, ListingIsTheDefaultAsInSs) {
 }
 
 TEST(ParseArgs, TopAndCounters) {
-  auto r = parse({"top", "raddr", "-n", "5", "sport", "=", ":443"});
+  auto r = parse({"top", "raddr", "--limit", "5", "sport", "=", ":443"});
   ASSERT_EQ(r.error, "");
   EXPECT_EQ(r.opts.cmd, command::top);
   EXPECT_EQ(r.opts.key, top_key::raddr);
   EXPECT_EQ(r.opts.top_n, 5u);
   EXPECT_EQ(r.opts.filter.size(), 3u);
-  r = parse({"top", "state", "-tn3", "--watch", "0.5", "--count", "2"});
+  r = parse({"top", "state", "-tn", "--limit=3", "--watch", "0.5", "--count", "2"});
   ASSERT_EQ(r.error, "");
   EXPECT_EQ(r.opts.top_n, 3u);
   EXPECT_EQ(r.opts.watch, 0.5);
@@ -156,6 +157,120 @@ TEST(ParseArgs, TopAndCounters) {
   EXPECT_EQ(r.opts.cmd, command::counters);
   EXPECT_EQ(r.opts.delta, 2.0);
   EXPECT_EQ(r.opts.prefixes, (std::vector<std::string>{"Tcp.", "TcpExt.Listen"}));
+}
+
+// The misuse the command table was made for: each does what a person meant or says why not.
+TEST(ParseArgs, OutputsThatDisagreeAreRefused) {
+  EXPECT_EQ(parse({"-s", "--textfile", "f", "-j"}).error,
+            "options '--textfile' and '-j' ask for different outputs");
+  EXPECT_EQ(parse({"-s", "--textfile", "f", "--format", "json"}).error,
+            "options '--textfile' and '--format json' ask for different outputs");
+  EXPECT_EQ(parse({"-sj", "--format", "text"}).error,
+            "options '-j' and '--format text' ask for different outputs");
+  auto r = parse({"-s", "--format", "prometheus", "--textfile", "f"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.format, output_format::prometheus);
+  r = parse({"-s", "--format=json", "-j"});
+  ASSERT_EQ(r.error, "") << "two ways of asking for the same output agree";
+  EXPECT_TRUE(r.opts.json);
+}
+
+TEST(ParseArgs, OptionsACommandIgnoresAreRefused) {
+  EXPECT_EQ(parse({"counters", "-t"}).error,
+            "option '-t' is for listings, -s, top, check and exporter, not counters");
+  EXPECT_EQ(parse({"-tan", "--threads", "4"}).error,
+            "option '--threads' sets the threads of -s's dumps and of -p's /proc scan: a "
+            "listing without -p uses none");
+  EXPECT_EQ(parse({"-tanp", "--threads", "4"}).error, "");
+  EXPECT_EQ(parse({"top", "process", "--threads", "2"}).error, "") << "top process scans /proc";
+  EXPECT_EQ(parse({"-s", "--threads", "2", "--source", "proc"}).error,
+            "option '--threads' splits netlink dumps: the /proc source reads each file once");
+  EXPECT_EQ(parse({"-s", "--threads", "2", "--proc-root", "/x"}).error,
+            "option '--threads' splits netlink dumps: the /proc source reads each file once");
+  EXPECT_EQ(parse({"states", "-N", "x"}).error,
+            "option '-N' is for listings, -s, top, counters, check, exporter, agent and doctor, "
+            "not states");
+  EXPECT_EQ(parse({"-s", "--max-connections", "5"}).error,
+            "option '--max-connections' is for exporter and agent, not -s");
+}
+
+TEST(ParseArgs, DashNIsNumericEverywhereAsInSs) {
+  auto r = parse({"top", "raddr", "-tan"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.cmd, command::top);
+  EXPECT_TRUE(r.opts.scope.tcp);
+  EXPECT_FALSE(r.opts.scope.udp);
+  EXPECT_EQ(r.opts.top_n, 20u);
+  EXPECT_TRUE(r.opts.filter.empty());
+  EXPECT_EQ(parse({"-sn"}).error, "");
+  EXPECT_EQ(parse({"doctor", "-n"}).error, "");
+}
+
+TEST(ParseArgs, HelpForOneCommand) {
+  auto r = parse({"help"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.cmd, command::help);
+  EXPECT_FALSE(r.opts.help_for.has_value());
+  r = parse({"help", "top"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.help_for, command::top);
+  EXPECT_EQ(parse({"top", "-h"}).opts.help_for, command::top);
+  EXPECT_EQ(parse({"agent", "--help"}).opts.help_for, command::agent);
+  EXPECT_EQ(parse({"-s", "-h"}).opts.help_for, command::summary);
+  EXPECT_EQ(parse({"help", "-s"}).opts.help_for, command::summary);
+  EXPECT_FALSE(parse({"-t", "-h"}).opts.help_for.has_value()) << "the listing: everything";
+  EXPECT_EQ(parse({"help", "topp"}).error,
+            "help: unknown command 'topp' (listing, -s, top, counters, check, exporter, agent, "
+            "doctor, states, help)");
+  const std::string top = usage(command::top);
+  EXPECT_EQ(top.rfind("Usage: ssfast top KEY", 0), 0u) << top;
+  EXPECT_EQ(top.find("ssfast agent"), std::string::npos) << "only top's synopsis";
+  EXPECT_NE(top.find("--limit N"), std::string::npos);
+  EXPECT_NE(top.find("Every command:"), std::string::npos);
+  const std::string all = usage();
+  for (std::string_view name : long_options())
+    EXPECT_NE(all.find("--" + std::string(name)), std::string::npos)
+        << "--help does not mention --" << name;
+}
+
+TEST(ParseArgs, MistypedCommandsAndWordsAreNamed) {
+  EXPECT_EQ(parse({"hlep"}).error, "unknown command 'hlep' (did you mean 'help'?)");
+  EXPECT_EQ(parse({"doctr"}).error, "unknown command 'doctr' (did you mean 'doctor'?)");
+  EXPECT_EQ(parse({"-t", "sprot", "=", ":22"}).error,
+            "unknown filter word 'sprot' (did you mean 'sport'?)");
+  EXPECT_EQ(parse({"frobnicate"}).error,
+            "'frobnicate' is neither a command (listing, -s, top, counters, check, exporter, "
+            "agent, doctor, states, help) nor a filter (state, exclude, sport, dport, src, dst, "
+            "not)");
+  EXPECT_EQ(parse({"-t", "state", "established"}).error, "");
+  EXPECT_EQ(parse({"-t", "( sport = :22 )"}).error, "") << "one-word expressions pass through";
+}
+
+TEST(ParseArgs, ParseErrorsKnowTheirCommand) {
+  EXPECT_EQ(parse({"check", "--bogus"}).opts.cmd, command::check);
+  EXPECT_EQ(parse({"--bogus", "doctor"}).opts.cmd, command::doctor);
+  EXPECT_EQ(parse({"doctor", "--interval", "99"}).opts.cmd, command::doctor);
+  EXPECT_EQ(usage_exit(command::check), 3);
+  EXPECT_EQ(usage_exit(command::doctor), 3);
+  EXPECT_EQ(usage_exit(command::top), 2);
+}
+
+TEST(ParseArgs, StatesByAnySpelling) {
+  auto r = parse({"states", "FIN_WAIT2", "fin-wait-2", "ESTAB", "tcp_close_wait", "listening"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.filter.size(), 5u);
+  EXPECT_EQ(parse({"states", "FIN_WAIT3"}).error,
+            "states: unknown state 'FIN_WAIT3' (ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, "
+            "FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING; ss's names "
+            "too)");
+}
+
+TEST(ParseArgs, NegativeThresholdSaysWhatItMeans) {
+  EXPECT_EQ(parse({"check", "--warn", "close_wait=-5"}).error,
+            "option '--warn': '-5' means 0..-5, which every count is outside; for an alert "
+            "above 5 write 5");
+  EXPECT_EQ(parse({"check", "--warn", "close_wait=~:-5"}).error, "")
+      << "an explicit range is taken as written";
 }
 
 TEST(ListingStates, AsSsComputesThem) {
@@ -220,6 +335,65 @@ TEST(Binary, HelpAndVersion) {
   EXPECT_EQ(v.exit_code, 0);
   EXPECT_EQ(v.out.rfind("ssfast ", 0), 0u);
   EXPECT_EQ(lines(v.out), 1u);
+}
+
+TEST(Binary, HelpCommandAndCommandHelp) {
+  const auto h = ssfast({"help"});
+  EXPECT_EQ(h.exit_code, 0);
+  EXPECT_EQ(h.out, ssfast({"--help"}).out);
+  const auto t = ssfast({"top", "-h"});
+  EXPECT_EQ(t.exit_code, 0);
+  EXPECT_EQ(t.out.rfind("Usage: ssfast top KEY", 0), 0u) << t.out;
+  EXPECT_EQ(t.out, ssfast({"help", "top"}).out);
+}
+
+TEST(Binary, MistypedCommandIsNamed) {
+  const auto r = ssfast({"hlep"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "ssfast: unknown command 'hlep' (did you mean 'help'?) (see ssfast --help)\n");
+}
+
+TEST(Binary, StatesShowsTheStateAsked) {
+  const auto r = ssfast({"states", "FIN_WAIT2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("FIN_WAIT2 (held by the side that closes first)\n", 0), 0u) << r.out;
+  std::size_t entered = 0;
+  for (std::size_t at = 0; (at = r.out.find("  entered  ", at)) != std::string::npos; ++at)
+    ++entered;
+  EXPECT_EQ(entered, 1u) << r.out;
+  const auto j = ssfast({"states", "-j", "ss-name-check", "fin-wait-2"});
+  EXPECT_EQ(j.exit_code, 2) << "an unknown state is refused";
+  const auto both = ssfast({"states", "-j", "estab", "fin-wait-2"});
+  ASSERT_EQ(both.exit_code, 0) << both.err;
+  EXPECT_NE(both.out.find("\"kernel_value\":1"), std::string::npos) << both.out;
+  EXPECT_NE(both.out.find("\"kernel_value\":5"), std::string::npos) << both.out;
+  EXPECT_EQ(both.out.find("\"kernel_value\":6"), std::string::npos) << both.out;
+}
+
+TEST(Binary, CounterPrefixesIgnoreCaseAndMustMatch) {
+  const auto r = ssfast({"counters", "tcp."});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_GT(lines(r.out), 5u);
+  std::size_t start = 0;
+  for (std::size_t nl; (nl = r.out.find('\n', start)) != std::string::npos; start = nl + 1)
+    EXPECT_TRUE(r.out.compare(start, 4, "Tcp.") == 0 || r.out.compare(start, 4, "TCP.") == 0)
+        << "Tcp.* (snmp) and TCP.* (sockstat): " << r.out.substr(start, nl - start);
+  const auto none = ssfast({"counters", "Tcp.", "nosuch."});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_EQ(none.out, "");
+  EXPECT_NE(none.err.find("no counter name starts with 'nosuch.'"), std::string::npos) << none.err;
+  EXPECT_NE(none.err.find("TcpExt."), std::string::npos) << "names the groups there are";
+}
+
+TEST(Binary, CheckUsageErrorsAreUnknown) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"check", "--warn", "close_wait=-5"}, {"--bogus", "check"}}) {
+    const auto r = ssfast(args);
+    EXPECT_EQ(r.exit_code, 3) << args[1];
+    EXPECT_EQ(r.out.rfind("SSFAST UNKNOWN - ", 0), 0u) << r.out;
+    EXPECT_EQ(lines(r.out), 1u) << r.out;
+  }
 }
 
 TEST(Binary, SummaryRunsInTheCurrentNamespace) {

@@ -286,7 +286,7 @@ std::map<std::string, std::uint64_t> ss_peer_counts() {
 
 TEST_F(LiveListing, TopCountsWhatTheUniqPipelineCounts) {
   auto top = [&] {
-    const auto r = testing::run_process({SSFAST_CLI_PATH, "top", "raddr", "-t", "-n", "100"});
+    const auto r = testing::run_process({SSFAST_CLI_PATH, "top", "raddr", "-t", "--limit", "100"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     std::map<std::string, std::uint64_t> m;
     std::istringstream lines(r.out);

@@ -149,6 +149,7 @@ struct collector::impl {
   std::chrono::milliseconds netlink_timeout;
   std::optional<fallback_info> fell_back;
   std::string_view context;
+  std::string shown_root;  // the proc root as the caller named it, for error_text()
   bool one_walk = true;  // TCPDIAG_GETSOCK works here (else per-family dumps)
   std::uint16_t ephemeral_low = 32768, ephemeral_high = 60999;
   netlink::key_histogram keys{};  // the last parallel count's port spread
@@ -601,7 +602,12 @@ result<collector> collector::open(const collector_options& options) noexcept {
         x->r.emplace(open_here(x->o));
       },
       &c);
-  if (*c.r) (*c.r)->impl_->ns = std::move(ns);
+  if (*c.r) {
+    (*c.r)->impl_->ns = std::move(ns);
+    // Error lines name the root the caller gave, not the thread-self one used inside.
+    (*c.r)->impl_->shown_root.swap(o.proc_root);
+    if (options.proc_root == "/proc") (*c.r)->impl_->shown_root.resize(5);
+  }
   return std::move(*c.r);
 }
 
@@ -627,6 +633,7 @@ result<collector> collector::open_here(const collector_options& options) noexcep
     }
     auto p = std::make_unique<impl>(std::move(sockets), options);
     p->fell_back = fell_back;
+    p->shown_root = options.proc_root;
     return collector(std::move(p));
   } catch (const std::bad_alloc&) {
     return std::make_error_code(std::errc::not_enough_memory);
@@ -653,6 +660,13 @@ const fallback_info* collector::fallback() const noexcept {
 }
 
 std::string_view collector::error_context() const noexcept { return impl_->context; }
+
+std::string collector::error_text(std::error_code ec) const {
+  const std::string_view w = impl_->context;
+  std::string out = w.starts_with("net/") ? impl_->shown_root + "/" + std::string(w)
+                                           : std::string(w);
+  return out + ": " + ec.message();
+}
 
 std::error_code collector::count(socket_summary& out, const count_scope& scope,
                                  count_method method) noexcept {

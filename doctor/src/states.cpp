@@ -64,33 +64,55 @@ const std::array<state_reference, 11>& tcp_state_reference() noexcept {
   return table;
 }
 
-void render_states_text(std::string& out) {
-  out +=
-      "The TCP states as netstat names them (ss: ESTAB, SYN-SENT, ...), in the kernel's order.\n"
-      "A connection's two ends are in different states while it closes: the side that closes\n"
-      "first goes FIN_WAIT1, FIN_WAIT2, TIME_WAIT; the other CLOSE_WAIT, LAST_ACK.\n";
-  for (const state_reference& s : tcp_state_reference()) {
-    out += "\n" + std::string(s.name) + " (held by " + std::string(s.side) + ")\n";
+namespace {
+
+// The rows asked for, in the order asked: every row for an empty selection.
+template <class F>
+void for_each_state(std::span<const std::uint8_t> only, F&& f) {
+  const auto& table = tcp_state_reference();
+  if (only.empty()) {
+    for (std::size_t i = 0; i < table.size(); ++i) f(table[i], static_cast<std::uint8_t>(i + 1));
+    return;
+  }
+  for (std::uint8_t v : only)
+    if (v >= 1 && v <= table.size()) f(table[v - 1u], v);
+}
+
+}  // namespace
+
+void render_states_text(std::string& out, std::span<const std::uint8_t> only) {
+  if (only.empty())
+    out +=
+        "The TCP states as netstat names them (ss: ESTAB, SYN-SENT, ...), in the kernel's "
+        "order.\n"
+        "A connection's two ends are in different states while it closes: the side that "
+        "closes\n"
+        "first goes FIN_WAIT1, FIN_WAIT2, TIME_WAIT; the other CLOSE_WAIT, LAST_ACK.\n";
+  bool first = true;
+  for_each_state(only, [&](const state_reference& s, std::uint8_t) {
+    // A single state's entry needs no blank line before it.
+    if (!(first && !only.empty())) out.push_back('\n');
+    first = false;
+    out += std::string(s.name) + " (held by " + std::string(s.side) + ")\n";
     out += "  entered  " + wrap(s.entered, 11, 100) + "\n";
     out += "  left     " + wrap(s.left, 11, 100) + "\n";
     out += "  lasts    " + wrap(s.lasts, 11, 100) + "\n";
-  }
+  });
 }
 
-void render_states_json(std::string& out) {
+void render_states_json(std::string& out, std::span<const std::uint8_t> only) {
   json_writer w(out);
   w.begin_array();
-  std::uint8_t value = 1;
-  for (const state_reference& s : tcp_state_reference()) {
+  for_each_state(only, [&](const state_reference& s, std::uint8_t value) {
     w.begin_object();
     w.key("state").value(s.name);
-    w.key("kernel_value").value(static_cast<std::uint64_t>(value++));
+    w.key("kernel_value").value(static_cast<std::uint64_t>(value));
     w.key("side").value(s.side);
     w.key("entered").value(s.entered);
     w.key("left").value(s.left);
     w.key("lasts").value(s.lasts);
     w.end_object();
-  }
+  });
   w.end_array();
   out.push_back('\n');
 }

@@ -37,6 +37,11 @@ std::string parse_range(std::string_view s, plugin_range& r) {
   if (colon == std::string_view::npos) {  // "10": 0..10
     if (!parse_number(s, r.hi)) return "'" + r.text + "' is not a range";
     r.lo = 0;
+    // "N" means 0..N: a negative N is an empty range that alerts on every count (which is
+    // never negative). Nobody means that; they mean the limit N without the sign.
+    if (r.hi < 0)
+      return "'" + r.text + "' means 0.." + r.text + ", which every count is outside; for an "
+             "alert above " + format(-r.hi) + " write " + format(-r.hi);
     return {};
   }
   const std::string_view a = s.substr(0, colon), b = s.substr(colon + 1);
@@ -178,6 +183,16 @@ std::pair<int, std::string> evaluate(const std::vector<threshold>& warn,
     line += " " + name + "=" + format(v) + ";" + w + ";" + c + ";0";
   }
   return {status, line};
+}
+
+std::pair<int, std::string> check_sockets(collector& c, const count_scope& scope,
+                                          count_method method, const std::vector<threshold>& warn,
+                                          const std::vector<threshold>& crit) {
+  socket_summary sockets;
+  if (auto ec = c.count(sockets, scope, method)) return {3, "SSFAST UNKNOWN - " + c.error_text(ec)};
+  kernel_counters counters;
+  const bool have_counters = !c.read_counters(counters);
+  return evaluate(warn, crit, check_metrics(sockets, have_counters ? &counters : nullptr));
 }
 
 }  // namespace ssfast::serve

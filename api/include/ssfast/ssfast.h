@@ -179,6 +179,11 @@ class SSFAST_API collector {
   /// success. Static storage.
   std::string_view error_context() const noexcept;
 
+  /// One line for a person: what failed and why, "TCP/IPv6 dump: Permission denied" or, for
+  /// a file, its path under the proc root this collector was given ("/host/proc/net/snmp: No
+  /// such file or directory"). Allocates.
+  std::string error_text(std::error_code ec) const;
+
  private:
   struct impl;
   explicit collector(std::unique_ptr<impl> p) noexcept;

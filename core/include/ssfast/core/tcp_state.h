@@ -39,6 +39,11 @@ inline constexpr tcp_state netstat_states[] = {
 /// outside 1..11 gives an empty view. No allocation.
 SSFAST_API std::string_view netstat_name(std::uint8_t state) noexcept;
 
+/// The TCP_* value a person means by `name`, in any case and in netstat's (FIN_WAIT2), ss's
+/// (FIN-WAIT-2, ESTAB, UNCONN), the filter's (fin-wait-2, listening, closed) or the kernel's
+/// (TCP_FIN_WAIT2) spelling; 0 for none. No allocation.
+SSFAST_API std::uint8_t parse_state_name(std::string_view name) noexcept;
+
 /// The state netstat would show for a state byte: folds NEW_SYN_RECV into SYN_RECV and
 /// BOUND_INACTIVE into CLOSE; other values are returned unchanged.
 constexpr std::uint8_t netstat_fold(std::uint8_t state) noexcept {

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -23,7 +25,10 @@ struct state_reference {
 /// The eleven states, in the kernel's order.
 SSFAST_API const std::array<state_reference, 11>& tcp_state_reference() noexcept;
 
-SSFAST_API void render_states_text(std::string& out);
-SSFAST_API void render_states_json(std::string& out);
+/// Appends the reference: every state after a short introduction, or only the states in
+/// `only` (TCP_* values 1..11, in that order). Allocates to grow `out`.
+SSFAST_API void render_states_text(std::string& out, std::span<const std::uint8_t> only = {});
+/// The same as a JSON array of {state, kernel_value, side, entered, left, lasts}.
+SSFAST_API void render_states_json(std::string& out, std::span<const std::uint8_t> only = {});
 
 }  // namespace ssfast

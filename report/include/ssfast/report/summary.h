@@ -9,6 +9,7 @@
 
 #include "ssfast/core/export.h"
 #include "ssfast/core/summary.h"
+#include "ssfast/ssfast.h"
 
 namespace ssfast {
 
@@ -48,5 +49,22 @@ SSFAST_API void render_summary_json(const summary_report& r, std::string& out);
 SSFAST_API void render_summary_prometheus(
     const summary_report& r, std::span<const std::pair<std::string, std::int64_t>> kernel,
     std::string& out);
+
+enum class summary_format { text, json, prometheus };
+
+/// What collect_summary counts and how it writes it.
+struct summary_request {
+  count_scope scope;
+  count_method method = count_method::exact;
+  summary_format format = summary_format::text;
+};
+
+/// Counts through `c`, reads the kernel counters (every one for Prometheus, in the same pass)
+/// and appends the report in `r.format`: what `ssfast -s`, its --textfile and the exporter's
+/// /metrics write. Counters that cannot be read are reported missing in the output and leave
+/// the result success; a count that fails returns its error with `error` set to
+/// collector::error_text(). Allocates; syscalls as collector::count and read_all_counters.
+SSFAST_API std::error_code collect_summary(collector& c, const summary_request& r,
+                                           std::string& out, std::string& error);
 
 }  // namespace ssfast

@@ -1,4 +1,4 @@
-// `ssfast check`: Nagios/Icinga plugin thresholds over the socket summary. Pure functions.
+// `ssfast check`: Nagios/Icinga plugin thresholds over the socket summary, and the plugin's run.
 #pragma once
 
 #include <string>
@@ -8,6 +8,7 @@
 
 #include "ssfast/core/export.h"
 #include "ssfast/core/summary.h"
+#include "ssfast/ssfast.h"
 
 namespace ssfast::serve {
 
@@ -47,5 +48,13 @@ SSFAST_API std::vector<std::pair<std::string, double>> check_metrics(const socke
 SSFAST_API std::pair<int, std::string> evaluate(
     const std::vector<threshold>& warn, const std::vector<threshold>& crit,
     const std::vector<std::pair<std::string, double>>& metrics);
+
+/// The whole plugin run: counts `scope` through `c`, reads the counters (missing counters
+/// leave their metrics out) and evaluates. A count that fails is status 3 with
+/// collector::error_text() as the text. Allocates; syscalls as collector::count.
+SSFAST_API std::pair<int, std::string> check_sockets(collector& c, const count_scope& scope,
+                                                     count_method method,
+                                                     const std::vector<threshold>& warn,
+                                                     const std::vector<threshold>& crit);
 
 }  // namespace ssfast::serve

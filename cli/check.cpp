@@ -1,0 +1,58 @@
+// ssfast check: a Nagios/Icinga plugin: one line on stdout, exit 0/1/2/3, a hard timeout.
+#include <signal.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "commands.h"
+#include "ssfast/serve/check.h"
+
+namespace ssfast::cli {
+namespace {
+
+// The plugin's output when the hard timeout fires, written by the signal handler.
+char timeout_line[128];
+std::size_t timeout_line_size = 0;
+
+extern "C" void on_check_timeout(int) {
+  // Async-signal-safe: write(2) and _exit(2) only.
+  const ssize_t ignored = ::write(STDOUT_FILENO, timeout_line, timeout_line_size);
+  (void)ignored;
+  _exit(3);
+}
+
+}  // namespace
+
+// A one-shot SIGALRM after `seconds`: whatever is blocking (a dump, a stuck /proc read,
+// entering a namespace) the plugin answers UNKNOWN in time.
+void arm_check_timeout(double seconds) {
+  const int n = std::snprintf(timeout_line, sizeof timeout_line,
+                              "SSFAST UNKNOWN - timed out after %g s\n", seconds);
+  timeout_line_size = n > 0 ? std::min(static_cast<std::size_t>(n), sizeof timeout_line - 1) : 0;
+  struct sigaction sa{};
+  sa.sa_handler = on_check_timeout;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGALRM, &sa, nullptr);
+  itimerval t{};
+  const auto us = static_cast<long long>(seconds * 1e6);
+  t.it_value.tv_sec = static_cast<time_t>(us / 1000000);
+  t.it_value.tv_usec = static_cast<suseconds_t>(us % 1000000);
+  setitimer(ITIMER_REAL, &t, nullptr);
+}
+
+int check_unknown(std::string_view why) {
+  std::printf("SSFAST UNKNOWN - %.*s\n", static_cast<int>(why.size()), why.data());
+  std::fflush(stdout);
+  return 3;
+}
+
+int run_check(collector& c, const options& o) {
+  auto [status, line] = serve::check_sockets(c, o.scope, o.method, o.warn, o.crit);
+  line.push_back('\n');
+  if (write_out(line) != exit_ok) return 3;
+  return status;
+}
+
+}  // namespace ssfast::cli

@@ -1,0 +1,64 @@
+// The commands of the ssfast binary, one file each, and the few helpers they share: writing
+// the output, one-line errors, the clock of --watch.
+#pragma once
+
+#include <time.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "options.h"
+#include "ssfast/ssfast.h"
+
+namespace ssfast::cli {
+
+/// Writes "ssfast: MSG" and a newline to stderr; returns `code`.
+int fail(int code, std::string_view msg);
+
+/// Writes `s` to stdout and flushes; exit_failure (said on stderr) if it could not.
+int write_out(std::string_view s);
+
+/// "2026-11-29T21:22:07Z".
+std::string utc_now();
+
+/// Sleeps until `deadline` (CLOCK_MONOTONIC) moved one interval on: reports do not drift by
+/// the time each takes.
+void sleep_until(timespec& deadline, double interval);
+
+/// Every kernel counter by name; empty when they cannot be read.
+std::map<std::string, std::int64_t> counter_map(collector& c);
+
+/// Why the collector fell back to /proc ("opening the sock_diag socket: ..."), else empty.
+std::string fallback_text(const collector& c);
+
+/// A listing's filter and query from the options; false with the error line.
+bool build_query(const options& o, socket_filter& f, socket_query& q, std::string& err);
+
+/// Scans /proc/*/fd for -p, saying on stderr what could not be read; false if nothing could.
+bool scan_owners(const options& o, process_owners& owners);
+
+/// A listing that failed: a filter too large for the kernel is the user's to shorten (exit 2);
+/// anything else is a failure of the source (exit 1).
+int list_failed(const collector& c, std::error_code ec);
+
+// The commands that read sockets, each given the collector main opened for it.
+int run_list(collector& c, const options& o);
+int run_summary(collector& c, const options& o);
+int run_top(collector& c, const options& o);
+int run_counters(collector& c, const options& o);
+int run_check(collector& c, const options& o);
+int run_exporter(collector& c, const options& o);
+int run_agent(collector& c, const options& o);
+int run_doctor(collector& c, const options& o);
+
+// The command that reads nothing.
+int run_states(const options& o);
+
+/// check: arms the plugin's hard timeout (SIGALRM answers UNKNOWN and exits 3).
+void arm_check_timeout(double seconds);
+/// check: prints "SSFAST UNKNOWN - WHY"; returns 3.
+int check_unknown(std::string_view why);
+
+}  // namespace ssfast::cli

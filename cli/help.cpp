@@ -1,0 +1,141 @@
+// The --help text: one section per command, shown all together or one at a time
+// (`ssfast help top`, `ssfast top -h`).
+#include <array>
+#include <string>
+
+#include "options.h"
+
+namespace ssfast::cli {
+namespace {
+
+struct help_section {
+  command cmd;
+  std::string_view synopsis;  // after "ssfast "
+  std::string_view body;
+};
+
+constexpr std::array<help_section, 9> sections = {{
+    {command::list, "[-tuxlaH46pjeon] [FILTER]          list sockets, as ss does",
+     "Listing (the default; ss's flags):\n"
+     "  -t, -u, -x      TCP, UDP, UNIX sockets (default: all three); --tcp, --udp, --unix\n"
+     "  -l, -a          listening (and unconnected) sockets only; every state; --listening,\n"
+     "                  --all\n"
+     "  -4, -6          IPv4 or IPv6 only; --ipv4, --ipv6\n"
+     "  -n, --numeric   numeric (always: ssfast resolves no names)\n"
+     "  -H, --no-header no header line\n"
+     "  -p, --processes processes holding each socket (one scan of /proc/*/fd; --threads N\n"
+     "                  scans on N threads)\n"
+     "  -e, -o          uid, inode and cookie; TCP timers; --extended, --options\n"
+     "  -j, --json      one JSON object per socket (JSON Lines)\n"
+     "  FILTER          ss's: [state STATE | exclude STATE]... [EXPRESSION], where\n"
+     "                  EXPRESSION combines sport/dport OP [:]PORT and src/dst ADDR[/LEN][:PORT]\n"
+     "                  with and, or, not and parentheses; OP is = != < <= > >= (or eq ne lt\n"
+     "                  le gt ge). STATE: established, syn-sent, syn-recv, fin-wait-1,\n"
+     "                  fin-wait-2, time-wait, closed, close-wait, last-ack, listening,\n"
+     "                  closing, all, connected, synchronized, bucket, big. The kernel applies\n"
+     "                  it (INET_DIAG bytecode) to TCP and UDP.\n"},
+    {command::summary,
+     "-s [-tux46] [-j|--format F] [--textfile PATH] [--estimate]\n"
+     "                 [--watch S [--count N]]",
+     "Summary:\n"
+     "  -s, --summary   one `STATE COUNT` line per TCP state (netstat names, largest first),\n"
+     "                  totals per protocol and family, then the kernel's counters\n"
+     "  --estimate      dump every TCP state but ESTABLISHED and derive ESTABLISHED from\n"
+     "                  /proc/net/snmp CurrEstab minus CLOSE_WAIT (labelled an estimate;\n"
+     "                  counted exactly when the figures disagree)\n"
+     "  --threads N     parallel TCP dumps over disjoint port slices (default: CPUs, at\n"
+     "                  most 8, once the table holds 8192 TCP sockets; 1 = a single dump)\n"
+     "  --format F      text, json (as -j) or prometheus (Prometheus text exposition)\n"
+     "  --textfile PATH write the Prometheus text to PATH atomically (node_exporter's textfile\n"
+     "                  collector); with --watch, every S seconds\n"},
+    {command::top, "top KEY [--limit N] [-tuxla46pnj] [--watch S [--count N]] [FILTER]",
+     "top: sockets per KEY, largest first, `COUNT KEY` lines (as sort | uniq -c | sort -nr)\n"
+     "  KEY             raddr, laddr, lport, rport, state or process; every state unless a\n"
+     "                  state filter says otherwise\n"
+     "  --limit N       the N largest (20); -n is numeric, as in ss\n"},
+    {command::counters, "counters [-j] [--delta S] [PREFIX...]",
+     "counters: every counter of /proc/net/snmp, netstat, snmp6, sockstat{,6} as Group.Field\n"
+     "  PREFIX          only the counters whose name starts with it (case does not matter);\n"
+     "                  one that matches nothing is an error\n"
+     "  --delta S       the change over S seconds, and the rate per second\n"},
+    {command::check, "check [--warn M=RANGE,...] [--crit M=RANGE,...] [--timeout S] [-tux46]",
+     "check: a Nagios/Icinga plugin. `SSFAST OK|WARNING|CRITICAL|UNKNOWN - text | perfdata`,\n"
+     "  exit 0/1/2/3. M: established, syn_sent, syn_recv, fin_wait1, fin_wait2, time_wait,\n"
+     "  close, close_wait, last_ack, listen, closing, tcp, udp, unix, orphan, tw, tcp_inuse,\n"
+     "  tcp_mem, curr_estab. RANGE as the plugin guidelines: 10 (alert outside 0..10), 10:,\n"
+     "  ~:10, 10:20, @10:20 (alert inside). --timeout S: UNKNOWN after S seconds (10).\n"},
+    {command::exporter, "exporter [--listen ADDR:PORT] [--max-connections N] [--timeout S]",
+     "exporter: serves /metrics (Prometheus text) over HTTP; loopback 127.0.0.1:9477 unless\n"
+     "  --listen says otherwise (:PORT, no address: every address, as node_exporter); at most\n"
+     "  N connections (64), each with S seconds (10) to send its request and take the answer;\n"
+     "  request heads over 8 KiB are refused.\n"},
+    {command::agent,
+     "agent --service-port P [--max-established N] [--drain-queue R]\n"
+     "                    [--listen ADDR:PORT] [--timeout S]",
+     "agent: answers HAProxy's agent-check (one line per connection) for the service on port\n"
+     "  P: `down` when nothing listens there, `up drain` when its accept queue passes R (0.9)\n"
+     "  of its backlog or ESTABLISHED on P reaches N, else `up ready W%` with W falling as\n"
+     "  ESTABLISHED on P approaches N. Loopback 127.0.0.1:9478 by default.\n"},
+    {command::doctor, "doctor [-j] [--interval S]",
+     "doctor: diagnoses TIME_WAIT and ephemeral-port exhaustion, SYN floods, full accept\n"
+     "  queues, CLOSE_WAIT leaks, FIN_WAIT2 and orphans, TCP memory, retransmissions and\n"
+     "  tcp_tw_recycle from the sockets, counters and sysctls over --interval S (1); each\n"
+     "  finding with its evidence, why, and what to do. Exit 0 none, 1 warning, 2 critical,\n"
+     "  3 could not diagnose.\n"},
+    {command::states, "states [-j] [STATE...]",
+     "states: the TCP state table: who holds each state, how it is entered and left, and\n"
+     "  how long it lasts on Linux. STATE in netstat's, ss's or the filter's spelling\n"
+     "  (FIN_WAIT2, fin-wait-2, FIN-WAIT-2) shows that state only.\n"},
+}};
+
+constexpr std::string_view intro =
+    "\n"
+    "Read the sockets of this network namespace from the kernel's sock_diag interface, or\n"
+    "from /proc/net where netlink is missing or refused. `ssfast help COMMAND` or\n"
+    "`ssfast COMMAND -h` shows one command.\n";
+
+constexpr std::string_view common =
+    "Every command:\n"
+    "  --watch S       -s and top: report every S seconds (--count N reports, else until\n"
+    "                  interrupted); redrawn on a terminal, one line or object per report\n"
+    "                  otherwise\n"
+    "  -N NAME         the network namespace `ip netns` calls NAME (/run/netns/NAME)\n"
+    "  --netns PATH|PID  the namespace of that file, or of that process (/proc/PID/ns/net);\n"
+    "                  entering one needs CAP_SYS_ADMIN\n"
+    "  --source SRC    auto (default): netlink, else /proc/net when netlink is missing or\n"
+    "                  refused; netlink: netlink only; proc: /proc/net only\n"
+    "  --proc-root DIR read sockets and counters from DIR/net/* (implies --source proc):\n"
+    "                  a host's /proc mounted elsewhere; DIR/1 is its PID 1's namespace\n"
+    "  -h, --help      this help;  -V, --version  the version\n";
+
+constexpr std::string_view exit_status =
+    "\n"
+    "Exit status: 0 success, 1 the sockets could not be read (or, exporter and agent, the\n"
+    "address could not be listened on), 2 bad usage or filter. check: 0 OK, 1 WARNING,\n"
+    "2 CRITICAL, 3 UNKNOWN (including bad usage and the timeout), as plugins do. doctor:\n"
+    "0 no finding, 1 warnings, 2 critical, 3 could not diagnose (including bad usage).\n";
+
+}  // namespace
+
+std::string usage(std::optional<command> c) {
+  std::string out;
+  for (const help_section& s : sections) {
+    if (c && s.cmd != *c) continue;
+    out += out.empty() ? "Usage: ssfast " : "       ssfast ";
+    out += s.synopsis;
+    out.push_back('\n');
+  }
+  if (out.empty()) return usage();  // help, version: every command
+  out += intro;
+  for (const help_section& s : sections) {
+    if (c && s.cmd != *c) continue;
+    out.push_back('\n');
+    out += s.body;
+  }
+  out.push_back('\n');
+  out += common;
+  out += exit_status;
+  return out;
+}
+
+}  // namespace ssfast::cli

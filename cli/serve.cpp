@@ -1,0 +1,46 @@
+// ssfast exporter and ssfast agent: the served protocols of serve/ behind the CLI's options.
+#include <cstdio>
+
+#include "commands.h"
+#include "ssfast/serve/exporter.h"
+#include "ssfast/serve/server.h"
+
+namespace ssfast::cli {
+namespace {
+
+serve::server_options server_of(const options& o) {
+  serve::server_options so;
+  so.listen = o.listen;
+  so.max_connections = o.max_connections;
+  so.timeout = o.timeout;
+  return so;
+}
+
+void to_stderr(std::string_view line) {
+  std::fprintf(stderr, "ssfast: %.*s\n", static_cast<int>(line.size()), line.data());
+}
+
+}  // namespace
+
+int run_exporter(collector& c, const options& o) {
+  summary_request r;
+  r.scope = o.scope;
+  r.method = o.method;
+  serve::metrics_exporter h(c, r, to_stderr);
+  return serve::serve(server_of(o), h);
+}
+
+int run_agent(collector& c, const options& o) {
+  serve::agent_rules rules;
+  rules.max_established = o.max_established;
+  rules.drain_queue = o.drain_queue;
+  serve::agent_handler h(c, o.service_port, rules, to_stderr);
+  if (!h.rules().backlog_known)
+    std::fprintf(stderr,
+                 "ssfast: agent: answering from /proc, which has no listen backlog: the "
+                 "accept-queue rule is off%s\n",
+                 o.max_established ? "; --max-established still applies" : "");
+  return serve::serve(server_of(o), h);
+}
+
+}  // namespace ssfast::cli

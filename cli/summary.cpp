@@ -1,0 +1,203 @@
+// ssfast -s: the summary once, every S seconds (--watch), or into a textfile for
+// node_exporter.
+#include <unistd.h>
+
+#include <cstdio>
+#include <optional>
+
+#include "commands.h"
+#include "ssfast/report/json_writer.h"
+#include "ssfast/report/summary.h"
+#include "ssfast/report/textfile.h"
+
+namespace ssfast::cli {
+namespace {
+
+summary_request request_of(const options& o) {
+  summary_request r;
+  r.scope = o.scope;
+  r.method = o.method;
+  r.format = o.format == output_format::json         ? summary_format::json
+             : o.format == output_format::prometheus ? summary_format::prometheus
+                                                     : summary_format::text;
+  return r;
+}
+
+int run_once(collector& c, const options& o) {
+  std::string out, error;
+  if (collect_summary(c, request_of(o), out, error)) return fail(exit_failure, error);
+  if (!o.textfile.empty()) {
+    if (auto e = write_file_atomically(o.textfile, out); !e.empty()) return fail(exit_failure, e);
+    return exit_ok;
+  }
+  return write_out(out);
+}
+
+// --watch with --textfile: rewrite the file every interval. A failed collection leaves the
+// last good file in place (node_exporter's node_textfile_mtime_seconds shows its age) and
+// says why on stderr; only a file that cannot be written ends the loop.
+int run_textfile_watch(collector& c, const options& o) {
+  timespec deadline{};
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  const summary_request r = request_of(o);
+  for (std::uint64_t report = 1; o.count == 0 || report <= o.count; ++report) {
+    if (report > 1) sleep_until(deadline, o.watch);
+    std::string out, error;
+    if (collect_summary(c, r, out, error)) {
+      fail(exit_failure, error);
+      continue;
+    }
+    if (auto e = write_file_atomically(o.textfile, out); !e.empty()) return fail(exit_failure, e);
+  }
+  return exit_ok;
+}
+
+// The counters whose per-second rates --watch shows, as /proc names them.
+constexpr std::string_view rate_counters[] = {
+    "Tcp.ActiveOpens", "Tcp.PassiveOpens",       "Tcp.AttemptFails",   "Tcp.EstabResets",
+    "Tcp.RetransSegs", "TcpExt.ListenOverflows", "TcpExt.ListenDrops", "TcpExt.TCPTimeouts"};
+
+// Two consecutive reports of --watch: what each view needs to draw the later one.
+struct watch_step {
+  const options& o;
+  const collector& c;
+  const socket_summary& now;
+  state_counts before, after;  // TCP per state
+  const std::map<std::string, std::int64_t>& counters_before;
+  const std::map<std::string, std::int64_t>& counters_now;
+  std::uint64_t report;
+
+  std::int64_t change(tcp_state s) const {
+    return static_cast<std::int64_t>(after.netstat_count(s) - before.netstat_count(s));
+  }
+  std::optional<double> rate(std::string_view name) const {
+    auto x = counters_now.find(std::string(name)), y = counters_before.find(std::string(name));
+    if (x == counters_now.end() || y == counters_before.end()) return std::nullopt;
+    return static_cast<double>(x->second - y->second) / o.watch;
+  }
+};
+
+std::string signed_text(std::int64_t d) {
+  std::string t = std::to_string(d);
+  if (d >= 0) t.insert(t.begin(), '+');  // not "+" + t: GCC 12's -Wrestrict false positive
+  return t;
+}
+
+void watch_json(const watch_step& w, std::string& out) {
+  json_writer j(out);
+  j.begin_object();
+  j.key("time").value(utc_now());
+  j.key("interval_s").value(w.o.watch);
+  j.key("source").value(to_string(w.c.source()));
+  // What was not counted (-x, -u, -t) is left out, never reported as 0.
+  if (w.o.scope.tcp) {
+    j.key("tcp").begin_object();
+    for (tcp_state s : netstat_states) {
+      j.key(netstat_name(static_cast<std::uint8_t>(s))).begin_object();
+      j.key("count").value(w.after.netstat_count(s));
+      j.key("change").value(w.change(s));
+      j.end_object();
+    }
+    j.end_object();
+  }
+  if (w.o.scope.udp) j.key("udp").value(w.now.udp_all().total());
+  if (w.o.scope.unix_domain) j.key("unix").value(w.now.unix_domain.total());
+  j.key("rates_per_s").begin_object();
+  for (std::string_view name : rate_counters) {
+    j.key(name);
+    if (const auto r = w.rate(name))
+      j.fixed(*r, 2);
+    else
+      j.null();
+  }
+  j.end_object().end_object();
+  out.push_back('\n');
+}
+
+// On a terminal: a redrawn table.
+void watch_table(const watch_step& w, std::string& out) {
+  char num[64];
+  out = "\033[H\033[2J";  // home and clear
+  out += "ssfast -s, every " + std::to_string(w.o.watch).substr(0, 5) + " s, " + utc_now() +
+         ", report " + std::to_string(w.report) + "\n\n";
+  if (w.o.scope.tcp) {
+    std::snprintf(num, sizeof num, "%-12s %12s %10s\n", "STATE", "COUNT", "CHANGE");
+    out += num;
+    for (tcp_state s : netstat_states) {
+      std::snprintf(num, sizeof num, "%-12s %12llu %10s\n",
+                    std::string(netstat_name(static_cast<std::uint8_t>(s))).c_str(),
+                    static_cast<unsigned long long>(w.after.netstat_count(s)),
+                    signed_text(w.change(s)).c_str());
+      out += num;
+    }
+  }
+  out += "\nPER SECOND (/proc/net/snmp, netstat)\n";
+  for (std::string_view name : rate_counters) {
+    const auto r = w.rate(name);
+    std::snprintf(num, sizeof num, "%-24s %10s\n", std::string(name).c_str(),
+                  r ? std::to_string(*r).substr(0, 10).c_str() : "-");
+    out += num;
+  }
+}
+
+// On a pipe: one line per report.
+void watch_line(const watch_step& w, std::string& out) {
+  char num[64];
+  out = utc_now();
+  for (tcp_state s : netstat_states) {
+    if (!w.o.scope.tcp) break;
+    out.push_back(' ');
+    out += netstat_name(static_cast<std::uint8_t>(s));
+    out.push_back('=');
+    out += std::to_string(w.after.netstat_count(s));
+    out.push_back('(');
+    out += signed_text(w.change(s));
+    out.push_back(')');
+  }
+  // Without TCP (-u, -x) the line carries the totals that were counted instead.
+  if (!w.o.scope.tcp && w.o.scope.udp) out += " UDP=" + std::to_string(w.now.udp_all().total());
+  if (!w.o.scope.tcp && w.o.scope.unix_domain)
+    out += " UNIX=" + std::to_string(w.now.unix_domain.total());
+  for (std::string_view name : rate_counters) {
+    const auto r = w.rate(name);
+    std::snprintf(num, sizeof num, " %s/s=%.1f", std::string(name).c_str(), r ? *r : 0.0);
+    out += r ? num : " " + std::string(name) + "/s=-";
+  }
+  out.push_back('\n');
+}
+
+int run_watch(collector& c, const options& o) {
+  const bool tty = !o.json && isatty(STDOUT_FILENO);
+  socket_summary prev, now;
+  if (auto ec = c.count(prev, o.scope, o.method)) return fail(exit_failure, c.error_text(ec));
+  auto prev_counters = counter_map(c);
+  timespec deadline{};
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  for (std::uint64_t report = 1; o.count == 0 || report <= o.count; ++report) {
+    sleep_until(deadline, o.watch);
+    if (auto ec = c.count(now, o.scope, o.method)) return fail(exit_failure, c.error_text(ec));
+    auto counters = counter_map(c);
+    const watch_step step{o,      c,     now,         prev.tcp_histogram(), now.tcp_histogram(),
+                          prev_counters, counters, report};
+    std::string out;
+    if (o.json)
+      watch_json(step, out);
+    else if (tty)
+      watch_table(step, out);
+    else
+      watch_line(step, out);
+    if (int rc = write_out(out)) return rc;
+    prev = now;
+    prev_counters = std::move(counters);
+  }
+  return exit_ok;
+}
+
+}  // namespace
+
+int run_summary(collector& c, const options& o) {
+  if (o.watch <= 0) return run_once(c, o);
+  return o.textfile.empty() ? run_watch(c, o) : run_textfile_watch(c, o);
+}
+
+}  // namespace ssfast::cli

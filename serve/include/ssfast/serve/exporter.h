@@ -1,0 +1,79 @@
+// The Prometheus exporter and the HAProxy agent as connection handlers for serve(): what an
+// embedder needs to serve /metrics or answer agent-checks from its own process.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "ssfast/core/export.h"
+#include "ssfast/core/filter.h"
+#include "ssfast/core/socket_table.h"
+#include "ssfast/report/summary.h"
+#include "ssfast/serve/agent.h"
+#include "ssfast/serve/server.h"
+#include "ssfast/ssfast.h"
+
+namespace ssfast::serve {
+
+/// Where a handler says what went wrong (a scrape that failed, a source without backlogs);
+/// the library never prints. Empty: said nowhere.
+using log_line = std::function<void(std::string_view)>;
+
+/// Serves GET/HEAD /metrics (Prometheus text 0.0.4: collect_summary's metrics and the
+/// exporter's own: scrape duration, scrapes, errors, collections), / (a line naming the
+/// exporter), 404 elsewhere, 405 for other methods, 400 for malformed requests. Scrapes waiting
+/// together share one collection made after all of them arrived, so a burst costs one dump
+/// and no answer is older than its request. Not thread-safe: one server thread.
+class SSFAST_API metrics_exporter final : public connection_handler {
+ public:
+  /// `c` must outlive the handler; `r.format` is ignored (always Prometheus).
+  metrics_exporter(collector& c, summary_request r, log_line log = {});
+
+  void on_round() override;
+  void on_open(std::string& out, bool& close_after) override;
+  std::size_t on_input(std::string_view in, std::string& out, bool& close_after) override;
+  std::string too_large() override;
+  std::string busy() override;
+
+ private:
+  void scrape(std::string& out, bool keep_alive, bool head);
+  void collect();
+
+  collector& c_;
+  summary_request request_;
+  log_line log_;
+  std::string body_, error_;
+  bool fresh_ = false;  // body_ was collected in this round
+  std::uint64_t scrapes_ = 0, errors_ = 0, collections_ = 0;
+};
+
+/// Answers HAProxy's agent-check for the TCP service on one port: on each connection, one
+/// dump of that port's LISTEN and ESTABLISHED sockets (the port as kernel bytecode), then
+/// agent_reply() and close. A dump that fails answers nothing (HAProxy counts a failed check
+/// and leaves the server as it was) and is logged. From /proc, which has no listen backlog,
+/// the accept-queue rule is off (rules().backlog_known is false).
+class SSFAST_API agent_handler final : public connection_handler {
+ public:
+  /// `c` must outlive the handler. Allocates the filter.
+  agent_handler(collector& c, std::uint16_t service_port, agent_rules rules, log_line log = {});
+
+  const agent_rules& rules() const noexcept { return rules_; }
+
+  void on_open(std::string& out, bool& close_after) override;
+  std::size_t on_input(std::string_view in, std::string& out, bool& close_after) override;
+  std::string too_large() override;
+  std::string busy() override;
+
+ private:
+  collector& c_;
+  std::uint16_t port_;
+  agent_rules rules_;
+  log_line log_;
+  socket_filter filter_;
+  socket_query query_;
+  socket_table table_;
+};
+
+}  // namespace ssfast::serve

@@ -1,0 +1,149 @@
+// The exporter's and the agent's connection handlers: HTTP /metrics with shared scrapes, and
+// the agent-check answer from one dump of the service port.
+#include "ssfast/serve/exporter.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "ssfast/serve/http.h"
+
+namespace ssfast::serve {
+namespace {
+
+constexpr std::string_view text = "text/plain; charset=utf-8";
+
+}  // namespace
+
+metrics_exporter::metrics_exporter(collector& c, summary_request r, log_line log)
+    : c_(c), request_(r), log_(std::move(log)) {
+  request_.format = summary_format::prometheus;
+}
+
+void metrics_exporter::on_round() { fresh_ = false; }
+
+void metrics_exporter::on_open(std::string&, bool&) {}
+
+std::size_t metrics_exporter::on_input(std::string_view in, std::string& out,
+                                       bool& close_after) {
+  http_request r;
+  switch (parse_http_request(in, r)) {
+    case http_parse::incomplete:
+      return 0;
+    case http_parse::bad:
+      http_response(out, 400, text, "ssfast: malformed request or a request body\n", false);
+      close_after = true;
+      return in.size();
+    case http_parse::complete:
+      break;
+  }
+  close_after = !r.keep_alive;
+  const bool head = r.method == "HEAD";
+  if (r.method != "GET" && !head) {
+    http_response(out, 405, text, "ssfast: only GET and HEAD\n", r.keep_alive, false,
+                  "Allow: GET, HEAD\r\n");
+  } else if (needs_metrics(r)) {
+    scrape(out, r.keep_alive, head);
+  } else if (r.target == "/") {
+    http_response(out, 200, text,
+                  "ssfast exporter " + std::string(version()) + ": socket states at /metrics\n",
+                  r.keep_alive, head);
+  } else {
+    http_response(out, 404, text, "ssfast: not found; metrics are at /metrics\n", r.keep_alive,
+                  head);
+  }
+  return r.size;
+}
+
+std::string metrics_exporter::too_large() {
+  std::string out;
+  http_response(out, 431, text, "ssfast: request over 8 KiB\n", false);
+  return out;
+}
+
+std::string metrics_exporter::busy() {
+  std::string out;
+  http_response(out, 503, text, "ssfast: too many connections\n", false, false,
+                "Retry-After: 1\r\n");
+  return out;
+}
+
+void metrics_exporter::scrape(std::string& out, bool keep_alive, bool head) {
+  ++scrapes_;
+  if (!fresh_) collect();
+  if (!error_.empty()) {
+    http_response(out, 500, text, "ssfast: " + error_ + "\n", keep_alive, head);
+    return;
+  }
+  http_response(out, 200, "text/plain; version=0.0.4; charset=utf-8", body_, keep_alive, head);
+}
+
+void metrics_exporter::collect() {
+  fresh_ = true;
+  ++collections_;
+  const auto start = std::chrono::steady_clock::now();
+  body_.clear();
+  error_.clear();
+  if (collect_summary(c_, request_, body_, error_)) {
+    ++errors_;
+    if (log_) log_("scrape failed: " + error_);
+    return;
+  }
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  char num[64];
+  std::snprintf(num, sizeof num, "%.6f", took);
+  body_ +=
+      "# HELP ssfast_scrape_duration_seconds How long this scrape took to collect.\n"
+      "# TYPE ssfast_scrape_duration_seconds gauge\n"
+      "ssfast_scrape_duration_seconds ";
+  body_ += num;
+  body_ +=
+      "\n# HELP ssfast_exporter_scrapes_total Scrapes this exporter has answered.\n"
+      "# TYPE ssfast_exporter_scrapes_total counter\n"
+      "ssfast_exporter_scrapes_total " +
+      std::to_string(scrapes_) +
+      "\n# HELP ssfast_exporter_scrape_errors_total Scrapes that failed to collect.\n"
+      "# TYPE ssfast_exporter_scrape_errors_total counter\n"
+      "ssfast_exporter_scrape_errors_total " +
+      std::to_string(errors_) +
+      "\n# HELP ssfast_exporter_collections_total Collections made; scrapes waiting "
+      "together share one.\n"
+      "# TYPE ssfast_exporter_collections_total counter\n"
+      "ssfast_exporter_collections_total " +
+      std::to_string(collections_) + "\n";
+}
+
+agent_handler::agent_handler(collector& c, std::uint16_t service_port, agent_rules rules,
+                             log_line log)
+    : c_(c), port_(service_port), rules_(rules), log_(std::move(log)) {
+  // The service port as a kernel-side filter: the dump carries only its sockets.
+  const std::string port = ":" + std::to_string(service_port);
+  const std::string_view words[] = {"sport", "=", port};
+  if (auto parsed = parse_filter(words); parsed.filter) filter_ = std::move(*parsed.filter);
+  query_.scope.udp = query_.scope.unix_domain = false;
+  query_.states = (1u << static_cast<unsigned>(tcp_state::listen)) |
+                  (1u << static_cast<unsigned>(tcp_state::established));
+  query_.filter = &filter_;
+  // /proc/net/tcp shows a listener's queue but not its backlog (get_tcp4_sock: tx_queue is
+  // write_seq - snd_una, 0 for a listener): the queue rule cannot be judged there.
+  rules_.backlog_known = rules_.backlog_known && c.source() == source_kind::netlink;
+}
+
+// HAProxy connects, optionally sends its agent-send string, reads one line: the answer goes
+// out at once.
+void agent_handler::on_open(std::string& out, bool& close_after) {
+  close_after = true;
+  if (auto ec = c_.list(table_, query_)) {
+    if (log_) log_("agent: " + c_.error_text(ec));
+    return;
+  }
+  out = agent_reply(measure_service(table_, port_), rules_, port_);
+}
+
+std::size_t agent_handler::on_input(std::string_view in, std::string&, bool&) {
+  return in.size();
+}
+std::string agent_handler::too_large() { return {}; }
+std::string agent_handler::busy() { return {}; }
+
+}  // namespace ssfast::serve
