@@ -61,23 +61,6 @@ struct collector_options {
   std::string netns;
 };
 
-/// How count() obtains ESTABLISHED.
-enum class count_method : std::uint8_t {
-  exact,     ///< one message per socket from the kernel
-  estimate,  ///< dump every other state; ESTABLISHED = CurrEstab - CLOSE_WAIT (netlink, both
-             ///< families; otherwise, or if the figures disagree, exact; see
-             ///< socket_summary::estimate)
-};
-
-/// What list() selects: protocols and families, states (one TCP_* bit mask for every protocol,
-/// as ss applies it: UDP uses ESTABLISHED and CLOSE, UNIX LISTEN, ESTABLISHED and CLOSE), and
-/// an expression over ports and addresses.
-struct socket_query {
-  count_scope scope;
-  std::uint32_t states = abi::tcp_all_states;  ///< TCP_ESTABLISHED..TCP_CLOSING
-  const socket_filter* filter = nullptr;  ///< null: no expression
-};
-
 /// Name lookups for parse_filter through the C library, as ss does them: services from
 /// /etc/services (getservbyname_r, TCP then UDP), host names through NSS (getaddrinfo:
 /// /etc/hosts, then DNS, which may take the resolver's timeout). Thread-safe.

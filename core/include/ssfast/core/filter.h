@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "ssfast/core/export.h"
+#include "ssfast/core/kernel_abi.h"
 #include "ssfast/core/socket_table.h"
+#include "ssfast/core/summary.h"
 
 namespace ssfast {
 
@@ -95,5 +97,14 @@ SSFAST_API std::optional<std::uint32_t> state_set(std::string_view name) noexcep
 /// (inet_diag_bc_run): an IPv4 host condition also matches an IPv4-mapped IPv6 address.
 /// Port and address conditions never match UNIX sockets. No allocation.
 SSFAST_API bool matches_expression(const socket_filter& f, const socket_row& row) noexcept;
+
+/// What a listing (collector::list) selects: protocols and families, states (one TCP_* bit
+/// mask for every protocol, as ss applies it: UDP uses ESTABLISHED and CLOSE, UNIX LISTEN,
+/// ESTABLISHED and CLOSE), and an expression over ports and addresses.
+struct socket_query {
+  count_scope scope;
+  std::uint32_t states = abi::tcp_all_states;  ///< TCP_ESTABLISHED..TCP_CLOSING
+  const socket_filter* filter = nullptr;  ///< null: no expression
+};
 
 }  // namespace ssfast

@@ -32,6 +32,14 @@ struct count_scope {
   bool ipv6 = true;
 };
 
+/// How a count (collector::count) obtains ESTABLISHED.
+enum class count_method : std::uint8_t {
+  exact,     ///< one message per socket from the kernel
+  estimate,  ///< dump every other state; ESTABLISHED = CurrEstab - CLOSE_WAIT (netlink, both
+             ///< families; otherwise, or if the figures disagree, exact; see
+             ///< socket_summary::estimate)
+};
+
 /// One snapshot of socket counts. Plain data, no allocation. UDP uses TCP_ESTABLISHED for
 /// connected sockets and TCP_CLOSE for unconnected ones, as the kernel does.
 struct socket_summary {

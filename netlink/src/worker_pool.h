@@ -1,4 +1,4 @@
-// A fixed set of threads that run one indexed job each on request: the collector's parallel
+// A fixed set of threads that run one indexed job each on request: the netlink source's parallel
 // dumps. Threads start once; a run allocates nothing.
 #pragma once
 
