@@ -44,25 +44,24 @@ struct collector::impl {
   std::unique_ptr<detail::netns_thread> ns;  // set: every call runs there (another namespace)
   bool in_ns = false;                        // true while a call runs on that thread
 
+  // Runs `f` in the collector's namespace: here, or on its thread there when not already on
+  // it. The one round trip every call makes. bad_alloc becomes ENOMEM either way, since the
+  // thread's entry point is noexcept and the public calls are.
   template <class F>
-  std::error_code on_ns_thread(F&& f) noexcept {
-    return ns->call([&]() noexcept {
-      in_ns = true;
-      const std::error_code ec = f();
-      in_ns = false;
-      return ec;
-    });
-  }
-  // The same for calls that allocate: bad_alloc on that thread becomes ENOMEM, since the
-  // thread's entry point is noexcept.
-  template <class F>
-  std::error_code on_ns_thread_allocating(F&& f) noexcept {
-    return on_ns_thread([&]() noexcept {
+  std::error_code in_namespace(F&& f) noexcept {
+    auto guarded = [&]() noexcept -> std::error_code {
       try {
         return f();
       } catch (const std::bad_alloc&) {
         return std::make_error_code(std::errc::not_enough_memory);
       }
+    };
+    if (!ns || in_ns) return guarded();
+    return ns->call([&]() noexcept {
+      in_ns = true;
+      const std::error_code ec = guarded();
+      in_ns = false;
+      return ec;
     });
   }
 
@@ -159,6 +158,125 @@ struct collector::impl {
     const std::error_code ec = from_proc(failed);
     context = ec ? failed : std::string_view{};
     return ec;
+  }
+
+  std::error_code count(socket_summary& out, const count_scope& scope,
+                        count_method method) noexcept {
+    auto reset = [&] {
+      out = socket_summary{};
+      out.scope = scope;
+    };
+    return answer(
+        [&]() noexcept {
+          reset();
+          proc_hints hints(files);
+          return nl->count(out, scope, method, hints);
+        },
+        [&](std::string_view& failed) noexcept {
+          reset();
+          if (method == count_method::estimate)
+            out.estimate = socket_summary::estimate_status::needs_netlink;
+          proc::file_stats stats;
+          const auto ec = proc::count_sockets(files, scope, out, stats, failed);
+          out.skipped_lines = stats.skipped;
+          out.duplicate_rows = stats.duplicates;
+          return ec;
+        });
+  }
+
+  std::error_code snapshot(socket_table& out, const count_scope& scope) noexcept {
+    return answer(
+        [&]() noexcept {
+          out.clear();
+          return nl->snapshot(out, scope);
+        },
+        [&](std::string_view& failed) noexcept {
+          out.clear();
+          proc::file_stats stats;
+          return proc::snapshot_sockets(files, scope, out, stats, failed);
+        });
+  }
+
+  std::error_code list(socket_table& out, const socket_query& q) noexcept {
+    return answer(
+        [&]() noexcept {
+          out.clear();
+          return nl->list(out, q);
+        },
+        [&](std::string_view& failed) noexcept {
+          out.clear();
+          proc::file_stats stats;
+          if (auto ec = proc::snapshot_sockets(files, q.scope, out, stats, failed)) return ec;
+          out.retain([&](const socket_row& row) {
+            return (q.states >> netstat_fold(row.state) & 1u) != 0 &&
+                   (q.filter == nullptr || matches_expression(*q.filter, row));
+          });
+          return std::error_code{};
+        });
+  }
+
+  std::error_code read_counters(kernel_counters& out) noexcept {
+    context = {};
+    std::string_view failed;
+    if (auto ec = proc::read_kernel_counters(files, out, failed)) {
+      context = failed;
+      return ec;
+    }
+    return {};
+  }
+
+  std::error_code read_all_counters(std::vector<std::pair<std::string, std::int64_t>>& out,
+                                    kernel_counters* summary) {
+    context = {};
+    std::vector<proc::named_counter> list;
+    std::string_view failed;
+    if (auto ec = proc::read_all_counters(files, list, failed)) {
+      context = failed;
+      return ec;
+    }
+    if (summary != nullptr) *summary = kernel_counters{};
+    out.clear();
+    out.reserve(list.size());
+    for (auto& c : list) {
+      if (summary != nullptr) {
+        const std::string_view n = c.name;
+        const std::size_t dot = n.find('.');
+        proc::assign_counter(*summary, n.substr(0, dot), n.substr(dot + 1), c.value);
+      }
+      out.emplace_back(std::move(c.name), c.value);
+    }
+    return {};
+  }
+
+  std::error_code read_sysctl(std::string_view name, std::vector<std::int64_t>& values) {
+    values.clear();
+    context = {};
+    std::string path = "sys/";
+    for (char c : name) path.push_back(c == '.' ? '/' : c);
+    if (name.empty() || name.find("..") != std::string_view::npos || name.front() == '/')
+      return std::make_error_code(std::errc::invalid_argument);
+    std::string_view text;
+    if (auto ec = sysctls.read(path, text)) {
+      context = "sysctl";
+      return ec;
+    }
+    // One or more integers separated by blanks (tcp_mem: three, ip_local_port_range: two).
+    const char* p = text.data();
+    const char* end = p + text.size();
+    while (p < end) {
+      while (p < end && (*p == ' ' || *p == '\t' || *p == '\n')) ++p;
+      if (p == end) break;
+      std::int64_t v = 0;
+      auto [q, ec] = std::from_chars(p, end, v);
+      if (ec != std::errc{}) break;
+      values.push_back(v);
+      p = q;
+    }
+    if (p != end || values.empty()) {
+      context = "sysctl";
+      return make_error_code(errc::parse_error);
+    }
+    return {};
   }
 };
 
@@ -272,168 +390,34 @@ std::string collector::error_text(std::error_code ec) const {
 
 std::error_code collector::count(socket_summary& out, const count_scope& scope,
                                  count_method method) noexcept {
-  if (impl_->ns && !impl_->in_ns)
-    return impl_->on_ns_thread([&]() noexcept { return count_(out, scope, method); });
-  return count_(out, scope, method);
-}
-
-std::error_code collector::count_(socket_summary& out, const count_scope& scope,
-                                  count_method method) noexcept {
-  auto reset = [&] {
-    out = socket_summary{};
-    out.scope = scope;
-  };
-  return impl_->answer(
-      [&]() noexcept {
-        reset();
-        impl::proc_hints hints(impl_->files);
-        return impl_->nl->count(out, scope, method, hints);
-      },
-      [&](std::string_view& failed) noexcept {
-        reset();
-        if (method == count_method::estimate)
-          out.estimate = socket_summary::estimate_status::needs_netlink;
-        proc::file_stats stats;
-        const auto ec = proc::count_sockets(impl_->files, scope, out, stats, failed);
-        out.skipped_lines = stats.skipped;
-        out.duplicate_rows = stats.duplicates;
-        return ec;
-      });
+  return impl_->in_namespace([&]() noexcept { return impl_->count(out, scope, method); });
 }
 
 std::error_code collector::snapshot(socket_table& out, const count_scope& scope) noexcept {
-  if (impl_->ns && !impl_->in_ns)
-    return impl_->on_ns_thread([&]() noexcept { return snapshot_(out, scope); });
-  return snapshot_(out, scope);
-}
-
-std::error_code collector::snapshot_(socket_table& out, const count_scope& scope) noexcept {
-  return impl_->answer(
-      [&]() noexcept {
-        out.clear();
-        return impl_->nl->snapshot(out, scope);
-      },
-      [&](std::string_view& failed) noexcept {
-        out.clear();
-        proc::file_stats stats;
-        return proc::snapshot_sockets(impl_->files, scope, out, stats, failed);
-      });
+  return impl_->in_namespace([&]() noexcept { return impl_->snapshot(out, scope); });
 }
 
 std::error_code collector::list(socket_table& out, const socket_query& q) noexcept {
-  if (impl_->ns && !impl_->in_ns)
-    return impl_->on_ns_thread([&]() noexcept { return list_(out, q); });
-  return list_(out, q);
+  return impl_->in_namespace([&]() noexcept { return impl_->list(out, q); });
 }
 
-std::error_code collector::list_(socket_table& out, const socket_query& q) noexcept {
-  return impl_->answer(
-      [&]() noexcept {
-        out.clear();
-        return impl_->nl->list(out, q);
-      },
-      [&](std::string_view& failed) noexcept {
-        out.clear();
-        proc::file_stats stats;
-        if (auto ec = proc::snapshot_sockets(impl_->files, q.scope, out, stats, failed)) return ec;
-        out.retain([&](const socket_row& row) {
-          return (q.states >> netstat_fold(row.state) & 1u) != 0 &&
-                 (q.filter == nullptr || matches_expression(*q.filter, row));
-        });
-        return std::error_code{};
-      });
+std::error_code collector::read_counters(kernel_counters& out) noexcept {
+  return impl_->in_namespace([&]() noexcept { return impl_->read_counters(out); });
 }
 
 std::error_code collector::read_all_counters(
     std::vector<std::pair<std::string, std::int64_t>>& out) noexcept {
-  return read_all_counters_(out, nullptr);
+  return impl_->in_namespace([&] { return impl_->read_all_counters(out, nullptr); });
 }
 
 std::error_code collector::read_all_counters(
     std::vector<std::pair<std::string, std::int64_t>>& out, kernel_counters& summary) noexcept {
-  return read_all_counters_(out, &summary);
-}
-
-// The calls that allocate report ENOMEM the same way on every thread: on the namespace's
-// thread (whose entry point is noexcept) and on the caller's.
-std::error_code collector::read_all_counters_(
-    std::vector<std::pair<std::string, std::int64_t>>& out, kernel_counters* summary) noexcept {
-  if (impl_->ns && !impl_->in_ns)
-    return impl_->on_ns_thread_allocating([&] { return read_all_counters_(out, summary); });
-  try {
-    return read_all_counters_here(out, summary);
-  } catch (const std::bad_alloc&) {
-    return std::make_error_code(std::errc::not_enough_memory);
-  }
-}
-
-std::error_code collector::read_all_counters_here(
-    std::vector<std::pair<std::string, std::int64_t>>& out, kernel_counters* summary) {
-  impl_->context = {};
-  std::vector<proc::named_counter> list;
-  std::string_view failed;
-  if (auto ec = proc::read_all_counters(impl_->files, list, failed)) {
-    impl_->context = failed;
-    return ec;
-  }
-  if (summary != nullptr) *summary = kernel_counters{};
-  out.clear();
-  out.reserve(list.size());
-  for (auto& c : list) {
-    if (summary != nullptr) {
-      const std::string_view n = c.name;
-      const std::size_t dot = n.find('.');
-      proc::assign_counter(*summary, n.substr(0, dot), n.substr(dot + 1), c.value);
-    }
-    out.emplace_back(std::move(c.name), c.value);
-  }
-  return {};
+  return impl_->in_namespace([&] { return impl_->read_all_counters(out, &summary); });
 }
 
 std::error_code collector::read_sysctl(std::string_view name,
                                        std::vector<std::int64_t>& values) noexcept {
-  if (impl_->ns && !impl_->in_ns)
-    return impl_->on_ns_thread_allocating([&] { return read_sysctl_here(name, values); });
-  try {
-    return read_sysctl_here(name, values);
-  } catch (const std::bad_alloc&) {
-    return std::make_error_code(std::errc::not_enough_memory);
-  }
-}
-
-std::error_code collector::read_sysctl_here(std::string_view name,
-                                            std::vector<std::int64_t>& values) {
-  values.clear();
-  impl_->context = {};
-  std::string path = "sys/";
-  for (char c : name) path.push_back(c == '.' ? '/' : c);
-  if (name.empty() || name.find("..") != std::string_view::npos || name.front() == '/')
-    return std::make_error_code(std::errc::invalid_argument);
-  std::string_view text;
-  if (auto ec = impl_->sysctls.read(path, text)) {
-    impl_->context = "sysctl";
-    return ec;
-  }
-  // One or more integers separated by blanks (tcp_mem: three, ip_local_port_range: two).
-  const char* p = text.data();
-  const char* end = p + text.size();
-  while (p < end) {
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n')) ++p;
-    if (p == end) break;
-    std::int64_t v = 0;
-    auto [q, ec] = std::from_chars(p, end, v);
-    if (ec != std::errc{}) {
-      impl_->context = "sysctl";
-      return make_error_code(errc::parse_error);
-    }
-    values.push_back(v);
-    p = q;
-  }
-  if (values.empty()) {
-    impl_->context = "sysctl";
-    return make_error_code(errc::parse_error);
-  }
-  return {};
+  return impl_->in_namespace([&] { return impl_->read_sysctl(name, values); });
 }
 
 process_owners::process_owners() : index_(std::make_unique<proc::process_index>()) {}
@@ -455,22 +439,6 @@ std::span<const process_ref> process_owners::owners(std::uint64_t inode,
 
 std::size_t process_owners::processes() const noexcept { return index_->processes(); }
 std::size_t process_owners::unreadable() const noexcept { return index_->unreadable(); }
-
-std::error_code collector::read_counters(kernel_counters& out) noexcept {
-  if (impl_->ns && !impl_->in_ns)
-    return impl_->on_ns_thread([&]() noexcept { return read_counters_(out); });
-  return read_counters_(out);
-}
-
-std::error_code collector::read_counters_(kernel_counters& out) noexcept {
-  impl_->context = {};
-  std::string_view failed;
-  if (auto ec = proc::read_kernel_counters(impl_->files, out, failed)) {
-    impl_->context = failed;
-    return ec;
-  }
-  return {};
-}
 
 #if defined(SSFAST_TEST_SEAMS)
 void detail::inject_netlink_fault(const netlink_fault& f) noexcept { injected = f; }

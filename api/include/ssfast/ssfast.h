@@ -171,16 +171,6 @@ class SSFAST_API collector {
   struct impl;
   explicit collector(std::unique_ptr<impl> p) noexcept;
   static result<collector> open_here(const collector_options& options) noexcept;
-  std::error_code count_(socket_summary& out, const count_scope& scope,
-                         count_method method) noexcept;
-  std::error_code snapshot_(socket_table& out, const count_scope& scope) noexcept;
-  std::error_code list_(socket_table& out, const socket_query& q) noexcept;
-  std::error_code read_counters_(kernel_counters& out) noexcept;
-  std::error_code read_all_counters_(std::vector<std::pair<std::string, std::int64_t>>& out,
-                                     kernel_counters* summary) noexcept;
-  std::error_code read_all_counters_here(std::vector<std::pair<std::string, std::int64_t>>& out,
-                                         kernel_counters* summary);
-  std::error_code read_sysctl_here(std::string_view name, std::vector<std::int64_t>& values);
   std::unique_ptr<impl> impl_;
 };
 
