@@ -1,6 +1,8 @@
 // IP address text.
 #include "ssfast/core/addresses.h"
 
+#include "ssfast/core/kernel_abi.h"
+
 #include <charconv>
 #include <cstring>
 
@@ -75,7 +77,7 @@ void append_address(std::string& out, std::uint8_t family, const address_bytes& 
       out += std::to_string(a[from + i]);
     }
   };
-  if (family == 2) {
+  if (family == abi::af_inet) {
     dotted(0);
     return;
   }
@@ -111,13 +113,24 @@ void append_address(std::string& out, std::uint8_t family, const address_bytes& 
   }
 }
 
+void append_endpoint(std::string& out, std::uint8_t family, const address_bytes& a,
+                     std::uint16_t port, bool zero_port_as_star) {
+  if (family == abi::af_inet6) out.push_back('[');  // brackets, as in ss
+  append_address(out, family, a);
+  if (family == abi::af_inet6) out.push_back(']');
+  out.push_back(':');
+  if (zero_port_as_star && port == 0) {
+    out.push_back('*');
+    return;
+  }
+  char buf[8];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, port);
+  out.append(buf, end);
+}
+
 std::string endpoint_text(std::uint8_t family, const address_bytes& a, std::uint16_t port) {
-  std::string s;  // family 10 is AF_INET6: brackets, as in ss
-  if (family == 10) s.push_back('[');
-  append_address(s, family, a);
-  if (family == 10) s.push_back(']');
-  s.push_back(':');
-  s += std::to_string(port);
+  std::string s;
+  append_endpoint(s, family, a, port, false);
   return s;
 }
 

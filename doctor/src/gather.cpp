@@ -1,5 +1,4 @@
 // The doctor's evidence, gathered through the public collector API.
-#include "ssfast/core/kernel_abi.h"
 #include "ssfast/doctor/gather.h"
 
 #include <sys/socket.h>
@@ -15,7 +14,9 @@
 #include <unordered_set>
 
 #include "ssfast/core/addresses.h"
+#include "ssfast/core/kernel_abi.h"
 #include "ssfast/core/tcp_state.h"
+#include "ssfast/report/top.h"
 
 namespace ssfast {
 namespace {
@@ -56,12 +57,7 @@ std::vector<keyed_count> largest(const std::unordered_map<std::string, std::uint
   std::vector<keyed_count> v;
   v.reserve(m.size());
   for (const auto& [k, c] : m) v.push_back({k, c});
-  const std::size_t keep = std::min(n, v.size());
-  std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(keep), v.end(),
-                    [](const keyed_count& a, const keyed_count& b) {
-                      return a.count != b.count ? a.count > b.count : a.key < b.key;
-                    });
-  v.resize(keep);
+  keep_largest(v, n);
   return v;
 }
 

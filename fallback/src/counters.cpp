@@ -159,26 +159,7 @@ std::error_code read_all_counters(file_reader& files, std::vector<named_counter>
 
 void assign_counter(kernel_counters& out, std::string_view group, std::string_view name,
                     std::int64_t value) noexcept {
-  struct entry {
-    std::string_view group, name;
-    std::optional<std::int64_t> kernel_counters::*field;
-  };
-  static constexpr entry table[] = {
-      {"sockets", "used", &kernel_counters::sockets_used},
-      {"TCP", "inuse", &kernel_counters::tcp_inuse},
-      {"TCP", "orphan", &kernel_counters::tcp_orphan},
-      {"TCP", "tw", &kernel_counters::tcp_tw},
-      {"TCP", "alloc", &kernel_counters::tcp_alloc},
-      {"TCP", "mem", &kernel_counters::tcp_mem},
-      {"UDP", "inuse", &kernel_counters::udp_inuse},
-      {"UDP", "mem", &kernel_counters::udp_mem},
-      {"RAW", "inuse", &kernel_counters::raw_inuse},
-      {"TCP6", "inuse", &kernel_counters::tcp6_inuse},
-      {"UDP6", "inuse", &kernel_counters::udp6_inuse},
-      {"RAW6", "inuse", &kernel_counters::raw6_inuse},
-      {"Tcp", "CurrEstab", &kernel_counters::tcp_curr_estab},
-  };
-  for (const entry& e : table) {
+  for (const kernel_counter_field& e : kernel_counter_fields) {
     if (e.group == group && e.name == name) {
       out.*e.field = value;
       return;

@@ -2,7 +2,8 @@
 // the text, JSON and Prometheus renderers. Not installed.
 #pragma once
 
-#include <initializer_list>
+#include <array>
+#include <span>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -11,24 +12,21 @@
 
 namespace ssfast::report_detail {
 
-using field_list =
-    std::initializer_list<std::pair<std::string_view, const std::optional<std::int64_t>*>>;
+/// One group's fields: name and value (unset when the kernel did not print it).
+using field_list = std::span<const std::pair<std::string_view, const std::optional<std::int64_t>*>>;
 
+/// Calls f(group, fields) for each group of kernel_counter_fields, in order.
 template <class F>
 inline void for_each_counter_group(const kernel_counters& k, F&& f) {
-  // Grouped and named as the kernel prints them, so a reader can find each in /proc.
-  f("sockets", {{"used", &k.sockets_used}});
-  f("TCP", {{"inuse", &k.tcp_inuse},
-            {"orphan", &k.tcp_orphan},
-            {"tw", &k.tcp_tw},
-            {"alloc", &k.tcp_alloc},
-            {"mem", &k.tcp_mem}});
-  f("TCP6", {{"inuse", &k.tcp6_inuse}});
-  f("UDP", {{"inuse", &k.udp_inuse}, {"mem", &k.udp_mem}});
-  f("UDP6", {{"inuse", &k.udp6_inuse}});
-  f("RAW", {{"inuse", &k.raw_inuse}});
-  f("RAW6", {{"inuse", &k.raw6_inuse}});
-  f("Tcp", {{"CurrEstab", &k.tcp_curr_estab}});
+  constexpr std::size_t n = std::size(kernel_counter_fields);
+  std::array<std::pair<std::string_view, const std::optional<std::int64_t>*>, n> fields;
+  for (std::size_t i = 0; i < n;) {
+    const std::string_view group = kernel_counter_fields[i].group;
+    std::size_t used = 0;
+    for (; i < n && kernel_counter_fields[i].group == group; ++i)
+      fields[used++] = {kernel_counter_fields[i].name, &(k.*kernel_counter_fields[i].field)};
+    f(group, field_list(fields.data(), used));
+  }
 }
 
 }  // namespace ssfast::report_detail

@@ -57,15 +57,7 @@ void endpoint(std::string& out, const socket_row& r, bool local) {
     }
     return;
   }
-  if (r.family == af_inet6) out.push_back('[');
-  append_address(out, r.family, a);
-  if (r.family == af_inet6) out.push_back(']');
-  out.push_back(':');
-  if (!local && port == 0) {
-    out.push_back('*');
-  } else {
-    append_number(out, port);
-  }
+  append_endpoint(out, r.family, a, port, !local);
 }
 
 std::string_view timer_name(std::uint8_t t) noexcept {

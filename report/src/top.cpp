@@ -36,20 +36,21 @@ address_key fold(std::uint8_t family, const address_bytes& a) {
 template <class Key, class Format>
 std::vector<top_entry> rank(std::vector<Key>& keys, std::size_t n, Format&& format) {
   std::sort(keys.begin(), keys.end());
-  std::vector<std::pair<std::uint64_t, std::size_t>> runs;  // count, index of first
+  struct run {
+    std::size_t key;  // index of its first key: runs are in key order
+    std::uint64_t count;
+  };
+  std::vector<run> runs;
   for (std::size_t i = 0; i < keys.size();) {
     std::size_t j = i;
     while (j < keys.size() && keys[j] == keys[i]) ++j;
-    runs.push_back({j - i, i});
+    runs.push_back({i, j - i});
     i = j;
   }
-  // Largest first; equal counts in key order (runs are already in key order).
-  std::stable_sort(runs.begin(), runs.end(),
-                   [](const auto& a, const auto& b) { return a.first > b.first; });
-  if (n != 0 && runs.size() > n) runs.resize(n);
+  keep_largest(runs, n);
   std::vector<top_entry> out;
   out.reserve(runs.size());
-  for (const auto& [count, first] : runs) out.push_back({format(keys[first]), count});
+  for (const run& r : runs) out.push_back({format(keys[r.key]), r.count});
   return out;
 }
 

@@ -32,6 +32,11 @@ SSFAST_API void append_address(std::string& out, std::uint8_t family, const addr
 /// No allocation.
 SSFAST_API bool prefix_match(const std::uint8_t* a, const std::uint8_t* b, unsigned bits) noexcept;
 
+/// Appends "addr:port" as ss prints it numerically: IPv6 in brackets ("[::1]:22"), and with
+/// `zero_port_as_star` port 0 as '*' (a peer that has none). No allocation beyond `out`.
+SSFAST_API void append_endpoint(std::string& out, std::uint8_t family, const address_bytes& a,
+                                std::uint16_t port, bool zero_port_as_star);
+
 /// "127.0.0.1:80", "[::1]:443": an address and port as ss prints an endpoint.
 SSFAST_API std::string endpoint_text(std::uint8_t family, const address_bytes& a,
                                      std::uint16_t port);

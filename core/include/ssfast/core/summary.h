@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 #include "ssfast/core/state_counts.h"
 
@@ -106,6 +107,30 @@ struct kernel_counters {
   std::optional<std::int64_t> raw_inuse;
   std::optional<std::int64_t> tcp6_inuse, udp6_inuse, raw6_inuse;
   std::optional<std::int64_t> tcp_curr_estab;
+};
+
+/// One field of kernel_counters with the kernel's own names for it (sockstat's "TCP" "inuse",
+/// snmp's "Tcp" "CurrEstab"). kernel_counter_fields is the one list: /proc parsing fills the
+/// struct from it and every renderer prints it in its order, grouped as the kernel groups them.
+struct kernel_counter_field {
+  std::string_view group, name;
+  std::optional<std::int64_t> kernel_counters::*field;
+};
+
+inline constexpr kernel_counter_field kernel_counter_fields[] = {
+    {"sockets", "used", &kernel_counters::sockets_used},
+    {"TCP", "inuse", &kernel_counters::tcp_inuse},
+    {"TCP", "orphan", &kernel_counters::tcp_orphan},
+    {"TCP", "tw", &kernel_counters::tcp_tw},
+    {"TCP", "alloc", &kernel_counters::tcp_alloc},
+    {"TCP", "mem", &kernel_counters::tcp_mem},
+    {"TCP6", "inuse", &kernel_counters::tcp6_inuse},
+    {"UDP", "inuse", &kernel_counters::udp_inuse},
+    {"UDP", "mem", &kernel_counters::udp_mem},
+    {"UDP6", "inuse", &kernel_counters::udp6_inuse},
+    {"RAW", "inuse", &kernel_counters::raw_inuse},
+    {"RAW6", "inuse", &kernel_counters::raw6_inuse},
+    {"Tcp", "CurrEstab", &kernel_counters::tcp_curr_estab},
 };
 
 }  // namespace ssfast

@@ -2,6 +2,7 @@
 // `sort | uniq -c | sort -nr`.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -23,6 +24,19 @@ struct top_entry {
   std::string key;
   std::uint64_t count = 0;
 };
+
+/// Keeps the `n` largest of `entries` (0: all), largest first and equal counts in key order:
+/// the order of every "most" list (top, the doctor's evidence). Entry has `count` and a `key`
+/// ordered by <. O(m log n); no allocation.
+template <class Entry>
+void keep_largest(std::vector<Entry>& entries, std::size_t n) {
+  const std::size_t keep = n == 0 ? entries.size() : std::min(n, entries.size());
+  std::partial_sort(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(keep),
+                    entries.end(), [](const Entry& a, const Entry& b) {
+                      return a.count != b.count ? a.count > b.count : a.key < b.key;
+                    });
+  entries.resize(keep);
+}
 
 /// Counts the table's sockets per key, largest first (equal counts in key order), at most `n`
 /// entries (0: all). IPv4-mapped IPv6 addresses count with their IPv4 address. For process,
