@@ -8,16 +8,17 @@
 namespace ssfast::cli {
 namespace {
 
+void to_stderr(std::string_view line) {
+  std::fprintf(stderr, "ssfast: %.*s\n", static_cast<int>(line.size()), line.data());
+}
+
 serve::server_options server_of(const options& o) {
   serve::server_options so;
   so.listen = o.listen;
   so.max_connections = o.max_connections;
   so.timeout = o.timeout;
+  so.log = to_stderr;
   return so;
-}
-
-void to_stderr(std::string_view line) {
-  std::fprintf(stderr, "ssfast: %.*s\n", static_cast<int>(line.size()), line.data());
 }
 
 }  // namespace

@@ -52,11 +52,15 @@ bool parse_listen(std::string_view s, std::string& addr, std::uint16_t& port, st
   return true;
 }
 
-int serve(const server_options& o, connection_handler& h) {
+namespace {
+
+// The listening socket for `o.listen`: returns an exit code (0: listening, 1: the address
+// cannot be listened on, 2: it is not an address) and says which in `said`.
+int open_listener(const server_options& o, int& lfd, std::string& said) {
   std::string addr, err;
   std::uint16_t port = 0;
   if (!parse_listen(o.listen, addr, port, err)) {
-    std::fprintf(stderr, "ssfast: --listen: %s\n", err.c_str());
+    said = "--listen: " + err;
     return 2;
   }
   sockaddr_storage ss{};
@@ -80,18 +84,17 @@ int serve(const server_options& o, connection_handler& h) {
     v6->sin6_port = htons(port);
     len = sizeof *v6;
   } else {
-    std::fprintf(stderr, "ssfast: --listen: '%s' is not a numeric address\n", addr.c_str());
+    said = "--listen: '" + addr + "' is not a numeric address";
     return 2;
   }
-  signal(SIGPIPE, SIG_IGN);
-  const int lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   int one = 1, zero = 0;
   if (lfd >= 0 && every && ss.ss_family == AF_INET6)
     setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
   if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
       bind(lfd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(lfd, 128) != 0) {
-    std::fprintf(stderr, "ssfast: cannot listen on %s: %s\n", o.listen.c_str(),
-                 std::strerror(errno));
+    said = "cannot listen on " + o.listen + ": " + std::strerror(errno);
+    if (lfd >= 0) ::close(lfd);
     return 1;
   }
   getsockname(lfd, reinterpret_cast<sockaddr*>(&ss), &len);
@@ -100,118 +103,137 @@ int serve(const server_options& o, connection_handler& h) {
             ss.ss_family == AF_INET ? static_cast<void*>(&v4->sin_addr) : &v6->sin6_addr, shown,
             sizeof shown);
   const unsigned real_port = ntohs(ss.ss_family == AF_INET ? v4->sin_port : v6->sin6_port);
-  std::fprintf(
-      stderr,
-      ss.ss_family == AF_INET ? "ssfast: listening on %s:%u\n" : "ssfast: listening on [%s]:%u\n",
-      shown, real_port);
-  std::fflush(stderr);
+  said = ss.ss_family == AF_INET ? "listening on " + std::string(shown) + ":"
+                                 : "listening on [" + std::string(shown) + "]:";
+  said += std::to_string(real_port);
+  return 0;
+}
 
-  const auto limit =
-      std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.timeout));
+// One poll loop's state: the connections and what bounds them.
+struct loop {
+  const server_options& o;
+  connection_handler& h;
+  clock_type::duration limit;
   std::vector<conn> conns;
-  std::vector<pollfd> pfds;
   char buf[4096];
-  auto close_conn = [&](std::size_t i) {
-    ::close(conns[i].fd);
-    conns[i] = std::move(conns.back());
-    conns.pop_back();
-  };
+
+  // Reads what `c` sent and lets the handler answer each complete request.
+  bool read_from(conn& c, clock_type::time_point now) {
+    const ssize_t got = ::recv(c.fd, buf, sizeof buf, 0);
+    if (got <= 0) return got == 0 || (errno != EAGAIN && errno != EINTR);
+    if (c.half_closed) return false;  // discard: the answer is sent; wait for the close
+    c.in.append(buf, static_cast<std::size_t>(got));
+    for (;;) {
+      bool close_after = false;
+      // The handler sees at most max_request bytes: a longer head is never complete there,
+      // however many reads brought it, and gets too_large() below.
+      const std::size_t used =
+          h.on_input(std::string_view(c.in).substr(0, o.max_request), c.out, close_after);
+      if (used == 0) break;
+      c.in.erase(0, used);
+      c.deadline = now + limit;
+      if (close_after) {
+        c.close_after = true;
+        break;
+      }
+    }
+    if (!c.close_after && c.in.size() > o.max_request) {
+      c.out += h.too_large();
+      c.close_after = true;
+    }
+    return false;
+  }
+
+  // Serves one connection after poll; true if it is to be dropped.
+  bool serve_one(conn& c, short re, clock_type::time_point now) {
+    if (now >= c.deadline) return true;  // slow clients cannot hold a connection
+    if ((re & (POLLERR | POLLHUP | POLLNVAL)) && !(re & POLLIN)) return true;
+    if ((re & POLLIN) && read_from(c, now)) return true;
+    if (c.sent < c.out.size()) {
+      const ssize_t w = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
+      if (w > 0)
+        c.sent += static_cast<std::size_t>(w);
+      else if (errno != EAGAIN && errno != EINTR)
+        return true;
+    }
+    if (c.sent == c.out.size()) {
+      c.out.clear();
+      c.sent = 0;
+      if (c.close_after && !c.half_closed) {
+        // Half-close, then let the peer close: closing with its data unread would reset.
+        ::shutdown(c.fd, SHUT_WR);
+        c.half_closed = true;
+      }
+    }
+    return false;
+  }
+
+  // Takes every waiting connection; past the cap each is told busy() and closed soon.
+  void accept_all(int lfd, clock_type::time_point now) {
+    for (;;) {
+      const int fd = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd < 0) break;
+      conn c;
+      c.fd = fd;
+      c.deadline = now + limit;
+      if (conns.size() >= o.max_connections) {
+        c.out = h.busy();
+        if (c.out.empty()) {
+          ::close(fd);
+          continue;
+        }
+        c.close_after = true;
+        c.deadline = now + std::min(limit, clock_type::duration(std::chrono::seconds(1)));
+      } else {
+        h.on_open(c.out, c.close_after);
+      }
+      conns.push_back(std::move(c));
+      if (conns.size() >= 2 * o.max_connections) break;
+    }
+  }
+};
+
+}  // namespace
+
+int serve(const server_options& o, connection_handler& h) {
+  int lfd = -1;
+  std::string said;
+  const int rc = open_listener(o, lfd, said);
+  if (o.log) o.log(said);
+  if (rc != 0) return rc;
+  signal(SIGPIPE, SIG_IGN);
+  loop l{o, h,
+         std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.timeout)),
+         {}, {}};
+  std::vector<pollfd> pfds;
   for (;;) {
     pfds.clear();
     // Past twice the cap (the cap's own connections and as many being told "busy"), stop
     // accepting: further clients wait in the kernel's listen backlog, costing us nothing.
-    const bool accepting = conns.size() < 2 * o.max_connections;
+    const bool accepting = l.conns.size() < 2 * o.max_connections;
     pfds.push_back({accepting ? lfd : -1, POLLIN, 0});
     auto now = clock_type::now();
     auto next = now + std::chrono::hours(1);
-    for (const conn& c : conns) {
-      short ev = POLLIN;
-      if (c.sent < c.out.size()) ev = POLLOUT;
-      pfds.push_back({c.fd, ev, 0});
+    for (const conn& c : l.conns) {
+      pfds.push_back({c.fd, static_cast<short>(c.sent < c.out.size() ? POLLOUT : POLLIN), 0});
       if (c.deadline < next) next = c.deadline;
     }
     const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
     const int n = poll(pfds.data(), pfds.size(), static_cast<int>(std::max<long long>(0, wait_ms)));
     if (n < 0 && errno != EINTR) {
-      std::perror("ssfast: poll");
+      if (o.log) o.log(std::string("poll: ") + std::strerror(errno));
       return 1;
     }
     now = clock_type::now();
     h.on_round();
     // Connections, back to front so closing one does not disturb the others' indices.
-    for (std::size_t k = conns.size(); k-- > 0;) {
-      conn& c = conns[k];
-      const short re = pfds[k + 1].revents;
-      bool drop = now >= c.deadline;  // slow clients cannot hold a connection
-      if (!drop && (re & (POLLERR | POLLHUP | POLLNVAL)) && !(re & POLLIN)) drop = true;
-      if (!drop && (re & POLLIN)) {
-        const ssize_t got = ::recv(c.fd, buf, sizeof buf, 0);
-        if (got <= 0) {
-          drop = got == 0 || (errno != EAGAIN && errno != EINTR);
-        } else if (c.half_closed) {
-          // Discard: the answer is sent; wait for the peer's close.
-        } else {
-          c.in.append(buf, static_cast<std::size_t>(got));
-          for (;;) {
-            bool close_after = false;
-            // The handler sees at most max_request bytes: a longer head is never complete
-            // there, however many reads brought it, and gets too_large() below.
-            const std::size_t used =
-                h.on_input(std::string_view(c.in).substr(0, o.max_request), c.out, close_after);
-            if (used == 0) break;
-            c.in.erase(0, used);
-            c.deadline = now + limit;
-            if (close_after) {
-              c.close_after = true;
-              break;
-            }
-          }
-          if (!c.close_after && c.in.size() > o.max_request) {
-            c.out += h.too_large();
-            c.close_after = true;
-          }
-        }
-      }
-      if (!drop && c.sent < c.out.size()) {
-        const ssize_t w = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
-        if (w > 0)
-          c.sent += static_cast<std::size_t>(w);
-        else if (errno != EAGAIN && errno != EINTR)
-          drop = true;
-      }
-      if (!drop && c.sent == c.out.size()) {
-        c.out.clear();
-        c.sent = 0;
-        if (c.close_after && !c.half_closed) {
-          // Half-close, then let the peer close: closing with its data unread would reset.
-          ::shutdown(c.fd, SHUT_WR);
-          c.half_closed = true;
-        }
-      }
-      if (drop) close_conn(k);
+    for (std::size_t k = l.conns.size(); k-- > 0;) {
+      if (!l.serve_one(l.conns[k], pfds[k + 1].revents, now)) continue;
+      ::close(l.conns[k].fd);
+      l.conns[k] = std::move(l.conns.back());
+      l.conns.pop_back();
     }
-    if (pfds[0].revents & POLLIN) {
-      for (;;) {
-        const int fd = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd < 0) break;
-        conn c;
-        c.fd = fd;
-        c.deadline = now + limit;
-        if (conns.size() >= o.max_connections) {
-          c.out = h.busy();
-          if (c.out.empty()) {
-            ::close(fd);
-            continue;
-          }
-          c.close_after = true;
-          c.deadline = now + std::min(limit, clock_type::duration(std::chrono::seconds(1)));
-        } else {
-          h.on_open(c.out, c.close_after);
-        }
-        conns.push_back(std::move(c));
-        if (conns.size() >= 2 * o.max_connections) break;
-      }
-    }
+    if (pfds[0].revents & POLLIN) l.accept_all(lfd, now);
   }
 }
 

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +17,9 @@ struct server_options {
   std::size_t max_connections = 64;
   double timeout = 10;  ///< seconds a connection may take per request (idle included)
   std::size_t max_request = 8192;
+  /// Where the server says what it did: "listening on ADDR:PORT" (the real port when given 0)
+  /// once ready, or why it could not listen or poll. The library never prints.
+  std::function<void(std::string_view)> log;
 };
 
 /// What the server does with each connection.
@@ -36,8 +41,9 @@ class SSFAST_API connection_handler {
   ~connection_handler() = default;
 };
 
-/// Listens and serves until killed. Prints "ssfast: listening on ADDR:PORT" to stderr once
-/// ready (the real port when given 0). Returns an exit code if it cannot listen.
+/// Listens and serves until killed, one connection at a time per poll(2) round, each bounded by
+/// `o`. Returns an exit code if it cannot: 2 for an --listen that is not an address, 1 if it
+/// cannot listen there (said through o.log).
 SSFAST_API int serve(const server_options& o, connection_handler& h);
 
 /// Splits "ADDR:PORT" / "[ADDR]:PORT" / ":PORT"; false with a reason on error.
