@@ -139,6 +139,120 @@ std::optional<std::size_t> owning_listener(const socket_table& t,
   return wildcard ? wildcard : dual;
 }
 
+// The second sample's TCP rows by what the rules need of them.
+struct sorted_rows {
+  std::vector<std::size_t> listeners, close_wait_persisting, syn_recv;
+};
+
+// One pass over the TCP rows: the per-state tallies, the "most" lists, and the rows later
+// steps look at again.
+sorted_rows sort_rows(const socket_table& t, const std::unordered_set<std::string>& close_wait_before,
+                      doctor_evidence& out) {
+  std::int64_t lo = 1, hi = 0;
+  if (out.sysctls.ip_local_port_range) {
+    lo = (*out.sysctls.ip_local_port_range)[0];
+    hi = (*out.sysctls.ip_local_port_range)[1];
+  }
+  sorted_rows rows;
+  std::unordered_map<std::string, std::uint64_t> groups, sources, close_wait_ports;
+  const auto st = t.state();
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const auto s = static_cast<tcp_state>(st[i]);
+    const std::uint16_t lport = t.local_port()[i];
+    switch (s) {
+      case tcp_state::listen:
+        rows.listeners.push_back(i);
+        continue;
+      case tcp_state::syn_recv:
+      case tcp_state::new_syn_recv:
+        // A request socket sits on its listener's address and port; its peer is the client.
+        rows.syn_recv.push_back(i);
+        ++sources[address(t.family()[i], t.peer_addr()[i])];
+        continue;
+      case tcp_state::close_wait:
+        ++close_wait_ports[std::to_string(lport)];
+        if (close_wait_before.count(connection_key(t, i))) {
+          ++out.close_wait_persisting;
+          rows.close_wait_persisting.push_back(i);
+        }
+        break;
+      case tcp_state::fin_wait2:
+        // inode 0: no process holds it; the kernel times it out after tcp_fin_timeout.
+        (t.inode()[i] == 0 ? out.fin_wait2_orphaned : out.fin_wait2_held) += 1;
+        break;
+      default:
+        break;
+    }
+    // A connection this host opened holds a port from ip_local_port_range until its
+    // TIME_WAIT ends; one (local address, remote address:port) has only the range's ports.
+    if (lport >= lo && lport <= hi) {
+      std::string k = address(t.family()[i], t.local_addr()[i]) + " -> " +
+                      endpoint_text(t.family()[i], t.peer_addr()[i], t.peer_port()[i]);
+      ++groups[k];
+    }
+  }
+  out.ephemeral_groups = largest(groups, top_n);
+  out.syn_recv_sources = largest(sources, top_n);
+  out.close_wait_ports = largest(close_wait_ports, top_n);
+  return rows;
+}
+
+// Each listener with its own queues. Request sockets go to the listener that owns them;
+// SO_REUSEPORT siblings (the same address and port) cannot be told apart, so they share
+// their requests and the sum of their backlogs as one SYN queue. Returns whether a queue is
+// backed up enough to be worth naming its owners.
+bool add_listeners(const socket_table& t, const sorted_rows& rows, doctor_evidence& out) {
+  const auto& listener_rows = rows.listeners;
+  std::vector<std::uint64_t> syn_by_listener(listener_rows.size(), 0);
+  // Listeners by port: a SYN flood brings many request sockets, and each is matched only
+  // against the listeners of its own port (not every listener on the host).
+  std::unordered_map<std::uint16_t, std::vector<std::size_t>> by_port;
+  for (std::size_t k = 0; k < listener_rows.size(); ++k)
+    by_port[t.local_port()[listener_rows[k]]].push_back(k);
+  for (std::size_t i : rows.syn_recv) {
+    const auto it = by_port.find(t.local_port()[i]);
+    if (it == by_port.end()) continue;
+    if (const auto k = owning_listener(t, listener_rows, it->second, i)) ++syn_by_listener[*k];
+  }
+  bool queue_backed_up = false;
+  for (std::size_t k = 0; k < listener_rows.size(); ++k) {
+    const std::size_t i = listener_rows[k];
+    listener_evidence l;
+    l.address = endpoint_text(t.family()[i], t.local_addr()[i], t.local_port()[i]);
+    l.port = t.local_port()[i];
+    l.accept_queue = t.recv_q()[i];
+    l.backlog = t.send_q()[i];
+    for (const std::size_t m : by_port[l.port]) {
+      const std::size_t j = listener_rows[m];
+      if (t.family()[j] != t.family()[i] || t.local_addr()[j] != t.local_addr()[i]) continue;
+      l.syn_recv += syn_by_listener[m];
+      l.syn_backlog += t.send_q()[j];
+    }
+    // Owners are worth a scan once a queue is past its backlog (a backlog of 0 included) or
+    // nearly there.
+    queue_backed_up |= l.accept_queue > l.backlog ||
+                       (l.accept_queue >= 2 && l.accept_queue >= queue_worth_owners * l.backlog);
+    out.listeners.push_back(std::move(l));
+  }
+  return queue_backed_up;
+}
+
+// Who holds the CLOSE_WAIT connections that persisted, and each listener.
+void add_owners(const socket_table& t, const sorted_rows& rows, const doctor_options& o,
+                doctor_evidence& out) {
+  process_owners owners;
+  if (owners.scan(o.proc_root)) return;
+  std::vector<process_ref> scratch;
+  std::unordered_map<std::string, std::uint64_t> by_process;
+  for (std::size_t i : rows.close_wait_persisting) {
+    const std::string who = owners_text(owners, t.inode()[i], scratch);
+    if (!who.empty()) ++by_process[who];
+  }
+  out.close_wait_processes = largest(by_process, top_n);
+  for (std::size_t k = 0; k < rows.listeners.size(); ++k)
+    out.listeners[k].processes = owners_text(owners, t.inode()[rows.listeners[k]], scratch);
+}
+
 }  // namespace
 
 std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
@@ -174,102 +288,10 @@ std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
   for (std::size_t i = 0; i < t.size(); ++i)
     out.sockets.tcp[t.family()[i] == AF_INET6 ? 1 : 0][t.state()[i]] += 1;
 
-  std::int64_t lo = 1, hi = 0;
-  if (out.sysctls.ip_local_port_range) {
-    lo = (*out.sysctls.ip_local_port_range)[0];
-    hi = (*out.sysctls.ip_local_port_range)[1];
-  }
-  std::unordered_map<std::string, std::uint64_t> groups, sources, close_wait_ports;
-  std::vector<std::size_t> listener_rows, close_wait_rows, syn_rows;
-  const auto st = t.state();
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    const auto s = static_cast<tcp_state>(st[i]);
-    const std::uint16_t lport = t.local_port()[i];
-    switch (s) {
-      case tcp_state::listen:
-        listener_rows.push_back(i);
-        continue;
-      case tcp_state::syn_recv:
-      case tcp_state::new_syn_recv:
-        // A request socket sits on its listener's address and port; its peer is the client.
-        syn_rows.push_back(i);
-        ++sources[address(t.family()[i], t.peer_addr()[i])];
-        continue;
-      case tcp_state::close_wait:
-        ++close_wait_ports[std::to_string(lport)];
-        if (close_wait_before.count(connection_key(t, i))) {
-          ++out.close_wait_persisting;
-          close_wait_rows.push_back(i);
-        }
-        break;
-      case tcp_state::fin_wait2:
-        // inode 0: no process holds it; the kernel times it out after tcp_fin_timeout.
-        (t.inode()[i] == 0 ? out.fin_wait2_orphaned : out.fin_wait2_held) += 1;
-        break;
-      default:
-        break;
-    }
-    // A connection this host opened holds a port from ip_local_port_range until its
-    // TIME_WAIT ends; one (local address, remote address:port) has only the range's ports.
-    if (lport >= lo && lport <= hi) {
-      std::string k = address(t.family()[i], t.local_addr()[i]) + " -> " +
-                      endpoint_text(t.family()[i], t.peer_addr()[i], t.peer_port()[i]);
-      ++groups[k];
-    }
-  }
-  out.ephemeral_groups = largest(groups, top_n);
-  out.syn_recv_sources = largest(sources, top_n);
-  out.close_wait_ports = largest(close_wait_ports, top_n);
-
-  // Each listener with its own queues. Request sockets go to the listener that owns them;
-  // SO_REUSEPORT siblings (the same address and port) cannot be told apart, so they share
-  // their requests and the sum of their backlogs as one SYN queue.
-  std::vector<std::uint64_t> syn_by_listener(listener_rows.size(), 0);
-  // Listeners by port: a SYN flood brings many request sockets, and each is matched only
-  // against the listeners of its own port (not every listener on the host).
-  std::unordered_map<std::uint16_t, std::vector<std::size_t>> by_port;
-  for (std::size_t k = 0; k < listener_rows.size(); ++k)
-    by_port[t.local_port()[listener_rows[k]]].push_back(k);
-  for (std::size_t i : syn_rows) {
-    const auto it = by_port.find(t.local_port()[i]);
-    if (it == by_port.end()) continue;
-    if (const auto k = owning_listener(t, listener_rows, it->second, i)) ++syn_by_listener[*k];
-  }
-  bool queue_backed_up = false;
-  for (std::size_t k = 0; k < listener_rows.size(); ++k) {
-    const std::size_t i = listener_rows[k];
-    listener_evidence l;
-    l.address = endpoint_text(t.family()[i], t.local_addr()[i], t.local_port()[i]);
-    l.port = t.local_port()[i];
-    l.accept_queue = t.recv_q()[i];
-    l.backlog = t.send_q()[i];
-    for (const std::size_t m : by_port[l.port]) {
-      const std::size_t j = listener_rows[m];
-      if (t.family()[j] != t.family()[i] || t.local_addr()[j] != t.local_addr()[i]) continue;
-      l.syn_recv += syn_by_listener[m];
-      l.syn_backlog += t.send_q()[j];
-    }
-    // Owners are worth a scan once a queue is past its backlog (a backlog of 0 included) or
-    // nearly there.
-    queue_backed_up |= l.accept_queue > l.backlog ||
-                       (l.accept_queue >= 2 && l.accept_queue >= queue_worth_owners * l.backlog);
-    out.listeners.push_back(std::move(l));
-  }
-
-  if (o.processes && (out.close_wait_persisting >= close_wait_worth_owners || queue_backed_up)) {
-    process_owners owners;
-    if (!owners.scan(o.proc_root)) {
-      std::vector<process_ref> scratch;
-      std::unordered_map<std::string, std::uint64_t> by_process;
-      for (std::size_t i : close_wait_rows) {
-        const std::string who = owners_text(owners, t.inode()[i], scratch);
-        if (!who.empty()) ++by_process[who];
-      }
-      out.close_wait_processes = largest(by_process, top_n);
-      for (std::size_t k = 0; k < listener_rows.size(); ++k)
-        out.listeners[k].processes = owners_text(owners, t.inode()[listener_rows[k]], scratch);
-    }
-  }
+  const sorted_rows rows = sort_rows(t, close_wait_before, out);
+  const bool queue_backed_up = add_listeners(t, rows, out);
+  if (o.processes && (out.close_wait_persisting >= close_wait_worth_owners || queue_backed_up))
+    add_owners(t, rows, o, out);
   return {};
 }
 
