@@ -56,34 +56,15 @@ std::uint64_t mix(std::uint64_t x) {  // splitmix64's finalizer: inodes are ofte
 
 }  // namespace
 
-std::error_code process_index::scan(const std::string& proc_root, unsigned threads) {
-  entries_.clear();
-  owners_.clear();
-  table_.clear();
-  comms_.clear();
-  comm_text_.clear();
-  processes_ = unreadable_ = 0;
+namespace {
 
-  const int root = ::open(proc_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0) return errno_code(errno);
-  std::vector<std::uint32_t> pids;
-  std::vector<char> buf(1 << 16);
-  const bool listed = for_each_entry(root, buf, [&](const char* name, unsigned char type) {
-    std::uint32_t pid = 0;
-    if ((type == DT_DIR || type == DT_UNKNOWN) && all_digits(name) &&
-        parse_number(std::string_view(name), pid))
-      pids.push_back(pid);
-  });
-  if (!listed) {
-    const int e = errno;
-    ::close(root);
-    return errno_code(e);
-  }
-  processes_ = pids.size();
-
-  // Each thread takes processes from a shared cursor and keeps its own entries.
+// Reads /proc/PID/fd of every pid on `threads` threads, each taking processes from a shared
+// cursor and keeping its own entries; returns them all, and counts the unreadable.
+template <class Entry>
+std::vector<Entry> scan_fds(int root, const std::vector<std::uint32_t>& pids, unsigned threads,
+                            std::size_t& unreadable) {
   if (threads < 1) threads = 1;
-  std::vector<std::vector<entry>> found(threads);
+  std::vector<std::vector<Entry>> found(threads);
   std::vector<std::size_t> denied(threads, 0);
   std::atomic<std::size_t> next{0};
   auto work = [&](unsigned t) {
@@ -127,10 +108,49 @@ std::error_code process_index::scan(const std::string& proc_root, unsigned threa
   work(0);
   for (auto& th : pool) th.join();
 
+  std::vector<Entry> all;
   for (unsigned t = 0; t < threads; ++t) {
-    unreadable_ += denied[t];
-    entries_.insert(entries_.end(), found[t].begin(), found[t].end());
+    unreadable += denied[t];
+    all.insert(all.end(), found[t].begin(), found[t].end());
   }
+  return all;
+}
+
+}  // namespace
+
+std::error_code process_index::scan(const std::string& proc_root, unsigned threads) {
+  entries_.clear();
+  owners_.clear();
+  table_.clear();
+  comms_.clear();
+  comm_text_.clear();
+  processes_ = unreadable_ = 0;
+
+  const int root = ::open(proc_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return errno_code(errno);
+  std::vector<std::uint32_t> pids;
+  std::vector<char> buf(1 << 16);
+  const bool listed = for_each_entry(root, buf, [&](const char* name, unsigned char type) {
+    std::uint32_t pid = 0;
+    if ((type == DT_DIR || type == DT_UNKNOWN) && all_digits(name) &&
+        parse_number(std::string_view(name), pid))
+      pids.push_back(pid);
+  });
+  if (!listed) {
+    const int e = errno;
+    ::close(root);
+    return errno_code(e);
+  }
+  processes_ = pids.size();
+  entries_ = scan_fds<entry>(root, pids, threads, unreadable_);
+  build_index();
+  read_comms(root);
+  ::close(root);
+  return {};
+}
+
+// The entries sorted by inode, and an open-addressing table over the distinct inodes.
+void process_index::build_index() {
   std::sort(entries_.begin(), entries_.end(), [](const entry& a, const entry& b) {
     return a.inode != b.inode           ? a.inode < b.inode
            : a.owner.pid != b.owner.pid ? a.owner.pid < b.owner.pid
@@ -156,7 +176,10 @@ std::error_code process_index::scan(const std::string& proc_root, unsigned threa
     i = j;
   }
 
-  // Command names of the processes that hold sockets.
+}
+
+// Command names of the processes that hold sockets.
+void process_index::read_comms(int root) {
   std::vector<std::uint32_t> holders;
   for (const entry& e : entries_) holders.push_back(e.owner.pid);
   std::sort(holders.begin(), holders.end());
@@ -177,8 +200,6 @@ std::error_code process_index::scan(const std::string& proc_root, unsigned threa
         {pid, static_cast<std::uint32_t>(comm_text_.size()), static_cast<std::uint32_t>(len)});
     comm_text_.append(name, len);
   }
-  ::close(root);
-  return {};
 }
 
 std::span<const socket_owner> process_index::owners(std::uint64_t inode) const noexcept {

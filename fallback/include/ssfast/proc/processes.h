@@ -37,6 +37,8 @@ class process_index {
   std::size_t socket_fds() const noexcept { return entries_.size(); }
 
  private:
+  void build_index();
+  void read_comms(int root);
   struct entry {
     std::uint64_t inode;
     socket_owner owner;
