@@ -100,6 +100,62 @@ void json_states(json_writer& w, const state_counts& c) {
   if (any) w.end_object();
 }
 
+// The TCP line of the totals, and why an estimate asked for was not used.
+void tcp_totals_text(const socket_summary& s, std::string& out) {
+  out += "TCP ";
+  append_field(out, "total", s.tcp_histogram().total());
+  if (s.estimate == socket_summary::estimate_status::estimated) {
+    // Per-family ESTABLISHED is unknown: CurrEstab counts both families together.
+    out += "  (ESTABLISHED estimated: CurrEstab ";
+    out += std::to_string(s.curr_estab);
+    out += " - CLOSE_WAIT ";
+    append_uint(out, s.tcp_all()[tcp_state::close_wait]);
+    out += ")";
+  } else {
+    if (s.scope.ipv4) append_field(out, "IPv4", s.tcp[0].total());
+    if (s.scope.ipv6) append_field(out, "IPv6", s.tcp[1].total());
+  }
+  out.push_back('\n');
+  if (const std::string_view why = estimate_not_used(s); !why.empty()) {
+    out += "note: ESTABLISHED counted exactly, not estimated: ";
+    out += why;
+    if (s.estimate == socket_summary::estimate_status::inconsistent) {
+      out += " (CurrEstab ";
+      out += std::to_string(s.curr_estab);
+      out += ", CLOSE_WAIT ";
+      append_uint(out, s.tcp_all()[tcp_state::close_wait]);
+      out += ")";
+    }
+    out.push_back('\n');
+  }
+}
+
+// The counters section: one line per group the kernel printed, or why there is none.
+void counters_text(const summary_report& r, std::string& out) {
+  out += "\nKernel counters (/proc/net/sockstat, sockstat6, snmp; not socket counts)\n";
+  if (r.counters == nullptr) {
+    out += "unavailable: ";
+    out += r.counters_error;
+    out.push_back('\n');
+    return;
+  }
+  for_each_counter_group(*r.counters, [&](std::string_view label, field_list fields) {
+    std::string line;
+    for (const auto& [name, v] : fields) {
+      if (!v->has_value()) continue;
+      line.push_back(' ');
+      line += name;
+      line.push_back(' ');
+      line += std::to_string(**v);
+    }
+    if (line.empty()) return;
+    out += label;
+    out.push_back(':');
+    out += line;
+    out.push_back('\n');
+  });
+}
+
 }  // namespace
 
 void render_summary_text(const summary_report& r, std::string& out) {
@@ -133,42 +189,13 @@ void render_summary_text(const summary_report& r, std::string& out) {
     append_uint(out, s.skipped_lines);
     out += " malformed lines left out (not counted)\n";
   }
-  auto family_fields = [&](const std::array<state_counts, 2>& c) {
-    if (sc.ipv4) append_field(out, "IPv4", c[0].total());
-    if (sc.ipv6) append_field(out, "IPv6", c[1].total());
-  };
-  if (sc.tcp) {
-    out += "TCP ";
-    append_field(out, "total", s.tcp_histogram().total());
-    if (s.estimate == socket_summary::estimate_status::estimated) {
-      // Per-family ESTABLISHED is unknown: CurrEstab counts both families together.
-      out += "  (ESTABLISHED estimated: CurrEstab ";
-      out += std::to_string(s.curr_estab);
-      out += " - CLOSE_WAIT ";
-      append_uint(out, s.tcp_all()[tcp_state::close_wait]);
-      out += ")";
-    } else {
-      family_fields(s.tcp);
-    }
-    out.push_back('\n');
-    if (const std::string_view why = estimate_not_used(s); !why.empty()) {
-      out += "note: ESTABLISHED counted exactly, not estimated: ";
-      out += why;
-      if (s.estimate == socket_summary::estimate_status::inconsistent) {
-        out += " (CurrEstab ";
-        out += std::to_string(s.curr_estab);
-        out += ", CLOSE_WAIT ";
-        append_uint(out, s.tcp_all()[tcp_state::close_wait]);
-        out += ")";
-      }
-      out.push_back('\n');
-    }
-  }
+  if (sc.tcp) tcp_totals_text(s, out);
   if (sc.udp) {
     const state_counts u = s.udp_all();
     out += "UDP ";
     append_field(out, "total", u.total());
-    family_fields(s.udp);
+    if (sc.ipv4) append_field(out, "IPv4", s.udp[0].total());
+    if (sc.ipv6) append_field(out, "IPv6", s.udp[1].total());
     append_field(out, "connected", u[tcp_state::established]);
     out.push_back('\n');
   }
@@ -182,29 +209,7 @@ void render_summary_text(const summary_report& r, std::string& out) {
     append_field(out, "listening", u.states[tcp_state::listen]);
     out.push_back('\n');
   }
-
-  out += "\nKernel counters (/proc/net/sockstat, sockstat6, snmp; not socket counts)\n";
-  if (r.counters == nullptr) {
-    out += "unavailable: ";
-    out += r.counters_error;
-    out.push_back('\n');
-    return;
-  }
-  for_each_counter_group(*r.counters, [&](std::string_view label, field_list fields) {
-    std::string line;
-    for (const auto& [name, v] : fields) {
-      if (!v->has_value()) continue;
-      line.push_back(' ');
-      line += name;
-      line.push_back(' ');
-      line += std::to_string(**v);
-    }
-    if (line.empty()) return;
-    out += label;
-    out.push_back(':');
-    out += line;
-    out.push_back('\n');
-  });
+  counters_text(r, out);
 }
 
 void render_summary_json(const summary_report& r, std::string& out) {
