@@ -1,0 +1,88 @@
+// Evaluating a socket filter on a row with the kernel's semantics, and ss's state names.
+#include "ssfast/core/addresses.h"
+#include "ssfast/core/filter.h"
+#include "ssfast/core/kernel_abi.h"
+#include "ssfast/core/tcp_state.h"
+
+namespace ssfast {
+namespace {
+
+using abi::af_inet;
+using abi::af_inet6;
+
+bool eval(const socket_filter& f, std::uint16_t i, const socket_row& r) noexcept {
+  const filter_node& n = f.nodes[i];
+  const bool inet = r.family == af_inet || r.family == af_inet6;
+  const bool src = n.on == filter_node::side::src;
+  switch (n.what) {
+    case filter_node::kind::and_:
+      return eval(f, n.a, r) && eval(f, n.b, r);
+    case filter_node::kind::or_:
+      return eval(f, n.a, r) || eval(f, n.b, r);
+    case filter_node::kind::not_:
+      return !eval(f, n.a, r);
+    case filter_node::kind::port_range: {
+      if (!inet) return false;
+      const std::uint16_t p = src ? r.local_port : r.peer_port;
+      return n.lo <= p && p <= n.hi;
+    }
+    case filter_node::kind::host: {
+      if (!inet) return false;
+      const std::uint16_t p = src ? r.local_port : r.peer_port;
+      if (n.port != -1 && n.port != p) return false;
+      const address_bytes& a = src ? r.local_addr : r.peer_addr;
+      if (n.family != 0 && n.family != r.family) {
+        // inet_diag_bc_run: an IPv4 condition matches an IPv4-mapped IPv6 address.
+        if (r.family == af_inet6 && n.family == af_inet && is_v4_mapped(a))
+          return prefix_match(a.data() + 12, n.addr.data(), n.prefix_len);
+        return false;
+      }
+      return n.prefix_len == 0 || prefix_match(a.data(), n.addr.data(), n.prefix_len);
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<std::uint32_t> state_set(std::string_view s) noexcept {
+  // ss's names (iproute2 ss.c sstate_namel) and groups, as bits of the kernel's TCP_* values.
+  auto bit = [](tcp_state t) { return 1u << static_cast<unsigned>(t); };
+  const std::uint32_t all = abi::tcp_all_states;
+  struct entry {
+    std::string_view name;
+    std::uint32_t bits;
+  };
+  const entry names[] = {
+      {"established", bit(tcp_state::established)},
+      {"syn-sent", bit(tcp_state::syn_sent)},
+      {"syn-recv", bit(tcp_state::syn_recv)},
+      {"syn-rcv", bit(tcp_state::syn_recv)},
+      {"fin-wait-1", bit(tcp_state::fin_wait1)},
+      {"fin-wait-2", bit(tcp_state::fin_wait2)},
+      {"time-wait", bit(tcp_state::time_wait)},
+      {"closed", bit(tcp_state::close)},
+      {"close", bit(tcp_state::close)},
+      {"unconnected", bit(tcp_state::close)},
+      {"close-wait", bit(tcp_state::close_wait)},
+      {"last-ack", bit(tcp_state::last_ack)},
+      {"listening", bit(tcp_state::listen)},
+      {"listen", bit(tcp_state::listen)},
+      {"closing", bit(tcp_state::closing)},
+      {"all", all},
+      {"connected", all & ~(bit(tcp_state::close) | bit(tcp_state::listen))},
+      {"synchronized",
+       all & ~(bit(tcp_state::close) | bit(tcp_state::listen) | bit(tcp_state::syn_sent))},
+      {"bucket", bit(tcp_state::syn_recv) | bit(tcp_state::time_wait)},
+      {"big", all & ~(bit(tcp_state::syn_recv) | bit(tcp_state::time_wait))},
+  };
+  for (const entry& e : names)
+    if (e.name == s) return e.bits;
+  return std::nullopt;
+}
+
+bool matches_expression(const socket_filter& f, const socket_row& row) noexcept {
+  return !f.root || eval(f, *f.root, row);
+}
+
+}  // namespace ssfast
