@@ -53,7 +53,7 @@ const finding* find(const std::vector<finding>& f, std::string_view id) {
 
 std::string evidence(const finding& f, std::string_view key) {
   for (const auto& [k, v] : f.evidence)
-    if (k == key) return v;
+    if (k == key) return to_text(v);
   return "(absent)";
 }
 
@@ -377,6 +377,43 @@ TEST(Doctor, EverythingAtOnceRendersAndNeverAdvisesRecycle) {
   EXPECT_TRUE(text.starts_with("ssfast doctor: 10 findings, ")) << text.substr(0, 80);
   EXPECT_NE(text.find("\nCRITICAL tw_recycle: "), std::string::npos);
   EXPECT_NE(text.find("\n  do        "), std::string::npos);
+}
+
+// Evidence keeps numbers as numbers and names as names, whatever the text looks like.
+TEST(Doctor, EvidenceIsTypedUntilRendered) {
+  finding x;
+  x.id = "close_wait_leak";
+  x.level = severity::warning;
+  x.summary = "s";
+  x.why = "w";
+  evidence_value rate;
+  rate.type = evidence_value::kind::measure;
+  rate.measure = 12.5;
+  rate.unit = "/s";
+  evidence_value plain = rate;
+  plain.unit = {};
+  x.evidence = {{"count", std::uint64_t{5}},
+                {"process", "123"},
+                {"rate", rate},
+                {"share", plain},
+                {"negative", std::int64_t{-3}}};
+  EXPECT_EQ(to_text(x.evidence[0].second), "5");
+  EXPECT_EQ(to_text(x.evidence[2].second), "12.5/s");
+  EXPECT_EQ(to_text(x.evidence[3].second), "12.5");
+  std::string json;
+  render_findings_json({x}, quiet(), "netlink", json);
+  const auto ev = nlohmann::json::parse(json)["findings"][0]["evidence"];
+  EXPECT_TRUE(ev["count"].is_number_integer());
+  EXPECT_EQ(ev["count"], 5);
+  EXPECT_TRUE(ev["process"].is_string()) << "a process named 123 is a name, not a number";
+  EXPECT_EQ(ev["rate"], "12.5/s");
+  EXPECT_EQ(ev["share"], 12.5);
+  EXPECT_EQ(ev["negative"], -3);
+  std::string text;
+  render_findings_text({x}, quiet(), "netlink", text);
+  EXPECT_NE(text.find("evidence  count 5, process 123, rate 12.5/s, share 12.5, negative -3"),
+            std::string::npos)
+      << text;
 }
 
 TEST(States, ElevenStatesInKernelOrder) {

@@ -1,6 +1,4 @@
 // The doctor's report: text for people, JSON for programs.
-#include <charconv>
-#include <cmath>
 
 #include "rules.h"
 #include "ssfast/report/json_writer.h"
@@ -12,14 +10,23 @@ using doctor_rules::fixed1;
 using doctor_rules::num;
 using doctor_rules::wrap;
 
-bool is_number(std::string_view s) {
-  if (s.empty()) return false;
-  double v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc{} && p == s.data() + s.size();
-}
 
 }  // namespace
+
+std::string to_text(const evidence_value& v) {
+  switch (v.type) {
+    case evidence_value::kind::count:
+      return std::to_string(v.count);
+    case evidence_value::kind::measure: {
+      char buf[48];
+      std::snprintf(buf, sizeof buf, "%.1f", v.measure);
+      return buf + std::string(v.unit);
+    }
+    case evidence_value::kind::text:
+      break;
+  }
+  return v.text;
+}
 
 void render_findings_text(const std::vector<finding>& f, const doctor_evidence& e,
                           std::string_view source, std::string& out) {
@@ -72,7 +79,7 @@ void render_findings_text(const std::vector<finding>& f, const doctor_evidence& 
     std::string ev;
     for (const auto& [k, v] : x.evidence) {
       ev += (ev.empty() ? "" : ", ") + k + " ";
-      append_printable(ev, v);
+      append_printable(ev, to_text(v));
     }
     out += "  evidence  " + wrap(ev, 12, 100) + "\n";
     out += "  why       " + wrap(x.why, 12, 100) + "\n";
@@ -100,16 +107,12 @@ void render_findings_json(const std::vector<finding>& f, const doctor_evidence& 
     w.key("evidence").begin_object();
     for (const auto& [k, v] : x.evidence) {
       w.key(k);
-      if (is_number(v)) {
-        double d = 0;
-        std::from_chars(v.data(), v.data() + v.size(), d);
-        if (d == std::floor(d) && std::fabs(d) < 9e15)
-          w.value(static_cast<std::int64_t>(d));
-        else
-          w.value(d);
-      } else {
-        w.value(v);
-      }
+      if (v.type == evidence_value::kind::count)
+        w.value(v.count);
+      else if (v.type == evidence_value::kind::measure && v.unit.empty())
+        w.value(v.measure);
+      else
+        w.value(to_text(v));
     }
     w.end_object();
     w.key("why").value(x.why);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -26,6 +27,16 @@ inline std::string fixed1(double v) {
 
 inline std::string percent(double share) { return fixed1(100.0 * share) + "%"; }
 
+// Evidence values: a measure keeps its number (rounded as the text shows it) and its unit.
+inline evidence_value measure(double v, std::string_view unit) {
+  evidence_value x;
+  x.type = evidence_value::kind::measure;
+  x.measure = std::round(v * 10) / 10;
+  x.unit = unit;
+  return x;
+}
+inline evidence_value share_of(double share) { return measure(100.0 * share, "%"); }
+
 // The change of a counter over the interval; nullopt when either read lacks it.
 inline std::optional<std::int64_t> delta(const doctor_evidence& e, const char* name) {
   const auto a = e.counters_before.find(name), b = e.counters_after.find(name);
@@ -41,6 +52,10 @@ inline std::string per_second(const doctor_evidence& e, std::int64_t d) {
   return fixed1(static_cast<double>(d) / (e.interval_s > 0 ? e.interval_s : 1)) + "/s";
 }
 
+inline evidence_value rate(const doctor_evidence& e, std::int64_t d) {
+  return measure(static_cast<double>(d) / (e.interval_s > 0 ? e.interval_s : 1), "/s");
+}
+
 inline std::optional<std::int64_t> counter(const doctor_evidence& e, const char* name) {
   const auto it = e.counters_after.find(name);
   if (it == e.counters_after.end()) return std::nullopt;
@@ -49,6 +64,9 @@ inline std::optional<std::int64_t> counter(const doctor_evidence& e, const char*
 
 inline std::string opt(const std::optional<std::int64_t>& v) {
   return v ? num(*v) : std::string("unknown");
+}
+inline evidence_value known(const std::optional<std::int64_t>& v) {
+  return v ? evidence_value(*v) : evidence_value("unknown");
 }
 
 // "sysctl -w net.ipv4.tcp_syncookies=1   # now 0"

@@ -16,8 +16,8 @@ void close_wait_leak(const doctor_evidence& e, std::vector<finding>& out) {
   if (!e.close_wait_processes.empty())
     f.summary += ", most held by " + e.close_wait_processes.front().key;
   f.evidence = {
-      {"close_wait", num(now)},
-      {"persisting", num(n)},
+      {"close_wait", evidence_value(now)},
+      {"persisting", evidence_value(n)},
       {"ports", groups_text(e.close_wait_ports)},
       {"processes", e.close_wait_processes.empty() ? std::string("unknown (not readable)")
                                                    : groups_text(e.close_wait_processes)}};
@@ -43,10 +43,10 @@ void fin_wait2(const doctor_evidence& e, std::vector<finding>& out) {
   f.summary = num(orphaned + held) + " sockets in FIN_WAIT2: " + num(orphaned) +
               " closed here and waiting for the peer's FIN, " + num(held) +
               " still held by a process (half-closed)";
-  f.evidence = {{"fin_wait2", num(orphaned + held)},
-                {"orphaned", num(orphaned)},
-                {"held", num(held)},
-                {"tcp_fin_timeout", opt(e.sysctls.tcp_fin_timeout)}};
+  f.evidence = {{"fin_wait2", evidence_value(orphaned + held)},
+                {"orphaned", evidence_value(orphaned)},
+                {"held", evidence_value(held)},
+                {"tcp_fin_timeout", known(e.sysctls.tcp_fin_timeout)}};
   f.why =
       "FIN_WAIT2 is held by the side that closed first, once its FIN is acknowledged, until "
       "the peer sends its own FIN. If the process has closed the socket, Linux keeps it only "
@@ -79,13 +79,13 @@ void orphans_limit(const doctor_evidence& e, std::vector<finding>& out) {
   f.summary = num(*orphans) + " orphaned sockets of tcp_max_orphans " + num(*max) + " (" +
               percent(share) + ")" +
               (aborts > 0 ? "; " + num(aborts) + " connections reset for memory" : std::string());
-  f.evidence = {{"orphan", num(*orphans)},
-                {"tcp_max_orphans", num(*max)},
-                {"TCPAbortOnMemory", num(aborts)},
-                {"fin_wait1", num(tcp_in(e, tcp_state::fin_wait1))},
-                {"fin_wait2", num(tcp_in(e, tcp_state::fin_wait2))},
-                {"last_ack", num(tcp_in(e, tcp_state::last_ack))},
-                {"closing", num(tcp_in(e, tcp_state::closing))}};
+  f.evidence = {{"orphan", evidence_value(*orphans)},
+                {"tcp_max_orphans", evidence_value(*max)},
+                {"TCPAbortOnMemory", evidence_value(aborts)},
+                {"fin_wait1", evidence_value(tcp_in(e, tcp_state::fin_wait1))},
+                {"fin_wait2", evidence_value(tcp_in(e, tcp_state::fin_wait2))},
+                {"last_ack", evidence_value(tcp_in(e, tcp_state::last_ack))},
+                {"closing", evidence_value(tcp_in(e, tcp_state::closing))}};
   f.why =
       "A socket its process has closed while TCP still has work (unsent data, the FIN "
       "exchange: FIN_WAIT1, FIN_WAIT2, LAST_ACK, CLOSING) is an orphan. Past tcp_max_orphans "
@@ -114,10 +114,10 @@ void tcp_memory(const doctor_evidence& e, std::vector<finding>& out) {
   f.level = crit ? severity::critical : severity::warning;
   f.summary = "TCP buffers use " + num(*mem) + " pages; tcp_mem pressure " + num(pressure) +
               ", max " + num(max);
-  f.evidence = {{"mem_pages", num(*mem)},
+  f.evidence = {{"mem_pages", evidence_value(*mem)},
                 {"tcp_mem", num((*limits)[0]) + " " + num(pressure) + " " + num(max)},
-                {"TCPMemoryPressures", num(pressures)},
-                {"TCPAbortOnMemory", num(aborts)}};
+                {"TCPMemoryPressures", evidence_value(pressures)},
+                {"TCPAbortOnMemory", evidence_value(aborts)}};
   f.why =
       "TCP's buffers are accounted in pages against tcp_mem (shared by every namespace). Above "
       "'pressure' the kernel shrinks buffers and connections slow down; at 'max' it refuses "
@@ -149,11 +149,11 @@ void retransmits(const doctor_evidence& e, std::vector<finding>& out) {
   f.level = share >= retrans_crit ? severity::critical : severity::warning;
   f.summary = percent(share) + " of segments sent were retransmissions (" + per_second(e, again) +
               ", beside " + per_second(e, sent) + " new)";
-  f.evidence = {{"RetransSegs_per_s", per_second(e, again)},
-                {"OutSegs_per_s", per_second(e, sent)},
-                {"retransmitted", percent(share)},
-                {"TCPSynRetrans_per_s", per_second(e, syn)},
-                {"TCPTimeouts_per_s", per_second(e, timeouts)}};
+  f.evidence = {{"RetransSegs_per_s", rate(e, again)},
+                {"OutSegs_per_s", rate(e, sent)},
+                {"retransmitted", share_of(share)},
+                {"TCPSynRetrans_per_s", rate(e, syn)},
+                {"TCPTimeouts_per_s", rate(e, timeouts)}};
   f.why =
       "TCP resends a segment when no acknowledgement comes in time (a timeout) or duplicate "
       "ACKs report a gap. A few tenths of a percent is usual across the internet; a few "
@@ -175,7 +175,7 @@ void tw_recycle(const doctor_evidence& e, std::vector<finding>& out) {
   f.id = "tw_recycle";
   f.level = severity::critical;
   f.summary = "net.ipv4.tcp_tw_recycle is on (" + num(*v) + "): clients behind NAT fail at random";
-  f.evidence = {{"tcp_tw_recycle", num(*v)}, {"kernel", e.kernel_release}};
+  f.evidence = {{"tcp_tw_recycle", evidence_value(*v)}, {"kernel", e.kernel_release}};
   f.why =
       "tcp_tw_recycle dropped SYNs whose TCP timestamp went backwards for a source address; "
       "clients sharing one NAT address have unrelated clocks, so their connections failed at "

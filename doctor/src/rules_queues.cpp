@@ -24,11 +24,11 @@ void time_wait_buckets(const doctor_evidence& e, std::vector<finding>& out) {
               percent(share) + ")" +
               (overflow > 0 ? "; " + num(overflow) + " connections closed without TIME_WAIT"
                             : std::string());
-  f.evidence = {{"time_wait", num(time_wait)},
-                {"sockstat_tw", opt(sockstat_tw)},
-                {"tcp_max_tw_buckets", num(*max)},
-                {"TCPTimeWaitOverflow", num(overflow)},
-                {"TCPTimeWaitOverflow_per_s", per_second(e, overflow)}};
+  f.evidence = {{"time_wait", evidence_value(time_wait)},
+                {"sockstat_tw", known(sockstat_tw)},
+                {"tcp_max_tw_buckets", evidence_value(*max)},
+                {"TCPTimeWaitOverflow", evidence_value(overflow)},
+                {"TCPTimeWaitOverflow_per_s", rate(e, overflow)}};
   f.why =
       "TIME_WAIT is held by the side that closed first, for 60 s (TCP_TIMEWAIT_LEN, fixed in "
       "Linux), so that late segments of the old connection cannot corrupt a new one with the "
@@ -59,11 +59,11 @@ void ephemeral_ports(const doctor_evidence& e, std::vector<finding>& out) {
   f.summary = num(top.count) + " connections " + top.key + " use " + percent(share) + " of the " +
               num(ports) + " local ports in ip_local_port_range";
   f.evidence = {{"busiest", top.key},
-                {"connections", num(top.count)},
+                {"connections", evidence_value(top.count)},
                 {"ip_local_port_range", num((*range)[0]) + " " + num((*range)[1])},
-                {"ports", num(ports)},
-                {"tcp_tw_reuse", opt(e.sysctls.tcp_tw_reuse)},
-                {"time_wait", num(tcp_in(e, tcp_state::time_wait))},
+                {"ports", evidence_value(ports)},
+                {"tcp_tw_reuse", known(e.sysctls.tcp_tw_reuse)},
+                {"time_wait", evidence_value(tcp_in(e, tcp_state::time_wait))},
                 {"groups", groups_text(e.ephemeral_groups)}};
   f.why =
       "Every outgoing connection takes a local port from ip_local_port_range and holds it until "
@@ -127,22 +127,22 @@ void syn_flood(const doctor_evidence& e, std::vector<finding>& out) {
     f.summary = num(syn_recv) + " connections half-open (SYN_RECV)";
   if (cookies > 0) f.summary += ", " + per_second(e, cookies) + " SYN cookies sent";
   if (full_drops > 0) f.summary += ", " + per_second(e, full_drops) + " SYNs dropped";
-  f.evidence = {{"syn_recv", num(syn_recv)}};
+  f.evidence = {{"syn_recv", evidence_value(syn_recv)}};
   if (worst != nullptr) {
     f.evidence.emplace_back("listener", worst->address);
-    f.evidence.emplace_back("listener_syn_recv", num(worst->syn_recv));
-    f.evidence.emplace_back("listener_backlog", num(port_backlog));
+    f.evidence.emplace_back("listener_syn_recv", evidence_value(worst->syn_recv));
+    f.evidence.emplace_back("listener_backlog", evidence_value(port_backlog));
   }
   f.evidence.insert(
       f.evidence.end(),
-      {{"SyncookiesSent_per_s", per_second(e, cookies)},
-       {"TCPReqQFullDrop_per_s", per_second(e, full_drops)},
-       {"TCPReqQFullDoCookies_per_s", per_second(e, delta_or0(e, "TcpExt.TCPReqQFullDoCookies"))},
-       {"ListenDrops_per_s", per_second(e, delta_or0(e, "TcpExt.ListenDrops"))},
-       {"tcp_syncookies", opt(e.sysctls.tcp_syncookies)},
-       {"tcp_max_syn_backlog", opt(e.sysctls.tcp_max_syn_backlog)},
-       {"somaxconn", opt(e.sysctls.somaxconn)},
-       {"tcp_synack_retries", opt(e.sysctls.tcp_synack_retries)},
+      {{"SyncookiesSent_per_s", rate(e, cookies)},
+       {"TCPReqQFullDrop_per_s", rate(e, full_drops)},
+       {"TCPReqQFullDoCookies_per_s", rate(e, delta_or0(e, "TcpExt.TCPReqQFullDoCookies"))},
+       {"ListenDrops_per_s", rate(e, delta_or0(e, "TcpExt.ListenDrops"))},
+       {"tcp_syncookies", known(e.sysctls.tcp_syncookies)},
+       {"tcp_max_syn_backlog", known(e.sysctls.tcp_max_syn_backlog)},
+       {"somaxconn", known(e.sysctls.somaxconn)},
+       {"tcp_synack_retries", known(e.sysctls.tcp_synack_retries)},
        {"top_sources", groups_text(e.syn_recv_sources)}});
   f.why =
       "SYN_RECV is held by the server between answering a SYN with SYN-ACK and receiving the "
@@ -228,8 +228,8 @@ void accept_queue_full(const doctor_evidence& e, std::vector<finding>& out) {
   }
   if (worst != nullptr) {
     f.evidence = {{"listener", worst->address},
-                  {"accept_queue", num(std::uint64_t{worst->accept_queue})},
-                  {"backlog", num(std::uint64_t{worst->backlog})}};
+                  {"accept_queue", evidence_value(std::uint64_t{worst->accept_queue})},
+                  {"backlog", evidence_value(std::uint64_t{worst->backlog})}};
     if (!worst->processes.empty()) f.evidence.emplace_back("process", worst->processes);
     std::string all;
     for (const auto* l : backed_up) {
@@ -242,10 +242,10 @@ void accept_queue_full(const doctor_evidence& e, std::vector<finding>& out) {
   }
   // The counter itself (since boot) and its change over the interval, each named as such.
   const auto total = counter(e, "TcpExt.ListenOverflows");
-  f.evidence.insert(f.evidence.end(), {{"ListenOverflows", opt(total)},
-                                       {"ListenOverflows_delta", num(overflows)},
-                                       {"ListenOverflows_per_s", per_second(e, overflows)},
-                                       {"somaxconn", opt(e.sysctls.somaxconn)}});
+  f.evidence.insert(f.evidence.end(), {{"ListenOverflows", known(total)},
+                                       {"ListenOverflows_delta", evidence_value(overflows)},
+                                       {"ListenOverflows_per_s", rate(e, overflows)},
+                                       {"somaxconn", known(e.sysctls.somaxconn)}});
   f.why =
       "After the handshake a connection waits in its listener's accept queue until the "
       "application calls accept(). Once the queue is over the backlog, the kernel drops the "

@@ -88,13 +88,37 @@ SSFAST_API std::size_t doctor_rule_count() noexcept;
 enum class severity : std::uint8_t { info, warning, critical };
 SSFAST_API std::string_view to_string(severity s) noexcept;
 
+/// One value of a finding's evidence: a count, a measure (a rate or share, one decimal, with
+/// its unit) or text (addresses, process names, lists, "unknown"). Kept typed so that a
+/// renderer never parses a number back out of text: in JSON a count is an integer, a measure
+/// without a unit a number, one with a unit ("12.5/s", "80.0%") a string as people read it,
+/// and text always a string (a process named "123" stays a name).
+struct evidence_value {
+  enum class kind : std::uint8_t { count, measure, text };
+  kind type = kind::text;
+  std::int64_t count = 0;
+  double measure = 0;     ///< rounded to one decimal
+  std::string_view unit;  ///< measure: "/s", "%" or empty (static storage)
+  std::string text;
+
+  evidence_value() = default;
+  evidence_value(std::string s) : text(std::move(s)) {}
+  evidence_value(const char* s) : text(s) {}
+  evidence_value(std::int64_t v) : type(kind::count), count(v) {}
+  evidence_value(std::uint64_t v)
+      : type(kind::count), count(static_cast<std::int64_t>(v > INT64_MAX ? INT64_MAX : v)) {}
+  evidence_value(std::uint32_t v) : evidence_value(std::uint64_t{v}) {}
+};
+
+/// The value as the text report shows it: "25", "12.5/s", "80.0%", or the text.
+SSFAST_API std::string to_text(const evidence_value& v);
+
 struct finding {
   std::string id;  ///< stable: time_wait_buckets, ephemeral_ports, syn_flood, ...
   severity level = severity::info;
   std::string summary;  ///< one line with the numbers
-  /// The numbers used, in order: name and value (numbers as text, rendered as JSON numbers
-  /// when they parse as one).
-  std::vector<std::pair<std::string, std::string>> evidence;
+  /// What the rule read, in order: name and value, numbers kept as numbers until rendered.
+  std::vector<std::pair<std::string, evidence_value>> evidence;
   std::string why;                  ///< who holds the state and why it lingers
   std::vector<std::string> advice;  ///< commands with current and suggested values, or advice
 };
