@@ -21,7 +21,9 @@ foreach(lib ssfast_static ssfast_shared)
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/doctor/include>
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/serve/include>
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
-  target_link_libraries(${lib} PUBLIC Boost::headers PRIVATE $<BUILD_INTERFACE:ssfast_options>)
+  # Boost.Container is used inside (fallback/, compiled by its object library), never in an
+  # installed header: consumers need no Boost.
+  target_link_libraries(${lib} PRIVATE $<BUILD_INTERFACE:ssfast_options>)
 endforeach()
 # The archive's users link what its objects need; the shared library carries that itself.
 target_link_libraries(ssfast_static PUBLIC PkgConfig::LIBMNL Threads::Threads)
@@ -43,9 +45,9 @@ function(ssfast_folder_archive name)
   target_link_libraries(ssfast_${name}_archive PUBLIC ${ARGN})
   add_library(ssfast::${name} ALIAS ssfast_${name}_archive)
 endfunction()
-ssfast_folder_archive(core Boost::headers)
+ssfast_folder_archive(core)
 ssfast_folder_archive(netlink ssfast::core PkgConfig::LIBMNL Threads::Threads)
-ssfast_folder_archive(fallback ssfast::core Threads::Threads)
+ssfast_folder_archive(fallback ssfast::core Boost::headers Threads::Threads)
 ssfast_folder_archive(api ssfast::core ssfast::netlink ssfast::fallback)
 ssfast_folder_archive(report ssfast::api ssfast::core)
 ssfast_folder_archive(doctor ssfast::report ssfast::api ssfast::core)

@@ -184,6 +184,7 @@ void process_index::read_comms(int root) {
   for (const entry& e : entries_) holders.push_back(e.owner.pid);
   std::sort(holders.begin(), holders.end());
   holders.erase(std::unique(holders.begin(), holders.end()), holders.end());
+  comms_.reserve(holders.size());
   for (std::uint32_t pid : holders) {
     char path[32];
     auto [e, ec] = std::to_chars(path, path + sizeof path - 6, pid);
@@ -196,8 +197,9 @@ void process_index::read_comms(int root) {
     if (n <= 0) continue;
     std::size_t len = static_cast<std::size_t>(n);
     if (name[len - 1] == '\n') --len;
-    comms_.push_back(
-        {pid, static_cast<std::uint32_t>(comm_text_.size()), static_cast<std::uint32_t>(len)});
+    comms_.emplace_hint(comms_.end(), pid,
+                        comm_ref{static_cast<std::uint32_t>(comm_text_.size()),
+                                 static_cast<std::uint32_t>(len)});
     comm_text_.append(name, len);
   }
 }
@@ -213,10 +215,9 @@ std::span<const socket_owner> process_index::owners(std::uint64_t inode) const n
 }
 
 std::string_view process_index::comm(std::uint32_t pid) const noexcept {
-  auto it = std::lower_bound(comms_.begin(), comms_.end(), pid,
-                             [](const comm_ref& c, std::uint32_t p) { return c.pid < p; });
-  if (it == comms_.end() || it->pid != pid) return {};
-  return {comm_text_.data() + it->offset, it->length};
+  const auto it = comms_.find(pid);
+  if (it == comms_.end()) return {};
+  return {comm_text_.data() + it->second.offset, it->second.length};
 }
 
 }  // namespace ssfast::proc

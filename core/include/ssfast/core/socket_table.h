@@ -2,12 +2,11 @@
 #pragma once
 
 #include <array>
-#include <boost/container/options.hpp>
-#include <boost/container/vector.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "ssfast/core/export.h"
 #include "ssfast/core/state_counts.h"
@@ -65,7 +64,7 @@ struct socket_row {
   X(std::uint8_t, timer)          \
   X(std::uint8_t, retrans)        \
   X(std::uint32_t, expires_ms)    \
-  X(bool, dual_stack)
+  X(std::uint8_t, dual_stack)  /* 0 or 1: a byte, as std::vector<bool> has no span */
 
 /// Sockets as parallel columns. append() amortizes allocation; clear() keeps capacity, so a
 /// table reused across snapshots stops allocating once it has seen the largest one. The state
@@ -118,11 +117,10 @@ class SSFAST_API socket_table {
   void truncate(std::size_t n) noexcept;
   void make_room(std::size_t rows, std::size_t path_bytes);  // capacities only; may throw
   std::size_t rows_with_room() const noexcept;  // rows every column (state padded) can hold
-  // Doubling growth: a 500k-socket snapshot reallocates each column ~13 times, not ~30.
-  using column_options = boost::container::vector_options_t<
-      boost::container::growth_factor<boost::container::growth_factor_100>>;
+  // Capacity grows only in make_room() and reserve(), doubling: a 500k-socket snapshot
+  // reallocates each column ~13 times. std::vector, so the installed header needs no Boost.
   template <class T>
-  using column = boost::container::vector<T, void, column_options>;
+  using column = std::vector<T>;
 
 #define SSFAST_COLUMN_MEMBER(type, name) column<type> name##_;
   SSFAST_SOCKET_COLUMNS(SSFAST_COLUMN_MEMBER)

@@ -8,6 +8,8 @@
 #include <system_error>
 #include <vector>
 
+#include <boost/container/flat_map.hpp>
+
 namespace ssfast::proc {
 
 /// One descriptor that refers to a socket.
@@ -48,14 +50,15 @@ class process_index {
     std::uint32_t begin = 0, count = 0;
   };
   struct comm_ref {
-    std::uint32_t pid;
-    std::uint32_t offset, length;
+    std::uint32_t offset, length;  // in comm_text_
   };
 
   std::vector<entry> entries_;  // sorted by inode, then pid, fd
   std::vector<socket_owner> owners_;
   std::vector<slot> table_;
-  std::vector<comm_ref> comms_;  // sorted by pid
+  // pid -> its name: a sorted vector (filled in pid order, so each insert is an append),
+  // one allocation, binary search; Boost.Container's flat_map is exactly that.
+  boost::container::flat_map<std::uint32_t, comm_ref> comms_;
   std::string comm_text_;
   std::size_t processes_ = 0, unreadable_ = 0;
 };
