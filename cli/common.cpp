@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "ssfast/core/kernel_abi.h"
 
 namespace ssfast::cli {
 
@@ -65,8 +66,8 @@ bool build_query(const options& o, socket_filter& f, socket_query& q, std::strin
   f = std::move(*parsed.filter);
   q.scope = o.scope;
   if (f.family) {  // an inet: or inet6: address: that family only, as ss's filter_af_set
-    q.scope.ipv4 = q.scope.ipv4 && *f.family == 2;
-    q.scope.ipv6 = q.scope.ipv6 && *f.family == 10;
+    q.scope.ipv4 = q.scope.ipv4 && *f.family == abi::af_inet;
+    q.scope.ipv6 = q.scope.ipv6 && *f.family == abi::af_inet6;
     q.scope.unix_domain = false;
   }
   q.states = listing_states(o, f);

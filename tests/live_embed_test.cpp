@@ -8,6 +8,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include <netinet/in.h>
+
+#include "ssfast/serve/exporter.h"
 #include "ssfast/ssfast_c.h"
 #include "support/live_fixture.h"
 
@@ -47,6 +50,55 @@ TEST_F(LiveNamespace, CApiCountsWhatTheCppApiCounts) {
   EXPECT_EQ(std::vector<std::uint64_t>(from_proc.tcp_states, from_proc.tcp_states + 16),
             std::vector<std::uint64_t>(counts.tcp_states, counts.tcp_states + 16));
   ssfast_close(p);
+}
+
+// An embedder serves /metrics and answers agent-checks with serve/'s handlers, no CLI: the
+// handlers driven directly, as serve()'s loop drives them.
+TEST_F(LiveNamespace, ServeHandlersWithoutTheCli) {
+  auto c = collector::open();
+  ASSERT_TRUE(c) << c.error().message();
+  std::vector<std::string> logged;
+  serve::metrics_exporter exporter(*c, summary_request{},
+                                   [&](std::string_view l) { logged.emplace_back(l); });
+  const std::string get = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::string first, second, third;
+  bool close_after = false;
+  exporter.on_round();
+  EXPECT_EQ(exporter.on_input(get, first, close_after), get.size());
+  EXPECT_EQ(exporter.on_input(get, second, close_after), get.size());
+  EXPECT_FALSE(close_after) << "HTTP/1.1 keeps the connection";
+  EXPECT_EQ(first.rfind("HTTP/1.1 200 ", 0), 0u) << first.substr(0, 200);
+  EXPECT_NE(first.find("\nssfast_tcp_sockets{family=\"ipv4\",state=\"established\"} "),
+            std::string::npos);
+  EXPECT_NE(first.find("\nssfast_exporter_collections_total 1\n"), std::string::npos);
+  EXPECT_EQ(first, second) << "scrapes waiting together share one collection";
+  exporter.on_round();
+  exporter.on_input(get, third, close_after);
+  EXPECT_NE(third.find("\nssfast_exporter_collections_total 2\n"), std::string::npos);
+  EXPECT_NE(third.find("\nssfast_exporter_scrapes_total 3\n"), std::string::npos);
+  EXPECT_TRUE(logged.empty());
+
+  // A listener of our own on a port nothing else uses, with an empty accept queue.
+  const int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(l, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(l, 4), 0);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(getsockname(l, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const std::uint16_t port = ntohs(a.sin_port);
+  serve::agent_handler agent(*c, port, serve::agent_rules{});
+  EXPECT_TRUE(agent.rules().backlog_known) << "netlink has the backlog";
+  std::string answer;
+  agent.on_open(answer, close_after);
+  EXPECT_TRUE(close_after);
+  EXPECT_EQ(answer, "up ready 100%\n");
+  ::close(l);
+  answer.clear();
+  agent.on_open(answer, close_after);
+  EXPECT_EQ(answer, "down #no listener on port " + std::to_string(port) + "\n");
 }
 
 // Callers built against other versions of ssfast_c.h: a future header whose structs grew, and

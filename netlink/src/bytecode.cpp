@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "ssfast/core/addresses.h"
+#include "ssfast/core/kernel_abi.h"
 
 namespace ssfast::netlink {
 namespace {
@@ -188,8 +189,8 @@ bool audit_bytecode(std::span<const std::byte> program) noexcept {
       inet_diag_hostcond cond;
       std::memcpy(&cond, program.data() + off + op_size, sizeof cond);
       const long addr_len = cond.family == 0    ? 0
-                            : cond.family == 2  ? 4
-                            : cond.family == 10 ? 16
+                            : cond.family == abi::af_inet  ? 4
+                            : cond.family == abi::af_inet6 ? 16
                                                 : -1;
       if (addr_len < 0) return false;
       min_len += addr_len;

@@ -8,6 +8,7 @@
 
 #include "ssfast/core/addresses.h"
 #include "ssfast/core/error.h"
+#include "ssfast/core/kernel_abi.h"
 #include "ssfast/netlink/bytecode.h"
 
 namespace ssfast::netlink {
@@ -94,10 +95,10 @@ block compile(const socket_filter& f, std::uint16_t i) {
       // inet_diag_hostcond, then the address (its flexible array member) as long as the family
       // says: nothing for "any address".
       inet_diag_hostcond cond{};
-      cond.family = n.family == 2 ? AF_INET : n.family == 10 ? AF_INET6 : AF_UNSPEC;
+      cond.family = n.family == abi::af_inet ? AF_INET : n.family == abi::af_inet6 ? AF_INET6 : AF_UNSPEC;
       cond.prefix_len = n.prefix_len;
       cond.port = n.port;
-      const std::size_t addr_len = n.family == 2 ? 4 : n.family == 10 ? 16 : 0;
+      const std::size_t addr_len = n.family == abi::af_inet ? 4 : n.family == abi::af_inet6 ? 16 : 0;
       std::byte operand[sizeof(inet_diag_hostcond) + 16];
       std::memcpy(operand, &cond, sizeof cond);
       std::memcpy(operand + sizeof cond, n.addr.data(), addr_len);
