@@ -64,10 +64,14 @@ int main(int argc, char** argv) {
   const auto parsed =
       parse_args(std::span<const char* const>(argv + 1, static_cast<std::size_t>(argc - 1)));
   const options& o = parsed.opts;
-  if (!parsed.error.empty())
-    return o.cmd == command::check
-               ? check_unknown(parsed.error)
-               : refuse(o.cmd, usage_exit(o.cmd), parsed.error + " (see ssfast --help)");
+  if (!parsed.error.empty()) {
+    if (o.cmd == command::check) return check_unknown(parsed.error);
+    // The help of the command that was meant, where one was.
+    const std::string see = o.cmd == command::list || o.cmd == command::help
+                                ? "ssfast --help"
+                                : "ssfast help " + std::string(command_name(o.cmd));
+    return refuse(o.cmd, usage_exit(o.cmd), parsed.error + " (see " + see + ")");
+  }
   const command_runner& r = runners[static_cast<std::size_t>(o.cmd)];
   if (r.run_without) return r.run_without(o);
   if (o.cmd == command::check) arm_check_timeout(o.timeout);

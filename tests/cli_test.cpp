@@ -352,6 +352,12 @@ TEST(Binary, MistypedCommandIsNamed) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err, "ssfast: unknown command 'hlep' (did you mean 'help'?) (see ssfast --help)\n");
+  const auto c = ssfast({"counters", "-t"});
+  EXPECT_EQ(c.exit_code, 2);
+  EXPECT_EQ(c.err,
+            "ssfast: option '-t' is for listings, -s, top, check and exporter, not counters (see "
+            "ssfast help counters)\n")
+      << "a misused command points at its own help";
 }
 
 TEST(Binary, StatesShowsTheStateAsked) {

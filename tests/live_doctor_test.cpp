@@ -538,7 +538,7 @@ TEST_F(DoctorNamespace, BadUsageIsExitThree) {
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_EQ(r.err,
             "ssfast: option '--interval': '0' is not a number of seconds (0 < S <= 60) (see "
-            "ssfast --help)\n");
+            "ssfast help doctor)\n");
   r = testing::run_process({SSFAST_CLI_PATH, "doctor", "-t"});
   EXPECT_EQ(r.exit_code, 3);
   r = testing::run_process({SSFAST_CLI_PATH, "doctor", "--netns", "/nonexistent"});
