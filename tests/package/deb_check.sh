@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Builds the .deb with scripts/package and checks it as an operator would meet it: its files
+# and control data, lintian (no errors), systemd-analyze verify on the unit, the man page
+# rendering cleanly, bash completion loading, `dpkg -i` (as root, where no ssfast package is
+# installed; removed and purged after), and the unit's ExecStart line run the way the unit runs
+# it (its settings file, an unprivileged user, no capabilities, no new privileges) in a private
+# network namespace, then scraped.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+chmod 0755 "$work"  # the unprivileged exporter below must reach the extracted binary
+log="$work/steps.log"
+installed=0
+failed_line=?
+trap 'failed_line=$LINENO' ERR
+trap 'rc=$?; [ "$installed" = 1 ] && dpkg -P ssfast >>"$log" 2>&1;
+  if [ $rc -ne 0 ]; then echo "deb check failed at line $failed_line (exit $rc)";
+  tail -n 40 "$log" 2>/dev/null; fi; rm -rf "$work"' EXIT
+fail() { echo "deb check: $*"; exit 1; }
+
+deb=$("$src/scripts/package" "$work/out" 2>>"$log" | tail -n 1)
+[ -f "$deb" ] || fail "scripts/package printed no .deb path (got '$deb')"
+case "$(basename "$deb")" in ssfast_*_"$(dpkg --print-architecture)".deb) ;;
+  *) fail "unexpected package name $(basename "$deb")" ;; esac
+
+# Contents and control data.
+contents=$(dpkg-deb -c "$deb" | awk '{print $NF}')
+for f in ./usr/bin/ssfast ./usr/share/man/man1/ssfast.1.gz \
+         ./usr/share/bash-completion/completions/ssfast \
+         ./lib/systemd/system/ssfast-exporter.service ./etc/default/ssfast-exporter \
+         ./usr/share/doc/ssfast/copyright ./usr/share/doc/ssfast/changelog.Debian.gz; do
+  grep -qxF "$f" <<<"$contents" || fail "missing $f"
+done
+if grep -E '^\./usr/(include|lib)/' <<<"$contents"; then
+  fail "the command's package carries library files (they install with cmake --install)"
+fi
+depends=$(dpkg-deb -f "$deb" Depends)
+grep -q 'libmnl0' <<<"$depends" && grep -q 'libc6' <<<"$depends" ||
+  fail "Depends is '$depends', not libc6 and libmnl0"
+grep -qxF /etc/default/ssfast-exporter <<<"$(dpkg-deb -I "$deb" conffiles)" ||
+  fail "/etc/default/ssfast-exporter is not a conffile"
+
+x="$work/root"
+dpkg-deb -x "$deb" "$x"
+"$x/usr/bin/ssfast" --version | grep -q '^ssfast ' || fail "the packaged binary does not run"
+
+# lintian: no errors (warnings are reported, not fatal).
+if command -v lintian >/dev/null; then
+  lint=$(lintian --tag-display-limit 0 "$deb" 2>&1 | grep -v 'running with root privileges' || true)
+  [ -z "$lint" ] || echo "lintian: $lint"
+  if grep -q '^E: ' <<<"$lint"; then fail "lintian reports errors"; fi
+else
+  echo "lintian not installed: not run (scripts/setup test installs it)"
+fi
+
+# The unit: verified against the packaged binary (a copy whose ExecStart names where it is).
+unit="$work/ssfast-exporter.service"
+sed "s|/usr/bin/ssfast|$x/usr/bin/ssfast|" "$x/lib/systemd/system/ssfast-exporter.service" >"$unit"
+if command -v systemd-analyze >/dev/null; then
+  out=$(systemd-analyze verify --man=no "$unit" 2>&1) || fail "systemd-analyze verify: $out"
+  [ -z "$out" ] || fail "systemd-analyze verify says: $out"
+fi
+for d in DynamicUser=yes NoNewPrivileges=yes ProtectSystem=strict PrivateTmp=yes \
+         'RestrictAddressFamilies=AF_NETLINK AF_INET AF_INET6 AF_UNIX' \
+         EnvironmentFile=-/etc/default/ssfast-exporter; do
+  grep -qxF "$d" "$unit" || fail "the unit lacks $d"
+done
+grep -q '^WantedBy=multi-user.target' "$unit" || fail "the unit has no [Install] target"
+
+# The man page renders without warnings; the completion loads and completes.
+if command -v man >/dev/null; then
+  warnings=$(MANWIDTH=100 man --warnings -l "$x/usr/share/man/man1/ssfast.1.gz" 2>&1 >/dev/null)
+  [ -z "$warnings" ] || fail "man page warnings: $warnings"
+fi
+if [ -f /usr/share/bash-completion/bash_completion ]; then
+  got=$(bash -c '. /usr/share/bash-completion/bash_completion; . "$1";
+    COMP_WORDS=(ssfast top ""); COMP_CWORD=2; COMP_LINE="ssfast top "; COMP_POINT=${#COMP_LINE};
+    _ssfast; echo "${COMPREPLY[*]}"' _ "$x/usr/share/bash-completion/completions/ssfast")
+  grep -qw raddr <<<"$got" || fail "completion after 'ssfast top' gave '$got'"
+fi
+
+# dpkg -i, where that changes nothing of someone else's.
+if [ "$(id -u)" -eq 0 ] &&
+   [ "$(dpkg-query -W -f='${Status}' ssfast 2>/dev/null)" != "install ok installed" ]; then
+  dpkg -i "$deb" >>"$log" 2>&1 || fail "dpkg -i failed"
+  installed=1
+  [ "$(/usr/bin/ssfast --version)" = "$("$x/usr/bin/ssfast" --version)" ] ||
+    fail "the installed ssfast is not the packaged one"
+  if command -v man >/dev/null && command -v mandb >/dev/null; then
+    man -w ssfast >/dev/null 2>&1 || fail "man ssfast finds no page after dpkg -i"
+  fi
+  dpkg -P ssfast >>"$log" 2>&1 || fail "dpkg -P failed"
+  installed=0
+  [ ! -e /usr/bin/ssfast ] || fail "/usr/bin/ssfast left after purge"
+else
+  echo "dpkg -i not tried: not root, or an ssfast package is already installed"
+fi
+
+# The unit's ExecStart, as the unit runs it: its settings file's flags, an unprivileged user,
+# no capabilities, no new privileges (systemd's sandbox itself needs systemd as PID 1).
+exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
+args=$(. "$x/etc/default/ssfast-exporter"; echo "$SSFAST_EXPORTER_ARGS")
+command=${exec_start//\$SSFAST_EXPORTER_ARGS/$args}
+case "$command" in "$x/usr/bin/ssfast exporter --listen 127.0.0.1:9477") ;;
+  *) fail "unexpected ExecStart with the default flags: $command" ;; esac
+if ! unshare -n true 2>/dev/null || ! command -v setpriv >/dev/null; then
+  echo "no private network namespace or no setpriv here: the ExecStart run is skipped"
+  exit 0
+fi
+scrape=$(unshare -n bash -c '
+  ip link set lo up
+  setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs --inh-caps=-all \
+    --bounding-set=-all $1 2>"$2/exporter.err" &
+  pid=$!
+  for _ in $(seq 1 100); do
+    if { exec 3<>/dev/tcp/127.0.0.1/9477; } 2>/dev/null; then
+      printf "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n" >&3
+      cat <&3
+      break
+    fi
+    sleep 0.05
+  done
+  kill $pid; wait $pid 2>/dev/null || true' _ "$command" "$work")
+head -n 1 <<<"$scrape" | grep -q '^HTTP/1.[01] 200 ' ||
+  fail "the exporter answered '$(head -n 1 <<<"$scrape")' ($(cat "$work/exporter.err"))"
+grep -q '^ssfast_source_info{source="netlink"} 1' <<<"$scrape" ||
+  fail "the unprivileged exporter did not count through netlink"
+grep -q '^ssfast_tcp_sockets{family="ipv4",state="listen"} 1' <<<"$scrape" ||
+  fail "the exporter's own listener is not counted"
+echo "deb check passed: $(basename "$deb")"
