@@ -45,13 +45,10 @@ dpkg-deb -x "$deb" "$x"
 "$x/usr/bin/ssfast" --version | grep -q '^ssfast ' || fail "the packaged binary does not run"
 
 # lintian: no errors (warnings are reported, not fatal).
-if command -v lintian >/dev/null; then
-  lint=$(lintian --tag-display-limit 0 "$deb" 2>&1 | grep -v 'running with root privileges' || true)
-  [ -z "$lint" ] || echo "lintian: $lint"
-  if grep -q '^E: ' <<<"$lint"; then fail "lintian reports errors"; fi
-else
-  echo "lintian not installed: not run (scripts/setup test installs it)"
-fi
+command -v lintian >/dev/null || fail "lintian is not installed (scripts/setup test installs it)"
+lint=$(lintian --tag-display-limit 0 "$deb" 2>&1 | grep -v 'running with root privileges' || true)
+[ -z "$lint" ] || echo "lintian: $lint"
+if grep -q '^E: ' <<<"$lint"; then fail "lintian reports errors"; fi
 
 # The unit: verified against the packaged binary (a copy whose ExecStart names where it is).
 unit="$work/ssfast-exporter.service"
@@ -68,16 +65,27 @@ done
 grep -q '^WantedBy=multi-user.target' "$unit" || fail "the unit has no [Install] target"
 
 # The man page renders without warnings; the completion loads and completes.
-if command -v man >/dev/null; then
-  warnings=$(MANWIDTH=100 man --warnings -l "$x/usr/share/man/man1/ssfast.1.gz" 2>&1 >/dev/null)
-  [ -z "$warnings" ] || fail "man page warnings: $warnings"
-fi
-if [ -f /usr/share/bash-completion/bash_completion ]; then
-  got=$(bash -c '. /usr/share/bash-completion/bash_completion; . "$1";
-    COMP_WORDS=(ssfast top ""); COMP_CWORD=2; COMP_LINE="ssfast top "; COMP_POINT=${#COMP_LINE};
-    _ssfast; echo "${COMPREPLY[*]}"' _ "$x/usr/share/bash-completion/completions/ssfast")
-  grep -qw raddr <<<"$got" || fail "completion after 'ssfast top' gave '$got'"
-fi
+command -v man >/dev/null || fail "man is not installed (scripts/setup test installs man-db)"
+warnings=$(MANWIDTH=100 man --warnings -l "$x/usr/share/man/man1/ssfast.1.gz" 2>&1 >/dev/null)
+[ -z "$warnings" ] || fail "man page warnings: $warnings"
+MANWIDTH=100 man -l "$x/usr/share/man/man1/ssfast.1.gz" 2>/dev/null | grep -q '^EXIT STATUS' ||
+  fail "the man page does not render"
+[ -f /usr/share/bash-completion/bash_completion ] ||
+  fail "bash-completion is not installed (scripts/setup test installs it)"
+# complete WORDS...: what the packaged completion offers for the last word.
+complete_words() {
+  bash -c '. /usr/share/bash-completion/bash_completion; . "$1"; shift
+    COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+    _ssfast; echo "${COMPREPLY[*]}"' _ "$x/usr/share/bash-completion/completions/ssfast" "$@"
+}
+[ "$(complete_words ssfast top "")" = "raddr laddr lport rport state process" ] ||
+  fail "completion after 'ssfast top': $(complete_words ssfast top "")"
+[ "$(complete_words ssfast -tan state fin-w)" = "fin-wait-1 fin-wait-2" ] ||
+  fail "completion of a state: $(complete_words ssfast -tan state fin-w)"
+[ "$(complete_words ssfast agent --serv)" = "--service-port" ] ||
+  fail "completion of an agent option: $(complete_words ssfast agent --serv)"
+[ "$(complete_words ssfast --format "")" = "text json prometheus" ] ||
+  fail "completion of --format: $(complete_words ssfast --format "")"
 
 # dpkg -i, where that changes nothing of someone else's.
 if [ "$(id -u)" -eq 0 ] &&
