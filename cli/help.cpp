@@ -35,7 +35,7 @@ constexpr std::array<help_section, 9> sections = {{
      "                  closing, all, connected, synchronized, bucket, big. The kernel applies\n"
      "                  it (INET_DIAG bytecode) to TCP and UDP.\n"},
     {command::summary,
-     "-s [-tux46] [-j|--format F] [--textfile PATH] [--estimate]\n"
+     "-s [-tux46] [-j|--format F] [--textfile PATH] [--estimate] [--all-netns]\n"
      "                 [--watch S [--count N]]",
      "Summary:\n"
      "  -s, --summary   one `STATE COUNT` line per TCP state (netstat names, largest first),\n"
@@ -47,7 +47,12 @@ constexpr std::array<help_section, 9> sections = {{
      "                  most 8, once the table holds 8192 TCP sockets; 1 = a single dump)\n"
      "  --format F      text, json (as -j) or prometheus (Prometheus text exposition)\n"
      "  --textfile PATH write the Prometheus text to PATH atomically (node_exporter's textfile\n"
-     "                  collector); with --watch, every S seconds\n"},
+     "                  collector); with --watch, every S seconds\n"
+     "  --all-netns     every network namespace on the host, one row each (inode, ip netns\n"
+     "                  name, lowest pid and comm, container, pod), largest first, and a total;\n"
+     "                  counted in parallel, each thread entering one namespace (setns needs\n"
+     "                  CAP_SYS_ADMIN; without it, /proc/PID/net of your own processes); exit 1\n"
+     "                  when a namespace could not be read (it is listed with its error)\n"},
     {command::top, "top KEY [--limit N] [-tuxla46pnj] [--watch S [--count N]] [FILTER]",
      "top: sockets per KEY, largest first, `COUNT KEY` lines (as sort | uniq -c | sort -nr)\n"
      "  KEY             raddr, laddr, lport, rport, state or process; every state unless a\n"

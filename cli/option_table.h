@@ -26,7 +26,7 @@ inline constexpr command_set printing = L | S | T | K | D | ST;        // text o
 
 enum class opt : std::uint8_t {
   summary, json, ipv4, ipv6, tcp, udp, unix_domain, listening, all, numeric, no_header,
-  processes, extended, timers, estimate, help, version,
+  processes, extended, timers, estimate, help, version, all_netns,
   // with a value
   source, proc_root, format, textfile, warn, crit, timeout, listen, max_connections,
   service_port, max_established, drain_queue, netns_name, netns, threads, watch, count,
@@ -58,6 +58,7 @@ inline constexpr option_spec table[] = {
     {opt::extended, 'e', "extended", false, L},
     {opt::timers, 'o', "options", false, L},
     {opt::estimate, 0, "estimate", false, S | C | E},
+    {opt::all_netns, 0, "all-netns", false, S},
     {opt::help, 'h', "help", false, every},
     {opt::version, 'V', "version", false, every},
     {opt::source, 0, "source", true, reading},

@@ -139,6 +139,7 @@ class parser {
       case opt::extended: o_.extended = true; break;
       case opt::timers: o_.timers = true; break;
       case opt::estimate: o_.method = count_method::estimate; break;
+      case opt::all_netns: o_.all_netns = true; break;
       case opt::help: help_ = true; break;
       case opt::version: version_ = true; break;
       default: break;
@@ -435,6 +436,13 @@ class parser {
              !o_.processes && !(o_.cmd == command::top && o_.key == top_key::process))
       err_ = "option '--threads' sets the threads of -s's dumps and of -p's /proc scan: a "
              "listing without -p uses none";
+    else if (o_.all_netns && (given(opt::netns) || given(opt::netns_name) || proc))
+      err_ = "option '--all-netns' enters each namespace itself: it cannot go with -N, --netns, "
+             "--source proc or --proc-root";
+    else if (o_.all_netns && (o_.method == count_method::estimate ||
+                              o_.format == output_format::prometheus))
+      err_ = "option '--all-netns' counts exactly, as text or JSON (--estimate and Prometheus "
+             "output are for one namespace)";
     else if (given(opt::threads) && proc && !o_.processes &&
              !(o_.cmd == command::top && o_.key == top_key::process))
       err_ = "option '--threads' splits netlink dumps: the /proc source reads each file once";

@@ -64,6 +64,7 @@ struct options {
   std::size_t top_n = 20;  ///< top --limit N
   // Summary.
   count_method method = count_method::exact;
+  bool all_netns = false;  ///< -s --all-netns: every network namespace on the host
   // Every command.
   count_scope scope;  ///< families from -4/-6; protocols from -t/-u/-x
   source_choice source = source_choice::automatic;

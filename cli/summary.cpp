@@ -6,6 +6,8 @@
 #include <optional>
 
 #include "commands.h"
+#include "ssfast/all_netns.h"
+#include "ssfast/report/all_netns.h"
 #include "ssfast/report/json_writer.h"
 #include "ssfast/report/summary.h"
 #include "ssfast/report/textfile.h"
@@ -193,9 +195,44 @@ int run_watch(collector& c, const options& o) {
   return exit_ok;
 }
 
+// -s --all-netns: every namespace, once or every S seconds. Exit 1 when one could not be read.
+int run_all_netns(const options& o) {
+  all_netns_options ao;
+  ao.scope = o.scope;
+  ao.threads = o.threads;
+  const bool tty = !o.json && isatty(STDOUT_FILENO);
+  timespec deadline{};
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  const std::uint64_t reports = o.watch > 0 ? o.count : 1;
+  int rc = exit_ok;
+  for (std::uint64_t report = 1; reports == 0 || report <= reports; ++report) {
+    if (report > 1) sleep_until(deadline, o.watch);
+    std::vector<netns_count> ns;
+    all_netns_stats stats;
+    if (auto ec = count_all_netns(ao, ns, stats)) return fail(exit_failure, "/proc: " + ec.message());
+    std::string out;
+    if (o.watch > 0 && tty) out = "\033[H\033[2J" + utc_now() + "\n";
+    if (o.json)
+      render_all_netns_json(ns, o.scope, out);
+    else
+      render_all_netns_text(ns, o.scope, out);
+    if (int w = write_out(out)) return w;
+    if (stats.unreadable > 0)
+      std::fprintf(stderr,
+                   "ssfast: note: %zu of %zu processes' namespaces could not be read (run as "
+                   "root to see every namespace)\n",
+                   stats.unreadable, stats.processes);
+    rc = exit_ok;
+    for (const netns_count& n : ns)
+      if (n.error) rc = exit_failure;
+  }
+  return rc;
+}
+
 }  // namespace
 
 int run_summary(collector& c, const options& o) {
+  if (o.all_netns) return run_all_netns(o);
   if (o.watch <= 0) return run_once(c, o);
   return o.textfile.empty() ? run_watch(c, o) : run_textfile_watch(c, o);
 }

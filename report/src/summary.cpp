@@ -212,20 +212,8 @@ void render_summary_text(const summary_report& r, std::string& out) {
   counters_text(r, out);
 }
 
-void render_summary_json(const summary_report& r, std::string& out) {
-  const socket_summary& s = r.sockets;
+void write_summary_sockets(json_writer& w, const socket_summary& s) {
   const count_scope& sc = s.scope;
-  json_writer w(out);
-  w.begin_object();
-  w.key("source").value(r.source);
-  if (!r.fallback_reason.empty()) w.key("fallback_reason").value(r.fallback_reason);
-  if (r.source == "proc") {
-    w.key("proc").begin_object();
-    w.key("skipped_lines").value(s.skipped_lines);
-    w.key("duplicate_rows").value(s.duplicate_rows);
-    w.end_object();
-  }
-
   auto family_object = [&](std::string_view name, const state_counts& c) {
     w.key(name).begin_object();
     w.key("total").value(c.total());
@@ -275,6 +263,23 @@ void render_summary_json(const summary_report& r, std::string& out) {
     w.key("listening").value(u.states[tcp_state::listen]);
     w.end_object();
   }
+
+}
+
+void render_summary_json(const summary_report& r, std::string& out) {
+  const socket_summary& s = r.sockets;
+  json_writer w(out);
+  w.begin_object();
+  w.key("source").value(r.source);
+  if (!r.fallback_reason.empty()) w.key("fallback_reason").value(r.fallback_reason);
+  if (r.source == "proc") {
+    w.key("proc").begin_object();
+    w.key("skipped_lines").value(s.skipped_lines);
+    w.key("duplicate_rows").value(s.duplicate_rows);
+    w.end_object();
+  }
+
+  write_summary_sockets(w, s);
 
   w.key("counters");
   if (r.counters == nullptr) {

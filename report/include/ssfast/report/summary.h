@@ -9,6 +9,7 @@
 
 #include "ssfast/core/export.h"
 #include "ssfast/core/summary.h"
+#include "ssfast/report/json_writer.h"
 #include "ssfast/ssfast.h"
 
 namespace ssfast {
@@ -49,6 +50,11 @@ SSFAST_API void render_summary_json(const summary_report& r, std::string& out);
 SSFAST_API void render_summary_prometheus(
     const summary_report& r, std::span<const std::pair<std::string, std::int64_t>> kernel,
     std::string& out);
+
+/// Writes the "tcp" (and "estimate"), "udp" and "unix" members of -s's JSON object for what
+/// `s.scope` counted, into an object `w` has open: the same keys wherever sockets are reported
+/// (one namespace or each of many).
+SSFAST_API void write_summary_sockets(json_writer& w, const socket_summary& s);
 
 enum class summary_format { text, json, prometheus };
 

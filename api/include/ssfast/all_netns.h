@@ -1,0 +1,56 @@
+// Every network namespace on the host at once: found in /proc, counted in parallel, each with
+// who is in it (process, ip netns name, container, pod).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "ssfast/core/export.h"
+#include "ssfast/ssfast.h"
+
+namespace ssfast {
+
+/// One namespace and its counts.
+struct netns_count {
+  std::uint64_t inode = 0;  ///< its nsfs inode (`lsns -t net`, `ip netns identify`)
+  std::string path;         ///< the file it was opened through
+  std::string name;         ///< its `ip netns` name, if pinned under /run/netns
+  std::uint32_t pid = 0;    ///< the lowest pid in it (0: no process, only a mount pins it)
+  std::string comm;         ///< that process's command name (input others control: escape it)
+  std::string container;    ///< the container id its cgroup path names, if any
+  std::string pod_uid;      ///< the Kubernetes pod UID its cgroup path names, if any
+  source_kind source = source_kind::netlink;  ///< what answered for it
+  socket_summary sockets;   ///< valid when !error
+  std::error_code error;    ///< why it could not be counted
+  std::string error_text;   ///< that, as one line naming the step ("setns: ...")
+};
+
+struct all_netns_options {
+  count_scope scope;
+  unsigned threads = 0;             ///< 0: the CPUs, at most 8
+  std::string proc_root = "/proc";  ///< where processes and mounts are found
+};
+
+/// What discovery saw.
+struct all_netns_stats {
+  std::size_t processes = 0;   ///< process directories seen
+  std::size_t unreadable = 0;  ///< processes whose namespace could not be read (permission)
+  std::size_t pinned = 0;      ///< nsfs mounts of network namespaces
+};
+
+/// Finds every network namespace (each process's, deduplicated, and every pinned one) and
+/// counts `scope` in each, in parallel: `threads` threads, each entering one namespace at a
+/// time with setns(2) (the thread's own namespace only; no process is started) and counting
+/// over netlink there, /proc through /proc/thread-self. Where setns is refused (no
+/// CAP_SYS_ADMIN) a namespace with a process is counted from /proc/PID/net instead, which
+/// its owner may read; where that fails too, its error is set and it stays in `out`, never
+/// left out. `out` is sorted by total sockets, largest first. Allocates; one sock_diag socket
+/// per namespace, closed after. Errors: only `proc_root` unreadable; per-namespace failures
+/// are in `out`.
+SSFAST_API std::error_code count_all_netns(const all_netns_options& o,
+                                           std::vector<netns_count>& out,
+                                           all_netns_stats& stats);
+
+}  // namespace ssfast

@@ -1,0 +1,134 @@
+// Counting every network namespace at once: discovery from /proc, then worker threads that
+// each enter one namespace at a time with setns and count there.
+#include "ssfast/all_netns.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <new>
+#include <thread>
+
+#include "ssfast/proc/namespaces.h"
+
+namespace ssfast {
+namespace {
+
+std::uint64_t total_of(const socket_summary& s) {
+  return s.tcp_histogram().total() + s.udp_all().total() + s.unix_domain.total();
+}
+
+unsigned cpus() {
+  cpu_set_t set;
+  const int n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+  return static_cast<unsigned>(std::clamp(n, 1, 8));
+}
+
+void count_with(const collector_options& co, const count_scope& scope, netns_count& n) {
+  auto c = collector::open(co);
+  if (!c) {
+    n.error = c.error();
+    n.error_text = "cannot open a collector: " + c.error().message();
+    return;
+  }
+  n.source = c->source();
+  if (auto ec = c->count(n.sockets, scope)) {
+    n.error = ec;
+    n.error_text = c->error_text(ec);
+  }
+}
+
+// Runs on a worker thread, which stays in the last namespace it entered: the thread is the
+// pool's own and ends with the call.
+void count_one(const all_netns_options& o, netns_count& n) {
+  const int fd = ::open(n.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    n.error = std::error_code(errno, std::system_category());
+    n.error_text = n.path + ": " + n.error.message();
+    return;
+  }
+  const int entered = ::setns(fd, CLONE_NEWNET);
+  const int setns_errno = errno;
+  ::close(fd);
+  collector_options co;
+  co.threads = 1;  // the namespaces are the parallelism
+  if (entered == 0) {
+    co.proc_root = "/proc/thread-self";  // /proc/net follows the main thread; this, ours
+    count_with(co, o.scope, n);
+    return;
+  }
+  // No CAP_SYS_ADMIN: what the process's owner may read of its namespace, /proc/PID/net.
+  if ((setns_errno == EPERM || setns_errno == EACCES) && n.pid != 0) {
+    co.source = source_choice::proc;
+    co.proc_root = o.proc_root + "/" + std::to_string(n.pid);
+    count_with(co, o.scope, n);
+    if (!n.error) return;
+    n.error_text = "setns: " + std::string(std::strerror(setns_errno)) + "; " + co.proc_root +
+                   "/net: " + n.error_text;
+    return;
+  }
+  n.error = std::error_code(setns_errno, std::system_category());
+  n.error_text = "setns: " + n.error.message();
+}
+
+}  // namespace
+
+std::error_code count_all_netns(const all_netns_options& o, std::vector<netns_count>& out,
+                                all_netns_stats& stats) {
+  try {
+    std::vector<proc::netns_entry> found;
+    proc::netns_discovery_stats ds;
+    if (auto ec = proc::discover_netns(o.proc_root, found, ds)) return ec;
+    stats = {ds.processes, ds.unreadable, ds.pinned};
+    out.clear();
+    out.resize(found.size());
+    for (std::size_t i = 0; i < found.size(); ++i) {
+      netns_count& n = out[i];
+      n.inode = found[i].inode;
+      n.path = std::move(found[i].path);
+      n.name = std::move(found[i].name);
+      n.pid = found[i].pid;
+      n.comm = std::move(found[i].comm);
+      n.container = std::move(found[i].id.container);
+      n.pod_uid = std::move(found[i].id.pod_uid);
+      n.sockets.scope = o.scope;
+    }
+    std::atomic<std::size_t> next{0};
+    auto work = [&]() noexcept {
+      for (std::size_t i; (i = next.fetch_add(1)) < out.size();) {
+        try {
+          count_one(o, out[i]);
+        } catch (const std::bad_alloc&) {
+          out[i].error = std::make_error_code(std::errc::not_enough_memory);
+          out[i].error_text = "out of memory";
+        }
+      }
+    };
+    // Every count runs on a thread of ours, never the caller's: setns would move the caller.
+    const unsigned want = std::max(1u, std::min<unsigned>(o.threads == 0 ? cpus() : o.threads,
+                                                         static_cast<unsigned>(out.size())));
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < want; ++t) {
+      try {
+        pool.emplace_back(work);
+      } catch (const std::system_error&) {
+        if (pool.empty()) return std::make_error_code(std::errc::resource_unavailable_try_again);
+        break;  // fewer threads: the cursor hands the rest to those that started
+      }
+    }
+    for (auto& th : pool) th.join();
+    std::stable_sort(out.begin(), out.end(), [](const netns_count& a, const netns_count& b) {
+      const std::uint64_t x = a.error ? 0 : total_of(a.sockets);
+      const std::uint64_t y = b.error ? 0 : total_of(b.sockets);
+      return x != y ? x > y : a.inode < b.inode;
+    });
+    return {};
+  } catch (const std::bad_alloc&) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
+}
+
+}  // namespace ssfast

@@ -1,0 +1,157 @@
+// Every namespace at once, as a table and as JSON.
+#include "ssfast/report/all_netns.h"
+
+#include <cstdio>
+
+#include "ssfast/core/tcp_state.h"
+#include "ssfast/report/escape.h"
+#include "ssfast/report/json_writer.h"
+#include "ssfast/report/summary.h"
+
+namespace ssfast {
+namespace {
+
+socket_summary sum(const std::vector<netns_count>& ns, const count_scope& scope) {
+  socket_summary t;
+  t.scope = scope;
+  for (const netns_count& n : ns) {
+    if (n.error) continue;
+    for (int f = 0; f < 2; ++f) {
+      t.tcp[f] += n.sockets.tcp[f];
+      t.udp[f] += n.sockets.udp[f];
+    }
+    t.unix_domain.states += n.sockets.unix_domain.states;
+    for (std::size_t k = 0; k < t.unix_domain.by_type.size(); ++k)
+      t.unix_domain.by_type[k] += n.sockets.unix_domain.by_type[k];
+  }
+  return t;
+}
+
+std::uint64_t total_of(const socket_summary& s) {
+  return (s.scope.tcp ? s.tcp_histogram().total() : 0) +
+         (s.scope.udp ? s.udp_all().total() : 0) +
+         (s.scope.unix_domain ? s.unix_domain.total() : 0);
+}
+
+// Left-aligned in `width` columns (never cut: a long name widens its row), then a space.
+void left(std::string& out, std::string_view text, std::size_t width) {
+  out += text;
+  out.append(text.size() < width ? width - text.size() : 0, ' ');
+  out.push_back(' ');
+}
+
+// The identity columns of a row: inode, name, pid, comm, container, pod.
+void identity(std::string& out, std::string_view inode, std::string_view name,
+              std::string_view pid, std::string_view comm, std::string_view container,
+              std::string_view pod) {
+  left(out, inode, 12);
+  left(out, name, 16);
+  out.append(pid.size() < 8 ? 8 - pid.size() : 0, ' ');
+  out += pid;
+  out.push_back(' ');
+  left(out, comm, 16);
+  left(out, container, 12);
+  left(out, pod, 36);
+}
+
+void cell(std::string& out, std::string_view text, int width) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%*.*s ", width, static_cast<int>(text.size()), text.data());
+  out += buf;
+}
+
+// The counts of one row (or the total): TCP per state, UDP, UNIX, total; '-' where unknown.
+void count_cells(std::string& out, const socket_summary* s, const count_scope& scope) {
+  const state_counts tcp = s ? s->tcp_histogram() : state_counts{};
+  if (scope.tcp)
+    for (tcp_state st : netstat_states)
+      cell(out, s ? std::to_string(tcp.netstat_count(st)) : "-",
+           static_cast<int>(std::max<std::size_t>(netstat_name(static_cast<std::uint8_t>(st)).size(), 6)));
+  if (scope.udp) cell(out, s ? std::to_string(s->udp_all().total()) : "-", 7);
+  if (scope.unix_domain) cell(out, s ? std::to_string(s->unix_domain.total()) : "-", 7);
+  cell(out, s ? std::to_string(total_of(*s)) : "-", 8);
+}
+
+}  // namespace
+
+void render_all_netns_text(const std::vector<netns_count>& ns, const count_scope& scope,
+                           std::string& out) {
+  std::string header;
+  identity(header, "NETNS", "NAME", "PID", "COMM", "CONTAINER", "POD");
+  if (scope.tcp)
+    for (tcp_state st : netstat_states) {
+      const std::string_view name = netstat_name(static_cast<std::uint8_t>(st));
+      cell(header, name, static_cast<int>(std::max<std::size_t>(name.size(), 6)));
+    }
+  if (scope.udp) cell(header, "UDP", 7);
+  if (scope.unix_domain) cell(header, "UNIX", 7);
+  cell(header, "TOTAL", 8);
+  header.back() = '\n';
+  out += header;
+  std::size_t unread = 0;
+  for (const netns_count& n : ns) {
+    std::string name, comm;
+    append_printable(name, n.name.empty() ? "-" : n.name);
+    append_printable(comm, n.comm.empty() ? "-" : n.comm);
+    std::string row;
+    identity(row, std::to_string(n.inode), name, n.pid ? std::to_string(n.pid) : "-", comm,
+             n.container.empty() ? "-" : std::string_view(n.container).substr(0, 12),
+             n.pod_uid.empty() ? "-" : n.pod_uid);
+    count_cells(row, n.error ? nullptr : &n.sockets, scope);
+    row.pop_back();
+    if (n.error) {
+      ++unread;
+      row += "  # not read: ";
+      append_printable(row, n.error_text);
+    }
+    out += row + "\n";
+  }
+  const socket_summary t = sum(ns, scope);
+  std::string row;
+  identity(row, "total", std::to_string(ns.size()) + " netns", "-", "-", "-", "-");
+  count_cells(row, &t, scope);
+  row.pop_back();
+  out += row + "\n";
+  if (unread > 0)
+    out += std::to_string(unread) + " of " + std::to_string(ns.size()) +
+           " namespaces could not be read; the total leaves them out\n";
+}
+
+void render_all_netns_json(const std::vector<netns_count>& ns, const count_scope& scope,
+                           std::string& out) {
+  json_writer w(out);
+  w.begin_object().key("namespaces").begin_array();
+  std::size_t unread = 0;
+  for (const netns_count& n : ns) {
+    w.begin_object();
+    w.key("netns").value(n.inode);
+    w.key("name");
+    n.name.empty() ? w.null() : w.value(n.name);
+    w.key("pid");
+    n.pid ? w.value(std::uint64_t{n.pid}) : w.null();
+    w.key("comm");
+    n.comm.empty() ? w.null() : w.value(n.comm);
+    w.key("container");
+    n.container.empty() ? w.null() : w.value(n.container);
+    w.key("pod_uid");
+    n.pod_uid.empty() ? w.null() : w.value(n.pod_uid);
+    if (n.error) {
+      ++unread;
+      w.key("error").value(n.error_text);
+    } else {
+      w.key("source").value(to_string(n.source));
+      write_summary_sockets(w, n.sockets);
+    }
+    w.end_object();
+  }
+  w.end_array();
+  const socket_summary t = sum(ns, scope);
+  w.key("total").begin_object();
+  w.key("namespaces").value(static_cast<std::uint64_t>(ns.size()));
+  w.key("unread").value(static_cast<std::uint64_t>(unread));
+  write_summary_sockets(w, t);
+  w.end_object().end_object();
+  out.push_back('\n');
+}
+
+}  // namespace ssfast

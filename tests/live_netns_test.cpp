@@ -1,0 +1,154 @@
+// Every namespace at once (ssfast -s --all-netns) on real namespaces: children each alone in a
+// namespace of their own holding known sockets, and one pinned by ip netns with no process.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "support/scenario.h"
+
+namespace ssfast {
+namespace {
+
+// A child alone in a new network namespace holding `listeners` TCP listeners and `pairs` UNIX
+// socketpairs until the parent kills it.
+struct netns_child {
+  pid_t pid = -1;
+  int listeners = 0, pairs = 0;
+};
+
+netns_child spawn(int listeners, int pairs) {
+  int ready[2];
+  if (pipe(ready) != 0) return {};
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(ready[0]);
+    if (unshare(CLONE_NEWNET) != 0) _exit(2);
+    for (int i = 0; i < listeners; ++i) {
+      const int s = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;  // INADDR_ANY, port 0: listen needs no interface up
+      if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(s, 4) != 0)
+        _exit(3);
+    }
+    for (int i = 0; i < pairs; ++i) {
+      int sv[2];
+      if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) _exit(4);
+    }
+    char c = 'r';
+    if (write(ready[1], &c, 1) != 1) _exit(5);
+    close(ready[1]);
+    // Until the parent kills it (bounded: a test that dies cannot leave it behind for long).
+    for (int i = 0; i < 600; ++i) sleep(1);
+    _exit(0);
+  }
+  close(ready[1]);
+  char c = 0;
+  const bool ok = pid > 0 && read(ready[0], &c, 1) == 1;
+  close(ready[0]);
+  if (!ok) {
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+    return {};
+  }
+  return {pid, listeners, pairs};
+}
+
+class AllNetns : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "live test skipped: entering namespaces needs root";
+    pinned_ = "ssfast-allns-" + std::to_string(getpid());
+    const auto r = testing::run_process({"ip", "netns", "add", pinned_});
+    if (r.exit_code != 0) GTEST_SKIP() << "live test skipped: ip netns add: " << r.err;
+    for (int i = 0; i < 6; ++i) {
+      children_.push_back(spawn(i + 1, i));
+      ASSERT_GT(children_.back().pid, 0) << "child " << i;
+    }
+  }
+  void TearDown() override {
+    for (const auto& c : children_) {
+      if (c.pid <= 0) continue;
+      kill(c.pid, SIGKILL);
+      waitpid(c.pid, nullptr, 0);
+    }
+    if (!pinned_.empty()) testing::run_process({"ip", "netns", "del", pinned_});
+  }
+  std::string pinned_;
+  std::vector<netns_child> children_;
+};
+
+TEST_F(AllNetns, EveryNamespaceCountedWithWhoIsInIt) {
+  const auto r = testing::run_process({SSFAST_CLI_PATH, "-s", "--all-netns", "-j"});
+  ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto& list = j["namespaces"];
+  std::uint64_t tcp_sum = 0, unix_sum = 0;
+  std::uint64_t previous = UINT64_MAX;
+  for (const auto& n : list) {
+    if (n.contains("error")) continue;
+    const std::uint64_t total = n["tcp"]["total"].get<std::uint64_t>() +
+                                n["udp"]["total"].get<std::uint64_t>() +
+                                n["unix"]["total"].get<std::uint64_t>();
+    EXPECT_LE(total, previous) << "largest first";
+    previous = total;
+    tcp_sum += n["tcp"]["total"].get<std::uint64_t>();
+    unix_sum += n["unix"]["total"].get<std::uint64_t>();
+  }
+  EXPECT_EQ(j["total"]["tcp"]["total"], tcp_sum);
+  EXPECT_EQ(j["total"]["unix"]["total"], unix_sum);
+  EXPECT_EQ(j["total"]["namespaces"], list.size());
+  for (const auto& c : children_) {
+    const nlohmann::json* found = nullptr;
+    for (const auto& n : list)
+      if (n["pid"] == c.pid) found = &n;
+    ASSERT_NE(found, nullptr) << "child " << c.pid << " missing: " << r.out;
+    const auto& n = *found;
+    ASSERT_FALSE(n.contains("error")) << n.dump();
+    EXPECT_EQ(n["source"], "netlink");
+    EXPECT_EQ(n["tcp"]["states"]["LISTEN"], c.listeners) << n.dump();
+    EXPECT_EQ(n["tcp"]["total"], c.listeners);
+    EXPECT_EQ(n["udp"]["total"], 0);
+    EXPECT_EQ(n["unix"]["total"], 2 * c.pairs);
+    EXPECT_EQ(n["unix"]["stream"], 2 * c.pairs);
+    EXPECT_TRUE(n["netns"].is_number_unsigned());
+    EXPECT_TRUE(n["comm"].is_string());
+    // The keys of ssfast -s -j, exactly.
+    for (const char* key : {"tcp", "udp", "unix"}) EXPECT_TRUE(n.contains(key)) << key;
+  }
+  const nlohmann::json* pinned = nullptr;
+  for (const auto& n : list)
+    if (n["name"] == pinned_) pinned = &n;
+  ASSERT_NE(pinned, nullptr) << "the ip netns namespace is missing";
+  EXPECT_TRUE((*pinned)["pid"].is_null()) << "no process is in it";
+  EXPECT_EQ((*pinned)["tcp"]["total"], 0);
+  EXPECT_EQ((*pinned)["unix"]["total"], 0);
+
+  const auto text = testing::run_process({SSFAST_CLI_PATH, "-s", "--all-netns"});
+  EXPECT_TRUE(text.exit_code == 0 || text.exit_code == 1) << text.err;
+  EXPECT_EQ(text.out.rfind("NETNS ", 0), 0u) << text.out.substr(0, 200);
+  EXPECT_NE(text.out.find(pinned_), std::string::npos);
+  EXPECT_NE(text.out.find("\ntotal "), std::string::npos);
+}
+
+TEST_F(AllNetns, MisuseIsRefused) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"-s", "--all-netns", "-N", "x"}, {"-s", "--all-netns", "--estimate"},
+           {"-tan", "--all-netns"}, {"-s", "--all-netns", "--format", "prometheus"}}) {
+    std::vector<std::string> argv{SSFAST_CLI_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const auto r = testing::run_process(argv);
+    EXPECT_EQ(r.exit_code, 2) << args.back() << ": " << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace ssfast
