@@ -218,10 +218,10 @@ int run_all_netns(const options& o) {
       render_all_netns_text(ns, o.scope, out);
     if (int w = write_out(out)) return w;
     if (stats.unreadable > 0)
-      std::fprintf(stderr,
-                   "ssfast: note: %zu of %zu processes' namespaces could not be read (run as "
-                   "root to see every namespace)\n",
-                   stats.unreadable, stats.processes);
+      std::fprintf(stderr, "ssfast: note: %zu of %zu processes' namespaces could not be read (%s)\n",
+                   stats.unreadable, stats.processes,
+                   geteuid() == 0 ? "refused even to root: a sandboxed process"
+                                  : "run as root to see every namespace");
     rc = exit_ok;
     for (const netns_count& n : ns)
       if (n.error) rc = exit_failure;
