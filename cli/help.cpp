@@ -56,7 +56,9 @@ constexpr std::array<help_section, 9> sections = {{
     {command::top, "top KEY [--limit N] [-tuxla46pnj] [--watch S [--count N]] [FILTER]",
      "top: sockets per KEY, largest first, `COUNT KEY` lines (as sort | uniq -c | sort -nr)\n"
      "  KEY             raddr, laddr, lport, rport, state or process; every state unless a\n"
-     "                  state filter says otherwise\n"
+     "                  state filter says otherwise; netns: the network namespaces holding\n"
+     "                  most sockets the filter selects (each counted in the kernel there,\n"
+     "                  every namespace on the host; see -s --all-netns)\n"
      "  --limit N       the N largest (20); -n is numeric, as in ss\n"},
     {command::counters, "counters [-j] [--delta S] [PREFIX...]",
      "counters: every counter of /proc/net/snmp, netstat, snmp6, sockstat{,6} as Group.Field\n"

@@ -269,8 +269,10 @@ class parser {
       }
     }
     if (o_.cmd == command::top && !have_key_) {
-      if (!parse_top_key(a, o_.key))
-        err_ = "top: unknown key " + quoted(a) + " (raddr, laddr, lport, rport, state or process)";
+      o_.top_netns = a == "netns";
+      if (!o_.top_netns && !parse_top_key(a, o_.key))
+        err_ = "top: unknown key " + quoted(a) +
+               " (raddr, laddr, lport, rport, state, process or netns)";
       have_key_ = true;
       return;
     }
@@ -346,7 +348,8 @@ class parser {
         if (!first.empty()) err_ = "-s takes no filter (found " + quoted(first) + ")";
         break;
       case command::top:
-        if (!have_key_) err_ = "top needs a key: raddr, laddr, lport, rport, state or process";
+        if (!have_key_)
+          err_ = "top needs a key: raddr, laddr, lport, rport, state, process or netns";
         o_.filter = std::move(positional_);
         break;
       case command::list:
@@ -433,9 +436,12 @@ class parser {
           "option '--estimate' uses CurrEstab, which counts IPv4 and IPv6 together: it cannot "
           "go with -4 or -6";
     else if (given(opt::threads) && (o_.cmd == command::list || o_.cmd == command::top) &&
-             !o_.processes && !(o_.cmd == command::top && o_.key == top_key::process))
+             !o_.processes && !(o_.cmd == command::top && (o_.key == top_key::process || o_.top_netns)))
       err_ = "option '--threads' sets the threads of -s's dumps and of -p's /proc scan: a "
              "listing without -p uses none";
+    else if (o_.top_netns && (given(opt::netns) || given(opt::netns_name) || proc))
+      err_ = "top netns enters each namespace itself: it cannot go with -N, --netns, --source "
+             "proc or --proc-root";
     else if (o_.all_netns && (given(opt::netns) || given(opt::netns_name) || proc))
       err_ = "option '--all-netns' enters each namespace itself: it cannot go with -N, --netns, "
              "--source proc or --proc-root";
@@ -444,7 +450,7 @@ class parser {
       err_ = "option '--all-netns' counts exactly, as text or JSON (--estimate and Prometheus "
              "output are for one namespace)";
     else if (given(opt::threads) && proc && !o_.processes &&
-             !(o_.cmd == command::top && o_.key == top_key::process))
+             !(o_.cmd == command::top && (o_.key == top_key::process || o_.top_netns)))
       err_ = "option '--threads' splits netlink dumps: the /proc source reads each file once";
     // A /proc named on the command line is where the answer must come from: netlink would
     // describe this process's own network namespace instead.

@@ -61,6 +61,7 @@ struct options {
   bool no_header = false, processes = false, extended = false, timers = false;  ///< -H -p -e -o
   std::vector<std::string> filter;  ///< the filter words, for parse_filter; states: names
   top_key key = top_key::raddr;
+  bool top_netns = false;  ///< top netns: namespaces by the sockets the filter selects
   std::size_t top_n = 20;  ///< top --limit N
   // Summary.
   count_method method = count_method::exact;

@@ -107,9 +107,10 @@ TEST(ParseArgs, ErrorsNameTheArgument) {
   EXPECT_EQ(parse({"--json=yes", "-s"}).error, "option '--json' takes no value");
   EXPECT_EQ(parse({"-s", "extra"}).error, "-s takes no filter (found 'extra')");
   EXPECT_EQ(parse({"-s", "-p"}).error, "option '-p' is for listings, not -s");
-  EXPECT_EQ(parse({"top"}).error, "top needs a key: raddr, laddr, lport, rport, state or process");
+  EXPECT_EQ(parse({"top"}).error,
+            "top needs a key: raddr, laddr, lport, rport, state, process or netns");
   EXPECT_EQ(parse({"top", "ip"}).error,
-            "top: unknown key 'ip' (raddr, laddr, lport, rport, state or process)");
+            "top: unknown key 'ip' (raddr, laddr, lport, rport, state, process or netns)");
   EXPECT_EQ(parse({"top", "raddr", "--limit", "0"}).error,
             "option '--limit': '0' is not a number from 1 to 1000000");
   EXPECT_EQ(parse({"-tan", "--estimate"}).error,

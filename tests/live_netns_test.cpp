@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -137,6 +138,31 @@ TEST_F(AllNetns, EveryNamespaceCountedWithWhoIsInIt) {
   EXPECT_EQ(text.out.rfind("NETNS ", 0), 0u) << text.out.substr(0, 200);
   EXPECT_NE(text.out.find(pinned_), std::string::npos);
   EXPECT_NE(text.out.find("\ntotal "), std::string::npos);
+}
+
+TEST_F(AllNetns, TopNetnsRanksNamespacesByWhatTheFilterSelects) {
+  const auto r = testing::run_process({SSFAST_CLI_PATH, "top", "netns", "-j", "state", "listening"});
+  ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  std::uint64_t previous = UINT64_MAX;
+  for (const auto& e : j["entries"]) {
+    EXPECT_LE(e["count"].get<std::uint64_t>(), previous) << "largest first";
+    previous = e["count"].get<std::uint64_t>();
+  }
+  for (const auto& c : children_) {
+    const std::string pid = "(" + std::to_string(c.pid) + ")";
+    const nlohmann::json* found = nullptr;
+    for (const auto& e : j["entries"])
+      if (e["key"].get<std::string>().find(pid) != std::string::npos) found = &e;
+    ASSERT_NE(found, nullptr) << "child " << c.pid << ": " << r.out;
+    EXPECT_EQ((*found)["count"], c.listeners) << "only its listeners: the UNIX pairs are not";
+  }
+  for (const auto& e : j["entries"])
+    EXPECT_EQ(e["key"].get<std::string>().find(pinned_), std::string::npos)
+        << "a namespace with nothing selected is not listed";
+  const auto limited = testing::run_process(
+      {SSFAST_CLI_PATH, "top", "netns", "--limit", "2", "-t", "state", "listening"});
+  EXPECT_LE(std::count(limited.out.begin(), limited.out.end(), '\n'), 2) << limited.out;
 }
 
 TEST_F(AllNetns, MisuseIsRefused) {

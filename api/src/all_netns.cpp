@@ -27,7 +27,7 @@ unsigned cpus() {
   return static_cast<unsigned>(std::clamp(n, 1, 8));
 }
 
-void count_with(const collector_options& co, const count_scope& scope, netns_count& n) {
+void count_with(const collector_options& co, const all_netns_options& o, netns_count& n) {
   auto c = collector::open(co);
   if (!c) {
     n.error = c.error();
@@ -35,7 +35,15 @@ void count_with(const collector_options& co, const count_scope& scope, netns_cou
     return;
   }
   n.source = c->source();
-  if (auto ec = c->count(n.sockets, scope)) {
+  std::error_code ec;
+  if (o.query != nullptr) {
+    socket_table t;
+    ec = c->list(t, *o.query);
+    n.matching = t.size();
+  } else {
+    ec = c->count(n.sockets, o.scope);
+  }
+  if (ec) {
     n.error = ec;
     n.error_text = c->error_text(ec);
   }
@@ -57,14 +65,14 @@ void count_one(const all_netns_options& o, netns_count& n) {
   co.threads = 1;  // the namespaces are the parallelism
   if (entered == 0) {
     co.proc_root = "/proc/thread-self";  // /proc/net follows the main thread; this, ours
-    count_with(co, o.scope, n);
+    count_with(co, o, n);
     return;
   }
   // No CAP_SYS_ADMIN: what the process's owner may read of its namespace, /proc/PID/net.
   if ((setns_errno == EPERM || setns_errno == EACCES) && n.pid != 0) {
     co.source = source_choice::proc;
     co.proc_root = o.proc_root + "/" + std::to_string(n.pid);
-    count_with(co, o.scope, n);
+    count_with(co, o, n);
     if (!n.error) return;
     n.error_text = "setns: " + std::string(std::strerror(setns_errno)) + "; " + co.proc_root +
                    "/net: " + n.error_text;
@@ -120,9 +128,9 @@ std::error_code count_all_netns(const all_netns_options& o, std::vector<netns_co
       }
     }
     for (auto& th : pool) th.join();
-    std::stable_sort(out.begin(), out.end(), [](const netns_count& a, const netns_count& b) {
-      const std::uint64_t x = a.error ? 0 : total_of(a.sockets);
-      const std::uint64_t y = b.error ? 0 : total_of(b.sockets);
+    std::stable_sort(out.begin(), out.end(), [&o](const netns_count& a, const netns_count& b) {
+      const std::uint64_t x = a.error ? 0 : o.query ? a.matching : total_of(a.sockets);
+      const std::uint64_t y = b.error ? 0 : o.query ? b.matching : total_of(b.sockets);
       return x != y ? x > y : a.inode < b.inode;
     });
     return {};

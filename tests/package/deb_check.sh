@@ -78,7 +78,7 @@ complete_words() {
     COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
     _ssfast; echo "${COMPREPLY[*]}"' _ "$x/usr/share/bash-completion/completions/ssfast" "$@"
 }
-[ "$(complete_words ssfast top "")" = "raddr laddr lport rport state process" ] ||
+[ "$(complete_words ssfast top "")" = "raddr laddr lport rport state process netns" ] ||
   fail "completion after 'ssfast top': $(complete_words ssfast top "")"
 [ "$(complete_words ssfast -tan state fin-w)" = "fin-wait-1 fin-wait-2" ] ||
   fail "completion of a state: $(complete_words ssfast -tan state fin-w)"
