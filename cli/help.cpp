@@ -52,7 +52,8 @@ constexpr std::array<help_section, 9> sections = {{
      "                  name, lowest pid and comm, container, pod), largest first, and a total;\n"
      "                  counted in parallel, each thread entering one namespace (setns needs\n"
      "                  CAP_SYS_ADMIN; without it, /proc/PID/net of your own processes); exit 1\n"
-     "                  when a namespace could not be read (it is listed with its error)\n"},
+     "                  when a namespace could not be read (it is listed with its error);\n"
+     "                  --format prometheus and --textfile label each namespace's series\n"},
     {command::top, "top KEY [--limit N] [-tuxla46pnj] [--watch S [--count N]] [FILTER]",
      "top: sockets per KEY, largest first, `COUNT KEY` lines (as sort | uniq -c | sort -nr)\n"
      "  KEY             raddr, laddr, lport, rport, state or process; every state unless a\n"
@@ -75,7 +76,8 @@ constexpr std::array<help_section, 9> sections = {{
      "exporter: serves /metrics (Prometheus text) over HTTP; loopback 127.0.0.1:9477 unless\n"
      "  --listen says otherwise (:PORT, no address: every address, as node_exporter); at most\n"
      "  N connections (64), each with S seconds (10) to send its request and take the answer;\n"
-     "  request heads over 8 KiB are refused.\n"},
+     "  request heads over 8 KiB are refused. --all-netns: every network namespace's counts,\n"
+     "  labelled netns, name, container, pod_uid (those with sockets, at most 500).\n"},
     {command::agent,
      "agent --service-port P [--max-established N] [--drain-queue R]\n"
      "                    [--listen ADDR:PORT] [--timeout S]",

@@ -445,10 +445,8 @@ class parser {
     else if (o_.all_netns && (given(opt::netns) || given(opt::netns_name) || proc))
       err_ = "option '--all-netns' enters each namespace itself: it cannot go with -N, --netns, "
              "--source proc or --proc-root";
-    else if (o_.all_netns && (o_.method == count_method::estimate ||
-                              o_.format == output_format::prometheus))
-      err_ = "option '--all-netns' counts exactly, as text or JSON (--estimate and Prometheus "
-             "output are for one namespace)";
+    else if (o_.all_netns && o_.method == count_method::estimate)
+      err_ = "option '--all-netns' counts exactly: --estimate reads one namespace's CurrEstab";
     else if (given(opt::threads) && proc && !o_.processes &&
              !(o_.cmd == command::top && (o_.key == top_key::process || o_.top_netns)))
       err_ = "option '--threads' splits netlink dumps: the /proc source reads each file once";

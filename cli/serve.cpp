@@ -27,7 +27,7 @@ int run_exporter(collector& c, const options& o) {
   summary_request r;
   r.scope = o.scope;
   r.method = o.method;
-  serve::metrics_exporter h(c, r, to_stderr);
+  serve::metrics_exporter h(c, r, to_stderr, o.all_netns);
   return serve::serve(server_of(o), h);
 }
 

@@ -211,12 +211,18 @@ int run_all_netns(const options& o) {
     all_netns_stats stats;
     if (auto ec = count_all_netns(ao, ns, stats)) return fail(exit_failure, "/proc: " + ec.message());
     std::string out;
-    if (o.watch > 0 && tty) out = "\033[H\033[2J" + utc_now() + "\n";
-    if (o.json)
+    if (o.watch > 0 && tty && o.format == output_format::text) out = "\033[H\033[2J" + utc_now() + "\n";
+    if (o.format == output_format::prometheus)
+      render_all_netns_prometheus(ns, max_netns_series, out);
+    else if (o.json)
       render_all_netns_json(ns, o.scope, out);
     else
       render_all_netns_text(ns, o.scope, out);
-    if (int w = write_out(out)) return w;
+    if (!o.textfile.empty()) {
+      if (auto e = write_file_atomically(o.textfile, out); !e.empty()) return fail(exit_failure, e);
+    } else if (int w = write_out(out)) {
+      return w;
+    }
     if (stats.unreadable > 0)
       std::fprintf(stderr, "ssfast: note: %zu of %zu processes' namespaces could not be read (%s)\n",
                    stats.unreadable, stats.processes,

@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "ssfast/serve/exporter.h"
+#include "support/prometheus.h"
 #include "support/scenario.h"
 
 namespace ssfast {
@@ -165,10 +167,48 @@ TEST_F(AllNetns, TopNetnsRanksNamespacesByWhatTheFilterSelects) {
   EXPECT_LE(std::count(limited.out.begin(), limited.out.end(), '\n'), 2) << limited.out;
 }
 
+TEST_F(AllNetns, PrometheusLabelsEachNamespace) {
+  const auto r =
+      testing::run_process({SSFAST_CLI_PATH, "-s", "--all-netns", "--format", "prometheus"});
+  ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
+  const auto [rc, said] = testing::promtool(r.out);
+  EXPECT_EQ(rc, 0) << said;
+  EXPECT_EQ(said, "") << "promtool's lint found something";
+  const auto j = nlohmann::json::parse(
+      testing::run_process({SSFAST_CLI_PATH, "-s", "--all-netns", "-j"}).out);
+  for (const auto& c : children_) {
+    std::string inode;
+    for (const auto& n : j["namespaces"])
+      if (n["pid"] == c.pid) inode = std::to_string(n["netns"].get<std::uint64_t>());
+    ASSERT_FALSE(inode.empty());
+    const std::string series = "ssfast_netns_tcp_sockets{netns=\"" + inode +
+                               "\",name=\"\",container=\"\",pod_uid=\"\",state=\"listen\"} " +
+                               std::to_string(c.listeners) + "\n";
+    EXPECT_NE(r.out.find(series), std::string::npos) << series << r.out.substr(0, 2000);
+  }
+  EXPECT_EQ(r.out.find("name=\"" + pinned_ + "\""), std::string::npos)
+      << "a namespace without sockets gets no series";
+  EXPECT_EQ(r.out.find("ssfast_netns_namespaces{status=\"empty\"} 0\n"), std::string::npos)
+      << "the empty ip netns namespace is counted as empty";
+
+  // The exporter's handler does the same per scrape.
+  auto c = collector::open();
+  ASSERT_TRUE(c);
+  serve::metrics_exporter exporter(*c, summary_request{}, {}, true);
+  std::string answer;
+  bool close_after = false;
+  exporter.on_round();
+  const std::string get = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+  exporter.on_input(get, answer, close_after);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200 ", 0), 0u) << answer.substr(0, 200);
+  EXPECT_NE(answer.find("ssfast_netns_unix_sockets{netns=\""), std::string::npos);
+  EXPECT_NE(answer.find("\nssfast_exporter_collections_total 1\n"), std::string::npos);
+}
+
 TEST_F(AllNetns, MisuseIsRefused) {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"-s", "--all-netns", "-N", "x"}, {"-s", "--all-netns", "--estimate"},
-           {"-tan", "--all-netns"}, {"-s", "--all-netns", "--format", "prometheus"}}) {
+           {"-tan", "--all-netns"}, {"top", "netns", "--proc-root", "/x"}}) {
     std::vector<std::string> argv{SSFAST_CLI_PATH};
     argv.insert(argv.end(), args.begin(), args.end());
     const auto r = testing::run_process(argv);

@@ -72,7 +72,78 @@ void count_cells(std::string& out, const socket_summary* s, const count_scope& s
   cell(out, s ? std::to_string(total_of(*s)) : "-", 8);
 }
 
+// A Prometheus label value: backslash, double quote and newline escaped (exposition format).
+void label(std::string& out, std::string_view name, std::string_view value) {
+  if (out.back() != '{') out.push_back(',');
+  out += name;
+  out += "=\"";
+  for (char c : value) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+void header(std::string& out, std::string_view name, std::string_view help) {
+  out += "# HELP " + std::string(name) + " " + std::string(help) + "\n# TYPE " +
+         std::string(name) + " gauge\n";
+}
+
 }  // namespace
+
+void render_all_netns_prometheus(const std::vector<netns_count>& ns, std::size_t max_namespaces,
+                                 std::string& out) {
+  std::vector<const netns_count*> shown;
+  std::uint64_t unread = 0, empty = 0, capped = 0;
+  for (const netns_count& n : ns) {
+    if (n.error)
+      ++unread;
+    else if (total_of(n.sockets) == 0)
+      ++empty;
+    else if (shown.size() >= max_namespaces)
+      ++capped;
+    else
+      shown.push_back(&n);
+  }
+  auto identity_labels = [](const netns_count& n) {
+    std::string l = "{";
+    label(l, "netns", std::to_string(n.inode));
+    label(l, "name", n.name);
+    label(l, "container", n.container);
+    label(l, "pod_uid", n.pod_uid);
+    return l;
+  };
+  header(out, "ssfast_netns_tcp_sockets", "TCP sockets per state in each network namespace.");
+  for (const netns_count* n : shown) {
+    const state_counts tcp = n->sockets.tcp_histogram();
+    for (tcp_state st : netstat_states) {
+      std::string state(netstat_name(static_cast<std::uint8_t>(st)));
+      for (char& c : state) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+      std::string l = identity_labels(*n);
+      label(l, "state", state);
+      out += "ssfast_netns_tcp_sockets" + l + "} " + std::to_string(tcp.netstat_count(st)) + "\n";
+    }
+  }
+  header(out, "ssfast_netns_udp_sockets", "UDP sockets in each network namespace.");
+  for (const netns_count* n : shown)
+    out += "ssfast_netns_udp_sockets" + identity_labels(*n) + "} " +
+           std::to_string(n->sockets.udp_all().total()) + "\n";
+  header(out, "ssfast_netns_unix_sockets", "UNIX sockets in each network namespace.");
+  for (const netns_count* n : shown)
+    out += "ssfast_netns_unix_sockets" + identity_labels(*n) + "} " +
+           std::to_string(n->sockets.unix_domain.total()) + "\n";
+  header(out, "ssfast_netns_namespaces",
+         "Network namespaces found: counted (with series), unread (an error), empty (no socket, "
+         "no series), capped (past the series limit).");
+  for (auto [status, v] : {std::pair{"counted", static_cast<std::uint64_t>(shown.size())},
+                           {"unread", unread}, {"empty", empty}, {"capped", capped}})
+    out += "ssfast_netns_namespaces{status=\"" + std::string(status) + "\"} " + std::to_string(v) +
+           "\n";
+}
 
 void render_all_netns_text(const std::vector<netns_count>& ns, const count_scope& scope,
                            std::string& out) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "ssfast/report/all_netns.h"
 #include "ssfast/serve/http.h"
 
 namespace ssfast::serve {
@@ -14,8 +15,8 @@ constexpr std::string_view text = "text/plain; charset=utf-8";
 
 }  // namespace
 
-metrics_exporter::metrics_exporter(collector& c, summary_request r, log_line log)
-    : c_(c), request_(r), log_(std::move(log)) {
+metrics_exporter::metrics_exporter(collector& c, summary_request r, log_line log, bool all_netns)
+    : c_(c), request_(r), log_(std::move(log)), all_netns_(all_netns) {
   request_.format = summary_format::prometheus;
 }
 
@@ -83,8 +84,22 @@ void metrics_exporter::collect() {
   const auto start = std::chrono::steady_clock::now();
   body_.clear();
   error_.clear();
-  if (collect_summary(c_, request_, body_, error_)) {
+  if (all_netns_) {
+    all_netns_options ao;
+    ao.scope = request_.scope;
+    std::vector<netns_count> ns;
+    all_netns_stats stats;
+    if (auto ec = count_all_netns(ao, ns, stats)) {
+      error_ = "/proc: " + ec.message();
+    } else {
+      render_all_netns_prometheus(ns, max_netns_series, body_);
+    }
+  } else {
+    collect_summary(c_, request_, body_, error_);
+  }
+  if (!error_.empty()) {
     ++errors_;
+    body_.clear();
     if (log_) log_("scrape failed: " + error_);
     return;
   }

@@ -24,4 +24,16 @@ SSFAST_API void render_all_netns_text(const std::vector<netns_count>& ns, const 
 SSFAST_API void render_all_netns_json(const std::vector<netns_count>& ns, const count_scope& scope,
                                       std::string& out);
 
+/// At most this many namespaces get series (the largest); the rest are counted as left out.
+inline constexpr std::size_t max_netns_series = 500;
+
+/// Appends Prometheus text (0.0.4) for every namespace with sockets, largest first, at most
+/// `max_namespaces`: ssfast_netns_tcp_sockets{netns,name,container,pod_uid,state} (the eleven
+/// states), ssfast_netns_udp_sockets and ssfast_netns_unix_sockets with the same identity
+/// labels, and ssfast_netns_namespaces{status} (counted, unread, empty, capped): namespaces
+/// without sockets and past the cap get no series, only their number. Label values are escaped
+/// (\\, \", \n). Allocates to grow `out`.
+SSFAST_API void render_all_netns_prometheus(const std::vector<netns_count>& ns,
+                                            std::size_t max_namespaces, std::string& out);
+
 }  // namespace ssfast

@@ -28,8 +28,10 @@ using log_line = std::function<void(std::string_view)>;
 /// and no answer is older than its request. Not thread-safe: one server thread.
 class SSFAST_API metrics_exporter final : public connection_handler {
  public:
-  /// `c` must outlive the handler; `r.format` is ignored (always Prometheus).
-  metrics_exporter(collector& c, summary_request r, log_line log = {});
+  /// `c` must outlive the handler; `r.format` is ignored (always Prometheus). With
+  /// `all_netns`, each scrape counts every network namespace on the host instead
+  /// (count_all_netns; render_all_netns_prometheus), not the collector's.
+  metrics_exporter(collector& c, summary_request r, log_line log = {}, bool all_netns = false);
 
   void on_round() override;
   void on_open(std::string& out, bool& close_after) override;
@@ -44,6 +46,7 @@ class SSFAST_API metrics_exporter final : public connection_handler {
   collector& c_;
   summary_request request_;
   log_line log_;
+  bool all_netns_ = false;
   std::string body_, error_;
   bool fresh_ = false;  // body_ was collected in this round
   std::uint64_t scrapes_ = 0, errors_ = 0, collections_ = 0;
