@@ -2,7 +2,9 @@
 // namespace of their own holding known sockets, and one pinned by ip netns with no process.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <grp.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -26,7 +28,7 @@ struct netns_child {
   int listeners = 0, pairs = 0;
 };
 
-netns_child spawn(int listeners, int pairs) {
+netns_child spawn(int listeners, int pairs, bool as_nobody = false) {
   int ready[2];
   if (pipe(ready) != 0) return {};
   const pid_t pid = fork();
@@ -44,6 +46,12 @@ netns_child spawn(int listeners, int pairs) {
       int sv[2];
       if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) _exit(4);
     }
+    // An unprivileged user's process: it may not be entered (setns needs CAP_SYS_ADMIN in the
+    // namespace's owner), only read through its own /proc/PID/net. Dumpable again after the
+    // uid change, so its owner may read its /proc files.
+    if (as_nobody && (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+                      setresuid(65534, 65534, 65534) != 0 || prctl(PR_SET_DUMPABLE, 1) != 0))
+      _exit(6);
     char c = 'r';
     if (write(ready[1], &c, 1) != 1) _exit(5);
     close(ready[1]);
@@ -203,6 +211,38 @@ TEST_F(AllNetns, PrometheusLabelsEachNamespace) {
   EXPECT_EQ(answer.rfind("HTTP/1.1 200 ", 0), 0u) << answer.substr(0, 200);
   EXPECT_NE(answer.find("ssfast_netns_unix_sockets{netns=\""), std::string::npos);
   EXPECT_NE(answer.find("\nssfast_exporter_collections_total 1\n"), std::string::npos);
+}
+
+// Without privilege: the caller's own namespace and its own processes' (through
+// /proc/PID/net) are counted; a pinned one cannot be entered and is listed with its error;
+// what it could not see is said.
+TEST_F(AllNetns, UnprivilegedSeesWhatItMayAndSaysTheRest) {
+  const netns_child mine = spawn(2, 1, true);
+  ASSERT_GT(mine.pid, 0);
+  testing::child_setup as_nobody;
+  as_nobody.as_uid = 65534;
+  const auto r = testing::run_process({SSFAST_CLI_PATH, "-s", "--all-netns", "-j"}, as_nobody);
+  kill(mine.pid, SIGKILL);
+  waitpid(mine.pid, nullptr, 0);
+  EXPECT_EQ(r.exit_code, 1) << "a namespace was not read: " << r.err;
+  EXPECT_NE(r.err.find("processes' namespaces could not be read"), std::string::npos) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const nlohmann::json *own = nullptr, *pinned = nullptr;
+  for (const auto& n : j["namespaces"]) {
+    if (n["pid"] == mine.pid) own = &n;
+    if (n["name"] == pinned_) pinned = &n;
+  }
+  ASSERT_NE(own, nullptr) << "its own process's namespace: " << r.out;
+  ASSERT_FALSE(own->contains("error")) << own->dump();
+  EXPECT_EQ((*own)["source"], "proc") << "read through /proc/PID/net";
+  EXPECT_EQ((*own)["tcp"]["states"]["LISTEN"], 2);
+  EXPECT_EQ((*own)["unix"]["total"], 2);
+  ASSERT_NE(pinned, nullptr) << "the pinned namespace is listed, not left out";
+  ASSERT_TRUE(pinned->contains("error")) << pinned->dump();
+  EXPECT_NE((*pinned)["error"].get<std::string>().find("setns"), std::string::npos);
+  for (const auto& c : children_)
+    for (const auto& n : j["namespaces"]) EXPECT_NE(n["pid"], c.pid) << "root's, unseen";
+  EXPECT_GE(j["total"]["unread"].get<std::uint64_t>(), 1u);
 }
 
 TEST_F(AllNetns, MisuseIsRefused) {
