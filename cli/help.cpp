@@ -60,7 +60,8 @@ constexpr std::array<help_section, 9> sections = {{
      "                  state filter says otherwise; netns: the network namespaces holding\n"
      "                  most sockets the filter selects (each counted in the kernel there,\n"
      "                  every namespace on the host; see -s --all-netns)\n"
-     "  --limit N       the N largest (20); -n is numeric, as in ss\n"},
+     "  --limit N       the N largest (20); -n is numeric, as in ss\n"
+     "  --all-netns     KEY in every network namespace, each key prefixed by its namespace\n"},
     {command::counters, "counters [-j] [--delta S] [PREFIX...]",
      "counters: every counter of /proc/net/snmp, netstat, snmp6, sockstat{,6} as Group.Field\n"
      "  PREFIX          only the counters whose name starts with it (case does not matter);\n"

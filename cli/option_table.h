@@ -58,7 +58,7 @@ inline constexpr option_spec table[] = {
     {opt::extended, 'e', "extended", false, L},
     {opt::timers, 'o', "options", false, L},
     {opt::estimate, 0, "estimate", false, S | C | E},
-    {opt::all_netns, 0, "all-netns", false, S | E},
+    {opt::all_netns, 0, "all-netns", false, S | T | E},
     {opt::help, 'h', "help", false, every},
     {opt::version, 'V', "version", false, every},
     {opt::source, 0, "source", true, reading},

@@ -439,6 +439,8 @@ class parser {
              !o_.processes && !(o_.cmd == command::top && (o_.key == top_key::process || o_.top_netns)))
       err_ = "option '--threads' sets the threads of -s's dumps and of -p's /proc scan: a "
              "listing without -p uses none";
+    else if (o_.top_netns && o_.all_netns)
+      err_ = "top netns already ranks every namespace: --all-netns is for the other keys";
     else if (o_.top_netns && (given(opt::netns) || given(opt::netns_name) || proc))
       err_ = "top netns enters each namespace itself: it cannot go with -N, --netns, --source "
              "proc or --proc-root";

@@ -2,6 +2,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
+#include <mutex>
 
 #include "commands.h"
 #include "ssfast/all_netns.h"
@@ -57,8 +59,15 @@ std::string netns_key(const netns_count& n) {
   return k;
 }
 
-// top netns [FILTER]: the namespaces holding most sockets the filter selects, each counted
-// in the kernel there. Exit 1 when a namespace could not be read (said on stderr).
+// Each namespace's entries for `top KEY --all-netns`, filled by the worker threads.
+struct keys_by_netns {
+  std::mutex m;
+  std::map<std::uint64_t, std::vector<top_entry>> entries;
+};
+
+// top netns [FILTER], and top KEY --all-netns [FILTER]: the namespaces holding most sockets
+// the filter selects, or the keys of every namespace (each prefixed by its namespace), each
+// counted in the kernel there. Exit 1 when a namespace could not be read (said on stderr).
 int run_top_netns(const options& o) {
   socket_filter f;
   socket_query q;
@@ -68,6 +77,17 @@ int run_top_netns(const options& o) {
   ao.scope = o.scope;
   ao.threads = o.threads;
   ao.query = &q;
+  process_owners owners;
+  keys_by_netns keyed;
+  const bool need_owners = o.all_netns && o.key == top_key::process;
+  if (o.all_netns) {
+    if (need_owners && !scan_owners(o, owners)) return exit_failure;
+    ao.on_listing = [&](const netns_count& n, const socket_table& t) {
+      auto e = top_counts(t, o.key, 0, need_owners ? &owners : nullptr);
+      const std::lock_guard<std::mutex> lock(keyed.m);
+      keyed.entries[n.inode] = std::move(e);
+    };
+  }
   const bool tty = !o.json && isatty(STDOUT_FILENO);
   timespec deadline{};
   clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -86,11 +106,15 @@ int run_top_netns(const options& o) {
         append_printable(line, n.error_text);
         fail(exit_failure, line);
         rc = exit_failure;
+      } else if (o.all_netns) {
+        for (top_entry& e : keyed.entries[n.inode])
+          entries.push_back({netns_key(n) + " " + e.key, e.count});
       } else if (n.matching > 0) {
         entries.push_back({netns_key(n), n.matching});
       }
     }
-    if (o.top_n != 0 && entries.size() > o.top_n) entries.resize(o.top_n);  // already largest first
+    keyed.entries.clear();
+    keep_largest(entries, o.top_n);
     std::string out;
     if (o.watch > 0 && tty) out = "\033[H\033[2J" + utc_now() + "\n";
     append_top(out, entries, o, o.watch > 0 && !tty);
@@ -102,7 +126,7 @@ int run_top_netns(const options& o) {
 }  // namespace
 
 int run_top(collector& c, const options& o) {
-  if (o.top_netns) return run_top_netns(o);
+  if (o.top_netns || o.all_netns) return run_top_netns(o);
   socket_filter f;
   socket_query q;
   std::string err;

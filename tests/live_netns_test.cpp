@@ -245,6 +245,24 @@ TEST_F(AllNetns, UnprivilegedSeesWhatItMayAndSaysTheRest) {
   EXPECT_GE(j["total"]["unread"].get<std::uint64_t>(), 1u);
 }
 
+TEST_F(AllNetns, TopKeyInEveryNamespace) {
+  const auto r = testing::run_process(
+      {SSFAST_CLI_PATH, "top", "lport", "--all-netns", "--limit", "1000", "-j", "-t"});
+  ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const auto& c : children_) {
+    const std::string pid = "(" + std::to_string(c.pid) + ") ";
+    int keys = 0;
+    for (const auto& e : j["entries"])
+      if (e["key"].get<std::string>().find(pid) != std::string::npos) {
+        ++keys;
+        EXPECT_EQ(e["count"], 1) << "each listener has a port of its own: " << e.dump();
+      }
+    EXPECT_EQ(keys, c.listeners) << r.out;
+  }
+  EXPECT_EQ(testing::run_process({SSFAST_CLI_PATH, "top", "netns", "--all-netns"}).exit_code, 2);
+}
+
 TEST_F(AllNetns, MisuseIsRefused) {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"-s", "--all-netns", "-N", "x"}, {"-s", "--all-netns", "--estimate"},

@@ -40,6 +40,7 @@ void count_with(const collector_options& co, const all_netns_options& o, netns_c
     socket_table t;
     ec = c->list(t, *o.query);
     n.matching = t.size();
+    if (!ec && o.on_listing) o.on_listing(n, t);
   } else {
     ec = c->count(n.sockets, o.scope);
   }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -35,6 +36,9 @@ struct all_netns_options {
   /// Set: instead of counting `scope`, list what the query selects in each namespace (the
   /// filter runs in the kernel) and report how many in netns_count::matching.
   const socket_query* query = nullptr;
+  /// With a query: called with each namespace's listing, on the worker thread that made it
+  /// (so it must be thread-safe), before the listing is freed.
+  std::function<void(const netns_count&, const socket_table&)> on_listing;
 };
 
 /// What discovery saw.
