@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -80,8 +81,13 @@ class AllNetns : public ::testing::Test {
     pinned_ = "ssfast-allns-" + std::to_string(getpid());
     const auto r = testing::run_process({"ip", "netns", "add", pinned_});
     if (r.exit_code != 0) GTEST_SKIP() << "live test skipped: ip netns add: " << r.err;
-    for (int i = 0; i < 6; ++i) {
-      children_.push_back(spawn(i + 1, i));
+    // More pinned namespaces with no process and no socket beside the first.
+    for (int i = 0; i < 3; ++i) {
+      extra_.push_back(pinned_ + "-" + std::to_string(i));
+      ASSERT_EQ(testing::run_process({"ip", "netns", "add", extra_.back()}).exit_code, 0);
+    }
+    for (int i = 0; i < 24; ++i) {
+      children_.push_back(spawn(i % 5 + 1, i % 4));
       ASSERT_GT(children_.back().pid, 0) << "child " << i;
     }
   }
@@ -92,8 +98,10 @@ class AllNetns : public ::testing::Test {
       waitpid(c.pid, nullptr, 0);
     }
     if (!pinned_.empty()) testing::run_process({"ip", "netns", "del", pinned_});
+    for (const auto& name : extra_) testing::run_process({"ip", "netns", "del", name});
   }
   std::string pinned_;
+  std::vector<std::string> extra_;
   std::vector<netns_child> children_;
 };
 
@@ -131,7 +139,8 @@ TEST_F(AllNetns, EveryNamespaceCountedWithWhoIsInIt) {
     EXPECT_EQ(n["unix"]["total"], 2 * c.pairs);
     EXPECT_EQ(n["unix"]["stream"], 2 * c.pairs);
     EXPECT_TRUE(n["netns"].is_number_unsigned());
-    EXPECT_TRUE(n["comm"].is_string());
+    EXPECT_EQ(n["comm"], "live_netns_test") << "the child's command name";
+    EXPECT_TRUE(n["container"].is_null() && n["pod_uid"].is_null());
     // The keys of ssfast -s -j, exactly.
     for (const char* key : {"tcp", "udp", "unix"}) EXPECT_TRUE(n.contains(key)) << key;
   }
@@ -140,6 +149,15 @@ TEST_F(AllNetns, EveryNamespaceCountedWithWhoIsInIt) {
     if (n["name"] == pinned_) pinned = &n;
   ASSERT_NE(pinned, nullptr) << "the ip netns namespace is missing";
   EXPECT_TRUE((*pinned)["pid"].is_null()) << "no process is in it";
+  for (const auto& name : extra_) {
+    int seen = 0;
+    for (const auto& n : list)
+      if (n["name"] == name) ++seen;
+    EXPECT_EQ(seen, 1) << name << " listed once";
+  }
+  std::set<std::uint64_t> inodes;
+  for (const auto& n : list) EXPECT_TRUE(inodes.insert(n["netns"].get<std::uint64_t>()).second);
+  EXPECT_GE(list.size(), children_.size() + 1 + extra_.size()) << "dozens of namespaces";
   EXPECT_EQ((*pinned)["tcp"]["total"], 0);
   EXPECT_EQ((*pinned)["unix"]["total"], 0);
 
@@ -151,7 +169,8 @@ TEST_F(AllNetns, EveryNamespaceCountedWithWhoIsInIt) {
 }
 
 TEST_F(AllNetns, TopNetnsRanksNamespacesByWhatTheFilterSelects) {
-  const auto r = testing::run_process({SSFAST_CLI_PATH, "top", "netns", "-j", "state", "listening"});
+  const auto r = testing::run_process(
+      {SSFAST_CLI_PATH, "top", "netns", "--limit", "1000", "-j", "state", "listening"});
   ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   std::uint64_t previous = UINT64_MAX;
@@ -261,6 +280,21 @@ TEST_F(AllNetns, TopKeyInEveryNamespace) {
     EXPECT_EQ(keys, c.listeners) << r.out;
   }
   EXPECT_EQ(testing::run_process({SSFAST_CLI_PATH, "top", "netns", "--all-netns"}).exit_code, 2);
+}
+
+TEST_F(AllNetns, WatchRepeatsTheWholeCount) {
+  const auto r = testing::run_process(
+      {SSFAST_CLI_PATH, "-s", "--all-netns", "-j", "--watch", "0.2", "--count", "2"});
+  ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  int reports = 0;
+  while (std::getline(lines, line)) {
+    const auto j = nlohmann::json::parse(line);
+    EXPECT_GE(j["namespaces"].size(), children_.size());
+    ++reports;
+  }
+  EXPECT_EQ(reports, 2);
 }
 
 TEST_F(AllNetns, MisuseIsRefused) {
