@@ -27,6 +27,23 @@ std::string utc_now();
 /// the time each takes.
 void sleep_until(timespec& deadline, double interval);
 
+/// The reports of a command that may --watch: one without --watch; with it, o.count (0: until
+/// interrupted), each after sleeping until its absolute deadline, so reports do not drift.
+///   for (report_clock clock(o); clock.next();) { ... clock.report() ... }
+class report_clock {
+ public:
+  explicit report_clock(const options& o);
+  /// Waits for the next report's deadline (not before the first); false once all were made.
+  bool next();
+  std::uint64_t report() const noexcept { return report_; }
+
+ private:
+  double interval_;
+  std::uint64_t reports_;  // 0: no end
+  std::uint64_t report_ = 0;
+  timespec deadline_{};
+};
+
 /// Every kernel counter by name; empty when they cannot be read.
 std::map<std::string, std::int64_t> counter_map(collector& c);
 

@@ -42,6 +42,18 @@ void sleep_until(timespec& deadline, double interval) {
   }
 }
 
+report_clock::report_clock(const options& o)
+    : interval_(o.watch), reports_(o.watch > 0 ? o.count : 1) {
+  clock_gettime(CLOCK_MONOTONIC, &deadline_);
+}
+
+bool report_clock::next() {
+  if (reports_ != 0 && report_ >= reports_) return false;
+  if (report_ > 0) sleep_until(deadline_, interval_);
+  ++report_;
+  return true;
+}
+
 std::map<std::string, std::int64_t> counter_map(collector& c) {
   std::vector<std::pair<std::string, std::int64_t>> all;
   std::map<std::string, std::int64_t> m;

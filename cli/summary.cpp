@@ -39,11 +39,8 @@ int run_once(collector& c, const options& o) {
 // last good file in place (node_exporter's node_textfile_mtime_seconds shows its age) and
 // says why on stderr; only a file that cannot be written ends the loop.
 int run_textfile_watch(collector& c, const options& o) {
-  timespec deadline{};
-  clock_gettime(CLOCK_MONOTONIC, &deadline);
   const summary_request r = request_of(o);
-  for (std::uint64_t report = 1; o.count == 0 || report <= o.count; ++report) {
-    if (report > 1) sleep_until(deadline, o.watch);
+  for (report_clock clock(o); clock.next();) {
     std::string out, error;
     if (collect_summary(c, r, out, error)) {
       fail(exit_failure, error);
@@ -201,12 +198,8 @@ int run_all_netns(const options& o) {
   ao.scope = o.scope;
   ao.threads = o.threads;
   const bool tty = !o.json && isatty(STDOUT_FILENO);
-  timespec deadline{};
-  clock_gettime(CLOCK_MONOTONIC, &deadline);
-  const std::uint64_t reports = o.watch > 0 ? o.count : 1;
   int rc = exit_ok;
-  for (std::uint64_t report = 1; reports == 0 || report <= reports; ++report) {
-    if (report > 1) sleep_until(deadline, o.watch);
+  for (report_clock clock(o); clock.next();) {
     std::vector<netns_count> ns;
     all_netns_stats stats;
     if (auto ec = count_all_netns(ao, ns, stats)) return fail(exit_failure, "/proc: " + ec.message());

@@ -89,12 +89,8 @@ int run_top_netns(const options& o) {
     };
   }
   const bool tty = !o.json && isatty(STDOUT_FILENO);
-  timespec deadline{};
-  clock_gettime(CLOCK_MONOTONIC, &deadline);
-  const std::uint64_t reports = o.watch > 0 ? o.count : 1;
   int rc = exit_ok;
-  for (std::uint64_t report = 1; reports == 0 || report <= reports; ++report) {
-    if (o.watch > 0 && report > 1) sleep_until(deadline, o.watch);
+  for (report_clock clock(o); clock.next();) {
     std::vector<netns_count> ns;
     all_netns_stats stats;
     if (auto ec = count_all_netns(ao, ns, stats)) return fail(exit_failure, "/proc: " + ec.message());
@@ -135,11 +131,7 @@ int run_top(collector& c, const options& o) {
   process_owners owners;
   socket_table t;
   const bool tty = !o.json && isatty(STDOUT_FILENO);
-  timespec deadline{};
-  clock_gettime(CLOCK_MONOTONIC, &deadline);
-  const std::uint64_t reports = o.watch > 0 ? o.count : 1;
-  for (std::uint64_t report = 1; reports == 0 || report <= reports; ++report) {
-    if (o.watch > 0 && report > 1) sleep_until(deadline, o.watch);
+  for (report_clock clock(o); clock.next();) {
     if (need_owners && !scan_owners(o, owners)) return exit_failure;
     if (auto ec = c.list(t, q)) return list_failed(c, ec);
     const auto entries = top_counts(t, o.key, o.top_n, need_owners ? &owners : nullptr);
