@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "options.h"
+#include "ssfast/all_netns.h"
 #include "ssfast/ssfast.h"
 
 namespace ssfast::cli {
@@ -43,6 +44,10 @@ class report_clock {
   std::uint64_t report_ = 0;
   timespec deadline_{};
 };
+
+/// count_all_netns for --all-netns and top netns, saying on stderr how many processes'
+/// namespaces could not be seen; false (said) when /proc itself could not be read.
+bool count_every_netns(const all_netns_options& ao, std::vector<netns_count>& ns);
 
 /// Every kernel counter by name; empty when they cannot be read.
 std::map<std::string, std::int64_t> counter_map(collector& c);

@@ -54,6 +54,20 @@ bool report_clock::next() {
   return true;
 }
 
+bool count_every_netns(const all_netns_options& ao, std::vector<netns_count>& ns) {
+  all_netns_stats stats;
+  if (auto ec = count_all_netns(ao, ns, stats)) {
+    fail(exit_failure, ao.proc_root + ": " + ec.message());
+    return false;
+  }
+  if (stats.unreadable > 0)
+    std::fprintf(stderr, "ssfast: note: %zu of %zu processes' namespaces could not be read (%s)\n",
+                 stats.unreadable, stats.processes,
+                 geteuid() == 0 ? "refused even to root: a sandboxed process"
+                                : "run as root to see every namespace");
+  return true;
+}
+
 std::map<std::string, std::int64_t> counter_map(collector& c) {
   std::vector<std::pair<std::string, std::int64_t>> all;
   std::map<std::string, std::int64_t> m;

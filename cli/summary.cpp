@@ -201,8 +201,7 @@ int run_all_netns(const options& o) {
   int rc = exit_ok;
   for (report_clock clock(o); clock.next();) {
     std::vector<netns_count> ns;
-    all_netns_stats stats;
-    if (auto ec = count_all_netns(ao, ns, stats)) return fail(exit_failure, "/proc: " + ec.message());
+    if (!count_every_netns(ao, ns)) return exit_failure;
     std::string out;
     if (o.watch > 0 && tty && o.format == output_format::text) out = "\033[H\033[2J" + utc_now() + "\n";
     if (o.format == output_format::prometheus)
@@ -216,11 +215,6 @@ int run_all_netns(const options& o) {
     } else if (int w = write_out(out)) {
       return w;
     }
-    if (stats.unreadable > 0)
-      std::fprintf(stderr, "ssfast: note: %zu of %zu processes' namespaces could not be read (%s)\n",
-                   stats.unreadable, stats.processes,
-                   geteuid() == 0 ? "refused even to root: a sandboxed process"
-                                  : "run as root to see every namespace");
     rc = exit_ok;
     for (const netns_count& n : ns)
       if (n.error) rc = exit_failure;

@@ -92,8 +92,7 @@ int run_top_netns(const options& o) {
   int rc = exit_ok;
   for (report_clock clock(o); clock.next();) {
     std::vector<netns_count> ns;
-    all_netns_stats stats;
-    if (auto ec = count_all_netns(ao, ns, stats)) return fail(exit_failure, "/proc: " + ec.message());
+    if (!count_every_netns(ao, ns)) return exit_failure;
     std::vector<top_entry> entries;
     rc = exit_ok;
     for (const netns_count& n : ns) {
