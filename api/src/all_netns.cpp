@@ -13,19 +13,10 @@
 #include <thread>
 
 #include "ssfast/proc/namespaces.h"
+#include "threads.h"
 
 namespace ssfast {
 namespace {
-
-std::uint64_t total_of(const socket_summary& s) {
-  return s.tcp_histogram().total() + s.udp_all().total() + s.unix_domain.total();
-}
-
-unsigned cpus() {
-  cpu_set_t set;
-  const int n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
-  return static_cast<unsigned>(std::clamp(n, 1, 8));
-}
 
 void count_with(const collector_options& co, const all_netns_options& o, netns_count& n) {
   auto c = collector::open(co);
@@ -117,7 +108,7 @@ std::error_code count_all_netns(const all_netns_options& o, std::vector<netns_co
       }
     };
     // Every count runs on a thread of ours, never the caller's: setns would move the caller.
-    const unsigned want = std::max(1u, std::min<unsigned>(o.threads == 0 ? cpus() : o.threads,
+    const unsigned want = std::max(1u, std::min<unsigned>(o.threads == 0 ? detail::default_threads() : o.threads,
                                                          static_cast<unsigned>(out.size())));
     std::vector<std::thread> pool;
     for (unsigned t = 0; t < want; ++t) {
@@ -130,8 +121,8 @@ std::error_code count_all_netns(const all_netns_options& o, std::vector<netns_co
     }
     for (auto& th : pool) th.join();
     std::stable_sort(out.begin(), out.end(), [&o](const netns_count& a, const netns_count& b) {
-      const std::uint64_t x = a.error ? 0 : o.query ? a.matching : total_of(a.sockets);
-      const std::uint64_t y = b.error ? 0 : o.query ? b.matching : total_of(b.sockets);
+      const std::uint64_t x = a.error ? 0 : o.query ? a.matching : a.sockets.total();
+      const std::uint64_t y = b.error ? 0 : o.query ? b.matching : b.sockets.total();
       return x != y ? x > y : a.inode < b.inode;
     });
     return {};

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "netns_thread.h"
+#include "threads.h"
 #include "ssfast/detail/test_seams.h"
 #include "ssfast/netlink/sock_diag.h"
 #include "ssfast/netlink/source.h"
@@ -32,11 +33,7 @@ detail::netlink_fault injected_fault() noexcept { return injected; }
 constexpr detail::netlink_fault injected_fault() noexcept { return {}; }
 #endif
 
-unsigned default_threads() noexcept {
-  cpu_set_t set;
-  const int n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
-  return static_cast<unsigned>(n < 1 ? 1 : n > 8 ? 8 : n);
-}
+using detail::default_threads;
 
 }  // namespace
 

@@ -8,29 +8,22 @@
 #include "ssfast/report/json_writer.h"
 #include "ssfast/report/summary.h"
 
+#include "prometheus_text.h"
+
 namespace ssfast {
 namespace {
 
+using report_detail::label;
+using report_detail::metric_header;
+using report_detail::sample;
+
+// The namespaces that were read, added up.
 socket_summary sum(const std::vector<netns_count>& ns, const count_scope& scope) {
   socket_summary t;
   t.scope = scope;
-  for (const netns_count& n : ns) {
-    if (n.error) continue;
-    for (int f = 0; f < 2; ++f) {
-      t.tcp[f] += n.sockets.tcp[f];
-      t.udp[f] += n.sockets.udp[f];
-    }
-    t.unix_domain.states += n.sockets.unix_domain.states;
-    for (std::size_t k = 0; k < t.unix_domain.by_type.size(); ++k)
-      t.unix_domain.by_type[k] += n.sockets.unix_domain.by_type[k];
-  }
+  for (const netns_count& n : ns)
+    if (!n.error) t += n.sockets;
   return t;
-}
-
-std::uint64_t total_of(const socket_summary& s) {
-  return (s.scope.tcp ? s.tcp_histogram().total() : 0) +
-         (s.scope.udp ? s.udp_all().total() : 0) +
-         (s.scope.unix_domain ? s.unix_domain.total() : 0);
 }
 
 // Left-aligned in `width` columns (never cut: a long name widens its row), then a space.
@@ -69,28 +62,7 @@ void count_cells(std::string& out, const socket_summary* s, const count_scope& s
            static_cast<int>(std::max<std::size_t>(netstat_name(static_cast<std::uint8_t>(st)).size(), 6)));
   if (scope.udp) cell(out, s ? std::to_string(s->udp_all().total()) : "-", 7);
   if (scope.unix_domain) cell(out, s ? std::to_string(s->unix_domain.total()) : "-", 7);
-  cell(out, s ? std::to_string(total_of(*s)) : "-", 8);
-}
-
-// A Prometheus label value: backslash, double quote and newline escaped (exposition format).
-void label(std::string& out, std::string_view name, std::string_view value) {
-  if (out.back() != '{') out.push_back(',');
-  out += name;
-  out += "=\"";
-  for (char c : value) {
-    if (c == '\\' || c == '"') out.push_back('\\');
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out.push_back(c);
-  }
-  out.push_back('"');
-}
-
-void header(std::string& out, std::string_view name, std::string_view help) {
-  out += "# HELP " + std::string(name) + " " + std::string(help) + "\n# TYPE " +
-         std::string(name) + " gauge\n";
+  cell(out, s ? std::to_string(s->total()) : "-", 8);
 }
 
 }  // namespace
@@ -102,47 +74,48 @@ void render_all_netns_prometheus(const std::vector<netns_count>& ns, std::size_t
   for (const netns_count& n : ns) {
     if (n.error)
       ++unread;
-    else if (total_of(n.sockets) == 0)
+    else if (n.sockets.total() == 0)
       ++empty;
     else if (shown.size() >= max_namespaces)
       ++capped;
     else
       shown.push_back(&n);
   }
-  auto identity_labels = [](const netns_count& n) {
-    std::string l = "{";
+  // netns, name, container, pod_uid: no braces; sample() adds them.
+  auto identity = [](const netns_count& n) {
+    std::string l;
     label(l, "netns", std::to_string(n.inode));
     label(l, "name", n.name);
     label(l, "container", n.container);
     label(l, "pod_uid", n.pod_uid);
     return l;
   };
-  header(out, "ssfast_netns_tcp_sockets", "TCP sockets per state in each network namespace.");
+  auto count = [](std::uint64_t v) { return static_cast<std::int64_t>(v); };
+  metric_header(out, "ssfast_netns_tcp_sockets", "gauge",
+                "TCP sockets per state in each network namespace.");
   for (const netns_count* n : shown) {
     const state_counts tcp = n->sockets.tcp_histogram();
     for (tcp_state st : netstat_states) {
       std::string state(netstat_name(static_cast<std::uint8_t>(st)));
       for (char& c : state) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-      std::string l = identity_labels(*n);
+      std::string l = identity(*n);
       label(l, "state", state);
-      out += "ssfast_netns_tcp_sockets" + l + "} " + std::to_string(tcp.netstat_count(st)) + "\n";
+      sample(out, "ssfast_netns_tcp_sockets", l, count(tcp.netstat_count(st)));
     }
   }
-  header(out, "ssfast_netns_udp_sockets", "UDP sockets in each network namespace.");
+  metric_header(out, "ssfast_netns_udp_sockets", "gauge", "UDP sockets in each network namespace.");
   for (const netns_count* n : shown)
-    out += "ssfast_netns_udp_sockets" + identity_labels(*n) + "} " +
-           std::to_string(n->sockets.udp_all().total()) + "\n";
-  header(out, "ssfast_netns_unix_sockets", "UNIX sockets in each network namespace.");
+    sample(out, "ssfast_netns_udp_sockets", identity(*n), count(n->sockets.udp_all().total()));
+  metric_header(out, "ssfast_netns_unix_sockets", "gauge",
+                "UNIX sockets in each network namespace.");
   for (const netns_count* n : shown)
-    out += "ssfast_netns_unix_sockets" + identity_labels(*n) + "} " +
-           std::to_string(n->sockets.unix_domain.total()) + "\n";
-  header(out, "ssfast_netns_namespaces",
-         "Network namespaces found: counted (with series), unread (an error), empty (no socket, "
-         "no series), capped (past the series limit).");
+    sample(out, "ssfast_netns_unix_sockets", identity(*n), count(n->sockets.unix_domain.total()));
+  metric_header(out, "ssfast_netns_namespaces", "gauge",
+                "Network namespaces found: counted (with series), unread (an error), empty (no "
+                "socket, no series), capped (past the series limit).");
   for (auto [status, v] : {std::pair{"counted", static_cast<std::uint64_t>(shown.size())},
                            {"unread", unread}, {"empty", empty}, {"capped", capped}})
-    out += "ssfast_netns_namespaces{status=\"" + std::string(status) + "\"} " + std::to_string(v) +
-           "\n";
+    sample(out, "ssfast_netns_namespaces", "status=\"" + std::string(status) + "\"", count(v));
 }
 
 void render_all_netns_text(const std::vector<netns_count>& ns, const count_scope& scope,

@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "counter_groups.h"
+#include "prometheus_text.h"
 #include "ssfast/core/kernel_abi.h"
 #include "ssfast/core/tcp_state.h"
 #include "ssfast/report/summary.h"
@@ -12,6 +13,8 @@ namespace {
 
 using report_detail::field_list;
 using report_detail::for_each_counter_group;
+using report_detail::metric_header;
+using report_detail::sample;
 
 // unix_counts::by_type is indexed by SOCK_* type.
 using abi::sock_dgram;
@@ -35,30 +38,6 @@ std::string snake(std::string_view s) {
   return out;
 }
 
-void metric_header(std::string& out, std::string_view name, std::string_view type,
-                   std::string_view help) {
-  out += "# HELP ";
-  out += name;
-  out.push_back(' ');
-  out += help;
-  out += "\n# TYPE ";
-  out += name;
-  out.push_back(' ');
-  out += type;
-  out.push_back('\n');
-}
-
-void sample(std::string& out, std::string_view name, std::string_view labels, std::int64_t v) {
-  out += name;
-  if (!labels.empty()) {
-    out.push_back('{');
-    out += labels;
-    out.push_back('}');
-  }
-  out.push_back(' ');
-  out += std::to_string(v);
-  out.push_back('\n');
-}
 
 // The kernel counters the exporter carries, all monotonic: what the watch mode's rates show
 // and the few that explain them.

@@ -94,6 +94,22 @@ struct socket_summary {
     c += udp[1];
     return c;
   }
+  /// Every socket counted: TCP (as shown), UDP and UNIX. What was not counted is zero.
+  std::uint64_t total() const noexcept {
+    return tcp_histogram().total() + udp_all().total() + unix_domain.total();
+  }
+  /// Adds another count's sockets (a namespace's to a host's total); scope and estimate
+  /// fields are left as they are. No allocation.
+  socket_summary& operator+=(const socket_summary& o) noexcept {
+    for (std::size_t f = 0; f < 2; ++f) {
+      tcp[f] += o.tcp[f];
+      udp[f] += o.udp[f];
+    }
+    unix_domain.states += o.unix_domain.states;
+    for (std::size_t k = 0; k < unix_domain.by_type.size(); ++k)
+      unix_domain.by_type[k] += o.unix_domain.by_type[k];
+    return *this;
+  }
 };
 
 /// The kernel's own counters for this network namespace, from /proc/net/sockstat, sockstat6 and
