@@ -24,12 +24,7 @@ listing_style style_of(const options& o, const socket_query& q, const process_ow
 }
 
 // Listeners shown: the kernel's counts of connections they had to refuse, for people.
-void append_listen_drops(collector& c, const socket_table& t, std::string& out) {
-  bool tcp_listener = false;
-  for (std::size_t i = 0; i < t.size() && !tcp_listener; ++i)
-    tcp_listener =
-        t.protocol()[i] == 6 && t.state()[i] == static_cast<std::uint8_t>(tcp_state::listen);
-  if (!tcp_listener) return;
+void append_listen_drops(collector& c, std::string& out) {
   const auto counters = counter_map(c);
   auto value = [&](const char* name) {
     const auto it = counters.find(name);
@@ -37,6 +32,13 @@ void append_listen_drops(collector& c, const socket_table& t, std::string& out) 
   };
   out += "\nTcpExt: ListenOverflows " + value("TcpExt.ListenOverflows") + " ListenDrops " +
          value("TcpExt.ListenDrops") + " (connections refused since boot, this namespace)\n";
+}
+
+// Standard output, written as the listing is drawn.
+std::error_code to_stdout(std::string_view s) {
+  if (std::fwrite(s.data(), 1, s.size(), stdout) != s.size())
+    return std::make_error_code(std::errc::io_error);
+  return {};
 }
 
 }  // namespace
@@ -48,28 +50,48 @@ int run_list(collector& c, const options& o) {
   if (!build_query(o, f, q, err)) return fail(exit_usage, err);
   process_owners owners;
   if (o.processes && !scan_owners(o, owners)) return exit_failure;
-  socket_table t;
-  if (auto ec = c.list(t, q)) return list_failed(c, ec);
+  listing_writer out(style_of(o, q, owners, c.source() == source_kind::proc), o.json, to_stdout);
+  // Which source answers is settled when the first rows arrive: a collector that falls back
+  // to /proc does so before handing over any row (collector::list).
+  struct source_aware final : row_sink {
+    collector& c;
+    listing_writer& out;
+    source_aware(collector& col, listing_writer& w) : c(col), out(w) {}
+    std::error_code on_rows(const socket_table& batch) noexcept override {
+      out.set_backlog_known(c.source() != source_kind::proc);
+      return out.on_rows(batch);
+    }
+  } sink(c, out);
+  std::error_code ec = c.list(q, sink);
+  bool write_failed = false;
+  if (!ec || ec == std::errc::io_error) {
+    const std::error_code done = out.finish();
+    write_failed = done || ec == std::errc::io_error;
+    if (done) ec = done;
+  }
+  if (write_failed) return fail(exit_failure, "cannot write the output");
+  if (ec) return list_failed(c, ec);
   const bool from_proc = c.source() == source_kind::proc;
-  const listing_style style = style_of(o, q, owners, from_proc);
   // Which source answered, as -s says it: in the text for people; on stderr for scripts
   // (-H, -j) when netlink was given up, so their stdout keeps its shape.
   const std::string source_note =
-      "source: proc" + (c.fallback() ? " (netlink unavailable: " + fallback_text(c) + ")"
-                                     : std::string()) +
+      "source: proc" +
+      (c.fallback() ? " (netlink unavailable: " + fallback_text(c) + ")" : std::string()) +
       "; listen backlogs are unknown there, so accept-queue-full is not judged";
   if (from_proc && c.fallback() && (o.json || o.no_header))
     std::fprintf(stderr, "ssfast: note: %s\n", source_note.c_str());
-  std::string out;
-  if (o.json) {
-    render_listing_json(t, style, out);
-    return write_out(out);
-  }
-  render_listing_text(t, style, out);
-  if (from_proc && !o.no_header) out += "\nSockets (" + source_note + ")\n";
-  // Not with -H, which is for scripts.
-  if (!o.no_header) append_listen_drops(c, t, out);
-  return write_out(out);
+  if (c.repeats_dropped() > 0 && (o.json || o.no_header))
+    std::fprintf(stderr, "ssfast: note: %llu sockets the kernel reported twice were listed once\n",
+                 static_cast<unsigned long long>(c.repeats_dropped()));
+  if (o.json || o.no_header) return write_out("");
+  std::string tail;
+  if (from_proc) tail += "\nSockets (" + source_note + ")\n";
+  if (c.repeats_dropped() > 0)
+    tail += "\nnote: " + std::to_string(c.repeats_dropped()) +
+            " sockets the kernel's dump reported twice (resumed inside a changing hash chain) "
+            "were listed once\n";
+  if (out.tcp_listener_seen()) append_listen_drops(c, tail);
+  return write_out(tail);
 }
 
 }  // namespace ssfast::cli

@@ -155,12 +155,17 @@ class builder {
     return *this;
   }
   builder& inet(std::uint8_t family, std::uint8_t state, std::uint32_t seq = 7,
-                std::uint32_t pid = 99) {
+                std::uint32_t pid = 99, std::uint64_t cookie = 0) {
     inet_diag_msg m{};
     m.idiag_family = family;
     m.idiag_state = state;
+    // sock_diag_save_cookie(): low word first.
+    m.id.idiag_cookie[0] = static_cast<std::uint32_t>(cookie);
+    m.id.idiag_cookie[1] = static_cast<std::uint32_t>(cookie >> 32);
     return msg(SOCK_DIAG_BY_FAMILY, &m, sizeof m, seq, pid);
   }
+  // An ESTABLISHED IPv4 socket with this cookie.
+  builder& sock(std::uint64_t cookie) { return inet(AF_INET, 1, 7, 99, cookie); }
   builder& done(int err = 0) { return msg(NLMSG_DONE, &err, sizeof err); }
   builder& error(int err) {
     nlmsgerr e{};
@@ -517,6 +522,113 @@ TEST(RequestBuilder, LaysOutAUnixDiagRequest) {
   EXPECT_EQ(req.udiag_states, 0xffffffffu);
   EXPECT_EQ(req.udiag_show, static_cast<std::uint32_t>(UDIAG_SHOW_NAME | UDIAG_SHOW_PEER |
                                                        UDIAG_SHOW_RQLEN | UDIAG_SHOW_UID));
+}
+
+// inet_diag resumes a dump by bucket and position (KERNEL-NOTES); an insertion at the head
+// of a chain ahead of the resume point hands the sockets before it out again, in order, at the
+// start of the next batch. Here: a dump of 40 sockets in two datagrams, the second opening
+// with the first's last socket (one insertion before the datagram boundary), and two sockets
+// repeated at a 16-socket batch boundary inside it (two insertions).
+std::vector<std::vector<std::byte>> resumed_dump() {
+  builder first, second;
+  for (std::uint64_t c = 1; c <= 20; ++c) first.sock(0x1000 + c);
+  second.sock(0x1000 + 20);  // the boundary repeat
+  for (std::uint64_t c = 21; c <= 36; ++c) second.sock(0x1000 + c);
+  second.sock(0x1000 + 35).sock(0x1000 + 36);  // two insertions, the batch resumed two early
+  for (std::uint64_t c = 37; c <= 40; ++c) second.sock(0x1000 + c);
+  second.done();
+  return {first.bytes, second.bytes};
+}
+
+TEST(DumpRepeats, ARepeatAtADatagramBoundaryIsCountedOnce) {
+  const auto dump = resumed_dump();
+  std::array<state_counts, 2> plain, guarded;
+  repeat_guard guard;
+  std::uint32_t repeats = 0;
+  for (const auto& g : dump) {
+    ASSERT_FALSE(count_inet({g, 0}, ours, plain).error);
+    const parse_status st = count_inet({g, 0}, ours, guarded, &guard);
+    ASSERT_FALSE(st.error) << st.error.message();
+    repeats += st.repeats;
+  }
+  // Without the guard the dump says 43 sockets: what a count above the truth looks like.
+  EXPECT_EQ(plain[0][tcp_state::established], 43u);
+  EXPECT_EQ(guarded[0][tcp_state::established], 40u);
+  EXPECT_EQ(repeats, 3u);
+  EXPECT_EQ(guard.dropped(), 3u);
+}
+
+TEST(DumpRepeats, ListingsAndPortKeysDropTheSameRepeats) {
+  const auto dump = resumed_dump();
+  socket_table t;
+  repeat_guard rows_guard, keys_guard;
+  std::array<state_counts, 2> c;
+  std::array<std::uint64_t, 256> keys{};
+  for (const auto& g : dump) {
+    ASSERT_FALSE(rows_inet({g, 0}, ours, IPPROTO_TCP, t, &rows_guard).error);
+    ASSERT_FALSE(count_inet_keys({g, 0}, ours, c, keys, 32768, &keys_guard).error);
+  }
+  ASSERT_EQ(t.size(), 40u);
+  std::set<std::uint64_t> cookies(t.cookie().begin(), t.cookie().end());
+  EXPECT_EQ(cookies.size(), 40u) << "each socket once";
+  EXPECT_EQ(rows_guard.dropped(), 3u);
+  std::uint64_t keyed = 0;
+  for (auto k : keys) keyed += k;
+  EXPECT_EQ(keyed, 40u);
+}
+
+TEST(DumpRepeats, UnixDumpsAreGuardedToo) {
+  builder b;
+  for (std::uint32_t c : {7u, 8u, 9u, 9u, 10u}) {
+    unix_diag_msg m{};
+    m.udiag_family = AF_UNIX;
+    m.udiag_type = SOCK_STREAM;
+    m.udiag_state = 1;
+    m.udiag_ino = c;
+    m.udiag_cookie[0] = c;
+    b.msg(SOCK_DIAG_BY_FAMILY, &m, sizeof m);
+  }
+  b.done();
+  unix_counts u;
+  repeat_guard guard;
+  const parse_status st = count_unix({b.bytes, 0}, ours, u, &guard);
+  ASSERT_FALSE(st.error);
+  EXPECT_EQ(st.sockets, 5u);
+  EXPECT_EQ(st.repeats, 1u);
+  EXPECT_EQ(u.total(), 4u);
+  socket_table t;
+  repeat_guard rows_guard;
+  ASSERT_FALSE(rows_unix({b.bytes, 0}, ours, t, &rows_guard).error);
+  EXPECT_EQ(t.size(), 4u);
+}
+
+TEST(DumpRepeats, WhatTheGuardCannotKnow) {
+  // No cookies (a dump recorded or built without them): nothing is a repeat.
+  builder none;
+  for (int i = 0; i < 5; ++i) none.inet(AF_INET, 1);
+  none.done();
+  std::array<state_counts, 2> c;
+  repeat_guard guard;
+  ASSERT_FALSE(count_inet({none.bytes, 0}, ours, c, &guard).error);
+  EXPECT_EQ(c[0][tcp_state::established], 5u);
+  // A socket handed out again further back than the window (more insertions into one chain
+  // between two batches than it holds) is counted again: the documented limit.
+  builder far;
+  for (std::uint64_t k = 1; k <= repeat_guard::window + 1; ++k) far.sock(k);
+  far.sock(1).done();
+  std::array<state_counts, 2> f;
+  repeat_guard far_guard;
+  ASSERT_FALSE(count_inet({far.bytes, 0}, ours, f, &far_guard).error);
+  EXPECT_EQ(f[0][tcp_state::established], repeat_guard::window + 2);
+  EXPECT_EQ(far_guard.dropped(), 0u);
+  // Within the window, whatever the distance.
+  builder near;
+  for (std::uint64_t k = 1; k <= repeat_guard::window; ++k) near.sock(k);
+  near.sock(1).done();
+  repeat_guard near_guard;
+  std::array<state_counts, 2> n;
+  ASSERT_FALSE(count_inet({near.bytes, 0}, ours, n, &near_guard).error);
+  EXPECT_EQ(n[0][tcp_state::established], repeat_guard::window);
 }
 
 }  // namespace

@@ -110,6 +110,87 @@ TEST(Listing, OptionalColumnsAndTails) {
   EXPECT_EQ(out.find("Recv-Q"), std::string::npos) << "-H: no header";
 }
 
+// The writer a listing streams through: rows in batches, text measured per block.
+struct written {
+  std::string text;
+  int writes = 0;
+  listing_writer::write_fn fn() {
+    return [this](std::string_view t) {
+      text += t;
+      ++writes;
+      return std::error_code{};
+    };
+  }
+};
+
+TEST(ListingWriter, OneBlockIsExactlyTheWholeTableRendering) {
+  listing_style s;
+  std::string whole;
+  render_listing_text(sample(), s, whole);
+  written w;
+  listing_writer out(s, false, w.fn());
+  // Batches of one row, as datagrams may come.
+  const socket_table t = sample();
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    socket_table one;
+    one.append(t.row(i));
+    ASSERT_FALSE(out.on_rows(one));
+  }
+  EXPECT_EQ(w.text, "") << "nothing written before the block is measured";
+  ASSERT_FALSE(out.finish());
+  EXPECT_EQ(w.text, whole);
+  EXPECT_EQ(out.rows(), 6u);
+  EXPECT_TRUE(out.tcp_listener_seen());
+}
+
+TEST(ListingWriter, BlocksWidenColumnsAndNeverNarrowThem) {
+  listing_style s;
+  s.netid = false;
+  s.state = false;
+  socket_table t;
+  // Narrow rows first, then wide ones, then narrow again, two rows to a block.
+  t.append(tcp(2, "1.1.1.1", 1, "2.2.2.2", 2, 1));
+  t.append(tcp(2, "1.1.1.1", 3, "2.2.2.2", 4, 1));
+  t.append(tcp(10, "2001:db8:aaaa:bbbb::1", 44444, "2001:db8:cccc:dddd::2", 55555, 1));
+  t.append(tcp(2, "1.1.1.1", 5, "2.2.2.2", 6, 1));
+  t.append(tcp(2, "1.1.1.1", 7, "2.2.2.2", 8, 1));
+  written w;
+  listing_writer out(s, false, w.fn(), 2);
+  ASSERT_FALSE(out.on_rows(t));
+  ASSERT_FALSE(out.finish());
+  std::istringstream lines(w.text);
+  std::vector<std::string> l;
+  for (std::string x; std::getline(lines, x);) l.push_back(x);
+  ASSERT_EQ(l.size(), 6u) << w.text;
+  EXPECT_EQ(l[0], "Recv-Q Send-Q Local Address:Port Peer Address:Port");
+  // Block 1 (rows 1-2): the header's widths.
+  EXPECT_EQ(l[1], "0      0      1.1.1.1:1          2.2.2.2:2");
+  // Block 2 widens the address columns for the IPv6 row and the one after it...
+  const std::size_t peer = l[3].find("[2001:db8:cccc:dddd::2]");
+  ASSERT_NE(peer, std::string::npos);
+  EXPECT_EQ(l[4].find("2.2.2.2:6"), peer);
+  // ...and block 3 keeps them wide: columns never shrink back.
+  EXPECT_EQ(l[5].find("2.2.2.2:8"), peer);
+  // Every row once, in order.
+  EXPECT_NE(l[2].find("1.1.1.1:3"), std::string::npos);
+  EXPECT_EQ(out.rows(), 5u);
+  EXPECT_FALSE(out.tcp_listener_seen());
+}
+
+TEST(ListingWriter, AWriteErrorStopsTheListing) {
+  listing_style s;
+  int calls = 0;
+  listing_writer out(s, true, [&](std::string_view) {
+    ++calls;
+    return std::make_error_code(std::errc::broken_pipe);
+  });
+  // JSON Lines are written every 64 KiB: enough rows to reach it.
+  socket_table big;
+  for (int i = 0; i < 2000; ++i) big.append(tcp(2, "10.0.0.1", 443, "192.0.2.7", 1000, 1));
+  EXPECT_EQ(out.on_rows(big), std::errc::broken_pipe);
+  EXPECT_EQ(calls, 1) << "no write after the first failed";
+}
+
 TEST(Listing, JsonLines) {
   listing_style s;
   fake_owners owners;

@@ -1,6 +1,13 @@
 // Live listings: the ssfast command against ss on the same sockets, with the same flags and
 // filters (the kernel applies both programs), plus -p owners, top and counters.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <map>
 #include <set>
@@ -269,6 +276,56 @@ TEST_F(LiveListing, JsonLinesCarryTheSameSockets) {
   }
   EXPECT_EQ(n, text.size());
   EXPECT_GT(owned, 0u);
+}
+
+// A listing larger than every buffer on its way out: many 32 KiB datagrams, many 64 KiB
+// writes and two text blocks of listing_writer::default_block_rows. The same sockets as ss,
+// each once, and the columns of each block aligned.
+TEST_F(LiveListing, StreamedListingLargerThanEveryBufferAsSs) {
+  constexpr int extra = 6000;
+  std::vector<int> held;
+  for (int i = 0; i < extra; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0) << std::strerror(errno);
+    held.push_back(fd);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0) << std::strerror(errno);
+  }
+  struct closer {
+    std::vector<int>& fds;
+    ~closer() {
+      for (int fd : fds) ::close(fd);
+    }
+  } close_them{held};
+  const auto text = testing::run_process({SSFAST_CLI_PATH, "-uan"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_GT(text.out.size(), 4u * 65536) << "bigger than several output buffers";
+  same_as_ss({"-uanH"});
+  // Within a block every line's peer column starts where the header's does, or further
+  // right once a block widened it; never to the left.
+  std::istringstream lines(text.out);
+  std::string header, line;
+  std::getline(lines, header);
+  const std::size_t header_peer = header.find("Peer Address:Port");
+  ASSERT_NE(header_peer, std::string::npos) << header;
+  std::size_t rows = 0, last_peer = header_peer;
+  while (std::getline(lines, line)) {
+    if (line.empty()) break;
+    ++rows;
+    const std::size_t peer = line.find(" 0.0.0.0:*");
+    if (peer == std::string::npos) continue;  // an IPv6 or connected row
+    EXPECT_GE(peer + 1, last_peer) << "row " << rows << ": " << line;
+    last_peer = peer + 1;
+  }
+  EXPECT_GE(rows, static_cast<std::size_t>(extra));
+  const auto json = testing::run_process({SSFAST_CLI_PATH, "-uanj"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  std::istringstream jl(json.out);
+  std::size_t objects = 0;
+  while (std::getline(jl, line)) objects += nlohmann::json::parse(line)["proto"] == "udp";
+  EXPECT_EQ(objects, rows);
 }
 
 // The peer address column of `ss -tan` (brackets and ::ffff: removed), counted as uniq -c would.

@@ -2,17 +2,17 @@
 // counts or table rows, or reads /proc/net when netlink is unavailable.
 #include <netinet/in.h>
 #include <sched.h>
-#include <unistd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
 #include <new>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "netns_thread.h"
-#include "threads.h"
 #include "ssfast/detail/test_seams.h"
 #include "ssfast/netlink/sock_diag.h"
 #include "ssfast/netlink/source.h"
@@ -21,6 +21,7 @@
 #include "ssfast/proc/socket_reader.h"
 #include "ssfast/ssfast.h"
 #include "ssfast_version.h"
+#include "threads.h"
 
 namespace ssfast {
 namespace {
@@ -71,7 +72,9 @@ struct collector::impl {
   source_choice choice;
   std::optional<fallback_info> fell_back;
   std::string_view context;
-  std::string shown_root;  // the proc root as the caller named it, for error_text()
+  bool no_fallback = false;   // set by a call whose answer cannot be taken again from /proc
+  std::uint64_t repeats = 0;  // what the last snapshot() or list() dropped as repeats
+  std::string shown_root;     // the proc root as the caller named it, for error_text()
 
   impl(std::optional<netlink::sock_diag_socket> s, const collector_options& o)
       : files(o.proc_root),
@@ -132,8 +135,7 @@ struct collector::impl {
       if (files.read("net/snmp", text)) return std::nullopt;
       std::optional<std::int64_t> v;
       auto visit = [](void* ctx, std::string_view g, std::string_view n, std::int64_t value) {
-        if (g == "Tcp" && n == "CurrEstab")
-          *static_cast<std::optional<std::int64_t>*>(ctx) = value;
+        if (g == "Tcp" && n == "CurrEstab") *static_cast<std::optional<std::int64_t>*>(ctx) = value;
       };
       if (proc::parse_snmp(text, visit, &v)) return std::nullopt;
       return v;
@@ -147,7 +149,9 @@ struct collector::impl {
     if (nl) {
       const std::error_code ec = from_netlink();
       context = ec ? nl->context() : std::string_view{};
-      if (!ec || choice != source_choice::automatic || !falls_back_on(ec)) return ec;
+      const bool may_fall_back = !std::exchange(no_fallback, false);
+      if (!ec || choice != source_choice::automatic || !falls_back_on(ec) || !may_fall_back)
+        return ec;
       fell_back = fallback_info{ec, context};
       nl.reset();
     }
@@ -182,10 +186,13 @@ struct collector::impl {
   }
 
   std::error_code snapshot(socket_table& out, const count_scope& scope) noexcept {
+    repeats = 0;
     return answer(
         [&]() noexcept {
           out.clear();
-          return nl->snapshot(out, scope);
+          const std::error_code ec = nl->snapshot(out, scope);
+          repeats = nl->repeats();
+          return ec;
         },
         [&](std::string_view& failed) noexcept {
           out.clear();
@@ -194,22 +201,59 @@ struct collector::impl {
         });
   }
 
-  std::error_code list(socket_table& out, const socket_query& q) noexcept {
+  std::error_code list(const socket_query& q, row_sink& sink) noexcept {
+    // Once rows reached the sink, falling back to /proc would hand them over twice: a
+    // failure after that point is returned as it is.
+    struct counting_sink final : row_sink {
+      row_sink& to;
+      bool delivered = false;
+      explicit counting_sink(row_sink& s) : to(s) {}
+      std::error_code on_rows(const socket_table& batch) noexcept override {
+        delivered = true;
+        return to.on_rows(batch);
+      }
+    } counted(sink);
+    repeats = 0;
     return answer(
         [&]() noexcept {
-          out.clear();
-          return nl->list(out, q);
+          const std::error_code ec = nl->list(counted, q);
+          repeats = nl->repeats();
+          no_fallback = counted.delivered;
+          return ec;
         },
-        [&](std::string_view& failed) noexcept {
-          out.clear();
+        [&](std::string_view& failed) noexcept -> std::error_code {
           proc::file_stats stats;
-          if (auto ec = proc::snapshot_sockets(files, q.scope, out, stats, failed)) return ec;
-          out.retain([&](const socket_row& row) {
-            return (q.states >> netstat_fold(row.state) & 1u) != 0 &&
-                   (q.filter == nullptr || matches_expression(*q.filter, row));
-          });
-          return std::error_code{};
+          try {
+            // /proc's files are read whole, so this path holds the table (the degraded
+            // source; netlink streams).
+            socket_table t;
+            if (auto ec = proc::snapshot_sockets(files, q.scope, t, stats, failed)) return ec;
+            t.retain([&](const socket_row& row) {
+              return (q.states >> netstat_fold(row.state) & 1u) != 0 &&
+                     (q.filter == nullptr || matches_expression(*q.filter, row));
+            });
+            return t.empty() ? std::error_code{} : sink.on_rows(t);
+          } catch (const std::bad_alloc&) {
+            return std::make_error_code(std::errc::not_enough_memory);
+          }
         });
+  }
+
+  std::error_code list(socket_table& out, const socket_query& q) noexcept {
+    struct append_sink final : row_sink {
+      socket_table& out;
+      explicit append_sink(socket_table& t) : out(t) {}
+      std::error_code on_rows(const socket_table& batch) noexcept override {
+        try {
+          for (std::size_t i = 0; i < batch.size(); ++i) out.append(batch.row(i));
+        } catch (const std::bad_alloc&) {
+          return std::make_error_code(std::errc::not_enough_memory);
+        }
+        return {};
+      }
+    } append(out);
+    out.clear();
+    return list(q, append);
   }
 
   std::error_code read_counters(kernel_counters& out) noexcept {
@@ -368,9 +412,7 @@ source_kind collector::source() const noexcept {
   return impl_->nl ? source_kind::netlink : source_kind::proc;
 }
 
-unsigned collector::threads() const noexcept {
-  return impl_->nl ? impl_->nl->threads() : 1;
-}
+unsigned collector::threads() const noexcept { return impl_->nl ? impl_->nl->threads() : 1; }
 
 const fallback_info* collector::fallback() const noexcept {
   return impl_->fell_back ? &*impl_->fell_back : nullptr;
@@ -380,8 +422,8 @@ std::string_view collector::error_context() const noexcept { return impl_->conte
 
 std::string collector::error_text(std::error_code ec) const {
   const std::string_view w = impl_->context;
-  std::string out = w.starts_with("net/") ? impl_->shown_root + "/" + std::string(w)
-                                           : std::string(w);
+  std::string out =
+      w.starts_with("net/") ? impl_->shown_root + "/" + std::string(w) : std::string(w);
   return out + ": " + ec.message();
 }
 
@@ -398,6 +440,12 @@ std::error_code collector::list(socket_table& out, const socket_query& q) noexce
   return impl_->in_namespace([&]() noexcept { return impl_->list(out, q); });
 }
 
+std::error_code collector::list(const socket_query& q, row_sink& sink) noexcept {
+  return impl_->in_namespace([&]() noexcept { return impl_->list(q, sink); });
+}
+
+std::uint64_t collector::repeats_dropped() const noexcept { return impl_->nl ? impl_->repeats : 0; }
+
 std::error_code collector::read_counters(kernel_counters& out) noexcept {
   return impl_->in_namespace([&]() noexcept { return impl_->read_counters(out); });
 }
@@ -407,8 +455,8 @@ std::error_code collector::read_all_counters(
   return impl_->in_namespace([&] { return impl_->read_all_counters(out, nullptr); });
 }
 
-std::error_code collector::read_all_counters(
-    std::vector<std::pair<std::string, std::int64_t>>& out, kernel_counters& summary) noexcept {
+std::error_code collector::read_all_counters(std::vector<std::pair<std::string, std::int64_t>>& out,
+                                             kernel_counters& summary) noexcept {
   return impl_->in_namespace([&] { return impl_->read_all_counters(out, &summary); });
 }
 

@@ -22,9 +22,18 @@ std::error_code kernel_error(int err) noexcept {
   return errno_code(-err);
 }
 
-// Calls on_socket(payload) for each socket message; on_socket returns an error_code.
+// Reads a socket message's cookie (two 32-bit words, low first: sock_diag_save_cookie()).
+std::uint64_t cookie_at(std::span<const std::byte> p, std::size_t offset) noexcept {
+  const auto lo = wire::load<std::uint32_t>(p, offset);
+  const auto hi = wire::load<std::uint32_t>(p, offset + 4);
+  return std::uint64_t{lo} | std::uint64_t{hi} << 32;
+}
+
+// Calls on_socket(payload) for each socket message; on_socket returns an error_code. With a
+// guard, a message whose cookie (at cookie_offset) it recognizes is consumed and skipped.
 template <class OnSocket>
-parse_status walk(const datagram& d, const reply_filter& f, OnSocket&& on_socket) noexcept {
+parse_status walk(const datagram& d, const reply_filter& f, repeat_guard* repeats,
+                  std::size_t cookie_offset, OnSocket&& on_socket) noexcept {
   parse_status st;
   // Only the kernel (port id 0) answers dumps; anything else is foreign, whatever it says.
   if (d.sender_portid != 0) {
@@ -95,11 +104,18 @@ parse_status walk(const datagram& d, const reply_filter& f, OnSocket&& on_socket
           st.error = errc::unexpected_message;
           return st;
         }
+        ++st.sockets;
+        // A message too short for its cookie goes on to on_socket, which refuses it.
+        if (repeats != nullptr && payload.size() >= cookie_offset + 8 &&
+            repeats->repeated(cookie_at(payload, cookie_offset))) {
+          ++st.repeats;
+          break;
+        }
         if (std::error_code ec = on_socket(payload)) {
           st.error = ec;
+          --st.sockets;
           return st;
         }
-        ++st.sockets;
     }
     // The last message's padding may lie past the datagram's end.
     off = std::min(b.size(), off + wire::align(h.nlmsg_len));
@@ -165,84 +181,91 @@ std::error_code count_message(std::span<const std::byte> p,
 }  // namespace
 
 parse_status count_inet(const datagram& d, const reply_filter& f,
-                        std::array<state_counts, 2>& by_family) noexcept {
-  return walk(d, f, [&](std::span<const std::byte> p) { return count_message(p, by_family); });
+                        std::array<state_counts, 2>& by_family, repeat_guard* repeats) noexcept {
+  return walk(d, f, repeats, wire::inet_cookie_offset,
+              [&](std::span<const std::byte> p) { return count_message(p, by_family); });
 }
 
 parse_status count_inet_keys(const datagram& d, const reply_filter& f,
                              std::array<state_counts, 2>& by_family,
-                             std::array<std::uint64_t, 256>& keys,
-                             std::uint16_t ephemeral_low) noexcept {
-  return walk(d, f, [&](std::span<const std::byte> p) -> std::error_code {
-    if (auto ec = count_message(p, by_family)) return ec;
-    const auto sport = ntohs(wire::load<std::uint16_t>(p, wire::inet_sport_offset));
-    const auto dport = ntohs(wire::load<std::uint16_t>(p, wire::inet_dport_offset));
-    ++keys[partition_key(sport, dport, ephemeral_low) >> 8];
-    return {};
-  });
+                             std::array<std::uint64_t, 256>& keys, std::uint16_t ephemeral_low,
+                             repeat_guard* repeats) noexcept {
+  return walk(d, f, repeats, wire::inet_cookie_offset,
+              [&](std::span<const std::byte> p) -> std::error_code {
+                if (auto ec = count_message(p, by_family)) return ec;
+                const auto sport = ntohs(wire::load<std::uint16_t>(p, wire::inet_sport_offset));
+                const auto dport = ntohs(wire::load<std::uint16_t>(p, wire::inet_dport_offset));
+                ++keys[partition_key(sport, dport, ephemeral_low) >> 8];
+                return {};
+              });
 }
 
 parse_status rows_inet(const datagram& d, const reply_filter& f, std::uint8_t protocol,
-                       socket_table& out) noexcept {
+                       socket_table& out, repeat_guard* repeats) noexcept {
   return guard_alloc([&] {
-    return walk(d, f, [&](std::span<const std::byte> p) -> std::error_code {
-      if (p.size() < sizeof(inet_diag_msg)) return errc::bad_message;
-      const auto m = wire::load<inet_diag_msg>(p);
-      std::size_t fi = 0;
-      if (auto ec = family_index(m.idiag_family, fi)) return ec;
-      if (m.idiag_state >= state_slots) return errc::bad_state;
-      socket_row r;
-      r.family = m.idiag_family;
-      r.protocol = protocol;
-      r.sock_type = protocol == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
-      r.state = m.idiag_state;
-      // idiag_src/dst hold the address in network order; for IPv4 only the first word counts
-      // (inet_diag_msg_common_fill zeroes the rest).
-      const std::size_t alen = fi == 0 ? 4 : 16;
-      std::memcpy(r.local_addr.data(), m.id.idiag_src, alen);
-      std::memcpy(r.peer_addr.data(), m.id.idiag_dst, alen);
-      r.local_port = ntohs(m.id.idiag_sport);
-      r.peer_port = ntohs(m.id.idiag_dport);
-      r.recv_q = m.idiag_rqueue;
-      r.send_q = m.idiag_wqueue;
-      r.uid = m.idiag_uid;
-      r.ifindex = m.id.idiag_if;
-      r.inode = m.idiag_inode;
-      r.timer = m.idiag_timer;
-      r.retrans = m.idiag_retrans;
-      r.expires_ms = m.idiag_expires;
-      // sock_diag_save_cookie() splits the 64-bit cookie low word first.
-      r.cookie = std::uint64_t{m.id.idiag_cookie[0]} | std::uint64_t{m.id.idiag_cookie[1]} << 32;
-      // inet_diag_msg_attrs_fill() adds INET_DIAG_SKV6ONLY for LISTEN and CLOSE sockets.
-      bool bad = false;
-      auto ec = for_each_attr(p.subspan(sizeof(inet_diag_msg)),
-                              [&](std::uint16_t type, std::span<const std::byte> v) {
-                                if (type != INET_DIAG_SKV6ONLY) return;
-                                if (v.empty()) {
-                                  bad = true;
-                                  return;
-                                }
-                                r.dual_stack = fi == 1 && v[0] == std::byte{0};
-                              });
-      if (ec) return ec;
-      if (bad) return errc::bad_message;
-      out.append(r);
-      return {};
-    });
+    return walk(d, f, repeats, wire::inet_cookie_offset,
+                [&](std::span<const std::byte> p) -> std::error_code {
+                  if (p.size() < sizeof(inet_diag_msg)) return errc::bad_message;
+                  const auto m = wire::load<inet_diag_msg>(p);
+                  std::size_t fi = 0;
+                  if (auto ec = family_index(m.idiag_family, fi)) return ec;
+                  if (m.idiag_state >= state_slots) return errc::bad_state;
+                  socket_row r;
+                  r.family = m.idiag_family;
+                  r.protocol = protocol;
+                  r.sock_type = protocol == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+                  r.state = m.idiag_state;
+                  // idiag_src/dst hold the address in network order; for IPv4 only the first word
+                  // counts (inet_diag_msg_common_fill zeroes the rest).
+                  const std::size_t alen = fi == 0 ? 4 : 16;
+                  std::memcpy(r.local_addr.data(), m.id.idiag_src, alen);
+                  std::memcpy(r.peer_addr.data(), m.id.idiag_dst, alen);
+                  r.local_port = ntohs(m.id.idiag_sport);
+                  r.peer_port = ntohs(m.id.idiag_dport);
+                  r.recv_q = m.idiag_rqueue;
+                  r.send_q = m.idiag_wqueue;
+                  r.uid = m.idiag_uid;
+                  r.ifindex = m.id.idiag_if;
+                  r.inode = m.idiag_inode;
+                  r.timer = m.idiag_timer;
+                  r.retrans = m.idiag_retrans;
+                  r.expires_ms = m.idiag_expires;
+                  // sock_diag_save_cookie() splits the 64-bit cookie low word first.
+                  r.cookie = std::uint64_t{m.id.idiag_cookie[0]} |
+                             std::uint64_t{m.id.idiag_cookie[1]} << 32;
+                  // inet_diag_msg_attrs_fill() adds INET_DIAG_SKV6ONLY for LISTEN and CLOSE
+                  // sockets.
+                  bool bad = false;
+                  auto ec = for_each_attr(p.subspan(sizeof(inet_diag_msg)),
+                                          [&](std::uint16_t type, std::span<const std::byte> v) {
+                                            if (type != INET_DIAG_SKV6ONLY) return;
+                                            if (v.empty()) {
+                                              bad = true;
+                                              return;
+                                            }
+                                            r.dual_stack = fi == 1 && v[0] == std::byte{0};
+                                          });
+                  if (ec) return ec;
+                  if (bad) return errc::bad_message;
+                  out.append(r);
+                  return {};
+                });
   });
 }
 
-parse_status count_unix(const datagram& d, const reply_filter& f, unix_counts& out) noexcept {
-  return walk(d, f, [&](std::span<const std::byte> p) -> std::error_code {
-    if (p.size() < sizeof(unix_diag_msg)) return errc::bad_message;
-    const auto type = static_cast<std::uint8_t>(p[wire::unix_type_offset]);
-    const auto state = static_cast<std::uint8_t>(p[wire::unix_state_offset]);
-    if (type >= out.by_type.size()) return errc::bad_message;
-    if (state >= state_slots) return errc::bad_state;
-    ++out.by_type[type];
-    ++out.states[state];
-    return {};
-  });
+parse_status count_unix(const datagram& d, const reply_filter& f, unix_counts& out,
+                        repeat_guard* repeats) noexcept {
+  return walk(d, f, repeats, wire::unix_cookie_offset,
+              [&](std::span<const std::byte> p) -> std::error_code {
+                if (p.size() < sizeof(unix_diag_msg)) return errc::bad_message;
+                const auto type = static_cast<std::uint8_t>(p[wire::unix_type_offset]);
+                const auto state = static_cast<std::uint8_t>(p[wire::unix_state_offset]);
+                if (type >= out.by_type.size()) return errc::bad_message;
+                if (state >= state_slots) return errc::bad_state;
+                ++out.by_type[type];
+                ++out.states[state];
+                return {};
+              });
 }
 
 namespace {
@@ -293,30 +316,33 @@ bool unix_attr(std::uint16_t type, std::span<const std::byte> v, socket_row& r,
 
 }  // namespace
 
-parse_status rows_unix(const datagram& d, const reply_filter& f, socket_table& out) noexcept {
+parse_status rows_unix(const datagram& d, const reply_filter& f, socket_table& out,
+                       repeat_guard* repeats) noexcept {
   return guard_alloc([&] {
-    return walk(d, f, [&](std::span<const std::byte> p) -> std::error_code {
-      if (p.size() < sizeof(unix_diag_msg)) return errc::bad_message;
-      const auto m = wire::load<unix_diag_msg>(p);
-      if (m.udiag_state >= state_slots) return errc::bad_state;
-      socket_row r;
-      r.family = AF_UNIX;
-      r.sock_type = m.udiag_type;
-      r.state = m.udiag_state;
-      r.inode = m.udiag_ino;
-      r.cookie = std::uint64_t{m.udiag_cookie[0]} | std::uint64_t{m.udiag_cookie[1]} << 32;
-      unix_name name;
-      bool ok = true;
-      auto ec = for_each_attr(p.subspan(sizeof(unix_diag_msg)),
-                              [&](std::uint16_t type, std::span<const std::byte> v) {
-                                ok = ok && unix_attr(type, v, r, name);
-                              });
-      if (ec) return ec;
-      if (!ok) return errc::bad_message;
-      r.path = std::string_view(name.bytes, name.size);
-      out.append(r);
-      return {};
-    });
+    return walk(d, f, repeats, wire::unix_cookie_offset,
+                [&](std::span<const std::byte> p) -> std::error_code {
+                  if (p.size() < sizeof(unix_diag_msg)) return errc::bad_message;
+                  const auto m = wire::load<unix_diag_msg>(p);
+                  if (m.udiag_state >= state_slots) return errc::bad_state;
+                  socket_row r;
+                  r.family = AF_UNIX;
+                  r.sock_type = m.udiag_type;
+                  r.state = m.udiag_state;
+                  r.inode = m.udiag_ino;
+                  r.cookie = std::uint64_t{m.udiag_cookie[0]} | std::uint64_t{m.udiag_cookie[1]}
+                                                                    << 32;
+                  unix_name name;
+                  bool ok = true;
+                  auto ec = for_each_attr(p.subspan(sizeof(unix_diag_msg)),
+                                          [&](std::uint16_t type, std::span<const std::byte> v) {
+                                            ok = ok && unix_attr(type, v, r, name);
+                                          });
+                  if (ec) return ec;
+                  if (!ok) return errc::bad_message;
+                  r.path = std::string_view(name.bytes, name.size);
+                  out.append(r);
+                  return {};
+                });
   });
 }
 

@@ -79,6 +79,7 @@ struct partition {
   std::size_t bytecode_size = 0;
   std::array<state_counts, 2> counts;
   netlink::key_histogram keys{};
+  std::uint64_t repeats = 0;
   std::error_code error;
   std::string_view failed;
 };
@@ -98,6 +99,8 @@ struct source::state {
   std::uint32_t tcp_states = all_tcp_states;
   std::optional<std::uint64_t> last_tcp_total;  // the previous exact count's TCP sockets
   std::vector<std::byte> filter_code;           // the compiled expression of the last list()
+  socket_table batch;                           // one datagram's rows, for list()'s sink
+  std::uint64_t last_repeats = 0;               // repeats the last snapshot or list dropped
   count_hints* hints = nullptr;                 // during a count
   std::string_view context;
 
@@ -135,28 +138,44 @@ struct source::state {
     return s.dump(r, sink);
   }
 
+  // Runs one dump through a fresh repeat_guard (a socket is repeated only within one walk),
+  // handing `parse` each datagram and the guard; adds what the guard dropped to `repeats`.
+  template <class Parse>
+  std::error_code guarded_dump(netlink::sock_diag_socket& s, const netlink::dump_request& r,
+                               Parse& parse, std::uint64_t& repeats) noexcept {
+    repeat_guard guard;
+    auto f = [&](const netlink::datagram& g, const netlink::reply_filter& rf) noexcept {
+      return parse(g, rf, guard);
+    };
+    const std::error_code ec = dump(s, r, f);
+    repeats += guard.dropped();
+    return ec;
+  }
+
   // TCP into counts[family], one dump or one per family, with an optional bytecode filter.
   std::error_code tcp_dumps_into(netlink::sock_diag_socket& s, const count_scope& scope,
                                  std::uint32_t states, std::span<const std::byte> bytecode,
                                  std::array<state_counts, 2>& counts,
-                                 netlink::key_histogram* key_out,
+                                 netlink::key_histogram* key_out, std::uint64_t& repeats,
                                  std::string_view& failed) noexcept {
-    auto parse = [&](const netlink::datagram& g, const netlink::reply_filter& f) noexcept {
-      return key_out != nullptr ? netlink::count_inet_keys(g, f, counts, *key_out, o.ephemeral_low)
-                                : netlink::count_inet(g, f, counts);
+    auto parse = [&](const netlink::datagram& g, const netlink::reply_filter& f,
+                     repeat_guard& guard) noexcept {
+      return key_out != nullptr
+                 ? netlink::count_inet_keys(g, f, counts, *key_out, o.ephemeral_low, &guard)
+                 : netlink::count_inet(g, f, counts, &guard);
     };
     if (one_walk && scope.ipv4 && scope.ipv6) {
       netlink::dump_request r = tcp_both_request(states);
       r.bytecode = bytecode;
       failed = tcp_both_name;
-      return dump(s, r, parse);
+      return guarded_dump(s, r, parse, repeats);
     }
     for (const inet_dump& d : tcp_dumps) {
       if (!d.wanted(scope)) continue;
       netlink::dump_request r = inet_request(d, states);
       r.bytecode = bytecode;
       failed = d.name;
-      if (auto ec = dump(s, r, parse)) return ec;
+      if (auto ec = guarded_dump(s, r, parse, repeats)) return ec;
     }
     return {};
   }
@@ -179,9 +198,10 @@ struct source::state {
     partition& p = self->parts[i];
     p.counts = {};
     p.keys = {};
-    p.error =
-        self->tcp_dumps_into(self->sockets[i], self->tcp_scope, self->tcp_states,
-                             {p.bytecode.data(), p.bytecode_size}, p.counts, &p.keys, p.failed);
+    p.repeats = 0;
+    p.error = self->tcp_dumps_into(self->sockets[i], self->tcp_scope, self->tcp_states,
+                                   {p.bytecode.data(), p.bytecode_size}, p.counts, &p.keys,
+                                   p.repeats, p.failed);
   }
 
   // Whether this count should split: the caller chose a thread count, or the previous
@@ -196,13 +216,14 @@ struct source::state {
 
   // Exact TCP counts: one dump, or one per socket in parallel over disjoint port slices.
   std::error_code count_tcp(const count_scope& scope, std::uint32_t states,
-                            std::array<state_counts, 2>& out) noexcept {
+                            std::array<state_counts, 2>& out, std::uint64_t& repeats) noexcept {
     if (partitions > 1 && !partitions_opened && worth_splitting()) open_partitions();
     const std::size_t n = sockets.size();
     if (n == 1 || !worth_splitting()) {
       std::string_view failed;
-      auto ec = tcp_dumps_into(sockets[0], scope, states, {}, out, nullptr, failed);
-      if (ec) context = failed;
+      auto ec = tcp_dumps_into(sockets[0], scope, states, {}, out, nullptr, repeats, failed);
+      if (ec)
+        context = failed;
       else
         last_tcp_total = out[0].total() + out[1].total();
       return ec;
@@ -227,6 +248,7 @@ struct source::state {
     for (std::size_t i = 0; i < n; ++i) {
       out[0] += parts[i].counts[0];
       out[1] += parts[i].counts[1];
+      repeats += parts[i].repeats;
       for (std::size_t b = 0; b < keys.size(); ++b) keys[b] += parts[i].keys[b];
     }
     last_tcp_total = out[0].total() + out[1].total();
@@ -259,11 +281,13 @@ struct source::state {
       return {};
     }
     std::array<state_counts, 2> counts;
+    std::uint64_t repeats = 0;
     if (auto ec = with_walk_fallback([&]() noexcept {
           counts = {};
+          repeats = 0;
           std::string_view failed;
           auto e = tcp_dumps_into(sockets[0], scope, all_tcp_states & ~tcp_established_bit, {},
-                                  counts, nullptr, failed);
+                                  counts, nullptr, repeats, failed);
           context = e ? failed : std::string_view{};
           return e;
         }))
@@ -278,6 +302,7 @@ struct source::state {
       out.curr_estab = *ce;
     } else {
       out.tcp = counts;
+      out.repeats_dropped += repeats;
       out.estimate = socket_summary::estimate_status::estimated;
       out.curr_estab = *ce;
       out.established_estimate = static_cast<std::uint64_t>(*ce) - close_wait;
@@ -295,30 +320,34 @@ struct source::state {
         if (auto ec = count_estimate(out, scope, estimated)) return ec;
       }
       if (!estimated) {
+        std::uint64_t repeats = 0;
         if (auto ec = with_walk_fallback([&]() noexcept {
               out.tcp = {};
-              return count_tcp(scope, all_tcp_states, out.tcp);
+              repeats = 0;
+              return count_tcp(scope, all_tcp_states, out.tcp, repeats);
             }))
           return ec;
+        out.repeats_dropped += repeats;
       }
     }
     if (scope.udp) {
       for (const inet_dump& d : udp_dumps) {
         if (!d.wanted(scope)) continue;
-        auto f = [&](const datagram& g, const reply_filter& r) noexcept {
-          return count_inet(g, r, out.udp);
+        auto f = [&](const datagram& g, const reply_filter& r, repeat_guard& guard) noexcept {
+          return count_inet(g, r, out.udp, &guard);
         };
-        if (auto ec = dump(sockets[0], inet_request(d, all_states), f)) {
+        if (auto ec =
+                guarded_dump(sockets[0], inet_request(d, all_states), f, out.repeats_dropped)) {
           context = d.name;
           return ec;
         }
       }
     }
     if (scope.unix_domain) {
-      auto f = [&](const datagram& g, const reply_filter& r) noexcept {
-        return count_unix(g, r, out.unix_domain);
+      auto f = [&](const datagram& g, const reply_filter& r, repeat_guard& guard) noexcept {
+        return count_unix(g, r, out.unix_domain, &guard);
       };
-      if (auto ec = dump(sockets[0], unix_request(0), f)) {
+      if (auto ec = guarded_dump(sockets[0], unix_request(0), f, out.repeats_dropped)) {
         context = unix_dump_name;
         return ec;
       }
@@ -328,26 +357,28 @@ struct source::state {
 
   std::error_code snapshot_netlink(socket_table& out, const count_scope& scope) noexcept {
     context = {};
+    last_repeats = 0;
     for (const auto* list : {&tcp_dumps, &udp_dumps}) {
       if (list == &tcp_dumps ? !scope.tcp : !scope.udp) continue;
       for (const inet_dump& d : *list) {
         if (!d.wanted(scope)) continue;
-        auto f = [&](const netlink::datagram& g, const netlink::reply_filter& r) noexcept {
-          return netlink::rows_inet(g, r, d.protocol, out);
+        auto f = [&](const netlink::datagram& g, const netlink::reply_filter& r,
+                     repeat_guard& guard) noexcept {
+          return netlink::rows_inet(g, r, d.protocol, out, &guard);
         };
         const std::uint32_t states =
             d.protocol == IPPROTO_TCP ? netlink::all_tcp_states : netlink::all_states;
-        if (auto ec = dump(sockets[0], inet_request(d, states), f)) {
+        if (auto ec = guarded_dump(sockets[0], inet_request(d, states), f, last_repeats)) {
           context = d.name;
           return ec;
         }
       }
     }
     if (scope.unix_domain) {
-      auto f = [&](const netlink::datagram& g, const netlink::reply_filter& r) noexcept {
-        return netlink::rows_unix(g, r, out);
-      };
-      if (auto ec = dump(sockets[0], unix_request(netlink::unix_show_rows), f)) {
+      auto f = [&](const netlink::datagram& g, const netlink::reply_filter& r,
+                   repeat_guard& guard) noexcept { return netlink::rows_unix(g, r, out, &guard); };
+      if (auto ec =
+              guarded_dump(sockets[0], unix_request(netlink::unix_show_rows), f, last_repeats)) {
         context = unix_dump_name;
         return ec;
       }
@@ -355,9 +386,22 @@ struct source::state {
     return {};
   }
 
+  // Parses one datagram into `batch`, keeps what `keep` accepts, and hands the rows to the
+  // sink: a listing holds one datagram's rows at a time.
+  template <class Parse, class Keep>
+  parse_status rows_to(row_sink& sink, Parse&& parse, Keep&& keep) noexcept {
+    batch.clear();
+    parse_status st = parse(batch);
+    if (!st.error && !batch.empty()) {
+      batch.retain(keep);
+      if (!batch.empty()) st.error = sink.on_rows(batch);
+    }
+    return st;
+  }
 
-  std::error_code list_netlink(socket_table& out, const socket_query& q) noexcept {
+  std::error_code list_netlink(row_sink& sink, const socket_query& q) noexcept {
     context = {};
+    last_repeats = 0;
     try {
       if (q.filter != nullptr) {
         if (auto ec = netlink::compile_filter(*q.filter, filter_code)) {
@@ -371,21 +415,22 @@ struct source::state {
       return std::make_error_code(std::errc::not_enough_memory);
     }
     const count_scope& sc = q.scope;
+    auto every = [](const socket_row&) { return true; };
     if (sc.tcp && (q.states & netlink::all_tcp_states) != 0) {
-      auto rows = [&](const netlink::datagram& g, const netlink::reply_filter& r) noexcept {
-        return netlink::rows_inet(g, r, IPPROTO_TCP, out);
+      auto rows = [&](const netlink::datagram& g, const netlink::reply_filter& r,
+                      repeat_guard& guard) noexcept {
+        return rows_to(
+            sink, [&](socket_table& t) { return netlink::rows_inet(g, r, IPPROTO_TCP, t, &guard); },
+            every);
       };
       const std::uint32_t states = q.states & netlink::all_tcp_states;
-      const std::size_t before = out.size();
+      // A refused single walk (EINVAL) sent no row: the kernel audits the request, bytecode
+      // included, before it dumps. So the retry per family cannot repeat rows.
       const std::error_code ec = with_walk_fallback([&]() noexcept -> std::error_code {
-        // A refused attempt appended nothing (the kernel audits bytecode before it dumps);
-        // a retry starts from the same rows all the same.
-        std::size_t row = 0;
-        if (out.size() > before) out.retain([&](const socket_row&) { return row++ < before; });
         if (one_walk && sc.ipv4 && sc.ipv6) {
           dump_request r = tcp_both_request(states);
           r.bytecode = filter_code;
-          const auto e = dump(sockets[0], r, rows);
+          const auto e = guarded_dump(sockets[0], r, rows, last_repeats);
           context = e ? tcp_both_name : std::string_view{};
           return e;
         }
@@ -393,7 +438,7 @@ struct source::state {
           if (!d.wanted(sc)) continue;
           dump_request r = inet_request(d, states);
           r.bytecode = filter_code;
-          if (auto e = dump(sockets[0], r, rows)) {
+          if (auto e = guarded_dump(sockets[0], r, rows, last_repeats)) {
             context = d.name;
             return e;
           }
@@ -405,39 +450,41 @@ struct source::state {
     if (sc.udp) {
       for (const inet_dump& d : udp_dumps) {
         if (!d.wanted(sc)) continue;
-        auto rows = [&](const netlink::datagram& g, const netlink::reply_filter& r) noexcept {
-          return netlink::rows_inet(g, r, IPPROTO_UDP, out);
+        auto rows = [&](const netlink::datagram& g, const netlink::reply_filter& r,
+                        repeat_guard& guard) noexcept {
+          return rows_to(
+              sink,
+              [&](socket_table& t) { return netlink::rows_inet(g, r, IPPROTO_UDP, t, &guard); },
+              every);
         };
         netlink::dump_request r = inet_request(d, q.states);
         r.bytecode = filter_code;
-        if (auto ec = dump(sockets[0], r, rows)) {
+        if (auto ec = guarded_dump(sockets[0], r, rows, last_repeats)) {
           context = d.name;
           return ec;
         }
       }
     }
     if (sc.unix_domain) {
-      const std::size_t first_unix = out.size();
-      auto rows = [&](const netlink::datagram& g, const netlink::reply_filter& r) noexcept {
-        return netlink::rows_unix(g, r, out);
+      // The kernel cannot apply an address expression to UNIX sockets: it is applied here.
+      const bool expression = q.filter != nullptr && q.filter->has_expression();
+      auto keep = [&](const socket_row& row) {
+        return !expression || matches_expression(*q.filter, row);
+      };
+      auto rows = [&](const netlink::datagram& g, const netlink::reply_filter& r,
+                      repeat_guard& guard) noexcept {
+        return rows_to(
+            sink, [&](socket_table& t) { return netlink::rows_unix(g, r, t, &guard); }, keep);
       };
       netlink::dump_request r = unix_request(netlink::unix_show_rows);
       r.states = q.states;
-      if (auto ec = dump(sockets[0], r, rows)) {
+      if (auto ec = guarded_dump(sockets[0], r, rows, last_repeats)) {
         context = unix_dump_name;
         return ec;
-      }
-      // The kernel cannot apply an address expression to UNIX sockets: do it here.
-      if (q.filter != nullptr && q.filter->has_expression()) {
-        std::size_t i = 0;
-        out.retain([&](const socket_row& row) {
-          return i++ < first_unix || matches_expression(*q.filter, row);
-        });
       }
     }
     return {};
   }
-
 };
 
 source::source(sock_diag_socket first, const source_options& o)
@@ -459,11 +506,13 @@ std::error_code source::snapshot(socket_table& out, const count_scope& scope) no
   return ec;
 }
 
-std::error_code source::list(socket_table& out, const socket_query& q) noexcept {
-  const std::error_code ec = s_->list_netlink(out, q);
+std::error_code source::list(row_sink& sink, const socket_query& q) noexcept {
+  const std::error_code ec = s_->list_netlink(sink, q);
   context_ = s_->context;
   return ec;
 }
+
+std::uint64_t source::repeats() const noexcept { return s_->last_repeats; }
 
 unsigned source::threads() const noexcept {
   return s_->partitions_opened ? static_cast<unsigned>(s_->sockets.size()) : s_->partitions;

@@ -50,6 +50,9 @@ inline constexpr std::size_t inet_sport_offset =
     offsetof(inet_diag_msg, id) + offsetof(inet_diag_sockid, idiag_sport);
 inline constexpr std::size_t inet_dport_offset =
     offsetof(inet_diag_msg, id) + offsetof(inet_diag_sockid, idiag_dport);
+inline constexpr std::size_t inet_cookie_offset =
+    offsetof(inet_diag_msg, id) + offsetof(inet_diag_sockid, idiag_cookie);
+inline constexpr std::size_t unix_cookie_offset = offsetof(unix_diag_msg, udiag_cookie);
 inline constexpr std::size_t unix_type_offset = offsetof(unix_diag_msg, udiag_type);
 inline constexpr std::size_t unix_state_offset = offsetof(unix_diag_msg, udiag_state);
 

@@ -1,12 +1,14 @@
 // Listings in ss's columns or JSON Lines.
-#include "ssfast/core/kernel_abi.h"
 #include "ssfast/report/listing.h"
 
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
+#include <new>
 
 #include "ssfast/core/addresses.h"
+#include "ssfast/core/kernel_abi.h"
 #include "ssfast/core/tcp_state.h"
 #include "ssfast/report/json_writer.h"
 
@@ -90,6 +92,9 @@ void append_ms(std::string& out, std::uint32_t ms) {
     out += "ms";
   }
 }
+
+constexpr std::array<std::string_view, 6> headers = {
+    "Netid", "State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port"};
 
 struct cells {
   std::array<std::string, 6> c;  // netid, state, recv-q, send-q, local, peer
@@ -178,113 +183,196 @@ std::string_view ss_state_name(std::uint8_t state) noexcept {
   return state < names.size() ? names[state] : std::string_view("UNKNOWN");
 }
 
-void render_listing_text(const socket_table& t, const listing_style& s, std::string& out) {
-  static constexpr std::array<std::string_view, 6> headers = {
-      "Netid", "State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port"};
-  const bool show[6] = {s.netid, s.state, true, true, true, true};
-  // Widths first (one pass), then the lines (a second): no per-row storage.
-  std::array<std::size_t, 6> width{};
-  for (std::size_t k = 0; k < 6; ++k)
-    if (s.header) width[k] = headers[k].size();
-  std::vector<process_ref> scratch;
+listing_writer::listing_writer(const listing_style& s, bool json, write_fn write,
+                               std::size_t block_rows)
+    : style_(s),
+      json_(json),
+      write_(std::move(write)),
+      block_rows_(std::max<std::size_t>(block_rows, 1)) {
+  if (style_.header)
+    for (std::size_t k = 0; k < columns; ++k) width_[k] = headers[k].size();
+}
+
+listing_writer::~listing_writer() = default;
+
+void listing_writer::add_row(const socket_row& r) {
   cells c;
-  listing_style no_tail = s;
-  no_tail.owners = nullptr;
-  no_tail.extended = no_tail.timers = false;
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    make_cells(t.row(i), no_tail, scratch, c);
-    for (std::size_t k = 0; k < 6; ++k) width[k] = std::max(width[k], c.c[k].size());
+  make_cells(r, style_, scratch_, c);
+  for (std::size_t k = 0; k < columns; ++k) {
+    width_[k] = std::max(width_[k], c.c[k].size());
+    cells_ += c.c[k];
+    ends_.push_back(static_cast<std::uint32_t>(cells_.size()));
   }
-  auto line = [&](const std::array<std::string_view, 6>& cell, std::string_view tail) {
-    std::size_t start = out.size();
-    for (std::size_t k = 0; k < 6; ++k) {
-      if (!show[k]) continue;
-      if (out.size() > start) out.push_back(' ');
-      out += cell[k];  // left-aligned, as ss prints every column
-      out.append(width[k] - cell[k].size(), ' ');
+  cells_ += c.tail;
+  ends_.push_back(static_cast<std::uint32_t>(cells_.size()));
+}
+
+void listing_writer::line(const std::array<std::string_view, columns>& cell,
+                          std::string_view tail) {
+  const bool show[columns] = {style_.netid, style_.state, true, true, true, true};
+  const std::size_t start = out_.size();
+  for (std::size_t k = 0; k < columns; ++k) {
+    if (!show[k]) continue;
+    if (out_.size() > start) out_.push_back(' ');
+    out_ += cell[k];  // left-aligned, as ss prints every column
+    out_.append(width_[k] - cell[k].size(), ' ');
+  }
+  if (!tail.empty()) {
+    out_.push_back(' ');
+    out_ += tail;
+  }
+  while (out_.size() > start && out_.back() == ' ') out_.pop_back();
+  out_.push_back('\n');
+}
+
+std::error_code listing_writer::flush_block() {
+  if (style_.header && !header_written_) line(headers, style_.owners != nullptr ? "Process" : "");
+  header_written_ = true;
+  const std::string_view all = cells_;
+  std::uint32_t begin = 0;
+  for (std::size_t i = 0; i < ends_.size(); i += columns + 1) {
+    std::array<std::string_view, columns> cell;
+    for (std::size_t k = 0; k < columns; ++k) {
+      cell[k] = all.substr(begin, ends_[i + k] - begin);
+      begin = ends_[i + k];
     }
-    if (!tail.empty()) {
-      out.push_back(' ');
-      out += tail;
+    const std::string_view tail = all.substr(begin, ends_[i + columns] - begin);
+    begin = ends_[i + columns];
+    line(cell, tail);
+    if (out_.size() >= write_size)
+      if (auto ec = drain()) return ec;
+  }
+  cells_.clear();
+  ends_.clear();
+  return {};
+}
+
+std::error_code listing_writer::drain() {
+  if (out_.empty()) return {};
+  const std::error_code ec = write_(out_);
+  out_.clear();
+  return ec;
+}
+
+std::error_code listing_writer::on_rows(const socket_table& batch) noexcept {
+  try {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const socket_row r = batch.row(i);
+      tcp_listener_ = tcp_listener_ || (r.protocol == proto_tcp &&
+                                        r.state == static_cast<std::uint8_t>(tcp_state::listen));
+      ++rows_;
+      if (json_) {
+        json_row(r);
+        if (out_.size() >= write_size)
+          if (auto ec = drain()) return ec;
+        continue;
+      }
+      add_row(r);
+      if (ends_.size() / (columns + 1) >= block_rows_)
+        if (auto ec = flush_block()) return ec;
     }
-    while (out.size() > start && out.back() == ' ') out.pop_back();
-    out.push_back('\n');
-  };
-  if (s.header) line(headers, s.owners != nullptr ? "Process" : "");
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    make_cells(t.row(i), s, scratch, c);
-    line({c.c[0], c.c[1], c.c[2], c.c[3], c.c[4], c.c[5]}, c.tail);
+    return {};
+  } catch (const std::bad_alloc&) {
+    return std::make_error_code(std::errc::not_enough_memory);
   }
 }
 
-void render_listing_json(const socket_table& t, const listing_style& s, std::string& out) {
-  std::vector<process_ref> scratch;
-  std::string addr;
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    const socket_row r = t.row(i);
-    json_writer w(out);
-    w.begin_object();
-    const bool unix_domain = r.family == af_unix;
-    w.key("proto").value(unix_domain               ? std::string_view("unix")
-                         : r.protocol == proto_tcp ? std::string_view("tcp")
-                                                   : std::string_view("udp"));
-    if (unix_domain) w.key("type").value(netid(r));
-    w.key("family").value(unix_domain           ? std::string_view("unix")
-                          : r.family == af_inet ? std::string_view("ipv4")
-                                                : std::string_view("ipv6"));
-    const std::string_view name = netstat_name(r.state);
-    w.key("state").value(name.empty() ? std::string_view("UNKNOWN") : name);
-    if (unix_domain) {
-      w.key("local_addr").value(r.path);
-      w.key("local_port").null();
-      w.key("peer_addr").null();
-      w.key("peer_port").null();
-      w.key("path").value(r.path);
-      w.key("peer_inode").value(r.peer_inode);
+std::error_code listing_writer::finish() noexcept {
+  try {
+    if (!json_)
+      if (auto ec = flush_block()) return ec;
+    return drain();
+  } catch (const std::bad_alloc&) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
+}
+
+void render_listing_text(const socket_table& t, const listing_style& s, std::string& out) {
+  // One block: every column as wide as its widest cell over the whole table.
+  listing_writer w(
+      s, false,
+      [&](std::string_view text) {
+        out += text;
+        return std::error_code{};
+      },
+      SIZE_MAX);
+  if (auto ec = w.on_rows(t); ec || (ec = w.finish())) throw std::bad_alloc();
+}
+
+void listing_writer::json_row(const socket_row& r) {
+  std::vector<process_ref>& scratch = scratch_;
+  std::string& addr = addr_;
+  const listing_style& s = style_;
+  json_writer w(out_);
+  w.begin_object();
+  const bool unix_domain = r.family == af_unix;
+  w.key("proto").value(unix_domain               ? std::string_view("unix")
+                       : r.protocol == proto_tcp ? std::string_view("tcp")
+                                                 : std::string_view("udp"));
+  if (unix_domain) w.key("type").value(netid(r));
+  w.key("family").value(unix_domain           ? std::string_view("unix")
+                        : r.family == af_inet ? std::string_view("ipv4")
+                                              : std::string_view("ipv6"));
+  const std::string_view name = netstat_name(r.state);
+  w.key("state").value(name.empty() ? std::string_view("UNKNOWN") : name);
+  if (unix_domain) {
+    w.key("local_addr").value(r.path);
+    w.key("local_port").null();
+    w.key("peer_addr").null();
+    w.key("peer_port").null();
+    w.key("path").value(r.path);
+    w.key("peer_inode").value(r.peer_inode);
+  } else {
+    addr.clear();
+    append_address(addr, r.family, r.local_addr);
+    w.key("local_addr").value(addr);
+    w.key("local_port").value(std::uint64_t{r.local_port});
+    addr.clear();
+    append_address(addr, r.family, r.peer_addr);
+    w.key("peer_addr").value(addr);
+    w.key("peer_port").value(std::uint64_t{r.peer_port});
+  }
+  w.key("recv_q").value(std::uint64_t{r.recv_q});
+  w.key("send_q").value(std::uint64_t{r.send_q});
+  if (r.state == static_cast<std::uint8_t>(tcp_state::listen)) {
+    w.key("accept_queue_full");
+    if (s.backlog_known) {
+      w.value(accept_queue_full(r));
     } else {
-      addr.clear();
-      append_address(addr, r.family, r.local_addr);
-      w.key("local_addr").value(addr);
-      w.key("local_port").value(std::uint64_t{r.local_port});
-      addr.clear();
-      append_address(addr, r.family, r.peer_addr);
-      w.key("peer_addr").value(addr);
-      w.key("peer_port").value(std::uint64_t{r.peer_port});
+      w.null();  // /proc: Send-Q is not the backlog, so fullness is unknown
     }
-    w.key("recv_q").value(std::uint64_t{r.recv_q});
-    w.key("send_q").value(std::uint64_t{r.send_q});
-    if (r.state == static_cast<std::uint8_t>(tcp_state::listen)) {
-      w.key("accept_queue_full");
-      if (s.backlog_known) {
-        w.value(accept_queue_full(r));
-      } else {
-        w.null();  // /proc: Send-Q is not the backlog, so fullness is unknown
-      }
-    }
-    w.key("inode").value(r.inode);
-    w.key("uid").value(std::uint64_t{r.uid});
-    if (s.extended) w.key("cookie").value(r.cookie);
-    if (s.timers && !unix_domain) {
-      w.key("timer").begin_object();
-      w.key("name").value(timer_name(r.timer));
-      w.key("expires_ms").value(std::uint64_t{r.expires_ms});
-      w.key("retrans").value(std::uint64_t{r.retrans});
+  }
+  w.key("inode").value(r.inode);
+  w.key("uid").value(std::uint64_t{r.uid});
+  if (s.extended) w.key("cookie").value(r.cookie);
+  if (s.timers && !unix_domain) {
+    w.key("timer").begin_object();
+    w.key("name").value(timer_name(r.timer));
+    w.key("expires_ms").value(std::uint64_t{r.expires_ms});
+    w.key("retrans").value(std::uint64_t{r.retrans});
+    w.end_object();
+  }
+  if (s.owners != nullptr) {
+    w.key("process").begin_array();
+    for (const process_ref& p : s.owners->owners(r.inode, scratch)) {
+      w.begin_object();
+      w.key("pid").value(std::uint64_t{p.pid});
+      w.key("comm").value(p.comm);
+      w.key("fd").value(std::int64_t{p.fd});
       w.end_object();
     }
-    if (s.owners != nullptr) {
-      w.key("process").begin_array();
-      for (const process_ref& p : s.owners->owners(r.inode, scratch)) {
-        w.begin_object();
-        w.key("pid").value(std::uint64_t{p.pid});
-        w.key("comm").value(p.comm);
-        w.key("fd").value(std::int64_t{p.fd});
-        w.end_object();
-      }
-      w.end_array();
-    }
-    w.end_object();
-    out.push_back('\n');
+    w.end_array();
   }
+  w.end_object();
+  out_.push_back('\n');
+}
+
+void render_listing_json(const socket_table& t, const listing_style& s, std::string& out) {
+  listing_writer w(s, true, [&](std::string_view text) {
+    out += text;
+    return std::error_code{};
+  });
+  if (auto ec = w.on_rows(t); ec || (ec = w.finish())) throw std::bad_alloc();
 }
 
 }  // namespace ssfast

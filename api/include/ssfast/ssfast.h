@@ -128,6 +128,18 @@ class SSFAST_API collector {
   /// before anything is sent).
   std::error_code list(socket_table& out, const socket_query& q) noexcept;
 
+  /// As list(), handing the sockets to `sink` a batch at a time as they are parsed (over
+  /// netlink, one datagram's rows: a listing of any size in memory that does not grow with it;
+  /// from /proc, whose files are read whole, once). With another namespace the sink is called
+  /// on the collector's thread there. A sink's error stops the dump and is returned; once rows
+  /// have been handed over, a netlink failure is returned rather than answered from /proc.
+  std::error_code list(const socket_query& q, row_sink& sink) noexcept;
+
+  /// Sockets the last snapshot() or list() left out because the kernel's dump reported them twice (the same
+  /// socket cookie within 16 sockets: inet_diag resumes by hash position, and an insertion
+  /// ahead of it repeats sockets). Counts report theirs in socket_summary::repeats_dropped.
+  std::uint64_t repeats_dropped() const noexcept;
+
   /// Reads the kernel's counters (/proc/net/sockstat, sockstat6, snmp). Errors: the errno of a
   /// file that cannot be read, errc::parse_error for one that cannot be parsed; see
   /// error_context(). No allocation once warm.

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "ssfast/core/export.h"
@@ -145,6 +146,18 @@ class SSFAST_API socket_table {
   column<std::uint32_t> path_off_;  // path i is path_chars_[path_off_[i], + path_len_[i])
   column<std::uint16_t> path_len_;
   column<char> path_chars_;
+};
+
+/// Receives a listing's rows a batch at a time, as a source parses them (over netlink one
+/// datagram's worth, a few hundred rows): what lets a listing of any size, or a grouping of
+/// it, run in memory that does not grow with the socket count. The batch is cleared and
+/// reused once the call returns. An error stops the listing, which returns it.
+class row_sink {
+ public:
+  virtual std::error_code on_rows(const socket_table& batch) noexcept = 0;
+
+ protected:
+  ~row_sink() = default;
 };
 
 }  // namespace ssfast

@@ -52,6 +52,9 @@ struct socket_summary {
   /// read() boundary repeated them.
   std::uint64_t skipped_lines = 0;
   std::uint64_t duplicate_rows = 0;
+  /// netlink source only: sockets a dump reported a second time (the same socket cookie soon
+  /// after, as inet_diag's resume by hash position produces under churn), counted once.
+  std::uint64_t repeats_dropped = 0;
 
   /// How ESTABLISHED was obtained when an estimate was asked for.
   enum class estimate_status : std::uint8_t {
@@ -108,6 +111,7 @@ struct socket_summary {
     unix_domain.states += o.unix_domain.states;
     for (std::size_t k = 0; k < unix_domain.by_type.size(); ++k)
       unix_domain.by_type[k] += o.unix_domain.by_type[k];
+    repeats_dropped += o.repeats_dropped;
     return *this;
   }
 };

@@ -34,31 +34,74 @@ struct parse_status {
   std::error_code error;
   bool done = false;          ///< NLMSG_DONE seen (with a zero errno)
   std::uint32_t sockets = 0;  ///< socket messages consumed from this datagram
+  std::uint32_t repeats = 0;  ///< of those, sockets a repeat_guard recognized and left out
+};
+
+/// Recognizes a socket that one dump reports a second time. inet_diag resumes a dump by hash
+/// bucket and position: at each datagram boundary (cb->args) and, inside a bucket, after every
+/// batch of 16 sockets (SKARR_SZ, net/ipv4/inet_diag.c inet_diag_dump_icsk), when the walk
+/// restarts the chain and skips as many sockets as it had already sent. A socket inserted at
+/// the chain's head meanwhile (a new connection, a TIME_WAIT minisocket replacing its socket)
+/// shifts the chain, so the sockets just before the resume point come again, in order, at the
+/// start of the next batch. unix_diag and udp resume the same way (by slot and count). The
+/// socket cookie identifies a socket for its whole life, TIME_WAIT included, and is never 0
+/// (sock_gen_cookie), so a cookie equal to one of the last `window` of the dump is a repeat:
+/// up to `window` insertions into one chain between two batches are caught. Sockets removed
+/// ahead of a resume point are skipped, which nothing can undo. One guard per dump; no
+/// allocation; the check is `window` compares per socket.
+class repeat_guard {
+ public:
+  static constexpr std::size_t window = 16;
+  /// Whether `cookie` is among the last `window` cookies seen (then it is counted as
+  /// dropped); if not, it is remembered. A cookie of 0 (a recorded or constructed dump without
+  /// cookies) is never a repeat.
+  bool repeated(std::uint64_t cookie) noexcept {
+    if (cookie == 0) return false;
+    bool hit = false;
+    for (const std::uint64_t c : recent_) hit |= c == cookie;  // branch-free: vectorizes
+    if (hit) {
+      ++dropped_;
+      return true;
+    }
+    recent_[next_++ % window] = cookie;
+    return false;
+  }
+  /// Sockets recognized as repeats since construction.
+  std::uint64_t dropped() const noexcept { return dropped_; }
+
+ private:
+  std::array<std::uint64_t, window> recent_{};
+  std::size_t next_ = 0;
+  std::uint64_t dropped_ = 0;
 };
 
 /// inet_diag (TCP, UDP): adds each socket's state byte to by_family[0] (IPv4) or [1] (IPv6),
 /// reading two bytes of each message, building no row. noexcept, no allocation.
+/// With `repeats`, a socket it recognizes is consumed but not counted.
 parse_status count_inet(const datagram& d, const reply_filter& f,
-                        std::array<state_counts, 2>& by_family) noexcept;
+                        std::array<state_counts, 2>& by_family,
+                        repeat_guard* repeats = nullptr) noexcept;
 
 /// As count_inet, and also adds each socket's partition key (bytecode.h partition_key, by
 /// key >> 8) to `keys`: four more bytes read per message. For choosing the next split points.
 parse_status count_inet_keys(const datagram& d, const reply_filter& f,
                              std::array<state_counts, 2>& by_family,
-                             std::array<std::uint64_t, 256>& keys,
-                             std::uint16_t ephemeral_low) noexcept;
+                             std::array<std::uint64_t, 256>& keys, std::uint16_t ephemeral_low,
+                             repeat_guard* repeats = nullptr) noexcept;
 
 /// inet_diag (TCP, UDP): appends one row per socket; `protocol` (IPPROTO_TCP/UDP) is recorded
 /// in each row since the message does not carry it. Allocates as the table grows; reports
 /// std::errc::not_enough_memory rather than throwing.
 parse_status rows_inet(const datagram& d, const reply_filter& f, std::uint8_t protocol,
-                       socket_table& out) noexcept;
+                       socket_table& out, repeat_guard* repeats = nullptr) noexcept;
 
 /// unix_diag: counts sockets by type and state. noexcept, no allocation.
-parse_status count_unix(const datagram& d, const reply_filter& f, unix_counts& out) noexcept;
+parse_status count_unix(const datagram& d, const reply_filter& f, unix_counts& out,
+                        repeat_guard* repeats = nullptr) noexcept;
 
 /// unix_diag: appends one row per socket, with name, peer inode, queues and uid when the
 /// request asked for them (UDIAG_SHOW_NAME | PEER | RQLEN | UID). Allocates as rows_inet.
-parse_status rows_unix(const datagram& d, const reply_filter& f, socket_table& out) noexcept;
+parse_status rows_unix(const datagram& d, const reply_filter& f, socket_table& out,
+                       repeat_guard* repeats = nullptr) noexcept;
 
 }  // namespace ssfast::netlink

@@ -64,9 +64,14 @@ class source {
                         count_hints& hints) noexcept;
   /// Appends every socket of `scope` to `out`.
   std::error_code snapshot(socket_table& out, const count_scope& scope) noexcept;
-  /// Appends the sockets `q` selects: states and expression as kernel bytecode (UNIX sockets
-  /// filtered here). Errors also errc::filter_too_large, ENOMEM.
-  std::error_code list(socket_table& out, const socket_query& q) noexcept;
+  /// Hands the sockets `q` selects to `sink` one datagram's rows at a time: states and
+  /// expression as kernel bytecode (UNIX sockets filtered here). Holds one batch of rows, so
+  /// memory does not grow with the socket count. Errors also errc::filter_too_large, ENOMEM,
+  /// and whatever the sink returned (which stops the dump).
+  std::error_code list(row_sink& sink, const socket_query& q) noexcept;
+  /// Sockets the last snapshot() or list() left out because its dump reported them twice
+  /// (see repeat_guard); count() reports its own in socket_summary::repeats_dropped.
+  std::uint64_t repeats() const noexcept;
 
   /// Parallel dumps a count may use now.
   unsigned threads() const noexcept;

@@ -1,9 +1,14 @@
 // Socket listings in ss's columns or as JSON Lines.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <vector>
 
 #include "ssfast/core/export.h"
 #include "ssfast/core/owners.h"
@@ -46,5 +51,60 @@ SSFAST_API void render_listing_text(const socket_table& t, const listing_style& 
 /// unknown; with timers, timer; with owners, process: [{pid, comm, fd}]).
 SSFAST_API void render_listing_json(const socket_table& t, const listing_style& s,
                                     std::string& out);
+
+/// Writes a listing as its rows arrive: the row_sink to hand collector::list() for a listing
+/// of any size. JSON Lines are written row by row. Text columns are measured over blocks of
+/// `block_rows` rows (the header with the first) and only ever widen, as ss measures its
+/// columns over each 5 MiB of buffered fields: a listing shorter than a block comes out
+/// exactly as render_listing_text() draws it, a longer one keeps its columns aligned within
+/// each block. Holds one block's cells and up to ~64 KiB of text, whatever the socket count.
+/// Errors: what `write` returns (which stops the listing), ENOMEM.
+class SSFAST_API listing_writer final : public row_sink {
+ public:
+  /// Called with each piece of output, in order.
+  using write_fn = std::function<std::error_code(std::string_view)>;
+  static constexpr std::size_t default_block_rows = 4096;
+
+  listing_writer(const listing_style& s, bool json, write_fn write,
+                 std::size_t block_rows = default_block_rows);
+  listing_writer(const listing_writer&) = delete;
+  listing_writer& operator=(const listing_writer&) = delete;
+  ~listing_writer();
+
+  std::error_code on_rows(const socket_table& batch) noexcept override;
+  /// Writes what is still held: the last block (the header alone if there was no row).
+  std::error_code finish() noexcept;
+
+  /// Whether listeners' Send-Q is their backlog (listing_style::backlog_known), for a caller
+  /// that learns which source answered only as the first rows arrive.
+  void set_backlog_known(bool known) noexcept { style_.backlog_known = known; }
+
+  /// Rows written so far, and whether one was a TCP listener.
+  std::uint64_t rows() const noexcept { return rows_; }
+  bool tcp_listener_seen() const noexcept { return tcp_listener_; }
+
+ private:
+  static constexpr std::size_t columns = 6;  // netid, state, recv-q, send-q, local, peer
+  static constexpr std::size_t write_size = 64 * 1024;
+  void add_row(const socket_row& r);
+  void json_row(const socket_row& r);
+  void line(const std::array<std::string_view, columns>& cell, std::string_view tail);
+  std::error_code flush_block();
+  std::error_code drain();
+
+  listing_style style_;
+  bool json_;
+  write_fn write_;
+  std::size_t block_rows_;
+  std::array<std::size_t, columns> width_{};
+  std::string cells_;                // the block's cells, back to back
+  std::vector<std::uint32_t> ends_;  // per row: the end of each cell, then of the tail
+  std::string out_;                  // text not yet written
+  std::string addr_;
+  std::vector<process_ref> scratch_;
+  std::uint64_t rows_ = 0;
+  bool tcp_listener_ = false;
+  bool header_written_ = false;
+};
 
 }  // namespace ssfast
