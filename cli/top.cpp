@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "commands.h"
 #include "ssfast/all_netns.h"
@@ -14,14 +15,17 @@
 namespace ssfast::cli {
 namespace {
 
+// `repeats`: sockets the dump reported twice and the counts hold once (one namespace's).
 void append_top(std::string& out, const std::vector<top_entry>& entries, const options& o,
-                bool one_line) {
+                bool one_line, std::optional<std::uint64_t> repeats = std::nullopt) {
   if (o.json) {
     json_writer w(out);
     w.begin_object().key("time").value(utc_now()).key("entries").begin_array();
     for (const top_entry& e : entries)
       w.begin_object().key("count").value(e.count).key("key").value(e.key).end_object();
-    w.end_array().end_object();
+    w.end_array();
+    if (repeats) w.key("repeats_dropped").value(*repeats);
+    w.end_object();
     out.push_back('\n');
     return;
   }
@@ -128,15 +132,17 @@ int run_top(collector& c, const options& o) {
   if (!build_query(o, f, q, err)) return fail(exit_usage, err);
   const bool need_owners = o.key == top_key::process;
   process_owners owners;
-  socket_table t;
+  // Grouped as the dump is parsed: memory follows the keys, not the sockets.
+  top_counter groups(o.key, need_owners ? &owners : nullptr);
   const bool tty = !o.json && isatty(STDOUT_FILENO);
   for (report_clock clock(o); clock.next();) {
     if (need_owners && !scan_owners(o, owners)) return exit_failure;
-    if (auto ec = c.list(t, q)) return list_failed(c, ec);
-    const auto entries = top_counts(t, o.key, o.top_n, need_owners ? &owners : nullptr);
+    groups.clear();
+    if (auto ec = c.list(q, groups)) return list_failed(c, ec);
+    const auto entries = groups.entries(o.top_n);
     std::string out;
     if (o.watch > 0 && tty) out = "\033[H\033[2J" + utc_now() + "\n";
-    append_top(out, entries, o, o.watch > 0 && !tty);
+    append_top(out, entries, o, o.watch > 0 && !tty, c.repeats_dropped());
     if (int rc = write_out(out)) return rc;
   }
   return exit_ok;

@@ -339,6 +339,8 @@ TEST_F(LiveNamespace, CliPrintsTheSameHistogramFromEitherSource) {
     auto ja = nlohmann::json::parse(a.out), jb = nlohmann::json::parse(b.out);
     EXPECT_EQ(ja["source"], "netlink");
     EXPECT_EQ(jb["source"], "proc");
+    EXPECT_EQ(ja["netlink"]["repeats_dropped"], 0) << "a quiet namespace: nothing repeated";
+    EXPECT_FALSE(jb.contains("netlink"));
     EXPECT_EQ(ja["tcp"], jb["tcp"]) << flag;
     EXPECT_EQ(ja["udp"], jb["udp"]) << flag;
     EXPECT_EQ(ja["unix"], jb["unix"]) << flag;

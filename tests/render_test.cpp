@@ -183,6 +183,29 @@ TEST(RenderJson, ProcSourceCarriesItsStatsAndFallbackReason) {
   EXPECT_FALSE(k.contains("fallback_reason"));
 }
 
+TEST(RenderSummary, RepeatsANetlinkDumpDroppedAreReported) {
+  socket_summary s = sample();
+  s.repeats_dropped = 4;
+  std::string json;
+  render_summary_json({s, "netlink", "", nullptr, "x"}, json);
+  const auto j = nlohmann::json::parse(json);
+  EXPECT_EQ(j["netlink"]["repeats_dropped"], 4);
+  EXPECT_FALSE(j["netlink"].contains("skipped_lines"));
+  std::string text;
+  render_summary_text({s, "netlink", "", nullptr, "x"}, text);
+  EXPECT_NE(text.find("Sockets (source: netlink)\nnote: 4 sockets the kernel's dump reported "
+                      "twice were counted once\n"),
+            std::string::npos)
+      << text;
+  s.repeats_dropped = 0;
+  std::string quiet;
+  render_summary_text({s, "netlink", "", nullptr, "x"}, quiet);
+  EXPECT_EQ(quiet.find("reported twice"), std::string::npos) << "said only when it happened";
+  std::string zero;
+  render_summary_json({s, "netlink", "", nullptr, "x"}, zero);
+  EXPECT_EQ(nlohmann::json::parse(zero)["netlink"]["repeats_dropped"], 0);
+}
+
 TEST(RenderJson, NarrowedScopeAndOtherStates) {
   socket_summary s;
   s.scope.ipv4 = false;

@@ -184,6 +184,11 @@ void render_summary_text(const summary_report& r, std::string& out) {
     out += r.fallback_reason;
   }
   out += ")\n";
+  if (s.repeats_dropped > 0) {
+    out += "note: ";
+    append_uint(out, s.repeats_dropped);
+    out += " sockets the kernel's dump reported twice were counted once\n";
+  }
   if (s.skipped_lines > 0) {
     out += "warning: ";
     append_uint(out, s.skipped_lines);
@@ -276,6 +281,11 @@ void render_summary_json(const summary_report& r, std::string& out) {
     w.key("proc").begin_object();
     w.key("skipped_lines").value(s.skipped_lines);
     w.key("duplicate_rows").value(s.duplicate_rows);
+    w.end_object();
+  } else {
+    // Sockets a resumed dump handed out twice (same cookie), counted once.
+    w.key("netlink").begin_object();
+    w.key("repeats_dropped").value(s.repeats_dropped);
     w.end_object();
   }
 

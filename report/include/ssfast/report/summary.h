@@ -33,7 +33,7 @@ SSFAST_API void render_summary_text(const summary_report& r, std::string& out);
 /// Appends the report as one JSON object and a newline. Keys: source, tcp{total, states (all
 /// eleven netstat names, zeros included), ipv4, ipv6}, udp{total, ...}, unix{total, ...},
 /// counters (null when unreadable, with counters_error); with the /proc source, proc
-/// {skipped_lines, duplicate_rows}; after a fallback, fallback_reason; with --estimate,
+/// {skipped_lines, duplicate_rows}, with netlink, netlink{repeats_dropped}; after a fallback, fallback_reason; with --estimate,
 /// estimate {established, curr_estab, close_wait} (or {established: null, not_used}) and no
 /// per-family TCP objects when estimated. Allocates only to grow
 /// `out`.

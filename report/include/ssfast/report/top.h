@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "ssfast/core/export.h"
@@ -37,6 +39,29 @@ void keep_largest(std::vector<Entry>& entries, std::size_t n) {
                     });
   entries.resize(keep);
 }
+
+/// Counts sockets per key as a listing hands them over (the row_sink for collector::list):
+/// memory grows with the number of distinct keys, never with the number of sockets (ports and
+/// states are fixed arrays; addresses and processes hash tables of the keys seen). Keys and
+/// order as top_counts(). Not thread-safe.
+class SSFAST_API top_counter final : public row_sink {
+ public:
+  top_counter(top_key key, const owner_lookup* owners);
+  top_counter(const top_counter&) = delete;
+  top_counter& operator=(const top_counter&) = delete;
+  ~top_counter();
+  /// Adds the batch's sockets. Errors: ENOMEM.
+  std::error_code on_rows(const socket_table& batch) noexcept override;
+  /// The `n` largest groups so far (0: all), largest first, equal counts in key order.
+  /// Allocates.
+  std::vector<top_entry> entries(std::size_t n) const;
+  /// Forgets every group (for the next report of --watch); keeps the memory.
+  void clear() noexcept;
+
+ private:
+  struct state;
+  std::unique_ptr<state> s_;
+};
 
 /// Counts the table's sockets per key, largest first (equal counts in key order), at most `n`
 /// entries (0: all). IPv4-mapped IPv6 addresses count with their IPv4 address. For process,
