@@ -49,7 +49,21 @@ int check_unknown(std::string_view why) {
 }
 
 int run_check(collector& c, const options& o) {
-  auto [status, line] = serve::check_sockets(c, o.scope, o.method, o.warn, o.crit);
+  std::pair<int, std::string> result;
+  if (o.filter.empty()) {
+    result = serve::check_sockets(c, o.scope, o.method, o.warn, o.crit);
+  } else {
+    socket_filter f;
+    socket_query q;
+    std::string err, text;
+    if (o.method == count_method::estimate)
+      return check_unknown("--estimate derives ESTABLISHED from a counter of the whole "
+                           "namespace: it takes no filter");
+    if (!build_query(o, f, q, err)) return check_unknown(err);
+    for (const auto& w : o.filter) text += (text.empty() ? "" : " ") + w;
+    result = serve::check_sockets(c, q, text, o.warn, o.crit);
+  }
+  auto& [status, line] = result;
   line.push_back('\n');
   if (write_out(line) != exit_ok) return 3;
   return status;

@@ -90,14 +90,7 @@ bool build_query(const options& o, socket_filter& f, socket_query& q, std::strin
     return false;
   }
   f = std::move(*parsed.filter);
-  q.scope = o.scope;
-  if (f.family) {  // an inet: or inet6: address: that family only, as ss's filter_af_set
-    q.scope.ipv4 = q.scope.ipv4 && *f.family == abi::af_inet;
-    q.scope.ipv6 = q.scope.ipv6 && *f.family == abi::af_inet6;
-    q.scope.unix_domain = false;
-  }
-  q.states = listing_states(o, f);
-  q.filter = &f;
+  q = query_of(f, o.scope, listing_states(o, f));
   return true;
 }
 

@@ -36,10 +36,14 @@ constexpr std::array<help_section, 9> sections = {{
      "                  it (INET_DIAG bytecode) to TCP and UDP.\n"},
     {command::summary,
      "-s [-tux46] [-j|--format F] [--textfile PATH] [--estimate] [--all-netns]\n"
-     "                 [--watch S [--count N]]",
+     "                 [--watch S [--count N]] [FILTER]",
      "Summary:\n"
      "  -s, --summary   one `STATE COUNT` line per TCP state (netstat names, largest first),\n"
      "                  totals per protocol and family, then the kernel's counters\n"
+     "  FILTER          only the sockets it selects, every state unless it says otherwise\n"
+     "                  (-s 'sport = :443'); the kernel applies it, so one service of a busy\n"
+     "                  host costs the walk. Labelled in text and JSON (\"filter\"); not with\n"
+     "                  Prometheus output, --estimate or --all-netns\n"
      "  --estimate      dump every TCP state but ESTABLISHED and derive ESTABLISHED from\n"
      "                  /proc/net/snmp CurrEstab minus CLOSE_WAIT (labelled an estimate;\n"
      "                  counted exactly when the figures disagree)\n"
@@ -67,12 +71,15 @@ constexpr std::array<help_section, 9> sections = {{
      "  PREFIX          only the counters whose name starts with it (case does not matter);\n"
      "                  one that matches nothing is an error\n"
      "  --delta S       the change over S seconds, and the rate per second\n"},
-    {command::check, "check [--warn M=RANGE,...] [--crit M=RANGE,...] [--timeout S] [-tux46]",
+    {command::check,
+     "check [--warn M=RANGE,...] [--crit M=RANGE,...] [--timeout S] [-tux46] [FILTER]",
      "check: a Nagios/Icinga plugin. `SSFAST OK|WARNING|CRITICAL|UNKNOWN - text | perfdata`,\n"
      "  exit 0/1/2/3. M: established, syn_sent, syn_recv, fin_wait1, fin_wait2, time_wait,\n"
      "  close, close_wait, last_ack, listen, closing, tcp, udp, unix, orphan, tw, tcp_inuse,\n"
      "  tcp_mem, curr_estab. RANGE as the plugin guidelines: 10 (alert outside 0..10), 10:,\n"
-     "  ~:10, 10:20, @10:20 (alert inside). --timeout S: UNKNOWN after S seconds (10).\n"},
+     "  ~:10, 10:20, @10:20 (alert inside). --timeout S: UNKNOWN after S seconds (10).\n"
+     "  FILTER: judge only the sockets it selects (check --crit close_wait=100 'sport = :443');\n"
+     "  the kernel counters (orphan, tw, ...) are the namespace's, not metrics then.\n"},
     {command::exporter, "exporter [--listen ADDR:PORT] [--max-connections N] [--timeout S]",
      "exporter: serves /metrics (Prometheus text) over HTTP; loopback 127.0.0.1:9477 unless\n"
      "  --listen says otherwise (:PORT, no address: every address, as node_exporter); at most\n"

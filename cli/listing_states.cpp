@@ -8,7 +8,9 @@ std::uint32_t listing_states(const options& o, const socket_filter& f) noexcept 
   constexpr std::uint32_t all = abi::tcp_all_states;
   constexpr auto bit = [](tcp_state s) { return 1u << static_cast<unsigned>(s); };
   if (f.states) return *f.states;
-  if (o.all || o.cmd == command::top) return all;
+  // A summary or a check counts every state its filter does not exclude.
+  if (o.all || o.cmd == command::top || o.cmd == command::summary || o.cmd == command::check)
+    return all;
   if (o.listening) return bit(tcp_state::listen) | bit(tcp_state::close);
   // iproute2 ss.c: one mask for every protocol listed. -t and -u add their table's default
   // (filter_db_set: TCP SS_CONN, UDP ESTABLISHED); -x, -4 and -6 add their family's

@@ -1,6 +1,7 @@
 // The table's words: command names, the commands of a set, and suggestions for mistypes.
 #include "option_table.h"
 
+#include <algorithm>
 #include <array>
 
 namespace ssfast::cli {
@@ -51,6 +52,41 @@ std::size_t distance(std::string_view a, std::string_view b) {
         d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
     }
   return d[a.size()][b.size()];
+}
+
+std::string commands_text() {
+  std::string s = "listing, -s";
+  for (const auto& c : command_words) s += ", " + std::string(c.word);
+  return s;
+}
+
+std::string not_a_filter(const std::string& w) {
+  const auto quoted = [](std::string_view x) { return "'" + std::string(x) + "'"; };
+  if (w.empty() || !std::all_of(w.begin(), w.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+      }))
+    return {};
+  for (std::string_view f : filter_words)
+    if (f == w) return {};
+  if (find_command(w))
+    return quoted(w) + " is a command of its own, not a filter: one command at a time";
+  std::string_view best;
+  std::size_t best_d = 3;  // a suggestion at most two edits away
+  bool command_like = false;
+  auto consider = [&](std::string_view candidate, bool is_command) {
+    if (const std::size_t d = distance(w, candidate); d < best_d) {
+      best = candidate;
+      best_d = d;
+      command_like = is_command;
+    }
+  };
+  for (const auto& c : command_words) consider(c.word, true);
+  for (std::string_view f : filter_words) consider(f, false);
+  if (!best.empty())
+    return (command_like ? "unknown command " : "unknown filter word ") + quoted(w) +
+           " (did you mean " + quoted(best) + "?)";
+  return quoted(w) + " is neither a command (" + commands_text() +
+         ") nor a filter (state, exclude, sport, dport, src, dst, not)";
 }
 
 }  // namespace table_detail

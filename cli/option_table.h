@@ -105,5 +105,11 @@ std::optional<command> find_command(std::string_view w);
 std::string command_list(command_set s);
 /// Optimal string alignment distance, for "did you mean".
 std::size_t distance(std::string_view a, std::string_view b);
+/// "listing, -s, top, ...": every command, for a message.
+std::string commands_text();
+/// Why `w`, the first word where a filter was expected, cannot start one: a command given
+/// after another, a mistyped command or filter word (with the nearest), or neither; empty when
+/// it may (a filter word, or something the filter parser will judge: an address, a paren).
+std::string not_a_filter(const std::string& w);
 
 }  // namespace ssfast::cli::table_detail

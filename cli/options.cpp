@@ -287,12 +287,6 @@ class parser {
     positional_.emplace_back(a);
   }
 
-  static std::string commands_text() {
-    std::string s = "listing, -s";
-    for (const auto& c : command_words) s += ", " + std::string(c.word);
-    return s;
-  }
-
   void finish() {
     if (help_ || o_.cmd == command::help) {
       if (o_.cmd == command::help && !o_.help_for && summary_) o_.help_for = command::summary;
@@ -345,7 +339,10 @@ class parser {
     const std::string first = positional_.empty() ? std::string() : positional_.front();
     switch (o_.cmd) {
       case command::summary:
-        if (!first.empty()) err_ = "-s takes no filter (found " + quoted(first) + ")";
+      case command::check:
+        // A filter: the summary (or the check) of the sockets it selects.
+        if (!first.empty()) err_ = not_a_filter(first);
+        o_.filter = std::move(positional_);
         break;
       case command::top:
         if (!have_key_)
@@ -353,7 +350,7 @@ class parser {
         o_.filter = std::move(positional_);
         break;
       case command::list:
-        if (!first.empty()) not_a_filter(first);
+        if (!first.empty()) err_ = not_a_filter(first);
         o_.filter = std::move(positional_);
         break;
       case command::counters:
@@ -373,34 +370,6 @@ class parser {
     if (err_.empty() && o_.cmd == command::agent && o_.service_port == 0)
       err_ = "agent needs --service-port PORT: the port of the service it speaks for";
     return err_.empty();
-  }
-
-  // A listing's first word that no filter starts with is most likely a mistyped command.
-  void not_a_filter(const std::string& w) {
-    if (w.empty() || !std::all_of(w.begin(), w.end(), [](char c) {
-          return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
-        }))
-      return;
-    for (std::string_view f : filter_words)
-      if (f == w) return;
-    std::string_view best;
-    std::size_t best_d = 3;  // a suggestion at most two edits away
-    bool command_like = false;
-    auto consider = [&](std::string_view candidate, bool is_command) {
-      if (const std::size_t d = distance(w, candidate); d < best_d) {
-        best = candidate;
-        best_d = d;
-        command_like = is_command;
-      }
-    };
-    for (const auto& c : command_words) consider(c.word, true);
-    for (std::string_view f : filter_words) consider(f, false);
-    if (!best.empty())
-      err_ = (command_like ? "unknown command " : "unknown filter word ") + quoted(w) +
-             " (did you mean " + quoted(best) + "?)";
-    else
-      err_ = quoted(w) + " is neither a command (" + commands_text() +
-             ") nor a filter (state, exclude, sport, dport, src, dst, not)";
   }
 
   // -j, --format and --textfile each ask for an output; they must agree.

@@ -1,5 +1,7 @@
 // ssfast -s: the summary once, every S seconds (--watch), or into a textfile for
 // node_exporter.
+#include "ssfast/report/summary.h"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,7 +11,6 @@
 #include "ssfast/all_netns.h"
 #include "ssfast/report/all_netns.h"
 #include "ssfast/report/json_writer.h"
-#include "ssfast/report/summary.h"
 #include "ssfast/report/textfile.h"
 
 namespace ssfast::cli {
@@ -25,9 +26,50 @@ summary_request request_of(const options& o) {
   return r;
 }
 
+// The filter as typed, for the label of a filtered summary.
+std::string filter_text(const options& o) {
+  std::string t;
+  for (const auto& w : o.filter) t += (t.empty() ? "" : " ") + w;
+  return t;
+}
+
+// A summary of what the filter selects, or of every socket: the one count each report makes.
+struct summary_counter {
+  socket_filter f;
+  socket_query q;
+  std::string text;
+  bool filtered = false;
+
+  // False with the error said (a filter that does not parse: exit 2).
+  bool prepare(const options& o, int& rc) {
+    if (o.filter.empty()) return true;
+    std::string err;
+    if (!build_query(o, f, q, err)) {
+      rc = fail(exit_usage, err);
+      return false;
+    }
+    filtered = true;
+    text = filter_text(o);
+    return true;
+  }
+  std::error_code count(collector& c, const options& o, socket_summary& out) {
+    return filtered ? c.count(out, q) : c.count(out, o.scope, o.method);
+  }
+  void into(summary_request& r) const {
+    if (!filtered) return;
+    r.query = &q;
+    r.filter = text;
+  }
+};
+
 int run_once(collector& c, const options& o) {
   std::string out, error;
-  if (collect_summary(c, request_of(o), out, error)) return fail(exit_failure, error);
+  summary_counter sc;
+  int rc = exit_ok;
+  if (!sc.prepare(o, rc)) return rc;
+  summary_request r = request_of(o);
+  sc.into(r);
+  if (collect_summary(c, r, out, error)) return fail(exit_failure, error);
   if (!o.textfile.empty()) {
     if (auto e = write_file_atomically(o.textfile, out); !e.empty()) return fail(exit_failure, e);
     return exit_ok;
@@ -167,17 +209,20 @@ void watch_line(const watch_step& w, std::string& out) {
 
 int run_watch(collector& c, const options& o) {
   const bool tty = !o.json && isatty(STDOUT_FILENO);
+  summary_counter sc;
+  int rc = exit_ok;
+  if (!sc.prepare(o, rc)) return rc;
   socket_summary prev, now;
-  if (auto ec = c.count(prev, o.scope, o.method)) return fail(exit_failure, c.error_text(ec));
+  if (auto ec = sc.count(c, o, prev)) return fail(exit_failure, c.error_text(ec));
   auto prev_counters = counter_map(c);
   timespec deadline{};
   clock_gettime(CLOCK_MONOTONIC, &deadline);
   for (std::uint64_t report = 1; o.count == 0 || report <= o.count; ++report) {
     sleep_until(deadline, o.watch);
-    if (auto ec = c.count(now, o.scope, o.method)) return fail(exit_failure, c.error_text(ec));
+    if (auto ec = sc.count(c, o, now)) return fail(exit_failure, c.error_text(ec));
     auto counters = counter_map(c);
-    const watch_step step{o,      c,     now,         prev.tcp_histogram(), now.tcp_histogram(),
-                          prev_counters, counters, report};
+    const watch_step step{
+        o, c, now, prev.tcp_histogram(), now.tcp_histogram(), prev_counters, counters, report};
     std::string out;
     if (o.json)
       watch_json(step, out);
@@ -185,7 +230,7 @@ int run_watch(collector& c, const options& o) {
       watch_table(step, out);
     else
       watch_line(step, out);
-    if (int rc = write_out(out)) return rc;
+    if (int w = write_out(out)) return w;
     prev = now;
     prev_counters = std::move(counters);
   }
@@ -203,7 +248,8 @@ int run_all_netns(const options& o) {
     std::vector<netns_count> ns;
     if (!count_every_netns(ao, ns)) return exit_failure;
     std::string out;
-    if (o.watch > 0 && tty && o.format == output_format::text) out = "\033[H\033[2J" + utc_now() + "\n";
+    if (o.watch > 0 && tty && o.format == output_format::text)
+      out = "\033[H\033[2J" + utc_now() + "\n";
     if (o.format == output_format::prometheus)
       render_all_netns_prometheus(ns, max_netns_series, out);
     else if (o.json)
@@ -225,6 +271,19 @@ int run_all_netns(const options& o) {
 }  // namespace
 
 int run_summary(collector& c, const options& o) {
+  if (!o.filter.empty()) {
+    // The series of the exporter and the textfile are the host's, and --estimate derives
+    // ESTABLISHED from a counter of the whole namespace: none of them can take a filter.
+    const char* refused = o.all_netns ? "--all-netns (top netns FILTER counts a filter there)"
+                          : o.format == output_format::prometheus || !o.textfile.empty()
+                              ? "Prometheus output (its series are the host's)"
+                          : o.method == count_method::estimate
+                              ? "--estimate (it derives ESTABLISHED from a counter of the "
+                                "whole namespace)"
+                              : nullptr;
+    if (refused != nullptr)
+      return fail(exit_usage, std::string("a filtered summary cannot be given with ") + refused);
+  }
   if (o.all_netns) return run_all_netns(o);
   if (o.watch <= 0) return run_once(c, o);
   return o.textfile.empty() ? run_watch(c, o) : run_textfile_watch(c, o);

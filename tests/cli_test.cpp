@@ -105,7 +105,11 @@ TEST(ParseArgs, ErrorsNameTheArgument) {
   EXPECT_EQ(parse({"-sq"}).error, "unknown option '-q' in '-sq'");
   EXPECT_EQ(parse({"--frobnicate"}).error, "unknown option '--frobnicate'");
   EXPECT_EQ(parse({"--json=yes", "-s"}).error, "option '--json' takes no value");
-  EXPECT_EQ(parse({"-s", "extra"}).error, "-s takes no filter (found 'extra')");
+  EXPECT_EQ(parse({"-s", "extra"}).error,
+            "'extra' is neither a command (listing, -s, top, counters, check, exporter, agent, "
+            "doctor, states, help) nor a filter (state, exclude, sport, dport, src, dst, not)");
+  EXPECT_EQ(parse({"-s", "sprt", "=", ":443"}).error,
+            "unknown filter word 'sprt' (did you mean 'sport'?)");
   EXPECT_EQ(parse({"-s", "-p"}).error, "option '-p' is for listings, not -s");
   EXPECT_EQ(parse({"top"}).error,
             "top needs a key: raddr, laddr, lport, rport, state, process or netns");
@@ -120,7 +124,27 @@ TEST(ParseArgs, ErrorsNameTheArgument) {
   EXPECT_EQ(parse({"-s", "--watch", "0"}).error,
             "option '--watch': '0' is not a number of seconds (0 < S <= 86400)");
   EXPECT_EQ(parse({"-s", "--delta", "1"}).error, "option '--delta' is for counters, not -s");
-  EXPECT_EQ(parse({"-s", "top", "raddr"}).error, "-s takes no filter (found 'top')");
+  EXPECT_EQ(parse({"-s", "top", "raddr"}).error,
+            "'top' is a command of its own, not a filter: one command at a time");
+}
+
+// -s and check take a filter: the summary, or the check, of the sockets it selects.
+TEST(ParseArgs, SummaryAndCheckTakeAFilter) {
+  auto r = parse({"-s", "sport", "=", ":443"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.cmd, command::summary);
+  EXPECT_EQ(r.opts.filter, (std::vector<std::string>{"sport", "=", ":443"}));
+  r = parse({"-sj", "state", "established", "( dport = :5432 )"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.filter.size(), 3u);
+  r = parse({"check", "--warn", "close_wait=10", "sport = :443"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.cmd, command::check);
+  EXPECT_EQ(r.opts.filter, (std::vector<std::string>{"sport = :443"}));
+  EXPECT_EQ(parse({"check", "established"}).error,
+            "'established' is neither a command (listing, -s, top, counters, check, exporter, "
+            "agent, doctor, states, help) nor a filter (state, exclude, sport, dport, src, dst, "
+            "not)");
 }
 
 TEST(ParseArgs, ListingIsTheDefaultAsInSs) {
@@ -307,7 +331,9 @@ std::size_t lines(const std::string& s) {
 TEST(Binary, BadUsageIsOneLineOnStderrAndExitTwo) {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"-q"}, {"--nope"}, {"-s", "junk"}, {"top"}, {"--json=1"}, {"sport", "=", ":x"},
-           {"-t", "(", "sport", "=", "1"}}) {
+           {"-t", "(", "sport", "=", "1"}, {"-s", "sport", "=", ":x"},
+           {"-s", "--estimate", "sport = :443"}, {"-s", "--format", "prometheus", "sport = :1"},
+           {"-s", "--all-netns", "sport = :1"}}) {
     const auto r = ssfast(args);
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_EQ(r.out, "");

@@ -52,6 +52,55 @@ TEST_F(LiveNamespace, CApiCountsWhatTheCppApiCounts) {
   ssfast_close(p);
 }
 
+// A probe of one service through the APIs: the kernel filters, and the counts are those of a
+// listing of the same query.
+TEST_F(LiveNamespace, FilteredCountsInBothApis) {
+  const std::string_view words[] = {"( sport >= :1024 and dport >= :1024 )"};
+  auto parsed = parse_filter(words);
+  ASSERT_TRUE(parsed.filter) << parsed.error;
+  const socket_query q = query_of(*parsed.filter, {}, abi::tcp_all_states);
+  socket_summary counted;
+  ASSERT_FALSE(collector_->count(counted, q)) << collector_->error_context();
+  socket_table listed;
+  ASSERT_FALSE(collector_->list(listed, q));
+  std::array<state_counts, 2> tcp{};
+  std::uint64_t udp = 0;
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    if (listed.protocol()[i] == IPPROTO_TCP)
+      ++tcp[listed.family()[i] == AF_INET6 ? 1 : 0][listed.state()[i]];
+    else if (listed.protocol()[i] == IPPROTO_UDP)
+      ++udp;
+  }
+  EXPECT_EQ(counted.tcp, tcp);
+  EXPECT_EQ(counted.udp_all().total(), udp);
+  EXPECT_GT(counted.tcp_all().total(), 0u);
+  EXPECT_LT(counted.tcp_all().total(), got_.tcp_all().total()) << "the listeners are out";
+  EXPECT_EQ(counted.unix_domain.total(), 0u) << "ports match no UNIX socket";
+
+  ssfast_collector* c = ssfast_open(nullptr);
+  ASSERT_NE(c, nullptr);
+  ssfast_counts n{};
+  n.size = sizeof n;
+  ASSERT_EQ(ssfast_count_filtered(c, "( sport >= :1024 and dport >= :1024 )", &n), 0);
+  const state_counts all = counted.tcp_all();
+  for (tcp_state st : netstat_states)
+    EXPECT_EQ(n.tcp_states[static_cast<std::size_t>(st)], all.netstat_count(st))
+        << netstat_name(static_cast<std::uint8_t>(st));
+  EXPECT_EQ(n.udp_total, udp);
+  ssfast_counts l{};
+  l.size = sizeof l;
+  ASSERT_EQ(ssfast_count_filtered(c, "state listening", &l), 0);
+  EXPECT_EQ(l.tcp_states[static_cast<std::size_t>(tcp_state::listen)],
+            got_.tcp_all()[tcp_state::listen]);
+  EXPECT_EQ(l.tcp_states[static_cast<std::size_t>(tcp_state::established)], 0u);
+  EXPECT_EQ(ssfast_count_filtered(c, "sport = = :1", &l), SSFAST_EBADFILTER);
+  EXPECT_EQ(ssfast_count_filtered(c, "dst localhost", &l), SSFAST_EBADFILTER)
+      << "names are not resolved inside a probe";
+  EXPECT_EQ(ssfast_count_filtered(c, nullptr, &l), -EINVAL);
+  EXPECT_STREQ(ssfast_strerror(SSFAST_EBADFILTER), errc_message(14));
+  ssfast_close(c);
+}
+
 // An embedder serves /metrics and answers agent-checks with serve/'s handlers, no CLI: the
 // handlers driven directly, as serve()'s loop drives them.
 TEST_F(LiveNamespace, ServeHandlersWithoutTheCli) {

@@ -278,6 +278,108 @@ TEST_F(LiveListing, JsonLinesCarryTheSameSockets) {
   EXPECT_GT(owned, 0u);
 }
 
+// ss's state names as netstat (and ssfast -s -j) names them.
+std::string netstat_of(const std::string& ss_state) {
+  static const std::map<std::string, std::string> names = {
+      {"ESTAB", "ESTABLISHED"},     {"SYN-SENT", "SYN_SENT"},     {"SYN-RECV", "SYN_RECV"},
+      {"FIN-WAIT-1", "FIN_WAIT1"},  {"FIN-WAIT-2", "FIN_WAIT2"},  {"TIME-WAIT", "TIME_WAIT"},
+      {"UNCONN", "CLOSE"},          {"CLOSE-WAIT", "CLOSE_WAIT"}, {"LAST-ACK", "LAST_ACK"},
+      {"LISTEN", "LISTEN"},         {"CLOSING", "CLOSING"}};
+  const auto it = names.find(ss_state);
+  return it == names.end() ? "?" + ss_state : it->second;
+}
+
+// -s FILTER: the summary of the sockets a filter selects, against ss listing the same
+// sockets (every state, -a) grouped by state as `awk '{print $1}' | sort | uniq -c` would.
+TEST_F(LiveListing, FilteredSummaryCountsWhatSsLists) {
+  // ss takes `state` and `exclude` as words of their own, before the expression.
+  const std::vector<std::vector<std::string>> filters = {
+      {"sport = :1024"},
+      {"dst 127.0.0.1"},
+      {"( sport >= :1024 and dport >= :1024 )"},
+      {"state", "established", "dst [::1]"},
+      {"exclude", "established", "src 127.0.0.1"},
+      {"state", "listening"},
+      {"dport != :0"}};
+  for (const auto& words : filters) {
+    std::string expr;
+    for (const auto& w : words) expr += (expr.empty() ? "" : " ") + w;
+    auto mine = [&] {
+      std::vector<std::string> args = {SSFAST_CLI_PATH, "-s", "-t", "-j"};
+      args.insert(args.end(), words.begin(), words.end());
+      const auto r = testing::run_process(args);
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+      const auto j = nlohmann::json::parse(r.out);
+      EXPECT_EQ(j["filter"], expr);
+      std::map<std::string, std::uint64_t> m;
+      for (const auto& [state, n] : j["tcp"]["states"].items())
+        if (n.get<std::uint64_t>() > 0) m[state] = n.get<std::uint64_t>();
+      return m;
+    };
+    auto ss = [&] {
+      std::map<std::string, std::uint64_t> m;
+      std::vector<std::string> args = {"-tanH"};
+      args.insert(args.end(), words.begin(), words.end());
+      // With one state selected ss leaves the State column out (so does ssfast): four words.
+      const std::string only = words[0] != "state" ? ""
+                               : words[1] == "established" ? "ESTABLISHED"
+                                                           : "LISTEN";
+      for (const auto& w : theirs(args)) ++m[w.size() == 4 ? only : netstat_of(w[0])];
+      return m;
+    };
+    // A filter with `state` is ss's own state set; without one ss -a shows every state.
+    expect_equal_when_quiet(mine, ss, expr.c_str());
+  }
+  // Something was selected, and not everything: a filtered summary, not the host's.
+  const auto one = testing::run_process({SSFAST_CLI_PATH, "-s", "-j", "dst 127.0.0.1"});
+  const auto all = testing::run_process({SSFAST_CLI_PATH, "-s", "-j"});
+  const auto jo = nlohmann::json::parse(one.out), ja = nlohmann::json::parse(all.out);
+  EXPECT_GT(jo["tcp"]["total"], 0);
+  EXPECT_LT(jo["tcp"]["total"], ja["tcp"]["total"]);
+  EXPECT_FALSE(ja.contains("filter"));
+  // UDP and UNIX under a filter: ports match no UNIX socket, as in ss.
+  const auto u = nlohmann::json::parse(
+      testing::run_process({SSFAST_CLI_PATH, "-s", "-j", "sport >= :1"}).out);
+  EXPECT_EQ(u["udp"]["total"].get<std::size_t>(), theirs({"-uanH", "sport >= :1"}).size());
+  EXPECT_EQ(u["unix"]["total"], 0);
+  // The text says it is filtered, on the Sockets line a script skips.
+  const auto t = testing::run_process({SSFAST_CLI_PATH, "-s", "dst 127.0.0.1"});
+  EXPECT_NE(t.out.find("; only those matching: dst 127.0.0.1)\n"), std::string::npos) << t.out;
+  // The same count from /proc, matched in userspace.
+  const auto p = nlohmann::json::parse(
+      testing::run_process({SSFAST_CLI_PATH, "-s", "-t", "-j", "--source", "proc", "dst 127.0.0.1"})
+          .out);
+  EXPECT_EQ(p["source"], "proc");
+  EXPECT_EQ(p["tcp"]["states"], nlohmann::json::parse(testing::run_process(
+                                    {SSFAST_CLI_PATH, "-s", "-t", "-j", "dst 127.0.0.1"})
+                                                          .out)["tcp"]["states"]);
+}
+
+TEST_F(LiveListing, FilteredCheckJudgesTheMatchingSockets) {
+  // The scenario's IPv6 loopback connections: ss says how many are established.
+  std::size_t want = 0;
+  for (const auto& w : theirs({"-tnH", "state", "established", "dst [::1]"})) want += !w.empty();
+  ASSERT_GT(want, 0u);
+  const std::string n = std::to_string(want);
+  const auto ok = testing::run_process(
+      {SSFAST_CLI_PATH, "check", "--warn", "established=" + n, "dst [::1]"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("(matching dst [::1])"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find(" established=" + n + ";"), std::string::npos) << ok.out;
+  const auto warn = testing::run_process(
+      {SSFAST_CLI_PATH, "check", "--warn", "established=" + std::to_string(want - 1), "dst [::1]"});
+  EXPECT_EQ(warn.exit_code, 1) << warn.out;
+  // Kernel counters are the namespace's: not a metric of a filtered check.
+  const auto tw = testing::run_process({SSFAST_CLI_PATH, "check", "--warn", "tw=5", "dst [::1]"});
+  EXPECT_EQ(tw.exit_code, 3) << tw.out;
+  EXPECT_EQ(tw.out,
+            "SSFAST UNKNOWN - tw is a kernel counter of the whole namespace, not a count of the "
+            "sockets a filter selects\n");
+  const auto bad = testing::run_process({SSFAST_CLI_PATH, "check", "dst", "nowhere.invalid."});
+  EXPECT_EQ(bad.exit_code, 3) << bad.out;
+  EXPECT_EQ(bad.out.rfind("SSFAST UNKNOWN - ", 0), 0u) << bad.out;
+}
+
 // A listing larger than every buffer on its way out: many 32 KiB datagrams, many 64 KiB
 // writes and two text blocks of listing_writer::default_block_rows. The same sockets as ss,
 // each once, and the columns of each block aligned.

@@ -333,7 +333,6 @@ TEST(ParseArgs, MonitoringMisuseIsRefused) {
       {{"check", "-j"},
        "option '-j' is for listings, -s, top, counters, doctor and states, not check (plugins "
        "print one line)"},
-      {{"check", "sport", "=", ":80"}, "unexpected argument 'sport'"},
       {{"-s", "--warn", "established=1"}, "option '--warn' is for check, not -s"},
       {{"-s", "--listen", ":1"}, "option '--listen' is for exporter and agent, not -s"},
       {{"-s", "--timeout", "1"}, "option '--timeout' is for check, exporter and agent, not -s"},

@@ -29,8 +29,9 @@ SSFAST_MIRRORS(SSFAST_EUNAVAILABLE, backend_unavailable);
 SSFAST_MIRRORS(SSFAST_EPARSE, parse_error);
 SSFAST_MIRRORS(SSFAST_EFILTER, filter_too_large);
 SSFAST_MIRRORS(SSFAST_ENOTNETNS, not_a_network_namespace);
+SSFAST_MIRRORS(SSFAST_EBADFILTER, bad_filter);
 #undef SSFAST_MIRRORS
-static_assert(ssfast::errc_last == 13, "a new errc needs its SSFAST_E* code in ssfast_c.h");
+static_assert(ssfast::errc_last == 14, "a new errc needs its SSFAST_E* code in ssfast_c.h");
 
 // The first version's layout is frozen: later fields only ever go at the end.
 static_assert(sizeof(ssfast_options) == SSFAST_OPTIONS_SIZE_VER1);
@@ -58,6 +59,37 @@ int to_code(std::error_code ec) noexcept {
   if (!ec) return 0;
   if (ec.category() == ssfast::error_category()) return -(SSFAST_ERROR_BASE + ec.value());
   return ec.value() > 0 ? -ec.value() : -EIO;
+}
+
+// A summary into the caller's record: only the part both sides know.
+void fill_counts(const ssfast::collector& c, const ssfast::socket_summary& s,
+                 ssfast_counts* out) noexcept {
+  ssfast_counts n{};
+  n.source =
+      c.source() == ssfast::source_kind::netlink ? SSFAST_SOURCE_NETLINK : SSFAST_SOURCE_PROC;
+  const ssfast::state_counts all = s.tcp_all();
+  for (std::size_t i = 0; i < ssfast::state_slots; ++i) {
+    n.tcp_states[i] = all[i];
+    n.tcp4_states[i] = s.tcp[0][i];
+    n.tcp6_states[i] = s.tcp[1][i];
+  }
+  // Request sockets arrive as SYN_RECV already; fold any NEW_SYN_RECV the same way.
+  n.tcp_states[3] += n.tcp_states[12];
+  n.tcp4_states[3] += n.tcp4_states[12];
+  n.tcp6_states[3] += n.tcp6_states[12];
+  n.tcp_states[12] = n.tcp4_states[12] = n.tcp6_states[12] = 0;
+  n.udp4_total = s.udp[0].total();
+  n.udp6_total = s.udp[1].total();
+  n.udp_total = n.udp4_total + n.udp6_total;
+  n.udp_connected = s.udp_all()[ssfast::tcp_state::established];
+  n.unix_total = s.unix_domain.total();
+  n.unix_stream = s.unix_domain.by_type[1];
+  n.unix_dgram = s.unix_domain.by_type[2];
+  n.unix_seqpacket = s.unix_domain.by_type[5];
+  // Only the part both sides know; a larger (newer) caller's extra fields are left alone.
+  const std::size_t filled = std::min<std::size_t>(out->size, sizeof n);
+  n.size = static_cast<std::uint32_t>(filled);
+  std::memcpy(out, &n, filled);
 }
 
 }  // namespace
@@ -103,33 +135,27 @@ int ssfast_count(ssfast_collector* c, ssfast_counts* out) {
   if (c == nullptr || out == nullptr || out->size < SSFAST_COUNTS_SIZE_VER1) return -EINVAL;
   ssfast::socket_summary s;
   if (auto ec = c->c.count(s)) return to_code(ec);
-  ssfast_counts n{};
-  n.source =
-      c->c.source() == ssfast::source_kind::netlink ? SSFAST_SOURCE_NETLINK : SSFAST_SOURCE_PROC;
-  const ssfast::state_counts all = s.tcp_all();
-  for (std::size_t i = 0; i < ssfast::state_slots; ++i) {
-    n.tcp_states[i] = all[i];
-    n.tcp4_states[i] = s.tcp[0][i];
-    n.tcp6_states[i] = s.tcp[1][i];
-  }
-  // Request sockets arrive as SYN_RECV already; fold any NEW_SYN_RECV the same way.
-  n.tcp_states[3] += n.tcp_states[12];
-  n.tcp4_states[3] += n.tcp4_states[12];
-  n.tcp6_states[3] += n.tcp6_states[12];
-  n.tcp_states[12] = n.tcp4_states[12] = n.tcp6_states[12] = 0;
-  n.udp4_total = s.udp[0].total();
-  n.udp6_total = s.udp[1].total();
-  n.udp_total = n.udp4_total + n.udp6_total;
-  n.udp_connected = s.udp_all()[ssfast::tcp_state::established];
-  n.unix_total = s.unix_domain.total();
-  n.unix_stream = s.unix_domain.by_type[1];
-  n.unix_dgram = s.unix_domain.by_type[2];
-  n.unix_seqpacket = s.unix_domain.by_type[5];
-  // Only the part both sides know; a larger (newer) caller's extra fields are left alone.
-  const std::size_t filled = std::min<std::size_t>(out->size, sizeof n);
-  n.size = static_cast<std::uint32_t>(filled);
-  std::memcpy(out, &n, filled);
+  fill_counts(c->c, s, out);
   return 0;
+}
+
+int ssfast_count_filtered(ssfast_collector* c, const char* filter, ssfast_counts* out) {
+  if (c == nullptr || filter == nullptr || out == nullptr ||
+      out->size < SSFAST_COUNTS_SIZE_VER1)
+    return -EINVAL;
+  try {
+    const std::string_view words[] = {filter};
+    auto parsed = ssfast::parse_filter(words);  // no resolver: numeric only
+    if (!parsed.filter) return -(SSFAST_ERROR_BASE + static_cast<int>(ssfast::errc::bad_filter));
+    const ssfast::socket_query q =
+        ssfast::query_of(*parsed.filter, {}, ssfast::abi::tcp_all_states);
+    ssfast::socket_summary s;
+    if (auto ec = c->c.count(s, q)) return to_code(ec);
+    fill_counts(c->c, s, out);
+    return 0;
+  } catch (const std::bad_alloc&) {
+    return -ENOMEM;
+  }
 }
 
 void ssfast_close(ssfast_collector* c) { delete c; }

@@ -185,6 +185,44 @@ struct collector::impl {
         });
   }
 
+  // One socket of a listing into a summary's histograms.
+  static void add_row(socket_summary& s, const socket_row& r) noexcept {
+    if (r.family == AF_UNIX) {
+      ++s.unix_domain.by_type[r.sock_type < s.unix_domain.by_type.size() ? r.sock_type : 0];
+      ++s.unix_domain.states[r.state];
+      return;
+    }
+    auto& table = r.protocol == IPPROTO_TCP ? s.tcp : s.udp;
+    ++table[r.family == AF_INET6 ? 1 : 0][r.state];
+  }
+
+  std::error_code count(socket_summary& out, const socket_query& q) noexcept {
+    auto reset = [&] {
+      out = socket_summary{};
+      out.scope = q.scope;
+    };
+    return answer(
+        [&]() noexcept {
+          reset();
+          return nl->count(out, q);
+        },
+        [&](std::string_view& failed) noexcept -> std::error_code {
+          reset();
+          proc::file_stats stats;
+          socket_table t;
+          if (auto ec = proc::snapshot_sockets(files, q.scope, t, stats, failed)) return ec;
+          for (std::size_t i = 0; i < t.size(); ++i) {
+            const socket_row row = t.row(i);
+            if ((q.states >> netstat_fold(row.state) & 1u) != 0 &&
+                (q.filter == nullptr || matches_expression(*q.filter, row)))
+              add_row(out, row);
+          }
+          out.skipped_lines = stats.skipped;
+          out.duplicate_rows = stats.duplicates;
+          return std::error_code{};
+        });
+  }
+
   std::error_code snapshot(socket_table& out, const count_scope& scope) noexcept {
     repeats = 0;
     return answer(
@@ -430,6 +468,10 @@ std::string collector::error_text(std::error_code ec) const {
 std::error_code collector::count(socket_summary& out, const count_scope& scope,
                                  count_method method) noexcept {
   return impl_->in_namespace([&]() noexcept { return impl_->count(out, scope, method); });
+}
+
+std::error_code collector::count(socket_summary& out, const socket_query& q) noexcept {
+  return impl_->in_namespace([&]() noexcept { return impl_->count(out, q); });
 }
 
 std::error_code collector::snapshot(socket_table& out, const count_scope& scope) noexcept {

@@ -38,6 +38,9 @@ const char* errc_message(int value) noexcept {
       return "unexpected file format";
     case errc::not_a_network_namespace:
       return "not a network namespace file (/run/netns/NAME or /proc/PID/ns/net)";
+    case errc::bad_filter:
+      return "the filter does not parse (ss's filter language: state, sport, dport, src, dst, "
+             "and, or, not, parentheses)";
     case errc::filter_too_large:
       return "the filter compiles to more than 65528 bytes of kernel bytecode, the most one "
              "request can carry";

@@ -85,4 +85,18 @@ bool matches_expression(const socket_filter& f, const socket_row& row) noexcept 
   return !f.root || eval(f, *f.root, row);
 }
 
+socket_query query_of(const socket_filter& f, count_scope scope,
+                      std::uint32_t default_states) noexcept {
+  socket_query q;
+  q.scope = scope;
+  if (f.family) {
+    q.scope.ipv4 = q.scope.ipv4 && *f.family == abi::af_inet;
+    q.scope.ipv6 = q.scope.ipv6 && *f.family == abi::af_inet6;
+    q.scope.unix_domain = false;
+  }
+  q.states = f.states.value_or(default_states);
+  q.filter = &f;
+  return q;
+}
+
 }  // namespace ssfast

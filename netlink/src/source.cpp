@@ -399,9 +399,8 @@ struct source::state {
     return st;
   }
 
-  std::error_code list_netlink(row_sink& sink, const socket_query& q) noexcept {
-    context = {};
-    last_repeats = 0;
+  // The query's expression as kernel bytecode in filter_code (empty without one).
+  std::error_code compile_query(const socket_query& q) noexcept {
     try {
       if (q.filter != nullptr) {
         if (auto ec = netlink::compile_filter(*q.filter, filter_code)) {
@@ -414,6 +413,74 @@ struct source::state {
     } catch (const std::bad_alloc&) {
       return std::make_error_code(std::errc::not_enough_memory);
     }
+    return {};
+  }
+
+  // The sockets a query selects, counted: states and expression go to the kernel, so a
+  // socket that does not match costs only the walk, one that does its message, whose state
+  // byte is all that is read. One dump (no port slices: their bytecode would have to be
+  // joined to the query's, and a selective query's cost is the walk). UNIX sockets, which the
+  // kernel cannot match by address, are listed and matched here when there is an expression.
+  std::error_code count_selected(socket_summary& out, const socket_query& q) noexcept {
+    context = {};
+    if (auto ec = compile_query(q)) return ec;
+    const count_scope& sc = q.scope;
+    if (sc.tcp && (q.states & all_tcp_states) != 0) {
+      std::uint64_t repeats = 0;
+      if (auto ec = with_walk_fallback([&]() noexcept {
+            out.tcp = {};
+            repeats = 0;
+            std::string_view failed;
+            auto e = tcp_dumps_into(sockets[0], sc, q.states & all_tcp_states, filter_code, out.tcp,
+                                    nullptr, repeats, failed);
+            context = e ? failed : std::string_view{};
+            return e;
+          }))
+        return ec;
+      out.repeats_dropped += repeats;
+    }
+    if (sc.udp) {
+      for (const inet_dump& d : udp_dumps) {
+        if (!d.wanted(sc)) continue;
+        auto f = [&](const datagram& g, const reply_filter& r, repeat_guard& guard) noexcept {
+          return count_inet(g, r, out.udp, &guard);
+        };
+        dump_request r = inet_request(d, q.states);
+        r.bytecode = filter_code;
+        if (auto ec = guarded_dump(sockets[0], r, f, out.repeats_dropped)) {
+          context = d.name;
+          return ec;
+        }
+      }
+    }
+    if (sc.unix_domain) {
+      const bool expression = q.filter != nullptr && q.filter->has_expression();
+      auto count = [&](const datagram& g, const reply_filter& r, repeat_guard& guard) noexcept {
+        if (!expression) return count_unix(g, r, out.unix_domain, &guard);
+        batch.clear();
+        parse_status st = rows_unix(g, r, batch, &guard);
+        for (std::size_t i = 0; i < batch.size() && !st.error; ++i) {
+          const socket_row row = batch.row(i);
+          if (!matches_expression(*q.filter, row)) continue;
+          ++out.unix_domain.by_type[row.sock_type < 8 ? row.sock_type : 0];
+          ++out.unix_domain.states[row.state];
+        }
+        return st;
+      };
+      dump_request r = unix_request(expression ? unix_show_rows : 0);
+      r.states = q.states;
+      if (auto ec = guarded_dump(sockets[0], r, count, out.repeats_dropped)) {
+        context = unix_dump_name;
+        return ec;
+      }
+    }
+    return {};
+  }
+
+  std::error_code list_netlink(row_sink& sink, const socket_query& q) noexcept {
+    context = {};
+    last_repeats = 0;
+    if (auto ec = compile_query(q)) return ec;
     const count_scope& sc = q.scope;
     auto every = [](const socket_row&) { return true; };
     if (sc.tcp && (q.states & netlink::all_tcp_states) != 0) {
@@ -496,6 +563,12 @@ std::error_code source::count(socket_summary& out, const count_scope& scope, cou
   s_->hints = &hints;
   const std::error_code ec = s_->count_netlink(out, scope, method);
   s_->hints = nullptr;
+  context_ = s_->context;
+  return ec;
+}
+
+std::error_code source::count(socket_summary& out, const socket_query& q) noexcept {
+  const std::error_code ec = s_->count_selected(out, q);
   context_ = s_->context;
   return ec;
 }

@@ -12,7 +12,8 @@ namespace ssfast {
 std::error_code collect_summary(collector& c, const summary_request& r, std::string& out,
                                 std::string& error) {
   socket_summary sockets;
-  if (auto ec = c.count(sockets, r.scope, r.method)) {
+  if (auto ec = r.query != nullptr ? c.count(sockets, *r.query)
+                                   : c.count(sockets, r.scope, r.method)) {
     error = c.error_text(ec);
     return ec;
   }
@@ -30,8 +31,9 @@ std::error_code collect_summary(collector& c, const summary_request& r, std::str
   }
   const fallback_info* f = c.fallback();
   const std::string fallback = f ? std::string(f->step) + ": " + f->error.message() : "";
-  const summary_report report{sockets, to_string(c.source()), fallback,
-                              counters_ec ? nullptr : &counters, counters_error};
+  const summary_report report{sockets,        to_string(c.source()),
+                              fallback,       counters_ec ? nullptr : &counters,
+                              counters_error, r.query != nullptr ? r.filter : std::string_view{}};
   switch (r.format) {
     case summary_format::json:
       render_summary_json(report, out);

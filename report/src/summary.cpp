@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "counter_groups.h"
+#include "ssfast/report/escape.h"
 #include "ssfast/report/json_writer.h"
 
 namespace ssfast {
@@ -183,6 +184,10 @@ void render_summary_text(const summary_report& r, std::string& out) {
     out += "; netlink unavailable: ";
     out += r.fallback_reason;
   }
+  if (!r.filter.empty()) {
+    out += "; only those matching: ";
+    append_printable(out, r.filter);  // typed by a person, perhaps pasted: never a forged line
+  }
   out += ")\n";
   if (s.repeats_dropped > 0) {
     out += "note: ";
@@ -277,6 +282,7 @@ void render_summary_json(const summary_report& r, std::string& out) {
   w.begin_object();
   w.key("source").value(r.source);
   if (!r.fallback_reason.empty()) w.key("fallback_reason").value(r.fallback_reason);
+  if (!r.filter.empty()) w.key("filter").value(r.filter);
   if (r.source == "proc") {
     w.key("proc").begin_object();
     w.key("skipped_lines").value(s.skipped_lines);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <optional>
 #include <tuple>
 
 namespace ssfast::serve {
@@ -102,6 +103,18 @@ bool is_metric(std::string_view name) {
 
 }  // namespace
 
+namespace {
+
+// The metrics that are kernel counters (of the whole namespace), and their fields.
+constexpr std::pair<std::string_view, std::optional<std::int64_t> kernel_counters::*>
+    counter_metrics[] = {{"orphan", &kernel_counters::tcp_orphan},
+                         {"tw", &kernel_counters::tcp_tw},
+                         {"tcp_inuse", &kernel_counters::tcp_inuse},
+                         {"tcp_mem", &kernel_counters::tcp_mem},
+                         {"curr_estab", &kernel_counters::tcp_curr_estab}};
+
+}  // namespace
+
 std::vector<std::pair<std::string, double>> check_metrics(const socket_summary& s,
                                                           const kernel_counters* k) {
   std::vector<std::pair<std::string, double>> m;
@@ -114,14 +127,9 @@ std::vector<std::pair<std::string, double>> check_metrics(const socket_summary& 
   }
   if (s.scope.udp) m.emplace_back("udp", static_cast<double>(s.udp_all().total()));
   if (s.scope.unix_domain) m.emplace_back("unix", static_cast<double>(s.unix_domain.total()));
-  if (k != nullptr) {
-    for (auto [name, v] : {std::pair{"orphan", k->tcp_orphan},
-                           {"tw", k->tcp_tw},
-                           {"tcp_inuse", k->tcp_inuse},
-                           {"tcp_mem", k->tcp_mem},
-                           {"curr_estab", k->tcp_curr_estab}})
-      if (v) m.emplace_back(name, static_cast<double>(*v));
-  }
+  if (k != nullptr)
+    for (const auto& [name, field] : counter_metrics)
+      if (const auto& v = k->*field) m.emplace_back(name, static_cast<double>(*v));
   return m;
 }
 
@@ -193,6 +201,33 @@ std::pair<int, std::string> check_sockets(collector& c, const count_scope& scope
   kernel_counters counters;
   const bool have_counters = !c.read_counters(counters);
   return evaluate(warn, crit, check_metrics(sockets, have_counters ? &counters : nullptr));
+}
+
+std::pair<int, std::string> check_sockets(collector& c, const socket_query& q,
+                                          std::string_view filter,
+                                          const std::vector<threshold>& warn,
+                                          const std::vector<threshold>& crit) {
+  // A threshold on a kernel counter (tw, orphan, ...): those are the namespace's, not the
+  // matching sockets'. Said before any dump.
+  for (const auto* list : {&warn, &crit})
+    for (const threshold& t : *list)
+      for (const auto& counter : counter_metrics)
+        if (counter.first == t.metric)
+          return {3, "SSFAST UNKNOWN - " + t.metric +
+                         " is a kernel counter of the whole namespace, not a count of the "
+                         "sockets a filter selects"};
+  socket_summary sockets;
+  if (auto ec = c.count(sockets, q)) return {3, "SSFAST UNKNOWN - " + c.error_text(ec)};
+  auto result = evaluate(warn, crit, check_metrics(sockets, nullptr));
+  if (result.first == 3) return result;
+  // Said in the text part: the figures are the matching sockets', not the host's. A '|' would
+  // start the perfdata and a newline end the plugin's first line: neither may come through.
+  std::string label = " (matching ";
+  for (char ch : filter) label.push_back(ch == '|' || ch == '\n' || ch == '\r' ? ' ' : ch);
+  label.push_back(')');
+  std::string& line = result.second;
+  line.insert(std::min(line.find(" |"), line.size()), label);
+  return result;
 }
 
 }  // namespace ssfast::serve

@@ -108,6 +108,17 @@ class SSFAST_API collector {
   std::error_code count(socket_summary& out, const count_scope& scope = {},
                         count_method method = count_method::exact) noexcept;
 
+  /// Counts the sockets `q` selects (its scope, states and expression) per state, protocol
+  /// and family: the summary of one service ("sport = :443") rather than of the host. Over
+  /// netlink the kernel applies the states and the expression (idiag_states, bytecode), so a
+  /// socket that does not match costs only the hash walk and one that matches its message, of
+  /// which only the state byte is read: probing one port of a 200k-socket host costs the walk.
+  /// One dump per table, no port slices. UNIX sockets, which the kernel cannot match by
+  /// address, are listed and matched here when the query has an expression; /proc is read whole
+  /// and matched here. No allocation once warm (the filter compiles into a reused buffer).
+  /// Errors as count(), and errc::filter_too_large.
+  std::error_code count(socket_summary& out, const socket_query& q) noexcept;
+
   /// Parallel TCP dumps a count may use (1 with the /proc source). Their sockets (one 32 KiB
   /// buffer each) and threads are opened by the first count that splits: with
   /// collector_options::threads 0, when the table has at least 8192 TCP sockets; with N, at

@@ -47,6 +47,7 @@ enum ssfast_source { SSFAST_SOURCE_AUTO = 0, SSFAST_SOURCE_NETLINK = 1, SSFAST_S
 #define SSFAST_EPARSE (-(SSFAST_ERROR_BASE + 11))             /* /proc file not as expected */
 #define SSFAST_EFILTER (-(SSFAST_ERROR_BASE + 12))            /* filter too large for a request */
 #define SSFAST_ENOTNETNS (-(SSFAST_ERROR_BASE + 13))          /* netns path is not a namespace */
+#define SSFAST_EBADFILTER (-(SSFAST_ERROR_BASE + 14))         /* filter does not parse */
 
 typedef struct ssfast_options {
   uint32_t size;          /* sizeof(ssfast_options) as the caller's header has it (see above) */
@@ -79,6 +80,18 @@ SSFAST_API int ssfast_open2(const ssfast_options* options, ssfast_collector** ou
 /* Counts every socket of the namespace. No allocation once open. 0 or a negative code;
  * -EINVAL if out->size is below SSFAST_COUNTS_SIZE_VER1. */
 SSFAST_API int ssfast_count(ssfast_collector* c, ssfast_counts* out);
+
+/* Counts only the sockets `filter` selects, written in ss's filter language as one string
+ * ("sport = :443", "state established ( dport = :5432 or dport = :6432 )"): the summary of a
+ * service. The kernel applies the states and the expression, so a probe of one port costs the
+ * hash walk, not a message per socket. Host and service names are not resolved (numeric
+ * addresses and ports only: no NSS or DNS inside a health probe). States default to all; UNIX
+ * sockets are counted too unless the filter names an inet address or `state`s that exclude
+ * them. 0 or a negative code: SSFAST_EBADFILTER for a filter that does not parse,
+ * SSFAST_EFILTER for one too large for a request, -EINVAL for a NULL filter or as
+ * ssfast_count. Allocates to parse the filter. */
+SSFAST_API int ssfast_count_filtered(ssfast_collector* c, const char* filter,
+                                     ssfast_counts* out);
 
 /* Frees the collector; NULL is fine. */
 SSFAST_API void ssfast_close(ssfast_collector* c);

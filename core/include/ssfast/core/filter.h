@@ -107,4 +107,10 @@ struct socket_query {
   const socket_filter* filter = nullptr;  ///< null: no expression
 };
 
+/// The query a parsed filter asks within `scope`: an inet: or inet6: address narrows it to
+/// that family and leaves UNIX sockets out (ss.c filter_af_set); the filter's states, else
+/// `default_states`; the filter itself as the expression (so `f` must outlive the query).
+SSFAST_API socket_query query_of(const socket_filter& f, count_scope scope,
+                                 std::uint32_t default_states) noexcept;
+
 }  // namespace ssfast

@@ -62,6 +62,9 @@ class source {
   /// Counts `scope` into `out` (which the caller has reset). `hints` answers what /proc knows.
   std::error_code count(socket_summary& out, const count_scope& scope, count_method method,
                         count_hints& hints) noexcept;
+  /// Counts the sockets `q` selects into `out` (which the caller has reset): states and
+  /// expression as kernel bytecode, one dump per table, state bytes read. Errors as list().
+  std::error_code count(socket_summary& out, const socket_query& q) noexcept;
   /// Appends every socket of `scope` to `out`.
   std::error_code snapshot(socket_table& out, const count_scope& scope) noexcept;
   /// Hands the sockets `q` selects to `sink` one datagram's rows at a time: states and

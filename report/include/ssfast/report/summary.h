@@ -21,6 +21,9 @@ struct summary_report {
   std::string_view fallback_reason;  ///< why not netlink, when it fell back; else empty
   const kernel_counters* counters;   ///< null when the counters could not be read
   std::string_view counters_error;   ///< why, when counters is null
+  /// The filter the sockets were selected by, as given ("sport = :443"); empty: every socket.
+  /// Said in the text's Sockets line and as JSON "filter": the counts are not the host's.
+  std::string_view filter = {};
 };
 
 /// Appends the text report: first one `STATE COUNT` line per TCP state with sockets, largest
@@ -63,6 +66,10 @@ struct summary_request {
   count_scope scope;
   count_method method = count_method::exact;
   summary_format format = summary_format::text;
+  /// Set: count only the sockets it selects (collector::count with a query; `scope` and
+  /// `method` are then unused), labelled with `filter`, its text. Text and JSON only.
+  const socket_query* query = nullptr;
+  std::string_view filter;
 };
 
 /// Counts through `c`, reads the kernel counters (every one for Prometheus, in the same pass)

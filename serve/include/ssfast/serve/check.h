@@ -57,4 +57,13 @@ SSFAST_API std::pair<int, std::string> check_sockets(collector& c, const count_s
                                                      const std::vector<threshold>& warn,
                                                      const std::vector<threshold>& crit);
 
+/// The plugin run for the sockets `q` selects (one service: "sport = :443"), counted with
+/// the kernel applying the filter (collector::count with a query). Its metrics are the
+/// matching sockets' states and totals; the kernel counters (orphan, tw, ...) are the whole
+/// namespace's, so a threshold on one is UNKNOWN. The text part names `filter`.
+SSFAST_API std::pair<int, std::string> check_sockets(collector& c, const socket_query& q,
+                                                     std::string_view filter,
+                                                     const std::vector<threshold>& warn,
+                                                     const std::vector<threshold>& crit);
+
 }  // namespace ssfast::serve
