@@ -5,10 +5,14 @@
 #include <sys/utsname.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <map>
+#include <new>
 #include <optional>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -33,25 +37,59 @@ std::string address(std::uint8_t family, const address_bytes& a) {
   return s;
 }
 
-// Raw bytes as a hash key: family, then the given addresses and ports.
-void key_bytes(std::string& k, const address_bytes& a) {
-  k.append(reinterpret_cast<const char*>(a.data()), a.size());
+// A fixed-size key of raw bytes (family, addresses, ports), hashed as bytes: the groups the
+// rules count are keyed by integers, never by a string per socket.
+template <std::size_t N>
+using bytes_key = std::array<std::uint8_t, N>;
+
+struct bytes_hash {
+  template <std::size_t N>
+  std::size_t operator()(const bytes_key<N>& k) const noexcept {
+    return std::hash<std::string_view>{}(
+        std::string_view(reinterpret_cast<const char*>(k.data()), N));
+  }
+};
+
+template <std::size_t N>
+using group_counts = std::unordered_map<bytes_key<N>, std::uint64_t, bytes_hash>;
+
+// family | address (17 bytes); family | address | port (19); family | local | peer | port (35).
+using address_key = bytes_key<17>;
+using endpoint_key = bytes_key<19>;
+using flow_key = bytes_key<35>;
+
+template <std::size_t N>
+std::size_t put(bytes_key<N>& k, std::size_t at, const address_bytes& a) {
+  std::memcpy(k.data() + at, a.data(), a.size());
+  return at + a.size();
 }
-void key_bytes(std::string& k, std::uint16_t port) {
-  k.push_back(static_cast<char>(port >> 8));
-  k.push_back(static_cast<char>(port & 0xFF));
+template <std::size_t N>
+std::size_t put(bytes_key<N>& k, std::size_t at, std::uint16_t port) {
+  k[at] = static_cast<std::uint8_t>(port >> 8);
+  k[at + 1] = static_cast<std::uint8_t>(port & 0xFF);
+  return at + 2;
 }
 
-std::string connection_key(const socket_table& t, std::size_t i) {
-  std::string k(1, static_cast<char>(t.family()[i]));
-  key_bytes(k, t.local_addr()[i]);
-  key_bytes(k, t.local_port()[i]);
-  key_bytes(k, t.peer_addr()[i]);
-  key_bytes(k, t.peer_port()[i]);
-  return k;
+address_bytes address_at(const std::uint8_t* p) {
+  address_bytes a;
+  std::memcpy(a.data(), p, a.size());
+  return a;
+}
+std::uint16_t port_at(const std::uint8_t* p) {
+  return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
 }
 
-// The largest counts, first, at most n; ties by key for a stable report.
+// The largest groups, first, at most n; ties by their text, for a stable report. Every group
+// is formatted (groups, not sockets: a handful on most hosts).
+template <std::size_t N, class Format>
+std::vector<keyed_count> largest(const group_counts<N>& m, std::size_t n, Format&& format) {
+  std::vector<keyed_count> v;
+  v.reserve(m.size());
+  for (const auto& [k, c] : m) v.push_back({format(k), c});
+  keep_largest(v, n);
+  return v;
+}
+
 std::vector<keyed_count> largest(const std::unordered_map<std::string, std::uint64_t>& m,
                                  std::size_t n) {
   std::vector<keyed_count> v;
@@ -120,112 +158,160 @@ void counters(collector& c, std::map<std::string, std::int64_t>& out,
 // The listener a request socket (SYN_RECV) belongs to: one bound to its exact local address
 // and port, else a wildcard one of its family, else (an IPv4 request) a dual-stack IPv6
 // wildcard one, as the kernel's listener lookup (inet_lhash2_lookup) prefers the exact bind.
-// `on_port` holds the indices (into listener_rows) of the listeners on the request's port.
+// `on_port` holds the rows (of `t`, the listeners) on the request's port.
 std::optional<std::size_t> owning_listener(const socket_table& t,
-                                           const std::vector<std::size_t>& listener_rows,
                                            const std::vector<std::size_t>& on_port,
-                                           std::size_t req) {
+                                           std::uint8_t family, const address_bytes& local) {
   std::optional<std::size_t> wildcard, dual;
   const address_bytes any{};
-  for (const std::size_t k : on_port) {
-    const std::size_t i = listener_rows[k];
-    if (t.family()[i] == t.family()[req]) {
-      if (t.local_addr()[i] == t.local_addr()[req]) return k;
-      if (t.local_addr()[i] == any && !wildcard) wildcard = k;
+  for (const std::size_t i : on_port) {
+    if (t.family()[i] == family) {
+      if (t.local_addr()[i] == local) return i;
+      if (t.local_addr()[i] == any && !wildcard) wildcard = i;
     } else if (t.family()[i] == AF_INET6 && t.local_addr()[i] == any && !dual) {
-      dual = k;
+      dual = i;
     }
   }
   return wildcard ? wildcard : dual;
 }
 
-// The second sample's TCP rows by what the rules need of them.
-struct sorted_rows {
-  std::vector<std::size_t> listeners, close_wait_persisting, syn_recv;
+// A CLOSE_WAIT connection across the two samples: its socket cookie (netlink), else its inode
+// (/proc, which has no cookie; a CLOSE_WAIT socket is still held, so its inode is not 0).
+std::uint64_t connection_id(const socket_table& t, std::size_t i) {
+  return t.cookie()[i] != 0 ? t.cookie()[i] : t.inode()[i];
+}
+
+// The first sample: which connections are in CLOSE_WAIT.
+struct close_wait_ids final : row_sink {
+  std::unordered_set<std::uint64_t> ids;
+  std::error_code on_rows(const socket_table& t) noexcept override {
+    try {
+      for (std::size_t i = 0; i < t.size(); ++i) ids.insert(connection_id(t, i));
+      return {};
+    } catch (const std::bad_alloc&) {
+      return std::make_error_code(std::errc::not_enough_memory);
+    }
+  }
 };
 
-// One pass over the TCP rows: the per-state tallies, the "most" lists, and the rows later
-// steps look at again.
-sorted_rows sort_rows(const socket_table& t, const std::unordered_set<std::string>& close_wait_before,
-                      doctor_evidence& out) {
-  std::int64_t lo = 1, hi = 0;
-  if (out.sysctls.ip_local_port_range) {
-    lo = (*out.sysctls.ip_local_port_range)[0];
-    hi = (*out.sysctls.ip_local_port_range)[1];
+// The second sample, taken as the dump is parsed: per-state tallies and the groups the rules
+// rank, in memory that follows the groups; only listeners (a few) are kept as rows.
+struct second_sample final : row_sink {
+  doctor_evidence& out;
+  const std::unordered_set<std::uint64_t>& close_wait_before;
+  std::int64_t lo = 1, hi = 0;  // ip_local_port_range
+  socket_table listeners;
+  group_counts<19> requests;  // request sockets by (family, local address, port)
+  group_counts<17> sources;   // request sockets by client address
+  std::array<std::uint64_t, 65536> close_wait_ports{};
+  group_counts<35> flows;                        // ephemeral-port connections by flow
+  std::vector<std::uint64_t> persisting_inodes;  // CLOSE_WAIT at both ends, for owners
+
+  second_sample(doctor_evidence& o, const std::unordered_set<std::uint64_t>& before)
+      : out(o), close_wait_before(before) {
+    if (out.sysctls.ip_local_port_range) {
+      lo = (*out.sysctls.ip_local_port_range)[0];
+      hi = (*out.sysctls.ip_local_port_range)[1];
+    }
   }
-  sorted_rows rows;
-  std::unordered_map<std::string, std::uint64_t> groups, sources, close_wait_ports;
-  const auto st = t.state();
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    const auto s = static_cast<tcp_state>(st[i]);
-    const std::uint16_t lport = t.local_port()[i];
-    switch (s) {
-      case tcp_state::listen:
-        rows.listeners.push_back(i);
-        continue;
-      case tcp_state::syn_recv:
-      case tcp_state::new_syn_recv:
-        // A request socket sits on its listener's address and port; its peer is the client.
-        rows.syn_recv.push_back(i);
-        ++sources[address(t.family()[i], t.peer_addr()[i])];
-        continue;
-      case tcp_state::close_wait:
-        ++close_wait_ports[std::to_string(lport)];
-        if (close_wait_before.count(connection_key(t, i))) {
-          ++out.close_wait_persisting;
-          rows.close_wait_persisting.push_back(i);
+
+  std::error_code on_rows(const socket_table& t) noexcept override {
+    try {
+      add(t);
+      return {};
+    } catch (const std::bad_alloc&) {
+      return std::make_error_code(std::errc::not_enough_memory);
+    }
+  }
+
+  void add(const socket_table& t) {
+    const auto st = t.state();
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      const std::uint8_t family = t.family()[i];
+      out.sockets.tcp[family == AF_INET6 ? 1 : 0][st[i]] += 1;
+      const auto s = static_cast<tcp_state>(st[i]);
+      const std::uint16_t lport = t.local_port()[i];
+      switch (s) {
+        case tcp_state::listen:
+          listeners.append(t.row(i));
+          continue;
+        case tcp_state::syn_recv:
+        case tcp_state::new_syn_recv: {
+          // A request socket sits on its listener's address and port; its peer is the client.
+          endpoint_key e{family};
+          put(e, put(e, 1, t.local_addr()[i]), lport);
+          ++requests[e];
+          address_key a{family};
+          put(a, 1, t.peer_addr()[i]);
+          ++sources[a];
+          continue;
         }
-        break;
-      case tcp_state::fin_wait2:
-        // inode 0: no process holds it; the kernel times it out after tcp_fin_timeout.
-        (t.inode()[i] == 0 ? out.fin_wait2_orphaned : out.fin_wait2_held) += 1;
-        break;
-      default:
-        break;
-    }
-    // A connection this host opened holds a port from ip_local_port_range until its
-    // TIME_WAIT ends; one (local address, remote address:port) has only the range's ports.
-    if (lport >= lo && lport <= hi) {
-      std::string k = address(t.family()[i], t.local_addr()[i]) + " -> " +
-                      endpoint_text(t.family()[i], t.peer_addr()[i], t.peer_port()[i]);
-      ++groups[k];
+        case tcp_state::close_wait:
+          ++close_wait_ports[lport];
+          if (close_wait_before.count(connection_id(t, i))) {
+            ++out.close_wait_persisting;
+            persisting_inodes.push_back(t.inode()[i]);
+          }
+          break;
+        case tcp_state::fin_wait2:
+          // inode 0: no process holds it; the kernel times it out after tcp_fin_timeout.
+          (t.inode()[i] == 0 ? out.fin_wait2_orphaned : out.fin_wait2_held) += 1;
+          break;
+        default:
+          break;
+      }
+      // A connection this host opened holds a port from ip_local_port_range until its
+      // TIME_WAIT ends; one (local address, remote address:port) has only the range's ports.
+      if (lport >= lo && lport <= hi) {
+        flow_key f{family};
+        put(f, put(f, put(f, 1, t.local_addr()[i]), t.peer_addr()[i]), t.peer_port()[i]);
+        ++flows[f];
+      }
     }
   }
-  out.ephemeral_groups = largest(groups, top_n);
-  out.syn_recv_sources = largest(sources, top_n);
-  out.close_wait_ports = largest(close_wait_ports, top_n);
-  return rows;
-}
+
+  // The "most" lists, formatted.
+  void rank() {
+    out.ephemeral_groups = largest(flows, top_n, [](const flow_key& k) {
+      return address(k[0], address_at(&k[1])) + " -> " +
+             endpoint_text(k[0], address_at(&k[17]), port_at(&k[33]));
+    });
+    out.syn_recv_sources = largest(
+        sources, top_n, [](const address_key& k) { return address(k[0], address_at(&k[1])); });
+    std::unordered_map<std::string, std::uint64_t> ports;
+    for (std::size_t p = 0; p < close_wait_ports.size(); ++p)
+      if (close_wait_ports[p] != 0) ports[std::to_string(p)] = close_wait_ports[p];
+    out.close_wait_ports = largest(ports, top_n);
+  }
+};
 
 // Each listener with its own queues. Request sockets go to the listener that owns them;
 // SO_REUSEPORT siblings (the same address and port) cannot be told apart, so they share
 // their requests and the sum of their backlogs as one SYN queue. Returns whether a queue is
 // backed up enough to be worth naming its owners.
-bool add_listeners(const socket_table& t, const sorted_rows& rows, doctor_evidence& out) {
-  const auto& listener_rows = rows.listeners;
-  std::vector<std::uint64_t> syn_by_listener(listener_rows.size(), 0);
-  // Listeners by port: a SYN flood brings many request sockets, and each is matched only
-  // against the listeners of its own port (not every listener on the host).
+bool add_listeners(const second_sample& sample, doctor_evidence& out) {
+  const socket_table& t = sample.listeners;
+  std::vector<std::uint64_t> syn_by_listener(t.size(), 0);
+  // Listeners by port: each group of request sockets is matched only against the listeners
+  // of its own port (not every listener on the host).
   std::unordered_map<std::uint16_t, std::vector<std::size_t>> by_port;
-  for (std::size_t k = 0; k < listener_rows.size(); ++k)
-    by_port[t.local_port()[listener_rows[k]]].push_back(k);
-  for (std::size_t i : rows.syn_recv) {
-    const auto it = by_port.find(t.local_port()[i]);
+  for (std::size_t i = 0; i < t.size(); ++i) by_port[t.local_port()[i]].push_back(i);
+  for (const auto& [k, count] : sample.requests) {
+    const auto it = by_port.find(port_at(&k[17]));
     if (it == by_port.end()) continue;
-    if (const auto k = owning_listener(t, listener_rows, it->second, i)) ++syn_by_listener[*k];
+    if (const auto i = owning_listener(t, it->second, k[0], address_at(&k[1])))
+      syn_by_listener[*i] += count;
   }
   bool queue_backed_up = false;
-  for (std::size_t k = 0; k < listener_rows.size(); ++k) {
-    const std::size_t i = listener_rows[k];
+  for (std::size_t i = 0; i < t.size(); ++i) {
     listener_evidence l;
     l.address = endpoint_text(t.family()[i], t.local_addr()[i], t.local_port()[i]);
     l.port = t.local_port()[i];
     l.accept_queue = t.recv_q()[i];
     l.backlog = t.send_q()[i];
-    for (const std::size_t m : by_port[l.port]) {
-      const std::size_t j = listener_rows[m];
+    for (const std::size_t j : by_port[l.port]) {
       if (t.family()[j] != t.family()[i] || t.local_addr()[j] != t.local_addr()[i]) continue;
-      l.syn_recv += syn_by_listener[m];
+      l.syn_recv += syn_by_listener[j];
       l.syn_backlog += t.send_q()[j];
     }
     // Owners are worth a scan once a queue is past its backlog (a backlog of 0 included) or
@@ -238,19 +324,18 @@ bool add_listeners(const socket_table& t, const sorted_rows& rows, doctor_eviden
 }
 
 // Who holds the CLOSE_WAIT connections that persisted, and each listener.
-void add_owners(const socket_table& t, const sorted_rows& rows, const doctor_options& o,
-                doctor_evidence& out) {
+void add_owners(const second_sample& sample, const doctor_options& o, doctor_evidence& out) {
   process_owners owners;
   if (owners.scan(o.proc_root)) return;
   std::vector<process_ref> scratch;
   std::unordered_map<std::string, std::uint64_t> by_process;
-  for (std::size_t i : rows.close_wait_persisting) {
-    const std::string who = owners_text(owners, t.inode()[i], scratch);
+  for (const std::uint64_t inode : sample.persisting_inodes) {
+    const std::string who = owners_text(owners, inode, scratch);
     if (!who.empty()) ++by_process[who];
   }
   out.close_wait_processes = largest(by_process, top_n);
-  for (std::size_t k = 0; k < rows.listeners.size(); ++k)
-    out.listeners[k].processes = owners_text(owners, t.inode()[rows.listeners[k]], scratch);
+  for (std::size_t i = 0; i < sample.listeners.size(); ++i)
+    out.listeners[i].processes = owners_text(owners, sample.listeners.inode()[i], scratch);
 }
 
 }  // namespace
@@ -266,32 +351,29 @@ std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
 
   socket_query q;
   q.scope.udp = q.scope.unix_domain = false;
-  socket_table t;
-  // The first sample: counters, and which connections are in CLOSE_WAIT.
+  // The first sample: counters, and which connections are in CLOSE_WAIT (the kernel sends
+  // only those).
   counters(c, out.counters_before, out.unreadable);
   q.states = bit(tcp_state::close_wait);
-  if (auto ec = c.list(t, q)) return ec;
-  std::unordered_set<std::string> close_wait_before;
-  for (std::size_t i = 0; i < t.size(); ++i) close_wait_before.insert(connection_key(t, i));
+  close_wait_ids before;
+  if (auto ec = c.list(q, before)) return ec;
 
   std::this_thread::sleep_for(std::chrono::duration<double>(o.interval_s));
 
-  // The second: counters, every TCP socket, and UDP and UNIX counted (TCP's histogram comes
-  // from the listing: one dump of TCP, not two).
+  // The second: counters, UDP and UNIX counted, and every TCP socket streamed through the
+  // tallies (TCP's histogram comes from the same dump: one dump of TCP, not two).
   counters(c, out.counters_after, out.unreadable);
   count_scope others;
   others.tcp = false;
   if (auto ec = c.count(out.sockets, others)) return ec;
-  q.states = abi::tcp_all_states;  // request sockets included (they report SYN_RECV)
-  if (auto ec = c.list(t, q)) return ec;
   out.sockets.scope.tcp = true;
-  for (std::size_t i = 0; i < t.size(); ++i)
-    out.sockets.tcp[t.family()[i] == AF_INET6 ? 1 : 0][t.state()[i]] += 1;
-
-  const sorted_rows rows = sort_rows(t, close_wait_before, out);
-  const bool queue_backed_up = add_listeners(t, rows, out);
+  q.states = abi::tcp_all_states;  // request sockets included (they report SYN_RECV)
+  second_sample sample(out, before.ids);
+  if (auto ec = c.list(q, sample)) return ec;
+  sample.rank();
+  const bool queue_backed_up = add_listeners(sample, out);
   if (o.processes && (out.close_wait_persisting >= close_wait_worth_owners || queue_backed_up))
-    add_owners(t, rows, o, out);
+    add_owners(sample, o, out);
   return {};
 }
 
