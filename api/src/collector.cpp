@@ -254,7 +254,8 @@ struct collector::impl {
     repeats = 0;
     return answer(
         [&]() noexcept {
-          const std::error_code ec = nl->list(counted, q);
+          proc_hints hints(files);
+          const std::error_code ec = nl->list(counted, q, hints);
           repeats = nl->repeats();
           no_fallback = counted.delivered;
           return ec;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <mutex>
 #include <new>
 
 #include "ssfast/netlink/bytecode.h"
@@ -80,6 +81,7 @@ struct partition {
   std::array<state_counts, 2> counts;
   netlink::key_histogram keys{};
   std::uint64_t repeats = 0;
+  socket_table rows;  // a parallel listing's current datagram
   std::error_code error;
   std::string_view failed;
 };
@@ -100,8 +102,10 @@ struct source::state {
   std::optional<std::uint64_t> last_tcp_total;  // the previous exact count's TCP sockets
   std::vector<std::byte> filter_code;           // the compiled expression of the last list()
   socket_table batch;                           // one datagram's rows, for list()'s sink
-  std::uint64_t last_repeats = 0;               // repeats the last snapshot or list dropped
-  count_hints* hints = nullptr;                 // during a count
+  row_sink* list_sink = nullptr;                // a parallel listing's sink, and its lock
+  std::mutex sink_mutex;
+  std::uint64_t last_repeats = 0;  // repeats the last snapshot or list dropped
+  count_hints* hints = nullptr;    // during a count
   std::string_view context;
 
   state(sock_diag_socket first, const source_options& opts) : o(opts) {
@@ -152,18 +156,12 @@ struct source::state {
     return ec;
   }
 
-  // TCP into counts[family], one dump or one per family, with an optional bytecode filter.
-  std::error_code tcp_dumps_into(netlink::sock_diag_socket& s, const count_scope& scope,
-                                 std::uint32_t states, std::span<const std::byte> bytecode,
-                                 std::array<state_counts, 2>& counts,
-                                 netlink::key_histogram* key_out, std::uint64_t& repeats,
-                                 std::string_view& failed) noexcept {
-    auto parse = [&](const netlink::datagram& g, const netlink::reply_filter& f,
-                     repeat_guard& guard) noexcept {
-      return key_out != nullptr
-                 ? netlink::count_inet_keys(g, f, counts, *key_out, o.ephemeral_low, &guard)
-                 : netlink::count_inet(g, f, counts, &guard);
-    };
+  // TCP through `parse` (datagram, reply filter, guard), one dump for both families or one
+  // per family, with an optional bytecode filter.
+  template <class Parse>
+  std::error_code tcp_walks(netlink::sock_diag_socket& s, const count_scope& scope,
+                            std::uint32_t states, std::span<const std::byte> bytecode, Parse& parse,
+                            std::uint64_t& repeats, std::string_view& failed) noexcept {
     if (one_walk && scope.ipv4 && scope.ipv6) {
       netlink::dump_request r = tcp_both_request(states);
       r.bytecode = bytecode;
@@ -178,6 +176,77 @@ struct source::state {
       if (auto ec = guarded_dump(s, r, parse, repeats)) return ec;
     }
     return {};
+  }
+
+  // TCP into counts[family], one dump or one per family, with an optional bytecode filter.
+  std::error_code tcp_dumps_into(netlink::sock_diag_socket& s, const count_scope& scope,
+                                 std::uint32_t states, std::span<const std::byte> bytecode,
+                                 std::array<state_counts, 2>& counts,
+                                 netlink::key_histogram* key_out, std::uint64_t& repeats,
+                                 std::string_view& failed) noexcept {
+    auto parse = [&](const netlink::datagram& g, const netlink::reply_filter& f,
+                     repeat_guard& guard) noexcept {
+      return key_out != nullptr
+                 ? netlink::count_inet_keys(g, f, counts, *key_out, o.ephemeral_low, &guard)
+                 : netlink::count_inet(g, f, counts, &guard);
+    };
+    return tcp_walks(s, scope, states, bytecode, parse, repeats, failed);
+  }
+
+  // A parallel listing's slice: its rows, parsed on its own thread, handed to the one sink
+  // under a lock (datagram by datagram, so slices interleave in whole datagrams).
+  static void list_partition_job(void* ctx, std::size_t i) noexcept {
+    auto* self = static_cast<state*>(ctx);
+    partition& p = self->parts[i];
+    p.repeats = 0;
+    auto rows = [&](const netlink::datagram& g, const netlink::reply_filter& r,
+                    repeat_guard& guard) noexcept {
+      p.rows.clear();
+      parse_status st = netlink::rows_inet(g, r, IPPROTO_TCP, p.rows, &guard);
+      if (!st.error && !p.rows.empty()) {
+        const std::lock_guard<std::mutex> lock(self->sink_mutex);
+        st.error = self->list_sink->on_rows(p.rows);
+      }
+      return st;
+    };
+    p.error = self->tcp_walks(self->sockets[i], self->tcp_scope, self->tcp_states,
+                              {p.bytecode.data(), p.bytecode_size}, rows, p.repeats, p.failed);
+  }
+
+  // The port slices of the split: from the previous parallel count's spread, else even.
+  void place_slices(std::size_t n) noexcept {
+    std::array<std::uint16_t, netlink::max_partitions> first;
+    netlink::split_key_space(keys, n, o.ephemeral_low, o.ephemeral_high, first);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint16_t hi = i + 1 < n ? static_cast<std::uint16_t>(first[i + 1] - 1) : 65535;
+      parts[i].bytecode_size =
+          netlink::compile_key_range(first[i], hi, o.ephemeral_low, parts[i].bytecode);
+    }
+  }
+
+  // A TCP listing without an expression over parallel port slices, when the table is worth
+  // splitting: the kernel builds each slice's messages on its own core. Returns false (having
+  // done nothing) when it is not; else the error of the first slice that failed.
+  bool list_tcp_parallel(row_sink& sink, const count_scope& scope, std::uint32_t states,
+                         std::error_code& ec) noexcept {
+    if (partitions > 1 && !partitions_opened && worth_splitting()) open_partitions();
+    const std::size_t n = sockets.size();
+    if (n == 1 || !worth_splitting()) return false;
+    place_slices(n);
+    tcp_scope = scope;
+    tcp_states = states;
+    list_sink = &sink;
+    pool->run(n, list_partition_job, this);
+    list_sink = nullptr;
+    ec = {};
+    for (std::size_t i = 0; i < n; ++i) {
+      last_repeats += parts[i].repeats;
+      if (parts[i].error && !ec) {
+        ec = parts[i].error;
+        context = parts[i].failed;
+      }
+    }
+    return true;
   }
 
   // A single-walk request failed with EINVAL: either this kernel has no TCPDIAG_GETSOCK, or it
@@ -228,13 +297,7 @@ struct source::state {
         last_tcp_total = out[0].total() + out[1].total();
       return ec;
     }
-    std::array<std::uint16_t, netlink::max_partitions> first;
-    netlink::split_key_space(keys, n, o.ephemeral_low, o.ephemeral_high, first);
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint16_t hi = i + 1 < n ? static_cast<std::uint16_t>(first[i + 1] - 1) : 65535;
-      parts[i].bytecode_size =
-          netlink::compile_key_range(first[i], hi, o.ephemeral_low, parts[i].bytecode);
-    }
+    place_slices(n);
     tcp_scope = scope;
     tcp_states = states;
     pool->run(n, partition_job, this);
@@ -494,6 +557,10 @@ struct source::state {
       // A refused single walk (EINVAL) sent no row: the kernel audits the request, bytecode
       // included, before it dumps. So the retry per family cannot repeat rows.
       const std::error_code ec = with_walk_fallback([&]() noexcept -> std::error_code {
+        // Without an expression a big table is split over port slices (with one, the kernel
+        // filters a single walk: the slices' bytecode and the query's are not joined).
+        std::error_code split_ec;
+        if (filter_code.empty() && list_tcp_parallel(sink, sc, states, split_ec)) return split_ec;
         if (one_walk && sc.ipv4 && sc.ipv6) {
           dump_request r = tcp_both_request(states);
           r.bytecode = filter_code;
@@ -579,8 +646,10 @@ std::error_code source::snapshot(socket_table& out, const count_scope& scope) no
   return ec;
 }
 
-std::error_code source::list(row_sink& sink, const socket_query& q) noexcept {
+std::error_code source::list(row_sink& sink, const socket_query& q, count_hints& hints) noexcept {
+  s_->hints = &hints;
   const std::error_code ec = s_->list_netlink(sink, q);
+  s_->hints = nullptr;
   context_ = s_->context;
   return ec;
 }

@@ -141,8 +141,11 @@ class SSFAST_API collector {
 
   /// As list(), handing the sockets to `sink` a batch at a time as they are parsed (over
   /// netlink, one datagram's rows: a listing of any size in memory that does not grow with it;
-  /// from /proc, whose files are read whole, once). With another namespace the sink is called
-  /// on the collector's thread there. A sink's error stops the dump and is returned; once rows
+  /// from /proc, whose files are read whole, once). TCP without an expression, in a table
+  /// big enough to split (as count() decides), is dumped over the parallel port slices: the
+  /// sink is then called from the collector's dump threads, never two calls at once, and the
+  /// slices' batches interleave (ss promises no order either). Otherwise it is called on the
+  /// calling thread (with another namespace, the collector's thread there). A sink's error stops the dump and is returned; once rows
   /// have been handed over, a netlink failure is returned rather than answered from /proc.
   std::error_code list(const socket_query& q, row_sink& sink) noexcept;
 

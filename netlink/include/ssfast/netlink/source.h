@@ -68,10 +68,13 @@ class source {
   /// Appends every socket of `scope` to `out`.
   std::error_code snapshot(socket_table& out, const count_scope& scope) noexcept;
   /// Hands the sockets `q` selects to `sink` one datagram's rows at a time: states and
-  /// expression as kernel bytecode (UNIX sockets filtered here). Holds one batch of rows, so
-  /// memory does not grow with the socket count. Errors also errc::filter_too_large, ENOMEM,
-  /// and whatever the sink returned (which stops the dump).
-  std::error_code list(row_sink& sink, const socket_query& q) noexcept;
+  /// expression as kernel bytecode (UNIX sockets filtered here). Holds one batch of rows per
+  /// dump, so memory does not grow with the socket count. TCP without an expression, in a
+  /// table worth splitting (as count() decides, `hints` answering what /proc knows), is dumped
+  /// over the parallel port slices: the sink is then called from the partitions' threads, one
+  /// call at a time (under a lock), the slices' datagrams interleaved. Errors also
+  /// errc::filter_too_large, ENOMEM, and whatever the sink returned (which stops that dump).
+  std::error_code list(row_sink& sink, const socket_query& q, count_hints& hints) noexcept;
   /// Sockets the last snapshot() or list() left out because its dump reported them twice
   /// (see repeat_guard); count() reports its own in socket_summary::repeats_dropped.
   std::uint64_t repeats() const noexcept;
