@@ -25,6 +25,8 @@ constexpr std::array<help_section, 9> sections = {{
      "  -H, --no-header no header line\n"
      "  -p, --processes processes holding each socket (one scan of /proc/*/fd; --threads N\n"
      "                  scans on N threads)\n"
+     "  --threads N     a TCP listing without a filter is dumped over N port slices at once\n"
+     "                  (default: CPUs, at most 8, once the table holds 8192 TCP sockets)\n"
      "  -e, -o          uid, inode and cookie; TCP timers; --extended, --options\n"
      "  -j, --json      one JSON object per socket (JSON Lines)\n"
      "  FILTER          ss's: [state STATE | exclude STATE]... [EXPRESSION], where\n"

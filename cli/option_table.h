@@ -75,7 +75,7 @@ inline constexpr option_spec table[] = {
     {opt::drain_queue, 0, "drain-queue", true, A},
     {opt::netns_name, 'N', "", true, reading},
     {opt::netns, 0, "netns", true, reading},
-    {opt::threads, 0, "threads", true, S | C | E | D | L | T},  // L, T: the -p scan
+    {opt::threads, 0, "threads", true, S | C | E | D | L | T},  // L, T: TCP slices, -p scan
     {opt::watch, 0, "watch", true, S | T},
     {opt::count, 0, "count", true, S | T},
     {opt::interval, 0, "interval", true, D},

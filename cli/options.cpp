@@ -405,9 +405,11 @@ class parser {
           "option '--estimate' uses CurrEstab, which counts IPv4 and IPv6 together: it cannot "
           "go with -4 or -6";
     else if (given(opt::threads) && (o_.cmd == command::list || o_.cmd == command::top) &&
-             !o_.processes && !(o_.cmd == command::top && (o_.key == top_key::process || o_.top_netns)))
-      err_ = "option '--threads' sets the threads of -s's dumps and of -p's /proc scan: a "
-             "listing without -p uses none";
+             !o_.processes && !o_.top_netns &&
+             !((o_.tcp || (!o_.udp && !o_.unix_domain)) && o_.filter.empty()))
+      // A listing splits only TCP without an expression (a filter is one kernel-filtered walk).
+      err_ = "option '--threads' splits a TCP listing without a filter, and -p's /proc scan: "
+             "this listing uses none";
     else if (o_.top_netns && o_.all_netns)
       err_ = "top netns already ranks every namespace: --all-netns is for the other keys";
     else if (o_.top_netns && (given(opt::netns) || given(opt::netns_name) || proc))

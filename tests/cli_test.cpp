@@ -203,9 +203,14 @@ TEST(ParseArgs, OutputsThatDisagreeAreRefused) {
 TEST(ParseArgs, OptionsACommandIgnoresAreRefused) {
   EXPECT_EQ(parse({"counters", "-t"}).error,
             "option '-t' is for listings, -s, top, check and exporter, not counters");
-  EXPECT_EQ(parse({"-tan", "--threads", "4"}).error,
-            "option '--threads' sets the threads of -s's dumps and of -p's /proc scan: a "
-            "listing without -p uses none");
+  EXPECT_EQ(parse({"-tan", "--threads", "4"}).error, "") << "a TCP listing splits";
+  EXPECT_EQ(parse({"top", "raddr", "--threads", "1"}).error, "");
+  EXPECT_EQ(parse({"-uan", "--threads", "4"}).error,
+            "option '--threads' splits a TCP listing without a filter, and -p's /proc scan: "
+            "this listing uses none");
+  EXPECT_EQ(parse({"-tan", "--threads", "4", "sport = :80"}).error,
+            "option '--threads' splits a TCP listing without a filter, and -p's /proc scan: "
+            "this listing uses none");
   EXPECT_EQ(parse({"-tanp", "--threads", "4"}).error, "");
   EXPECT_EQ(parse({"top", "process", "--threads", "2"}).error, "") << "top process scans /proc";
   EXPECT_EQ(parse({"-s", "--threads", "2", "--source", "proc"}).error,
