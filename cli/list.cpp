@@ -34,13 +34,6 @@ void append_listen_drops(collector& c, std::string& out) {
          value("TcpExt.ListenDrops") + " (connections refused since boot, this namespace)\n";
 }
 
-// Standard output, written as the listing is drawn.
-std::error_code to_stdout(std::string_view s) {
-  if (std::fwrite(s.data(), 1, s.size(), stdout) != s.size())
-    return std::make_error_code(std::errc::io_error);
-  return {};
-}
-
 }  // namespace
 
 int run_list(collector& c, const options& o) {
@@ -50,7 +43,15 @@ int run_list(collector& c, const options& o) {
   if (!build_query(o, f, q, err)) return fail(exit_usage, err);
   process_owners owners;
   if (o.processes && !scan_owners(o, owners)) return exit_failure;
-  listing_writer out(style_of(o, q, owners, c.source() == source_kind::proc), o.json, to_stdout);
+  // Standard output, written as the listing is drawn.
+  bool write_failed = false;
+  listing_writer out(style_of(o, q, owners, c.source() == source_kind::proc), o.json,
+                     [&](std::string_view text) {
+                       if (std::fwrite(text.data(), 1, text.size(), stdout) == text.size())
+                         return std::error_code{};
+                       write_failed = true;
+                       return std::make_error_code(std::errc::io_error);
+                     });
   // Which source answers is settled when the first rows arrive: a collector that falls back
   // to /proc does so before handing over any row (collector::list).
   struct source_aware final : row_sink {
@@ -63,12 +64,7 @@ int run_list(collector& c, const options& o) {
     }
   } sink(c, out);
   std::error_code ec = c.list(q, sink);
-  bool write_failed = false;
-  if (!ec || ec == std::errc::io_error) {
-    const std::error_code done = out.finish();
-    write_failed = done || ec == std::errc::io_error;
-    if (done) ec = done;
-  }
+  if (!ec) ec = out.finish();
   if (write_failed) return fail(exit_failure, "cannot write the output");
   if (ec) return list_failed(c, ec);
   const bool from_proc = c.source() == source_kind::proc;

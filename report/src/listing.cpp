@@ -300,9 +300,6 @@ void render_listing_text(const socket_table& t, const listing_style& s, std::str
 }
 
 void listing_writer::json_row(const socket_row& r) {
-  std::vector<process_ref>& scratch = scratch_;
-  std::string& addr = addr_;
-  const listing_style& s = style_;
   json_writer w(out_);
   w.begin_object();
   const bool unix_domain = r.family == af_unix;
@@ -323,20 +320,20 @@ void listing_writer::json_row(const socket_row& r) {
     w.key("path").value(r.path);
     w.key("peer_inode").value(r.peer_inode);
   } else {
-    addr.clear();
-    append_address(addr, r.family, r.local_addr);
-    w.key("local_addr").value(addr);
+    addr_.clear();
+    append_address(addr_, r.family, r.local_addr);
+    w.key("local_addr").value(addr_);
     w.key("local_port").value(std::uint64_t{r.local_port});
-    addr.clear();
-    append_address(addr, r.family, r.peer_addr);
-    w.key("peer_addr").value(addr);
+    addr_.clear();
+    append_address(addr_, r.family, r.peer_addr);
+    w.key("peer_addr").value(addr_);
     w.key("peer_port").value(std::uint64_t{r.peer_port});
   }
   w.key("recv_q").value(std::uint64_t{r.recv_q});
   w.key("send_q").value(std::uint64_t{r.send_q});
   if (r.state == static_cast<std::uint8_t>(tcp_state::listen)) {
     w.key("accept_queue_full");
-    if (s.backlog_known) {
+    if (style_.backlog_known) {
       w.value(accept_queue_full(r));
     } else {
       w.null();  // /proc: Send-Q is not the backlog, so fullness is unknown
@@ -344,17 +341,17 @@ void listing_writer::json_row(const socket_row& r) {
   }
   w.key("inode").value(r.inode);
   w.key("uid").value(std::uint64_t{r.uid});
-  if (s.extended) w.key("cookie").value(r.cookie);
-  if (s.timers && !unix_domain) {
+  if (style_.extended) w.key("cookie").value(r.cookie);
+  if (style_.timers && !unix_domain) {
     w.key("timer").begin_object();
     w.key("name").value(timer_name(r.timer));
     w.key("expires_ms").value(std::uint64_t{r.expires_ms});
     w.key("retrans").value(std::uint64_t{r.retrans});
     w.end_object();
   }
-  if (s.owners != nullptr) {
+  if (style_.owners != nullptr) {
     w.key("process").begin_array();
-    for (const process_ref& p : s.owners->owners(r.inode, scratch)) {
+    for (const process_ref& p : style_.owners->owners(r.inode, scratch_)) {
       w.begin_object();
       w.key("pid").value(std::uint64_t{p.pid});
       w.key("comm").value(p.comm);
