@@ -75,6 +75,10 @@ int run_exporter(collector& c, const options& o);
 int run_agent(collector& c, const options& o);
 int run_doctor(collector& c, const options& o);
 
+/// -s --watch and top KEY --watch on a terminal: the full-screen view (keys q, space, s, t;
+/// resizes redrawn; the terminal given back on every way out). 128 + the signal if one ended it.
+int run_watch_screen(collector& c, const options& o);
+
 // The command that reads nothing.
 int run_states(const options& o);
 

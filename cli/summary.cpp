@@ -209,6 +209,7 @@ void watch_line(const watch_step& w, std::string& out) {
 
 int run_watch(collector& c, const options& o) {
   const bool tty = !o.json && isatty(STDOUT_FILENO);
+  if (tty && o.filter.empty()) return run_watch_screen(c, o);
   summary_counter sc;
   int rc = exit_ok;
   if (!sc.prepare(o, rc)) return rc;

@@ -126,6 +126,9 @@ int run_top_netns(const options& o) {
 
 int run_top(collector& c, const options& o) {
   if (o.top_netns || o.all_netns) return run_top_netns(o);
+  if (o.watch > 0 && !o.json && o.key != top_key::process && o.filter.empty() &&
+      isatty(STDOUT_FILENO))
+    return run_watch_screen(c, o);
   socket_filter f;
   socket_query q;
   std::string err;

@@ -1,0 +1,352 @@
+// --watch on a terminal: a full-screen view of the last reports (history, changes, rates, what
+// the doctor would flag), with keys, resizes, and the terminal given back on every way out.
+// Plain escape sequences, no curses: the view needs the alternate screen (smcup/rmcup are
+// ESC[?1049h/l on every terminal emulator and tmux), home, clear-to-end and SGR colours, and
+// a library that owns the terminal would also own its signals, which the plugin-style exits of
+// this program must keep.
+#include <langinfo.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <clocale>
+#include <cstdlib>
+#include <cstring>
+#include <iterator>
+#include <map>
+
+#include "commands.h"
+#include "ssfast/core/kernel_abi.h"
+#include "ssfast/report/screen.h"
+#include "ssfast/report/top.h"
+
+namespace ssfast::cli {
+namespace {
+
+constexpr char enter_screen[] = "\033[?1049h\033[?25l";  // alternate screen, cursor hidden
+constexpr char leave_screen[] = "\033[?25h\033[?1049l";  // cursor shown, main screen back
+
+volatile sig_atomic_t stop_signal = 0;  // SIGINT, SIGTERM, SIGHUP: leave at the next step
+volatile sig_atomic_t resized = 0;      // SIGWINCH: redraw at the new size
+termios saved_termios;
+bool termios_saved = false;
+
+// Gives the terminal back; async-signal-safe (write, tcsetattr), for the crash path too.
+void restore_terminal() noexcept {
+  const ssize_t ignored = ::write(STDOUT_FILENO, leave_screen, sizeof leave_screen - 1);
+  (void)ignored;
+  if (termios_saved) tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
+}
+
+extern "C" void on_stop(int sig) { stop_signal = sig; }
+extern "C" void on_resize(int) { resized = 1; }
+extern "C" void on_crash(int sig) {
+  restore_terminal();
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+// The terminal for the view's lifetime: alternate screen, hidden cursor, keys without Enter
+// or echo (output processing untouched, so '\n' still starts a line), and the signals that
+// must give it back.
+class terminal_session {
+ public:
+  terminal_session() {
+    if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_termios) == 0) {
+      termios_saved = true;
+      termios raw = saved_termios;
+      raw.c_lflag &= static_cast<tcflag_t>(~(ICANON | ECHO));
+      raw.c_cc[VMIN] = 0;
+      raw.c_cc[VTIME] = 0;
+      tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+    }
+    struct sigaction sa{};
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_stop;  // no SA_RESTART: poll() returns EINTR and the loop sees it
+    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaction(s, &sa, nullptr);
+    sa.sa_handler = on_resize;
+    sigaction(SIGWINCH, &sa, nullptr);
+    sa.sa_handler = on_crash;
+    for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL}) sigaction(s, &sa, nullptr);
+    const ssize_t ignored = ::write(STDOUT_FILENO, enter_screen, sizeof enter_screen - 1);
+    (void)ignored;
+  }
+  terminal_session(const terminal_session&) = delete;
+  terminal_session& operator=(const terminal_session&) = delete;
+  ~terminal_session() {
+    restore_terminal();
+    termios_saved = false;
+  }
+};
+
+terminal_caps measure_terminal() {
+  terminal_caps caps;
+  winsize w{};
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col > 0 && w.ws_row > 0) {
+    caps.width = w.ws_col;
+    caps.height = w.ws_row;
+  }
+  // Block characters when the locale's codeset is UTF-8; colour unless NO_COLOR is set
+  // (no-color.org: any value) or the terminal says it has none.
+  std::setlocale(LC_CTYPE, "");
+  caps.utf8 = std::strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+  const char* term = std::getenv("TERM");
+  caps.color = std::getenv("NO_COLOR") == nullptr && term != nullptr &&
+               std::strcmp(term, "dumb") != 0;
+  return caps;
+}
+
+constexpr std::string_view rate_counters[] = {
+    "Tcp.ActiveOpens", "Tcp.PassiveOpens",       "Tcp.AttemptFails",   "Tcp.EstabResets",
+    "Tcp.RetransSegs", "TcpExt.ListenOverflows", "TcpExt.ListenDrops", "TcpExt.TCPTimeouts"};
+
+// How many of the last reports CLOSE_WAIT must have grown across to be flagged.
+constexpr std::size_t close_wait_window = 4;
+
+// Everything the view keeps between reports.
+struct view_state {
+  const options& o;
+  collector& c;
+  bool top = false;  // the top view (t), else the summary (s)
+  bool paused = false;
+  std::uint64_t report = 0;
+  socket_summary now;
+  state_counts before, after;
+  std::map<std::string, std::int64_t> counters_before, counters_now;
+  std::map<tcp_state, series> state_history;
+  std::optional<std::int64_t> max_tw;          // net.ipv4.tcp_max_tw_buckets
+  std::uint64_t listen_backlogs = 0;           // the listeners' backlogs, summed
+  std::vector<top_entry> top_now;              // the top view's last report
+  std::map<std::string, std::uint64_t> top_before;
+  std::map<std::string, series> top_history;
+
+  view_state(const options& opts, collector& col) : o(opts), c(col) {
+    std::vector<std::int64_t> v;
+    if (!c.read_sysctl("net.ipv4.tcp_max_tw_buckets", v) && v.size() == 1) max_tw = v[0];
+    for (tcp_state s : netstat_states) state_history.emplace(s, series());
+  }
+
+  std::optional<double> rate(std::string_view name) const {
+    auto x = counters_now.find(std::string(name)), y = counters_before.find(std::string(name));
+    if (x == counters_now.end() || y == counters_before.end() || report < 2) return std::nullopt;
+    return static_cast<double>(x->second - y->second) / o.watch;
+  }
+
+  // One report: counts, counters, listeners' backlogs, and the top view's keys.
+  std::error_code collect() {
+    counters_before = std::move(counters_now);
+    before = after;
+    if (auto ec = c.count(now, o.scope, o.method)) return ec;
+    after = now.tcp_histogram();
+    counters_now = counter_map(c);
+    for (tcp_state s : netstat_states) state_history.at(s).push(after.netstat_count(s));
+    socket_query listeners;
+    listeners.scope.udp = listeners.scope.unix_domain = false;
+    listeners.states = 1u << static_cast<unsigned>(tcp_state::listen);
+    socket_table t;
+    if (!c.list(t, listeners)) {
+      listen_backlogs = 0;
+      for (std::size_t i = 0; i < t.size(); ++i) listen_backlogs += t.send_q()[i];
+    }
+    if (top) return collect_top();
+    ++report;
+    return {};
+  }
+
+  std::error_code collect_top() {
+    socket_query q;
+    q.scope = o.scope;
+    q.scope.udp = q.scope.unix_domain = o.cmd == command::top ? o.scope.udp : false;
+    q.states = abi::tcp_all_states;
+    top_counter groups(o.cmd == command::top ? o.key : top_key::raddr, nullptr);
+    if (auto ec = c.list(q, groups)) return ec;
+    top_before.clear();
+    for (const top_entry& e : top_now) top_before[e.key] = e.count;
+    top_now = groups.entries(0);
+    for (const top_entry& e : top_now) top_history[e.key].push(e.count);
+    // Keys gone from the table keep no history (a busy host's clients come and go).
+    for (auto it = top_history.begin(); it != top_history.end();)
+      it = top_before.count(it->first) || std::any_of(top_now.begin(), top_now.end(),
+                                                      [&](const top_entry& e) {
+                                                        return e.key == it->first;
+                                                      })
+               ? std::next(it)
+               : top_history.erase(it);
+    ++report;
+    return {};
+  }
+
+  bool close_wait_growing() const {
+    const series& h = state_history.at(tcp_state::close_wait);
+    if (h.size() < close_wait_window) return false;
+    const std::size_t first = h.size() - close_wait_window;
+    for (std::size_t i = first + 1; i < h.size(); ++i)
+      if (h.at(i) <= h.at(i - 1)) return false;
+    return true;
+  }
+
+  // The summary's rows, flags and hint.
+  void summary_screen(live_screen& s) const {
+    s.first_column = "STATE";
+    std::string hint;
+    auto flag = [&](bool on, std::string_view why) {
+      if (on && hint.empty()) hint = std::string(why) + " (ssfast doctor for the whole story)";
+      return on;
+    };
+    const auto overflows = rate("TcpExt.ListenOverflows");
+    for (tcp_state st : netstat_states) {
+      live_row r;
+      r.name = std::string(netstat_name(static_cast<std::uint8_t>(st)));
+      r.count = after.netstat_count(st);
+      r.change = report > 1 ? static_cast<std::int64_t>(r.count - before.netstat_count(st)) : 0;
+      r.history = &state_history.at(st);
+      switch (st) {
+        case tcp_state::time_wait:
+          r.flagged = flag(max_tw && *max_tw > 0 &&
+                               static_cast<double>(r.count) >= 0.8 * static_cast<double>(*max_tw),
+                           "TIME_WAIT is near net.ipv4.tcp_max_tw_buckets: past it the kernel "
+                           "destroys TIME_WAIT sockets early");
+          break;
+        case tcp_state::syn_recv:
+          r.flagged = flag(r.count > 0 && r.count > listen_backlogs,
+                           "SYN_RECV is beyond the listeners' backlogs: a SYN flood, or clients "
+                           "whose handshakes do not finish");
+          break;
+        case tcp_state::close_wait:
+          r.flagged = flag(close_wait_growing(),
+                           "CLOSE_WAIT grew in every one of the last reports: a process is not "
+                           "closing the connections its peers closed");
+          break;
+        case tcp_state::listen:
+          r.flagged = flag(overflows && *overflows > 0,
+                           "ListenOverflows is rising: accept queues are full and connections "
+                           "are being refused");
+          break;
+        default:
+          break;
+      }
+      s.rows.push_back(std::move(r));
+    }
+    for (std::string_view name : rate_counters) s.rates.emplace_back(std::string(name), rate(name));
+    s.totals = "UDP " + std::to_string(now.udp_all().total()) + "  UNIX " +
+               std::to_string(now.unix_domain.total());
+    s.hint = hint;
+  }
+
+  void top_screen(live_screen& s) const {
+    std::string_view key = "RADDR";
+    if (o.cmd == command::top) {
+      static constexpr std::string_view names[] = {"RADDR", "LADDR", "LPORT",
+                                                   "RPORT", "STATE", "PROCESS"};
+      key = names[static_cast<std::size_t>(o.key)];
+    }
+    s.first_column = std::string(key);
+    for (const top_entry& e : top_now) {
+      live_row r;
+      r.name = e.key;
+      r.count = e.count;
+      const auto was = top_before.find(e.key);
+      r.is_new = report > 1 && was == top_before.end();
+      r.change = was == top_before.end() ? 0 : static_cast<std::int64_t>(e.count - was->second);
+      r.history = &top_history.at(e.key);
+      s.rows.push_back(std::move(r));
+    }
+  }
+
+  std::string draw(const terminal_caps& caps) const {
+    live_screen s;
+    s.title = std::string(top ? "ssfast top" : "ssfast -s") + ", every " +
+              std::to_string(o.watch).substr(0, 5) + " s, " + utc_now() + ", report " +
+              std::to_string(report);
+    s.paused = paused;
+    if (top)
+      top_screen(s);
+    else
+      summary_screen(s);
+    s.keys = "q quit  space " + std::string(paused ? "resume" : "pause") + "  s summary  t top";
+    std::string out;
+    render_live_screen(s, caps, out);
+    return out;
+  }
+};
+
+// Waits for the next report's deadline, answering keys and resizes meanwhile. False: leave.
+bool wait_for_next(view_state& v, timespec& deadline, terminal_caps& caps) {
+  auto ns = static_cast<long long>(v.o.watch * 1e9);
+  deadline.tv_sec += static_cast<time_t>(ns / 1000000000);
+  deadline.tv_nsec += static_cast<long>(ns % 1000000000);
+  if (deadline.tv_nsec >= 1000000000) {
+    deadline.tv_nsec -= 1000000000;
+    ++deadline.tv_sec;
+  }
+  for (;;) {
+    if (stop_signal) return false;
+    if (resized) {
+      resized = 0;
+      caps = measure_terminal();
+      if (write_out(v.draw(caps)) != exit_ok) return false;
+    }
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    const long long left_ms = (deadline.tv_sec - now.tv_sec) * 1000LL +
+                              (deadline.tv_nsec - now.tv_nsec) / 1000000LL;
+    if (left_ms <= 0) return true;
+    pollfd in{STDIN_FILENO, POLLIN, 0};
+    const int n = poll(&in, termios_saved ? 1 : 0, static_cast<int>(std::min(left_ms, 1000LL)));
+    if (n <= 0 || !(in.revents & POLLIN)) continue;  // timeout, or a signal (EINTR)
+    char key = 0;
+    if (::read(STDIN_FILENO, &key, 1) != 1) continue;
+    bool redraw = true;
+    switch (key) {
+      case 'q':
+      case 'Q':
+        return false;
+      case ' ':
+        v.paused = !v.paused;
+        break;
+      case 's':
+      case 't':
+        if (v.top != (key == 't')) {
+          v.top = key == 't';
+          if (v.top && v.collect_top()) return false;
+        }
+        break;
+      default:
+        redraw = false;
+    }
+    if (redraw && write_out(v.draw(caps)) != exit_ok) return false;
+  }
+}
+
+}  // namespace
+
+int run_watch_screen(collector& c, const options& o) {
+  view_state v(o, c);
+  v.top = o.cmd == command::top;
+  terminal_caps caps = measure_terminal();
+  stop_signal = 0;
+  resized = 0;
+  {
+    terminal_session session;
+    timespec deadline{};
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    for (std::uint64_t n = 0;; ++n) {
+      if (!v.paused) {
+        if (auto ec = v.collect()) {
+          restore_terminal();  // the error line goes to the main screen, where it stays
+          return fail(exit_failure, c.error_text(ec));
+        }
+        if (write_out(v.draw(caps)) != exit_ok) return exit_failure;
+      }
+      if (o.count != 0 && n + 1 >= o.count) break;
+      if (!wait_for_next(v, deadline, caps)) break;
+    }
+  }
+  // Interrupted: the shell's convention, 128 + the signal.
+  return stop_signal ? 128 + stop_signal : exit_ok;
+}
+
+}  // namespace ssfast::cli

@@ -1,0 +1,214 @@
+// The full-screen --watch view driven in a real terminal (tmux: new-session, send-keys,
+// capture-pane) in a private namespace while sockets change state: what a person would see.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+#include "support/live_fixture.h"
+
+namespace ssfast {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A tmux server of our own (its own socket), one session running `command` in a 100x40 pane,
+// as a shell would: afterwards the pane says how it ended ("exit=N") and stays, so the state
+// the command left the terminal in can be read. The shell ignores SIGINT, as an interactive
+// one does for its foreground job; ssfast installs its own handler.
+class tmux_pane {
+ public:
+  explicit tmux_pane(const std::string& command)
+      : socket_("/tmp/ssfast-screen-test-" + std::to_string(getpid())) {
+    tmux({"new-session", "-d", "-x", "100", "-y", "40", "-s", "t", "sleep 600"});
+    tmux({"set-option", "-t", "t", "remain-on-exit", "on"});
+    tmux({"respawn-pane", "-k", "-t", "t",
+          "trap '' INT; " + command + "; echo exit=$?; exec sleep 600"});
+  }
+  ~tmux_pane() {
+    try {
+      tmux({"kill-server"});
+    } catch (...) {
+    }
+    ::unlink(socket_.c_str());
+  }
+  std::string capture() { return tmux({"capture-pane", "-p", "-t", "t"}); }
+  std::string format(const std::string& f) {
+    std::string v = tmux({"display-message", "-p", "-t", "t", f});
+    while (!v.empty() && v.back() == '\n') v.pop_back();
+    return v;
+  }
+  void keys(const std::string& k) { tmux({"send-keys", "-t", "t", k}); }
+  // Waits (bounded) until the screen satisfies `ok`; returns the last capture.
+  std::string wait_for(const std::function<bool(const std::string&)>& ok,
+                       std::chrono::milliseconds limit = 5000ms) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    std::string screen;
+    do {
+      screen = capture();
+      if (ok(screen)) return screen;
+      std::this_thread::sleep_for(50ms);
+    } while (std::chrono::steady_clock::now() < end);
+    return screen;
+  }
+
+ private:
+  std::string tmux(std::vector<std::string> args) {
+    args.insert(args.begin(), {"tmux", "-S", socket_});
+    return testing::run_command(args);
+  }
+  std::string socket_;
+};
+
+std::string line_with(const std::string& screen, const std::string& needle) {
+  std::istringstream in(screen);
+  for (std::string l; std::getline(in, l);)
+    if (l.find(needle) != std::string::npos) return l;
+  return {};
+}
+
+class LiveScreen : public LiveNamespace {
+ protected:
+  void SetUp() override {
+    LiveNamespace::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    if (!testing::have_program("tmux")) GTEST_SKIP() << "tmux is not installed";
+  }
+
+  // A listener on 127.0.0.1:port.
+  int listener(std::uint16_t port) {
+    const int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    EXPECT_EQ(::listen(l, 64), 0);
+    fds_.hold(l);
+    return l;
+  }
+  // A connection to `port` from `from` (host order), accepted; the server side is returned.
+  int connect_from(int l, std::uint16_t port, std::uint32_t from, int& client) {
+    client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    src.sin_addr.s_addr = htonl(from);
+    EXPECT_EQ(::bind(client, reinterpret_cast<sockaddr*>(&src), sizeof src), 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    const int s = ::accept4(l, nullptr, nullptr, SOCK_CLOEXEC);
+    fds_.hold(s);
+    return s;
+  }
+};
+
+TEST_F(LiveScreen, WhatAPersonSees) {
+  const int l = listener(7001);
+  tmux_pane pane(std::string("env LANG=C.UTF-8 TERM=xterm NO_COLOR=1 ") + SSFAST_CLI_PATH +
+                 " -s --watch 0.2");
+  std::string screen = pane.wait_for(
+      [](const std::string& s) { return s.find("report 3") != std::string::npos; });
+  ASSERT_NE(screen.find("ssfast -s, every 0.2"), std::string::npos) << screen;
+  EXPECT_EQ(pane.format("#{alternate_on}"), "1") << "drawn on the alternate screen";
+  EXPECT_NE(screen.find("q quit  space pause  s summary  t top"), std::string::npos);
+  EXPECT_NE(screen.find("PER SECOND"), std::string::npos);
+
+  // CLOSE_WAIT grows in every report: peers close, this side never does. Rounds come faster
+  // than reports, so every report sees more; the screen is read while it still grows.
+  std::atomic<bool> growing{true};
+  std::thread grow([&] {
+    for (int round = 0; round < 40 && growing; ++round) {
+      for (int k = 0; k < 3; ++k) {
+        int client = -1;
+        connect_from(l, 7001, INADDR_LOOPBACK, client);
+        ::close(client);
+      }
+      std::this_thread::sleep_for(120ms);
+    }
+  });
+  screen = pane.wait_for(
+      [](const std::string& s) { return s.find("! CLOSE_WAIT") != std::string::npos; });
+  growing = false;
+  grow.join();
+  const std::string row = line_with(screen, "CLOSE_WAIT ");
+  EXPECT_EQ(row.rfind("! CLOSE_WAIT", 0), 0u) << "flagged:\n" << screen;
+  EXPECT_NE(screen.find("CLOSE_WAIT grew in every one of the last reports"), std::string::npos)
+      << screen;
+  // Its sparkline rises: the newest cell is the top block, and an older one is lower.
+  const std::string full = "\u2588", low = "\u2581";
+  EXPECT_EQ(row.size() >= full.size() && row.compare(row.size() - full.size(), full.size(), full),
+            0)
+      << row;
+  EXPECT_NE(row.find(low), std::string::npos) << row;
+  // ESTABLISHED did not move: no flag.
+  EXPECT_EQ(line_with(screen, "ESTABLISHED").rfind("  ESTABLISHED", 0), 0u) << screen;
+
+  // space pauses, again resumes.
+  pane.keys("Space");
+  screen = pane.wait_for([](const std::string& s) { return s.find("[paused]") != std::string::npos; });
+  EXPECT_NE(screen.find("[paused]"), std::string::npos) << screen;
+  EXPECT_NE(screen.find("space resume"), std::string::npos);
+  pane.keys("Space");
+  screen = pane.wait_for([](const std::string& s) { return s.find("[paused]") == std::string::npos; });
+  EXPECT_EQ(screen.find("[paused]"), std::string::npos) << screen;
+
+  // t: the top view; a peer that appears is marked new.
+  pane.keys("t");
+  screen = pane.wait_for([](const std::string& s) { return s.find("RADDR") != std::string::npos; });
+  ASSERT_NE(screen.find("ssfast top"), std::string::npos) << screen;
+  int client = -1;
+  connect_from(l, 7001, 0x7F00004D /* 127.0.0.77 */, client);
+  fds_.hold(client);
+  screen = pane.wait_for(
+      [](const std::string& s) { return s.find("+ 127.0.0.77") != std::string::npos; });
+  EXPECT_NE(screen.find("+ 127.0.0.77"), std::string::npos) << screen;
+  pane.keys("s");
+  screen = pane.wait_for([](const std::string& s) { return s.find("STATE") != std::string::npos; });
+  EXPECT_NE(screen.find("ssfast -s"), std::string::npos) << screen;
+
+  // q: the program ends and the terminal is given back.
+  pane.keys("q");
+  const std::string after =
+      pane.wait_for([](const std::string& s) { return s.find("exit=") != std::string::npos; });
+  EXPECT_NE(after.find("exit=0"), std::string::npos) << after;
+  EXPECT_EQ(pane.format("#{alternate_on}"), "0") << "main screen back";
+  EXPECT_EQ(pane.format("#{cursor_flag}"), "1") << "cursor shown again";
+  EXPECT_EQ(after.find("PER SECOND"), std::string::npos) << "nothing of the view left:\n" << after;
+}
+
+TEST_F(LiveScreen, InterruptGivesTheTerminalBack) {
+  tmux_pane pane(std::string("env TERM=xterm ") + SSFAST_CLI_PATH + " top raddr --watch 0.2");
+  std::string screen =
+      pane.wait_for([](const std::string& s) { return s.find("RADDR") != std::string::npos; });
+  ASSERT_NE(screen.find("ssfast top"), std::string::npos) << screen;
+  EXPECT_EQ(pane.format("#{alternate_on}"), "1");
+  pane.keys("C-c");
+  const std::string after =
+      pane.wait_for([](const std::string& s) { return s.find("exit=") != std::string::npos; });
+  EXPECT_NE(after.find("exit=130"), std::string::npos) << "128 + SIGINT:\n" << after;
+  EXPECT_EQ(pane.format("#{alternate_on}"), "0");
+  EXPECT_EQ(pane.format("#{cursor_flag}"), "1");
+  EXPECT_EQ(after.find("RADDR"), std::string::npos) << after;
+}
+
+// On a pipe the line format stays as it was: no escape sequence, one line per report.
+TEST_F(LiveNamespace, WatchOnAPipeKeepsItsLines) {
+  const auto r = testing::run_process({SSFAST_CLI_PATH, "-s", "--watch", "0.1", "--count", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find('\033'), std::string::npos);
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2);
+  EXPECT_NE(r.out.find(" ESTABLISHED="), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ssfast
