@@ -208,22 +208,21 @@ struct view_state {
           r.flagged = flag(max_tw && *max_tw > 0 &&
                                static_cast<double>(r.count) >= 0.8 * static_cast<double>(*max_tw),
                            "TIME_WAIT is near net.ipv4.tcp_max_tw_buckets: past it the kernel "
-                           "destroys TIME_WAIT sockets early");
+                           "ends TIME_WAIT early");
           break;
         case tcp_state::syn_recv:
           r.flagged = flag(r.count > 0 && r.count > listen_backlogs,
-                           "SYN_RECV is beyond the listeners' backlogs: a SYN flood, or clients "
-                           "whose handshakes do not finish");
+                           "SYN_RECV is beyond the listeners' backlogs: a SYN flood, or "
+                           "handshakes that do not finish");
           break;
         case tcp_state::close_wait:
           r.flagged = flag(close_wait_growing(),
-                           "CLOSE_WAIT grew in every one of the last reports: a process is not "
-                           "closing the connections its peers closed");
+                           "CLOSE_WAIT grew in every one of the last reports: a process does not "
+                           "close what its peers closed");
           break;
         case tcp_state::listen:
           r.flagged = flag(overflows && *overflows > 0,
-                           "ListenOverflows is rising: accept queues are full and connections "
-                           "are being refused");
+                           "ListenOverflows is rising: full accept queues refuse connections");
           break;
         default:
           break;

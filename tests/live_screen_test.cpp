@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <sstream>
 #include <thread>
@@ -184,6 +185,50 @@ TEST_F(LiveScreen, WhatAPersonSees) {
   EXPECT_EQ(pane.format("#{alternate_on}"), "0") << "main screen back";
   EXPECT_EQ(pane.format("#{cursor_flag}"), "1") << "cursor shown again";
   EXPECT_EQ(after.find("PER SECOND"), std::string::npos) << "nothing of the view left:\n" << after;
+}
+
+// The scenario's TIME_WAIT socket against a tcp_max_tw_buckets of 1 (this namespace's own
+// sysctl), and SYNs dropped by a full accept queue: both rows flagged, the first named.
+TEST_F(LiveScreen, FlagsWhatTheDoctorWouldFlag) {
+  {
+    std::FILE* f = std::fopen("/proc/sys/net/ipv4/tcp_max_tw_buckets", "w");
+    if (f == nullptr) GTEST_SKIP() << "cannot set this namespace's tcp_max_tw_buckets";
+    std::fputs("1", f);
+    std::fclose(f);
+  }
+  ASSERT_GE(got_.tcp_all()[tcp_state::time_wait], 1u) << "the scenario holds one";
+  const int full = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  fds_.hold(full);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(7002);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(full, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(full, 0), 0);
+  tmux_pane pane(std::string("env TERM=xterm ") + SSFAST_CLI_PATH + " -s --watch 0.2");
+  pane.wait_for([](const std::string& s) { return s.find("report 2") != std::string::npos; });
+  // Connections the listener never accepts: past its queue the kernel drops their SYNs and
+  // counts ListenOverflows, report after report.
+  std::atomic<bool> knocking{true};
+  std::thread knock([&] {
+    for (int i = 0; i < 60 && knocking; ++i) {
+      const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      (void)::connect(c, reinterpret_cast<const sockaddr*>(&a), sizeof a);
+      fds_.hold(c);
+      std::this_thread::sleep_for(50ms);
+    }
+  });
+  const std::string screen = pane.wait_for([](const std::string& s) {
+    return s.find("! LISTEN") != std::string::npos && s.find("! TIME_WAIT") != std::string::npos;
+  });
+  knocking = false;
+  knock.join();
+  EXPECT_NE(screen.find("! TIME_WAIT"), std::string::npos) << screen;
+  EXPECT_NE(screen.find("! LISTEN"), std::string::npos) << screen;
+  EXPECT_NE(screen.find("TIME_WAIT is near net.ipv4.tcp_max_tw_buckets"), std::string::npos)
+      << "the first finding is named:\n" << screen;
+  EXPECT_NE(screen.find("doctor for the whole story)"), std::string::npos) << screen;
+  pane.keys("q");
 }
 
 TEST_F(LiveScreen, InterruptGivesTheTerminalBack) {

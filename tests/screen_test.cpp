@@ -110,6 +110,28 @@ TEST(Screen, ColourHighlightsTheFlaggedRowAndTheHint) {
   EXPECT_NE(out.find("\u2588"), std::string::npos) << "block characters in UTF-8";
 }
 
+TEST(Screen, ALongHintWrapsBetweenWordsOnTwoLines) {
+  const series h = of({1});
+  live_screen s;
+  s.title = "t";
+  s.first_column = "STATE";
+  s.rows = {{"LISTEN", 1, 0, &h, true, false}};
+  s.hint = "ListenOverflows is rising: full accept queues refuse connections (ssfast doctor "
+           "for the whole story)";
+  s.keys = "q quit";
+  std::string out;
+  render_live_screen(s, terminal_caps{60, 12, false, false}, out);
+  const auto lines = visible(out);
+  ASSERT_EQ(lines.size(), 12u);
+  std::string joined;
+  for (const auto& l : lines) {
+    EXPECT_LE(l.size(), 60u);
+    if (l.rfind("ListenOverflows", 0) == 0 || l.find("whole story") != std::string::npos)
+      joined += (joined.empty() ? "" : " ") + l;
+  }
+  EXPECT_EQ(joined, s.hint) << out;
+}
+
 TEST(Screen, RowsThatDoNotFitAreCountedNotDropped) {
   series h = of({1});
   live_screen s;

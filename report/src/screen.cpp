@@ -109,8 +109,21 @@ void render_live_screen(const live_screen& s, const terminal_caps& caps, std::st
   const std::size_t spark_w = width > fixed + 4 ? width - fixed : 0;
 
   // Lines below the table: a blank, the rates' heading and lines, totals, hint, keys.
+  // The hint on as many lines as it needs, at most two, broken between words.
+  std::vector<std::string_view> hint_lines;
+  for (std::string_view rest = s.hint; !rest.empty() && hint_lines.size() < 2;) {
+    std::size_t take = rest.size();
+    if (take > width) {
+      const std::size_t space = rest.substr(0, width).rfind(' ');
+      take = space == std::string_view::npos || space == 0 ? width : space;
+    }
+    hint_lines.push_back(rest.substr(0, take));
+    rest.remove_prefix(take);
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  }
+  if (hint_lines.empty()) hint_lines.push_back({});
   const std::size_t below = 1 + (s.rates.empty() ? 0 : 1 + s.rates.size()) +
-                            (s.totals.empty() ? 0 : 1) + 1 + 1;
+                            (s.totals.empty() ? 0 : 1) + hint_lines.size() + 1;
   const std::size_t room = height > lines + 1 + below ? height - lines - 1 - below : 0;
   std::string head = "  " + s.first_column;
   head.append(name_w > s.first_column.size() ? name_w - s.first_column.size() : 0, ' ');
@@ -154,7 +167,7 @@ void render_live_screen(const live_screen& s, const terminal_caps& caps, std::st
     }
   }
   if (!s.totals.empty()) text_line(s.totals);
-  text_line(s.hint, s.hint.empty() ? std::string_view{} : bold_red);
+  for (std::string_view h : hint_lines) text_line(h, h.empty() ? std::string_view{} : bold_red);
   // The keys on the screen's last line, whatever the table's length.
   while (lines + 1 < height) {
     end_line(out);

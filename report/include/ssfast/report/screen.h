@@ -67,7 +67,8 @@ struct live_screen {
   /// Counter rates per second, a section of its own; empty: no section.
   std::vector<std::pair<std::string, std::optional<double>>> rates;
   std::string totals;  ///< "UDP 12  UNIX 340", or empty
-  std::string hint;    ///< what a flag means and where to look; empty when nothing is flagged
+  std::string hint;    ///< what a flag means and where to look (up to two lines, wrapped);
+                       ///< empty when nothing is flagged
   std::string keys;    ///< the last line: the keys that work
   bool paused = false;
 };
