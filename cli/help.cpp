@@ -116,8 +116,10 @@ constexpr std::string_view intro =
 constexpr std::string_view common =
     "Every command:\n"
     "  --watch S       -s and top: report every S seconds (--count N reports, else until\n"
-    "                  interrupted); redrawn on a terminal, one line or object per report\n"
-    "                  otherwise\n"
+    "                  interrupted). On a terminal a full-screen view: counts, changes and\n"
+    "                  history per state or key, rates, what the doctor would flag; keys q\n"
+    "                  quit, space pause, t top, s summary (NO_COLOR: no colour). One line\n"
+    "                  or object per report otherwise\n"
     "  -N NAME         the network namespace `ip netns` calls NAME (/run/netns/NAME)\n"
     "  --netns PATH|PID  the namespace of that file, or of that process (/proc/PID/ns/net);\n"
     "                  entering one needs CAP_SYS_ADMIN\n"

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <clocale>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
@@ -257,9 +258,10 @@ struct view_state {
 
   std::string draw(const terminal_caps& caps) const {
     live_screen s;
-    s.title = std::string(top ? "ssfast top" : "ssfast -s") + ", every " +
-              std::to_string(o.watch).substr(0, 5) + " s, " + utc_now() + ", report " +
-              std::to_string(report);
+    char every[32];
+    std::snprintf(every, sizeof every, "%g", o.watch);
+    s.title = std::string(top ? "ssfast top" : "ssfast -s") + ", every " + every + " s, " +
+              utc_now() + ", report " + std::to_string(report);
     s.paused = paused;
     if (top)
       top_screen(s);
