@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <algorithm>
 #include <functional>
 #include <sstream>
 #include <thread>
@@ -47,6 +48,9 @@ class tmux_pane {
     return v;
   }
   void keys(const std::string& k) { tmux({"send-keys", "-t", "t", k}); }
+  void resize(int width, int height) {
+    tmux({"resize-window", "-t", "t", "-x", std::to_string(width), "-y", std::to_string(height)});
+  }
   // Waits (bounded) until the screen satisfies `ok`; returns the last capture.
   std::string wait_for(const std::function<bool(const std::string&)>& ok,
                        std::chrono::milliseconds limit = 5000ms) {
@@ -244,6 +248,38 @@ TEST_F(LiveScreen, InterruptGivesTheTerminalBack) {
   EXPECT_EQ(pane.format("#{alternate_on}"), "0");
   EXPECT_EQ(pane.format("#{cursor_flag}"), "1");
   EXPECT_EQ(after.find("RADDR"), std::string::npos) << after;
+}
+
+// A resize redraws at the new size at once; a crash signal still gives the terminal back
+// (and the signal's own status).
+TEST_F(LiveScreen, ResizeRedrawsAndACrashGivesTheTerminalBack) {
+  if (!testing::have_program("pgrep")) GTEST_SKIP() << "pgrep is not installed";
+  tmux_pane pane(std::string("env TERM=xterm ") + SSFAST_CLI_PATH + " -s --watch 0.25");
+  pane.wait_for([](const std::string& s) { return s.find("report 3") != std::string::npos; });
+  pane.resize(64, 30);
+  const std::string narrow = pane.wait_for([](const std::string& s) {
+    std::istringstream in(s);
+    std::size_t widest = 0, rows = 0;
+    for (std::string l; std::getline(in, l); ++rows) widest = std::max(widest, l.size());
+    return widest <= 64 && s.find("ESTABLISHED") != std::string::npos;
+  }, 2000ms);
+  std::istringstream in(narrow);
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  ASSERT_FALSE(lines.empty());
+  // The keys stay on the last row of the smaller screen.
+  std::size_t last = lines.size();
+  while (last > 0 && lines[last - 1].empty()) --last;
+  EXPECT_EQ(last, 30u) << narrow;
+  EXPECT_EQ(lines[last - 1].rfind("q quit", 0), 0u) << narrow;
+  const std::string pid = testing::run_command({"pgrep", "-n", "-f", "--", "-s --watch 0.25"});
+  ASSERT_FALSE(pid.empty());
+  testing::run_command({"kill", "-SEGV", pid.substr(0, pid.find('\n'))});
+  const std::string after =
+      pane.wait_for([](const std::string& s) { return s.find("exit=") != std::string::npos; });
+  EXPECT_NE(after.find("exit=139"), std::string::npos) << "128 + SIGSEGV:\n" << after;
+  EXPECT_EQ(pane.format("#{alternate_on}"), "0");
+  EXPECT_EQ(pane.format("#{cursor_flag}"), "1");
 }
 
 // On a pipe the line format stays as it was: no escape sequence, one line per report.
