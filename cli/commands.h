@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,9 +25,16 @@ int write_out(std::string_view s);
 /// "2026-11-29T21:22:07Z".
 std::string utc_now();
 
-/// Sleeps until `deadline` (CLOCK_MONOTONIC) moved one interval on: reports do not drift by
-/// the time each takes.
+/// Moves `deadline` (CLOCK_MONOTONIC) one interval on.
+void advance_deadline(timespec& deadline, double interval);
+
+/// Sleeps until `deadline` moved one interval on: reports do not drift by the time each takes.
 void sleep_until(timespec& deadline, double interval);
+
+/// The counters whose per-second rates --watch shows, as /proc names them.
+inline constexpr std::string_view watch_rate_counters[] = {
+    "Tcp.ActiveOpens", "Tcp.PassiveOpens",       "Tcp.AttemptFails",   "Tcp.EstabResets",
+    "Tcp.RetransSegs", "TcpExt.ListenOverflows", "TcpExt.ListenDrops", "TcpExt.TCPTimeouts"};
 
 /// The reports of a command that may --watch: one without --watch; with it, o.count (0: until
 /// interrupted), each after sleeping until its absolute deadline, so reports do not drift.
@@ -51,6 +59,12 @@ bool count_every_netns(const all_netns_options& ao, std::vector<netns_count>& ns
 
 /// Every kernel counter by name; empty when they cannot be read.
 std::map<std::string, std::int64_t> counter_map(collector& c);
+
+/// A counter's change per second between two counter_map() reads `seconds` apart; empty if
+/// either read lacks it.
+std::optional<double> counter_rate(const std::map<std::string, std::int64_t>& before,
+                                   const std::map<std::string, std::int64_t>& now,
+                                   std::string_view name, double seconds);
 
 /// Why the collector fell back to /proc ("opening the sock_diag socket: ..."), else empty.
 std::string fallback_text(const collector& c);

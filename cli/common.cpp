@@ -30,7 +30,7 @@ std::string utc_now() {
   return buf;
 }
 
-void sleep_until(timespec& deadline, double interval) {
+void advance_deadline(timespec& deadline, double interval) {
   auto ns = static_cast<long long>(interval * 1e9);
   deadline.tv_sec += static_cast<time_t>(ns / 1000000000);
   deadline.tv_nsec += static_cast<long>(ns % 1000000000);
@@ -38,6 +38,10 @@ void sleep_until(timespec& deadline, double interval) {
     deadline.tv_nsec -= 1000000000;
     ++deadline.tv_sec;
   }
+}
+
+void sleep_until(timespec& deadline, double interval) {
+  advance_deadline(deadline, interval);
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr) == EINTR) {
   }
 }
@@ -74,6 +78,14 @@ std::map<std::string, std::int64_t> counter_map(collector& c) {
   if (!c.read_all_counters(all))
     for (auto& [n, v] : all) m[n] = v;
   return m;
+}
+
+std::optional<double> counter_rate(const std::map<std::string, std::int64_t>& before,
+                                   const std::map<std::string, std::int64_t>& now,
+                                   std::string_view name, double seconds) {
+  const auto x = now.find(std::string(name)), y = before.find(std::string(name));
+  if (x == now.end() || y == before.end()) return std::nullopt;
+  return static_cast<double>(x->second - y->second) / seconds;
 }
 
 std::string fallback_text(const collector& c) {

@@ -93,11 +93,6 @@ int run_textfile_watch(collector& c, const options& o) {
   return exit_ok;
 }
 
-// The counters whose per-second rates --watch shows, as /proc names them.
-constexpr std::string_view rate_counters[] = {
-    "Tcp.ActiveOpens", "Tcp.PassiveOpens",       "Tcp.AttemptFails",   "Tcp.EstabResets",
-    "Tcp.RetransSegs", "TcpExt.ListenOverflows", "TcpExt.ListenDrops", "TcpExt.TCPTimeouts"};
-
 // Two consecutive reports of --watch: what each view needs to draw the later one.
 struct watch_step {
   const options& o;
@@ -112,9 +107,7 @@ struct watch_step {
     return static_cast<std::int64_t>(after.netstat_count(s) - before.netstat_count(s));
   }
   std::optional<double> rate(std::string_view name) const {
-    auto x = counters_now.find(std::string(name)), y = counters_before.find(std::string(name));
-    if (x == counters_now.end() || y == counters_before.end()) return std::nullopt;
-    return static_cast<double>(x->second - y->second) / o.watch;
+    return counter_rate(counters_before, counters_now, name, o.watch);
   }
 };
 
@@ -144,7 +137,7 @@ void watch_json(const watch_step& w, std::string& out) {
   if (w.o.scope.udp) j.key("udp").value(w.now.udp_all().total());
   if (w.o.scope.unix_domain) j.key("unix").value(w.now.unix_domain.total());
   j.key("rates_per_s").begin_object();
-  for (std::string_view name : rate_counters) {
+  for (std::string_view name : watch_rate_counters) {
     j.key(name);
     if (const auto r = w.rate(name))
       j.fixed(*r, 2);
@@ -173,7 +166,7 @@ void watch_table(const watch_step& w, std::string& out) {
     }
   }
   out += "\nPER SECOND (/proc/net/snmp, netstat)\n";
-  for (std::string_view name : rate_counters) {
+  for (std::string_view name : watch_rate_counters) {
     const auto r = w.rate(name);
     std::snprintf(num, sizeof num, "%-24s %10s\n", std::string(name).c_str(),
                   r ? std::to_string(*r).substr(0, 10).c_str() : "-");
@@ -199,7 +192,7 @@ void watch_line(const watch_step& w, std::string& out) {
   if (!w.o.scope.tcp && w.o.scope.udp) out += " UDP=" + std::to_string(w.now.udp_all().total());
   if (!w.o.scope.tcp && w.o.scope.unix_domain)
     out += " UNIX=" + std::to_string(w.now.unix_domain.total());
-  for (std::string_view name : rate_counters) {
+  for (std::string_view name : watch_rate_counters) {
     const auto r = w.rate(name);
     std::snprintf(num, sizeof num, " %s/s=%.1f", std::string(name).c_str(), r ? *r : 0.0);
     out += r ? num : " " + std::string(name) + "/s=-";

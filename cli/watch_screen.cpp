@@ -64,7 +64,7 @@ class terminal_session {
       raw.c_cc[VTIME] = 0;
       tcsetattr(STDIN_FILENO, TCSANOW, &raw);
     }
-    struct sigaction sa{};
+    struct sigaction sa {};
     sigemptyset(&sa.sa_mask);
     sa.sa_handler = on_stop;  // no SA_RESTART: poll() returns EINTR and the loop sees it
     for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaction(s, &sa, nullptr);
@@ -95,14 +95,10 @@ terminal_caps measure_terminal() {
   std::setlocale(LC_CTYPE, "");
   caps.utf8 = std::strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
   const char* term = std::getenv("TERM");
-  caps.color = std::getenv("NO_COLOR") == nullptr && term != nullptr &&
-               std::strcmp(term, "dumb") != 0;
+  caps.color =
+      std::getenv("NO_COLOR") == nullptr && term != nullptr && std::strcmp(term, "dumb") != 0;
   return caps;
 }
-
-constexpr std::string_view rate_counters[] = {
-    "Tcp.ActiveOpens", "Tcp.PassiveOpens",       "Tcp.AttemptFails",   "Tcp.EstabResets",
-    "Tcp.RetransSegs", "TcpExt.ListenOverflows", "TcpExt.ListenDrops", "TcpExt.TCPTimeouts"};
 
 // How many of the last reports CLOSE_WAIT must have grown across to be flagged.
 constexpr std::size_t close_wait_window = 4;
@@ -118,9 +114,9 @@ struct view_state {
   state_counts before, after;
   std::map<std::string, std::int64_t> counters_before, counters_now;
   std::map<tcp_state, series> state_history;
-  std::optional<std::int64_t> max_tw;          // net.ipv4.tcp_max_tw_buckets
-  std::uint64_t listen_backlogs = 0;           // the listeners' backlogs, summed
-  std::vector<top_entry> top_now;              // the top view's last report
+  std::optional<std::int64_t> max_tw;  // net.ipv4.tcp_max_tw_buckets
+  std::uint64_t listen_backlogs = 0;   // the listeners' backlogs, summed
+  std::vector<top_entry> top_now;      // the top view's last report
   std::map<std::string, std::uint64_t> top_before;
   std::map<std::string, series> top_history;
 
@@ -130,10 +126,10 @@ struct view_state {
     for (tcp_state s : netstat_states) state_history.emplace(s, series());
   }
 
+  // No rate before the second report: there is nothing to compare with yet.
   std::optional<double> rate(std::string_view name) const {
-    auto x = counters_now.find(std::string(name)), y = counters_before.find(std::string(name));
-    if (x == counters_now.end() || y == counters_before.end() || report < 2) return std::nullopt;
-    return static_cast<double>(x->second - y->second) / o.watch;
+    if (report < 2) return std::nullopt;
+    return counter_rate(counters_before, counters_now, name, o.watch);
   }
 
   // One report: counts, counters, listeners' backlogs, and the top view's keys.
@@ -170,10 +166,9 @@ struct view_state {
     for (const top_entry& e : top_now) top_history[e.key].push(e.count);
     // Keys gone from the table keep no history (a busy host's clients come and go).
     for (auto it = top_history.begin(); it != top_history.end();)
-      it = top_before.count(it->first) || std::any_of(top_now.begin(), top_now.end(),
-                                                      [&](const top_entry& e) {
-                                                        return e.key == it->first;
-                                                      })
+      it = top_before.count(it->first) ||
+                   std::any_of(top_now.begin(), top_now.end(),
+                               [&](const top_entry& e) { return e.key == it->first; })
                ? std::next(it)
                : top_history.erase(it);
     ++report;
@@ -230,7 +225,8 @@ struct view_state {
       }
       s.rows.push_back(std::move(r));
     }
-    for (std::string_view name : rate_counters) s.rates.emplace_back(std::string(name), rate(name));
+    for (std::string_view name : watch_rate_counters)
+      s.rates.emplace_back(std::string(name), rate(name));
     s.totals = "UDP " + std::to_string(now.udp_all().total()) + "  UNIX " +
                std::to_string(now.unix_domain.total());
     s.hint = hint;
@@ -276,13 +272,7 @@ struct view_state {
 
 // Waits for the next report's deadline, answering keys and resizes meanwhile. False: leave.
 bool wait_for_next(view_state& v, timespec& deadline, terminal_caps& caps) {
-  auto ns = static_cast<long long>(v.o.watch * 1e9);
-  deadline.tv_sec += static_cast<time_t>(ns / 1000000000);
-  deadline.tv_nsec += static_cast<long>(ns % 1000000000);
-  if (deadline.tv_nsec >= 1000000000) {
-    deadline.tv_nsec -= 1000000000;
-    ++deadline.tv_sec;
-  }
+  advance_deadline(deadline, v.o.watch);
   for (;;) {
     if (stop_signal) return false;
     if (resized) {
@@ -292,8 +282,8 @@ bool wait_for_next(view_state& v, timespec& deadline, terminal_caps& caps) {
     }
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
-    const long long left_ms = (deadline.tv_sec - now.tv_sec) * 1000LL +
-                              (deadline.tv_nsec - now.tv_nsec) / 1000000LL;
+    const long long left_ms =
+        (deadline.tv_sec - now.tv_sec) * 1000LL + (deadline.tv_nsec - now.tv_nsec) / 1000000LL;
     if (left_ms <= 0) return true;
     pollfd in{STDIN_FILENO, POLLIN, 0};
     const int n = poll(&in, termios_saved ? 1 : 0, static_cast<int>(std::min(left_ms, 1000LL)));
