@@ -1,0 +1,226 @@
+// The netlink source's listings and filtered counts: a query's states and expression as
+// kernel bytecode, rows handed to a row_sink a datagram at a time, TCP over the parallel port
+// slices when there is no expression.
+#include "source_state.h"
+
+namespace ssfast::netlink {
+
+void source::state::list_partition_job(void* ctx, std::size_t i) noexcept {
+  auto* self = static_cast<state*>(ctx);
+  partition& p = self->parts[i];
+  p.repeats = 0;
+  auto rows = [&](const netlink::datagram& g, const netlink::reply_filter& r,
+                  repeat_guard& guard) noexcept {
+    p.rows.clear();
+    parse_status st = netlink::rows_inet(g, r, IPPROTO_TCP, p.rows, &guard);
+    if (!st.error && !p.rows.empty()) {
+      const std::lock_guard<std::mutex> lock(self->sink_mutex);
+      st.error = self->list_sink->on_rows(p.rows);
+    }
+    return st;
+  };
+  p.error = self->tcp_walks(self->sockets[i], self->tcp_scope, self->tcp_states,
+                            {p.bytecode.data(), p.bytecode_size}, rows, p.repeats, p.failed);
+}
+
+bool source::state::list_tcp_parallel(row_sink& sink, const count_scope& scope,
+                                      std::uint32_t states, std::error_code& ec) noexcept {
+  if (partitions > 1 && !partitions_opened && worth_splitting()) open_partitions();
+  const std::size_t n = sockets.size();
+  if (n == 1 || !worth_splitting()) return false;
+  place_slices(n);
+  tcp_scope = scope;
+  tcp_states = states;
+  list_sink = &sink;
+  pool->run(n, list_partition_job, this);
+  list_sink = nullptr;
+  ec = {};
+  for (std::size_t i = 0; i < n; ++i) {
+    last_repeats += parts[i].repeats;
+    if (parts[i].error && !ec) {
+      ec = parts[i].error;
+      context = parts[i].failed;
+    }
+  }
+  return true;
+}
+
+template <class Parse, class Keep>
+parse_status source::state::rows_to(row_sink& sink, Parse&& parse, Keep&& keep) noexcept {
+  batch.clear();
+  parse_status st = parse(batch);
+  if (!st.error && !batch.empty()) {
+    batch.retain(keep);
+    if (!batch.empty()) st.error = sink.on_rows(batch);
+  }
+  return st;
+}
+
+std::error_code source::state::compile_query(const socket_query& q) noexcept {
+  try {
+    if (q.filter != nullptr) {
+      if (auto ec = netlink::compile_filter(*q.filter, filter_code)) {
+        context = "filter";
+        return ec;
+      }
+    } else {
+      filter_code.clear();
+    }
+  } catch (const std::bad_alloc&) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
+  return {};
+}
+
+std::error_code source::state::count_selected(socket_summary& out, const socket_query& q) noexcept {
+  context = {};
+  if (auto ec = compile_query(q)) return ec;
+  const count_scope& sc = q.scope;
+  if (sc.tcp && (q.states & all_tcp_states) != 0) {
+    std::uint64_t repeats = 0;
+    if (auto ec = with_walk_fallback([&]() noexcept {
+          out.tcp = {};
+          repeats = 0;
+          std::string_view failed;
+          auto e = tcp_dumps_into(sockets[0], sc, q.states & all_tcp_states, filter_code, out.tcp,
+                                  nullptr, repeats, failed);
+          context = e ? failed : std::string_view{};
+          return e;
+        }))
+      return ec;
+    out.repeats_dropped += repeats;
+  }
+  if (sc.udp) {
+    for (const inet_dump& d : udp_dumps) {
+      if (!d.wanted(sc)) continue;
+      auto f = [&](const datagram& g, const reply_filter& r, repeat_guard& guard) noexcept {
+        return count_inet(g, r, out.udp, &guard);
+      };
+      dump_request r = inet_request(d, q.states);
+      r.bytecode = filter_code;
+      if (auto ec = guarded_dump(sockets[0], r, f, out.repeats_dropped)) {
+        context = d.name;
+        return ec;
+      }
+    }
+  }
+  if (sc.unix_domain) {
+    const bool expression = q.filter != nullptr && q.filter->has_expression();
+    auto count = [&](const datagram& g, const reply_filter& r, repeat_guard& guard) noexcept {
+      if (!expression) return count_unix(g, r, out.unix_domain, &guard);
+      batch.clear();
+      parse_status st = rows_unix(g, r, batch, &guard);
+      for (std::size_t i = 0; i < batch.size() && !st.error; ++i) {
+        const socket_row row = batch.row(i);
+        if (!matches_expression(*q.filter, row)) continue;
+        ++out.unix_domain.by_type[row.sock_type < 8 ? row.sock_type : 0];
+        ++out.unix_domain.states[row.state];
+      }
+      return st;
+    };
+    dump_request r = unix_request(expression ? unix_show_rows : 0);
+    r.states = q.states;
+    if (auto ec = guarded_dump(sockets[0], r, count, out.repeats_dropped)) {
+      context = unix_dump_name;
+      return ec;
+    }
+  }
+  return {};
+}
+
+std::error_code source::state::list_netlink(row_sink& sink, const socket_query& q) noexcept {
+  context = {};
+  last_repeats = 0;
+  if (auto ec = compile_query(q)) return ec;
+  const count_scope& sc = q.scope;
+  auto every = [](const socket_row&) { return true; };
+  if (sc.tcp && (q.states & netlink::all_tcp_states) != 0) {
+    auto rows = [&](const netlink::datagram& g, const netlink::reply_filter& r,
+                    repeat_guard& guard) noexcept {
+      return rows_to(
+          sink, [&](socket_table& t) { return netlink::rows_inet(g, r, IPPROTO_TCP, t, &guard); },
+          every);
+    };
+    const std::uint32_t states = q.states & netlink::all_tcp_states;
+    // A refused single walk (EINVAL) sent no row: the kernel audits the request, bytecode
+    // included, before it dumps. So the retry per family cannot repeat rows.
+    const std::error_code ec = with_walk_fallback([&]() noexcept -> std::error_code {
+      // Without an expression a big table is split over port slices (with one, the kernel
+      // filters a single walk: the slices' bytecode and the query's are not joined).
+      std::error_code split_ec;
+      if (filter_code.empty() && list_tcp_parallel(sink, sc, states, split_ec)) return split_ec;
+      if (one_walk && sc.ipv4 && sc.ipv6) {
+        dump_request r = tcp_both_request(states);
+        r.bytecode = filter_code;
+        const auto e = guarded_dump(sockets[0], r, rows, last_repeats);
+        context = e ? tcp_both_name : std::string_view{};
+        return e;
+      }
+      for (const inet_dump& d : tcp_dumps) {
+        if (!d.wanted(sc)) continue;
+        dump_request r = inet_request(d, states);
+        r.bytecode = filter_code;
+        if (auto e = guarded_dump(sockets[0], r, rows, last_repeats)) {
+          context = d.name;
+          return e;
+        }
+      }
+      return {};
+    });
+    if (ec) return ec;
+  }
+  if (sc.udp) {
+    for (const inet_dump& d : udp_dumps) {
+      if (!d.wanted(sc)) continue;
+      auto rows = [&](const netlink::datagram& g, const netlink::reply_filter& r,
+                      repeat_guard& guard) noexcept {
+        return rows_to(
+            sink, [&](socket_table& t) { return netlink::rows_inet(g, r, IPPROTO_UDP, t, &guard); },
+            every);
+      };
+      netlink::dump_request r = inet_request(d, q.states);
+      r.bytecode = filter_code;
+      if (auto ec = guarded_dump(sockets[0], r, rows, last_repeats)) {
+        context = d.name;
+        return ec;
+      }
+    }
+  }
+  if (sc.unix_domain) {
+    // The kernel cannot apply an address expression to UNIX sockets: it is applied here.
+    const bool expression = q.filter != nullptr && q.filter->has_expression();
+    auto keep = [&](const socket_row& row) {
+      return !expression || matches_expression(*q.filter, row);
+    };
+    auto rows = [&](const netlink::datagram& g, const netlink::reply_filter& r,
+                    repeat_guard& guard) noexcept {
+      return rows_to(
+          sink, [&](socket_table& t) { return netlink::rows_unix(g, r, t, &guard); }, keep);
+    };
+    netlink::dump_request r = unix_request(netlink::unix_show_rows);
+    r.states = q.states;
+    if (auto ec = guarded_dump(sockets[0], r, rows, last_repeats)) {
+      context = unix_dump_name;
+      return ec;
+    }
+  }
+  return {};
+}
+
+std::error_code source::count(socket_summary& out, const socket_query& q) noexcept {
+  const std::error_code ec = s_->count_selected(out, q);
+  context_ = s_->context;
+  return ec;
+}
+
+std::error_code source::list(row_sink& sink, const socket_query& q, count_hints& hints) noexcept {
+  s_->hints = &hints;
+  const std::error_code ec = s_->list_netlink(sink, q);
+  s_->hints = nullptr;
+  context_ = s_->context;
+  return ec;
+}
+
+std::uint64_t source::repeats() const noexcept { return s_->last_repeats; }
+
+}  // namespace ssfast::netlink

@@ -1,0 +1,256 @@
+// The netlink source's state, shared by its two files: source.cpp (counts, snapshots, the
+// dump plans) and source_list.cpp (listings and filtered counts). Private to netlink/.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <mutex>
+#include <new>
+
+#include "ssfast/netlink/bytecode.h"
+#include "ssfast/netlink/filter_bytecode.h"
+#include "ssfast/netlink/source.h"
+#include "worker_pool.h"
+
+namespace ssfast::netlink {
+namespace source_detail {
+
+// Hands each datagram to a callable: (datagram, reply_filter) -> parse_status.
+template <class F>
+struct callback_sink final : netlink::datagram_sink {
+  F& f;
+  explicit callback_sink(F& fn) : f(fn) {}
+  netlink::parse_status on_datagram(const netlink::datagram& d,
+                                    const netlink::reply_filter& r) noexcept override {
+    return f(d, r);
+  }
+};
+
+// One dump of the plan: protocol, family, and the name used in error messages.
+struct inet_dump {
+  std::uint8_t protocol;
+  std::uint8_t family;
+  std::string_view name;
+  bool (*wanted)(const count_scope&);
+};
+
+inline constexpr inet_dump tcp_dumps[] = {
+    {IPPROTO_TCP, AF_INET, "TCP/IPv4 dump", [](const count_scope& s) { return s.ipv4; }},
+    {IPPROTO_TCP, AF_INET6, "TCP/IPv6 dump", [](const count_scope& s) { return s.ipv6; }},
+};
+inline constexpr inet_dump udp_dumps[] = {
+    {IPPROTO_UDP, AF_INET, "UDP/IPv4 dump", [](const count_scope& s) { return s.ipv4; }},
+    {IPPROTO_UDP, AF_INET6, "UDP/IPv6 dump", [](const count_scope& s) { return s.ipv6; }},
+};
+inline constexpr std::string_view tcp_both_name = "TCP dump";
+inline constexpr std::string_view unix_dump_name = "UNIX dump";
+
+inline constexpr std::uint32_t tcp_established_bit =
+    1u << static_cast<unsigned>(tcp_state::established);
+
+inline netlink::dump_request inet_request(const inet_dump& d, std::uint32_t states) noexcept {
+  netlink::dump_request r;
+  r.what = netlink::dump_request::kind::inet;
+  r.family = d.family;
+  r.protocol = d.protocol;
+  r.states = states;
+  return r;
+}
+
+inline netlink::dump_request tcp_both_request(std::uint32_t states) noexcept {
+  netlink::dump_request r;
+  r.what = netlink::dump_request::kind::inet_legacy;
+  r.protocol = IPPROTO_TCP;
+  r.states = states;
+  return r;
+}
+
+inline netlink::dump_request unix_request(std::uint32_t show) noexcept {
+  netlink::dump_request r;
+  r.what = netlink::dump_request::kind::unix_domain;
+  r.states = netlink::all_states;
+  r.unix_show = show;
+  return r;
+}
+
+// One parallel TCP dump's inputs and results.
+struct partition {
+  std::array<std::byte, netlink::max_bytecode_size> bytecode{};
+  std::size_t bytecode_size = 0;
+  std::array<state_counts, 2> counts;
+  netlink::key_histogram keys{};
+  std::uint64_t repeats = 0;
+  socket_table rows;  // a parallel listing's current datagram
+  std::error_code error;
+  std::string_view failed;
+};
+
+}  // namespace source_detail
+
+using namespace source_detail;  // a private header, included by the source's two files only
+
+struct source::state {
+  std::vector<sock_diag_socket> sockets;    // one per partition
+  std::optional<detail::worker_pool> pool;  // started with the partitions
+  source_options o;
+  unsigned partitions = 1;         // dumps a split count may use
+  bool partitions_opened = false;  // the sockets and threads for them exist
+  bool one_walk = true;            // TCPDIAG_GETSOCK works here (else per-family dumps)
+  key_histogram keys{};            // the last parallel count's port spread
+  std::array<partition, max_partitions> parts;
+  count_scope tcp_scope;  // for the parallel jobs
+  std::uint32_t tcp_states = all_tcp_states;
+  std::optional<std::uint64_t> last_tcp_total;  // the previous exact count's TCP sockets
+  std::vector<std::byte> filter_code;           // the compiled expression of the last list()
+  socket_table batch;                           // one datagram's rows, for list()'s sink
+  row_sink* list_sink = nullptr;                // a parallel listing's sink, and its lock
+  std::mutex sink_mutex;
+  std::uint64_t last_repeats = 0;  // repeats the last snapshot or list dropped
+  count_hints* hints = nullptr;    // during a count
+  std::string_view context;
+
+  state(sock_diag_socket first, const source_options& opts) : o(opts) {
+    partitions = std::clamp(o.partitions, 1u, static_cast<unsigned>(max_partitions));
+    // Room for every partition's socket now, so opening them later cannot throw.
+    sockets.reserve(max_partitions);
+    sockets.push_back(std::move(first));
+  }
+
+  // The partitions' sockets and threads, opened by the first count that splits (a small
+  // table never needs them). Opened on the calling thread, which for another namespace is the
+  // collector's thread there: each socket answers for the same namespace. Sockets that
+  // cannot be opened (EMFILE) or threads that cannot start mean fewer partitions.
+  void open_partitions() noexcept;
+
+  template <class F>
+  std::error_code dump(netlink::sock_diag_socket& s, const netlink::dump_request& r,
+                       F& f) noexcept {
+    if (o.hang_dumps)
+      for (;;) ::pause();  // test builds only: something that never answers
+    if (o.fail_dumps_with != 0) return errno_code(o.fail_dumps_with);
+    callback_sink sink(f);
+    return s.dump(r, sink);
+  }
+
+  // Runs one dump through a fresh repeat_guard (a socket is repeated only within one walk),
+  // handing `parse` each datagram and the guard; adds what the guard dropped to `repeats`.
+  template <class Parse>
+  std::error_code guarded_dump(netlink::sock_diag_socket& s, const netlink::dump_request& r,
+                               Parse& parse, std::uint64_t& repeats) noexcept {
+    repeat_guard guard;
+    auto f = [&](const netlink::datagram& g, const netlink::reply_filter& rf) noexcept {
+      return parse(g, rf, guard);
+    };
+    const std::error_code ec = dump(s, r, f);
+    repeats += guard.dropped();
+    return ec;
+  }
+
+  // TCP through `parse` (datagram, reply filter, guard), one dump for both families or one
+  // per family, with an optional bytecode filter.
+  template <class Parse>
+  std::error_code tcp_walks(netlink::sock_diag_socket& s, const count_scope& scope,
+                            std::uint32_t states, std::span<const std::byte> bytecode, Parse& parse,
+                            std::uint64_t& repeats, std::string_view& failed) noexcept {
+    if (one_walk && scope.ipv4 && scope.ipv6) {
+      netlink::dump_request r = tcp_both_request(states);
+      r.bytecode = bytecode;
+      failed = tcp_both_name;
+      return guarded_dump(s, r, parse, repeats);
+    }
+    for (const inet_dump& d : tcp_dumps) {
+      if (!d.wanted(scope)) continue;
+      netlink::dump_request r = inet_request(d, states);
+      r.bytecode = bytecode;
+      failed = d.name;
+      if (auto ec = guarded_dump(s, r, parse, repeats)) return ec;
+    }
+    return {};
+  }
+
+  // TCP into counts[family], one dump or one per family, with an optional bytecode filter.
+  std::error_code tcp_dumps_into(netlink::sock_diag_socket& s, const count_scope& scope,
+                                 std::uint32_t states, std::span<const std::byte> bytecode,
+                                 std::array<state_counts, 2>& counts,
+                                 netlink::key_histogram* key_out, std::uint64_t& repeats,
+                                 std::string_view& failed) noexcept;
+
+  // A parallel listing's slice: its rows, parsed on its own thread, handed to the one sink
+  // under a lock (datagram by datagram, so slices interleave in whole datagrams).
+  static void list_partition_job(void* ctx, std::size_t i) noexcept;
+
+  // The port slices of the split: from the previous parallel count's spread, else even.
+  void place_slices(std::size_t n) noexcept;
+
+  // A TCP listing without an expression over parallel port slices, when the table is worth
+  // splitting: the kernel builds each slice's messages on its own core. Returns false (having
+  // done nothing) when it is not; else the error of the first slice that failed.
+  bool list_tcp_parallel(row_sink& sink, const count_scope& scope, std::uint32_t states,
+                         std::error_code& ec) noexcept;
+
+  // A single-walk request failed with EINVAL: either this kernel has no TCPDIAG_GETSOCK, or it
+  // refused something else in the request (a filter's bytecode, which inet_diag_bc_audit
+  // checks before any dump). A bare request asking for no state (which walks nothing) tells
+  // which; only the first turns the single walk off, so a bad filter never changes how later
+  // dumps are made.
+  bool single_walk_unsupported(netlink::sock_diag_socket& s) noexcept;
+
+  static void partition_job(void* ctx, std::size_t i) noexcept;
+
+  // Whether this count should split: the caller chose a thread count, or the previous
+  // count, else the kernel's own counters (sockstat, through the hints), found a table worth
+  // it. Unknown: split, as for a big host.
+  bool worth_splitting() noexcept;
+
+  // Exact TCP counts: one dump, or one per socket in parallel over disjoint port slices.
+  std::error_code count_tcp(const count_scope& scope, std::uint32_t states,
+                            std::array<state_counts, 2>& out, std::uint64_t& repeats) noexcept;
+
+  // Runs `attempt`, which dumps TCP in one walk while one_walk holds and sets `context` to
+  // the dump that failed. If the single-walk request was refused (EINVAL) and a bare probe
+  // says this kernel has no TCPDIAG_GETSOCK, the single walk is off for good and `attempt`
+  // runs again, per family. The one place that decides it, for counts, estimates and lists.
+  template <class Attempt>
+  std::error_code with_walk_fallback(Attempt&& attempt) noexcept {
+    std::error_code ec = attempt();
+    if (ec == std::errc::invalid_argument && context == tcp_both_name && one_walk &&
+        single_walk_unsupported(sockets[0])) {
+      one_walk = false;
+      ec = attempt();
+    }
+    return ec;
+  }
+
+  // Every state but ESTABLISHED, then ESTABLISHED = CurrEstab - CLOSE_WAIT. The walk without
+  // the messages that cost (one walk: splitting a dump that builds almost no messages only
+  // adds walks). Returns whether the figures held (else the caller counts exactly).
+  std::error_code count_estimate(socket_summary& out, const count_scope& scope,
+                                 bool& estimated) noexcept;
+
+  std::error_code count_netlink(socket_summary& out, const count_scope& scope,
+                                count_method method) noexcept;
+
+  std::error_code snapshot_netlink(socket_table& out, const count_scope& scope) noexcept;
+
+  // Parses one datagram into `batch`, keeps what `keep` accepts, and hands the rows to the
+  // sink: a listing holds one datagram's rows at a time.
+  template <class Parse, class Keep>
+  parse_status rows_to(row_sink& sink, Parse&& parse, Keep&& keep) noexcept;
+
+  // The query's expression as kernel bytecode in filter_code (empty without one).
+  std::error_code compile_query(const socket_query& q) noexcept;
+
+  // The sockets a query selects, counted: states and expression go to the kernel, so a
+  // socket that does not match costs only the walk, one that does its message, whose state
+  // byte is all that is read. One dump (no port slices: their bytecode would have to be
+  // joined to the query's, and a selective query's cost is the walk). UNIX sockets, which the
+  // kernel cannot match by address, are listed and matched here when there is an expression.
+  std::error_code count_selected(socket_summary& out, const socket_query& q) noexcept;
+
+  std::error_code list_netlink(row_sink& sink, const socket_query& q) noexcept;
+};
+
+}  // namespace ssfast::netlink
