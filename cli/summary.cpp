@@ -148,32 +148,6 @@ void watch_json(const watch_step& w, std::string& out) {
   out.push_back('\n');
 }
 
-// On a terminal: a redrawn table.
-void watch_table(const watch_step& w, std::string& out) {
-  char num[64];
-  out = "\033[H\033[2J";  // home and clear
-  out += "ssfast -s, every " + std::to_string(w.o.watch).substr(0, 5) + " s, " + utc_now() +
-         ", report " + std::to_string(w.report) + "\n\n";
-  if (w.o.scope.tcp) {
-    std::snprintf(num, sizeof num, "%-12s %12s %10s\n", "STATE", "COUNT", "CHANGE");
-    out += num;
-    for (tcp_state s : netstat_states) {
-      std::snprintf(num, sizeof num, "%-12s %12llu %10s\n",
-                    std::string(netstat_name(static_cast<std::uint8_t>(s))).c_str(),
-                    static_cast<unsigned long long>(w.after.netstat_count(s)),
-                    signed_text(w.change(s)).c_str());
-      out += num;
-    }
-  }
-  out += "\nPER SECOND (/proc/net/snmp, netstat)\n";
-  for (std::string_view name : watch_rate_counters) {
-    const auto r = w.rate(name);
-    std::snprintf(num, sizeof num, "%-24s %10s\n", std::string(name).c_str(),
-                  r ? std::to_string(*r).substr(0, 10).c_str() : "-");
-    out += num;
-  }
-}
-
 // On a pipe: one line per report.
 void watch_line(const watch_step& w, std::string& out) {
   char num[64];
@@ -202,7 +176,7 @@ void watch_line(const watch_step& w, std::string& out) {
 
 int run_watch(collector& c, const options& o) {
   const bool tty = !o.json && isatty(STDOUT_FILENO);
-  if (tty && o.filter.empty()) return run_watch_screen(c, o);
+  if (tty) return run_watch_screen(c, o);
   summary_counter sc;
   int rc = exit_ok;
   if (!sc.prepare(o, rc)) return rc;
@@ -220,8 +194,6 @@ int run_watch(collector& c, const options& o) {
     std::string out;
     if (o.json)
       watch_json(step, out);
-    else if (tty)
-      watch_table(step, out);
     else
       watch_line(step, out);
     if (int w = write_out(out)) return w;

@@ -126,9 +126,7 @@ int run_top_netns(const options& o) {
 
 int run_top(collector& c, const options& o) {
   if (o.top_netns || o.all_netns) return run_top_netns(o);
-  if (o.watch > 0 && !o.json && o.key != top_key::process && o.filter.empty() &&
-      isatty(STDOUT_FILENO))
-    return run_watch_screen(c, o);
+  if (o.watch > 0 && !o.json && isatty(STDOUT_FILENO)) return run_watch_screen(c, o);
   socket_filter f;
   socket_query q;
   std::string err;
@@ -137,15 +135,14 @@ int run_top(collector& c, const options& o) {
   process_owners owners;
   // Grouped as the dump is parsed: memory follows the keys, not the sockets.
   top_counter groups(o.key, need_owners ? &owners : nullptr);
-  const bool tty = !o.json && isatty(STDOUT_FILENO);
+  // Not a terminal here (the screen took that): one line per report with --watch.
   for (report_clock clock(o); clock.next();) {
     if (need_owners && !scan_owners(o, owners)) return exit_failure;
     groups.clear();
     if (auto ec = c.list(q, groups)) return list_failed(c, ec);
     const auto entries = groups.entries(o.top_n);
     std::string out;
-    if (o.watch > 0 && tty) out = "\033[H\033[2J" + utc_now() + "\n";
-    append_top(out, entries, o, o.watch > 0 && !tty, c.repeats_dropped());
+    append_top(out, entries, o, o.watch > 0, c.repeats_dropped());
     if (int rc = write_out(out)) return rc;
   }
   return exit_ok;

@@ -20,7 +20,7 @@
 #include <map>
 
 #include "commands.h"
-#include "ssfast/core/kernel_abi.h"
+#include "ssfast/report/escape.h"
 #include "ssfast/report/screen.h"
 #include "ssfast/report/top.h"
 
@@ -119,6 +119,13 @@ struct view_state {
   std::vector<top_entry> top_now;      // the top view's last report
   std::map<std::string, std::uint64_t> top_before;
   std::map<std::string, series> top_history;
+  // The sockets asked about: the filter's (both views count only what it selects), else
+  // every state of the protocols and families the options name.
+  socket_filter filter;
+  socket_query query;
+  bool filtered = false;
+  std::string filter_text;
+  process_owners owners;  // top process: scanned before each report's listing
 
   view_state(const options& opts, collector& col) : o(opts), c(col) {
     std::vector<std::int64_t> v;
@@ -136,7 +143,7 @@ struct view_state {
   std::error_code collect() {
     counters_before = std::move(counters_now);
     before = after;
-    if (auto ec = c.count(now, o.scope, o.method)) return ec;
+    if (auto ec = filtered ? c.count(now, query) : c.count(now, o.scope, o.method)) return ec;
     after = now.tcp_histogram();
     counters_now = counter_map(c);
     for (tcp_state s : netstat_states) state_history.at(s).push(after.netstat_count(s));
@@ -154,12 +161,11 @@ struct view_state {
   }
 
   std::error_code collect_top() {
-    socket_query q;
-    q.scope = o.scope;
-    q.scope.udp = q.scope.unix_domain = o.cmd == command::top ? o.scope.udp : false;
-    q.states = abi::tcp_all_states;
-    top_counter groups(o.cmd == command::top ? o.key : top_key::raddr, nullptr);
-    if (auto ec = c.list(q, groups)) return ec;
+    const top_key key = o.cmd == command::top ? o.key : top_key::raddr;
+    // An unreadable /proc leaves every socket without an owner ("-"), as top says it.
+    if (key == top_key::process) (void)owners.scan(o.proc_root, o.threads);
+    top_counter groups(key, key == top_key::process ? &owners : nullptr);
+    if (auto ec = c.list(query, groups)) return ec;
     top_before.clear();
     for (const top_entry& e : top_now) top_before[e.key] = e.count;
     top_now = groups.entries(0);
@@ -258,6 +264,10 @@ struct view_state {
     std::snprintf(every, sizeof every, "%g", o.watch);
     s.title = std::string(top ? "ssfast top" : "ssfast -s") + ", every " + every + " s, " +
               utc_now() + ", report " + std::to_string(report);
+    if (filtered) {
+      s.title += ", only ";
+      append_printable(s.title, filter_text);  // typed by a person: never a control byte
+    }
     s.paused = paused;
     if (top)
       top_screen(s);
@@ -317,6 +327,10 @@ bool wait_for_next(view_state& v, timespec& deadline, terminal_caps& caps) {
 int run_watch_screen(collector& c, const options& o) {
   view_state v(o, c);
   v.top = o.cmd == command::top;
+  std::string err;
+  if (!build_query(o, v.filter, v.query, err)) return fail(exit_usage, err);
+  v.filtered = !o.filter.empty();
+  for (const auto& w : o.filter) v.filter_text += (v.filter_text.empty() ? "" : " ") + w;
   terminal_caps caps = measure_terminal();
   stop_signal = 0;
   resized = 0;

@@ -28,7 +28,8 @@ using namespace std::chrono_literals;
 class tmux_pane {
  public:
   explicit tmux_pane(const std::string& command)
-      : socket_("/tmp/ssfast-screen-test-" + std::to_string(getpid())) {
+      : socket_("/tmp/ssfast-screen-test-" + std::to_string(getpid()) + "-" +
+                std::to_string(next_server++)) {
     tmux({"new-session", "-d", "-x", "100", "-y", "40", "-s", "t", "sleep 600"});
     tmux({"set-option", "-t", "t", "remain-on-exit", "on"});
     tmux({"respawn-pane", "-k", "-t", "t",
@@ -69,6 +70,7 @@ class tmux_pane {
     args.insert(args.begin(), {"tmux", "-S", socket_});
     return testing::run_command(args);
   }
+  static inline int next_server = 0;  // one server per pane: tests may hold two at once
   std::string socket_;
 };
 
@@ -248,6 +250,39 @@ TEST_F(LiveScreen, InterruptGivesTheTerminalBack) {
   EXPECT_EQ(pane.format("#{alternate_on}"), "0");
   EXPECT_EQ(pane.format("#{cursor_flag}"), "1");
   EXPECT_EQ(after.find("RADDR"), std::string::npos) << after;
+}
+
+// A filter: both views count only what it selects, and the title says so. top process names
+// the owners (this test process holds every scenario socket).
+TEST_F(LiveScreen, FilteredSummaryAndTopProcess) {
+  const int l = listener(7003);
+  for (int k = 0; k < 2; ++k) {
+    int client = -1;
+    connect_from(l, 7003, INADDR_LOOPBACK, client);
+    fds_.hold(client);
+  }
+  tmux_pane pane(std::string("env TERM=xterm ") + SSFAST_CLI_PATH +
+                 " -s --watch 0.2 'sport = :7003'");
+  std::string screen = pane.wait_for([](const std::string& s) {
+    return s.find("report 2") != std::string::npos;
+  });
+  EXPECT_NE(screen.find(", only sport = :7003"), std::string::npos) << screen;
+  // The listener and its two accepted connections: not the scenario's other sockets.
+  auto count_of = [&](const std::string& state) {
+    std::istringstream f(line_with(screen, "  " + state + " "));
+    std::string name;
+    std::uint64_t n = 0;
+    f >> name >> n;
+    return n;
+  };
+  EXPECT_EQ(count_of("ESTABLISHED"), 2u) << screen;
+  EXPECT_EQ(count_of("LISTEN"), 1u) << screen;
+  pane.keys("q");
+
+  tmux_pane top(std::string("env TERM=xterm ") + SSFAST_CLI_PATH + " top process --watch 0.2");
+  screen = top.wait_for([](const std::string& s) { return s.find("PROCESS") != std::string::npos; });
+  EXPECT_NE(screen.find(std::to_string(getpid()) + "/"), std::string::npos) << screen;
+  top.keys("q");
 }
 
 // A resize redraws at the new size at once; a crash signal still gives the terminal back
