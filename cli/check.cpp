@@ -55,13 +55,12 @@ int run_check(collector& c, const options& o) {
   } else {
     socket_filter f;
     socket_query q;
-    std::string err, text;
+    std::string err;
     if (o.method == count_method::estimate)
       return check_unknown("--estimate derives ESTABLISHED from a counter of the whole "
                            "namespace: it takes no filter");
     if (!build_query(o, f, q, err)) return check_unknown(err);
-    for (const auto& w : o.filter) text += (text.empty() ? "" : " ") + w;
-    result = serve::check_sockets(c, q, text, o.warn, o.crit);
+    result = serve::check_sockets(c, q, filter_text(o), o.warn, o.crit);
   }
   auto& [status, line] = result;
   line.push_back('\n');

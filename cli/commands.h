@@ -69,6 +69,9 @@ std::optional<double> counter_rate(const std::map<std::string, std::int64_t>& be
 /// Why the collector fell back to /proc ("opening the sock_diag socket: ..."), else empty.
 std::string fallback_text(const collector& c);
 
+/// The filter as typed, its words joined by spaces: the label of a filtered report.
+std::string filter_text(const options& o);
+
 /// A listing's filter and query from the options; false with the error line.
 bool build_query(const options& o, socket_filter& f, socket_query& q, std::string& err);
 

@@ -93,6 +93,12 @@ std::string fallback_text(const collector& c) {
   return f ? std::string(f->step) + ": " + f->error.message() : std::string();
 }
 
+std::string filter_text(const options& o) {
+  std::string t;
+  for (const auto& w : o.filter) t += (t.empty() ? "" : " ") + w;
+  return t;
+}
+
 bool build_query(const options& o, socket_filter& f, socket_query& q, std::string& err) {
   std::vector<std::string_view> words(o.filter.begin(), o.filter.end());
   // Service and host names resolve through the C library, as in ss.

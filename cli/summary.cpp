@@ -26,13 +26,6 @@ summary_request request_of(const options& o) {
   return r;
 }
 
-// The filter as typed, for the label of a filtered summary.
-std::string filter_text(const options& o) {
-  std::string t;
-  for (const auto& w : o.filter) t += (t.empty() ? "" : " ") + w;
-  return t;
-}
-
 // A summary of what the filter selects, or of every socket: the one count each report makes.
 struct summary_counter {
   socket_filter f;

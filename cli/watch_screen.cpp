@@ -330,7 +330,7 @@ int run_watch_screen(collector& c, const options& o) {
   std::string err;
   if (!build_query(o, v.filter, v.query, err)) return fail(exit_usage, err);
   v.filtered = !o.filter.empty();
-  for (const auto& w : o.filter) v.filter_text += (v.filter_text.empty() ? "" : " ") + w;
+  v.filter_text = filter_text(o);
   terminal_caps caps = measure_terminal();
   stop_signal = 0;
   resized = 0;

@@ -185,6 +185,12 @@ struct collector::impl {
         });
   }
 
+  // Whether a /proc row is one the query selects (netlink asks the kernel instead).
+  static bool selected(const socket_query& q, const socket_row& row) noexcept {
+    return (q.states >> netstat_fold(row.state) & 1u) != 0 &&
+           (q.filter == nullptr || matches_expression(*q.filter, row));
+  }
+
   // One socket of a listing into a summary's histograms.
   static void add_row(socket_summary& s, const socket_row& r) noexcept {
     if (r.family == AF_UNIX) {
@@ -213,9 +219,7 @@ struct collector::impl {
           if (auto ec = proc::snapshot_sockets(files, q.scope, t, stats, failed)) return ec;
           for (std::size_t i = 0; i < t.size(); ++i) {
             const socket_row row = t.row(i);
-            if ((q.states >> netstat_fold(row.state) & 1u) != 0 &&
-                (q.filter == nullptr || matches_expression(*q.filter, row)))
-              add_row(out, row);
+            if (selected(q, row)) add_row(out, row);
           }
           out.skipped_lines = stats.skipped;
           out.duplicate_rows = stats.duplicates;
@@ -267,10 +271,7 @@ struct collector::impl {
             // source; netlink streams).
             socket_table t;
             if (auto ec = proc::snapshot_sockets(files, q.scope, t, stats, failed)) return ec;
-            t.retain([&](const socket_row& row) {
-              return (q.states >> netstat_fold(row.state) & 1u) != 0 &&
-                     (q.filter == nullptr || matches_expression(*q.filter, row));
-            });
+            t.retain([&](const socket_row& row) { return selected(q, row); });
             return t.empty() ? std::error_code{} : sink.on_rows(t);
           } catch (const std::bad_alloc&) {
             return std::make_error_code(std::errc::not_enough_memory);

@@ -159,24 +159,32 @@ std::error_code source::state::count_netlink(socket_summary& out, const count_sc
       out.repeats_dropped += repeats;
     }
   }
-  if (scope.udp) {
-    for (const inet_dump& d : udp_dumps) {
-      if (!d.wanted(scope)) continue;
-      auto f = [&](const datagram& g, const reply_filter& r, repeat_guard& guard) noexcept {
-        return count_inet(g, r, out.udp, &guard);
-      };
-      if (auto ec = guarded_dump(sockets[0], inet_request(d, all_states), f, out.repeats_dropped)) {
-        context = d.name;
-        return ec;
-      }
-    }
-  }
+  if (scope.udp)
+    if (auto ec = count_udp(out, scope, all_states, {})) return ec;
   if (scope.unix_domain) {
     auto f = [&](const datagram& g, const reply_filter& r, repeat_guard& guard) noexcept {
       return count_unix(g, r, out.unix_domain, &guard);
     };
     if (auto ec = guarded_dump(sockets[0], unix_request(0), f, out.repeats_dropped)) {
       context = unix_dump_name;
+      return ec;
+    }
+  }
+  return {};
+}
+
+std::error_code source::state::count_udp(socket_summary& out, const count_scope& scope,
+                                         std::uint32_t states,
+                                         std::span<const std::byte> bytecode) noexcept {
+  for (const inet_dump& d : udp_dumps) {
+    if (!d.wanted(scope)) continue;
+    auto f = [&](const datagram& g, const reply_filter& r, repeat_guard& guard) noexcept {
+      return count_inet(g, r, out.udp, &guard);
+    };
+    dump_request r = inet_request(d, states);
+    r.bytecode = bytecode;
+    if (auto ec = guarded_dump(sockets[0], r, f, out.repeats_dropped)) {
+      context = d.name;
       return ec;
     }
   }

@@ -90,20 +90,9 @@ std::error_code source::state::count_selected(socket_summary& out, const socket_
       return ec;
     out.repeats_dropped += repeats;
   }
-  if (sc.udp) {
-    for (const inet_dump& d : udp_dumps) {
-      if (!d.wanted(sc)) continue;
-      auto f = [&](const datagram& g, const reply_filter& r, repeat_guard& guard) noexcept {
-        return count_inet(g, r, out.udp, &guard);
-      };
-      dump_request r = inet_request(d, q.states);
-      r.bytecode = filter_code;
-      if (auto ec = guarded_dump(sockets[0], r, f, out.repeats_dropped)) {
-        context = d.name;
-        return ec;
-      }
-    }
-  }
+  if (sc.udp)
+    if (auto ec = count_udp(out, sc, q.states, filter_code)) return ec;
+
   if (sc.unix_domain) {
     const bool expression = q.filter != nullptr && q.filter->has_expression();
     auto count = [&](const datagram& g, const reply_filter& r, repeat_guard& guard) noexcept {

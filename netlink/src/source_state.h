@@ -234,6 +234,9 @@ struct source::state {
                                 count_method method) noexcept;
 
   std::error_code snapshot_netlink(socket_table& out, const count_scope& scope) noexcept;
+  // UDP per family into out.udp (and its repeats), states and optional bytecode as given.
+  std::error_code count_udp(socket_summary& out, const count_scope& scope, std::uint32_t states,
+                            std::span<const std::byte> bytecode) noexcept;
 
   // Parses one datagram into `batch`, keeps what `keep` accepts, and hands the rows to the
   // sink: a listing holds one datagram's rows at a time.
