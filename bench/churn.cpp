@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ssfast-churn: opens and resets loopback TCP connections as fast as it can, beside a stable
 // farm, so scripts/bench-compare --churn can count the stable sockets while the established
 // hash changes under the dump (what makes inet_diag repeat or skip sockets; see

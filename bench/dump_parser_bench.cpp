@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The sock_diag parser on a recorded dump (tests/data/tcp4-many.nldump, 601 sockets): ns per
 // socket for counting and for building rows.
 #include <benchmark/benchmark.h>

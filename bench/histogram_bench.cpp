@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The state histogram kernels over state columns of 10k, 100k and 1M sockets.
 #include <benchmark/benchmark.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The live collector against the kernel, in the current network namespace (scripts/bench-compare
 // runs it inside its socket farm). The baseline is the fastest single-threaded minimal dump:
 // one TCPDIAG_GETSOCK walk of both families, no extensions, nothing per message but the state

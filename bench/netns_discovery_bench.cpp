@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Namespace discovery's cost on this host: one stat per process, comm and cgroup per namespace,
 // mountinfo once. Run with many processes alive to see its scaling (README: 1,000 processes).
 #include <benchmark/benchmark.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The /proc/net socket file parser on recorded files: bytes per second, counting and rows.
 // Fed in 4050-byte reads, as seq_file hands /proc/net/tcp out on this kernel.
 #include <benchmark/benchmark.h>

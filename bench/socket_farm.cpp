@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ssfast-socket-farm: holds N established loopback TCP connections (2N sockets) in the current
 // network namespace for benchmarks, spread over worker processes because one process may hold
 // at most 20,000 descriptors here. Prints "ready N" on stdout when all are connected, then

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ssfast check: a Nagios/Icinga plugin: one line on stdout, exit 0/1/2/3, a hard timeout.
 #include <signal.h>
 #include <sys/time.h>

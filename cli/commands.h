@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The commands of the ssfast binary, one file each, and the few helpers they share: writing
 // the output, one-line errors, the clock of --watch.
 #pragma once

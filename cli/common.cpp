@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the commands share: output, one-line errors, the --watch clock, queries and owners.
 #include <unistd.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ssfast counters: the kernel's protocol counters by name, or their change over an interval.
 #include <algorithm>
 #include <cstdio>

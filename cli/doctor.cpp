@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ssfast doctor and ssfast states: the diagnosis, and the TCP state reference behind it.
 #include <vector>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test builds only: the environment variable that makes netlink fail, for the fallback tests.
 #include <cerrno>
 #include <charconv>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The --help text: one section per command, shown all together or one at a time
 // (`ssfast help top`, `ssfast top -h`).
 #include <array>

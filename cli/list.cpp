@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The listing (ssfast's default, ss's): sockets under a filter, as text or JSON Lines.
 #include <cstdio>
 

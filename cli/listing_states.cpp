@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The states a listing shows when no state filter says otherwise, as ss computes them.
 #include "options.h"
 #include "ssfast/core/kernel_abi.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The ssfast binary: parses the command line, opens the collector its command needs, runs the
 // command from the table, maps errors to exit codes.
 #include <cstdlib>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The table's words: command names, the commands of a set, and suggestions for mistypes.
 #include "option_table.h"
 

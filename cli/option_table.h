@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The table of ssfast's options and commands: every option once, with the commands that take
 // it. The parser (options.cpp) reads it; so do the misuse messages and the help's own test.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Command-line parsing: ss-style short flags, GNU long options, one table of options that says
 // which commands take each, and errors that name the argument.
 #include "options.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Command-line parsing for the ssfast binary: argv in, a command or a one-line usage error out.
 // Every option is declared once, in a table that says which commands take it; misuse messages
 // come from that table.

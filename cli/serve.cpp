@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ssfast exporter and ssfast agent: the served protocols of serve/ behind the CLI's options.
 #include <cstdio>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ssfast -s: the summary once, every S seconds (--watch), or into a textfile for
 // node_exporter.
 #include "ssfast/report/summary.h"

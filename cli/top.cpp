@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ssfast top KEY: sockets per remote address, local port, state or process, largest first.
 #include <unistd.h>
 

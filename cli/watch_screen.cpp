@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // --watch on a terminal: a full-screen view of the last reports (history, changes, rates, what
 // the doctor would flag), with keys, resizes, and the terminal given back on every way out.
 // Plain escape sequences, no curses: the view needs the alternate screen (smcup/rmcup are

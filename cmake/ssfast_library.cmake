@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # libssfast: every component's objects as one static archive (linked in-tree, and installed as
 # ssfast::ssfast_static) and one shared library with a SONAME that exports only the API marked
 # SSFAST_API (ssfast::ssfast); install rules, the CMake package and ssfast.pc.
@@ -78,3 +79,5 @@ endif()
 file(RELATIVE_PATH SSFAST_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/ssfast.pc.in ${PROJECT_BINARY_DIR}/ssfast.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/ssfast.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+# Whoever ships the library ships its license with it (Apache-2.0, section 4(a)).
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Compile options shared by every ssfast target: warnings and, on request, sanitizers.
 add_library(ssfast_options INTERFACE)
 target_compile_options(ssfast_options INTERFACE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A load-balancer health probe in C: open a collector once, count TCP states, and answer by
  * exit status whether SYN_RECV (a SYN flood shows there) and CLOSE_WAIT (an application not
  * closing its sockets) stay under the given limits.

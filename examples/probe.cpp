@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A health probe in C++: one collector, opened once, counting every second. A warm count()
 // allocates nothing and makes one netlink dump per protocol (TCP split across threads).
 //

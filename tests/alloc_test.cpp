@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A warm collector::count() allocates nothing: operator new is replaced in this binary and
 // counted around the calls.
 #include <gtest/gtest.h>

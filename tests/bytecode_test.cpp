@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Port-partition bytecode: every program passes the kernel's audit rules, and every (sport,
 // dport) pair is accepted by exactly one partition: the one holding its key.
 #include <gtest/gtest.h>

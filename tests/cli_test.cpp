@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The command line: the parser on its own, and the real binary's exit codes and messages.
 #include <gtest/gtest.h>
 

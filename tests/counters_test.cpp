@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The kernel counter files: recorded samples (tests/data/proc), odd shapes, the file reader.
 #include "ssfast/proc/counters.h"
 

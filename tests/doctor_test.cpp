@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The doctor's rules on synthetic evidence: each finding at its thresholds, its evidence and
 // advice, silence on a quiet host, and never tcp_tw_recycle as advice.
 #include "ssfast/doctor/doctor.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The sock_diag dump parser on recorded dumps (tests/data/*.nldump) and on malformed input
 // built byte by byte: every fault is an error, never a silently different count.
 #include "ssfast/netlink/dump_parser.h"

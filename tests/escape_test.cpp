@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The JSON writer and the text escaper on bytes others choose: quotes, backslashes, controls,
 // and every class of ill-formed UTF-8 (RFC 3629), checked with a strict JSON parser.
 #include <gtest/gtest.h>

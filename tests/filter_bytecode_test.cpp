@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Compiled filters: the kernel's audit accepts every program, and the bytecode interpreter
 // (inet_diag_bc_run's rules) agrees with the userspace evaluator on random filters and sockets,
 // IPv4-mapped addresses included.

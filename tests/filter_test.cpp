@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The ss filter language: parsing, errors with positions, state sets, evaluation (with the
 // kernel's IPv4-mapped rule), and address text.
 #include "ssfast/core/filter.h"

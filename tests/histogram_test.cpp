@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every histogram kernel against the scalar reference, at every length 0..1025 and every
 // alignment within a cache line, and the table's padded column.
 #include <gtest/gtest.h>

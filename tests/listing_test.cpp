@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Listings (ss's columns, JSON Lines) and top aggregation, on a hand-built table.
 #include "ssfast/report/listing.h"
 #include "ssfast/report/top.h"

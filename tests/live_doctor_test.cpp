@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `ssfast doctor` on real sockets: each finding fires on a namespace built to show it (the
 // sysctls it needs are per network namespace, so the host is never touched) with the right
 // evidence, and a quiet namespace gives none.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Embedding: the C API against the C++ API on the scenario, and a collector watching another
 // network namespace (a child process's) from outside it.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Hostile names: a process that names itself with quotes, a newline, a terminal escape and
 // bytes that are not UTF-8, holding sockets bound at equally hostile UNIX paths. Every -j
 // command must print JSON a strict parser accepts, carrying the names faithfully; text

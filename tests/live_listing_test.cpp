@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Live listings: the ssfast command against ss on the same sockets, with the same flags and
 // filters (the kernel applies both programs), plus -p owners, top and counters.
 #include <arpa/inet.h>

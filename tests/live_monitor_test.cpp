@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Monitoring on real sockets: check's verdicts and exit codes, Prometheus output (stdout and
 // textfile), the exporter over HTTP with its limits, and haproxy following the agent.
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every namespace at once (ssfast -s --all-netns) on real namespaces: children each alone in a
 // namespace of their own holding known sockets, and one pinned by ip netns with no process.
 #include <gtest/gtest.h>

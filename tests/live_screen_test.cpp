@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The full-screen --watch view driven in a real terminal (tmux: new-session, send-keys,
 // capture-pane) in a private namespace while sockets change state: what a person would see.
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Live tests: a private network namespace holding sockets in every reachable state; the
 // collector's counts and rows must equal what was built, and what `ss` shows.
 #include <grp.h>

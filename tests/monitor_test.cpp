@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // check, exporter and agent without sockets: plugin ranges and verdicts, the HTTP request
 // parser, the agent's decision, and their options.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Namespace discovery without a kernel: container identities from real-shaped cgroup paths of
 // each runtime, and discovery over a fake /proc (processes sharing namespaces, pinned mounts).
 #include <gtest/gtest.h>

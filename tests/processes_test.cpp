@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The /proc/[pid]/fd scan, on a fake /proc tree: socket links found, other links ignored,
 // unreadable processes counted, command names read.
 #include "ssfast/proc/processes.h"

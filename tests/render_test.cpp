@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Renderers: the exact text layout (histogram shape, sections, labels) and the JSON keys.
 #include "ssfast/report/summary.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The --watch screen: sparklines, rates for people, and the screen fitted to the terminal.
 #include "ssfast/report/screen.h"
 

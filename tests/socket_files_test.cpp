@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The /proc/net socket file parser on recorded files (tests/data/proc-scenario, proc-many) and
 // on the awkward cases: every chunking, repeats across read() boundaries, sl past 9999,
 // IPv4-mapped addresses, cut and malformed lines, empty tables.

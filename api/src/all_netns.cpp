@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Counting every network namespace at once: discovery from /proc, then worker threads that
 // each enter one namespace at a time with setns and count there.
 #include "ssfast/all_netns.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C API: thin wrappers over ssfast::collector that never let an exception out.
 #include <algorithm>
 #include <cerrno>

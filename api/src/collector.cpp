@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The collector: runs sock_diag dumps (TCP split over parallel, bytecode-filtered dumps) into
 // counts or table rows, or reads /proc/net when netlink is unavailable.
 #include <netinet/in.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The collector's thread inside another network namespace.
 #include "netns_thread.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A thread that lives in another network namespace and runs the collector's work there.
 #pragma once
 

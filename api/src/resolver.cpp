@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Name lookups for filters through the C library: services and host names, as ss resolves them.
 #include <netdb.h>
 #include <netinet/in.h>

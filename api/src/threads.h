@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How many threads the library's parallel work uses by default: the CPUs it may run on, at
 // most 8. Internal to api/.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IP address text.
 #include "ssfast/core/addresses.h"
 

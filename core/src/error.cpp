@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The "ssfast" error category: one static message per ssfast::errc.
 #include "ssfast/core/error.h"
 

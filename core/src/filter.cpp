@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Parsing ss-style socket filters: the words of ss's grammar (iproute2 misc/ssfilter.y) into
 // a socket_filter, with errors that name the word.
 #include "ssfast/core/filter.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Evaluating a socket filter on a row with the kernel's semantics, and ss's state names.
 #include "ssfast/core/addresses.h"
 #include "ssfast/core/filter.h"

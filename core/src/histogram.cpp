@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // state_counts arithmetic and the run-time choice of the histogram kernel.
 #include <numeric>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The flat socket table: appends scatter a row across the columns, every whole-row operation
 // generated from the one column list (SSFAST_SOCKET_COLUMNS).
 #include "ssfast/core/socket_table.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // netstat names for the kernel's TCP state bytes.
 #include "ssfast/core/tcp_state.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The diagnosis: which rules can run on the evidence, running them, and the exit status.
 #include <algorithm>
 #include <array>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The doctor's evidence, gathered through the public collector API.
 #include "ssfast/doctor/gather.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The doctor's report: text for people, JSON for programs.
 
 #include "rules.h"

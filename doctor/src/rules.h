@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The doctor's rules, shared among its source files: the helpers that read evidence and word
 // numbers, the thresholds the README lists, and one function per rule. Not installed.
 #pragma once

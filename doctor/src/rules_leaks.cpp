@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The rules about sockets that linger or cost: CLOSE_WAIT leaks, FIN_WAIT2, orphans, TCP
 // memory, retransmissions, and tcp_tw_recycle.
 #include "rules.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The rules about queues and limits sockets fill: TIME_WAIT buckets, ephemeral ports, SYN
 // queues, accept queues.
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The TCP state reference behind `ssfast states`: who holds each state, how it is entered and
 // left, how long it lasts on Linux.
 #include "ssfast/doctor/states.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Parsers for the kernel's counter files (sockstat and snmp forms) and the file reader.
 #include "ssfast/proc/counters.h"
 

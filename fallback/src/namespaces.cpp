@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Network namespace discovery: every process's namespace and every pinned one, with the
 // process, its name and the container it runs in.
 #include "ssfast/proc/namespaces.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The /proc/[pid]/fd scan behind `-p`.
 #include "ssfast/proc/processes.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Parsing /proc/net socket files. The layouts are the kernel's seq_printf formats:
 //   tcp/udp (net/ipv4/tcp_ipv4.c get_tcp4_sock, udp.c udp4_format_sock; ipv6 likewise):
 //     "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu ..."

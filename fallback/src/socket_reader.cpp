@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Streams the /proc/net socket files through their parsers.
 #include "ssfast/proc/socket_reader.h"
 

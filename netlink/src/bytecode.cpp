@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Compiling, running and auditing INET_DIAG port-range programs (net/ipv4/inet_diag.c:
 // inet_diag_bc_run, inet_diag_bc_audit, valid_cc).
 #include "ssfast/netlink/bytecode.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Walks the netlink messages of one sock_diag dump datagram, trusting nothing: sender, port
 // id, sequence number, every length, and the errno the kernel may put in NLMSG_DONE.
 #include "ssfast/netlink/dump_parser.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Filter expressions to INET_DIAG bytecode (net/ipv4/inet_diag.c), and its interpreter.
 #include "ssfast/netlink/filter_bytecode.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // sock_diag dump requests: a netlink header and an inet_diag_req_v2 or unix_diag_req.
 #include "ssfast/netlink/request.h"
 

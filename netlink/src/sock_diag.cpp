@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The sock_diag socket: libmnl for open, bind and send; recvmsg directly, because the sender's
 // port id (which mnl_socket_recvfrom drops) is how a reply proves it came from the kernel.
 #include "ssfast/netlink/sock_diag.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The netlink source: which dumps answer a count or a snapshot, and how: TCP in one walk for
 // both families or per family, split over parallel port slices, the estimate's dump. The
 // state and its plans are in source_state.h; listings in source_list.cpp.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The netlink source's listings and filtered counts: a query's states and expression as
 // kernel bytecode, rows handed to a row_sink a datagram at a time, TCP over the parallel port
 // slices when there is no expression.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The netlink source's state, shared by its two files: source.cpp (counts, snapshots, the
 // dump plans) and source_list.cpp (listings and filtered counts). Private to netlink/.
 #pragma once

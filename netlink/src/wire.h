@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one place ssfast reads or writes kernel netlink structures. Every read goes through
 // memcpy into a local copy: received bytes carry no alignment or type guarantee for C++.
 #pragma once

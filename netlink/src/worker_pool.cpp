@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The collector's worker threads.
 #include "worker_pool.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A fixed set of threads that run one indexed job each on request: the netlink source's parallel
 // dumps. Threads start once; a run allocates nothing.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every namespace at once, as a table and as JSON.
 #include "ssfast/report/all_netns.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One summary collected through a collector and rendered: what -s, --textfile and /metrics say.
 #include "ssfast/report/summary.h"
 

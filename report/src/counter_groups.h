@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The kernel counters as -s shows them, grouped and named as the kernel prints them; shared by
 // the text, JSON and Prometheus renderers. Not installed.
 #pragma once

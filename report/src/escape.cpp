@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Escaping of text others control (process names, socket paths) for JSON and for text lines.
 #include "ssfast/report/escape.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Listings in ss's columns or JSON Lines.
 #include "ssfast/report/listing.h"
 

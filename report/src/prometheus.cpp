@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The socket summary in the Prometheus text exposition format (0.0.4).
 #include <string>
 #include <string_view>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writing Prometheus text exposition (0.0.4): HELP and TYPE lines, samples, escaped label
 // values. Shared by report/'s renderers; not installed.
 #pragma once

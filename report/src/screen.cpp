@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The live terminal view: sparklines, rates for people, and one screen drawn without flicker.
 #include "ssfast/report/screen.h"
 

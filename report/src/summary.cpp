@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Text and JSON renderings of the socket summary.
 #include "ssfast/core/kernel_abi.h"
 #include "ssfast/report/summary.h"

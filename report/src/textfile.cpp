@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writing a report where another program reads it: replace a file atomically and safely.
 #include "ssfast/report/textfile.h"
 

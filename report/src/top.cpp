@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `top`: counts per key, largest first, as `sort | uniq -c | sort -nr` shows them.
 #include "ssfast/report/top.h"
 

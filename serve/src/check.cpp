@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Nagios/Icinga plugin ranges and the check's verdict.
 #include "ssfast/serve/check.h"
 

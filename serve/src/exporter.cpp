@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The exporter's and the agent's connection handlers: HTTP /metrics with shared scrapes, and
 // the agent-check answer from one dump of the service port.
 #include "ssfast/serve/exporter.h"

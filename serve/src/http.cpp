@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A strict, small HTTP/1.x request-head parser (RFC 9112 section 2-3) for the exporter.
 #include "ssfast/serve/http.h"
 

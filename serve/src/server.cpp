@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The poll(2) server behind `ssfast exporter` and `ssfast agent`.
 #include "ssfast/serve/server.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: text through the sockstat and snmp counter parsers.
 #include <string_view>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: one datagram through every sock_diag parser. The reply filter is taken from
 // the input's first header, so the fuzzer gets past the port id and sequence checks.
 #include <linux/netlink.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: filter text through the parser; whatever parses must compile into bytecode
 // the kernel's audit accepts and that agrees with the evaluator on every socket of a fixed set.
 #include <string_view>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: the exporter's HTTP request-head parser, which faces the network. Whatever
 // it accepts must be a head that lies inside the input, parses the same when cut to its own
 // size or followed by more bytes (pipelining), and never reads past the buffer.

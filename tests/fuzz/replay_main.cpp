@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Replays a fuzz corpus through a libFuzzer target without libFuzzer: every file named on the
 // command line, or every file in a directory named there. Fails if a target traps.
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: /proc/net socket file text through every parser mode, split into reads at
 // positions the input chooses. The first byte picks the file format and the chunk size.
 #include <string_view>

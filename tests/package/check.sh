@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds and installs ssfast (Release, no tests) into a temporary prefix, then builds and runs
 # out-of-tree consumers against it: a C probe through pkg-config (compiled by hand, as a C user
 # would), the C++ probe through find_package with the shared and with the static library. Also
@@ -26,6 +27,8 @@ configured=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$work/build/CMakeCache.t
 if grep -rl --fixed-strings "$configured" "$prefix"/lib*/pkgconfig "$prefix"/lib*/cmake; then
   echo "installed package files name the configured prefix $configured"; exit 1
 fi
+cmp -s "$src/LICENSE" "$prefix/share/doc/ssfast/LICENSE" ||
+  { echo "the license is not installed as share/doc/ssfast/LICENSE"; exit 1; }
 lib=$(ls "$prefix"/lib*/libssfast.so.0.* | head -n 1)
 libdir=$(dirname "$lib")
 

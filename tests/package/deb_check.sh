@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the .deb with scripts/package and checks it as an operator would meet it: its files
 # and control data, lintian (no errors), systemd-analyze verify on the unit, the man page
 # rendering cleanly, bash completion loading, `dpkg -i` (as root, where no ssfast package is
@@ -43,6 +44,10 @@ grep -qxF /etc/default/ssfast-exporter <<<"$(dpkg-deb -I "$deb" conffiles)" ||
 x="$work/root"
 dpkg-deb -x "$deb" "$x"
 "$x/usr/bin/ssfast" --version | grep -q '^ssfast ' || fail "the packaged binary does not run"
+copyright="$x/usr/share/doc/ssfast/copyright"
+grep -qx 'License: Apache-2.0' "$copyright" &&
+  grep -qF '/usr/share/common-licenses/Apache-2.0' "$copyright" ||
+  fail "the copyright file does not grant Apache-2.0 with a pointer to common-licenses"
 
 # lintian: no errors (warnings are reported, not fatal).
 command -v lintian >/dev/null || fail "lintian is not installed (scripts/setup test installs it)"

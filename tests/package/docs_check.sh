@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Keeps the manual and the bash completion in step with the binary: every long option and
 # every command `ssfast --help` names is in ssfast(1) and in the completion, and every
 # section the manual promises is there.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # What each script asks apt for, on a machine where every package is missing (a dpkg-query that
 # knows no package; SSFAST_SETUP_DRY_RUN makes scripts/setup print its list instead of
 # installing): ./scripts/run asks for the build-and-run set only, and its release tree is

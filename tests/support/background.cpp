@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Background children and a deadline-bound TCP client for live tests.
 #include "support/background.h"
 

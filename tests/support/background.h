@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Long-running children for live tests (the exporter, the agent, haproxy) and a blocking
 // loopback TCP client with deadlines, so no test can hang.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading and writing recorded sock_diag dumps.
 #include "dump_file.h"
 

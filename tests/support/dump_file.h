@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Recorded sock_diag dumps: every datagram of one dump with its sender, plus the port id and
 // sequence number the replies must carry, so the pure parser can replay them with no kernel.
 //

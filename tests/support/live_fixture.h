@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Live test fixture: a private network namespace holding the all-states scenario, and helpers
 // to compare with an oracle at a quiet moment.
 #pragma once

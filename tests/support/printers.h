@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // GoogleTest printers for ssfast's count types, so a failed comparison shows the states.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading Prometheus text exposition in tests: the samples, and promtool's verdict.
 #pragma once
 

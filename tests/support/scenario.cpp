@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test support: sockets in known states inside a private network namespace.
 #include "scenario.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test support: a private network namespace holding real sockets in every TCP state reachable
 // on loopback (IPv4 and IPv6), plus UDP and UNIX sockets, with the counts known by construction.
 #pragma once

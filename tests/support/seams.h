@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The test seams (fault injection) exist only in builds configured with SSFAST_TEST_SEAMS=ON.
 #pragma once
 

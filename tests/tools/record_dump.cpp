@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ssfast-record-dump: records sock_diag dumps to files for the parser's unit tests.
 //
 //   ssfast-record-dump --scenario DIR   in a private namespace holding the test scenario, record

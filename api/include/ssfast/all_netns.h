@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every network namespace on the host at once: found in /proc, counted in parallel, each with
 // who is in it (process, ip netns name, container, pod).
 #pragma once

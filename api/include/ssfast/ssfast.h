@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ssfast: the library an embedder links. A collector opened once counts and lists the sockets
 // of its network namespace many times, over netlink sock_diag.
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ssfast's C API, for C, Go, Rust and Python callers: an opaque collector, fixed-width records,
  * 0 or a negative errno from every call, no C++ exceptions across the boundary. Link with
  * `pkg-config --libs ssfast`. */
@@ -13,8 +14,8 @@
 extern "C" {
 #endif
 
-/* The ABI's version: 1 for ssfast 0.1. A program can compare it with SSFAST_ABI_VERSION, the
- * version it was built against. */
+/* The ABI's version: 1 since ssfast 0.1 (0.2 added functions; no record changed). A program
+ * can compare it with SSFAST_ABI_VERSION, the version it was built against. */
 #define SSFAST_ABI_VERSION 1
 SSFAST_API uint32_t ssfast_abi_version(void);
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The AVX2 state histogram: 32 byte-lane counters per state value. This file alone is
 // compiled with -mavx2 and is only called after a CPUID check.
 #include <immintrin.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The scalar state histogram: the reference every vector kernel is tested against.
 #include <algorithm>
 #include <cstring>

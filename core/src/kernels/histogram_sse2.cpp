@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The SSE2 state histogram (baseline x86-64): 16 byte-lane counters per state value.
 #include <emmintrin.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The state histogram kernels: the scalar reference and the vector variants. Only this folder
 // uses intrinsics; each file is compiled for the instruction set its name says.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fault injection for ssfast's own tests: compiled in only with -DSSFAST_TEST_SEAMS=ON (the
 // test build), never installed, and absent from release binaries and libssfast.
 #pragma once

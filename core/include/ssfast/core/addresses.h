@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IP address text: parsing and printing as ss does, without the C library's resolver headers.
 #pragma once
 

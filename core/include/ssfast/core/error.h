@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Error codes for ssfast: protocol conditions in the ssfast category, errno values in
 // std::system_category(), and a small std::expected-shaped result<T> for construction.
 #pragma once

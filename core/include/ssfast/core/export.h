@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SSFAST_API marks what libssfast.so exports; everything else is built hidden.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ss-style socket filters: `state`/`exclude` state sets and an expression over ports and
 // addresses (sport, dport, src, dst, and, or, not, parentheses), parsed into a flat tree that
 // is evaluated here and compiled to kernel bytecode by netlink/.

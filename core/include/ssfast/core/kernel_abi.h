@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The kernel ABI values core/ and the layers above store and compare, in one place and without
 // system headers (core includes none): address families, protocols, socket types, and the
 // state mask of every TCP state. netlink/ checks each against the system headers at compile

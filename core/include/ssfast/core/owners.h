@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Who holds a socket: the interface a listing asks for a socket inode's owning processes (ss
 // -p), filled by the api's /proc/[pid]/fd scan.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The flat socket table: one column per field (structure of arrays), filled by a source.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Per-state socket counts and the state histogram over a column of state bytes.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What `ssfast -s` reports: per-state socket counts by protocol and family, and the kernel's own
 // counters, kept apart.
 #pragma once

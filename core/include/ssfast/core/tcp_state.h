@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TCP states as the kernel numbers them (include/net/tcp_states.h) and their netstat names.
 #pragma once
 

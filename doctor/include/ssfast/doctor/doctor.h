@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `ssfast doctor`: the field notes' diagnosis (TIME_WAIT, ephemeral ports, SYN floods, accept
 // queues, CLOSE_WAIT leaks, orphans, TCP memory, retransmissions, tcp_tw_recycle) as pure
 // functions from evidence to findings, and their text and JSON reports. Gathering the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Gathering the evidence `ssfast doctor` diagnoses (ssfast/doctor/doctor.h): counters over an
 // interval, the TCP table's groupings, listeners, sysctls, and owners where they matter.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The TCP state reference behind `ssfast states`: the eleven states, who holds each, how it is
 // entered and left, and how long it lasts on Linux (RFC 9293 section 3.3.2 and Linux's
 // behaviour).

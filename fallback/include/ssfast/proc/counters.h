@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The kernel's socket counters from /proc/net/sockstat, sockstat6 and snmp: a pure parser of
 // each file's text and a reader under a configurable proc root.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The network namespaces of a host, found in /proc: those of every process, and those pinned
 // by a bind mount with no process in them (ip netns, container runtimes), with who is in each.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Which processes hold which sockets: one scan of /proc/[pid]/fd, shared by every lookup.
 #pragma once
 

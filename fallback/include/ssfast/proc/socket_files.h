@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The pure parser of /proc/net/{tcp,tcp6,udp,udp6,unix}: the bytes of each read() in, counts or
 // table rows out. No syscalls, no allocation of its own, no sscanf.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The /proc source's I/O shell: streams /proc/net/{tcp,tcp6,udp,udp6,unix} under a proc root
 // through the socket file parser.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // INET_DIAG bytecode that restricts a dump to one slice of the port space, so several dumps
 // run at once each report every socket exactly once between them. Pure: no syscalls.
 #pragma once

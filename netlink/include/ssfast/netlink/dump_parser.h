@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The pure sock_diag dump parser: one received datagram in, counts or table rows out. No
 // syscalls; replayable on recorded dumps.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Compiling a socket_filter expression into INET_DIAG bytecode, so the kernel drops the
 // sockets that do not match before building their messages.
 #pragma once

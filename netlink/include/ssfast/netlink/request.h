@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Building sock_diag dump requests into a caller's buffer. Pure: no syscalls, no allocation.
 #pragma once
 

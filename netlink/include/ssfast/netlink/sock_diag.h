@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The sock_diag I/O shell: one NETLINK_SOCK_DIAG socket and one 32 KiB receive buffer, reused
 // for every dump.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The netlink source: sock_diag dumps planned for a count, a snapshot or a filtered listing.
 // Owns the dump plans: TCP in one walk for both families (with its retry per family where the
 // kernel lacks TCPDIAG_GETSOCK), parallel dumps over port slices, and the estimate's dump.

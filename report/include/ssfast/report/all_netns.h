@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Renderers for every namespace at once (ssfast -s --all-netns): a table for people, JSON for
 // machines.
 #pragma once

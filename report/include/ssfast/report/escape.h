@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Escaping of bytes others control (process names, socket paths, /proc text) for JSON strings
 // and for lines of text.
 #pragma once

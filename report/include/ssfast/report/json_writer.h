@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one JSON writer every ssfast document goes through: commas, escaping and UTF-8 handled.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Socket listings in ss's columns or as JSON Lines.
 #pragma once
 

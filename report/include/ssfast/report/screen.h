@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The live terminal view of --watch: one screen drawn from the last reports, for people. Pure:
 // the caller measures the terminal and owns it (alternate screen, raw keys, signals).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Renderers for the socket summary: text for people and awk, JSON for machines.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writing a report where another program reads it: node_exporter's textfile collector.
 #pragma once
 

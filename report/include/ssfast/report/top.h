@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `top` aggregation: counts per remote address, port, state or process, the shape of
 // `sort | uniq -c | sort -nr`.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `ssfast agent`: HAProxy's agent-check answer from the socket state of one service port.
 // Pure functions: what the sockets say, then what HAProxy is told.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `ssfast check`: Nagios/Icinga plugin thresholds over the socket summary, and the plugin's run.
 #pragma once
 

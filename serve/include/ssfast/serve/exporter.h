@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Prometheus exporter and the HAProxy agent as connection handlers for serve(): what an
 // embedder needs to serve /metrics or answer agent-checks from its own process.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Just enough HTTP/1.x for the exporter: parse one request head, build one response. Pure
 // functions over buffers, so the exporter's edge cases are unit-tested without sockets.
 #pragma once

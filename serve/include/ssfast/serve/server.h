@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small poll(2) TCP server for the exporter and the agent: bounded connections, bounded
 // requests, a deadline on every connection. Single-threaded: one collector serves all.
 #pragma once
