@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ssfast-churn: bad --port, --threads or --seconds\n");
     return 2;
   }
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // ssfast check: a Nagios/Icinga plugin: one line on stdout, exit 0/1/2/3, a hard timeout.
+#include "ssfast/serve/check.h"
+
 #include <signal.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -8,7 +10,6 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "ssfast/serve/check.h"
 
 namespace ssfast::cli {
 namespace {
@@ -32,7 +33,7 @@ void arm_check_timeout(double seconds) {
   const int n = std::snprintf(timeout_line, sizeof timeout_line,
                               "SSFAST UNKNOWN - timed out after %g s\n", seconds);
   timeout_line_size = n > 0 ? std::min(static_cast<std::size_t>(n), sizeof timeout_line - 1) : 0;
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_check_timeout;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGALRM, &sa, nullptr);
@@ -58,8 +59,9 @@ int run_check(collector& c, const options& o) {
     socket_query q;
     std::string err;
     if (o.method == count_method::estimate)
-      return check_unknown("--estimate derives ESTABLISHED from a counter of the whole "
-                           "namespace: it takes no filter");
+      return check_unknown(
+          "--estimate derives ESTABLISHED from a counter of the whole "
+          "namespace: it takes no filter");
     if (!build_query(o, f, q, err)) return check_unknown(err);
     result = serve::check_sockets(c, q, filter_text(o), o.warn, o.crit);
   }

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // ssfast doctor and ssfast states: the diagnosis, and the TCP state reference behind it.
+#include "ssfast/doctor/doctor.h"
+
 #include <vector>
 
 #include "commands.h"
 #include "ssfast/core/tcp_state.h"
-#include "ssfast/doctor/doctor.h"
 #include "ssfast/doctor/gather.h"
 #include "ssfast/doctor/states.h"
 

@@ -21,9 +21,8 @@ std::string parse_fault(std::string_view value, detail::netlink_fault& out) {
   const std::string_view where = value.substr(0, colon);
   const std::string_view err =
       colon == std::string_view::npos ? std::string_view{} : value.substr(colon + 1);
-  const std::string bad =
-      std::string(fault_env) + "='" + std::string(value) +
-      "': expected open:ERRNO, dump:ERRNO or dump:hang";
+  const std::string bad = std::string(fault_env) + "='" + std::string(value) +
+                          "': expected open:ERRNO, dump:ERRNO or dump:hang";
   if (where != "open" && where != "dump") return bad;
   out.at_dump = where == "dump";
   out.error = 0;

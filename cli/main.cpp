@@ -23,16 +23,11 @@ struct command_runner {
 };
 
 constexpr command_runner runners[] = {
-    {command::list, run_list, nullptr},
-    {command::summary, run_summary, nullptr},
-    {command::top, run_top, nullptr},
-    {command::counters, run_counters, nullptr},
-    {command::check, run_check, nullptr},
-    {command::exporter, run_exporter, nullptr},
-    {command::agent, run_agent, nullptr},
-    {command::doctor, run_doctor, nullptr},
-    {command::states, nullptr, run_states},
-    {command::help, nullptr, run_help},
+    {command::list, run_list, nullptr},       {command::summary, run_summary, nullptr},
+    {command::top, run_top, nullptr},         {command::counters, run_counters, nullptr},
+    {command::check, run_check, nullptr},     {command::exporter, run_exporter, nullptr},
+    {command::agent, run_agent, nullptr},     {command::doctor, run_doctor, nullptr},
+    {command::states, nullptr, run_states},   {command::help, nullptr, run_help},
     {command::version, nullptr, run_version},
 };
 constexpr bool runners_in_order() {
@@ -87,10 +82,9 @@ int main(int argc, char** argv) {
 #endif
   auto c = open_collector(o);
   if (!c) {
-    const std::string why =
-        (o.netns.empty() ? "cannot open the sock_diag netlink socket: "
-                         : "cannot watch network namespace " + o.netns + ": ") +
-        c.error().message();
+    const std::string why = (o.netns.empty() ? "cannot open the sock_diag netlink socket: "
+                                             : "cannot watch network namespace " + o.netns + ": ") +
+                            c.error().message();
     return refuse(o.cmd, exit_failure, why);
   }
   return r.run(*c, o);

@@ -11,10 +11,14 @@ namespace table_detail {
 // Why a command has no choice of output.
 std::string_view output_note(command c) {
   switch (c) {
-    case command::check: return " (plugins print one line)";
-    case command::exporter: return " (it serves Prometheus text)";
-    case command::agent: return " (HAProxy reads one line)";
-    default: return "";
+    case command::check:
+      return " (plugins print one line)";
+    case command::exporter:
+      return " (it serves Prometheus text)";
+    case command::agent:
+      return " (HAProxy reads one line)";
+    default:
+      return "";
   }
 }
 
@@ -47,8 +51,8 @@ std::size_t distance(std::string_view a, std::string_view b) {
   for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i)
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1,
-                          d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      d[i][j] = std::min(
+          {d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
       if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
         d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
     }

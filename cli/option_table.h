@@ -17,21 +17,54 @@ using command_set = std::uint16_t;
 constexpr command_set on(command c) { return static_cast<command_set>(1u << unsigned(c)); }
 
 inline constexpr command_set L = on(command::list), S = on(command::summary), T = on(command::top),
-                      K = on(command::counters), C = on(command::check),
-                      E = on(command::exporter), A = on(command::agent),
-                      D = on(command::doctor), ST = on(command::states);
+                             K = on(command::counters), C = on(command::check),
+                             E = on(command::exporter), A = on(command::agent),
+                             D = on(command::doctor), ST = on(command::states);
 inline constexpr command_set every = static_cast<command_set>((1u << command_count) - 1);
 inline constexpr command_set reading = L | S | T | K | C | E | A | D;  // commands that read sockets
 inline constexpr command_set counting = L | S | T | C | E;             // choose protocols, families
 inline constexpr command_set printing = L | S | T | K | D | ST;        // text or JSON output
 
 enum class opt : std::uint8_t {
-  summary, json, ipv4, ipv6, tcp, udp, unix_domain, listening, all, numeric, no_header,
-  processes, extended, timers, estimate, help, version, all_netns,
+  summary,
+  json,
+  ipv4,
+  ipv6,
+  tcp,
+  udp,
+  unix_domain,
+  listening,
+  all,
+  numeric,
+  no_header,
+  processes,
+  extended,
+  timers,
+  estimate,
+  help,
+  version,
+  all_netns,
   // with a value
-  source, proc_root, format, textfile, warn, crit, timeout, listen, max_connections,
-  service_port, max_established, drain_queue, netns_name, netns, threads, watch, count,
-  interval, delta, limit
+  source,
+  proc_root,
+  format,
+  textfile,
+  warn,
+  crit,
+  timeout,
+  listen,
+  max_connections,
+  service_port,
+  max_established,
+  drain_queue,
+  netns_name,
+  netns,
+  threads,
+  watch,
+  count,
+  interval,
+  delta,
+  limit
 };
 
 struct option_spec {
@@ -90,13 +123,13 @@ struct command_word {
   std::string_view word;
 };
 inline constexpr command_word command_words[] = {
-    {command::top, "top"},         {command::counters, "counters"}, {command::check, "check"},
-    {command::exporter, "exporter"}, {command::agent, "agent"},     {command::doctor, "doctor"},
-    {command::states, "states"},   {command::help, "help"}};
+    {command::top, "top"},           {command::counters, "counters"}, {command::check, "check"},
+    {command::exporter, "exporter"}, {command::agent, "agent"},       {command::doctor, "doctor"},
+    {command::states, "states"},     {command::help, "help"}};
 
-inline constexpr std::string_view filter_words[] = {"state", "exclude", "sport", "dport", "src",
-                                             "dst",   "not",     "and",   "or",    "dev",
-                                             "fwmark", "cgroup", "autobound"};
+inline constexpr std::string_view filter_words[] = {"state",  "exclude", "sport",    "dport", "src",
+                                                    "dst",    "not",     "and",      "or",    "dev",
+                                                    "fwmark", "cgroup",  "autobound"};
 
 /// Why a command has no choice of output (" (plugins print one line)"), or nothing.
 std::string_view output_note(command c);

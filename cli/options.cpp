@@ -122,28 +122,62 @@ class parser {
 
   void flag(opt id, const std::string& spelled) {
     switch (id) {
-      case opt::summary: summary_ = true; break;
+      case opt::summary:
+        summary_ = true;
+        break;
       case opt::json:
         o_.json = true;
         outputs_.emplace_back(spelled, output_format::json);
         break;
-      case opt::ipv4: v4_ = true; break;
-      case opt::ipv6: v6_ = true; break;
-      case opt::tcp: o_.tcp = true; break;
-      case opt::udp: o_.udp = true; break;
-      case opt::unix_domain: o_.unix_domain = true; break;
-      case opt::listening: o_.listening = true; break;
-      case opt::all: o_.all = true; break;
-      case opt::numeric: break;
-      case opt::no_header: o_.no_header = true; break;
-      case opt::processes: o_.processes = true; break;
-      case opt::extended: o_.extended = true; break;
-      case opt::timers: o_.timers = true; break;
-      case opt::estimate: o_.method = count_method::estimate; break;
-      case opt::all_netns: o_.all_netns = true; break;
-      case opt::help: help_ = true; break;
-      case opt::version: version_ = true; break;
-      default: break;
+      case opt::ipv4:
+        v4_ = true;
+        break;
+      case opt::ipv6:
+        v6_ = true;
+        break;
+      case opt::tcp:
+        o_.tcp = true;
+        break;
+      case opt::udp:
+        o_.udp = true;
+        break;
+      case opt::unix_domain:
+        o_.unix_domain = true;
+        break;
+      case opt::listening:
+        o_.listening = true;
+        break;
+      case opt::all:
+        o_.all = true;
+        break;
+      case opt::numeric:
+        break;
+      case opt::no_header:
+        o_.no_header = true;
+        break;
+      case opt::processes:
+        o_.processes = true;
+        break;
+      case opt::extended:
+        o_.extended = true;
+        break;
+      case opt::timers:
+        o_.timers = true;
+        break;
+      case opt::estimate:
+        o_.method = count_method::estimate;
+        break;
+      case opt::all_netns:
+        o_.all_netns = true;
+        break;
+      case opt::help:
+        help_ = true;
+        break;
+      case opt::version:
+        version_ = true;
+        break;
+      default:
+        break;
     }
   }
 
@@ -151,16 +185,21 @@ class parser {
     const std::string bad = "option " + quoted(spelled) + ": " + quoted(v);
     switch (id) {
       case opt::source:
-        if (v == "auto") o_.source = source_choice::automatic;
-        else if (v == "netlink") o_.source = source_choice::netlink;
-        else if (v == "proc") o_.source = source_choice::proc;
-        else err_ = "option '--source': unknown value " + quoted(v) + " (auto, netlink or proc)";
+        if (v == "auto")
+          o_.source = source_choice::automatic;
+        else if (v == "netlink")
+          o_.source = source_choice::netlink;
+        else if (v == "proc")
+          o_.source = source_choice::proc;
+        else
+          err_ = "option '--source': unknown value " + quoted(v) + " (auto, netlink or proc)";
         break;
       case opt::proc_root:
         if (v.empty()) err_ = "option '--proc-root' needs a directory";
         o_.proc_root = std::string(v);
         break;
-      case opt::format: return format(v);
+      case opt::format:
+        return format(v);
       case opt::textfile:
         if (v.empty()) err_ = "option '--textfile' needs a path";
         o_.textfile = std::string(v);
@@ -172,16 +211,21 @@ class parser {
           err_ = "option " + quoted(spelled) + ": " + e;
         break;
       case opt::netns_name:
-      case opt::netns: return netns(v, id == opt::netns_name);
-      default: return number(id, bad, v);
+      case opt::netns:
+        return netns(v, id == opt::netns_name);
+      default:
+        return number(id, bad, v);
     }
   }
 
   void format(std::string_view v) {
     output_format f;
-    if (v == "text") f = output_format::text;
-    else if (v == "json") f = output_format::json;
-    else if (v == "prometheus") f = output_format::prometheus;
+    if (v == "text")
+      f = output_format::text;
+    else if (v == "json")
+      f = output_format::json;
+    else if (v == "prometheus")
+      f = output_format::prometheus;
     else {
       err_ = "option '--format': unknown value " + quoted(v) + " (text, json or prometheus)";
       return;
@@ -196,8 +240,9 @@ class parser {
       case opt::timeout:
       case opt::watch:
       case opt::delta:
-        if (!parse_seconds(v, id == opt::timeout ? o_.timeout : id == opt::watch ? o_.watch
-                                                                                  : o_.delta))
+        if (!parse_seconds(v, id == opt::timeout ? o_.timeout
+                              : id == opt::watch ? o_.watch
+                                                 : o_.delta))
           why = "is not a number of seconds (0 < S <= 86400)";
         break;
       case opt::interval:
@@ -223,13 +268,15 @@ class parser {
           why = "is not a positive number";
         break;
       case opt::drain_queue:
-        if (!parse_seconds(v, o_.drain_queue, 1)) why = "is not a share of the backlog (0 < R <= 1)";
+        if (!parse_seconds(v, o_.drain_queue, 1))
+          why = "is not a share of the backlog (0 < R <= 1)";
         break;
       case opt::threads:
         if (!parse_uint<unsigned>(v, o_.threads, 1, 16)) why = "is not a number from 1 to 16";
         break;
       case opt::count:
-        if (!parse_uint<std::uint64_t>(v, o_.count, 1, UINT64_MAX)) why = "is not a positive number";
+        if (!parse_uint<std::uint64_t>(v, o_.count, 1, UINT64_MAX))
+          why = "is not a positive number";
         break;
       case opt::limit:
         if (!parse_uint<std::size_t>(v, o_.top_n, 1, 1000000))
@@ -321,8 +368,8 @@ class parser {
       const option_spec& s = table[index];
       // -s chose the command itself (and was refused with another one in finish()).
       if ((s.commands & on(o_.cmd)) || s.id == opt::summary) continue;
-      err_ = "option " + quoted(given_[index]) + " is for " + command_list(s.commands) +
-             ", not " + std::string(o_.cmd == command::list ? "listings" : command_name(o_.cmd));
+      err_ = "option " + quoted(given_[index]) + " is for " + command_list(s.commands) + ", not " +
+             std::string(o_.cmd == command::list ? "listings" : command_name(o_.cmd));
       if (s.commands == printing) err_ += output_note(o_.cmd);
       return false;
     }
@@ -409,16 +456,19 @@ class parser {
              !o_.processes && !o_.top_netns &&
              !((o_.tcp || (!o_.udp && !o_.unix_domain)) && o_.filter.empty()))
       // A listing splits only TCP without an expression (a filter is one kernel-filtered walk).
-      err_ = "option '--threads' splits a TCP listing without a filter, and -p's /proc scan: "
-             "this listing uses none";
+      err_ =
+          "option '--threads' splits a TCP listing without a filter, and -p's /proc scan: "
+          "this listing uses none";
     else if (o_.top_netns && o_.all_netns)
       err_ = "top netns already ranks every namespace: --all-netns is for the other keys";
     else if (o_.top_netns && (given(opt::netns) || given(opt::netns_name) || proc))
-      err_ = "top netns enters each namespace itself: it cannot go with -N, --netns, --source "
-             "proc or --proc-root";
+      err_ =
+          "top netns enters each namespace itself: it cannot go with -N, --netns, --source "
+          "proc or --proc-root";
     else if (o_.all_netns && (given(opt::netns) || given(opt::netns_name) || proc))
-      err_ = "option '--all-netns' enters each namespace itself: it cannot go with -N, --netns, "
-             "--source proc or --proc-root";
+      err_ =
+          "option '--all-netns' enters each namespace itself: it cannot go with -N, --netns, "
+          "--source proc or --proc-root";
     else if (o_.all_netns && o_.method == count_method::estimate)
       err_ = "option '--all-netns' counts exactly: --estimate reads one namespace's CurrEstab";
     else if (given(opt::threads) && proc && !o_.processes &&
@@ -466,7 +516,5 @@ parse_result parse_args(std::span<const char* const> args) {
   parser(args, r).run();
   return r;
 }
-
-
 
 }  // namespace ssfast::cli

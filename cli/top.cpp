@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // ssfast top KEY: sockets per remote address, local port, state or process, largest first.
+#include "ssfast/report/top.h"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,7 +13,6 @@
 #include "ssfast/all_netns.h"
 #include "ssfast/report/escape.h"
 #include "ssfast/report/json_writer.h"
-#include "ssfast/report/top.h"
 
 namespace ssfast::cli {
 namespace {
@@ -57,8 +58,8 @@ void append_top(std::string& out, const std::vector<top_entry>& entries, const o
 std::string netns_key(const netns_count& n) {
   std::string k = std::to_string(n.inode);
   if (!n.name.empty()) k += " " + n.name;
-  if (n.pid != 0) k += " " + (n.comm.empty() ? std::string("?") : n.comm) + "(" +
-                       std::to_string(n.pid) + ")";
+  if (n.pid != 0)
+    k += " " + (n.comm.empty() ? std::string("?") : n.comm) + "(" + std::to_string(n.pid) + ")";
   if (!n.container.empty()) k += " container " + n.container.substr(0, 12);
   if (!n.pod_uid.empty()) k += " pod " + n.pod_uid;
   return k;

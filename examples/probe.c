@@ -9,8 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-enum { TCP_ESTABLISHED = 1, TCP_SYN_RECV = 3, TCP_TIME_WAIT = 6, TCP_CLOSE_WAIT = 8,
-       TCP_LISTEN = 10 };
+enum {
+  TCP_ESTABLISHED = 1,
+  TCP_SYN_RECV = 3,
+  TCP_TIME_WAIT = 6,
+  TCP_CLOSE_WAIT = 8,
+  TCP_LISTEN = 10
+};
 
 int main(int argc, char** argv) {
   const unsigned long long max_syn_recv = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000;
@@ -28,15 +33,16 @@ int main(int argc, char** argv) {
     fprintf(stderr, "ssfast_count: %s\n", ssfast_strerror(rc));
     return 2;
   }
-  printf("source=%s established=%llu syn_recv=%llu time_wait=%llu close_wait=%llu listen=%llu "
-         "udp=%llu unix=%llu\n",
-         counts.source == SSFAST_SOURCE_NETLINK ? "netlink" : "proc",
-         (unsigned long long)counts.tcp_states[TCP_ESTABLISHED],
-         (unsigned long long)counts.tcp_states[TCP_SYN_RECV],
-         (unsigned long long)counts.tcp_states[TCP_TIME_WAIT],
-         (unsigned long long)counts.tcp_states[TCP_CLOSE_WAIT],
-         (unsigned long long)counts.tcp_states[TCP_LISTEN], (unsigned long long)counts.udp_total,
-         (unsigned long long)counts.unix_total);
+  printf(
+      "source=%s established=%llu syn_recv=%llu time_wait=%llu close_wait=%llu listen=%llu "
+      "udp=%llu unix=%llu\n",
+      counts.source == SSFAST_SOURCE_NETLINK ? "netlink" : "proc",
+      (unsigned long long)counts.tcp_states[TCP_ESTABLISHED],
+      (unsigned long long)counts.tcp_states[TCP_SYN_RECV],
+      (unsigned long long)counts.tcp_states[TCP_TIME_WAIT],
+      (unsigned long long)counts.tcp_states[TCP_CLOSE_WAIT],
+      (unsigned long long)counts.tcp_states[TCP_LISTEN], (unsigned long long)counts.udp_total,
+      (unsigned long long)counts.unix_total);
   return counts.tcp_states[TCP_SYN_RECV] > max_syn_recv ||
                  counts.tcp_states[TCP_CLOSE_WAIT] > max_close_wait
              ? 1

@@ -15,7 +15,7 @@ namespace {
 std::atomic<long> allocations{0};
 // >= 0: the allocation that many allocations from now throws bad_alloc (then -1 again).
 std::atomic<long> fail_in{-1};
-}
+}  // namespace
 
 void* operator new(std::size_t n) {
   allocations.fetch_add(1, std::memory_order_relaxed);

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Port-partition bytecode: every program passes the kernel's audit rules, and every (sport,
 // dport) pair is accepted by exactly one partition: the one holding its key.
+#include "ssfast/netlink/bytecode.h"
+
 #include <gtest/gtest.h>
 #include <linux/inet_diag.h>
 
 #include <cstring>
 #include <set>
 #include <vector>
-
-#include "ssfast/netlink/bytecode.h"
 
 namespace ssfast::netlink {
 namespace {
@@ -82,7 +82,8 @@ TEST(Bytecode, EverySocketFallsInExactlyTheOnePartitionOfItsKey) {
           ASSERT_EQ(accepted, 1u) << sport << "->" << dport << " parts " << parts;
           const std::size_t want =
               static_cast<std::size_t>(std::upper_bound(first.begin(), first.begin() + parts, key) -
-                                       first.begin()) - 1;
+                                       first.begin()) -
+              1;
           ASSERT_EQ(which, want) << sport << "->" << dport;
         }
       }

@@ -120,7 +120,8 @@ TEST(ParseArgs, ErrorsNameTheArgument) {
             "option '--limit': '0' is not a number from 1 to 1000000");
   EXPECT_EQ(parse({"-tan", "--estimate"}).error,
             "option '--estimate' is for -s, check and exporter, not listings");
-  EXPECT_EQ(parse({"-tan", "--watch", "1"}).error, "option '--watch' is for -s and top, not listings");
+  EXPECT_EQ(parse({"-tan", "--watch", "1"}).error,
+            "option '--watch' is for -s and top, not listings");
   EXPECT_EQ(parse({"-s", "--count", "3"}).error, "option '--count' goes with --watch");
   EXPECT_EQ(parse({"-s", "--watch", "0"}).error,
             "option '--watch': '0' is not a number of seconds (0 < S <= 86400)");
@@ -335,11 +336,18 @@ std::size_t lines(const std::string& s) {
 }
 
 TEST(Binary, BadUsageIsOneLineOnStderrAndExitTwo) {
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"-q"}, {"--nope"}, {"-s", "junk"}, {"top"}, {"--json=1"}, {"sport", "=", ":x"},
-           {"-t", "(", "sport", "=", "1"}, {"-s", "sport", "=", ":x"},
-           {"-s", "--estimate", "sport = :443"}, {"-s", "--format", "prometheus", "sport = :1"},
-           {"-s", "--all-netns", "sport = :1"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"-q"},
+                                             {"--nope"},
+                                             {"-s", "junk"},
+                                             {"top"},
+                                             {"--json=1"},
+                                             {"sport", "=", ":x"},
+                                             {"-t", "(", "sport", "=", "1"},
+                                             {"-s", "sport", "=", ":x"},
+                                             {"-s", "--estimate", "sport = :443"},
+                                             {"-s", "--format", "prometheus", "sport = :1"},
+                                             {"-s", "--all-netns", "sport = :1"}}) {
     const auto r = ssfast(args);
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_EQ(r.out, "");

@@ -2,11 +2,12 @@
 // The doctor's rules on synthetic evidence: each finding at its thresholds, its evidence and
 // advice, silence on a quiet host, and never tcp_tw_recycle as advice.
 #include "ssfast/doctor/doctor.h"
-#include "ssfast/doctor/states.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+
+#include "ssfast/doctor/states.h"
 
 namespace ssfast {
 namespace {
@@ -41,7 +42,8 @@ doctor_evidence quiet() {
   }
   e.counters_after["Tcp.OutSegs"] += 20000;
   e.counters_after["Tcp.RetransSegs"] += 20;  // 0.1%
-  e.listeners = {{"0.0.0.0:443", 443, 0, 4096, 2, 4096, ""}, {"[::]:443", 443, 1, 4096, 2, 4096, ""}};
+  e.listeners = {{"0.0.0.0:443", 443, 0, 4096, 2, 4096, ""},
+                 {"[::]:443", 443, 1, 4096, 2, 4096, ""}};
   e.ephemeral_groups = {{"10.0.0.1 -> 10.0.0.2:5432", 40}};
   return e;
 }
@@ -106,7 +108,8 @@ TEST(Doctor, EphemeralPorts) {
   EXPECT_EQ(evidence(*x, "ports"), "100");
   EXPECT_EQ(evidence(*x, "groups"), "10.0.0.1 -> 10.0.0.2:5432 (50), 10.0.0.1 -> 10.0.0.3:80 (10)");
   ASSERT_GE(x->advice.size(), 3u);
-  EXPECT_TRUE(x->advice[0].starts_with("sysctl -w net.ipv4.tcp_tw_reuse=1   # now 2")) << x->advice[0];
+  EXPECT_TRUE(x->advice[0].starts_with("sysctl -w net.ipv4.tcp_tw_reuse=1   # now 2"))
+      << x->advice[0];
   EXPECT_TRUE(x->advice[1].starts_with(
       "sysctl -w net.ipv4.ip_local_port_range=\"10000 65535\"   # now \"40000 40099\""))
       << x->advice[1];

@@ -46,17 +46,17 @@ TEST(JsonString, ReplacesEveryIllFormedByte) {
     std::string_view in;
     std::size_t replaced;
   } cases[] = {
-      {"\xFF", 1},                  // never in UTF-8
-      {"\xC0\x80", 2},              // overlong NUL
-      {"\xC1\xBF", 2},              // overlong
-      {"\xE0\x80\x80", 3},          // overlong 3-byte
-      {"\xED\xA0\x80", 3},          // UTF-16 surrogate D800
-      {"\xF0\x80\x80\x80", 4},      // overlong 4-byte
-      {"\xF4\x90\x80\x80", 4},      // past U+10FFFF
-      {"\xF5\x80\x80\x80", 4},      // lead byte past F4
-      {"\x80", 1},                  // lone continuation
-      {"\xC3", 1},                  // truncated at the end
-      {"\xE2\x82", 2},              // truncated 3-byte
+      {"\xFF", 1},              // never in UTF-8
+      {"\xC0\x80", 2},          // overlong NUL
+      {"\xC1\xBF", 2},          // overlong
+      {"\xE0\x80\x80", 3},      // overlong 3-byte
+      {"\xED\xA0\x80", 3},      // UTF-16 surrogate D800
+      {"\xF0\x80\x80\x80", 4},  // overlong 4-byte
+      {"\xF4\x90\x80\x80", 4},  // past U+10FFFF
+      {"\xF5\x80\x80\x80", 4},  // lead byte past F4
+      {"\x80", 1},              // lone continuation
+      {"\xC3", 1},              // truncated at the end
+      {"\xE2\x82", 2},          // truncated 3-byte
   };
   for (const auto& c : cases) {
     std::string want;
@@ -109,9 +109,13 @@ TEST(Printable, KeepsTextAndEscapesTheRest) {
   EXPECT_EQ(printable("a\\b"), R"(a\\b)");
   EXPECT_EQ(printable("a\nFORGED 1"), R"(a\x0aFORGED 1)");
   EXPECT_EQ(printable("\x1b[2J\x7f"), R"(\x1b[2J\x7f)");
-  EXPECT_EQ(printable("\xC2\x9B" "31m"), R"(\xc2\x9b31m)");  // C1 CSI
-  EXPECT_EQ(printable("\xC2\xA0"), "\xC2\xA0");              // U+00A0 is printable
-  EXPECT_EQ(printable("a\xE2\x80\xA8" "b\xE2\x80\xA9"), R"(a\xe2\x80\xa8b\xe2\x80\xa9)");
+  EXPECT_EQ(printable("\xC2\x9B"
+                      "31m"),
+            R"(\xc2\x9b31m)");                   // C1 CSI
+  EXPECT_EQ(printable("\xC2\xA0"), "\xC2\xA0");  // U+00A0 is printable
+  EXPECT_EQ(printable("a\xE2\x80\xA8"
+                      "b\xE2\x80\xA9"),
+            R"(a\xe2\x80\xa8b\xe2\x80\xa9)");
   EXPECT_EQ(printable("\xFF\xC3("), R"(\xff\xc3()");
   EXPECT_EQ(printable("say \"hi\""), "say \"hi\"");
   EXPECT_EQ(printable("say \"hi\"", true), R"(say \"hi\")");

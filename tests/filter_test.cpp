@@ -147,15 +147,15 @@ TEST(FilterParse, EveryFormOfSsGrammar) {
   const socket_row r = v4("10.0.0.1", 22, "10.0.0.2", 50312);
   // eq is optional, and '=' '==' 'eq' are one token, for ports and for hosts alike.
   for (const char* text : {"dport = 50312", "dport 50312", "dport == :50312", "dport eq 50312",
-                           "src = 10.0.0.1", "src 10.0.0.1", "src == 10.0.0.1",
-                           "src eq 10.0.0.1", "dst = 10.0.0.2:50312", "dst 10.0.0.0/24"})
+                           "src = 10.0.0.1", "src 10.0.0.1", "src == 10.0.0.1", "src eq 10.0.0.1",
+                           "dst = 10.0.0.2:50312", "dst 10.0.0.0/24"})
     EXPECT_TRUE(matches_expression(must({text}), r)) << text;
   // Comparisons in every spelling: GEQ (>= ge geq), LEQ (<= le leq), '>' (gt), '<' (lt),
   // NEQ (!= ne neq).
-  for (const char* text : {"sport >= 22", "sport ge 22", "sport geq 22", "sport <= 22",
-                           "sport le 22", "sport leq 22", "sport > 21", "sport gt 21",
-                           "sport < 23", "sport lt 23", "sport != 23", "sport ne 23",
-                           "sport neq 23", "dport > :50311", "sport = *", "sport = :*"})
+  for (const char* text :
+       {"sport >= 22", "sport ge 22", "sport geq 22", "sport <= 22", "sport le 22", "sport leq 22",
+        "sport > 21", "sport gt 21", "sport < 23", "sport lt 23", "sport != 23", "sport ne 23",
+        "sport neq 23", "dport > :50311", "sport = *", "sport = :*"})
     EXPECT_TRUE(matches_expression(must({text}), r)) << text;
   for (const char* text : {"sport geq 23", "sport leq 21", "sport neq 22", "sport != *"})
     EXPECT_FALSE(matches_expression(must({text}), r)) << text;
@@ -195,7 +195,9 @@ TEST(FilterParse, NamesAndFamilyPrefixes) {
     EXPECT_TRUE(r.filter) << text << ": " << r.error;
     return r.filter ? *r.filter : socket_filter{};
   };
-  auto error_with_names = [&](std::string_view text) { return parse_filter({&text, 1}, names).error; };
+  auto error_with_names = [&](std::string_view text) {
+    return parse_filter({&text, 1}, names).error;
+  };
   EXPECT_TRUE(matches_expression(with_names("dport = :https"), v4("1.1.1.1", 5, "2.2.2.2", 443)));
   EXPECT_TRUE(matches_expression(with_names("dst *:https"), v4("1.1.1.1", 5, "2.2.2.2", 443)));
   EXPECT_EQ(error_with_names("sport ambiguous"),
@@ -223,13 +225,15 @@ TEST(FilterParse, NamesAndFamilyPrefixes) {
   EXPECT_EQ(any6.family, std::optional<std::uint8_t>(10));
   EXPECT_TRUE(matches_expression(any6, v6("2001:db8::9", 5, "::1", 80)));
   EXPECT_FALSE(matches_expression(any6, v4("1.1.1.1", 5, "10.0.0.2", 80)));
-  EXPECT_TRUE(matches_expression(with_names("src inet:127.0.0.1:22"), v4("127.0.0.1", 22, "1.1.1.1", 1)));
+  EXPECT_TRUE(
+      matches_expression(with_names("src inet:127.0.0.1:22"), v4("127.0.0.1", 22, "1.1.1.1", 1)));
   EXPECT_EQ(error_with_names("src inet:[::1]"),
             "filter: 'inet:[::1]' is not an address of that family at position 5");
   for (const char* other : {"unix:", "link:", "netlink:", "vsock:"})
     EXPECT_EQ(error_with_names(std::string("dst ") + other + "x"),
-              "filter: '" + std::string(other) + "' addresses are not supported by ssfast at "
-              "position 5");
+              "filter: '" + std::string(other) +
+                  "' addresses are not supported by ssfast at "
+                  "position 5");
 }
 
 TEST(Addresses, ParseAndPrintRoundTrip) {

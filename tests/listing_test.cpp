@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Listings (ss's columns, JSON Lines) and top aggregation, on a hand-built table.
 #include "ssfast/report/listing.h"
-#include "ssfast/report/top.h"
 
 #include <gtest/gtest.h>
 
@@ -9,6 +8,7 @@
 #include <sstream>
 
 #include "ssfast/core/addresses.h"
+#include "ssfast/report/top.h"
 
 namespace ssfast {
 namespace {

@@ -319,9 +319,9 @@ TEST_F(DoctorNamespace, AcceptQueueFullNamesTheProcess) {
   EXPECT_EQ((*f)["evidence"]["listener"], "127.0.0.1:702");
   EXPECT_EQ((*f)["evidence"]["accept_queue"], 3);
   EXPECT_EQ((*f)["evidence"]["backlog"], 2);
-  EXPECT_NE((*f)["evidence"]["process"].get<std::string>().find("(" + std::to_string(getpid()) +
-                                                                 ")"),
-            std::string::npos)
+  EXPECT_NE(
+      (*f)["evidence"]["process"].get<std::string>().find("(" + std::to_string(getpid()) + ")"),
+      std::string::npos)
       << (*f)["evidence"].dump();
   EXPECT_EQ(code, 2);
 }
@@ -332,7 +332,7 @@ TEST_F(DoctorNamespace, AcceptQueueNamesEveryFullListener) {
   listener(8600, 4);
   listener6(8600, 2);
   listener(8601, 0);
-  for (int i = 0; i < 5; ++i) client(8600);  // 5 of 4: full
+  for (int i = 0; i < 5; ++i) client(8600);   // 5 of 4: full
   for (int i = 0; i < 3; ++i) client6(8600);  // 3 of 2: full
   client(8601);                               // 1 of 0: full
   const auto [code, report] = doctor();
@@ -384,8 +384,8 @@ TEST_F(DoctorNamespace, CloseWaitLeakNamesPortAndProcess) {
   EXPECT_EQ((*f)["evidence"]["close_wait"], 20);
   EXPECT_EQ((*f)["evidence"]["persisting"], 20);
   EXPECT_EQ((*f)["evidence"]["ports"], "704 (20)");
-  EXPECT_NE((*f)["evidence"]["processes"].get<std::string>().find(
-                "(" + std::to_string(getpid()) + ") (20)"),
+  EXPECT_NE((*f)["evidence"]["processes"].get<std::string>().find("(" + std::to_string(getpid()) +
+                                                                  ") (20)"),
             std::string::npos)
       << (*f)["evidence"].dump();
   EXPECT_EQ(finding(report, "fin_wait2_orphans"), nullptr) << "20 orphans are not many";
@@ -444,8 +444,7 @@ TEST_F(DoctorNamespace, AnotherNamespaceByPidUsesItsSysctls) {
   time_wait_pairs(l, 706, 4);
   ASSERT_EQ(count_state(tcp_state::time_wait, 4), 4u);
   const auto r = testing::run_process({"unshare", "-n", SSFAST_CLI_PATH, "doctor", "-j",
-                                       "--interval", "0.1", "--netns",
-                                       std::to_string(getpid())});
+                                       "--interval", "0.1", "--netns", std::to_string(getpid())});
   const json report = json::parse(r.out);
   const json* f = finding(report, "time_wait_buckets");
   ASSERT_NE(f, nullptr) << report.dump();
@@ -494,12 +493,13 @@ TEST_F(DoctorNamespace, CountersAndSysctlsFromAProcRoot) {
 // A sysctl or counter file the doctor cannot read: the rules that need it say they did not
 // run, the others run, and the report never says "no findings" for what it skipped.
 TEST_F(DoctorNamespace, UnreadableInputsNameTheRulesNotRun) {
-  const std::string root = ::testing::TempDir() + "ssfast-doctor-unread-" + std::to_string(getpid());
+  const std::string root =
+      ::testing::TempDir() + "ssfast-doctor-unread-" + std::to_string(getpid());
   std::filesystem::remove_all(root);
   std::filesystem::create_directories(root + "/net");
   std::filesystem::create_directories(root + "/sys/net/ipv4/tcp_max_tw_buckets");  // unreadable
-  for (const char* f : {"tcp", "tcp6", "udp", "udp6", "unix", "snmp", "netstat", "snmp6",
-                        "sockstat", "sockstat6"})
+  for (const char* f :
+       {"tcp", "tcp6", "udp", "udp6", "unix", "snmp", "netstat", "snmp6", "sockstat", "sockstat6"})
     std::ofstream(root + "/net/" + f) << std::ifstream(std::string("/proc/net/") + f).rdbuf();
   std::ofstream(root + "/sys/net/ipv4/ip_local_port_range") << "32768\t60999\n";
   std::ofstream(root + "/sys/net/ipv4/tcp_max_orphans") << "131072\n";
@@ -524,9 +524,9 @@ TEST_F(DoctorNamespace, UnreadableInputsNameTheRulesNotRun) {
   std::tie(code, report) = doctor({"--proc-root", root}, "0.1");
   std::vector<std::string> not_run;
   for (const auto& r : report["not_run"]) not_run.push_back(r["id"]);
-  EXPECT_EQ(not_run, (std::vector<std::string>{"time_wait_buckets", "syn_flood",
-                                               "accept_queue_full", "orphans_limit",
-                                               "tcp_memory", "retransmits"}));
+  EXPECT_EQ(not_run,
+            (std::vector<std::string>{"time_wait_buckets", "syn_flood", "accept_queue_full",
+                                      "orphans_limit", "tcp_memory", "retransmits"}));
   EXPECT_NE(report["not_run"][1]["why"].get<std::string>().find("Is a directory"),
             std::string::npos)
       << report.dump();
@@ -544,7 +544,8 @@ TEST_F(DoctorNamespace, BadUsageIsExitThree) {
   EXPECT_EQ(r.exit_code, 3);
   r = testing::run_process({SSFAST_CLI_PATH, "doctor", "--netns", "/nonexistent"});
   EXPECT_EQ(r.exit_code, 3);
-  EXPECT_EQ(r.err, "ssfast: cannot watch network namespace /nonexistent: No such file or directory\n");
+  EXPECT_EQ(r.err,
+            "ssfast: cannot watch network namespace /nonexistent: No such file or directory\n");
   r = testing::run_process({SSFAST_CLI_PATH, "states", "-j"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(json::parse(r.out).size(), 11u);

@@ -2,18 +2,17 @@
 // Embedding: the C API against the C++ API on the scenario, and a collector watching another
 // network namespace (a child process's) from outside it.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <atomic>
-#include <thread>
+#include <cerrno>
 #include <cstring>
 #include <set>
+#include <thread>
 #include <tuple>
-
-#include <netinet/in.h>
 
 #include "ssfast/serve/exporter.h"
 #include "ssfast/ssfast_c.h"

@@ -133,20 +133,19 @@ class HostileNames : public LiveNamespace {
 
 TEST_F(HostileNames, EveryJsonCommandStaysValid) {
   // Each -j command; none may print anything a strict parser refuses.
-  for (const std::vector<std::string>& args :
-       std::vector<std::vector<std::string>>{{"-s", "-j"},
-                                             {"-a", "-p", "-j"},
-                                             {"-x", "-a", "-p", "-e", "-j"},
-                                             {"-t", "-a", "-o", "-p", "-j"},
-                                             {"top", "process", "-j"},
-                                             {"top", "raddr", "-j"},
-                                             {"top", "process", "-j", "--watch", "0.05",
-                                              "--count", "2"},
-                                             {"-s", "-j", "--watch", "0.05", "--count", "2"},
-                                             {"counters", "-j"},
-                                             {"counters", "-j", "--delta", "0.05"},
-                                             {"doctor", "-j", "--interval", "0.05"},
-                                             {"states", "-j"}})
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"-s", "-j"},
+           {"-a", "-p", "-j"},
+           {"-x", "-a", "-p", "-e", "-j"},
+           {"-t", "-a", "-o", "-p", "-j"},
+           {"top", "process", "-j"},
+           {"top", "raddr", "-j"},
+           {"top", "process", "-j", "--watch", "0.05", "--count", "2"},
+           {"-s", "-j", "--watch", "0.05", "--count", "2"},
+           {"counters", "-j"},
+           {"counters", "-j", "--delta", "0.05"},
+           {"doctor", "-j", "--interval", "0.05"},
+           {"states", "-j"}})
     json_lines(args);
 }
 
@@ -179,8 +178,7 @@ TEST_F(HostileNames, JsonCarriesTheNamesFaithfully) {
 
 TEST_F(HostileNames, TextCannotForgeALine) {
   const std::string top = text({"top", "process", "-x"});
-  EXPECT_NE(top.find("      2 " + pid_ + "/" + std::string(comm_in_text) + "\n"),
-            std::string::npos)
+  EXPECT_NE(top.find("      2 " + pid_ + "/" + std::string(comm_in_text) + "\n"), std::string::npos)
       << top;
   const std::string list = text({"-x", "-l", "-p", "-H"});
   std::istringstream in(list);

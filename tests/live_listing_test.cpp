@@ -9,7 +9,6 @@
 
 #include <cerrno>
 #include <cstring>
-
 #include <map>
 #include <set>
 #include <sstream>
@@ -123,12 +122,13 @@ TEST_F(LiveListing, EveryGrammarFormAsSs) {
        {"dport 0", "dport = 0", "dport == :0", "dport eq 0", "dport neq 0", "sport geq 1024",
         "sport leq 65535", "sport gt 1", "src = 127.0.0.1", "src 127.0.0.1", "src == [::1]",
         "dst eq 127.0.0.1", "src 127.0.0.1 sport >= 1024", "src = 127.0.0.1 and dport = 0",
-        "( src 127.0.0.1 and sport geq 1 ) and dport leq 0", "sport = *", "src *:*", "dst 127.0.0.1:*"})
+        "( src 127.0.0.1 and sport geq 1 ) and dport leq 0", "sport = *", "src *:*",
+        "dst 127.0.0.1:*"})
     same_as_ss({"-tanH", expr});
   // Names resolved as ss resolves them (/etc/services, /etc/hosts), and family prefixes.
-  for (const char* expr : {"sport geq :tcpmux", "dport != :https", "dst localhost",
-                           "src localhost:*", "src inet:127.0.0.1", "dst inet:*",
-                           "src inet6:[::1]", "dst inet6:*"})
+  for (const char* expr :
+       {"sport geq :tcpmux", "dport != :https", "dst localhost", "src localhost:*",
+        "src inet:127.0.0.1", "dst inet:*", "src inet6:[::1]", "dst inet6:*"})
     same_as_ss({"-tanH", expr});
   // No precedence between and/or: ss reads this as ((dst ::1 or src 127.0.0.1) and
   // src 127.0.0.1), which selects IPv4 only; "and binds tighter" would add every ::1 peer.
@@ -143,7 +143,9 @@ TEST_F(LiveListing, LongFiltersAsSs) {
   for (int terms : {8, 60, 300}) {
     std::string expr;
     for (int k = 0; k + 1 < terms; ++k)
-      expr += (k % 3 == 0 ? "sport = :" : k % 3 == 1 ? "dport = :" : "dst [2001:db8::1]:") +
+      expr += (k % 3 == 0   ? "sport = :"
+               : k % 3 == 1 ? "dport = :"
+                            : "dst [2001:db8::1]:") +
               std::to_string(40000 + k) + " or ";
     expr += "src 127.0.0.1";
     same_as_ss({"-tanH", expr});
@@ -176,8 +178,7 @@ TEST_F(LiveListing, ProcSourceDoesNotInventAFullAcceptQueue) {
     std::istringstream in(text);
     std::string line;
     while (std::getline(in, line))
-      if (line.find("127.0.0.1:25 ") != std::string::npos && line.find("LISTEN") == 0)
-        return line;
+      if (line.find("127.0.0.1:25 ") != std::string::npos && line.find("LISTEN") == 0) return line;
     return std::string();
   };
   auto listener_json = [](const std::string& text) {
@@ -282,10 +283,10 @@ TEST_F(LiveListing, JsonLinesCarryTheSameSockets) {
 // ss's state names as netstat (and ssfast -s -j) names them.
 std::string netstat_of(const std::string& ss_state) {
   static const std::map<std::string, std::string> names = {
-      {"ESTAB", "ESTABLISHED"},     {"SYN-SENT", "SYN_SENT"},     {"SYN-RECV", "SYN_RECV"},
-      {"FIN-WAIT-1", "FIN_WAIT1"},  {"FIN-WAIT-2", "FIN_WAIT2"},  {"TIME-WAIT", "TIME_WAIT"},
-      {"UNCONN", "CLOSE"},          {"CLOSE-WAIT", "CLOSE_WAIT"}, {"LAST-ACK", "LAST_ACK"},
-      {"LISTEN", "LISTEN"},         {"CLOSING", "CLOSING"}};
+      {"ESTAB", "ESTABLISHED"},    {"SYN-SENT", "SYN_SENT"},     {"SYN-RECV", "SYN_RECV"},
+      {"FIN-WAIT-1", "FIN_WAIT1"}, {"FIN-WAIT-2", "FIN_WAIT2"},  {"TIME-WAIT", "TIME_WAIT"},
+      {"UNCONN", "CLOSE"},         {"CLOSE-WAIT", "CLOSE_WAIT"}, {"LAST-ACK", "LAST_ACK"},
+      {"LISTEN", "LISTEN"},        {"CLOSING", "CLOSING"}};
   const auto it = names.find(ss_state);
   return it == names.end() ? "?" + ss_state : it->second;
 }
@@ -322,7 +323,7 @@ TEST_F(LiveListing, FilteredSummaryCountsWhatSsLists) {
       std::vector<std::string> args = {"-tanH"};
       args.insert(args.end(), words.begin(), words.end());
       // With one state selected ss leaves the State column out (so does ssfast): four words.
-      const std::string only = words[0] != "state" ? ""
+      const std::string only = words[0] != "state"         ? ""
                                : words[1] == "established" ? "ESTABLISHED"
                                                            : "LISTEN";
       for (const auto& w : theirs(args)) ++m[w.size() == 4 ? only : netstat_of(w[0])];
@@ -339,8 +340,8 @@ TEST_F(LiveListing, FilteredSummaryCountsWhatSsLists) {
   EXPECT_LT(jo["tcp"]["total"], ja["tcp"]["total"]);
   EXPECT_FALSE(ja.contains("filter"));
   // UDP and UNIX under a filter: ports match no UNIX socket, as in ss.
-  const auto u = nlohmann::json::parse(
-      testing::run_process({SSFAST_CLI_PATH, "-s", "-j", "sport >= :1"}).out);
+  const auto u =
+      nlohmann::json::parse(testing::run_process({SSFAST_CLI_PATH, "-s", "-j", "sport >= :1"}).out);
   EXPECT_EQ(u["udp"]["total"].get<std::size_t>(), theirs({"-uanH", "sport >= :1"}).size());
   EXPECT_EQ(u["unix"]["total"], 0);
   // The text says it is filtered, on the Sockets line a script skips.
@@ -351,9 +352,10 @@ TEST_F(LiveListing, FilteredSummaryCountsWhatSsLists) {
       testing::run_process({SSFAST_CLI_PATH, "-s", "-t", "-j", "--source", "proc", "dst 127.0.0.1"})
           .out);
   EXPECT_EQ(p["source"], "proc");
-  EXPECT_EQ(p["tcp"]["states"], nlohmann::json::parse(testing::run_process(
-                                    {SSFAST_CLI_PATH, "-s", "-t", "-j", "dst 127.0.0.1"})
-                                                          .out)["tcp"]["states"]);
+  EXPECT_EQ(p["tcp"]["states"],
+            nlohmann::json::parse(
+                testing::run_process({SSFAST_CLI_PATH, "-s", "-t", "-j", "dst 127.0.0.1"})
+                    .out)["tcp"]["states"]);
 }
 
 TEST_F(LiveListing, FilteredCheckJudgesTheMatchingSockets) {
@@ -362,8 +364,8 @@ TEST_F(LiveListing, FilteredCheckJudgesTheMatchingSockets) {
   for (const auto& w : theirs({"-tnH", "state", "established", "dst [::1]"})) want += !w.empty();
   ASSERT_GT(want, 0u);
   const std::string n = std::to_string(want);
-  const auto ok = testing::run_process(
-      {SSFAST_CLI_PATH, "check", "--warn", "established=" + n, "dst [::1]"});
+  const auto ok =
+      testing::run_process({SSFAST_CLI_PATH, "check", "--warn", "established=" + n, "dst [::1]"});
   EXPECT_EQ(ok.exit_code, 0) << ok.out;
   EXPECT_NE(ok.out.find("(matching dst [::1])"), std::string::npos) << ok.out;
   EXPECT_NE(ok.out.find(" established=" + n + ";"), std::string::npos) << ok.out;

@@ -61,8 +61,8 @@ TEST_F(LiveNamespace, CheckExitCodesFollowTheThresholds) {
   const std::string est = std::to_string(got_.tcp_all().netstat_count(tcp_state::established));
   const std::string tw = std::to_string(got_.tcp_all().netstat_count(tcp_state::time_wait));
   // Inside every range: OK, with the exact counts as perfdata.
-  auto r = testing::run_process({SSFAST_CLI_PATH, "check", "--warn", "established=1000",
-                                 "--crit", "syn_recv=100"});
+  auto r = testing::run_process(
+      {SSFAST_CLI_PATH, "check", "--warn", "established=1000", "--crit", "syn_recv=100"});
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_TRUE(r.out.starts_with("SSFAST OK - ")) << r.out;
   EXPECT_NE(r.out.find(" established=" + est + ";1000;;0 "), std::string::npos) << r.out;
@@ -99,8 +99,7 @@ TEST_F(LiveNamespace, UnmeasuredIsNotZero) {
   r = testing::run_process({SSFAST_CLI_PATH, "check", "-x", "--warn", "unix=1000"});
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(r.out.find("established="), std::string::npos) << "no TCP perfdata: " << r.out;
-  r = testing::run_process(
-      {SSFAST_CLI_PATH, "-s", "-x", "-j", "--watch", "0.05", "--count", "1"});
+  r = testing::run_process({SSFAST_CLI_PATH, "-s", "-x", "-j", "--watch", "0.05", "--count", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_FALSE(j.contains("tcp")) << r.out;
@@ -150,7 +149,8 @@ TEST_F(LiveNamespace, NotANamespaceIsRefusedAtOnce) {
   const std::string fifo = ::testing::TempDir() + "ssfast-netns-fifo-" + std::to_string(getpid());
   std::filesystem::remove(fifo);
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
-  for (const std::string& path : {fifo, std::string("/proc/self/ns/mnt"), std::string("/etc/hostname")}) {
+  for (const std::string& path :
+       {fifo, std::string("/proc/self/ns/mnt"), std::string("/etc/hostname")}) {
     const auto start = std::chrono::steady_clock::now();
     auto r = testing::run_process({SSFAST_CLI_PATH, "-s", "--netns", path});
     EXPECT_LT(std::chrono::steady_clock::now() - start, 3s) << path;
@@ -193,8 +193,8 @@ TEST_F(LiveNamespace, PrometheusOutputHasTheExactCountsAndPassesPromtool) {
   EXPECT_EQ(rc, 0) << said;
   EXPECT_EQ(said, "");
   // The proc source gives the same series values for the sockets.
-  const auto p = testing::run_process(
-      {SSFAST_CLI_PATH, "-s", "--format", "prometheus", "--source", "proc"});
+  const auto p =
+      testing::run_process({SSFAST_CLI_PATH, "-s", "--format", "prometheus", "--source", "proc"});
   ASSERT_EQ(p.exit_code, 0) << p.err;
   const auto mp = testing::prometheus_samples(p.out);
   expect_tcp_series(mp, got_.tcp);
@@ -219,8 +219,8 @@ TEST_F(LiveNamespace, TextfileIsReplacedAtomically) {
       ++reads;
     }
   });
-  const auto r = testing::run_process({SSFAST_CLI_PATH, "-s", "--textfile", path, "--watch",
-                                       "0.05", "--count", "3"});
+  const auto r = testing::run_process(
+      {SSFAST_CLI_PATH, "-s", "--textfile", path, "--watch", "0.05", "--count", "3"});
   done = true;
   reader.join();
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -236,8 +236,8 @@ TEST_F(LiveNamespace, TextfileIsReplacedAtomically) {
   for (const auto& e : std::filesystem::directory_iterator(dir)) files += e.is_regular_file();
   EXPECT_EQ(files, 1u) << "no temporary left behind";
   // A directory that does not exist: exit 1, one line naming the file.
-  const auto bad = testing::run_process(
-      {SSFAST_CLI_PATH, "-s", "--textfile", dir + "/missing/ssfast.prom"});
+  const auto bad =
+      testing::run_process({SSFAST_CLI_PATH, "-s", "--textfile", dir + "/missing/ssfast.prom"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_TRUE(bad.err.starts_with("ssfast: " + dir + "/missing/ssfast.prom.tmp.")) << bad.err;
   EXPECT_TRUE(bad.err.ends_with(": No such file or directory\n")) << bad.err;
@@ -288,7 +288,8 @@ TEST_F(LiveNamespace, TextfileFollowsNoPlantedLink) {
   ::close(out[1]);
   std::string err;
   char buf[512];
-  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) err.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;)
+    err.append(buf, static_cast<std::size_t>(n));
   ::close(out[0]);
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
@@ -416,8 +417,8 @@ TEST_F(LiveNamespace, ExporterKeepsAliveAndRoutes) {
 }
 
 TEST_F(LiveNamespace, ExporterLimitsSlowBigAndManyClients) {
-  background_process exporter({SSFAST_CLI_PATH, "exporter", "--listen", "127.0.0.1:0",
-                               "--timeout", "0.5", "--max-connections", "2"});
+  background_process exporter({SSFAST_CLI_PATH, "exporter", "--listen", "127.0.0.1:0", "--timeout",
+                               "0.5", "--max-connections", "2"});
   const std::uint16_t port = exporter.wait_for_listening_port();
   // A client that never finishes its request is cut off after the timeout.
   {
@@ -445,9 +446,8 @@ TEST_F(LiveNamespace, ExporterLimitsSlowBigAndManyClients) {
     const std::string head_start = "GET /metrics HTTP/1.1\r\nX-Filler: ";
     const std::string head_end = "\r\nConnection: close\r\n\r\n";
     tcp_client fits(port);
-    ASSERT_TRUE(
-        fits.send(head_start + std::string(8192 - head_start.size() - head_end.size(), 'a') +
-                  head_end));
+    ASSERT_TRUE(fits.send(head_start +
+                          std::string(8192 - head_start.size() - head_end.size(), 'a') + head_end));
     std::string got;
     ASSERT_TRUE(fits.read_to_close(got));
     EXPECT_EQ(testing::http_status(got), 200) << got.substr(0, 100);
@@ -514,8 +514,8 @@ std::string agent_says(std::uint16_t agent_port) {
 
 TEST_F(LiveNamespace, AgentAnswersFromTheServicePort) {
   constexpr std::uint16_t service = 700;
-  background_process agent({SSFAST_CLI_PATH, "agent", "--service-port", "700",
-                            "--max-established", "4", "--listen", "127.0.0.1:0"});
+  background_process agent({SSFAST_CLI_PATH, "agent", "--service-port", "700", "--max-established",
+                            "4", "--listen", "127.0.0.1:0"});
   const std::uint16_t port = agent.wait_for_listening_port();
   EXPECT_EQ(agent_says(port), "down #no listener on port 700\n");
   const int l = fds_.hold(testing::listen_loopback(service, 16));
@@ -542,8 +542,8 @@ TEST_F(LiveNamespace, AgentAnswersFromTheServicePort) {
 // queue drains the server however empty the IPv6 one is (summed, it read 5 of 132).
 TEST_F(LiveNamespace, AgentJudgesEachListenerOnThePort) {
   constexpr std::uint16_t service = 702;
-  background_process agent({SSFAST_CLI_PATH, "agent", "--service-port", "702", "--listen",
-                            "127.0.0.1:0"});
+  background_process agent(
+      {SSFAST_CLI_PATH, "agent", "--service-port", "702", "--listen", "127.0.0.1:0"});
   const std::uint16_t port = agent.wait_for_listening_port();
   fds_.hold(testing::listen_loopback(service, 4));
   const int v6 = fds_.hold(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -573,7 +573,8 @@ std::string haproxy_server(const std::string& socket_path) {
   if (::write(fd, cmd.data(), cmd.size()) != static_cast<ssize_t>(cmd.size())) return "?";
   std::string csv;
   char buf[4096];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) csv.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;)
+    csv.append(buf, static_cast<std::size_t>(n));
   ::close(fd);
   // "# pxname,svname,...,status,weight,..." then one line per proxy/server.
   std::vector<std::string> header, row;
@@ -601,8 +602,8 @@ std::string haproxy_server(const std::string& socket_path) {
 TEST_F(LiveNamespace, HaproxyFollowsTheAgent) {
   ASSERT_TRUE(testing::have_program("haproxy")) << "haproxy is missing: run scripts/setup";
   constexpr std::uint16_t service = 701;
-  background_process agent({SSFAST_CLI_PATH, "agent", "--service-port", "701",
-                            "--max-established", "4", "--listen", "127.0.0.1:0"});
+  background_process agent({SSFAST_CLI_PATH, "agent", "--service-port", "701", "--max-established",
+                            "4", "--listen", "127.0.0.1:0"});
   const std::uint16_t agent_port = agent.wait_for_listening_port();
   const std::string dir = ::testing::TempDir() + "ssfast-haproxy-" + std::to_string(getpid());
   std::filesystem::remove_all(dir);

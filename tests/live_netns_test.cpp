@@ -1,19 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // Every namespace at once (ssfast -s --all-netns) on real namespaces: children each alone in a
 // namespace of their own holding known sockets, and one pinned by ip netns with no process.
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <grp.h>
 #include <sched.h>
-#include <sys/prctl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "ssfast/serve/exporter.h"
@@ -202,8 +202,8 @@ TEST_F(AllNetns, PrometheusLabelsEachNamespace) {
   const auto [rc, said] = testing::promtool(r.out);
   EXPECT_EQ(rc, 0) << said;
   EXPECT_EQ(said, "") << "promtool's lint found something";
-  const auto j = nlohmann::json::parse(
-      testing::run_process({SSFAST_CLI_PATH, "-s", "--all-netns", "-j"}).out);
+  const auto j =
+      nlohmann::json::parse(testing::run_process({SSFAST_CLI_PATH, "-s", "--all-netns", "-j"}).out);
   for (const auto& c : children_) {
     std::string inode;
     for (const auto& n : j["namespaces"])
@@ -299,9 +299,11 @@ TEST_F(AllNetns, WatchRepeatsTheWholeCount) {
 }
 
 TEST_F(AllNetns, MisuseIsRefused) {
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"-s", "--all-netns", "-N", "x"}, {"-s", "--all-netns", "--estimate"},
-           {"-tan", "--all-netns"}, {"top", "netns", "--proc-root", "/x"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"-s", "--all-netns", "-N", "x"},
+                                             {"-s", "--all-netns", "--estimate"},
+                                             {"-tan", "--all-netns"},
+                                             {"top", "netns", "--proc-root", "/x"}}) {
     std::vector<std::string> argv{SSFAST_CLI_PATH};
     argv.insert(argv.end(), args.begin(), args.end());
     const auto r = testing::run_process(argv);

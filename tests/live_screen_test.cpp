@@ -7,10 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <algorithm>
 #include <functional>
 #include <sstream>
 #include <thread>
@@ -124,8 +124,8 @@ TEST_F(LiveScreen, WhatAPersonSees) {
   const int l = listener(7001);
   tmux_pane pane(std::string("env LANG=C.UTF-8 TERM=xterm NO_COLOR=1 ") + SSFAST_CLI_PATH +
                  " -s --watch 0.2");
-  std::string screen = pane.wait_for(
-      [](const std::string& s) { return s.find("report 3") != std::string::npos; });
+  std::string screen =
+      pane.wait_for([](const std::string& s) { return s.find("report 3") != std::string::npos; });
   ASSERT_NE(screen.find("ssfast -s, every 0.2"), std::string::npos) << screen;
   EXPECT_EQ(pane.format("#{alternate_on}"), "1") << "drawn on the alternate screen";
   EXPECT_NE(screen.find("q quit  space pause  s summary  t top"), std::string::npos);
@@ -163,11 +163,13 @@ TEST_F(LiveScreen, WhatAPersonSees) {
 
   // space pauses, again resumes.
   pane.keys("Space");
-  screen = pane.wait_for([](const std::string& s) { return s.find("[paused]") != std::string::npos; });
+  screen =
+      pane.wait_for([](const std::string& s) { return s.find("[paused]") != std::string::npos; });
   EXPECT_NE(screen.find("[paused]"), std::string::npos) << screen;
   EXPECT_NE(screen.find("space resume"), std::string::npos);
   pane.keys("Space");
-  screen = pane.wait_for([](const std::string& s) { return s.find("[paused]") == std::string::npos; });
+  screen =
+      pane.wait_for([](const std::string& s) { return s.find("[paused]") == std::string::npos; });
   EXPECT_EQ(screen.find("[paused]"), std::string::npos) << screen;
 
   // t: the top view; a peer that appears is marked new.
@@ -233,7 +235,8 @@ TEST_F(LiveScreen, FlagsWhatTheDoctorWouldFlag) {
   EXPECT_NE(screen.find("! TIME_WAIT"), std::string::npos) << screen;
   EXPECT_NE(screen.find("! LISTEN"), std::string::npos) << screen;
   EXPECT_NE(screen.find("TIME_WAIT is near net.ipv4.tcp_max_tw_buckets"), std::string::npos)
-      << "the first finding is named:\n" << screen;
+      << "the first finding is named:\n"
+      << screen;
   EXPECT_NE(screen.find("doctor for the whole story)"), std::string::npos) << screen;
   pane.keys("q");
 }
@@ -264,9 +267,8 @@ TEST_F(LiveScreen, FilteredSummaryAndTopProcess) {
   }
   tmux_pane pane(std::string("env TERM=xterm ") + SSFAST_CLI_PATH +
                  " -s --watch 0.2 'sport = :7003'");
-  std::string screen = pane.wait_for([](const std::string& s) {
-    return s.find("report 2") != std::string::npos;
-  });
+  std::string screen =
+      pane.wait_for([](const std::string& s) { return s.find("report 2") != std::string::npos; });
   EXPECT_NE(screen.find(", only sport = :7003"), std::string::npos) << screen;
   // The listener and its two accepted connections: not the scenario's other sockets.
   auto count_of = [&](const std::string& state) {
@@ -281,7 +283,8 @@ TEST_F(LiveScreen, FilteredSummaryAndTopProcess) {
   pane.keys("q");
 
   tmux_pane top(std::string("env TERM=xterm ") + SSFAST_CLI_PATH + " top process --watch 0.2");
-  screen = top.wait_for([](const std::string& s) { return s.find("PROCESS") != std::string::npos; });
+  screen =
+      top.wait_for([](const std::string& s) { return s.find("PROCESS") != std::string::npos; });
   EXPECT_NE(screen.find(std::to_string(getpid()) + "/"), std::string::npos) << screen;
   top.keys("q");
 }
@@ -293,12 +296,14 @@ TEST_F(LiveScreen, ResizeRedrawsAndACrashGivesTheTerminalBack) {
   tmux_pane pane(std::string("env TERM=xterm ") + SSFAST_CLI_PATH + " -s --watch 0.25");
   pane.wait_for([](const std::string& s) { return s.find("report 3") != std::string::npos; });
   pane.resize(64, 30);
-  const std::string narrow = pane.wait_for([](const std::string& s) {
-    std::istringstream in(s);
-    std::size_t widest = 0, rows = 0;
-    for (std::string l; std::getline(in, l); ++rows) widest = std::max(widest, l.size());
-    return widest <= 64 && s.find("ESTABLISHED") != std::string::npos;
-  }, 2000ms);
+  const std::string narrow = pane.wait_for(
+      [](const std::string& s) {
+        std::istringstream in(s);
+        std::size_t widest = 0, rows = 0;
+        for (std::string l; std::getline(in, l); ++rows) widest = std::max(widest, l.size());
+        return widest <= 64 && s.find("ESTABLISHED") != std::string::npos;
+      },
+      2000ms);
   std::istringstream in(narrow);
   std::vector<std::string> lines;
   for (std::string l; std::getline(in, l);) lines.push_back(l);

@@ -13,17 +13,17 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <tuple>
 
 #include "ssfast/ssfast.h"
 #include "support/live_fixture.h"
-#include "support/seams.h"
 #include "support/printers.h"
 #include "support/scenario.h"
+#include "support/seams.h"
 
 namespace ssfast {
 namespace {

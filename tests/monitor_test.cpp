@@ -6,10 +6,10 @@
 #include <cmath>
 #include <vector>
 
+#include "options.h"
 #include "ssfast/serve/agent.h"
 #include "ssfast/serve/check.h"
 #include "ssfast/serve/http.h"
-#include "options.h"
 #include "ssfast/serve/server.h"
 
 namespace ssfast::cli {
@@ -34,12 +34,12 @@ TEST(PluginRange, GuidelineExamples) {
     bool alert;
   };
   const row rows[] = {
-      {"10", -1, true},    {"10", 0, false},   {"10", 10, false},    {"10", 10.5, true},
-      {"10:", 9.9, true},  {"10:", 10, false}, {"10:", 1e12, false}, {"~:10", -1e9, false},
-      {"~:10", 10, false}, {"~:10", 11, true}, {"10:20", 9, true},   {"10:20", 10, false},
-      {"10:20", 20, false}, {"10:20", 21, true}, {"@10:20", 9, false}, {"@10:20", 10, true},
-      {"@10:20", 20, true}, {"@10:20", 21, false}, {"@10", 5, true},  {"@10", 11, false},
-      {":5", 5, false},    {":5", 6, true},    {"0", 0, false},      {"0", 1, true},
+      {"10", -1, true},     {"10", 0, false},      {"10", 10, false},    {"10", 10.5, true},
+      {"10:", 9.9, true},   {"10:", 10, false},    {"10:", 1e12, false}, {"~:10", -1e9, false},
+      {"~:10", 10, false},  {"~:10", 11, true},    {"10:20", 9, true},   {"10:20", 10, false},
+      {"10:20", 20, false}, {"10:20", 21, true},   {"@10:20", 9, false}, {"@10:20", 10, true},
+      {"@10:20", 20, true}, {"@10:20", 21, false}, {"@10", 5, true},     {"@10", 11, false},
+      {":5", 5, false},     {":5", 6, true},       {"0", 0, false},      {"0", 1, true},
   };
   for (const row& r : rows)
     EXPECT_EQ(alerts(range(r.range), r.value), r.alert) << r.range << " at " << r.value;
@@ -96,8 +96,9 @@ TEST(CheckVerdict, OkWarningCriticalAndPerfdata) {
 
   std::tie(status, line) = evaluate(warn, crit, metrics_of(60000, 5000));
   EXPECT_EQ(status, 2) << "critical wins over warning";
-  EXPECT_TRUE(line.starts_with("SSFAST CRITICAL - syn_recv 5000 (critical range 1000), "
-                               "established 60000 (warning range 50000) | "))
+  EXPECT_TRUE(
+      line.starts_with("SSFAST CRITICAL - syn_recv 5000 (critical range 1000), "
+                       "established 60000 (warning range 50000) | "))
       << line;
 }
 
@@ -148,8 +149,9 @@ TEST(HttpRequest, IncompleteUntilTheEmptyLine) {
 
 TEST(HttpRequest, ConnectionCloseQueryStringAndHead) {
   http_request r;
-  ASSERT_EQ(parse_http_request("HEAD /metrics?x=1 HTTP/1.1\r\nconnection: Upgrade, CLOSE\r\n\r\n", r),
-            http_parse::complete);
+  ASSERT_EQ(
+      parse_http_request("HEAD /metrics?x=1 HTTP/1.1\r\nconnection: Upgrade, CLOSE\r\n\r\n", r),
+      http_parse::complete);
   EXPECT_FALSE(r.keep_alive);
   EXPECT_TRUE(needs_metrics(r));
   ASSERT_EQ(parse_http_request("POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n", r),
@@ -161,11 +163,11 @@ TEST(HttpRequest, ConnectionCloseQueryStringAndHead) {
 
 TEST(HttpRequest, MalformedOrWithABodyIsBad) {
   for (std::string_view bad : {
-           "GET /metrics\r\n\r\n",                                   // no version
-           "GET  /metrics HTTP/1.1\r\n\r\n",                         // double space
-           "GET /metrics HTTP/2.0\r\n\r\n",                          // not 1.x
-           "GET /metrics HTTP/1.1\r\nHost : x\r\n\r\n",              // space before colon
-           "GET /metrics HTTP/1.1\r\nno colon\r\n\r\n",              // not a field
+           "GET /metrics\r\n\r\n",                                      // no version
+           "GET  /metrics HTTP/1.1\r\n\r\n",                            // double space
+           "GET /metrics HTTP/2.0\r\n\r\n",                             // not 1.x
+           "GET /metrics HTTP/1.1\r\nHost : x\r\n\r\n",                 // space before colon
+           "GET /metrics HTTP/1.1\r\nno colon\r\n\r\n",                 // not a field
            "POST /metrics HTTP/1.1\r\nContent-Length: 5\r\n\r\nabcde",  // a body
            "POST /metrics HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
            "G\x01T / HTTP/1.1\r\n\r\n",
@@ -258,7 +260,7 @@ TEST(AgentMeasure, JudgesEachListenerByItsOwnQueue) {
     t.append(r);
   };
   add(6, tcp_state::listen, 8080, 3, 128);
-  add(6, tcp_state::listen, 8080, 5, 4);    // SO_REUSEPORT sibling, or the IPv6 one: full
+  add(6, tcp_state::listen, 8080, 5, 4);  // SO_REUSEPORT sibling, or the IPv6 one: full
   add(6, tcp_state::listen, 9090, 100, 100);
   add(6, tcp_state::established, 8080, 0, 0);
   add(6, tcp_state::established, 8080, 0, 0);
@@ -294,8 +296,8 @@ TEST(ParseArgs, CheckExporterAgent) {
   EXPECT_EQ(r.opts.listen, "[::1]:0");
   EXPECT_EQ(r.opts.max_connections, 3u);
 
-  r = parse({"agent", "--service-port", ":8080", "--max-established", "500", "--drain-queue",
-             "0.5", "-N", "lb"});
+  r = parse({"agent", "--service-port", ":8080", "--max-established", "500", "--drain-queue", "0.5",
+             "-N", "lb"});
   ASSERT_EQ(r.error, "");
   EXPECT_EQ(r.opts.listen, "127.0.0.1:9478");
   EXPECT_EQ(r.opts.service_port, 8080);
@@ -337,7 +339,8 @@ TEST(ParseArgs, MonitoringMisuseIsRefused) {
       {{"-s", "--warn", "established=1"}, "option '--warn' is for check, not -s"},
       {{"-s", "--listen", ":1"}, "option '--listen' is for exporter and agent, not -s"},
       {{"-s", "--timeout", "1"}, "option '--timeout' is for check, exporter and agent, not -s"},
-      {{"-s", "--format", "xml"}, "option '--format': unknown value 'xml' (text, json or prometheus)"},
+      {{"-s", "--format", "xml"},
+       "option '--format': unknown value 'xml' (text, json or prometheus)"},
       {{"-s", "-j", "--format", "prometheus"},
        "options '-j' and '--format prometheus' ask for different outputs"},
       {{"-s", "--watch", "1", "--format", "prometheus"},

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Namespace discovery without a kernel: container identities from real-shaped cgroup paths of
 // each runtime, and discovery over a fake /proc (processes sharing namespaces, pinned mounts).
+#include "ssfast/proc/namespaces.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include "ssfast/proc/namespaces.h"
 
 namespace ssfast::proc {
 namespace {
@@ -33,12 +33,13 @@ TEST(ContainerIdentity, EveryRuntimeAndCgroupVersion) {
            ".slice/cri-containerd-" + id64 + ".scope\n",
        id64, uid},
       {"containerd (kubelet), cgroup v1, cgroupfs driver",
-       "4:memory:/kubepods/burstable/pod" + uid + "/" + id64 + "\n3:cpu,cpuacct:/kubepods/burstable/pod" +
-           uid + "/" + id64 + "\n",
+       "4:memory:/kubepods/burstable/pod" + uid + "/" + id64 +
+           "\n3:cpu,cpuacct:/kubepods/burstable/pod" + uid + "/" + id64 + "\n",
        id64, uid},
       {"guaranteed pod, cgroupfs", "0::/kubepods/pod" + uid + "/" + id64 + "\n", id64, uid},
-      {"CRI-O, cgroup v2", "0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" +
-                               uid_ + ".slice/crio-" + id64 + ".scope\n",
+      {"CRI-O, cgroup v2",
+       "0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" + uid_ +
+           ".slice/crio-" + id64 + ".scope\n",
        id64, uid},
       {"CRI-O's conmon is not the container",
        "0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" + uid_ +
@@ -69,16 +70,15 @@ TEST(ContainerIdentity, HostileTextNeverCrashes) {
 class FakeProcNetns : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = std::filesystem::temp_directory_path() /
-            ("ssfast-fakeproc-" + std::to_string(::getpid()));
+    root_ =
+        std::filesystem::temp_directory_path() / ("ssfast-fakeproc-" + std::to_string(::getpid()));
     std::filesystem::remove_all(root_);
     std::filesystem::create_directories(root_ / "self");
   }
   void TearDown() override { std::filesystem::remove_all(root_); }
 
   // A process whose ns/net is a hard link to `ns` (so processes can share an inode).
-  void process(int pid, const std::string& ns, const std::string& comm,
-               const std::string& cgroup) {
+  void process(int pid, const std::string& ns, const std::string& comm, const std::string& cgroup) {
     const auto dir = root_ / std::to_string(pid);
     std::filesystem::create_directories(dir / "ns");
     const auto target = root_ / ("ns-" + ns);
@@ -88,7 +88,7 @@ class FakeProcNetns : public ::testing::Test {
     std::ofstream(dir / "cgroup") << cgroup;
   }
   std::uint64_t inode_of(const std::string& ns) {
-    struct stat st{};
+    struct stat st {};
     EXPECT_EQ(::stat((root_ / ("ns-" + ns)).c_str(), &st), 0);
     return static_cast<std::uint64_t>(st.st_ino);
   }

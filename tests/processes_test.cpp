@@ -3,8 +3,8 @@
 // unreadable processes counted, command names read.
 #include "ssfast/proc/processes.h"
 
-#include <gtest/gtest.h>
 #include <grp.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,7 +93,7 @@ TEST_F(FakeProc, UnreadableProcessesAreCountedNotHidden) {
     process_index idx;
     if (idx.scan(root_.string(), 1)) _exit(4);
     _exit(idx.unreadable() == 1 && idx.owners(7000).empty() && idx.owners(7001).size() == 1 ? 0
-                                                                                             : 5);
+                                                                                            : 5);
   }
   int status = 0;
   waitpid(pid, &status, 0);

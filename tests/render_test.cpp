@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Renderers: the exact text layout (histogram shape, sections, labels) and the JSON keys.
-#include "ssfast/report/summary.h"
-
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
+#include "ssfast/report/summary.h"
 #include "support/prometheus.h"
 
 namespace ssfast {

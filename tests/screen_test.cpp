@@ -45,8 +45,7 @@ std::vector<std::string> visible(const std::string& screen) {
   std::string plain;
   for (std::size_t i = 0; i < screen.size(); ++i) {
     if (screen[i] == '\033') {
-      while (i < screen.size() && !(screen[i] >= '@' && screen[i] <= '~' && screen[i] != '['))
-        ++i;
+      while (i < screen.size() && !(screen[i] >= '@' && screen[i] <= '~' && screen[i] != '[')) ++i;
       continue;
     }
     plain.push_back(screen[i]);
@@ -117,8 +116,9 @@ TEST(Screen, ALongHintWrapsBetweenWordsOnTwoLines) {
   s.title = "t";
   s.first_column = "STATE";
   s.rows = {{"LISTEN", 1, 0, &h, true, false}};
-  s.hint = "ListenOverflows is rising: full accept queues refuse connections (ssfast doctor "
-           "for the whole story)";
+  s.hint =
+      "ListenOverflows is rising: full accept queues refuse connections (ssfast doctor "
+      "for the whole story)";
   s.keys = "q quit";
   std::string out;
   render_live_screen(s, terminal_caps{60, 12, false, false}, out);

@@ -109,8 +109,9 @@ std::error_code count_all_netns(const all_netns_options& o, std::vector<netns_co
       }
     };
     // Every count runs on a thread of ours, never the caller's: setns would move the caller.
-    const unsigned want = std::max(1u, std::min<unsigned>(o.threads == 0 ? detail::default_threads() : o.threads,
-                                                         static_cast<unsigned>(out.size())));
+    const unsigned want =
+        std::max(1u, std::min<unsigned>(o.threads == 0 ? detail::default_threads() : o.threads,
+                                        static_cast<unsigned>(out.size())));
     std::vector<std::thread> pool;
     for (unsigned t = 0; t < want; ++t) {
       try {

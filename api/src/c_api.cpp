@@ -141,8 +141,7 @@ int ssfast_count(ssfast_collector* c, ssfast_counts* out) {
 }
 
 int ssfast_count_filtered(ssfast_collector* c, const char* filter, ssfast_counts* out) {
-  if (c == nullptr || filter == nullptr || out == nullptr ||
-      out->size < SSFAST_COUNTS_SIZE_VER1)
+  if (c == nullptr || filter == nullptr || out == nullptr || out->size < SSFAST_COUNTS_SIZE_VER1)
     return -EINVAL;
   try {
     const std::string_view words[] = {filter};

@@ -2,10 +2,10 @@
 // IP address text.
 #include "ssfast/core/addresses.h"
 
-#include "ssfast/core/kernel_abi.h"
-
 #include <charconv>
 #include <cstring>
+
+#include "ssfast/core/kernel_abi.h"
 
 namespace ssfast {
 

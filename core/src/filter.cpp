@@ -133,8 +133,8 @@ class parser {
   }
   // One operator over operands [lo, hi), as a balanced tree: the same truth value as the
   // left-deep chain (and and or are associative), at logarithmic depth.
-  std::uint16_t balanced(filter_node::kind k, const std::vector<std::uint16_t>& v,
-                         std::size_t lo, std::size_t hi) {
+  std::uint16_t balanced(filter_node::kind k, const std::vector<std::uint16_t>& v, std::size_t lo,
+                         std::size_t hi) {
     if (hi - lo == 1) return v[lo];
     const std::size_t mid = lo + (hi - lo) / 2;
     const std::uint16_t a = balanced(k, v, lo, mid);
@@ -300,7 +300,8 @@ class parser {
     n.what = filter_node::kind::host;
     n.on = on;
     std::string why, name;
-    if (!parse_host(w, n, why, name)) return fail("'" + std::string(text) + "' is not an address: " + why);
+    if (!parse_host(w, n, why, name))
+      return fail("'" + std::string(text) + "' is not an address: " + why);
     if (forced != 0) {
       if (n.family == 0) {  // *, *:PORT or :PORT: any address of that family
         n.family = forced;
@@ -406,8 +407,7 @@ class parser {
     const bool ok = n.family == af_inet ? parse_ipv4(addr, n.addr) : parse_ipv6(addr, n.addr);
     // Not a literal: a host name (ss asks the resolver too), unless it is plainly an address.
     const bool name_like = !addr.empty() && prefix.empty() && !w.starts_with('[') &&
-                           n.family == af_inet &&
-                           std::any_of(addr.begin(), addr.end(), [](char c) {
+                           n.family == af_inet && std::any_of(addr.begin(), addr.end(), [](char c) {
                              return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
                            });
     if (!ok && name_like) {

@@ -28,10 +28,9 @@ std::uint8_t parse_state_name(std::string_view name) noexcept {
   std::string_view k(key, n);
   if (k.starts_with("TCP") && k != "TCP") k.remove_prefix(3);
   static constexpr std::pair<std::string_view, std::uint8_t> names[] = {
-      {"ESTABLISHED", 1}, {"ESTAB", 1},     {"SYNSENT", 2},   {"SYNRECV", 3},
-      {"FINWAIT1", 4},    {"FINWAIT2", 5},  {"TIMEWAIT", 6},  {"CLOSE", 7},
-      {"CLOSED", 7},      {"UNCONN", 7},    {"CLOSEWAIT", 8}, {"LASTACK", 9},
-      {"LISTEN", 10},     {"LISTENING", 10}, {"CLOSING", 11}};
+      {"ESTABLISHED", 1}, {"ESTAB", 1},    {"SYNSENT", 2}, {"SYNRECV", 3},    {"FINWAIT1", 4},
+      {"FINWAIT2", 5},    {"TIMEWAIT", 6}, {"CLOSE", 7},   {"CLOSED", 7},     {"UNCONN", 7},
+      {"CLOSEWAIT", 8},   {"LASTACK", 9},  {"LISTEN", 10}, {"LISTENING", 10}, {"CLOSING", 11}};
   for (const auto& [s, v] : names)
     if (k == s) return v;
   return 0;

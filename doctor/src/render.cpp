@@ -11,7 +11,6 @@ using doctor_rules::fixed1;
 using doctor_rules::num;
 using doctor_rules::wrap;
 
-
 }  // namespace
 
 std::string to_text(const evidence_value& v) {

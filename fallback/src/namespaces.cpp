@@ -50,12 +50,13 @@ std::string container_in(std::string_view path) {
   std::size_t start = 0;
   while (start <= path.size()) {
     const std::size_t slash = path.find('/', start);
-    std::string_view part = path.substr(start, slash == std::string_view::npos ? path.npos
-                                                                               : slash - start);
+    std::string_view part =
+        path.substr(start, slash == std::string_view::npos ? path.npos : slash - start);
     start = slash == std::string_view::npos ? path.size() + 1 : slash + 1;
     if (part.ends_with(".scope")) part.remove_suffix(6);
     if (part.starts_with("crio-conmon-")) continue;  // CRI-O's monitor, not the container
-    for (std::string_view prefix : {"docker-", "cri-containerd-", "crio-", "containerd-", "libpod-"})
+    for (std::string_view prefix :
+         {"docker-", "cri-containerd-", "crio-", "containerd-", "libpod-"})
       if (part.starts_with(prefix)) {
         part.remove_prefix(prefix.size());
         break;
@@ -81,9 +82,10 @@ std::string unescape(std::string_view s) {
   auto octal = [](char c) { return c >= '0' && c <= '7'; };
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 4 <= s.size() &&
-        octal(s[i + 1]) && octal(s[i + 2]) && octal(s[i + 3])) {
-      out.push_back(static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
+    if (s[i] == '\\' && i + 4 <= s.size() && octal(s[i + 1]) && octal(s[i + 2]) &&
+        octal(s[i + 3])) {
+      out.push_back(
+          static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
       i += 3;
     } else {
       out.push_back(s[i]);
@@ -164,7 +166,7 @@ std::error_code discover_netns(const std::string& proc_root, std::vector<netns_e
     auto [p, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
     if (ec != std::errc{} || p != name.data() + name.size()) continue;
     ++stats.processes;
-    struct stat st{};
+    struct stat st {};
     const std::string ns = std::string(name) + "/ns/net";
     if (::fstatat(root, ns.c_str(), &st, 0) != 0) {
       if (errno == EACCES || errno == EPERM) ++stats.unreadable;

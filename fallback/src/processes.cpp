@@ -176,7 +176,6 @@ void process_index::build_index() {
                  static_cast<std::uint32_t>(j - i)};
     i = j;
   }
-
 }
 
 // Command names of the processes that hold sockets.
@@ -198,9 +197,9 @@ void process_index::read_comms(int root) {
     if (n <= 0) continue;
     std::size_t len = static_cast<std::size_t>(n);
     if (name[len - 1] == '\n') --len;
-    comms_.emplace_hint(comms_.end(), pid,
-                        comm_ref{static_cast<std::uint32_t>(comm_text_.size()),
-                                 static_cast<std::uint32_t>(len)});
+    comms_.emplace_hint(
+        comms_.end(), pid,
+        comm_ref{static_cast<std::uint32_t>(comm_text_.size()), static_cast<std::uint32_t>(len)});
     comm_text_.append(name, len);
   }
 }

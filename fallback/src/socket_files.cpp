@@ -6,13 +6,13 @@
 //   unix (net/unix/af_unix.c unix_seq_show):
 //     "%pK: %08X %08X %08X %04X %02X %5lu[ path]"
 // "sl" widens past 9999 and %pK's width varies, so fields are located from the first ':'.
-#include "ssfast/core/kernel_abi.h"
 #include "ssfast/proc/socket_files.h"
 
 #include <cstring>
 #include <new>
 
 #include "ssfast/core/error.h"
+#include "ssfast/core/kernel_abi.h"
 
 namespace ssfast::proc {
 namespace {

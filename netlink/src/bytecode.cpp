@@ -189,10 +189,10 @@ bool audit_bytecode(std::span<const std::byte> program) noexcept {
       if (len < min_len) return false;
       inet_diag_hostcond cond;
       std::memcpy(&cond, program.data() + off + op_size, sizeof cond);
-      const long addr_len = cond.family == 0    ? 0
+      const long addr_len = cond.family == 0               ? 0
                             : cond.family == abi::af_inet  ? 4
                             : cond.family == abi::af_inet6 ? 16
-                                                : -1;
+                                                           : -1;
       if (addr_len < 0) return false;
       min_len += addr_len;
       if (len < min_len || cond.prefix_len > 8 * addr_len) return false;

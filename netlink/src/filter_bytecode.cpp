@@ -96,10 +96,14 @@ block compile(const socket_filter& f, std::uint16_t i) {
       // inet_diag_hostcond, then the address (its flexible array member) as long as the family
       // says: nothing for "any address".
       inet_diag_hostcond cond{};
-      cond.family = n.family == abi::af_inet ? AF_INET : n.family == abi::af_inet6 ? AF_INET6 : AF_UNSPEC;
+      cond.family = n.family == abi::af_inet    ? AF_INET
+                    : n.family == abi::af_inet6 ? AF_INET6
+                                                : AF_UNSPEC;
       cond.prefix_len = n.prefix_len;
       cond.port = n.port;
-      const std::size_t addr_len = n.family == abi::af_inet ? 4 : n.family == abi::af_inet6 ? 16 : 0;
+      const std::size_t addr_len = n.family == abi::af_inet    ? 4
+                                   : n.family == abi::af_inet6 ? 16
+                                                               : 0;
       std::byte operand[sizeof(inet_diag_hostcond) + 16];
       std::memcpy(operand, &cond, sizeof cond);
       std::memcpy(operand + sizeof cond, n.addr.data(), addr_len);
@@ -155,8 +159,7 @@ std::error_code compile_filter(const socket_filter& f, std::vector<std::byte>& o
   if (!f.root) return {};
   if (!shallow_enough(f, *f.root)) return errc::filter_too_large;
   block b = compile(f, *f.root);
-  if (b.size() > max_filter_bytecode)
-    return errc::filter_too_large;
+  if (b.size() > max_filter_bytecode) return errc::filter_too_large;
   out = std::move(b.code);
   return {};
 }

@@ -4,7 +4,6 @@
 
 #include <sys/socket.h>
 
-
 #include "wire.h"
 
 namespace ssfast::netlink {

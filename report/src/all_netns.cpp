@@ -4,12 +4,11 @@
 
 #include <cstdio>
 
+#include "prometheus_text.h"
 #include "ssfast/core/tcp_state.h"
 #include "ssfast/report/escape.h"
 #include "ssfast/report/json_writer.h"
 #include "ssfast/report/summary.h"
-
-#include "prometheus_text.h"
 
 namespace ssfast {
 namespace {
@@ -35,9 +34,8 @@ void left(std::string& out, std::string_view text, std::size_t width) {
 }
 
 // The identity columns of a row: inode, name, pid, comm, container, pod.
-void identity(std::string& out, std::string_view inode, std::string_view name,
-              std::string_view pid, std::string_view comm, std::string_view container,
-              std::string_view pod) {
+void identity(std::string& out, std::string_view inode, std::string_view name, std::string_view pid,
+              std::string_view comm, std::string_view container, std::string_view pod) {
   left(out, inode, 12);
   left(out, name, 16);
   out.append(pid.size() < 8 ? 8 - pid.size() : 0, ' ');
@@ -60,7 +58,8 @@ void count_cells(std::string& out, const socket_summary* s, const count_scope& s
   if (scope.tcp)
     for (tcp_state st : netstat_states)
       cell(out, s ? std::to_string(tcp.netstat_count(st)) : "-",
-           static_cast<int>(std::max<std::size_t>(netstat_name(static_cast<std::uint8_t>(st)).size(), 6)));
+           static_cast<int>(
+               std::max<std::size_t>(netstat_name(static_cast<std::uint8_t>(st)).size(), 6)));
   if (scope.udp) cell(out, s ? std::to_string(s->udp_all().total()) : "-", 7);
   if (scope.unix_domain) cell(out, s ? std::to_string(s->unix_domain.total()) : "-", 7);
   cell(out, s ? std::to_string(s->total()) : "-", 8);
@@ -115,7 +114,9 @@ void render_all_netns_prometheus(const std::vector<netns_count>& ns, std::size_t
                 "Network namespaces found: counted (with series), unread (an error), empty (no "
                 "socket, no series), capped (past the series limit).");
   for (auto [status, v] : {std::pair{"counted", static_cast<std::uint64_t>(shown.size())},
-                           {"unread", unread}, {"empty", empty}, {"capped", capped}})
+                           {"unread", unread},
+                           {"empty", empty},
+                           {"capped", capped}})
     sample(out, "ssfast_netns_namespaces", "status=\"" + std::string(status) + "\"", count(v));
 }
 

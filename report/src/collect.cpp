@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // One summary collected through a collector and rendered: what -s, --textfile and /metrics say.
-#include "ssfast/report/summary.h"
-
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "ssfast/report/summary.h"
 #include "ssfast/ssfast.h"
 
 namespace ssfast {
@@ -13,8 +12,8 @@ namespace ssfast {
 std::error_code collect_summary(collector& c, const summary_request& r, std::string& out,
                                 std::string& error) {
   socket_summary sockets;
-  if (auto ec = r.query != nullptr ? c.count(sockets, *r.query)
-                                   : c.count(sockets, r.scope, r.method)) {
+  if (auto ec =
+          r.query != nullptr ? c.count(sockets, *r.query) : c.count(sockets, r.scope, r.method)) {
     error = c.error_text(ec);
     return ec;
   }

@@ -4,8 +4,8 @@
 #pragma once
 
 #include <array>
-#include <span>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <utility>
 

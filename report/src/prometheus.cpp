@@ -39,7 +39,6 @@ std::string snake(std::string_view s) {
   return out;
 }
 
-
 // The kernel counters the exporter carries, all monotonic: what the watch mode's rates show
 // and the few that explain them.
 constexpr std::string_view exported_counters[] = {"Tcp.ActiveOpens",

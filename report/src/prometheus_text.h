@@ -10,7 +10,7 @@
 namespace ssfast::report_detail {
 
 inline void metric_header(std::string& out, std::string_view name, std::string_view type,
-                   std::string_view help) {
+                          std::string_view help) {
   out += "# HELP ";
   out += name;
   out.push_back(' ');
@@ -22,7 +22,8 @@ inline void metric_header(std::string& out, std::string_view name, std::string_v
   out.push_back('\n');
 }
 
-inline void sample(std::string& out, std::string_view name, std::string_view labels, std::int64_t v) {
+inline void sample(std::string& out, std::string_view name, std::string_view labels,
+                   std::int64_t v) {
   out += name;
   if (!labels.empty()) {
     out.push_back('{');

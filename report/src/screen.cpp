@@ -16,8 +16,8 @@ constexpr std::array<std::string_view, 8> blocks = {"\u2581", "\u2582", "\u2583"
                                                     "\u2585", "\u2586", "\u2587", "\u2588"};
 constexpr std::string_view ascii_ramp = " .:-=+*#";
 
-constexpr std::string_view bold_red = "\033[1;31m", bold_green = "\033[1;32m",
-                           reverse = "\033[7m", plain = "\033[0m";
+constexpr std::string_view bold_red = "\033[1;31m", bold_green = "\033[1;32m", reverse = "\033[7m",
+                           plain = "\033[0m";
 
 // `text` cut to `width` columns (the caller's words and escaped names are ASCII).
 std::string_view cut(std::string_view text, std::size_t width) {
@@ -149,7 +149,9 @@ void render_live_screen(const live_screen& s, const terminal_caps& caps, std::st
     line.push_back(' ');
     right(line, (r.change > 0 ? "+" : "") + std::to_string(r.change), 9);
     line.push_back(' ');
-    const std::string_view style = r.flagged ? bold_red : r.is_new ? bold_green : std::string_view{};
+    const std::string_view style = r.flagged  ? bold_red
+                                   : r.is_new ? bold_green
+                                              : std::string_view{};
     if (caps.color && !style.empty()) out += style;
     out += cut(line, width);
     if (spark_w > 0 && r.history != nullptr) out += sparkline(*r.history, spark_w, caps.utf8);

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Text and JSON renderings of the socket summary.
-#include "ssfast/core/kernel_abi.h"
 #include "ssfast/report/summary.h"
 
 #include <algorithm>
 #include <charconv>
 
 #include "counter_groups.h"
+#include "ssfast/core/kernel_abi.h"
 #include "ssfast/report/escape.h"
 #include "ssfast/report/json_writer.h"
 
@@ -274,7 +274,6 @@ void write_summary_sockets(json_writer& w, const socket_summary& s) {
     w.key("listening").value(u.states[tcp_state::listen]);
     w.end_object();
   }
-
 }
 
 void render_summary_json(const summary_report& r, std::string& out) {

@@ -24,10 +24,11 @@ namespace ssfast {
 // exists and is not a regular file (a planted link, a FIFO) is refused; rename(2) replaces a
 // name, never what a link points to, so a link planted after that check changes nothing.
 std::string write_file_atomically(const std::string& path, std::string_view data) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-    return path + ": exists and is not a regular file (a link, a directory or a device); "
-                  "not replaced";
+    return path +
+           ": exists and is not a regular file (a link, a directory or a device); "
+           "not replaced";
   int fd = -1;
   std::string tmp;
   for (int attempt = 0; fd < 0; ++attempt) {

@@ -42,8 +42,10 @@ std::string parse_range(std::string_view s, plugin_range& r) {
     // "N" means 0..N: a negative N is an empty range that alerts on every count (which is
     // never negative). Nobody means that; they mean the limit N without the sign.
     if (r.hi < 0)
-      return "'" + r.text + "' means 0.." + r.text + ", which every count is outside; for an "
-             "alert above " + format(-r.hi) + " write " + format(-r.hi);
+      return "'" + r.text + "' means 0.." + r.text +
+             ", which every count is outside; for an "
+             "alert above " +
+             format(-r.hi) + " write " + format(-r.hi);
     return {};
   }
   const std::string_view a = s.substr(0, colon), b = s.substr(colon + 1);

@@ -25,8 +25,7 @@ void metrics_exporter::on_round() { fresh_ = false; }
 
 void metrics_exporter::on_open(std::string&, bool&) {}
 
-std::size_t metrics_exporter::on_input(std::string_view in, std::string& out,
-                                       bool& close_after) {
+std::size_t metrics_exporter::on_input(std::string_view in, std::string& out, bool& close_after) {
   http_request r;
   switch (parse_http_request(in, r)) {
     case http_parse::incomplete:
@@ -156,9 +155,7 @@ void agent_handler::on_open(std::string& out, bool& close_after) {
   out = agent_reply(measure_service(table_, port_), rules_, port_);
 }
 
-std::size_t agent_handler::on_input(std::string_view in, std::string&, bool&) {
-  return in.size();
-}
+std::size_t agent_handler::on_input(std::string_view in, std::string&, bool&) { return in.size(); }
 std::string agent_handler::too_large() { return {}; }
 std::string agent_handler::busy() { return {}; }
 

@@ -203,9 +203,11 @@ int serve(const server_options& o, connection_handler& h) {
   if (o.log) o.log(said);
   if (rc != 0) return rc;
   signal(SIGPIPE, SIG_IGN);
-  loop l{o, h,
+  loop l{o,
+         h,
          std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.timeout)),
-         {}, {}};
+         {},
+         {}};
   std::vector<pollfd> pfds;
   for (;;) {
     pfds.clear();

@@ -8,8 +8,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <strings.h>
 #include <signal.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -72,8 +72,8 @@ std::string background_process::wait_for_line(std::string_view needle,
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0 || err_fd_ < 0)
-      throw std::runtime_error("no line with '" + std::string(needle) + "' from the child; it said: " +
-                               err_);
+      throw std::runtime_error("no line with '" + std::string(needle) +
+                               "' from the child; it said: " + err_);
     read_available(static_cast<int>(left.count()));
   }
 }
@@ -168,10 +168,9 @@ bool tcp_client::read_http_response(std::string& out, bool head_request) {
   for (;;) {
     const std::size_t head_end = buf.find("\r\n\r\n");
     if (head_end != std::string::npos) {
-      const std::string len = http_header(std::string_view(buf).substr(0, head_end + 4),
-                                          "Content-Length");
-      const std::size_t total =
-          head_end + 4 + (len.empty() || head_request ? 0 : std::stoul(len));
+      const std::string len =
+          http_header(std::string_view(buf).substr(0, head_end + 4), "Content-Length");
+      const std::size_t total = head_end + 4 + (len.empty() || head_request ? 0 : std::stoul(len));
       if (buf.size() >= total) {
         out = buf.substr(0, total);
         pending_ = buf.substr(total);
@@ -250,8 +249,7 @@ std::string http_header(std::string_view response, std::string_view name) {
     const std::size_t end = head.find("\r\n", start);
     const std::string_view line = head.substr(start, end - start);
     const std::size_t colon = line.find(':');
-    if (colon == name.size() &&
-        strncasecmp(line.data(), name.data(), name.size()) == 0) {
+    if (colon == name.size() && strncasecmp(line.data(), name.data(), name.size()) == 0) {
       std::string_view v = line.substr(colon + 1);
       while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
       return std::string(v);

@@ -80,8 +80,7 @@ int listen_loopback(std::uint16_t port, int backlog, int defer_accept_s = 0);
 /// A TCP socket connected (blocking) or connecting (`wait` false: non-blocking, the SYN sent)
 /// to the IPv4 address `to`:port, bound first to `from` when given. Returns the descriptor;
 /// throws if it cannot.
-int connect_tcp(const char* to, std::uint16_t port, const char* from = nullptr,
-                bool wait = true);
+int connect_tcp(const char* to, std::uint16_t port, const char* from = nullptr, bool wait = true);
 
 /// The status code of an HTTP response, its header value (case-insensitive name, "" when
 /// absent), and its body.

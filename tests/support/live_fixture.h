@@ -54,7 +54,10 @@ class LiveNamespace : public ::testing::Test {
 // elements or of word vectors; otherwise nothing).
 template <class T>
 std::string describe_difference(const T& ours, const T& theirs) {
-  if constexpr (requires(const T& t) { t.begin()->begin(); t.begin()->front() + ""; }) {
+  if constexpr (requires(const T& t) {
+                  t.begin()->begin();
+                  t.begin()->front() + "";
+                }) {
     std::string out;
     auto line = [](const auto& words) {
       std::string l;
@@ -82,8 +85,8 @@ void expect_equal_when_quiet(Ours ours, Oracle oracle, const char* what) {
     const auto theirs = oracle();
     const auto after = ours();
     if (before == after) {
-      EXPECT_TRUE(theirs == before) << what << " (attempt " << attempt << ")"
-                                    << describe_difference(before, theirs);
+      EXPECT_TRUE(theirs == before)
+          << what << " (attempt " << attempt << ")" << describe_difference(before, theirs);
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

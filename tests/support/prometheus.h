@@ -19,8 +19,7 @@ namespace ssfast::testing {
 /// `promtool check metrics` (Debian's prometheus package, installed by scripts/setup) on
 /// `text`: its exit status (127 when promtool is missing) and what it said.
 inline std::pair<int, std::string> promtool(const std::string& text) {
-  const std::string path =
-      ::testing::TempDir() + "ssfast-" + std::to_string(getpid()) + ".prom";
+  const std::string path = ::testing::TempDir() + "ssfast-" + std::to_string(getpid()) + ".prom";
   std::ofstream(path, std::ios::binary) << text;
   FILE* p = popen(("promtool check metrics < '" + path + "' 2>&1").c_str(), "r");
   if (p == nullptr) return {-1, "popen failed"};

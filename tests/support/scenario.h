@@ -70,9 +70,9 @@ struct process_result {
 
 /// How the child of run_process starts.
 struct child_setup {
-  int as_uid = -1;            ///< >= 0: drop to this uid and gid before exec
-  bool deny_netlink = false;  ///< a seccomp filter makes socket(AF_NETLINK, ...) fail EACCES,
-                              ///< as a container's policy would (x86-64 only)
+  int as_uid = -1;               ///< >= 0: drop to this uid and gid before exec
+  bool deny_netlink = false;     ///< a seccomp filter makes socket(AF_NETLINK, ...) fail EACCES,
+                                 ///< as a container's policy would (x86-64 only)
   std::vector<std::string> env;  ///< extra NAME=VALUE entries
 };
 

@@ -10,7 +10,6 @@
 //   ssfast-record-dump KIND FILE        record one dump of the current namespace
 #include <netinet/in.h>
 #include <sys/socket.h>
-
 #include <sys/stat.h>
 
 #include <cstdio>

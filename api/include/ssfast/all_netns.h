@@ -24,10 +24,10 @@ struct netns_count {
   std::string container;    ///< the container id its cgroup path names, if any
   std::string pod_uid;      ///< the Kubernetes pod UID its cgroup path names, if any
   source_kind source = source_kind::netlink;  ///< what answered for it
-  socket_summary sockets;   ///< valid when !error (not counted when a query was given)
+  socket_summary sockets;      ///< valid when !error (not counted when a query was given)
   std::uint64_t matching = 0;  ///< with all_netns_options::query: the sockets it selects
-  std::error_code error;    ///< why it could not be counted
-  std::string error_text;   ///< that, as one line naming the step ("setns: ...")
+  std::error_code error;       ///< why it could not be counted
+  std::string error_text;      ///< that, as one line naming the step ("setns: ...")
 };
 
 struct all_netns_options {
@@ -55,11 +55,10 @@ struct all_netns_stats {
 /// over netlink there, /proc through /proc/thread-self. Where setns is refused (no
 /// CAP_SYS_ADMIN) a namespace with a process is counted from /proc/PID/net instead, which
 /// its owner may read; where that fails too, its error is set and it stays in `out`, never
-/// left out. `out` is sorted by total sockets (or matching ones), largest first. Allocates; one sock_diag socket
-/// per namespace, closed after. Errors: only `proc_root` unreadable; per-namespace failures
-/// are in `out`.
+/// left out. `out` is sorted by total sockets (or matching ones), largest first. Allocates; one
+/// sock_diag socket per namespace, closed after. Errors: only `proc_root` unreadable; per-namespace
+/// failures are in `out`.
 SSFAST_API std::error_code count_all_netns(const all_netns_options& o,
-                                           std::vector<netns_count>& out,
-                                           all_netns_stats& stats);
+                                           std::vector<netns_count>& out, all_netns_stats& stats);
 
 }  // namespace ssfast

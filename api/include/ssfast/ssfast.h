@@ -87,9 +87,10 @@ SSFAST_API bool falls_back_on(std::error_code ec) noexcept;
 class SSFAST_API collector {
  public:
   /// Opens one sock_diag socket (unless the source is proc) and allocates its buffers; starts
-  /// no thread (with `netns`, one thread that stays in that namespace). Needs no privilege. With source_choice::automatic, a socket that cannot be opened for one of
-  /// the reasons falls_back_on() accepts makes the collector use /proc. Errors: the
-  /// socket()/bind() errno otherwise.
+  /// no thread (with `netns`, one thread that stays in that namespace). Needs no privilege. With
+  /// source_choice::automatic, a socket that cannot be opened for one of the reasons
+  /// falls_back_on() accepts makes the collector use /proc. Errors: the socket()/bind() errno
+  /// otherwise.
   static result<collector> open(const collector_options& options = {}) noexcept;
 
   collector(collector&&) noexcept;
@@ -146,13 +147,15 @@ class SSFAST_API collector {
   /// big enough to split (as count() decides), is dumped over the parallel port slices: the
   /// sink is then called from the collector's dump threads, never two calls at once, and the
   /// slices' batches interleave (ss promises no order either). Otherwise it is called on the
-  /// calling thread (with another namespace, the collector's thread there). A sink's error stops the dump and is returned; once rows
-  /// have been handed over, a netlink failure is returned rather than answered from /proc.
+  /// calling thread (with another namespace, the collector's thread there). A sink's error stops
+  /// the dump and is returned; once rows have been handed over, a netlink failure is returned
+  /// rather than answered from /proc.
   std::error_code list(const socket_query& q, row_sink& sink) noexcept;
 
-  /// Sockets the last snapshot() or list() left out because the kernel's dump reported them twice (the same
-  /// socket cookie within 16 sockets: inet_diag resumes by hash position, and an insertion
-  /// ahead of it repeats sockets). Counts report theirs in socket_summary::repeats_dropped.
+  /// Sockets the last snapshot() or list() left out because the kernel's dump reported them twice
+  /// (the same socket cookie within 16 sockets: inet_diag resumes by hash position, and an
+  /// insertion ahead of it repeats sockets). Counts report theirs in
+  /// socket_summary::repeats_dropped.
   std::uint64_t repeats_dropped() const noexcept;
 
   /// Reads the kernel's counters (/proc/net/sockstat, sockstat6, snmp). Errors: the errno of a

@@ -35,39 +35,39 @@ enum ssfast_source { SSFAST_SOURCE_AUTO = 0, SSFAST_SOURCE_NETLINK = 1, SSFAST_S
 
 /* Errors ssfast itself detects: -(SSFAST_ERROR_BASE + n). Anything else is -errno. */
 #define SSFAST_ERROR_BASE 10000
-#define SSFAST_ETRUNCATED (-(SSFAST_ERROR_BASE + 1))          /* message cut short */
-#define SSFAST_EBADMESSAGE (-(SSFAST_ERROR_BASE + 2))         /* malformed kernel message */
-#define SSFAST_EFOREIGN (-(SSFAST_ERROR_BASE + 3))            /* sender not the kernel */
-#define SSFAST_EPORTID (-(SSFAST_ERROR_BASE + 4))             /* another socket's reply */
-#define SSFAST_ESEQ (-(SSFAST_ERROR_BASE + 5))                /* another request's reply */
-#define SSFAST_EUNEXPECTED (-(SSFAST_ERROR_BASE + 6))         /* unexpected message type */
-#define SSFAST_EINTERRUPTED (-(SSFAST_ERROR_BASE + 7))        /* dump flagged inconsistent */
-#define SSFAST_EEOF (-(SSFAST_ERROR_BASE + 8))                /* end before the dump was done */
-#define SSFAST_EBADSTATE (-(SSFAST_ERROR_BASE + 9))           /* state outside 0..15 */
-#define SSFAST_EUNAVAILABLE (-(SSFAST_ERROR_BASE + 10))       /* no source available */
-#define SSFAST_EPARSE (-(SSFAST_ERROR_BASE + 11))             /* /proc file not as expected */
-#define SSFAST_EFILTER (-(SSFAST_ERROR_BASE + 12))            /* filter too large for a request */
-#define SSFAST_ENOTNETNS (-(SSFAST_ERROR_BASE + 13))          /* netns path is not a namespace */
-#define SSFAST_EBADFILTER (-(SSFAST_ERROR_BASE + 14))         /* filter does not parse */
+#define SSFAST_ETRUNCATED (-(SSFAST_ERROR_BASE + 1))    /* message cut short */
+#define SSFAST_EBADMESSAGE (-(SSFAST_ERROR_BASE + 2))   /* malformed kernel message */
+#define SSFAST_EFOREIGN (-(SSFAST_ERROR_BASE + 3))      /* sender not the kernel */
+#define SSFAST_EPORTID (-(SSFAST_ERROR_BASE + 4))       /* another socket's reply */
+#define SSFAST_ESEQ (-(SSFAST_ERROR_BASE + 5))          /* another request's reply */
+#define SSFAST_EUNEXPECTED (-(SSFAST_ERROR_BASE + 6))   /* unexpected message type */
+#define SSFAST_EINTERRUPTED (-(SSFAST_ERROR_BASE + 7))  /* dump flagged inconsistent */
+#define SSFAST_EEOF (-(SSFAST_ERROR_BASE + 8))          /* end before the dump was done */
+#define SSFAST_EBADSTATE (-(SSFAST_ERROR_BASE + 9))     /* state outside 0..15 */
+#define SSFAST_EUNAVAILABLE (-(SSFAST_ERROR_BASE + 10)) /* no source available */
+#define SSFAST_EPARSE (-(SSFAST_ERROR_BASE + 11))       /* /proc file not as expected */
+#define SSFAST_EFILTER (-(SSFAST_ERROR_BASE + 12))      /* filter too large for a request */
+#define SSFAST_ENOTNETNS (-(SSFAST_ERROR_BASE + 13))    /* netns path is not a namespace */
+#define SSFAST_EBADFILTER (-(SSFAST_ERROR_BASE + 14))   /* filter does not parse */
 
 typedef struct ssfast_options {
-  uint32_t size;          /* sizeof(ssfast_options) as the caller's header has it (see above) */
-  uint32_t source;        /* enum ssfast_source */
-  uint32_t threads;       /* parallel TCP dumps; 0 for the default (CPUs, at most 8) */
-  uint32_t reserved;      /* 0 */
-  const char* proc_root;  /* NULL for "/proc" */
-  const char* netns;      /* NULL for this network namespace; else a namespace file such as
-                             /run/netns/NAME or /proc/PID/ns/net */
+  uint32_t size;         /* sizeof(ssfast_options) as the caller's header has it (see above) */
+  uint32_t source;       /* enum ssfast_source */
+  uint32_t threads;      /* parallel TCP dumps; 0 for the default (CPUs, at most 8) */
+  uint32_t reserved;     /* 0 */
+  const char* proc_root; /* NULL for "/proc" */
+  const char* netns;     /* NULL for this network namespace; else a namespace file such as
+                            /run/netns/NAME or /proc/PID/ns/net */
 } ssfast_options;
 
 typedef struct ssfast_counts {
-  uint32_t size;               /* in: sizeof(ssfast_counts) as the caller's header has it;
-                                  out: the bytes filled (see above) */
-  uint32_t source;             /* out: SSFAST_SOURCE_NETLINK or SSFAST_SOURCE_PROC */
-  uint64_t tcp_states[16];     /* TCP sockets by the kernel's TCP_* value (1 ESTABLISHED ... 11
-                                  CLOSING), both families; SYN_RECV includes request sockets */
-  uint64_t tcp4_states[16];    /* IPv4 only */
-  uint64_t tcp6_states[16];    /* IPv6 only (IPv4-mapped connections included) */
+  uint32_t size;            /* in: sizeof(ssfast_counts) as the caller's header has it;
+                               out: the bytes filled (see above) */
+  uint32_t source;          /* out: SSFAST_SOURCE_NETLINK or SSFAST_SOURCE_PROC */
+  uint64_t tcp_states[16];  /* TCP sockets by the kernel's TCP_* value (1 ESTABLISHED ... 11
+                               CLOSING), both families; SYN_RECV includes request sockets */
+  uint64_t tcp4_states[16]; /* IPv4 only */
+  uint64_t tcp6_states[16]; /* IPv6 only (IPv4-mapped connections included) */
   uint64_t udp_total, udp4_total, udp6_total, udp_connected;
   uint64_t unix_total, unix_stream, unix_dgram, unix_seqpacket;
 } ssfast_counts;
@@ -91,8 +91,7 @@ SSFAST_API int ssfast_count(ssfast_collector* c, ssfast_counts* out);
  * them. 0 or a negative code: SSFAST_EBADFILTER for a filter that does not parse,
  * SSFAST_EFILTER for one too large for a request, -EINVAL for a NULL filter or as
  * ssfast_count. Allocates to parse the filter. */
-SSFAST_API int ssfast_count_filtered(ssfast_collector* c, const char* filter,
-                                     ssfast_counts* out);
+SSFAST_API int ssfast_count_filtered(ssfast_collector* c, const char* filter, ssfast_counts* out);
 
 /* Frees the collector; NULL is fine. */
 SSFAST_API void ssfast_close(ssfast_collector* c);

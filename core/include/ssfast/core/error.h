@@ -16,18 +16,18 @@ namespace ssfast {
 
 /// Conditions ssfast itself detects. Errno values are reported in std::system_category().
 enum class errc {
-  truncated = 1,        ///< a datagram or message was cut short (MSG_TRUNC, short header)
-  bad_message,          ///< a message is malformed: length past the buffer, short payload, ...
-  foreign_sender,       ///< a datagram came from a sender other than the kernel (port id != 0)
-  portid_mismatch,      ///< a message carries another socket's port id
-  seq_mismatch,         ///< a message carries another request's sequence number
-  unexpected_message,   ///< a message type the dump does not produce
-  dump_interrupted,     ///< the kernel flagged the dump inconsistent (NLM_F_DUMP_INTR)
-  unexpected_eof,       ///< the socket returned end of data before NLMSG_DONE
-  bad_state,            ///< a socket state outside 0..15
-  backend_unavailable,  ///< no source could be opened
-  parse_error,          ///< a /proc text file does not have the expected shape
-  filter_too_large,     ///< a filter compiles to more bytecode than one request carries
+  truncated = 1,            ///< a datagram or message was cut short (MSG_TRUNC, short header)
+  bad_message,              ///< a message is malformed: length past the buffer, short payload, ...
+  foreign_sender,           ///< a datagram came from a sender other than the kernel (port id != 0)
+  portid_mismatch,          ///< a message carries another socket's port id
+  seq_mismatch,             ///< a message carries another request's sequence number
+  unexpected_message,       ///< a message type the dump does not produce
+  dump_interrupted,         ///< the kernel flagged the dump inconsistent (NLM_F_DUMP_INTR)
+  unexpected_eof,           ///< the socket returned end of data before NLMSG_DONE
+  bad_state,                ///< a socket state outside 0..15
+  backend_unavailable,      ///< no source could be opened
+  parse_error,              ///< a /proc text file does not have the expected shape
+  filter_too_large,         ///< a filter compiles to more bytecode than one request carries
   not_a_network_namespace,  ///< a namespace path names something else (a FIFO, a file, ...)
   bad_filter,               ///< a filter expression does not parse (C API; C++ callers get why)
 };

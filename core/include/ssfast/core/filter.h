@@ -105,7 +105,7 @@ SSFAST_API bool matches_expression(const socket_filter& f, const socket_row& row
 struct socket_query {
   count_scope scope;
   std::uint32_t states = abi::tcp_all_states;  ///< TCP_ESTABLISHED..TCP_CLOSING
-  const socket_filter* filter = nullptr;  ///< null: no expression
+  const socket_filter* filter = nullptr;       ///< null: no expression
 };
 
 /// The query a parsed filter asks within `scope`: an inet: or inet6: address narrows it to

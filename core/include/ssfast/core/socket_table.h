@@ -48,25 +48,25 @@ struct socket_row {
 /// padded, and the UNIX path, kept in an arena, are handled apart). X(type, name) is applied
 /// to each: the columns, their spans and every whole-row operation are generated from this
 /// one list, so a new field is one line here and one in socket_row.
-#define SSFAST_SOCKET_COLUMNS(X)  \
-  X(std::uint8_t, family)         \
-  X(std::uint8_t, protocol)       \
-  X(std::uint8_t, sock_type)      \
-  X(address_bytes, local_addr)    \
-  X(address_bytes, peer_addr)     \
-  X(std::uint16_t, local_port)    \
-  X(std::uint16_t, peer_port)     \
-  X(std::uint32_t, recv_q)        \
-  X(std::uint32_t, send_q)        \
-  X(std::uint32_t, uid)           \
-  X(std::uint32_t, ifindex)       \
-  X(std::uint64_t, inode)         \
-  X(std::uint64_t, cookie)        \
-  X(std::uint64_t, peer_inode)    \
-  X(std::uint8_t, timer)          \
-  X(std::uint8_t, retrans)        \
-  X(std::uint32_t, expires_ms)    \
-  X(std::uint8_t, dual_stack)  /* 0 or 1: a byte, as std::vector<bool> has no span */
+#define SSFAST_SOCKET_COLUMNS(X) \
+  X(std::uint8_t, family)        \
+  X(std::uint8_t, protocol)      \
+  X(std::uint8_t, sock_type)     \
+  X(address_bytes, local_addr)   \
+  X(address_bytes, peer_addr)    \
+  X(std::uint16_t, local_port)   \
+  X(std::uint16_t, peer_port)    \
+  X(std::uint32_t, recv_q)       \
+  X(std::uint32_t, send_q)       \
+  X(std::uint32_t, uid)          \
+  X(std::uint32_t, ifindex)      \
+  X(std::uint64_t, inode)        \
+  X(std::uint64_t, cookie)       \
+  X(std::uint64_t, peer_inode)   \
+  X(std::uint8_t, timer)         \
+  X(std::uint8_t, retrans)       \
+  X(std::uint32_t, expires_ms)   \
+  X(std::uint8_t, dual_stack) /* 0 or 1: a byte, as std::vector<bool> has no span */
 
 /// Sockets as parallel columns. append() amortizes allocation; clear() keeps capacity, so a
 /// table reused across snapshots stops allocating once it has seen the largest one. The state

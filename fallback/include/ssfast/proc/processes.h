@@ -2,14 +2,13 @@
 // Which processes hold which sockets: one scan of /proc/[pid]/fd, shared by every lookup.
 #pragma once
 
+#include <boost/container/flat_map.hpp>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
-
-#include <boost/container/flat_map.hpp>
 
 namespace ssfast::proc {
 

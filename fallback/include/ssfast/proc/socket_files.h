@@ -38,7 +38,8 @@ struct file_stats {
 /// every read() and may repeat the rows that ended the previous read when sockets come and go;
 /// a row whose tuple and inode were among the previous read's last 8 rows is dropped when it
 /// opens the next read (repeats come only from sockets inserted into the one hash bucket the
-/// walk resumes in, between two reads). Lines may span reads. The first line must be the file's header.
+/// walk resumes in, between two reads). Lines may span reads. The first line must be the file's
+/// header.
 ///
 /// Counting touches only the fields that locate and check the state (and, near read
 /// boundaries, the tuple and inode). Rows carry what /proc shows: addresses, ports, state,

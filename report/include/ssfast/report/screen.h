@@ -31,9 +31,7 @@ class SSFAST_API series {
   void push(std::uint64_t v);
   std::size_t size() const noexcept { return size_; }
   /// Value i, 0 the oldest kept.
-  std::uint64_t at(std::size_t i) const noexcept {
-    return ring_[(start_ + i) % ring_.size()];
-  }
+  std::uint64_t at(std::size_t i) const noexcept { return ring_[(start_ + i) % ring_.size()]; }
 
  private:
   std::vector<std::uint64_t> ring_;
@@ -52,12 +50,12 @@ SSFAST_API std::string rate_text(std::optional<double> per_second);
 
 /// One row of the table: a state or a top key.
 struct live_row {
-  std::string name;                ///< shown escaped: a top key may be a process name
+  std::string name;  ///< shown escaped: a top key may be a process name
   std::uint64_t count = 0;
-  std::int64_t change = 0;         ///< since the previous report
-  const series* history = nullptr; ///< its counts over the last reports
-  bool flagged = false;            ///< a finding: highlighted, and marked '!'
-  bool is_new = false;             ///< a key absent from the previous report: marked '+'
+  std::int64_t change = 0;          ///< since the previous report
+  const series* history = nullptr;  ///< its counts over the last reports
+  bool flagged = false;             ///< a finding: highlighted, and marked '!'
+  bool is_new = false;              ///< a key absent from the previous report: marked '+'
 };
 
 /// One screen. Text fields other than row names are the caller's own words.

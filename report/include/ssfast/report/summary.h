@@ -37,10 +37,10 @@ SSFAST_API void render_summary_text(const summary_report& r, std::string& out);
 /// Appends the report as one JSON object and a newline. Keys: source, tcp{total, states (all
 /// eleven netstat names, zeros included), ipv4, ipv6}, udp{total, ...}, unix{total, ...},
 /// counters (null when unreadable, with counters_error); with the /proc source, proc
-/// {skipped_lines, duplicate_rows}, with netlink, netlink{repeats_dropped}; after a fallback, fallback_reason; with --estimate,
-/// estimate {established, curr_estab, close_wait} (or {established: null, not_used}) and no
-/// per-family TCP objects when estimated. Allocates only to grow
-/// `out`.
+/// {skipped_lines, duplicate_rows}, with netlink, netlink{repeats_dropped}; after a fallback,
+/// fallback_reason; with --estimate, estimate {established, curr_estab, close_wait} (or
+/// {established: null, not_used}) and no per-family TCP objects when estimated. Allocates only to
+/// grow `out`.
 SSFAST_API void render_summary_json(const summary_report& r, std::string& out);
 
 /// Appends the report in Prometheus text exposition format (0.0.4), every series with HELP
@@ -78,7 +78,7 @@ struct summary_request {
 /// /metrics write. Counters that cannot be read are reported missing in the output and leave
 /// the result success; a count that fails returns its error with `error` set to
 /// collector::error_text(). Allocates; syscalls as collector::count and read_all_counters.
-SSFAST_API std::error_code collect_summary(collector& c, const summary_request& r,
-                                           std::string& out, std::string& error);
+SSFAST_API std::error_code collect_summary(collector& c, const summary_request& r, std::string& out,
+                                           std::string& error);
 
 }  // namespace ssfast
