@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -33,6 +34,7 @@ class DoctorNamespace : public ::testing::Test {
     const std::string why = testing::enter_private_netns();
     if (!why.empty()) GTEST_SKIP() << "live test skipped: " << why;
   }
+  void TearDown() override { expect_no_leftover_processes(); }
 
   // Writes /proc/sys/<name>: net sysctls follow the writer's namespace, this test's own.
   static void sysctl(const std::string& name, const std::string& value) {
@@ -71,11 +73,12 @@ class DoctorNamespace : public ::testing::Test {
     auto c = collector::open();
     if (!c) throw std::runtime_error("collector::open failed");
     socket_summary sum;
-    for (int i = 0; i < 300; ++i) {
+    const auto end = std::chrono::steady_clock::now() + 30s;
+    do {
       if (c->count(sum)) throw std::runtime_error("count failed");
       if (want == UINT64_MAX || sum.tcp_histogram().netstat_count(s) == want) break;
       std::this_thread::sleep_for(10ms);
-    }
+    } while (std::chrono::steady_clock::now() < end);
     return sum.tcp_histogram().netstat_count(s);
   }
 
@@ -281,23 +284,37 @@ TEST_F(DoctorNamespace, SynQueuesOfListenersSharingAPortAreJudgedApart) {
 
 TEST_F(DoctorNamespace, SynCookiesDuringTheIntervalAreCritical) {
   // A SYN queue of 4 that overflows while the doctor watches: the kernel answers the excess
-  // with cookies (tcp_syncookies=1, the default), which is a flood by definition.
-  listener(707, 4, /*defer_accept_s=*/60);
+  // with cookies (tcp_syncookies=1, the default), which is a flood by definition. The SYNs go
+  // on for as long as the doctor runs, so whenever its first sample is taken (however slowly
+  // it starts on a busy host), cookies are sent after it and before its second: no sleep
+  // guesses where the interval lies. TCP_DEFER_ACCEPT keeps the first handshakes half-open in
+  // the SYN queue; a connection a cookie completes goes straight to the accept queue, and once
+  // that is full the kernel drops SYNs instead of answering them (tcp_conn_request():
+  // ListenOverflows, no cookie), so they are accepted (and held) as they come.
+  const int l = listener(707, 4, /*defer_accept_s=*/60);
+  ASSERT_EQ(fcntl(l, F_SETFL, fcntl(l, F_GETFL) | O_NONBLOCK), 0);
   std::pair<int, json> result;
-  std::thread watcher([&] { result = doctor({}, "2.5"); });
-  std::this_thread::sleep_for(1s);  // inside the interval, with time to spare on either side
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    result = doctor({}, "1.5");
+    done = true;
+  });
   // Non-blocking: the SYNs are what matters, and connect() must not wait on a full queue.
-  int started = 0;
-  for (int i = 0; i < 12; ++i) {
+  // Bounded: at most 3,000 (a minute at one per 20 ms), each a descriptor held.
+  int started = 0, failed = 0;
+  for (int i = 0; i < 3000 && !done; ++i) {
     try {
       fds_.hold(testing::connect_tcp("127.0.0.1", 707, "127.0.0.2", /*wait=*/false));
       ++started;
     } catch (const std::exception&) {
-      // counted below, after the watcher is joined
+      ++failed;  // said below, after the watcher is joined
     }
+    std::this_thread::sleep_for(20ms);
+    for (int a; (a = accept4(l, nullptr, nullptr, SOCK_CLOEXEC)) >= 0;) fds_.hold(a);
   }
   watcher.join();
-  ASSERT_EQ(started, 12);
+  ASSERT_EQ(failed, 0) << "of " << started + failed << " connects";
+  ASSERT_TRUE(done) << "the doctor ran past a minute of SYNs";
   const auto& [code, report] = result;
   const json* f = finding(report, "syn_flood");
   ASSERT_NE(f, nullptr) << ids(report);

@@ -92,6 +92,7 @@ class HostileNames : public LiveNamespace {
     if (child_ > 0) ::waitpid(child_, nullptr, 0);
     if (!path_.empty()) ::unlink(path_.c_str());
     if (!dir_.empty()) ::rmdir(dir_.c_str());
+    LiveNamespace::TearDown();
   }
 
   // Runs ssfast; every line of its stdout must be one JSON document.

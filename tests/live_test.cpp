@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Live tests: a private network namespace holding sockets in every reachable state; the
 // collector's counts and rows must equal what was built, and what `ss` shows.
+#include <fcntl.h>
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -27,6 +28,52 @@
 
 namespace ssfast {
 namespace {
+
+// The fixtures' last check finds what a test left running, names it and ends it: a child of
+// the test, a grandchild (its parent alive, as a tmux pane's command is the server's child),
+// found by the namespace it runs in; one that already ended is not counted. Outside the
+// test's own namespace nothing is touched (the host's processes, or a sandbox's).
+TEST(LeftoverProcesses, AreNamedAndEnded) {
+  const std::string why = testing::enter_private_netns();
+  if (!why.empty()) GTEST_SKIP() << "live test skipped: " << why;
+  // The write end closes on exec: EOF on the read end says both run `sleep`.
+  int ready[2];
+  ASSERT_EQ(pipe2(ready, O_CLOEXEC), 0);
+  const pid_t parent = fork();
+  ASSERT_GE(parent, 0);
+  if (parent == 0) {
+    if (fork() == 0) {
+      execlp("sleep", "sleep", "61", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    execlp("sleep", "sleep", "63", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(ready[1]);
+  char c;
+  ASSERT_EQ(read(ready[0], &c, 1), 0);
+  close(ready[0]);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    execlp("sleep", "sleep", "62", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const pid_t ended = fork();
+  ASSERT_GE(ended, 0);
+  if (ended == 0) _exit(0);  // a zombie until reaped: it runs nothing
+
+  const auto said = testing::end_leftover_processes(std::chrono::milliseconds(200));
+  ASSERT_EQ(said.size(), 3u) << ::testing::PrintToString(said);
+  const std::string all = said[0] + "\n" + said[1] + "\n" + said[2];
+  EXPECT_NE(all.find(" sleep: sleep 61"), std::string::npos) << "the grandchild: " << all;
+  EXPECT_NE(all.find(std::to_string(child) + " sleep: sleep 62"), std::string::npos) << all;
+  EXPECT_NE(all.find(std::to_string(parent) + " sleep: sleep 63"), std::string::npos) << all;
+  EXPECT_NE(::kill(child, 0), 0) << "the child was ended and reaped";
+  EXPECT_NE(::kill(parent, 0), 0) << "the grandchild's parent too";
+  EXPECT_TRUE(testing::end_leftover_processes(std::chrono::milliseconds(0)).empty())
+      << "nothing is left after the first call";
+}
 
 TEST_F(LiveNamespace, CountsEveryReachableTcpStateExactly) {
   EXPECT_EQ(got_.tcp[0], want_.tcp[0]) << "TCP over IPv4";

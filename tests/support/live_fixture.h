@@ -25,8 +25,17 @@ inline bool matches(const socket_summary& s, const scenario_counts& want) {
          s.unix_domain.states[tcp_state::listen] == want.unix_listening;
 }
 
+// Fails the test for each process it started and left running (killed now, so nothing of one
+// test runs on into the next); every live fixture's TearDown calls it last.
+inline void expect_no_leftover_processes() {
+  for (const std::string& p : testing::end_leftover_processes())
+    ADD_FAILURE() << "the test left a process running (killed now): " << p;
+}
+
 class LiveNamespace : public ::testing::Test {
  protected:
+  void TearDown() override { expect_no_leftover_processes(); }
+
   void SetUp() override {
     const std::string why = testing::enter_private_netns();
     if (!why.empty()) GTEST_SKIP() << "live test skipped: " << why;
@@ -35,8 +44,9 @@ class LiveNamespace : public ::testing::Test {
     ASSERT_TRUE(c) << c.error().message();
     collector_.emplace(std::move(*c));
     // Orphaned sockets (the TIME_WAIT pair's peer in LAST_ACK) finish on the next packet;
-    // wait, bounded, for the namespace to reach the built state.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    // wait, bounded, for the namespace to reach the built state (the bound is generous for a
+    // loaded host: the loop ends as soon as the state is reached).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     do {
       ASSERT_FALSE(collector_->count(got_)) << collector_->error_context();
       if (matches(got_, want_)) break;
@@ -80,7 +90,8 @@ std::string describe_difference(const T& ours, const T& theirs) {
 // ours again; assert only when our two reads agree, retrying (bounded) until they do.
 template <class Ours, class Oracle>
 void expect_equal_when_quiet(Ours ours, Oracle oracle, const char* what) {
-  for (int attempt = 0; attempt < 40; ++attempt) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (int attempt = 0; std::chrono::steady_clock::now() < deadline; ++attempt) {
     const auto before = ours();
     const auto theirs = oracle();
     const auto after = ours();
@@ -91,7 +102,7 @@ void expect_equal_when_quiet(Ours ours, Oracle oracle, const char* what) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ADD_FAILURE() << what << ": the sockets never held still for two reads in 2 s";
+  ADD_FAILURE() << what << ": the sockets never held still for two reads in 20 s";
 }
 
 inline std::uint64_t json_state(const nlohmann::json& states, tcp_state s) {

@@ -13,14 +13,17 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -35,6 +38,27 @@ namespace {
 
 [[noreturn]] void fail(const std::string& what) {
   throw std::runtime_error(what + ": " + std::strerror(errno));
+}
+
+// The inode of the network namespace enter_private_netns() made in this process, 0 before.
+ino_t made_netns = 0;
+
+std::string read_small_file(const std::string& path) {
+  std::string out;
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  char buf[4096];
+  ssize_t n;
+  while (out.size() < 16384 && (n = read(fd, buf, sizeof buf)) > 0)
+    out.append(buf, static_cast<std::size_t>(n));
+  close(fd);
+  return out;
+}
+
+// The inode of a network namespace file, 0 when it cannot be read (a zombie has none).
+ino_t netns_inode(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
 int check(int rc, const char* what) {
@@ -129,7 +153,7 @@ tcp_info info_of(int fd) {
 // Waits (bounded) until `pred(fd's tcp_info)` holds.
 template <class Pred>
 void wait_for(int fd, Pred pred, const char* what) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (!pred(info_of(fd))) {
     if (std::chrono::steady_clock::now() > deadline) {
       errno = ETIMEDOUT;
@@ -335,6 +359,10 @@ std::string enter_private_netns() {
   if (geteuid() != 0) return "needs root to create a network namespace (unshare CLONE_NEWNET)";
   if (unshare(CLONE_NEWNET) != 0)
     return std::string("unshare(CLONE_NEWNET) failed: ") + std::strerror(errno);
+  made_netns = netns_inode("/proc/self/ns/net");
+  // What the test daemonizes (a tmux server) becomes our child when its parent exits, rather
+  // than init's: end_leftover_processes() reaps it, where some inits never do.
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
   const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return std::string("socket: ") + std::strerror(errno);
   ifreq ifr{};
@@ -515,15 +543,30 @@ process_result run_process(const std::vector<std::string>& argv, const child_set
   close(out_pipe[1]);
   close(err_pipe[1]);
   process_result r;
-  // Drain both pipes without deadlocking on either.
+  // Drain both pipes without deadlocking on either, until the deadline.
   pollfd p[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   std::string* sinks[2] = {&r.out, &r.err};
   int open_pipes = 2;
   char buf[65536];
+  const auto deadline = std::chrono::steady_clock::now() + setup.timeout;
   while (open_pipes > 0) {
-    if (poll(p, 2, -1) < 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    const int ready = left.count() > 0 ? poll(p, 2, static_cast<int>(left.count())) : 0;
+    if (ready < 0) {
       if (errno == EINTR) continue;
       fail("poll");
+    }
+    if (ready == 0) {
+      // Past the deadline: end the child; what it started is the fixture's check to find.
+      kill(pid, SIGKILL);
+      while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      for (pollfd& q : p)
+        if (q.fd >= 0) close(q.fd);
+      throw std::runtime_error(argv[0] + " still running after " +
+                               std::to_string(setup.timeout.count()) +
+                               " ms: killed; stderr: " + r.err);
     }
     for (int i = 0; i < 2; ++i) {
       if (p[i].fd < 0 || p[i].revents == 0) continue;
@@ -545,6 +588,82 @@ process_result run_process(const std::vector<std::string>& argv, const child_set
   if (r.exit_code == 126 || r.exit_code == 125)
     throw std::runtime_error("could not set up the child of " + argv[0]);
   return r;
+}
+
+namespace {
+
+// The processes a test left: in the private network namespace enter_private_netns() made (and
+// the caller is still in), or the caller's children.
+std::vector<pid_t> leftovers() {
+  const pid_t self = getpid();
+  const ino_t own = netns_inode("/proc/self/ns/net");
+  // Any other namespace (the host's, or a sandbox's the suite runs in) holds processes this
+  // test did not start: only the one it made says "this test started it".
+  const bool private_netns = own != 0 && own == made_netns;
+  std::vector<pid_t> found;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(name));
+    if (pid == self) continue;
+    // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces and parentheses.
+    const std::string stat = read_small_file(e.path().string() + "/stat");
+    const auto close_paren = stat.rfind(')');
+    if (close_paren == std::string::npos) continue;  // gone meanwhile
+    std::istringstream rest(stat.substr(close_paren + 1));
+    char state = 0;
+    long ppid = 0;
+    rest >> state >> ppid;
+    if (state == 'Z') {
+      // It ended; if it is ours, nobody waited for it: reap it, it runs nothing.
+      if (ppid == self) waitpid(pid, nullptr, WNOHANG);
+      continue;
+    }
+    if (ppid == self || (private_netns && netns_inode(e.path().string() + "/ns/net") == own))
+      found.push_back(pid);
+  }
+  return found;
+}
+
+}  // namespace
+
+std::vector<std::string> end_leftover_processes(std::chrono::milliseconds grace) {
+  // A process that ended is not left behind (a zombie child of ours is reaped): only running
+  // ones are, once the grace for those ending on their own has passed.
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  std::vector<pid_t> left = leftovers();
+  while (!left.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    left = leftovers();
+  }
+  std::vector<std::string> said;
+  for (pid_t pid : left) {
+    const std::string dir = "/proc/" + std::to_string(pid);
+    std::string comm = read_small_file(dir + "/comm");
+    while (!comm.empty() && comm.back() == '\n') comm.pop_back();
+    std::string cmdline = read_small_file(dir + "/cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    said.push_back(std::to_string(pid) + " " + comm + ": " + cmdline);
+    kill(pid, SIGKILL);
+  }
+  // Killed ones stop running (bounded): nothing of this test runs into the next. One that is
+  // not our child stays a zombie until its parent reaps it; it runs nothing.
+  auto running = [](pid_t pid) {
+    const std::string stat = read_small_file("/proc/" + std::to_string(pid) + "/stat");
+    const auto close_paren = stat.rfind(')');
+    return close_paren != std::string::npos && close_paren + 2 < stat.size() &&
+           stat[close_paren + 2] != 'Z';
+  };
+  const auto gone_by = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (pid_t pid : left) {
+    while (running(pid) && std::chrono::steady_clock::now() < gone_by) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      waitpid(pid, nullptr, WNOHANG);
+    }
+    waitpid(pid, nullptr, WNOHANG);  // ours: reaped now that it is a zombie
+  }
+  return said;
 }
 
 std::string run_command(const std::vector<std::string>& argv) {

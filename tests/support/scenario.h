@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -74,6 +75,8 @@ struct child_setup {
   bool deny_netlink = false;     ///< a seccomp filter makes socket(AF_NETLINK, ...) fail EACCES,
                                  ///< as a container's policy would (x86-64 only)
   std::vector<std::string> env;  ///< extra NAME=VALUE entries
+  /// Killed (SIGKILL) past this, and run_process throws: no test waits forever on a child.
+  std::chrono::milliseconds timeout = std::chrono::seconds(120);
 };
 
 /// Runs argv (PATH search) to completion, capturing stdout and stderr. Throws
@@ -82,6 +85,14 @@ process_result run_process(const std::vector<std::string>& argv, const child_set
 
 /// True where deny_netlink can work (x86-64 with seccomp filters).
 bool can_deny_netlink();
+
+/// Processes a test started and left running, ended: every process in the caller's network
+/// namespace but the caller (when that namespace is a private one, as in the live fixtures;
+/// a tmux server or a pane's command is not the caller's child) and every child of the caller.
+/// Waits up to `grace` for them to end on their own, then kills (SIGKILL) and reaps those left
+/// and returns one line for each ("PID COMM: CMDLINE"): a test that leaves any has failed.
+std::vector<std::string> end_leftover_processes(
+    std::chrono::milliseconds grace = std::chrono::seconds(10));
 
 /// Runs a command, returning its stdout; throws if it cannot run or exits non-zero.
 std::string run_command(const std::vector<std::string>& argv);
