@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <clocale>
 #include <cstdio>
 #include <cstdlib>
@@ -295,12 +296,21 @@ bool wait_for_next(view_state& v, timespec& deadline, terminal_caps& caps) {
     clock_gettime(CLOCK_MONOTONIC, &now);
     const long long left_ms =
         (deadline.tv_sec - now.tv_sec) * 1000LL + (deadline.tv_nsec - now.tv_nsec) / 1000000LL;
-    if (left_ms <= 0) return true;
+    // Keys are read even when the report took longer than the interval (a busy host, a short
+    // interval): a look without waiting, so a slow report never makes the view deaf to q.
     pollfd in{STDIN_FILENO, POLLIN, 0};
-    const int n = poll(&in, termios_saved ? 1 : 0, static_cast<int>(std::min(left_ms, 1000LL)));
-    if (n <= 0 || !(in.revents & POLLIN)) continue;  // timeout, or a signal (EINTR)
+    const int n = poll(&in, termios_saved ? 1 : 0,
+                       left_ms > 0 ? static_cast<int>(std::min(left_ms, 1000LL)) : 0);
+    if (n <= 0 || !(in.revents & (POLLIN | POLLHUP | POLLERR))) {
+      if (left_ms <= 0) return true;  // nothing typed: the next report is due
+      continue;                       // the wait went on, or a signal came (EINTR)
+    }
     char key = 0;
-    if (::read(STDIN_FILENO, &key, 1) != 1) continue;
+    const ssize_t got = ::read(STDIN_FILENO, &key, 1);
+    // End of input or an error (EIO: the terminal hung up) leaves: no one sees the view, and
+    // polling a dead terminal again would return at once, forever.
+    if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) return false;
+    if (got != 1) continue;
     bool redraw = true;
     switch (key) {
       case 'q':

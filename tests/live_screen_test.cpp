@@ -296,6 +296,21 @@ TEST_F(LiveScreen, InterruptGivesTheTerminalBack) {
   EXPECT_EQ(after.find("RADDR"), std::string::npos) << after;
 }
 
+// Reports that take longer than the interval (here always: a microsecond) come back to back,
+// and the keys are still read between them: q ends the view. (Beside 100k connections, `top
+// process --watch 0.2` scans longer than 0.2 s, and the view used to ignore q for good.)
+TEST_F(LiveScreen, ASlowReportStillHearsTheKeys) {
+  tmux_pane pane(std::string("env TERM=xterm ") + SSFAST_CLI_PATH +
+                 " top process --watch 0.000001");
+  std::string screen = pane.wait_for([](const std::string& s) { return report_number(s) >= 3; });
+  ASSERT_GE(report_number(screen), 3) << screen;
+  pane.keys("Space");
+  screen =
+      pane.wait_for([](const std::string& s) { return s.find("[paused]") != std::string::npos; });
+  EXPECT_NE(screen.find("[paused]"), std::string::npos) << screen;
+  pane.quit();
+}
+
 // A filter: both views count only what it selects, and the title says so. top process names
 // the owners (this test process holds every scenario socket).
 TEST_F(LiveScreen, FilteredSummaryAndTopProcess) {
