@@ -83,19 +83,26 @@ constexpr std::array<help_section, 9> sections = {{
      "  ~:10, 10:20, @10:20 (alert inside). --timeout S: UNKNOWN after S seconds (10).\n"
      "  FILTER: judge only the sockets it selects (check --crit close_wait=100 'sport = :443');\n"
      "  the kernel counters (orphan, tw, ...) are the namespace's, not metrics then.\n"},
-    {command::exporter, "exporter [--listen ADDR:PORT] [--max-connections N] [--timeout S]",
+    {command::exporter,
+     "exporter [--listen ADDR:PORT] [--max-connections N] [--max-per-peer N]\n"
+     "                    [--timeout S]",
      "exporter: serves /metrics (Prometheus text) over HTTP; loopback 127.0.0.1:9477 unless\n"
      "  --listen says otherwise (:PORT, no address: every address, as node_exporter); at most\n"
-     "  N connections (64), each with S seconds (10) to send its request and take the answer;\n"
-     "  request heads over 8 KiB are refused. --all-netns: every network namespace's counts,\n"
-     "  labelled netns, name, container, pod_uid (those with sockets, at most 500).\n"},
+     "  N connections (64), at most --max-per-peer (16) from one address (IPv6: one /64); a\n"
+     "  client may sit idle or take its answer for S seconds (10), and must send a request\n"
+     "  head within 2 s of its first byte; past N a new client takes the place of the one that\n"
+     "  waited longest for a request. One answer per connection at a time. Request heads over\n"
+     "  8 KiB are refused. --all-netns: every network namespace's counts, labelled netns,\n"
+     "  name, container, pod_uid (those with sockets, at most 500).\n"},
     {command::agent,
      "agent --service-port P [--max-established N] [--drain-queue R]\n"
-     "                    [--listen ADDR:PORT] [--timeout S]",
+     "                    [--listen ADDR:PORT] [--max-connections N] [--max-per-peer N]\n"
+     "                    [--timeout S]",
      "agent: answers HAProxy's agent-check (one line per connection) for the service on port\n"
      "  P: `down` when nothing listens there, `up drain` when its accept queue passes R (0.9)\n"
      "  of its backlog or ESTABLISHED on P reaches N, else `up ready W%` with W falling as\n"
-     "  ESTABLISHED on P approaches N. Loopback 127.0.0.1:9478 by default.\n"},
+     "  ESTABLISHED on P approaches N. Loopback 127.0.0.1:9478 by default; connections are\n"
+     "  bounded as the exporter's.\n"},
     {command::doctor, "doctor [-j] [--interval S]",
      "doctor: diagnoses TIME_WAIT and ephemeral-port exhaustion, SYN floods, full accept\n"
      "  queues, CLOSE_WAIT leaks, FIN_WAIT2 and orphans, TCP memory, retransmissions and\n"

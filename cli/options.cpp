@@ -256,6 +256,10 @@ class parser {
         if (!parse_uint<std::size_t>(v, o_.max_connections, 1, 10000))
           why = "is not a number from 1 to 10000";
         break;
+      case opt::max_per_peer:
+        if (!parse_uint<std::size_t>(v, o_.max_per_peer, 1, 10000))
+          why = "is not a number from 1 to 10000";
+        break;
       case opt::service_port:
         if (v.starts_with(':')) v.remove_prefix(1);
         if (!parse_uint<std::uint16_t>(v, o_.service_port, 1, 65535)) {

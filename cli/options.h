@@ -85,6 +85,7 @@ struct options {
   // exporter and agent
   std::string listen;  ///< ADDR:PORT; default 127.0.0.1:9477 (exporter), 127.0.0.1:9478 (agent)
   std::size_t max_connections = 64;
+  std::size_t max_per_peer = 16;      ///< connections at once from one address (IPv6: one /64)
   std::uint16_t service_port = 0;     ///< agent: the balanced service's listening port
   std::uint64_t max_established = 0;  ///< agent: weight falls to 0 as ESTABLISHED reaches it
   double drain_queue = 0.9;  ///< agent: drain when the accept queue passes this share of backlog

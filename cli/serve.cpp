@@ -17,6 +17,7 @@ serve::server_options server_of(const options& o) {
   serve::server_options so;
   so.listen = o.listen;
   so.max_connections = o.max_connections;
+  so.max_per_peer = o.max_per_peer;
   so.timeout = o.timeout;
   so.log = to_stderr;
   return so;

@@ -162,21 +162,31 @@ TEST_F(LiveNamespace, ServeHandlersWithoutTheCli) {
   serve::metrics_exporter exporter(*c, summary_request{},
                                    [&](std::string_view l) { logged.emplace_back(l); });
   const std::string get = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
-  std::string first, second, third;
-  bool close_after = false;
+  serve::answer first, second, third;
   exporter.on_round();
-  EXPECT_EQ(exporter.on_input(get, first, close_after), get.size());
-  EXPECT_EQ(exporter.on_input(get, second, close_after), get.size());
-  EXPECT_FALSE(close_after) << "HTTP/1.1 keeps the connection";
-  EXPECT_EQ(first.rfind("HTTP/1.1 200 ", 0), 0u) << first.substr(0, 200);
-  EXPECT_NE(first.find("\nssfast_tcp_sockets{family=\"ipv4\",state=\"established\"} "),
+  EXPECT_EQ(exporter.on_input(get, first), get.size());
+  EXPECT_EQ(exporter.on_input(get, second), get.size());
+  EXPECT_FALSE(first.close_after) << "HTTP/1.1 keeps the connection";
+  EXPECT_EQ(first.head.rfind("HTTP/1.1 200 ", 0), 0u) << first.head;
+  ASSERT_NE(first.body, nullptr);
+  EXPECT_NE(first.head.find("\r\nContent-Length: " + std::to_string(first.body->size()) + "\r\n"),
+            std::string::npos)
+      << first.head;
+  EXPECT_NE(first.body->find("\nssfast_tcp_sockets{family=\"ipv4\",state=\"established\"} "),
             std::string::npos);
-  EXPECT_NE(first.find("\nssfast_exporter_collections_total 1\n"), std::string::npos);
-  EXPECT_EQ(first, second) << "scrapes waiting together share one collection";
+  EXPECT_NE(first.body->find("\nssfast_exporter_collections_total 1\n"), std::string::npos);
+  EXPECT_EQ(first.body, second.body) << "scrapes waiting together share one body, not copies";
   exporter.on_round();
-  exporter.on_input(get, third, close_after);
-  EXPECT_NE(third.find("\nssfast_exporter_collections_total 2\n"), std::string::npos);
-  EXPECT_NE(third.find("\nssfast_exporter_scrapes_total 3\n"), std::string::npos);
+  exporter.on_input(get, third);
+  ASSERT_NE(third.body, nullptr);
+  EXPECT_NE(third.body, first.body) << "a new collection, a new body";
+  EXPECT_NE(third.body->find("\nssfast_exporter_collections_total 2\n"), std::string::npos);
+  EXPECT_NE(third.body->find("\nssfast_exporter_scrapes_total 3\n"), std::string::npos);
+  EXPECT_NE(first.body->find("\nssfast_exporter_collections_total 1\n"), std::string::npos)
+      << "an answer still being sent keeps its body unchanged";
+  serve::answer head_only;
+  exporter.on_input("HEAD /metrics HTTP/1.1\r\n\r\n", head_only);
+  EXPECT_EQ(head_only.body, nullptr) << "HEAD: the head alone";
   EXPECT_TRUE(logged.empty());
 
   // A listener of our own on a port nothing else uses, with an empty accept queue.
@@ -192,14 +202,14 @@ TEST_F(LiveNamespace, ServeHandlersWithoutTheCli) {
   const std::uint16_t port = ntohs(a.sin_port);
   serve::agent_handler agent(*c, port, serve::agent_rules{});
   EXPECT_TRUE(agent.rules().backlog_known) << "netlink has the backlog";
-  std::string answer;
-  agent.on_open(answer, close_after);
-  EXPECT_TRUE(close_after);
-  EXPECT_EQ(answer, "up ready 100%\n");
+  serve::answer answer;
+  agent.on_open(answer);
+  EXPECT_TRUE(answer.close_after);
+  EXPECT_EQ(answer.head, "up ready 100%\n");
   ::close(l);
-  answer.clear();
-  agent.on_open(answer, close_after);
-  EXPECT_EQ(answer, "down #no listener on port " + std::to_string(port) + "\n");
+  answer = {};
+  agent.on_open(answer);
+  EXPECT_EQ(answer.head, "down #no listener on port " + std::to_string(port) + "\n");
 }
 
 // Callers built against other versions of ssfast_c.h: a future header whose structs grew, and

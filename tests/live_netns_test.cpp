@@ -249,14 +249,14 @@ TEST_F(AllNetns, PrometheusLabelsEachNamespace) {
   auto c = collector::open();
   ASSERT_TRUE(c);
   serve::metrics_exporter exporter(*c, summary_request{}, {}, true);
-  std::string answer;
-  bool close_after = false;
+  serve::answer answer;
   exporter.on_round();
   const std::string get = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
-  exporter.on_input(get, answer, close_after);
-  EXPECT_EQ(answer.rfind("HTTP/1.1 200 ", 0), 0u) << answer.substr(0, 200);
-  EXPECT_NE(answer.find("ssfast_netns_unix_sockets{netns=\""), std::string::npos);
-  EXPECT_NE(answer.find("\nssfast_exporter_collections_total 1\n"), std::string::npos);
+  exporter.on_input(get, answer);
+  EXPECT_EQ(answer.head.rfind("HTTP/1.1 200 ", 0), 0u) << answer.head;
+  ASSERT_NE(answer.body, nullptr);
+  EXPECT_NE(answer.body->find("ssfast_netns_unix_sockets{netns=\""), std::string::npos);
+  EXPECT_NE(answer.body->find("\nssfast_exporter_collections_total 1\n"), std::string::npos);
 }
 
 // Without privilege: the caller's own namespace and its own processes' (through

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <memory>
 
 #include "ssfast/report/all_netns.h"
 #include "ssfast/serve/http.h"
@@ -23,33 +24,33 @@ metrics_exporter::metrics_exporter(collector& c, summary_request r, log_line log
 
 void metrics_exporter::on_round() { fresh_ = false; }
 
-void metrics_exporter::on_open(std::string&, bool&) {}
+void metrics_exporter::on_open(answer&) {}
 
-std::size_t metrics_exporter::on_input(std::string_view in, std::string& out, bool& close_after) {
+std::size_t metrics_exporter::on_input(std::string_view in, answer& out) {
   http_request r;
   switch (parse_http_request(in, r)) {
     case http_parse::incomplete:
       return 0;
     case http_parse::bad:
-      http_response(out, 400, text, "ssfast: malformed request or a request body\n", false);
-      close_after = true;
+      http_response(out.head, 400, text, "ssfast: malformed request or a request body\n", false);
+      out.close_after = true;
       return in.size();
     case http_parse::complete:
       break;
   }
-  close_after = !r.keep_alive;
+  out.close_after = !r.keep_alive;
   const bool head = r.method == "HEAD";
   if (r.method != "GET" && !head) {
-    http_response(out, 405, text, "ssfast: only GET and HEAD\n", r.keep_alive, false,
+    http_response(out.head, 405, text, "ssfast: only GET and HEAD\n", r.keep_alive, false,
                   "Allow: GET, HEAD\r\n");
   } else if (needs_metrics(r)) {
     scrape(out, r.keep_alive, head);
   } else if (r.target == "/") {
-    http_response(out, 200, text,
+    http_response(out.head, 200, text,
                   "ssfast exporter " + std::string(version()) + ": socket states at /metrics\n",
                   r.keep_alive, head);
   } else {
-    http_response(out, 404, text, "ssfast: not found; metrics are at /metrics\n", r.keep_alive,
+    http_response(out.head, 404, text, "ssfast: not found; metrics are at /metrics\n", r.keep_alive,
                   head);
   }
   return r.size;
@@ -68,21 +69,26 @@ std::string metrics_exporter::busy() {
   return out;
 }
 
-void metrics_exporter::scrape(std::string& out, bool keep_alive, bool head) {
+void metrics_exporter::scrape(answer& out, bool keep_alive, bool head) {
   ++scrapes_;
   if (!fresh_) collect();
   if (!error_.empty()) {
-    http_response(out, 500, text, "ssfast: " + error_ + "\n", keep_alive, head);
+    http_response(out.head, 500, text, "ssfast: " + error_ + "\n", keep_alive, head);
     return;
   }
-  http_response(out, 200, "text/plain; version=0.0.4; charset=utf-8", body_, keep_alive, head);
+  http_response_head(out.head, 200, "text/plain; version=0.0.4; charset=utf-8", body_->size(),
+                     keep_alive);
+  if (!head) out.body = body_;
 }
 
 void metrics_exporter::collect() {
   fresh_ = true;
   ++collections_;
   const auto start = std::chrono::steady_clock::now();
-  body_.clear();
+  // A new string: answers still being sent keep the previous one alive, unchanged.
+  auto fresh = std::make_shared<std::string>();
+  std::string& m = *fresh;
+  body_ = fresh;
   error_.clear();
   if (all_netns_) {
     all_netns_options ao;
@@ -92,14 +98,14 @@ void metrics_exporter::collect() {
     if (auto ec = count_all_netns(ao, ns, stats)) {
       error_ = "/proc: " + ec.message();
     } else {
-      render_all_netns_prometheus(ns, max_netns_series, body_);
+      render_all_netns_prometheus(ns, max_netns_series, m);
     }
   } else {
-    collect_summary(c_, request_, body_, error_);
+    collect_summary(c_, request_, m, error_);
   }
   if (!error_.empty()) {
     ++errors_;
-    body_.clear();
+    m.clear();
     if (log_) log_("scrape failed: " + error_);
     return;
   }
@@ -107,25 +113,23 @@ void metrics_exporter::collect() {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   char num[64];
   std::snprintf(num, sizeof num, "%.6f", took);
-  body_ +=
-      "# HELP ssfast_scrape_duration_seconds How long this scrape took to collect.\n"
-      "# TYPE ssfast_scrape_duration_seconds gauge\n"
-      "ssfast_scrape_duration_seconds ";
-  body_ += num;
-  body_ +=
-      "\n# HELP ssfast_exporter_scrapes_total Scrapes this exporter has answered.\n"
-      "# TYPE ssfast_exporter_scrapes_total counter\n"
-      "ssfast_exporter_scrapes_total " +
-      std::to_string(scrapes_) +
-      "\n# HELP ssfast_exporter_scrape_errors_total Scrapes that failed to collect.\n"
-      "# TYPE ssfast_exporter_scrape_errors_total counter\n"
-      "ssfast_exporter_scrape_errors_total " +
-      std::to_string(errors_) +
-      "\n# HELP ssfast_exporter_collections_total Collections made; scrapes waiting "
-      "together share one.\n"
-      "# TYPE ssfast_exporter_collections_total counter\n"
-      "ssfast_exporter_collections_total " +
-      std::to_string(collections_) + "\n";
+  m += "# HELP ssfast_scrape_duration_seconds How long this scrape took to collect.\n"
+       "# TYPE ssfast_scrape_duration_seconds gauge\n"
+       "ssfast_scrape_duration_seconds ";
+  m += num;
+  m += "\n# HELP ssfast_exporter_scrapes_total Scrapes this exporter has answered.\n"
+       "# TYPE ssfast_exporter_scrapes_total counter\n"
+       "ssfast_exporter_scrapes_total " +
+       std::to_string(scrapes_) +
+       "\n# HELP ssfast_exporter_scrape_errors_total Scrapes that failed to collect.\n"
+       "# TYPE ssfast_exporter_scrape_errors_total counter\n"
+       "ssfast_exporter_scrape_errors_total " +
+       std::to_string(errors_) +
+       "\n# HELP ssfast_exporter_collections_total Collections made; scrapes waiting "
+       "together share one.\n"
+       "# TYPE ssfast_exporter_collections_total counter\n"
+       "ssfast_exporter_collections_total " +
+       std::to_string(collections_) + "\n";
 }
 
 agent_handler::agent_handler(collector& c, std::uint16_t service_port, agent_rules rules,
@@ -146,16 +150,16 @@ agent_handler::agent_handler(collector& c, std::uint16_t service_port, agent_rul
 
 // HAProxy connects, optionally sends its agent-send string, reads one line: the answer goes
 // out at once.
-void agent_handler::on_open(std::string& out, bool& close_after) {
-  close_after = true;
+void agent_handler::on_open(answer& out) {
+  out.close_after = true;
   if (auto ec = c_.list(table_, query_)) {
     if (log_) log_("agent: " + c_.error_text(ec));
     return;
   }
-  out = agent_reply(measure_service(table_, port_), rules_, port_);
+  out.head = agent_reply(measure_service(table_, port_), rules_, port_);
 }
 
-std::size_t agent_handler::on_input(std::string_view in, std::string&, bool&) { return in.size(); }
+std::size_t agent_handler::on_input(std::string_view in, answer&) { return in.size(); }
 std::string agent_handler::too_large() { return {}; }
 std::string agent_handler::busy() { return {}; }
 

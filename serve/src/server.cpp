@@ -7,10 +7,12 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -23,13 +25,46 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
+// Who a connection comes from, for the per-peer cap: an IPv4 address, or an IPv6 /64 (one
+// host or one customer's network; a host has a whole /64 to pick source addresses from). An
+// IPv4-mapped IPv6 address is its IPv4 address.
+struct peer_key {
+  std::array<std::uint8_t, 8> bytes{};
+  bool v6 = false;
+  bool operator==(const peer_key&) const = default;
+};
+
+peer_key key_of(const sockaddr_storage& ss) {
+  peer_key k;
+  if (ss.ss_family == AF_INET) {
+    std::memcpy(k.bytes.data(), &reinterpret_cast<const sockaddr_in&>(ss).sin_addr, 4);
+  } else if (ss.ss_family == AF_INET6) {
+    const auto& a6 = reinterpret_cast<const sockaddr_in6&>(ss).sin6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+      std::memcpy(k.bytes.data(), a6.s6_addr + 12, 4);
+    } else {
+      std::memcpy(k.bytes.data(), a6.s6_addr, 8);
+      k.v6 = true;
+    }
+  }
+  return k;
+}
+
 struct conn {
   int fd = -1;
-  std::string in, out;
-  std::size_t sent = 0;
-  bool close_after = false;  // close once `out` is sent
+  peer_key peer;
+  std::string in;            // received and not yet answered: at most one head and one read
+  answer out;                // the answer being sent, if any
+  std::size_t sent = 0;      // bytes of out (head, then body) sent
   bool half_closed = false;  // we shut down writing; waiting for the peer to close
-  clock_type::time_point deadline;
+  bool refused = false;      // told busy(): not one of the served connections
+  clock_type::time_point waiting_since;  // when it began waiting for its next request
+  clock_type::time_point head_started;   // when that request's first byte came
+  clock_type::time_point deadline;       // of whatever it is doing now
+
+  bool sending() const noexcept { return sent < out.size(); }
+  // Waiting for (the rest of) a request: what a slow or idle client holds a slot with.
+  bool waiting() const noexcept { return !sending() && !half_closed && !refused; }
 };
 
 }  // namespace
@@ -110,38 +145,114 @@ int open_listener(const server_options& o, int& lfd, std::string& said) {
   return 0;
 }
 
+// How many descriptors a server of `max_connections` needs: the served connections, as many
+// being told busy() (accepted before they are refused), and room for the collector (its
+// netlink sockets, one per parallel dump and per namespace being counted) and /proc files.
+constexpr std::size_t fd_reserve = 64;
+
+// Raises the soft RLIMIT_NOFILE to fit `o.max_connections` (up to the hard limit), else lowers
+// max_connections to what fits, saying so.
+void fit_descriptors(server_options& o) {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  const rlim_t need = static_cast<rlim_t>(2 * o.max_connections + fd_reserve);
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+    rlimit raised = rl;
+    raised.rlim_cur = rl.rlim_max == RLIM_INFINITY ? need : std::min(need, rl.rlim_max);
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+  }
+  if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need) return;
+  const std::size_t fits =
+      rl.rlim_cur > 2 * fd_reserve ? static_cast<std::size_t>(rl.rlim_cur - fd_reserve) / 2 : 32;
+  if (o.log)
+    o.log("--max-connections " + std::to_string(o.max_connections) + " needs " +
+          std::to_string(need) + " open files, and RLIMIT_NOFILE allows " +
+          std::to_string(rl.rlim_cur) + ": serving at most " + std::to_string(fits));
+  o.max_connections = fits;
+  o.max_per_peer = std::min(o.max_per_peer, fits);
+}
+
 // One poll loop's state: the connections and what bounds them.
 struct loop {
   const server_options& o;
   connection_handler& h;
-  clock_type::duration limit;
+  clock_type::duration limit, head_limit;
   std::vector<conn> conns;
+  std::size_t served = 0;  // connections that are not `refused`
   char buf[4096];
 
-  // Reads what `c` sent and lets the handler answer each complete request.
+  void start_waiting(conn& c, clock_type::time_point now) {
+    c.waiting_since = now;
+    c.head_started = now;
+    set_wait_deadline(c);
+  }
+  // Idle: `timeout`; once a request has begun, also `head_timeout` from its first byte.
+  void set_wait_deadline(conn& c) {
+    c.deadline = c.waiting_since + limit;
+    if (!c.in.empty()) c.deadline = std::min(c.deadline, c.head_started + head_limit);
+  }
+
+  // Hands the first buffered request to the handler, if it is complete and nothing is being
+  // sent: one request at a time, so pipelined requests wait in `in` (and in the kernel).
+  void answer_next(conn& c, clock_type::time_point now) {
+    if (!c.waiting() || c.in.empty()) return;
+    // The handler sees at most max_request bytes: a longer head is never complete there,
+    // however many reads brought it, and gets too_large() below.
+    answer a;
+    const std::size_t used = h.on_input(std::string_view(c.in).substr(0, o.max_request), a);
+    if (used == 0) {
+      if (c.in.size() <= o.max_request) return;
+      a = answer{h.too_large(), nullptr, true};
+    } else {
+      c.in.erase(0, used);
+    }
+    c.out = std::move(a);
+    c.sent = 0;
+    c.deadline = now + limit;  // the time the client has to take the answer
+    if (c.out.size() == 0) finish_answer(c, now);
+  }
+
+  // The answer is out: close (half-close first) or wait for the next request.
+  void finish_answer(conn& c, clock_type::time_point now) {
+    const bool close_after = c.out.close_after || c.refused;
+    c.out = answer{};
+    c.sent = 0;
+    if (close_after) {
+      // Half-close, then let the peer close: closing with its data unread would reset.
+      ::shutdown(c.fd, SHUT_WR);
+      c.half_closed = true;
+      c.in.clear();
+      c.deadline = now + std::min(limit, clock_type::duration(std::chrono::seconds(1)));
+      return;
+    }
+    start_waiting(c, now);
+    if (!c.in.empty()) answer_next(c, now);  // a pipelined request, already here
+  }
+
+  // Reads what `c` sent; true if it is to be dropped.
   bool read_from(conn& c, clock_type::time_point now) {
     const ssize_t got = ::recv(c.fd, buf, sizeof buf, 0);
     if (got <= 0) return got == 0 || (errno != EAGAIN && errno != EINTR);
-    if (c.half_closed) return false;  // discard: the answer is sent; wait for the close
+    if (!c.waiting()) return false;  // half-closed or refused: discard, wait for the close
+    if (c.in.empty()) c.head_started = now;
     c.in.append(buf, static_cast<std::size_t>(got));
-    for (;;) {
-      bool close_after = false;
-      // The handler sees at most max_request bytes: a longer head is never complete there,
-      // however many reads brought it, and gets too_large() below.
-      const std::size_t used =
-          h.on_input(std::string_view(c.in).substr(0, o.max_request), c.out, close_after);
-      if (used == 0) break;
-      c.in.erase(0, used);
-      c.deadline = now + limit;
-      if (close_after) {
-        c.close_after = true;
-        break;
-      }
+    set_wait_deadline(c);
+    answer_next(c, now);
+    return false;
+  }
+
+  // Sends what it can of the answer; true if the connection is to be dropped.
+  bool send_to(conn& c, clock_type::time_point now) {
+    while (c.sending()) {
+      const std::size_t head = c.out.head.size();
+      const char* data =
+          c.sent < head ? c.out.head.data() + c.sent : c.out.body->data() + (c.sent - head);
+      const std::size_t left = c.sent < head ? head - c.sent : c.out.size() - c.sent;
+      const ssize_t w = ::send(c.fd, data, left, MSG_NOSIGNAL);
+      if (w < 0) return errno != EAGAIN && errno != EINTR;
+      c.sent += static_cast<std::size_t>(w);
     }
-    if (!c.close_after && c.in.size() > o.max_request) {
-      c.out += h.too_large();
-      c.close_after = true;
-    }
+    finish_answer(c, now);
     return false;
   }
 
@@ -150,79 +261,115 @@ struct loop {
     if (now >= c.deadline) return true;  // slow clients cannot hold a connection
     if ((re & (POLLERR | POLLHUP | POLLNVAL)) && !(re & POLLIN)) return true;
     if ((re & POLLIN) && read_from(c, now)) return true;
-    if (c.sent < c.out.size()) {
-      const ssize_t w = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
-      if (w > 0)
-        c.sent += static_cast<std::size_t>(w);
-      else if (errno != EAGAIN && errno != EINTR)
-        return true;
-    }
-    if (c.sent == c.out.size()) {
-      c.out.clear();
-      c.sent = 0;
-      if (c.close_after && !c.half_closed) {
-        // Half-close, then let the peer close: closing with its data unread would reset.
-        ::shutdown(c.fd, SHUT_WR);
-        c.half_closed = true;
-      }
-    }
+    if (c.sending() && (re & POLLOUT || c.sent == 0)) return send_to(c, now);
     return false;
   }
 
-  // Takes every waiting connection; past the cap each is told busy() and closed soon.
-  void accept_all(int lfd, clock_type::time_point now) {
-    for (;;) {
-      const int fd = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-      if (fd < 0) break;
+  void drop(std::size_t k) {
+    ::close(conns[k].fd);
+    if (!conns[k].refused) --served;
+    conns[k] = std::move(conns.back());
+    conns.pop_back();
+  }
+
+  // The connection to give up for a new one: the one that has waited longest for a request.
+  std::size_t longest_waiting() const {
+    std::size_t pick = conns.size();
+    for (std::size_t k = 0; k < conns.size(); ++k)
+      if (conns[k].waiting() &&
+          (pick == conns.size() || conns[k].waiting_since < conns[pick].waiting_since))
+        pick = k;
+    return pick;
+  }
+
+  // Takes every waiting connection. Past the per-peer cap it is closed at once; past
+  // max_connections it takes the place of the longest-waiting one, or is told busy().
+  // Returns false when accept4 ran out of descriptors (EMFILE, ENFILE): the caller stops
+  // polling the listener until a connection closes.
+  bool accept_all(int lfd, clock_type::time_point now) {
+    while (conns.size() < 2 * o.max_connections) {
+      sockaddr_storage ss{};
+      socklen_t len = sizeof ss;
+      const int fd =
+          accept4(lfd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        return errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM;
+      }
       conn c;
       c.fd = fd;
-      c.deadline = now + limit;
-      if (conns.size() >= o.max_connections) {
-        c.out = h.busy();
-        if (c.out.empty()) {
-          ::close(fd);
-          continue;
+      c.peer = key_of(ss);
+      std::size_t same_peer = 0;
+      for (const conn& other : conns) same_peer += !other.refused && other.peer == c.peer;
+      if (same_peer >= o.max_per_peer) {
+        ::close(fd);  // one peer may not take every slot; answering it would cost a slot
+        continue;
+      }
+      if (served >= o.max_connections) {
+        const std::size_t k = longest_waiting();
+        if (k < conns.size()) {
+          drop(k);
+        } else {
+          c.out.head = h.busy();
+          if (c.out.head.empty()) {
+            ::close(fd);
+            continue;
+          }
+          c.refused = true;
         }
-        c.close_after = true;
+      }
+      if (c.refused) {
         c.deadline = now + std::min(limit, clock_type::duration(std::chrono::seconds(1)));
       } else {
-        h.on_open(c.out, c.close_after);
+        ++served;
+        start_waiting(c, now);
+        h.on_open(c.out);
+        if (c.sending()) c.deadline = now + limit;
       }
       conns.push_back(std::move(c));
-      if (conns.size() >= 2 * o.max_connections) break;
+      if (conns.back().sending()) continue;  // sent when polled writable
+      if (conns.back().out.close_after) finish_answer(conns.back(), now);
     }
+    return true;
   }
 };
 
 }  // namespace
 
-int serve(const server_options& o, connection_handler& h) {
+int serve(const server_options& given, connection_handler& h) {
+  server_options o = given;
   int lfd = -1;
   std::string said;
   const int rc = open_listener(o, lfd, said);
   if (o.log) o.log(said);
   if (rc != 0) return rc;
+  fit_descriptors(o);
   signal(SIGPIPE, SIG_IGN);
-  loop l{o,
-         h,
-         std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.timeout)),
-         {},
-         {}};
+  const auto seconds = [](double s) {
+    return std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(s));
+  };
+  loop l{o, h, seconds(o.timeout), seconds(std::min(o.head_timeout, o.timeout)), {}, 0, {}};
   std::vector<pollfd> pfds;
+  // Out of descriptors: the listener is left alone (not polled, which would wake at once and
+  // fail again) until a connection closes, or for a second if none is open.
+  bool accept_paused = false;
+  clock_type::time_point accept_retry;
   for (;;) {
     pfds.clear();
+    auto now = clock_type::now();
+    if (accept_paused && now >= accept_retry) accept_paused = false;
     // Past twice the cap (the cap's own connections and as many being told "busy"), stop
     // accepting: further clients wait in the kernel's listen backlog, costing us nothing.
-    const bool accepting = l.conns.size() < 2 * o.max_connections;
+    const bool accepting = !accept_paused && l.conns.size() < 2 * o.max_connections;
     pfds.push_back({accepting ? lfd : -1, POLLIN, 0});
-    auto now = clock_type::now();
-    auto next = now + std::chrono::hours(1);
+    auto next = accept_paused ? accept_retry : now + std::chrono::hours(1);
     for (const conn& c : l.conns) {
-      pfds.push_back({c.fd, static_cast<short>(c.sent < c.out.size() ? POLLOUT : POLLIN), 0});
+      pfds.push_back({c.fd, static_cast<short>(c.sending() ? POLLOUT : POLLIN), 0});
       if (c.deadline < next) next = c.deadline;
     }
     const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
-    const int n = poll(pfds.data(), pfds.size(), static_cast<int>(std::max<long long>(0, wait_ms)));
+    const int n =
+        poll(pfds.data(), pfds.size(), static_cast<int>(std::max<long long>(0, wait_ms + 1)));
     if (n < 0 && errno != EINTR) {
       if (o.log) o.log(std::string("poll: ") + std::strerror(errno));
       return 1;
@@ -230,13 +377,14 @@ int serve(const server_options& o, connection_handler& h) {
     now = clock_type::now();
     h.on_round();
     // Connections, back to front so closing one does not disturb the others' indices.
-    for (std::size_t k = l.conns.size(); k-- > 0;) {
-      if (!l.serve_one(l.conns[k], pfds[k + 1].revents, now)) continue;
-      ::close(l.conns[k].fd);
-      l.conns[k] = std::move(l.conns.back());
-      l.conns.pop_back();
+    const std::size_t before = l.conns.size();
+    for (std::size_t k = l.conns.size(); k-- > 0;)
+      if (l.serve_one(l.conns[k], pfds[k + 1].revents, now)) l.drop(k);
+    if (l.conns.size() < before) accept_paused = false;
+    if ((pfds[0].revents & POLLIN) && !l.accept_all(lfd, now)) {
+      accept_paused = true;
+      accept_retry = now + std::chrono::seconds(1);
     }
-    if (pfds[0].revents & POLLIN) l.accept_all(lfd, now);
   }
 }
 

@@ -116,7 +116,8 @@ int background_process::stop() {
   return -1;
 }
 
-tcp_client::tcp_client(std::uint16_t port, std::chrono::milliseconds timeout) {
+tcp_client::tcp_client(std::uint16_t port, std::chrono::milliseconds timeout, const char* from,
+                       int rcvbuf) {
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) throw std::runtime_error("socket failed");
   timeval tv{};
@@ -124,6 +125,15 @@ tcp_client::tcp_client(std::uint16_t port, std::chrono::milliseconds timeout) {
   tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
   setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  // Before connect: the window the handshake offers follows the receive buffer.
+  if (rcvbuf > 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  if (from != nullptr) {
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    if (inet_pton(AF_INET, from, &src.sin_addr) != 1 ||
+        bind(fd_, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0)
+      throw std::runtime_error(std::string("bind to ") + from + ": " + std::strerror(errno));
+  }
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(port);

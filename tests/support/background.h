@@ -49,11 +49,14 @@ class background_process {
   bool exited_ = false;
 };
 
-/// A TCP connection to 127.0.0.1:port (blocking, SO_RCVTIMEO/SO_SNDTIMEO as deadlines).
+/// A TCP connection to 127.0.0.1:port (blocking, SO_RCVTIMEO/SO_SNDTIMEO as deadlines), from
+/// the loopback address `from` when given (a peer of its own), with a receive buffer of
+/// `rcvbuf` bytes when given (a client that takes its answers slowly).
 class tcp_client {
  public:
   explicit tcp_client(std::uint16_t port,
-                      std::chrono::milliseconds timeout = std::chrono::seconds(5));
+                      std::chrono::milliseconds timeout = std::chrono::seconds(5),
+                      const char* from = nullptr, int rcvbuf = 0);
   ~tcp_client();
   tcp_client(const tcp_client&) = delete;
   tcp_client& operator=(const tcp_client&) = delete;

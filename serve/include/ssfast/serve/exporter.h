@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -35,20 +36,23 @@ class SSFAST_API metrics_exporter final : public connection_handler {
   metrics_exporter(collector& c, summary_request r, log_line log = {}, bool all_netns = false);
 
   void on_round() override;
-  void on_open(std::string& out, bool& close_after) override;
-  std::size_t on_input(std::string_view in, std::string& out, bool& close_after) override;
+  void on_open(answer& out) override;
+  std::size_t on_input(std::string_view in, answer& out) override;
   std::string too_large() override;
   std::string busy() override;
 
  private:
-  void scrape(std::string& out, bool keep_alive, bool head);
+  void scrape(answer& out, bool keep_alive, bool head);
   void collect();
 
   collector& c_;
   summary_request request_;
   log_line log_;
   bool all_netns_ = false;
-  std::string body_, error_;
+  // The last collection's metrics, shared by every answer made from it (and held by each
+  // connection still sending one); a new collection makes a new one.
+  std::shared_ptr<const std::string> body_;
+  std::string error_;
   bool fresh_ = false;  // body_ was collected in this round
   std::uint64_t scrapes_ = 0, errors_ = 0, collections_ = 0;
 };
@@ -65,8 +69,8 @@ class SSFAST_API agent_handler final : public connection_handler {
 
   const agent_rules& rules() const noexcept { return rules_; }
 
-  void on_open(std::string& out, bool& close_after) override;
-  std::size_t on_input(std::string_view in, std::string& out, bool& close_after) override;
+  void on_open(answer& out) override;
+  std::size_t on_input(std::string_view in, answer& out) override;
   std::string too_large() override;
   std::string busy() override;
 

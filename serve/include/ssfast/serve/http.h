@@ -28,6 +28,12 @@ SSFAST_API http_parse parse_http_request(std::string_view in, http_request& out)
 /// (computed by the caller only when the route needs it, see needs_metrics).
 SSFAST_API bool needs_metrics(const http_request& r) noexcept;
 
+/// Appends a response head for a body of `body_size` bytes that the caller sends after it:
+/// status line, Content-Type, Content-Length, Connection, `extra_headers`, the empty line.
+SSFAST_API void http_response_head(std::string& out, int status, std::string_view content_type,
+                                   std::size_t body_size, bool keep_alive,
+                                   std::string_view extra_headers = {});
+
 /// Appends a complete response: status line, Content-Type, Content-Length, Connection, and
 /// the body unless `head_only`.
 SSFAST_API void http_response(std::string& out, int status, std::string_view content_type,

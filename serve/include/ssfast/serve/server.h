@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -15,12 +16,33 @@ namespace ssfast::serve {
 
 struct server_options {
   std::string listen;  ///< ADDR:PORT; [v6]:PORT; :PORT means every address (as node_exporter)
+  /// Connections served at once. Past it a new connection takes the place of the one that has
+  /// waited longest without sending a complete request (a slow or idle client); when every
+  /// connection is busy with an answer, the new one is told busy() and closed. The soft
+  /// RLIMIT_NOFILE is raised (up to the hard one) to fit it, or it is lowered, said via log.
   std::size_t max_connections = 64;
-  double timeout = 10;  ///< seconds a connection may take per request (idle included)
+  /// Connections at once from one peer address (IPv6: one /64); more are closed unanswered,
+  /// so one host cannot take every slot.
+  std::size_t max_per_peer = 16;
+  double timeout = 10;  ///< seconds a connection may sit idle, or take to take an answer
+  /// Seconds from a request's first byte to its complete head: a client that trickles its
+  /// request (slowloris) is cut off here, whatever `timeout` allows.
+  double head_timeout = 2;
   std::size_t max_request = 8192;
   /// Where the server says what it did: "listening on ADDR:PORT" (the real port when given 0)
-  /// once ready, or why it could not listen or poll. The library never prints.
+  /// once ready, why it could not listen or poll, and a connection limit it had to lower. The
+  /// library never prints.
   std::function<void(std::string_view)> log;
+};
+
+/// One answer to send: its head (or the whole of a small answer), then the body, which answers
+/// made from one collection share rather than copy. A connection holds one answer at a time.
+struct answer {
+  std::string head;
+  std::shared_ptr<const std::string> body;  ///< null: nothing after the head
+  bool close_after = false;                 ///< close the connection once it is sent
+
+  std::size_t size() const noexcept { return head.size() + (body ? body->size() : 0); }
 };
 
 /// What the server does with each connection.
@@ -30,10 +52,12 @@ class SSFAST_API connection_handler {
   /// requests served after it all arrived before it.
   virtual void on_round() {}
   /// A new connection: may answer at once (the agent does).
-  virtual void on_open(std::string& out, bool& close_after) = 0;
-  /// Buffered input: returns how many bytes make a complete request (0: not yet), appending
-  /// the response to `out`.
-  virtual std::size_t on_input(std::string_view in, std::string& out, bool& close_after) = 0;
+  virtual void on_open(answer& out) = 0;
+  /// Buffered input: returns how many bytes make the first complete request (0: not yet),
+  /// its answer in `out`. One request at a time: the next buffered one is handed over only
+  /// once this answer is sent, so pipelined requests from a client that never reads cost one
+  /// answer, not one each.
+  virtual std::size_t on_input(std::string_view in, answer& out) = 0;
   /// The answer to a request over max_request bytes, or to a connection over the limit.
   virtual std::string too_large() = 0;
   virtual std::string busy() = 0;
@@ -43,8 +67,9 @@ class SSFAST_API connection_handler {
 };
 
 /// Listens and serves until killed, one connection at a time per poll(2) round, each bounded by
-/// `o`. Returns an exit code if it cannot: 2 for an --listen that is not an address, 1 if it
-/// cannot listen there (said through o.log).
+/// `o`: memory per connection is one request head, one answer's head and a share of a body. Returns
+/// an exit code if it cannot: 2 for an --listen that is not an address, 1 if it cannot listen there
+/// (said through o.log).
 SSFAST_API int serve(const server_options& o, connection_handler& h);
 
 /// Splits "ADDR:PORT" / "[ADDR]:PORT" / ":PORT"; false with a reason on error.
