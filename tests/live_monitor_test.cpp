@@ -422,22 +422,23 @@ TEST_F(LiveNamespace, ExporterKeepsAliveAndRoutes) {
   EXPECT_EQ(testing::http_status(j), 400) << j;
 }
 
+// The exporter's descriptors once they settle at `want` (bounded wait; only a leak waits it out).
+std::size_t settled_fds(const background_process& exporter, std::size_t want) {
+  const auto end = std::chrono::steady_clock::now() + 20s;
+  std::size_t now = exporter.open_fds();
+  while (now != want && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(10ms);
+    now = exporter.open_fds();
+  }
+  return now;
+}
+
 TEST_F(LiveNamespace, ExporterLimitsSlowBigAndManyClients) {
   background_process exporter({SSFAST_CLI_PATH, "exporter", "--listen", "127.0.0.1:0", "--timeout",
                                "0.5", "--max-connections", "2"});
   const std::uint16_t port = exporter.wait_for_listening_port();
-  // The exporter's descriptors with no client; after each client it comes back to this once
-  // it has seen the close (bounded wait).
+  // The exporter's descriptors with no client: after each client it comes back to them.
   const std::size_t idle = exporter.open_fds();
-  auto settles_at = [&](std::size_t want) {
-    const auto end = std::chrono::steady_clock::now() + 20s;
-    std::size_t now = exporter.open_fds();
-    while (now != want && std::chrono::steady_clock::now() < end) {
-      std::this_thread::sleep_for(10ms);
-      now = exporter.open_fds();
-    }
-    return now;
-  };
   // A client that never finishes its request is cut off after the timeout: the server closes
   // it (not this client's own 20 s deadline), and not before the 0.5 s.
   {
@@ -472,12 +473,12 @@ TEST_F(LiveNamespace, ExporterLimitsSlowBigAndManyClients) {
   }
   // Two idle connections fill both slots: a third takes the place of the one that has waited
   // longest for a request (closed, unanswered), and is served.
-  ASSERT_EQ(settles_at(idle), idle) << "the earlier clients' connections are closed";
+  ASSERT_EQ(settled_fds(exporter, idle), idle) << "the earlier clients' connections are closed";
   {
     tcp_client one(port);
-    ASSERT_EQ(settles_at(idle + 1), idle + 1) << "the first accepted";
+    ASSERT_EQ(settled_fds(exporter, idle + 1), idle + 1) << "the first accepted";
     tcp_client two(port);
-    ASSERT_EQ(settles_at(idle + 2), idle + 2) << "both accepted";
+    ASSERT_EQ(settled_fds(exporter, idle + 2), idle + 2) << "both accepted";
     tcp_client three(port);
     std::string got;
     ASSERT_TRUE(one.read_to_close(got)) << "the longest-waiting connection is closed";
@@ -490,19 +491,8 @@ TEST_F(LiveNamespace, ExporterLimitsSlowBigAndManyClients) {
     EXPECT_EQ(testing::http_status(got), 200);
   }
   // Once they are gone, scrapes work again.
-  ASSERT_EQ(settles_at(idle), idle) << "the connections are closed";
+  ASSERT_EQ(settled_fds(exporter, idle), idle) << "the connections are closed";
   EXPECT_EQ(testing::http_status(get(port, "/metrics")), 200);
-}
-
-// The exporter's descriptors once they settle at `want` (bounded wait; only a leak waits it out).
-std::size_t settled_fds(const background_process& exporter, std::size_t want) {
-  const auto end = std::chrono::steady_clock::now() + 20s;
-  std::size_t now = exporter.open_fds();
-  while (now != want && std::chrono::steady_clock::now() < end) {
-    std::this_thread::sleep_for(10ms);
-    now = exporter.open_fds();
-  }
-  return now;
 }
 
 // How many of the exporter's connections on `port` hold answer bytes the client has not taken
@@ -608,6 +598,25 @@ TEST_F(LiveNamespace, ExporterHoldsOneAnswerPerPipeliningClient) {
   EXPECT_LT(after, before + 8 * 1024) << "RSS " << before << " KiB before, " << after << " after";
 }
 
+// Scrapes from 127.0.0.2, a peer of its own, `n` times `pause` apart, each with 5 s to be
+// answered: how many were answered 200.
+int good_scrapes(std::uint16_t port, int n, std::chrono::milliseconds pause = 0ms) {
+  int ok = 0;
+  for (int i = 0; i < n; ++i) {
+    try {
+      tcp_client good(port, 5s, "127.0.0.2");
+      std::string got;
+      if (good.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") &&
+          good.read_http_response(got) && testing::http_status(got) == 200)
+        ++ok;
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << e.what();
+    }
+    std::this_thread::sleep_for(pause);
+  }
+  return ok;
+}
+
 // A slowloris: 66 connections from 6 addresses, each sending one byte of a request every 250 ms
 // and never finishing it. Each is cut off 2 s after its first byte (the head deadline), well
 // before the 10 s idle timeout, and a well-behaved scraper gets every one of 12 scrapes
@@ -643,19 +652,7 @@ TEST_F(LiveNamespace, ExporterServesThroughASlowloris) {
       std::this_thread::sleep_for(250ms);
     }
   });
-  int ok = 0;
-  for (int i = 0; i < 12; ++i) {
-    try {
-      tcp_client good(port, 5s, "127.0.0.2");
-      std::string got;
-      if (good.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") &&
-          good.read_http_response(got) && testing::http_status(got) == 200)
-        ++ok;
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << e.what();
-    }
-    std::this_thread::sleep_for(250ms);
-  }
+  const int ok = good_scrapes(port, 12, 250ms);
   trickle.join();
   done = true;
   EXPECT_EQ(ok, 12) << "scrapes answered 200 during the slowloris";
@@ -683,18 +680,7 @@ TEST_F(LiveNamespace, ExporterServesThroughAnIdleFlood) {
       }
     }
   });
-  int ok = 0;
-  for (int i = 0; i < 12; ++i) {
-    try {
-      tcp_client good(port, 5s, "127.0.0.2");
-      std::string got;
-      if (good.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") &&
-          good.read_http_response(got) && testing::http_status(got) == 200)
-        ++ok;
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << e.what();
-    }
-  }
+  const int ok = good_scrapes(port, 12);
   done = true;
   flood.join();
   EXPECT_EQ(ok, 12) << "scrapes answered 200 beside " << opened << " flood connections";
@@ -726,13 +712,7 @@ TEST_F(LiveNamespace, ExporterFitsItsDescriptorLimit) {
     const std::string from = "127.0.1." + std::to_string(1 + i % 20);
     fds_.hold(testing::connect_tcp("127.0.0.1", port, from.c_str(), /*wait=*/false));
   }
-  for (int i = 0; i < 5; ++i) {
-    tcp_client good(port, 5s, "127.0.0.2");
-    std::string got;
-    ASSERT_TRUE(good.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
-    ASSERT_TRUE(good.read_http_response(got)) << "scrape " << i << " was not answered in 5 s";
-    EXPECT_EQ(testing::http_status(got), 200);
-  }
+  EXPECT_EQ(good_scrapes(port, 5), 5) << "scrapes answered within their 5 s";
   EXPECT_LE(exporter.open_fds(), 256u);
 }
 
@@ -743,17 +723,7 @@ TEST_F(LiveNamespace, ExporterLeaksNoDescriptors) {
   // half-closes and waits for the client's close, so the count settles a moment later).
   const std::size_t idle = exporter.open_fds();
   EXPECT_EQ(testing::http_status(get(port, "/metrics")), 200);
-  // Bounded waits for the count to settle; only a leak waits them out.
-  auto settle = [&](std::size_t want) {
-    const auto end = std::chrono::steady_clock::now() + 20s;
-    std::size_t now = exporter.open_fds();
-    while (now != want && std::chrono::steady_clock::now() < end) {
-      std::this_thread::sleep_for(20ms);
-      now = exporter.open_fds();
-    }
-    return now;
-  };
-  const std::size_t before = settle(idle);
+  const std::size_t before = settled_fds(exporter, idle);
   for (int i = 0; i < 200; ++i) {
     if (i % 4 == 3) {
       tcp_client abandoned(port);  // connects and leaves
@@ -763,7 +733,7 @@ TEST_F(LiveNamespace, ExporterLeaksNoDescriptors) {
               i % 2 ? 200 : 404);
   }
   // Keep-alive connections the client closed are reaped when the server sees the close.
-  EXPECT_EQ(settle(before), before);
+  EXPECT_EQ(settled_fds(exporter, before), before);
 }
 
 // --- agent and haproxy ----------------------------------------------------------------------
