@@ -11,14 +11,10 @@ namespace table_detail {
 // Why a command has no choice of output.
 std::string_view output_note(command c) {
   switch (c) {
-    case command::check:
-      return " (plugins print one line)";
-    case command::exporter:
-      return " (it serves Prometheus text)";
-    case command::agent:
-      return " (HAProxy reads one line)";
-    default:
-      return "";
+    case command::check: return " (plugins print one line)";
+    case command::exporter: return " (it serves Prometheus text)";
+    case command::agent: return " (HAProxy reads one line)";
+    default: return "";
   }
 }
 

@@ -122,62 +122,28 @@ class parser {
 
   void flag(opt id, const std::string& spelled) {
     switch (id) {
-      case opt::summary:
-        summary_ = true;
-        break;
+      case opt::summary: summary_ = true; break;
       case opt::json:
         o_.json = true;
         outputs_.emplace_back(spelled, output_format::json);
         break;
-      case opt::ipv4:
-        v4_ = true;
-        break;
-      case opt::ipv6:
-        v6_ = true;
-        break;
-      case opt::tcp:
-        o_.tcp = true;
-        break;
-      case opt::udp:
-        o_.udp = true;
-        break;
-      case opt::unix_domain:
-        o_.unix_domain = true;
-        break;
-      case opt::listening:
-        o_.listening = true;
-        break;
-      case opt::all:
-        o_.all = true;
-        break;
-      case opt::numeric:
-        break;
-      case opt::no_header:
-        o_.no_header = true;
-        break;
-      case opt::processes:
-        o_.processes = true;
-        break;
-      case opt::extended:
-        o_.extended = true;
-        break;
-      case opt::timers:
-        o_.timers = true;
-        break;
-      case opt::estimate:
-        o_.method = count_method::estimate;
-        break;
-      case opt::all_netns:
-        o_.all_netns = true;
-        break;
-      case opt::help:
-        help_ = true;
-        break;
-      case opt::version:
-        version_ = true;
-        break;
-      default:
-        break;
+      case opt::ipv4: v4_ = true; break;
+      case opt::ipv6: v6_ = true; break;
+      case opt::tcp: o_.tcp = true; break;
+      case opt::udp: o_.udp = true; break;
+      case opt::unix_domain: o_.unix_domain = true; break;
+      case opt::listening: o_.listening = true; break;
+      case opt::all: o_.all = true; break;
+      case opt::numeric: break;
+      case opt::no_header: o_.no_header = true; break;
+      case opt::processes: o_.processes = true; break;
+      case opt::extended: o_.extended = true; break;
+      case opt::timers: o_.timers = true; break;
+      case opt::estimate: o_.method = count_method::estimate; break;
+      case opt::all_netns: o_.all_netns = true; break;
+      case opt::help: help_ = true; break;
+      case opt::version: version_ = true; break;
+      default: break;
     }
   }
 
@@ -198,8 +164,7 @@ class parser {
         if (v.empty()) err_ = "option '--proc-root' needs a directory";
         o_.proc_root = std::string(v);
         break;
-      case opt::format:
-        return format(v);
+      case opt::format: return format(v);
       case opt::textfile:
         if (v.empty()) err_ = "option '--textfile' needs a path";
         o_.textfile = std::string(v);
@@ -211,10 +176,8 @@ class parser {
           err_ = "option " + quoted(spelled) + ": " + e;
         break;
       case opt::netns_name:
-      case opt::netns:
-        return netns(v, id == opt::netns_name);
-      default:
-        return number(id, bad, v);
+      case opt::netns: return netns(v, id == opt::netns_name);
+      default: return number(id, bad, v);
     }
   }
 
@@ -286,8 +249,7 @@ class parser {
         if (!parse_uint<std::size_t>(v, o_.top_n, 1, 1000000))
           why = "is not a number from 1 to 1000000";
         break;
-      default:
-        break;
+      default: break;
     }
     if (why) err_ = bad + " " + why;
   }
@@ -405,9 +367,7 @@ class parser {
         if (!first.empty()) err_ = not_a_filter(first);
         o_.filter = std::move(positional_);
         break;
-      case command::counters:
-        o_.prefixes = std::move(positional_);
-        break;
+      case command::counters: o_.prefixes = std::move(positional_); break;
       case command::states:
         for (const auto& w : positional_)
           if (parse_state_name(w) == 0 && err_.empty())

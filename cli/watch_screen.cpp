@@ -228,8 +228,7 @@ struct view_state {
           r.flagged = flag(overflows && *overflows > 0,
                            "ListenOverflows is rising: full accept queues refuse connections");
           break;
-        default:
-          break;
+        default: break;
       }
       s.rows.push_back(std::move(r));
     }
@@ -314,11 +313,8 @@ bool wait_for_next(view_state& v, timespec& deadline, terminal_caps& caps) {
     bool redraw = true;
     switch (key) {
       case 'q':
-      case 'Q':
-        return false;
-      case ' ':
-        v.paused = !v.paused;
-        break;
+      case 'Q': return false;
+      case ' ': v.paused = !v.paused; break;
       case 's':
       case 't':
         if (v.top != (key == 't')) {
@@ -326,8 +322,7 @@ bool wait_for_next(view_state& v, timespec& deadline, terminal_caps& caps) {
           if (v.top && v.collect_top()) return false;
         }
         break;
-      default:
-        redraw = false;
+      default: redraw = false;
     }
     if (redraw && write_out(v.draw(caps)) != exit_ok) return false;
   }

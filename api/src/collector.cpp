@@ -370,10 +370,8 @@ bool falls_back_on(std::error_code ec) noexcept {
     case EACCES:
     case EPERM:
     case ENOENT:
-    case EOPNOTSUPP:
-      return true;
-    default:
-      return false;
+    case EOPNOTSUPP: return true;
+    default: return false;
   }
 }
 

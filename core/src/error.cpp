@@ -15,28 +15,17 @@ class category final : public std::error_category {
 
 const char* errc_message(int value) noexcept {
   switch (static_cast<errc>(value)) {
-    case errc::truncated:
-      return "message truncated";
-    case errc::bad_message:
-      return "malformed message";
-    case errc::foreign_sender:
-      return "datagram from a sender other than the kernel";
-    case errc::portid_mismatch:
-      return "message addressed to another netlink port id";
-    case errc::seq_mismatch:
-      return "message answers another request (sequence number)";
-    case errc::unexpected_message:
-      return "unexpected netlink message type";
-    case errc::dump_interrupted:
-      return "dump interrupted: the kernel flagged it inconsistent";
-    case errc::unexpected_eof:
-      return "end of data before the dump was done";
-    case errc::bad_state:
-      return "socket state outside the kernel's range";
-    case errc::backend_unavailable:
-      return "no socket source is available";
-    case errc::parse_error:
-      return "unexpected file format";
+    case errc::truncated: return "message truncated";
+    case errc::bad_message: return "malformed message";
+    case errc::foreign_sender: return "datagram from a sender other than the kernel";
+    case errc::portid_mismatch: return "message addressed to another netlink port id";
+    case errc::seq_mismatch: return "message answers another request (sequence number)";
+    case errc::unexpected_message: return "unexpected netlink message type";
+    case errc::dump_interrupted: return "dump interrupted: the kernel flagged it inconsistent";
+    case errc::unexpected_eof: return "end of data before the dump was done";
+    case errc::bad_state: return "socket state outside the kernel's range";
+    case errc::backend_unavailable: return "no socket source is available";
+    case errc::parse_error: return "unexpected file format";
     case errc::not_a_network_namespace:
       return "not a network namespace file (/run/netns/NAME or /proc/PID/ns/net)";
     case errc::bad_filter:

@@ -250,9 +250,7 @@ class parser {
     n.on = on;
     switch (op) {
       case eq:
-      case ne:
-        n.lo = n.hi = port;
-        break;
+      case ne: n.lo = n.hi = port; break;
       case ge:
         n.lo = port;
         n.hi = 65535;

@@ -16,12 +16,9 @@ bool eval(const socket_filter& f, std::uint16_t i, const socket_row& r) noexcept
   const bool inet = r.family == af_inet || r.family == af_inet6;
   const bool src = n.on == filter_node::side::src;
   switch (n.what) {
-    case filter_node::kind::and_:
-      return eval(f, n.a, r) && eval(f, n.b, r);
-    case filter_node::kind::or_:
-      return eval(f, n.a, r) || eval(f, n.b, r);
-    case filter_node::kind::not_:
-      return !eval(f, n.a, r);
+    case filter_node::kind::and_: return eval(f, n.a, r) && eval(f, n.b, r);
+    case filter_node::kind::or_: return eval(f, n.a, r) || eval(f, n.b, r);
+    case filter_node::kind::not_: return !eval(f, n.a, r);
     case filter_node::kind::port_range: {
       if (!inet) return false;
       const std::uint16_t p = src ? r.local_port : r.peer_port;

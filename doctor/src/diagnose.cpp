@@ -62,12 +62,9 @@ bool have(const doctor_evidence& e, std::string_view need, std::string& why) {
 
 std::string_view to_string(severity s) noexcept {
   switch (s) {
-    case severity::info:
-      return "info";
-    case severity::warning:
-      return "warning";
-    case severity::critical:
-      return "critical";
+    case severity::info: return "info";
+    case severity::warning: return "warning";
+    case severity::critical: return "critical";
   }
   return "info";
 }

@@ -233,9 +233,7 @@ struct second_sample final : row_sink {
       const auto s = static_cast<tcp_state>(st[i]);
       const std::uint16_t lport = t.local_port()[i];
       switch (s) {
-        case tcp_state::listen:
-          listeners.append(t.row(i));
-          continue;
+        case tcp_state::listen: listeners.append(t.row(i)); continue;
         case tcp_state::syn_recv:
         case tcp_state::new_syn_recv: {
           // A request socket sits on its listener's address and port; its peer is the client.
@@ -258,8 +256,7 @@ struct second_sample final : row_sink {
           // inode 0: no process holds it; the kernel times it out after tcp_fin_timeout.
           (t.inode()[i] == 0 ? out.fin_wait2_orphaned : out.fin_wait2_held) += 1;
           break;
-        default:
-          break;
+        default: break;
       }
       // A connection this host opened holds a port from ip_local_port_range until its
       // TIME_WAIT ends; one (local address, remote address:port) has only the range's ports.

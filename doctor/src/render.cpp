@@ -15,15 +15,13 @@ using doctor_rules::wrap;
 
 std::string to_text(const evidence_value& v) {
   switch (v.type) {
-    case evidence_value::kind::count:
-      return std::to_string(v.count);
+    case evidence_value::kind::count: return std::to_string(v.count);
     case evidence_value::kind::measure: {
       char buf[48];
       std::snprintf(buf, sizeof buf, "%.1f", v.measure);
       return buf + std::string(v.unit);
     }
-    case evidence_value::kind::text:
-      break;
+    case evidence_value::kind::text: break;
   }
   return v.text;
 }

@@ -216,16 +216,11 @@ bool header_ok(socket_file f, std::string_view l) noexcept {
 
 std::string_view file_name(socket_file f) noexcept {
   switch (f) {
-    case socket_file::tcp:
-      return "net/tcp";
-    case socket_file::tcp6:
-      return "net/tcp6";
-    case socket_file::udp:
-      return "net/udp";
-    case socket_file::udp6:
-      return "net/udp6";
-    case socket_file::unix_domain:
-      return "net/unix";
+    case socket_file::tcp: return "net/tcp";
+    case socket_file::tcp6: return "net/tcp6";
+    case socket_file::udp: return "net/udp";
+    case socket_file::udp6: return "net/udp6";
+    case socket_file::unix_domain: return "net/unix";
   }
   return {};
 }

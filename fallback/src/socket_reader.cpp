@@ -34,14 +34,10 @@ std::error_code run(file_reader& files, socket_file_parser& parser, const planne
 
 state_counts& counts_for(socket_summary& s, socket_file f) noexcept {
   switch (f) {
-    case socket_file::tcp:
-      return s.tcp[0];
-    case socket_file::tcp6:
-      return s.tcp[1];
-    case socket_file::udp:
-      return s.udp[0];
-    default:
-      return s.udp[1];
+    case socket_file::tcp: return s.tcp[0];
+    case socket_file::tcp6: return s.tcp[1];
+    case socket_file::udp: return s.udp[0];
+    default: return s.udp[1];
   }
 }
 

@@ -109,11 +109,8 @@ bool run_bytecode(std::span<const std::byte> program, const bytecode_entry& e) n
     const inet_diag_bc_op op = op_at(off);
     bool yes = true;
     switch (op.code) {
-      case INET_DIAG_BC_NOP:
-        break;
-      case INET_DIAG_BC_JMP:
-        yes = false;
-        break;
+      case INET_DIAG_BC_NOP: break;
+      case INET_DIAG_BC_JMP: yes = false; break;
       case INET_DIAG_BC_S_GE:
       case INET_DIAG_BC_S_LE:
       case INET_DIAG_BC_D_GE:
@@ -147,8 +144,7 @@ bool run_bytecode(std::span<const std::byte> program, const bytecode_entry& e) n
         }
         break;
       }
-      default:
-        return false;
+      default: return false;
     }
     const std::size_t step = yes ? op.yes : op.no;
     len -= static_cast<long>(step);

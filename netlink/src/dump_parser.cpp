@@ -98,8 +98,7 @@ parse_status walk(const datagram& d, const reply_filter& f, repeat_guard* repeat
         st.error = err < 0 ? kernel_error(err) : make_error_code(errc::unexpected_message);
         return st;
       }
-      case NLMSG_NOOP:
-        break;
+      case NLMSG_NOOP: break;
       default:
         if (h.nlmsg_type != f.msg_type) {
           st.error = errc::unexpected_message;
@@ -310,8 +309,7 @@ bool unix_attr(std::uint16_t type, std::span<const std::byte> v, socket_row& r,
       if (v.size() < sizeof(std::uint32_t)) return false;
       r.uid = wire::load<std::uint32_t>(v);
       return true;
-    default:
-      return true;  // attributes we do not use
+    default: return true;  // attributes we do not use
   }
 }
 

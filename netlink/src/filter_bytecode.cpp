@@ -110,8 +110,7 @@ block compile(const socket_filter& f, std::uint16_t i) {
       b.leaf(src ? INET_DIAG_BC_S_COND : INET_DIAG_BC_D_COND, operand, sizeof cond + addr_len);
       return b;
     }
-    case filter_node::kind::and_:
-      return join_and(compile(f, n.a), compile(f, n.b));
+    case filter_node::kind::and_: return join_and(compile(f, n.a), compile(f, n.b));
     case filter_node::kind::or_: {
       // [a][JMP -> end][b]: a's false exit (a.end + 4) is b's start, on the yes chain through
       // the JMP; a's true exit falls into the JMP.

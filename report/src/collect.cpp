@@ -35,15 +35,9 @@ std::error_code collect_summary(collector& c, const summary_request& r, std::str
                               fallback,       counters_ec ? nullptr : &counters,
                               counters_error, r.query != nullptr ? r.filter : std::string_view{}};
   switch (r.format) {
-    case summary_format::json:
-      render_summary_json(report, out);
-      break;
-    case summary_format::prometheus:
-      render_summary_prometheus(report, all, out);
-      break;
-    case summary_format::text:
-      render_summary_text(report, out);
-      break;
+    case summary_format::json: render_summary_json(report, out); break;
+    case summary_format::prometheus: render_summary_prometheus(report, all, out); break;
+    case summary_format::text: render_summary_text(report, out); break;
   }
   return {};
 }

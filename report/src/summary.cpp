@@ -58,17 +58,12 @@ std::size_t histogram_lines(const state_counts& c, state_line (&lines)[state_slo
 std::string_view estimate_not_used(const socket_summary& s) noexcept {
   using st = socket_summary::estimate_status;
   switch (s.estimate) {
-    case st::inconsistent:
-      return "CurrEstab is below the dumped CLOSE_WAIT";
-    case st::counter_missing:
-      return "/proc/net/snmp Tcp CurrEstab could not be read";
-    case st::needs_netlink:
-      return "the /proc source lists every socket anyway";
-    case st::needs_both_families:
-      return "CurrEstab counts IPv4 and IPv6 together";
+    case st::inconsistent: return "CurrEstab is below the dumped CLOSE_WAIT";
+    case st::counter_missing: return "/proc/net/snmp Tcp CurrEstab could not be read";
+    case st::needs_netlink: return "the /proc source lists every socket anyway";
+    case st::needs_both_families: return "CurrEstab counts IPv4 and IPv6 together";
     case st::not_requested:
-    case st::estimated:
-      break;
+    case st::estimated: break;
   }
   return {};
 }

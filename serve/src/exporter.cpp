@@ -29,14 +29,12 @@ void metrics_exporter::on_open(answer&) {}
 std::size_t metrics_exporter::on_input(std::string_view in, answer& out) {
   http_request r;
   switch (parse_http_request(in, r)) {
-    case http_parse::incomplete:
-      return 0;
+    case http_parse::incomplete: return 0;
     case http_parse::bad:
       http_response(out.head, 400, text, "ssfast: malformed request or a request body\n", false);
       out.close_after = true;
       return in.size();
-    case http_parse::complete:
-      break;
+    case http_parse::complete: break;
   }
   out.close_after = !r.keep_alive;
   const bool head = r.method == "HEAD";
