@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The ssfast binary: parses the command line, opens the collector its command needs, runs the
 // command from the table, maps errors to exit codes.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
 #include <iterator>
 #include <string>
@@ -45,6 +49,20 @@ int refuse(command c, int code, const std::string& why) {
   return fail(c == command::doctor ? 3 : code, why);
 }
 
+// Descriptors 0-2 that are closed at start are opened on /dev/null, as daemons do: else the
+// netlink socket, a listener or a client's connection would take their numbers, and a report
+// or a log line would be written into it. A closed stdout stays unwritable (opened read-only,
+// a write fails EBADF), so the report says "cannot write the output" and exits 1.
+bool open_closed_standard_descriptors() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    // open() takes the lowest free number, which is fd: those below it are open by now.
+    const int got = ::open("/dev/null", (fd == 1 ? O_RDONLY : O_RDWR) | O_NOCTTY);
+    if (got != fd) return false;
+  }
+  return true;
+}
+
 result<collector> open_collector(const options& o) {
   collector_options co;
   co.source = o.source;
@@ -57,6 +75,7 @@ result<collector> open_collector(const options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (!open_closed_standard_descriptors()) return exit_failure;
   const auto parsed =
       parse_args(std::span<const char* const>(argv + 1, static_cast<std::size_t>(argc - 1)));
   const options& o = parsed.opts;

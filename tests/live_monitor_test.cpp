@@ -749,6 +749,36 @@ TEST_F(LiveNamespace, ServersThatCannotListenSaySo) {
   EXPECT_EQ(r.err, "ssfast: --listen: 'localhost' is not a numeric address\n");
 }
 
+// An exporter started with 0-2 closed (as a careless init script does) holds /dev/null
+// there, not its listener or a client's connection, so nothing it logs reaches a client.
+TEST_F(LiveNamespace, ExporterStartedWithClosedDescriptorsKeepsThemOnDevNull) {
+  constexpr std::uint16_t port = 705;
+  background_process exporter(
+      {"sh", "-c", "exec \"$0\" exporter --listen 127.0.0.1:705 <&- >&- 2>&-", SSFAST_CLI_PATH});
+  std::unique_ptr<tcp_client> c;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!c && std::chrono::steady_clock::now() < deadline) {
+    try {
+      c = std::make_unique<tcp_client>(port);
+    } catch (const std::exception&) {
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+  ASSERT_TRUE(c) << "the exporter never listened";
+  for (int fd = 0; fd <= 2; ++fd) {
+    const auto link = "/proc/" + std::to_string(exporter.pid()) + "/fd/" + std::to_string(fd);
+    std::error_code ec;
+    EXPECT_EQ(std::filesystem::read_symlink(link, ec).string(), "/dev/null") << link;
+  }
+  std::string resp;
+  ASSERT_TRUE(c->send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(c->read_http_response(resp));
+  EXPECT_EQ(testing::http_status(resp), 200);
+  expect_tcp_series(testing::prometheus_samples(std::string(testing::http_body(resp))), got_.tcp,
+                    {{{0, tcp_state::listen}, 1}, {{0, tcp_state::established}, 2}});
+  c.reset();
+}
+
 std::string agent_says(std::uint16_t agent_port) {
   tcp_client c(agent_port);
   std::string line;

@@ -617,5 +617,26 @@ TEST_F(LiveNamespace, CliEstimateIsLabelled) {
   }
 }
 
+// A command started with standard descriptors closed opens them on /dev/null before anything
+// else: its netlink socket must not become fd 1 and take the report. A closed stdout is the
+// usual "cannot write the output", exit 1, for a summary, a listing and a JSON document.
+TEST_F(LiveNamespace, ClosedStandardDescriptorsAreNeverWrittenInto) {
+  for (const char* args : {"-s", "-s -j", "-ta", "top lport", "counters"}) {
+    const auto r = testing::run_process(
+        {"sh", "-c", std::string("exec \"$0\" ") + args + " >&-", SSFAST_CLI_PATH});
+    EXPECT_EQ(r.exit_code, 1) << args;
+    EXPECT_EQ(r.err, "ssfast: cannot write the output\n") << args;
+  }
+  // Nothing open at all: still exit 1, and no crash.
+  const auto r = testing::run_process({"sh", "-c", "exec \"$0\" -s <&- >&- 2>&-", SSFAST_CLI_PATH});
+  EXPECT_EQ(r.exit_code, 1);
+  // A closed stdin or stderr alone changes nothing about the report.
+  const auto ok = testing::run_process({"sh", "-c", "exec \"$0\" -s -j <&- 2>&-", SSFAST_CLI_PATH});
+  ASSERT_EQ(ok.exit_code, 0);
+  const auto js = nlohmann::json::parse(ok.out);
+  for (tcp_state st : netstat_states)
+    EXPECT_EQ(json_state(js["tcp"]["states"], st), got_.tcp_all().netstat_count(st));
+}
+
 }  // namespace
 }  // namespace ssfast
