@@ -26,11 +26,20 @@ int write_out(std::string_view s);
 /// "2026-11-29T21:22:07Z".
 std::string utc_now();
 
-/// Moves `deadline` (CLOCK_MONOTONIC) one interval on.
+/// CLOCK_MONOTONIC in seconds: what rates divide by is the time measured between two reads,
+/// not the interval asked for (a stopped process, a slow report).
+double monotonic_seconds();
+
+/// Moves `deadline` (CLOCK_MONOTONIC) one interval on; one already past skips ahead to the
+/// first deadline of the same grid after now, so missed reports are not made up in a burst.
 void advance_deadline(timespec& deadline, double interval);
 
+/// Waits until `deadline`; false, early, when `wake_fd` (>= 0) polls readable first.
+bool wait_until(const timespec& deadline, int wake_fd = -1);
+
 /// Sleeps until `deadline` moved one interval on: reports do not drift by the time each takes.
-void sleep_until(timespec& deadline, double interval);
+/// False, early, when `wake_fd` (collector::exit_fd()) polls readable first.
+bool sleep_until(timespec& deadline, double interval, int wake_fd = -1);
 
 /// The counters whose per-second rates --watch shows, as /proc names them.
 inline constexpr std::string_view watch_rate_counters[] = {
@@ -42,7 +51,8 @@ inline constexpr std::string_view watch_rate_counters[] = {
 ///   for (report_clock clock(o); clock.next();) { ... clock.report() ... }
 class report_clock {
  public:
-  explicit report_clock(const options& o);
+  /// `wake_fd`: collector::exit_fd(), which ends a wait early (the next report then fails).
+  explicit report_clock(const options& o, int wake_fd = -1);
   /// Waits for the next report's deadline (not before the first); false once all were made.
   bool next();
   std::uint64_t report() const noexcept { return report_; }
@@ -51,6 +61,7 @@ class report_clock {
   double interval_;
   std::uint64_t reports_;  // 0: no end
   std::uint64_t report_ = 0;
+  int wake_fd_;
   timespec deadline_{};
 };
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // What the commands share: output, one-line errors, the --watch clock, queries and owners.
+#include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <vector>
@@ -31,30 +33,61 @@ std::string utc_now() {
   return buf;
 }
 
+namespace {
+
+long long to_ns(const timespec& t) { return t.tv_sec * 1000000000LL + t.tv_nsec; }
+
+timespec monotonic_now() {
+  timespec t{};
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t;
+}
+
+}  // namespace
+
+double monotonic_seconds() { return static_cast<double>(to_ns(monotonic_now())) / 1e9; }
+
 void advance_deadline(timespec& deadline, double interval) {
-  auto ns = static_cast<long long>(interval * 1e9);
-  deadline.tv_sec += static_cast<time_t>(ns / 1000000000);
-  deadline.tv_nsec += static_cast<long>(ns % 1000000000);
-  if (deadline.tv_nsec >= 1000000000) {
-    deadline.tv_nsec -= 1000000000;
-    ++deadline.tv_sec;
+  const long long step = std::max(1LL, static_cast<long long>(interval * 1e9));
+  long long next = to_ns(deadline) + step;
+  // Missed (the process was stopped, or a report took longer than the interval): the first
+  // deadline of the same grid still ahead, so the missed reports are skipped, not made up
+  // in a burst.
+  if (const long long now = to_ns(monotonic_now()); next <= now)
+    next += ((now - next) / step + 1) * step;
+  deadline.tv_sec = static_cast<time_t>(next / 1000000000LL);
+  deadline.tv_nsec = static_cast<long>(next % 1000000000LL);
+}
+
+bool wait_until(const timespec& deadline, int wake_fd) {
+  for (;;) {
+    const long long left = to_ns(deadline) - to_ns(monotonic_now());
+    if (left <= 0) return true;
+    if (wake_fd < 0) {
+      if (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr) == 0) return true;
+      continue;  // EINTR
+    }
+    pollfd p{wake_fd, POLLIN, 0};
+    const timespec t{static_cast<time_t>(left / 1000000000LL),
+                     static_cast<long>(left % 1000000000LL)};
+    if (ppoll(&p, 1, &t, nullptr) > 0) return false;
   }
 }
 
-void sleep_until(timespec& deadline, double interval) {
+bool sleep_until(timespec& deadline, double interval, int wake_fd) {
   advance_deadline(deadline, interval);
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr) == EINTR) {
-  }
+  return wait_until(deadline, wake_fd);
 }
 
-report_clock::report_clock(const options& o)
-    : interval_(o.watch), reports_(o.watch > 0 ? o.count : 1) {
+report_clock::report_clock(const options& o, int wake_fd)
+    : interval_(o.watch), reports_(o.watch > 0 ? o.count : 1), wake_fd_(wake_fd) {
   clock_gettime(CLOCK_MONOTONIC, &deadline_);
 }
 
 bool report_clock::next() {
   if (reports_ != 0 && report_ >= reports_) return false;
-  if (report_ > 0) sleep_until(deadline_, interval_);
+  // Woken early (the watched process exited): the report is made at once, and says so.
+  if (report_ > 0) (void)sleep_until(deadline_, interval_, wake_fd_);
   ++report_;
   return true;
 }

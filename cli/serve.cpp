@@ -13,13 +13,15 @@ void to_stderr(std::string_view line) {
   std::fprintf(stderr, "ssfast: %.*s\n", static_cast<int>(line.size()), line.data());
 }
 
-serve::server_options server_of(const options& o) {
+serve::server_options server_of(const collector& c, const options& o) {
   serve::server_options so;
   so.listen = o.listen;
   so.max_connections = o.max_connections;
   so.max_per_peer = o.max_per_peer;
   so.timeout = o.timeout;
   so.log = to_stderr;
+  so.stop_fd = c.exit_fd();  // --netns PID: the served namespace's process is gone
+  so.stop_reason = c.error_text(errc::process_exited);
   return so;
 }
 
@@ -30,7 +32,7 @@ int run_exporter(collector& c, const options& o) {
   r.scope = o.scope;
   r.method = o.method;
   serve::metrics_exporter h(c, r, to_stderr, o.all_netns);
-  return serve::serve(server_of(o), h);
+  return serve::serve(server_of(c, o), h);
 }
 
 int run_agent(collector& c, const options& o) {
@@ -43,7 +45,7 @@ int run_agent(collector& c, const options& o) {
                  "ssfast: agent: answering from /proc, which has no listen backlog: the "
                  "accept-queue rule is off%s\n",
                  o.max_established ? "; --max-established still applies" : "");
-  return serve::serve(server_of(o), h);
+  return serve::serve(server_of(c, o), h);
 }
 
 }  // namespace ssfast::cli

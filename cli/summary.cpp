@@ -76,10 +76,11 @@ int run_once(collector& c, const options& o) {
 // says why on stderr; only a file that cannot be written ends the loop.
 int run_textfile_watch(collector& c, const options& o) {
   const summary_request r = request_of(o);
-  for (report_clock clock(o); clock.next();) {
+  for (report_clock clock(o, c.exit_fd()); clock.next();) {
     std::string out, error;
-    if (collect_summary(c, r, out, error)) {
+    if (const std::error_code ec = collect_summary(c, r, out, error)) {
       fail(exit_failure, error);
+      if (ec == errc::process_exited) return exit_failure;  // nothing left to watch
       continue;
     }
     if (auto e = write_file_atomically(o.textfile, out); !e.empty()) return fail(exit_failure, e);
@@ -96,12 +97,13 @@ struct watch_step {
   const std::map<std::string, std::int64_t>& counters_before;
   const std::map<std::string, std::int64_t>& counters_now;
   std::uint64_t report;
+  double seconds;  // measured between the two counter reads
 
   std::int64_t change(tcp_state s) const {
     return static_cast<std::int64_t>(after.netstat_count(s) - before.netstat_count(s));
   }
   std::optional<double> rate(std::string_view name) const {
-    return counter_rate(counters_before, counters_now, name, o.watch);
+    return counter_rate(counters_before, counters_now, name, seconds);
   }
 };
 
@@ -116,6 +118,7 @@ void watch_json(const watch_step& w, std::string& out) {
   j.begin_object();
   j.key("time").value(utc_now());
   j.key("interval_s").value(w.o.watch);
+  j.key("elapsed_s").value(w.seconds);  // what the rates divide by
   j.key("source").value(to_string(w.c.source()));
   // What was not counted (-x, -u, -t) is left out, never reported as 0.
   if (w.o.scope.tcp) {
@@ -177,14 +180,17 @@ int run_watch(collector& c, const options& o) {
   socket_summary prev, now;
   if (auto ec = sc.count(c, o, prev)) return fail(exit_failure, c.error_text(ec));
   auto prev_counters = counter_map(c);
+  double prev_at = monotonic_seconds();
   timespec deadline{};
   clock_gettime(CLOCK_MONOTONIC, &deadline);
   for (std::uint64_t report = 1; o.count == 0 || report <= o.count; ++report) {
-    sleep_until(deadline, o.watch);
+    (void)sleep_until(deadline, o.watch, c.exit_fd());  // early: the count says why
     if (auto ec = sc.count(c, o, now)) return fail(exit_failure, c.error_text(ec));
     auto counters = counter_map(c);
+    const double at = monotonic_seconds();
     const watch_step step{
-        o, c, now, prev.tcp_histogram(), now.tcp_histogram(), prev_counters, counters, report};
+        o,        c,      now,         prev.tcp_histogram(), now.tcp_histogram(), prev_counters,
+        counters, report, at - prev_at};
     std::string out;
     if (o.json)
       watch_json(step, out);
@@ -193,6 +199,7 @@ int run_watch(collector& c, const options& o) {
     if (int w = write_out(out)) return w;
     prev = now;
     prev_counters = std::move(counters);
+    prev_at = at;
   }
   return exit_ok;
 }

@@ -138,7 +138,7 @@ int run_top(collector& c, const options& o) {
   // Grouped as the dump is parsed: memory follows the keys, not the sockets.
   top_counter groups(o.key, need_owners ? &owners : nullptr);
   // Not a terminal here (the screen took that): one line per report with --watch.
-  for (report_clock clock(o); clock.next();) {
+  for (report_clock clock(o, c.exit_fd()); clock.next();) {
     if (need_owners && !scan_owners(o, owners)) return exit_failure;
     groups.clear();
     if (auto ec = c.list(q, groups)) return list_failed(c, ec);

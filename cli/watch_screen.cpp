@@ -33,8 +33,8 @@ constexpr char enter_screen[] = "\033[?1049h\033[?25l";  // alternate screen, cu
 constexpr char leave_screen[] = "\033[?25h\033[?1049l";  // cursor shown, main screen back
 
 volatile sig_atomic_t stop_signal = 0;  // SIGINT, SIGTERM, SIGHUP: leave at the next step
-volatile sig_atomic_t resized = 0;      // SIGWINCH: redraw at the new size
-termios saved_termios;
+volatile sig_atomic_t resized = 0;      // SIGWINCH, SIGCONT: redraw (at the new size)
+termios saved_termios, raw_termios;
 bool termios_saved = false;
 
 // Gives the terminal back; async-signal-safe (write, tcsetattr), for the crash path too.
@@ -44,12 +44,43 @@ void restore_terminal() noexcept {
   if (termios_saved) tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
 }
 
+// Takes the terminal: keys without Enter or echo, the alternate screen, the cursor hidden.
+// Async-signal-safe, for the way back from a suspend.
+void take_terminal() noexcept {
+  if (termios_saved) tcsetattr(STDIN_FILENO, TCSANOW, &raw_termios);
+  const ssize_t ignored = ::write(STDOUT_FILENO, enter_screen, sizeof enter_screen - 1);
+  (void)ignored;
+}
+
 extern "C" void on_stop(int sig) { stop_signal = sig; }
 extern "C" void on_resize(int) { resized = 1; }
+// SIGQUIT (Ctrl-\) and the crashes: the terminal back, then the signal's own action (a core
+// dump where the system keeps them), so the exit status still names the signal.
 extern "C" void on_crash(int sig) {
   restore_terminal();
   signal(sig, SIG_DFL);
   raise(sig);
+}
+// SIGTSTP (Ctrl-Z): the shell gets its own screen back before the process stops (the stop is
+// taken here, in the handler, with SIGTSTP's default action), and the view takes the terminal
+// again when SIGCONT (fg, bg) resumes it, redrawn at once: what less(1) and vi do.
+extern "C" void on_suspend(int sig) {
+  const int saved_errno = errno;
+  restore_terminal();
+  signal(sig, SIG_DFL);
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, sig);
+  pthread_sigmask(SIG_UNBLOCK, &s, nullptr);
+  raise(sig);  // stops here; SIGCONT continues here
+  pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  struct sigaction sa {};
+  sigemptyset(&sa.sa_mask);
+  sa.sa_handler = on_suspend;
+  sigaction(sig, &sa, nullptr);
+  take_terminal();
+  resized = 1;
+  errno = saved_errno;
 }
 
 // The terminal for the view's lifetime: alternate screen, hidden cursor, keys without Enter
@@ -60,26 +91,28 @@ class terminal_session {
   terminal_session() {
     if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_termios) == 0) {
       termios_saved = true;
-      termios raw = saved_termios;
-      raw.c_lflag &= static_cast<tcflag_t>(~(ICANON | ECHO));
-      raw.c_cc[VMIN] = 0;
-      raw.c_cc[VTIME] = 0;
-      tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+      raw_termios = saved_termios;
+      raw_termios.c_lflag &= static_cast<tcflag_t>(~(ICANON | ECHO));
+      raw_termios.c_cc[VMIN] = 0;
+      raw_termios.c_cc[VTIME] = 0;
     }
     struct sigaction sa {};
     sigemptyset(&sa.sa_mask);
     sa.sa_handler = on_stop;  // no SA_RESTART: poll() returns EINTR and the loop sees it
     for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaction(s, &sa, nullptr);
     sa.sa_handler = on_resize;
-    sigaction(SIGWINCH, &sa, nullptr);
+    for (int s : {SIGWINCH, SIGCONT}) sigaction(s, &sa, nullptr);
     sa.sa_handler = on_crash;
-    for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL}) sigaction(s, &sa, nullptr);
-    const ssize_t ignored = ::write(STDOUT_FILENO, enter_screen, sizeof enter_screen - 1);
-    (void)ignored;
+    for (int s : {SIGQUIT, SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL}) sigaction(s, &sa, nullptr);
+    sa.sa_handler = on_suspend;
+    sigaction(SIGTSTP, &sa, nullptr);
+    take_terminal();
   }
   terminal_session(const terminal_session&) = delete;
   terminal_session& operator=(const terminal_session&) = delete;
   ~terminal_session() {
+    // The view's handlers go first: a Ctrl-Z from here on stops the process as usual.
+    for (int s : {SIGTSTP, SIGCONT, SIGQUIT}) signal(s, SIG_DFL);
     restore_terminal();
     termios_saved = false;
   }
@@ -115,6 +148,7 @@ struct view_state {
   socket_summary now;
   state_counts before, after;
   std::map<std::string, std::int64_t> counters_before, counters_now;
+  double counters_before_at = 0, counters_now_at = 0;  // when they were read (monotonic s)
   std::map<tcp_state, series> state_history;
   std::optional<std::int64_t> max_tw;  // net.ipv4.tcp_max_tw_buckets
   std::uint64_t listen_backlogs = 0;   // the listeners' backlogs, summed
@@ -138,16 +172,18 @@ struct view_state {
   // No rate before the second report: there is nothing to compare with yet.
   std::optional<double> rate(std::string_view name) const {
     if (report < 2) return std::nullopt;
-    return counter_rate(counters_before, counters_now, name, o.watch);
+    return counter_rate(counters_before, counters_now, name, counters_now_at - counters_before_at);
   }
 
   // One report: counts, counters, listeners' backlogs, and the top view's keys.
   std::error_code collect() {
     counters_before = std::move(counters_now);
+    counters_before_at = counters_now_at;
     before = after;
     if (auto ec = filtered ? c.count(now, query) : c.count(now, o.scope, o.method)) return ec;
     after = now.tcp_histogram();
     counters_now = counter_map(c);
+    counters_now_at = monotonic_seconds();
     for (tcp_state s : netstat_states) state_history.at(s).push(after.netstat_count(s));
     socket_query listeners;
     listeners.scope.udp = listeners.scope.unix_domain = false;
@@ -297,9 +333,14 @@ bool wait_for_next(view_state& v, timespec& deadline, terminal_caps& caps) {
         (deadline.tv_sec - now.tv_sec) * 1000LL + (deadline.tv_nsec - now.tv_nsec) / 1000000LL;
     // Keys are read even when the report took longer than the interval (a busy host, a short
     // interval): a look without waiting, so a slow report never makes the view deaf to q.
-    pollfd in{STDIN_FILENO, POLLIN, 0};
-    const int n = poll(&in, termios_saved ? 1 : 0,
-                       left_ms > 0 ? static_cast<int>(std::min(left_ms, 1000LL)) : 0);
+    // The keyboard, and the watched process (--netns PID): its exit is due at once.
+    pollfd fds[2] = {{termios_saved ? STDIN_FILENO : -1, POLLIN, 0}, {v.c.exit_fd(), POLLIN, 0}};
+    const int n = poll(fds, 2, left_ms > 0 ? static_cast<int>(std::min(left_ms, 1000LL)) : 0);
+    if (n > 0 && fds[1].revents != 0) {
+      v.paused = false;  // the next collection says it and ends the view
+      return true;
+    }
+    const pollfd& in = fds[0];
     if (n <= 0 || !(in.revents & (POLLIN | POLLHUP | POLLERR))) {
       if (left_ms <= 0) return true;  // nothing typed: the next report is due
       continue;                       // the wait went on, or a signal came (EINTR)

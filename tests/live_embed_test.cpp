@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Embedding: the C API against the C++ API on the scenario, and a collector watching another
 // network namespace (a child process's) from outside it.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +18,7 @@
 
 #include "ssfast/serve/exporter.h"
 #include "ssfast/ssfast_c.h"
+#include "support/background.h"
 #include "support/live_fixture.h"
 
 namespace ssfast {
@@ -314,8 +317,8 @@ class OtherNamespace : public LiveNamespace {
     LiveNamespace::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     int ready[2], hold[2];
-    ASSERT_EQ(pipe(ready), 0);
-    ASSERT_EQ(pipe(hold), 0);
+    ASSERT_EQ(pipe2(ready, O_CLOEXEC), 0);
+    ASSERT_EQ(pipe2(hold, O_CLOEXEC), 0);
     child_ = fork();
     ASSERT_GE(child_, 0);
     if (child_ == 0) {
@@ -345,9 +348,15 @@ class OtherNamespace : public LiveNamespace {
     path_ = "/proc/" + std::to_string(child_) + "/ns/net";
   }
   void TearDown() override {
-    if (hold_ >= 0) close(hold_);
-    if (child_ > 0) waitpid(child_, nullptr, 0);
+    end_child();
     LiveNamespace::TearDown();
+  }
+  // The child leaves (its namespace goes with it once nothing else holds it).
+  void end_child() {
+    if (hold_ >= 0) close(hold_);
+    hold_ = -1;
+    if (child_ > 0) waitpid(child_, nullptr, 0);
+    child_ = -1;
   }
   pid_t child_ = -1;
   int hold_ = -1;
@@ -413,6 +422,58 @@ TEST_F(OtherNamespace, CliAndCApiByPidAndPath) {
   EXPECT_EQ(bad.err,
             "ssfast: cannot watch network namespace /run/netns/ssfast-no-such-ns: No such file or "
             "directory\n");
+}
+
+// Watching a process's namespace by its PID follows the process: once it has exited, the
+// library's calls fail process_exited (the namespace would otherwise live on in the
+// collector's thread, counting zeros), and every long-running command stops, exit 1.
+TEST_F(OtherNamespace, EndsWithTheProcessItWatches) {
+  collector_options o;
+  o.netns = path_;
+  auto c = collector::open(o);
+  ASSERT_TRUE(c) << c.error().message();
+  ASSERT_GE(c->exit_fd(), 0) << "no pidfd for /proc/PID/ns/net";
+  socket_summary s;
+  ASSERT_FALSE(c->count(s)) << c->error_context();
+  const std::string pid = std::to_string(child_), said = "ssfast: process " + pid + " exited";
+  // A pipe gets one line per report; the exporter listens here and counts there.
+  testing::background_process watch(
+      {"sh", "-c", "exec \"$0\" -s --watch 0.2 --netns \"$1\" 1>&2", SSFAST_CLI_PATH, pid});
+  watch.wait_for_line("ESTABLISHED=4");
+  testing::background_process top(
+      {"sh", "-c", "exec \"$0\" top raddr --watch 0.2 --netns \"$1\" 1>&2", SSFAST_CLI_PATH, pid});
+  top.wait_for_line("127.0.0.1");
+  testing::background_process exporter(
+      {SSFAST_CLI_PATH, "exporter", "--listen", "127.0.0.1:0", "--netns", pid});
+  const std::uint16_t port = exporter.wait_for_listening_port();
+  {
+    testing::tcp_client scrape(port);
+    ASSERT_TRUE(scrape.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
+    std::string response;
+    ASSERT_TRUE(scrape.read_http_response(response));
+    EXPECT_EQ(testing::http_status(response), 200);
+    EXPECT_NE(response.find("ssfast_tcp_sockets{family=\"ipv4\",state=\"established\"} 4\n"),
+              std::string::npos)
+        << response;
+  }
+  const std::string textfile = "/tmp/ssfast-exited-" + pid + ".prom";
+  testing::background_process writer(
+      {SSFAST_CLI_PATH, "-s", "--textfile", textfile, "--watch", "0.2", "--netns", pid});
+  for (int i = 0; i < 3000 && access(textfile.c_str(), F_OK) != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(access(textfile.c_str(), F_OK), 0) << writer.stderr_text();
+
+  end_child();
+  pollfd p{c->exit_fd(), POLLIN, 0};
+  EXPECT_EQ(poll(&p, 1, 10000), 1) << "the pidfd never polled readable";
+  const std::error_code ec = c->count(s);
+  EXPECT_EQ(ec, errc::process_exited);
+  EXPECT_EQ(c->error_text(ec), "process " + pid + " exited");
+  for (testing::background_process* b : {&watch, &top, &exporter, &writer}) {
+    EXPECT_NO_THROW(b->wait_for_line(said));
+    EXPECT_EQ(b->wait_exit(), 1) << b->stderr_text();
+  }
+  ::unlink(textfile.c_str());
 }
 
 }  // namespace

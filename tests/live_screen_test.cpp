@@ -13,10 +13,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <sstream>
 #include <thread>
 
+#include "support/background.h"
 #include "support/live_fixture.h"
 
 namespace ssfast {
@@ -379,6 +381,128 @@ TEST_F(LiveScreen, ResizeRedrawsAndACrashGivesTheTerminalBack) {
   EXPECT_NE(after.find("exit=139"), std::string::npos) << "128 + SIGSEGV:\n" << after;
   EXPECT_EQ(pane.format("#{alternate_on}"), "0");
   EXPECT_EQ(pane.format("#{cursor_flag}"), "1");
+}
+
+// The process's state letter in /proc/PID/stat ('T' stopped, 'S' sleeping, ...), 0 if gone.
+char process_state(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const auto at = stat.rfind(") ");
+  return at == std::string::npos || at + 2 >= stat.size() ? 0 : stat[at + 2];
+}
+
+// Waits (bounded) until a tmux format has `want`; returns the last value.
+std::string wait_format(tmux_pane& pane, const std::string& f, const std::string& want) {
+  const auto end = std::chrono::steady_clock::now() + 30s;
+  std::string v;
+  do {
+    v = pane.format(f);
+    if (v == want) break;
+    std::this_thread::sleep_for(20ms);
+  } while (std::chrono::steady_clock::now() < end);
+  return v;
+}
+
+// Ctrl-Z gives the shell its screen back (main screen, cursor shown) before the view stops;
+// SIGCONT (fg) takes the terminal again and redraws at once. Ctrl-\ (SIGQUIT) gives the
+// terminal back too, and still ends the process by its signal.
+TEST_F(LiveScreen, SuspendAndQuitGiveTheTerminalBack) {
+  if (!testing::have_program("pgrep") || !testing::have_program("bash"))
+    GTEST_SKIP() << "pgrep or bash is not installed";
+  // An interactive shell, as a person has: job control (Ctrl-Z stops only the job, in a
+  // process group of its own, and `fg` continues it). A stop signal sent by the terminal to
+  // an orphaned process group is discarded by the kernel (get_signal, kernel/signal.c), so
+  // a shell without job control could not show this.
+  tmux_pane pane("env HISTFILE=/dev/null PS1='ready> ' TERM=xterm bash --norc --noprofile -i");
+  pane.wait_for([](const std::string& s) { return s.find("ready>") != std::string::npos; });
+  pane.keys(std::string(SSFAST_CLI_PATH) + " -s --watch 0.2");
+  pane.keys("Enter");
+  std::string screen = pane.wait_for([](const std::string& s) { return report_number(s) >= 2; });
+  ASSERT_GE(report_number(screen), 2) << screen;
+  const pid_t shell = pane.command_pid();  // the interactive bash; the view is its child
+  ASSERT_GT(shell, 0);
+  const auto child = testing::run_process({"pgrep", "-P", std::to_string(shell)});
+  ASSERT_EQ(child.exit_code, 0) << "the view runs under the shell";
+  const auto pid = static_cast<pid_t>(std::stol(child.out));
+  pane.keys("C-z");
+  const auto end = std::chrono::steady_clock::now() + 30s;
+  while (process_state(pid) != 'T' && std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(process_state(pid), 'T') << "Ctrl-Z stops the view";
+  EXPECT_EQ(wait_format(pane, "#{alternate_on}", "0"), "0") << "the main screen, stopped";
+  EXPECT_EQ(wait_format(pane, "#{cursor_flag}", "1"), "1") << "the cursor shown, stopped";
+  // A stop of a whole second: the view resumes at its next deadline, not with the reports it
+  // missed, and redraws at once.
+  std::this_thread::sleep_for(1s);
+  const int before = report_number(screen);
+  pane.keys("fg");
+  pane.keys("Enter");
+  EXPECT_EQ(wait_format(pane, "#{alternate_on}", "1"), "1") << "the view is back";
+  EXPECT_EQ(wait_format(pane, "#{cursor_flag}", "0"), "0");
+  screen = pane.wait_for([&](const std::string& s) { return report_number(s) > before; });
+  EXPECT_GT(report_number(screen), before) << screen;
+  EXPECT_LE(report_number(screen), before + 3) << "missed reports are skipped:\n" << screen;
+  EXPECT_NE(screen.find("ESTABLISHED"), std::string::npos) << screen;
+  // Ctrl-\: SIGQUIT's own end (128 + 3), with the terminal given back.
+  pane.keys("C-\\");
+  EXPECT_EQ(wait_format(pane, "#{alternate_on}", "0"), "0");
+  pane.keys("echo status=$?");
+  pane.keys("Enter");
+  const std::string after =
+      pane.wait_for([](const std::string& s) { return s.find("status=1") != std::string::npos; });
+  EXPECT_NE(after.find("status=131"), std::string::npos) << "128 + SIGQUIT:\n" << after;
+  EXPECT_EQ(pane.format("#{alternate_on}"), "0");
+  EXPECT_EQ(pane.format("#{cursor_flag}"), "1");
+}
+
+// A stopped --watch (SIGSTOP, a debugger, a frozen cgroup) resumes without a burst of the
+// reports it missed, and its rates divide by the time that really passed: 40 connections
+// over a stop of 3 s are about 13/s, not 40 per 0.2 s interval (200/s).
+TEST_F(LiveNamespace, WatchRatesDivideByTheMeasuredTime) {
+  testing::background_process watch(
+      {"sh", "-c", std::string("exec \"$0\" -s --watch 0.2 1>&2"), SSFAST_CLI_PATH});
+  watch.wait_for_line("Tcp.ActiveOpens/s=");
+  ASSERT_EQ(::kill(watch.pid(), SIGSTOP), 0);
+  const auto end = std::chrono::steady_clock::now() + 30s;
+  while (process_state(watch.pid()) != 'T' && std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(process_state(watch.pid()), 'T');
+  const int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  fds_.hold(l);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(7005);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(l, 64), 0);
+  constexpr int opened = 40;
+  for (int k = 0; k < opened; ++k) {
+    const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_EQ(::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ::close(c);
+    const int s = ::accept4(l, nullptr, nullptr, SOCK_CLOEXEC);
+    ::close(s);
+  }
+  std::this_thread::sleep_for(3s);  // the stop being measured
+  const std::size_t mark = watch.stderr_text().size();
+  ASSERT_EQ(::kill(watch.pid(), SIGCONT), 0);
+  std::string text;
+  auto lines_after_mark = [&] {
+    text = watch.stderr_text().substr(mark);
+    return std::count(text.begin(), text.end(), '\n');
+  };
+  while (lines_after_mark() == 0 && std::chrono::steady_clock::now() < end + 30s)
+    std::this_thread::sleep_for(5ms);
+  ASSERT_GT(lines_after_mark(), 0) << "no report after SIGCONT";
+  const std::string first = text.substr(0, text.find('\n'));
+  std::this_thread::sleep_for(300ms);
+  // At 0.2 s: the first report and at most two more; made up, 15 would come back to back.
+  EXPECT_LE(lines_after_mark(), 3) << text;
+  const auto at = first.find("Tcp.ActiveOpens/s=");
+  ASSERT_NE(at, std::string::npos) << first;
+  const double rate = std::atof(first.c_str() + at + 18);
+  EXPECT_GT(rate, 0) << first;
+  EXPECT_LT(rate, opened / 1.5) << "the rate divides by the 3 s that passed:\n" << first;
 }
 
 // On a pipe the line format stays as it was: no escape sequence, one line per report.

@@ -42,6 +42,7 @@ using detail::default_threads;
 struct collector::impl {
   std::unique_ptr<detail::netns_thread> ns;  // set: every call runs there (another namespace)
   bool in_ns = false;                        // true while a call runs on that thread
+  detail::watched_process process;           // the namespace's process, named by its PID
 
   // Runs `f` in the collector's namespace: here, or on its thread there when not already on
   // it. The one round trip every call makes. bad_alloc becomes ENOMEM either way, since the
@@ -55,6 +56,10 @@ struct collector::impl {
         return std::make_error_code(std::errc::not_enough_memory);
       }
     };
+    if (process.exited()) {
+      context = "process";
+      return errc::process_exited;
+    }
     if (!ns || in_ns) return guarded();
     return ns->call([&]() noexcept {
       in_ns = true;
@@ -383,8 +388,11 @@ std::string_view version() noexcept { return SSFAST_VERSION_STRING; }
 
 result<collector> collector::open(const collector_options& options) noexcept {
   if (options.netns.empty()) return open_here(options);
+  detail::watched_process process = detail::watched_process::of(options.netns);
   std::unique_ptr<detail::netns_thread> ns;
   if (auto ec = detail::netns_thread::start(options.netns, ns)) return ec;
+  // Exited before its namespace file was open: that file may be a newer process's (PID reuse).
+  if (process.exited()) return errc::process_exited;
   // In that thread, /proc/net would still show the process's own namespace (it follows the
   // main thread); /proc/thread-self/net follows the calling thread.
   collector_options o;
@@ -406,6 +414,7 @@ result<collector> collector::open(const collector_options& options) noexcept {
       &c);
   if (*c.r) {
     (*c.r)->impl_->ns = std::move(ns);
+    (*c.r)->impl_->process = std::move(process);
     // Error lines name the root the caller gave, not the thread-self one used inside.
     (*c.r)->impl_->shown_root.swap(o.proc_root);
     if (options.proc_root == "/proc") (*c.r)->impl_->shown_root.resize(5);
@@ -459,7 +468,11 @@ const fallback_info* collector::fallback() const noexcept {
 
 std::string_view collector::error_context() const noexcept { return impl_->context; }
 
+int collector::exit_fd() const noexcept { return impl_->process.fd(); }
+
 std::string collector::error_text(std::error_code ec) const {
+  if (ec == errc::process_exited && impl_->process.pid() > 0)
+    return "process " + std::to_string(impl_->process.pid()) + " exited";
   const std::string_view w = impl_->context;
   std::string out =
       w.starts_with("net/") ? impl_->shown_root + "/" + std::string(w) : std::string(w);

@@ -4,15 +4,58 @@
 
 #include <fcntl.h>
 #include <linux/nsfs.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 
 #include "ssfast/core/error.h"
 
 namespace ssfast::detail {
+
+watched_process watched_process::of(std::string_view path) noexcept {
+  watched_process w;
+  constexpr std::string_view head = "/proc/", tail = "/ns/net";
+  if (!path.starts_with(head) || !path.ends_with(tail) || path.size() <= head.size() + tail.size())
+    return w;
+  const std::string_view digits = path.substr(head.size(), path.size() - head.size() - tail.size());
+  int pid = 0;
+  const auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+  if (err != std::errc{} || end != digits.data() + digits.size() || pid <= 0) return w;
+#if defined(SYS_pidfd_open)
+  const long fd = ::syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0U);
+  if (fd >= 0) {
+    ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);  // pidfds are close-on-exec already
+    w.fd_ = static_cast<int>(fd);
+    w.pid_ = pid;
+  }
+#endif
+  return w;
+}
+
+watched_process& watched_process::operator=(watched_process&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    pid_ = o.pid_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+watched_process::~watched_process() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool watched_process::exited() const noexcept {
+  if (fd_ < 0) return false;
+  pollfd p{fd_, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP)) != 0;
+}
 
 std::error_code netns_thread::start(const std::string& path, std::unique_ptr<netns_thread>& out) {
   // O_NONBLOCK: a FIFO (or a device) named as a namespace must not hang the open. Then only

@@ -2,13 +2,41 @@
 // A thread that lives in another network namespace and runs the collector's work there.
 #pragma once
 
+#include <sys/types.h>
+
 #include <condition_variable>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <thread>
 
 namespace ssfast::detail {
+
+/// The process whose namespace a collector watches, when it was named as /proc/PID/ns/net:
+/// a pidfd (pidfd_open(2), Linux 5.3), which polls readable once the process has exited
+/// (pidfd_poll() in kernel/fork.c). The namespace itself lives on as long as the collector's
+/// thread is in it, so without this a dead process's namespace would report zeros forever.
+class watched_process {
+ public:
+  watched_process() = default;
+  /// Opened before the namespace file: if the process has not exited once that file is open,
+  /// the file was this process's, not a reused PID's. Without a pidfd (an older kernel, no
+  /// such process) it watches nothing and the namespace file's open says what is wrong.
+  static watched_process of(std::string_view netns_path) noexcept;
+  watched_process(watched_process&& o) noexcept : fd_(o.fd_), pid_(o.pid_) { o.fd_ = -1; }
+  watched_process& operator=(watched_process&& o) noexcept;
+  ~watched_process();
+
+  int fd() const noexcept { return fd_; }
+  pid_t pid() const noexcept { return pid_; }
+  /// True once the process has exited (never without a pidfd). No blocking.
+  bool exited() const noexcept;
+
+ private:
+  int fd_ = -1;
+  pid_t pid_ = 0;
+};
 
 class netns_thread {
  public:

@@ -367,11 +367,17 @@ int serve(const server_options& given, connection_handler& h) {
       pfds.push_back({c.fd, static_cast<short>(c.sending() ? POLLOUT : POLLIN), 0});
       if (c.deadline < next) next = c.deadline;
     }
+    pfds.push_back({o.stop_fd, POLLIN, 0});  // a negative fd is skipped by poll(2)
     const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
     const int n =
         poll(pfds.data(), pfds.size(), static_cast<int>(std::max<long long>(0, wait_ms + 1)));
     if (n < 0 && errno != EINTR) {
       if (o.log) o.log(std::string("poll: ") + std::strerror(errno));
+      return 1;
+    }
+    if (pfds.back().revents != 0) {
+      if (o.log) o.log(o.stop_reason);
+      ::close(lfd);
       return 1;
     }
     now = clock_type::now();

@@ -98,6 +98,22 @@ std::size_t background_process::open_fds() const {
   return n;
 }
 
+int background_process::wait_exit(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (!exited_) {
+    const pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      exited_ = true;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    if (std::chrono::steady_clock::now() >= deadline)
+      throw std::runtime_error("the child did not exit; it said: " + stderr_text());
+    read_available(10);  // keeps its stderr from filling the pipe meanwhile
+  }
+  return -1;
+}
+
 int background_process::stop() {
   if (pid_ <= 0 || exited_) return -1;
   kill(pid_, SIGTERM);

@@ -41,6 +41,10 @@ class background_process {
   /// SIGTERM and reap; returns the exit status (-1: killed by a signal).
   int stop();
 
+  /// Waits for the child to exit on its own and reaps it: its exit status (-1: killed by a
+  /// signal). Throws, with what it said on stderr, if it is still running after `timeout`.
+  int wait_exit(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
  private:
   void read_available(int timeout_ms);
   pid_t pid_ = -1;

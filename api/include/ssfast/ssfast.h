@@ -58,7 +58,9 @@ struct collector_options {
   /// Another network namespace to watch: a namespace file such as /run/netns/NAME (ip netns)
   /// or /proc/PID/ns/net. Empty: the caller's. The collector then does all its work on a
   /// thread of its own that has entered that namespace (setns needs CAP_SYS_ADMIN), and reads
-  /// /proc through /proc/thread-self, which follows that thread's namespace.
+  /// /proc through /proc/thread-self, which follows that thread's namespace. Named as
+  /// /proc/PID/ns/net, the collector follows that process: once it has exited, every call
+  /// fails errc::process_exited ("process PID exited"), see exit_fd().
   std::string netns;
 };
 
@@ -191,6 +193,11 @@ class SSFAST_API collector {
   /// What the last failed call was doing ("TCP/IPv6 dump", "net/snmp", ...); empty after
   /// success. Static storage.
   std::string_view error_context() const noexcept;
+
+  /// Watching /proc/PID/ns/net (collector_options::netns): a descriptor that polls readable
+  /// once PID has exited, when every call fails errc::process_exited; a server or a --watch
+  /// loop polls it to stop at once. -1 otherwise (or on a kernel without pidfd_open, 5.3).
+  int exit_fd() const noexcept;
 
   /// One line for a person: what failed and why, "TCP/IPv6 dump: Permission denied" or, for
   /// a file, its path under the proc root this collector was given ("/host/proc/net/snmp: No

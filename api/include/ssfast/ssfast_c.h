@@ -49,6 +49,7 @@ enum ssfast_source { SSFAST_SOURCE_AUTO = 0, SSFAST_SOURCE_NETLINK = 1, SSFAST_S
 #define SSFAST_EFILTER (-(SSFAST_ERROR_BASE + 12))      /* filter too large for a request */
 #define SSFAST_ENOTNETNS (-(SSFAST_ERROR_BASE + 13))    /* netns path is not a namespace */
 #define SSFAST_EBADFILTER (-(SSFAST_ERROR_BASE + 14))   /* filter does not parse */
+#define SSFAST_EEXITED (-(SSFAST_ERROR_BASE + 15))      /* netns PID's process exited */
 
 typedef struct ssfast_options {
   uint32_t size;         /* sizeof(ssfast_options) as the caller's header has it (see above) */
@@ -57,7 +58,9 @@ typedef struct ssfast_options {
   uint32_t reserved;     /* 0 */
   const char* proc_root; /* NULL for "/proc" */
   const char* netns;     /* NULL for this network namespace; else a namespace file such as
-                            /run/netns/NAME or /proc/PID/ns/net */
+                            /run/netns/NAME or /proc/PID/ns/net; for the
+                            latter, every call fails SSFAST_EEXITED once PID
+                            has exited */
 } ssfast_options;
 
 typedef struct ssfast_counts {

@@ -29,6 +29,11 @@ struct server_options {
   /// request (slowloris) is cut off here, whatever `timeout` allows.
   double head_timeout = 2;
   std::size_t max_request = 8192;
+  /// A descriptor that ends the server when it polls readable (collector::exit_fd(): the
+  /// process whose namespace is served has exited): serve() says `stop_reason` through log
+  /// and returns 1. -1: none.
+  int stop_fd = -1;
+  std::string stop_reason;
   /// Where the server says what it did: "listening on ADDR:PORT" (the real port when given 0)
   /// once ready, why it could not listen or poll, and a connection limit it had to lower. The
   /// library never prints.
