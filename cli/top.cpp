@@ -31,14 +31,15 @@ void append_top(std::string& out, const std::vector<top_entry>& entries, const o
     out.push_back('\n');
     return;
   }
-  // Keys can hold process names, which any user sets: escaped so a name cannot forge a line.
+  // Keys can hold process names, which any user sets: escaped so a name cannot forge a line,
+  // nor, on the one line of --watch, a COUNT:KEY field.
   if (one_line) {
     out += utc_now();
     for (const top_entry& e : entries) {
       out.push_back(' ');
       out += std::to_string(e.count);
       out.push_back(':');
-      append_printable(out, e.key);
+      append_token(out, e.key);
     }
     out.push_back('\n');
     return;

@@ -122,6 +122,30 @@ TEST(Printable, KeepsTextAndEscapesTheRest) {
   EXPECT_EQ(printable(std::string_view("\0ab", 3)), R"(\x00ab)");
 }
 
+// One field of a line split on whitespace (top --watch on a pipe): nothing but 0x21-0x7E
+// survives, and a backslash is escaped too, so `\xNN` always means one byte.
+TEST(Token, CannotForgeAField) {
+  auto token = [](std::string_view s) {
+    std::string out;
+    append_token(out, s);
+    return out;
+  };
+  EXPECT_EQ(token("8812/nginx"), "8812/nginx");
+  EXPECT_EQ(token("42/sp ace 99:fake"), R"(42/sp\x20ace\x2099:fake)");
+  EXPECT_EQ(token("a\\x20\t\n"), R"(a\x5cx20\x09\x0a)");
+  EXPECT_EQ(token("caf\xC3\xA9\x7f"), R"(caf\xc3\xa9\x7f)");
+  EXPECT_EQ(token(std::string_view("\0", 1)), R"(\x00)");
+  std::mt19937 rng(7);
+  for (int round = 0; round < 1000; ++round) {
+    std::string s(rng() % 24, '\0');
+    for (char& c : s) c = static_cast<char>(rng());
+    for (const char c : token(s)) {
+      ASSERT_GT(static_cast<unsigned char>(c), 0x20);
+      ASSERT_LT(static_cast<unsigned char>(c), 0x7F);
+    }
+  }
+}
+
 TEST(Printable, RandomBytesNeverYieldAControlByte) {
   std::mt19937 rng(678);
   for (int round = 0; round < 20000; ++round) {

@@ -4,6 +4,7 @@
 // command must print JSON a strict parser accepts, carrying the names faithfully; text
 // output must not let a name forge a line.
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -196,6 +197,50 @@ TEST_F(HostileNames, TextCannotForgeALine) {
   EXPECT_EQ(ours, 2) << list;
   EXPECT_NE(list.find(dir_ + "/" + std::string(file_in_text) + " "), std::string::npos) << list;
   EXPECT_NE(list.find(R"(@ab"\x0a\xff@z )"), std::string::npos) << list;
+}
+
+// top --watch on a pipe writes one line per report, `TIME COUNT:KEY COUNT:KEY ...`: a process
+// that names itself `sp ace 99:fake` must not add a field of its own.
+TEST_F(LiveNamespace, TopWatchLineCannotForgeAField) {
+  int ready[2], hold[2];
+  ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(hold, O_CLOEXEC), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(ready[0]);
+    ::close(hold[1]);
+    const int l = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(7007);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool ok = ::prctl(PR_SET_NAME, "sp ace 99:fake") == 0 && l >= 0 &&
+                    ::bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                    ::listen(l, 4) == 0;
+    const char c = ok ? '1' : '0';
+    if (::write(ready[1], &c, 1) != 1) ::_exit(1);
+    char x;
+    while (::read(hold[0], &x, 1) > 0) {
+    }
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  ::close(hold[0]);
+  char c = 0;
+  EXPECT_EQ(::read(ready[0], &c, 1), 1);
+  ::close(ready[0]);
+  const auto r = testing::run_process(
+      {SSFAST_CLI_PATH, "top", "process", "--watch", "0.1", "--count", "1", "sport = :7007"});
+  ::close(hold[1]);
+  ::waitpid(child, nullptr, 0);
+  ASSERT_EQ(c, '1');
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream line(r.out);
+  std::vector<std::string> fields;
+  for (std::string f; line >> f;) fields.push_back(f);
+  ASSERT_EQ(fields.size(), 2u) << "the time and one COUNT:KEY:\n" << r.out;
+  EXPECT_EQ(fields[1], "1:" + std::to_string(child) + "/sp\\x20ace\\x2099:fake") << r.out;
 }
 
 }  // namespace

@@ -178,6 +178,28 @@ TEST(HttpRequest, MalformedOrWithABodyIsBad) {
   }
 }
 
+// RFC 9110 5.5: a field value with CR, LF, NUL or a control other than HTAB is invalid; RFC
+// 9112 2.2: so is a bare CR anywhere in the head (a proxy in front may split on it).
+TEST(HttpRequest, ControlCharactersInTheHeadAreBad) {
+  using namespace std::string_literals;
+  for (const std::string& bad : {
+           "GET /metrics HTTP/1.1\r\nX-A: a\rX-Injected: 1\r\n\r\n"s,  // bare CR
+           "GET /metrics HTTP/1.1\r\nX-A: a\r\r\n\r\n"s,               // CR CR LF
+           "GET /metrics HTTP/1.1\r\nX-A: a\0b\r\n\r\n"s,              // NUL
+           "GET /metrics HTTP/1.1\r\nX-A: \x1b[2J\r\n\r\n"s,           // ESC
+           "GET /metrics HTTP/1.1\r\nX-A: a\x7f\r\n\r\n"s,             // DEL
+           "GET /met\rrics HTTP/1.1\r\n\r\n"s,                         // in the request line
+           "GET /metrics HTTP/1.1\rHost: x\r\n\r\n"s,
+       }) {
+    http_request r;
+    EXPECT_EQ(parse_http_request(bad, r), http_parse::bad) << bad;
+  }
+  http_request r;
+  EXPECT_EQ(parse_http_request("GET /metrics HTTP/1.1\r\nX-A: a\tb\xc3\xa9\r\n\r\n", r),
+            http_parse::complete)
+      << "HTAB and obs-text are allowed in a value";
+}
+
 TEST(HttpResponse, LengthAndConnectionHeaders) {
   std::string out;
   http_response(out, 503, "text/plain", "busy\n", false, false, "Retry-After: 1\r\n");

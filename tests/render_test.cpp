@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ssfast/report/all_netns.h"
+#include "ssfast/report/escape.h"
 #include "ssfast/report/summary.h"
 #include "support/prometheus.h"
 
@@ -289,6 +291,32 @@ TEST(RenderPrometheus, EstimateNarrowScopeOtherStatesAndNoCountersStillValid) {
   }
   const auto [rc, said] = testing::promtool(out);
   EXPECT_EQ(rc, 0) << said << out;
+}
+
+// `ip netns add` takes any bytes for a name, and a cgroup path names the container: a label
+// value that is not UTF-8 would fail the whole scrape (promtool: invalid label value), so
+// each ill-formed byte becomes U+FFFD, and quote, backslash and newline are escaped.
+TEST(RenderPrometheus, LabelValuesAreRepairedToUtf8AndEscaped) {
+  std::vector<netns_count> ns(1);
+  ns[0].inode = 4026532000;
+  ns[0].name = "sec-\xff\xc3(";
+  ns[0].container = "a\"b\\c\nd";
+  ns[0].pod_uid = "caf\xc3\xa9\xed\xa0\x80";  // é kept; an encoded surrogate is not UTF-8
+  ns[0].sockets.tcp[0][10] = 3;
+  std::string out;
+  render_all_netns_prometheus(ns, max_netns_series, out);
+  EXPECT_NE(out.find("name=\"sec-\xEF\xBF\xBD\xEF\xBF\xBD(\""), std::string::npos) << out;
+  EXPECT_NE(out.find(R"(container="a\"b\\c\nd")"), std::string::npos) << out;
+  EXPECT_NE(out.find("pod_uid=\"caf\xC3\xA9\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\""),
+            std::string::npos)
+      << out;
+  for (std::string_view rest = out; !rest.empty();) {
+    const std::size_t n = utf8_sequence_length(rest);
+    ASSERT_GT(n, 0u) << "not UTF-8 at byte " << out.size() - rest.size();
+    rest.remove_prefix(n);
+  }
+  const auto [rc, said] = testing::promtool(out);
+  EXPECT_TRUE(rc == 0 || rc == 127) << said << out;
 }
 
 }  // namespace

@@ -87,6 +87,16 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+void append_token(std::string& out, std::string_view s) {
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c > 0x20 && c < 0x7F && c != '\\')
+      out.push_back(ch);
+    else
+      append_hex_byte(out, "\\x", c);
+  }
+}
+
 void append_printable(std::string& out, std::string_view s, bool quote) {
   std::size_t i = 0;
   while (i < s.size()) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "ssfast/report/escape.h"
+
 namespace ssfast::report_detail {
 
 inline void metric_header(std::string& out, std::string_view name, std::string_view type,
@@ -36,18 +38,26 @@ inline void sample(std::string& out, std::string_view name, std::string_view lab
 }
 
 /// Appends `,name="value"` (no comma after an opening '{'), the value escaped as the format
-/// requires: backslash, double quote and newline.
+/// requires (backslash, double quote and newline) and repaired to UTF-8.
 inline void label(std::string& out, std::string_view name, std::string_view value) {
   if (!out.empty() && out.back() != '{') out.push_back(',');
   out += name;
   out += "=\"";
-  for (char c : value) {
-    if (c == '\\' || c == '"') out.push_back('\\');
-    if (c == '\n') {
+  // The exposition format escapes '\\', '"' and newline; the value must be UTF-8 (a name
+  // from `ip netns add` may hold any byte, and one bad byte fails the whole scrape), so a
+  // byte outside a well-formed sequence becomes U+FFFD, as in JSON strings.
+  while (!value.empty()) {
+    const std::size_t n = utf8_sequence_length(value);
+    const char c = value.front();
+    if (n == 0)
+      out += "\xEF\xBF\xBD";
+    else if (c == '\\' || c == '"')
+      out.append({'\\', c});
+    else if (c == '\n')
       out += "\\n";
-      continue;
-    }
-    out.push_back(c);
+    else
+      out.append(value.substr(0, n));
+    value.remove_prefix(n == 0 ? 1 : n);
   }
   out.push_back('"');
 }

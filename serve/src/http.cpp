@@ -37,6 +37,16 @@ bool is_tchar(char c) noexcept {
          std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
+// RFC 9110 5.5: a field value holds no CR, LF or NUL, and of the other controls only HTAB;
+// RFC 9112 2.2: a bare CR anywhere in the head is invalid. Checked on every line of the head
+// (the request line's parts are stricter still), after its line ending is taken off.
+bool has_forbidden_control(std::string_view line) noexcept {
+  return std::any_of(line.begin(), line.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return (c < 0x20 && c != '\t') || c == 0x7F;
+  });
+}
+
 }  // namespace
 
 http_parse parse_http_request(std::string_view in, http_request& out) {
@@ -73,6 +83,7 @@ http_parse parse_http_request(std::string_view in, http_request& out) {
   };
   // Request line: method SP request-target SP HTTP-version, single spaces.
   const std::string_view request_line = next_line();
+  if (has_forbidden_control(request_line)) return http_parse::bad;
   const std::size_t sp1 = request_line.find(' ');
   const std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : request_line.find(' ', sp1 + 1);
   if (sp1 == 0 || sp2 == std::string_view::npos || sp2 == sp1 + 1) return http_parse::bad;
@@ -84,6 +95,7 @@ http_parse parse_http_request(std::string_view in, http_request& out) {
   if (out.version != "HTTP/1.1" && out.version != "HTTP/1.0") return http_parse::bad;
   bool keep_alive = out.version == "HTTP/1.1";
   for (std::string_view line = next_line(); !line.empty(); line = next_line()) {
+    if (has_forbidden_control(line)) return http_parse::bad;
     const std::size_t colon = line.find(':');
     // RFC 9112 5.1: no whitespace between the field name and the colon.
     if (colon == 0 || colon == std::string_view::npos) return http_parse::bad;

@@ -28,6 +28,11 @@ SSFAST_API void append_json_string(std::string& out, std::string_view s);
 /// by growing `out`.
 SSFAST_API void append_printable(std::string& out, std::string_view s, bool quote = false);
 
+/// Appends `s` as one space-separated field of a line a script splits on whitespace: every
+/// byte outside 0x21-0x7E, and '\\', written `\xNN`, so a name with spaces (a process may
+/// call itself `sp ace 99:fake`) cannot forge another field. Allocates only by growing `out`.
+SSFAST_API void append_token(std::string& out, std::string_view s);
+
 /// The length of the well-formed UTF-8 sequence at the start of `s` (1 to 4), or 0 when the
 /// first byte does not start one. No allocation.
 SSFAST_API std::size_t utf8_sequence_length(std::string_view s) noexcept;
