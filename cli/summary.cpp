@@ -230,7 +230,7 @@ int run_all_netns(const options& o) {
     }
     rc = exit_ok;
     for (const netns_count& n : ns)
-      if (n.error) rc = exit_failure;
+      if (n.error && !n.gone) rc = exit_failure;  // gone: a container that ended meanwhile
   }
   return rc;
 }

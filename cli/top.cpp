@@ -103,7 +103,9 @@ int run_top_netns(const options& o) {
     std::vector<top_entry> entries;
     rc = exit_ok;
     for (const netns_count& n : ns) {
-      if (n.error) {
+      if (n.gone) {
+        continue;  // it ended during the run: nothing to rank, nothing wrong
+      } else if (n.error) {
         std::string line = "netns " + std::to_string(n.inode) + " not read: ";
         append_printable(line, n.error_text);
         fail(exit_failure, line);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Every namespace at once (ssfast -s --all-netns) on real namespaces: children each alone in a
 // namespace of their own holding known sockets, and one pinned by ip netns with no process.
+#include <fcntl.h>
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -8,14 +9,18 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
+#include "ssfast/report/all_netns.h"
 #include "ssfast/serve/exporter.h"
 #include "support/live_fixture.h"
 #include "support/prometheus.h"
@@ -325,6 +330,148 @@ TEST_F(AllNetns, WatchRepeatsTheWholeCount) {
     ++reports;
   }
   EXPECT_EQ(reports, 2);
+}
+
+std::uint64_t netns_inode(pid_t pid) {
+  struct stat st {};
+  return ::stat(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), &st) == 0
+             ? static_cast<std::uint64_t>(st.st_ino)
+             : 0;
+}
+
+// A process that joins `holder`'s network namespace (setns) and holds `listeners` there.
+netns_child join(pid_t holder, int listeners) {
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) != 0) return {};
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int ns = open(("/proc/" + std::to_string(holder) + "/ns/net").c_str(), O_RDONLY);
+    if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) _exit(2);
+    for (int i = 0; i < listeners; ++i) {
+      const int s = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(s, 4) != 0)
+        _exit(3);
+    }
+    char c = 'r';
+    if (write(ready[1], &c, 1) != 1) _exit(5);
+    for (int i = 0; i < 600; ++i) sleep(1);
+    _exit(0);
+  }
+  close(ready[1]);
+  char c = 0;
+  const bool ok = pid > 0 && read(ready[0], &c, 1) == 1;
+  close(ready[0]);
+  return {ok ? pid : -1, listeners, 0};
+}
+
+void end(netns_child& c) {
+  kill(c.pid, SIGKILL);
+  waitpid(c.pid, nullptr, 0);
+  c.pid = -1;
+}
+
+const netns_count* by_inode(const std::vector<netns_count>& ns, std::uint64_t inode) {
+  for (const netns_count& n : ns)
+    if (n.inode == inode) return &n;
+  return nullptr;
+}
+
+// Processes come and go between discovery and the count (a container host): a namespace
+// whose first process left is reached through the next one, and counted; one whose last
+// process left is gone, which is no error of the run.
+TEST_F(AllNetns, NamespacesThatLoseProcessesDuringTheRun) {
+  netns_child first = spawn(0, 0);  // the lowest pid in its namespace, holding nothing
+  ASSERT_GT(first.pid, 0);
+  netns_child second = join(first.pid, 3);
+  ASSERT_GT(second.pid, 0);
+  netns_child lone = spawn(2, 0);
+  ASSERT_GT(lone.pid, 0);
+  // Ended here; after a failed assertion, the fixture's leftover check ends them.
+  const std::uint64_t shared = netns_inode(first.pid), lonely = netns_inode(lone.pid);
+  all_netns_options o;
+  std::vector<netns_count> ns;
+  all_netns_stats stats;
+  ASSERT_FALSE(find_all_netns(o, ns, stats));
+  const netns_count* found = by_inode(ns, shared);
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(found->pid, static_cast<std::uint32_t>(first.pid)) << "the lowest pid";
+  ASSERT_GE(found->ways.size(), 2u) << "both processes are ways in";
+  end(first);
+  end(lone);
+  ASSERT_FALSE(count_found_netns(o, ns));
+  const pid_t still_in = second.pid;
+  end(second);
+  const netns_count* s = by_inode(ns, shared);
+  ASSERT_NE(s, nullptr);
+  EXPECT_FALSE(s->error) << s->error_text;
+  EXPECT_EQ(s->pid, static_cast<std::uint32_t>(still_in)) << "the process still in it";
+  EXPECT_EQ(s->sockets.tcp_all()[tcp_state::listen], 3u);
+  const netns_count* g = by_inode(ns, lonely);
+  ASSERT_NE(g, nullptr);
+  EXPECT_TRUE(g->gone) << g->error_text;
+  // Every output says gone, apart from what could not be read, and nothing sums it.
+  std::string prom, text, js;
+  render_all_netns_prometheus(ns, max_netns_series, prom);
+  // Other tests' namespaces may end meanwhile too: at least ours is gone.
+  const std::string gone_series = "ssfast_netns_namespaces{status=\"gone\"} ";
+  const auto at = prom.find(gone_series);
+  ASSERT_NE(at, std::string::npos) << prom;
+  EXPECT_GE(std::stoull(prom.substr(at + gone_series.size())), 1u);
+  EXPECT_EQ(prom.find("netns=\"" + std::to_string(lonely) + "\""), std::string::npos);
+  render_all_netns_text(ns, o.scope, text);
+  EXPECT_NE(text.find("# gone: its processes exited during the run"), std::string::npos);
+  render_all_netns_json(ns, o.scope, js);
+  const auto j = nlohmann::json::parse(js);
+  EXPECT_GE(j["total"]["gone"].get<std::uint64_t>(), 1u);
+  for (const auto& n : j["namespaces"]) {
+    if (n["netns"] == lonely) {
+      EXPECT_EQ(n["gone"], true) << n.dump();
+      EXPECT_TRUE(n.contains("error")) << "a reader that skips errors skips it too";
+    }
+  }
+}
+
+// A path that opens another namespace than the one found there (a PID reused by a process of
+// another namespace) is never counted under the first one's identity.
+TEST_F(AllNetns, AReusedPathIsNotCountedAsTheNamespaceFoundThere) {
+  netns_child a = spawn(1, 0), b = spawn(4, 0);
+  ASSERT_GT(a.pid, 0);
+  ASSERT_GT(b.pid, 0);
+  // A proc root of two processes, 100 and 200, whose ns/net lead to a's and b's namespaces.
+  const auto root =
+      std::filesystem::temp_directory_path() / ("ssfast-reused-" + std::to_string(getpid()));
+  std::filesystem::remove_all(root);
+  std::filesystem::create_directories(root / "self");
+  std::ofstream(root / "self" / "mountinfo") << "";
+  for (auto [pid, target] : {std::pair{100, a.pid}, {200, b.pid}}) {
+    std::filesystem::create_directories(root / std::to_string(pid) / "ns");
+    std::filesystem::create_symlink("/proc/" + std::to_string(target) + "/ns/net",
+                                    root / std::to_string(pid) / "ns" / "net");
+  }
+  all_netns_options o;
+  o.proc_root = root.string();
+  std::vector<netns_count> ns;
+  all_netns_stats stats;
+  ASSERT_FALSE(find_all_netns(o, ns, stats));
+  ASSERT_EQ(ns.size(), 2u);
+  // Pid 100 now belongs to a process of b's namespace.
+  std::filesystem::remove(root / "100" / "ns" / "net");
+  std::filesystem::create_symlink("/proc/" + std::to_string(b.pid) + "/ns/net",
+                                  root / "100" / "ns" / "net");
+  const std::uint64_t ia = netns_inode(a.pid), ib = netns_inode(b.pid);
+  ASSERT_FALSE(count_found_netns(o, ns));
+  std::filesystem::remove_all(root);
+  end(a);
+  end(b);
+  const netns_count* na = by_inode(ns, ia);
+  const netns_count* nb = by_inode(ns, ib);
+  ASSERT_NE(na, nullptr);
+  ASSERT_NE(nb, nullptr);
+  EXPECT_TRUE(na->gone) << "not b's sockets under a's name: " << na->error_text;
+  EXPECT_FALSE(nb->error) << nb->error_text;
+  EXPECT_EQ(nb->sockets.tcp_all()[tcp_state::listen], 4u);
 }
 
 TEST_F(AllNetns, MisuseIsRefused) {

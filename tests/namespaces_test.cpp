@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -140,6 +142,43 @@ TEST_F(FakeProcNetns, DeduplicatesByInodeKeepsTheLowestPidAndFindsPinnedOnes) {
   EXPECT_EQ(docker->path, "/run/docker/netns/a b");
   EXPECT_EQ(docker->name, "");
   for (std::size_t i = 1; i < found.size(); ++i) EXPECT_LT(found[i - 1].inode, found[i].inode);
+}
+
+// A Kubernetes node's mountinfo passes 100 KB: a namespace pinned at its end is still found,
+// and every way to each namespace is kept, its ip netns name first, then its processes by pid.
+TEST_F(FakeProcNetns, ReadsAllOfABigMountinfoAndKeepsEveryWayIn) {
+  process(700, "web", "nginx", "0::/\n");
+  process(650, "web", "nginx", "0::/\n");
+  std::ofstream info(root_ / "self" / "mountinfo");
+  for (int i = 0; i < 1500; ++i)
+    info << 100 + i << " 25 0:" << 60 + i << " / /var/lib/kubelet/pods/" << i
+         << "/volumes/kubernetes.io~projected/kube-api-access rw,relatime - tmpfs tmpfs rw\n";
+  info << "9000 25 0:4 net:[" << inode_of("web") << "] /run/docker/netns/abc rw - nsfs nsfs rw\n"
+       << "9001 25 0:4 net:[" << inode_of("web") << "] /run/netns/web rw - nsfs nsfs rw\n"
+       << "9002 25 0:4 net:[4026532777] /run/netns/late rw - nsfs nsfs rw\n";
+  info.close();
+  ASSERT_GT(std::filesystem::file_size(root_ / "self" / "mountinfo"), 100000u);
+  std::vector<netns_entry> found;
+  netns_discovery_stats stats;
+  ASSERT_FALSE(discover_netns(root_.string(), found, stats));
+  EXPECT_EQ(stats.pinned, 2u);
+  ASSERT_EQ(found.size(), 2u);
+  const auto late = std::find_if(found.begin(), found.end(),
+                                 [](const netns_entry& n) { return n.inode == 4026532777; });
+  ASSERT_NE(late, found.end()) << "the last line of a 100 KB mountinfo";
+  EXPECT_EQ(late->name, "late");
+  const auto web = std::find_if(found.begin(), found.end(),
+                                [&](const netns_entry& n) { return n.inode == inode_of("web"); });
+  ASSERT_NE(web, found.end());
+  std::vector<std::string> ways;
+  for (const auto& p : web->paths) ways.push_back(p.path);
+  EXPECT_EQ(ways, (std::vector<std::string>{"/run/netns/web", "/run/docker/netns/abc",
+                                            root_.string() + "/650/ns/net",
+                                            root_.string() + "/700/ns/net"}));
+  EXPECT_EQ(web->paths[0].dev, static_cast<std::uint64_t>(makedev(0, 4))) << "nsfs, from mountinfo";
+  EXPECT_EQ(web->paths[2].pid, 650u);
+  EXPECT_EQ(web->pid, 650u);
+  EXPECT_EQ(web->name, "web");
 }
 
 TEST_F(FakeProcNetns, MissingRootIsAnError) {

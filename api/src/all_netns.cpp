@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,15 +43,51 @@ void count_with(const collector_options& co, const all_netns_options& o, netns_c
   }
 }
 
+// Is `fd` the namespace that was found? The same path may open another one now: a PID that
+// was reused, a mount point mounted over.
+bool same_namespace(int fd, const netns_count& n, const netns_way& w) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_ino) == n.inode &&
+         (w.dev == 0 || static_cast<std::uint64_t>(st.st_dev) == w.dev);
+}
+
+// The first way that still opens the namespace that was found; -1 when none does, with
+// `n.gone` when every way had gone (or led elsewhere), else `n.error` from the first other
+// failure (EACCES, ...).
+int open_namespace(netns_count& n) {
+  std::error_code first;
+  std::string first_path;
+  for (const netns_way& w : n.ways) {
+    // O_NONBLOCK: a FIFO planted where a namespace was must not hang the open.
+    const int fd = ::open(w.path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd >= 0 && same_namespace(fd, n, w)) {
+      n.path = w.path;
+      n.pid = w.pid != 0 ? w.pid : n.pid;
+      return fd;
+    }
+    const int e = fd >= 0 ? 0 : errno;
+    if (fd >= 0) ::close(fd);
+    if (e != 0 && e != ENOENT && e != ESRCH && !first) {
+      first = std::error_code(e, std::system_category());
+      first_path = w.path;
+    }
+  }
+  if (first) {
+    n.error = first;
+    n.error_text = first_path + ": " + first.message();
+  } else {
+    n.gone = true;
+    n.error = std::make_error_code(std::errc::no_such_file_or_directory);
+    n.error_text = "gone: no process or mount holds it any more";
+  }
+  return -1;
+}
+
 // Runs on a worker thread, which stays in the last namespace it entered: the thread is the
 // pool's own and ends with the call.
 void count_one(const all_netns_options& o, netns_count& n) {
-  const int fd = ::open(n.path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    n.error = std::error_code(errno, std::system_category());
-    n.error_text = n.path + ": " + n.error.message();
-    return;
-  }
+  const int fd = open_namespace(n);
+  if (fd < 0) return;
   const int entered = ::setns(fd, CLONE_NEWNET);
   const int setns_errno = errno;
   ::close(fd);
@@ -77,8 +114,8 @@ void count_one(const all_netns_options& o, netns_count& n) {
 
 }  // namespace
 
-std::error_code count_all_netns(const all_netns_options& o, std::vector<netns_count>& out,
-                                all_netns_stats& stats) {
+std::error_code find_all_netns(const all_netns_options& o, std::vector<netns_count>& out,
+                               all_netns_stats& stats) {
   try {
     std::vector<proc::netns_entry> found;
     proc::netns_discovery_stats ds;
@@ -96,7 +133,23 @@ std::error_code count_all_netns(const all_netns_options& o, std::vector<netns_co
       n.container = std::move(found[i].id.container);
       n.pod_uid = std::move(found[i].id.pod_uid);
       n.sockets.scope = o.scope;
+      n.ways.reserve(found[i].paths.size());
+      for (auto& p : found[i].paths) n.ways.push_back({std::move(p.path), p.pid, p.dev});
     }
+    return {};
+  } catch (const std::bad_alloc&) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
+}
+
+std::error_code count_all_netns(const all_netns_options& o, std::vector<netns_count>& out,
+                                all_netns_stats& stats) {
+  if (auto ec = find_all_netns(o, out, stats)) return ec;
+  return count_found_netns(o, out);
+}
+
+std::error_code count_found_netns(const all_netns_options& o, std::vector<netns_count>& out) {
+  try {
     std::atomic<std::size_t> next{0};
     auto work = [&]() noexcept {
       for (std::size_t i; (i = next.fetch_add(1)) < out.size();) {

@@ -6,12 +6,15 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <iterator>
 #include <map>
+#include <vector>
 
 #include "ssfast/core/error.h"
 
@@ -66,16 +69,22 @@ std::string container_in(std::string_view path) {
   return found;
 }
 
-std::string read_small(int dir, const std::string& rel) {
-  const int fd = ::openat(dir, rel.c_str(), O_RDONLY | O_CLOEXEC);
+// Up to `limit` bytes of a file (O_NONBLOCK: a FIFO planted under a proc root cannot hang
+// the open). comm and cgroup are small; mountinfo is read to its end (a Kubernetes node's
+// 1,500 mounts make 100 KB), bounded only against a file that never ends.
+std::string read_text(int dir, const std::string& rel, std::size_t limit) {
+  const int fd = ::openat(dir, rel.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return {};
-  char buf[4096];
+  char buf[16384];
   std::string text;
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0 && text.size() < 65536;)
+  for (ssize_t n; text.size() < limit && (n = ::read(fd, buf, sizeof buf)) > 0;)
     text.append(buf, static_cast<std::size_t>(n));
   ::close(fd);
   return text;
 }
+
+constexpr std::size_t small_file_limit = 65536;
+constexpr std::size_t mountinfo_limit = std::size_t{256} << 20;
 
 // mountinfo escapes ' ', '\t', '\n' and '\\' in paths as \ooo.
 std::string unescape(std::string_view s) {
@@ -94,9 +103,10 @@ std::string unescape(std::string_view s) {
   return out;
 }
 
-// Network namespaces pinned by nsfs mounts: inode -> mount point.
-std::map<std::uint64_t, std::string> pinned_netns(const std::string& mountinfo) {
-  std::map<std::uint64_t, std::string> out;
+// Network namespaces pinned by nsfs mounts: inode -> its mount points, with the device
+// mountinfo gives (MAJ:MIN of the nsfs superblock).
+std::map<std::uint64_t, std::vector<netns_path>> pinned_netns(const std::string& mountinfo) {
+  std::map<std::uint64_t, std::vector<netns_path>> out;
   std::size_t start = 0;
   while (start < mountinfo.size()) {
     std::size_t end = mountinfo.find('\n', start);
@@ -118,10 +128,19 @@ std::map<std::uint64_t, std::string> pinned_netns(const std::string& mountinfo) 
     const std::string_view digits = f[3].substr(5, f[3].size() - 6);
     auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), inode);
     if (ec != std::errc{} || p != digits.data() + digits.size()) continue;
-    std::string point = unescape(f[4]);
-    auto it = out.find(inode);
-    // An ip netns name wins over another place the same namespace is mounted.
-    if (it == out.end() || point.starts_with("/run/netns/")) out[inode] = std::move(point);
+    unsigned major = 0, minor = 0;
+    const std::size_t colon = f[2].find(':');
+    if (colon != std::string_view::npos) {
+      std::from_chars(f[2].data(), f[2].data() + colon, major);
+      std::from_chars(f[2].data() + colon + 1, f[2].data() + f[2].size(), minor);
+    }
+    netns_path way{unescape(f[4]), 0, static_cast<std::uint64_t>(makedev(major, minor))};
+    auto& ways = out[inode];
+    // An ip netns name comes first: it names the namespace, and it is where `ip` looks.
+    if (way.path.starts_with("/run/netns/"))
+      ways.insert(ways.begin(), std::move(way));
+    else
+      ways.push_back(std::move(way));
   }
   return out;
 }
@@ -173,25 +192,28 @@ std::error_code discover_netns(const std::string& proc_root, std::vector<netns_e
       continue;  // ENOENT: the process exited, or a kernel thread's ns is not readable
     }
     netns_entry& n = by_inode[static_cast<std::uint64_t>(st.st_ino)];
-    if (n.pid == 0 || pid < n.pid) {
-      n.inode = static_cast<std::uint64_t>(st.st_ino);
-      n.pid = pid;
-      n.path = proc_root + "/" + ns;
-    }
+    n.inode = static_cast<std::uint64_t>(st.st_ino);
+    n.paths.push_back({proc_root + "/" + ns, pid, static_cast<std::uint64_t>(st.st_dev)});
   }
   ::closedir(d);
   for (auto& [inode, n] : by_inode) {
+    std::sort(n.paths.begin(), n.paths.end(),
+              [](const netns_path& a, const netns_path& b) { return a.pid < b.pid; });
+    n.pid = n.paths.front().pid;
+    n.path = n.paths.front().path;
     const std::string dir = std::to_string(n.pid) + "/";
-    n.comm = read_small(root, dir + "comm");
+    n.comm = read_text(root, dir + "comm", small_file_limit);
     if (!n.comm.empty() && n.comm.back() == '\n') n.comm.pop_back();
-    n.id = parse_container_identity(read_small(root, dir + "cgroup"));
+    n.id = parse_container_identity(read_text(root, dir + "cgroup", small_file_limit));
   }
-  for (auto& [inode, point] : pinned_netns(read_small(root, "self/mountinfo"))) {
-    ++stats.pinned;
+  for (auto& [inode, ways] : pinned_netns(read_text(root, "self/mountinfo", mountinfo_limit))) {
+    stats.pinned += ways.size() > 0 ? 1 : 0;
     netns_entry& n = by_inode[inode];
     n.inode = inode;
-    n.path = point;  // a mount outlives the processes in it
-    if (point.starts_with("/run/netns/")) n.name = point.substr(11);
+    if (ways.front().path.starts_with("/run/netns/")) n.name = ways.front().path.substr(11);
+    n.path = ways.front().path;  // a mount outlives the processes in it
+    n.paths.insert(n.paths.begin(), std::make_move_iterator(ways.begin()),
+                   std::make_move_iterator(ways.end()));
   }
   ::close(root);
   out.reserve(by_inode.size());

@@ -70,9 +70,11 @@ void count_cells(std::string& out, const socket_summary* s, const count_scope& s
 void render_all_netns_prometheus(const std::vector<netns_count>& ns, std::size_t max_namespaces,
                                  std::string& out) {
   std::vector<const netns_count*> shown;
-  std::uint64_t unread = 0, empty = 0, capped = 0;
+  std::uint64_t unread = 0, empty = 0, capped = 0, gone = 0;
   for (const netns_count& n : ns) {
-    if (n.error)
+    if (n.gone)
+      ++gone;
+    else if (n.error)
       ++unread;
     else if (n.sockets.total() == 0)
       ++empty;
@@ -112,11 +114,13 @@ void render_all_netns_prometheus(const std::vector<netns_count>& ns, std::size_t
     sample(out, "ssfast_netns_unix_sockets", identity(*n), count(n->sockets.unix_domain.total()));
   metric_header(out, "ssfast_netns_namespaces", "gauge",
                 "Network namespaces found: counted (with series), unread (an error), empty (no "
-                "socket, no series), capped (past the series limit).");
+                "socket, no series), capped (past the series limit), gone (vanished during "
+                "the run: its processes exited).");
   for (auto [status, v] : {std::pair{"counted", static_cast<std::uint64_t>(shown.size())},
                            {"unread", unread},
                            {"empty", empty},
-                           {"capped", capped}})
+                           {"capped", capped},
+                           {"gone", gone}})
     sample(out, "ssfast_netns_namespaces", "status=\"" + std::string(status) + "\"", count(v));
 }
 
@@ -134,7 +138,7 @@ void render_all_netns_text(const std::vector<netns_count>& ns, const count_scope
   cell(header, "TOTAL", 8);
   header.back() = '\n';
   out += header;
-  std::size_t unread = 0;
+  std::size_t unread = 0, gone = 0;
   for (const netns_count& n : ns) {
     std::string name, comm;
     append_printable(name, n.name.empty() ? "-" : n.name);
@@ -145,7 +149,10 @@ void render_all_netns_text(const std::vector<netns_count>& ns, const count_scope
              n.pod_uid.empty() ? "-" : n.pod_uid);
     count_cells(row, n.error ? nullptr : &n.sockets, scope);
     row.pop_back();
-    if (n.error) {
+    if (n.gone) {
+      ++gone;
+      row += "  # gone: its processes exited during the run";
+    } else if (n.error) {
       ++unread;
       row += "  # not read: ";
       append_printable(row, n.error_text);
@@ -161,13 +168,16 @@ void render_all_netns_text(const std::vector<netns_count>& ns, const count_scope
   if (unread > 0)
     out += std::to_string(unread) + " of " + std::to_string(ns.size()) +
            " namespaces could not be read; the total leaves them out\n";
+  if (gone > 0)
+    out += std::to_string(gone) + " of " + std::to_string(ns.size()) +
+           " namespaces were gone before they were counted\n";
 }
 
 void render_all_netns_json(const std::vector<netns_count>& ns, const count_scope& scope,
                            std::string& out) {
   json_writer w(out);
   w.begin_object().key("namespaces").begin_array();
-  std::size_t unread = 0;
+  std::size_t unread = 0, gone = 0;
   for (const netns_count& n : ns) {
     w.begin_object();
     w.key("netns").value(n.inode);
@@ -182,7 +192,9 @@ void render_all_netns_json(const std::vector<netns_count>& ns, const count_scope
     w.key("pod_uid");
     n.pod_uid.empty() ? w.null() : w.value(n.pod_uid);
     if (n.error) {
-      ++unread;
+      // Gone also carries its error, so a reader that skips entries with one skips it too.
+      ++(n.gone ? gone : unread);
+      if (n.gone) w.key("gone").value(true);
       w.key("error").value(n.error_text);
     } else {
       w.key("source").value(to_string(n.source));
@@ -195,6 +207,7 @@ void render_all_netns_json(const std::vector<netns_count>& ns, const count_scope
   w.key("total").begin_object();
   w.key("namespaces").value(static_cast<std::uint64_t>(ns.size()));
   w.key("unread").value(static_cast<std::uint64_t>(unread));
+  w.key("gone").value(static_cast<std::uint64_t>(gone));
   write_summary_sockets(w, t);
   w.end_object().end_object();
   out.push_back('\n');

@@ -14,6 +14,15 @@
 
 namespace ssfast {
 
+/// One way to open a namespace, as discovery found it: a pinning mount or /proc/PID/ns/net,
+/// with the device and inode the opened file must have (else it is something else now: a
+/// reused PID, a mount point mounted over).
+struct netns_way {
+  std::string path;
+  std::uint32_t pid = 0;  ///< the process, for /proc/PID/ns/net; 0 for a mount
+  std::uint64_t dev = 0;  ///< st_dev expected (nsfs); the inode is netns_count::inode
+};
+
 /// One namespace and its counts.
 struct netns_count {
   std::uint64_t inode = 0;  ///< its nsfs inode (`lsns -t net`, `ip netns identify`)
@@ -28,6 +37,11 @@ struct netns_count {
   std::uint64_t matching = 0;  ///< with all_netns_options::query: the sockets it selects
   std::error_code error;       ///< why it could not be counted
   std::string error_text;      ///< that, as one line naming the step ("setns: ...")
+  /// It vanished between discovery and its count (every process in it exited and no mount
+  /// holds it: a short-lived container): not an error of the run, though `error` is set so
+  /// nothing sums it.
+  bool gone = false;
+  std::vector<netns_way> ways;  ///< how to reach it: mounts, then processes by pid
 };
 
 struct all_netns_options {
@@ -60,5 +74,17 @@ struct all_netns_stats {
 /// failures are in `out`.
 SSFAST_API std::error_code count_all_netns(const all_netns_options& o,
                                            std::vector<netns_count>& out, all_netns_stats& stats);
+
+/// count_all_netns in two steps. First the discovery alone: every namespace with its identity
+/// and `ways`, nothing counted (sorted by inode). Errors: only `proc_root` unreadable.
+SSFAST_API std::error_code find_all_netns(const all_netns_options& o, std::vector<netns_count>& out,
+                                          all_netns_stats& stats);
+
+/// Then the counts, in parallel as count_all_netns does: each namespace is opened by its first
+/// way that still leads to it (a way that is gone, ENOENT or ESRCH, or opens another device
+/// or inode is passed over) and counted there; one that no way leads to any more is `gone`.
+/// Sorted as count_all_netns sorts. Errors: no thread could start.
+SSFAST_API std::error_code count_found_netns(const all_netns_options& o,
+                                             std::vector<netns_count>& ns);
 
 }  // namespace ssfast

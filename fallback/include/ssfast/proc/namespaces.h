@@ -25,6 +25,15 @@ struct container_identity {
 /// allocation beyond the result.
 container_identity parse_container_identity(std::string_view cgroup_text);
 
+/// One way to open a network namespace: a pinning mount or a process's ns/net, with the
+/// device and inode it had when found (an open is checked against both: a PID reused, or a
+/// mount point mounted over, opens something else under the same path).
+struct netns_path {
+  std::string path;
+  std::uint32_t pid = 0;  ///< the process, for /proc/PID/ns/net; 0 for a mount
+  std::uint64_t dev = 0;  ///< st_dev of the namespace file (nsfs)
+};
+
 /// One network namespace.
 struct netns_entry {
   std::uint64_t inode = 0;  ///< its nsfs inode, as `lsns -t net` and `ip netns identify` show it
@@ -33,6 +42,9 @@ struct netns_entry {
   std::uint32_t pid = 0;    ///< the lowest pid in it; 0 when no process is in it
   std::string comm;         ///< that process's command name
   container_identity id;    ///< from that process's cgroup path
+  /// Every way found to open it: its mounts (an ip netns name first), then each process in
+  /// it by pid, lowest first. `path` is the first; when it is gone, the next may still work.
+  std::vector<netns_path> paths;
 };
 
 /// How discovery went.
@@ -44,8 +56,9 @@ struct netns_discovery_stats {
 
 /// Every network namespace under `proc_root`: one stat of /proc/PID/ns/net per process
 /// (deduplicated by inode, the lowest pid kept), then the nsfs mounts in
-/// /proc/self/mountinfo whose root is "net:[INODE]" (ip netns's /run/netns/NAME, Docker's
-/// /run/docker/netns/ID, or wherever a runtime put them: found, not guessed). Sorted by inode.
+/// /proc/self/mountinfo (read to its end, however many mounts the host has) whose root is
+/// "net:[INODE]" (ip netns's /run/netns/NAME, Docker's /run/docker/netns/ID, or wherever a
+/// runtime put them: found, not guessed). Sorted by inode.
 /// Reads comm and cgroup once per namespace found. Errors: `proc_root` unreadable.
 std::error_code discover_netns(const std::string& proc_root, std::vector<netns_entry>& out,
                                netns_discovery_stats& stats);

@@ -31,7 +31,7 @@ inline constexpr std::size_t max_netns_series = 500;
 /// Appends Prometheus text (0.0.4) for every namespace with sockets, largest first, at most
 /// `max_namespaces`: ssfast_netns_tcp_sockets{netns,name,container,pod_uid,state} (the eleven
 /// states), ssfast_netns_udp_sockets and ssfast_netns_unix_sockets with the same identity
-/// labels, and ssfast_netns_namespaces{status} (counted, unread, empty, capped): namespaces
+/// labels, and ssfast_netns_namespaces{status} (counted, unread, empty, capped, gone): namespaces
 /// without sockets and past the cap get no series, only their number. Label values are escaped
 /// (\\, \", \n). Allocates to grow `out`.
 SSFAST_API void render_all_netns_prometheus(const std::vector<netns_count>& ns,
