@@ -71,9 +71,10 @@ int run_once(collector& c, const options& o) {
   return write_out(out);
 }
 
-// --watch with --textfile: rewrite the file every interval. A failed collection leaves the
-// last good file in place (node_exporter's node_textfile_mtime_seconds shows its age) and
-// says why on stderr; only a file that cannot be written ends the loop.
+// --watch with --textfile: rewrite the file every interval. A failed collection, or a file
+// that could not be written this time (a full disk, ENOSPC), leaves the last good file in
+// place (node_exporter's node_textfile_mtime_seconds shows its age) and says why on stderr;
+// the next interval tries again.
 int run_textfile_watch(collector& c, const options& o) {
   const summary_request r = request_of(o);
   for (report_clock clock(o, c.exit_fd()); clock.next();) {
@@ -83,7 +84,7 @@ int run_textfile_watch(collector& c, const options& o) {
       if (ec == errc::process_exited) return exit_failure;  // nothing left to watch
       continue;
     }
-    if (auto e = write_file_atomically(o.textfile, out); !e.empty()) return fail(exit_failure, e);
+    if (auto e = write_file_atomically(o.textfile, out); !e.empty()) fail(exit_failure, e);
   }
   return exit_ok;
 }
@@ -224,7 +225,12 @@ int run_all_netns(const options& o) {
     else
       render_all_netns_text(ns, o.scope, out);
     if (!o.textfile.empty()) {
-      if (auto e = write_file_atomically(o.textfile, out); !e.empty()) return fail(exit_failure, e);
+      if (auto e = write_file_atomically(o.textfile, out); !e.empty()) {
+        fail(exit_failure, e);
+        if (o.watch <= 0) return exit_failure;  // --watch: the next interval tries again
+        rc = exit_failure;
+        continue;
+      }
     } else if (int w = write_out(out)) {
       return w;
     }
@@ -251,6 +257,8 @@ int run_summary(collector& c, const options& o) {
     if (refused != nullptr)
       return fail(exit_usage, std::string("a filtered summary cannot be given with ") + refused);
   }
+  // What a writer of this file left when it was killed between its link and its rename.
+  if (!o.textfile.empty()) (void)remove_stale_temporaries(o.textfile);
   if (o.all_netns) return run_all_netns(o);
   if (o.watch <= 0) return run_once(c, o);
   return o.textfile.empty() ? run_watch(c, o) : run_textfile_watch(c, o);

@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -247,6 +248,56 @@ TEST_F(LiveNamespace, TextfileIsReplacedAtomically) {
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_TRUE(bad.err.starts_with("ssfast: " + dir + "/missing/ssfast.prom.tmp.")) << bad.err;
   EXPECT_TRUE(bad.err.ends_with(": No such file or directory\n")) << bad.err;
+  std::filesystem::remove_all(dir);
+}
+
+// A writer killed while it wrote left PATH.tmp.<hex> behind, and they piled up across
+// restarts: the next start removes its own (a regular file of ours with that exact shape),
+// nothing else. The file itself is written unnamed (O_TMPFILE) until complete.
+TEST_F(LiveNamespace, TextfileCleansUpWhatAKilledWriterLeft) {
+  namespace fs = std::filesystem;
+  char tmpl[] = "/tmp/ssfast-stale-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl, path = dir + "/ssfast.prom";
+  for (const char* hex : {"0123456789abcdef", "00000000deadbeef"})
+    std::ofstream(path + ".tmp." + hex) << "partial";
+  fs::create_symlink("/etc/hostname", path + ".tmp.fedcba9876543210");  // not ours to remove
+  std::ofstream(path + ".tmp.keep") << "not our shape";
+  std::ofstream(dir + "/other.prom.tmp.0123456789abcdef") << "another writer's";
+  const auto r = testing::run_process({SSFAST_CLI_PATH, "-s", "--textfile", path});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::set<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir)) left.insert(e.path().filename().string());
+  EXPECT_EQ(left,
+            (std::set<std::string>{"ssfast.prom", "ssfast.prom.tmp.fedcba9876543210",
+                                   "ssfast.prom.tmp.keep", "other.prom.tmp.0123456789abcdef"}));
+  fs::remove_all(dir);
+}
+
+// A full disk is transient: --textfile --watch says so each time and keeps going, and the
+// file is written again once there is room. A tmpfs of 64 KiB in a mount namespace of the
+// writer's own (reached from here through /proc/PID/root).
+TEST_F(LiveNamespace, TextfileWatchOutlivesAFullDisk) {
+  if (!testing::have_program("unshare")) GTEST_SKIP() << "unshare is not installed";
+  const std::string dir = "/tmp/ssfast-full-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  background_process writer(
+      {"unshare", "-m", "--propagation", "private", "sh", "-c",
+       "mount -t tmpfs -o size=64k tmpfs \"$1\" && "
+       "head -c 65536 /dev/zero > \"$1/fill\" 2>/dev/null; "
+       "echo filled >&2; exec \"$0\" -s --textfile \"$1/ssfast.prom\" --watch 0.1",
+       SSFAST_CLI_PATH, dir});
+  writer.wait_for_line("filled");
+  writer.wait_for_line("No space left on device");
+  const std::string inside = "/proc/" + std::to_string(writer.pid()) + "/root" + dir;
+  ASSERT_EQ(::unlink((inside + "/fill").c_str()), 0) << std::strerror(errno);
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!std::filesystem::exists(inside + "/ssfast.prom") &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_TRUE(std::filesystem::exists(inside + "/ssfast.prom")) << writer.stderr_text();
+  EXPECT_EQ(::kill(writer.pid(), 0), 0) << "still running";
+  writer.stop();
   std::filesystem::remove_all(dir);
 }
 
