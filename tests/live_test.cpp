@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -636,6 +637,44 @@ TEST_F(LiveNamespace, ClosedStandardDescriptorsAreNeverWrittenInto) {
   const auto js = nlohmann::json::parse(ok.out);
   for (tcp_state st : netstat_states)
     EXPECT_EQ(json_state(js["tcp"]["states"], st), got_.tcp_all().netstat_count(st));
+}
+
+// --proc-root reads what it is given: a FIFO or a device where a /proc file should be must
+// neither hang the run nor be read without end (net/snmp -> /dev/zero grew 1.2 GB in 6 s);
+// a counter file past 1 MiB is not one. Each is one clear line.
+TEST(ProcRoot, WhatIsNotAProcFileIsRefused) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::temp_directory_path() / ("ssfast-notproc-" + std::to_string(getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "net");
+  for (const char* f : {"tcp", "tcp6", "udp", "udp6", "unix"})
+    fs::copy_file(fs::path(SSFAST_TEST_DATA) / "proc-scenario" / f, root / "net" / f);
+  for (const char* f : {"sockstat", "sockstat6"})
+    fs::copy_file(fs::path(SSFAST_TEST_DATA) / "proc" / f, root / "net" / f);
+  fs::create_symlink("/dev/zero", root / "net" / "snmp");
+  testing::child_setup bounded;
+  bounded.timeout = std::chrono::seconds(60);
+  const std::string r_root = root.string();
+  auto r = testing::run_process({SSFAST_CLI_PATH, "-s", "--proc-root", r_root}, bounded);
+  EXPECT_NE(r.out + r.err, "");
+  EXPECT_NE((r.out + r.err).find(r_root + "/net/snmp: not a regular file"), std::string::npos)
+      << r.out << r.err;
+  fs::remove(root / "net" / "snmp");
+  std::ofstream(root / "net" / "snmp") << std::string(std::size_t{2} << 20, ' ');
+  r = testing::run_process({SSFAST_CLI_PATH, "-s", "--proc-root", r_root}, bounded);
+  EXPECT_NE((r.out + r.err).find(r_root + "/net/snmp: File too large"), std::string::npos)
+      << r.out << r.err;
+  fs::copy_file(fs::path(SSFAST_TEST_DATA) / "proc" / "snmp", root / "net" / "snmp",
+                fs::copy_options::overwrite_existing);
+  fs::remove(root / "net" / "tcp");
+  ASSERT_EQ(::mkfifo((root / "net" / "tcp").c_str(), 0600), 0);
+  r = testing::run_process({SSFAST_CLI_PATH, "-s", "--proc-root", r_root}, bounded);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(r_root + "/net/tcp: not a regular file"), std::string::npos) << r.err;
+  r = testing::run_process({SSFAST_CLI_PATH, "-tan", "--proc-root", r_root}, bounded);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not a regular file"), std::string::npos) << r.err;
+  fs::remove_all(root);
 }
 
 }  // namespace

@@ -32,6 +32,8 @@ const char* errc_message(int value) noexcept {
       return "the filter does not parse (ss's filter language: state, sport, dport, src, dst, "
              "and, or, not, parentheses)";
     case errc::process_exited: return "the process whose network namespace is watched has exited";
+    case errc::not_a_regular_file:
+      return "not a regular file (a FIFO, a device or a directory), as every /proc file is";
     case errc::filter_too_large:
       return "the filter compiles to more than 65528 bytes of kernel bytecode, the most one "
              "request can carry";

@@ -3,6 +3,7 @@
 #include "ssfast/proc/counters.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -180,8 +181,17 @@ std::error_code file_reader::open_file(std::string_view relative, int& fd) noexc
   } catch (const std::bad_alloc&) {
     return std::make_error_code(std::errc::not_enough_memory);
   }
-  fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  return fd < 0 ? errno_code(errno) : std::error_code{};
+  // O_NONBLOCK: a FIFO or a device planted under a --proc-root must not hang the open; then
+  // only a regular file is read (every /proc file is one, of st_size 0), never /dev/zero.
+  fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return errno_code(errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    fd = -1;
+    return errc::not_a_regular_file;
+  }
+  return {};
 }
 
 std::error_code file_reader::stream(std::string_view relative, chunk_fn fn, void* ctx) noexcept {
@@ -215,6 +225,10 @@ std::error_code file_reader::read(std::string_view relative, std::string_view& t
   if (auto ec = open_file(relative, fd)) return ec;
   std::size_t used = 0;
   for (;;) {
+    if (used >= max_counter_file) {  // a counter file is a few KiB; this is not one
+      ::close(fd);
+      return std::make_error_code(std::errc::file_too_large);
+    }
     if (used == buf_.size()) {
       try {
         buf_.resize(buf_.size() * 2);

@@ -189,7 +189,8 @@ void process_index::read_comms(int root) {
     char path[32];
     auto [e, ec] = std::to_chars(path, path + sizeof path - 6, pid);
     std::memcpy(e, "/comm", 6);
-    const int fd = ::openat(root, path, O_RDONLY | O_CLOEXEC);
+    const int fd = ::openat(root, path,
+                            O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);  // a FIFO cannot hang it
     if (fd < 0) continue;
     char name[64];
     const ssize_t n = ::read(fd, name, sizeof name);

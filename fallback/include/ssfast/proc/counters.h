@@ -38,18 +38,22 @@ void assign_counter(kernel_counters& out, std::string_view group, std::string_vi
 
 /// Reads whole small files under a proc root ("/proc" by default) into one reused buffer.
 /// Allocates only when a file is larger than any before. Not thread-safe.
+/// The most file_reader::read takes: counter and sysctl files are a few KiB.
+inline constexpr std::size_t max_counter_file = std::size_t{1} << 20;
+
 class file_reader {
  public:
   explicit file_reader(std::string proc_root = "/proc");
   /// Reads `<root>/<relative>` (e.g. "net/sockstat"); the view is valid until the next read.
-  /// Errors: the open()/read() errno.
+  /// Only a regular file (errc::not_a_regular_file), of at most max_counter_file bytes
+  /// (EFBIG). Errors: the open()/read() errno.
   std::error_code read(std::string_view relative, std::string_view& text) noexcept;
 
   /// Receives the bytes of each read() of a streamed file.
   using chunk_fn = std::error_code (*)(void* ctx, std::string_view bytes) noexcept;
   /// Streams `<root>/<relative>` to `fn`, one call per read() of up to 64 KiB (seq_file files
-  /// give about a page per read). Stops at the first error `fn` returns. Errors: the
-  /// open()/read() errno, or fn's.
+  /// give about a page per read), uncapped (socket tables grow with the host). Only a regular
+  /// file. Stops at the first error `fn` returns. Errors: the open()/read() errno, or fn's.
   std::error_code stream(std::string_view relative, chunk_fn fn, void* ctx) noexcept;
   const std::string& root() const noexcept { return root_; }
 
