@@ -677,5 +677,25 @@ TEST(ProcRoot, WhatIsNotAProcFileIsRefused) {
   fs::remove_all(root);
 }
 
+// An empty tmpfs mounted on /proc (a sandbox, a broken container image) showed no namespace,
+// no owner and no error: exit 0 with nothing. Every command that looks into /proc's process
+// directories now says /proc is not procfs, exit 1. A mount namespace of the command's own.
+TEST(ProcRoot, AProcThatIsNotProcfsIsSaid) {
+  if (geteuid() != 0 || !testing::have_program("unshare"))
+    GTEST_SKIP() << "needs root and unshare for a private mount namespace";
+  const std::string wrap = "mount -t tmpfs tmpfs /proc || exit 99; exec \"$0\" \"$@\"";
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"-s", "--all-netns"}, {"top", "netns"}, {"-tanp"}}) {
+    std::vector<std::string> argv{"unshare", "-m", "--propagation", "private", "sh",
+                                  "-c",      wrap, SSFAST_CLI_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const auto r = testing::run_process(argv);
+    ASSERT_NE(r.exit_code, 99) << "could not mount the tmpfs: " << r.err;
+    EXPECT_EQ(r.exit_code, 1) << args[0] << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("ssfast: /proc: not a proc filesystem"), std::string::npos)
+        << args[0] << ": " << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace ssfast

@@ -14,6 +14,7 @@
 #include <new>
 #include <thread>
 
+#include "netns_thread.h"
 #include "ssfast/proc/namespaces.h"
 #include "threads.h"
 
@@ -116,6 +117,7 @@ void count_one(const all_netns_options& o, netns_count& n) {
 
 std::error_code find_all_netns(const all_netns_options& o, std::vector<netns_count>& out,
                                all_netns_stats& stats) {
+  if (auto ec = detail::check_proc_root(o.proc_root)) return ec;
   try {
     std::vector<proc::netns_entry> found;
     proc::netns_discovery_stats ds;

@@ -527,6 +527,7 @@ process_owners& process_owners::operator=(process_owners&&) noexcept = default;
 process_owners::~process_owners() = default;
 
 std::error_code process_owners::scan(const std::string& proc_root, unsigned threads) {
+  if (auto ec = detail::check_proc_root(proc_root)) return ec;
   return index_->scan(proc_root, threads == 0 ? default_threads() : threads);
 }
 

@@ -3,10 +3,12 @@
 #include "netns_thread.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/nsfs.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -16,6 +18,13 @@
 #include "ssfast/core/error.h"
 
 namespace ssfast::detail {
+
+std::error_code check_proc_root(const std::string& proc_root) noexcept {
+  if (proc_root != "/proc") return {};
+  struct statfs fs {};
+  if (::statfs(proc_root.c_str(), &fs) != 0) return errno_code(errno);
+  return fs.f_type == PROC_SUPER_MAGIC ? std::error_code{} : make_error_code(errc::not_procfs);
+}
 
 watched_process watched_process::of(std::string_view path) noexcept {
   watched_process w;

@@ -38,6 +38,12 @@ class watched_process {
   pid_t pid_ = 0;
 };
 
+/// /proc must be a proc filesystem (statfs: PROC_SUPER_MAGIC) for what is found in its
+/// process directories to mean anything: an empty tmpfs mounted over it would make every
+/// namespace and every owner silently absent. Another root is taken as the caller gave it (a
+/// host's /proc mounted elsewhere, a recorded tree). errc::not_procfs, or statfs's errno.
+std::error_code check_proc_root(const std::string& proc_root) noexcept;
+
 class netns_thread {
  public:
   /// Opens `path` (a network namespace file) and starts a thread that setns()es into it.

@@ -34,6 +34,8 @@ const char* errc_message(int value) noexcept {
     case errc::process_exited: return "the process whose network namespace is watched has exited";
     case errc::not_a_regular_file:
       return "not a regular file (a FIFO, a device or a directory), as every /proc file is";
+    case errc::not_procfs:
+      return "not a proc filesystem (statfs): no process can be seen there; mount proc on it";
     case errc::filter_too_large:
       return "the filter compiles to more than 65528 bytes of kernel bytecode, the most one "
              "request can carry";

@@ -76,7 +76,8 @@ SSFAST_API std::error_code count_all_netns(const all_netns_options& o,
                                            std::vector<netns_count>& out, all_netns_stats& stats);
 
 /// count_all_netns in two steps. First the discovery alone: every namespace with its identity
-/// and `ways`, nothing counted (sorted by inode). Errors: only `proc_root` unreadable.
+/// and `ways`, nothing counted (sorted by inode). Errors: only `proc_root` unreadable, or
+/// errc::not_procfs when "/proc" is not a proc filesystem (an empty tmpfs over it).
 SSFAST_API std::error_code find_all_netns(const all_netns_options& o, std::vector<netns_count>& out,
                                           all_netns_stats& stats);
 

@@ -223,7 +223,7 @@ class SSFAST_API process_owners final : public owner_lookup {
   /// Scans <proc_root>/[pid]/fd on `threads` threads (0: the CPUs, at most 8): readlinkat of
   /// each descriptor, no stat; then each owner's comm. Allocates the index. Without privilege
   /// other users' processes cannot be read: unreadable() counts them. Errors: <proc_root>
-  /// unreadable.
+  /// unreadable; errc::not_procfs when "/proc" is not a proc filesystem.
   std::error_code scan(const std::string& proc_root = "/proc", unsigned threads = 0);
 
   std::span<const process_ref> owners(std::uint64_t inode,

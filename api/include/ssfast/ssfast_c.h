@@ -51,6 +51,7 @@ enum ssfast_source { SSFAST_SOURCE_AUTO = 0, SSFAST_SOURCE_NETLINK = 1, SSFAST_S
 #define SSFAST_EBADFILTER (-(SSFAST_ERROR_BASE + 14))   /* filter does not parse */
 #define SSFAST_EEXITED (-(SSFAST_ERROR_BASE + 15))      /* netns PID's process exited */
 #define SSFAST_ENOTREG (-(SSFAST_ERROR_BASE + 16))      /* a /proc file is not regular */
+#define SSFAST_ENOTPROCFS (-(SSFAST_ERROR_BASE + 17))   /* /proc is not procfs */
 
 typedef struct ssfast_options {
   uint32_t size;         /* sizeof(ssfast_options) as the caller's header has it (see above) */
