@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -36,13 +37,16 @@ struct netns_child {
   int listeners = 0, pairs = 0;
 };
 
-netns_child spawn(int listeners, int pairs, bool as_nobody = false) {
+// Forks a child that enters its network namespace (`enter`, in the child), holds `listeners`
+// TCP listeners and `pairs` UNIX socketpairs there, and waits until the parent kills it.
+netns_child hold_sockets(int listeners, int pairs, const std::function<bool()>& enter,
+                         bool as_nobody = false) {
   int ready[2];
-  if (pipe(ready) != 0) return {};
+  if (pipe2(ready, O_CLOEXEC) != 0) return {};
   const pid_t pid = fork();
   if (pid == 0) {
     close(ready[0]);
-    if (unshare(CLONE_NEWNET) != 0) _exit(2);
+    if (!enter()) _exit(2);
     for (int i = 0; i < listeners; ++i) {
       const int s = socket(AF_INET, SOCK_STREAM, 0);
       sockaddr_in a{};
@@ -79,6 +83,12 @@ netns_child spawn(int listeners, int pairs, bool as_nobody = false) {
     return {};
   }
   return {pid, listeners, pairs};
+}
+
+// A child alone in a new network namespace.
+netns_child spawn(int listeners, int pairs, bool as_nobody = false) {
+  return hold_sockets(
+      listeners, pairs, [] { return unshare(CLONE_NEWNET) == 0; }, as_nobody);
 }
 
 class AllNetns : public ::testing::Test {
@@ -341,29 +351,11 @@ std::uint64_t netns_inode(pid_t pid) {
 
 // A process that joins `holder`'s network namespace (setns) and holds `listeners` there.
 netns_child join(pid_t holder, int listeners) {
-  int ready[2];
-  if (pipe2(ready, O_CLOEXEC) != 0) return {};
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int ns = open(("/proc/" + std::to_string(holder) + "/ns/net").c_str(), O_RDONLY);
-    if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) _exit(2);
-    for (int i = 0; i < listeners; ++i) {
-      const int s = socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(s, 4) != 0)
-        _exit(3);
-    }
-    char c = 'r';
-    if (write(ready[1], &c, 1) != 1) _exit(5);
-    for (int i = 0; i < 600; ++i) sleep(1);
-    _exit(0);
-  }
-  close(ready[1]);
-  char c = 0;
-  const bool ok = pid > 0 && read(ready[0], &c, 1) == 1;
-  close(ready[0]);
-  return {ok ? pid : -1, listeners, 0};
+  const std::string path = "/proc/" + std::to_string(holder) + "/ns/net";
+  return hold_sockets(listeners, 0, [&path] {
+    const int ns = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    return ns >= 0 && setns(ns, CLONE_NEWNET) == 0;
+  });
 }
 
 void end(netns_child& c) {

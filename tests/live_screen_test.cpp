@@ -391,6 +391,14 @@ char process_state(pid_t pid) {
   return at == std::string::npos || at + 2 >= stat.size() ? 0 : stat[at + 2];
 }
 
+// Waits (bounded) until the process is in `state`; returns the last state seen.
+char wait_for_state(pid_t pid, char state) {
+  const auto end = std::chrono::steady_clock::now() + 30s;
+  while (process_state(pid) != state && std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(10ms);
+  return process_state(pid);
+}
+
 // Waits (bounded) until a tmux format has `want`; returns the last value.
 std::string wait_format(tmux_pane& pane, const std::string& f, const std::string& want) {
   const auto end = std::chrono::steady_clock::now() + 30s;
@@ -425,10 +433,7 @@ TEST_F(LiveScreen, SuspendAndQuitGiveTheTerminalBack) {
   ASSERT_EQ(child.exit_code, 0) << "the view runs under the shell";
   const auto pid = static_cast<pid_t>(std::stol(child.out));
   pane.keys("C-z");
-  const auto end = std::chrono::steady_clock::now() + 30s;
-  while (process_state(pid) != 'T' && std::chrono::steady_clock::now() < end)
-    std::this_thread::sleep_for(10ms);
-  ASSERT_EQ(process_state(pid), 'T') << "Ctrl-Z stops the view";
+  ASSERT_EQ(wait_for_state(pid, 'T'), 'T') << "Ctrl-Z stops the view";
   EXPECT_EQ(wait_format(pane, "#{alternate_on}", "0"), "0") << "the main screen, stopped";
   EXPECT_EQ(wait_format(pane, "#{cursor_flag}", "1"), "1") << "the cursor shown, stopped";
   // A stop of a whole second: the view resumes at its next deadline, not with the reports it
@@ -463,18 +468,14 @@ TEST_F(LiveNamespace, WatchRatesDivideByTheMeasuredTime) {
       {"sh", "-c", std::string("exec \"$0\" -s --watch 0.2 1>&2"), SSFAST_CLI_PATH});
   watch.wait_for_line("Tcp.ActiveOpens/s=");
   ASSERT_EQ(::kill(watch.pid(), SIGSTOP), 0);
+  ASSERT_EQ(wait_for_state(watch.pid(), 'T'), 'T');
   const auto end = std::chrono::steady_clock::now() + 30s;
-  while (process_state(watch.pid()) != 'T' && std::chrono::steady_clock::now() < end)
-    std::this_thread::sleep_for(10ms);
-  ASSERT_EQ(process_state(watch.pid()), 'T');
-  const int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int l = testing::listen_loopback(7005, 64);
   fds_.hold(l);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(7005);
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(::listen(l, 64), 0);
   constexpr int opened = 40;
   for (int k = 0; k < opened; ++k) {
     const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -491,7 +492,7 @@ TEST_F(LiveNamespace, WatchRatesDivideByTheMeasuredTime) {
     text = watch.stderr_text().substr(mark);
     return std::count(text.begin(), text.end(), '\n');
   };
-  while (lines_after_mark() == 0 && std::chrono::steady_clock::now() < end + 30s)
+  while (lines_after_mark() == 0 && std::chrono::steady_clock::now() < end)
     std::this_thread::sleep_for(5ms);
   ASSERT_GT(lines_after_mark(), 0) << "no report after SIGCONT";
   const std::string first = text.substr(0, text.find('\n'));
