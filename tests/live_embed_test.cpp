@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <set>
 #include <thread>
 #include <tuple>
@@ -457,6 +458,9 @@ TEST_F(OtherNamespace, EndsWithTheProcessItWatches) {
         << response;
   }
   const std::string textfile = "/tmp/ssfast-exited-" + pid + ".prom";
+  // Removed however the test ends: declared before the writer, so after it is stopped.
+  const std::unique_ptr<const std::string, void (*)(const std::string*)> remove_textfile(
+      &textfile, [](const std::string* f) { ::unlink(f->c_str()); });
   testing::background_process writer(
       {SSFAST_CLI_PATH, "-s", "--textfile", textfile, "--watch", "0.2", "--netns", pid});
   for (int i = 0; i < 3000 && access(textfile.c_str(), F_OK) != 0; ++i)
@@ -473,7 +477,6 @@ TEST_F(OtherNamespace, EndsWithTheProcessItWatches) {
     EXPECT_NO_THROW(b->wait_for_line(said));
     EXPECT_EQ(b->wait_exit(), 1) << b->stderr_text();
   }
-  ::unlink(textfile.c_str());
 }
 
 }  // namespace
