@@ -38,8 +38,8 @@ constexpr std::array<help_section, 9> sections = {{
      "                  closing, all, connected, synchronized, bucket, big. The kernel applies\n"
      "                  it (INET_DIAG bytecode) to TCP and UDP.\n"},
     {command::summary,
-     "-s [-tux46] [-j|--format F] [--textfile PATH] [--estimate] [--all-netns]\n"
-     "                 [--watch S [--count N]] [FILTER]",
+     "-s [-tux46] [-j|--format F] [--textfile PATH] [--estimate]\n"
+     "                 [--all-netns [--netns-owner init|any]] [--watch S [--count N]] [FILTER]",
      "Summary:\n"
      "  -s, --summary   one `STATE COUNT` line per TCP state (netstat names, largest first),\n"
      "                  totals per protocol and family, then the kernel's counters\n"
@@ -56,11 +56,15 @@ constexpr std::array<help_section, 9> sections = {{
      "  --textfile PATH write the Prometheus text to PATH atomically (node_exporter's textfile\n"
      "                  collector); with --watch, every S seconds\n"
      "  --all-netns     every network namespace on the host, one row each (inode, ip netns\n"
-     "                  name, lowest pid and comm, container, pod), largest first, and a total;\n"
-     "                  counted in parallel, each thread entering one namespace (setns needs\n"
-     "                  CAP_SYS_ADMIN; without it, /proc/PID/net of your own processes); exit 1\n"
-     "                  when a namespace could not be read (it is listed with its error);\n"
-     "                  --format prometheus and --textfile label each namespace's series\n"},
+     "                  name, lowest pid and comm, container, pod), and a total; ranked in\n"
+     "                  tiers, largest first within each: 1 the host's, 2 ip netns names, 3\n"
+     "                  owned by the initial user namespace (containers, pods), 4 owned by\n"
+     "                  other user namespaces (any user can make those); counted in parallel,\n"
+     "                  each thread entering one namespace (setns needs CAP_SYS_ADMIN; without\n"
+     "                  it, /proc/PID/net of your own processes); exit 1 when a namespace could\n"
+     "                  not be read (it is listed with its error); --format prometheus and\n"
+     "                  --textfile label each namespace's series (at most 500, in rank)\n"
+     "  --netns-owner O any (default) or init: leave out tier 4 (counted as excluded)\n"},
     {command::top, "top KEY [--limit N] [-tuxla46pnj] [--watch S [--count N]] [FILTER]",
      "top: sockets per KEY, largest first, `COUNT KEY` lines (as sort | uniq -c | sort -nr)\n"
      "  KEY             raddr, laddr, lport, rport, state or process; every state unless a\n"
@@ -68,7 +72,9 @@ constexpr std::array<help_section, 9> sections = {{
      "                  most sockets the filter selects (each counted in the kernel there,\n"
      "                  every namespace on the host; see -s --all-netns)\n"
      "  --limit N       the N largest (20); -n is numeric, as in ss\n"
-     "  --all-netns     KEY in every network namespace, each key prefixed by its namespace\n"},
+     "  --all-netns     KEY in every network namespace, each key prefixed by its namespace\n"
+     "  --netns-owner O with --all-netns or netns: init leaves out namespaces owned by other\n"
+     "                  user namespaces (see -s --all-netns); any (default) counts them\n"},
     {command::counters, "counters [-j] [--delta S] [PREFIX...]",
      "counters: every counter of /proc/net/snmp, netstat, snmp6, sockstat{,6} as Group.Field\n"
      "  PREFIX          only the counters whose name starts with it (case does not matter);\n"
@@ -85,7 +91,8 @@ constexpr std::array<help_section, 9> sections = {{
      "  the kernel counters (orphan, tw, ...) are the namespace's, not metrics then.\n"},
     {command::exporter,
      "exporter [--listen ADDR:PORT] [--max-connections N] [--max-per-peer N]\n"
-     "                    [--timeout S]",
+     "                    [--timeout S] [--all-netns [--netns-owner init|any]\n"
+     "                    [--scrape-deadline S]]",
      "exporter: serves /metrics (Prometheus text) over HTTP; loopback 127.0.0.1:9477 unless\n"
      "  --listen says otherwise (:PORT, no address: every address, as node_exporter); at most\n"
      "  N connections (64), at most --max-per-peer (16) from one address (IPv6: one /64); a\n"
@@ -93,7 +100,11 @@ constexpr std::array<help_section, 9> sections = {{
      "  head within 2 s of its first byte; past N a new client takes the place of the one that\n"
      "  waited longest for a request. One answer per connection at a time. Request heads over\n"
      "  8 KiB are refused. --all-netns: every network namespace's counts, labelled netns,\n"
-     "  name, container, pod_uid (those with sockets, at most 500).\n"},
+     "  name, container, pod_uid (those with sockets, at most 500, in the rank of -s\n"
+     "  --all-netns); --netns-owner init leaves out namespaces other user namespaces own (the\n"
+     "  unit file's default); a collection stops counting after --scrape-deadline S (8; or\n"
+     "  Prometheus's X-Prometheus-Scrape-Timeout-Seconds minus 0.5 when lower) and answers\n"
+     "  with what it counted, the rest as ssfast_netns_namespaces{status=\"deadline\"}.\n"},
     {command::agent,
      "agent --service-port P [--max-established N] [--drain-queue R]\n"
      "                    [--listen ADDR:PORT] [--max-connections N] [--max-per-peer N]\n"

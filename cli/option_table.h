@@ -61,6 +61,8 @@ enum class opt : std::uint8_t {
   netns_name,
   netns,
   threads,
+  netns_owner,
+  scrape_deadline,
   watch,
   count,
   interval,
@@ -112,6 +114,8 @@ inline constexpr option_spec table[] = {
     {opt::netns_name, 'N', "", true, reading},
     {opt::netns, 0, "netns", true, reading},
     {opt::threads, 0, "threads", true, S | C | E | D | L | T},  // L, T: TCP slices, -p scan
+    {opt::netns_owner, 0, "netns-owner", true, S | T | E},      // with --all-netns, top netns
+    {opt::scrape_deadline, 0, "scrape-deadline", true, E},
     {opt::watch, 0, "watch", true, S | T},
     {opt::count, 0, "count", true, S | T},
     {opt::interval, 0, "interval", true, D},

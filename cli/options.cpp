@@ -175,6 +175,14 @@ class parser {
         if (auto e = serve::parse_thresholds(v, id == opt::warn ? o_.warn : o_.crit); !e.empty())
           err_ = "option " + quoted(spelled) + ": " + e;
         break;
+      case opt::netns_owner:
+        if (v == "any")
+          o_.owner = netns_owner::any;
+        else if (v == "init")
+          o_.owner = netns_owner::init;
+        else
+          err_ = "option '--netns-owner': unknown value " + quoted(v) + " (init or any)";
+        break;
       case opt::netns_name:
       case opt::netns: return netns(v, id == opt::netns_name);
       default: return number(id, bad, v);
@@ -210,6 +218,10 @@ class parser {
         break;
       case opt::interval:
         if (!parse_seconds(v, o_.interval, 60)) why = "is not a number of seconds (0 < S <= 60)";
+        break;
+      case opt::scrape_deadline:
+        if (!parse_seconds(v, o_.scrape_deadline, 3600))
+          why = "is not a number of seconds (0 < S <= 3600)";
         break;
       case opt::listen:
         if (v.empty() || v.rfind(':') == std::string_view::npos) why = "is not ADDR:PORT";
@@ -433,6 +445,10 @@ class parser {
       err_ =
           "option '--all-netns' enters each namespace itself: it cannot go with -N, --netns, "
           "--source proc or --proc-root";
+    else if (given(opt::netns_owner) && o_.cmd != command::exporter && !o_.all_netns &&
+             !o_.top_netns)
+      // The exporter takes it alone: a unit file sets it once, whether --all-netns is on or not.
+      err_ = "option '--netns-owner' chooses the namespaces of --all-netns or top netns";
     else if (o_.all_netns && o_.method == count_method::estimate)
       err_ = "option '--all-netns' counts exactly: --estimate reads one namespace's CurrEstab";
     else if (given(opt::threads) && proc && !o_.processes &&

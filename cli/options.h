@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ssfast/all_netns.h"
 #include "ssfast/core/summary.h"
 #include "ssfast/detail/test_seams.h"
 #include "ssfast/report/listing.h"
@@ -66,7 +67,8 @@ struct options {
   std::size_t top_n = 20;  ///< top --limit N
   // Summary.
   count_method method = count_method::exact;
-  bool all_netns = false;  ///< -s --all-netns: every network namespace on the host
+  bool all_netns = false;                ///< -s --all-netns: every network namespace on the host
+  netns_owner owner = netns_owner::any;  ///< --netns-owner: init leaves out other users' namespaces
   // Every command.
   count_scope scope;  ///< families from -4/-6; protocols from -t/-u/-x
   source_choice source = source_choice::automatic;
@@ -86,6 +88,7 @@ struct options {
   std::string listen;  ///< ADDR:PORT; default 127.0.0.1:9477 (exporter), 127.0.0.1:9478 (agent)
   std::size_t max_connections = 64;
   std::size_t max_per_peer = 16;      ///< connections at once from one address (IPv6: one /64)
+  double scrape_deadline = 8;         ///< exporter --all-netns: seconds a collection may take
   std::uint16_t service_port = 0;     ///< agent: the balanced service's listening port
   std::uint64_t max_established = 0;  ///< agent: weight falls to 0 as ESTABLISHED reaches it
   double drain_queue = 0.9;  ///< agent: drain when the accept queue passes this share of backlog

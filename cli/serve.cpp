@@ -31,7 +31,12 @@ int run_exporter(collector& c, const options& o) {
   summary_request r;
   r.scope = o.scope;
   r.method = o.method;
-  serve::metrics_exporter h(c, r, to_stderr, o.all_netns);
+  serve::netns_scrape ns;
+  ns.enabled = o.all_netns;
+  ns.owner = o.owner;
+  ns.threads = o.threads;
+  ns.deadline = o.scrape_deadline;
+  serve::metrics_exporter h(c, r, to_stderr, ns);
   return serve::serve(server_of(c, o), h);
 }
 

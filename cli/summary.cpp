@@ -210,6 +210,7 @@ int run_all_netns(const options& o) {
   all_netns_options ao;
   ao.scope = o.scope;
   ao.threads = o.threads;
+  ao.owner = o.owner;
   const bool tty = !o.json && isatty(STDOUT_FILENO);
   int rc = exit_ok;
   for (report_clock clock(o); clock.next();) {
@@ -236,7 +237,7 @@ int run_all_netns(const options& o) {
     }
     rc = exit_ok;
     for (const netns_count& n : ns)
-      if (n.error && !n.gone) rc = exit_failure;  // gone: a container that ended meanwhile
+      if (n.unread()) rc = exit_failure;  // not gone (a container that ended meanwhile) or excluded
   }
   return rc;
 }

@@ -83,6 +83,7 @@ int run_top_netns(const options& o) {
   all_netns_options ao;
   ao.scope = o.scope;
   ao.threads = o.threads;
+  ao.owner = o.owner;
   ao.query = &q;
   process_owners owners;
   keys_by_netns keyed;
@@ -103,8 +104,8 @@ int run_top_netns(const options& o) {
     std::vector<top_entry> entries;
     rc = exit_ok;
     for (const netns_count& n : ns) {
-      if (n.gone) {
-        continue;  // it ended during the run: nothing to rank, nothing wrong
+      if (n.error && !n.unread()) {
+        continue;  // gone during the run, or excluded: nothing to rank, nothing wrong
       } else if (n.error) {
         std::string line = "netns " + std::to_string(n.inode) + " not read: ";
         append_printable(line, n.error_text);

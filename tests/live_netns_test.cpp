@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -129,13 +130,16 @@ TEST_F(AllNetns, EveryNamespaceCountedWithWhoIsInIt) {
   const auto j = nlohmann::json::parse(r.out);
   const auto& list = j["namespaces"];
   std::uint64_t tcp_sum = 0, unix_sum = 0;
-  std::uint64_t previous = UINT64_MAX;
+  std::uint64_t previous = UINT64_MAX, tier = 1;
   for (const auto& n : list) {
+    ASSERT_GE(n["tier"].get<std::uint64_t>(), tier) << "ranked by tier first: " << n.dump();
+    if (n["tier"].get<std::uint64_t>() > tier) previous = UINT64_MAX;
+    tier = n["tier"].get<std::uint64_t>();
     if (n.contains("error")) continue;
     const std::uint64_t total = n["tcp"]["total"].get<std::uint64_t>() +
                                 n["udp"]["total"].get<std::uint64_t>() +
                                 n["unix"]["total"].get<std::uint64_t>();
-    EXPECT_LE(total, previous) << "largest first";
+    EXPECT_LE(total, previous) << "largest first within a tier";
     previous = total;
     tcp_sum += n["tcp"]["total"].get<std::uint64_t>();
     unix_sum += n["unix"]["total"].get<std::uint64_t>();
@@ -223,16 +227,17 @@ TEST_F(AllNetns, PrometheusLabelsEachNamespace) {
   EXPECT_EQ(said, "") << "promtool's lint found something";
   const auto j =
       nlohmann::json::parse(testing::run_process({SSFAST_CLI_PATH, "-s", "--all-netns", "-j"}).out);
-  // At most 500 namespaces get series, largest first: on a host with more, a small child may
-  // rank below the cap. Then its absence is right only if the cap was reached and no listed
-  // namespace is smaller than it.
+  // At most 500 namespaces get series, in rank (tier, then largest first): on a host with
+  // more, a small child may rank below the cap. Then its absence is right only if the cap was
+  // reached and no listed namespace of its tier (owned by the initial user namespace) is
+  // smaller than it.
   const std::string capped_series = "ssfast_netns_namespaces{status=\"capped\"} ";
   const auto capped_at = r.out.find(capped_series);
   ASSERT_NE(capped_at, std::string::npos) << r.out.substr(0, 2000);
   const std::uint64_t capped = std::stoull(r.out.substr(capped_at + capped_series.size()));
   std::uint64_t smallest_listed = UINT64_MAX;
   for (const auto& n : j["namespaces"]) {
-    if (n.contains("error")) continue;
+    if (n.contains("error") || n["tier"] != 3) continue;
     const std::string prefix = "ssfast_netns_tcp_sockets{netns=\"" +
                                std::to_string(n["netns"].get<std::uint64_t>()) + "\",";
     if (r.out.find(prefix) != std::string::npos)
@@ -263,7 +268,9 @@ TEST_F(AllNetns, PrometheusLabelsEachNamespace) {
   // The exporter's handler does the same per scrape.
   auto c = collector::open();
   ASSERT_TRUE(c);
-  serve::metrics_exporter exporter(*c, summary_request{}, {}, true);
+  serve::netns_scrape every;
+  every.enabled = true;
+  serve::metrics_exporter exporter(*c, summary_request{}, {}, every);
   serve::answer answer;
   exporter.on_round();
   const std::string get = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -466,12 +473,211 @@ TEST_F(AllNetns, AReusedPathIsNotCountedAsTheNamespaceFoundThere) {
   EXPECT_EQ(nb->sockets.tcp_all()[tcp_state::listen], 4u);
 }
 
+// A child alone in a network namespace owned by a user namespace of its own, as any user may
+// make them by the hundred (unshare -Urn).
+netns_child spawn_other_owner(int listeners) {
+  return hold_sockets(listeners, 0, [] { return unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0; });
+}
+
+std::uint64_t own_netns_inode() {
+  struct stat st {};
+  return ::stat("/proc/thread-self/ns/net", &st) == 0 ? static_cast<std::uint64_t>(st.st_ino) : 0;
+}
+
+// What an operator cares about comes first, whatever its size: the host's namespace, the
+// named ones, those owned by the initial user namespace, and only then the namespaces other
+// user namespaces own (which any user can make, and fill with sockets). The series cap
+// applies after that ranking, and --netns-owner init leaves the last tier out entirely.
+TEST_F(AllNetns, RanksWhatAnOperatorCaresAboutFirst) {
+  std::vector<netns_child> others;
+  for (int i = 0; i < 3; ++i) {
+    others.push_back(spawn_other_owner(40));  // far more than any child of the fixture holds
+    if (others.back().pid <= 0) {
+      for (auto& c : others)
+        if (c.pid > 0) end(c);
+      GTEST_SKIP() << "live test skipped: no user namespaces here (user.max_user_namespaces)";
+    }
+  }
+  std::set<std::uint64_t> other_inodes;
+  for (const auto& c : others) other_inodes.insert(netns_inode(c.pid));
+  std::set<std::uint64_t> child_inodes;
+  for (const auto& c : children_) child_inodes.insert(netns_inode(c.pid));
+  const std::uint64_t own = own_netns_inode();
+
+  all_netns_options o;
+  std::vector<netns_count> ns;
+  all_netns_stats stats;
+  ASSERT_FALSE(find_all_netns(o, ns, stats));
+  for (const netns_count& n : ns) {
+    if (n.inode == own) {
+      EXPECT_EQ(n.tier, netns_tier::host);
+    }
+    if (n.name == pinned_) {
+      EXPECT_EQ(n.tier, netns_tier::named);
+    }
+    if (child_inodes.count(n.inode)) {
+      EXPECT_EQ(n.tier, netns_tier::initial_owner) << n.inode;
+    }
+    if (other_inodes.count(n.inode)) {
+      EXPECT_EQ(n.tier, netns_tier::other_owner) << n.inode;
+    }
+  }
+  ASSERT_FALSE(count_found_netns(o, ns));
+  // Ranked: by tier, then largest first within a tier.
+  for (std::size_t i = 1; i < ns.size(); ++i) {
+    ASSERT_LE(ns[i - 1].tier, ns[i].tier) << i;
+    if (ns[i - 1].tier == ns[i].tier && !ns[i].error && !ns[i - 1].error) {
+      EXPECT_GE(ns[i - 1].sockets.total(), ns[i].sockets.total()) << i;
+    }
+  }
+  ASSERT_FALSE(ns.empty());
+  EXPECT_EQ(ns.front().inode, own) << "the host's namespace first";
+  std::size_t above = 0;  // namespaces of the first three tiers with sockets: the cap's room
+  for (const netns_count& n : ns) {
+    if (other_inodes.count(n.inode)) {
+      EXPECT_FALSE(n.error) << n.error_text;
+      EXPECT_EQ(n.sockets.tcp_all()[tcp_state::listen], 40u) << "counted, only ranked last";
+    }
+    if (n.tier != netns_tier::other_owner && !n.error && n.sockets.total() > 0) ++above;
+  }
+  // A cap the first three tiers fill: the biggest namespaces, the other owners', get none.
+  std::string prom;
+  render_all_netns_prometheus(ns, above, prom);
+  for (std::uint64_t inode : other_inodes)
+    EXPECT_EQ(prom.find("netns=\"" + std::to_string(inode) + "\""), std::string::npos) << inode;
+  for (std::uint64_t inode : child_inodes)
+    EXPECT_NE(prom.find("netns=\"" + std::to_string(inode) + "\""), std::string::npos) << inode;
+  EXPECT_NE(prom.find("netns=\"" + std::to_string(own) + "\""), std::string::npos)
+      << "the host's namespace has series: " << prom.substr(0, 2000);
+  const std::string capped = "ssfast_netns_namespaces{status=\"capped\"} ";
+  ASSERT_NE(prom.find(capped), std::string::npos);
+  EXPECT_GE(std::stoull(prom.substr(prom.find(capped) + capped.size())), 3u);
+
+  // --netns-owner init: the other owners' namespaces are neither opened nor counted.
+  o.owner = netns_owner::init;
+  ASSERT_FALSE(count_all_netns(o, ns, stats));
+  std::size_t excluded = 0;
+  for (const netns_count& n : ns) {
+    if (other_inodes.count(n.inode)) {
+      EXPECT_TRUE(n.excluded) << n.inode;
+      EXPECT_FALSE(n.unread()) << "no error of the run";
+    }
+    if (child_inodes.count(n.inode)) {
+      EXPECT_FALSE(n.error) << n.error_text;
+    }
+    excluded += n.excluded ? 1 : 0;
+  }
+  EXPECT_GE(excluded, 3u);
+  prom.clear();
+  render_all_netns_prometheus(ns, max_netns_series, prom);
+  const std::string series = "ssfast_netns_namespaces{status=\"excluded\"} ";
+  ASSERT_NE(prom.find(series), std::string::npos) << prom;
+  EXPECT_EQ(std::stoull(prom.substr(prom.find(series) + series.size())), excluded);
+  for (std::uint64_t inode : other_inodes)
+    EXPECT_EQ(prom.find("netns=\"" + std::to_string(inode) + "\""), std::string::npos);
+
+  // The command line: tiers in JSON, the excluded only counted.
+  const auto any = testing::run_process({SSFAST_CLI_PATH, "-s", "--all-netns", "-j"});
+  const auto init =
+      testing::run_process({SSFAST_CLI_PATH, "-s", "--all-netns", "-j", "--netns-owner", "init"});
+  const auto text =
+      testing::run_process({SSFAST_CLI_PATH, "-s", "--all-netns", "--netns-owner", "init"});
+  for (auto& c : others) end(c);
+  ASSERT_TRUE(any.exit_code == 0 || any.exit_code == 1) << any.err;
+  ASSERT_TRUE(init.exit_code == 0 || init.exit_code == 1) << init.err;
+  const auto ja = nlohmann::json::parse(any.out), ji = nlohmann::json::parse(init.out);
+  int seen = 0;
+  for (const auto& n : ja["namespaces"])
+    if (other_inodes.count(n["netns"].get<std::uint64_t>())) {
+      EXPECT_EQ(n["tier"], 4) << n.dump();
+      ++seen;
+    }
+  EXPECT_EQ(seen, 3);
+  for (const auto& n : ji["namespaces"]) {
+    EXPECT_EQ(other_inodes.count(n["netns"].get<std::uint64_t>()), 0u) << n.dump();
+    EXPECT_NE(n["tier"], 4) << n.dump();
+  }
+  EXPECT_GE(ji["total"]["excluded"].get<std::uint64_t>(), 3u);
+  EXPECT_EQ(ji["total"]["namespaces"], ji["namespaces"].size());
+  EXPECT_NE(text.out.find(" namespaces owned by other user namespaces were left out "
+                          "(--netns-owner init)\n"),
+            std::string::npos)
+      << text.out;
+}
+
+// A collection past its deadline answers with what it counted and says what it did not: the
+// exporter's deadline, lowered by the scraper's own timeout.
+TEST_F(AllNetns, ADeadlineAnswersWithWhatWasCounted) {
+  all_netns_options o;
+  o.deadline = std::chrono::steady_clock::now();  // passed before the first count
+  std::vector<netns_count> ns;
+  all_netns_stats stats;
+  ASSERT_FALSE(count_all_netns(o, ns, stats));
+  ASSERT_GE(ns.size(), children_.size());
+  for (const netns_count& n : ns) {
+    EXPECT_TRUE(n.past_deadline || n.gone) << n.inode << ": " << n.error_text;
+    EXPECT_FALSE(n.unread());
+  }
+  std::string prom, js;
+  render_all_netns_prometheus(ns, max_netns_series, prom);
+  EXPECT_NE(prom.find("ssfast_netns_namespaces{status=\"counted\"} 0\n"), std::string::npos);
+  EXPECT_EQ(prom.find("ssfast_netns_namespaces{status=\"deadline\"} 0\n"), std::string::npos);
+  render_all_netns_json(ns, o.scope, js);
+  const auto j = nlohmann::json::parse(js);
+  EXPECT_GE(j["total"]["deadline"].get<std::uint64_t>(), children_.size());
+  for (const auto& n : j["namespaces"])
+    if (n.contains("deadline")) {
+      EXPECT_TRUE(n.contains("error")) << "nothing sums it";
+    }
+
+  // The exporter: Prometheus's timeout header lowers the 8 s deadline; without it, all counted.
+  auto c = collector::open();
+  ASSERT_TRUE(c);
+  serve::netns_scrape every;
+  every.enabled = true;
+  serve::metrics_exporter exporter(*c, summary_request{}, {}, every);
+  serve::answer hurried;
+  exporter.on_round();
+  exporter.on_input(
+      "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Prometheus-Scrape-Timeout-Seconds: 0.000001\r\n\r\n",
+      hurried);
+  EXPECT_EQ(hurried.head.rfind("HTTP/1.1 200 ", 0), 0u) << hurried.head;
+  ASSERT_NE(hurried.body, nullptr);
+  EXPECT_NE(hurried.body->find("ssfast_netns_namespaces{status=\"counted\"} 0\n"),
+            std::string::npos)
+      << *hurried.body;
+  EXPECT_NE(hurried.body->find("\nssfast_scrape_duration_seconds "), std::string::npos);
+  serve::answer calm;
+  exporter.on_round();
+  exporter.on_input("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", calm);
+  ASSERT_NE(calm.body, nullptr);
+  for (const auto& child : children_) {
+    const std::string series =
+        "ssfast_netns_tcp_sockets{netns=\"" + std::to_string(netns_inode(child.pid)) + "\",";
+    EXPECT_NE(calm.body->find(series), std::string::npos) << child.pid;
+  }
+}
+
+TEST(ScrapeBudget, PrometheusTimeoutLowersTheDeadline) {
+  EXPECT_EQ(serve::scrape_budget(8, 0), 8);
+  EXPECT_EQ(serve::scrape_budget(8, 10), 8);
+  EXPECT_EQ(serve::scrape_budget(8, 5), 4.5);
+  EXPECT_EQ(serve::scrape_budget(8, 1), 0.5);
+  EXPECT_EQ(serve::scrape_budget(8, 0.5), 0.25);
+  EXPECT_EQ(serve::scrape_budget(2, 10), 2);
+}
+
 TEST_F(AllNetns, MisuseIsRefused) {
   for (const auto& args :
        std::vector<std::vector<std::string>>{{"-s", "--all-netns", "-N", "x"},
                                              {"-s", "--all-netns", "--estimate"},
                                              {"-tan", "--all-netns"},
-                                             {"top", "netns", "--proc-root", "/x"}}) {
+                                             {"top", "netns", "--proc-root", "/x"},
+                                             {"-s", "--netns-owner", "init"},
+                                             {"-s", "--all-netns", "--netns-owner", "mine"},
+                                             {"-s", "--all-netns", "--scrape-deadline", "2"},
+                                             {"exporter", "--scrape-deadline", "0"},
+                                             {"exporter", "--scrape-deadline", "nan"}}) {
     std::vector<std::string> argv{SSFAST_CLI_PATH};
     argv.insert(argv.end(), args.begin(), args.end());
     const auto r = testing::run_process(argv);

@@ -132,6 +132,25 @@ TEST(HttpRequest, PrometheusScrape) {
   EXPECT_TRUE(r.keep_alive);
   EXPECT_EQ(in.substr(r.size), "GET /next") << "a pipelined request stays in the buffer";
   EXPECT_TRUE(needs_metrics(r));
+  EXPECT_EQ(r.scrape_timeout, 10) << "the scraper's timeout, for the collection's deadline";
+}
+
+TEST(HttpRequest, OnlyANumberIsAScrapeTimeout) {
+  for (const auto& [value, seconds] : std::vector<std::pair<std::string, double>>{{"9.5", 9.5},
+                                                                                  {"  3 ", 3},
+                                                                                  {"0", 0},
+                                                                                  {"-1", 0},
+                                                                                  {"10s", 0},
+                                                                                  {"inf", 0},
+                                                                                  {"nan", 0},
+                                                                                  {"", 0},
+                                                                                  {"1e400", 0}}) {
+    http_request r;
+    const std::string in =
+        "GET /metrics HTTP/1.1\r\nX-Prometheus-Scrape-Timeout-Seconds: " + value + "\r\n\r\n";
+    ASSERT_EQ(parse_http_request(in, r), http_parse::complete) << value;
+    EXPECT_EQ(r.scrape_timeout, seconds) << value;
+  }
 }
 
 TEST(HttpRequest, IncompleteUntilTheEmptyLine) {

@@ -70,10 +70,14 @@ void count_cells(std::string& out, const socket_summary* s, const count_scope& s
 void render_all_netns_prometheus(const std::vector<netns_count>& ns, std::size_t max_namespaces,
                                  std::string& out) {
   std::vector<const netns_count*> shown;
-  std::uint64_t unread = 0, empty = 0, capped = 0, gone = 0;
+  std::uint64_t unread = 0, empty = 0, capped = 0, gone = 0, excluded = 0, deadline = 0;
   for (const netns_count& n : ns) {
     if (n.gone)
       ++gone;
+    else if (n.excluded)
+      ++excluded;
+    else if (n.past_deadline)
+      ++deadline;
     else if (n.error)
       ++unread;
     else if (n.sockets.total() == 0)
@@ -115,12 +119,15 @@ void render_all_netns_prometheus(const std::vector<netns_count>& ns, std::size_t
   metric_header(out, "ssfast_netns_namespaces", "gauge",
                 "Network namespaces found: counted (with series), unread (an error), empty (no "
                 "socket, no series), capped (past the series limit), gone (vanished during "
-                "the run: its processes exited).");
+                "the run: its processes exited), excluded (owned by another user namespace, "
+                "--netns-owner init), deadline (not reached before the scrape's deadline).");
   for (auto [status, v] : {std::pair{"counted", static_cast<std::uint64_t>(shown.size())},
                            {"unread", unread},
                            {"empty", empty},
                            {"capped", capped},
-                           {"gone", gone}})
+                           {"gone", gone},
+                           {"excluded", excluded},
+                           {"deadline", deadline}})
     sample(out, "ssfast_netns_namespaces", "status=\"" + std::string(status) + "\"", count(v));
 }
 
@@ -138,8 +145,12 @@ void render_all_netns_text(const std::vector<netns_count>& ns, const count_scope
   cell(header, "TOTAL", 8);
   header.back() = '\n';
   out += header;
-  std::size_t unread = 0, gone = 0;
+  std::size_t unread = 0, gone = 0, excluded = 0, deadline = 0;
   for (const netns_count& n : ns) {
+    if (n.excluded) {
+      ++excluded;  // one line below says how many: hundreds of them must not drown the rest
+      continue;
+    }
     std::string name, comm;
     append_printable(name, n.name.empty() ? "-" : n.name);
     append_printable(comm, n.comm.empty() ? "-" : n.comm);
@@ -152,6 +163,9 @@ void render_all_netns_text(const std::vector<netns_count>& ns, const count_scope
     if (n.gone) {
       ++gone;
       row += "  # gone: its processes exited during the run";
+    } else if (n.past_deadline) {
+      ++deadline;
+      row += "  # not counted: the deadline passed before its turn";
     } else if (n.error) {
       ++unread;
       row += "  # not read: ";
@@ -160,27 +174,39 @@ void render_all_netns_text(const std::vector<netns_count>& ns, const count_scope
     out += row + "\n";
   }
   const socket_summary t = sum(ns, scope);
+  const std::string listed = std::to_string(ns.size() - excluded);
   std::string row;
-  identity(row, "total", std::to_string(ns.size()) + " netns", "-", "-", "-", "-");
+  identity(row, "total", listed + " netns", "-", "-", "-", "-");
   count_cells(row, &t, scope);
   row.pop_back();
   out += row + "\n";
   if (unread > 0)
-    out += std::to_string(unread) + " of " + std::to_string(ns.size()) +
+    out += std::to_string(unread) + " of " + listed +
            " namespaces could not be read; the total leaves them out\n";
   if (gone > 0)
-    out += std::to_string(gone) + " of " + std::to_string(ns.size()) +
-           " namespaces were gone before they were counted\n";
+    out +=
+        std::to_string(gone) + " of " + listed + " namespaces were gone before they were counted\n";
+  if (deadline > 0)
+    out += std::to_string(deadline) + " of " + listed +
+           " namespaces were not counted before the deadline; the total leaves them out\n";
+  if (excluded > 0)
+    out += std::to_string(excluded) +
+           " namespaces owned by other user namespaces were left out (--netns-owner init)\n";
 }
 
 void render_all_netns_json(const std::vector<netns_count>& ns, const count_scope& scope,
                            std::string& out) {
   json_writer w(out);
   w.begin_object().key("namespaces").begin_array();
-  std::size_t unread = 0, gone = 0;
+  std::size_t unread = 0, gone = 0, excluded = 0, deadline = 0;
   for (const netns_count& n : ns) {
+    if (n.excluded) {
+      ++excluded;
+      continue;
+    }
     w.begin_object();
     w.key("netns").value(n.inode);
+    w.key("tier").value(static_cast<std::uint64_t>(n.tier));
     w.key("name");
     n.name.empty() ? w.null() : w.value(n.name);
     w.key("pid");
@@ -192,9 +218,11 @@ void render_all_netns_json(const std::vector<netns_count>& ns, const count_scope
     w.key("pod_uid");
     n.pod_uid.empty() ? w.null() : w.value(n.pod_uid);
     if (n.error) {
-      // Gone also carries its error, so a reader that skips entries with one skips it too.
-      ++(n.gone ? gone : unread);
+      // Gone and past the deadline carry their error too, so a reader that skips entries with
+      // one skips them.
+      ++(n.gone ? gone : n.past_deadline ? deadline : unread);
       if (n.gone) w.key("gone").value(true);
+      if (n.past_deadline) w.key("deadline").value(true);
       w.key("error").value(n.error_text);
     } else {
       w.key("source").value(to_string(n.source));
@@ -205,9 +233,11 @@ void render_all_netns_json(const std::vector<netns_count>& ns, const count_scope
   w.end_array();
   const socket_summary t = sum(ns, scope);
   w.key("total").begin_object();
-  w.key("namespaces").value(static_cast<std::uint64_t>(ns.size()));
+  w.key("namespaces").value(static_cast<std::uint64_t>(ns.size() - excluded));
   w.key("unread").value(static_cast<std::uint64_t>(unread));
   w.key("gone").value(static_cast<std::uint64_t>(gone));
+  w.key("deadline").value(static_cast<std::uint64_t>(deadline));
+  w.key("excluded").value(static_cast<std::uint64_t>(excluded));
   write_summary_sockets(w, t);
   w.end_object().end_object();
   out.push_back('\n');

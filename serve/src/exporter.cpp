@@ -3,6 +3,7 @@
 // the agent-check answer from one dump of the service port.
 #include "ssfast/serve/exporter.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -17,8 +18,14 @@ constexpr std::string_view text = "text/plain; charset=utf-8";
 
 }  // namespace
 
-metrics_exporter::metrics_exporter(collector& c, summary_request r, log_line log, bool all_netns)
-    : c_(c), request_(r), log_(std::move(log)), all_netns_(all_netns) {
+double scrape_budget(double deadline, double scrape_timeout) noexcept {
+  if (!(scrape_timeout > 0)) return deadline;
+  return std::min(deadline, scrape_timeout > 1 ? scrape_timeout - 0.5 : scrape_timeout / 2);
+}
+
+metrics_exporter::metrics_exporter(collector& c, summary_request r, log_line log,
+                                   netns_scrape all_netns)
+    : c_(c), request_(r), log_(std::move(log)), netns_(all_netns) {
   request_.format = summary_format::prometheus;
 }
 
@@ -42,7 +49,7 @@ std::size_t metrics_exporter::on_input(std::string_view in, answer& out) {
     http_response(out.head, 405, text, "ssfast: only GET and HEAD\n", r.keep_alive, false,
                   "Allow: GET, HEAD\r\n");
   } else if (needs_metrics(r)) {
-    scrape(out, r.keep_alive, head);
+    scrape(out, r, head);
   } else if (r.target == "/") {
     http_response(out.head, 200, text,
                   "ssfast exporter " + std::string(version()) + ": socket states at /metrics\n",
@@ -67,9 +74,11 @@ std::string metrics_exporter::busy() {
   return out;
 }
 
-void metrics_exporter::scrape(answer& out, bool keep_alive, bool head) {
+void metrics_exporter::scrape(answer& out, const http_request& r, bool head) {
+  const bool keep_alive = r.keep_alive;
   ++scrapes_;
-  if (!fresh_) collect();
+  // Scrapes waiting together share the collection the first of them starts, and its deadline.
+  if (!fresh_) collect(r.scrape_timeout);
   if (!error_.empty()) {
     http_response(out.head, 500, text, "ssfast: " + error_ + "\n", keep_alive, head);
     return;
@@ -79,7 +88,7 @@ void metrics_exporter::scrape(answer& out, bool keep_alive, bool head) {
   if (!head) out.body = body_;
 }
 
-void metrics_exporter::collect() {
+void metrics_exporter::collect(double scrape_timeout) {
   fresh_ = true;
   ++collections_;
   const auto start = std::chrono::steady_clock::now();
@@ -88,15 +97,29 @@ void metrics_exporter::collect() {
   std::string& m = *fresh;
   body_ = fresh;
   error_.clear();
-  if (all_netns_) {
+  if (netns_.enabled) {
     all_netns_options ao;
     ao.scope = request_.scope;
+    ao.threads = netns_.threads;
+    ao.owner = netns_.owner;
+    const double budget = scrape_budget(netns_.deadline, scrape_timeout);
+    ao.deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                              std::chrono::duration<double>(budget));
     std::vector<netns_count> ns;
     all_netns_stats stats;
     if (auto ec = count_all_netns(ao, ns, stats)) {
       error_ = "/proc: " + ec.message();
     } else {
       render_all_netns_prometheus(ns, max_netns_series, m);
+      std::size_t late = 0;
+      for (const netns_count& n : ns) late += n.past_deadline ? 1 : 0;
+      if (late > 0 && log_) {
+        char line[160];
+        std::snprintf(line, sizeof line,
+                      "scrape: %zu of %zu namespaces not counted within the %.3g s deadline", late,
+                      ns.size(), budget);
+        log_(line);
+      }
     }
   } else {
     collect_summary(c_, request_, m, error_);

@@ -3,6 +3,8 @@
 #include "ssfast/serve/http.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 
 namespace ssfast::serve {
 namespace {
@@ -109,6 +111,12 @@ http_parse parse_http_request(std::string_view in, http_request& out) {
     } else if (iequals(name, "Connection")) {
       if (has_token(value, "close")) keep_alive = false;
       // HTTP/1.0 keep-alive is an old extension; Prometheus speaks 1.1.
+    } else if (iequals(name, "X-Prometheus-Scrape-Timeout-Seconds")) {
+      // Anything but a plain positive number is not Prometheus's: ignored, not refused.
+      double t = 0;
+      const auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), t);
+      if (ec == std::errc{} && p == value.data() + value.size() && std::isfinite(t) && t > 0)
+        out.scrape_timeout = t;
     }
   }
   out.keep_alive = keep_alive;

@@ -114,7 +114,7 @@ fi
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
 args=$(. "$x/etc/default/ssfast-exporter"; echo "$SSFAST_EXPORTER_ARGS")
 command=${exec_start//\$SSFAST_EXPORTER_ARGS/$args}
-case "$command" in "$x/usr/bin/ssfast exporter --listen 127.0.0.1:9477") ;;
+case "$command" in "$x/usr/bin/ssfast exporter --listen 127.0.0.1:9477 --netns-owner init") ;;
   *) fail "unexpected ExecStart with the default flags: $command" ;; esac
 if ! unshare -n true 2>/dev/null || ! command -v setpriv >/dev/null; then
   echo "no private network namespace or no setpriv here: the ExecStart run is skipped"

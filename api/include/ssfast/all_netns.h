@@ -3,6 +3,7 @@
 // who is in it (process, ip netns name, container, pod).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -23,6 +24,26 @@ struct netns_way {
   std::uint64_t dev = 0;  ///< st_dev expected (nsfs); the inode is netns_count::inode
 };
 
+/// How much an operator cares about a namespace, most first: the order namespaces are counted
+/// in (so a deadline cuts the last), listed in, and kept in under a series cap.
+enum class netns_tier : std::uint8_t {
+  host = 1,   ///< the caller's own namespace, or PID 1's (the host's, seen from a container)
+  named = 2,  ///< pinned under /run/netns (`ip netns add`): an operator named it
+  /// Owned by the initial user namespace: what root or a runtime made (containers, pods), or
+  /// one whose owner could not be asked (not opened). A cgroup path's container or pod id
+  /// never raises a tier: a delegated cgroup subtree can forge one.
+  initial_owner = 3,
+  /// Owned by another user namespace: what an unprivileged user may make by the hundred
+  /// (`unshare -Urn`). Last, and left out with netns_owner::init.
+  other_owner = 4,
+};
+
+/// Which namespaces a run counts.
+enum class netns_owner : std::uint8_t {
+  any,   ///< every namespace found
+  init,  ///< not those owned by another user namespace (netns_tier::other_owner): `excluded`
+};
+
 /// One namespace and its counts.
 struct netns_count {
   std::uint64_t inode = 0;  ///< its nsfs inode (`lsns -t net`, `ip netns identify`)
@@ -41,7 +62,17 @@ struct netns_count {
   /// holds it: a short-lived container): not an error of the run, though `error` is set so
   /// nothing sums it.
   bool gone = false;
+  /// Not counted by choice (all_netns_options::owner): `error` is set so nothing sums it.
+  bool excluded = false;
+  /// Not counted because all_netns_options::deadline had passed before its turn came.
+  bool past_deadline = false;
+  netns_tier tier = netns_tier::initial_owner;
   std::vector<netns_way> ways;  ///< how to reach it: mounts, then processes by pid
+
+  /// Read and counted: `sockets` (or `matching`) holds its answer.
+  bool counted() const noexcept { return !error; }
+  /// Could not be read: an error of the run (not gone, excluded or past the deadline).
+  bool unread() const noexcept { return error && !gone && !excluded && !past_deadline; }
 };
 
 struct all_netns_options {
@@ -54,6 +85,11 @@ struct all_netns_options {
   /// With a query: called with each namespace's listing, on the worker thread that made it
   /// (so it must be thread-safe), before the listing is freed.
   std::function<void(const netns_count&, const socket_table&)> on_listing;
+  /// netns_owner::init: namespaces owned by other user namespaces are not opened or counted.
+  netns_owner owner = netns_owner::any;
+  /// Namespaces whose turn comes after this are not counted (`past_deadline`); the run answers
+  /// with those it counted. Counts in progress finish (each is one namespace's dump). max(): none.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 /// What discovery saw.
@@ -69,14 +105,17 @@ struct all_netns_stats {
 /// over netlink there, /proc through /proc/thread-self. Where setns is refused (no
 /// CAP_SYS_ADMIN) a namespace with a process is counted from /proc/PID/net instead, which
 /// its owner may read; where that fails too, its error is set and it stays in `out`, never
-/// left out. `out` is sorted by total sockets (or matching ones), largest first. Allocates; one
+/// left out. `out` is ranked: by netns_tier, then by total sockets (or matching ones), largest
+/// first, then by inode; the namespaces are counted in tier order, so a deadline leaves out the
+/// last tiers first. Allocates; one
 /// sock_diag socket per namespace, closed after. Errors: only `proc_root` unreadable; per-namespace
 /// failures are in `out`.
 SSFAST_API std::error_code count_all_netns(const all_netns_options& o,
                                            std::vector<netns_count>& out, all_netns_stats& stats);
 
-/// count_all_netns in two steps. First the discovery alone: every namespace with its identity
-/// and `ways`, nothing counted (sorted by inode). Errors: only `proc_root` unreadable, or
+/// count_all_netns in two steps. First the discovery alone: every namespace with its identity,
+/// `ways` and `tier`, nothing counted (sorted by inode). The tier opens each namespace once and
+/// asks its owner (NS_GET_USERNS); no socket is read. Errors: only `proc_root` unreadable, or
 /// errc::not_procfs when "/proc" is not a proc filesystem (an empty tmpfs over it).
 SSFAST_API std::error_code find_all_netns(const all_netns_options& o, std::vector<netns_count>& out,
                                           all_netns_stats& stats);
@@ -84,7 +123,8 @@ SSFAST_API std::error_code find_all_netns(const all_netns_options& o, std::vecto
 /// Then the counts, in parallel as count_all_netns does: each namespace is opened by its first
 /// way that still leads to it (a way that is gone, ENOENT or ESRCH, or opens another device
 /// or inode is passed over) and counted there; one that no way leads to any more is `gone`.
-/// Sorted as count_all_netns sorts. Errors: no thread could start.
+/// `o.owner` and `o.deadline` apply here. Ranked as count_all_netns ranks. Errors: no thread could
+/// start.
 SSFAST_API std::error_code count_found_netns(const all_netns_options& o,
                                              std::vector<netns_count>& ns);
 

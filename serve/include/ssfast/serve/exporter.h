@@ -9,11 +9,13 @@
 #include <string>
 #include <string_view>
 
+#include "ssfast/all_netns.h"
 #include "ssfast/core/export.h"
 #include "ssfast/core/filter.h"
 #include "ssfast/core/socket_table.h"
 #include "ssfast/report/summary.h"
 #include "ssfast/serve/agent.h"
+#include "ssfast/serve/http.h"
 #include "ssfast/serve/server.h"
 #include "ssfast/ssfast.h"
 
@@ -23,6 +25,21 @@ namespace ssfast::serve {
 /// the library never prints. Empty: said nowhere.
 using log_line = std::function<void(std::string_view)>;
 
+/// The exporter's --all-netns: what each scrape counts instead of the collector's namespace.
+struct netns_scrape {
+  bool enabled = false;
+  netns_owner owner = netns_owner::any;  ///< init: other user namespaces' are excluded
+  unsigned threads = 0;                  ///< all_netns_options::threads
+  /// Seconds a collection may take, from its start: namespaces not reached by then are not
+  /// counted (status "deadline") and the scrape answers with the rest. A scrape that sends
+  /// X-Prometheus-Scrape-Timeout-Seconds T lowers it to T - 0.5 (T / 2 when T <= 1), so the
+  /// answer arrives before Prometheus gives up on it.
+  double deadline = 8;
+};
+
+/// The seconds a scrape's collection may take: `deadline`, lowered by the scraper's timeout.
+SSFAST_API double scrape_budget(double deadline, double scrape_timeout) noexcept;
+
 /// Serves GET/HEAD /metrics (Prometheus text 0.0.4: collect_summary's metrics and the
 /// exporter's own: scrape duration, scrapes, errors, collections), / (a line naming the
 /// exporter), 404 elsewhere, 405 for other methods, 400 for malformed requests. Scrapes waiting
@@ -31,9 +48,10 @@ using log_line = std::function<void(std::string_view)>;
 class SSFAST_API metrics_exporter final : public connection_handler {
  public:
   /// `c` must outlive the handler; `r.format` is ignored (always Prometheus). With
-  /// `all_netns`, each scrape counts every network namespace on the host instead
-  /// (count_all_netns; render_all_netns_prometheus), not the collector's.
-  metrics_exporter(collector& c, summary_request r, log_line log = {}, bool all_netns = false);
+  /// `all_netns.enabled`, each scrape counts every network namespace on the host instead
+  /// (count_all_netns, ranked and bounded as `all_netns` says; render_all_netns_prometheus),
+  /// not the collector's.
+  metrics_exporter(collector& c, summary_request r, log_line log = {}, netns_scrape all_netns = {});
 
   void on_round() override;
   void on_open(answer& out) override;
@@ -42,13 +60,13 @@ class SSFAST_API metrics_exporter final : public connection_handler {
   std::string busy() override;
 
  private:
-  void scrape(answer& out, bool keep_alive, bool head);
-  void collect();
+  void scrape(answer& out, const http_request& r, bool head);
+  void collect(double scrape_timeout);
 
   collector& c_;
   summary_request request_;
   log_line log_;
-  bool all_netns_ = false;
+  netns_scrape netns_;
   // The last collection's metrics, shared by every answer made from it (and held by each
   // connection still sending one); a new collection makes a new one.
   std::shared_ptr<const std::string> body_;

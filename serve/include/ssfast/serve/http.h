@@ -15,6 +15,8 @@ struct http_request {
   std::string_view method, target, version;  ///< views into the buffer given to parse
   bool keep_alive = false;  ///< HTTP/1.1 unless "Connection: close"; HTTP/1.0 never
   std::size_t size = 0;     ///< bytes of the head, terminator included
+  /// Prometheus's X-Prometheus-Scrape-Timeout-Seconds, when sent as a number of seconds > 0.
+  double scrape_timeout = 0;
 };
 
 enum class http_parse { incomplete, complete, bad };
