@@ -65,6 +65,7 @@ int run_check(collector& c, const options& o) {
     if (!build_query(o, f, q, err)) return check_unknown(err);
     result = serve::check_sockets(c, q, filter_text(o), o.warn, o.crit);
   }
+  say_malformed(c);
   auto& [status, line] = result;
   line.push_back('\n');
   if (write_out(line) != exit_ok) return 3;

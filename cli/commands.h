@@ -81,6 +81,11 @@ std::optional<double> counter_rate(const std::map<std::string, std::int64_t>& be
 /// Why the collector fell back to /proc ("opening the sock_diag socket: ..."), else empty.
 std::string fallback_text(const collector& c);
 
+/// Says on stderr, one line per file, the malformed /proc lines the collector's last call left
+/// out (collector::malformed_lines); nothing when there were none. The exit status is not
+/// changed by them.
+void say_malformed(const collector& c);
+
 /// The filter as typed, its words joined by spaces: the label of a filtered report.
 std::string filter_text(const options& o);
 

@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "ssfast/core/kernel_abi.h"
+#include "ssfast/report/escape.h"
 
 namespace ssfast::cli {
 
@@ -120,6 +121,16 @@ std::optional<double> counter_rate(const std::map<std::string, std::int64_t>& be
   const auto x = now.find(std::string(name)), y = before.find(std::string(name));
   if (x == now.end() || y == before.end()) return std::nullopt;
   return static_cast<double>(x->second - y->second) / seconds;
+}
+
+void say_malformed(const collector& c) {
+  for (const malformed_file& m : c.malformed_lines()) {
+    std::string line = "ssfast: warning: ";
+    append_printable(line, m.path);  // --proc-root is the caller's, but may be pasted
+    line += ": " + std::to_string(m.lines) + " malformed line" + (m.lines == 1 ? "" : "s") +
+            " left out (not counted, not listed)\n";
+    std::fputs(line.c_str(), stderr);
+  }
 }
 
 std::string fallback_text(const collector& c) {

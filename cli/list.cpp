@@ -68,6 +68,7 @@ int run_list(collector& c, const options& o) {
   if (!ec) ec = out.finish();
   if (write_failed) return fail(exit_failure, "cannot write the output");
   if (ec) return list_failed(c, ec);
+  say_malformed(c);
   const bool from_proc = c.source() == source_kind::proc;
   // Which source answered, as -s says it: in the text for people; on stderr for scripts
   // (-H, -j) when netlink was given up, so their stdout keeps its shape.

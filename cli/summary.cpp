@@ -64,6 +64,7 @@ int run_once(collector& c, const options& o) {
   summary_request r = request_of(o);
   sc.into(r);
   if (collect_summary(c, r, out, error)) return fail(exit_failure, error);
+  say_malformed(c);
   if (!o.textfile.empty()) {
     if (auto e = write_file_atomically(o.textfile, out); !e.empty()) return fail(exit_failure, e);
     return exit_ok;
@@ -84,6 +85,7 @@ int run_textfile_watch(collector& c, const options& o) {
       if (ec == errc::process_exited) return exit_failure;  // nothing left to watch
       continue;
     }
+    say_malformed(c);
     if (auto e = write_file_atomically(o.textfile, out); !e.empty()) fail(exit_failure, e);
   }
   return exit_ok;
@@ -180,6 +182,7 @@ int run_watch(collector& c, const options& o) {
   if (!sc.prepare(o, rc)) return rc;
   socket_summary prev, now;
   if (auto ec = sc.count(c, o, prev)) return fail(exit_failure, c.error_text(ec));
+  say_malformed(c);
   auto prev_counters = counter_map(c);
   double prev_at = monotonic_seconds();
   timespec deadline{};
@@ -187,6 +190,7 @@ int run_watch(collector& c, const options& o) {
   for (std::uint64_t report = 1; o.count == 0 || report <= o.count; ++report) {
     (void)sleep_until(deadline, o.watch, c.exit_fd());  // early: the count says why
     if (auto ec = sc.count(c, o, now)) return fail(exit_failure, c.error_text(ec));
+    say_malformed(c);
     auto counters = counter_map(c);
     const double at = monotonic_seconds();
     const watch_step step{

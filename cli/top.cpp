@@ -146,6 +146,7 @@ int run_top(collector& c, const options& o) {
     if (need_owners && !scan_owners(o, owners)) return exit_failure;
     groups.clear();
     if (auto ec = c.list(q, groups)) return list_failed(c, ec);
+    say_malformed(c);
     const auto entries = groups.entries(o.top_n);
     std::string out;
     append_top(out, entries, o, o.watch > 0, c.repeats_dropped());

@@ -677,6 +677,72 @@ TEST(ProcRoot, WhatIsNotAProcFileIsRefused) {
   fs::remove_all(root);
 }
 
+// A malformed /proc row is judged alike everywhere: -s, a filtered -s and a listing all leave
+// it out (-s used to count a row whose inode or queues were garbage, while listings dropped it
+// without a word), and one stderr line per file says how many; the exit status is unchanged.
+TEST(ProcRoot, AMalformedRowIsLeftOutAlikeAndSaid) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::temp_directory_path() / ("ssfast-badrow-" + std::to_string(getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "net");
+  for (const char* f : {"tcp", "tcp6", "udp", "udp6", "unix"})
+    fs::copy_file(fs::path(SSFAST_TEST_DATA) / "proc-scenario" / f, root / "net" / f);
+  for (const char* f : {"sockstat", "sockstat6", "snmp"})
+    fs::copy_file(fs::path(SSFAST_TEST_DATA) / "proc" / f, root / "net" / f);
+  const std::string r_root = root.string();
+  auto counts = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv{SSFAST_CLI_PATH, "-s", "-j", "--proc-root", r_root};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return testing::run_process(argv);
+  };
+  auto listing = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv{SSFAST_CLI_PATH, "-H", "--proc-root", r_root};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return testing::run_process(argv);
+  };
+  auto lines = [](const std::string& s) { return std::count(s.begin(), s.end(), '\n'); };
+  const auto whole = counts({}), whole_filtered = counts({"sport > :0"});
+  const auto whole_tcp = listing({"-tan"}), whole_unix = listing({"-xa"});
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  EXPECT_EQ(whole.err, "");
+  // A listener's row with a garbage inode (every column in place), a line that is no row, and
+  // a UNIX row with a garbage inode.
+  std::string tcp;
+  {
+    std::ifstream in(root / "net" / "tcp");
+    std::string header, first;
+    std::getline(in, header);
+    std::getline(in, first);
+    const auto at = first.find(" 946283 ");
+    ASSERT_NE(at, std::string::npos) << first;
+    first.replace(at + 1, 6, "94x283");
+    tcp = first + "\n   x: not a row\n";
+  }
+  std::ofstream(root / "net" / "tcp", std::ios::app) << tcp;
+  std::ofstream(root / "net" / "unix", std::ios::app)
+      << "0000000004960499: 00000003 00000000 00000000 0001 03 9463z7\n";
+  const auto bad = counts({}), bad_filtered = counts({"sport > :0"});
+  const auto bad_tcp = listing({"-tan"}), bad_unix = listing({"-xa"});
+  fs::remove_all(root);
+  const std::string tcp_said = "ssfast: warning: " + r_root +
+                               "/net/tcp: 2 malformed lines left out (not counted, not listed)\n";
+  const std::string unix_said = "ssfast: warning: " + r_root +
+                                "/net/unix: 1 malformed line left out (not counted, not listed)\n";
+  for (const auto* r : {&bad, &bad_filtered, &bad_tcp, &bad_unix}) EXPECT_EQ(r->exit_code, 0);
+  const auto j = nlohmann::json::parse(bad.out), w = nlohmann::json::parse(whole.out);
+  EXPECT_EQ(j["tcp"], w["tcp"]) << "the listener with a garbage inode is not counted";
+  EXPECT_EQ(j["unix"], w["unix"]);
+  EXPECT_EQ(bad.err, tcp_said + unix_said);
+  const auto jf = nlohmann::json::parse(bad_filtered.out),
+             wf = nlohmann::json::parse(whole_filtered.out);
+  EXPECT_EQ(jf["tcp"], wf["tcp"]);
+  EXPECT_NE(bad_filtered.err.find(tcp_said), std::string::npos) << bad_filtered.err;
+  EXPECT_EQ(lines(bad_tcp.out), lines(whole_tcp.out));
+  EXPECT_EQ(bad_tcp.err, tcp_said);
+  EXPECT_EQ(lines(bad_unix.out), lines(whole_unix.out));
+  EXPECT_EQ(bad_unix.err, unix_said);
+}
+
 // An empty tmpfs mounted on /proc (a sandbox, a broken container image) showed no namespace,
 // no owner and no error: exit 0 with nothing. Every command that looks into /proc's process
 // directories now says /proc is not procfs, exit 1. A mount namespace of the command's own.

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <new>
 #include <optional>
@@ -80,7 +81,9 @@ struct collector::impl {
   std::string_view context;
   bool no_fallback = false;   // set by a call whose answer cannot be taken again from /proc
   std::uint64_t repeats = 0;  // what the last snapshot() or list() dropped as repeats
-  std::string shown_root;     // the proc root as the caller named it, for error_text()
+  // What the last count, snapshot() or list() from /proc left out as malformed, per file.
+  std::array<std::uint64_t, 5> malformed{};
+  std::string shown_root;  // the proc root as the caller named it, for error_text()
 
   impl(std::optional<netlink::sock_diag_socket> s, const collector_options& o)
       : files(o.proc_root),
@@ -152,6 +155,7 @@ struct collector::impl {
   // to /proc for good. Then `from_proc` if /proc is the source.
   template <class Netlink, class Proc>
   std::error_code answer(Netlink&& from_netlink, Proc&& from_proc) noexcept {
+    malformed = {};
     if (nl) {
       const std::error_code ec = from_netlink();
       context = ec ? nl->context() : std::string_view{};
@@ -185,6 +189,7 @@ struct collector::impl {
             out.estimate = socket_summary::estimate_status::needs_netlink;
           proc::file_stats stats;
           const auto ec = proc::count_sockets(files, scope, out, stats, failed);
+          malformed = stats.skipped_in;
           out.skipped_lines = stats.skipped;
           out.duplicate_rows = stats.duplicates;
           return ec;
@@ -222,7 +227,9 @@ struct collector::impl {
           reset();
           proc::file_stats stats;
           socket_table t;
-          if (auto ec = proc::snapshot_sockets(files, q.scope, t, stats, failed)) return ec;
+          const std::error_code ec = proc::snapshot_sockets(files, q.scope, t, stats, failed);
+          malformed = stats.skipped_in;
+          if (ec) return ec;
           for (std::size_t i = 0; i < t.size(); ++i) {
             const socket_row row = t.row(i);
             if (selected(q, row)) add_row(out, row);
@@ -245,7 +252,9 @@ struct collector::impl {
         [&](std::string_view& failed) noexcept {
           out.clear();
           proc::file_stats stats;
-          return proc::snapshot_sockets(files, scope, out, stats, failed);
+          const std::error_code ec = proc::snapshot_sockets(files, scope, out, stats, failed);
+          malformed = stats.skipped_in;
+          return ec;
         });
   }
 
@@ -276,7 +285,9 @@ struct collector::impl {
             // /proc's files are read whole, so this path holds the table (the degraded
             // source; netlink streams).
             socket_table t;
-            if (auto ec = proc::snapshot_sockets(files, q.scope, t, stats, failed)) return ec;
+            const std::error_code ec = proc::snapshot_sockets(files, q.scope, t, stats, failed);
+            malformed = stats.skipped_in;
+            if (ec) return ec;
             t.retain([&](const socket_row& row) { return selected(q, row); });
             return t.empty() ? std::error_code{} : sink.on_rows(t);
           } catch (const std::bad_alloc&) {
@@ -501,6 +512,16 @@ std::error_code collector::list(const socket_query& q, row_sink& sink) noexcept 
 }
 
 std::uint64_t collector::repeats_dropped() const noexcept { return impl_->nl ? impl_->repeats : 0; }
+
+std::vector<malformed_file> collector::malformed_lines() const {
+  std::vector<malformed_file> out;
+  for (std::size_t i = 0; i < impl_->malformed.size(); ++i)
+    if (impl_->malformed[i] > 0)
+      out.push_back({impl_->shown_root + "/" +
+                         std::string(proc::file_name(static_cast<proc::socket_file>(i))),
+                     impl_->malformed[i]});
+  return out;
+}
 
 std::error_code collector::read_counters(kernel_counters& out) noexcept {
   return impl_->in_namespace([&]() noexcept { return impl_->read_counters(out); });

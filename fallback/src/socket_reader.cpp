@@ -28,6 +28,7 @@ std::error_code run(file_reader& files, socket_file_parser& parser, const planne
   if (ec == std::errc::no_such_file_or_directory && f.optional) return {};
   if (!ec) ec = parser.finish();
   stats += parser.stats();
+  stats.skipped_in[static_cast<std::size_t>(f.file)] += parser.stats().skipped;
   if (ec) failed = file_name(f.file);
   return ec;
 }

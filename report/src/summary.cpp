@@ -190,11 +190,6 @@ void render_summary_text(const summary_report& r, std::string& out) {
     append_uint(out, s.repeats_dropped);
     out += " sockets the kernel's dump reported twice were counted once\n";
   }
-  if (s.skipped_lines > 0) {
-    out += "warning: ";
-    append_uint(out, s.skipped_lines);
-    out += " malformed lines left out (not counted)\n";
-  }
   if (sc.tcp) tcp_totals_text(s, out);
   if (sc.udp) {
     const state_counts u = s.udp_all();

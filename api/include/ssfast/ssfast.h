@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "ssfast/core/error.h"
 #include "ssfast/core/export.h"
@@ -86,6 +87,12 @@ SSFAST_API bool falls_back_on(std::error_code ec) noexcept;
 /// answers for the network namespace of the thread that opened it. Every call is noexcept and
 /// reports failures (ENOMEM included) as an error_code. Movable; not thread-safe (use one
 /// collector per thread).
+/// A /proc socket file and the malformed lines a call left out of it.
+struct malformed_file {
+  std::string path;  ///< under the proc root the collector was given: "/proc/net/tcp"
+  std::uint64_t lines = 0;
+};
+
 class SSFAST_API collector {
  public:
   /// Opens one sock_diag socket (unless the source is proc) and allocates its buffers; starts
@@ -159,6 +166,12 @@ class SSFAST_API collector {
   /// insertion ahead of it repeats sockets). Counts report theirs in
   /// socket_summary::repeats_dropped.
   std::uint64_t repeats_dropped() const noexcept;
+
+  /// The socket files of /proc whose lines the last count(), snapshot() or list() left out as
+  /// malformed (neither counted nor listed: every use of a line judges it by the same fields),
+  /// each with how many; empty when netlink answered or every line was whole. A caller says
+  /// it (the CLI: one stderr line per file); it is no error. Allocates.
+  std::vector<malformed_file> malformed_lines() const;
 
   /// Reads the kernel's counters (/proc/net/sockstat, sockstat6, snmp). Errors: the errno of a
   /// file that cannot be read, errc::parse_error for one that cannot be parsed; see

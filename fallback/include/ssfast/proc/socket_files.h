@@ -25,11 +25,14 @@ struct file_stats {
   std::uint64_t rows = 0;        ///< sockets counted or appended
   std::uint64_t duplicates = 0;  ///< rows dropped as repeats across read() boundaries
   std::uint64_t skipped = 0;     ///< malformed lines left out (and so not counted)
+  /// `skipped` by file, indexed by socket_file, where several files were read.
+  std::array<std::uint64_t, 5> skipped_in{};
 
   file_stats& operator+=(const file_stats& o) noexcept {
     rows += o.rows;
     duplicates += o.duplicates;
     skipped += o.skipped;
+    for (std::size_t i = 0; i < skipped_in.size(); ++i) skipped_in[i] += o.skipped_in[i];
     return *this;
   }
 };
@@ -41,11 +44,11 @@ struct file_stats {
 /// walk resumes in, between two reads). Lines may span reads. The first line must be the file's
 /// header.
 ///
-/// Counting touches only the fields that locate and check the state (and, near read
-/// boundaries, the tuple and inode). Rows carry what /proc shows: addresses, ports, state,
-/// queues, uid and inode for TCP and UDP (a listener's Send-Q is 0 here: /proc does not show
-/// the backlog); type, state, inode and path for UNIX (state from the Flags and St columns:
-/// TCP_LISTEN, TCP_ESTABLISHED or TCP_CLOSE, as sock_diag reports them).
+/// Counting checks every field a listing reads, so a malformed line is left out (and counted
+/// in `skipped`) alike whether the file is counted or listed. Rows carry what /proc shows:
+/// addresses, ports, state, queues, uid and inode for TCP and UDP (a listener's Send-Q is 0 here:
+/// /proc does not show the backlog); type, state, inode and path for UNIX (state from the Flags and
+/// St columns: TCP_LISTEN, TCP_ESTABLISHED or TCP_CLOSE, as sock_diag reports them).
 class socket_file_parser {
  public:
   /// Counts a TCP or UDP file's sockets by state into `counts` (the file's family).
