@@ -104,10 +104,11 @@ constexpr std::uint64_t initial_user_ns_inode = 0xEFFFFFFDU;
 // Who owns the namespace open at `fd`. NS_GET_USERNS (fs/nsfs.c ns_ioctl, Linux 4.9) returns
 // an fd of the owning user namespace through ns_get_owner() (kernel/user_namespace.c), which
 // walks from the owner up its parents to the caller's user namespace and fails EPERM when it
-// never meets it: the owner is then outside what the caller may see, so not the initial one
-// (every user namespace descends from it). Any other failure (a kernel without the ioctl)
-// leaves the owner unknown, which ranks as the initial owner: only a namespace known to be
-// another's is put last or excluded.
+// never meets it: the owner is outside the caller's user namespace, so not ours. (From the
+// initial user namespace, where a host's exporter runs, that never happens: every user
+// namespace descends from it; from a container's, the host's namespaces are not ours and rank
+// last.) Any other failure (a kernel without the ioctl) leaves the owner unknown, which ranks
+// as the initial owner: only a namespace known to be another's is put last or excluded.
 netns_tier owner_tier(int fd) {
   const int owner = ::ioctl(fd, NS_GET_USERNS);
   if (owner < 0) return errno == EPERM ? netns_tier::other_owner : netns_tier::initial_owner;
