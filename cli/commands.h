@@ -34,12 +34,16 @@ double monotonic_seconds();
 /// first deadline of the same grid after now, so missed reports are not made up in a burst.
 void advance_deadline(timespec& deadline, double interval);
 
-/// Waits until `deadline`; false, early, when `wake_fd` (>= 0) polls readable first.
-bool wait_until(const timespec& deadline, int wake_fd = -1);
+/// Nanoseconds from now (CLOCK_MONOTONIC) to `deadline`; 0 or less once it has passed.
+long long ns_until(const timespec& deadline);
+
+/// Waits until `deadline`, or less when `wake_fd` (>= 0) polls readable first.
+void wait_until(const timespec& deadline, int wake_fd = -1);
 
 /// Sleeps until `deadline` moved one interval on: reports do not drift by the time each takes.
-/// False, early, when `wake_fd` (collector::exit_fd()) polls readable first.
-bool sleep_until(timespec& deadline, double interval, int wake_fd = -1);
+/// Early when `wake_fd` (collector::exit_fd()) polls readable first: the caller's next call
+/// says why.
+void sleep_until(timespec& deadline, double interval, int wake_fd = -1);
 
 /// The counters whose per-second rates --watch shows, as /proc names them.
 inline constexpr std::string_view watch_rate_counters[] = {

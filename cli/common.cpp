@@ -60,24 +60,26 @@ void advance_deadline(timespec& deadline, double interval) {
   deadline.tv_nsec = static_cast<long>(next % 1000000000LL);
 }
 
-bool wait_until(const timespec& deadline, int wake_fd) {
+long long ns_until(const timespec& deadline) { return to_ns(deadline) - to_ns(monotonic_now()); }
+
+void wait_until(const timespec& deadline, int wake_fd) {
   for (;;) {
-    const long long left = to_ns(deadline) - to_ns(monotonic_now());
-    if (left <= 0) return true;
+    const long long left = ns_until(deadline);
+    if (left <= 0) return;
     if (wake_fd < 0) {
-      if (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr) == 0) return true;
+      if (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr) == 0) return;
       continue;  // EINTR
     }
     pollfd p{wake_fd, POLLIN, 0};
     const timespec t{static_cast<time_t>(left / 1000000000LL),
                      static_cast<long>(left % 1000000000LL)};
-    if (ppoll(&p, 1, &t, nullptr) > 0) return false;
+    if (ppoll(&p, 1, &t, nullptr) > 0) return;
   }
 }
 
-bool sleep_until(timespec& deadline, double interval, int wake_fd) {
+void sleep_until(timespec& deadline, double interval, int wake_fd) {
   advance_deadline(deadline, interval);
-  return wait_until(deadline, wake_fd);
+  wait_until(deadline, wake_fd);
 }
 
 report_clock::report_clock(const options& o, int wake_fd)
@@ -88,7 +90,7 @@ report_clock::report_clock(const options& o, int wake_fd)
 bool report_clock::next() {
   if (reports_ != 0 && report_ >= reports_) return false;
   // Woken early (the watched process exited): the report is made at once, and says so.
-  if (report_ > 0) (void)sleep_until(deadline_, interval_, wake_fd_);
+  if (report_ > 0) sleep_until(deadline_, interval_, wake_fd_);
   ++report_;
   return true;
 }

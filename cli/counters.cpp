@@ -112,7 +112,7 @@ int run_counters(collector& c, const options& o) {
   }
   timespec deadline{};
   clock_gettime(CLOCK_MONOTONIC, &deadline);
-  (void)sleep_until(deadline, o.delta, c.exit_fd());  // early: the next read says why
+  sleep_until(deadline, o.delta, c.exit_fd());  // early: the next read says why
   if (auto ec = c.read_all_counters(second)) return fail(exit_failure, c.error_text(ec));
   append_deltas(o, first, second, out);
   return write_out(out);

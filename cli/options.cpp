@@ -9,6 +9,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <initializer_list>
+#include <utility>
 
 #include "option_table.h"
 #include "ssfast/core/tcp_state.h"
@@ -151,14 +153,11 @@ class parser {
     const std::string bad = "option " + quoted(spelled) + ": " + quoted(v);
     switch (id) {
       case opt::source:
-        if (v == "auto")
-          o_.source = source_choice::automatic;
-        else if (v == "netlink")
-          o_.source = source_choice::netlink;
-        else if (v == "proc")
-          o_.source = source_choice::proc;
-        else
-          err_ = "option '--source': unknown value " + quoted(v) + " (auto, netlink or proc)";
+        choose<source_choice>("--source", v,
+                              {{"auto", source_choice::automatic},
+                               {"netlink", source_choice::netlink},
+                               {"proc", source_choice::proc}},
+                              o_.source);
         break;
       case opt::proc_root:
         if (v.empty()) err_ = "option '--proc-root' needs a directory";
@@ -176,12 +175,8 @@ class parser {
           err_ = "option " + quoted(spelled) + ": " + e;
         break;
       case opt::netns_owner:
-        if (v == "any")
-          o_.owner = netns_owner::any;
-        else if (v == "init")
-          o_.owner = netns_owner::init;
-        else
-          err_ = "option '--netns-owner': unknown value " + quoted(v) + " (init or any)";
+        choose<netns_owner>("--netns-owner", v,
+                            {{"init", netns_owner::init}, {"any", netns_owner::any}}, o_.owner);
         break;
       case opt::netns_name:
       case opt::netns: return netns(v, id == opt::netns_name);
@@ -189,19 +184,33 @@ class parser {
     }
   }
 
-  void format(std::string_view v) {
-    output_format f;
-    if (v == "text")
-      f = output_format::text;
-    else if (v == "json")
-      f = output_format::json;
-    else if (v == "prometheus")
-      f = output_format::prometheus;
-    else {
-      err_ = "option '--format': unknown value " + quoted(v) + " (text, json or prometheus)";
-      return;
+  // A value that is one of a few words: sets `out`, or says which words there are.
+  template <class T>
+  bool choose(std::string_view option, std::string_view v,
+              std::initializer_list<std::pair<std::string_view, T>> words, T& out) {
+    std::string list;
+    std::size_t i = 0;
+    for (const auto& [word, value] : words) {
+      if (v == word) {
+        out = value;
+        return true;
+      }
+      if (i > 0) list += i + 1 == words.size() ? " or " : ", ";
+      list += word;
+      ++i;
     }
-    outputs_.emplace_back("--format " + std::string(v), f);
+    err_ = "option " + quoted(option) + ": unknown value " + quoted(v) + " (" + list + ")";
+    return false;
+  }
+
+  void format(std::string_view v) {
+    output_format f = output_format::text;
+    if (choose<output_format>("--format", v,
+                              {{"text", output_format::text},
+                               {"json", output_format::json},
+                               {"prometheus", output_format::prometheus}},
+                              f))
+      outputs_.emplace_back("--format " + std::string(v), f);
   }
 
   // The options whose value is a number.

@@ -188,7 +188,7 @@ int run_watch(collector& c, const options& o) {
   timespec deadline{};
   clock_gettime(CLOCK_MONOTONIC, &deadline);
   for (std::uint64_t report = 1; o.count == 0 || report <= o.count; ++report) {
-    (void)sleep_until(deadline, o.watch, c.exit_fd());  // early: the count says why
+    sleep_until(deadline, o.watch, c.exit_fd());  // early: the count says why
     if (auto ec = sc.count(c, o, now)) return fail(exit_failure, c.error_text(ec));
     say_malformed(c);
     auto counters = counter_map(c);

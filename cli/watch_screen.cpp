@@ -327,10 +327,7 @@ bool wait_for_next(view_state& v, timespec& deadline, terminal_caps& caps) {
       caps = measure_terminal();
       if (write_out(v.draw(caps)) != exit_ok) return false;
     }
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    const long long left_ms =
-        (deadline.tv_sec - now.tv_sec) * 1000LL + (deadline.tv_nsec - now.tv_nsec) / 1000000LL;
+    const long long left_ms = ns_until(deadline) / 1000000LL;
     // Keys are read even when the report took longer than the interval (a busy host, a short
     // interval): a look without waiting, so a slow report never makes the view deaf to q.
     // The keyboard, and the watched process (--netns PID): its exit is due at once.

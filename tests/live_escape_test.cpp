@@ -47,6 +47,56 @@ int bind_unix(std::string_view name) {
   return fd;
 }
 
+// A child that runs `make` with only two pipes open beside 0-2 (the scenario's sockets are not
+// its), says whether that worked, and holds what it made until end().
+struct holding_child {
+  pid_t pid = -1;
+  int hold = -1;    // the parent's end: closing it lets the child exit
+  bool ok = false;  // what `make` returned
+  void end() {
+    if (hold >= 0) ::close(hold);
+    if (pid > 0) ::waitpid(pid, nullptr, 0);
+    hold = pid = -1;
+  }
+};
+
+// `make` runs between fork and _exit: only async-signal-safe calls.
+template <class Make>
+holding_child fork_holding(Make make) {
+  holding_child h;
+  int ready[2], hold[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) return h;
+  if (::pipe2(hold, O_CLOEXEC) != 0) {
+    ::close(ready[0]);
+    ::close(ready[1]);
+    return h;
+  }
+  h.pid = ::fork();
+  if (h.pid == 0) {
+    // Only the two pipes survive, as 3 and 4.
+    if (::dup2(ready[1], 3) != 3 || ::dup2(hold[0], 4) != 4) ::_exit(1);
+    ::close_range(5, ~0u, 0);
+    const char c = make() ? '1' : '0';
+    if (::write(3, &c, 1) != 1) ::_exit(1);
+    char x;
+    while (::read(4, &x, 1) > 0) {
+    }
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  ::close(hold[0]);
+  if (h.pid < 0) {
+    ::close(ready[0]);
+    ::close(hold[1]);
+    return h;
+  }
+  h.hold = hold[1];
+  char c = 0;
+  h.ok = ::read(ready[0], &c, 1) == 1 && c == '1';
+  ::close(ready[0]);
+  return h;
+}
+
 class HostileNames : public LiveNamespace {
  protected:
   void SetUp() override {
@@ -56,41 +106,20 @@ class HostileNames : public LiveNamespace {
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
     path_ = dir_ + "/" + std::string(hostile_file);
-    int ready[2], hold[2];
-    ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
-    ASSERT_EQ(::pipe2(hold, O_CLOEXEC), 0);
-    child_ = ::fork();
-    ASSERT_GE(child_, 0);
-    if (child_ == 0) {  // only async-signal-safe calls from here
-      // Only the two pipes survive (as 3 and 4): the scenario's sockets are not the child's.
-      if (::dup2(ready[1], 3) != 3 || ::dup2(hold[0], 4) != 4) ::_exit(1);
-      ready[1] = 3;
-      hold[0] = 4;
-      ::close_range(5, ~0u, 0);
+    const std::string path = path_;
+    child_ = fork_holding([&path] {
       char name[16] = {};
       std::memcpy(name, hostile_comm.data(), hostile_comm.size());
-      const bool ok = ::prctl(PR_SET_NAME, name) == 0 && bind_unix(path_) >= 0 &&
-                      bind_unix(hostile_abstract) >= 0;
-      const char c = ok ? '1' : '0';
-      if (::write(ready[1], &c, 1) != 1) ::_exit(1);
-      char x;
-      while (::read(hold[0], &x, 1) > 0) {
-      }
-      ::_exit(0);
-    }
-    ::close(ready[1]);
-    ::close(hold[0]);
-    hold_ = hold[1];
-    char c = 0;
-    ASSERT_EQ(::read(ready[0], &c, 1), 1);
-    ::close(ready[0]);
-    ASSERT_EQ(c, '1') << "the child could not name itself or bind its sockets";
-    pid_ = std::to_string(child_);
+      return ::prctl(PR_SET_NAME, name) == 0 && bind_unix(path) >= 0 &&
+             bind_unix(hostile_abstract) >= 0;
+    });
+    ASSERT_GT(child_.pid, 0);
+    ASSERT_TRUE(child_.ok) << "the child could not name itself or bind its sockets";
+    pid_ = std::to_string(child_.pid);
   }
 
   void TearDown() override {
-    if (hold_ >= 0) ::close(hold_);
-    if (child_ > 0) ::waitpid(child_, nullptr, 0);
+    child_.end();
     if (!path_.empty()) ::unlink(path_.c_str());
     if (!dir_.empty()) ::rmdir(dir_.c_str());
     LiveNamespace::TearDown();
@@ -129,8 +158,7 @@ class HostileNames : public LiveNamespace {
   }
 
   std::string dir_, path_, pid_;
-  pid_t child_ = -1;
-  int hold_ = -1;
+  holding_child child_;
 };
 
 TEST_F(HostileNames, EveryJsonCommandStaysValid) {
@@ -167,7 +195,7 @@ TEST_F(HostileNames, JsonCarriesTheNamesFaithfully) {
   for (const auto& row : json_lines({"-x", "-l", "-p", "-j"})) {
     seen += row.dump() + "\n";
     const auto& procs = row.at("process");
-    if (procs.empty() || procs[0].at("pid") != child_) continue;
+    if (procs.empty() || procs[0].at("pid") != child_.pid) continue;
     EXPECT_EQ(procs[0].at("comm"), comm_in_json);
     const std::string p = row.at("path");
     // The file name with its one ill-formed byte (FE) replaced by U+FFFD.
@@ -202,45 +230,27 @@ TEST_F(HostileNames, TextCannotForgeALine) {
 // top --watch on a pipe writes one line per report, `TIME COUNT:KEY COUNT:KEY ...`: a process
 // that names itself `sp ace 99:fake` must not add a field of its own.
 TEST_F(LiveNamespace, TopWatchLineCannotForgeAField) {
-  int ready[2], hold[2];
-  ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
-  ASSERT_EQ(::pipe2(hold, O_CLOEXEC), 0);
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::close(ready[0]);
-    ::close(hold[1]);
+  holding_child child = fork_holding([] {
     const int l = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(7007);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const bool ok = ::prctl(PR_SET_NAME, "sp ace 99:fake") == 0 && l >= 0 &&
-                    ::bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-                    ::listen(l, 4) == 0;
-    const char c = ok ? '1' : '0';
-    if (::write(ready[1], &c, 1) != 1) ::_exit(1);
-    char x;
-    while (::read(hold[0], &x, 1) > 0) {
-    }
-    ::_exit(0);
-  }
-  ::close(ready[1]);
-  ::close(hold[0]);
-  char c = 0;
-  EXPECT_EQ(::read(ready[0], &c, 1), 1);
-  ::close(ready[0]);
+    return ::prctl(PR_SET_NAME, "sp ace 99:fake") == 0 && l >= 0 &&
+           ::bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(l, 4) == 0;
+  });
+  ASSERT_GT(child.pid, 0);
   const auto r = testing::run_process(
       {SSFAST_CLI_PATH, "top", "process", "--watch", "0.1", "--count", "1", "sport = :7007"});
-  ::close(hold[1]);
-  ::waitpid(child, nullptr, 0);
-  ASSERT_EQ(c, '1');
+  const pid_t pid = child.pid;
+  child.end();
+  ASSERT_TRUE(child.ok);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::istringstream line(r.out);
   std::vector<std::string> fields;
   for (std::string f; line >> f;) fields.push_back(f);
   ASSERT_EQ(fields.size(), 2u) << "the time and one COUNT:KEY:\n" << r.out;
-  EXPECT_EQ(fields[1], "1:" + std::to_string(child) + "/sp\\x20ace\\x2099:fake") << r.out;
+  EXPECT_EQ(fields[1], "1:" + std::to_string(pid) + "/sp\\x20ace\\x2099:fake") << r.out;
 }
 
 }  // namespace

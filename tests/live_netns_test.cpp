@@ -92,6 +92,22 @@ netns_child spawn(int listeners, int pairs, bool as_nobody = false) {
       listeners, pairs, [] { return unshare(CLONE_NEWNET) == 0; }, as_nobody);
 }
 
+// An exporter handler that counts every namespace per scrape.
+serve::netns_scrape every_netns() {
+  serve::netns_scrape s;
+  s.enabled = true;
+  return s;
+}
+
+// One request to `e` in a round of its own (so it collects afresh), and its answer.
+serve::answer ask(serve::metrics_exporter& e,
+                  std::string_view request = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n") {
+  serve::answer a;
+  e.on_round();
+  e.on_input(request, a);
+  return a;
+}
+
 class AllNetns : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -268,13 +284,8 @@ TEST_F(AllNetns, PrometheusLabelsEachNamespace) {
   // The exporter's handler does the same per scrape.
   auto c = collector::open();
   ASSERT_TRUE(c);
-  serve::netns_scrape every;
-  every.enabled = true;
-  serve::metrics_exporter exporter(*c, summary_request{}, {}, every);
-  serve::answer answer;
-  exporter.on_round();
-  const std::string get = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
-  exporter.on_input(get, answer);
+  serve::metrics_exporter exporter(*c, summary_request{}, {}, every_netns());
+  const serve::answer answer = ask(exporter);
   EXPECT_EQ(answer.head.rfind("HTTP/1.1 200 ", 0), 0u) << answer.head;
   ASSERT_NE(answer.body, nullptr);
   EXPECT_NE(answer.body->find("ssfast_netns_unix_sockets{netns=\""), std::string::npos);
@@ -633,23 +644,17 @@ TEST_F(AllNetns, ADeadlineAnswersWithWhatWasCounted) {
   // The exporter: Prometheus's timeout header lowers the 8 s deadline; without it, all counted.
   auto c = collector::open();
   ASSERT_TRUE(c);
-  serve::netns_scrape every;
-  every.enabled = true;
-  serve::metrics_exporter exporter(*c, summary_request{}, {}, every);
-  serve::answer hurried;
-  exporter.on_round();
-  exporter.on_input(
-      "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Prometheus-Scrape-Timeout-Seconds: 0.000001\r\n\r\n",
-      hurried);
+  serve::metrics_exporter exporter(*c, summary_request{}, {}, every_netns());
+  const serve::answer hurried = ask(
+      exporter,
+      "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Prometheus-Scrape-Timeout-Seconds: 0.000001\r\n\r\n");
   EXPECT_EQ(hurried.head.rfind("HTTP/1.1 200 ", 0), 0u) << hurried.head;
   ASSERT_NE(hurried.body, nullptr);
   EXPECT_NE(hurried.body->find("ssfast_netns_namespaces{status=\"counted\"} 0\n"),
             std::string::npos)
       << *hurried.body;
   EXPECT_NE(hurried.body->find("\nssfast_scrape_duration_seconds "), std::string::npos);
-  serve::answer calm;
-  exporter.on_round();
-  exporter.on_input("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", calm);
+  const serve::answer calm = ask(exporter);
   ASSERT_NE(calm.body, nullptr);
   for (const auto& child : children_) {
     const std::string series =

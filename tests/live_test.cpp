@@ -639,18 +639,27 @@ TEST_F(LiveNamespace, ClosedStandardDescriptorsAreNeverWrittenInto) {
     EXPECT_EQ(json_state(js["tcp"]["states"], st), got_.tcp_all().netstat_count(st));
 }
 
+// A proc root in a new temporary directory: proc-scenario's socket tables under net/, and the
+// `counters` files of proc/ beside them.
+std::filesystem::path fake_proc_root(const std::string& name,
+                                     std::initializer_list<const char*> counters) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::temp_directory_path() / (name + "-" + std::to_string(getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "net");
+  for (const char* f : {"tcp", "tcp6", "udp", "udp6", "unix"})
+    fs::copy_file(fs::path(SSFAST_TEST_DATA) / "proc-scenario" / f, root / "net" / f);
+  for (const char* f : counters)
+    fs::copy_file(fs::path(SSFAST_TEST_DATA) / "proc" / f, root / "net" / f);
+  return root;
+}
+
 // --proc-root reads what it is given: a FIFO or a device where a /proc file should be must
 // neither hang the run nor be read without end (net/snmp -> /dev/zero grew 1.2 GB in 6 s);
 // a counter file past 1 MiB is not one. Each is one clear line.
 TEST(ProcRoot, WhatIsNotAProcFileIsRefused) {
   namespace fs = std::filesystem;
-  const fs::path root = fs::temp_directory_path() / ("ssfast-notproc-" + std::to_string(getpid()));
-  fs::remove_all(root);
-  fs::create_directories(root / "net");
-  for (const char* f : {"tcp", "tcp6", "udp", "udp6", "unix"})
-    fs::copy_file(fs::path(SSFAST_TEST_DATA) / "proc-scenario" / f, root / "net" / f);
-  for (const char* f : {"sockstat", "sockstat6"})
-    fs::copy_file(fs::path(SSFAST_TEST_DATA) / "proc" / f, root / "net" / f);
+  const fs::path root = fake_proc_root("ssfast-notproc", {"sockstat", "sockstat6"});
   fs::create_symlink("/dev/zero", root / "net" / "snmp");
   testing::child_setup bounded;
   bounded.timeout = std::chrono::seconds(60);
@@ -682,13 +691,7 @@ TEST(ProcRoot, WhatIsNotAProcFileIsRefused) {
 // without a word), and one stderr line per file says how many; the exit status is unchanged.
 TEST(ProcRoot, AMalformedRowIsLeftOutAlikeAndSaid) {
   namespace fs = std::filesystem;
-  const fs::path root = fs::temp_directory_path() / ("ssfast-badrow-" + std::to_string(getpid()));
-  fs::remove_all(root);
-  fs::create_directories(root / "net");
-  for (const char* f : {"tcp", "tcp6", "udp", "udp6", "unix"})
-    fs::copy_file(fs::path(SSFAST_TEST_DATA) / "proc-scenario" / f, root / "net" / f);
-  for (const char* f : {"sockstat", "sockstat6", "snmp"})
-    fs::copy_file(fs::path(SSFAST_TEST_DATA) / "proc" / f, root / "net" / f);
+  const fs::path root = fake_proc_root("ssfast-badrow", {"sockstat", "sockstat6", "snmp"});
   const std::string r_root = root.string();
   auto counts = [&](std::vector<std::string> extra) {
     std::vector<std::string> argv{SSFAST_CLI_PATH, "-s", "-j", "--proc-root", r_root};

@@ -186,6 +186,11 @@ struct loop {
     c.head_started = now;
     set_wait_deadline(c);
   }
+  // A connection being closed (half-closed after its last answer, or told 503) is owed little:
+  // a second for the peer to read and close, never more than `timeout`.
+  clock_type::time_point closing_deadline(clock_type::time_point now) const {
+    return now + std::min(limit, clock_type::duration(std::chrono::seconds(1)));
+  }
   // Idle: `timeout`; once a request has begun, also `head_timeout` from its first byte.
   void set_wait_deadline(conn& c) {
     c.deadline = c.waiting_since + limit;
@@ -222,7 +227,7 @@ struct loop {
       ::shutdown(c.fd, SHUT_WR);
       c.half_closed = true;
       c.in.clear();
-      c.deadline = now + std::min(limit, clock_type::duration(std::chrono::seconds(1)));
+      c.deadline = closing_deadline(now);
       return;
     }
     start_waiting(c, now);
@@ -319,7 +324,7 @@ struct loop {
         }
       }
       if (c.refused) {
-        c.deadline = now + std::min(limit, clock_type::duration(std::chrono::seconds(1)));
+        c.deadline = closing_deadline(now);
       } else {
         ++served;
         start_waiting(c, now);

@@ -69,8 +69,6 @@ struct netns_count {
   netns_tier tier = netns_tier::initial_owner;
   std::vector<netns_way> ways;  ///< how to reach it: mounts, then processes by pid
 
-  /// Read and counted: `sockets` (or `matching`) holds its answer.
-  bool counted() const noexcept { return !error; }
   /// Could not be read: an error of the run (not gone, excluded or past the deadline).
   bool unread() const noexcept { return error && !gone && !excluded && !past_deadline; }
 };
