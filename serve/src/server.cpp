@@ -270,6 +270,13 @@ struct loop {
     return false;
   }
 
+  // On return: an embedder's process keeps running, and must not keep our descriptors.
+  void close_all(int lfd) {
+    for (const conn& c : conns) ::close(c.fd);
+    conns.clear();
+    ::close(lfd);
+  }
+
   void drop(std::size_t k) {
     ::close(conns[k].fd);
     if (!conns[k].refused) --served;
@@ -332,7 +339,12 @@ struct loop {
         if (c.sending()) c.deadline = now + limit;
       }
       conns.push_back(std::move(c));
-      if (conns.back().sending()) continue;  // sent when polled writable
+      // An answer made at once (busy(), the agent's) goes out at once: a new socket's buffer
+      // takes it, and it must not wait behind a long round for a poll.
+      if (conns.back().sending()) {
+        if (send_to(conns.back(), now)) drop(conns.size() - 1);
+        continue;
+      }
       if (conns.back().out.close_after) finish_answer(conns.back(), now);
     }
     return true;
@@ -378,11 +390,12 @@ int serve(const server_options& given, connection_handler& h) {
         poll(pfds.data(), pfds.size(), static_cast<int>(std::max<long long>(0, wait_ms + 1)));
     if (n < 0 && errno != EINTR) {
       if (o.log) o.log(std::string("poll: ") + std::strerror(errno));
+      l.close_all(lfd);
       return 1;
     }
     if (pfds.back().revents != 0) {
       if (o.log) o.log(o.stop_reason);
-      ::close(lfd);
+      l.close_all(lfd);
       return 1;
     }
     now = clock_type::now();
@@ -392,6 +405,9 @@ int serve(const server_options& given, connection_handler& h) {
     for (std::size_t k = l.conns.size(); k-- > 0;)
       if (l.serve_one(l.conns[k], pfds[k + 1].revents, now)) l.drop(k);
     if (l.conns.size() < before) accept_paused = false;
+    // Serving may have taken long (a collection over every namespace): a new connection's
+    // deadlines count from now, or one told busy could be past its grace before its answer.
+    now = clock_type::now();
     if ((pfds[0].revents & POLLIN) && !l.accept_all(lfd, now)) {
       accept_paused = true;
       accept_retry = now + std::chrono::seconds(1);
