@@ -37,22 +37,27 @@ set_target_properties(ssfast_shared PROPERTIES
 add_library(ssfast::ssfast ALIAS ssfast_static)
 add_library(ssfast::ssfast_shared ALIAS ssfast_shared)
 
-# In-tree consumers (tests, benchmarks, fuzz targets) link one folder's archive, which links
-# only the folders it really depends on: a test of core/ that reaches into report/ fails to
-# link, as an upward include fails to compile. The same objects; nothing compiles twice.
+# In-tree consumers (the cli, tests, benchmarks, fuzz targets) link one folder's archive, which
+# links only the folders it really depends on. What a folder's public headers include is PUBLIC
+# (its include directories reach the consumer); what only its sources use is PRIVATE (linked,
+# never visible), so an include that runs up or skips a floor does not compile: the cli sees
+# api/ but not netlink/, a test of netlink/ sees core/ but not api/. tests/layering checks it.
+# The same objects; nothing compiles twice.
+#   ssfast_folder_archive(NAME [PUBLIC targets...] [PRIVATE targets...])
 function(ssfast_folder_archive name)
+  cmake_parse_arguments(A "" "" "PUBLIC;PRIVATE" ${ARGN})
   add_library(ssfast_${name}_archive STATIC $<TARGET_OBJECTS:ssfast_${name}>)
   target_include_directories(ssfast_${name}_archive PUBLIC ${PROJECT_SOURCE_DIR}/${name}/include)
-  target_link_libraries(ssfast_${name}_archive PUBLIC ${ARGN})
+  target_link_libraries(ssfast_${name}_archive PUBLIC ${A_PUBLIC} PRIVATE ${A_PRIVATE})
   add_library(ssfast::${name} ALIAS ssfast_${name}_archive)
 endfunction()
 ssfast_folder_archive(core)
-ssfast_folder_archive(netlink ssfast::core PkgConfig::LIBMNL Threads::Threads)
-ssfast_folder_archive(fallback ssfast::core Boost::headers Threads::Threads)
-ssfast_folder_archive(api ssfast::core ssfast::netlink ssfast::fallback)
-ssfast_folder_archive(report ssfast::api ssfast::core)
-ssfast_folder_archive(doctor ssfast::report ssfast::api ssfast::core)
-ssfast_folder_archive(serve ssfast::report ssfast::api ssfast::core)
+ssfast_folder_archive(netlink PUBLIC ssfast::core PRIVATE PkgConfig::LIBMNL Threads::Threads)
+ssfast_folder_archive(fallback PUBLIC ssfast::core PRIVATE Boost::headers Threads::Threads)
+ssfast_folder_archive(api PUBLIC ssfast::core PRIVATE ssfast::netlink ssfast::fallback)
+ssfast_folder_archive(report PUBLIC ssfast::api ssfast::core)
+ssfast_folder_archive(doctor PUBLIC ssfast::report ssfast::api ssfast::core)
+ssfast_folder_archive(serve PUBLIC ssfast::report ssfast::api ssfast::core)
 
 install(TARGETS ssfast_shared ssfast_static EXPORT ssfastTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

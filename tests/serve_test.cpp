@@ -1,23 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
-// check, exporter and agent without sockets: plugin ranges and verdicts, the HTTP request
-// parser, the agent's decision, and their options.
+// serve/ without sockets: plugin ranges and verdicts, the HTTP request parser, the agent's
+// decision. Links ssfast::serve and what is below it, nothing of the cli.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
 
-#include "options.h"
 #include "ssfast/serve/agent.h"
 #include "ssfast/serve/check.h"
 #include "ssfast/serve/http.h"
 #include "ssfast/serve/server.h"
 
-namespace ssfast::cli {
+namespace ssfast::serve {
 namespace {
-
-using namespace ssfast::serve;
-
-parse_result parse(std::vector<const char*> args) { return parse_args(args); }
 
 plugin_range range(std::string_view s) {
   plugin_range r;
@@ -318,104 +313,5 @@ TEST(AgentMeasure, JudgesEachListenerByItsOwnQueue) {
   EXPECT_EQ(agent_reply(s, {}, 8080), "up drain #accept queue of 0.0.0.0:8080: 5 of backlog 4\n");
 }
 
-// --- options ------------------------------------------------------------------------------
-
-TEST(ParseArgs, CheckExporterAgent) {
-  auto r = parse({"check", "--warn", "established=10", "--crit=syn_recv=@5:", "--timeout", "2.5"});
-  ASSERT_EQ(r.error, "");
-  EXPECT_EQ(r.opts.cmd, command::check);
-  ASSERT_EQ(r.opts.warn.size(), 1u);
-  ASSERT_EQ(r.opts.crit.size(), 1u);
-  EXPECT_EQ(r.opts.timeout, 2.5);
-
-  r = parse({"exporter"});
-  ASSERT_EQ(r.error, "");
-  EXPECT_EQ(r.opts.listen, "127.0.0.1:9477") << "loopback by default";
-  EXPECT_EQ(r.opts.max_connections, 64u);
-  r = parse({"exporter", "--listen", "[::1]:0", "--max-connections", "3", "--estimate"});
-  ASSERT_EQ(r.error, "");
-  EXPECT_EQ(r.opts.listen, "[::1]:0");
-  EXPECT_EQ(r.opts.max_connections, 3u);
-
-  r = parse({"agent", "--service-port", ":8080", "--max-established", "500", "--drain-queue", "0.5",
-             "-N", "lb"});
-  ASSERT_EQ(r.error, "");
-  EXPECT_EQ(r.opts.listen, "127.0.0.1:9478");
-  EXPECT_EQ(r.opts.service_port, 8080);
-  EXPECT_EQ(r.opts.max_established, 500u);
-  EXPECT_EQ(r.opts.drain_queue, 0.5);
-  EXPECT_EQ(r.opts.netns, "/run/netns/lb");
-
-  r = parse({"-s", "--format", "prometheus"});
-  ASSERT_EQ(r.error, "");
-  EXPECT_EQ(r.opts.format, output_format::prometheus);
-  r = parse({"-s", "--textfile", "/x/ssfast.prom", "--watch", "15"});
-  ASSERT_EQ(r.error, "");
-  EXPECT_EQ(r.opts.format, output_format::prometheus);
-  EXPECT_EQ(r.opts.textfile, "/x/ssfast.prom");
-  r = parse({"doctor", "-j", "--interval", "0.5", "--netns", "1234"});
-  ASSERT_EQ(r.error, "");
-  EXPECT_EQ(r.opts.cmd, command::doctor);
-  EXPECT_EQ(r.opts.interval, 0.5);
-  EXPECT_TRUE(r.opts.json);
-  EXPECT_EQ(r.opts.netns, "/proc/1234/ns/net");
-  r = parse({"states"});
-  ASSERT_EQ(r.error, "");
-  EXPECT_EQ(r.opts.cmd, command::states);
-
-  r = parse({"-s", "--format=json"});
-  ASSERT_EQ(r.error, "");
-  EXPECT_TRUE(r.opts.json);
-}
-
-TEST(ParseArgs, MonitoringMisuseIsRefused) {
-  const std::pair<std::vector<const char*>, const char*> cases[] = {
-      {{"check", "--warn", "established"}, "option '--warn': 'established' is not METRIC=RANGE"},
-      {{"check", "--crit", "x=5:1"}, "option '--crit': '5:1': the start is above the end"},
-      {{"check", "--timeout", "0"},
-       "option '--timeout': '0' is not a number of seconds (0 < S <= 86400)"},
-      {{"check", "-j"},
-       "option '-j' is for listings, -s, top, counters, doctor and states, not check (plugins "
-       "print one line)"},
-      {{"-s", "--warn", "established=1"}, "option '--warn' is for check, not -s"},
-      {{"-s", "--listen", ":1"}, "option '--listen' is for exporter and agent, not -s"},
-      {{"-s", "--timeout", "1"}, "option '--timeout' is for check, exporter and agent, not -s"},
-      {{"-s", "--format", "xml"},
-       "option '--format': unknown value 'xml' (text, json or prometheus)"},
-      {{"-s", "-j", "--format", "prometheus"},
-       "options '-j' and '--format prometheus' ask for different outputs"},
-      {{"-s", "--watch", "1", "--format", "prometheus"},
-       "--watch with --format prometheus needs --textfile PATH to rewrite"},
-      {{"-tan", "--format", "prometheus"},
-       "--format prometheus is for -s (the exporter serves it over HTTP)"},
-      {{"top", "raddr", "--textfile", "x"}, "option '--textfile' is for -s, not top"},
-      {{"exporter", "--format", "json"},
-       "option '--format' is for listings, -s, top, counters, doctor and states, not exporter "
-       "(it serves Prometheus text)"},
-      {{"exporter", "--listen", "9477"}, "option '--listen': '9477' is not ADDR:PORT"},
-      {{"exporter", "--max-connections", "0"},
-       "option '--max-connections': '0' is not a number from 1 to 10000"},
-      {{"agent"}, "agent needs --service-port PORT: the port of the service it speaks for"},
-      {{"agent", "--service-port", "70000"},
-       "option '--service-port': '70000' is not a port (1..65535)"},
-      {{"agent", "--service-port", "80", "--drain-queue", "1.5"},
-       "option '--drain-queue': '1.5' is not a share of the backlog (0 < R <= 1)"},
-      {{"agent", "--service-port", "80", "--estimate"},
-       "option '--estimate' is for -s, check and exporter, not agent"},
-      {{"-s", "--service-port", "80"}, "option '--service-port' is for agent, not -s"},
-      {{"doctor", "--interval", "61"},
-       "option '--interval': '61' is not a number of seconds (0 < S <= 60)"},
-      {{"doctor", "-4"}, "option '-4' is for listings, -s, top, check and exporter, not doctor"},
-      {{"doctor", "--estimate"}, "option '--estimate' is for -s, check and exporter, not doctor"},
-      {{"doctor", "state", "listening"}, "unexpected argument 'state'"},
-      {{"states", "-t"}, "option '-t' is for listings, -s, top, check and exporter, not states"},
-      {{"-s", "--interval", "1"}, "option '--interval' is for doctor, not -s"},
-      {{"check", "-p"}, "option '-p' is for listings, not check"},
-      {{"exporter", "-l"}, "option '-l' is for listings and top, not exporter"},
-      {{"counters", "-e"}, "option '-e' is for listings, not counters"},
-  };
-  for (const auto& [args, want] : cases) EXPECT_EQ(parse(args).error, want) << args[0];
-}
-
 }  // namespace
-}  // namespace ssfast::cli
+}  // namespace ssfast::serve
