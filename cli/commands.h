@@ -82,9 +82,6 @@ std::optional<double> counter_rate(const std::map<std::string, std::int64_t>& be
                                    const std::map<std::string, std::int64_t>& now,
                                    std::string_view name, double seconds);
 
-/// Why the collector fell back to /proc ("opening the sock_diag socket: ..."), else empty.
-std::string fallback_text(const collector& c);
-
 /// Says on stderr, one line per file, the malformed /proc lines the collector's last call left
 /// out (collector::malformed_lines); nothing when there were none. The exit status is not
 /// changed by them.

@@ -135,11 +135,6 @@ void say_malformed(const collector& c) {
   }
 }
 
-std::string fallback_text(const collector& c) {
-  const fallback_info* f = c.fallback();
-  return f ? std::string(f->step) + ": " + f->error.message() : std::string();
-}
-
 std::string filter_text(const options& o) {
   std::string t;
   for (const auto& w : o.filter) t += (t.empty() ? "" : " ") + w;

@@ -74,7 +74,7 @@ int run_list(collector& c, const options& o) {
   // (-H, -j) when netlink was given up, so their stdout keeps its shape.
   const std::string source_note =
       "source: proc" +
-      (c.fallback() ? " (netlink unavailable: " + fallback_text(c) + ")" : std::string()) +
+      (c.fallback() ? " (netlink unavailable: " + c.fallback_text() + ")" : std::string()) +
       "; listen backlogs are unknown there, so accept-queue-full is not judged";
   if (from_proc && c.fallback() && (o.json || o.no_header))
     std::fprintf(stderr, "ssfast: note: %s\n", source_note.c_str());

@@ -17,13 +17,17 @@
 namespace ssfast::cli {
 namespace {
 
+summary_format format_of(const options& o) {
+  return o.format == output_format::json         ? summary_format::json
+         : o.format == output_format::prometheus ? summary_format::prometheus
+                                                 : summary_format::text;
+}
+
 summary_request request_of(const options& o) {
   summary_request r;
   r.scope = o.scope;
   r.method = o.method;
-  r.format = o.format == output_format::json         ? summary_format::json
-             : o.format == output_format::prometheus ? summary_format::prometheus
-                                                     : summary_format::text;
+  r.every_counter = format_of(o) == summary_format::prometheus;
   return r;
 }
 
@@ -50,9 +54,7 @@ struct summary_counter {
     return filtered ? c.count(out, q) : c.count(out, o.scope, o.method);
   }
   void into(summary_request& r) const {
-    if (!filtered) return;
-    r.query = &q;
-    r.filter = text;
+    if (filtered) r.query = &q;
   }
 };
 
@@ -63,8 +65,10 @@ int run_once(collector& c, const options& o) {
   if (!sc.prepare(o, rc)) return rc;
   summary_request r = request_of(o);
   sc.into(r);
-  if (collect_summary(c, r, out, error)) return fail(exit_failure, error);
+  summary_data d;
+  if (collect_summary(c, r, d, error)) return fail(exit_failure, error);
   say_malformed(c);
+  render_summary(d, format_of(o), sc.text, out);
   if (!o.textfile.empty()) {
     if (auto e = write_file_atomically(o.textfile, out); !e.empty()) return fail(exit_failure, e);
     return exit_ok;
@@ -78,14 +82,16 @@ int run_once(collector& c, const options& o) {
 // the next interval tries again.
 int run_textfile_watch(collector& c, const options& o) {
   const summary_request r = request_of(o);
+  summary_data d;
   for (report_clock clock(o, c.exit_fd()); clock.next();) {
     std::string out, error;
-    if (const std::error_code ec = collect_summary(c, r, out, error)) {
+    if (const std::error_code ec = collect_summary(c, r, d, error)) {
       fail(exit_failure, error);
       if (ec == errc::process_exited) return exit_failure;  // nothing left to watch
       continue;
     }
     say_malformed(c);
+    render_summary(d, format_of(o), {}, out);
     if (auto e = write_file_atomically(o.textfile, out); !e.empty()) fail(exit_failure, e);
   }
   return exit_ok;

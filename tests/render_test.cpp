@@ -6,6 +6,7 @@
 
 #include "ssfast/report/all_netns.h"
 #include "ssfast/report/escape.h"
+#include "ssfast/report/exporter.h"
 #include "ssfast/report/summary.h"
 #include "support/prometheus.h"
 
@@ -319,6 +320,26 @@ TEST(RenderPrometheus, LabelValuesAreRepairedToUtf8AndEscaped) {
   }
   const auto [rc, said] = testing::promtool(out);
   EXPECT_TRUE(rc == 0 || rc == 127) << said << out;
+}
+
+// The exporter's own series, byte for byte as /metrics has always ended.
+TEST(RenderPrometheus, TheExportersOwnSeries) {
+  std::string out;
+  render_exporter_prometheus({0.0123456789, 7, 1, 5}, out);
+  EXPECT_EQ(out,
+            "# HELP ssfast_scrape_duration_seconds How long this scrape took to collect.\n"
+            "# TYPE ssfast_scrape_duration_seconds gauge\n"
+            "ssfast_scrape_duration_seconds 0.012346\n"
+            "# HELP ssfast_exporter_scrapes_total Scrapes this exporter has answered.\n"
+            "# TYPE ssfast_exporter_scrapes_total counter\n"
+            "ssfast_exporter_scrapes_total 7\n"
+            "# HELP ssfast_exporter_scrape_errors_total Scrapes that failed to collect.\n"
+            "# TYPE ssfast_exporter_scrape_errors_total counter\n"
+            "ssfast_exporter_scrape_errors_total 1\n"
+            "# HELP ssfast_exporter_collections_total Collections made; scrapes waiting "
+            "together share one.\n"
+            "# TYPE ssfast_exporter_collections_total counter\n"
+            "ssfast_exporter_collections_total 5\n");
 }
 
 }  // namespace

@@ -477,6 +477,11 @@ const fallback_info* collector::fallback() const noexcept {
   return impl_->fell_back ? &*impl_->fell_back : nullptr;
 }
 
+std::string collector::fallback_text() const {
+  const fallback_info* f = fallback();
+  return f ? std::string(f->step) + ": " + f->error.message() : std::string();
+}
+
 std::string_view collector::error_context() const noexcept { return impl_->context; }
 
 int collector::exit_fd() const noexcept { return impl_->process.fd(); }

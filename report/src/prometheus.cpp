@@ -7,6 +7,7 @@
 #include "prometheus_text.h"
 #include "ssfast/core/kernel_abi.h"
 #include "ssfast/core/tcp_state.h"
+#include "ssfast/report/exporter.h"
 #include "ssfast/report/summary.h"
 
 namespace ssfast {
@@ -158,6 +159,21 @@ void render_summary_prometheus(const summary_report& r,
       sample(out, metric, "", v);
     }
   }
+}
+
+void render_exporter_prometheus(const exporter_counts& c, std::string& out) {
+  metric_header(out, "ssfast_scrape_duration_seconds", "gauge",
+                "How long this scrape took to collect.");
+  report_detail::sample_fixed(out, "ssfast_scrape_duration_seconds", {}, c.scrape_seconds, 6);
+  metric_header(out, "ssfast_exporter_scrapes_total", "counter",
+                "Scrapes this exporter has answered.");
+  sample(out, "ssfast_exporter_scrapes_total", {}, static_cast<std::int64_t>(c.scrapes));
+  metric_header(out, "ssfast_exporter_scrape_errors_total", "counter",
+                "Scrapes that failed to collect.");
+  sample(out, "ssfast_exporter_scrape_errors_total", {}, static_cast<std::int64_t>(c.errors));
+  metric_header(out, "ssfast_exporter_collections_total", "counter",
+                "Collections made; scrapes waiting together share one.");
+  sample(out, "ssfast_exporter_collections_total", {}, static_cast<std::int64_t>(c.collections));
 }
 
 }  // namespace ssfast

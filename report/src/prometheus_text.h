@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,22 @@ inline void sample(std::string& out, std::string_view name, std::string_view lab
   }
   out.push_back(' ');
   out += std::to_string(v);
+  out.push_back('\n');
+}
+
+/// A sample of a value with `decimals` digits after the point ("0.012345").
+inline void sample_fixed(std::string& out, std::string_view name, std::string_view labels, double v,
+                         int decimals) {
+  char num[64];
+  std::snprintf(num, sizeof num, "%.*f", decimals, v);
+  out += name;
+  if (!labels.empty()) {
+    out.push_back('{');
+    out += labels;
+    out.push_back('}');
+  }
+  out.push_back(' ');
+  out += num;
   out.push_back('\n');
 }
 

@@ -309,4 +309,16 @@ void render_summary_json(const summary_report& r, std::string& out) {
   out.push_back('\n');
 }
 
+void render_summary(const summary_data& d, summary_format format, std::string_view filter,
+                    std::string& out) {
+  const summary_report r{d.sockets,         to_string(d.source),
+                         d.fallback_reason, d.counters ? &*d.counters : nullptr,
+                         d.counters_error,  filter};
+  switch (format) {
+    case summary_format::json: render_summary_json(r, out); break;
+    case summary_format::prometheus: render_summary_prometheus(r, d.every_counter, out); break;
+    case summary_format::text: render_summary_text(r, out); break;
+  }
+}
+
 }  // namespace ssfast

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "ssfast/report/all_netns.h"
+#include "ssfast/report/exporter.h"
 #include "ssfast/serve/http.h"
 
 namespace ssfast::serve {
@@ -26,7 +27,7 @@ double scrape_budget(double deadline, double scrape_timeout) noexcept {
 metrics_exporter::metrics_exporter(collector& c, summary_request r, log_line log,
                                    netns_scrape all_netns)
     : c_(c), request_(r), log_(std::move(log)), netns_(all_netns) {
-  request_.format = summary_format::prometheus;
+  request_.every_counter = true;  // Prometheus carries every counter
 }
 
 void metrics_exporter::on_round() { fresh_ = false; }
@@ -121,8 +122,8 @@ void metrics_exporter::collect(double scrape_timeout) {
         log_(line);
       }
     }
-  } else {
-    collect_summary(c_, request_, m, error_);
+  } else if (!collect_summary(c_, request_, summary_, error_)) {
+    render_summary(summary_, summary_format::prometheus, {}, m);
   }
   if (!error_.empty()) {
     ++errors_;
@@ -132,25 +133,7 @@ void metrics_exporter::collect(double scrape_timeout) {
   }
   const double took =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  char num[64];
-  std::snprintf(num, sizeof num, "%.6f", took);
-  m += "# HELP ssfast_scrape_duration_seconds How long this scrape took to collect.\n"
-       "# TYPE ssfast_scrape_duration_seconds gauge\n"
-       "ssfast_scrape_duration_seconds ";
-  m += num;
-  m += "\n# HELP ssfast_exporter_scrapes_total Scrapes this exporter has answered.\n"
-       "# TYPE ssfast_exporter_scrapes_total counter\n"
-       "ssfast_exporter_scrapes_total " +
-       std::to_string(scrapes_) +
-       "\n# HELP ssfast_exporter_scrape_errors_total Scrapes that failed to collect.\n"
-       "# TYPE ssfast_exporter_scrape_errors_total counter\n"
-       "ssfast_exporter_scrape_errors_total " +
-       std::to_string(errors_) +
-       "\n# HELP ssfast_exporter_collections_total Collections made; scrapes waiting "
-       "together share one.\n"
-       "# TYPE ssfast_exporter_collections_total counter\n"
-       "ssfast_exporter_collections_total " +
-       std::to_string(collections_) + "\n";
+  render_exporter_prometheus({took, scrapes_, errors_, collections_}, m);
 }
 
 agent_handler::agent_handler(collector& c, std::uint16_t service_port, agent_rules rules,

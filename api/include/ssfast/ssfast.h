@@ -5,9 +5,11 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "ssfast/core/error.h"
@@ -203,6 +205,10 @@ class SSFAST_API collector {
   /// Why the collector fell back to /proc; null if it did not.
   const fallback_info* fallback() const noexcept;
 
+  /// The same as one line ("opening the sock_diag socket: Protocol not supported"); empty if
+  /// it did not fall back. Allocates.
+  std::string fallback_text() const;
+
   /// What the last failed call was doing ("TCP/IPv6 dump", "net/snmp", ...); empty after
   /// success. Static storage.
   std::string_view error_context() const noexcept;
@@ -223,6 +229,38 @@ class SSFAST_API collector {
   static result<collector> open_here(const collector_options& options) noexcept;
   std::unique_ptr<impl> impl_;
 };
+
+/// What one summary counts: the whole namespace in `scope` by `method`, or what `query` selects.
+struct summary_request {
+  count_scope scope;
+  count_method method = count_method::exact;
+  /// Set: count only the sockets it selects (collector::count with a query; `scope` and
+  /// `method` are then unused).
+  const socket_query* query = nullptr;
+  /// Also read every kernel counter by name (what Prometheus carries), in the same pass.
+  bool every_counter = false;
+};
+
+/// One summary as collected: what `ssfast -s`, its --textfile and the exporter's /metrics
+/// report, before any of them writes it.
+struct summary_data {
+  socket_summary sockets;
+  /// The counters -s prints beside the sockets; unset when they could not be read, with
+  /// `counters_error` saying why.
+  std::optional<kernel_counters> counters;
+  std::string counters_error;
+  /// With summary_request::every_counter: every counter, "Group.Field" = value, in file order.
+  std::vector<std::pair<std::string, std::int64_t>> every_counter;
+  source_kind source = source_kind::netlink;
+  std::string fallback_reason;  ///< collector::fallback_text(): why /proc answered, else empty
+};
+
+/// Counts through `c` as `r` asks and reads the kernel counters beside: the one collection
+/// behind every summary report. Counters that cannot be read leave the result success (they are
+/// context, not the answer); a count that fails returns its error with `error` set to
+/// collector::error_text(). Allocates; syscalls as collector::count and read_all_counters.
+SSFAST_API std::error_code collect_summary(collector& c, const summary_request& r,
+                                           summary_data& out, std::string& error);
 
 /// Which processes hold which sockets (ss -p): one scan of /proc/[pid]/fd, then O(1) lookups
 /// by socket inode. Usable as the owner_lookup of the listing renderers.

@@ -62,23 +62,10 @@ SSFAST_API void write_summary_sockets(json_writer& w, const socket_summary& s);
 
 enum class summary_format { text, json, prometheus };
 
-/// What collect_summary counts and how it writes it.
-struct summary_request {
-  count_scope scope;
-  count_method method = count_method::exact;
-  summary_format format = summary_format::text;
-  /// Set: count only the sockets it selects (collector::count with a query; `scope` and
-  /// `method` are then unused), labelled with `filter`, its text. Text and JSON only.
-  const socket_query* query = nullptr;
-  std::string_view filter;
-};
-
-/// Counts through `c`, reads the kernel counters (every one for Prometheus, in the same pass)
-/// and appends the report in `r.format`: what `ssfast -s`, its --textfile and the exporter's
-/// /metrics write. Counters that cannot be read are reported missing in the output and leave
-/// the result success; a count that fails returns its error with `error` set to
-/// collector::error_text(). Allocates; syscalls as collector::count and read_all_counters.
-SSFAST_API std::error_code collect_summary(collector& c, const summary_request& r, std::string& out,
-                                           std::string& error);
+/// Appends `d` (collect_summary's) in `format`: what `ssfast -s`, its --textfile and the
+/// exporter's /metrics write. `filter`: the text of the query it was counted by, or empty.
+/// Allocates for `out`.
+SSFAST_API void render_summary(const summary_data& d, summary_format format,
+                               std::string_view filter, std::string& out);
 
 }  // namespace ssfast
