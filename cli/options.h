@@ -15,7 +15,7 @@
 #include "ssfast/core/summary.h"
 #include "ssfast/detail/test_seams.h"
 #include "ssfast/report/listing.h"
-#include "ssfast/report/top.h"
+#include "ssfast/core/grouping.h"
 #include "ssfast/serve/check.h"
 #include "ssfast/ssfast.h"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // ssfast top KEY: sockets per remote address, local port, state or process, largest first.
-#include "ssfast/report/top.h"
+#include "ssfast/core/grouping.h"
 
 #include <unistd.h>
 

@@ -24,7 +24,7 @@
 #include "commands.h"
 #include "ssfast/report/escape.h"
 #include "ssfast/report/screen.h"
-#include "ssfast/report/top.h"
+#include "ssfast/core/grouping.h"
 
 namespace ssfast::cli {
 namespace {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Listings (ss's columns, JSON Lines) and top aggregation, on a hand-built table.
+// Listings (ss's columns, JSON Lines) on a hand-built table.
 #include "ssfast/report/listing.h"
 
 #include <gtest/gtest.h>
@@ -8,62 +8,14 @@
 #include <sstream>
 
 #include "ssfast/core/addresses.h"
-#include "ssfast/report/top.h"
+#include "support/tables.h"
 
 namespace ssfast {
 namespace {
 
-socket_row tcp(std::uint8_t family, const char* l, std::uint16_t lp, const char* p,
-               std::uint16_t pp, std::uint8_t state) {
-  socket_row r;
-  r.family = family;
-  r.protocol = 6;
-  r.sock_type = 1;
-  r.state = state;
-  if (family == 2) {
-    parse_ipv4(l, r.local_addr);
-    parse_ipv4(p, r.peer_addr);
-  } else {
-    parse_ipv6(l, r.local_addr);
-    parse_ipv6(p, r.peer_addr);
-  }
-  r.local_port = lp;
-  r.peer_port = pp;
-  return r;
-}
-
-socket_table sample() {
-  socket_table t;
-  socket_row listener = tcp(2, "0.0.0.0", 443, "0.0.0.0", 0, 10);
-  listener.recv_q = 129;  // past the backlog: full
-  listener.send_q = 128;
-  listener.inode = 1000;
-  t.append(listener);
-  t.append(tcp(2, "10.0.0.1", 443, "192.0.2.7", 50000, 1));
-  t.append(tcp(2, "10.0.0.1", 443, "192.0.2.7", 50001, 1));
-  t.append(tcp(10, "::ffff:10.0.0.1", 443, "::ffff:192.0.2.7", 50002, 6));
-  t.append(tcp(10, "2001:db8::1", 443, "2001:db8::9", 40000, 1));
-  socket_row u;
-  u.family = 1;
-  u.sock_type = 1;
-  u.state = 10;
-  u.path = "@control";
-  u.inode = 77;
-  t.append(u);
-  return t;
-}
-
-struct fake_owners final : owner_lookup {
-  std::span<const process_ref> owners(std::uint64_t inode,
-                                      std::vector<process_ref>& scratch) const override {
-    scratch.clear();
-    if (inode == 1000) {
-      scratch.push_back({10, 3, "nginx"});
-      scratch.push_back({11, 3, "nginx"});
-    }
-    return scratch;
-  }
-};
+using testing::fake_owners;
+using testing::sample;
+using testing::tcp;
 
 TEST(Listing, SsColumnsAlignedAndAddressesAsSsPrintsThem) {
   listing_style s;
@@ -223,36 +175,6 @@ TEST(Listing, JsonLines) {
     for (const char* k : {"proto", "state", "local_addr", "local_port", "peer_addr", "peer_port",
                           "recv_q", "send_q", "inode", "uid", "process"})
       EXPECT_TRUE(r.contains(k)) << k;
-}
-
-TEST(Top, CountsLargestFirstWithMappedAddressesFolded) {
-  const socket_table t = sample();
-  const auto r = top_counts(t, top_key::raddr, 0, nullptr);
-  ASSERT_EQ(r.size(), 3u);
-  EXPECT_EQ(r[0].key, "192.0.2.7");
-  EXPECT_EQ(r[0].count, 3u) << "the IPv4-mapped peer counts with its IPv4 address";
-  EXPECT_EQ(r[1].key, "0.0.0.0");  // equal counts in key order: IPv4 before IPv6
-  EXPECT_EQ(r[2].key, "2001:db8::9");
-  const auto ports = top_counts(t, top_key::lport, 1, nullptr);
-  ASSERT_EQ(ports.size(), 1u);
-  EXPECT_EQ(ports[0].key, "443");
-  EXPECT_EQ(ports[0].count, 5u) << "UNIX sockets have no port";
-  const auto states = top_counts(t, top_key::state, 0, nullptr);
-  EXPECT_EQ(states[0].key, "ESTABLISHED");
-  EXPECT_EQ(states[0].count, 3u);
-  EXPECT_EQ(states[1].key, "LISTEN");
-  EXPECT_EQ(states[1].count, 2u);
-  fake_owners owners;
-  const auto procs = top_counts(t, top_key::process, 0, &owners);
-  ASSERT_EQ(procs.size(), 3u);
-  EXPECT_EQ(procs[0].key, "-");
-  EXPECT_EQ(procs[0].count, 5u) << "sockets with no known owner";
-  EXPECT_EQ(procs[1].key, "10/nginx");
-  EXPECT_EQ(procs[2].key, "11/nginx");
-  top_key k;
-  EXPECT_TRUE(parse_top_key("rport", k));
-  EXPECT_EQ(k, top_key::rport);
-  EXPECT_FALSE(parse_top_key("ip", k));
 }
 
 TEST(Listing, RetainKeepsOrderAndColumnsTogether) {

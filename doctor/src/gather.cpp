@@ -8,8 +8,6 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <cstring>
-#include <functional>
 #include <map>
 #include <new>
 #include <optional>
@@ -19,9 +17,9 @@
 #include <unordered_set>
 
 #include "ssfast/core/addresses.h"
+#include "ssfast/core/grouping.h"
 #include "ssfast/core/kernel_abi.h"
 #include "ssfast/core/tcp_state.h"
-#include "ssfast/report/top.h"
 
 namespace ssfast {
 namespace {
@@ -36,48 +34,6 @@ std::string address(std::uint8_t family, const address_bytes& a) {
   std::string s;
   append_address(s, family, a);
   return s;
-}
-
-// A fixed-size key of raw bytes (family, addresses, ports), hashed as bytes: the groups the
-// rules count are keyed by integers, never by a string per socket.
-template <std::size_t N>
-using bytes_key = std::array<std::uint8_t, N>;
-
-struct bytes_hash {
-  template <std::size_t N>
-  std::size_t operator()(const bytes_key<N>& k) const noexcept {
-    return std::hash<std::string_view>{}(
-        std::string_view(reinterpret_cast<const char*>(k.data()), N));
-  }
-};
-
-template <std::size_t N>
-using group_counts = std::unordered_map<bytes_key<N>, std::uint64_t, bytes_hash>;
-
-// family | address (17 bytes); family | address | port (19); family | local | peer | port (35).
-using address_key = bytes_key<17>;
-using endpoint_key = bytes_key<19>;
-using flow_key = bytes_key<35>;
-
-template <std::size_t N>
-std::size_t put(bytes_key<N>& k, std::size_t at, const address_bytes& a) {
-  std::memcpy(k.data() + at, a.data(), a.size());
-  return at + a.size();
-}
-template <std::size_t N>
-std::size_t put(bytes_key<N>& k, std::size_t at, std::uint16_t port) {
-  k[at] = static_cast<std::uint8_t>(port >> 8);
-  k[at + 1] = static_cast<std::uint8_t>(port & 0xFF);
-  return at + 2;
-}
-
-address_bytes address_at(const std::uint8_t* p) {
-  address_bytes a;
-  std::memcpy(a.data(), p, a.size());
-  return a;
-}
-std::uint16_t port_at(const std::uint8_t* p) {
-  return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
 }
 
 // The largest groups, first, at most n; ties by their text, for a stable report. Every group
@@ -202,8 +158,8 @@ struct second_sample final : row_sink {
   const std::unordered_set<std::uint64_t>& close_wait_before;
   std::int64_t lo = 1, hi = 0;  // ip_local_port_range
   socket_table listeners;
-  group_counts<19> requests;  // request sockets by (family, local address, port)
-  group_counts<17> sources;   // request sockets by client address
+  group_counts<19> requests;  // request sockets by endpoint_group: their listener's
+  group_counts<17> sources;   // request sockets by address_group: the client
   std::array<std::uint64_t, 65536> close_wait_ports{};
   group_counts<35> flows;                        // ephemeral-port connections by flow
   std::vector<std::uint64_t> persisting_inodes;  // CLOSE_WAIT at both ends, for owners
@@ -237,10 +193,10 @@ struct second_sample final : row_sink {
         case tcp_state::syn_recv:
         case tcp_state::new_syn_recv: {
           // A request socket sits on its listener's address and port; its peer is the client.
-          endpoint_key e{family};
+          endpoint_group e{family};
           put(e, put(e, 1, t.local_addr()[i]), lport);
           ++requests[e];
-          address_key a{family};
+          address_group a{family};
           put(a, 1, t.peer_addr()[i]);
           ++sources[a];
           continue;
@@ -261,7 +217,7 @@ struct second_sample final : row_sink {
       // A connection this host opened holds a port from ip_local_port_range until its
       // TIME_WAIT ends; one (local address, remote address:port) has only the range's ports.
       if (lport >= lo && lport <= hi) {
-        flow_key f{family};
+        flow_group f{family};
         put(f, put(f, put(f, 1, t.local_addr()[i]), t.peer_addr()[i]), t.peer_port()[i]);
         ++flows[f];
       }
@@ -270,12 +226,12 @@ struct second_sample final : row_sink {
 
   // The "most" lists, formatted.
   void rank() {
-    out.ephemeral_groups = largest(flows, top_n, [](const flow_key& k) {
+    out.ephemeral_groups = largest(flows, top_n, [](const flow_group& k) {
       return address(k[0], address_at(&k[1])) + " -> " +
              endpoint_text(k[0], address_at(&k[17]), port_at(&k[33]));
     });
     out.syn_recv_sources = largest(
-        sources, top_n, [](const address_key& k) { return address(k[0], address_at(&k[1])); });
+        sources, top_n, [](const address_group& k) { return address(k[0], address_at(&k[1])); });
     std::unordered_map<std::string, std::uint64_t> ports;
     for (std::size_t p = 0; p < close_wait_ports.size(); ++p)
       if (close_wait_ports[p] != 0) ports[std::to_string(p)] = close_wait_ports[p];

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// `top`: counts per key, largest first, as `sort | uniq -c | sort -nr` shows them.
-#include "ssfast/report/top.h"
+// Counting sockets per key for `top`, largest first, as `sort | uniq -c | sort -nr` shows them.
+#include "ssfast/core/grouping.h"
 
 #include <algorithm>
 #include <array>
@@ -8,6 +8,7 @@
 #include <new>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "ssfast/core/addresses.h"
 #include "ssfast/core/kernel_abi.h"
@@ -19,34 +20,18 @@ namespace {
 using abi::af_inet;
 using abi::af_inet6;
 
-struct address_key {
-  std::uint8_t family;
-  address_bytes addr;
-  friend bool operator<(const address_key& a, const address_key& b) {
-    return a.family != b.family ? a.family < b.family : a.addr < b.addr;
-  }
-  friend bool operator==(const address_key&, const address_key&) = default;
-};
-
 // An IPv4-mapped IPv6 address groups with its IPv4 address.
-address_key fold(std::uint8_t family, const address_bytes& a) {
+address_group fold(std::uint8_t family, const address_bytes& a) {
+  address_group k{};
   if (family == af_inet6 && is_v4_mapped(a)) {
-    address_bytes v4{};
-    std::copy(a.begin() + 12, a.end(), v4.begin());
-    return {af_inet, v4};
+    k[0] = af_inet;
+    std::copy(a.begin() + 12, a.end(), k.begin() + 1);
+  } else {
+    k[0] = family;
+    put(k, 1, a);
   }
-  return {family, a};
+  return k;
 }
-
-struct address_hash {
-  std::size_t operator()(const address_key& k) const noexcept {
-    std::uint64_t a, b;
-    std::memcpy(&a, k.addr.data(), 8);
-    std::memcpy(&b, k.addr.data() + 8, 8);
-    const std::uint64_t h = (a ^ (b << 29 | b >> 35) ^ k.family) * 0x9E3779B97F4A7C15ull;
-    return static_cast<std::size_t>(h ^ h >> 32);
-  }
-};
 
 // A group: its key (compared in its own order, as `sort | uniq -c` would sort) and count.
 template <class Key>
@@ -90,7 +75,7 @@ struct top_counter::state {
   const owner_lookup* owners;
   std::array<std::uint64_t, 65536> ports{};
   std::array<std::uint64_t, 256> states{};
-  std::unordered_map<address_key, std::uint64_t, address_hash> addresses;
+  group_counts<17> addresses;
   // pid -> (comm, sockets); pid 0 is "-", sockets no process could be found holding.
   std::unordered_map<std::uint32_t, std::pair<std::string, std::uint64_t>> processes;
   std::vector<process_ref> scratch;
@@ -164,12 +149,12 @@ std::vector<top_entry> top_counter::entries(std::size_t n) const {
   switch (s_->key) {
     case top_key::raddr:
     case top_key::laddr: {
-      std::vector<group<address_key>> g;
+      std::vector<group<address_group>> g;
       g.reserve(s_->addresses.size());
       for (const auto& [k, count] : s_->addresses) g.push_back({k, count});
-      return rank(g, n, [](const address_key& k) {
+      return rank(g, n, [](const address_group& k) {
         std::string s;
-        append_address(s, k.family, k.addr);
+        append_address(s, k[0], address_at(&k[1]));
         return s;
       });
     }
