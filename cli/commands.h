@@ -45,11 +45,6 @@ void wait_until(const timespec& deadline, int wake_fd = -1);
 /// says why.
 void sleep_until(timespec& deadline, double interval, int wake_fd = -1);
 
-/// The counters whose per-second rates --watch shows, as /proc names them.
-inline constexpr std::string_view watch_rate_counters[] = {
-    "Tcp.ActiveOpens", "Tcp.PassiveOpens",       "Tcp.AttemptFails",   "Tcp.EstabResets",
-    "Tcp.RetransSegs", "TcpExt.ListenOverflows", "TcpExt.ListenDrops", "TcpExt.TCPTimeouts"};
-
 /// The reports of a command that may --watch: one without --watch; with it, o.count (0: until
 /// interrupted), each after sleeping until its absolute deadline, so reports do not drift.
 ///   for (report_clock clock(o); clock.next();) { ... clock.report() ... }

@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "ssfast/all_netns.h"
+#include "ssfast/core/grouping.h"
 #include "ssfast/core/summary.h"
 #include "ssfast/detail/test_seams.h"
 #include "ssfast/report/listing.h"
-#include "ssfast/core/grouping.h"
 #include "ssfast/serve/check.h"
 #include "ssfast/ssfast.h"
 

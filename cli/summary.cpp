@@ -5,7 +5,7 @@
 
 #include <unistd.h>
 
-#include <cstdio>
+#include <array>
 #include <optional>
 
 #include "commands.h"
@@ -13,6 +13,7 @@
 #include "ssfast/report/all_netns.h"
 #include "ssfast/report/json_writer.h"
 #include "ssfast/report/textfile.h"
+#include "ssfast/report/watch.h"
 
 namespace ssfast::cli {
 namespace {
@@ -97,87 +98,14 @@ int run_textfile_watch(collector& c, const options& o) {
   return exit_ok;
 }
 
-// Two consecutive reports of --watch: what each view needs to draw the later one.
-struct watch_step {
-  const options& o;
-  const collector& c;
-  const socket_summary& now;
-  state_counts before, after;  // TCP per state
-  const std::map<std::string, std::int64_t>& counters_before;
-  const std::map<std::string, std::int64_t>& counters_now;
-  std::uint64_t report;
-  double seconds;  // measured between the two counter reads
-
-  std::int64_t change(tcp_state s) const {
-    return static_cast<std::int64_t>(after.netstat_count(s) - before.netstat_count(s));
-  }
-  std::optional<double> rate(std::string_view name) const {
-    return counter_rate(counters_before, counters_now, name, seconds);
-  }
-};
-
-std::string signed_text(std::int64_t d) {
-  std::string t = std::to_string(d);
-  if (d >= 0) t.insert(t.begin(), '+');  // not "+" + t: GCC 12's -Wrestrict false positive
-  return t;
-}
-
-void watch_json(const watch_step& w, std::string& out) {
-  json_writer j(out);
-  j.begin_object();
-  j.key("time").value(utc_now());
-  j.key("interval_s").value(w.o.watch);
-  j.key("elapsed_s").value(w.seconds);  // what the rates divide by
-  j.key("source").value(to_string(w.c.source()));
-  // What was not counted (-x, -u, -t) is left out, never reported as 0.
-  if (w.o.scope.tcp) {
-    j.key("tcp").begin_object();
-    for (tcp_state s : netstat_states) {
-      j.key(netstat_name(static_cast<std::uint8_t>(s))).begin_object();
-      j.key("count").value(w.after.netstat_count(s));
-      j.key("change").value(w.change(s));
-      j.end_object();
-    }
-    j.end_object();
-  }
-  if (w.o.scope.udp) j.key("udp").value(w.now.udp_all().total());
-  if (w.o.scope.unix_domain) j.key("unix").value(w.now.unix_domain.total());
-  j.key("rates_per_s").begin_object();
-  for (std::string_view name : watch_rate_counters) {
-    j.key(name);
-    if (const auto r = w.rate(name))
-      j.fixed(*r, 2);
-    else
-      j.null();
-  }
-  j.end_object().end_object();
-  out.push_back('\n');
-}
-
-// On a pipe: one line per report.
-void watch_line(const watch_step& w, std::string& out) {
-  char num[64];
-  out = utc_now();
-  for (tcp_state s : netstat_states) {
-    if (!w.o.scope.tcp) break;
-    out.push_back(' ');
-    out += netstat_name(static_cast<std::uint8_t>(s));
-    out.push_back('=');
-    out += std::to_string(w.after.netstat_count(s));
-    out.push_back('(');
-    out += signed_text(w.change(s));
-    out.push_back(')');
-  }
-  // Without TCP (-u, -x) the line carries the totals that were counted instead.
-  if (!w.o.scope.tcp && w.o.scope.udp) out += " UDP=" + std::to_string(w.now.udp_all().total());
-  if (!w.o.scope.tcp && w.o.scope.unix_domain)
-    out += " UNIX=" + std::to_string(w.now.unix_domain.total());
-  for (std::string_view name : watch_rate_counters) {
-    const auto r = w.rate(name);
-    std::snprintf(num, sizeof num, " %s/s=%.1f", std::string(name).c_str(), r ? *r : 0.0);
-    out += r ? num : " " + std::string(name) + "/s=-";
-  }
-  out.push_back('\n');
+// Each watched counter's rate between two counter_map() reads `seconds` apart.
+std::array<std::optional<double>, watch_rate_counters.size()> watch_rates(
+    const std::map<std::string, std::int64_t>& before,
+    const std::map<std::string, std::int64_t>& now, double seconds) {
+  std::array<std::optional<double>, watch_rate_counters.size()> r;
+  for (std::size_t i = 0; i < r.size(); ++i)
+    r[i] = counter_rate(before, now, watch_rate_counters[i], seconds);
+  return r;
 }
 
 int run_watch(collector& c, const options& o) {
@@ -199,14 +127,21 @@ int run_watch(collector& c, const options& o) {
     say_malformed(c);
     auto counters = counter_map(c);
     const double at = monotonic_seconds();
-    const watch_step step{
-        o,        c,      now,         prev.tcp_histogram(), now.tcp_histogram(), prev_counters,
-        counters, report, at - prev_at};
+    const std::string time = utc_now();
+    const watch_report step{time,
+                            o.watch,
+                            at - prev_at,
+                            to_string(c.source()),
+                            o.scope,
+                            now,
+                            prev.tcp_histogram(),
+                            now.tcp_histogram(),
+                            watch_rates(prev_counters, counters, at - prev_at)};
     std::string out;
     if (o.json)
-      watch_json(step, out);
+      render_watch_json(step, out);
     else
-      watch_line(step, out);
+      render_watch_line(step, out);
     if (int w = write_out(out)) return w;
     prev = now;
     prev_counters = std::move(counters);

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // ssfast top KEY: sockets per remote address, local port, state or process, largest first.
-#include "ssfast/core/grouping.h"
+#include "ssfast/report/top.h"
 
 #include <unistd.h>
 
-#include <cstdio>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -12,58 +11,12 @@
 #include "commands.h"
 #include "ssfast/all_netns.h"
 #include "ssfast/report/escape.h"
-#include "ssfast/report/json_writer.h"
 
 namespace ssfast::cli {
 namespace {
 
-// `repeats`: sockets the dump reported twice and the counts hold once (one namespace's).
-void append_top(std::string& out, const std::vector<top_entry>& entries, const options& o,
-                bool one_line, std::optional<std::uint64_t> repeats = std::nullopt) {
-  if (o.json) {
-    json_writer w(out);
-    w.begin_object().key("time").value(utc_now()).key("entries").begin_array();
-    for (const top_entry& e : entries)
-      w.begin_object().key("count").value(e.count).key("key").value(e.key).end_object();
-    w.end_array();
-    if (repeats) w.key("repeats_dropped").value(*repeats);
-    w.end_object();
-    out.push_back('\n');
-    return;
-  }
-  // Keys can hold process names, which any user sets: escaped so a name cannot forge a line,
-  // nor, on the one line of --watch, a COUNT:KEY field.
-  if (one_line) {
-    out += utc_now();
-    for (const top_entry& e : entries) {
-      out.push_back(' ');
-      out += std::to_string(e.count);
-      out.push_back(':');
-      append_token(out, e.key);
-    }
-    out.push_back('\n');
-    return;
-  }
-  char num[32];
-  for (const top_entry& e : entries) {
-    // The shape of `uniq -c`: the count right-aligned in 7 columns, a space, the key.
-    std::snprintf(num, sizeof num, "%7llu ", static_cast<unsigned long long>(e.count));
-    out += num;
-    append_printable(out, e.key);
-    out.push_back('\n');
-  }
-}
-
-// "4026532301 blue", "4026532301 nginx(8812) container 3f4a9c2e1b7d pod UID": a namespace by
-// its inode and whatever names it.
-std::string netns_key(const netns_count& n) {
-  std::string k = std::to_string(n.inode);
-  if (!n.name.empty()) k += " " + n.name;
-  if (n.pid != 0)
-    k += " " + (n.comm.empty() ? std::string("?") : n.comm) + "(" + std::to_string(n.pid) + ")";
-  if (!n.container.empty()) k += " container " + n.container.substr(0, 12);
-  if (!n.pod_uid.empty()) k += " pod " + n.pod_uid;
-  return k;
+top_layout layout_of(const options& o, bool one_line) {
+  return o.json ? top_layout::json : one_line ? top_layout::one_line : top_layout::columns;
 }
 
 // Each namespace's entries for `top KEY --all-netns`, filled by the worker threads.
@@ -122,7 +75,7 @@ int run_top_netns(const options& o) {
     keep_largest(entries, o.top_n);
     std::string out;
     if (o.watch > 0 && tty) out = "\033[H\033[2J" + utc_now() + "\n";
-    append_top(out, entries, o, o.watch > 0 && !tty);
+    render_top(entries, layout_of(o, o.watch > 0 && !tty), utc_now(), std::nullopt, out);
     if (int w = write_out(out)) return w;
   }
   return rc;
@@ -149,7 +102,7 @@ int run_top(collector& c, const options& o) {
     say_malformed(c);
     const auto entries = groups.entries(o.top_n);
     std::string out;
-    append_top(out, entries, o, o.watch > 0, c.repeats_dropped());
+    render_top(entries, layout_of(o, o.watch > 0), utc_now(), c.repeats_dropped(), out);
     if (int rc = write_out(out)) return rc;
   }
   return exit_ok;

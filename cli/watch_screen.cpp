@@ -22,9 +22,10 @@
 #include <map>
 
 #include "commands.h"
+#include "ssfast/core/grouping.h"
 #include "ssfast/report/escape.h"
 #include "ssfast/report/screen.h"
-#include "ssfast/core/grouping.h"
+#include "ssfast/report/watch.h"
 
 namespace ssfast::cli {
 namespace {
