@@ -506,4 +506,12 @@ parse_result parse_args(std::span<const char* const> args) {
   return r;
 }
 
+std::uint32_t listing_states(const options& o, const socket_filter& f) noexcept {
+  if (f.states) return *f.states;
+  // A summary, top or a check counts every state its filter does not exclude.
+  if (o.cmd == command::top || o.cmd == command::summary || o.cmd == command::check)
+    return abi::tcp_all_states;
+  return ss_default_states({o.all, o.listening, o.tcp, o.udp, o.unix_domain});
+}
+
 }  // namespace ssfast::cli

@@ -104,11 +104,8 @@ struct parse_result {
 /// Parses argv[1..]. Short options group (-tanp). Allocates.
 parse_result parse_args(std::span<const char* const> args);
 
-/// The state mask a listing (or top) shows, as ss computes it: one mask for every protocol,
-/// the union of what -t (connected but not TIME_WAIT/SYN_RECV), -u (established) and -x, -4,
-/// -6 (connected) add, or with none of them every table's default (connected, and unconnected
-/// datagram sockets); LISTEN|CLOSE with -l; everything with -a and for top. A `state` or
-/// `exclude` filter replaces it.
+/// The TCP_* states a command reads when no `state` or `exclude` filter (which wins) says:
+/// every state for -s, top and check; ss's default (ss_default_states) for a listing.
 std::uint32_t listing_states(const options& o, const socket_filter& f) noexcept;
 
 #if defined(SSFAST_TEST_SEAMS)

@@ -262,5 +262,20 @@ TEST(Addresses, ParseAndPrintRoundTrip) {
     EXPECT_FALSE(parse_ipv4(bad, a)) << bad;
 }
 
+// ss's default states, as iproute2 6.1's ss.c computes them (filter_db_set, filter_af_set).
+TEST(SsDefaultStates, AsSsComputesThem) {
+  constexpr auto bit = [](int s) { return 1u << s; };
+  const std::uint32_t conn = 0xFFEu & ~(bit(10) | bit(7) | bit(6) | bit(3));
+  auto states = [](listing_selection s) { return ss_default_states(s); };
+  EXPECT_EQ(states({}), conn) << "plain ss: connected sockets of every table";
+  EXPECT_EQ(states({.tcp = true}), conn) << "ss -t: connected, not TIME_WAIT or SYN_RECV";
+  EXPECT_EQ(states({.udp = true}), bit(1)) << "ss -u: established only";
+  EXPECT_EQ(states({.unix_domain = true}), conn);
+  EXPECT_EQ(states({.tcp = true, .udp = true}), conn);
+  EXPECT_EQ(states({.listening = true, .tcp = true}), bit(10) | bit(7));
+  EXPECT_EQ(states({.all = true, .udp = true}), 0xFFEu);
+  EXPECT_EQ(states({.all = true, .listening = true}), 0xFFEu) << "with both, every state";
+}
+
 }  // namespace
 }  // namespace ssfast

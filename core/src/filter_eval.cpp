@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Evaluating a socket filter on a row with the kernel's semantics, and ss's state names.
+// Evaluating a socket filter on a row with the kernel's semantics, ss's state names and the
+// states ss lists by default.
 #include "ssfast/core/addresses.h"
 #include "ssfast/core/filter.h"
 #include "ssfast/core/kernel_abi.h"
@@ -81,6 +82,23 @@ std::optional<std::uint32_t> state_set(std::string_view s) noexcept {
 
 bool matches_expression(const socket_filter& f, const socket_row& row) noexcept {
   return !f.root || eval(f, *f.root, row);
+}
+
+std::uint32_t ss_default_states(const listing_selection& s) noexcept {
+  constexpr std::uint32_t all = abi::tcp_all_states;
+  constexpr auto bit = [](tcp_state t) { return 1u << static_cast<unsigned>(t); };
+  if (s.all) return all;
+  if (s.listening) return bit(tcp_state::listen) | bit(tcp_state::close);
+  // iproute2 ss.c: one mask for every protocol listed. -t and -u add their table's default
+  // (filter_db_set: TCP SS_CONN, UDP ESTABLISHED); -x, -4 and -6 add their family's
+  // (filter_af_set: SS_CONN). With none of them, connected sockets of every table.
+  const std::uint32_t conn = all & ~(bit(tcp_state::listen) | bit(tcp_state::close) |
+                                     bit(tcp_state::time_wait) | bit(tcp_state::syn_recv));
+  if (!s.tcp && !s.udp && !s.unix_domain) return conn;
+  std::uint32_t m = 0;
+  if (s.tcp || s.unix_domain) m |= conn;
+  if (s.udp) m |= bit(tcp_state::established);
+  return m;
 }
 
 socket_query query_of(const socket_filter& f, count_scope scope,

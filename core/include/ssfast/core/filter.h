@@ -108,6 +108,22 @@ struct socket_query {
   const socket_filter* filter = nullptr;       ///< null: no expression
 };
 
+/// What a listing was asked to show, in ss's options.
+struct listing_selection {
+  bool all = false;          ///< -a
+  bool listening = false;    ///< -l
+  bool tcp = false;          ///< -t; with -u and -x, the tables (none of them: every table)
+  bool udp = false;          ///< -u
+  bool unix_domain = false;  ///< -x
+};
+
+/// The TCP_* state mask ss lists when no `state` or `exclude` filter says otherwise: every state
+/// with -a; LISTEN and CLOSE with -l; else the union of each table's default, connected sockets
+/// for -t and -x (SS_CONN: not LISTEN, CLOSE, TIME_WAIT or SYN_RECV) and ESTABLISHED for -u,
+/// and with no table named, SS_CONN (plain `ss` of iproute2 6.1 shows no unconnected UDP or
+/// UNIX datagram socket). No allocation.
+SSFAST_API std::uint32_t ss_default_states(const listing_selection& s) noexcept;
+
 /// The query a parsed filter asks within `scope`: an inet: or inet6: address narrows it to
 /// that family and leaves UNIX sockets out (ss.c filter_af_set); the filter's states, else
 /// `default_states`; the filter itself as the expression (so `f` must outlive the query).

@@ -6,12 +6,16 @@
 #include <cstdint>
 #include <span>
 
+#include "ssfast/core/kernel_abi.h"
+
 namespace ssfast::netlink {
 
-/// Bit mask of every TCP state ss shows with -a: bits 0..11 (iproute2 ss.c SS_ALL). The kernel
-/// adds NEW_SYN_RECV request sockets itself when SYN_RECV is asked for (inet_diag.c). Bit 13,
-/// BOUND_INACTIVE (6.8+), is left out, as in ss and /proc/net/tcp.
-inline constexpr std::uint32_t all_tcp_states = 0xfff;
+/// The state mask a dump of every TCP state sends: abi::tcp_all_states (TCP_ESTABLISHED to
+/// TCP_CLOSING) plus bit 0, which no socket has, so the request is byte for byte the one ss
+/// sends (iproute2 ss.c SS_ALL, (1 << SS_MAX) - 1). The kernel adds NEW_SYN_RECV request
+/// sockets itself when SYN_RECV is asked for (inet_diag.c). Bit 13, BOUND_INACTIVE (6.8+), is
+/// left out, as in ss and /proc/net/tcp.
+inline constexpr std::uint32_t all_tcp_states = abi::tcp_all_states | 1u;
 /// Every state for UDP and UNIX sockets (which use only a few TCP_* values).
 inline constexpr std::uint32_t all_states = 0xffffffff;
 
