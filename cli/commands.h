@@ -64,6 +64,9 @@ class report_clock {
   timespec deadline_{};
 };
 
+/// What --all-netns and top netns ask of count_all_netns: the scope, --threads, --netns-owner.
+all_netns_options all_netns_options_of(const options& o);
+
 /// count_all_netns for --all-netns and top netns, saying on stderr how many processes'
 /// namespaces could not be seen; false (said) when /proc itself could not be read.
 bool count_every_netns(const all_netns_options& ao, std::vector<netns_count>& ns);

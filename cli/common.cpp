@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "ssfast/core/kernel_abi.h"
+#include "ssfast/report/all_netns.h"
 #include "ssfast/report/escape.h"
 
 namespace ssfast::cli {
@@ -95,17 +96,22 @@ bool report_clock::next() {
   return true;
 }
 
+all_netns_options all_netns_options_of(const options& o) {
+  all_netns_options ao;
+  ao.scope = o.scope;
+  ao.threads = o.threads;
+  ao.owner = o.owner;
+  return ao;
+}
+
 bool count_every_netns(const all_netns_options& ao, std::vector<netns_count>& ns) {
   all_netns_stats stats;
   if (auto ec = count_all_netns(ao, ns, stats)) {
     fail(exit_failure, ao.proc_root + ": " + ec.message());
     return false;
   }
-  if (stats.unreadable > 0)
-    std::fprintf(stderr, "ssfast: note: %zu of %zu processes' namespaces could not be read (%s)\n",
-                 stats.unreadable, stats.processes,
-                 geteuid() == 0 ? "refused even to root: a sandboxed process"
-                                : "run as root to see every namespace");
+  if (const std::string note = unread_processes_note(stats); !note.empty())
+    std::fprintf(stderr, "ssfast: note: %s\n", note.c_str());
   return true;
 }
 

@@ -152,10 +152,7 @@ int run_watch(collector& c, const options& o) {
 
 // -s --all-netns: every namespace, once or every S seconds. Exit 1 when one could not be read.
 int run_all_netns(const options& o) {
-  all_netns_options ao;
-  ao.scope = o.scope;
-  ao.threads = o.threads;
-  ao.owner = o.owner;
+  all_netns_options ao = all_netns_options_of(o);
   const bool tty = !o.json && isatty(STDOUT_FILENO);
   int rc = exit_ok;
   for (report_clock clock(o); clock.next();) {

@@ -33,10 +33,7 @@ int run_top_netns(const options& o) {
   socket_query q;
   std::string err;
   if (!build_query(o, f, q, err)) return fail(exit_usage, err);
-  all_netns_options ao;
-  ao.scope = o.scope;
-  ao.threads = o.threads;
-  ao.owner = o.owner;
+  all_netns_options ao = all_netns_options_of(o);
   ao.query = &q;
   process_owners owners;
   keys_by_netns keyed;

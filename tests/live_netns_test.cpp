@@ -324,6 +324,34 @@ TEST_F(AllNetns, UnprivilegedSeesWhatItMayAndSaysTheRest) {
   EXPECT_GE(j["total"]["unread"].get<std::uint64_t>(), 1u);
 }
 
+// The exporter run without privilege says the same once, not at every scrape: it logs the note
+// when it starts to hold (again only after a scrape where it did not). Checked in a child that
+// drops to nobody.
+TEST_F(AllNetns, AnUnprivilegedExporterLogsWhatItCannotSeeOnce) {
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // 2: could not drop privilege; 3: not logged; 4: logged again; 5: no answer.
+    if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0) _exit(2);
+    auto c = collector::open();
+    if (!c) _exit(5);
+    std::vector<std::string> lines;
+    serve::metrics_exporter exporter(
+        *c, summary_request{}, [&](std::string_view l) { lines.emplace_back(l); }, every_netns());
+    for (int i = 0; i < 3; ++i)
+      if (ask(exporter).head.rfind("HTTP/1.1 200 ", 0) != 0) _exit(5);
+    std::size_t notes = 0;
+    for (const std::string& l : lines)
+      notes += l.find("processes' namespaces could not be read") != std::string::npos;
+    _exit(notes == 0 ? 3 : notes > 1 ? 4 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "2: setuid failed, 3: the note was not logged, 4: logged again, 5: no 200";
+}
+
 TEST_F(AllNetns, TopKeyInEveryNamespace) {
   // Listeners only, and every key: the children's listeners rank among whatever else the
   // host's namespaces hold (a container host's thousands of connections), so the test looks

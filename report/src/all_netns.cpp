@@ -2,6 +2,8 @@
 // Every namespace at once, as a table and as JSON.
 #include "ssfast/report/all_netns.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 
 #include "prometheus_text.h"
@@ -241,6 +243,26 @@ void render_all_netns_json(const std::vector<netns_count>& ns, const count_scope
   write_summary_sockets(w, t);
   w.end_object().end_object();
   out.push_back('\n');
+}
+
+std::string unread_processes_note(const all_netns_stats& s) {
+  if (s.unreadable == 0) return {};
+  char line[160];
+  std::snprintf(line, sizeof line, "%zu of %zu processes' namespaces could not be read (%s)",
+                s.unreadable, s.processes,
+                geteuid() == 0 ? "refused even to root: a sandboxed process"
+                               : "run as root to see every namespace");
+  return line;
+}
+
+std::string late_namespaces_note(const std::vector<netns_count>& ns, double deadline_s) {
+  std::size_t late = 0;
+  for (const netns_count& n : ns) late += n.past_deadline ? 1 : 0;
+  if (late == 0) return {};
+  char line[160];
+  std::snprintf(line, sizeof line, "%zu of %zu namespaces not counted within the %.3g s deadline",
+                late, ns.size(), deadline_s);
+  return line;
 }
 
 }  // namespace ssfast

@@ -112,14 +112,14 @@ void metrics_exporter::collect(double scrape_timeout) {
       error_ = "/proc: " + ec.message();
     } else {
       render_all_netns_prometheus(ns, max_netns_series, m);
-      std::size_t late = 0;
-      for (const netns_count& n : ns) late += n.past_deadline ? 1 : 0;
-      if (late > 0 && log_) {
-        char line[160];
-        std::snprintf(line, sizeof line,
-                      "scrape: %zu of %zu namespaces not counted within the %.3g s deadline", late,
-                      ns.size(), budget);
-        log_(line);
+      if (log_) {
+        if (const std::string late = late_namespaces_note(ns, budget); !late.empty())
+          log_("scrape: " + late);
+        // Said when it starts, not at every scrape: it is the exporter's standing, not news
+        // (and the numbers in it move with every process a busy host starts).
+        const std::string unread = unread_processes_note(stats);
+        if (!unread.empty() && !unread_said_) log_("scrape: " + unread);
+        unread_said_ = !unread.empty();
       }
     }
   } else if (!collect_summary(c_, request_, summary_, error_)) {

@@ -41,4 +41,14 @@ inline constexpr std::size_t max_netns_series = 500;
 SSFAST_API void render_all_netns_prometheus(const std::vector<netns_count>& ns,
                                             std::size_t max_namespaces, std::string& out);
 
+/// How many processes' namespaces discovery could not read, and what that means for this
+/// process: "3 of 250 processes' namespaces could not be read (run as root to see every
+/// namespace)", or as root "(refused even to root: a sandboxed process)". Empty when none.
+/// What -s --all-netns and top netns say on stderr and the exporter logs. Allocates.
+SSFAST_API std::string unread_processes_note(const all_netns_stats& s);
+
+/// "2 of 830 namespaces not counted within the 7.5 s deadline"; empty when none was late.
+/// Allocates.
+SSFAST_API std::string late_namespaces_note(const std::vector<netns_count>& ns, double deadline_s);
+
 }  // namespace ssfast

@@ -65,7 +65,8 @@ class SSFAST_API metrics_exporter final : public connection_handler {
 
   collector& c_;
   summary_request request_;
-  summary_data summary_;  // reused by every collection
+  summary_data summary_;      // reused by every collection
+  bool unread_said_ = false;  // the note on unreadable processes was logged, and still holds
   log_line log_;
   netns_scrape netns_;
   // The last collection's metrics, shared by every answer made from it (and held by each
