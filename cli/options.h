@@ -13,7 +13,7 @@
 
 #include "ssfast/all_netns.h"
 #include "ssfast/core/grouping.h"
-#include "ssfast/core/summary.h"
+#include "ssfast/core/socket_summary.h"
 #include "ssfast/detail/test_seams.h"
 #include "ssfast/report/listing.h"
 #include "ssfast/serve/check.h"

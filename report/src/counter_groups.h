@@ -9,7 +9,7 @@
 #include <string_view>
 #include <utility>
 
-#include "ssfast/core/summary.h"
+#include "ssfast/core/socket_summary.h"
 
 namespace ssfast::report_detail {
 

@@ -4,8 +4,8 @@
 
 #include <ostream>
 
+#include "ssfast/core/socket_summary.h"
 #include "ssfast/core/state_counts.h"
-#include "ssfast/core/summary.h"
 
 namespace ssfast {
 

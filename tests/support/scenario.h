@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "ssfast/core/socket_summary.h"
 #include "ssfast/core/state_counts.h"
-#include "ssfast/core/summary.h"
 
 namespace ssfast::testing {
 

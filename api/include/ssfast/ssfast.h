@@ -17,9 +17,9 @@
 #include "ssfast/core/filter.h"
 #include "ssfast/core/kernel_abi.h"
 #include "ssfast/core/owners.h"
+#include "ssfast/core/socket_summary.h"
 #include "ssfast/core/socket_table.h"
 #include "ssfast/core/state_counts.h"
-#include "ssfast/core/summary.h"
 #include "ssfast/core/tcp_state.h"
 
 namespace ssfast::proc {

@@ -15,8 +15,8 @@
 
 #include "ssfast/core/export.h"
 #include "ssfast/core/kernel_abi.h"
+#include "ssfast/core/socket_summary.h"
 #include "ssfast/core/socket_table.h"
-#include "ssfast/core/summary.h"
 
 namespace ssfast {
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "ssfast/core/export.h"
-#include "ssfast/core/summary.h"
+#include "ssfast/core/socket_summary.h"
 
 namespace ssfast {
 

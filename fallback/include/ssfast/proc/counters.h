@@ -9,7 +9,7 @@
 #include <system_error>
 #include <vector>
 
-#include "ssfast/core/summary.h"
+#include "ssfast/core/socket_summary.h"
 
 namespace ssfast::proc {
 

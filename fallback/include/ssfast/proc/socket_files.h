@@ -9,9 +9,9 @@
 #include <string_view>
 #include <system_error>
 
+#include "ssfast/core/socket_summary.h"
 #include "ssfast/core/socket_table.h"
 #include "ssfast/core/state_counts.h"
-#include "ssfast/core/summary.h"
 
 namespace ssfast::proc {
 

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "ssfast/core/socket_summary.h"
 #include "ssfast/core/socket_table.h"
-#include "ssfast/core/summary.h"
 #include "ssfast/proc/counters.h"
 #include "ssfast/proc/socket_files.h"
 

@@ -10,9 +10,9 @@
 #include <system_error>
 
 #include "ssfast/core/error.h"
+#include "ssfast/core/socket_summary.h"
 #include "ssfast/core/socket_table.h"
 #include "ssfast/core/state_counts.h"
-#include "ssfast/core/summary.h"
 
 namespace ssfast::netlink {
 

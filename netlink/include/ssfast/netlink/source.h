@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "ssfast/core/filter.h"
+#include "ssfast/core/socket_summary.h"
 #include "ssfast/core/socket_table.h"
-#include "ssfast/core/summary.h"
 #include "ssfast/netlink/sock_diag.h"
 
 namespace ssfast::netlink {

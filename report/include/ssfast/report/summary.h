@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "ssfast/core/export.h"
-#include "ssfast/core/summary.h"
+#include "ssfast/core/socket_summary.h"
 #include "ssfast/report/json_writer.h"
 #include "ssfast/ssfast.h"
 

@@ -10,8 +10,8 @@
 #include <string_view>
 
 #include "ssfast/core/export.h"
+#include "ssfast/core/socket_summary.h"
 #include "ssfast/core/state_counts.h"
-#include "ssfast/core/summary.h"
 
 namespace ssfast {
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "ssfast/core/export.h"
-#include "ssfast/core/summary.h"
+#include "ssfast/core/socket_summary.h"
 #include "ssfast/ssfast.h"
 
 namespace ssfast::serve {
