@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The collector: runs sock_diag dumps (TCP split over parallel, bytecode-filtered dumps) into
-// counts or table rows, or reads /proc/net when netlink is unavailable.
+// The collector: hands counts and listings to the netlink source (which plans and runs the
+// dumps) or, when netlink is unavailable or refused, to the /proc reader; falls back once and
+// says why; runs every call in its network namespace; reads counters and sysctls.
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/socket.h>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Filter expressions to INET_DIAG bytecode (net/ipv4/inet_diag.c), and its interpreter.
+// Filter expressions compiled to INET_DIAG bytecode (net/ipv4/inet_diag.c); the interpreter
+// that checks a program against the kernel's semantics is bytecode.cpp's run_bytecode.
 #include "ssfast/netlink/filter_bytecode.h"
 
 #include <linux/inet_diag.h>

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// The sock_diag socket: libmnl for open, bind and send; recvmsg directly, because the sender's
-// port id (which mnl_socket_recvfrom drops) is how a reply proves it came from the kernel.
+// The sock_diag socket: libmnl opens and binds it; requests go out with sendmsg (the request
+// and its bytecode in two iovecs, as ss.c sends them) and replies come in with recvmsg directly,
+// because the sender's port id (which mnl_socket_recvfrom drops) is how a reply proves it came
+// from the kernel.
 #include "ssfast/netlink/sock_diag.h"
 
 #include <libmnl/libmnl.h>

@@ -26,8 +26,8 @@ enum class http_parse { incomplete, complete, bad };
 /// `bad`: /metrics takes none, and skipping an unread body would desynchronise the stream.
 SSFAST_API http_parse parse_http_request(std::string_view in, http_request& out);
 
-/// The exporter's routing: what to answer for a parsed request, given the /metrics body
-/// (computed by the caller only when the route needs it, see needs_metrics).
+/// Whether a parsed request is a GET or HEAD of /metrics (a query string allowed): the one route
+/// that costs a collection, so the exporter collects only for it.
 SSFAST_API bool needs_metrics(const http_request& r) noexcept;
 
 /// Appends a response head for a body of `body_size` bytes that the caller sends after it:
