@@ -51,7 +51,7 @@ int check_unknown(std::string_view why) {
 }
 
 int run_check(collector& c, const options& o) {
-  std::pair<int, std::string> result;
+  serve::check_verdict result;
   if (o.filter.empty()) {
     result = serve::check_sockets(c, o.scope, o.method, o.warn, o.crit);
   } else {
@@ -66,10 +66,9 @@ int run_check(collector& c, const options& o) {
     result = serve::check_sockets(c, q, filter_text(o), o.warn, o.crit);
   }
   say_malformed(c);
-  auto& [status, line] = result;
-  line.push_back('\n');
-  if (write_out(line) != exit_ok) return 3;
-  return status;
+  result.line.push_back('\n');
+  if (write_out(result.line) != exit_ok) return static_cast<int>(serve::plugin_status::unknown);
+  return static_cast<int>(result.status);
 }
 
 }  // namespace ssfast::cli

@@ -75,8 +75,8 @@ TEST(CheckVerdict, OkWarningCriticalAndPerfdata) {
   std::vector<threshold> warn, crit;
   ASSERT_EQ(parse_thresholds("established=50000", warn), "");
   ASSERT_EQ(parse_thresholds("syn_recv=1000", crit), "");
-  auto [status, line] = evaluate(warn, crit, metrics_of(100, 3));
-  EXPECT_EQ(status, 0);
+  const auto [status, line] = evaluate(warn, crit, metrics_of(100, 3));
+  EXPECT_EQ(status, plugin_status::ok);
   EXPECT_TRUE(line.starts_with("SSFAST OK - 110 TCP sockets, 100 established, 7 time_wait | "))
       << line;
   EXPECT_NE(line.find(" established=100;50000;;0 "), std::string::npos) << line;
@@ -84,24 +84,25 @@ TEST(CheckVerdict, OkWarningCriticalAndPerfdata) {
   EXPECT_NE(line.find(" orphan=2;;;0"), std::string::npos) << line;
   EXPECT_EQ(line.find('\n'), std::string::npos) << "one line";
 
-  std::tie(status, line) = evaluate(warn, crit, metrics_of(60000, 3));
-  EXPECT_EQ(status, 1);
-  EXPECT_TRUE(line.starts_with("SSFAST WARNING - established 60000 (warning range 50000) | "))
-      << line;
-
-  std::tie(status, line) = evaluate(warn, crit, metrics_of(60000, 5000));
-  EXPECT_EQ(status, 2) << "critical wins over warning";
+  const check_verdict warning = evaluate(warn, crit, metrics_of(60000, 3));
+  EXPECT_EQ(warning.status, plugin_status::warning);
   EXPECT_TRUE(
-      line.starts_with("SSFAST CRITICAL - syn_recv 5000 (critical range 1000), "
-                       "established 60000 (warning range 50000) | "))
-      << line;
+      warning.line.starts_with("SSFAST WARNING - established 60000 (warning range 50000) | "))
+      << warning.line;
+
+  const check_verdict critical = evaluate(warn, crit, metrics_of(60000, 5000));
+  EXPECT_EQ(critical.status, plugin_status::critical) << "critical wins over warning";
+  EXPECT_TRUE(
+      critical.line.starts_with("SSFAST CRITICAL - syn_recv 5000 (critical range 1000), "
+                                "established 60000 (warning range 50000) | "))
+      << critical.line;
 }
 
 TEST(CheckVerdict, UnknownMetricIsUnknownNamingIt) {
   std::vector<threshold> warn;
   ASSERT_EQ(parse_thresholds("establised=10", warn), "");
   const auto [status, line] = evaluate(warn, {}, metrics_of(1, 0));
-  EXPECT_EQ(status, 3);
+  EXPECT_EQ(status, plugin_status::unknown);
   EXPECT_TRUE(line.starts_with("SSFAST UNKNOWN - no metric 'establised'")) << line;
 }
 

@@ -136,9 +136,8 @@ std::vector<std::pair<std::string, double>> check_metrics(const socket_summary& 
   return m;
 }
 
-std::pair<int, std::string> evaluate(const std::vector<threshold>& warn,
-                                     const std::vector<threshold>& crit,
-                                     const std::vector<std::pair<std::string, double>>& metrics) {
+check_verdict evaluate(const std::vector<threshold>& warn, const std::vector<threshold>& crit,
+                       const std::vector<std::pair<std::string, double>>& metrics) {
   auto value_of = [&](const std::string& name) -> const double* {
     for (const auto& [n, v] : metrics)
       if (n == name) return &v;
@@ -148,22 +147,24 @@ std::pair<int, std::string> evaluate(const std::vector<threshold>& warn,
     for (const threshold& t : *list)
       if (value_of(t.metric) == nullptr) {
         if (is_metric(t.metric))
-          return {3, "SSFAST UNKNOWN - " + t.metric +
-                         " was not measured (its protocol is not counted with these flags, or "
-                         "its counter file could not be read)"};
-        return {3, "SSFAST UNKNOWN - no metric '" + t.metric +
-                       "' (established, syn_recv, time_wait, close_wait, ..., tcp, udp, unix, "
-                       "orphan, tw, tcp_inuse, tcp_mem, curr_estab)"};
+          return {plugin_status::unknown,
+                  "SSFAST UNKNOWN - " + t.metric +
+                      " was not measured (its protocol is not counted with these flags, or "
+                      "its counter file could not be read)"};
+        return {plugin_status::unknown,
+                "SSFAST UNKNOWN - no metric '" + t.metric +
+                    "' (established, syn_recv, time_wait, close_wait, ..., tcp, udp, unix, "
+                    "orphan, tw, tcp_inuse, tcp_mem, curr_estab)"};
       }
-  int status = 0;
+  plugin_status status = plugin_status::ok;
   std::string why;
   struct level_of {
     const std::vector<threshold>* list;
-    int level;
+    plugin_status level;
     const char* word;
   };
-  for (const auto& [list, level, word] :
-       {level_of{&crit, 2, "critical"}, level_of{&warn, 1, "warning"}}) {
+  for (const auto& [list, level, word] : {level_of{&crit, plugin_status::critical, "critical"},
+                                          level_of{&warn, plugin_status::warning, "warning"}}) {
     for (const threshold& t : *list) {
       const double v = *value_of(t.metric);
       if (!alerts(t.range, v)) continue;
@@ -173,7 +174,7 @@ std::pair<int, std::string> evaluate(const std::vector<threshold>& warn,
     }
   }
   static constexpr const char* words[] = {"OK", "WARNING", "CRITICAL"};
-  std::string line = std::string("SSFAST ") + words[status] + " - ";
+  std::string line = std::string("SSFAST ") + words[static_cast<int>(status)] + " - ";
   if (why.empty()) {
     const double* tcp = value_of("tcp");
     const double* est = value_of("established");
@@ -196,39 +197,41 @@ std::pair<int, std::string> evaluate(const std::vector<threshold>& warn,
   return {status, line};
 }
 
-std::pair<int, std::string> check_sockets(collector& c, const count_scope& scope,
-                                          count_method method, const std::vector<threshold>& warn,
-                                          const std::vector<threshold>& crit) {
+check_verdict check_sockets(collector& c, const count_scope& scope, count_method method,
+                            const std::vector<threshold>& warn,
+                            const std::vector<threshold>& crit) {
   socket_summary sockets;
-  if (auto ec = c.count(sockets, scope, method)) return {3, "SSFAST UNKNOWN - " + c.error_text(ec)};
+  if (auto ec = c.count(sockets, scope, method))
+    return {plugin_status::unknown, "SSFAST UNKNOWN - " + c.error_text(ec)};
   kernel_counters counters;
   const bool have_counters = !c.read_counters(counters);
   return evaluate(warn, crit, check_metrics(sockets, have_counters ? &counters : nullptr));
 }
 
-std::pair<int, std::string> check_sockets(collector& c, const socket_query& q,
-                                          std::string_view filter,
-                                          const std::vector<threshold>& warn,
-                                          const std::vector<threshold>& crit) {
+check_verdict check_sockets(collector& c, const socket_query& q, std::string_view filter,
+                            const std::vector<threshold>& warn,
+                            const std::vector<threshold>& crit) {
   // A threshold on a kernel counter (tw, orphan, ...): those are the namespace's, not the
   // matching sockets'. Said before any dump.
   for (const auto* list : {&warn, &crit})
     for (const threshold& t : *list)
       for (const auto& counter : counter_metrics)
         if (counter.first == t.metric)
-          return {3, "SSFAST UNKNOWN - " + t.metric +
-                         " is a kernel counter of the whole namespace, not a count of the "
-                         "sockets a filter selects"};
+          return {plugin_status::unknown,
+                  "SSFAST UNKNOWN - " + t.metric +
+                      " is a kernel counter of the whole namespace, not a count of the "
+                      "sockets a filter selects"};
   socket_summary sockets;
-  if (auto ec = c.count(sockets, q)) return {3, "SSFAST UNKNOWN - " + c.error_text(ec)};
-  auto result = evaluate(warn, crit, check_metrics(sockets, nullptr));
-  if (result.first == 3) return result;
+  if (auto ec = c.count(sockets, q))
+    return {plugin_status::unknown, "SSFAST UNKNOWN - " + c.error_text(ec)};
+  check_verdict result = evaluate(warn, crit, check_metrics(sockets, nullptr));
+  if (result.status == plugin_status::unknown) return result;
   // Said in the text part: the figures are the matching sockets', not the host's. A '|' would
   // start the perfdata and a newline end the plugin's first line: neither may come through.
   std::string label = " (matching ";
   for (char ch : filter) label.push_back(ch == '|' || ch == '\n' || ch == '\r' ? ' ' : ch);
   label.push_back(')');
-  std::string& line = result.second;
+  std::string& line = result.line;
   line.insert(std::min(line.find(" |"), line.size()), label);
   return result;
 }

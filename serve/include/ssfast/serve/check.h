@@ -43,28 +43,34 @@ SSFAST_API std::string parse_thresholds(std::string_view s, std::vector<threshol
 SSFAST_API std::vector<std::pair<std::string, double>> check_metrics(const socket_summary& s,
                                                                      const kernel_counters* k);
 
-/// The first line a plugin prints and its exit status (0 OK, 1 WARNING, 2 CRITICAL):
-/// `SSFAST OK|WARNING|CRITICAL - text | perfdata`. Every threshold's metric must be among
-/// `metrics` (else the status is 3, UNKNOWN, naming it).
-SSFAST_API std::pair<int, std::string> evaluate(
-    const std::vector<threshold>& warn, const std::vector<threshold>& crit,
-    const std::vector<std::pair<std::string, double>>& metrics);
+/// A plugin's status, which is its exit code (Nagios plugin guidelines).
+enum class plugin_status : int { ok = 0, warning = 1, critical = 2, unknown = 3 };
+
+/// What a plugin run says: its status and the first line it prints (no newline).
+struct check_verdict {
+  plugin_status status = plugin_status::unknown;
+  std::string line;
+};
+
+/// The verdict on `metrics`: `SSFAST OK|WARNING|CRITICAL - text | perfdata`. Every threshold's
+/// metric must be among `metrics` (else UNKNOWN, naming it).
+SSFAST_API check_verdict evaluate(const std::vector<threshold>& warn,
+                                  const std::vector<threshold>& crit,
+                                  const std::vector<std::pair<std::string, double>>& metrics);
 
 /// The whole plugin run: counts `scope` through `c`, reads the counters (missing counters
-/// leave their metrics out) and evaluates. A count that fails is status 3 with
+/// leave their metrics out) and evaluates. A count that fails is UNKNOWN with
 /// collector::error_text() as the text. Allocates; syscalls as collector::count.
-SSFAST_API std::pair<int, std::string> check_sockets(collector& c, const count_scope& scope,
-                                                     count_method method,
-                                                     const std::vector<threshold>& warn,
-                                                     const std::vector<threshold>& crit);
+SSFAST_API check_verdict check_sockets(collector& c, const count_scope& scope, count_method method,
+                                       const std::vector<threshold>& warn,
+                                       const std::vector<threshold>& crit);
 
 /// The plugin run for the sockets `q` selects (one service: "sport = :443"), counted with
 /// the kernel applying the filter (collector::count with a query). Its metrics are the
 /// matching sockets' states and totals; the kernel counters (orphan, tw, ...) are the whole
 /// namespace's, so a threshold on one is UNKNOWN. The text part names `filter`.
-SSFAST_API std::pair<int, std::string> check_sockets(collector& c, const socket_query& q,
-                                                     std::string_view filter,
-                                                     const std::vector<threshold>& warn,
-                                                     const std::vector<threshold>& crit);
+SSFAST_API check_verdict check_sockets(collector& c, const socket_query& q, std::string_view filter,
+                                       const std::vector<threshold>& warn,
+                                       const std::vector<threshold>& crit);
 
 }  // namespace ssfast::serve
