@@ -5,14 +5,15 @@
 
 #include <time.h>
 
+#include <array>
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "options.h"
 #include "ssfast/all_netns.h"
+#include "ssfast/report/watch.h"
 #include "ssfast/ssfast.h"
 
 namespace ssfast::cli {
@@ -71,14 +72,14 @@ all_netns_options all_netns_options_of(const options& o);
 /// namespaces could not be seen; false (said) when /proc itself could not be read.
 bool count_every_netns(const all_netns_options& ao, std::vector<netns_count>& ns);
 
-/// Every kernel counter by name; empty when they cannot be read.
-std::map<std::string, std::int64_t> counter_map(collector& c);
+/// The counters --watch shows rates of (watch_rate_counters), read once; all unset when the
+/// counter files cannot be read.
+watched_counters read_watched(collector& c);
 
-/// A counter's change per second between two counter_map() reads `seconds` apart; empty if
-/// either read lacks it.
-std::optional<double> counter_rate(const std::map<std::string, std::int64_t>& before,
-                                   const std::map<std::string, std::int64_t>& now,
-                                   std::string_view name, double seconds);
+/// Each watched counter's change per second between two read_watched() reads `seconds` apart;
+/// unset where either read lacks it.
+std::array<std::optional<double>, watch_rate_counters.size()> watch_rates(
+    const watched_counters& before, const watched_counters& now, double seconds);
 
 /// Says on stderr, one line per file, the malformed /proc lines the collector's last call left
 /// out (collector::malformed_lines); nothing when there were none. The exit status is not

@@ -115,20 +115,19 @@ bool count_every_netns(const all_netns_options& ao, std::vector<netns_count>& ns
   return true;
 }
 
-std::map<std::string, std::int64_t> counter_map(collector& c) {
+watched_counters read_watched(collector& c) {
   std::vector<std::pair<std::string, std::int64_t>> all;
-  std::map<std::string, std::int64_t> m;
-  if (!c.read_all_counters(all))
-    for (auto& [n, v] : all) m[n] = v;
-  return m;
+  if (c.read_all_counters(all)) return {};
+  return pick_counters(std::span<const std::pair<std::string, std::int64_t>>(all),
+                       watch_rate_counters);
 }
 
-std::optional<double> counter_rate(const std::map<std::string, std::int64_t>& before,
-                                   const std::map<std::string, std::int64_t>& now,
-                                   std::string_view name, double seconds) {
-  const auto x = now.find(std::string(name)), y = before.find(std::string(name));
-  if (x == now.end() || y == before.end()) return std::nullopt;
-  return static_cast<double>(x->second - y->second) / seconds;
+std::array<std::optional<double>, watch_rate_counters.size()> watch_rates(
+    const watched_counters& before, const watched_counters& now, double seconds) {
+  std::array<std::optional<double>, watch_rate_counters.size()> r;
+  for (std::size_t i = 0; i < r.size(); ++i)
+    if (before[i] && now[i]) r[i] = static_cast<double>(*now[i] - *before[i]) / seconds;
+  return r;
 }
 
 void say_malformed(const collector& c) {

@@ -26,13 +26,15 @@ listing_style style_of(const options& o, const socket_query& q, const process_ow
 
 // Listeners shown: the kernel's counts of connections they had to refuse, for people.
 void append_listen_drops(collector& c, std::string& out) {
-  const auto counters = counter_map(c);
-  auto value = [&](const char* name) {
-    const auto it = counters.find(name);
-    return it == counters.end() ? std::string("?") : std::to_string(it->second);
+  std::vector<std::pair<std::string, std::int64_t>> all;
+  if (c.read_all_counters(all)) all.clear();
+  const auto v = pick_counters(std::span<const std::pair<std::string, std::int64_t>>(all),
+                               std::array{counter_id::listen_overflows, counter_id::listen_drops});
+  auto text = [](const std::optional<std::int64_t>& n) {
+    return n ? std::to_string(*n) : std::string("?");
   };
-  out += "\nTcpExt: ListenOverflows " + value("TcpExt.ListenOverflows") + " ListenDrops " +
-         value("TcpExt.ListenDrops") + " (connections refused since boot, this namespace)\n";
+  out += "\nTcpExt: ListenOverflows " + text(v[0]) + " ListenDrops " + text(v[1]) +
+         " (connections refused since boot, this namespace)\n";
 }
 
 }  // namespace

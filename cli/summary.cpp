@@ -98,16 +98,6 @@ int run_textfile_watch(collector& c, const options& o) {
   return exit_ok;
 }
 
-// Each watched counter's rate between two counter_map() reads `seconds` apart.
-std::array<std::optional<double>, watch_rate_counters.size()> watch_rates(
-    const std::map<std::string, std::int64_t>& before,
-    const std::map<std::string, std::int64_t>& now, double seconds) {
-  std::array<std::optional<double>, watch_rate_counters.size()> r;
-  for (std::size_t i = 0; i < r.size(); ++i)
-    r[i] = counter_rate(before, now, watch_rate_counters[i], seconds);
-  return r;
-}
-
 int run_watch(collector& c, const options& o) {
   const bool tty = !o.json && isatty(STDOUT_FILENO);
   if (tty) return run_watch_screen(c, o);
@@ -117,7 +107,7 @@ int run_watch(collector& c, const options& o) {
   socket_summary prev, now;
   if (auto ec = sc.count(c, o, prev)) return fail(exit_failure, c.error_text(ec));
   say_malformed(c);
-  auto prev_counters = counter_map(c);
+  auto prev_counters = read_watched(c);
   double prev_at = monotonic_seconds();
   timespec deadline{};
   clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -125,7 +115,7 @@ int run_watch(collector& c, const options& o) {
     sleep_until(deadline, o.watch, c.exit_fd());  // early: the count says why
     if (auto ec = sc.count(c, o, now)) return fail(exit_failure, c.error_text(ec));
     say_malformed(c);
-    auto counters = counter_map(c);
+    auto counters = read_watched(c);
     const double at = monotonic_seconds();
     const std::string time = utc_now();
     const watch_report step{time,
@@ -144,7 +134,7 @@ int run_watch(collector& c, const options& o) {
       render_watch_line(step, out);
     if (int w = write_out(out)) return w;
     prev = now;
-    prev_counters = std::move(counters);
+    prev_counters = counters;
     prev_at = at;
   }
   return exit_ok;

@@ -30,6 +30,14 @@
 namespace ssfast::cli {
 namespace {
 
+// Where `id` stands in watch_rate_counters (it must be one of them).
+constexpr std::size_t watched_index(counter_id id) {
+  for (std::size_t i = 0; i < watch_rate_counters.size(); ++i)
+    if (watch_rate_counters[i] == id) return i;
+  return watch_rate_counters.size();
+}
+static_assert(watched_index(counter_id::listen_overflows) < watch_rate_counters.size());
+
 constexpr char enter_screen[] = "\033[?1049h\033[?25l";  // alternate screen, cursor hidden
 constexpr char leave_screen[] = "\033[?25h\033[?1049l";  // cursor shown, main screen back
 
@@ -148,7 +156,7 @@ struct view_state {
   std::uint64_t report = 0;
   socket_summary now;
   state_counts before, after;
-  std::map<std::string, std::int64_t> counters_before, counters_now;
+  watched_counters counters_before{}, counters_now{};
   double counters_before_at = 0, counters_now_at = 0;  // when they were read (monotonic s)
   std::map<tcp_state, series> state_history;
   std::optional<std::int64_t> max_tw;  // net.ipv4.tcp_max_tw_buckets
@@ -171,19 +179,20 @@ struct view_state {
   }
 
   // No rate before the second report: there is nothing to compare with yet.
-  std::optional<double> rate(std::string_view name) const {
+  std::optional<double> rate(std::size_t watched) const {
     if (report < 2) return std::nullopt;
-    return counter_rate(counters_before, counters_now, name, counters_now_at - counters_before_at);
+    return watch_rates(counters_before, counters_now,
+                       counters_now_at - counters_before_at)[watched];
   }
 
   // One report: counts, counters, listeners' backlogs, and the top view's keys.
   std::error_code collect() {
-    counters_before = std::move(counters_now);
+    counters_before = counters_now;
     counters_before_at = counters_now_at;
     before = after;
     if (auto ec = filtered ? c.count(now, query) : c.count(now, o.scope, o.method)) return ec;
     after = now.tcp_histogram();
-    counters_now = counter_map(c);
+    counters_now = read_watched(c);
     counters_now_at = monotonic_seconds();
     for (tcp_state s : netstat_states) state_history.at(s).push(after.netstat_count(s));
     socket_query listeners;
@@ -237,7 +246,7 @@ struct view_state {
       if (on && hint.empty()) hint = std::string(why) + " (ssfast doctor for the whole story)";
       return on;
     };
-    const auto overflows = rate("TcpExt.ListenOverflows");
+    const auto overflows = rate(watched_index(counter_id::listen_overflows));
     for (tcp_state st : netstat_states) {
       live_row r;
       r.name = std::string(netstat_name(static_cast<std::uint8_t>(st)));
@@ -269,8 +278,8 @@ struct view_state {
       }
       s.rows.push_back(std::move(r));
     }
-    for (std::string_view name : watch_rate_counters)
-      s.rates.emplace_back(std::string(name), rate(name));
+    for (std::size_t i = 0; i < watch_rate_counters.size(); ++i)
+      s.rates.emplace_back(std::string(counter_name(watch_rate_counters[i])), rate(i));
     s.totals = "UDP " + std::to_string(now.udp_all().total()) + "  UNIX " +
                std::to_string(now.unix_domain.total());
     s.hint = hint;

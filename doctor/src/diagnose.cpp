@@ -25,13 +25,17 @@ struct rule {
 constexpr rule rules[] = {
     {"time_wait_buckets", time_wait_buckets, {"net.ipv4.tcp_max_tw_buckets"}},
     {"ephemeral_ports", ephemeral_ports, {"net.ipv4.ip_local_port_range"}},
-    {"syn_flood", syn_flood, {"TcpExt.SyncookiesSent"}},
-    {"accept_queue_full", accept_queue_full, {"TcpExt.ListenOverflows"}},
+    {"syn_flood", syn_flood, {counter_name(counter_id::syncookies_sent)}},
+    {"accept_queue_full", accept_queue_full, {counter_name(counter_id::listen_overflows)}},
     {"close_wait_leak", close_wait_leak, {}},
     {"fin_wait2_orphans", fin_wait2, {}},
-    {"orphans_limit", orphans_limit, {"net.ipv4.tcp_max_orphans", "TCP.orphan"}},
-    {"tcp_memory", tcp_memory, {"net.ipv4.tcp_mem", "TCP.mem"}},
-    {"retransmits", retransmits, {"Tcp.OutSegs", "Tcp.RetransSegs"}},
+    {"orphans_limit",
+     orphans_limit,
+     {"net.ipv4.tcp_max_orphans", counter_name(counter_id::sockstat_tcp_orphan)}},
+    {"tcp_memory", tcp_memory, {"net.ipv4.tcp_mem", counter_name(counter_id::sockstat_tcp_mem)}},
+    {"retransmits",
+     retransmits,
+     {counter_name(counter_id::tcp_out_segs), counter_name(counter_id::tcp_retrans_segs)}},
     {"tw_recycle", tw_recycle, {}},  // absent since Linux 4.12: nothing to miss
 };
 

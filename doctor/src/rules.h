@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ssfast/core/counter_ids.h"
 #include "ssfast/core/tcp_state.h"
 #include "ssfast/doctor/doctor.h"
 
@@ -39,14 +40,15 @@ inline evidence_value measure(double v, std::string_view unit) {
 inline evidence_value share_of(double share) { return measure(100.0 * share, "%"); }
 
 // The change of a counter over the interval; nullopt when either read lacks it.
-inline std::optional<std::int64_t> delta(const doctor_evidence& e, const char* name) {
+inline std::optional<std::int64_t> delta(const doctor_evidence& e, counter_id id) {
+  const std::string name(counter_name(id));
   const auto a = e.counters_before.find(name), b = e.counters_after.find(name);
   if (a == e.counters_before.end() || b == e.counters_after.end()) return std::nullopt;
   return b->second - a->second;
 }
 
-inline std::int64_t delta_or0(const doctor_evidence& e, const char* name) {
-  return std::max<std::int64_t>(0, delta(e, name).value_or(0));
+inline std::int64_t delta_or0(const doctor_evidence& e, counter_id id) {
+  return std::max<std::int64_t>(0, delta(e, id).value_or(0));
 }
 
 inline std::string per_second(const doctor_evidence& e, std::int64_t d) {
@@ -57,8 +59,8 @@ inline evidence_value rate(const doctor_evidence& e, std::int64_t d) {
   return measure(static_cast<double>(d) / (e.interval_s > 0 ? e.interval_s : 1), "/s");
 }
 
-inline std::optional<std::int64_t> counter(const doctor_evidence& e, const char* name) {
-  const auto it = e.counters_after.find(name);
+inline std::optional<std::int64_t> counter(const doctor_evidence& e, counter_id id) {
+  const auto it = e.counters_after.find(std::string(counter_name(id)));
   if (it == e.counters_after.end()) return std::nullopt;
   return it->second;
 }

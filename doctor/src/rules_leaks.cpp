@@ -69,9 +69,9 @@ void fin_wait2(const doctor_evidence& e, std::vector<finding>& out) {
 
 void orphans_limit(const doctor_evidence& e, std::vector<finding>& out) {
   const auto& max = e.sysctls.tcp_max_orphans;
-  const auto orphans = counter(e, "TCP.orphan");
+  const auto orphans = counter(e, counter_id::sockstat_tcp_orphan);
   if (!max || *max <= 0 || !orphans) return;
-  const std::int64_t aborts = delta_or0(e, "TcpExt.TCPAbortOnMemory");
+  const std::int64_t aborts = delta_or0(e, counter_id::tcp_abort_on_memory);
   const double share = static_cast<double>(*orphans) / static_cast<double>(*max);
   if (share < orphans_warn && aborts == 0) return;
   finding f;
@@ -101,11 +101,11 @@ void orphans_limit(const doctor_evidence& e, std::vector<finding>& out) {
 
 void tcp_memory(const doctor_evidence& e, std::vector<finding>& out) {
   const auto& limits = e.sysctls.tcp_mem;
-  const auto mem = counter(e, "TCP.mem");
+  const auto mem = counter(e, counter_id::sockstat_tcp_mem);
   if (!limits || !mem) return;
   const std::int64_t pressure = (*limits)[1], max = (*limits)[2];
-  const std::int64_t aborts = delta_or0(e, "TcpExt.TCPAbortOnMemory");
-  const std::int64_t pressures = delta_or0(e, "TcpExt.TCPMemoryPressures");
+  const std::int64_t aborts = delta_or0(e, counter_id::tcp_abort_on_memory);
+  const std::int64_t pressures = delta_or0(e, counter_id::memory_pressures);
   const bool crit =
       (max > 0 && static_cast<double>(*mem) >= 0.9 * static_cast<double>(max)) || aborts > 0;
   const bool warn = (pressure > 0 && *mem >= pressure) || pressures > 0;
@@ -138,13 +138,13 @@ void retransmits(const doctor_evidence& e, std::vector<finding>& out) {
   // Linux counts a segment in OutSegs only when it carries new sequence space (or none):
   // retransmissions are in RetransSegs alone (tcp_output.c, __tcp_transmit_skb), as RFC 1213
   // defines tcpOutSegs. The share of everything sent is therefore again / (sent + again).
-  const std::int64_t sent = delta_or0(e, "Tcp.OutSegs");
-  const std::int64_t again = delta_or0(e, "Tcp.RetransSegs");
+  const std::int64_t sent = delta_or0(e, counter_id::tcp_out_segs);
+  const std::int64_t again = delta_or0(e, counter_id::tcp_retrans_segs);
   if (sent + again < retrans_min_segments) return;
   const double share = static_cast<double>(again) / static_cast<double>(sent + again);
   if (share < retrans_warn) return;
-  const std::int64_t syn = delta_or0(e, "TcpExt.TCPSynRetrans");
-  const std::int64_t timeouts = delta_or0(e, "TcpExt.TCPTimeouts");
+  const std::int64_t syn = delta_or0(e, counter_id::syn_retrans);
+  const std::int64_t timeouts = delta_or0(e, counter_id::tcp_timeouts);
   finding f;
   f.id = "retransmits";
   f.level = share >= retrans_crit ? severity::critical : severity::warning;

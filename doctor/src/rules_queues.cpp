@@ -12,10 +12,10 @@ void time_wait_buckets(const doctor_evidence& e, std::vector<finding>& out) {
   if (!max || *max <= 0) return;
   // The limit counts every timewait minisocket (TIME_WAIT and orphaned FIN_WAIT2):
   // sockstat's "tw" is that count (net->ipv4.tcp_death_row.tw_refcount - 1).
-  const auto sockstat_tw = counter(e, "TCP.tw");
+  const auto sockstat_tw = counter(e, counter_id::sockstat_tcp_tw);
   const std::uint64_t time_wait = tcp_in(e, tcp_state::time_wait);
   const std::int64_t tw = sockstat_tw ? *sockstat_tw : static_cast<std::int64_t>(time_wait);
-  const std::int64_t overflow = delta_or0(e, "TcpExt.TCPTimeWaitOverflow");
+  const std::int64_t overflow = delta_or0(e, counter_id::timewait_overflow);
   const double share = static_cast<double>(tw) / static_cast<double>(*max);
   if (share < tw_warn && overflow == 0) return;
   finding f;
@@ -92,8 +92,8 @@ void ephemeral_ports(const doctor_evidence& e, std::vector<finding>& out) {
 
 void syn_flood(const doctor_evidence& e, std::vector<finding>& out) {
   const std::uint64_t syn_recv = tcp_in(e, tcp_state::syn_recv);
-  const std::int64_t cookies = delta_or0(e, "TcpExt.SyncookiesSent");
-  const std::int64_t full_drops = delta_or0(e, "TcpExt.TCPReqQFullDrop");
+  const std::int64_t cookies = delta_or0(e, counter_id::syncookies_sent);
+  const std::int64_t full_drops = delta_or0(e, counter_id::req_q_full_drop);
   // The busiest SYN queue: each listener's request sockets over its own SYN-queue limit
   // (inet_csk_reqsk_queue_is_full: the queue against sk_max_ack_backlog). An IPv4 and an
   // IPv6 listener on one port have a queue each; only SO_REUSEPORT siblings of one address,
@@ -138,8 +138,8 @@ void syn_flood(const doctor_evidence& e, std::vector<finding>& out) {
       f.evidence.end(),
       {{"SyncookiesSent_per_s", rate(e, cookies)},
        {"TCPReqQFullDrop_per_s", rate(e, full_drops)},
-       {"TCPReqQFullDoCookies_per_s", rate(e, delta_or0(e, "TcpExt.TCPReqQFullDoCookies"))},
-       {"ListenDrops_per_s", rate(e, delta_or0(e, "TcpExt.ListenDrops"))},
+       {"TCPReqQFullDoCookies_per_s", rate(e, delta_or0(e, counter_id::req_q_full_do_cookies))},
+       {"ListenDrops_per_s", rate(e, delta_or0(e, counter_id::listen_drops))},
        {"tcp_syncookies", known(e.sysctls.tcp_syncookies)},
        {"tcp_max_syn_backlog", known(e.sysctls.tcp_max_syn_backlog)},
        {"somaxconn", known(e.sysctls.somaxconn)},
@@ -195,7 +195,7 @@ double accept_fill(const listener_evidence& l) {
 }  // namespace
 
 void accept_queue_full(const doctor_evidence& e, std::vector<finding>& out) {
-  const std::int64_t overflows = delta_or0(e, "TcpExt.ListenOverflows");
+  const std::int64_t overflows = delta_or0(e, counter_id::listen_overflows);
   // Every listener past its backlog (the kernel's sk_acceptq_is_full: ack_backlog >
   // max_ack_backlog) or near it, fullest first: each has its own queue.
   // From /proc (no backlog) only the counter speaks.
@@ -242,7 +242,7 @@ void accept_queue_full(const doctor_evidence& e, std::vector<finding>& out) {
     f.evidence.emplace_back("listeners_backed_up", all);
   }
   // The counter itself (since boot) and its change over the interval, each named as such.
-  const auto total = counter(e, "TcpExt.ListenOverflows");
+  const auto total = counter(e, counter_id::listen_overflows);
   f.evidence.insert(f.evidence.end(), {{"ListenOverflows", known(total)},
                                        {"ListenOverflows_delta", evidence_value(overflows)},
                                        {"ListenOverflows_per_s", rate(e, overflows)},

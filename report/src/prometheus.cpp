@@ -5,6 +5,7 @@
 
 #include "counter_groups.h"
 #include "prometheus_text.h"
+#include "ssfast/core/counter_ids.h"
 #include "ssfast/core/kernel_abi.h"
 #include "ssfast/core/tcp_state.h"
 #include "ssfast/report/exporter.h"
@@ -42,24 +43,16 @@ std::string snake(std::string_view s) {
 
 // The kernel counters the exporter carries, all monotonic: what the watch mode's rates show
 // and the few that explain them.
-constexpr std::string_view exported_counters[] = {"Tcp.ActiveOpens",
-                                                  "Tcp.PassiveOpens",
-                                                  "Tcp.AttemptFails",
-                                                  "Tcp.EstabResets",
-                                                  "Tcp.InSegs",
-                                                  "Tcp.OutSegs",
-                                                  "Tcp.RetransSegs",
-                                                  "Tcp.InErrs",
-                                                  "Tcp.OutRsts",
-                                                  "TcpExt.ListenOverflows",
-                                                  "TcpExt.ListenDrops",
-                                                  "TcpExt.TCPTimeouts",
-                                                  "TcpExt.SyncookiesSent",
-                                                  "TcpExt.SyncookiesRecv",
-                                                  "TcpExt.SyncookiesFailed",
-                                                  "TcpExt.TCPAbortOnTimeout",
-                                                  "TcpExt.TCPAbortOnMemory",
-                                                  "TcpExt.TW"};
+constexpr counter_id exported_counters[] = {
+    counter_id::tcp_active_opens,    counter_id::tcp_passive_opens,
+    counter_id::tcp_attempt_fails,   counter_id::tcp_estab_resets,
+    counter_id::tcp_in_segs,         counter_id::tcp_out_segs,
+    counter_id::tcp_retrans_segs,    counter_id::tcp_in_errs,
+    counter_id::tcp_out_rsts,        counter_id::listen_overflows,
+    counter_id::listen_drops,        counter_id::tcp_timeouts,
+    counter_id::syncookies_sent,     counter_id::syncookies_recv,
+    counter_id::syncookies_failed,   counter_id::tcp_abort_on_timeout,
+    counter_id::tcp_abort_on_memory, counter_id::timewait_killed};
 
 }  // namespace
 
@@ -147,7 +140,8 @@ void render_summary_prometheus(const summary_report& r,
       sample(out, "ssfast_tcp_curr_estab", "", *r.counters->tcp_curr_estab);
     }
   }
-  for (std::string_view want : exported_counters) {
+  for (const counter_id id : exported_counters) {
+    const std::string_view want = counter_name(id);
     for (const auto& [name, v] : kernel) {
       if (name != want) continue;
       const std::size_t dot = name.find('.');

@@ -43,7 +43,7 @@ void render_watch_json(const watch_report& r, std::string& out) {
   if (r.scope.unix_domain) j.key("unix").value(r.now.unix_domain.total());
   j.key("rates_per_s").begin_object();
   for (std::size_t i = 0; i < watch_rate_counters.size(); ++i) {
-    j.key(watch_rate_counters[i]);
+    j.key(counter_name(watch_rate_counters[i]));
     if (r.rates[i])
       j.fixed(*r.rates[i], 2);
     else
@@ -71,7 +71,7 @@ void render_watch_line(const watch_report& r, std::string& out) {
   if (!r.scope.tcp && r.scope.unix_domain)
     out += " UNIX=" + std::to_string(r.now.unix_domain.total());
   for (std::size_t i = 0; i < watch_rate_counters.size(); ++i) {
-    const std::string name(watch_rate_counters[i]);
+    const std::string name(counter_name(watch_rate_counters[i]));
     const auto& rate = r.rates[i];
     std::snprintf(num, sizeof num, " %s/s=%.1f", name.c_str(), rate ? *rate : 0.0);
     out += rate ? num : " " + name + "/s=-";

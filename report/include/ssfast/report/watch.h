@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "ssfast/core/counter_ids.h"
 #include "ssfast/core/export.h"
 #include "ssfast/core/socket_summary.h"
 #include "ssfast/core/state_counts.h"
@@ -17,9 +18,13 @@ namespace ssfast {
 
 /// The counters whose per-second rates --watch shows (the line, JSON and the live view), as
 /// /proc names them.
-inline constexpr std::array<std::string_view, 8> watch_rate_counters = {
-    "Tcp.ActiveOpens", "Tcp.PassiveOpens",       "Tcp.AttemptFails",   "Tcp.EstabResets",
-    "Tcp.RetransSegs", "TcpExt.ListenOverflows", "TcpExt.ListenDrops", "TcpExt.TCPTimeouts"};
+inline constexpr std::array<counter_id, 8> watch_rate_counters = {
+    counter_id::tcp_active_opens, counter_id::tcp_passive_opens, counter_id::tcp_attempt_fails,
+    counter_id::tcp_estab_resets, counter_id::tcp_retrans_segs,  counter_id::listen_overflows,
+    counter_id::listen_drops,     counter_id::tcp_timeouts};
+
+/// The watched counters' values at one read, in watch_rate_counters' order.
+using watched_counters = std::array<std::optional<std::int64_t>, watch_rate_counters.size()>;
 
 /// Two consecutive reports of --watch, as the later one is written.
 struct watch_report {
