@@ -48,7 +48,8 @@ int run_list(collector& c, const options& o) {
   if (o.processes && !scan_owners(o, owners)) return exit_failure;
   // Standard output, written as the listing is drawn.
   bool write_failed = false;
-  listing_writer out(style_of(o, q, owners, c.source() == source_kind::proc), o.json,
+  listing_writer out(style_of(o, q, owners, c.source() == source_kind::proc),
+                     o.json ? listing_format::json_lines : listing_format::columns,
                      [&](std::string_view text) {
                        if (std::fwrite(text.data(), 1, text.size(), stdout) == text.size())
                          return std::error_code{};

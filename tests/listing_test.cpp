@@ -81,7 +81,7 @@ TEST(ListingWriter, OneBlockIsExactlyTheWholeTableRendering) {
   std::string whole;
   render_listing_text(sample(), s, whole);
   written w;
-  listing_writer out(s, false, w.fn());
+  listing_writer out(s, listing_format::columns, w.fn());
   // Batches of one row, as datagrams may come.
   const socket_table t = sample();
   for (std::size_t i = 0; i < t.size(); ++i) {
@@ -108,7 +108,7 @@ TEST(ListingWriter, BlocksWidenColumnsAndNeverNarrowThem) {
   t.append(tcp(2, "1.1.1.1", 5, "2.2.2.2", 6, 1));
   t.append(tcp(2, "1.1.1.1", 7, "2.2.2.2", 8, 1));
   written w;
-  listing_writer out(s, false, w.fn(), 2);
+  listing_writer out(s, listing_format::columns, w.fn(), 2);
   ASSERT_FALSE(out.on_rows(t));
   ASSERT_FALSE(out.finish());
   std::istringstream lines(w.text);
@@ -133,7 +133,7 @@ TEST(ListingWriter, BlocksWidenColumnsAndNeverNarrowThem) {
 TEST(ListingWriter, AWriteErrorStopsTheListing) {
   listing_style s;
   int calls = 0;
-  listing_writer out(s, true, [&](std::string_view) {
+  listing_writer out(s, listing_format::json_lines, [&](std::string_view) {
     ++calls;
     return std::make_error_code(std::errc::broken_pipe);
   });

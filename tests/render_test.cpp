@@ -56,7 +56,7 @@ TEST(RenderText, HistogramThenTotalsThenLabelledCounters) {
   const socket_summary s = sample();
   const kernel_counters k = sample_counters();
   std::string out;
-  render_summary_text({s, "netlink", "", &k, ""}, out);
+  render_summary_text({s, source_kind::netlink, "", &k, ""}, out);
   EXPECT_EQ(out,
             "ESTABLISHED 1200\n"
             "TIME_WAIT 300\n"
@@ -82,7 +82,7 @@ TEST(RenderText, HistogramThenTotalsThenLabelledCounters) {
 TEST(RenderText, UnavailableCountersSayWhy) {
   const socket_summary s = sample();
   std::string out;
-  render_summary_text({s, "netlink", "", nullptr, "net/snmp: Permission denied"}, out);
+  render_summary_text({s, source_kind::netlink, "", nullptr, "net/snmp: Permission denied"}, out);
   EXPECT_NE(out.find("unavailable: net/snmp: Permission denied\n"), std::string::npos) << out;
 }
 
@@ -92,7 +92,7 @@ TEST(RenderText, NarrowedScopeOmitsWhatWasNotCollected) {
   s.udp[1] = {};
   s.scope.ipv6 = false;
   std::string out;
-  render_summary_text({s, "netlink", "", nullptr, "x"}, out);
+  render_summary_text({s, source_kind::netlink, "", nullptr, "x"}, out);
   EXPECT_NE(out.find("TCP   total 1318  IPv4 1318\n"), std::string::npos) << out;
   EXPECT_EQ(out.find("IPv6"), std::string::npos) << out;
 }
@@ -100,7 +100,7 @@ TEST(RenderText, NarrowedScopeOmitsWhatWasNotCollected) {
 TEST(RenderText, NoTcpSocketsPrintsAnEmptySectionEndedByItsBlankLine) {
   socket_summary s;
   std::string out;
-  render_summary_text({s, "netlink", "", nullptr, "x"}, out);
+  render_summary_text({s, source_kind::netlink, "", nullptr, "x"}, out);
   EXPECT_EQ(out.rfind("\nSockets (source: netlink)\n", 0), 0u) << out;
 }
 
@@ -108,7 +108,7 @@ TEST(RenderText, UnknownStateValuesAreShownNotDropped) {
   socket_summary s;
   s.tcp[0][14] = 3;
   std::string out;
-  render_summary_text({s, "netlink", "", nullptr, "x"}, out);
+  render_summary_text({s, source_kind::netlink, "", nullptr, "x"}, out);
   EXPECT_EQ(out.rfind("STATE_14 3\n", 0), 0u) << out;
 }
 
@@ -116,7 +116,7 @@ TEST(RenderJson, HasAllElevenStatesAndTotals) {
   const socket_summary s = sample();
   const kernel_counters k = sample_counters();
   std::string out;
-  render_summary_json({s, "netlink", "", &k, ""}, out);
+  render_summary_json({s, source_kind::netlink, "", &k, ""}, out);
   ASSERT_EQ(out.back(), '\n');
   const auto j = nlohmann::json::parse(out);
   EXPECT_EQ(j["source"], "netlink");
@@ -148,7 +148,7 @@ TEST(RenderJson, HasAllElevenStatesAndTotals) {
 TEST(RenderJson, UnavailableCountersAreNullWithAReason) {
   const socket_summary s = sample();
   std::string out;
-  render_summary_json({s, "proc", "", nullptr, "net/snmp: \"quoted\"\tand\x01"}, out);
+  render_summary_json({s, source_kind::proc, "", nullptr, "net/snmp: \"quoted\"\tand\x01"}, out);
   const auto j = nlohmann::json::parse(out);  // escaping must keep it valid
   EXPECT_EQ(j["source"], "proc");
   EXPECT_TRUE(j["counters"].is_null());
@@ -161,8 +161,8 @@ TEST(RenderText, FallbackIsSaidAndSkippedLinesAreNot) {
   socket_summary s = sample();
   s.skipped_lines = 2;
   std::string out;
-  render_summary_text({s, "proc", "opening the sock_diag socket: Permission denied", nullptr, "x"},
-                      out);
+  render_summary_text(
+      {s, source_kind::proc, "opening the sock_diag socket: Permission denied", nullptr, "x"}, out);
   EXPECT_NE(out.find("Sockets (source: proc; netlink unavailable: opening the sock_diag socket: "
                      "Permission denied)\n"),
             std::string::npos)
@@ -175,14 +175,15 @@ TEST(RenderJson, ProcSourceCarriesItsStatsAndFallbackReason) {
   s.skipped_lines = 3;
   s.duplicate_rows = 1;
   std::string out;
-  render_summary_json({s, "proc", "TCP/IPv4 dump: No such file or directory", nullptr, "x"}, out);
+  render_summary_json(
+      {s, source_kind::proc, "TCP/IPv4 dump: No such file or directory", nullptr, "x"}, out);
   const auto j = nlohmann::json::parse(out);
   EXPECT_EQ(j["source"], "proc");
   EXPECT_EQ(j["fallback_reason"], "TCP/IPv4 dump: No such file or directory");
   EXPECT_EQ(j["proc"]["skipped_lines"], 3);
   EXPECT_EQ(j["proc"]["duplicate_rows"], 1);
   std::string nl;
-  render_summary_json({s, "netlink", "", nullptr, "x"}, nl);
+  render_summary_json({s, source_kind::netlink, "", nullptr, "x"}, nl);
   const auto k = nlohmann::json::parse(nl);
   EXPECT_FALSE(k.contains("proc"));
   EXPECT_FALSE(k.contains("fallback_reason"));
@@ -192,22 +193,22 @@ TEST(RenderSummary, RepeatsANetlinkDumpDroppedAreReported) {
   socket_summary s = sample();
   s.repeats_dropped = 4;
   std::string json;
-  render_summary_json({s, "netlink", "", nullptr, "x"}, json);
+  render_summary_json({s, source_kind::netlink, "", nullptr, "x"}, json);
   const auto j = nlohmann::json::parse(json);
   EXPECT_EQ(j["netlink"]["repeats_dropped"], 4);
   EXPECT_FALSE(j["netlink"].contains("skipped_lines"));
   std::string text;
-  render_summary_text({s, "netlink", "", nullptr, "x"}, text);
+  render_summary_text({s, source_kind::netlink, "", nullptr, "x"}, text);
   EXPECT_NE(text.find("Sockets (source: netlink)\nnote: 4 sockets the kernel's dump reported "
                       "twice were counted once\n"),
             std::string::npos)
       << text;
   s.repeats_dropped = 0;
   std::string quiet;
-  render_summary_text({s, "netlink", "", nullptr, "x"}, quiet);
+  render_summary_text({s, source_kind::netlink, "", nullptr, "x"}, quiet);
   EXPECT_EQ(quiet.find("reported twice"), std::string::npos) << "said only when it happened";
   std::string zero;
-  render_summary_json({s, "netlink", "", nullptr, "x"}, zero);
+  render_summary_json({s, source_kind::netlink, "", nullptr, "x"}, zero);
   EXPECT_EQ(nlohmann::json::parse(zero)["netlink"]["repeats_dropped"], 0);
 }
 
@@ -217,7 +218,7 @@ TEST(RenderJson, NarrowedScopeAndOtherStates) {
   s.scope.unix_domain = false;
   s.tcp[1][15] = 2;
   std::string out;
-  render_summary_json({s, "netlink", "", nullptr, "x"}, out);
+  render_summary_json({s, source_kind::netlink, "", nullptr, "x"}, out);
   const auto j = nlohmann::json::parse(out);
   EXPECT_FALSE(j["tcp"].contains("ipv4"));
   EXPECT_TRUE(j["tcp"].contains("ipv6"));
@@ -237,7 +238,7 @@ TEST(RenderPrometheus, EveryStateAsALabelWithHelpAndType) {
       {"TcpExt.ListenOverflows", 3},
       {"TcpExt.TCPTimeouts", 9}};
   std::string out;
-  render_summary_prometheus({s, "netlink", "", &k, ""}, kernel, out);
+  render_summary_prometheus({s, source_kind::netlink, "", &k, ""}, kernel, out);
   const auto m = testing::prometheus_samples(out);
   EXPECT_EQ(m.at(R"(ssfast_tcp_sockets{family="ipv4",state="established"})"), "1000");
   EXPECT_EQ(m.at(R"(ssfast_tcp_sockets{family="ipv6",state="established"})"), "200");
@@ -280,7 +281,8 @@ TEST(RenderPrometheus, EstimateNarrowScopeOtherStatesAndNoCountersStillValid) {
   s.tcp[1][15] = 2;               // a state netstat has no name for
   s.scope.unix_domain = false;
   std::string out;
-  render_summary_prometheus({s, "proc", "opening: EACCES", nullptr, "no counters"}, {}, out);
+  render_summary_prometheus({s, source_kind::proc, "opening: EACCES", nullptr, "no counters"}, {},
+                            out);
   const auto m = testing::prometheus_samples(out);
   EXPECT_EQ(m.count(R"(ssfast_tcp_sockets{family="ipv4",state="established"})"), 0u)
       << "per-family ESTABLISHED is unknown under an estimate";

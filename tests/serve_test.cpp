@@ -217,12 +217,12 @@ TEST(HttpRequest, ControlCharactersInTheHeadAreBad) {
 
 TEST(HttpResponse, LengthAndConnectionHeaders) {
   std::string out;
-  http_response(out, 503, "text/plain", "busy\n", false, false, "Retry-After: 1\r\n");
+  http_response(out, 503, "text/plain", "busy\n", {.extra_headers = "Retry-After: 1\r\n"});
   EXPECT_EQ(out,
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
             "Connection: close\r\nRetry-After: 1\r\n\r\nbusy\n");
   out.clear();
-  http_response(out, 200, "text/plain", "abc", true, true);
+  http_response(out, 200, "text/plain", "abc", {.keep_alive = true, .head_only = true});
   EXPECT_EQ(out,
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n"
             "Connection: keep-alive\r\n\r\n")

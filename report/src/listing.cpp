@@ -184,10 +184,10 @@ std::string_view ss_state_name(std::uint8_t state) noexcept {
   return state < names.size() ? names[state] : std::string_view("UNKNOWN");
 }
 
-listing_writer::listing_writer(const listing_style& s, bool json, write_fn write,
+listing_writer::listing_writer(const listing_style& s, listing_format f, write_fn write,
                                std::size_t block_rows)
     : style_(s),
-      json_(json),
+      json_(f == listing_format::json_lines),
       write_(std::move(write)),
       block_rows_(std::max<std::size_t>(block_rows, 1)) {
   if (style_.header)
@@ -291,7 +291,7 @@ std::error_code listing_writer::finish() noexcept {
 void render_listing_text(const socket_table& t, const listing_style& s, std::string& out) {
   // One block: every column as wide as its widest cell over the whole table.
   listing_writer w(
-      s, false,
+      s, listing_format::columns,
       [&](std::string_view text) {
         out += text;
         return std::error_code{};
@@ -366,7 +366,7 @@ void listing_writer::json_row(const socket_row& r) {
 }
 
 void render_listing_json(const socket_table& t, const listing_style& s, std::string& out) {
-  listing_writer w(s, true, [&](std::string_view text) {
+  listing_writer w(s, listing_format::json_lines, [&](std::string_view text) {
     out += text;
     return std::error_code{};
   });

@@ -120,7 +120,7 @@ void render_summary_prometheus(const summary_report& r,
   }
   metric_header(out, "ssfast_source_info", "gauge",
                 "The source that answered: 1 for netlink sock_diag or the /proc/net files.");
-  sample(out, "ssfast_source_info", "source=\"" + std::string(r.source) + "\"", 1);
+  sample(out, "ssfast_source_info", "source=\"" + std::string(to_string(r.source)) + "\"", 1);
   if (r.counters != nullptr) {
     metric_header(out, "ssfast_sockstat", "gauge",
                   "The kernel's socket counters from /proc/net/sockstat and sockstat6 (mem in "

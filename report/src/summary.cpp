@@ -175,7 +175,7 @@ void render_summary_text(const summary_report& r, std::string& out) {
   out.push_back('\n');
 
   out += "Sockets (source: ";
-  out += r.source;
+  out += to_string(r.source);
   if (!r.fallback_reason.empty()) {
     out += "; netlink unavailable: ";
     out += r.fallback_reason;
@@ -270,10 +270,10 @@ void render_summary_json(const summary_report& r, std::string& out) {
   const socket_summary& s = r.sockets;
   json_writer w(out);
   w.begin_object();
-  w.key("source").value(r.source);
+  w.key("source").value(to_string(r.source));
   if (!r.fallback_reason.empty()) w.key("fallback_reason").value(r.fallback_reason);
   if (!r.filter.empty()) w.key("filter").value(r.filter);
-  if (r.source == "proc") {
+  if (r.source == source_kind::proc) {
     w.key("proc").begin_object();
     w.key("skipped_lines").value(s.skipped_lines);
     w.key("duplicate_rows").value(s.duplicate_rows);
@@ -311,7 +311,7 @@ void render_summary_json(const summary_report& r, std::string& out) {
 
 void render_summary(const summary_data& d, summary_format format, std::string_view filter,
                     std::string& out) {
-  const summary_report r{d.sockets,         to_string(d.source),
+  const summary_report r{d.sockets,         d.source,
                          d.fallback_reason, d.counters ? &*d.counters : nullptr,
                          d.counters_error,  filter};
   switch (format) {

@@ -39,7 +39,7 @@ std::size_t metrics_exporter::on_input(std::string_view in, answer& out) {
   switch (parse_http_request(in, r)) {
     case http_parse::incomplete: return 0;
     case http_parse::bad:
-      http_response(out.head, 400, text, "ssfast: malformed request or a request body\n", false);
+      http_response(out.head, 400, text, "ssfast: malformed request or a request body\n");
       out.close_after = true;
       return in.size();
     case http_parse::complete: break;
@@ -47,31 +47,31 @@ std::size_t metrics_exporter::on_input(std::string_view in, answer& out) {
   out.close_after = !r.keep_alive;
   const bool head = r.method == "HEAD";
   if (r.method != "GET" && !head) {
-    http_response(out.head, 405, text, "ssfast: only GET and HEAD\n", r.keep_alive, false,
-                  "Allow: GET, HEAD\r\n");
+    http_response(out.head, 405, text, "ssfast: only GET and HEAD\n",
+                  {.keep_alive = r.keep_alive, .extra_headers = "Allow: GET, HEAD\r\n"});
   } else if (needs_metrics(r)) {
     scrape(out, r, head);
   } else if (r.target == "/") {
     http_response(out.head, 200, text,
                   "ssfast exporter " + std::string(version()) + ": socket states at /metrics\n",
-                  r.keep_alive, head);
+                  {.keep_alive = r.keep_alive, .head_only = head});
   } else {
-    http_response(out.head, 404, text, "ssfast: not found; metrics are at /metrics\n", r.keep_alive,
-                  head);
+    http_response(out.head, 404, text, "ssfast: not found; metrics are at /metrics\n",
+                  {.keep_alive = r.keep_alive, .head_only = head});
   }
   return r.size;
 }
 
 std::string metrics_exporter::too_large() {
   std::string out;
-  http_response(out, 431, text, "ssfast: request over 8 KiB\n", false);
+  http_response(out, 431, text, "ssfast: request over 8 KiB\n");
   return out;
 }
 
 std::string metrics_exporter::busy() {
   std::string out;
-  http_response(out, 503, text, "ssfast: too many connections\n", false, false,
-                "Retry-After: 1\r\n");
+  http_response(out, 503, text, "ssfast: too many connections\n",
+                {.extra_headers = "Retry-After: 1\r\n"});
   return out;
 }
 
@@ -81,11 +81,12 @@ void metrics_exporter::scrape(answer& out, const http_request& r, bool head) {
   // Scrapes waiting together share the collection the first of them starts, and its deadline.
   if (!fresh_) collect(r.scrape_timeout);
   if (!error_.empty()) {
-    http_response(out.head, 500, text, "ssfast: " + error_ + "\n", keep_alive, head);
+    http_response(out.head, 500, text, "ssfast: " + error_ + "\n",
+                  {.keep_alive = keep_alive, .head_only = head});
     return;
   }
   http_response_head(out.head, 200, "text/plain; version=0.0.4; charset=utf-8", body_->size(),
-                     keep_alive);
+                     {.keep_alive = keep_alive});
   if (!head) out.body = body_;
 }
 

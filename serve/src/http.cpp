@@ -143,7 +143,7 @@ std::string_view http_reason(int status) noexcept {
 }
 
 void http_response_head(std::string& out, int status, std::string_view content_type,
-                        std::size_t body_size, bool keep_alive, std::string_view extra_headers) {
+                        std::size_t body_size, const response_options& o) {
   out += "HTTP/1.1 ";
   out += std::to_string(status);
   out.push_back(' ');
@@ -152,16 +152,15 @@ void http_response_head(std::string& out, int status, std::string_view content_t
   out += content_type;
   out += "\r\nContent-Length: ";
   out += std::to_string(body_size);
-  out += keep_alive ? "\r\nConnection: keep-alive\r\n" : "\r\nConnection: close\r\n";
-  out += extra_headers;
+  out += o.keep_alive ? "\r\nConnection: keep-alive\r\n" : "\r\nConnection: close\r\n";
+  out += o.extra_headers;
   out += "\r\n";
 }
 
 void http_response(std::string& out, int status, std::string_view content_type,
-                   std::string_view body, bool keep_alive, bool head_only,
-                   std::string_view extra_headers) {
-  http_response_head(out, status, content_type, body.size(), keep_alive, extra_headers);
-  if (!head_only) out += body;
+                   std::string_view body, const response_options& o) {
+  http_response_head(out, status, content_type, body.size(), o);
+  if (!o.head_only) out += body;
 }
 
 }  // namespace ssfast::serve

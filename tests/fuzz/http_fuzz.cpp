@@ -43,8 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   // The routing and a response for whatever was asked: no crash, a complete message.
   std::string out;
-  http_response(out, needs_metrics(r) ? 200 : 404, "text/plain", r.target, r.keep_alive,
-                r.method == "HEAD");
+  http_response(out, needs_metrics(r) ? 200 : 404, "text/plain", r.target,
+                {.keep_alive = r.keep_alive, .head_only = r.method == "HEAD"});
   check(out.starts_with("HTTP/1.1 ") && out.find("\r\n\r\n") != std::string::npos);
   return 0;
 }

@@ -60,13 +60,16 @@ SSFAST_API void render_listing_json(const socket_table& t, const listing_style& 
 /// exactly as render_listing_text() draws it, a longer one keeps its columns aligned within
 /// each block. Holds one block's cells and up to ~64 KiB of text, whatever the socket count.
 /// Errors: what `write` returns (which stops the listing), ENOMEM.
+/// ss's columns for people, or JSON Lines (one object per socket) for machines.
+enum class listing_format : std::uint8_t { columns, json_lines };
+
 class SSFAST_API listing_writer final : public row_sink {
  public:
   /// Called with each piece of output, in order.
   using write_fn = std::function<std::error_code(std::string_view)>;
   static constexpr std::size_t default_block_rows = 4096;
 
-  listing_writer(const listing_style& s, bool json, write_fn write,
+  listing_writer(const listing_style& s, listing_format f, write_fn write,
                  std::size_t block_rows = default_block_rows);
   listing_writer(const listing_writer&) = delete;
   listing_writer& operator=(const listing_writer&) = delete;

@@ -18,7 +18,7 @@ namespace ssfast {
 /// Everything `ssfast -s` reports, by reference.
 struct summary_report {
   const socket_summary& sockets;
-  std::string_view source;           ///< which source answered: "netlink" or "proc"
+  source_kind source;                ///< which source answered
   std::string_view fallback_reason;  ///< why not netlink, when it fell back; else empty
   const kernel_counters* counters;   ///< null when the counters could not be read
   std::string_view counters_error;   ///< why, when counters is null

@@ -30,17 +30,21 @@ SSFAST_API http_parse parse_http_request(std::string_view in, http_request& out)
 /// that costs a collection, so the exporter collects only for it.
 SSFAST_API bool needs_metrics(const http_request& r) noexcept;
 
-/// Appends a response head for a body of `body_size` bytes that the caller sends after it:
-/// status line, Content-Type, Content-Length, Connection, `extra_headers`, the empty line.
-SSFAST_API void http_response_head(std::string& out, int status, std::string_view content_type,
-                                   std::size_t body_size, bool keep_alive,
-                                   std::string_view extra_headers = {});
+/// How a response goes out.
+struct response_options {
+  bool keep_alive = false;              ///< "Connection: keep-alive", else "close"
+  bool head_only = false;               ///< the answer to HEAD: no body after the head
+  std::string_view extra_headers = {};  ///< whole header lines, each ending "\r\n"
+};
 
-/// Appends a complete response: status line, Content-Type, Content-Length, Connection, and
-/// the body unless `head_only`.
+/// Appends a response head for a body of `body_size` bytes that the caller sends after it:
+/// status line, Content-Type, Content-Length, Connection, the extra headers, the empty line.
+SSFAST_API void http_response_head(std::string& out, int status, std::string_view content_type,
+                                   std::size_t body_size, const response_options& o = {});
+
+/// Appends a complete response: the head and the body (not with head_only).
 SSFAST_API void http_response(std::string& out, int status, std::string_view content_type,
-                              std::string_view body, bool keep_alive, bool head_only = false,
-                              std::string_view extra_headers = {});
+                              std::string_view body, const response_options& o = {});
 
 /// "200 OK", "404 Not Found", ...: the reason phrase for the statuses the exporter uses.
 SSFAST_API std::string_view http_reason(int status) noexcept;
