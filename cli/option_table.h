@@ -16,14 +16,18 @@ namespace ssfast::cli::table_detail {
 using command_set = std::uint16_t;
 constexpr command_set on(command c) { return static_cast<command_set>(1u << unsigned(c)); }
 
-inline constexpr command_set L = on(command::list), S = on(command::summary), T = on(command::top),
-                             K = on(command::counters), C = on(command::check),
-                             E = on(command::exporter), A = on(command::agent),
-                             D = on(command::doctor), ST = on(command::states);
+inline constexpr command_set in_list = on(command::list), in_summary = on(command::summary),
+                             in_top = on(command::top), in_counters = on(command::counters),
+                             in_check = on(command::check), in_exporter = on(command::exporter),
+                             in_agent = on(command::agent), in_doctor = on(command::doctor),
+                             in_states = on(command::states);
 inline constexpr command_set every = static_cast<command_set>((1u << command_count) - 1);
-inline constexpr command_set reading = L | S | T | K | C | E | A | D;  // commands that read sockets
-inline constexpr command_set counting = L | S | T | C | E;             // choose protocols, families
-inline constexpr command_set printing = L | S | T | K | D | ST;        // text or JSON output
+// The commands that read sockets; that choose protocols and families; that print text or JSON.
+inline constexpr command_set reading =
+    in_list | in_summary | in_top | in_counters | in_check | in_exporter | in_agent | in_doctor;
+inline constexpr command_set counting = in_list | in_summary | in_top | in_check | in_exporter;
+inline constexpr command_set printing =
+    in_list | in_summary | in_top | in_counters | in_doctor | in_states;
 
 enum class opt : std::uint8_t {
   summary,
@@ -80,47 +84,50 @@ struct option_spec {
 
 // Every option, once. `commands` is the whole of what decides where an option may appear.
 inline constexpr option_spec table[] = {
-    {opt::summary, 's', "summary", false, L},  // turns the listing into -s
+    {opt::summary, 's', "summary", false, in_list},  // turns the listing into -s
     {opt::json, 'j', "json", false, printing},
     {opt::ipv4, '4', "ipv4", false, counting},
     {opt::ipv6, '6', "ipv6", false, counting},
     {opt::tcp, 't', "tcp", false, counting},
     {opt::udp, 'u', "udp", false, counting},
     {opt::unix_domain, 'x', "unix", false, counting},
-    {opt::listening, 'l', "listening", false, L | T},
-    {opt::all, 'a', "all", false, L | T},
+    {opt::listening, 'l', "listening", false, in_list | in_top},
+    {opt::all, 'a', "all", false, in_list | in_top},
     {opt::numeric, 'n', "numeric", false, every},  // ss's -n; ssfast never resolves names
-    {opt::no_header, 'H', "no-header", false, L},
-    {opt::processes, 'p', "processes", false, L},
-    {opt::extended, 'e', "extended", false, L},
-    {opt::timers, 'o', "options", false, L},
-    {opt::estimate, 0, "estimate", false, S | C | E},
-    {opt::all_netns, 0, "all-netns", false, S | T | E},
+    {opt::no_header, 'H', "no-header", false, in_list},
+    {opt::processes, 'p', "processes", false, in_list},
+    {opt::extended, 'e', "extended", false, in_list},
+    {opt::timers, 'o', "options", false, in_list},
+    {opt::estimate, 0, "estimate", false, in_summary | in_check | in_exporter},
+    {opt::all_netns, 0, "all-netns", false, in_summary | in_top | in_exporter},
     {opt::help, 'h', "help", false, every},
     {opt::version, 'V', "version", false, every},
     {opt::source, 0, "source", true, reading},
     {opt::proc_root, 0, "proc-root", true, reading},
     {opt::format, 0, "format", true, printing},
-    {opt::textfile, 0, "textfile", true, S},
-    {opt::warn, 0, "warn", true, C},
-    {opt::crit, 0, "crit", true, C},
-    {opt::timeout, 0, "timeout", true, C | E | A},
-    {opt::listen, 0, "listen", true, E | A},
-    {opt::max_connections, 0, "max-connections", true, E | A},
-    {opt::max_per_peer, 0, "max-per-peer", true, E | A},
-    {opt::service_port, 0, "service-port", true, A},
-    {opt::max_established, 0, "max-established", true, A},
-    {opt::drain_queue, 0, "drain-queue", true, A},
+    {opt::textfile, 0, "textfile", true, in_summary},
+    {opt::warn, 0, "warn", true, in_check},
+    {opt::crit, 0, "crit", true, in_check},
+    {opt::timeout, 0, "timeout", true, in_check | in_exporter | in_agent},
+    {opt::listen, 0, "listen", true, in_exporter | in_agent},
+    {opt::max_connections, 0, "max-connections", true, in_exporter | in_agent},
+    {opt::max_per_peer, 0, "max-per-peer", true, in_exporter | in_agent},
+    {opt::service_port, 0, "service-port", true, in_agent},
+    {opt::max_established, 0, "max-established", true, in_agent},
+    {opt::drain_queue, 0, "drain-queue", true, in_agent},
     {opt::netns_name, 'N', "", true, reading},
     {opt::netns, 0, "netns", true, reading},
-    {opt::threads, 0, "threads", true, S | C | E | D | L | T},  // L, T: TCP slices, -p scan
-    {opt::netns_owner, 0, "netns-owner", true, S | T | E},      // with --all-netns, top netns
-    {opt::scrape_deadline, 0, "scrape-deadline", true, E},
-    {opt::watch, 0, "watch", true, S | T},
-    {opt::count, 0, "count", true, S | T},
-    {opt::interval, 0, "interval", true, D},
-    {opt::delta, 0, "delta", true, K},
-    {opt::limit, 0, "limit", true, T},
+    // A listing and top use --threads for their TCP slices and the -p scan.
+    {opt::threads, 0, "threads", true,
+     in_summary | in_check | in_exporter | in_doctor | in_list | in_top},
+    // Used with --all-netns and top netns.
+    {opt::netns_owner, 0, "netns-owner", true, in_summary | in_top | in_exporter},
+    {opt::scrape_deadline, 0, "scrape-deadline", true, in_exporter},
+    {opt::watch, 0, "watch", true, in_summary | in_top},
+    {opt::count, 0, "count", true, in_summary | in_top},
+    {opt::interval, 0, "interval", true, in_doctor},
+    {opt::delta, 0, "delta", true, in_counters},
+    {opt::limit, 0, "limit", true, in_top},
 };
 inline constexpr std::size_t option_total = std::size(table);
 
