@@ -11,12 +11,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 #include <new>
-#include <thread>
 
 #include "netns_thread.h"
+#include "ssfast/core/detail/worker_pool.h"
 #include "ssfast/proc/namespaces.h"
 #include "threads.h"
 
@@ -218,42 +217,33 @@ std::error_code count_found_netns(const all_netns_options& o, std::vector<netns_
     // Counted in rank order: a deadline leaves out what matters least.
     std::stable_sort(out.begin(), out.end(),
                      [](const netns_count& a, const netns_count& b) { return a.tier < b.tier; });
-    std::atomic<std::size_t> next{0};
-    auto work = [&]() noexcept {
-      for (std::size_t i; (i = next.fetch_add(1)) < out.size();) {
-        netns_count& n = out[i];
-        if (o.owner == netns_owner::init && n.tier == netns_tier::other_owner) {
-          n.excluded = true;
-          n.error = std::make_error_code(std::errc::operation_canceled);
-          n.error_text = "excluded: owned by another user namespace (--netns-owner init)";
-        } else if (std::chrono::steady_clock::now() >= o.deadline) {
-          n.past_deadline = true;
-          n.error = std::make_error_code(std::errc::timed_out);
-          n.error_text = "not counted: the deadline passed before its turn";
-        } else {
-          try {
-            count_one(o, n);
-          } catch (const std::bad_alloc&) {
-            n.error = std::make_error_code(std::errc::not_enough_memory);
-            n.error_text = "out of memory";
-          }
+    auto count = [&](std::size_t, std::size_t i) noexcept {
+      netns_count& n = out[i];
+      if (o.owner == netns_owner::init && n.tier == netns_tier::other_owner) {
+        n.excluded = true;
+        n.error = std::make_error_code(std::errc::operation_canceled);
+        n.error_text = "excluded: owned by another user namespace (--netns-owner init)";
+      } else if (std::chrono::steady_clock::now() >= o.deadline) {
+        n.past_deadline = true;
+        n.error = std::make_error_code(std::errc::timed_out);
+        n.error_text = "not counted: the deadline passed before its turn";
+      } else {
+        try {
+          count_one(o, n);
+        } catch (const std::bad_alloc&) {
+          n.error = std::make_error_code(std::errc::not_enough_memory);
+          n.error_text = "out of memory";
         }
       }
     };
     // Every count runs on a thread of ours, never the caller's: setns would move the caller.
+    // Fewer threads than asked: the cursor hands the rest to those that started.
     const unsigned want =
         std::max(1u, std::min<unsigned>(o.threads == 0 ? detail::default_threads() : o.threads,
                                         static_cast<unsigned>(out.size())));
-    std::vector<std::thread> pool;
-    for (unsigned t = 0; t < want; ++t) {
-      try {
-        pool.emplace_back(work);
-      } catch (const std::system_error&) {
-        if (pool.empty()) return std::make_error_code(std::errc::resource_unavailable_try_again);
-        break;  // fewer threads: the cursor hands the rest to those that started
-      }
-    }
-    for (auto& th : pool) th.join();
+    detail::worker_pool pool(want);
+    if (pool.size() == 0) return std::make_error_code(std::errc::resource_unavailable_try_again);
+    detail::parallel_for(pool, out.size(), detail::worker_pool::caller::waits, count);
     std::stable_sort(out.begin(), out.end(), [&o](const netns_count& a, const netns_count& b) {
       if (a.tier != b.tier) return a.tier < b.tier;
       const std::uint64_t x = a.error ? 0 : o.query ? a.matching : a.sockets.total();

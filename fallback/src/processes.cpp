@@ -12,8 +12,8 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <thread>
 
+#include "ssfast/core/detail/worker_pool.h"
 #include "ssfast/core/error.h"
 
 namespace ssfast::proc {
@@ -59,58 +59,55 @@ std::uint64_t mix(std::uint64_t x) {  // splitmix64's finalizer: inodes are ofte
 
 namespace {
 
-// Reads /proc/PID/fd of every pid on `threads` threads, each taking processes from a shared
-// cursor and keeping its own entries; returns them all, and counts the unreadable.
+// Reads /proc/PID/fd of every pid on `threads` threads (the caller's and threads - 1 more),
+// each taking processes from a shared cursor and keeping its own entries; returns them all,
+// and counts the unreadable. Throws std::bad_alloc.
 template <class Entry>
 std::vector<Entry> scan_fds(int root, const std::vector<std::uint32_t>& pids, unsigned threads,
                             std::size_t& unreadable) {
-  if (threads < 1) threads = 1;
-  std::vector<std::vector<Entry>> found(threads);
-  std::vector<std::size_t> denied(threads, 0);
-  std::atomic<std::size_t> next{0};
-  auto work = [&](unsigned t) {
-    std::vector<char> dents(1 << 16);
+  // Fewer threads than asked: the cursor hands the remaining processes to those that started.
+  detail::worker_pool pool(threads > 1 ? threads - 1 : 0);
+  const std::size_t width = pool.width(detail::worker_pool::caller::works);
+  std::vector<std::vector<Entry>> found(width);
+  std::vector<std::size_t> denied(width, 0);
+  std::vector<std::vector<char>> dents(width, std::vector<char>(1 << 16));
+  std::atomic<bool> out_of_memory{false};
+  auto work = [&](std::size_t t, std::size_t i) noexcept {
     char path[32], link[64];
-    for (;;) {
-      const std::size_t i = next.fetch_add(1, std::memory_order_relaxed);
-      if (i >= pids.size()) return;
-      auto [e, ec] = std::to_chars(path, path + sizeof path - 4, pids[i]);
-      std::memcpy(e, "/fd", 4);
-      const int fd_dir = ::openat(root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (fd_dir < 0) {
-        if (errno == EACCES || errno == EPERM) ++denied[t];
-        continue;  // ENOENT: the process exited
-      }
-      for_each_entry(fd_dir, dents, [&](const char* name, unsigned char type) {
-        if (type != DT_LNK && type != DT_UNKNOWN) return;
-        std::int32_t fd = 0;
-        if (!all_digits(name) || !parse_number(std::string_view(name), fd)) return;
-        const ssize_t n = ::readlinkat(fd_dir, name, link, sizeof link);
-        constexpr std::string_view prefix = "socket:[";
-        if (n <= static_cast<ssize_t>(prefix.size()) + 1 || n >= static_cast<ssize_t>(sizeof link))
-          return;
-        const std::string_view target(link, static_cast<std::size_t>(n));
-        if (!target.starts_with(prefix) || target.back() != ']') return;
-        std::uint64_t inode = 0;
-        if (!parse_number(target.substr(prefix.size(), target.size() - prefix.size() - 1), inode) ||
-            inode == 0)
-          return;
-        found[t].push_back({inode, {pids[i], fd}});
-      });
-      ::close(fd_dir);
+    auto [e, ec] = std::to_chars(path, path + sizeof path - 4, pids[i]);
+    std::memcpy(e, "/fd", 4);
+    const int fd_dir = ::openat(root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd_dir < 0) {
+      if (errno == EACCES || errno == EPERM) ++denied[t];
+      return;  // ENOENT: the process exited
     }
+    for_each_entry(fd_dir, dents[t], [&](const char* name, unsigned char type) {
+      if (type != DT_LNK && type != DT_UNKNOWN) return;
+      std::int32_t fd = 0;
+      if (!all_digits(name) || !parse_number(std::string_view(name), fd)) return;
+      const ssize_t n = ::readlinkat(fd_dir, name, link, sizeof link);
+      constexpr std::string_view prefix = "socket:[";
+      if (n <= static_cast<ssize_t>(prefix.size()) + 1 || n >= static_cast<ssize_t>(sizeof link))
+        return;
+      const std::string_view target(link, static_cast<std::size_t>(n));
+      if (!target.starts_with(prefix) || target.back() != ']') return;
+      std::uint64_t inode = 0;
+      if (!parse_number(target.substr(prefix.size(), target.size() - prefix.size() - 1), inode) ||
+          inode == 0)
+        return;
+      try {
+        found[t].push_back({inode, {pids[i], fd}});
+      } catch (const std::bad_alloc&) {
+        out_of_memory.store(true, std::memory_order_relaxed);
+      }
+    });
+    ::close(fd_dir);
   };
-  std::vector<std::thread> pool;
-  try {
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
-  } catch (const std::system_error&) {
-    // Fewer threads: the cursor hands the remaining processes to those that started.
-  }
-  work(0);
-  for (auto& th : pool) th.join();
+  detail::parallel_for(pool, pids.size(), detail::worker_pool::caller::works, work);
+  if (out_of_memory.load()) throw std::bad_alloc();
 
   std::vector<Entry> all;
-  for (unsigned t = 0; t < threads; ++t) {
+  for (std::size_t t = 0; t < width; ++t) {
     unreadable += denied[t];
     all.insert(all.end(), found[t].begin(), found[t].end());
   }

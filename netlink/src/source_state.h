@@ -11,10 +11,10 @@
 #include <mutex>
 #include <new>
 
+#include "ssfast/core/detail/worker_pool.h"
 #include "ssfast/netlink/bytecode.h"
 #include "ssfast/netlink/filter_bytecode.h"
 #include "ssfast/netlink/source.h"
-#include "worker_pool.h"
 
 namespace ssfast::netlink {
 namespace source_detail {

@@ -1,15 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// The collector's worker threads.
-#include "worker_pool.h"
-
-#include <system_error>
+// The worker threads of every parallel loop.
+#include "ssfast/core/detail/worker_pool.h"
 
 namespace ssfast::detail {
 
 worker_pool::worker_pool(std::size_t workers) noexcept {
   try {
     threads_.reserve(workers);
-    for (std::size_t i = 0; i < workers; ++i) threads_.emplace_back([this, i] { loop(i + 1); });
+    for (std::size_t i = 0; i < workers; ++i) threads_.emplace_back([this, i] { loop(i); });
   } catch (const std::exception&) {
     // Out of threads or memory: run with the workers that did start.
   }
@@ -24,33 +22,38 @@ worker_pool::~worker_pool() {
   for (auto& t : threads_) t.join();
 }
 
-void worker_pool::run(std::size_t n, job fn, void* ctx) noexcept {
+void worker_pool::run(std::size_t n, job fn, void* ctx, caller c) noexcept {
+  n = n < width(c) ? n : width(c);
   if (n == 0) return;
-  if (n > threads_.size() + 1) n = threads_.size() + 1;
+  const std::size_t first = c == caller::works ? 1 : 0;
   {
     std::lock_guard lock(m_);
     fn_ = fn;
     ctx_ = ctx;
+    first_ = first;
     active_ = n;
-    pending_ = n - 1;
+    pending_ = n - first;
     ++generation_;
   }
-  if (n > 1) start_.notify_all();
-  fn(ctx, 0);
+  if (n > first) start_.notify_all();
+  if (first == 1) fn(ctx, 0);
   std::unique_lock lock(m_);
   done_.wait(lock, [this] { return pending_ == 0; });
 }
 
-void worker_pool::loop(std::size_t index) noexcept {
+// Worker `w` runs index first_ + w of each run that has one.
+void worker_pool::loop(std::size_t w) noexcept {
   std::uint64_t seen = 0;
   for (;;) {
     job fn = nullptr;
     void* ctx = nullptr;
+    std::size_t index = 0;
     {
       std::unique_lock lock(m_);
       start_.wait(lock, [&] { return stop_ || generation_ != seen; });
       if (stop_) return;
       seen = generation_;
+      index = first_ + w;
       if (index >= active_) continue;  // not needed this run
       fn = fn_;
       ctx = ctx_;
