@@ -95,20 +95,21 @@ std::error_code source::state::count_selected(socket_summary& out, const socket_
     if (auto ec = count_udp(out, sc, q.states, filter_code)) return ec;
 
   if (sc.unix_domain) {
-    const bool expression = q.filter != nullptr && q.filter->has_expression();
+    const unix_matcher keep{q};
     auto count = [&](const datagram& g, const reply_filter& r, repeat_guard& guard) noexcept {
-      if (!expression) return count_unix(g, r, out.unix_domain, &guard);
+      if (!keep.needs_rows()) return count_unix(g, r, out.unix_domain, &guard);
       batch.clear();
       parse_status st = rows_unix(g, r, batch, &guard);
-      for (std::size_t i = 0; i < batch.size() && !st.error; ++i) {
-        const socket_row row = batch.row(i);
-        if (!matches_expression(*q.filter, row)) continue;
-        ++out.unix_domain.by_type[row.sock_type < 8 ? row.sock_type : 0];
-        ++out.unix_domain.states[row.state];
+      if (st.error) return st;
+      batch.retain(keep);
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        const std::uint8_t type = batch.sock_type()[i];
+        ++out.unix_domain.by_type[type < 8 ? type : 0];
+        ++out.unix_domain.states[batch.state()[i]];
       }
       return st;
     };
-    dump_request r = unix_request(expression ? unix_show_rows : 0);
+    dump_request r = unix_request(keep.needs_rows() ? unix_show_rows : 0);
     r.states = q.states;
     if (auto ec = guarded_dump(sockets[0], r, count, out.repeats_dropped)) {
       context = unix_dump_name;
@@ -139,23 +140,10 @@ std::error_code source::state::list_netlink(row_sink& sink, const socket_query& 
       // filters a single walk: the slices' bytecode and the query's are not joined).
       std::error_code split_ec;
       if (filter_code.empty() && list_tcp_parallel(sink, sc, states, split_ec)) return split_ec;
-      if (one_walk && sc.ipv4 && sc.ipv6) {
-        dump_request r = tcp_both_request(states);
-        r.bytecode = filter_code;
-        const auto e = guarded_dump(sockets[0], r, rows, last_repeats);
-        context = e ? tcp_both_name : std::string_view{};
-        return e;
-      }
-      for (const inet_dump& d : tcp_dumps) {
-        if (!d.wanted(sc)) continue;
-        dump_request r = inet_request(d, states);
-        r.bytecode = filter_code;
-        if (auto e = guarded_dump(sockets[0], r, rows, last_repeats)) {
-          context = d.name;
-          return e;
-        }
-      }
-      return {};
+      std::string_view failed;
+      const auto e = tcp_walks(sockets[0], sc, states, filter_code, rows, last_repeats, failed);
+      context = e ? failed : std::string_view{};
+      return e;
     });
     if (ec) return ec;
   }
@@ -177,11 +165,7 @@ std::error_code source::state::list_netlink(row_sink& sink, const socket_query& 
     }
   }
   if (sc.unix_domain) {
-    // The kernel cannot apply an address expression to UNIX sockets: it is applied here.
-    const bool expression = q.filter != nullptr && q.filter->has_expression();
-    auto keep = [&](const socket_row& row) {
-      return !expression || matches_expression(*q.filter, row);
-    };
+    const unix_matcher keep{q};
     auto rows = [&](const netlink::datagram& g, const netlink::reply_filter& r,
                     repeat_guard& guard) noexcept {
       return rows_to(

@@ -77,6 +77,20 @@ inline netlink::dump_request unix_request(std::uint32_t show) noexcept {
   return r;
 }
 
+// The query's expression applied to UNIX sockets here: the kernel cannot match them by address
+// (unix_diag has no bytecode). Every row passes a query without an expression. The one matcher
+// for filtered counts and listings.
+struct unix_matcher {
+  const socket_filter* expression;
+  explicit unix_matcher(const socket_query& q) noexcept
+      : expression(q.filter != nullptr && q.filter->has_expression() ? q.filter : nullptr) {}
+  // Whether rows must be parsed to judge (else a count reads the state bytes only).
+  bool needs_rows() const noexcept { return expression != nullptr; }
+  bool operator()(const socket_row& row) const noexcept {
+    return expression == nullptr || matches_expression(*expression, row);
+  }
+};
+
 // One parallel TCP dump's inputs and results.
 struct partition {
   std::array<std::byte, netlink::max_bytecode_size> bytecode{};
