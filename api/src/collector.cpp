@@ -59,7 +59,7 @@ struct collector::impl {
       }
     };
     if (process.exited()) {
-      context = "process";
+      context = {step_kind::other, "process"};
       return errc::process_exited;
     }
     if (!ns || in_ns) return guarded();
@@ -79,7 +79,17 @@ struct collector::impl {
   proc::file_reader sysctls;
   source_choice choice;
   std::optional<fallback_info> fell_back;
-  std::string_view context;
+  // What the last failed call was doing: a netlink dump (its dump_step's words), a file under
+  // the proc root (named with the root the collector was given), or another step.
+  enum class step_kind : std::uint8_t { none, dump, proc_file, other };
+  struct step {
+    step_kind kind = step_kind::none;
+    std::string_view text;
+  } context;
+  // A /proc reader's failed file ("net/tcp6"); none named (a sink's error, ENOMEM): no file.
+  static step file_step(std::string_view file) noexcept {
+    return {file.empty() ? step_kind::other : step_kind::proc_file, file};
+  }
   bool no_fallback = false;   // set by a call whose answer cannot be taken again from /proc
   std::uint64_t repeats = 0;  // what the last snapshot() or list() dropped as repeats
   // What the last count, snapshot() or list() from /proc left out as malformed, per file.
@@ -159,16 +169,16 @@ struct collector::impl {
     malformed = {};
     if (nl) {
       const std::error_code ec = from_netlink();
-      context = ec ? nl->context() : std::string_view{};
+      context = ec ? step{step_kind::dump, netlink::to_string(nl->context())} : step{};
       const bool may_fall_back = !std::exchange(no_fallback, false);
       if (!ec || choice != source_choice::automatic || !falls_back_on(ec) || !may_fall_back)
         return ec;
-      fell_back = fallback_info{ec, context};
+      fell_back = fallback_info{ec, context.text};
       nl.reset();
     }
     std::string_view failed;
     const std::error_code ec = from_proc(failed);
-    context = ec ? failed : std::string_view{};
+    context = ec ? file_step(failed) : step{};
     return ec;
   }
 
@@ -318,7 +328,7 @@ struct collector::impl {
     context = {};
     std::string_view failed;
     if (auto ec = proc::read_kernel_counters(files, out, failed)) {
-      context = failed;
+      context = file_step(failed);
       return ec;
     }
     return {};
@@ -330,7 +340,7 @@ struct collector::impl {
     std::vector<proc::named_counter> list;
     std::string_view failed;
     if (auto ec = proc::read_all_counters(files, list, failed)) {
-      context = failed;
+      context = file_step(failed);
       return ec;
     }
     if (summary != nullptr) *summary = kernel_counters{};
@@ -356,7 +366,7 @@ struct collector::impl {
       return std::make_error_code(std::errc::invalid_argument);
     std::string_view text;
     if (auto ec = sysctls.read(path, text)) {
-      context = "sysctl";
+      context = {step_kind::other, "sysctl"};
       return ec;
     }
     // One or more integers separated by blanks (tcp_mem: three, ip_local_port_range: two).
@@ -372,7 +382,7 @@ struct collector::impl {
       p = q;
     }
     if (p != end || values.empty()) {
-      context = "sysctl";
+      context = {step_kind::other, "sysctl"};
       return make_error_code(errc::parse_error);
     }
     return {};
@@ -483,16 +493,17 @@ std::string collector::fallback_text() const {
   return f ? std::string(f->step) + ": " + f->error.message() : std::string();
 }
 
-std::string_view collector::error_context() const noexcept { return impl_->context; }
+std::string_view collector::error_context() const noexcept { return impl_->context.text; }
 
 int collector::exit_fd() const noexcept { return impl_->process.fd(); }
 
 std::string collector::error_text(std::error_code ec) const {
   if (ec == errc::process_exited && impl_->process.pid() > 0)
     return "process " + std::to_string(impl_->process.pid()) + " exited";
-  const std::string_view w = impl_->context;
-  std::string out =
-      w.starts_with("net/") ? impl_->shown_root + "/" + std::string(w) : std::string(w);
+  const impl::step& w = impl_->context;
+  std::string out = w.kind == impl::step_kind::proc_file
+                        ? impl_->shown_root + "/" + std::string(w.text)
+                        : std::string(w.text);
   return out + ": " + ec.message();
 }
 

@@ -19,10 +19,12 @@ void source::state::open_partitions() noexcept {
   }
 }
 
-std::error_code source::state::tcp_dumps_into(
-    netlink::sock_diag_socket& s, const count_scope& scope, std::uint32_t states,
-    std::span<const std::byte> bytecode, std::array<state_counts, 2>& counts,
-    netlink::key_histogram* key_out, std::uint64_t& repeats, std::string_view& failed) noexcept {
+std::error_code source::state::tcp_dumps_into(netlink::sock_diag_socket& s,
+                                              const count_scope& scope, std::uint32_t states,
+                                              std::span<const std::byte> bytecode,
+                                              std::array<state_counts, 2>& counts,
+                                              netlink::key_histogram* key_out,
+                                              std::uint64_t& repeats, dump_step& failed) noexcept {
   auto parse = [&](const netlink::datagram& g, const netlink::reply_filter& f,
                    repeat_guard& guard) noexcept {
     return key_out != nullptr
@@ -74,7 +76,7 @@ std::error_code source::state::count_tcp(const count_scope& scope, std::uint32_t
   if (partitions > 1 && !partitions_opened && worth_splitting()) open_partitions();
   const std::size_t n = sockets.size();
   if (n == 1 || !worth_splitting()) {
-    std::string_view failed;
+    dump_step failed = dump_step::none;
     auto ec = tcp_dumps_into(sockets[0], scope, states, {}, out, nullptr, repeats, failed);
     if (ec)
       context = failed;
@@ -115,10 +117,10 @@ std::error_code source::state::count_estimate(socket_summary& out, const count_s
   if (auto ec = with_walk_fallback([&]() noexcept {
         counts = {};
         repeats = 0;
-        std::string_view failed;
+        dump_step failed = dump_step::none;
         auto e = tcp_dumps_into(sockets[0], scope, all_tcp_states & ~tcp_established_bit, {},
                                 counts, nullptr, repeats, failed);
-        context = e ? failed : std::string_view{};
+        context = e ? failed : dump_step::none;
         return e;
       }))
     return ec;
@@ -143,7 +145,7 @@ std::error_code source::state::count_estimate(socket_summary& out, const count_s
 
 std::error_code source::state::count_netlink(socket_summary& out, const count_scope& scope,
                                              count_method method) noexcept {
-  context = {};
+  context = dump_step::none;
   if (scope.tcp) {
     bool estimated = false;
     if (method == count_method::estimate) {
@@ -167,7 +169,7 @@ std::error_code source::state::count_netlink(socket_summary& out, const count_sc
       return count_unix(g, r, out.unix_domain, &guard);
     };
     if (auto ec = guarded_dump(sockets[0], unix_request(0), f, out.repeats_dropped)) {
-      context = unix_dump_name;
+      context = dump_step::unix_domain;
       return ec;
     }
   }
@@ -185,7 +187,7 @@ std::error_code source::state::count_udp(socket_summary& out, const count_scope&
     dump_request r = inet_request(d, states);
     r.bytecode = bytecode;
     if (auto ec = guarded_dump(sockets[0], r, f, out.repeats_dropped)) {
-      context = d.name;
+      context = d.step;
       return ec;
     }
   }
@@ -194,7 +196,7 @@ std::error_code source::state::count_udp(socket_summary& out, const count_scope&
 
 std::error_code source::state::snapshot_netlink(socket_table& out,
                                                 const count_scope& scope) noexcept {
-  context = {};
+  context = dump_step::none;
   last_repeats = 0;
   for (const auto* list : {&tcp_dumps, &udp_dumps}) {
     if (list == &tcp_dumps ? !scope.tcp : !scope.udp) continue;
@@ -207,7 +209,7 @@ std::error_code source::state::snapshot_netlink(socket_table& out,
       const std::uint32_t states =
           d.protocol == IPPROTO_TCP ? netlink::all_tcp_states : netlink::all_states;
       if (auto ec = guarded_dump(sockets[0], inet_request(d, states), f, last_repeats)) {
-        context = d.name;
+        context = d.step;
         return ec;
       }
     }
@@ -217,9 +219,23 @@ std::error_code source::state::snapshot_netlink(socket_table& out,
                  repeat_guard& guard) noexcept { return netlink::rows_unix(g, r, out, &guard); };
     if (auto ec =
             guarded_dump(sockets[0], unix_request(netlink::unix_show_rows), f, last_repeats)) {
-      context = unix_dump_name;
+      context = dump_step::unix_domain;
       return ec;
     }
+  }
+  return {};
+}
+
+std::string_view to_string(dump_step s) noexcept {
+  switch (s) {
+    case dump_step::none: return {};
+    case dump_step::filter: return "filter";
+    case dump_step::tcp_both: return "TCP dump";
+    case dump_step::tcp_ipv4: return "TCP/IPv4 dump";
+    case dump_step::tcp_ipv6: return "TCP/IPv6 dump";
+    case dump_step::udp_ipv4: return "UDP/IPv4 dump";
+    case dump_step::udp_ipv6: return "UDP/IPv6 dump";
+    case dump_step::unix_domain: return "UNIX dump";
   }
   return {};
 }

@@ -61,7 +61,7 @@ std::error_code source::state::compile_query(const socket_query& q) noexcept {
   try {
     if (q.filter != nullptr) {
       if (auto ec = netlink::compile_filter(*q.filter, filter_code)) {
-        context = "filter";
+        context = dump_step::filter;
         return ec;
       }
     } else {
@@ -74,7 +74,7 @@ std::error_code source::state::compile_query(const socket_query& q) noexcept {
 }
 
 std::error_code source::state::count_selected(socket_summary& out, const socket_query& q) noexcept {
-  context = {};
+  context = dump_step::none;
   if (auto ec = compile_query(q)) return ec;
   const count_scope& sc = q.scope;
   if (sc.tcp && (q.states & all_tcp_states) != 0) {
@@ -82,10 +82,10 @@ std::error_code source::state::count_selected(socket_summary& out, const socket_
     if (auto ec = with_walk_fallback([&]() noexcept {
           out.tcp = {};
           repeats = 0;
-          std::string_view failed;
+          dump_step failed = dump_step::none;
           auto e = tcp_dumps_into(sockets[0], sc, q.states & all_tcp_states, filter_code, out.tcp,
                                   nullptr, repeats, failed);
-          context = e ? failed : std::string_view{};
+          context = e ? failed : dump_step::none;
           return e;
         }))
       return ec;
@@ -112,7 +112,7 @@ std::error_code source::state::count_selected(socket_summary& out, const socket_
     dump_request r = unix_request(keep.needs_rows() ? unix_show_rows : 0);
     r.states = q.states;
     if (auto ec = guarded_dump(sockets[0], r, count, out.repeats_dropped)) {
-      context = unix_dump_name;
+      context = dump_step::unix_domain;
       return ec;
     }
   }
@@ -120,7 +120,7 @@ std::error_code source::state::count_selected(socket_summary& out, const socket_
 }
 
 std::error_code source::state::list_netlink(row_sink& sink, const socket_query& q) noexcept {
-  context = {};
+  context = dump_step::none;
   last_repeats = 0;
   if (auto ec = compile_query(q)) return ec;
   const count_scope& sc = q.scope;
@@ -140,9 +140,9 @@ std::error_code source::state::list_netlink(row_sink& sink, const socket_query& 
       // filters a single walk: the slices' bytecode and the query's are not joined).
       std::error_code split_ec;
       if (filter_code.empty() && list_tcp_parallel(sink, sc, states, split_ec)) return split_ec;
-      std::string_view failed;
+      dump_step failed = dump_step::none;
       const auto e = tcp_walks(sockets[0], sc, states, filter_code, rows, last_repeats, failed);
-      context = e ? failed : std::string_view{};
+      context = e ? failed : dump_step::none;
       return e;
     });
     if (ec) return ec;
@@ -159,7 +159,7 @@ std::error_code source::state::list_netlink(row_sink& sink, const socket_query& 
       netlink::dump_request r = inet_request(d, q.states);
       r.bytecode = filter_code;
       if (auto ec = guarded_dump(sockets[0], r, rows, last_repeats)) {
-        context = d.name;
+        context = d.step;
         return ec;
       }
     }
@@ -174,7 +174,7 @@ std::error_code source::state::list_netlink(row_sink& sink, const socket_query& 
     netlink::dump_request r = unix_request(netlink::unix_show_rows);
     r.states = q.states;
     if (auto ec = guarded_dump(sockets[0], r, rows, last_repeats)) {
-      context = unix_dump_name;
+      context = dump_step::unix_domain;
       return ec;
     }
   }

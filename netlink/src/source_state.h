@@ -30,24 +30,22 @@ struct callback_sink final : netlink::datagram_sink {
   }
 };
 
-// One dump of the plan: protocol, family, and the name used in error messages.
+// One dump of the plan: protocol, family, and the step errors name.
 struct inet_dump {
   std::uint8_t protocol;
   std::uint8_t family;
-  std::string_view name;
+  dump_step step;
   bool (*wanted)(const count_scope&);
 };
 
 inline constexpr inet_dump tcp_dumps[] = {
-    {IPPROTO_TCP, AF_INET, "TCP/IPv4 dump", [](const count_scope& s) { return s.ipv4; }},
-    {IPPROTO_TCP, AF_INET6, "TCP/IPv6 dump", [](const count_scope& s) { return s.ipv6; }},
+    {IPPROTO_TCP, AF_INET, dump_step::tcp_ipv4, [](const count_scope& s) { return s.ipv4; }},
+    {IPPROTO_TCP, AF_INET6, dump_step::tcp_ipv6, [](const count_scope& s) { return s.ipv6; }},
 };
 inline constexpr inet_dump udp_dumps[] = {
-    {IPPROTO_UDP, AF_INET, "UDP/IPv4 dump", [](const count_scope& s) { return s.ipv4; }},
-    {IPPROTO_UDP, AF_INET6, "UDP/IPv6 dump", [](const count_scope& s) { return s.ipv6; }},
+    {IPPROTO_UDP, AF_INET, dump_step::udp_ipv4, [](const count_scope& s) { return s.ipv4; }},
+    {IPPROTO_UDP, AF_INET6, dump_step::udp_ipv6, [](const count_scope& s) { return s.ipv6; }},
 };
-inline constexpr std::string_view tcp_both_name = "TCP dump";
-inline constexpr std::string_view unix_dump_name = "UNIX dump";
 
 inline constexpr std::uint32_t tcp_established_bit =
     1u << static_cast<unsigned>(tcp_state::established);
@@ -100,7 +98,7 @@ struct partition {
   std::uint64_t repeats = 0;
   socket_table rows;  // a parallel listing's current datagram
   std::error_code error;
-  std::string_view failed;
+  dump_step failed = dump_step::none;
 };
 
 }  // namespace source_detail
@@ -125,7 +123,7 @@ struct source::state {
   std::mutex sink_mutex;
   std::uint64_t last_repeats = 0;  // repeats the last snapshot or list dropped
   count_hints* hints = nullptr;    // during a count
-  std::string_view context;
+  dump_step context = dump_step::none;
 
   state(sock_diag_socket first, const source_options& opts) : o(opts) {
     partitions = std::clamp(o.partitions, 1u, static_cast<unsigned>(max_partitions));
@@ -169,18 +167,18 @@ struct source::state {
   template <class Parse>
   std::error_code tcp_walks(netlink::sock_diag_socket& s, const count_scope& scope,
                             std::uint32_t states, std::span<const std::byte> bytecode, Parse& parse,
-                            std::uint64_t& repeats, std::string_view& failed) noexcept {
+                            std::uint64_t& repeats, dump_step& failed) noexcept {
     if (one_walk && scope.ipv4 && scope.ipv6) {
       netlink::dump_request r = tcp_both_request(states);
       r.bytecode = bytecode;
-      failed = tcp_both_name;
+      failed = dump_step::tcp_both;
       return guarded_dump(s, r, parse, repeats);
     }
     for (const inet_dump& d : tcp_dumps) {
       if (!d.wanted(scope)) continue;
       netlink::dump_request r = inet_request(d, states);
       r.bytecode = bytecode;
-      failed = d.name;
+      failed = d.step;
       if (auto ec = guarded_dump(s, r, parse, repeats)) return ec;
     }
     return {};
@@ -191,7 +189,7 @@ struct source::state {
                                  std::uint32_t states, std::span<const std::byte> bytecode,
                                  std::array<state_counts, 2>& counts,
                                  netlink::key_histogram* key_out, std::uint64_t& repeats,
-                                 std::string_view& failed) noexcept;
+                                 dump_step& failed) noexcept;
 
   // A parallel listing's slice: its rows, parsed on its own thread, handed to the one sink
   // under a lock (datagram by datagram, so slices interleave in whole datagrams).
@@ -231,7 +229,7 @@ struct source::state {
   template <class Attempt>
   std::error_code with_walk_fallback(Attempt&& attempt) noexcept {
     std::error_code ec = attempt();
-    if (ec == std::errc::invalid_argument && context == tcp_both_name && one_walk &&
+    if (ec == std::errc::invalid_argument && context == dump_step::tcp_both && one_walk &&
         single_walk_unsupported(sockets[0])) {
       one_walk = false;
       ec = attempt();

@@ -20,6 +20,22 @@
 
 namespace ssfast::netlink {
 
+/// What a dump was for, as errors name it: each TCP or UDP dump by family, TCP's single walk
+/// of both families, UNIX, and compiling a query's filter.
+enum class dump_step : std::uint8_t {
+  none,
+  filter,
+  tcp_both,
+  tcp_ipv4,
+  tcp_ipv6,
+  udp_ipv4,
+  udp_ipv6,
+  unix_domain,
+};
+
+/// "TCP dump", "TCP/IPv4 dump", "UNIX dump", "filter", ...; empty for none. Static storage.
+std::string_view to_string(dump_step s) noexcept;
+
 /// What only another source knows, asked for while planning: the netlink source reads no file.
 class count_hints {
  public:
@@ -82,13 +98,13 @@ class source {
 
   /// Parallel dumps a count may use now.
   unsigned threads() const noexcept;
-  /// The dump the last failed call was making ("TCP/IPv6 dump", "filter"); else empty.
-  std::string_view context() const noexcept { return context_; }
+  /// The dump the last failed call was making; dump_step::none after success.
+  dump_step context() const noexcept { return context_; }
 
  private:
   struct state;
   std::unique_ptr<state> s_;
-  std::string_view context_;
+  dump_step context_ = dump_step::none;
 };
 
 }  // namespace ssfast::netlink
