@@ -7,15 +7,16 @@
 namespace ssfast::netlink {
 
 void source::state::open_partitions() noexcept {
-  partitions_opened = true;
-  while (sockets.size() < partitions) {
+  split.opened = true;
+  while (sockets.size() < split.wanted) {
     auto s = sock_diag_socket::open(o.timeout);
     if (!s) break;
     sockets.push_back(std::move(*s));  // capacity reserved: no allocation, no throw
   }
   if (sockets.size() > 1) {
-    pool.emplace(sockets.size() - 1);
-    sockets.erase(sockets.begin() + static_cast<std::ptrdiff_t>(pool->size() + 1), sockets.end());
+    split.pool.emplace(sockets.size() - 1);
+    sockets.erase(sockets.begin() + static_cast<std::ptrdiff_t>(split.pool->size() + 1),
+                  sockets.end());
   }
 }
 
@@ -36,11 +37,11 @@ std::error_code source::state::tcp_dumps_into(netlink::sock_diag_socket& s,
 
 void source::state::place_slices(std::size_t n) noexcept {
   std::array<std::uint16_t, netlink::max_partitions> first;
-  netlink::split_key_space(keys, n, o.ephemeral_low, o.ephemeral_high, first);
+  netlink::split_key_space(split.keys, n, o.ephemeral_low, o.ephemeral_high, first);
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint16_t hi = i + 1 < n ? static_cast<std::uint16_t>(first[i + 1] - 1) : 65535;
-    parts[i].bytecode_size =
-        netlink::compile_key_range(first[i], hi, o.ephemeral_low, parts[i].bytecode);
+    split.parts[i].bytecode_size =
+        netlink::compile_key_range(first[i], hi, o.ephemeral_low, split.parts[i].bytecode);
   }
 }
 
@@ -54,18 +55,18 @@ bool source::state::single_walk_unsupported(netlink::sock_diag_socket& s) noexce
 
 void source::state::partition_job(void* ctx, std::size_t i) noexcept {
   auto* self = static_cast<state*>(ctx);
-  partition& p = self->parts[i];
+  partition& p = self->split.parts[i];
   p.counts = {};
   p.keys = {};
   p.repeats = 0;
-  p.error = self->tcp_dumps_into(self->sockets[i], self->tcp_scope, self->tcp_states,
+  p.error = self->tcp_dumps_into(self->sockets[i], self->split.scope, self->split.states,
                                  {p.bytecode.data(), p.bytecode_size}, p.counts, &p.keys, p.repeats,
                                  p.failed);
 }
 
 bool source::state::worth_splitting() noexcept {
   if (!o.adaptive) return true;
-  if (last_tcp_total) return *last_tcp_total >= parallel_min_sockets;
+  if (split.last_tcp_total) return *split.last_tcp_total >= parallel_min_sockets;
   const auto expected = hints != nullptr ? hints->expected_tcp_sockets() : std::nullopt;
   return !expected || *expected >= parallel_min_sockets;
 }
@@ -73,7 +74,7 @@ bool source::state::worth_splitting() noexcept {
 std::error_code source::state::count_tcp(const count_scope& scope, std::uint32_t states,
                                          std::array<state_counts, 2>& out,
                                          std::uint64_t& repeats) noexcept {
-  if (partitions > 1 && !partitions_opened && worth_splitting()) open_partitions();
+  if (split.wanted > 1 && !split.opened && worth_splitting()) open_partitions();
   const std::size_t n = sockets.size();
   if (n == 1 || !worth_splitting()) {
     dump_step failed = dump_step::none;
@@ -81,27 +82,27 @@ std::error_code source::state::count_tcp(const count_scope& scope, std::uint32_t
     if (ec)
       context = failed;
     else
-      last_tcp_total = out[0].total() + out[1].total();
+      split.last_tcp_total = out[0].total() + out[1].total();
     return ec;
   }
   place_slices(n);
-  tcp_scope = scope;
-  tcp_states = states;
-  pool->run(n, partition_job, this);
+  split.scope = scope;
+  split.states = states;
+  split.pool->run(n, partition_job, this);
   for (std::size_t i = 0; i < n; ++i) {
-    if (parts[i].error) {
-      context = parts[i].failed;
-      return parts[i].error;
+    if (split.parts[i].error) {
+      context = split.parts[i].failed;
+      return split.parts[i].error;
     }
   }
-  keys = {};
+  split.keys = {};
   for (std::size_t i = 0; i < n; ++i) {
-    out[0] += parts[i].counts[0];
-    out[1] += parts[i].counts[1];
-    repeats += parts[i].repeats;
-    for (std::size_t b = 0; b < keys.size(); ++b) keys[b] += parts[i].keys[b];
+    out[0] += split.parts[i].counts[0];
+    out[1] += split.parts[i].counts[1];
+    repeats += split.parts[i].repeats;
+    for (std::size_t b = 0; b < split.keys.size(); ++b) split.keys[b] += split.parts[i].keys[b];
   }
-  last_tcp_total = out[0].total() + out[1].total();
+  split.last_tcp_total = out[0].total() + out[1].total();
   return {};
 }
 
@@ -260,7 +261,7 @@ std::error_code source::snapshot(socket_table& out, const count_scope& scope) no
 }
 
 unsigned source::threads() const noexcept {
-  return s_->partitions_opened ? static_cast<unsigned>(s_->sockets.size()) : s_->partitions;
+  return s_->split.opened ? static_cast<unsigned>(s_->sockets.size()) : s_->split.wanted;
 }
 
 }  // namespace ssfast::netlink

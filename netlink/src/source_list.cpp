@@ -8,39 +8,39 @@ namespace ssfast::netlink {
 
 void source::state::list_partition_job(void* ctx, std::size_t i) noexcept {
   auto* self = static_cast<state*>(ctx);
-  partition& p = self->parts[i];
+  partition& p = self->split.parts[i];
   p.repeats = 0;
   auto rows = [&](const netlink::datagram& g, const netlink::reply_filter& r,
                   repeat_guard& guard) noexcept {
     p.rows.clear();
     parse_status st = netlink::rows_inet(g, r, IPPROTO_TCP, p.rows, &guard);
     if (!st.error && !p.rows.empty()) {
-      const std::lock_guard<std::mutex> lock(self->sink_mutex);
-      st.error = self->list_sink->on_rows(p.rows);
+      const std::lock_guard<std::mutex> lock(self->split.sink_mutex);
+      st.error = self->split.sink->on_rows(p.rows);
     }
     return st;
   };
-  p.error = self->tcp_walks(self->sockets[i], self->tcp_scope, self->tcp_states,
+  p.error = self->tcp_walks(self->sockets[i], self->split.scope, self->split.states,
                             {p.bytecode.data(), p.bytecode_size}, rows, p.repeats, p.failed);
 }
 
 bool source::state::list_tcp_parallel(row_sink& sink, const count_scope& scope,
                                       std::uint32_t states, std::error_code& ec) noexcept {
-  if (partitions > 1 && !partitions_opened && worth_splitting()) open_partitions();
+  if (split.wanted > 1 && !split.opened && worth_splitting()) open_partitions();
   const std::size_t n = sockets.size();
   if (n == 1 || !worth_splitting()) return false;
   place_slices(n);
-  tcp_scope = scope;
-  tcp_states = states;
-  list_sink = &sink;
-  pool->run(n, list_partition_job, this);
-  list_sink = nullptr;
+  split.scope = scope;
+  split.states = states;
+  split.sink = &sink;
+  split.pool->run(n, list_partition_job, this);
+  split.sink = nullptr;
   ec = {};
   for (std::size_t i = 0; i < n; ++i) {
-    last_repeats += parts[i].repeats;
-    if (parts[i].error && !ec) {
-      ec = parts[i].error;
-      context = parts[i].failed;
+    last_repeats += split.parts[i].repeats;
+    if (split.parts[i].error && !ec) {
+      ec = split.parts[i].error;
+      context = split.parts[i].failed;
     }
   }
   return true;

@@ -105,28 +105,43 @@ struct partition {
 
 using namespace source_detail;  // a private header, included by the source's two files only
 
-struct source::state {
-  std::vector<sock_diag_socket> sockets;    // one per partition
+// The parallel port slices: how many a split count may use, the pool that runs them (opened by
+// the first count that splits), where the slices fall, each one's inputs and results, and the
+// one sink a parallel listing hands rows to. Their sockets are source::state::sockets[1..].
+struct partition_plan {
+  unsigned wanted = 1;                      // dumps a split count may use
+  bool opened = false;                      // the sockets and threads for them exist
   std::optional<detail::worker_pool> pool;  // started with the partitions
-  source_options o;
-  unsigned partitions = 1;         // dumps a split count may use
-  bool partitions_opened = false;  // the sockets and threads for them exist
-  bool one_walk = true;            // TCPDIAG_GETSOCK works here (else per-family dumps)
-  key_histogram keys{};            // the last parallel count's port spread
+  key_histogram keys{};                     // the last parallel count's port spread
   std::array<partition, max_partitions> parts;
-  count_scope tcp_scope;  // for the parallel jobs
-  std::uint32_t tcp_states = all_tcp_states;
+  count_scope scope;  // the current split run's, for the jobs
+  std::uint32_t states = all_tcp_states;
   std::optional<std::uint64_t> last_tcp_total;  // the previous exact count's TCP sockets
-  std::vector<std::byte> filter_code;           // the compiled expression of the last list()
-  socket_table batch;                           // one datagram's rows, for list()'s sink
-  row_sink* list_sink = nullptr;                // a parallel listing's sink, and its lock
+  row_sink* sink = nullptr;                     // a parallel listing's sink, and its lock
   std::mutex sink_mutex;
-  std::uint64_t last_repeats = 0;  // repeats the last snapshot or list dropped
-  count_hints* hints = nullptr;    // during a count
+};
+
+// Test builds only (the collector's seams set these options): every dump blocks forever or
+// fails with an errno before anything is sent. Kept out of the dump plans.
+inline std::error_code dump_seam(const source_options& o) noexcept {
+  if (o.hang_dumps)
+    for (;;) ::pause();  // something that never answers
+  return o.fail_dumps_with != 0 ? errno_code(o.fail_dumps_with) : std::error_code{};
+}
+
+struct source::state {
+  source_options o;
+  std::vector<sock_diag_socket> sockets;  // [0] for every dump; the rest, one per partition
+  partition_plan split;                   // the parallel port slices of TCP
+  bool one_walk = true;                   // TCPDIAG_GETSOCK works here (else per-family dumps)
+  std::vector<std::byte> filter_code;     // the compiled expression of the last list()
+  socket_table batch;                     // one datagram's rows, for list()'s sink
+  std::uint64_t last_repeats = 0;         // repeats the last snapshot or list dropped
+  count_hints* hints = nullptr;           // during a count
   dump_step context = dump_step::none;
 
   state(sock_diag_socket first, const source_options& opts) : o(opts) {
-    partitions = std::clamp(o.partitions, 1u, static_cast<unsigned>(max_partitions));
+    split.wanted = std::clamp(o.partitions, 1u, static_cast<unsigned>(max_partitions));
     // Room for every partition's socket now, so opening them later cannot throw.
     sockets.reserve(max_partitions);
     sockets.push_back(std::move(first));
@@ -141,9 +156,7 @@ struct source::state {
   template <class F>
   std::error_code dump(netlink::sock_diag_socket& s, const netlink::dump_request& r,
                        F& f) noexcept {
-    if (o.hang_dumps)
-      for (;;) ::pause();  // test builds only: something that never answers
-    if (o.fail_dumps_with != 0) return errno_code(o.fail_dumps_with);
+    if (auto ec = dump_seam(o)) return ec;
     callback_sink sink(f);
     return s.dump(r, sink);
   }
