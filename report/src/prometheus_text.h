@@ -3,6 +3,7 @@
 // values. Shared by report/'s renderers; not installed.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -25,8 +26,9 @@ inline void metric_header(std::string& out, std::string_view name, std::string_v
   out.push_back('\n');
 }
 
-inline void sample(std::string& out, std::string_view name, std::string_view labels,
-                   std::int64_t v) {
+/// One sample line: name, {labels} when there are any, the value's text.
+inline void sample_text(std::string& out, std::string_view name, std::string_view labels,
+                        std::string_view value) {
   out += name;
   if (!labels.empty()) {
     out.push_back('{');
@@ -34,24 +36,22 @@ inline void sample(std::string& out, std::string_view name, std::string_view lab
     out.push_back('}');
   }
   out.push_back(' ');
-  out += std::to_string(v);
+  out += value;
   out.push_back('\n');
+}
+
+inline void sample(std::string& out, std::string_view name, std::string_view labels,
+                   std::int64_t v) {
+  sample_text(out, name, labels, std::to_string(v));
 }
 
 /// A sample of a value with `decimals` digits after the point ("0.012345").
 inline void sample_fixed(std::string& out, std::string_view name, std::string_view labels, double v,
                          int decimals) {
   char num[64];
-  std::snprintf(num, sizeof num, "%.*f", decimals, v);
-  out += name;
-  if (!labels.empty()) {
-    out.push_back('{');
-    out += labels;
-    out.push_back('}');
-  }
-  out.push_back(' ');
-  out += num;
-  out.push_back('\n');
+  const int n = std::snprintf(num, sizeof num, "%.*f", decimals, v);
+  sample_text(out, name, labels,
+              std::string_view(num, n > 0 ? std::min<std::size_t>(n, sizeof num - 1) : 0));
 }
 
 /// Appends `,name="value"` (no comma after an opening '{'), the value escaped as the format
