@@ -202,6 +202,37 @@ TEST(DumpParserMalformed, WellFormedSyntheticDump) {
   EXPECT_EQ(c[1][tcp_state::listen], 1u);
 }
 
+// A listener's INET_DIAG_SKMEMINFO: SK_MEMINFO_DROPS lands in the row; an array cut before
+// it is malformed, never read past.
+TEST(DumpParserMalformed, SocketMemoryCarriesTheDropCounter) {
+  auto listener_with = [](std::size_t entries) {
+    struct {
+      inet_diag_msg m{};
+      nlattr a{};
+      std::uint32_t mem[SK_MEMINFO_VARS]{};
+    } p;
+    p.m.idiag_family = AF_INET;
+    p.m.idiag_state = 10;
+    p.a.nla_type = INET_DIAG_SKMEMINFO;
+    p.a.nla_len = static_cast<std::uint16_t>(sizeof(nlattr) + entries * sizeof(std::uint32_t));
+    p.mem[SK_MEMINFO_DROPS] = 1570;
+    builder b;
+    b.msg(SOCK_DIAG_BY_FAMILY, &p, sizeof p.m + p.a.nla_len).done();
+    return b.bytes;
+  };
+  socket_table t;
+  const auto whole = listener_with(SK_MEMINFO_VARS);
+  parse_status st = rows_inet({whole, 0}, ours, IPPROTO_TCP, t);
+  ASSERT_FALSE(st.error) << st.error.message();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t.drops()[0], 1570u);
+  t.clear();
+  const auto cut = listener_with(SK_MEMINFO_DROPS);
+  st = rows_inet({cut, 0}, ours, IPPROTO_TCP, t);
+  EXPECT_TRUE(st.error);
+  EXPECT_EQ(t.size(), 0u);
+}
+
 TEST(DumpParserMalformed, ForeignSenderIsRejected) {
   builder b;
   b.inet(AF_INET, 1).done();

@@ -11,7 +11,10 @@
 #include <new>
 
 #include "ssfast/netlink/bytecode.h"
+#include "ssfast/netlink/request.h"
 #include "wire.h"
+
+static_assert(ssfast::netlink::skmeminfo_ext == 1u << (INET_DIAG_SKMEMINFO - 1));
 
 namespace ssfast::netlink {
 namespace {
@@ -235,15 +238,27 @@ parse_status rows_inet(const datagram& d, const reply_filter& f, std::uint8_t pr
                              std::uint64_t{m.id.idiag_cookie[1]} << 32;
                   // inet_diag_msg_attrs_fill() adds INET_DIAG_SKV6ONLY for LISTEN and CLOSE
                   // sockets.
+                  // INET_DIAG_SKMEMINFO (asked for with skmeminfo_ext) is sk_meminfo's u32
+                  // array (sock_diag_put_meminfo()); older kernels send fewer entries, never
+                  // fewer than SK_MEMINFO_DROPS's.
                   bool bad = false;
                   auto ec = for_each_attr(p.subspan(sizeof(inet_diag_msg)),
                                           [&](std::uint16_t type, std::span<const std::byte> v) {
-                                            if (type != INET_DIAG_SKV6ONLY) return;
-                                            if (v.empty()) {
-                                              bad = true;
-                                              return;
+                                            if (type == INET_DIAG_SKV6ONLY) {
+                                              if (v.empty()) {
+                                                bad = true;
+                                                return;
+                                              }
+                                              r.dual_stack = fi == 1 && v[0] == std::byte{0};
+                                            } else if (type == INET_DIAG_SKMEMINFO) {
+                                              constexpr std::size_t at =
+                                                  SK_MEMINFO_DROPS * sizeof(std::uint32_t);
+                                              if (v.size() < at + sizeof(std::uint32_t)) {
+                                                bad = true;
+                                                return;
+                                              }
+                                              r.drops = wire::load<std::uint32_t>(v, at);
                                             }
-                                            r.dual_stack = fi == 1 && v[0] == std::byte{0};
                                           });
                   if (ec) return ec;
                   if (bad) return errc::bad_message;

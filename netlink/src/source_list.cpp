@@ -21,17 +21,20 @@ void source::state::list_partition_job(void* ctx, std::size_t i) noexcept {
     return st;
   };
   p.error = self->tcp_walks(self->sockets[i], self->split.scope, self->split.states,
-                            {p.bytecode.data(), p.bytecode_size}, rows, p.repeats, p.failed);
+                            {p.bytecode.data(), p.bytecode_size}, rows, p.repeats, p.failed,
+                            self->split.ext);
 }
 
 bool source::state::list_tcp_parallel(row_sink& sink, const count_scope& scope,
-                                      std::uint32_t states, std::error_code& ec) noexcept {
+                                      std::uint32_t states, std::uint8_t ext,
+                                      std::error_code& ec) noexcept {
   if (split.wanted > 1 && !split.opened && worth_splitting()) open_partitions();
   const std::size_t n = sockets.size();
   if (n == 1 || !worth_splitting()) return false;
   place_slices(n);
   split.scope = scope;
   split.states = states;
+  split.ext = ext;
   split.sink = &sink;
   split.pool->run(n, list_partition_job, this);
   split.sink = nullptr;
@@ -133,15 +136,18 @@ std::error_code source::state::list_netlink(row_sink& sink, const socket_query& 
           every);
     };
     const std::uint32_t states = q.states & netlink::all_tcp_states;
+    const std::uint8_t ext = q.socket_memory ? netlink::skmeminfo_ext : 0;
     // A refused single walk (EINVAL) sent no row: the kernel audits the request, bytecode
     // included, before it dumps. So the retry per family cannot repeat rows.
     const std::error_code ec = with_walk_fallback([&]() noexcept -> std::error_code {
       // Without an expression a big table is split over port slices (with one, the kernel
       // filters a single walk: the slices' bytecode and the query's are not joined).
       std::error_code split_ec;
-      if (filter_code.empty() && list_tcp_parallel(sink, sc, states, split_ec)) return split_ec;
+      if (filter_code.empty() && list_tcp_parallel(sink, sc, states, ext, split_ec))
+        return split_ec;
       dump_step failed = dump_step::none;
-      const auto e = tcp_walks(sockets[0], sc, states, filter_code, rows, last_repeats, failed);
+      const auto e =
+          tcp_walks(sockets[0], sc, states, filter_code, rows, last_repeats, failed, ext);
       context = e ? failed : dump_step::none;
       return e;
     });

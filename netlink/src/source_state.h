@@ -116,6 +116,7 @@ struct partition_plan {
   std::array<partition, max_partitions> parts;
   count_scope scope;  // the current split run's, for the jobs
   std::uint32_t states = all_tcp_states;
+  std::uint8_t ext = 0;                         // idiag_ext bits of a parallel listing
   std::optional<std::uint64_t> last_tcp_total;  // the previous exact count's TCP sockets
   row_sink* sink = nullptr;                     // a parallel listing's sink, and its lock
   std::mutex sink_mutex;
@@ -176,14 +177,16 @@ struct source::state {
   }
 
   // TCP through `parse` (datagram, reply filter, guard), one dump for both families or one
-  // per family, with an optional bytecode filter.
+  // per family, with an optional bytecode filter and idiag_ext bits (`ext`).
   template <class Parse>
   std::error_code tcp_walks(netlink::sock_diag_socket& s, const count_scope& scope,
                             std::uint32_t states, std::span<const std::byte> bytecode, Parse& parse,
-                            std::uint64_t& repeats, dump_step& failed) noexcept {
+                            std::uint64_t& repeats, dump_step& failed,
+                            std::uint8_t ext = 0) noexcept {
     if (one_walk && scope.ipv4 && scope.ipv6) {
       netlink::dump_request r = tcp_both_request(states);
       r.bytecode = bytecode;
+      r.inet_ext = ext;
       failed = dump_step::tcp_both;
       return guarded_dump(s, r, parse, repeats);
     }
@@ -191,6 +194,7 @@ struct source::state {
       if (!d.wanted(scope)) continue;
       netlink::dump_request r = inet_request(d, states);
       r.bytecode = bytecode;
+      r.inet_ext = ext;
       failed = d.step;
       if (auto ec = guarded_dump(s, r, parse, repeats)) return ec;
     }
@@ -215,7 +219,7 @@ struct source::state {
   // splitting: the kernel builds each slice's messages on its own core. Returns false (having
   // done nothing) when it is not; else the error of the first slice that failed.
   bool list_tcp_parallel(row_sink& sink, const count_scope& scope, std::uint32_t states,
-                         std::error_code& ec) noexcept;
+                         std::uint8_t ext, std::error_code& ec) noexcept;
 
   // A single-walk request failed with EINVAL: either this kernel has no TCPDIAG_GETSOCK, or it
   // refused something else in the request (a filter's bytecode, which inet_diag_bc_audit

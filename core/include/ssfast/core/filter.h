@@ -106,6 +106,9 @@ struct socket_query {
   count_scope scope;
   std::uint32_t states = abi::tcp_all_states;  ///< TCP_ESTABLISHED..TCP_CLOSING
   const socket_filter* filter = nullptr;       ///< null: no expression
+  /// Ask for each TCP socket's memory counters (INET_DIAG_SKMEMINFO), which fill
+  /// socket_row::drops; every message grows by 40 bytes. Netlink only: /proc has none.
+  bool socket_memory = false;
 };
 
 /// What a listing was asked to show, in ss's options.

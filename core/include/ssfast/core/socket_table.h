@@ -40,8 +40,11 @@ struct socket_row {
   std::uint8_t timer = 0;        ///< TCP: 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 probe
   std::uint8_t retrans = 0;      ///< TCP: retransmits (or probes) so far
   std::uint32_t expires_ms = 0;  ///< TCP: time left on the timer
-  bool dual_stack = false;       ///< an IPv6 socket that also takes IPv4 (IPV6_V6ONLY off), as
-                                 ///< netlink reports for LISTEN and CLOSE sockets
+  /// Packets the socket dropped (SK_MEMINFO_DROPS: a listener's SYN and ACK drops, which
+  /// tcp_listendrop() counts with ListenDrops); only when the query asked for socket memory.
+  std::uint32_t drops = 0;
+  bool dual_stack = false;  ///< an IPv6 socket that also takes IPv4 (IPV6_V6ONLY off), as
+                            ///< netlink reports for LISTEN and CLOSE sockets
 };
 
 /// The table's plain columns, one per socket_row field of the same name (the state column,
@@ -66,6 +69,7 @@ struct socket_row {
   X(std::uint8_t, timer)         \
   X(std::uint8_t, retrans)       \
   X(std::uint32_t, expires_ms)   \
+  X(std::uint32_t, drops)        \
   X(std::uint8_t, dual_stack) /* 0 or 1: a byte, as std::vector<bool> has no span */
 
 /// Sockets as parallel columns. append() amortizes allocation; clear() keeps capacity, so a

@@ -20,6 +20,10 @@ inline constexpr std::uint32_t all_tcp_states = abi::tcp_all_states | 1u;
 inline constexpr std::uint32_t all_states = 0xffffffff;
 
 /// unix_diag show flags for rows: name, peer, queue lengths, uid.
+/// idiag_ext bit asking for INET_DIAG_SKMEMINFO (1 << (INET_DIAG_SKMEMINFO - 1), uapi
+/// linux/inet_diag.h): the socket's sk_meminfo array, SK_MEMINFO_DROPS among it.
+inline constexpr std::uint8_t skmeminfo_ext = 1u << (7 - 1);
+
 inline constexpr std::uint32_t unix_show_rows = 0x01 | 0x04 | 0x10 | 0x40;
 
 /// One dump to ask for.
