@@ -12,6 +12,22 @@
 namespace ssfast {
 namespace {
 
+// A listener row as gather_doctor_evidence() fills it: one listener (no SO_REUSEPORT
+// sibling), its SYN queue's backlog its own.
+listener_evidence listening(std::string address, std::uint16_t port, std::uint32_t accept_queue,
+                            std::uint32_t backlog, std::uint64_t syn_recv = 0,
+                            std::string processes = "") {
+  listener_evidence l;
+  l.address = std::move(address);
+  l.port = port;
+  l.accept_queue = accept_queue;
+  l.backlog = backlog;
+  l.syn_recv = syn_recv;
+  l.syn_backlog = backlog;
+  l.processes = std::move(processes);
+  return l;
+}
+
 doctor_evidence quiet() {
   doctor_evidence e;
   e.interval_s = 1;
@@ -42,8 +58,8 @@ doctor_evidence quiet() {
   }
   e.counters_after["Tcp.OutSegs"] += 20000;
   e.counters_after["Tcp.RetransSegs"] += 20;  // 0.1%
-  e.listeners = {{"0.0.0.0:443", 443, 0, 4096, 2, 4096, ""},
-                 {"[::]:443", 443, 1, 4096, 2, 4096, ""}};
+  e.listeners = {listening("0.0.0.0:443", 443, 0, 4096, 2, ""),
+                 listening("[::]:443", 443, 1, 4096, 2, "")};
   e.ephemeral_groups = {{"10.0.0.1 -> 10.0.0.2:5432", 40}};
   return e;
 }
@@ -123,33 +139,37 @@ TEST(Doctor, EphemeralPorts) {
 
 TEST(Doctor, SynFlood) {
   auto e = quiet();
-  e.listeners = {{"0.0.0.0:80", 80, 0, 128, 60, 128, ""}, {"[::]:8080", 8080, 0, 16, 1, 16, ""}};
+  e.listeners = {listening("0.0.0.0:80", 80, 0, 128, 60), listening("[::]:8080", 8080, 0, 16, 1)};
   e.sockets.tcp[0][static_cast<int>(tcp_state::syn_recv)] = 61;
   EXPECT_EQ(find(diagnose(e), "syn_flood"), nullptr) << "60 of 128";
   e.listeners[0].syn_recv = 64;
-  e.syn_recv_sources = {{"203.0.113.7", 50}, {"198.51.100.1", 14}};
+  e.listeners[0].syn_sources = {{"203.0.113.7", 50}, {"198.51.100.1", 14}};
+  e.syn_recv_sources = {{"10.99.0.99", 900}};  // the namespace's: never this listener's
   auto f = diagnose(e);
   const finding* x = find(f, "syn_flood");
   ASSERT_NE(x, nullptr);
   EXPECT_EQ(x->level, severity::warning);
+  EXPECT_EQ(x->subject, "0.0.0.0:80");
   EXPECT_EQ(x->summary, "listener 0.0.0.0:80: 64 of 128 SYN-queue slots half-open (50.0%)");
   EXPECT_EQ(evidence(*x, "top_sources"), "203.0.113.7 (50), 198.51.100.1 (14)");
+  EXPECT_EQ(evidence(*x, "syn_limit_by"), "backlog");
   bool filter_advice = false;
   for (const auto& a : x->advice) filter_advice |= a.find("from 203.0.113.7") != std::string::npos;
   EXPECT_TRUE(filter_advice);
-  // Cookies sent during the interval: the queue overflowed; critical whatever the fill.
+  // Cookies sent during the interval with no listener at its limit any more: the namespace's
+  // queue overflowed; critical whatever the fill.
   e.listeners[0].syn_recv = 3;
   e.counters_after["TcpExt.SyncookiesSent"] = 500;
-  e.sysctls.tcp_syncookies = 0;
   f = diagnose(e);
   x = find(f, "syn_flood");
   ASSERT_NE(x, nullptr);
   EXPECT_EQ(x->level, severity::critical);
+  EXPECT_EQ(x->subject, "");
   EXPECT_EQ(evidence(*x, "SyncookiesSent_per_s"), "500.0/s");
-  EXPECT_TRUE(x->advice.front().starts_with("sysctl -w net.ipv4.tcp_syncookies=1   # now 0"));
+  EXPECT_EQ(evidence(*x, "SyncookiesSent"), "500") << "the counter, apart from its rate";
   // A tiny backlog with one half-open connection is not a flood.
   e = quiet();
-  e.listeners = {{"127.0.0.1:9", 9, 0, 1, 1, 1, ""}};
+  e.listeners = {listening("127.0.0.1:9", 9, 0, 1, 1)};
   EXPECT_EQ(find(diagnose(e), "syn_flood"), nullptr);
   // From /proc (no backlogs): only many SYN_RECV, or the counters.
   e.backlog_known = false;
@@ -157,9 +177,156 @@ TEST(Doctor, SynFlood) {
   EXPECT_NE(find(diagnose(e), "syn_flood"), nullptr);
 }
 
+// The limit as tcp_conn_request() applies it, for each tcp_syncookies mode.
+TEST(Doctor, SynQueueLimitFollowsTheKernel) {
+  doctor_sysctls s;
+  s.tcp_max_syn_backlog = 2048;
+  s.tcp_syncookies = 1;  // the backlog alone; tcp_max_syn_backlog plays no part
+  auto l = syn_queue_limit_of(4096, 1, s);
+  EXPECT_EQ(l.slots, 4096u);
+  EXPECT_EQ(l.by, syn_limit_kind::backlog);
+  s.tcp_syncookies = 0;  // 3/4 of 2048 binds below a backlog of 4096
+  l = syn_queue_limit_of(4096, 1, s);
+  EXPECT_EQ(l.slots, 1536u);
+  EXPECT_EQ(l.by, syn_limit_kind::max_syn_backlog);
+  l = syn_queue_limit_of(1024, 1, s);  // the backlog is the lower
+  EXPECT_EQ(l.slots, 1024u);
+  EXPECT_EQ(l.by, syn_limit_kind::backlog);
+  l = syn_queue_limit_of(8192, 2, s);  // two SO_REUSEPORT listeners of 4096 queue apart
+  EXPECT_EQ(l.slots, 3072u);
+  s.tcp_max_syn_backlog = 64;
+  l = syn_queue_limit_of(64, 1, s);
+  EXPECT_EQ(l.slots, 48u);
+  EXPECT_EQ(l.by, syn_limit_kind::max_syn_backlog);
+  s.tcp_syncookies = 2;  // no request socket is ever queued
+  l = syn_queue_limit_of(4096, 1, s);
+  EXPECT_EQ(l.slots, 0u);
+  EXPECT_EQ(l.by, syn_limit_kind::cookies_always);
+  s.tcp_syncookies.reset();  // unread: the kernel's default, 1
+  EXPECT_EQ(syn_queue_limit_of(100, 1, s).by, syn_limit_kind::backlog);
+}
+
+// With cookies off, 3/4 of tcp_max_syn_backlog binds: 1537 half-open on listen(4096) with
+// tcp_max_syn_backlog 2048 is at the limit (1536, one more on either side of 6.13's change),
+// and the advice moves tcp_max_syn_backlog, not the backlog.
+TEST(Doctor, SynFloodAtThreeQuartersOfMaxSynBacklog) {
+  auto e = quiet();
+  e.sysctls.tcp_syncookies = 0;
+  e.sysctls.tcp_max_syn_backlog = 2048;
+  e.listeners = {listening("0.0.0.0:80", 80, 0, 4096, 1537)};
+  e.listeners[0].drops_known = true;
+  e.listeners[0].address_drops_delta = 1570;
+  e.counters_after["TcpExt.ListenDrops"] += 1570;
+  const auto f = diagnose(e);
+  const finding* x = find(f, "syn_flood");
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(x->level, severity::critical);
+  EXPECT_EQ(evidence(*x, "syn_limit"), "1536");
+  EXPECT_EQ(evidence(*x, "syn_limit_by"), "tcp_max_syn_backlog");
+  EXPECT_EQ(evidence(*x, "syn_drops_per_s"), "1570.0/s");
+  EXPECT_NE(x->summary.find("at its SYN queue's limit of 1536 (3/4 of tcp_max_syn_backlog 2048"),
+            std::string::npos)
+      << x->summary;
+  ASSERT_GE(x->advice.size(), 2u);
+  EXPECT_TRUE(x->advice[0].starts_with("sysctl -w net.ipv4.tcp_syncookies=1   # now 0"));
+  EXPECT_TRUE(x->advice[1].starts_with("sysctl -w net.ipv4.tcp_max_syn_backlog=5462   # now 2048"))
+      << x->advice[1];
+  for (const auto& a : x->advice) EXPECT_EQ(a.find("passes to listen()"), std::string::npos) << a;
+  // One short of the limit counts as at it (a kernel before 6.13's `>`).
+  e.listeners[0].syn_recv = 1535;
+  const auto again = diagnose(e);
+  x = find(again, "syn_flood");
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(x->level, severity::critical);
+  // listen(64) with tcp_max_syn_backlog 64: 49 of a limit of 48, not "49 of 64".
+  e.sysctls.tcp_max_syn_backlog = 64;
+  e.listeners = {listening("0.0.0.0:80", 80, 0, 64, 49)};
+  const auto third = diagnose(e);
+  x = find(third, "syn_flood");
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(evidence(*x, "syn_limit"), "48");
+  EXPECT_EQ(x->level, severity::critical);
+}
+
+// A backlog capped by somaxconn: the advice raises somaxconn and says it takes a new listen().
+TEST(Doctor, SynFloodOnABacklogCappedBySomaxconn) {
+  auto e = quiet();
+  e.sysctls.somaxconn = 128;
+  e.listeners = {listening("0.0.0.0:80", 80, 0, 128, 127)};
+  const auto all = diagnose(e);
+  const finding* x = find(all, "syn_flood");
+  ASSERT_NE(x, nullptr);
+  bool somaxconn = false;
+  for (const auto& a : x->advice)
+    somaxconn |= a.starts_with("sysctl -w net.core.somaxconn=4096   # now 128: it caps") &&
+                 a.find("until the service listens again") != std::string::npos;
+  EXPECT_TRUE(somaxconn) << testing::PrintToString(x->advice);
+}
+
+// tcp_syncookies=2 keeps no request socket: a flood is cookies nobody returns.
+TEST(Doctor, SynFloodWithCookiesAlways) {
+  auto e = quiet();
+  e.sysctls.tcp_syncookies = 2;
+  e.counters_after["TcpExt.SyncookiesSent"] = 5000;  // 5000/s over 1 s
+  e.counters_before["TcpExt.SyncookiesRecv"] = 0;
+  e.counters_after["TcpExt.SyncookiesRecv"] = 4990;  // every client came back: traffic
+  EXPECT_EQ(find(diagnose(e), "syn_flood"), nullptr);
+  e.counters_after["TcpExt.SyncookiesRecv"] = 40;
+  const auto all = diagnose(e);
+  const finding* x = find(all, "syn_flood");
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(x->level, severity::warning) << "answered without state: handled";
+  EXPECT_EQ(evidence(*x, "SyncookiesUnanswered_per_s"), "4960.0/s");
+}
+
+// Two listeners flooded from different sources: a finding each, with its own sources.
+TEST(Doctor, EachFloodedListenerIsItsOwnFinding) {
+  auto e = quiet();
+  e.listeners = {listening("127.0.0.1:80", 80, 0, 32, 31), listening("[::]:443", 443, 0, 64, 60),
+                 listening("127.0.0.1:22", 22, 0, 128, 2)};
+  e.listeners[0].syn_sources = {{"10.99.0.1", 31}};
+  e.listeners[1].syn_sources = {{"10.99.0.78", 40}, {"10.99.0.79", 20}};
+  e.syn_recv_sources = {{"10.99.0.78", 40}, {"10.99.0.1", 31}, {"10.99.0.79", 20}};
+  const auto f = diagnose(e);
+  std::vector<std::string> subjects;
+  for (const finding& x : f)
+    if (x.id == "syn_flood") {
+      subjects.push_back(x.subject);
+      const std::string sources = evidence(x, "top_sources");
+      if (x.subject == "127.0.0.1:80") {
+        EXPECT_EQ(sources, "10.99.0.1 (31)");
+      } else {
+        EXPECT_EQ(sources, "10.99.0.78 (40), 10.99.0.79 (20)");
+      }
+    }
+  EXPECT_EQ(subjects, (std::vector<std::string>{"127.0.0.1:80", "[::]:443"}));
+}
+
+// SYN-ACK retransmissions to spoofed clients count in TCPSynRetrans and RetransSegs: they
+// belong to the SYN flood, not to the path.
+TEST(Doctor, SynAckRetransmissionsAreNotThePathsRetransmissions) {
+  auto e = quiet();
+  e.counters_after["Tcp.RetransSegs"] = e.counters_before["Tcp.RetransSegs"] + 3000;
+  e.counters_before["TcpExt.TCPSynRetrans"] = 0;
+  e.counters_after["TcpExt.TCPSynRetrans"] = 2980;
+  e.synack_retrans = 5000;  // the request sockets' num_retrans
+  e.syn_sent_retrans = 0;   // no connect of this host retransmits
+  EXPECT_EQ(find(diagnose(e), "retransmits"), nullptr) << "20 of 20020 once SYN-ACKs are out";
+  // Retransmitting connects: the same counters are this host's SYNs, and say so.
+  e.synack_retrans = 0;
+  e.syn_sent_retrans = 300;
+  e.syn_sent = 100;
+  const auto all = diagnose(e);
+  const finding* x = find(all, "retransmits");
+  ASSERT_NE(x, nullptr);
+  bool syn_sent = false;
+  for (const auto& a : x->advice) syn_sent |= a.find("state syn-sent") != std::string::npos;
+  EXPECT_TRUE(syn_sent);
+}
+
 TEST(Doctor, AcceptQueue) {
   auto e = quiet();
-  e.listeners = {{"127.0.0.1:700", 700, 8, 10, 0, 10, "app(42)"}};
+  e.listeners = {listening("127.0.0.1:700", 700, 8, 10, 0, "app(42)")};
   EXPECT_EQ(find(diagnose(e), "accept_queue_full"), nullptr) << "80%";
   e.listeners[0].accept_queue = 9;
   auto f = diagnose(e);
@@ -183,7 +350,7 @@ TEST(Doctor, AcceptQueue) {
   EXPECT_EQ(evidence(*x, "ListenOverflows"),
             std::to_string(e.counters_after["TcpExt.ListenOverflows"]));
   // A backlog capped at somaxconn: raise somaxconn first.
-  e.listeners[0] = {"127.0.0.1:700", 700, 4097, 4096, 0, 4096, ""};
+  e.listeners[0] = listening("127.0.0.1:700", 700, 4097, 4096, 0, "");
   f = diagnose(e);
   bool somaxconn = false;
   for (const auto& a : find(f, "accept_queue_full")->advice)
@@ -199,11 +366,11 @@ TEST(Doctor, AcceptQueue) {
 // with one waiting is full.
 TEST(Doctor, AcceptQueueNamesEveryFullListener) {
   auto e = quiet();
-  e.listeners = {{"127.0.0.1:8443", 8443, 5, 4, 0, 4, "nginx(10)"},
-                 {"[::1]:8443", 8443, 3, 128, 0, 128, "nginx(10)"},
-                 {"127.0.0.1:9000", 9000, 1, 0, 0, 0, "api(11)"},
-                 {"127.0.0.1:9001", 9001, 10, 9, 0, 9, ""},
-                 {"127.0.0.1:9002", 9002, 19, 20, 0, 20, ""}};
+  e.listeners = {listening("127.0.0.1:8443", 8443, 5, 4, 0, "nginx(10)"),
+                 listening("[::1]:8443", 8443, 3, 128, 0, "nginx(10)"),
+                 listening("127.0.0.1:9000", 9000, 1, 0, 0, "api(11)"),
+                 listening("127.0.0.1:9001", 9001, 10, 9, 0, ""),
+                 listening("127.0.0.1:9002", 9002, 19, 20, 0, "")};
   const auto f = diagnose(e);
   const finding* x = find(f, "accept_queue_full");
   ASSERT_NE(x, nullptr);
@@ -220,8 +387,8 @@ TEST(Doctor, AcceptQueueNamesEveryFullListener) {
 // is flooded however much room its IPv6 sibling on the same port has.
 TEST(Doctor, SynQueuePerListener) {
   auto e = quiet();
-  e.listeners = {{"127.0.0.1:8443", 8443, 0, 16, 16, 16, ""},
-                 {"[::1]:8443", 8443, 0, 128, 3, 128, ""}};
+  e.listeners = {listening("127.0.0.1:8443", 8443, 0, 16, 16, ""),
+                 listening("[::1]:8443", 8443, 0, 128, 3, "")};
   e.sockets.tcp[0][static_cast<int>(tcp_state::syn_recv)] = 16;
   e.sockets.tcp[1][static_cast<int>(tcp_state::syn_recv)] = 3;
   const finding* x = nullptr;
@@ -346,7 +513,7 @@ TEST(Doctor, EverythingAtOnceRendersAndNeverAdvisesRecycle) {
   e.counters_after["TCP.tw"] = 100;
   e.sysctls.ip_local_port_range = {{40000, 40009}};
   e.ephemeral_groups = {{"127.0.0.1 -> 127.0.0.1:700", 9}};
-  e.listeners = {{"127.0.0.1:700", 700, 3, 2, 10, 2, "x(1)"}};
+  e.listeners = {listening("127.0.0.1:700", 700, 3, 2, 10, "x(1)")};
   e.close_wait_persisting = 20;
   e.fin_wait2_held = 300;
   e.counters_after["TCP.orphan"] = 100000;

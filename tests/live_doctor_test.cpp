@@ -14,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -21,6 +22,7 @@
 #include "support/background.h"
 #include "support/live_fixture.h"
 #include "support/scenario.h"
+#include "support/syn_flood.h"
 
 namespace ssfast {
 namespace {
@@ -133,6 +135,42 @@ class DoctorNamespace : public ::testing::Test {
     for (const auto& f : report["findings"])
       s += f["id"].get<std::string>() + "(" + f["severity"].get<std::string>() + ") ";
     return s;
+  }
+
+  // `ssfast doctor -j --interval S` while spoofed SYNs go on to 127.0.0.1:port, `burst` of
+  // them every 5 ms from `first` + 0..spread-1, from before the doctor starts until it ends,
+  // so its interval holds them however late it takes its first sample. Bounded: at most
+  // 60,000 SYNs.
+  static std::pair<int, json> doctor_during_flood(std::uint16_t port, const std::string& first,
+                                                  std::uint32_t spread, std::uint32_t burst,
+                                                  const char* interval) {
+    testing::syn_sender syns;
+    std::pair<int, json> result;
+    std::atomic<bool> done{false};
+    std::thread watcher([&] {
+      result = doctor({}, interval);
+      done = true;
+    });
+    for (std::uint32_t sent = 0; sent < 60000 && !done; sent += burst) {
+      syns.flood(first, spread, "127.0.0.1", port, burst);
+      std::this_thread::sleep_for(5ms);
+    }
+    watcher.join();
+    EXPECT_TRUE(done) << "the doctor ran past 60,000 SYNs";
+    return result;
+  }
+
+  // A dual-stack listener on [::]:port (IPV6_V6ONLY off): IPv4 clients reach it too.
+  int listener_dual(std::uint16_t port, int backlog) {
+    const int fd = fds_.hold(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    const int off = 0;
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(port);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, backlog) != 0)
+      throw std::runtime_error("cannot listen on [::]");
+    return fd;
   }
 
   testing::fd_set_guard fds_;
@@ -323,6 +361,114 @@ TEST_F(DoctorNamespace, SynCookiesDuringTheIntervalAreCritical) {
   EXPECT_NE((*f)["summary"].get<std::string>().find("SYN cookies sent"), std::string::npos)
       << (*f)["summary"];
   EXPECT_EQ(code, 2);
+}
+
+// A real flood with cookies off: the kernel stops at 3/4 of tcp_max_syn_backlog, far below
+// listen(4096), and drops the rest (ListenDrops and the listener's own drops, not
+// TCPReqQFullDrop). The finding names that limit and the sysctl that moves it.
+TEST_F(DoctorNamespace, RealFloodWithCookiesOffStopsAtThreeQuartersOfMaxSynBacklog) {
+  sysctl("net/ipv4/tcp_syncookies", "0");
+  sysctl("net/ipv4/tcp_max_syn_backlog", "64");
+  testing::route_spoofed_sources("10.99.0.0/16");
+  listener(801, 4096);
+  testing::syn_sender syns;
+  syns.flood("10.99.0.1", 200, "127.0.0.1", 801, 200);
+  // 48 = 64 - 64/4, one more on a kernel with 6.13's `>`: wait for the queue to settle there.
+  const std::uint64_t held = count_state(tcp_state::syn_recv, 49);
+  ASSERT_TRUE(held == 48 || held == 49) << held;
+  const auto [code, report] = doctor_during_flood(801, "10.99.1.1", 100, 20, "1");
+  const json* f = finding(report, "syn_flood");
+  ASSERT_NE(f, nullptr) << ids(report);
+  EXPECT_EQ((*f)["severity"], "critical");
+  EXPECT_EQ((*f)["subject"], "127.0.0.1:801");
+  const json& ev = (*f)["evidence"];
+  EXPECT_EQ(ev["syn_limit"], 48) << ev.dump();
+  EXPECT_EQ(ev["syn_limit_by"], "tcp_max_syn_backlog");
+  EXPECT_EQ(ev["listener_backlog"], 4096);
+  EXPECT_GT(ev["listener_drops_delta"].get<std::int64_t>(), 0) << ev.dump();
+  EXPECT_NE(ev["syn_drops_per_s"], "0.0/s") << ev.dump();
+  EXPECT_EQ(ev["TCPReqQFullDrop_per_s"], "0.0/s") << "the 3/4 drops are not queue-full drops";
+  bool moves_it = false, blames_backlog = false;
+  for (const auto& a : (*f)["advice"]) {
+    const std::string t = a.get<std::string>();
+    moves_it |= t.starts_with("sysctl -w net.ipv4.tcp_max_syn_backlog=");
+    blames_backlog |= t.find("passes to listen()") != std::string::npos;
+  }
+  EXPECT_TRUE(moves_it) << (*f)["advice"].dump();
+  EXPECT_FALSE(blames_backlog) << (*f)["advice"].dump();
+  EXPECT_EQ(code, 2);
+}
+
+// Two listeners flooded from different sources, and a dual-stack one flooded over IPv4: a
+// finding for each, each naming only the sources of its own request sockets, as a filter
+// writes them (10.99.3.1, not ::ffff:10.99.3.1). The quiet listener has none.
+TEST_F(DoctorNamespace, EachFloodedListenerNamesItsOwnSources) {
+  testing::route_spoofed_sources("10.99.0.0/16");
+  listener(802, 32);
+  listener(803, 16);
+  listener(804, 16);
+  listener_dual(805, 64);
+  testing::syn_sender syns;
+  syns.flood("10.99.1.1", 4, "127.0.0.1", 802, 20);  // 20 of 32: a warning
+  syns.flood("10.99.2.1", 3, "127.0.0.1", 803, 15);  // 15 of 16: critical
+  syns.flood("10.99.3.1", 1, "127.0.0.1", 805, 40);  // 40 of 64
+  ASSERT_EQ(count_state(tcp_state::syn_recv, 75), 75u);
+  const auto [code, report] = doctor();
+  std::map<std::string, json> by_subject;
+  for (const auto& f : report["findings"])
+    if (f["id"] == "syn_flood") by_subject[f["subject"].get<std::string>()] = f;
+  ASSERT_EQ(by_subject.size(), 3u) << ids(report) << report.dump();
+  const json& a = by_subject["127.0.0.1:802"];
+  EXPECT_EQ(a["severity"], "warning");
+  EXPECT_EQ(a["evidence"]["top_sources"],
+            "10.99.1.1 (5), 10.99.1.2 (5), 10.99.1.3 (5), 10.99.1.4 (5)");
+  const json& b = by_subject["127.0.0.1:803"];
+  EXPECT_EQ(b["severity"], "critical");
+  EXPECT_EQ(b["evidence"]["top_sources"], "10.99.2.1 (5), 10.99.2.2 (5), 10.99.2.3 (5)");
+  const json& c = by_subject["[::]:805"];
+  EXPECT_EQ(c["evidence"]["listener_syn_recv"], 40);
+  EXPECT_EQ(c["evidence"]["top_sources"], "10.99.3.1 (40)");
+  bool filter_form = false;
+  for (const auto& x : c["advice"])
+    filter_form |= x.get<std::string>().find("come from 10.99.3.1:") != std::string::npos;
+  EXPECT_TRUE(filter_form) << c["advice"].dump();
+  EXPECT_EQ(code, 2);
+}
+
+// tcp_syncookies=2 answers every SYN with a cookie and queues nothing: the flood is only in
+// the cookie counters, sent and never returned.
+TEST_F(DoctorNamespace, RealFloodWithCookiesAlwaysShowsAsUnansweredCookies) {
+  sysctl("net/ipv4/tcp_syncookies", "2");
+  testing::route_spoofed_sources("10.99.0.0/16");
+  listener(806, 128);
+  const auto [code, report] = doctor_during_flood(806, "10.99.4.1", 250, 10, "1");
+  const json* f = finding(report, "syn_flood");
+  ASSERT_NE(f, nullptr) << ids(report);
+  EXPECT_EQ((*f)["subject"], "");
+  EXPECT_EQ((*f)["evidence"]["syn_recv"], 0);
+  EXPECT_NE((*f)["summary"].get<std::string>().find("SYN cookies sent that no client returned"),
+            std::string::npos)
+      << (*f)["summary"];
+  EXPECT_EQ(count_state(tcp_state::syn_recv), 0u);
+  EXPECT_GE(code, 1);
+}
+
+// SYN-ACK retransmissions to spoofed clients count in TCPSynRetrans and RetransSegs: the
+// retransmits rule leaves them to the SYN flood instead of sending the operator to SYN_SENT
+// sockets that do not exist.
+TEST_F(DoctorNamespace, SynAckRetransmissionsStayWithTheFlood) {
+  testing::route_spoofed_sources("10.99.0.0/16");
+  listener(807, 256);  // 150 of 256 half-open: a warning
+  testing::syn_sender syns;
+  syns.flood("10.99.5.1", 150, "127.0.0.1", 807, 150);
+  ASSERT_EQ(count_state(tcp_state::syn_recv, 150), 150u);
+  // SYN-ACKs are retransmitted 1 s and 3 s after the SYN: an interval of 2.5 s holds one.
+  const auto [code, report] = doctor({}, "2.5");
+  EXPECT_EQ(finding(report, "retransmits"), nullptr) << report.dump();
+  const json* f = finding(report, "syn_flood");
+  ASSERT_NE(f, nullptr) << ids(report);
+  EXPECT_GE((*f)["evidence"]["synack_retrans"].get<std::int64_t>(), 150) << (*f).dump();
+  EXPECT_EQ(code, 1) << "150 of 256: a warning, and nothing else";
 }
 
 TEST_F(DoctorNamespace, AcceptQueueFullNamesTheProcess) {

@@ -20,19 +20,6 @@ namespace {
 using abi::af_inet;
 using abi::af_inet6;
 
-// An IPv4-mapped IPv6 address groups with its IPv4 address.
-address_group fold(std::uint8_t family, const address_bytes& a) {
-  address_group k{};
-  if (family == af_inet6 && is_v4_mapped(a)) {
-    k[0] = af_inet;
-    std::copy(a.begin() + 12, a.end(), k.begin() + 1);
-  } else {
-    k[0] = family;
-    put(k, 1, a);
-  }
-  return k;
-}
-
 // A group: its key (compared in its own order, as `sort | uniq -c` would sort) and count.
 template <class Key>
 struct group {
@@ -88,7 +75,7 @@ struct top_counter::state {
         for (std::size_t i = 0; i < t.size(); ++i) {
           const std::uint8_t f = t.family()[i];
           if (f != af_inet && f != af_inet6) continue;  // UNIX sockets have no address
-          ++addresses[fold(f, remote ? t.peer_addr()[i] : t.local_addr()[i])];
+          ++addresses[address_key(f, remote ? t.peer_addr()[i] : t.local_addr()[i])];
         }
         return;
       }

@@ -36,16 +36,33 @@ std::string address(std::uint8_t family, const address_bytes& a) {
   return s;
 }
 
-// The largest groups, first, at most n; ties by their text, for a stable report. Every group
-// is formatted (groups, not sockets: a handful on most hosts).
+// A group key and its count, ranked as `top` ranks: largest first, equal counts in key order.
+template <std::size_t N>
+struct ranked {
+  group_key<N> key;
+  std::uint64_t count = 0;
+};
+
+// The largest groups, first, at most n, equal counts in key order (as top ranks them); only
+// those are formatted.
+template <std::size_t N, class Format>
+std::vector<keyed_count> largest(std::vector<ranked<N>> v, std::size_t n, Format&& format) {
+  keep_largest(v, n);
+  std::vector<keyed_count> out;
+  out.reserve(v.size());
+  for (const auto& g : v) out.push_back({format(g.key), g.count});
+  return out;
+}
+
 template <std::size_t N, class Format>
 std::vector<keyed_count> largest(const group_counts<N>& m, std::size_t n, Format&& format) {
-  std::vector<keyed_count> v;
+  std::vector<ranked<N>> v;
   v.reserve(m.size());
-  for (const auto& [k, c] : m) v.push_back({format(k), c});
-  keep_largest(v, n);
-  return v;
+  for (const auto& [k, c] : m) v.push_back({k, c});
+  return largest(std::move(v), n, std::forward<Format>(format));
 }
+
+std::string address_text(const address_group& k) { return address(k[0], address_at(&k[1])); }
 
 std::vector<keyed_count> largest(const std::unordered_map<std::string, std::uint64_t>& m,
                                  std::size_t n) {
@@ -138,12 +155,19 @@ std::uint64_t connection_id(const socket_table& t, std::size_t i) {
   return t.cookie()[i] != 0 ? t.cookie()[i] : t.inode()[i];
 }
 
-// The first sample: which connections are in CLOSE_WAIT.
-struct close_wait_ids final : row_sink {
+// The first sample: which connections are in CLOSE_WAIT, and each listener's drop counter
+// (by socket cookie).
+struct first_sample final : row_sink {
   std::unordered_set<std::uint64_t> ids;
+  std::unordered_map<std::uint64_t, std::uint32_t> listener_drops;
   std::error_code on_rows(const socket_table& t) noexcept override {
     try {
-      for (std::size_t i = 0; i < t.size(); ++i) ids.insert(connection_id(t, i));
+      for (std::size_t i = 0; i < t.size(); ++i) {
+        if (t.state()[i] == static_cast<std::uint8_t>(tcp_state::listen))
+          listener_drops[t.cookie()[i]] = t.drops()[i];
+        else
+          ids.insert(connection_id(t, i));
+      }
       return {};
     } catch (const std::bad_alloc&) {
       return std::make_error_code(std::errc::not_enough_memory);
@@ -158,8 +182,11 @@ struct second_sample final : row_sink {
   const std::unordered_set<std::uint64_t>& close_wait_before;
   std::int64_t lo = 1, hi = 0;  // ip_local_port_range
   socket_table listeners;
-  group_counts<19> requests;  // request sockets by endpoint_group: their listener's
-  group_counts<17> sources;   // request sockets by address_group: the client
+  // Request sockets by their listener's endpoint (family, address, port) and their client
+  // (address_key: family, address), and their SYN-ACK retransmissions by endpoint.
+  group_counts<36> requests;
+  group_counts<19> request_retrans;
+  group_counts<17> sources;  // request sockets by address_key: the client
   std::array<std::uint64_t, 65536> close_wait_ports{};
   group_counts<35> flows;                        // ephemeral-port connections by flow
   std::vector<std::uint64_t> persisting_inodes;  // CLOSE_WAIT at both ends, for owners
@@ -193,14 +220,26 @@ struct second_sample final : row_sink {
         case tcp_state::syn_recv:
         case tcp_state::new_syn_recv: {
           // A request socket sits on its listener's address and port; its peer is the client.
-          endpoint_group e{family};
-          put(e, put(e, 1, t.local_addr()[i]), lport);
-          ++requests[e];
-          address_group a{family};
-          put(a, 1, t.peer_addr()[i]);
-          ++sources[a];
+          // Its idiag_retrans is the request's num_retrans (inet_req_diag_fill()).
+          const address_group client = address_key(family, t.peer_addr()[i]);
+          group_key<36> k{family};
+          const std::size_t at = put(k, put(k, 1, t.local_addr()[i]), lport);
+          std::copy(client.begin(), client.end(), k.begin() + static_cast<std::ptrdiff_t>(at));
+          ++requests[k];
+          ++sources[client];
+          if (const std::uint8_t r = t.retrans()[i]; r != 0) {
+            endpoint_group e{family};
+            put(e, put(e, 1, t.local_addr()[i]), lport);
+            request_retrans[e] += r;
+            out.synack_retrans += r;
+          }
           continue;
         }
+        case tcp_state::syn_sent:
+          // Its idiag_retrans is icsk_retransmits: the SYN's retransmissions so far.
+          ++out.syn_sent;
+          out.syn_sent_retrans += t.retrans()[i];
+          break;
         case tcp_state::close_wait:
           ++close_wait_ports[lport];
           if (close_wait_before.count(connection_id(t, i))) {
@@ -230,8 +269,7 @@ struct second_sample final : row_sink {
       return address(k[0], address_at(&k[1])) + " -> " +
              endpoint_text(k[0], address_at(&k[17]), port_at(&k[33]));
     });
-    out.syn_recv_sources = largest(
-        sources, top_n, [](const address_group& k) { return address(k[0], address_at(&k[1])); });
+    out.syn_recv_sources = largest(sources, top_n, address_text);
     std::unordered_map<std::string, std::uint64_t> ports;
     for (std::size_t p = 0; p < close_wait_ports.size(); ++p)
       if (close_wait_ports[p] != 0) ports[std::to_string(p)] = close_wait_ports[p];
@@ -239,22 +277,43 @@ struct second_sample final : row_sink {
   }
 };
 
-// Each listener with its own queues. Request sockets go to the listener that owns them;
-// SO_REUSEPORT siblings (the same address and port) cannot be told apart, so they share
-// their requests and the sum of their backlogs as one SYN queue. Returns whether a queue is
-// backed up enough to be worth naming its owners.
-bool add_listeners(const second_sample& sample, doctor_evidence& out) {
+// Each listener with its own queues and drops. Request sockets go to the listener that owns
+// them; SO_REUSEPORT siblings (the same address and port) cannot be told apart, so they share
+// their requests, sources and retransmissions, and the sum of their backlogs. Returns whether
+// an accept queue is backed up enough to be worth naming its owners.
+bool add_listeners(const second_sample& sample, const first_sample& before, bool drops_known,
+                   doctor_evidence& out) {
   const socket_table& t = sample.listeners;
-  std::vector<std::uint64_t> syn_by_listener(t.size(), 0);
+  std::vector<std::uint64_t> syn_by(t.size(), 0), retrans_by(t.size(), 0);
+  std::vector<std::vector<ranked<17>>> sources_by(t.size());
   // Listeners by port: each group of request sockets is matched only against the listeners
   // of its own port (not every listener on the host).
   std::unordered_map<std::uint16_t, std::vector<std::size_t>> by_port;
   for (std::size_t i = 0; i < t.size(); ++i) by_port[t.local_port()[i]].push_back(i);
+  auto owner = [&](std::uint8_t family, const std::uint8_t* local) -> std::optional<std::size_t> {
+    const auto it = by_port.find(port_at(local + 16));
+    if (it == by_port.end()) return std::nullopt;
+    return owning_listener(t, it->second, family, address_at(local));
+  };
   for (const auto& [k, count] : sample.requests) {
-    const auto it = by_port.find(port_at(&k[17]));
-    if (it == by_port.end()) continue;
-    if (const auto i = owning_listener(t, it->second, k[0], address_at(&k[1])))
-      syn_by_listener[*i] += count;
+    if (const auto i = owner(k[0], &k[1])) {
+      syn_by[*i] += count;
+      ranked<17> source;
+      std::copy(k.begin() + 19, k.end(), source.key.begin());
+      source.count = count;
+      sources_by[*i].push_back(source);
+    }
+  }
+  for (const auto& [k, retrans] : sample.request_retrans)
+    if (const auto i = owner(k[0], &k[1])) retrans_by[*i] += retrans;
+  std::vector<std::uint64_t> delta(t.size(), 0);
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const auto was = before.listener_drops.find(t.cookie()[i]);
+    const std::uint64_t now = t.drops()[i];
+    // A listener absent from the first sample is new: all its drops are the interval's.
+    delta[i] = was == before.listener_drops.end() ? now
+               : now >= was->second               ? now - was->second
+                                                  : 0;
   }
   bool queue_backed_up = false;
   for (std::size_t i = 0; i < t.size(); ++i) {
@@ -263,11 +322,21 @@ bool add_listeners(const second_sample& sample, doctor_evidence& out) {
     l.port = t.local_port()[i];
     l.accept_queue = t.recv_q()[i];
     l.backlog = t.send_q()[i];
+    l.drops_known = drops_known;
+    l.drops = t.drops()[i];
+    l.drops_delta = delta[i];
+    l.siblings = 0;
+    std::vector<ranked<17>> sources;
     for (const std::size_t j : by_port[l.port]) {
       if (t.family()[j] != t.family()[i] || t.local_addr()[j] != t.local_addr()[i]) continue;
-      l.syn_recv += syn_by_listener[j];
+      ++l.siblings;
+      l.syn_recv += syn_by[j];
       l.syn_backlog += t.send_q()[j];
+      l.synack_retrans += retrans_by[j];
+      l.address_drops_delta += delta[j];
+      sources.insert(sources.end(), sources_by[j].begin(), sources_by[j].end());
     }
+    l.syn_sources = largest(std::move(sources), top_n, address_text);
     // Owners are worth a scan once a queue is past its backlog (a backlog of 0 included) or
     // nearly there.
     queue_backed_up |= l.accept_queue > l.backlog ||
@@ -308,8 +377,10 @@ std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
   // The first sample: counters, and which connections are in CLOSE_WAIT (the kernel sends
   // only those).
   counters(c, out.counters_before, out.unreadable);
-  q.states = bit(tcp_state::close_wait);
-  close_wait_ids before;
+  // The listeners come along (the listening hash is small) with their drop counters.
+  q.states = bit(tcp_state::close_wait) | bit(tcp_state::listen);
+  q.socket_memory = true;
+  first_sample before;
   if (auto ec = c.list(q, before)) return ec;
 
   std::this_thread::sleep_for(std::chrono::duration<double>(o.interval_s));
@@ -325,7 +396,7 @@ std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
   second_sample sample(out, before.ids);
   if (auto ec = c.list(q, sample)) return ec;
   sample.rank();
-  const bool queue_backed_up = add_listeners(sample, out);
+  const bool queue_backed_up = add_listeners(sample, before, out.backlog_known, out);
   if (o.processes && (out.close_wait_persisting >= close_wait_worth_owners || queue_backed_up))
     add_owners(sample, o, out);
   return {};

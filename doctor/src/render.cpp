@@ -101,6 +101,7 @@ void render_findings_json(const std::vector<finding>& f, const doctor_evidence& 
     w.begin_object();
     w.key("id").value(x.id);
     w.key("severity").value(to_string(x.level));
+    w.key("subject").value(x.subject);  // a listener, or "" for the namespace
     w.key("summary").value(x.summary);
     w.key("evidence").begin_object();
     for (const auto& [k, v] : x.evidence) {

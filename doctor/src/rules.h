@@ -65,6 +65,20 @@ inline std::optional<std::int64_t> counter(const doctor_evidence& e, counter_id 
   return it->second;
 }
 
+// A kernel counter as evidence: `Name` its value (since the namespace was made; "unknown"
+// when unread), `Name_delta` its change over the interval and `Name_per_s` that as a rate.
+// Never the change under the counter's own name.
+inline void counter_evidence(const doctor_evidence& e, counter_id id, finding& f) {
+  const std::string_view full = counter_name(id);
+  const std::string name(full.substr(full.find('.') + 1));
+  const std::int64_t d = delta_or0(e, id);
+  const auto it = e.counters_after.find(std::string(full));
+  f.evidence.emplace_back(
+      name, it == e.counters_after.end() ? evidence_value("unknown") : evidence_value(it->second));
+  f.evidence.emplace_back(name + "_delta", evidence_value(d));
+  f.evidence.emplace_back(name + "_per_s", rate(e, d));
+}
+
 inline std::string opt(const std::optional<std::int64_t>& v) {
   return v ? num(*v) : std::string("unknown");
 }
@@ -102,6 +116,7 @@ inline constexpr double ports_warn = 0.5, ports_crit = 0.9;
 inline constexpr double synq_warn = 0.5, synq_crit = 0.9;
 inline constexpr std::uint64_t synq_min = 8;  // a listen(fd, 1) with one half-open is not a flood
 inline constexpr std::uint64_t syn_recv_without_backlog = 1024;
+inline constexpr double cookies_unanswered_warn = 100;  // per second, with tcp_syncookies=2
 inline constexpr double acceptq_warn = 0.9;
 inline constexpr std::uint64_t close_wait_warn = 16, close_wait_crit = 1024;
 inline constexpr std::uint64_t fin_wait2_warn = 256;

@@ -82,11 +82,11 @@ void orphans_limit(const doctor_evidence& e, std::vector<finding>& out) {
               (aborts > 0 ? "; " + num(aborts) + " connections reset for memory" : std::string());
   f.evidence = {{"orphan", evidence_value(*orphans)},
                 {"tcp_max_orphans", evidence_value(*max)},
-                {"TCPAbortOnMemory", evidence_value(aborts)},
                 {"fin_wait1", evidence_value(tcp_in(e, tcp_state::fin_wait1))},
                 {"fin_wait2", evidence_value(tcp_in(e, tcp_state::fin_wait2))},
                 {"last_ack", evidence_value(tcp_in(e, tcp_state::last_ack))},
                 {"closing", evidence_value(tcp_in(e, tcp_state::closing))}};
+  counter_evidence(e, counter_id::tcp_abort_on_memory, f);
   f.why =
       "A socket its process has closed while TCP still has work (unsent data, the FIN "
       "exchange: FIN_WAIT1, FIN_WAIT2, LAST_ACK, CLOSING) is an orphan. Past tcp_max_orphans "
@@ -116,9 +116,9 @@ void tcp_memory(const doctor_evidence& e, std::vector<finding>& out) {
   f.summary = "TCP buffers use " + num(*mem) + " pages; tcp_mem pressure " + num(pressure) +
               ", max " + num(max);
   f.evidence = {{"mem_pages", evidence_value(*mem)},
-                {"tcp_mem", num((*limits)[0]) + " " + num(pressure) + " " + num(max)},
-                {"TCPMemoryPressures", evidence_value(pressures)},
-                {"TCPAbortOnMemory", evidence_value(aborts)}};
+                {"tcp_mem", num((*limits)[0]) + " " + num(pressure) + " " + num(max)}};
+  counter_evidence(e, counter_id::memory_pressures, f);
+  counter_evidence(e, counter_id::tcp_abort_on_memory, f);
   f.why =
       "TCP's buffers are accounted in pages against tcp_mem (shared by every namespace). Above "
       "'pressure' the kernel shrinks buffers and connections slow down; at 'max' it refuses "
@@ -139,30 +139,45 @@ void retransmits(const doctor_evidence& e, std::vector<finding>& out) {
   // retransmissions are in RetransSegs alone (tcp_output.c, __tcp_transmit_skb), as RFC 1213
   // defines tcpOutSegs. The share of everything sent is therefore again / (sent + again).
   const std::int64_t sent = delta_or0(e, counter_id::tcp_out_segs);
-  const std::int64_t again = delta_or0(e, counter_id::tcp_retrans_segs);
+  const std::int64_t all_again = delta_or0(e, counter_id::tcp_retrans_segs);
+  const std::int64_t syn = delta_or0(e, counter_id::syn_retrans);
+  // TCPSynRetrans (and RetransSegs) count a listener's SYN-ACK retransmissions
+  // (tcp_rtx_synack()) as well as the SYN retransmissions of this host's connects
+  // (tcp_retransmit_timer()). The sockets tell them apart: a request socket's idiag_retrans is
+  // its SYN-ACK's num_retrans, a SYN_SENT socket's its SYN's icsk_retransmits. SYN-ACKs to
+  // clients that never answer are a SYN flood's (the syn_flood finding), not the path's.
+  const std::uint64_t pending = e.synack_retrans + e.syn_sent_retrans;
+  const double synack_share =
+      pending > 0 ? static_cast<double>(e.synack_retrans) / static_cast<double>(pending) : 0;
+  const auto synack = std::min(
+      all_again, static_cast<std::int64_t>(std::llround(static_cast<double>(syn) * synack_share)));
+  const std::int64_t again = all_again - synack;
   if (sent + again < retrans_min_segments) return;
   const double share = static_cast<double>(again) / static_cast<double>(sent + again);
   if (share < retrans_warn) return;
-  const std::int64_t syn = delta_or0(e, counter_id::syn_retrans);
+  const std::int64_t connect_syn = std::max<std::int64_t>(0, syn - synack);
   const std::int64_t timeouts = delta_or0(e, counter_id::tcp_timeouts);
   finding f;
   f.id = "retransmits";
   f.level = share >= retrans_crit ? severity::critical : severity::warning;
   f.summary = percent(share) + " of segments sent were retransmissions (" + per_second(e, again) +
               ", beside " + per_second(e, sent) + " new)";
-  f.evidence = {{"RetransSegs_per_s", rate(e, again)},
-                {"OutSegs_per_s", rate(e, sent)},
-                {"retransmitted", share_of(share)},
-                {"TCPSynRetrans_per_s", rate(e, syn)},
-                {"TCPTimeouts_per_s", rate(e, timeouts)}};
+  if (synack > 0)
+    f.summary += "; " + per_second(e, synack) +
+                 " SYN-ACK retransmissions to half-open clients "
+                 "left out";
+  f.evidence = {{"RetransSegs_per_s", rate(e, all_again)}, {"OutSegs_per_s", rate(e, sent)},
+                {"retransmitted", share_of(share)},        {"TCPSynRetrans_per_s", rate(e, syn)},
+                {"synack_retrans_per_s", rate(e, synack)}, {"TCPTimeouts_per_s", rate(e, timeouts)},
+                {"syn_sent", evidence_value(e.syn_sent)}};
   f.why =
       "TCP resends a segment when no acknowledgement comes in time (a timeout) or duplicate "
       "ACKs report a gap. A few tenths of a percent is usual across the internet; a few "
       "percent cuts throughput hard, since each loss halves the sender's congestion window.";
-  if (2 * syn >= again)
+  if (2 * connect_syn >= again && e.syn_sent > 0)
     f.advice.push_back(
-        "most are SYN retransmissions: connections to hosts that do not answer (down, "
-        "firewalled, a full SYN queue): ssfast -tan state syn-sent shows where");
+        "most are SYN retransmissions of this host's connects: hosts that do not answer (down, "
+        "firewalled, a full SYN queue): ssfast -tano state syn-sent shows where");
   f.advice.push_back(
       "look at the path: interface errors and drops (ip -s link), and the connections with "
       "retransmit timers running (ssfast -tano: timer:(on,...))");

@@ -17,6 +17,7 @@
 
 #include "ssfast/core/addresses.h"
 #include "ssfast/core/export.h"
+#include "ssfast/core/kernel_abi.h"
 #include "ssfast/core/owners.h"
 #include "ssfast/core/socket_table.h"
 
@@ -79,6 +80,20 @@ inline address_bytes address_at(const std::uint8_t* p) noexcept {
 }
 inline std::uint16_t port_at(const std::uint8_t* p) noexcept {
   return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
+}
+
+/// An address as `top raddr` keys it: an IPv4-mapped IPv6 address (a v4 client of a dual-stack
+/// socket) as its IPv4 address, which is also how a filter names it. No allocation.
+inline address_group address_key(std::uint8_t family, const address_bytes& a) noexcept {
+  address_group k{};
+  if (family == abi::af_inet6 && is_v4_mapped(a)) {
+    k[0] = abi::af_inet;
+    std::copy(a.begin() + 12, a.end(), k.begin() + 1);
+  } else {
+    k[0] = family;
+    put(k, 1, a);
+  }
+  return k;
 }
 
 /// What `top` groups by.

@@ -28,25 +28,61 @@ struct doctor_sysctls {
   std::optional<std::array<std::int64_t, 2>> ip_local_port_range;
 };
 
-/// One TCP listener (one row; SO_REUSEPORT siblings are separate listeners).
-struct listener_evidence {
-  std::string address;  ///< "127.0.0.1:80", "[::]:443"
-  std::uint16_t port = 0;
-  std::uint32_t accept_queue = 0;  ///< Recv-Q: established, waiting for accept()
-  std::uint32_t backlog = 0;       ///< Send-Q: the accept queue's limit (netlink only)
-  /// Request sockets (SYN_RECV) this listener holds: those whose local address and port are
-  /// its own, or, for a wildcard listener, those no listener of that exact address takes.
-  /// SO_REUSEPORT siblings of one address share theirs, as they share syn_backlog.
-  std::uint64_t syn_recv = 0;
-  std::uint64_t syn_backlog = 0;  ///< the SYN queue's limit: the backlogs of this address
-  std::string processes;          ///< "nginx(1234)", when readable
-};
-
 /// A count under a key: "10.0.0.1 -> 10.0.0.2:5432" 28000, "203.0.113.7" 900.
 struct keyed_count {
   std::string key;
   std::uint64_t count = 0;
 };
+
+/// One TCP listener (one row; SO_REUSEPORT siblings are separate listeners, and share what
+/// belongs to their address: the request sockets, which no dump can tell apart by sibling).
+struct listener_evidence {
+  std::string address;  ///< "127.0.0.1:80", "[::]:443"
+  std::uint16_t port = 0;
+  std::uint32_t accept_queue = 0;  ///< Recv-Q: established, waiting for accept()
+  std::uint32_t backlog = 0;       ///< Send-Q: min(listen() backlog, somaxconn) (netlink only)
+  /// This listener's own drop counter (SK_MEMINFO_DROPS: tcp_listendrop() bumps it with
+  /// ListenDrops), its change over the interval (the whole count for a listener that is new),
+  /// and whether it was read (netlink with socket memory; never from /proc).
+  std::uint64_t drops = 0, drops_delta = 0;
+  bool drops_known = false;
+  /// Of its address (this listener and its SO_REUSEPORT siblings, `siblings` in all): the
+  /// request sockets (SYN_RECV) whose local address and port are its own, or, for a
+  /// wildcard listener, those no listener of that exact address takes; the sum of the
+  /// siblings' backlogs; the SYN-ACK retransmissions those requests made so far (each
+  /// request's num_retrans); and their sources, largest first (at most 5), as a filter
+  /// names them (an IPv4 client of a dual-stack listener as IPv4).
+  std::uint64_t syn_recv = 0;
+  std::uint64_t syn_backlog = 0;
+  std::uint32_t siblings = 1;
+  std::uint64_t synack_retrans = 0;
+  std::uint64_t address_drops_delta = 0;  ///< the siblings' drops_delta, summed
+  std::vector<keyed_count> syn_sources;
+  std::string processes;  ///< "nginx(1234)", when readable
+};
+
+/// Which limit bounds a SYN queue (tcp_conn_request(), net/ipv4/tcp_input.c).
+enum class syn_limit_kind : std::uint8_t {
+  backlog,          ///< the listener's backlog: inet_csk_reqsk_queue_is_full()
+  max_syn_backlog,  ///< tcp_syncookies=0: unproven SYNs drop past 3/4 of tcp_max_syn_backlog
+  cookies_always,   ///< tcp_syncookies=2: every SYN is answered with a cookie, none queued
+};
+SSFAST_API std::string_view to_string(syn_limit_kind k) noexcept;
+
+/// A SYN queue's limit as the running kernel applies it: `slots` request sockets, past which
+/// a SYN is answered with a cookie (tcp_syncookies=1) or dropped (0). The kernel's full test
+/// is `>=` before Linux 6.13 and `>` since (stable 6.1 and 6.6 took the change), so a queue
+/// holds `slots` or `slots + 1` at its limit: a judgement tolerates one either way.
+struct syn_queue_limit {
+  std::uint64_t slots = 0;
+  syn_limit_kind by = syn_limit_kind::backlog;
+};
+
+/// The limit of one address's SYN queue: `backlog` summed over `siblings` SO_REUSEPORT
+/// listeners (each queues on its own), under `s`'s tcp_syncookies (unknown: 1, the default)
+/// and tcp_max_syn_backlog. No allocation.
+SSFAST_API syn_queue_limit syn_queue_limit_of(std::uint64_t backlog, std::uint32_t siblings,
+                                              const doctor_sysctls& s) noexcept;
 
 /// Everything the diagnosis uses, sampled over `interval_s`.
 struct doctor_evidence {
@@ -61,7 +97,12 @@ struct doctor_evidence {
   /// Connections per (local address, remote address:port) among sockets whose local port is
   /// in ip_local_port_range, largest first (at most 5).
   std::vector<keyed_count> ephemeral_groups;
-  std::vector<keyed_count> syn_recv_sources;      ///< SYN_RECV per remote address, largest first
+  std::vector<keyed_count> syn_recv_sources;  ///< SYN_RECV per remote address, largest first
+  /// Retransmissions so far of the SYN-ACKs of every request socket (num_retrans) and of the
+  /// SYNs of every SYN_SENT socket (icsk_retransmits): TCPSynRetrans counts both alike
+  /// (tcp_rtx_synack() and tcp_retransmit_timer()), these tell them apart.
+  std::uint64_t synack_retrans = 0, syn_sent_retrans = 0;
+  std::uint64_t syn_sent = 0;                     ///< SYN_SENT sockets
   std::uint64_t close_wait_persisting = 0;        ///< CLOSE_WAIT at both ends of the interval
   std::vector<keyed_count> close_wait_ports;      ///< CLOSE_WAIT per local port
   std::vector<keyed_count> close_wait_processes;  ///< CLOSE_WAIT per owning process
@@ -117,6 +158,9 @@ SSFAST_API std::string to_text(const evidence_value& v);
 struct finding {
   std::string id;  ///< stable: time_wait_buckets, ephemeral_ports, syn_flood, ...
   severity level = severity::info;
+  /// What it is about: a listener ("127.0.0.1:80") for a finding per listener, else empty
+  /// (the namespace). One finding per (id, subject).
+  std::string subject;
   std::string summary;  ///< one line with the numbers
   /// What the rule read, in order: name and value, numbers kept as numbers until rendered.
   std::vector<std::pair<std::string, evidence_value>> evidence;
@@ -136,7 +180,7 @@ SSFAST_API int doctor_exit_code(const std::vector<finding>& f,
 /// rule ran.
 SSFAST_API void render_findings_text(const std::vector<finding>& f, const doctor_evidence& e,
                                      std::string_view source, std::string& out);
-/// {"source":..,"interval_s":..,"exit_code":..,"findings":[{"id","severity","summary",
+/// {"source":..,"interval_s":..,"exit_code":..,"findings":[{"id","severity","subject","summary",
 /// "evidence":{..},"why","advice":[..]}],"not_run":[{"id","needs","why"}]}
 SSFAST_API void render_findings_json(const std::vector<finding>& f, const doctor_evidence& e,
                                      std::string_view source, std::string& out);
