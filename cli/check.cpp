@@ -53,7 +53,7 @@ int check_unknown(std::string_view why) {
 int run_check(collector& c, const options& o) {
   serve::check_verdict result;
   if (o.filter.empty()) {
-    result = serve::check_sockets(c, o.scope, o.method, o.warn, o.crit);
+    result = serve::check_sockets(c, o.scope, o.method, o.warn, o.crit, o.interval);
   } else {
     socket_filter f;
     socket_query q;
@@ -63,7 +63,7 @@ int run_check(collector& c, const options& o) {
           "--estimate derives ESTABLISHED from a counter of the whole "
           "namespace: it takes no filter");
     if (!build_query(o, f, q, err)) return check_unknown(err);
-    result = serve::check_sockets(c, q, filter_text(o), o.warn, o.crit);
+    result = serve::check_sockets(c, q, filter_text(o), o.warn, o.crit, o.interval);
   }
   say_malformed(c);
   result.line.push_back('\n');

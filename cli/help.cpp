@@ -81,14 +81,21 @@ constexpr std::array<help_section, 9> sections = {{
      "                  one that matches nothing is an error\n"
      "  --delta S       the change over S seconds, and the rate per second\n"},
     {command::check,
-     "check [--warn M=RANGE,...] [--crit M=RANGE,...] [--timeout S] [-tux46] [FILTER]",
+     "check [--warn M=RANGE,...] [--crit M=RANGE,...] [--interval S] [--timeout S]\n"
+     "                 [-tux46] [FILTER]",
      "check: a Nagios/Icinga plugin. `SSFAST OK|WARNING|CRITICAL|UNKNOWN - text | perfdata`,\n"
      "  exit 0/1/2/3. M: established, syn_sent, syn_recv, fin_wait1, fin_wait2, time_wait,\n"
      "  close, close_wait, last_ack, listen, closing, tcp, udp, unix, orphan, tw, tcp_inuse,\n"
-     "  tcp_mem, curr_estab. RANGE as the plugin guidelines: 10 (alert outside 0..10), 10:,\n"
-     "  ~:10, 10:20, @10:20 (alert inside). --timeout S: UNKNOWN after S seconds (10).\n"
-     "  FILTER: judge only the sockets it selects (check --crit close_wait=100 'sport = :443');\n"
-     "  the kernel counters (orphan, tw, ...) are the namespace's, not metrics then.\n"},
+     "  tcp_mem, curr_estab; listen_queue (the fullest accept queue, % of its backlog) and\n"
+     "  syn_queue (the fullest SYN queue, % of the limit the kernel applies, as the doctor\n"
+     "  computes it), each naming its listener (they walk the established hash for the\n"
+     "  half-open sockets); listen_overflows, listen_drops, syn_drops, syncookies_sent: per\n"
+     "  second over --interval S (1), waited for only when a threshold names one. RANGE as\n"
+     "  the plugin guidelines: 10 (alert outside 0..10), 10:, ~:10, 10:20, @10:20 (alert\n"
+     "  inside). --timeout S: UNKNOWN after S seconds (10).\n"
+     "  FILTER: judge only the sockets it selects (check --crit listen_queue=90 'sport = :443');\n"
+     "  listen_drops is then the selected listeners' own drops; the kernel counters (orphan,\n"
+     "  tw, ...) and the other rates are the namespace's, not metrics then.\n"},
     {command::exporter,
      "exporter [--listen ADDR:PORT] [--max-connections N] [--max-per-peer N]\n"
      "                    [--timeout S] [--all-netns [--netns-owner init|any]\n"

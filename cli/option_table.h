@@ -125,7 +125,7 @@ inline constexpr option_spec table[] = {
     {opt::scrape_deadline, 0, "scrape-deadline", true, in_exporter},
     {opt::watch, 0, "watch", true, in_summary | in_top},
     {opt::count, 0, "count", true, in_summary | in_top},
-    {opt::interval, 0, "interval", true, in_doctor},
+    {opt::interval, 0, "interval", true, in_doctor | in_check},
     {opt::delta, 0, "delta", true, in_counters},
     {opt::limit, 0, "limit", true, in_top},
 };

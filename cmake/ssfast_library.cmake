@@ -57,7 +57,8 @@ ssfast_folder_archive(fallback PUBLIC ssfast::core PRIVATE Boost::headers Thread
 ssfast_folder_archive(api PUBLIC ssfast::core PRIVATE ssfast::netlink ssfast::fallback)
 ssfast_folder_archive(report PUBLIC ssfast::api ssfast::core)
 ssfast_folder_archive(doctor PUBLIC ssfast::report ssfast::api ssfast::core)
-ssfast_folder_archive(serve PUBLIC ssfast::report ssfast::api ssfast::core)
+# check and the exporter judge with the doctor's one rule set; the doctor never sees serve.
+ssfast_folder_archive(serve PUBLIC ssfast::report ssfast::api ssfast::core PRIVATE ssfast::doctor)
 
 install(TARGETS ssfast_shared ssfast_static EXPORT ssfastTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -505,6 +505,8 @@ TEST(ParseArgs, MonitoringMisuseIsRefused) {
   const std::pair<std::vector<const char*>, const char*> cases[] = {
       {{"check", "--warn", "established"}, "option '--warn': 'established' is not METRIC=RANGE"},
       {{"check", "--crit", "x=5:1"}, "option '--crit': '5:1': the start is above the end"},
+      {{"check", "--warn", "close_wait=2,close_wait=3"},
+       "option '--warn': close_wait is given twice; give each metric one range"},
       {{"check", "--timeout", "0"},
        "option '--timeout': '0' is not a number of seconds (0 < S <= 86400)"},
       {{"check", "-j"},
@@ -542,7 +544,7 @@ TEST(ParseArgs, MonitoringMisuseIsRefused) {
       {{"doctor", "--estimate"}, "option '--estimate' is for -s, check and exporter, not doctor"},
       {{"doctor", "state", "listening"}, "unexpected argument 'state'"},
       {{"states", "-t"}, "option '-t' is for listings, -s, top, check and exporter, not states"},
-      {{"-s", "--interval", "1"}, "option '--interval' is for doctor, not -s"},
+      {{"-s", "--interval", "1"}, "option '--interval' is for check and doctor, not -s"},
       {{"check", "-p"}, "option '-p' is for listings, not check"},
       {{"exporter", "-l"}, "option '-l' is for listings and top, not exporter"},
       {{"counters", "-e"}, "option '-e' is for listings, not counters"},

@@ -471,6 +471,73 @@ TEST_F(DoctorNamespace, SynAckRetransmissionsStayWithTheFlood) {
   EXPECT_EQ(code, 1) << "150 of 256: a warning, and nothing else";
 }
 
+// `check` alerts on listener incidents: a full accept queue with connections refused, and a
+// flooded SYN queue, each naming the listener; with a filter, the listener's own drops.
+TEST_F(DoctorNamespace, CheckAlertsOnListenerQueues) {
+  const int l = listener(810, 4);
+  (void)l;
+  for (int i = 0; i < 5; ++i) client(810);  // 5 waiting on a backlog of 4: the kernel's "full"
+  auto r = testing::run_process({SSFAST_CLI_PATH, "check", "--crit", "listen_queue=90"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_TRUE(
+      r.out.starts_with("SSFAST CRITICAL - listen_queue 125 on 127.0.0.1:810 (critical range 90)"))
+      << r.out;
+  EXPECT_NE(r.out.find(" listen_queue=125;;90;0"), std::string::npos) << r.out;
+  // More clients while check measures: their SYNs are dropped at the full queue, counted in
+  // ListenOverflows and in the listener's own drops. Non-blocking connects go on until check
+  // ends (bounded: 1,500 at one per 20 ms).
+  auto during = [&](std::vector<std::string> argv) {
+    testing::process_result out;
+    std::atomic<bool> done{false};
+    std::thread t([&] {
+      out = testing::run_process(argv);
+      done = true;
+    });
+    for (int i = 0; i < 1500 && !done; ++i) {
+      fds_.hold(testing::connect_tcp("127.0.0.1", 810, nullptr, /*wait=*/false));
+      std::this_thread::sleep_for(20ms);
+    }
+    t.join();
+    return out;
+  };
+  r = during({SSFAST_CLI_PATH, "check", "--interval", "1", "--crit", "listen_overflows=0"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_TRUE(r.out.starts_with("SSFAST CRITICAL - listen_overflows ")) << r.out;
+  r = during(
+      {SSFAST_CLI_PATH, "check", "--interval", "1", "--crit", "listen_drops=0", "sport = :810"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_TRUE(r.out.starts_with("SSFAST CRITICAL - listen_drops ")) << r.out;
+  EXPECT_NE(r.out.find("(matching sport = :810)"), std::string::npos) << r.out;
+  // The namespace's rates are not the filter's.
+  r = testing::run_process({SSFAST_CLI_PATH, "check", "--crit", "syn_drops=0", "sport = :810"});
+  EXPECT_EQ(r.exit_code, 3) << r.out;
+  EXPECT_NE(r.out.find("rate of the whole namespace"), std::string::npos) << r.out;
+  // A quiet listener elsewhere: the filter judges only its own.
+  listener(811, 128);
+  r = testing::run_process({SSFAST_CLI_PATH, "check", "--crit", "listen_queue=90", "sport = :811"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+}
+
+TEST_F(DoctorNamespace, CheckAlertsOnAFloodedSynQueue) {
+  testing::route_spoofed_sources("10.99.0.0/16");
+  listener(812, 16);
+  listener(813, 1024);
+  testing::syn_sender syns;
+  syns.flood("10.99.6.1", 15, "127.0.0.1", 812, 15);
+  ASSERT_EQ(count_state(tcp_state::syn_recv, 15), 15u);
+  auto r = testing::run_process(
+      {SSFAST_CLI_PATH, "check", "--warn", "syn_queue=50", "--crit", "syn_queue=90"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_TRUE(r.out.starts_with("SSFAST CRITICAL - syn_queue 93.8 on 127.0.0.1:812")) << r.out;
+  // With cookies off and tcp_max_syn_backlog 16 the limit is 12 (3/4 of it): full.
+  sysctl("net/ipv4/tcp_syncookies", "0");
+  sysctl("net/ipv4/tcp_max_syn_backlog", "16");
+  syns.flood("10.99.7.1", 30, "127.0.0.1", 813, 30);
+  r = testing::run_process({SSFAST_CLI_PATH, "check", "--crit", "syn_queue=99", "sport = :813"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_TRUE(r.out.starts_with("SSFAST CRITICAL - syn_queue 100 on 127.0.0.1:813")) << r.out;
+}
+
 TEST_F(DoctorNamespace, AcceptQueueFullNamesTheProcess) {
   const int l = listener(702, 2);
   (void)l;

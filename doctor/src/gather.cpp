@@ -87,7 +87,8 @@ std::string owners_text(const process_owners& owners, std::uint64_t inode,
 
 // Each sysctl the rules read; one that cannot be read is recorded with why, so a rule that
 // needs it says it did not run instead of finding nothing.
-void read_sysctls(collector& c, doctor_sysctls& s, std::map<std::string, std::string>& unreadable) {
+void read_sysctls_into(collector& c, doctor_sysctls& s,
+                       std::map<std::string, std::string>& unreadable) {
   std::vector<std::int64_t> v;
   auto read = [&](const char* name, std::size_t want) {
     const std::error_code ec = c.read_sysctl(name, v);
@@ -370,7 +371,7 @@ std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
   out.backlog_known = c.source() == source_kind::netlink;
   utsname u{};
   if (uname(&u) == 0) out.kernel_release = u.release;
-  read_sysctls(c, out.sysctls, out.unreadable);
+  read_sysctls_into(c, out.sysctls, out.unreadable);
 
   socket_query q;
   q.scope.udp = q.scope.unix_domain = false;
@@ -399,6 +400,29 @@ std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
   const bool queue_backed_up = add_listeners(sample, before, out.backlog_known, out);
   if (o.processes && (out.close_wait_persisting >= close_wait_worth_owners || queue_backed_up))
     add_owners(sample, o, out);
+  return {};
+}
+
+void read_doctor_sysctls(collector& c, doctor_sysctls& out,
+                         std::map<std::string, std::string>& unreadable) {
+  read_sysctls_into(c, out, unreadable);
+}
+
+std::error_code gather_listeners(collector& c, const socket_query* filter,
+                                 std::vector<listener_evidence>& out) {
+  out.clear();
+  socket_query q;
+  if (filter != nullptr) q = *filter;
+  q.scope.udp = q.scope.unix_domain = false;
+  q.scope.tcp = true;
+  q.states = bit(tcp_state::listen) | bit(tcp_state::syn_recv);  // request sockets included
+  q.socket_memory = true;
+  doctor_evidence e;
+  const std::unordered_set<std::uint64_t> none;
+  second_sample sample(e, none);
+  if (auto ec = c.list(q, sample)) return ec;
+  add_listeners(sample, first_sample{}, c.source() == source_kind::netlink, e);
+  out = std::move(e.listeners);
   return {};
 }
 

@@ -4,9 +4,16 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cmath>
+#include <map>
 #include <optional>
+#include <thread>
 #include <tuple>
+
+#include "ssfast/core/counter_ids.h"
+#include "ssfast/doctor/doctor.h"
+#include "ssfast/doctor/gather.h"
 
 namespace ssfast::serve {
 namespace {
@@ -79,6 +86,9 @@ std::string parse_thresholds(std::string_view s, std::vector<threshold>& out) {
       return "'" + std::string(item) + "' is not METRIC=RANGE";
     threshold t;
     t.metric = std::string(item.substr(0, eq));
+    for (const threshold& earlier : out)
+      if (earlier.metric == t.metric)
+        return t.metric + " is given twice; give each metric one range";
     if (auto err = parse_range(item.substr(eq + 1), t.range); !err.empty()) return err;
     out.push_back(std::move(t));
   }
@@ -99,10 +109,16 @@ bool is_metric(std::string_view name) {
   for (tcp_state st : netstat_states)
     if (metric_name(st) == name) return true;
   for (std::string_view m :
-       {"tcp", "udp", "unix", "orphan", "tw", "tcp_inuse", "tcp_mem", "curr_estab"})
+       {"tcp", "udp", "unix", "orphan", "tw", "tcp_inuse", "tcp_mem", "curr_estab", "listen_queue",
+        "syn_queue", "listen_overflows", "listen_drops", "syn_drops", "syncookies_sent"})
     if (m == name) return true;
   return false;
 }
+
+constexpr std::string_view metric_list =
+    "established, syn_recv, time_wait, close_wait, ..., tcp, udp, unix, orphan, tw, tcp_inuse, "
+    "tcp_mem, curr_estab, listen_queue, syn_queue, listen_overflows, listen_drops, syn_drops, "
+    "syncookies_sent";
 
 }  // namespace
 
@@ -137,7 +153,13 @@ std::vector<std::pair<std::string, double>> check_metrics(const socket_summary& 
 }
 
 check_verdict evaluate(const std::vector<threshold>& warn, const std::vector<threshold>& crit,
-                       const std::vector<std::pair<std::string, double>>& metrics) {
+                       const std::vector<std::pair<std::string, double>>& metrics,
+                       const std::vector<std::pair<std::string, std::string>>& subjects) {
+  auto subject_of = [&](const std::string& name) -> std::string {
+    for (const auto& [n, who] : subjects)
+      if (n == name) return " on " + who;
+    return {};
+  };
   auto value_of = [&](const std::string& name) -> const double* {
     for (const auto& [n, v] : metrics)
       if (n == name) return &v;
@@ -152,9 +174,7 @@ check_verdict evaluate(const std::vector<threshold>& warn, const std::vector<thr
                       " was not measured (its protocol is not counted with these flags, or "
                       "its counter file could not be read)"};
         return {plugin_status::unknown,
-                "SSFAST UNKNOWN - no metric '" + t.metric +
-                    "' (established, syn_recv, time_wait, close_wait, ..., tcp, udp, unix, "
-                    "orphan, tw, tcp_inuse, tcp_mem, curr_estab)"};
+                "SSFAST UNKNOWN - no metric '" + t.metric + "' (" + std::string(metric_list) + ")"};
       }
   plugin_status status = plugin_status::ok;
   std::string why;
@@ -170,7 +190,8 @@ check_verdict evaluate(const std::vector<threshold>& warn, const std::vector<thr
       if (!alerts(t.range, v)) continue;
       status = std::max(status, level);
       if (!why.empty()) why += ", ";
-      why += t.metric + " " + format(v) + " (" + word + " range " + t.range.text + ")";
+      why += t.metric + " " + format(v) + subject_of(t.metric) + " (" + word + " range " +
+             t.range.text + ")";
     }
   }
   static constexpr const char* words[] = {"OK", "WARNING", "CRITICAL"};
@@ -197,39 +218,190 @@ check_verdict evaluate(const std::vector<threshold>& warn, const std::vector<thr
   return {status, line};
 }
 
+namespace {
+
+bool named(const std::vector<threshold>& warn, const std::vector<threshold>& crit,
+           std::string_view metric) {
+  for (const auto* list : {&warn, &crit})
+    for (const threshold& t : *list)
+      if (t.metric == metric) return true;
+  return false;
+}
+
+using metric_list_t = std::vector<std::pair<std::string, double>>;
+using subject_list_t = std::vector<std::pair<std::string, std::string>>;
+
+// The namespace's rates a threshold may name: per second over the interval.
+struct rate_metric {
+  std::string_view name;
+  counter_id id;
+};
+constexpr rate_metric namespace_rates[] = {{"listen_overflows", counter_id::listen_overflows},
+                                           {"listen_drops", counter_id::listen_drops},
+                                           {"syn_drops", counter_id::listen_drops},
+                                           {"syncookies_sent", counter_id::syncookies_sent}};
+
+// listen_queue and syn_queue: the fullest of the listeners `filter` selects (every one when
+// null), judged with the doctor's own limits (syn_queue_limit_of). From /proc there are no
+// backlogs: not measured. Returns an error text, or empty.
+std::string add_listener_metrics(collector& c, const socket_query* filter, metric_list_t& m,
+                                 subject_list_t& who) {
+  if (c.source() != source_kind::netlink) return {};
+  std::vector<listener_evidence> listeners;
+  if (auto ec = gather_listeners(c, filter, listeners)) return c.error_text(ec);
+  doctor_sysctls sysctls;
+  std::map<std::string, std::string> unreadable;
+  read_doctor_sysctls(c, sysctls, unreadable);
+  double accept = 0, syn = 0;
+  std::string accept_at, syn_at;
+  for (const listener_evidence& l : listeners) {
+    // sk_acceptq_is_full(): a queue over its backlog; a backlog of 0 is full with one waiting.
+    const double fill = 100.0 * l.accept_queue / std::max<std::uint32_t>(l.backlog, 1);
+    if (accept_at.empty() || fill > accept) {
+      accept = fill;
+      accept_at = l.address;
+    }
+    const syn_queue_limit lim = syn_queue_limit_of(l.syn_backlog, l.siblings, sysctls);
+    const double half_open = lim.slots > 0
+                                 ? 100.0 * static_cast<double>(std::min(l.syn_recv, lim.slots)) /
+                                       static_cast<double>(lim.slots)
+                                 : 0;
+    if (syn_at.empty() || half_open > syn) {
+      syn = half_open;
+      syn_at = l.address;
+    }
+  }
+  auto round1 = [](double v) { return std::round(v * 10) / 10; };
+  m.emplace_back("listen_queue", round1(accept));
+  m.emplace_back("syn_queue", round1(syn));
+  if (!accept_at.empty()) who.emplace_back("listen_queue", accept_at);
+  if (!syn_at.empty()) who.emplace_back("syn_queue", syn_at);
+  return {};
+}
+
+double per_second(std::int64_t d, double seconds) {
+  return std::round(static_cast<double>(std::max<std::int64_t>(0, d)) / seconds * 10) / 10;
+}
+
+// The rates a threshold names, over `interval_s`: the namespace's counters, or, for the
+// listeners a filter selects, listen_drops as the sum of their own drop counters
+// (SK_MEMINFO_DROPS). Returns an error text, or empty.
+std::string add_rates(collector& c, const socket_query* filter, double interval_s,
+                      const std::vector<threshold>& warn, const std::vector<threshold>& crit,
+                      metric_list_t& m) {
+  bool any = false;
+  for (const rate_metric& r : namespace_rates) any |= named(warn, crit, r.name);
+  if (!any) return {};
+  const auto interval = std::chrono::duration<double>(interval_s);
+  if (filter != nullptr) {
+    std::vector<listener_evidence> before, after;
+    if (auto ec = gather_listeners(c, filter, before)) return c.error_text(ec);
+    const auto start = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(interval);
+    if (auto ec = gather_listeners(c, filter, after)) return c.error_text(ec);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (c.source() != source_kind::netlink) return {};  // no drop counters in /proc
+    std::int64_t drops = 0;
+    for (const listener_evidence& l : after) drops += static_cast<std::int64_t>(l.drops);
+    for (const listener_evidence& l : before) drops -= static_cast<std::int64_t>(l.drops);
+    m.emplace_back("listen_drops", per_second(drops, seconds));
+    return {};
+  }
+  std::vector<std::pair<std::string, std::int64_t>> a, b;
+  if (auto ec = c.read_all_counters(a)) return c.error_text(ec);
+  const auto start = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(interval);
+  if (auto ec = c.read_all_counters(b)) return c.error_text(ec);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  auto change = [&](counter_id id) -> std::optional<std::int64_t> {
+    const std::string_view name = counter_name(id);
+    std::optional<std::int64_t> x, y;
+    for (const auto& [n, v] : a)
+      if (n == name) x = v;
+    for (const auto& [n, v] : b)
+      if (n == name) y = v;
+    if (!x || !y) return std::nullopt;
+    return *y - *x;
+  };
+  const auto overflows = change(counter_id::listen_overflows);
+  for (const rate_metric& r : namespace_rates) {
+    auto d = change(r.id);
+    // ListenDrops counts every SYN dropped at a listener (tcp_listendrop()), the 3/4 drops of
+    // tcp_syncookies=0 too, which TCPReqQFullDrop misses; ListenOverflows are the accept
+    // queue's part.
+    if (r.name == "syn_drops") d = d && overflows ? std::optional(*d - *overflows) : std::nullopt;
+    if (d) m.emplace_back(std::string(r.name), per_second(*d, seconds));
+  }
+  return {};
+}
+
+}  // namespace
+
 check_verdict check_sockets(collector& c, const count_scope& scope, count_method method,
-                            const std::vector<threshold>& warn,
-                            const std::vector<threshold>& crit) {
+                            const std::vector<threshold>& warn, const std::vector<threshold>& crit,
+                            double interval_s) {
   socket_summary sockets;
   if (auto ec = c.count(sockets, scope, method))
     return {plugin_status::unknown, "SSFAST UNKNOWN - " + c.error_text(ec)};
   kernel_counters counters;
   const bool have_counters = !c.read_counters(counters);
-  return evaluate(warn, crit, check_metrics(sockets, have_counters ? &counters : nullptr));
+  metric_list_t m = check_metrics(sockets, have_counters ? &counters : nullptr);
+  subject_list_t who;
+  std::string err;
+  if (named(warn, crit, "listen_queue") || named(warn, crit, "syn_queue"))
+    err = add_listener_metrics(c, nullptr, m, who);
+  if (err.empty()) err = add_rates(c, nullptr, interval_s, warn, crit, m);
+  if (!err.empty()) return {plugin_status::unknown, "SSFAST UNKNOWN - " + err};
+  return evaluate(warn, crit, m, who);
 }
 
 check_verdict check_sockets(collector& c, const socket_query& q, std::string_view filter,
-                            const std::vector<threshold>& warn,
-                            const std::vector<threshold>& crit) {
-  // A threshold on a kernel counter (tw, orphan, ...): those are the namespace's, not the
-  // matching sockets'. Said before any dump.
+                            const std::vector<threshold>& warn, const std::vector<threshold>& crit,
+                            double interval_s) {
+  // A threshold on a kernel counter (tw, orphan, ...) or on a namespace's rate: those are the
+  // namespace's, not the matching sockets'. Said before any dump.
   for (const auto* list : {&warn, &crit})
-    for (const threshold& t : *list)
+    for (const threshold& t : *list) {
       for (const auto& counter : counter_metrics)
         if (counter.first == t.metric)
           return {plugin_status::unknown,
                   "SSFAST UNKNOWN - " + t.metric +
                       " is a kernel counter of the whole namespace, not a count of the "
                       "sockets a filter selects"};
+      for (const rate_metric& r : namespace_rates)
+        if (r.name == t.metric && r.name != "listen_drops")
+          return {plugin_status::unknown,
+                  "SSFAST UNKNOWN - " + t.metric +
+                      " is a rate of the whole namespace's counters, not of the listeners a "
+                      "filter selects (listen_drops is theirs)"};
+    }
   socket_summary sockets;
   if (auto ec = c.count(sockets, q))
     return {plugin_status::unknown, "SSFAST UNKNOWN - " + c.error_text(ec)};
-  check_verdict result = evaluate(warn, crit, check_metrics(sockets, nullptr));
+  metric_list_t m = check_metrics(sockets, nullptr);
+  subject_list_t who;
+  std::string err;
+  if (named(warn, crit, "listen_queue") || named(warn, crit, "syn_queue"))
+    err = add_listener_metrics(c, &q, m, who);
+  if (err.empty()) err = add_rates(c, &q, interval_s, warn, crit, m);
+  if (!err.empty()) return {plugin_status::unknown, "SSFAST UNKNOWN - " + err};
+  check_verdict result = evaluate(warn, crit, m, who);
   if (result.status == plugin_status::unknown) return result;
   // Said in the text part: the figures are the matching sockets', not the host's. A '|' would
-  // start the perfdata and a newline end the plugin's first line: neither may come through.
+  // start the perfdata and a newline end the plugin's first line: neither may come through,
+  // and a filter's `|` and `||` mean "or", so they are written so.
   std::string label = " (matching ";
-  for (char ch : filter) label.push_back(ch == '|' || ch == '\n' || ch == '\r' ? ' ' : ch);
+  for (std::size_t i = 0; i < filter.size(); ++i) {
+    const char ch = filter[i];
+    if (ch == '|') {
+      if (i + 1 < filter.size() && filter[i + 1] == '|') ++i;
+      label += "or";
+    } else {
+      label.push_back(ch == '\n' || ch == '\r' ? ' ' : ch);
+    }
+  }
   label.push_back(')');
   std::string& line = result.line;
   line.insert(std::min(line.find(" |"), line.size()), label);

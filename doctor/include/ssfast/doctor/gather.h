@@ -3,8 +3,10 @@
 // interval, the TCP table's groupings, listeners, sysctls, and owners where they matter.
 #pragma once
 
+#include <map>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "ssfast/doctor/doctor.h"
 #include "ssfast/ssfast.h"
@@ -27,5 +29,19 @@ struct doctor_options {
 /// interval. Errors: the collector's, with its error_context(). Allocates.
 SSFAST_API std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
                                                   doctor_evidence& out);
+
+/// Every TCP listener `filter` selects (all when null) with its accept queue, backlog, drop
+/// counter and SYN queue (request sockets, their sources and SYN-ACK retransmissions), as
+/// gather_doctor_evidence() fills doctor_evidence::listeners; drops_delta is the whole
+/// counter (there is no interval). One listing of LISTEN and SYN_RECV sockets: the listening
+/// hash, and the established hash for the request sockets (a walk of it, few messages).
+/// Errors: the collector's. Allocates.
+SSFAST_API std::error_code gather_listeners(collector& c, const socket_query* filter,
+                                            std::vector<listener_evidence>& out);
+
+/// The sysctls the doctor reads (doctor_sysctls), as `c`'s namespace shows them; each that
+/// cannot be read stays empty and is named in `unreadable` with why. Allocates.
+SSFAST_API void read_doctor_sysctls(collector& c, doctor_sysctls& out,
+                                    std::map<std::string, std::string>& unreadable);
 
 }  // namespace ssfast

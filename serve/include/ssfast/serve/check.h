@@ -54,23 +54,35 @@ struct check_verdict {
 
 /// The verdict on `metrics`: `SSFAST OK|WARNING|CRITICAL - text | perfdata`. Every threshold's
 /// metric must be among `metrics` (else UNKNOWN, naming it).
-SSFAST_API check_verdict evaluate(const std::vector<threshold>& warn,
-                                  const std::vector<threshold>& crit,
-                                  const std::vector<std::pair<std::string, double>>& metrics);
+/// `subjects` names what a metric is about ("listen_queue" -> "127.0.0.1:80"): an alert on it
+/// says "listen_queue 125 on 127.0.0.1:80 (critical range 90)".
+SSFAST_API check_verdict
+evaluate(const std::vector<threshold>& warn, const std::vector<threshold>& crit,
+         const std::vector<std::pair<std::string, double>>& metrics,
+         const std::vector<std::pair<std::string, std::string>>& subjects = {});
 
 /// The whole plugin run: counts `scope` through `c`, reads the counters (missing counters
-/// leave their metrics out) and evaluates. A count that fails is UNKNOWN with
-/// collector::error_text() as the text. Allocates; syscalls as collector::count.
+/// leave their metrics out) and evaluates. Listener metrics, measured only when a threshold
+/// names one (they cost a listing of LISTEN and SYN_RECV, which walks the established hash):
+/// listen_queue, the fullest listener's accept queue in percent of its backlog, and
+/// syn_queue, the fullest SYN queue in percent of the limit the kernel applies to it (the
+/// doctor's syn_queue_limit_of). Rates per second over `interval_s`, measured (and waited
+/// for) only when a threshold names one: listen_overflows, listen_drops, syn_drops
+/// (ListenDrops - ListenOverflows: every SYN dropped at a listener) and syncookies_sent.
+/// A count that fails is UNKNOWN with collector::error_text() as the text. Allocates;
+/// syscalls as collector::count.
 SSFAST_API check_verdict check_sockets(collector& c, const count_scope& scope, count_method method,
                                        const std::vector<threshold>& warn,
-                                       const std::vector<threshold>& crit);
+                                       const std::vector<threshold>& crit, double interval_s = 1);
 
 /// The plugin run for the sockets `q` selects (one service: "sport = :443"), counted with
 /// the kernel applying the filter (collector::count with a query). Its metrics are the
 /// matching sockets' states and totals; the kernel counters (orphan, tw, ...) are the whole
 /// namespace's, so a threshold on one is UNKNOWN. The text part names `filter`.
+/// listen_queue and syn_queue are the selected listeners', listen_drops the sum of their own
+/// drop counters (SK_MEMINFO_DROPS); the namespace's other rates are UNKNOWN.
 SSFAST_API check_verdict check_sockets(collector& c, const socket_query& q, std::string_view filter,
                                        const std::vector<threshold>& warn,
-                                       const std::vector<threshold>& crit);
+                                       const std::vector<threshold>& crit, double interval_s = 1);
 
 }  // namespace ssfast::serve
