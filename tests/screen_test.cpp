@@ -133,6 +133,41 @@ TEST(Screen, ALongHintWrapsBetweenWordsOnTwoLines) {
   EXPECT_EQ(joined, s.hint) << out;
 }
 
+// At 80x24 the eleven states and the rates do not fit: the flagged rows (LISTEN, CLOSE_WAIT,
+// last in the kernel's order) and those with a count come before empty ones, in their order.
+TEST(Screen, FlaggedAndNonZeroRowsComeFirstWhenRowsAreCut) {
+  series h = of({1});
+  live_screen s;
+  s.title = "t";
+  s.first_column = "STATE";
+  const char* names[] = {"ESTABLISHED", "SYN_SENT",  "SYN_RECV", "FIN_WAIT1",
+                         "FIN_WAIT2",   "TIME_WAIT", "CLOSE",    "CLOSE_WAIT",
+                         "LAST_ACK",    "LISTEN",    "CLOSING"};
+  for (const char* n : names) s.rows.push_back({n, 0, 0, &h});
+  s.rows[0].count = 900;  // ESTABLISHED
+  s.rows[5].count = 40;   // TIME_WAIT
+  s.rows[7].count = 52;   // CLOSE_WAIT, flagged
+  s.rows[7].flagged = true;
+  s.rows[9].count = 3;  // LISTEN, flagged
+  s.rows[9].flagged = true;
+  for (int i = 0; i < 8; ++i) s.rates.emplace_back("Tcp.X" + std::to_string(i), 1.0);
+  s.totals = "UDP 1  UNIX 2";
+  s.hint = "CLOSE_WAIT: 52 sockets stayed";
+  s.keys = "q quit";
+  std::string out;
+  render_live_screen(s, terminal_caps{80, 24, false, false}, out);
+  std::vector<std::string> shown;
+  for (const auto& l : visible(out))
+    for (const char* n : names)
+      if (l.size() > 2 && l.compare(2, std::string(n).size() + 1, std::string(n) + " ") == 0)
+        shown.push_back(n);
+  // Seven rows and "(4 more)" fit: the four that matter, then empty ones in kernel order.
+  EXPECT_EQ(shown, (std::vector<std::string>{"ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1",
+                                             "TIME_WAIT", "CLOSE_WAIT", "LISTEN"}))
+      << out;
+  EXPECT_NE(out.find(" more)"), std::string::npos) << out;
+}
+
 TEST(Screen, RowsThatDoNotFitAreCountedNotDropped) {
   series h = of({1});
   live_screen s;

@@ -132,15 +132,26 @@ void render_live_screen(const live_screen& s, const terminal_caps& caps, std::st
   if (spark_w > 0) head += " HISTORY";
   text_line(head);
   const std::size_t shown = std::min(s.rows.size(), room);
-  for (std::size_t i = 0; i < shown; ++i) {
+  // Rows that do not all fit: the flagged ones first, then those with a count, then the rest,
+  // each kept in the caller's order; the last line says how many were left out.
+  std::vector<std::size_t> pick(s.rows.size());
+  for (std::size_t i = 0; i < pick.size(); ++i) pick[i] = i;
+  if (shown < s.rows.size()) {
+    auto rank = [&](std::size_t i) { return s.rows[i].flagged ? 0 : s.rows[i].count != 0 ? 1 : 2; };
+    std::stable_sort(pick.begin(), pick.end(),
+                     [&](std::size_t a, std::size_t b) { return rank(a) < rank(b); });
+    pick.resize(shown > 0 ? shown - 1 : 0);
+    std::sort(pick.begin(), pick.end());
+  }
+  for (std::size_t k = 0; k < shown; ++k) {
+    if (k + 1 == shown && shown < s.rows.size()) {  // the last row says what did not fit
+      text_line("  (" + std::to_string(s.rows.size() - shown + 1) + " more)");
+      continue;
+    }
+    const std::size_t i = pick[k];
     const live_row& r = s.rows[i];
     std::string line(1, r.flagged ? '!' : r.is_new ? '+' : ' ');
     line.push_back(' ');
-    if (i + 1 == shown && shown < s.rows.size()) {  // the last row says what did not fit
-      line += "(" + std::to_string(s.rows.size() - shown + 1) + " more)";
-      text_line(line);
-      continue;
-    }
     const std::string_view name = names[i];
     line += cut(name, name_w);
     line.append(name_w - cut(name, name_w).size(), ' ');
