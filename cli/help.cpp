@@ -98,7 +98,8 @@ constexpr std::array<help_section, 9> sections = {{
      "  tw, ...) and the other rates are the namespace's, not metrics then.\n"},
     {command::exporter,
      "exporter [--listen ADDR:PORT] [--max-connections N] [--max-per-peer N]\n"
-     "                    [--timeout S] [--all-netns [--netns-owner init|any]\n"
+     "                    [--timeout S] [--max-listeners N] [--estimate] [--threads N]\n"
+     "                    [-tux46] [--all-netns [--netns-owner init|any]\n"
      "                    [--scrape-deadline S]]",
      "exporter: serves /metrics (Prometheus text) over HTTP; loopback 127.0.0.1:9477 unless\n"
      "  --listen says otherwise (:PORT, no address: every address, as node_exporter); at most\n"
@@ -111,7 +112,14 @@ constexpr std::array<help_section, 9> sections = {{
      "  --all-netns); --netns-owner init leaves out namespaces other user namespaces own (the\n"
      "  unit file's default); a collection stops counting after --scrape-deadline S (8; or\n"
      "  Prometheus's X-Prometheus-Scrape-Timeout-Seconds minus 0.5 when lower) and answers\n"
-     "  with what it counted, the rest as ssfast_netns_namespaces{status=\"deadline\"}.\n"},
+     "  with what it counted, the rest as ssfast_netns_namespaces{status=\"deadline\"}.\n"
+     "  Each collection is the doctor's sample (one listing of TCP, request sockets and the\n"
+     "  listeners' drop counters: it walks the established hash), judged by the doctor's\n"
+     "  rules over the time since the previous one: ssfast_finding{id,severity,subject} 1 per\n"
+     "  finding, and ssfast_listener_accept_queue, _backlog, _syn_recv, _syn_limit and\n"
+     "  ssfast_listener_drops_total {family,address,port} for --max-listeners N (200; 0:\n"
+     "  none) listeners in port order. Not with --estimate (counts only) or --all-netns.\n"
+     "  -t -u -x -4 -6: the protocols and families counted; --threads N: parallel dumps.\n"},
     {command::agent,
      "agent --service-port P [--max-established N] [--drain-queue R]\n"
      "                    [--listen ADDR:PORT] [--max-connections N] [--max-per-peer N]\n"

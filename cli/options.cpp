@@ -240,6 +240,10 @@ class parser {
         if (!parse_uint<std::size_t>(v, o_.max_connections, 1, 10000))
           why = "is not a number from 1 to 10000";
         break;
+      case opt::max_listeners:
+        if (!parse_uint<std::size_t>(v, o_.max_listeners, 0, 100000))
+          why = "is not a number of listeners (0 to 100000)";
+        break;
       case opt::max_per_peer:
         if (!parse_uint<std::size_t>(v, o_.max_per_peer, 1, 10000))
           why = "is not a number from 1 to 10000";

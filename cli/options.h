@@ -87,6 +87,7 @@ struct options {
   // exporter and agent
   std::string listen;  ///< ADDR:PORT; default 127.0.0.1:9477 (exporter), 127.0.0.1:9478 (agent)
   std::size_t max_connections = 64;
+  std::size_t max_listeners = 200;    ///< exporter: ssfast_listener_* series, in port order
   std::size_t max_per_peer = 16;      ///< connections at once from one address (IPv6: one /64)
   double scrape_deadline = 8;         ///< exporter --all-netns: seconds a collection may take
   std::uint16_t service_port = 0;     ///< agent: the balanced service's listening port

@@ -36,7 +36,7 @@ int run_exporter(collector& c, const options& o) {
   ns.owner = o.owner;
   ns.threads = o.threads;
   ns.deadline = o.scrape_deadline;
-  serve::metrics_exporter h(c, r, to_stderr, ns);
+  serve::metrics_exporter h(c, r, to_stderr, ns, o.max_listeners);
   return serve::serve(server_of(c, o), h);
 }
 

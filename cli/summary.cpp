@@ -14,6 +14,7 @@
 #include "ssfast/report/json_writer.h"
 #include "ssfast/report/textfile.h"
 #include "ssfast/report/watch.h"
+#include "watch_judge.h"
 
 namespace ssfast::cli {
 namespace {
@@ -104,8 +105,14 @@ int run_watch(collector& c, const options& o) {
   summary_counter sc;
   int rc = exit_ok;
   if (!sc.prepare(o, rc)) return rc;
+  // The doctor's rules judge each interval (flags and findings in every report), from the
+  // one sample each report takes.
+  watch_judge judge(o, sc.filtered ? &sc.q : nullptr);
+  auto sample = [&](socket_summary& out) {
+    return judge.on() ? judge.sample(c, out) : sc.count(c, o, out);
+  };
   socket_summary prev, now;
-  if (auto ec = sc.count(c, o, prev)) return fail(exit_failure, c.error_text(ec));
+  if (auto ec = sample(prev)) return fail(exit_failure, c.error_text(ec));
   say_malformed(c);
   auto prev_counters = read_watched(c);
   double prev_at = monotonic_seconds();
@@ -113,11 +120,12 @@ int run_watch(collector& c, const options& o) {
   clock_gettime(CLOCK_MONOTONIC, &deadline);
   for (std::uint64_t report = 1; o.count == 0 || report <= o.count; ++report) {
     sleep_until(deadline, o.watch, c.exit_fd());  // early: the count says why
-    if (auto ec = sc.count(c, o, now)) return fail(exit_failure, c.error_text(ec));
+    if (auto ec = sample(now)) return fail(exit_failure, c.error_text(ec));
     say_malformed(c);
     auto counters = read_watched(c);
     const double at = monotonic_seconds();
     const std::string time = utc_now();
+    const std::vector<watch_finding> found = judge.as_watch();
     const watch_report step{time,
                             o.watch,
                             at - prev_at,
@@ -126,7 +134,9 @@ int run_watch(collector& c, const options& o) {
                             now,
                             prev.tcp_histogram(),
                             now.tcp_histogram(),
-                            watch_rates(prev_counters, counters, at - prev_at)};
+                            watch_rates(prev_counters, counters, at - prev_at),
+                            judge.judged(),
+                            found};
     std::string out;
     if (o.json)
       render_watch_json(step, out);

@@ -26,17 +26,10 @@
 #include "ssfast/report/escape.h"
 #include "ssfast/report/screen.h"
 #include "ssfast/report/watch.h"
+#include "watch_judge.h"
 
 namespace ssfast::cli {
 namespace {
-
-// Where `id` stands in watch_rate_counters (it must be one of them).
-constexpr std::size_t watched_index(counter_id id) {
-  for (std::size_t i = 0; i < watch_rate_counters.size(); ++i)
-    if (watch_rate_counters[i] == id) return i;
-  return watch_rate_counters.size();
-}
-static_assert(watched_index(counter_id::listen_overflows) < watch_rate_counters.size());
 
 constexpr char enter_screen[] = "\033[?1049h\033[?25l";  // alternate screen, cursor hidden
 constexpr char leave_screen[] = "\033[?25h\033[?1049l";  // cursor shown, main screen back
@@ -144,9 +137,6 @@ terminal_caps measure_terminal() {
   return caps;
 }
 
-// How many of the last reports CLOSE_WAIT must have grown across to be flagged.
-constexpr std::size_t close_wait_window = 4;
-
 // Everything the view keeps between reports.
 struct view_state {
   const options& o;
@@ -159,9 +149,7 @@ struct view_state {
   watched_counters counters_before{}, counters_now{};
   double counters_before_at = 0, counters_now_at = 0;  // when they were read (monotonic s)
   std::map<tcp_state, series> state_history;
-  std::optional<std::int64_t> max_tw;  // net.ipv4.tcp_max_tw_buckets
-  std::uint64_t listen_backlogs = 0;   // the listeners' backlogs, summed
-  std::vector<top_entry> top_now;      // the top view's last report
+  std::vector<top_entry> top_now;  // the top view's last report
   std::map<std::string, std::uint64_t> top_before;
   std::map<std::string, series> top_history;
   // The sockets asked about: the filter's (both views count only what it selects), else
@@ -171,10 +159,10 @@ struct view_state {
   bool filtered = false;
   std::string filter_text;
   process_owners owners;  // top process: scanned before each report's listing
+  // The doctor's rules on each interval: what the summary flags (made once the query is).
+  std::optional<watch_judge> judge;
 
   view_state(const options& opts, collector& col) : o(opts), c(col) {
-    std::vector<std::int64_t> v;
-    if (!c.read_sysctl("net.ipv4.tcp_max_tw_buckets", v) && v.size() == 1) max_tw = v[0];
     for (tcp_state s : netstat_states) state_history.emplace(s, series());
   }
 
@@ -185,24 +173,20 @@ struct view_state {
                        counters_now_at - counters_before_at)[watched];
   }
 
-  // One report: counts, counters, listeners' backlogs, and the top view's keys.
+  // One report: the doctor's sample (counts, listeners, CLOSE_WAIT across reports) judged by
+  // its rules, the counters, and the top view's keys.
   std::error_code collect() {
     counters_before = counters_now;
     counters_before_at = counters_now_at;
     before = after;
-    if (auto ec = filtered ? c.count(now, query) : c.count(now, o.scope, o.method)) return ec;
+    if (auto ec = judge->on() ? judge->sample(c, now)
+                  : filtered  ? c.count(now, query)
+                              : c.count(now, o.scope, o.method))
+      return ec;
     after = now.tcp_histogram();
     counters_now = read_watched(c);
     counters_now_at = monotonic_seconds();
     for (tcp_state s : netstat_states) state_history.at(s).push(after.netstat_count(s));
-    socket_query listeners;
-    listeners.scope.udp = listeners.scope.unix_domain = false;
-    listeners.states = 1u << static_cast<unsigned>(tcp_state::listen);
-    socket_table t;
-    if (!c.list(t, listeners)) {
-      listen_backlogs = 0;
-      for (std::size_t i = 0; i < t.size(); ++i) listen_backlogs += t.send_q()[i];
-    }
     if (top) return collect_top();
     ++report;
     return {};
@@ -229,60 +213,32 @@ struct view_state {
     return {};
   }
 
-  bool close_wait_growing() const {
-    const series& h = state_history.at(tcp_state::close_wait);
-    if (h.size() < close_wait_window) return false;
-    const std::size_t first = h.size() - close_wait_window;
-    for (std::size_t i = first + 1; i < h.size(); ++i)
-      if (h.at(i) <= h.at(i - 1)) return false;
-    return true;
-  }
-
-  // The summary's rows, flags and hint.
+  // The summary's rows, each flagged when a finding of the doctor's rules is about its state,
+  // and the hint: the worst finding.
   void summary_screen(live_screen& s) const {
     s.first_column = "STATE";
-    std::string hint;
-    auto flag = [&](bool on, std::string_view why) {
-      if (on && hint.empty()) hint = std::string(why) + " (ssfast doctor for the whole story)";
-      return on;
-    };
-    const auto overflows = rate(watched_index(counter_id::listen_overflows));
+    const std::vector<finding> none;
+    const std::vector<finding>& found = judge->on() ? judge->findings() : none;
     for (tcp_state st : netstat_states) {
       live_row r;
       r.name = std::string(netstat_name(static_cast<std::uint8_t>(st)));
       r.count = after.netstat_count(st);
       r.change = report > 1 ? static_cast<std::int64_t>(r.count - before.netstat_count(st)) : 0;
       r.history = &state_history.at(st);
-      switch (st) {
-        case tcp_state::time_wait:
-          r.flagged = flag(max_tw && *max_tw > 0 &&
-                               static_cast<double>(r.count) >= 0.8 * static_cast<double>(*max_tw),
-                           "TIME_WAIT is near net.ipv4.tcp_max_tw_buckets: past it the kernel "
-                           "ends TIME_WAIT early");
-          break;
-        case tcp_state::syn_recv:
-          r.flagged = flag(r.count > 0 && r.count > listen_backlogs,
-                           "SYN_RECV is beyond the listeners' backlogs: a SYN flood, or "
-                           "handshakes that do not finish");
-          break;
-        case tcp_state::close_wait:
-          r.flagged = flag(close_wait_growing(),
-                           "CLOSE_WAIT grew in every one of the last reports: a process does not "
-                           "close what its peers closed");
-          break;
-        case tcp_state::listen:
-          r.flagged = flag(overflows && *overflows > 0,
-                           "ListenOverflows is rising: full accept queues refuse connections");
-          break;
-        default: break;
-      }
+      r.flagged =
+          std::any_of(found.begin(), found.end(), [&](const finding& f) { return f.state == st; });
       s.rows.push_back(std::move(r));
     }
     for (std::size_t i = 0; i < watch_rate_counters.size(); ++i)
       s.rates.emplace_back(std::string(counter_name(watch_rate_counters[i])), rate(i));
     s.totals = "UDP " + std::to_string(now.udp_all().total()) + "  UNIX " +
                std::to_string(now.unix_domain.total());
-    s.hint = hint;
+    if (!found.empty()) {
+      s.hint = std::string(found.front().level == severity::critical ? "CRITICAL " : "WARNING ") +
+               found.front().summary;
+      if (found.size() > 1) s.hint += " (+" + std::to_string(found.size() - 1) + " more)";
+      s.hint += " (ssfast doctor for the whole story)";
+    }
   }
 
   void top_screen(live_screen& s) const {
@@ -385,6 +341,7 @@ int run_watch_screen(collector& c, const options& o) {
   if (!build_query(o, v.filter, v.query, err)) return fail(exit_usage, err);
   v.filtered = !o.filter.empty();
   v.filter_text = filter_text(o);
+  v.judge.emplace(o, v.filtered ? &v.query : nullptr);
   terminal_caps caps = measure_terminal();
   stop_signal = 0;
   resized = 0;

@@ -160,6 +160,51 @@ class DoctorNamespace : public ::testing::Test {
     return result;
   }
 
+  // One scenario, four judges: the doctor, -s --watch on a pipe (JSON), check with
+  // `check_args` and the exporter's ssfast_finding must all reach `severity` on `id` about
+  // `subject` (the doctor's rules serve all four).
+  void same_verdict_everywhere(const std::string& id, const std::string& severity,
+                               const std::string& subject,
+                               const std::vector<std::string>& check_args) {
+    const auto [code, report] = doctor();
+    bool in_doctor = false;
+    for (const auto& f : report["findings"])
+      in_doctor |= f["id"] == id && f["severity"] == severity && f["subject"] == subject;
+    EXPECT_TRUE(in_doctor) << "doctor: " << report.dump();
+
+    const auto w =
+        testing::run_process({SSFAST_CLI_PATH, "-s", "--watch", "0.3", "--count", "2", "-j"});
+    ASSERT_EQ(w.exit_code, 0) << w.err;
+    std::string lines = w.out;
+    while (!lines.empty() && lines.back() == '\n') lines.pop_back();
+    const std::size_t nl = lines.rfind('\n');
+    const json last = json::parse(lines.substr(nl == std::string::npos ? 0 : nl + 1));
+    bool in_watch = false;
+    for (const auto& f : last["findings"])
+      in_watch |= f["id"] == id && f["severity"] == severity && f["subject"] == subject;
+    EXPECT_TRUE(in_watch) << "-s --watch: " << w.out;
+
+    std::vector<std::string> argv = {SSFAST_CLI_PATH, "check"};
+    argv.insert(argv.end(), check_args.begin(), check_args.end());
+    const auto c = testing::run_process(argv);
+    EXPECT_EQ(c.exit_code, severity == "critical" ? 2 : 1) << "check: " << c.out;
+
+    testing::background_process exporter({SSFAST_CLI_PATH, "exporter", "--listen", "127.0.0.1:0"});
+    const std::uint16_t port = exporter.wait_for_listening_port();
+    std::string body;
+    for (int i = 0; i < 2; ++i) {  // the first collection has no interval yet
+      if (i) std::this_thread::sleep_for(300ms);
+      testing::tcp_client http(port);
+      ASSERT_TRUE(http.send("GET /metrics HTTP/1.0\r\n\r\n"));
+      std::string r;
+      ASSERT_TRUE(http.read_to_close(r));
+      body = std::string(testing::http_body(r));
+    }
+    const std::string series = "ssfast_finding{id=\"" + id + "\",severity=\"" + severity +
+                               "\",subject=\"" + subject + "\"} 1\n";
+    EXPECT_NE(body.find(series), std::string::npos) << "exporter: " << body;
+  }
+
   // A dual-stack listener on [::]:port (IPV6_V6ONLY off): IPv4 clients reach it too.
   int listener_dual(std::uint16_t port, int backlog) {
     const int fd = fds_.hold(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -536,6 +581,42 @@ TEST_F(DoctorNamespace, CheckAlertsOnAFloodedSynQueue) {
   r = testing::run_process({SSFAST_CLI_PATH, "check", "--crit", "syn_queue=99", "sport = :813"});
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_TRUE(r.out.starts_with("SSFAST CRITICAL - syn_queue 100 on 127.0.0.1:813")) << r.out;
+}
+
+// The same scenarios judged by the doctor, the --watch lines, check and the exporter.
+TEST_F(DoctorNamespace, AFloodedListenerIsTheSameVerdictEverywhere) {
+  testing::route_spoofed_sources("10.99.0.0/16");
+  listener(820, 16);
+  listener(821, 4096);  // a big backlog beside it hides nothing
+  listener(822, 3000);
+  testing::syn_sender syns;
+  syns.flood("10.99.8.1", 15, "127.0.0.1", 820, 15);
+  ASSERT_EQ(count_state(tcp_state::syn_recv, 15), 15u);
+  same_verdict_everywhere("syn_flood", "critical", "127.0.0.1:820",
+                          {"--warn", "syn_queue=50", "--crit", "syn_queue=90"});
+  // The --watch line on a pipe carries the flag and the finding, one awk field each.
+  const auto w = testing::run_process({SSFAST_CLI_PATH, "-s", "--watch", "0.3", "--count", "2"});
+  EXPECT_NE(w.out.find(" SYN_RECV=15(+0)! "), std::string::npos) << w.out;
+  EXPECT_NE(w.out.find(" findings=syn_flood/critical/127.0.0.1:820\n"), std::string::npos) << w.out;
+}
+
+TEST_F(DoctorNamespace, ACloseWaitLeakIsTheSameVerdictEverywhere) {
+  const int l = listener(823, 64);
+  for (int i = 0; i < 20; ++i) {
+    const int c = client(823);
+    accept_one(l);
+    fds_.close_one(c);  // the peer closes; this side never does: CLOSE_WAIT
+  }
+  ASSERT_EQ(count_state(tcp_state::close_wait, 20), 20u);
+  same_verdict_everywhere("close_wait_leak", "warning", "",
+                          {"--warn", "close_wait=15", "--crit", "close_wait=1023"});
+}
+
+TEST_F(DoctorNamespace, AFullAcceptQueueIsTheSameVerdictEverywhere) {
+  listener(824, 4);
+  for (int i = 0; i < 5; ++i) client(824);  // 5 of 4: the kernel's "full"
+  same_verdict_everywhere("accept_queue_full", "critical", "",
+                          {"--warn", "listen_queue=89.9", "--crit", "listen_queue=100"});
 }
 
 TEST_F(DoctorNamespace, AcceptQueueFullNamesTheProcess) {

@@ -344,5 +344,42 @@ TEST(RenderPrometheus, TheExportersOwnSeries) {
             "ssfast_exporter_collections_total 5\n");
 }
 
+// Findings and listeners as series: one per finding, labelled as the doctor names it; one per
+// listener address up to the cap, and how many were left out.
+TEST(RenderPrometheus, FindingsAndListenerSeries) {
+  std::string out;
+  const finding_series f[] = {{"syn_flood", "critical", "127.0.0.1:80"},
+                              {"close_wait_leak", "warning", ""}};
+  render_findings_prometheus(f, true, out);
+  EXPECT_NE(out.find("ssfast_finding{id=\"syn_flood\",severity=\"critical\","
+                     "subject=\"127.0.0.1:80\"} 1\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(
+      out.find("ssfast_finding{id=\"close_wait_leak\",severity=\"warning\",subject=\"\"} 1\n"),
+      std::string::npos)
+      << out;
+  EXPECT_NE(out.find("ssfast_findings_judged 1\n"), std::string::npos) << out;
+  out.clear();
+  render_findings_prometheus({}, false, out);
+  EXPECT_EQ(out.find("ssfast_finding{"), std::string::npos) << out;
+  EXPECT_NE(out.find("ssfast_findings_judged 0\n"), std::string::npos) << out;
+  out.clear();
+  const listener_series l[] = {{"ipv4", "127.0.0.1", 80, 5, 4, 49, 48, 1570},
+                               {"ipv6", "::", 443, 0, 4096, 0, 4096, 0}};
+  render_listeners_prometheus(l, 1, out);
+  EXPECT_NE(out.find("ssfast_listener_accept_queue{family=\"ipv4\",address=\"127.0.0.1\","
+                     "port=\"80\"} 5\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(
+      out.find("ssfast_listener_syn_limit{family=\"ipv4\",address=\"127.0.0.1\",port=\"80\"} 48\n"),
+      std::string::npos)
+      << out;
+  EXPECT_NE(out.find("# TYPE ssfast_listener_drops_total counter\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("port=\"443\""), std::string::npos) << "past the cap of 1";
+  EXPECT_NE(out.find("ssfast_listeners_omitted 1\n"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace ssfast

@@ -11,8 +11,10 @@ namespace ssfast {
 std::error_code collect_summary(collector& c, const summary_request& r, summary_data& out,
                                 std::string& error) {
   out.sockets = {};
-  if (auto ec = r.query != nullptr ? c.count(out.sockets, *r.query)
-                                   : c.count(out.sockets, r.scope, r.method)) {
+  if (r.counted != nullptr) {
+    out.sockets = *r.counted;
+  } else if (auto ec = r.query != nullptr ? c.count(out.sockets, *r.query)
+                                          : c.count(out.sockets, r.scope, r.method)) {
     error = c.error_text(ec);
     return ec;
   }

@@ -9,6 +9,7 @@
 #include <array>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <new>
 #include <optional>
 #include <string_view>
@@ -191,6 +192,7 @@ struct second_sample final : row_sink {
   std::array<std::uint64_t, 65536> close_wait_ports{};
   group_counts<35> flows;                        // ephemeral-port connections by flow
   std::vector<std::uint64_t> persisting_inodes;  // CLOSE_WAIT at both ends, for owners
+  first_sample* next = nullptr;  // when set: this sample's CLOSE_WAIT ids, for the next
 
   second_sample(doctor_evidence& o, const std::unordered_set<std::uint64_t>& before)
       : out(o), close_wait_before(before) {
@@ -243,6 +245,7 @@ struct second_sample final : row_sink {
           break;
         case tcp_state::close_wait:
           ++close_wait_ports[lport];
+          if (next != nullptr) next->ids.insert(connection_id(t, i));
           if (close_wait_before.count(connection_id(t, i))) {
             ++out.close_wait_persisting;
             persisting_inodes.push_back(t.inode()[i]);
@@ -364,42 +367,104 @@ void add_owners(const second_sample& sample, const doctor_options& o, doctor_evi
 
 }  // namespace
 
-std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
-                                       doctor_evidence& out) {
-  out = doctor_evidence{};
-  out.interval_s = o.interval_s;
+namespace {
+
+// What every sample reads before its listing: the kernel's release, the sysctls.
+void begin(collector& c, doctor_evidence& out) {
   out.backlog_known = c.source() == source_kind::netlink;
   utsname u{};
   if (uname(&u) == 0) out.kernel_release = u.release;
   read_sysctls_into(c, out.sysctls, out.unreadable);
+}
 
+// The full sample, at the end of an interval whose first sample is `before`: counters, UDP
+// and UNIX counted, and every TCP socket `filter` selects (all when null) streamed through
+// the tallies (TCP's histogram comes from the same dump: one dump of TCP, not two). With
+// `next`, this sample's CLOSE_WAIT ids and listeners' drops are kept for the next interval.
+std::error_code full_sample(collector& c, const doctor_options& o, const first_sample& before,
+                            doctor_evidence& out, first_sample* next) {
+  counters(c, out.counters_after, out.unreadable);
   socket_query q;
+  if (o.filter != nullptr) q = *o.filter;
+  count_scope others = o.scope;
+  others.tcp = false;
+  if (others.udp || others.unix_domain) {
+    socket_query qo = q;
+    qo.scope = others;
+    qo.states = abi::tcp_all_states | 1u;  // UDP: ESTABLISHED and CLOSE; UNIX: every state
+    if (auto ec = o.filter != nullptr ? c.count(out.sockets, qo) : c.count(out.sockets, others))
+      return ec;
+  }
+  out.sockets.scope = o.scope;
+  out.sockets.scope.tcp = true;
+  q.scope = o.scope;
+  q.scope.tcp = true;
   q.scope.udp = q.scope.unix_domain = false;
-  // The first sample: counters, and which connections are in CLOSE_WAIT (the kernel sends
-  // only those).
+  // Request sockets included (they report SYN_RECV); a filter's states are its own.
+  q.states = o.filter != nullptr ? o.filter->states : abi::tcp_all_states;
+  q.socket_memory = true;
+  second_sample sample(out, before.ids);
+  sample.next = next;
+  if (auto ec = c.list(q, sample)) return ec;
+  sample.rank();
+  const bool queue_backed_up = add_listeners(sample, before, out.backlog_known, out);
+  if (next != nullptr)
+    for (std::size_t i = 0; i < sample.listeners.size(); ++i)
+      next->listener_drops[sample.listeners.cookie()[i]] = sample.listeners.drops()[i];
+  if (o.processes && (out.close_wait_persisting >= close_wait_worth_owners || queue_backed_up))
+    add_owners(sample, o, out);
+  return {};
+}
+
+}  // namespace
+
+std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
+                                       doctor_evidence& out) {
+  out = doctor_evidence{};
+  out.interval_s = o.interval_s;
+  begin(c, out);
+  // The first sample: counters, which connections are in CLOSE_WAIT (the kernel sends only
+  // those), and the listeners (the listening hash is small) with their drop counters.
   counters(c, out.counters_before, out.unreadable);
-  // The listeners come along (the listening hash is small) with their drop counters.
+  socket_query q;
+  if (o.filter != nullptr) q = *o.filter;
+  q.scope.tcp = true;
+  q.scope.udp = q.scope.unix_domain = false;
   q.states = bit(tcp_state::close_wait) | bit(tcp_state::listen);
   q.socket_memory = true;
   first_sample before;
   if (auto ec = c.list(q, before)) return ec;
-
   std::this_thread::sleep_for(std::chrono::duration<double>(o.interval_s));
+  return full_sample(c, o, before, out, nullptr);
+}
 
-  // The second: counters, UDP and UNIX counted, and every TCP socket streamed through the
-  // tallies (TCP's histogram comes from the same dump: one dump of TCP, not two).
-  counters(c, out.counters_after, out.unreadable);
-  count_scope others;
-  others.tcp = false;
-  if (auto ec = c.count(out.sockets, others)) return ec;
-  out.sockets.scope.tcp = true;
-  q.states = abi::tcp_all_states;  // request sockets included (they report SYN_RECV)
-  second_sample sample(out, before.ids);
-  if (auto ec = c.list(q, sample)) return ec;
-  sample.rank();
-  const bool queue_backed_up = add_listeners(sample, before, out.backlog_known, out);
-  if (o.processes && (out.close_wait_persisting >= close_wait_worth_owners || queue_backed_up))
-    add_owners(sample, o, out);
+struct doctor_sampler::state {
+  doctor_options o;
+  bool have_previous = false;
+  first_sample previous;
+  std::map<std::string, std::int64_t> counters;
+  std::chrono::steady_clock::time_point at;
+};
+
+doctor_sampler::doctor_sampler(const doctor_options& o) : s_(std::make_unique<state>()) {
+  s_->o = o;
+}
+doctor_sampler::~doctor_sampler() = default;
+
+std::error_code doctor_sampler::sample(collector& c, doctor_evidence& out, bool& ready) {
+  out = doctor_evidence{};
+  ready = false;
+  begin(c, out);
+  first_sample next;
+  if (auto ec = full_sample(c, s_->o, s_->previous, out, &next)) return ec;
+  const auto now = std::chrono::steady_clock::now();
+  ready = s_->have_previous;
+  out.interval_s = ready ? std::chrono::duration<double>(now - s_->at).count() : 0;
+  out.counters_before = std::move(s_->counters);
+  s_->counters = out.counters_after;
+  s_->previous = std::move(next);
+  s_->at = now;
+  s_->have_previous = true;
   return {};
 }
 

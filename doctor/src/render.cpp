@@ -102,6 +102,11 @@ void render_findings_json(const std::vector<finding>& f, const doctor_evidence& 
     w.key("id").value(x.id);
     w.key("severity").value(to_string(x.level));
     w.key("subject").value(x.subject);  // a listener, or "" for the namespace
+    w.key("state");
+    if (x.state)
+      w.value(netstat_name(static_cast<std::uint8_t>(*x.state)));
+    else
+      w.null();
     w.key("summary").value(x.summary);
     w.key("evidence").begin_object();
     for (const auto& [k, v] : x.evidence) {

@@ -10,6 +10,7 @@ void close_wait_leak(const doctor_evidence& e, std::vector<finding>& out) {
   if (n < close_wait_warn) return;
   finding f;
   f.id = "close_wait_leak";
+  f.state = tcp_state::close_wait;
   f.level = n >= close_wait_crit ? severity::critical : severity::warning;
   const std::uint64_t now = tcp_in(e, tcp_state::close_wait);
   f.summary = num(n) + " sockets stayed in CLOSE_WAIT for the whole " + fixed1(e.interval_s) +
@@ -40,6 +41,7 @@ void fin_wait2(const doctor_evidence& e, std::vector<finding>& out) {
   if (orphaned < fin_wait2_warn && held < fin_wait2_warn) return;
   finding f;
   f.id = "fin_wait2_orphans";
+  f.state = tcp_state::fin_wait2;
   f.level = severity::warning;
   f.summary = num(orphaned + held) + " sockets in FIN_WAIT2: " + num(orphaned) +
               " closed here and waiting for the peer's FIN, " + num(held) +
@@ -76,6 +78,7 @@ void orphans_limit(const doctor_evidence& e, std::vector<finding>& out) {
   if (share < orphans_warn && aborts == 0) return;
   finding f;
   f.id = "orphans_limit";
+  f.state = tcp_state::fin_wait1;
   f.level = share >= orphans_crit || aborts > 0 ? severity::critical : severity::warning;
   f.summary = num(*orphans) + " orphaned sockets of tcp_max_orphans " + num(*max) + " (" +
               percent(share) + ")" +

@@ -20,6 +20,7 @@ void time_wait_buckets(const doctor_evidence& e, std::vector<finding>& out) {
   if (share < tw_warn && overflow == 0) return;
   finding f;
   f.id = "time_wait_buckets";
+  f.state = tcp_state::time_wait;
   f.level = share >= tw_crit || overflow > 0 ? severity::critical : severity::warning;
   f.summary = num(tw) + " timewait sockets of tcp_max_tw_buckets " + num(*max) + " (" +
               percent(share) + ")" +
@@ -55,6 +56,7 @@ void ephemeral_ports(const doctor_evidence& e, std::vector<finding>& out) {
   if (share < ports_warn) return;
   finding f;
   f.id = "ephemeral_ports";
+  f.state = tcp_state::time_wait;
   f.level = share >= ports_crit ? severity::critical : severity::warning;
   f.summary = num(top.count) + " connections " + top.key + " use " + percent(share) + " of the " +
               num(ports) + " local ports in ip_local_port_range";
@@ -205,6 +207,7 @@ void listener_syn_flood(const doctor_evidence& e, const syn_counters& c, const l
   if (!warn) return;
   finding f;
   f.id = "syn_flood";
+  f.state = tcp_state::syn_recv;
   f.subject = l.address;
   f.level =
       refusing || (n >= synq_min && share >= synq_crit) ? severity::critical : severity::warning;
@@ -319,6 +322,7 @@ void syn_flood(const doctor_evidence& e, std::vector<finding>& out) {
   if (!cookie_flood && !overflowing && !many) return;
   finding f;
   f.id = "syn_flood";
+  f.state = tcp_state::syn_recv;
   f.level = overflowing ? severity::critical : severity::warning;
   if (cookie_flood)
     f.summary = per_second(e, unanswered) +
@@ -377,6 +381,7 @@ void accept_queue_full(const doctor_evidence& e, std::vector<finding>& out) {
   if (worst == nullptr && overflows == 0) return;
   finding f;
   f.id = "accept_queue_full";
+  f.state = tcp_state::listen;
   f.level = full_count > 0 || overflows > 0 ? severity::critical : severity::warning;
   if (worst != nullptr) {
     const bool full = worst->accept_queue > worst->backlog;

@@ -170,4 +170,62 @@ void render_exporter_prometheus(const exporter_counts& c, std::string& out) {
   sample(out, "ssfast_exporter_collections_total", {}, static_cast<std::int64_t>(c.collections));
 }
 
+void render_listeners_prometheus(std::span<const listener_series> l, std::size_t max,
+                                 std::string& out) {
+  using report_detail::label;
+  const std::size_t n = std::min(l.size(), max);
+  auto labels = [&](const listener_series& x) {
+    std::string s;
+    label(s, "family", x.family);
+    label(s, "address", x.address);
+    label(s, "port", std::to_string(x.port));
+    return s;
+  };
+  struct column {
+    std::string_view name, type, help;
+    std::uint64_t listener_series::*field;
+  };
+  static constexpr column columns[] = {
+      {"ssfast_listener_accept_queue", "gauge",
+       "Connections waiting for accept() on the listener (its Recv-Q).",
+       &listener_series::accept_queue},
+      {"ssfast_listener_backlog", "gauge",
+       "The listener's backlog: min(listen() backlog, somaxconn) taken at listen().",
+       &listener_series::backlog},
+      {"ssfast_listener_syn_recv", "gauge",
+       "Half-open connections (request sockets) in the listener's SYN queue.",
+       &listener_series::syn_recv},
+      {"ssfast_listener_syn_limit", "gauge",
+       "The SYN queue's limit as the kernel applies it (tcp_conn_request()).",
+       &listener_series::syn_limit},
+      {"ssfast_listener_drops_total", "counter",
+       "Packets the listener dropped (SK_MEMINFO_DROPS: SYNs and ACKs it refused).",
+       &listener_series::drops},
+  };
+  for (const column& c : columns) {
+    metric_header(out, c.name, c.type, c.help);
+    for (std::size_t i = 0; i < n; ++i)
+      sample(out, c.name, labels(l[i]), static_cast<std::int64_t>(l[i].*c.field));
+  }
+  metric_header(out, "ssfast_listeners_omitted", "gauge",
+                "Listeners left out of the ssfast_listener_* series (--max-listeners).");
+  sample(out, "ssfast_listeners_omitted", {}, static_cast<std::int64_t>(l.size() - n));
+}
+
+void render_findings_prometheus(std::span<const finding_series> f, bool judged, std::string& out) {
+  using report_detail::label;
+  metric_header(out, "ssfast_finding", "gauge",
+                "1 for each finding of the doctor's rules over the last interval.");
+  for (const finding_series& x : f) {
+    std::string s;
+    label(s, "id", x.id);
+    label(s, "severity", x.severity);
+    label(s, "subject", x.subject);
+    sample(out, "ssfast_finding", s, 1);
+  }
+  metric_header(out, "ssfast_findings_judged", "gauge",
+                "1 once an interval was judged (from the second collection on).");
+  sample(out, "ssfast_findings_judged", {}, judged ? 1 : 0);
+}
+
 }  // namespace ssfast

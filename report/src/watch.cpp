@@ -14,6 +14,12 @@ std::int64_t change(const watch_report& r, tcp_state s) {
   return static_cast<std::int64_t>(r.after.netstat_count(s) - r.before.netstat_count(s));
 }
 
+bool flagged(const watch_report& r, tcp_state s) {
+  for (const watch_finding& f : r.findings)
+    if (f.state == static_cast<std::uint8_t>(s)) return true;
+  return false;
+}
+
 std::string signed_text(std::int64_t d) {
   std::string t = std::to_string(d);
   if (d >= 0) t.insert(t.begin(), '+');  // not "+" + t: GCC 12's -Wrestrict false positive
@@ -35,6 +41,7 @@ void render_watch_json(const watch_report& r, std::string& out) {
       j.key(netstat_name(static_cast<std::uint8_t>(s))).begin_object();
       j.key("count").value(r.after.netstat_count(s));
       j.key("change").value(change(r, s));
+      if (r.judged) j.key("flagged").value(flagged(r, s));
       j.end_object();
     }
     j.end_object();
@@ -49,7 +56,25 @@ void render_watch_json(const watch_report& r, std::string& out) {
     else
       j.null();
   }
-  j.end_object().end_object();
+  j.end_object();
+  if (r.judged) {
+    j.key("findings").begin_array();
+    for (const watch_finding& f : r.findings) {
+      j.begin_object();
+      j.key("id").value(f.id);
+      j.key("severity").value(f.severity);
+      j.key("subject").value(f.subject);
+      j.key("state");
+      if (f.state != 0)
+        j.value(netstat_name(f.state));
+      else
+        j.null();
+      j.key("summary").value(f.summary);
+      j.end_object();
+    }
+    j.end_array();
+  }
+  j.end_object();
   out.push_back('\n');
 }
 
@@ -65,6 +90,7 @@ void render_watch_line(const watch_report& r, std::string& out) {
     out.push_back('(');
     out += signed_text(change(r, s));
     out.push_back(')');
+    if (r.judged && flagged(r, s)) out.push_back('!');
   }
   // Without TCP (-u, -x) the line carries the totals that were counted instead.
   if (!r.scope.tcp && r.scope.udp) out += " UDP=" + std::to_string(r.now.udp_all().total());
@@ -75,6 +101,22 @@ void render_watch_line(const watch_report& r, std::string& out) {
     const auto& rate = r.rates[i];
     std::snprintf(num, sizeof num, " %s/s=%.1f", name.c_str(), rate ? *rate : 0.0);
     out += rate ? num : " " + name + "/s=-";
+  }
+  if (r.judged && !r.findings.empty()) {
+    out += " findings=";
+    bool first = true;
+    for (const watch_finding& f : r.findings) {
+      if (!first) out.push_back(',');
+      first = false;
+      out += f.id;
+      out.push_back('/');
+      out += f.severity;
+      if (!f.subject.empty()) {
+        out.push_back('/');
+        // A subject is an address and port; kept one field whatever it holds.
+        for (char ch : f.subject) out.push_back(ch == ' ' || ch == ',' || ch < 0x21 ? '_' : ch);
+      }
+    }
   }
   out.push_back('\n');
 }

@@ -7,7 +7,11 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <tuple>
+#include <vector>
 
+#include "ssfast/doctor/doctor.h"
+#include "ssfast/doctor/gather.h"
 #include "ssfast/report/all_netns.h"
 #include "ssfast/report/exporter.h"
 #include "ssfast/serve/http.h"
@@ -24,11 +28,79 @@ double scrape_budget(double deadline, double scrape_timeout) noexcept {
   return std::min(deadline, scrape_timeout > 1 ? scrape_timeout - 0.5 : scrape_timeout / 2);
 }
 
+struct metrics_exporter::judgement {
+  doctor_sampler sampler;
+  doctor_evidence evidence;
+  std::vector<finding> findings;
+  bool judged = false;
+  explicit judgement(const doctor_options& o) : sampler(o) {}
+};
+
 metrics_exporter::metrics_exporter(collector& c, summary_request r, log_line log,
-                                   netns_scrape all_netns)
-    : c_(c), request_(r), log_(std::move(log)), netns_(all_netns) {
+                                   netns_scrape all_netns, std::size_t max_listeners)
+    : c_(c), request_(r), log_(std::move(log)), netns_(all_netns), max_listeners_(max_listeners) {
   request_.every_counter = true;  // Prometheus carries every counter
+  if (!netns_.enabled && request_.method != count_method::estimate && request_.scope.tcp &&
+      (request_.query == nullptr || request_.query->scope.tcp)) {
+    doctor_options o;
+    o.processes = false;  // series name no process: no /proc/*/fd scan per scrape
+    o.filter = request_.query;
+    o.scope = request_.query != nullptr ? request_.query->scope : request_.scope;
+    judge_ = std::make_unique<judgement>(o);
+  }
 }
+
+metrics_exporter::~metrics_exporter() = default;
+
+namespace {
+
+// The listeners as series: one per address and port (SO_REUSEPORT siblings summed), in port
+// order (then family, address), so the set a cap keeps does not churn with the queues.
+std::vector<listener_series> listener_rows(const doctor_evidence& e,
+                                           std::vector<std::string>& storage) {
+  struct row {
+    std::string family, address;
+    std::uint16_t port;
+    const listener_evidence* first;
+    std::uint64_t accept_queue = 0, backlog = 0, drops = 0;
+  };
+  std::vector<row> rows;
+  for (const listener_evidence& l : e.listeners) {
+    // "127.0.0.1:80", "[::]:443": the address without brackets and port.
+    const std::size_t colon = l.address.rfind(':');
+    std::string address = l.address.substr(0, colon);
+    const bool v6 = address.starts_with('[');
+    if (v6) address = address.substr(1, address.size() - 2);
+    auto it = std::find_if(rows.begin(), rows.end(),
+                           [&](const row& r) { return r.port == l.port && r.address == address; });
+    if (it == rows.end()) {
+      rows.push_back({v6 ? "ipv6" : "ipv4", address, l.port, &l});
+      it = rows.end() - 1;
+    }
+    it->accept_queue += l.accept_queue;
+    it->backlog += l.backlog;
+    it->drops += l.drops;
+  }
+  std::sort(rows.begin(), rows.end(), [](const row& a, const row& b) {
+    return std::tie(a.port, a.family, a.address) < std::tie(b.port, b.family, b.address);
+  });
+  storage.clear();
+  storage.reserve(2 * rows.size());  // the views below point into it: no reallocation
+  std::vector<listener_series> out;
+  for (const row& r : rows) {
+    storage.push_back(r.family);
+    const std::string_view family = storage.back();
+    storage.push_back(r.address);
+    const std::string_view address = storage.back();
+    const syn_queue_limit lim =
+        syn_queue_limit_of(r.first->syn_backlog, r.first->siblings, e.sysctls);
+    out.push_back({family, address, r.port, r.accept_queue, r.backlog, r.first->syn_recv, lim.slots,
+                   r.drops});
+  }
+  return out;
+}
+
+}  // namespace
 
 void metrics_exporter::on_round() { fresh_ = false; }
 
@@ -121,6 +193,27 @@ void metrics_exporter::collect(double scrape_timeout) {
         const std::string unread = unread_processes_note(stats);
         if (!unread.empty() && !unread_said_) log_("scrape: " + unread);
         unread_said_ = !unread.empty();
+      }
+    }
+  } else if (judge_) {
+    // One doctor sample: its listing is the count, its listeners and findings the series.
+    judgement& j = *judge_;
+    if (auto ec = j.sampler.sample(c_, j.evidence, j.judged)) {
+      error_ = c_.error_text(ec);
+    } else {
+      summary_request r = request_;
+      r.counted = &j.evidence.sockets;
+      if (!collect_summary(c_, r, summary_, error_)) {
+        render_summary(summary_, summary_format::prometheus, {}, m);
+        j.findings = j.judged ? diagnose(j.evidence) : std::vector<finding>{};
+        std::vector<finding_series> f;
+        for (const finding& x : j.findings) f.push_back({x.id, to_string(x.level), x.subject});
+        render_findings_prometheus(f, j.judged, m);
+        if (max_listeners_ > 0 && j.evidence.backlog_known) {
+          std::vector<std::string> storage;
+          const std::vector<listener_series> l = listener_rows(j.evidence, storage);
+          render_listeners_prometheus(l, max_listeners_, m);
+        }
       }
     }
   } else if (!collect_summary(c_, request_, summary_, error_)) {

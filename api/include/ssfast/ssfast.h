@@ -239,6 +239,9 @@ struct summary_request {
   const socket_query* query = nullptr;
   /// Also read every kernel counter by name (what Prometheus carries), in the same pass.
   bool every_counter = false;
+  /// Set: the sockets were already counted (the doctor's sample lists them anyway): no
+  /// count is made, these are the summary's. Must outlive the call.
+  const socket_summary* counted = nullptr;
 };
 
 /// One summary as collected: what `ssfast -s`, its --textfile and the exporter's /metrics

@@ -16,6 +16,7 @@
 
 #include "ssfast/core/export.h"
 #include "ssfast/core/socket_summary.h"
+#include "ssfast/core/tcp_state.h"
 
 namespace ssfast {
 
@@ -161,6 +162,9 @@ struct finding {
   /// What it is about: a listener ("127.0.0.1:80") for a finding per listener, else empty
   /// (the namespace). One finding per (id, subject).
   std::string subject;
+  /// The TCP state whose sockets it is about (the row a live view marks): SYN_RECV for a SYN
+  /// flood, LISTEN for accept queues, ...; none for counters alone (memory, retransmissions).
+  std::optional<tcp_state> state;
   std::string summary;  ///< one line with the numbers
   /// What the rule read, in order: name and value, numbers kept as numbers until rendered.
   std::vector<std::pair<std::string, evidence_value>> evidence;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -17,6 +18,11 @@ struct doctor_options {
   double interval_s = 1;            ///< between the two samples of counters and CLOSE_WAIT
   bool processes = true;            ///< name the owners of leaking or backed-up sockets
   std::string proc_root = "/proc";  ///< where /proc/[pid]/fd is, for the owners
+  /// The sockets to judge (one service: "sport = :443"); null: every socket. Counters and
+  /// sysctls stay the namespace's. Must outlive the gathering.
+  const socket_query* filter = nullptr;
+  /// The protocols counted beside TCP (which is always listed), for the socket summary.
+  count_scope scope;
 };
 
 /// Samples everything diagnose() needs from `c`'s namespace: all counters, then the
@@ -29,6 +35,27 @@ struct doctor_options {
 /// interval. Errors: the collector's, with its error_context(). Allocates.
 SSFAST_API std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
                                                   doctor_evidence& out);
+
+/// Evidence from consecutive samples, for what reports again and again (the live view, the
+/// --watch lines): each sample() is one full sample as gather_doctor_evidence() ends with,
+/// and, from the second on, the evidence over the time since the previous sample (measured,
+/// in interval_s), so the same rules judge it. Keeps the previous sample's counters,
+/// CLOSE_WAIT ids (memory follows the CLOSE_WAIT count) and listeners' drop counters.
+class SSFAST_API doctor_sampler {
+ public:
+  explicit doctor_sampler(const doctor_options& o);
+  doctor_sampler(const doctor_sampler&) = delete;
+  doctor_sampler& operator=(const doctor_sampler&) = delete;
+  ~doctor_sampler();
+  /// Samples `c`'s namespace into `out`; `ready` is false on the first sample (no interval
+  /// yet: nothing to judge). Costs a counter read, a count of UDP and UNIX in scope and one
+  /// listing of TCP. Errors: the collector's. Allocates.
+  std::error_code sample(collector& c, doctor_evidence& out, bool& ready);
+
+ private:
+  struct state;
+  std::unique_ptr<state> s_;
+};
 
 /// Every TCP listener `filter` selects (all when null) with its accept queue, backlog, drop
 /// counter and SYN queue (request sockets, their sources and SYN-ACK retransmissions), as

@@ -51,7 +51,14 @@ class SSFAST_API metrics_exporter final : public connection_handler {
   /// `all_netns.enabled`, each scrape counts every network namespace on the host instead
   /// (count_all_netns, ranked and bounded as `all_netns` says; render_all_netns_prometheus),
   /// not the collector's.
-  metrics_exporter(collector& c, summary_request r, log_line log = {}, netns_scrape all_netns = {});
+  /// The doctor's rules judge each interval between collections (ssfast_finding; not with
+  /// --estimate, which never lists, nor --all-netns), and its listeners give the
+  /// ssfast_listener_* series, at most `max_listeners` of them in port order (0: none): one
+  /// doctor sample per collection replaces the count (a listing of TCP, request sockets and
+  /// the listeners' memory included).
+  metrics_exporter(collector& c, summary_request r, log_line log = {}, netns_scrape all_netns = {},
+                   std::size_t max_listeners = 200);
+  ~metrics_exporter();
 
   void on_round() override;
   void on_open(answer& out) override;
@@ -75,6 +82,9 @@ class SSFAST_API metrics_exporter final : public connection_handler {
   std::string error_;
   bool fresh_ = false;  // body_ was collected in this round
   std::uint64_t scrapes_ = 0, errors_ = 0, collections_ = 0;
+  struct judgement;  // the doctor's sampler and its last findings
+  std::unique_ptr<judgement> judge_;
+  std::size_t max_listeners_;
 };
 
 /// Answers HAProxy's agent-check for the TCP service on one port: on each connection, one
