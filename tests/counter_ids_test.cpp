@@ -24,6 +24,17 @@ TEST(CounterIds, EveryNameIsGroupDotFieldAndUnique) {
   }
 }
 
+// Levels and settings have a change, not a rate: sockstat's every field, and snmp's
+// CurrEstab and settings; counters since the namespace was made are not gauges.
+TEST(CounterIds, GaugesAreTheLevelsNotTheCounts) {
+  for (std::string_view g : {"TCP.tw", "TCP.inuse", "TCP6.inuse", "sockets.used", "UDP.mem",
+                             "FRAG.memory", "Tcp.CurrEstab", "Tcp.RtoMin", "Ip.Forwarding"})
+    EXPECT_TRUE(counter_is_gauge(g)) << g;
+  for (std::string_view c : {"Tcp.ActiveOpens", "TcpExt.ListenDrops", "TcpExt.TW", "Udp.InErrors",
+                             "Ip6.InReceives", "TCPX.tw", "Tcp.CurrEstabX"})
+    EXPECT_FALSE(counter_is_gauge(c)) << c;
+}
+
 TEST(CounterIds, PickReadsTheAskedValuesInOnePassAndLeavesMissingOnesUnset) {
   const std::vector<std::pair<std::string, std::int64_t>> all = {
       {"Tcp.ActiveOpens", 5},

@@ -480,7 +480,17 @@ TEST_F(LiveListing, CountersAndWatch) {
   const auto d =
       testing::run_process({SSFAST_CLI_PATH, "counters", "-j", "--delta", "0.2", "Tcp."});
   ASSERT_EQ(d.exit_code, 0) << d.err;
-  EXPECT_TRUE(nlohmann::json::parse(d.out)["counters"].contains("Tcp.ActiveOpens"));
+  const auto delta = nlohmann::json::parse(d.out)["counters"];
+  EXPECT_TRUE(delta["Tcp.ActiveOpens"].contains("per_s")) << "a counter has a rate";
+  EXPECT_TRUE(delta["Tcp.CurrEstab"].contains("delta"));
+  EXPECT_FALSE(delta["Tcp.CurrEstab"].contains("per_s")) << "a gauge has a change, no rate";
+  // In text too: "TCP.tw VALUE +DELTA", no "/s".
+  const auto t = testing::run_process(
+      {SSFAST_CLI_PATH, "counters", "--delta", "0.1", "TCP.tw", "Tcp.ActiveOpens"});
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  std::istringstream rows(t.out);
+  for (std::string row; std::getline(rows, row);)
+    EXPECT_EQ(row.find("/s") != std::string::npos, row.starts_with("Tcp.ActiveOpens")) << row;
   const auto w =
       testing::run_process({SSFAST_CLI_PATH, "-s", "--watch", "0.2", "--count", "2", "-j"});
   ASSERT_EQ(w.exit_code, 0) << w.err;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 
+#include "ssfast/core/counter_ids.h"
 #include "ssfast/report/escape.h"
 #include "ssfast/report/json_writer.h"
 
@@ -41,11 +42,17 @@ void render_counter_changes(std::span<const named_counter> before,
     const auto it = first.find(name);
     const std::int64_t d = it == first.end() ? 0 : v - it->second;
     const double rate = static_cast<double>(d) / interval_s;
+    // A gauge (CurrEstab, sockstat's levels) has a change, not a rate.
+    const bool gauge = counter_is_gauge(name);
     if (json) {
       w.key(name).begin_object().key("value").value(v).key("delta").value(d);
-      w.key("per_s").fixed(rate, 3).end_object();
+      if (!gauge) w.key("per_s").fixed(rate, 3);
+      w.end_object();
     } else {
-      std::snprintf(num, sizeof num, " %+lld %.2f/s\n", static_cast<long long>(d), rate);
+      if (gauge)
+        std::snprintf(num, sizeof num, " %+lld\n", static_cast<long long>(d));
+      else
+        std::snprintf(num, sizeof num, " %+lld %.2f/s\n", static_cast<long long>(d), rate);
       append_printable(out, name);
       out.push_back(' ');
       out += std::to_string(v);

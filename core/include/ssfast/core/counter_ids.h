@@ -88,6 +88,24 @@ constexpr std::string_view counter_name(counter_id id) noexcept {
   return counter_names[static_cast<std::size_t>(id)].second;
 }
 
+/// Whether a counter named as read_all_counters names it is a gauge (a level that goes up and
+/// down) rather than a count since the namespace was made: everything of /proc/net/sockstat
+/// and sockstat6 (TCP.inuse, TCP.tw, TCP6.inuse, sockets.used, ...), and the levels and
+/// settings of /proc/net/snmp (Tcp.CurrEstab, Tcp.RtoMin, Tcp.RtoMax, Tcp.RtoAlgorithm,
+/// Tcp.MaxConn, Ip.Forwarding, Ip.DefaultTTL; RFC 4022 and RFC 4293 define them as gauges or
+/// settings). A gauge's change means something, its change per second does not.
+constexpr bool counter_is_gauge(std::string_view name) noexcept {
+  const std::size_t dot = name.find('.');
+  const std::string_view group = name.substr(0, dot);
+  for (std::string_view g : {"sockets", "TCP", "UDP", "UDPLITE", "RAW", "FRAG", "TCP6", "UDP6",
+                             "UDPLITE6", "RAW6", "FRAG6"})
+    if (group == g) return true;
+  for (std::string_view n : {"Tcp.CurrEstab", "Tcp.RtoMin", "Tcp.RtoMax", "Tcp.RtoAlgorithm",
+                             "Tcp.MaxConn", "Ip.Forwarding", "Ip.DefaultTTL"})
+    if (name == n) return true;
+  return false;
+}
+
 /// The values of `ids` in `all` (read_all_counters' list), in `ids`' order; unset where `all`
 /// lacks one. One pass over `all`, no allocation: what a --watch tick reads instead of
 /// building a map of every counter.

@@ -24,7 +24,9 @@ SSFAST_API void render_counters(std::span<const named_counter> counters, counter
 
 /// Appends each of `now` with its change since `before` (0 for a counter `before` lacks) and
 /// that change per second over `interval_s`: "NAME VALUE +DELTA RATE/s" lines, or
-/// {"interval_s", "counters": {NAME: {"value", "delta", "per_s"}}} and a newline. Allocates.
+/// {"interval_s", "counters": {NAME: {"value", "delta", "per_s"}}} and a newline. A gauge
+/// (counter_is_gauge: CurrEstab, sockstat's levels) has no rate: "NAME VALUE +DELTA", and no
+/// "per_s". Allocates.
 SSFAST_API void render_counter_changes(std::span<const named_counter> before,
                                        std::span<const named_counter> now, double interval_s,
                                        counters_format f, std::string& out);
