@@ -16,7 +16,7 @@ struct help_section {
 };
 
 constexpr std::array<help_section, 9> sections = {{
-    {command::list, "[-tuxlaH46pjeon] [FILTER]          list sockets, as ss does",
+    {command::list, "[-tuxlaH46pjeon] [--format F] [FILTER]  list sockets, as ss does",
      "Listing (the default; ss's flags):\n"
      "  -t, -u, -x      TCP, UDP, UNIX sockets (default: all three); --tcp, --udp, --unix\n"
      "  -l, -a          listening (and unconnected) sockets only; every state; --listening,\n"
@@ -29,7 +29,7 @@ constexpr std::array<help_section, 9> sections = {{
      "  --threads N     a TCP listing without a filter is dumped over N port slices at once\n"
      "                  (default: CPUs, at most 8, once the table holds 8192 TCP sockets)\n"
      "  -e, -o          uid, inode and cookie; TCP timers; --extended, --options\n"
-     "  -j, --json      one JSON object per socket (JSON Lines)\n"
+     "  -j, --json      one JSON object per socket (JSON Lines); --format text|json\n"
      "  FILTER          ss's: [state STATE | exclude STATE]... [EXPRESSION], where\n"
      "                  EXPRESSION combines sport/dport OP [:]PORT and src/dst ADDR[/LEN][:PORT]\n"
      "                  with and, or, not and parentheses; OP is = != < <= > >= (or eq ne lt\n"
@@ -65,24 +65,27 @@ constexpr std::array<help_section, 9> sections = {{
      "                  not be read (it is listed with its error); --format prometheus and\n"
      "                  --textfile label each namespace's series (at most 500, in rank)\n"
      "  --netns-owner O any (default) or init: leave out tier 4 (counted as excluded)\n"},
-    {command::top, "top KEY [--limit N] [-tuxla46pnj] [--watch S [--count N]] [FILTER]",
+    {command::top,
+     "top KEY [--limit N] [-tuxla46nj|--format F] [--threads N] [--watch S [--count N]]\n"
+     "                 [FILTER]",
      "top: sockets per KEY, largest first, `COUNT KEY` lines (as sort | uniq -c | sort -nr)\n"
      "  KEY             raddr, laddr, lport, rport, state or process; every state unless a\n"
      "                  state filter says otherwise; netns: the network namespaces holding\n"
      "                  most sockets the filter selects (each counted in the kernel there,\n"
      "                  every namespace on the host; see -s --all-netns)\n"
      "  --limit N       the N largest (20); -n is numeric, as in ss\n"
+     "  --threads N     parallel TCP dumps, and the -p scan of process on N threads\n"
      "  --all-netns     KEY in every network namespace, each key prefixed by its namespace\n"
      "  --netns-owner O with --all-netns or netns: init leaves out namespaces owned by other\n"
      "                  user namespaces (see -s --all-netns); any (default) counts them\n"},
-    {command::counters, "counters [-j] [--delta S] [PREFIX...]",
+    {command::counters, "counters [-j|--format F] [--delta S] [PREFIX...]",
      "counters: every counter of /proc/net/snmp, netstat, snmp6, sockstat{,6} as Group.Field\n"
      "  PREFIX          only the counters whose name starts with it (case does not matter);\n"
      "                  one that matches nothing is an error\n"
      "  --delta S       the change over S seconds, and the rate per second\n"},
     {command::check,
      "check [--warn M=RANGE,...] [--crit M=RANGE,...] [--interval S] [--timeout S]\n"
-     "                 [-tux46] [FILTER]",
+     "                 [-tux46] [--estimate] [--threads N] [FILTER]",
      "check: a Nagios/Icinga plugin. `SSFAST OK|WARNING|CRITICAL|UNKNOWN - text | perfdata`,\n"
      "  exit 0/1/2/3. M: established, syn_sent, syn_recv, fin_wait1, fin_wait2, time_wait,\n"
      "  close, close_wait, last_ack, listen, closing, tcp, udp, unix, orphan, tw, tcp_inuse,\n"
@@ -129,13 +132,13 @@ constexpr std::array<help_section, 9> sections = {{
      "  of its backlog or ESTABLISHED on P reaches N, else `up ready W%` with W falling as\n"
      "  ESTABLISHED on P approaches N. Loopback 127.0.0.1:9478 by default; connections are\n"
      "  bounded as the exporter's.\n"},
-    {command::doctor, "doctor [-j] [--interval S]",
+    {command::doctor, "doctor [-j|--format F] [--interval S] [--threads N]",
      "doctor: diagnoses TIME_WAIT and ephemeral-port exhaustion, SYN floods, full accept\n"
      "  queues, CLOSE_WAIT leaks, FIN_WAIT2 and orphans, TCP memory, retransmissions and\n"
      "  tcp_tw_recycle from the sockets, counters and sysctls over --interval S (1); each\n"
      "  finding with its evidence, why, and what to do. Exit 0 none, 1 warning, 2 critical,\n"
      "  3 could not diagnose.\n"},
-    {command::states, "states [-j] [STATE...]",
+    {command::states, "states [-j|--format F] [STATE...]",
      "states: the TCP state table: who holds each state, how it is entered and left, and\n"
      "  how long it lasts on Linux. STATE in netstat's, ss's or the filter's spelling\n"
      "  (FIN_WAIT2, fin-wait-2, FIN-WAIT-2) shows that state only.\n"},
@@ -147,22 +150,28 @@ constexpr std::string_view intro =
     "from /proc/net where netlink is missing or refused. `ssfast help COMMAND` or\n"
     "`ssfast COMMAND -h` shows one command.\n";
 
-constexpr std::string_view common =
-    "Every command:\n"
+// Shown with -s and top, and with the whole help.
+constexpr std::string_view watch_options =
     "  --watch S       -s and top: report every S seconds (--count N reports, else until\n"
     "                  interrupted). On a terminal a full-screen view: counts, changes and\n"
     "                  history per state or key, rates, what the doctor would flag; keys q\n"
     "                  quit, space pause, t top, s summary (NO_COLOR: no colour). One line\n"
     "                  or object per report otherwise. Rates divide by the time measured\n"
-    "                  between reports; reports missed while stopped are skipped\n"
+    "                  between reports; reports missed while stopped are skipped\n";
+
+// Shown with every command that reads sockets (all but states and help).
+constexpr std::string_view reading_options =
     "  -N NAME         the network namespace `ip netns` calls NAME (/run/netns/NAME)\n"
     "  --netns PATH|PID  the namespace of that file, or of that process (/proc/PID/ns/net);\n"
-    "                  entering one needs CAP_SYS_ADMIN. By PID, --watch, --textfile, the\n"
-    "                  exporter and the agent stop when that process exits (exit 1)\n"
+    "                  entering one needs CAP_SYS_ADMIN. By PID, what runs on (a watch, a\n"
+    "                  textfile, the exporter, the agent) stops when that process exits\n"
+    "                  (exit 1)\n"
     "  --source SRC    auto (default): netlink, else /proc/net when netlink is missing or\n"
     "                  refused; netlink: netlink only; proc: /proc/net only\n"
     "  --proc-root DIR read sockets and counters from DIR/net/* (implies --source proc):\n"
-    "                  a host's /proc mounted elsewhere; DIR/1 is its PID 1's namespace\n"
+    "                  a host's /proc mounted elsewhere; DIR/1 is its PID 1's namespace\n";
+
+constexpr std::string_view help_options =
     "  -h, --help      this help;  -V, --version  the version\n";
 
 constexpr std::string_view exit_status =
@@ -190,7 +199,10 @@ std::string usage(std::optional<command> c) {
     out += s.body;
   }
   out.push_back('\n');
-  out += common;
+  out += c ? "Also:\n" : "Every command:\n";
+  if (!c || *c == command::summary || *c == command::top) out += watch_options;
+  if (!c || *c != command::states) out += reading_options;
+  out += help_options;
   out += exit_status;
   return out;
 }

@@ -101,9 +101,14 @@ int main(int argc, char** argv) {
 #endif
   auto c = open_collector(o);
   if (!c) {
-    const std::string why = (o.netns.empty() ? "cannot open the sock_diag netlink socket: "
-                                             : "cannot watch network namespace " + o.netns + ": ") +
-                            c.error().message();
+    const std::error_code ec = c.error();
+    std::string why = (o.netns.empty() ? "cannot open the sock_diag netlink socket: "
+                                       : "cannot enter network namespace " + o.netns + ": ") +
+                      ec.message();
+    // setns(CLONE_NEWNET) needs CAP_SYS_ADMIN over the namespace's owning user namespace.
+    if (!o.netns.empty() &&
+        (ec == std::errc::operation_not_permitted || ec == std::errc::permission_denied))
+      why += " (entering a network namespace needs CAP_SYS_ADMIN over it)";
     return refuse(o.cmd, exit_failure, why);
   }
   return r.run(*c, o);

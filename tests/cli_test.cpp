@@ -2,9 +2,15 @@
 // The command line: the parser on its own, and the real binary's exit codes and messages.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <vector>
 
+#include "option_table.h"
 #include "options.h"
 #include "ssfast/core/filter.h"
 #include "support/scenario.h"
@@ -258,11 +264,126 @@ TEST(ParseArgs, HelpForOneCommand) {
   EXPECT_EQ(top.rfind("Usage: ssfast top KEY", 0), 0u) << top;
   EXPECT_EQ(top.find("ssfast agent"), std::string::npos) << "only top's synopsis";
   EXPECT_NE(top.find("--limit N"), std::string::npos);
-  EXPECT_NE(top.find("Every command:"), std::string::npos);
+  EXPECT_NE(top.find("Also:\n  --watch S"), std::string::npos) << top;
   const std::string all = usage();
   for (std::string_view name : long_options())
     EXPECT_NE(all.find("--" + std::string(name)), std::string::npos)
         << "--help does not mention --" << name;
+}
+
+// Each command's help names every option that command takes and none that it refuses:
+// long options anywhere in its text, short ones in its synopsis's [-flags] groups. -n is
+// taken everywhere for ss habits and documented once, with the listing.
+TEST(Help, EachCommandsHelpMatchesTheOptionTable) {
+  using namespace table_detail;
+  for (const command c :
+       {command::list, command::summary, command::top, command::counters, command::check,
+        command::exporter, command::agent, command::doctor, command::states}) {
+    const std::string text = usage(c);
+    const std::string name(command_name(c));
+    auto takes = [&](const option_spec& o) { return (o.commands & on(c)) != 0; };
+    // Every long option it names is one it takes.
+    for (std::size_t at = text.find("--"); at != std::string::npos; at = text.find("--", at + 2)) {
+      std::size_t end = at + 2;
+      while (end < text.size() &&
+             (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '-'))
+        ++end;
+      const std::string_view word(text.data() + at + 2, end - at - 2);
+      if (word.empty()) continue;
+      const auto* o = std::find_if(std::begin(table), std::end(table),
+                                   [&](const option_spec& x) { return x.long_name == word; });
+      ASSERT_NE(o, std::end(table)) << name << ": help names --" << word << ", no such option";
+      if (o->id == opt::summary) continue;  // -s, --summary: the command itself
+      EXPECT_TRUE(takes(*o)) << name << ": help names --" << word << ", which it refuses";
+    }
+    // Every short flag of its synopsis is one it takes.
+    const std::string synopsis = text.substr(0, text.find("\n\n"));
+    std::string shorts;  // the short flags of its synopsis's [-flags] groups
+    for (std::size_t at = synopsis.find("[-"); at != std::string::npos;
+         at = synopsis.find("[-", at + 2))
+      for (std::size_t i = at + 2;
+           i < synopsis.size() && std::isalnum(static_cast<unsigned char>(synopsis[i])); ++i)
+        shorts.push_back(synopsis[i]);
+    for (const char f : shorts) {
+      const auto* o = std::find_if(std::begin(table), std::end(table),
+                                   [&](const option_spec& x) { return x.short_name == f; });
+      ASSERT_NE(o, std::end(table)) << name << ": -" << f;
+      EXPECT_TRUE(takes(*o)) << name << ": synopsis offers -" << f << ", which it refuses";
+    }
+    // Every option it takes is named (by its long name, else its short one).
+    for (const option_spec& o : table) {
+      if (!takes(o) || o.id == opt::numeric || o.id == opt::summary) continue;
+      const bool named =
+          (!o.long_name.empty() &&
+           text.find("--" + std::string(o.long_name)) != std::string::npos) ||
+          (o.short_name != 0 && (shorts.find(o.short_name) != std::string::npos ||
+                                 text.find(std::string("-") + o.short_name) != std::string::npos));
+      EXPECT_TRUE(named) << name << " takes "
+                         << (o.long_name.empty() ? std::string(1, o.short_name)
+                                                 : "--" + std::string(o.long_name))
+                         << " but its help does not say so";
+    }
+  }
+}
+
+// The bash completion offers each command the options it takes and only those.
+TEST(Help, TheCompletionOffersEachCommandItsOptions) {
+  std::ifstream f(std::string(SSFAST_TEST_DATA) + "/../../packaging/ssfast.bash-completion");
+  ASSERT_TRUE(f) << "cannot read the completion";
+  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  // A shell variable's quoted words ("local common=\"...\"", several lines).
+  auto variable = [&](const std::string& name) {
+    const std::size_t at = text.find("local " + name + "=\"");
+    if (at == std::string::npos) return std::string();
+    const std::size_t start = at + name.size() + 8;
+    return text.substr(start, text.find('"', start) - start);
+  };
+  // A command's case: its opts="..." (or compgen -W "...") words, variables expanded.
+  auto offered = [&](const std::string& label) {
+    const std::size_t at = text.find("\n    " + label + ")");
+    if (at == std::string::npos) return std::string();
+    const std::string block = text.substr(at, text.find(";;", at) - at);
+    std::size_t q = block.find("opts=\"");
+    if (q == std::string::npos) q = block.find("-W \"");
+    if (q == std::string::npos) return std::string();
+    const std::size_t start = block.find('"', q) + 1;
+    std::string words = " " + block.substr(start, block.find('"', start) - start) + " ";
+    for (const char* v : {"common", "listing"})
+      for (std::size_t p; (p = words.find(std::string("$") + v)) != std::string::npos;)
+        words.replace(p, std::strlen(v) + 1, variable(v));
+    for (char& ch : words)
+      if (ch == '\n') ch = ' ';
+    return words;
+  };
+  using namespace table_detail;
+  const std::pair<command, std::string> cases[] = {
+      {command::list, "\"\""},     {command::top, "top"},           {command::counters, "counters"},
+      {command::check, "check"},   {command::exporter, "exporter"}, {command::agent, "agent"},
+      {command::doctor, "doctor"}, {command::states, "states"}};
+  for (const auto& [c, label] : cases) {
+    const std::string words = offered(label);
+    ASSERT_FALSE(words.empty()) << label;
+    // The listing's case serves -s too.
+    const command_set mine = on(c) | (c == command::list ? on(command::summary) : 0);
+    for (const option_spec& o : table) {
+      if ((o.commands & mine) == 0 || o.id == opt::numeric) continue;
+      const std::string long_form = "--" + std::string(o.long_name);
+      const std::string short_form = "-" + std::string(1, o.short_name);
+      const bool offers =
+          (!o.long_name.empty() && words.find(" " + long_form + " ") != std::string::npos) ||
+          (o.short_name != 0 && words.find(" " + short_form + " ") != std::string::npos);
+      EXPECT_TRUE(offers) << label << " takes " << (o.long_name.empty() ? short_form : long_form)
+                          << ", the completion does not offer it";
+    }
+    for (std::size_t at = words.find(" --"); at != std::string::npos;
+         at = words.find(" --", at + 1)) {
+      const std::string word = words.substr(at + 3, words.find(' ', at + 1) - at - 3);
+      const auto* o = std::find_if(std::begin(table), std::end(table),
+                                   [&](const option_spec& x) { return x.long_name == word; });
+      ASSERT_NE(o, std::end(table)) << label << ": --" << word;
+      EXPECT_NE(o->commands & mine, 0) << label << ": offers --" << word << ", which it refuses";
+    }
+  }
 }
 
 TEST(ParseArgs, MistypedCommandsAndWordsAreNamed) {
@@ -369,7 +490,7 @@ TEST(Binary, BadFaultSeamValueIsAUsageError) {
 TEST(Binary, HelpAndVersion) {
   const auto h = ssfast({"--help"});
   EXPECT_EQ(h.exit_code, 0);
-  EXPECT_NE(h.out.find("Usage: ssfast [-tuxlaH46pjeon] [FILTER]"), std::string::npos);
+  EXPECT_NE(h.out.find("Usage: ssfast [-tuxlaH46pjeon] [--format F] [FILTER]"), std::string::npos);
   EXPECT_NE(h.out.find("ssfast top KEY"), std::string::npos);
   EXPECT_NE(h.out.find("Exit status"), std::string::npos);
   const auto v = ssfast({"-V"});

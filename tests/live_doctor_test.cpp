@@ -858,7 +858,7 @@ TEST_F(DoctorNamespace, BadUsageIsExitThree) {
   r = testing::run_process({SSFAST_CLI_PATH, "doctor", "--netns", "/nonexistent"});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_EQ(r.err,
-            "ssfast: cannot watch network namespace /nonexistent: No such file or directory\n");
+            "ssfast: cannot enter network namespace /nonexistent: No such file or directory\n");
   r = testing::run_process({SSFAST_CLI_PATH, "states", "-j"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(json::parse(r.out).size(), 11u);

@@ -421,7 +421,7 @@ TEST_F(OtherNamespace, CliAndCApiByPidAndPath) {
   const auto bad = testing::run_process({SSFAST_CLI_PATH, "-s", "-N", "ssfast-no-such-ns"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_EQ(bad.err,
-            "ssfast: cannot watch network namespace /run/netns/ssfast-no-such-ns: No such file or "
+            "ssfast: cannot enter network namespace /run/netns/ssfast-no-such-ns: No such file or "
             "directory\n");
 }
 

@@ -149,8 +149,22 @@ TEST_F(LiveNamespace, CheckIsUnknownWhenItCannotMeasure) {
   r = testing::run_process({SSFAST_CLI_PATH, "check", "--netns", "/nonexistent/ns"});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_EQ(r.out,
-            "SSFAST UNKNOWN - cannot watch network namespace /nonexistent/ns: No such file or "
+            "SSFAST UNKNOWN - cannot enter network namespace /nonexistent/ns: No such file or "
             "directory\n");
+}
+
+// A namespace an unprivileged user may not enter: the error says what it takes.
+TEST_F(LiveNamespace, EnteringANamespaceWithoutTheCapabilitySaysWhatItNeeds) {
+  testing::child_setup nobody_user;
+  nobody_user.as_uid = nobody;
+  const auto r =
+      testing::run_process({SSFAST_CLI_PATH, "-s", "--netns", "/proc/1/ns/net"}, nobody_user);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.err.starts_with("ssfast: cannot enter network namespace /proc/1/ns/net: "))
+      << r.err;
+  EXPECT_NE(r.err.find("(entering a network namespace needs CAP_SYS_ADMIN over it)\n"),
+            std::string::npos)
+      << r.err;
 }
 
 // A namespace path that is not a network namespace (a FIFO, which a blocking open would wait
@@ -166,7 +180,7 @@ TEST_F(LiveNamespace, NotANamespaceIsRefusedAtOnce) {
     // "At once": a blocking open of the FIFO would never return; 30 s is far from both.
     EXPECT_LT(std::chrono::steady_clock::now() - start, 30s) << path;
     EXPECT_EQ(r.exit_code, 1) << path;
-    EXPECT_EQ(r.err, "ssfast: cannot watch network namespace " + path +
+    EXPECT_EQ(r.err, "ssfast: cannot enter network namespace " + path +
                          ": not a network namespace file (/run/netns/NAME or /proc/PID/ns/net)\n");
     r = testing::run_process({SSFAST_CLI_PATH, "check", "--netns", path});
     EXPECT_EQ(r.exit_code, 3) << path;
