@@ -379,7 +379,8 @@ class parser {
     switch (o_.cmd) {
       case command::summary:
       case command::check:
-        // A filter: the summary (or the check) of the sockets it selects.
+      case command::doctor:
+        // A filter: the summary (the check, the diagnosis) of the sockets it selects.
         if (!first.empty()) err_ = not_a_filter(first);
         o_.filter = std::move(positional_);
         break;
@@ -513,7 +514,8 @@ parse_result parse_args(std::span<const char* const> args) {
 std::uint32_t listing_states(const options& o, const socket_filter& f) noexcept {
   if (f.states) return *f.states;
   // A summary, top or a check counts every state its filter does not exclude.
-  if (o.cmd == command::top || o.cmd == command::summary || o.cmd == command::check)
+  if (o.cmd == command::top || o.cmd == command::summary || o.cmd == command::check ||
+      o.cmd == command::doctor)
     return abi::tcp_all_states;
   return ss_default_states({o.all, o.listening, o.tcp, o.udp, o.unix_domain});
 }

@@ -619,6 +619,39 @@ TEST_F(DoctorNamespace, AFullAcceptQueueIsTheSameVerdictEverywhere) {
                           {"--warn", "listen_queue=89.9", "--crit", "listen_queue=100"});
 }
 
+// doctor FILTER judges one service: a flooded port and a leaking one, each diagnosed alone.
+TEST_F(DoctorNamespace, AFilterDiagnosesOneService) {
+  testing::route_spoofed_sources("10.99.0.0/16");
+  listener(830, 16);
+  const int l = listener(831, 64);
+  testing::syn_sender syns;
+  syns.flood("10.99.10.1", 15, "127.0.0.1", 830, 15);
+  for (int i = 0; i < 20; ++i) {
+    const int c = client(831);
+    accept_one(l);
+    fds_.close_one(c);
+  }
+  ASSERT_EQ(count_state(tcp_state::syn_recv, 15), 15u);
+  ASSERT_EQ(count_state(tcp_state::close_wait, 20), 20u);
+  auto [code, report] = doctor({"sport = :830"});
+  EXPECT_EQ(report["filter"], "sport = :830");
+  EXPECT_NE(finding(report, "syn_flood"), nullptr) << ids(report);
+  EXPECT_EQ(finding(report, "close_wait_leak"), nullptr) << ids(report);
+  EXPECT_EQ(code, 2);
+  std::tie(code, report) = doctor({"sport = :831"});
+  EXPECT_EQ(finding(report, "syn_flood"), nullptr) << ids(report);
+  const json* f = finding(report, "close_wait_leak");
+  ASSERT_NE(f, nullptr) << ids(report);
+  EXPECT_EQ((*f)["evidence"]["close_wait"], 20);
+  EXPECT_EQ(code, 1);
+  // Text says it too, and a filter that does not parse is the doctor's exit 3.
+  const auto t =
+      testing::run_process({SSFAST_CLI_PATH, "doctor", "--interval", "0.1", "sport = :831"});
+  EXPECT_NE(t.out.find(", matching sport = :831, sampled over"), std::string::npos) << t.out;
+  const auto bad = testing::run_process({SSFAST_CLI_PATH, "doctor", "sport", "=", ":x"});
+  EXPECT_EQ(bad.exit_code, 3) << bad.err;
+}
+
 TEST_F(DoctorNamespace, AcceptQueueFullNamesTheProcess) {
   const int l = listener(702, 2);
   (void)l;

@@ -11,6 +11,13 @@ using doctor_rules::fixed1;
 using doctor_rules::num;
 using doctor_rules::wrap;
 
+// A filter as typed, for the report's first line: never a control byte.
+std::string printable_text(std::string_view s) {
+  std::string out;
+  append_printable(out, s);
+  return out;
+}
+
 }  // namespace
 
 std::string to_text(const evidence_value& v) {
@@ -27,14 +34,16 @@ std::string to_text(const evidence_value& v) {
 }
 
 void render_findings_text(const std::vector<finding>& f, const doctor_evidence& e,
-                          std::string_view source, std::string& out) {
+                          std::string_view source, std::string& out, std::string_view filter) {
   std::size_t crit = 0, warn = 0;
   for (const finding& x : f) {
     crit += x.level == severity::critical;
     warn += x.level == severity::warning;
   }
   const std::string context =
-      "(" + std::string(source) + ", sampled over " + fixed1(e.interval_s) + " s" +
+      "(" + std::string(source) +
+      (filter.empty() ? std::string() : ", matching " + printable_text(filter)) +
+      ", sampled over " + fixed1(e.interval_s) + " s" +
       (e.kernel_release.empty() ? "" : ", kernel " + e.kernel_release) + ")";
   const std::vector<rule_not_run> skipped = rules_not_run(e);
   // Never a bare "no findings" when a check was skipped: say how many rules ran.
@@ -88,11 +97,12 @@ void render_findings_text(const std::vector<finding>& f, const doctor_evidence& 
 }
 
 void render_findings_json(const std::vector<finding>& f, const doctor_evidence& e,
-                          std::string_view source, std::string& out) {
+                          std::string_view source, std::string& out, std::string_view filter) {
   const std::vector<rule_not_run> skipped = rules_not_run(e);
   json_writer w(out);
   w.begin_object();
   w.key("source").value(source);
+  if (!filter.empty()) w.key("filter").value(filter);
   w.key("interval_s").value(e.interval_s);
   w.key("kernel").value(e.kernel_release);
   w.key("exit_code").value(static_cast<std::int64_t>(doctor_exit_code(f, skipped)));

@@ -182,11 +182,14 @@ SSFAST_API int doctor_exit_code(const std::vector<finding>& f,
 /// People's report: a header line, then each finding (worst first) with evidence, why and
 /// what to do, then each rule that could not run and why; "no findings" only when every
 /// rule ran.
+/// `filter`: the filter the sockets were selected by, as typed, when there was one (said).
 SSFAST_API void render_findings_text(const std::vector<finding>& f, const doctor_evidence& e,
-                                     std::string_view source, std::string& out);
-/// {"source":..,"interval_s":..,"exit_code":..,"findings":[{"id","severity","subject","summary",
+                                     std::string_view source, std::string& out,
+                                     std::string_view filter = {});
+/// {"source":..,["filter":..,]"interval_s":..,"exit_code":..,"findings":[{"id","severity","subject","state","summary",
 /// "evidence":{..},"why","advice":[..]}],"not_run":[{"id","needs","why"}]}
 SSFAST_API void render_findings_json(const std::vector<finding>& f, const doctor_evidence& e,
-                                     std::string_view source, std::string& out);
+                                     std::string_view source, std::string& out,
+                                     std::string_view filter = {});
 
 }  // namespace ssfast
