@@ -132,14 +132,19 @@ constexpr std::array<help_section, 9> sections = {{
      "  of its backlog or ESTABLISHED on P reaches N, else `up ready W%` with W falling as\n"
      "  ESTABLISHED on P approaches N. Loopback 127.0.0.1:9478 by default; connections are\n"
      "  bounded as the exporter's.\n"},
-    {command::doctor, "doctor [-j|--format F] [--interval S] [--threads N] [FILTER]",
+    {command::doctor,
+     "doctor [-j|--format F] [--interval S] [--threads N]\n"
+     "                 [--all-netns [--netns-owner init|any]] [FILTER]",
      "doctor: diagnoses TIME_WAIT and ephemeral-port exhaustion, SYN floods, full accept\n"
      "  queues, CLOSE_WAIT leaks, FIN_WAIT2 and orphans, TCP memory, retransmissions and\n"
      "  tcp_tw_recycle from the sockets, counters and sysctls over --interval S (1); each\n"
      "  finding with its evidence, why, and what to do. Exit 0 none, 1 warning, 2 critical,\n"
      "  3 could not diagnose. FILTER: judge only the sockets it selects (doctor 'sport =\n"
      "  :443': that service's listeners, SYN queue, CLOSE_WAIT); the counters and sysctls\n"
-     "  are the namespace's.\n"},
+     "  are the namespace's. --all-netns: every network namespace (as -s --all-netns finds\n"
+     "  them), all sampled within the one interval; a section for each with findings or\n"
+     "  that could not be read (-j: one object per line, with its netns), then a count; the exit\n"
+     "  status is the worst finding's. --netns-owner init leaves out other users' namespaces.\n"},
     {command::states, "states [-j|--format F] [STATE...]",
      "states: the TCP state table: who holds each state, how it is entered and left, and\n"
      "  how long it lasts on Linux. STATE in netstat's, ss's or the filter's spelling\n"

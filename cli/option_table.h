@@ -100,7 +100,7 @@ inline constexpr option_spec table[] = {
     {opt::extended, 'e', "extended", false, in_list},
     {opt::timers, 'o', "options", false, in_list},
     {opt::estimate, 0, "estimate", false, in_summary | in_check | in_exporter},
-    {opt::all_netns, 0, "all-netns", false, in_summary | in_top | in_exporter},
+    {opt::all_netns, 0, "all-netns", false, in_summary | in_top | in_exporter | in_doctor},
     {opt::help, 'h', "help", false, every},
     {opt::version, 'V', "version", false, every},
     {opt::source, 0, "source", true, reading},
@@ -123,7 +123,7 @@ inline constexpr option_spec table[] = {
     {opt::threads, 0, "threads", true,
      in_summary | in_check | in_exporter | in_doctor | in_list | in_top},
     // Used with --all-netns and top netns.
-    {opt::netns_owner, 0, "netns-owner", true, in_summary | in_top | in_exporter},
+    {opt::netns_owner, 0, "netns-owner", true, in_summary | in_top | in_exporter | in_doctor},
     {opt::scrape_deadline, 0, "scrape-deadline", true, in_exporter},
     {opt::watch, 0, "watch", true, in_summary | in_top},
     {opt::count, 0, "count", true, in_summary | in_top},

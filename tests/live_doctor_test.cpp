@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -16,6 +18,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "ssfast/ssfast.h"
@@ -284,6 +287,10 @@ TEST_F(DoctorNamespace, TimeWaitAtTheBucketLimit) {
   ASSERT_NE(f, nullptr) << ids(report);
   EXPECT_EQ((*f)["severity"], "critical");
   EXPECT_EQ((*f)["evidence"]["sockstat_tw"], 20);
+  // The counter as the counter (3 overflowed so far, before this interval), its change over
+  // the interval apart: it once printed the interval's 0 under the counter's name.
+  EXPECT_EQ((*f)["evidence"]["TCPTimeWaitOverflow"], 3) << (*f)["evidence"].dump();
+  EXPECT_EQ((*f)["evidence"]["TCPTimeWaitOverflow_delta"], 0);
   EXPECT_EQ((*f)["advice"][0].get<std::string>().rfind(
                 "sysctl -w net.ipv4.tcp_max_tw_buckets=40   # now 20", 0),
             0u)
@@ -650,6 +657,70 @@ TEST_F(DoctorNamespace, AFilterDiagnosesOneService) {
   EXPECT_NE(t.out.find(", matching sport = :831, sampled over"), std::string::npos) << t.out;
   const auto bad = testing::run_process({SSFAST_CLI_PATH, "doctor", "sport", "=", ":x"});
   EXPECT_EQ(bad.exit_code, 3) << bad.err;
+}
+
+// doctor --all-netns: this test's namespace leaks CLOSE_WAIT and a second one, made here, is
+// flooded: each is its own section naming its own namespace, sampled in one interval.
+TEST_F(DoctorNamespace, EveryNamespaceIsDiagnosedInOneInterval) {
+  const int l = listener(840, 64);
+  for (int i = 0; i < 20; ++i) {
+    const int c = client(840);
+    accept_one(l);
+    fds_.close_one(c);
+  }
+  ASSERT_EQ(count_state(tcp_state::close_wait, 20), 20u);
+  struct stat own {};
+  ASSERT_EQ(::stat("/proc/self/ns/net", &own), 0);
+  // A second namespace, named, with a flooded listener: a thread enters it to make the
+  // listener (a socket stays in the namespace it was made in; this process holds it) and to
+  // send the SYNs.
+  const std::string name = "ssfast-doctor-" + std::to_string(getpid());
+  testing::run_command({"ip", "netns", "add", name});
+  struct cleanup {
+    std::string n;
+    ~cleanup() { (void)testing::run_process({"ip", "netns", "del", n}); }
+  } drop{name};
+  testing::run_command({"ip", "-n", name, "link", "set", "lo", "up"});
+  testing::run_command({"ip", "-n", name, "route", "add", "10.99.0.0/16", "dev", "lo"});
+  struct stat other {};
+  ASSERT_EQ(::stat(("/run/netns/" + name).c_str(), &other), 0);
+  std::string failed;
+  std::thread t([&] {
+    try {
+      const int fd = ::open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) throw std::runtime_error("setns");
+      ::close(fd);
+      fds_.hold(testing::listen_loopback(841, 16));
+      testing::syn_sender syns;
+      syns.flood("10.99.11.1", 15, "127.0.0.1", 841, 15);
+    } catch (const std::exception& e) {
+      failed = e.what();
+    }
+  });
+  t.join();
+  ASSERT_EQ(failed, "");
+  const auto r =
+      testing::run_process({SSFAST_CLI_PATH, "doctor", "-j", "--all-netns", "--interval", "0.5"});
+  std::map<std::uint64_t, json> by_inode;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    const json j = json::parse(line);
+    by_inode[j["inode"].get<std::uint64_t>()] = j;
+  }
+  ASSERT_TRUE(by_inode.count(own.st_ino)) << r.out << r.err;
+  ASSERT_TRUE(by_inode.count(other.st_ino)) << r.out << r.err;
+  auto has = [](const json& report, std::string_view id) {
+    for (const auto& f : report["findings"])
+      if (f["id"] == id) return true;
+    return false;
+  };
+  EXPECT_TRUE(has(by_inode[own.st_ino], "close_wait_leak")) << by_inode[own.st_ino].dump();
+  EXPECT_FALSE(has(by_inode[own.st_ino], "syn_flood")) << "the flood is the other's";
+  const json& theirs = by_inode[other.st_ino];
+  EXPECT_TRUE(has(theirs, "syn_flood")) << theirs.dump();
+  EXPECT_FALSE(has(theirs, "close_wait_leak"));
+  EXPECT_EQ(theirs["name"], name);
+  EXPECT_EQ(r.exit_code, 2) << "the worst of them: the flood is critical";
 }
 
 TEST_F(DoctorNamespace, AcceptQueueFullNamesTheProcess) {
