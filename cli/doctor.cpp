@@ -27,6 +27,20 @@ constexpr int doctor_cannot = 3;  // 0, 1, 2 are the findings' worst severity
 
 namespace {
 
+// The doctor's options from the command line's. FILTER: the sockets of one service, through
+// `f` and `q` (which must outlive `d`); the counters and sysctls stay the namespace's. False
+// with the error when the filter does not parse.
+bool doctor_options_of(const options& o, socket_filter& f, socket_query& q, doctor_options& d,
+                       std::string& err) {
+  d.interval_s = o.interval;
+  d.proc_root = o.proc_root;
+  if (o.filter.empty()) return true;
+  if (!build_query(o, f, q, err)) return false;
+  d.filter = &q;
+  d.scope = q.scope;
+  return true;
+}
+
 // One namespace of doctor --all-netns: its identity, its sampler, the last evidence.
 struct namespace_diagnosis {
   const netns_count* ns = nullptr;
@@ -72,17 +86,10 @@ int run_doctor_all_netns(const options& o) {
   all_netns_stats stats;
   if (auto ec = find_all_netns(ao, found, stats))
     return fail(doctor_cannot, ao.proc_root + ": " + ec.message());
-  doctor_options d;
-  d.interval_s = o.interval;
-  d.proc_root = o.proc_root;
   socket_filter f;  // FILTER: the same service in every namespace
   socket_query q;
-  if (!o.filter.empty()) {
-    std::string err;
-    if (!build_query(o, f, q, err)) return fail(doctor_cannot, err);
-    d.filter = &q;
-    d.scope = q.scope;
-  }
+  doctor_options d;
+  if (std::string err; !doctor_options_of(o, f, q, d, err)) return fail(doctor_cannot, err);
   std::vector<namespace_diagnosis> all;
   for (const netns_count& n : found) {
     if (o.owner == netns_owner::init && n.tier == netns_tier::other_owner) continue;
@@ -157,18 +164,10 @@ int run_doctor_all_netns(const options& o) {
 
 int run_doctor(collector& c, const options& o) {
   if (o.all_netns) return run_doctor_all_netns(o);
-  doctor_options d;
-  d.interval_s = o.interval;
-  d.proc_root = o.proc_root;
-  // FILTER: the sockets of one service; the counters and sysctls stay the namespace's.
   socket_filter f;
   socket_query q;
-  if (!o.filter.empty()) {
-    std::string err;
-    if (!build_query(o, f, q, err)) return fail(doctor_cannot, err);
-    d.filter = &q;
-    d.scope = q.scope;
-  }
+  doctor_options d;
+  if (std::string err; !doctor_options_of(o, f, q, d, err)) return fail(doctor_cannot, err);
   doctor_evidence e;
   if (auto ec = gather_doctor_evidence(c, d, e)) return fail(doctor_cannot, c.error_text(ec));
   const auto findings = diagnose(e);

@@ -178,6 +178,14 @@ void source_advice(const std::vector<keyed_count>& sources, std::uint64_t total,
                        "cookies and a larger queue are the defence here");
 }
 
+// With tcp_syncookies=0 a full SYN queue drops SYNs: cookies answer them instead.
+void cookies_advice(const doctor_evidence& e, finding& f) {
+  if (e.sysctls.tcp_syncookies.value_or(1) == 0)
+    f.advice.push_back(sysctl_advice("net.ipv4.tcp_syncookies", "1", opt(e.sysctls.tcp_syncookies),
+                                     "a full SYN queue then answers with cookies instead of "
+                                     "dropping SYNs"));
+}
+
 void synack_retries_advice(const doctor_evidence& e, finding& f) {
   if (e.sysctls.tcp_synack_retries && *e.sysctls.tcp_synack_retries > 2)
     f.advice.push_back(sysctl_advice("net.ipv4.tcp_synack_retries", "2",
@@ -242,10 +250,7 @@ void listener_syn_flood(const doctor_evidence& e, const syn_counters& c, const l
   f.evidence.emplace_back("syn_recv", evidence_value(tcp_in(e, tcp_state::syn_recv)));
   add_counter_evidence(e, c, f);
   f.why = std::string(syn_why);
-  if (mode == 0)
-    f.advice.push_back(sysctl_advice("net.ipv4.tcp_syncookies", "1", opt(e.sysctls.tcp_syncookies),
-                                     "a full SYN queue then answers with cookies instead of "
-                                     "dropping SYNs"));
+  cookies_advice(e, f);
   limit_advice(e, l, lim, f);
   synack_retries_advice(e, f);
   source_advice(l.syn_sources, n, " to " + l.address, f);
@@ -339,10 +344,7 @@ void syn_flood(const doctor_evidence& e, std::vector<finding>& out) {
                 {"top_sources", groups_text(e.syn_recv_sources)}};
   add_counter_evidence(e, c, f);
   f.why = std::string(syn_why);
-  if (mode == 0)
-    f.advice.push_back(sysctl_advice("net.ipv4.tcp_syncookies", "1", opt(e.sysctls.tcp_syncookies),
-                                     "a full SYN queue then answers with cookies instead of "
-                                     "dropping SYNs"));
+  cookies_advice(e, f);
   if (cookie_flood)
     f.advice.push_back(
         "the flood is answered without state, so it costs only the SYN-ACKs; to see its "
