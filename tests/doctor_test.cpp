@@ -371,16 +371,24 @@ TEST(Doctor, AcceptQueueNamesEveryFullListener) {
                  listening("127.0.0.1:9000", 9000, 1, 0, 0, "api(11)"),
                  listening("127.0.0.1:9001", 9001, 10, 9, 0, ""),
                  listening("127.0.0.1:9002", 9002, 19, 20, 0, "")};
+  // A finding each, fullest first: their queues are their own (the IPv6 sibling on 8443, at
+  // 3 of 128, is not backed up).
   const auto f = diagnose(e);
+  std::vector<std::string> subjects;
+  for (const finding& x : f)
+    if (x.id == "accept_queue_full") subjects.push_back(x.subject);
+  EXPECT_EQ(subjects, (std::vector<std::string>{"127.0.0.1:9000", "127.0.0.1:8443",
+                                                "127.0.0.1:9001", "127.0.0.1:9002"}));
   const finding* x = find(f, "accept_queue_full");
   ASSERT_NE(x, nullptr);
-  EXPECT_EQ(x->level, severity::critical);
-  EXPECT_EQ(evidence(*x, "listener"), "127.0.0.1:9000") << "backlog 0: the fullest";
+  EXPECT_EQ(x->level, severity::critical) << "backlog 0 with one waiting: full";
+  EXPECT_EQ(evidence(*x, "listener"), "127.0.0.1:9000");
   EXPECT_EQ(evidence(*x, "process"), "api(11)");
-  EXPECT_EQ(evidence(*x, "listeners_backed_up"),
-            "127.0.0.1:9000 1/0 api(11), 127.0.0.1:8443 5/4 nginx(10), 127.0.0.1:9001 10/9, "
-            "127.0.0.1:9002 19/20");
-  EXPECT_NE(x->summary.find("and 3 more listeners backed up"), std::string::npos) << x->summary;
+  for (const finding& y : f) {
+    if (y.subject == "127.0.0.1:9002") {
+      EXPECT_EQ(y.level, severity::warning) << "19 of 20, nothing refused: near, not full";
+    }
+  }
 }
 
 // Each listener's SYN queue is its own: an IPv4 listener with 16 half-open on a backlog of 16

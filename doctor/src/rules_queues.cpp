@@ -365,10 +365,72 @@ double accept_fill(const listener_evidence& l) {
 
 }  // namespace
 
+namespace {
+
+constexpr std::string_view accept_why =
+    "After the handshake a connection waits in its listener's accept queue until the "
+    "application calls accept(). Once the queue is over the backlog (sk_acceptq_is_full()), "
+    "the kernel drops the client's final ACK (ListenOverflows): the client believes it is "
+    "connected while the server retransmits its SYN-ACK, and new SYNs are dropped. Each "
+    "listener has its own queue: an IPv4 and an IPv6 listener on one port fill separately.";
+
+// One listener whose accept queue is over its backlog or near it.
+void listener_accept_queue(const doctor_evidence& e, std::int64_t overflows,
+                           const listener_evidence& l, std::vector<finding>& out) {
+  const bool full = l.accept_queue > l.backlog;
+  // Refusing here: its own drops (netlink), else the namespace's ListenOverflows.
+  const bool refusing = l.drops_known ? l.drops_delta > 0 : overflows > 0;
+  finding f;
+  f.id = "accept_queue_full";
+  f.state = tcp_state::listen;
+  f.subject = l.address;
+  f.level = full || refusing ? severity::critical : severity::warning;
+  f.summary = "listener " + l.address + ": " + num(std::uint64_t{l.accept_queue}) +
+              " connections wait for accept() with a backlog of " + num(std::uint64_t{l.backlog}) +
+              (full ? " (full)" : "");
+  if (l.drops_known && l.drops_delta > 0)
+    f.summary += "; " + per_second(e, static_cast<std::int64_t>(l.drops_delta)) +
+                 " connections dropped here";
+  else if (!l.drops_known && overflows > 0)
+    f.summary += "; " + per_second(e, overflows) + " connections refused (ListenOverflows)";
+  f.evidence = {{"listener", l.address},
+                {"accept_queue", evidence_value(std::uint64_t{l.accept_queue})},
+                {"backlog", evidence_value(std::uint64_t{l.backlog})}};
+  if (!l.processes.empty()) f.evidence.emplace_back("process", l.processes);
+  if (l.drops_known) {
+    f.evidence.emplace_back("listener_drops_delta", evidence_value(l.drops_delta));
+    f.evidence.emplace_back("listener_drops_per_s",
+                            rate(e, static_cast<std::int64_t>(l.drops_delta)));
+  }
+  // The counter itself and its change over the interval, each named as such.
+  counter_evidence(e, counter_id::listen_overflows, f);
+  f.evidence.emplace_back("somaxconn", known(e.sysctls.somaxconn));
+  f.why = std::string(accept_why);
+  f.advice.push_back(
+      "the application" + (l.processes.empty() ? std::string() : " (" + l.processes + ")") +
+      " on " + l.address +
+      " does not call accept() fast enough: add workers or threads, or find what blocks its "
+      "accept loop");
+  if (e.sysctls.somaxconn && static_cast<std::int64_t>(l.backlog) >= *e.sysctls.somaxconn) {
+    const std::int64_t want = std::max<std::int64_t>(4096, 2 * *e.sysctls.somaxconn);
+    f.advice.push_back(sysctl_advice("net.core.somaxconn", num(want), num(*e.sysctls.somaxconn),
+                                     "the backlog is capped there; then raise the backlog the "
+                                     "application passes to listen(), and restart or reload "
+                                     "it: a listener takes its backlog at listen()"));
+  } else {
+    f.advice.push_back("raise the backlog the application passes to listen() (now " +
+                       num(std::uint64_t{l.backlog}) + "; somaxconn " + opt(e.sysctls.somaxconn) +
+                       " allows up to that)");
+  }
+  out.push_back(std::move(f));
+}
+
+}  // namespace
+
 void accept_queue_full(const doctor_evidence& e, std::vector<finding>& out) {
   const std::int64_t overflows = delta_or0(e, counter_id::listen_overflows);
   // Every listener past its backlog (the kernel's sk_acceptq_is_full: ack_backlog >
-  // max_ack_backlog) or near it, fullest first: each has its own queue.
+  // max_ack_backlog) or near it is its own finding, fullest first: each has its own queue.
   // From /proc (no backlog) only the counter speaks.
   std::vector<const listener_evidence*> backed_up;
   for (const listener_evidence& l : e.listeners)
@@ -377,70 +439,21 @@ void accept_queue_full(const doctor_evidence& e, std::vector<finding>& out) {
       backed_up.push_back(&l);
   std::stable_sort(backed_up.begin(), backed_up.end(),
                    [](const auto* x, const auto* y) { return accept_fill(*x) > accept_fill(*y); });
-  const listener_evidence* worst = backed_up.empty() ? nullptr : backed_up.front();
-  std::size_t full_count = 0;
-  for (const auto* l : backed_up) full_count += l->accept_queue > l->backlog;
-  if (worst == nullptr && overflows == 0) return;
+  for (const listener_evidence* l : backed_up) listener_accept_queue(e, overflows, *l, out);
+  if (!backed_up.empty() || overflows == 0) return;
+  // No queue is backed up now, yet connections were refused in the interval.
   finding f;
   f.id = "accept_queue_full";
   f.state = tcp_state::listen;
-  f.level = full_count > 0 || overflows > 0 ? severity::critical : severity::warning;
-  if (worst != nullptr) {
-    const bool full = worst->accept_queue > worst->backlog;
-    f.summary = "listener " + worst->address + ": " + num(std::uint64_t{worst->accept_queue}) +
-                " connections wait for accept() with a backlog of " +
-                num(std::uint64_t{worst->backlog}) + (full ? " (full)" : "");
-    if (backed_up.size() > 1)
-      f.summary += ", and " + num(static_cast<std::uint64_t>(backed_up.size() - 1)) +
-                   " more listener" + (backed_up.size() > 2 ? "s" : "") + " backed up";
-    if (overflows > 0)
-      f.summary += "; " + per_second(e, overflows) + " connections refused (ListenOverflows)";
-  } else {
-    f.summary =
-        "accept queues overflowed " + num(overflows) + " times in " + fixed1(e.interval_s) + " s";
-  }
-  if (worst != nullptr) {
-    f.evidence = {{"listener", worst->address},
-                  {"accept_queue", evidence_value(std::uint64_t{worst->accept_queue})},
-                  {"backlog", evidence_value(std::uint64_t{worst->backlog})}};
-    if (!worst->processes.empty()) f.evidence.emplace_back("process", worst->processes);
-    if (worst->drops_known)
-      f.evidence.emplace_back("listener_drops_delta", evidence_value(worst->drops_delta));
-    std::string all;
-    for (const auto* l : backed_up) {
-      if (!all.empty()) all += ", ";
-      all += l->address + " " + num(std::uint64_t{l->accept_queue}) + "/" +
-             num(std::uint64_t{l->backlog}) +
-             (l->processes.empty() ? std::string() : " " + l->processes);
-    }
-    f.evidence.emplace_back("listeners_backed_up", all);
-  }
-  // The counter itself (since boot) and its change over the interval, each named as such.
+  f.level = severity::critical;
+  f.summary =
+      "accept queues overflowed " + num(overflows) + " times in " + fixed1(e.interval_s) + " s";
   counter_evidence(e, counter_id::listen_overflows, f);
   f.evidence.emplace_back("somaxconn", known(e.sysctls.somaxconn));
-  f.why =
-      "After the handshake a connection waits in its listener's accept queue until the "
-      "application calls accept(). Once the queue is over the backlog, the kernel drops the "
-      "client's final ACK (ListenOverflows): the client believes it is connected while the "
-      "server retransmits its SYN-ACK, and new SYNs are dropped. Each listener has its own "
-      "queue: an IPv4 and an IPv6 listener on one port fill separately.";
+  f.why = std::string(accept_why);
   f.advice.push_back(
-      "the application" +
-      (worst != nullptr && !worst->processes.empty() ? " (" + worst->processes + ")"
-                                                     : std::string()) +
-      " does not call accept() fast enough: add workers or threads, or find what blocks its "
-      "accept loop");
-  if (worst != nullptr && e.sysctls.somaxconn &&
-      static_cast<std::int64_t>(worst->backlog) >= *e.sysctls.somaxconn) {
-    const std::int64_t want = std::max<std::int64_t>(4096, 2 * *e.sysctls.somaxconn);
-    f.advice.push_back(sysctl_advice("net.core.somaxconn", num(want), num(*e.sysctls.somaxconn),
-                                     "the backlog is capped there; then raise the backlog the "
-                                     "application passes to listen()"));
-  } else if (worst != nullptr) {
-    f.advice.push_back("raise the backlog the application passes to listen() (now " +
-                       num(std::uint64_t{worst->backlog}) + "; somaxconn " +
-                       opt(e.sysctls.somaxconn) + " allows up to that)");
-  }
+      "a listener's application does not call accept() fast enough at times: watch the "
+      "queues with ssfast -tln (Recv-Q against Send-Q) or ssfast check --crit listen_queue=90");
   out.push_back(std::move(f));
 }
 
