@@ -765,6 +765,8 @@ int good_scrapes(std::uint16_t port, int n, std::chrono::milliseconds pause = 0m
       if (good.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") &&
           good.read_http_response(got) && testing::http_status(got) == 200)
         ++ok;
+      else
+        ADD_FAILURE() << "scrape " << i << " got: " << got.substr(0, 300);
     } catch (const std::exception& e) {
       ADD_FAILURE() << e.what();
     }

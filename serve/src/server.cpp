@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -285,13 +286,20 @@ struct loop {
   }
 
   // The connection to give up for a new one: the one that has waited longest for a request.
+  // One whose request has arrived but not yet been read (it came in the same round it was
+  // accepted, or while a collection ran) is not waiting: it is passed over while an idle one
+  // is left (FIONREAD: bytes queued on the socket), so a burst of newcomers cannot close a
+  // scraper whose request is already in.
   std::size_t longest_waiting() const {
-    std::size_t pick = conns.size();
-    for (std::size_t k = 0; k < conns.size(); ++k)
-      if (conns[k].waiting() &&
-          (pick == conns.size() || conns[k].waiting_since < conns[pick].waiting_since))
-        pick = k;
-    return pick;
+    std::size_t idle = conns.size(), any = conns.size();
+    for (std::size_t k = 0; k < conns.size(); ++k) {
+      if (!conns[k].waiting()) continue;
+      if (any == conns.size() || conns[k].waiting_since < conns[any].waiting_since) any = k;
+      int queued = 0;
+      if (::ioctl(conns[k].fd, FIONREAD, &queued) == 0 && queued > 0) continue;
+      if (idle == conns.size() || conns[k].waiting_since < conns[idle].waiting_since) idle = k;
+    }
+    return idle < conns.size() ? idle : any;
   }
 
   // Takes every waiting connection. Past the per-peer cap it is closed at once; past
