@@ -22,10 +22,8 @@
 namespace ssfast::cli {
 
 namespace {
-constexpr int doctor_cannot = 3;  // 0, 1, 2 are the findings' worst severity
-}
 
-namespace {
+constexpr int doctor_cannot = 3;  // 0, 1, 2 are the findings' worst severity
 
 // The doctor's options from the command line's. FILTER: the sockets of one service, through
 // `f` and `q` (which must outlive `d`); the counters and sysctls stay the namespace's. False
