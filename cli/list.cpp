@@ -24,19 +24,6 @@ listing_style style_of(const options& o, const socket_query& q, const process_ow
   return style;
 }
 
-// Listeners shown: the kernel's counts of connections they had to refuse, for people.
-void append_listen_drops(collector& c, std::string& out) {
-  std::vector<std::pair<std::string, std::int64_t>> all;
-  if (c.read_all_counters(all)) all.clear();
-  const auto v = pick_counters(std::span<const std::pair<std::string, std::int64_t>>(all),
-                               std::array{counter_id::listen_overflows, counter_id::listen_drops});
-  auto text = [](const std::optional<std::int64_t>& n) {
-    return n ? std::to_string(*n) : std::string("?");
-  };
-  out += "\nTcpExt: ListenOverflows " + text(v[0]) + " ListenDrops " + text(v[1]) +
-         " (connections refused since boot, this namespace)\n";
-}
-
 }  // namespace
 
 int run_list(collector& c, const options& o) {
@@ -72,27 +59,22 @@ int run_list(collector& c, const options& o) {
   if (write_failed) return fail(exit_failure, "cannot write the output");
   if (ec) return list_failed(c, ec);
   say_malformed(c);
-  const bool from_proc = c.source() == source_kind::proc;
-  // Which source answered, as -s says it: in the text for people; on stderr for scripts
-  // (-H, -j) when netlink was given up, so their stdout keeps its shape.
-  const std::string source_note =
-      "source: proc" +
-      (c.fallback() ? " (netlink unavailable: " + c.fallback_text() + ")" : std::string()) +
-      "; listen backlogs are unknown there, so accept-queue-full is not judged";
-  if (from_proc && c.fallback() && (o.json || o.no_header))
-    std::fprintf(stderr, "ssfast: note: %s\n", source_note.c_str());
-  if (c.repeats_dropped() > 0 && (o.json || o.no_header))
-    std::fprintf(stderr, "ssfast: note: %llu sockets the kernel reported twice were listed once\n",
-                 static_cast<unsigned long long>(c.repeats_dropped()));
-  if (o.json || o.no_header) return write_out("");
-  std::string tail;
-  if (from_proc) tail += "\nSockets (" + source_note + ")\n";
+  // Standard output holds the header and the rows, as ss writes them, so ss parsers (jc
+  // --ss), `wc -l` and awk read it as they read ss; what is said about the listing goes to
+  // stderr: a fallback to /proc always, a chosen /proc when TCP listeners were shown (their
+  // fullness is not judged there). The kernel's drop counters are the doctor's, check's and
+  // counters' to say.
+  if (c.source() == source_kind::proc && (c.fallback() || out.tcp_listener_seen()))
+    std::fprintf(stderr,
+                 "ssfast: note: source: proc%s; listen backlogs are unknown there, so "
+                 "accept-queue-full is not judged\n",
+                 c.fallback() ? (" (netlink unavailable: " + c.fallback_text() + ")").c_str() : "");
   if (c.repeats_dropped() > 0)
-    tail += "\nnote: " + std::to_string(c.repeats_dropped()) +
-            " sockets the kernel's dump reported twice (resumed inside a changing hash chain) "
-            "were listed once\n";
-  if (out.tcp_listener_seen()) append_listen_drops(c, tail);
-  return write_out(tail);
+    std::fprintf(stderr,
+                 "ssfast: note: %llu sockets the kernel's dump reported twice (resumed inside a "
+                 "changing hash chain) were listed once\n",
+                 static_cast<unsigned long long>(c.repeats_dropped()));
+  return write_out("");
 }
 
 }  // namespace ssfast::cli
