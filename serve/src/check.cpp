@@ -3,11 +3,13 @@
 #include "ssfast/serve/check.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cmath>
 #include <map>
 #include <optional>
+#include <span>
 #include <thread>
 #include <tuple>
 
@@ -315,19 +317,21 @@ std::string add_rates(collector& c, const socket_query* filter, double interval_
   if (auto ec = c.read_all_counters(b)) return c.error_text(ec);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  auto change = [&](counter_id id) -> std::optional<std::int64_t> {
-    const std::string_view name = counter_name(id);
-    std::optional<std::int64_t> x, y;
-    for (const auto& [n, v] : a)
-      if (n == name) x = v;
-    for (const auto& [n, v] : b)
-      if (n == name) y = v;
-    if (!x || !y) return std::nullopt;
-    return *y - *x;
+  // The rates' counters, and ListenOverflows for syn_drops, picked from each read.
+  static_assert(std::size(namespace_rates) == 4, "one id below per rate");
+  constexpr std::array<counter_id, std::size(namespace_rates) + 1> ids = {
+      namespace_rates[0].id, namespace_rates[1].id, namespace_rates[2].id, namespace_rates[3].id,
+      counter_id::listen_overflows};
+  const auto was = pick_counters(std::span<const std::pair<std::string, std::int64_t>>(a), ids);
+  const auto now = pick_counters(std::span<const std::pair<std::string, std::int64_t>>(b), ids);
+  auto change = [&](std::size_t i) -> std::optional<std::int64_t> {
+    if (!was[i] || !now[i]) return std::nullopt;
+    return *now[i] - *was[i];
   };
-  const auto overflows = change(counter_id::listen_overflows);
-  for (const rate_metric& r : namespace_rates) {
-    auto d = change(r.id);
+  const auto overflows = change(ids.size() - 1);
+  for (std::size_t i = 0; i < std::size(namespace_rates); ++i) {
+    const rate_metric& r = namespace_rates[i];
+    auto d = change(i);
     // ListenDrops counts every SYN dropped at a listener (tcp_listendrop()), the 3/4 drops of
     // tcp_syncookies=0 too, which TCPReqQFullDrop misses; ListenOverflows are the accept
     // queue's part.
