@@ -4,6 +4,7 @@
 #include "ssfast/core/socket_table.h"
 
 #include <algorithm>
+#include <new>
 
 namespace ssfast {
 namespace {
@@ -29,6 +30,7 @@ void socket_table::clear() noexcept {
   state_.clear();
   path_off_.clear();
   path_len_.clear();
+  attr_len_.clear();
   path_chars_.clear();
 }
 
@@ -39,6 +41,7 @@ void socket_table::reserve(std::size_t n) {
   state_.reserve(padded(n));
   path_off_.reserve(n);
   path_len_.reserve(n);
+  attr_len_.reserve(n);
   room_.rows = rows_with_room();
 }
 
@@ -48,17 +51,18 @@ std::size_t socket_table::rows_with_room() const noexcept {
 #define SSFAST_COLUMN_CAPACITY(type, name) n = std::min(n, name##_.capacity());
   SSFAST_SOCKET_COLUMNS(SSFAST_COLUMN_CAPACITY)
 #undef SSFAST_COLUMN_CAPACITY
-  return std::min({n, path_off_.capacity(), path_len_.capacity()});
+  return std::min({n, path_off_.capacity(), path_len_.capacity(), attr_len_.capacity()});
 }
 
-void socket_table::make_room(std::size_t rows, std::size_t path_bytes) {
+void socket_table::make_room(std::size_t rows, std::size_t arena_bytes) {
 #define SSFAST_COLUMN_ROOM(type, name) room(name##_, rows);
   SSFAST_SOCKET_COLUMNS(SSFAST_COLUMN_ROOM)
 #undef SSFAST_COLUMN_ROOM
   room(state_, padded(rows));
   room(path_off_, rows);
   room(path_len_, rows);
-  room(path_chars_, path_chars_.size() + path_bytes);
+  room(attr_len_, rows);
+  room(path_chars_, path_chars_.size() + arena_bytes);
   room_.rows = rows_with_room();
 }
 
@@ -66,19 +70,26 @@ void socket_table::append(const socket_row& r) {
   const std::size_t i = size();
   // UNIX names are at most 108 bytes (sun_path); longer input is cut rather than wrapped.
   const std::string_view path = r.path.substr(0, UINT16_MAX);
+  const std::span<const std::uint8_t> attrs =
+      keep_attributes_ ? r.attributes : std::span<const std::uint8_t>{};
+  const std::size_t arena = path.size() + attrs.size();
+  // Offsets are 32-bit: a table whose arena would pass 4 GiB is out of memory for it.
+  if (path_chars_.size() + arena > UINT32_MAX) throw std::bad_alloc();
   // Strong guarantee: every column makes room first (the only step that can throw); the
   // writes below then fit in the capacity they have and cannot fail halfway, leaving columns
   // of different lengths.
   // Capacities only change here and in reserve(), so one comparison covers every column.
-  if (i + 1 > room_.rows || path_chars_.size() + path.size() > path_chars_.capacity())
-    make_room(i + 1, path.size());
+  if (i + 1 > room_.rows || path_chars_.size() + arena > path_chars_.capacity())
+    make_room(i + 1, arena);
   // The state column grows a padded block at a time; unwritten slots hold the pad byte, which
   // no histogram kernel counts.
   if (i == state_.size()) state_.resize(i + state_padding, state_pad_byte);
   state_[i] = r.state;
   path_off_.push_back(static_cast<std::uint32_t>(path_chars_.size()));
   path_len_.push_back(static_cast<std::uint16_t>(path.size()));
+  attr_len_.push_back(static_cast<std::uint32_t>(attrs.size()));
   path_chars_.insert(path_chars_.end(), path.begin(), path.end());
+  path_chars_.insert(path_chars_.end(), attrs.begin(), attrs.end());
 #define SSFAST_COLUMN_APPEND(type, name) name##_.push_back(r.name);
   SSFAST_SOCKET_COLUMNS(SSFAST_COLUMN_APPEND)
 #undef SSFAST_COLUMN_APPEND
@@ -93,6 +104,7 @@ void socket_table::move_row(std::size_t from, std::size_t to) noexcept {
   // Paths stay in the arena where they are; only the references move.
   path_off_[to] = path_off_[from];
   path_len_[to] = path_len_[from];
+  attr_len_[to] = attr_len_[from];
 }
 
 void socket_table::truncate(std::size_t n) noexcept {
@@ -101,6 +113,7 @@ void socket_table::truncate(std::size_t n) noexcept {
 #undef SSFAST_COLUMN_TRUNCATE
   path_off_.resize(n);
   path_len_.resize(n);
+  attr_len_.resize(n);
   // The state column keeps its padded length; slots past the rows go back to the pad byte.
   for (std::size_t i = n; i < state_.size(); ++i) state_[i] = state_pad_byte;
   state_.resize(padded(n));
@@ -110,6 +123,11 @@ std::string_view socket_table::path(std::size_t i) const noexcept {
   return {path_chars_.data() + path_off_[i], path_len_[i]};
 }
 
+std::span<const std::uint8_t> socket_table::attributes(std::size_t i) const noexcept {
+  return {reinterpret_cast<const std::uint8_t*>(path_chars_.data()) + path_off_[i] + path_len_[i],
+          attr_len_[i]};
+}
+
 socket_row socket_table::row(std::size_t i) const noexcept {
   socket_row r;
 #define SSFAST_COLUMN_READ(type, name) r.name = name##_[i];
@@ -117,6 +135,7 @@ socket_row socket_table::row(std::size_t i) const noexcept {
 #undef SSFAST_COLUMN_READ
   r.state = state_[i];
   r.path = path(i);
+  r.attributes = attributes(i);
   return r;
 }
 

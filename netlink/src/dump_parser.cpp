@@ -3,6 +3,7 @@
 // id, sequence number, every length, and the errno the kernel may put in NLMSG_DONE.
 #include "ssfast/netlink/dump_parser.h"
 
+#include <linux/unix_diag.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -15,6 +16,17 @@
 #include "wire.h"
 
 static_assert(ssfast::netlink::skmeminfo_ext == 1u << (INET_DIAG_SKMEMINFO - 1));
+static_assert(ssfast::netlink::memory_ext ==
+              (1u << (INET_DIAG_MEMINFO - 1) | 1u << (INET_DIAG_SKMEMINFO - 1)));
+static_assert(ssfast::netlink::tcp_info_ext ==
+              (1u << (INET_DIAG_INFO - 1) | 1u << (INET_DIAG_VEGASINFO - 1) |
+               1u << (INET_DIAG_CONG - 1)));
+static_assert(ssfast::netlink::tos_ext ==
+              (1u << (INET_DIAG_TOS - 1) | 1u << (INET_DIAG_TCLASS - 1)));
+static_assert(ssfast::netlink::unix_show_rows ==
+              (UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN | UDIAG_SHOW_UID));
+static_assert(ssfast::netlink::unix_show_details == (UDIAG_SHOW_VFS | UDIAG_SHOW_ICONS));
+static_assert(ssfast::netlink::unix_show_memory == UDIAG_SHOW_MEMINFO);
 
 namespace ssfast::netlink {
 namespace {
@@ -206,65 +218,66 @@ parse_status count_inet_keys(const datagram& d, const reply_filter& f,
 parse_status rows_inet(const datagram& d, const reply_filter& f, std::uint8_t protocol,
                        socket_table& out, repeat_guard* repeats) noexcept {
   return guard_alloc([&] {
-    return walk(d, f, repeats, wire::inet_cookie_offset,
-                [&](std::span<const std::byte> p) -> std::error_code {
-                  if (p.size() < sizeof(inet_diag_msg)) return errc::bad_message;
-                  const auto m = wire::load<inet_diag_msg>(p);
-                  std::size_t fi = 0;
-                  if (auto ec = family_index(m.idiag_family, fi)) return ec;
-                  if (m.idiag_state >= state_slots) return errc::bad_state;
-                  socket_row r;
-                  r.family = m.idiag_family;
-                  r.protocol = protocol;
-                  r.sock_type = protocol == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
-                  r.state = m.idiag_state;
-                  // idiag_src/dst hold the address in network order; for IPv4 only the first word
-                  // counts (inet_diag_msg_common_fill zeroes the rest).
-                  const std::size_t alen = fi == 0 ? 4 : 16;
-                  std::memcpy(r.local_addr.data(), m.id.idiag_src, alen);
-                  std::memcpy(r.peer_addr.data(), m.id.idiag_dst, alen);
-                  r.local_port = ntohs(m.id.idiag_sport);
-                  r.peer_port = ntohs(m.id.idiag_dport);
-                  r.recv_q = m.idiag_rqueue;
-                  r.send_q = m.idiag_wqueue;
-                  r.uid = m.idiag_uid;
-                  r.ifindex = m.id.idiag_if;
-                  r.inode = m.idiag_inode;
-                  r.timer = m.idiag_timer;
-                  r.retrans = m.idiag_retrans;
-                  r.expires_ms = m.idiag_expires;
-                  // sock_diag_save_cookie() splits the 64-bit cookie low word first.
-                  r.cookie = std::uint64_t{m.id.idiag_cookie[0]} |
-                             std::uint64_t{m.id.idiag_cookie[1]} << 32;
-                  // inet_diag_msg_attrs_fill() adds INET_DIAG_SKV6ONLY for LISTEN and CLOSE
-                  // sockets.
-                  // INET_DIAG_SKMEMINFO (asked for with skmeminfo_ext) is sk_meminfo's u32
-                  // array (sock_diag_put_meminfo()); older kernels send fewer entries, never
-                  // fewer than SK_MEMINFO_DROPS's.
-                  bool bad = false;
-                  auto ec = for_each_attr(p.subspan(sizeof(inet_diag_msg)),
-                                          [&](std::uint16_t type, std::span<const std::byte> v) {
-                                            if (type == INET_DIAG_SKV6ONLY) {
-                                              if (v.empty()) {
-                                                bad = true;
-                                                return;
-                                              }
-                                              r.dual_stack = fi == 1 && v[0] == std::byte{0};
-                                            } else if (type == INET_DIAG_SKMEMINFO) {
-                                              constexpr std::size_t at =
-                                                  SK_MEMINFO_DROPS * sizeof(std::uint32_t);
-                                              if (v.size() < at + sizeof(std::uint32_t)) {
-                                                bad = true;
-                                                return;
-                                              }
-                                              r.drops = wire::load<std::uint32_t>(v, at);
-                                            }
-                                          });
-                  if (ec) return ec;
-                  if (bad) return errc::bad_message;
-                  out.append(r);
-                  return {};
-                });
+    return walk(
+        d, f, repeats, wire::inet_cookie_offset,
+        [&](std::span<const std::byte> p) -> std::error_code {
+          if (p.size() < sizeof(inet_diag_msg)) return errc::bad_message;
+          const auto m = wire::load<inet_diag_msg>(p);
+          std::size_t fi = 0;
+          if (auto ec = family_index(m.idiag_family, fi)) return ec;
+          if (m.idiag_state >= state_slots) return errc::bad_state;
+          socket_row r;
+          r.family = m.idiag_family;
+          r.protocol = protocol;
+          r.sock_type = protocol == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+          r.state = m.idiag_state;
+          // idiag_src/dst hold the address in network order; for IPv4 only the first word
+          // counts (inet_diag_msg_common_fill zeroes the rest).
+          const std::size_t alen = fi == 0 ? 4 : 16;
+          std::memcpy(r.local_addr.data(), m.id.idiag_src, alen);
+          std::memcpy(r.peer_addr.data(), m.id.idiag_dst, alen);
+          r.local_port = ntohs(m.id.idiag_sport);
+          r.peer_port = ntohs(m.id.idiag_dport);
+          r.recv_q = m.idiag_rqueue;
+          r.send_q = m.idiag_wqueue;
+          r.uid = m.idiag_uid;
+          r.ifindex = m.id.idiag_if;
+          r.inode = m.idiag_inode;
+          r.timer = m.idiag_timer;
+          r.retrans = m.idiag_retrans;
+          r.expires_ms = m.idiag_expires;
+          // sock_diag_save_cookie() splits the 64-bit cookie low word first.
+          r.cookie = std::uint64_t{m.id.idiag_cookie[0]} | std::uint64_t{m.id.idiag_cookie[1]}
+                                                               << 32;
+          // inet_diag_msg_attrs_fill() adds INET_DIAG_SKV6ONLY for LISTEN and CLOSE
+          // sockets.
+          // INET_DIAG_SKMEMINFO (asked for with skmeminfo_ext) is sk_meminfo's u32
+          // array (sock_diag_put_meminfo()); older kernels send fewer entries, never
+          // fewer than SK_MEMINFO_DROPS's.
+          bool bad = false;
+          const auto attrs = p.subspan(sizeof(inet_diag_msg));
+          r.attributes = {reinterpret_cast<const std::uint8_t*>(attrs.data()), attrs.size()};
+          auto ec = for_each_attr(attrs, [&](std::uint16_t type, std::span<const std::byte> v) {
+            if (type == INET_DIAG_SKV6ONLY) {
+              if (v.empty()) {
+                bad = true;
+                return;
+              }
+              r.dual_stack = fi == 1 && v[0] == std::byte{0};
+            } else if (type == INET_DIAG_SKMEMINFO) {
+              constexpr std::size_t at = SK_MEMINFO_DROPS * sizeof(std::uint32_t);
+              if (v.size() < at + sizeof(std::uint32_t)) {
+                bad = true;
+                return;
+              }
+              r.drops = wire::load<std::uint32_t>(v, at);
+            }
+          });
+          if (ec) return ec;
+          if (bad) return errc::bad_message;
+          out.append(r);
+          return {};
+        });
   });
 }
 
@@ -333,30 +346,31 @@ bool unix_attr(std::uint16_t type, std::span<const std::byte> v, socket_row& r,
 parse_status rows_unix(const datagram& d, const reply_filter& f, socket_table& out,
                        repeat_guard* repeats) noexcept {
   return guard_alloc([&] {
-    return walk(d, f, repeats, wire::unix_cookie_offset,
-                [&](std::span<const std::byte> p) -> std::error_code {
-                  if (p.size() < sizeof(unix_diag_msg)) return errc::bad_message;
-                  const auto m = wire::load<unix_diag_msg>(p);
-                  if (m.udiag_state >= state_slots) return errc::bad_state;
-                  socket_row r;
-                  r.family = AF_UNIX;
-                  r.sock_type = m.udiag_type;
-                  r.state = m.udiag_state;
-                  r.inode = m.udiag_ino;
-                  r.cookie = std::uint64_t{m.udiag_cookie[0]} | std::uint64_t{m.udiag_cookie[1]}
-                                                                    << 32;
-                  unix_name name;
-                  bool ok = true;
-                  auto ec = for_each_attr(p.subspan(sizeof(unix_diag_msg)),
-                                          [&](std::uint16_t type, std::span<const std::byte> v) {
-                                            ok = ok && unix_attr(type, v, r, name);
-                                          });
-                  if (ec) return ec;
-                  if (!ok) return errc::bad_message;
-                  r.path = std::string_view(name.bytes, name.size);
-                  out.append(r);
-                  return {};
-                });
+    return walk(
+        d, f, repeats, wire::unix_cookie_offset,
+        [&](std::span<const std::byte> p) -> std::error_code {
+          if (p.size() < sizeof(unix_diag_msg)) return errc::bad_message;
+          const auto m = wire::load<unix_diag_msg>(p);
+          if (m.udiag_state >= state_slots) return errc::bad_state;
+          socket_row r;
+          r.family = AF_UNIX;
+          r.sock_type = m.udiag_type;
+          r.state = m.udiag_state;
+          r.inode = m.udiag_ino;
+          r.cookie = std::uint64_t{m.udiag_cookie[0]} | std::uint64_t{m.udiag_cookie[1]} << 32;
+          unix_name name;
+          bool ok = true;
+          const auto attrs = p.subspan(sizeof(unix_diag_msg));
+          r.attributes = {reinterpret_cast<const std::uint8_t*>(attrs.data()), attrs.size()};
+          auto ec = for_each_attr(attrs, [&](std::uint16_t type, std::span<const std::byte> v) {
+            ok = ok && unix_attr(type, v, r, name);
+          });
+          if (ec) return ec;
+          if (!ok) return errc::bad_message;
+          r.path = std::string_view(name.bytes, name.size);
+          out.append(r);
+          return {};
+        });
   });
 }
 

@@ -122,9 +122,25 @@ std::error_code source::state::count_selected(socket_summary& out, const socket_
   return {};
 }
 
+namespace {
+
+// The idiag_ext bits a query asks for, as ss asks for them (ss.c sockdiag_send).
+std::uint8_t inet_ext_of(const socket_query& q) noexcept {
+  std::uint8_t ext = q.socket_memory ? netlink::skmeminfo_ext : 0;
+  if (q.show.memory) ext |= netlink::memory_ext;
+  if (q.show.tcp_info) ext |= netlink::tcp_info_ext;
+  if (q.show.tos) ext |= netlink::tos_ext;
+  return ext;
+}
+
+}  // namespace
+
 std::error_code source::state::list_netlink(row_sink& sink, const socket_query& q) noexcept {
   context = dump_step::none;
   last_repeats = 0;
+  // Rows keep their attributes only when the listing shows what they carry.
+  batch.keep_attributes(q.show.any());
+  for (partition& p : split.parts) p.rows.keep_attributes(q.show.any());
   if (auto ec = compile_query(q)) return ec;
   const count_scope& sc = q.scope;
   auto every = [](const socket_row&) { return true; };
@@ -136,7 +152,7 @@ std::error_code source::state::list_netlink(row_sink& sink, const socket_query& 
           every);
     };
     const std::uint32_t states = q.states & netlink::all_tcp_states;
-    const std::uint8_t ext = q.socket_memory ? netlink::skmeminfo_ext : 0;
+    const std::uint8_t ext = inet_ext_of(q);
     // A refused single walk (EINVAL) sent no row: the kernel audits the request, bytecode
     // included, before it dumps. So the retry per family cannot repeat rows.
     const std::error_code ec = with_walk_fallback([&]() noexcept -> std::error_code {
@@ -163,6 +179,7 @@ std::error_code source::state::list_netlink(row_sink& sink, const socket_query& 
             every);
       };
       netlink::dump_request r = inet_request(d, q.states);
+      r.inet_ext = inet_ext_of(q);
       r.bytecode = filter_code;
       if (auto ec = guarded_dump(sockets[0], r, rows, last_repeats)) {
         context = d.step;
@@ -177,7 +194,9 @@ std::error_code source::state::list_netlink(row_sink& sink, const socket_query& 
       return rows_to(
           sink, [&](socket_table& t) { return netlink::rows_unix(g, r, t, &guard); }, keep);
     };
-    netlink::dump_request r = unix_request(netlink::unix_show_rows);
+    netlink::dump_request r =
+        unix_request(netlink::unix_show_rows | (q.show.extended ? netlink::unix_show_details : 0) |
+                     (q.show.memory ? netlink::unix_show_memory : 0));
     r.states = q.states;
     if (auto ec = guarded_dump(sockets[0], r, rows, last_repeats)) {
       context = dump_step::unix_domain;

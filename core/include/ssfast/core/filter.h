@@ -109,6 +109,17 @@ struct socket_query {
   /// Ask for each TCP socket's memory counters (INET_DIAG_SKMEMINFO), which fill
   /// socket_row::drops; every message grows by 40 bytes. Netlink only: /proc has none.
   bool socket_memory = false;
+  /// What more a listing shows of each socket, as ss's options ask the kernel for it. Any of
+  /// them keeps each row's netlink attributes (socket_row::attributes). Netlink only.
+  struct details {
+    bool memory = false;    ///< -m: INET_DIAG_SKMEMINFO and MEMINFO; UNIX: UDIAG_SHOW_MEMINFO
+    bool tcp_info = false;  ///< -i: INET_DIAG_INFO, VEGASINFO and CONG
+    bool tos = false;       ///< --tos: INET_DIAG_TOS and TCLASS
+    /// -e, --cgroup: what inet_diag sends unasked for a full socket (SHUTDOWN, SKV6ONLY,
+    /// CGROUP_ID, MARK); UNIX: UDIAG_SHOW_VFS and UDIAG_SHOW_ICONS.
+    bool extended = false;
+    bool any() const noexcept { return memory || tcp_info || tos || extended; }
+  } show;
 };
 
 /// What a listing was asked to show, in ss's options.

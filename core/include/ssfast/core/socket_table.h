@@ -37,6 +37,10 @@ struct socket_row {
   std::uint64_t cookie = 0;      ///< the kernel's socket cookie; survives into TIME_WAIT
   std::uint64_t peer_inode = 0;  ///< AF_UNIX: the peer's inode
   std::string_view path;         ///< AF_UNIX: bound name ('@' first for the abstract namespace)
+  /// The socket's netlink attributes as the kernel sent them (the nlattr stream after the
+  /// inet_diag_msg or unix_diag_msg), kept only by a table asked to (keep_attributes): what
+  /// ss's -e, -m, -i and --tos print. Empty from /proc.
+  std::span<const std::uint8_t> attributes;
   std::uint8_t timer = 0;        ///< TCP: 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 probe
   std::uint8_t retrans = 0;      ///< TCP: retransmits (or probes) so far
   std::uint32_t expires_ms = 0;  ///< TCP: time left on the timer
@@ -85,9 +89,14 @@ class SSFAST_API socket_table {
   bool empty() const noexcept { return family_.empty(); }
   /// Drops all rows; keeps the memory.
   void clear() noexcept;
+  /// Whether append() keeps each row's `attributes` (copied into the table's arena, beside
+  /// the UNIX path); off by default, when rows come back with none.
+  void keep_attributes(bool keep) noexcept { keep_attributes_ = keep; }
+  bool keeps_attributes() const noexcept { return keep_attributes_; }
   /// Reserves room for n rows in every column. May allocate; throws std::bad_alloc.
   void reserve(std::size_t n);
-  /// Appends one row (copying the UNIX path into the table's arena). May allocate; throws
+  /// Appends one row (copying the UNIX path, and the attributes when kept, into the table's
+  /// arena). May allocate; throws
   /// std::bad_alloc, and then the table is as it was (every column makes room first, then
   /// the row is written).
   void append(const socket_row& r);
@@ -114,6 +123,7 @@ class SSFAST_API socket_table {
     return {state_.data(), state_.size()};
   }
   std::string_view path(std::size_t i) const noexcept;
+  std::span<const std::uint8_t> attributes(std::size_t i) const noexcept;
 
   /// Histogram of the state column (whole padded column, no tail). No allocation.
   state_counts count_states() const noexcept;
@@ -121,7 +131,7 @@ class SSFAST_API socket_table {
  private:
   void move_row(std::size_t from, std::size_t to) noexcept;  // to <= from
   void truncate(std::size_t n) noexcept;
-  void make_room(std::size_t rows, std::size_t path_bytes);  // capacities only; may throw
+  void make_room(std::size_t rows, std::size_t arena_bytes);  // capacities only; may throw
   std::size_t rows_with_room() const noexcept;  // rows every column (state padded) can hold
   // Capacity grows only in make_room() and reserve(), doubling: a 500k-socket snapshot
   // reallocates each column ~13 times. std::vector, so the installed header needs no Boost.
@@ -148,9 +158,13 @@ class SSFAST_API socket_table {
       return *this;
     }
   } room_;
-  column<std::uint32_t> path_off_;  // path i is path_chars_[path_off_[i], + path_len_[i])
+  // Row i's path is path_chars_[path_off_[i], + path_len_[i]); its attributes follow it,
+  // attr_len_[i] bytes.
+  column<std::uint32_t> path_off_;
   column<std::uint16_t> path_len_;
+  column<std::uint32_t> attr_len_;
   column<char> path_chars_;
+  bool keep_attributes_ = false;
 };
 
 /// Receives a listing's rows a batch at a time, as a source parses them (over netlink one

@@ -19,12 +19,20 @@ inline constexpr std::uint32_t all_tcp_states = abi::tcp_all_states | 1u;
 /// Every state for UDP and UNIX sockets (which use only a few TCP_* values).
 inline constexpr std::uint32_t all_states = 0xffffffff;
 
-/// unix_diag show flags for rows: name, peer, queue lengths, uid.
 /// idiag_ext bit asking for INET_DIAG_SKMEMINFO (1 << (INET_DIAG_SKMEMINFO - 1), uapi
 /// linux/inet_diag.h): the socket's sk_meminfo array, SK_MEMINFO_DROPS among it.
 inline constexpr std::uint8_t skmeminfo_ext = 1u << (7 - 1);
+/// The idiag_ext bits ss asks for with -m (MEMINFO, SKMEMINFO), -i (INFO, VEGASINFO, CONG)
+/// and --tos (TOS, TCLASS): 1 << (INET_DIAG_x - 1) for each (uapi linux/inet_diag.h).
+inline constexpr std::uint8_t memory_ext = 1u << (1 - 1) | skmeminfo_ext;
+inline constexpr std::uint8_t tcp_info_ext = 1u << (2 - 1) | 1u << (3 - 1) | 1u << (4 - 1);
+inline constexpr std::uint8_t tos_ext = 1u << (5 - 1) | 1u << (6 - 1);
 
+/// unix_diag show flags for rows: name, peer, queue lengths, uid.
 inline constexpr std::uint32_t unix_show_rows = 0x01 | 0x04 | 0x10 | 0x40;
+/// More unix_diag show flags: -e's UDIAG_SHOW_VFS and UDIAG_SHOW_ICONS, -m's MEMINFO.
+inline constexpr std::uint32_t unix_show_details = 0x02 | 0x08;
+inline constexpr std::uint32_t unix_show_memory = 0x20;
 
 /// One dump to ask for.
 struct dump_request {
