@@ -16,19 +16,28 @@ struct help_section {
 };
 
 constexpr std::array<help_section, 9> sections = {{
-    {command::list, "[-tuxlaH46pjeon] [--format F] [FILTER]  list sockets, as ss does",
+    {command::list,
+     "[-tuxlaH46pjeomiOn] [--tos] [--cgroup] [--format F] [FILTER]  list sockets, as ss does",
      "Listing (the default; ss's flags):\n"
      "  -t, -u, -x      TCP, UDP, UNIX sockets (default: all three); --tcp, --udp, --unix\n"
      "  -l, -a          listening (and unconnected) sockets only; every state; --listening,\n"
      "                  --all\n"
      "  -4, -6          IPv4 or IPv6 only; --ipv4, --ipv6\n"
-     "  -n, --numeric   numeric (always: ssfast resolves no names)\n"
+     "  -n, --numeric   ports as numbers (else service names from /etc/services, as ss;\n"
+     "                  never DNS), -i's rates in bits/s\n"
      "  -H, --no-header no header line\n"
      "  -p, --processes processes holding each socket (one scan of /proc/*/fd; --threads N\n"
      "                  scans on N threads)\n"
      "  --threads N     a TCP listing without a filter is dumped over N port slices at once\n"
      "                  (default: CPUs, at most 8, once the table holds 8192 TCP sockets)\n"
-     "  -e, -o          uid, inode and cookie; TCP timers; --extended, --options\n"
+     "  -o, --options   TCP timers; with -i, the TCP options (ts sack ecn...)\n"
+     "  -e, --extended  as ss: uid, ino, sk, fwmark, cgroup, v6only, the shutdown marker;\n"
+     "                  UNIX: the marker, the bound file's ino:/dev:, pending peers (implies -o)\n"
+     "  -m, --memory    socket memory: skmem:(r,rb,t,tb,f,w,o,bl,d)\n"
+     "  -i, --info      TCP internals (tcp_info): rtt, cwnd, retrans, bytes, rates, ...\n"
+     "  -O, --oneline   -m and -i on the socket's line, not a second one\n"
+     "  --tos           IPv4 TOS, IPv6 traffic class, class id\n"
+     "  --cgroup        the socket's cgroup path\n"
      "  -j, --json      one JSON object per socket (JSON Lines); --format text|json\n"
      "  FILTER          ss's: [state STATE | exclude STATE]... [EXPRESSION], where\n"
      "                  EXPRESSION combines sport/dport OP [:]PORT and src/dst ADDR[/LEN][:PORT]\n"

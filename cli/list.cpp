@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The listing (ssfast's default, ss's): sockets under a filter, as text or JSON Lines.
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <cstdio>
 
 #include "commands.h"
@@ -8,17 +11,33 @@
 namespace ssfast::cli {
 namespace {
 
+// A terminal's width, which ss spreads its columns over; 0 for a pipe or a file.
+unsigned screen_width() {
+  if (isatty(STDOUT_FILENO) == 0) return 0;
+  winsize w{};
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) != 0) return 0;
+  return w.ws_col;
+}
+
 // How the listing is drawn: ss's columns for what the options and the query ask.
 listing_style style_of(const options& o, const socket_query& q, const process_owners& owners,
-                       bool from_proc) {
+                       name_lookup& names, bool from_proc) {
   listing_style style;
   style.header = !o.no_header;
   // ss shows Netid when several kinds of socket can appear, State when several states can.
   style.netid = (o.scope.tcp + o.scope.udp + o.scope.unix_domain > 1) || o.scope.unix_domain;
   style.state = (q.states & (q.states - 1)) != 0;
   style.extended = o.extended;
-  style.timers = o.timers;
+  style.timers = o.timers || o.extended;  // ss's -e sets show_options too
+  style.memory = o.memory;
+  style.tcp_info = o.tcp_info;
+  style.tos = o.tos;
+  style.cgroup = o.cgroup;
+  style.oneline = o.oneline;
+  style.numeric = o.numeric;
+  style.screen_width = o.json ? 0 : screen_width();
   style.owners = o.processes ? &owners : nullptr;
+  style.names = &names;
   // /proc shows a listener's Send-Q as 0, not its backlog: fullness is unknown there.
   style.backlog_known = !from_proc;
   return style;
@@ -31,11 +50,16 @@ int run_list(collector& c, const options& o) {
   socket_query q;
   std::string err;
   if (!build_query(o, f, q, err)) return fail(exit_usage, err);
+  q.show.memory = o.memory;
+  q.show.tcp_info = o.tcp_info;
+  q.show.tos = o.tos;
+  q.show.extended = o.extended || o.cgroup;
   process_owners owners;
   if (o.processes && !scan_owners(o, owners)) return exit_failure;
+  system_names names(o.proc_root);
   // Standard output, written as the listing is drawn.
   bool write_failed = false;
-  listing_writer out(style_of(o, q, owners, c.source() == source_kind::proc),
+  listing_writer out(style_of(o, q, owners, names, c.source() == source_kind::proc),
                      o.json ? listing_format::json_lines : listing_format::columns,
                      [&](std::string_view text) {
                        if (std::fwrite(text.data(), 1, text.size(), stdout) == text.size())
@@ -62,12 +86,12 @@ int run_list(collector& c, const options& o) {
   // Standard output holds the header and the rows, as ss writes them, so ss parsers (jc
   // --ss), `wc -l` and awk read it as they read ss; what is said about the listing goes to
   // stderr: a fallback to /proc always, a chosen /proc when TCP listeners were shown (their
-  // fullness is not judged there). The kernel's drop counters are the doctor's, check's and
-  // counters' to say.
+  // Send-Q is 0 there, not the backlog, and JSON's accept_queue_full is null). The kernel's drop
+  // counters are the doctor's, check's and counters' to say.
   if (c.source() == source_kind::proc && (c.fallback() || out.tcp_listener_seen()))
     std::fprintf(stderr,
-                 "ssfast: note: source: proc%s; listen backlogs are unknown there, so "
-                 "accept-queue-full is not judged\n",
+                 "ssfast: note: source: proc%s; a listener's Send-Q there is 0, not its "
+                 "backlog\n",
                  c.fallback() ? (" (netlink unavailable: " + c.fallback_text() + ")").c_str() : "");
   if (c.repeats_dropped() > 0)
     std::fprintf(stderr,

@@ -136,11 +136,16 @@ class parser {
       case opt::unix_domain: o_.unix_domain = true; break;
       case opt::listening: o_.listening = true; break;
       case opt::all: o_.all = true; break;
-      case opt::numeric: break;
+      case opt::numeric: o_.numeric = true; break;
       case opt::no_header: o_.no_header = true; break;
       case opt::processes: o_.processes = true; break;
       case opt::extended: o_.extended = true; break;
       case opt::timers: o_.timers = true; break;
+      case opt::memory: o_.memory = true; break;
+      case opt::tcp_info: o_.tcp_info = true; break;
+      case opt::oneline: o_.oneline = true; break;
+      case opt::tos: o_.tos = true; break;
+      case opt::cgroup: o_.cgroup = true; break;
       case opt::estimate: o_.method = count_method::estimate; break;
       case opt::all_netns: o_.all_netns = true; break;
       case opt::help: help_ = true; break;

@@ -61,6 +61,9 @@ struct options {
   bool tcp = false, udp = false, unix_domain = false;  ///< -t -u -x; none given: all three
   bool listening = false, all = false;                 ///< -l -a
   bool no_header = false, processes = false, extended = false, timers = false;  ///< -H -p -e -o
+  bool memory = false, tcp_info = false, oneline = false;                       ///< -m -i -O
+  bool tos = false, cgroup = false;                                             ///< --tos --cgroup
+  bool numeric = false;             ///< -n: no service names
   std::vector<std::string> filter;  ///< the filter words, for parse_filter; states: names
   top_key key = top_key::raddr;
   bool top_netns = false;  ///< top netns: namespaces by the sockets the filter selects

@@ -490,7 +490,9 @@ TEST(Binary, BadFaultSeamValueIsAUsageError) {
 TEST(Binary, HelpAndVersion) {
   const auto h = ssfast({"--help"});
   EXPECT_EQ(h.exit_code, 0);
-  EXPECT_NE(h.out.find("Usage: ssfast [-tuxlaH46pjeon] [--format F] [FILTER]"), std::string::npos);
+  EXPECT_NE(
+      h.out.find("Usage: ssfast [-tuxlaH46pjeomiOn] [--tos] [--cgroup] [--format F] [FILTER]"),
+      std::string::npos);
   EXPECT_NE(h.out.find("ssfast top KEY"), std::string::npos);
   EXPECT_NE(h.out.find("Exit status"), std::string::npos);
   const auto v = ssfast({"-V"});

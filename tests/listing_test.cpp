@@ -3,7 +3,12 @@
 #include "ssfast/report/listing.h"
 
 #include <gtest/gtest.h>
+#include <linux/inet_diag.h>
+#include <linux/sock_diag.h>
+#include <linux/tcp.h>
 
+#include <array>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -17,31 +22,24 @@ using testing::fake_owners;
 using testing::sample;
 using testing::tcp;
 
+// ss 6.1's compact form (stdout not a terminal), byte for byte: addresses right-aligned up to
+// their ':' (or, for UNIX sockets, ' '), ports left-aligned after it, queues as "%-6d", and a
+// Process column, header included, padded like every other left-aligned column.
 TEST(Listing, SsColumnsAlignedAndAddressesAsSsPrintsThem) {
   listing_style s;
   std::string out;
   render_listing_text(sample(), s, out);
-  std::istringstream lines(out);
-  std::string header, l1, l2, l3, l4, l5, l6;
-  std::getline(lines, header);
-  std::getline(lines, l1);
-  std::getline(lines, l2);
-  std::getline(lines, l3);
-  std::getline(lines, l4);
-  std::getline(lines, l5);
-  std::getline(lines, l6);
-  EXPECT_EQ(header.rfind("Netid State     Recv-Q Send-Q Local Address:Port", 0), 0u) << header;
-  EXPECT_EQ(l1,
-            "tcp   LISTEN    129    128    0.0.0.0:443           0.0.0.0:*                "
-            "accept-queue-full");
-  EXPECT_NE(l4.find("[::ffff:10.0.0.1]:443"), std::string::npos) << l4;
-  EXPECT_NE(l4.find("TIME-WAIT"), std::string::npos);
-  EXPECT_NE(l5.find("[2001:db8::1]:443"), std::string::npos) << l5;
-  EXPECT_EQ(l6, "u_str LISTEN    0      0      @control 77           * 0");
-  // Columns line up: every "Local Address:Port" cell starts at the same offset.
-  const std::size_t col = header.find("Local");
-  EXPECT_EQ(l2.find("10.0.0.1:443"), col);
-  EXPECT_EQ(l5.find("[2001:db8::1]:443"), col);
+  EXPECT_EQ(
+      out,
+      "Netid State     Recv-Q Send-Q     Local Address:Port       Peer Address:Port Process\n"
+      "tcp   LISTEN    129    128              0.0.0.0:443             0.0.0.0:*           \n"
+      "tcp   ESTAB     0      0               10.0.0.1:443           192.0.2.7:50000       \n"
+      "tcp   ESTAB     0      0               10.0.0.1:443           192.0.2.7:50001       \n"
+      "tcp   TIME-WAIT 0      0      [::ffff:10.0.0.1]:443  [::ffff:192.0.2.7]:50002       \n"
+      "tcp   ESTAB     0      0          [2001:db8::1]:443       [2001:db8::9]:40000       \n"
+      "u_str LISTEN    0      0               @control 77                    * 0           \n");
+  // Our own judgement (accept queue past the backlog) stays out of ss's columns.
+  EXPECT_EQ(out.find("accept-queue-full"), std::string::npos);
 }
 
 TEST(Listing, OptionalColumnsAndTails) {
@@ -55,12 +53,32 @@ TEST(Listing, OptionalColumnsAndTails) {
   std::string out;
   render_listing_text(sample(), s, out);
   const std::string first = out.substr(0, out.find('\n'));
-  EXPECT_EQ(first.rfind("129 128 0.0.0.0:443 ", 0), 0u) << "no header: cells set the widths";
-  EXPECT_NE(first.find("accept-queue-full users:((\"nginx\",pid=10,fd=3),(\"nginx\",pid=11,fd=3)) "
-                       "ino:1000"),
-            std::string::npos)
-      << first;
+  // No header: the cells alone set the widths; then the users, then -e's uid/ino/sk.
+  EXPECT_EQ(first,
+            "129    128              0.0.0.0:443            0.0.0.0:*     "
+            "users:((\"nginx\",pid=10,fd=3),(\"nginx\",pid=11,fd=3)) ino:1000 sk:0");
   EXPECT_EQ(out.find("Recv-Q"), std::string::npos) << "-H: no header";
+}
+
+// On a terminal ss spreads the spare width over the columns, the rightmost first for the
+// remainder (render_calc_width), so every line is as wide as the screen.
+TEST(Listing, ATerminalsWidthIsSpreadOverTheColumns) {
+  listing_style s;
+  s.screen_width = 100;
+  std::string out;
+  render_listing_text(sample(), s, out);
+  std::istringstream lines(out);
+  std::vector<std::string> l;
+  for (std::string x; std::getline(lines, x);) l.push_back(x);
+  ASSERT_EQ(l.size(), 7u);
+  for (const auto& x : l) EXPECT_EQ(x.size(), 100u) << x;
+  // 84 measured columns, 16 to spread over 9: one each, and one more for the rightmost seven.
+  EXPECT_EQ(l[0].substr(0, 40), "Netid  State      Recv-Q   Send-Q       ") << l[0];
+  // Narrower than the cells: nothing is cut, columns keep their measured widths.
+  s.screen_width = 40;
+  out.clear();
+  render_listing_text(sample(), s, out);
+  EXPECT_NE(out.find("[::ffff:192.0.2.7]:50002"), std::string::npos) << out;
 }
 
 // The writer a listing streams through: rows in batches, text measured per block.
@@ -115,15 +133,17 @@ TEST(ListingWriter, BlocksWidenColumnsAndNeverNarrowThem) {
   std::vector<std::string> l;
   for (std::string x; std::getline(lines, x);) l.push_back(x);
   ASSERT_EQ(l.size(), 6u) << w.text;
-  EXPECT_EQ(l[0], "Recv-Q Send-Q Local Address:Port Peer Address:Port");
+  // The Port column is as wide as "Port": the header runs on into "Process", as ss's does.
+  EXPECT_EQ(l[0], "Recv-Q Send-Q Local Address:Port Peer Address:PortProcess");
   // Block 1 (rows 1-2): the header's widths.
-  EXPECT_EQ(l[1], "0      0      1.1.1.1:1          2.2.2.2:2");
+  EXPECT_EQ(l[1], "0      0            1.1.1.1:1         2.2.2.2:2          ");
   // Block 2 widens the address columns for the IPv6 row and the one after it...
-  const std::size_t peer = l[3].find("[2001:db8:cccc:dddd::2]");
-  ASSERT_NE(peer, std::string::npos);
-  EXPECT_EQ(l[4].find("2.2.2.2:6"), peer);
+  // (addresses are right-aligned: their ':' lines up).
+  const std::size_t peer = l[3].find("::2]:") + 4;
+  ASSERT_NE(peer, std::string::npos + 4);
+  EXPECT_EQ(l[4].find("2.2.2.2:6") + 7, peer);
   // ...and block 3 keeps them wide: columns never shrink back.
-  EXPECT_EQ(l[5].find("2.2.2.2:8"), peer);
+  EXPECT_EQ(l[5].find("2.2.2.2:8") + 7, peer);
   // Every row once, in order.
   EXPECT_NE(l[2].find("1.1.1.1:3"), std::string::npos);
   EXPECT_EQ(out.rows(), 5u);
@@ -186,6 +206,149 @@ TEST(Listing, RetainKeepsOrderAndColumnsTogether) {
   EXPECT_EQ(t.state()[1], 6);
   EXPECT_EQ(t.path(2), "@control");
   EXPECT_EQ(t.count_states().total(), 3u) << "the padded state column shrank too";
+}
+
+// Netlink attributes as the kernel lays them out: u16 length (header included), u16 type,
+// the payload, padded to 4 bytes.
+struct attribute_bytes {
+  std::vector<std::uint8_t> bytes;
+  attribute_bytes& add(std::uint16_t type, const void* payload, std::uint16_t size) {
+    const std::uint16_t len = static_cast<std::uint16_t>(4 + size);
+    const std::size_t at = bytes.size();
+    bytes.resize(at + ((len + 3u) & ~3u));
+    std::memcpy(bytes.data() + at, &len, 2);
+    std::memcpy(bytes.data() + at + 2, &type, 2);
+    std::memcpy(bytes.data() + at + 4, payload, size);
+    return *this;
+  }
+  template <class T>
+  attribute_bytes& add(std::uint16_t type, T v) {
+    return add(type, &v, sizeof v);
+  }
+};
+
+// A table keeps a row's attributes only when asked, beside its path, through retain().
+TEST(SocketTable, KeepsAttributesOnlyWhenAsked) {
+  const std::vector<std::uint8_t> attrs = {8, 0, 8, 0, 3, 0, 0, 0};
+  const socket_table source = sample();
+  socket_row u = source.row(5);  // the UNIX listener, path "@control" (a view into `source`)
+  u.attributes = attrs;
+  socket_table plain;
+  plain.append(u);
+  EXPECT_TRUE(plain.row(0).attributes.empty());
+  socket_table kept;
+  kept.keep_attributes(true);
+  kept.append(tcp(2, "10.0.0.1", 1, "10.0.0.2", 2, 1));
+  kept.append(u);
+  kept.append(u);
+  ASSERT_EQ(kept.row(1).attributes.size(), attrs.size());
+  EXPECT_TRUE(std::equal(attrs.begin(), attrs.end(), kept.row(1).attributes.begin()));
+  EXPECT_EQ(kept.row(1).path, "@control");
+  EXPECT_TRUE(kept.row(0).attributes.empty());
+  kept.retain([](const socket_row& r) { return r.family == 1; });
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept.row(1).attributes.size(), attrs.size());
+  EXPECT_EQ(kept.row(1).path, "@control");
+}
+
+// -e's fields come from the attributes, in ss's order and words; a malformed attribute (a
+// length past the end) ends the decoding without a crash or a made-up value.
+TEST(Listing, ExtendedFieldsFromTheAttributes) {
+  attribute_bytes a;
+  a.add<std::uint8_t>(INET_DIAG_SHUTDOWN, 1)  // receive side shut: "-->"
+      .add<std::uint8_t>(INET_DIAG_SKV6ONLY, 0)
+      .add<std::uint32_t>(INET_DIAG_MARK, 0x2a)
+      .add<std::uint64_t>(INET_DIAG_CGROUP_ID, 0x1234)
+      .add<std::uint8_t>(INET_DIAG_TOS, 0x10);
+  socket_row r = tcp(10, "2001:db8::1", 443, "2001:db8::9", 40000, 1);
+  r.inode = 5;
+  r.cookie = 0xabc;
+  r.uid = 33;
+  r.attributes = a.bytes;
+  socket_table t;
+  t.keep_attributes(true);
+  t.append(r);
+  listing_style s;
+  s.header = false;
+  s.extended = true;
+  s.tos = true;
+  std::string out;
+  render_listing_text(t, s, out);
+  EXPECT_NE(out.find(" uid:33 ino:5 sk:abc fwmark:0x2a cgroup:unreachable:1234 v6only:0 --> "
+                     "tos:0x10\n"),
+            std::string::npos)
+      << out;
+  std::string json;
+  render_listing_json(t, s, json);
+  const auto j = nlohmann::json::parse(json);
+  EXPECT_EQ(j["shutdown"]["receive"], false);
+  EXPECT_EQ(j["shutdown"]["send"], true);
+  EXPECT_EQ(j["fwmark"], 0x2a);
+  EXPECT_EQ(j["cgroup_id"], 0x1234);
+  EXPECT_EQ(j["v6only"], false);
+  EXPECT_EQ(j["tos"], 0x10);
+  // Cut the last attribute short: the ones before it still count, it does not.
+  std::vector<std::uint8_t> cut = a.bytes;
+  cut.resize(cut.size() - 4);
+  r.attributes = cut;
+  t.clear();
+  t.append(r);
+  out.clear();
+  render_listing_text(t, s, out);
+  EXPECT_NE(out.find("v6only:0 -->"), std::string::npos) << out;
+  EXPECT_EQ(out.find("tos:"), std::string::npos) << out;
+}
+
+// -m and -i: skmem and tcp_info as ss prints them, on a second line unless -O.
+TEST(Listing, MemoryAndTcpInfoAsSsPrintsThem) {
+  std::array<std::uint32_t, SK_MEMINFO_VARS> mem{};
+  mem[SK_MEMINFO_RCVBUF] = 131072;
+  mem[SK_MEMINFO_SNDBUF] = 16384;
+  mem[SK_MEMINFO_DROPS] = 7;
+  tcp_info info{};
+  info.tcpi_rtt = 1500;  // 1.5 ms
+  info.tcpi_rttvar = 750;
+  info.tcpi_snd_mss = 1000;
+  info.tcpi_snd_cwnd = 10;
+  info.tcpi_snd_ssthresh = 0x7fffffff;  // "infinite": not printed
+  info.tcpi_reordering = 3;
+  info.tcpi_retrans = 1;
+  info.tcpi_total_retrans = 4;
+  info.tcpi_bytes_acked = 12345;
+  info.tcpi_delivery_rate = 1000000;  // bytes/s: 8 Mbps
+  attribute_bytes a;
+  a.add(INET_DIAG_SKMEMINFO, mem.data(), sizeof mem)
+      .add(INET_DIAG_INFO, &info, sizeof info)
+      .add(INET_DIAG_CONG, "cubic", 6);
+  socket_row r = tcp(2, "10.0.0.1", 443, "10.0.0.2", 50000, 1);
+  r.attributes = a.bytes;
+  socket_table t;
+  t.keep_attributes(true);
+  t.append(r);
+  listing_style s;
+  s.header = false;
+  s.memory = s.tcp_info = true;
+  s.numeric = false;  // rates as ss's sprint_bw writes them without -n
+  std::string out;
+  render_listing_text(t, s, out);
+  EXPECT_NE(out.find("\n\t skmem:(r0,rb131072,t0,tb16384,f0,w0,o0,bl0,d7) cubic rtt:1.5/0.75 "
+                     "mss:1000 cwnd:10 bytes_acked:12345 send 53.3Mbps delivery_rate 8Mbps "
+                     "retrans:1/4\n"),
+            std::string::npos)
+      << out;
+  s.oneline = true;
+  s.numeric = true;
+  out.clear();
+  render_listing_text(t, s, out);
+  EXPECT_EQ(out.find('\t'), std::string::npos) << out;
+  EXPECT_NE(out.find(" send 53333333bps delivery_rate 8000000bps"), std::string::npos) << out;
+  std::string json;
+  render_listing_json(t, s, json);
+  const auto j = nlohmann::json::parse(json);
+  EXPECT_EQ(j["skmem"]["drops"], 7);
+  EXPECT_EQ(j["tcp_info"]["rtt_us"], 1500);
+  EXPECT_EQ(j["tcp_info"]["total_retrans"], 4);
+  EXPECT_EQ(j["tcp_info"]["congestion"], "cubic");
 }
 
 }  // namespace

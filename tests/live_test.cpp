@@ -744,8 +744,8 @@ TEST(ProcRoot, AMalformedRowIsLeftOutAlikeAndSaid) {
   // A TCP listing with listeners from /proc also says, on stderr, that their fullness is not
   // judged there (standard output is the header and the rows).
   EXPECT_EQ(bad_tcp.err, tcp_said +
-                             "ssfast: note: source: proc; listen backlogs are unknown there, so "
-                             "accept-queue-full is not judged\n");
+                             "ssfast: note: source: proc; a listener's Send-Q there is 0, not its "
+                             "backlog\n");
   EXPECT_EQ(lines(bad_unix.out), lines(whole_unix.out));
   EXPECT_EQ(bad_unix.err, unix_said);
 }

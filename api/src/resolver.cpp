@@ -1,11 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-// Name lookups for filters through the C library: services and host names, as ss resolves them.
+// Name lookups through the C library, as ss does them: services and host names for filters,
+// service names and cgroup paths for listings.
+#include <dirent.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "ssfast/ssfast.h"
 
@@ -65,6 +73,153 @@ filter_resolver system_filter_resolver() noexcept {
   r.service = &service;
   r.host = &host;
   return r;
+}
+
+}  // namespace ssfast
+
+// ---- Names a listing prints (system_names) ----
+
+namespace ssfast {
+namespace {
+
+// The first cgroup2 mount point in `proc_root`/self/mountinfo, unescaped (\040 for a space);
+// "" when there is none (`ip netns exec` remounts /sys, hiding it, for instance).
+std::string cgroup2_mount(const std::string& proc_root) {
+  std::ifstream in(proc_root + "/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER
+    const auto dash = line.find(" - ");
+    if (dash == std::string::npos || line.compare(dash + 3, 8, "cgroup2 ") != 0) continue;
+    std::size_t at = 0;
+    for (int field = 0; field < 4 && at != std::string::npos; ++field) {
+      at = line.find(' ', at);
+      if (at != std::string::npos) ++at;
+    }
+    if (at == std::string::npos) continue;
+    const std::string raw = line.substr(at, line.find(' ', at) - at);
+    std::string out;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '\\' && i + 3 < raw.size()) {
+        const std::string oct = raw.substr(i + 1, 3);
+        if (oct.find_first_not_of("01234567") == std::string::npos) {
+          out.push_back(static_cast<char>(std::stoi(oct, nullptr, 8)));
+          i += 3;
+          continue;
+        }
+      }
+      out.push_back(raw[i]);
+    }
+    return out;
+  }
+  return {};
+}
+
+}  // namespace
+
+struct system_names::impl {
+  std::string proc_root;
+  bool range_read = false;
+  std::uint32_t ephemeral_low = 0, ephemeral_high = 0;
+  std::unordered_map<std::uint32_t, std::string> services;  // protocol << 16 | port
+  bool cgroups_walked = false;
+  std::unordered_map<std::uint64_t, std::string> cgroups;
+  std::string answer;
+
+  bool ephemeral(std::uint16_t port) {
+    if (!range_read) {
+      range_read = true;
+      // ss.c is_ephemeral: 1024-4999 when the range cannot be read.
+      ephemeral_low = 1024;
+      ephemeral_high = 4999;
+      if (std::FILE* f =
+              std::fopen((proc_root + "/sys/net/ipv4/ip_local_port_range").c_str(), "re")) {
+        unsigned lo = 0, hi = 0;
+        if (std::fscanf(f, "%u %u", &lo, &hi) == 2) {
+          ephemeral_low = lo;
+          ephemeral_high = hi;
+        }
+        std::fclose(f);
+      }
+    }
+    return port >= ephemeral_low && port <= ephemeral_high;
+  }
+
+  // Maps every cgroup directory's inode number (its cgroup id) to its path below the mount,
+  // "/" for the root, as ss's cg_init_map walks the tree. Bounded: 64 levels, 1M directories.
+  void walk_cgroups() {
+    cgroups_walked = true;
+    const std::string mount = cgroup2_mount(proc_root);
+    if (mount.empty()) return;
+    std::size_t budget = 1u << 20;
+    struct dir_closer {
+      void operator()(DIR* d) const noexcept { closedir(d); }
+    };
+    auto walk = [&](auto&& self, const std::string& rel, int depth) -> void {
+      if (depth > 64 || budget == 0) return;
+      --budget;
+      struct stat st {};
+      const std::string full = mount + rel;
+      if (::stat(full.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return;
+      cgroups.emplace(static_cast<std::uint64_t>(st.st_ino), rel.empty() ? "/" : rel);
+      const std::unique_ptr<DIR, dir_closer> d(opendir(full.c_str()));
+      if (!d) return;
+      while (const dirent* e = readdir(d.get())) {
+        if (e->d_type != DT_DIR) continue;
+        const std::string_view name = e->d_name;
+        if (name == "." || name == "..") continue;
+        self(self, rel + "/" + std::string(name), depth + 1);
+      }
+    };
+    walk(walk, "", 0);
+  }
+};
+
+system_names::system_names(std::string proc_root) : p_(std::make_unique<impl>()) {
+  p_->proc_root = std::move(proc_root);
+}
+system_names::system_names(system_names&&) noexcept = default;
+system_names& system_names::operator=(system_names&&) noexcept = default;
+system_names::~system_names() = default;
+
+std::string_view system_names::service(std::uint16_t port, std::uint8_t protocol) {
+  if (port == 0 || p_->ephemeral(port)) return {};
+  const std::uint32_t key = std::uint32_t{protocol} << 16 | port;
+  auto it = p_->services.find(key);
+  if (it == p_->services.end()) {
+    servent se{}, *found = nullptr;
+    char buf[1024];
+    std::string name;
+    if (getservbyport_r(htons(port), protocol == IPPROTO_UDP ? "udp" : "tcp", &se, buf, sizeof buf,
+                        &found) == 0 &&
+        found != nullptr && found->s_name != nullptr)
+      name = found->s_name;
+    it = p_->services.emplace(key, std::move(name)).first;
+  }
+  return it->second;
+}
+
+std::string_view system_names::interface_name(std::uint32_t ifindex) {
+  char buf[IF_NAMESIZE + 1] = {};
+  if (if_indextoname(ifindex, buf) != nullptr) {
+    p_->answer = buf;
+  } else {  // ss's ll_index_to_name says "if%u" for an index it cannot name
+    p_->answer = "if" + std::to_string(ifindex);
+  }
+  return p_->answer;
+}
+
+std::string_view system_names::cgroup_path(std::uint64_t id) {
+  auto it = p_->cgroups.find(id);
+  if (it == p_->cgroups.end() && !p_->cgroups_walked) {
+    p_->walk_cgroups();
+    it = p_->cgroups.find(id);
+  }
+  if (it != p_->cgroups.end()) return it->second;
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "unreachable:%llx", static_cast<unsigned long long>(id));
+  p_->answer = buf;
+  return p_->answer;
 }
 
 }  // namespace ssfast

@@ -8,9 +8,11 @@
 #include <cstdint>
 #include <new>
 
+#include "socket_details.h"
 #include "ssfast/core/addresses.h"
 #include "ssfast/core/kernel_abi.h"
 #include "ssfast/core/tcp_state.h"
+#include "ssfast/report/escape.h"
 #include "ssfast/report/json_writer.h"
 
 namespace ssfast {
@@ -30,134 +32,90 @@ void append_number(std::string& out, std::uint64_t v) {
   out.append(buf, end);
 }
 
-// "addr:port" as ss prints it numerically: IPv6 in brackets, port 0 of a peer as '*'.
-void endpoint(std::string& out, const socket_row& r, bool local) {
-  if (r.family == af_unix) {
-    if (local) {
-      // A path is bytes the socket's creator chose: escaped, so it cannot forge a line.
-      if (r.path.empty()) {
-        out.push_back('*');
-      } else {
-        append_printable(out, r.path);
-      }
-      out.push_back(' ');
-      append_number(out, r.inode);
-    } else {
-      out += "* ";
-      append_number(out, r.peer_inode);
-    }
-    return;
-  }
+// ss's cells for an inet socket's address ("127.0.0.1:", "[::1]:", "*:", with "%dev" for a
+// socket bound to a device: the local address only) and port (a service name unless numeric,
+// '*' for port 0), ss.c inet_addr_print and resolve_service.
+void inet_address(std::string& out, const socket_row& r, bool local, const listing_style& s) {
   const address_bytes& a = local ? r.local_addr : r.peer_addr;
-  const std::uint16_t port = local ? r.local_port : r.peer_port;
   // A dual-stack wildcard socket takes IPv4 too: ss prints it as "*".
   if (r.dual_stack && a == address_bytes{}) {
-    out += "*:";
-    if (!local && port == 0) {
-      out.push_back('*');
+    out.push_back('*');
+  } else if (r.family == af_inet6) {
+    out.push_back('[');
+    append_address(out, r.family, a);
+    out.push_back(']');
+  } else {
+    append_address(out, r.family, a);
+  }
+  if (local && r.ifindex != 0) {
+    out.push_back('%');
+    if (s.names != nullptr) {
+      append_printable(out, s.names->interface_name(r.ifindex));
     } else {
-      append_number(out, port);
+      out += "if";
+      append_number(out, r.ifindex);
     }
+  }
+  out.push_back(':');
+}
+
+void inet_port(std::string& out, const socket_row& r, bool local, const listing_style& s) {
+  const std::uint16_t port = local ? r.local_port : r.peer_port;
+  if (port == 0) {
+    out.push_back('*');
     return;
   }
-  append_endpoint(out, r.family, a, port, !local);
+  if (!s.numeric && s.names != nullptr) {
+    const std::string_view name = s.names->service(port, r.protocol);
+    if (!name.empty()) {
+      append_printable(out, name);
+      return;
+    }
+  }
+  append_number(out, port);
 }
 
-std::string_view timer_name(std::uint8_t t) noexcept {
-  static constexpr std::array<std::string_view, 5> names = {"off", "on", "keepalive", "timewait",
-                                                            "persist"};
-  return t < names.size() ? names[t] : std::string_view("unknown");
+// ss's "%-6d": a queue left-aligned in six characters, inside the cell.
+void queue_cell(std::string& out, std::uint32_t v) {
+  const std::size_t start = out.size();
+  append_number(out, v);
+  if (out.size() - start < 6) out.append(6 - (out.size() - start), ' ');
 }
 
-// ss's print_ms_timer: "1min", "2.5sec", "200ms".
-void append_ms(std::string& out, std::uint32_t ms) {
-  const std::uint32_t minutes = ms / 60000, secs = ms / 1000 % 60;
-  std::uint32_t msecs = ms % 1000;
-  if (minutes > 0) {
-    append_number(out, minutes);
-    out += "min";
-    msecs = 0;
-    if (minutes > 9) return;
-  }
-  if (secs > 0) {
-    append_number(out, secs);
-    if (secs > 9) msecs = 0;
-    out += msecs ? "." : "sec";
-  }
-  if (msecs > 0 || (minutes == 0 && secs == 0)) {
-    char buf[4];
-    buf[0] = static_cast<char>('0' + msecs / 100);
-    buf[1] = static_cast<char>('0' + msecs / 10 % 10);
-    buf[2] = static_cast<char>('0' + msecs % 10);
-    out.append(buf, 3);
-    out += "ms";
-  }
-}
-
-constexpr std::array<std::string_view, 6> headers = {
-    "Netid", "State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port"};
-
-struct cells {
-  std::array<std::string, 6> c;  // netid, state, recv-q, send-q, local, peer
-  std::string tail;              // process, extended, timers: not aligned
-};
+constexpr std::array<std::string_view, 9> headers = {"Netid",         "State",          "Recv-Q",
+                                                     "Send-Q",        "Local Address:", "Port",
+                                                     "Peer Address:", "Port",           "Process"};
+// What ss prints before a cell when the line has begun, and which cells it right-aligns.
+constexpr std::array<std::string_view, 9> ldelim = {"", " ", " ", " ", " ", "", " ", "", ""};
+constexpr std::array<bool, 9> align_right = {false, false, false, false, true,
+                                             false, true,  false, false};
 
 void make_cells(const socket_row& r, const listing_style& s, std::vector<process_ref>& scratch,
-                cells& out) {
-  for (auto& x : out.c) x.clear();
-  out.tail.clear();
-  out.c[0] = netid(r);
-  out.c[1] = ss_state_name(r.state);
-  append_number(out.c[2], r.recv_q);
-  append_number(out.c[3], r.send_q);
-  endpoint(out.c[4], r, true);
-  endpoint(out.c[5], r, false);
-  if (s.backlog_known && accept_queue_full(r)) out.tail = "accept-queue-full";
-  if (s.owners != nullptr) {
-    const auto owners = s.owners->owners(r.inode, scratch);
-    if (!owners.empty()) {
-      // ss's form: users:(("nginx",pid=123,fd=6),("nginx",pid=124,fd=6))
-      if (!out.tail.empty()) out.tail.push_back(' ');
-      out.tail += "users:(";
-      for (std::size_t i = 0; i < owners.size(); ++i) {
-        if (i > 0) out.tail.push_back(',');
-        out.tail += "(\"";
-        append_printable(out.tail, owners[i].comm, true);  // any user can name its process
-        out.tail += "\",pid=";
-        append_number(out.tail, owners[i].pid);
-        out.tail += ",fd=";
-        append_number(out.tail, static_cast<std::uint64_t>(owners[i].fd));
-        out.tail.push_back(')');
-      }
-      out.tail.push_back(')');
+                std::array<std::string, 9>& c) {
+  for (auto& x : c) x.clear();
+  c[0] = netid(r);
+  c[1] = ss_state_name(r.state);
+  queue_cell(c[2], r.recv_q);
+  queue_cell(c[3], r.send_q);
+  if (r.family == af_unix) {
+    // ss.c unix_stats_print: the name (or '*') and the inode, then '*' and the peer's inode.
+    // A path is bytes the socket's creator chose: escaped, so it cannot forge a line.
+    if (r.path.empty()) {
+      c[4] = "* ";
+    } else {
+      append_printable(c[4], r.path);
+      c[4].push_back(' ');
     }
+    append_number(c[5], r.inode);
+    c[6] = "* ";
+    append_number(c[7], r.peer_inode);
+  } else {
+    inet_address(c[4], r, true, s);
+    inet_port(c[5], r, true, s);
+    inet_address(c[6], r, false, s);
+    inet_port(c[7], r, false, s);
   }
-  if (s.timers && r.family != af_unix && r.timer != 0) {
-    if (!out.tail.empty()) out.tail.push_back(' ');
-    out.tail += "timer:(";
-    out.tail += timer_name(r.timer);
-    out.tail.push_back(',');
-    append_ms(out.tail, r.expires_ms);
-    out.tail.push_back(',');
-    append_number(out.tail, r.retrans);
-    out.tail.push_back(')');
-  }
-  if (s.extended) {
-    if (!out.tail.empty()) out.tail.push_back(' ');
-    if (r.uid != 0) {
-      out.tail += "uid:";
-      append_number(out.tail, r.uid);
-      out.tail.push_back(' ');
-    }
-    out.tail += "ino:";
-    append_number(out.tail, r.inode);
-    if (r.cookie != 0) {
-      out.tail += " sk:";
-      char buf[20];
-      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, r.cookie, 16);
-      out.tail.append(buf, end);
-    }
-  }
+  report_detail::append_socket_details(c[8], r, s, scratch);
 }
 
 }  // namespace
@@ -191,55 +149,118 @@ listing_writer::listing_writer(const listing_style& s, listing_format f, write_f
       write_(std::move(write)),
       block_rows_(std::max<std::size_t>(block_rows, 1)) {
   if (style_.header)
-    for (std::size_t k = 0; k < columns; ++k) width_[k] = headers[k].size();
+    for (std::size_t k = 0; k < columns; ++k) measure(k, headers[k].size());
 }
 
 listing_writer::~listing_writer() = default;
 
-void listing_writer::add_row(const socket_row& r) {
-  cells c;
-  make_cells(r, style_, scratch_, c);
-  for (std::size_t k = 0; k < columns; ++k) {
-    width_[k] = std::max(width_[k], c.c[k].size());
-    cells_ += c.c[k];
-    ends_.push_back(static_cast<std::uint32_t>(cells_.size()));
-  }
-  cells_ += c.tail;
-  ends_.push_back(static_cast<std::uint32_t>(cells_.size()));
+void listing_writer::measure(std::size_t column, std::size_t length) noexcept {
+  max_len_[column] = std::max(max_len_[column], length);
 }
 
-void listing_writer::line(const std::array<std::string_view, columns>& cell,
-                          std::string_view tail) {
-  const bool show[columns] = {style_.netid, style_.state, true, true, true, true};
-  const std::size_t start = out_.size();
+// ss.c render_calc_width: each shown column as wide as its longest cell plus its delimiter
+// (not the first's); on a terminal, the spare width spread over the columns of each screen
+// line, the rightmost first for the remainder.
+void listing_writer::compute_widths() noexcept {
+  const std::array<bool, columns> shown = {style_.netid, style_.state, true, true, true,
+                                           true,         true,         true, true};
+  const std::size_t screen = style_.screen_width;
+  bool first = true;
   for (std::size_t k = 0; k < columns; ++k) {
-    if (!show[k]) continue;
-    if (out_.size() > start) out_.push_back(' ');
-    out_ += cell[k];  // left-aligned, as ss prints every column
-    out_.append(width_[k] - cell[k].size(), ' ');
+    width_[k] = 0;
+    if (!shown[k]) continue;
+    width_[k] = max_len_[k] + (!first && max_len_[k] > 0 ? ldelim[k].size() : 0);
+    if (screen > 0) width_[k] = std::min(width_[k], screen);
+    if (width_[k] > 0) first = false;
   }
-  if (!tail.empty()) {
-    out_.push_back(' ');
-    out_ += tail;
+  if (screen == 0) return;
+  std::size_t len = 0, linecols = 0, line_start = 0;
+  for (std::size_t k = 0; k < columns; ++k) {
+    if (width_[k] == 0) continue;
+    ++linecols;
+    len += width_[k];
+    bool last = true;
+    for (std::size_t j = k + 1; j < columns; ++j) last = last && width_[j] == 0;
+    if (!last && len < screen) continue;
+    std::size_t end = k;  // the line's last column
+    if (len > screen && linecols > 1) {
+      len -= width_[k];
+      --linecols;
+      end = k - 1;
+    }
+    if (len < screen) {
+      const std::size_t pad = screen - len, spacing = pad / linecols;
+      std::size_t rem = pad % linecols;
+      for (std::size_t j = end + 1; j-- > line_start;) {
+        if (width_[j] == 0) continue;
+        width_[j] += spacing;
+        if (rem > 0) {
+          ++width_[j];
+          --rem;
+        }
+      }
+    }
+    k = end;
+    line_start = end + 1;
+    len = 0;
+    linecols = 0;
   }
-  while (out_.size() > start && out_.back() == ' ') out_.pop_back();
+}
+
+void listing_writer::add_row(const socket_row& r) {
+  std::array<std::string, columns> c;
+  make_cells(r, style_, scratch_, c);
+  for (std::size_t k = 0; k < columns; ++k) {
+    measure(k, c[k].size());
+    cells_ += c[k];
+    ends_.push_back(static_cast<std::uint32_t>(cells_.size()));
+  }
+}
+
+// ss.c render: a delimiter before each cell but the line's first, right-aligned cells padded
+// on the left and the others on the right, to their column's width.
+void listing_writer::line(const std::array<std::string_view, columns>& cell) {
+  const std::array<bool, columns> shown = {style_.netid, style_.state, true, true, true,
+                                           true,         true,         true, true};
+  bool started = false;
+  for (std::size_t k = 0; k < columns; ++k) {
+    if (!shown[k]) continue;
+    std::size_t printed = 0;
+    if (started) {
+      out_ += ldelim[k];
+      printed = ldelim[k].size();
+    }
+    started = true;
+    if (width_[k] > 0 && align_right[k] && width_[k] > cell[k].size() + printed) {
+      const std::size_t pad = width_[k] - cell[k].size() - printed;
+      out_.append(pad, ' ');
+      printed += pad;
+    }
+    out_ += cell[k];
+    printed += cell[k].size();
+    if (width_[k] > 0 && !align_right[k] && width_[k] > printed)
+      out_.append(width_[k] - printed, ' ');
+  }
   out_.push_back('\n');
 }
 
 std::error_code listing_writer::flush_block() {
-  if (style_.header && !header_written_) line(headers, style_.owners != nullptr ? "Process" : "");
+  compute_widths();
+  if (style_.header && !header_written_) {
+    std::array<std::string_view, columns> h;
+    std::copy(headers.begin(), headers.end(), h.begin());
+    line(h);
+  }
   header_written_ = true;
   const std::string_view all = cells_;
   std::uint32_t begin = 0;
-  for (std::size_t i = 0; i < ends_.size(); i += columns + 1) {
+  for (std::size_t i = 0; i < ends_.size(); i += columns) {
     std::array<std::string_view, columns> cell;
     for (std::size_t k = 0; k < columns; ++k) {
       cell[k] = all.substr(begin, ends_[i + k] - begin);
       begin = ends_[i + k];
     }
-    const std::string_view tail = all.substr(begin, ends_[i + columns] - begin);
-    begin = ends_[i + columns];
-    line(cell, tail);
+    line(cell);
     if (out_.size() >= write_size)
       if (auto ec = drain()) return ec;
   }
@@ -269,7 +290,7 @@ std::error_code listing_writer::on_rows(const socket_table& batch) noexcept {
         continue;
       }
       add_row(r);
-      if (ends_.size() / (columns + 1) >= block_rows_)
+      if (ends_.size() / columns >= block_rows_)
         if (auto ec = flush_block()) return ec;
     }
     return {};
@@ -345,11 +366,12 @@ void listing_writer::json_row(const socket_row& r) {
   if (style_.extended) w.key("cookie").value(r.cookie);
   if (style_.timers && !unix_domain) {
     w.key("timer").begin_object();
-    w.key("name").value(timer_name(r.timer));
+    w.key("name").value(report_detail::timer_name(r.timer));
     w.key("expires_ms").value(std::uint64_t{r.expires_ms});
     w.key("retrans").value(std::uint64_t{r.retrans});
     w.end_object();
   }
+  report_detail::json_socket_details(w, r, style_);
   if (style_.owners != nullptr) {
     w.key("process").begin_array();
     for (const process_ref& p : style_.owners->owners(r.inode, scratch_)) {

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "ssfast/netlink/dump_parser.h"
+#include "ssfast/report/listing.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace ssfast;
@@ -26,7 +27,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (netlink::count_inet(d, f, c).sockets != c[0].total() + c[1].total()) __builtin_trap();
   if (netlink::count_unix(d, f, u).sockets != u.total()) __builtin_trap();
   if (netlink::rows_inet(d, f, IPPROTO_TCP, t).sockets != t.size()) __builtin_trap();
+  // Every row, attributes kept, through every detail a listing prints (-e -o -m -i --tos
+  // --cgroup, text and JSON): attributes are decoded by the renderer, so they are fuzzed too.
+  listing_style all;
+  all.extended = all.timers = all.memory = all.tcp_info = all.tos = all.cgroup = true;
+  all.numeric = false;
+  std::string out;
+  socket_table kept;
+  kept.keep_attributes(true);
+  if (netlink::rows_inet(d, f, IPPROTO_TCP, kept).sockets != kept.size()) __builtin_trap();
+  render_listing_text(kept, all, out);
+  render_listing_json(kept, all, out);
   t.clear();
   if (netlink::rows_unix(d, f, t).sockets != t.size()) __builtin_trap();
+  kept.clear();
+  if (netlink::rows_unix(d, f, kept).sockets != kept.size()) __builtin_trap();
+  render_listing_text(kept, all, out);
+  render_listing_json(kept, all, out);
   return 0;
 }

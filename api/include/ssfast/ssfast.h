@@ -16,6 +16,7 @@
 #include "ssfast/core/export.h"
 #include "ssfast/core/filter.h"
 #include "ssfast/core/kernel_abi.h"
+#include "ssfast/core/names.h"
 #include "ssfast/core/owners.h"
 #include "ssfast/core/socket_summary.h"
 #include "ssfast/core/socket_table.h"
@@ -71,6 +72,27 @@ struct collector_options {
 /// /etc/services (getservbyname_r, TCP then UDP), host names through NSS (getaddrinfo:
 /// /etc/hosts, then DNS, which may take the resolver's timeout). Thread-safe.
 SSFAST_API filter_resolver system_filter_resolver() noexcept;
+
+/// The host's names for a listing, as ss prints them without -n: a port's service from the
+/// C library (getservbyport_r: /etc/services), none for a port in the ephemeral range
+/// (<proc_root>/sys/net/ipv4/ip_local_port_range, as ss.c is_ephemeral skips it); a cgroup
+/// id's path under the cgroup2 mount (ids are the directories' inode numbers, kernfs), or
+/// "unreachable:ID" (hex) when there is no cgroup2 mount or no such cgroup, as ss's
+/// cg_id_to_path. Caches every answer. Not thread-safe.
+class SSFAST_API system_names final : public name_lookup {
+ public:
+  explicit system_names(std::string proc_root = "/proc");
+  system_names(system_names&&) noexcept;
+  system_names& operator=(system_names&&) noexcept;
+  ~system_names();
+  std::string_view service(std::uint16_t port, std::uint8_t protocol) override;
+  std::string_view cgroup_path(std::uint64_t id) override;
+  std::string_view interface_name(std::uint32_t ifindex) override;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> p_;
+};
 
 /// Why a collector answers from /proc although netlink was allowed.
 struct fallback_info {

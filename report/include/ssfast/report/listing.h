@@ -12,26 +12,39 @@
 #include <vector>
 
 #include "ssfast/core/export.h"
+#include "ssfast/core/names.h"
 #include "ssfast/core/owners.h"
 #include "ssfast/core/socket_table.h"
 
 namespace ssfast {
 
 struct listing_style {
-  bool header = true;     ///< the column header line (ss -H turns it off)
-  bool netid = true;      ///< the Netid column (ss shows it when several protocols are listed)
-  bool state = true;      ///< the State column (ss hides it when only one state is selected)
-  bool extended = false;  ///< -e: uid, inode, socket cookie
-  bool timers = false;    ///< -o: timer:(name,expires,retransmits)
+  bool header = true;  ///< the column header line (ss -H turns it off)
+  bool netid = true;   ///< the Netid column (ss shows it when several protocols are listed)
+  bool state = true;   ///< the State column (ss hides it when only one state is selected)
+  /// -e: uid, ino, sk, fwmark, cgroup, v6only and the shutdown marker (<->, -->, <--, ---);
+  /// for UNIX sockets the marker, the bound file's ino:/dev: and a listener's pending peers.
+  bool extended = false;
+  bool timers = false;    ///< -o (and -e): timer:(name,expires,retransmits); with -i, ts sack...
+  bool memory = false;    ///< -m: skmem:(r,rb,t,tb,f,w,o,bl,d)
+  bool tcp_info = false;  ///< -i: tcp_info as ss prints it
+  bool tos = false;       ///< --tos: tos, tclass, class_id
+  bool cgroup = false;    ///< --cgroup: cgroup:PATH
+  bool oneline = false;   ///< -O: -m and -i on the socket's line, not a second one ("\n\t")
+  bool numeric = true;    ///< -n: ports as numbers, rates in bits/s without k, M, G
+  /// A terminal's width: ss spreads the columns over it. 0 for a pipe or a file, where ss
+  /// writes its compact form (each column as wide as its widest cell).
+  unsigned screen_width = 0;
   /// Whether a listener's Send-Q is its backlog (netlink). /proc shows 0 there, so from /proc
-  /// accept-queue-full is unknown: not printed in text, null in JSON.
+  /// accept-queue-full is unknown: null in JSON.
   bool backlog_known = true;
-  const owner_lookup* owners = nullptr;  ///< -p: the Process column
+  const owner_lookup* owners = nullptr;  ///< -p: users:(...)
+  name_lookup* names = nullptr;          ///< services (unless numeric), cgroup paths
 };
 
 /// A listener whose accept queue (Recv-Q) is past its backlog (Send-Q): the kernel drops the
-/// next connection (sk_acceptq_is_full is ack_backlog > max_ack_backlog). Listings flag it
-/// "accept-queue-full" (text) and accept_queue_full (JSON, every listener).
+/// next connection (sk_acceptq_is_full is ack_backlog > max_ack_backlog). JSON listings say
+/// accept_queue_full for every listener; text shows Recv-Q and Send-Q, as ss does.
 SSFAST_API bool accept_queue_full(const socket_row& r) noexcept;
 
 /// "tcp", "udp", "u_str", "u_dgr", "u_seq" (ss's Netid), from a row.
@@ -40,9 +53,11 @@ SSFAST_API std::string_view netid(const socket_row& r) noexcept;
 /// ss's state names: ESTAB, SYN-SENT, ..., UNCONN for CLOSE, LISTEN.
 SSFAST_API std::string_view ss_state_name(std::uint8_t state) noexcept;
 
-/// Appends the table as ss prints it: State Recv-Q Send-Q Local Address:Port Peer Address:Port
-/// Process (Netid first when asked), columns as wide as their widest cell. Addresses are
-/// numeric, IPv6 in brackets, a port 0 peer as '*'. Allocates for the output.
+/// Appends the table as ss 6.1 prints it: Netid (when asked) State Recv-Q Send-Q, the local and
+/// peer "Address:" right-aligned and "Port" left-aligned, Process (the header whether or not
+/// -p is given; the column holds users, timers and details), each column as wide as its widest
+/// cell, or spread over screen_width. Addresses numeric, IPv6 in brackets, port 0 as '*'.
+/// Allocates for the output.
 SSFAST_API void render_listing_text(const socket_table& t, const listing_style& s,
                                     std::string& out);
 
@@ -88,11 +103,15 @@ class SSFAST_API listing_writer final : public row_sink {
   bool tcp_listener_seen() const noexcept { return tcp_listener_; }
 
  private:
-  static constexpr std::size_t columns = 6;  // netid, state, recv-q, send-q, local, peer
+  // ss's columns: netid, state, recv-q, send-q, local address, port, peer address, port,
+  // process (its last, always empty column is left out).
+  static constexpr std::size_t columns = 9;
   static constexpr std::size_t write_size = 64 * 1024;
   void add_row(const socket_row& r);
   void json_row(const socket_row& r);
-  void line(const std::array<std::string_view, columns>& cell, std::string_view tail);
+  void measure(std::size_t column, std::size_t length) noexcept;
+  void compute_widths() noexcept;
+  void line(const std::array<std::string_view, columns>& cell);
   std::error_code flush_block();
   std::error_code drain();
 
@@ -100,10 +119,11 @@ class SSFAST_API listing_writer final : public row_sink {
   bool json_;
   write_fn write_;
   std::size_t block_rows_;
-  std::array<std::size_t, columns> width_{};
-  std::string cells_;                // the block's cells, back to back
-  std::vector<std::uint32_t> ends_;  // per row: the end of each cell, then of the tail
-  std::string out_;                  // text not yet written
+  std::array<std::size_t, columns> max_len_{};  // the longest cell so far, the header's too
+  std::array<std::size_t, columns> width_{};    // as ss's render_calc_width sets them
+  std::string cells_;                           // the block's cells, back to back
+  std::vector<std::uint32_t> ends_;             // per row: the end of each cell
+  std::string out_;                             // text not yet written
   std::string addr_;
   std::vector<process_ref> scratch_;
   std::uint64_t rows_ = 0;

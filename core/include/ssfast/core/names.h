@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: Apache-2.0
+// Names a listing prints for numbers, as ss prints them: services for ports, cgroup paths for
+// cgroup ids. The interface; the api's system_names answers from the host.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "ssfast/core/export.h"
+
+namespace ssfast {
+
+class SSFAST_API name_lookup {
+ public:
+  /// The service name of `port` for `protocol` (IPPROTO_TCP, IPPROTO_UDP), or "" to print
+  /// the number. Valid until the next call.
+  virtual std::string_view service(std::uint16_t port, std::uint8_t protocol) = 0;
+  /// The name of network interface `ifindex` (a socket bound to a device), or "if<N>".
+  /// Valid until the next call.
+  virtual std::string_view interface_name(std::uint32_t ifindex) = 0;
+  /// The cgroup (v2) path of cgroup id `id`, as ss prints it after "cgroup:". Valid until
+  /// the next call.
+  virtual std::string_view cgroup_path(std::uint64_t id) = 0;
+
+ protected:
+  ~name_lookup() = default;
+};
+
+}  // namespace ssfast

@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: Apache-2.0
+// What ss prints after a socket's addresses, decoded from the socket's netlink attributes:
+// the order and the words of iproute2 6.1's ss.c (inet_show_sock, sock_details_print,
+// tcp_show_info, tcp_stats_print, print_skmeminfo, unix_show_sock).
+#include "socket_details.h"
+
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/tcp.h>
+#include <linux/unix_diag.h>
+#include <sys/sysmacros.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+
+#include "ssfast/core/kernel_abi.h"
+#include "ssfast/core/tcp_state.h"
+#include "ssfast/report/escape.h"
+
+namespace ssfast::report_detail {
+namespace {
+
+template <class T>
+T load(std::span<const std::uint8_t> v) noexcept {
+  T x{};
+  std::memcpy(&x, v.data(), std::min(sizeof x, v.size()));  // shorter: the rest stays zero
+  return x;
+}
+
+template <class T>
+std::optional<T> exact(std::span<const std::uint8_t> v) noexcept {
+  if (v.size() < sizeof(T)) return std::nullopt;
+  return load<T>(v);
+}
+
+// Calls on_attr(type, payload) for each well-formed attribute (libmnl's mnl_attr_ok rules).
+template <class OnAttr>
+void for_each_attribute(std::span<const std::uint8_t> a, OnAttr&& on_attr) noexcept {
+  constexpr std::size_t header = 4;
+  std::size_t off = 0;
+  while (a.size() - off >= header) {
+    std::uint16_t len = 0, type = 0;
+    std::memcpy(&len, a.data() + off, 2);
+    std::memcpy(&type, a.data() + off + 2, 2);
+    if (len < header || len > a.size() - off) return;
+    on_attr(static_cast<std::uint16_t>(type & NLA_TYPE_MASK),
+            a.subspan(off + header, len - header));
+    off = std::min(a.size(), off + ((len + 3u) & ~3u));
+  }
+}
+
+void append_number(std::string& out, std::uint64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+// printf into `out`: the few formats (%g, %#x, %.1f) that ss's text needs exactly.
+template <class... A>
+void format(std::string& out, const char* fmt, A... args) {
+  char buf[128];
+  const int n = std::snprintf(buf, sizeof buf, fmt, args...);
+  if (n > 0) out.append(buf, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof buf - 1));
+}
+
+// ss's print_ms_timer: "1min", "2.5sec", "200ms", "9.092ms" (nine seconds and 92 ms).
+void append_ms(std::string& out, std::uint32_t ms) {
+  const std::uint32_t minutes = ms / 60000;
+  std::uint32_t secs = ms / 1000 % 60, msecs = ms % 1000;
+  if (minutes > 0) {
+    msecs = 0;
+    append_number(out, minutes);
+    out += "min";
+    if (minutes > 9) secs = 0;
+  }
+  if (secs > 0) {
+    if (secs > 9) msecs = 0;
+    append_number(out, secs);
+    out += msecs ? "." : "sec";
+  }
+  if (msecs > 0) format(out, "%03ums", msecs);
+}
+
+// ss's sprint_bw: bits per second, with -n as a plain number.
+void append_bw(std::string& out, double bw, bool numeric) {
+  if (numeric) {
+    format(out, "%.0f", bw);
+  } else if (bw >= 1e12) {
+    format(out, "%.3gT", bw / 1e12);
+  } else if (bw >= 1e9) {
+    format(out, "%.3gG", bw / 1e9);
+  } else if (bw >= 1e6) {
+    format(out, "%.3gM", bw / 1e6);
+  } else if (bw >= 1e3) {
+    format(out, "%.3gk", bw / 1e3);
+  } else {
+    format(out, "%g", bw);
+  }
+}
+
+std::uint32_t meminfo_at(std::span<const std::uint8_t> m, std::size_t i) noexcept {
+  std::uint32_t v = 0;
+  if ((i + 1) * 4 <= m.size()) std::memcpy(&v, m.data() + i * 4, 4);
+  return v;
+}
+
+// ss's print_skmeminfo: skmem:(r,rb,t,tb,f,w,o[,bl][,d]), or inet's older mem:(r,w,f,t).
+void append_memory(std::string& out, const socket_attributes& a) {
+  if (a.skmeminfo.empty()) {
+    if (a.meminfo.empty()) return;
+    const auto m = load<inet_diag_meminfo>(a.meminfo);
+    format(out, " mem:(r%u,w%u,f%u,t%u)", m.idiag_rmem, m.idiag_wmem, m.idiag_fmem, m.idiag_tmem);
+    return;
+  }
+  const auto& m = a.skmeminfo;
+  format(out, " skmem:(r%u,rb%u,t%u,tb%u,f%u,w%u,o%u", meminfo_at(m, SK_MEMINFO_RMEM_ALLOC),
+         meminfo_at(m, SK_MEMINFO_RCVBUF), meminfo_at(m, SK_MEMINFO_WMEM_ALLOC),
+         meminfo_at(m, SK_MEMINFO_SNDBUF), meminfo_at(m, SK_MEMINFO_FWD_ALLOC),
+         meminfo_at(m, SK_MEMINFO_WMEM_QUEUED), meminfo_at(m, SK_MEMINFO_OPTMEM));
+  if (m.size() >= (SK_MEMINFO_BACKLOG + 1) * 4)
+    format(out, ",bl%u", meminfo_at(m, SK_MEMINFO_BACKLOG));
+  if (m.size() >= (SK_MEMINFO_DROPS + 1) * 4) format(out, ",d%u", meminfo_at(m, SK_MEMINFO_DROPS));
+  out.push_back(')');
+}
+
+// ss's tcp_show_info + tcp_stats_print for one socket's tcp_info.
+void append_tcp_info(std::string& out, const socket_row& r, const socket_attributes& a,
+                     const listing_style& s) {
+  if (a.tcp_info.empty()) return;
+  const auto i = load<tcp_info>(a.tcp_info);
+  if (s.timers) {  // ss fills the options only with -o or -e (show_options)
+    if (i.tcpi_options & TCPI_OPT_TIMESTAMPS) out += " ts";
+    if (i.tcpi_options & TCPI_OPT_SACK) out += " sack";
+    if (i.tcpi_options & TCPI_OPT_ECN) out += " ecn";
+    if (i.tcpi_options & TCPI_OPT_ECN_SEEN) out += " ecnseen";
+    if (i.tcpi_options & TCPI_OPT_SYN_DATA) out += " fastopen";
+  }
+  if (!a.congestion.empty()) {
+    out.push_back(' ');
+    append_printable(out, a.congestion);
+  }
+  if (i.tcpi_options & TCPI_OPT_WSCALE)
+    format(out, " wscale:%d,%d", int{i.tcpi_snd_wscale}, int{i.tcpi_rcv_wscale});
+  if (i.tcpi_rto && i.tcpi_rto != 3000000) format(out, " rto:%g", i.tcpi_rto / 1000.0);
+  if (i.tcpi_backoff) format(out, " backoff:%u", unsigned{i.tcpi_backoff});
+  if (i.tcpi_rtt) format(out, " rtt:%g/%g", i.tcpi_rtt / 1000.0, i.tcpi_rttvar / 1000.0);
+  if (i.tcpi_ato) format(out, " ato:%g", i.tcpi_ato / 1000.0);
+  if (i.tcpi_snd_mss) format(out, " mss:%d", static_cast<int>(i.tcpi_snd_mss));
+  if (i.tcpi_pmtu) format(out, " pmtu:%u", i.tcpi_pmtu);
+  if (i.tcpi_rcv_mss) format(out, " rcvmss:%d", static_cast<int>(i.tcpi_rcv_mss));
+  if (i.tcpi_advmss) format(out, " advmss:%d", static_cast<int>(i.tcpi_advmss));
+  if (i.tcpi_snd_cwnd) format(out, " cwnd:%u", i.tcpi_snd_cwnd);
+  if (i.tcpi_snd_ssthresh < 0xFFFF && i.tcpi_snd_ssthresh)
+    format(out, " ssthresh:%d", static_cast<int>(i.tcpi_snd_ssthresh));
+  if (i.tcpi_bytes_sent) format(out, " bytes_sent:%llu", (unsigned long long)i.tcpi_bytes_sent);
+  if (i.tcpi_bytes_retrans)
+    format(out, " bytes_retrans:%llu", (unsigned long long)i.tcpi_bytes_retrans);
+  if (i.tcpi_bytes_acked) format(out, " bytes_acked:%llu", (unsigned long long)i.tcpi_bytes_acked);
+  if (i.tcpi_bytes_received)
+    format(out, " bytes_received:%llu", (unsigned long long)i.tcpi_bytes_received);
+  if (i.tcpi_segs_out) format(out, " segs_out:%u", i.tcpi_segs_out);
+  if (i.tcpi_segs_in) format(out, " segs_in:%u", i.tcpi_segs_in);
+  if (i.tcpi_data_segs_out) format(out, " data_segs_out:%u", i.tcpi_data_segs_out);
+  if (i.tcpi_data_segs_in) format(out, " data_segs_in:%u", i.tcpi_data_segs_in);
+  if (!a.dctcp.empty()) {
+    const auto d = load<tcp_dctcp_info>(a.dctcp);
+    if (d.dctcp_enabled) {
+      format(out, " dctcp:(ce_state:%u,alpha:%u,ab_ecn:%u,ab_tot:%u)", unsigned{d.dctcp_ce_state},
+             d.dctcp_alpha, d.dctcp_ab_ecn, d.dctcp_ab_tot);
+    } else {
+      out += " dctcp:fallback_mode";
+    }
+  }
+  if (!a.bbr.empty()) {
+    const auto b = load<tcp_bbr_info>(a.bbr);
+    const std::uint64_t bw = std::uint64_t{b.bbr_bw_hi} << 32 | b.bbr_bw_lo;
+    out += " bbr:(bw:";
+    append_bw(out, static_cast<double>(bw) * 8.0, s.numeric);
+    format(out, "bps,mrtt:%g", b.bbr_min_rtt / 1000.0);
+    if (b.bbr_pacing_gain) format(out, ",pacing_gain:%g", b.bbr_pacing_gain / 256.0);
+    if (b.bbr_cwnd_gain) format(out, ",cwnd_gain:%g", b.bbr_cwnd_gain / 256.0);
+    out.push_back(')');
+  }
+  // The send rate from cwnd and the smoothed RTT (Vegas's own RTT when it measures one).
+  double rtt = i.tcpi_rtt;
+  if (!a.vegas.empty()) {
+    const auto v = load<tcpvegas_info>(a.vegas);
+    if (v.tcpv_enabled && v.tcpv_rtt && v.tcpv_rtt != 0x7fffffff) rtt = v.tcpv_rtt;
+  }
+  if (rtt > 0 && i.tcpi_snd_mss && i.tcpi_snd_cwnd) {
+    out += " send ";
+    append_bw(out, double(i.tcpi_snd_cwnd) * double(i.tcpi_snd_mss) * 8000000. / rtt, s.numeric);
+    out += "bps";
+  }
+  if (i.tcpi_last_data_sent) format(out, " lastsnd:%u", i.tcpi_last_data_sent);
+  if (i.tcpi_last_data_recv) format(out, " lastrcv:%u", i.tcpi_last_data_recv);
+  if (i.tcpi_last_ack_recv) format(out, " lastack:%u", i.tcpi_last_ack_recv);
+  if (i.tcpi_pacing_rate && i.tcpi_pacing_rate != ~0ULL) {
+    out += " pacing_rate ";
+    append_bw(out, static_cast<double>(i.tcpi_pacing_rate) * 8., s.numeric);
+    out += "bps";
+    if (i.tcpi_max_pacing_rate && i.tcpi_max_pacing_rate != ~0ULL) {
+      out.push_back('/');
+      append_bw(out, static_cast<double>(i.tcpi_max_pacing_rate) * 8., s.numeric);
+      out += "bps";
+    }
+  }
+  if (i.tcpi_delivery_rate) {
+    out += " delivery_rate ";
+    append_bw(out, static_cast<double>(i.tcpi_delivery_rate) * 8., s.numeric);
+    out += "bps";
+  }
+  if (i.tcpi_delivered) format(out, " delivered:%u", i.tcpi_delivered);
+  if (i.tcpi_delivered_ce) format(out, " delivered_ce:%u", i.tcpi_delivered_ce);
+  if (i.tcpi_delivery_rate_app_limited) out += " app_limited";
+  if (i.tcpi_busy_time) {
+    format(out, " busy:%llums", (unsigned long long)(i.tcpi_busy_time / 1000));
+    if (i.tcpi_rwnd_limited)
+      format(out, " rwnd_limited:%llums(%.1f%%)", (unsigned long long)(i.tcpi_rwnd_limited / 1000),
+             100.0 * double(i.tcpi_rwnd_limited) / double(i.tcpi_busy_time));
+    if (i.tcpi_sndbuf_limited)
+      format(out, " sndbuf_limited:%llums(%.1f%%)",
+             (unsigned long long)(i.tcpi_sndbuf_limited / 1000),
+             100.0 * double(i.tcpi_sndbuf_limited) / double(i.tcpi_busy_time));
+  }
+  if (i.tcpi_unacked) format(out, " unacked:%u", i.tcpi_unacked);
+  if (i.tcpi_retrans || i.tcpi_total_retrans)
+    format(out, " retrans:%u/%u", unsigned{i.tcpi_retrans}, i.tcpi_total_retrans);
+  if (i.tcpi_lost) format(out, " lost:%u", i.tcpi_lost);
+  // A listener's tcpi_sacked is its backlog (tcp_get_info), not SACKed segments.
+  if (i.tcpi_sacked && r.state != static_cast<std::uint8_t>(tcp_state::listen))
+    format(out, " sacked:%u", i.tcpi_sacked);
+  if (i.tcpi_dsack_dups) format(out, " dsack_dups:%u", i.tcpi_dsack_dups);
+  if (i.tcpi_fackets) format(out, " fackets:%u", i.tcpi_fackets);
+  if (i.tcpi_reordering != 3) format(out, " reordering:%d", static_cast<int>(i.tcpi_reordering));
+  if (i.tcpi_reord_seen) format(out, " reord_seen:%d", static_cast<int>(i.tcpi_reord_seen));
+  if (i.tcpi_rcv_rtt) format(out, " rcv_rtt:%g", i.tcpi_rcv_rtt / 1000.0);
+  if (i.tcpi_rcv_space) format(out, " rcv_space:%d", static_cast<int>(i.tcpi_rcv_space));
+  if (i.tcpi_rcv_ssthresh) format(out, " rcv_ssthresh:%u", i.tcpi_rcv_ssthresh);
+  if (i.tcpi_notsent_bytes) format(out, " notsent:%u", i.tcpi_notsent_bytes);
+  if (i.tcpi_min_rtt && i.tcpi_min_rtt != ~0U) format(out, " minrtt:%g", i.tcpi_min_rtt / 1000.0);
+}
+
+void append_users(std::string& out, const socket_row& r, const listing_style& s,
+                  std::vector<process_ref>& scratch) {
+  if (s.owners == nullptr) return;
+  const auto owners = s.owners->owners(r.inode, scratch);
+  if (owners.empty()) return;
+  // ss's form: users:(("nginx",pid=123,fd=6),("nginx",pid=124,fd=6))
+  out += " users:(";
+  for (std::size_t k = 0; k < owners.size(); ++k) {
+    if (k > 0) out.push_back(',');
+    out += "(\"";
+    append_printable(out, owners[k].comm, true);  // any user can name its process
+    out += "\",pid=";
+    append_number(out, owners[k].pid);
+    out += ",fd=";
+    append_number(out, static_cast<std::uint64_t>(owners[k].fd));
+    out.push_back(')');
+  }
+  out.push_back(')');
+}
+
+void append_shutdown(std::string& out, std::optional<std::uint8_t> mask) {
+  // '<' while the socket may still receive, '>' while it may still send (SHUTDOWN_MASK bits:
+  // RCV_SHUTDOWN 1, SEND_SHUTDOWN 2).
+  if (!mask) return;
+  out.push_back(' ');
+  out.push_back((*mask & 1) ? '-' : '<');
+  out.push_back('-');
+  out.push_back((*mask & 2) ? '-' : '>');
+}
+
+void append_cgroup(std::string& out, const listing_style& s, std::uint64_t id) {
+  out += " cgroup:";
+  if (s.names != nullptr) {
+    append_printable(out, s.names->cgroup_path(id));  // directory names are anyone's
+  } else {
+    format(out, "unreachable:%llx", (unsigned long long)id);
+  }
+}
+
+}  // namespace
+
+std::string_view timer_name(std::uint8_t t) noexcept {
+  static constexpr std::array<std::string_view, 6> names = {"off",      "on",      "keepalive",
+                                                            "timewait", "persist", "unknown"};
+  return names[std::min<std::size_t>(t, 5)];
+}
+
+socket_attributes decode_attributes(const socket_row& r) noexcept {
+  socket_attributes a;
+  const bool unix_domain = r.family == abi::af_unix;
+  for_each_attribute(r.attributes, [&](std::uint16_t type, std::span<const std::uint8_t> v) {
+    if (unix_domain) {
+      switch (type) {
+        case UNIX_DIAG_SHUTDOWN: a.shutdown = exact<std::uint8_t>(v); break;
+        case UNIX_DIAG_VFS:
+          if (const auto vfs = exact<unix_diag_vfs>(v)) {
+            a.vfs_ino = vfs->udiag_vfs_ino;
+            a.vfs_dev = vfs->udiag_vfs_dev;
+          }
+          break;
+        case UNIX_DIAG_ICONS: a.icons = v; break;
+        case UNIX_DIAG_MEMINFO: a.skmeminfo = v; break;
+        default: break;
+      }
+      return;
+    }
+    switch (type) {
+      case INET_DIAG_SHUTDOWN: a.shutdown = exact<std::uint8_t>(v); break;
+      case INET_DIAG_SKV6ONLY: a.v6only = exact<std::uint8_t>(v); break;
+      case INET_DIAG_MARK: a.mark = exact<std::uint32_t>(v).value_or(0); break;
+      case INET_DIAG_CGROUP_ID: a.cgroup_id = exact<std::uint64_t>(v).value_or(0); break;
+      case INET_DIAG_TOS: a.tos = exact<std::uint8_t>(v); break;
+      case INET_DIAG_TCLASS: a.tclass = exact<std::uint8_t>(v); break;
+      case INET_DIAG_CLASS_ID: a.class_id = exact<std::uint32_t>(v); break;
+      case INET_DIAG_SKMEMINFO: a.skmeminfo = v; break;
+      case INET_DIAG_MEMINFO: a.meminfo = v; break;
+      case INET_DIAG_INFO: a.tcp_info = v; break;
+      case INET_DIAG_CONG: {
+        std::string_view c(reinterpret_cast<const char*>(v.data()), v.size());
+        a.congestion = c.substr(0, c.find('\0'));
+        break;
+      }
+      case INET_DIAG_VEGASINFO: a.vegas = v; break;
+      case INET_DIAG_DCTCPINFO: a.dctcp = v; break;
+      case INET_DIAG_BBRINFO: a.bbr = v; break;
+      default: break;
+    }
+  });
+  return a;
+}
+
+void append_socket_details(std::string& out, const socket_row& r, const listing_style& s,
+                           std::vector<process_ref>& scratch) {
+  append_users(out, r, s, scratch);
+  const socket_attributes a = decode_attributes(r);
+  if (r.family == abi::af_unix) {  // ss.c unix_show_sock
+    if (s.memory) append_memory(out, a);
+    if (s.extended) {
+      append_shutdown(out, a.shutdown);
+      if (a.vfs_ino) {
+        format(out, " ino:%u dev:%u/%u", *a.vfs_ino, major(a.vfs_dev), minor(a.vfs_dev));
+      }
+      if (a.icons) {
+        out += " peers:";
+        for (std::size_t k = 0; k + 4 <= a.icons->size(); k += 4)
+          format(out, " %u", load<std::uint32_t>(a.icons->subspan(k, 4)));
+      }
+    }
+    return;
+  }
+  // ss.c inet_show_sock
+  if (s.timers && r.timer != 0) {
+    out += " timer:(";
+    out += timer_name(r.timer);
+    out.push_back(',');
+    append_ms(out, r.expires_ms);
+    out.push_back(',');
+    append_number(out, r.retrans);
+    out.push_back(')');
+  }
+  if (s.extended) {  // sock_details_print, then v6only and the shutdown marker
+    if (r.uid != 0) format(out, " uid:%u", r.uid);
+    out += " ino:";
+    append_number(out, r.inode);
+    format(out, " sk:%llx", (unsigned long long)r.cookie);
+    if (a.mark != 0) format(out, " fwmark:0x%x", a.mark);
+    if (a.cgroup_id != 0) append_cgroup(out, s, a.cgroup_id);
+    if (r.family == abi::af_inet6 && a.v6only) format(out, " v6only:%u", unsigned{*a.v6only});
+    append_shutdown(out, a.shutdown);
+  }
+  if (s.tos) {
+    if (a.tos) format(out, " tos:%#x", unsigned{*a.tos});
+    if (a.tclass) format(out, " tclass:%#x", unsigned{*a.tclass});
+    if (a.class_id) format(out, " class_id:%#x", *a.class_id);
+  }
+  if (s.cgroup && a.cgroup_id != 0) append_cgroup(out, s, a.cgroup_id);
+  if (s.memory || (s.tcp_info && r.protocol != abi::ipproto_udp)) {
+    if (!s.oneline) out += "\n\t";
+    append_memory(out, a);
+    append_tcp_info(out, r, a, s);
+  }
+}
+
+void json_socket_details(json_writer& w, const socket_row& r, const listing_style& s) {
+  const socket_attributes a = decode_attributes(r);
+  if (s.extended || s.cgroup) {
+    if (a.shutdown) {
+      w.key("shutdown").begin_object();
+      w.key("receive").value((*a.shutdown & 1) == 0);
+      w.key("send").value((*a.shutdown & 2) == 0);
+      w.end_object();
+    }
+    if (a.v6only) w.key("v6only").value(*a.v6only != 0);
+    if (a.mark != 0) w.key("fwmark").value(std::uint64_t{a.mark});
+    if (a.cgroup_id != 0) {
+      w.key("cgroup_id").value(a.cgroup_id);
+      if (s.names != nullptr) w.key("cgroup").value(s.names->cgroup_path(a.cgroup_id));
+    }
+    if (a.vfs_ino) {
+      w.key("vfs").begin_object();
+      w.key("inode").value(std::uint64_t{*a.vfs_ino});
+      w.key("dev_major").value(std::uint64_t{major(a.vfs_dev)});
+      w.key("dev_minor").value(std::uint64_t{minor(a.vfs_dev)});
+      w.end_object();
+    }
+    if (a.icons) {
+      w.key("pending_peers").begin_array();
+      for (std::size_t k = 0; k + 4 <= a.icons->size(); k += 4)
+        w.value(std::uint64_t{load<std::uint32_t>(a.icons->subspan(k, 4))});
+      w.end_array();
+    }
+  }
+  if (s.tos) {
+    if (a.tos) w.key("tos").value(std::uint64_t{*a.tos});
+    if (a.tclass) w.key("tclass").value(std::uint64_t{*a.tclass});
+    if (a.class_id) w.key("class_id").value(std::uint64_t{*a.class_id});
+  }
+  if (s.memory && !a.skmeminfo.empty()) {
+    static constexpr std::array<std::pair<std::string_view, int>, 9> fields = {{
+        {"rmem_alloc", SK_MEMINFO_RMEM_ALLOC},
+        {"rcvbuf", SK_MEMINFO_RCVBUF},
+        {"wmem_alloc", SK_MEMINFO_WMEM_ALLOC},
+        {"sndbuf", SK_MEMINFO_SNDBUF},
+        {"fwd_alloc", SK_MEMINFO_FWD_ALLOC},
+        {"wmem_queued", SK_MEMINFO_WMEM_QUEUED},
+        {"optmem", SK_MEMINFO_OPTMEM},
+        {"backlog", SK_MEMINFO_BACKLOG},
+        {"drops", SK_MEMINFO_DROPS},
+    }};
+    w.key("skmem").begin_object();
+    for (const auto& [name, at] : fields)
+      if (a.skmeminfo.size() >= static_cast<std::size_t>(at + 1) * 4)
+        w.key(name).value(std::uint64_t{meminfo_at(a.skmeminfo, static_cast<std::size_t>(at))});
+    w.end_object();
+  }
+  if (s.tcp_info && !a.tcp_info.empty()) {
+    const auto i = load<tcp_info>(a.tcp_info);
+    w.key("tcp_info").begin_object();
+    if (!a.congestion.empty()) w.key("congestion").value(a.congestion);
+    w.key("rto_us").value(std::uint64_t{i.tcpi_rto});
+    w.key("rtt_us").value(std::uint64_t{i.tcpi_rtt});
+    w.key("rttvar_us").value(std::uint64_t{i.tcpi_rttvar});
+    w.key("min_rtt_us").value(std::uint64_t{i.tcpi_min_rtt == ~0U ? 0 : i.tcpi_min_rtt});
+    w.key("snd_mss").value(std::uint64_t{i.tcpi_snd_mss});
+    w.key("rcv_mss").value(std::uint64_t{i.tcpi_rcv_mss});
+    w.key("cwnd").value(std::uint64_t{i.tcpi_snd_cwnd});
+    w.key("ssthresh").value(std::uint64_t{i.tcpi_snd_ssthresh < 0xFFFF ? i.tcpi_snd_ssthresh : 0});
+    w.key("retrans").value(std::uint64_t{i.tcpi_retrans});
+    w.key("total_retrans").value(std::uint64_t{i.tcpi_total_retrans});
+    w.key("lost").value(std::uint64_t{i.tcpi_lost});
+    w.key("unacked").value(std::uint64_t{i.tcpi_unacked});
+    w.key("bytes_sent").value(std::uint64_t{i.tcpi_bytes_sent});
+    w.key("bytes_retrans").value(std::uint64_t{i.tcpi_bytes_retrans});
+    w.key("bytes_acked").value(std::uint64_t{i.tcpi_bytes_acked});
+    w.key("bytes_received").value(std::uint64_t{i.tcpi_bytes_received});
+    w.key("segs_out").value(std::uint64_t{i.tcpi_segs_out});
+    w.key("segs_in").value(std::uint64_t{i.tcpi_segs_in});
+    w.key("delivered").value(std::uint64_t{i.tcpi_delivered});
+    w.key("delivery_rate_bps").value(std::uint64_t{i.tcpi_delivery_rate} * 8);
+    w.key("pacing_rate_bps")
+        .value(i.tcpi_pacing_rate == ~0ULL ? std::uint64_t{0}
+                                           : std::uint64_t{i.tcpi_pacing_rate} * 8);
+    w.key("app_limited").value(i.tcpi_delivery_rate_app_limited != 0);
+    w.key("last_data_sent_ms").value(std::uint64_t{i.tcpi_last_data_sent});
+    w.key("last_data_recv_ms").value(std::uint64_t{i.tcpi_last_data_recv});
+    w.key("last_ack_recv_ms").value(std::uint64_t{i.tcpi_last_ack_recv});
+    w.key("notsent_bytes").value(std::uint64_t{i.tcpi_notsent_bytes});
+    w.key("rcv_space").value(std::uint64_t{i.tcpi_rcv_space});
+    w.key("reordering").value(std::uint64_t{i.tcpi_reordering});
+    w.key("busy_time_us").value(std::uint64_t{i.tcpi_busy_time});
+    w.key("rwnd_limited_us").value(std::uint64_t{i.tcpi_rwnd_limited});
+    w.key("sndbuf_limited_us").value(std::uint64_t{i.tcpi_sndbuf_limited});
+    w.end_object();
+  }
+}
+
+}  // namespace ssfast::report_detail
