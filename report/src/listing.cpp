@@ -210,8 +210,10 @@ void listing_writer::compute_widths() noexcept {
 void listing_writer::add_row(const socket_row& r) {
   std::array<std::string, columns> c;
   make_cells(r, style_, scratch_, c);
+  measure(columns - 1, unmeasured_);  // the previous row's details: a row follows them
+  unmeasured_ = c[columns - 1].size();
   for (std::size_t k = 0; k < columns; ++k) {
-    measure(k, c[k].size());
+    if (k + 1 < columns) measure(k, c[k].size());
     cells_ += c[k];
     ends_.push_back(static_cast<std::uint32_t>(cells_.size()));
   }
@@ -244,7 +246,8 @@ void listing_writer::line(const std::array<std::string_view, columns>& cell) {
   out_.push_back('\n');
 }
 
-std::error_code listing_writer::flush_block() {
+std::error_code listing_writer::flush_block(bool last) {
+  if (!last) measure(columns - 1, unmeasured_);
   compute_widths();
   if (style_.header && !header_written_) {
     std::array<std::string_view, columns> h;
@@ -291,7 +294,7 @@ std::error_code listing_writer::on_rows(const socket_table& batch) noexcept {
       }
       add_row(r);
       if (ends_.size() / columns >= block_rows_)
-        if (auto ec = flush_block()) return ec;
+        if (auto ec = flush_block(false)) return ec;
     }
     return {};
   } catch (const std::bad_alloc&) {
@@ -302,7 +305,7 @@ std::error_code listing_writer::on_rows(const socket_table& batch) noexcept {
 std::error_code listing_writer::finish() noexcept {
   try {
     if (!json_)
-      if (auto ec = flush_block()) return ec;
+      if (auto ec = flush_block(true)) return ec;
     return drain();
   } catch (const std::bad_alloc&) {
     return std::make_error_code(std::errc::not_enough_memory);

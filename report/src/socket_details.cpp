@@ -243,6 +243,8 @@ void append_tcp_info(std::string& out, const socket_row& r, const socket_attribu
   if (i.tcpi_rcv_ssthresh) format(out, " rcv_ssthresh:%u", i.tcpi_rcv_ssthresh);
   if (i.tcpi_notsent_bytes) format(out, " notsent:%u", i.tcpi_notsent_bytes);
   if (i.tcpi_min_rtt && i.tcpi_min_rtt != ~0U) format(out, " minrtt:%g", i.tcpi_min_rtt / 1000.0);
+  if (i.tcpi_rcv_ooopack) format(out, " rcv_ooopack:%u", i.tcpi_rcv_ooopack);
+  if (i.tcpi_snd_wnd) format(out, " snd_wnd:%u", i.tcpi_snd_wnd);
 }
 
 void append_users(std::string& out, const socket_row& r, const listing_style& s,
@@ -474,6 +476,8 @@ void json_socket_details(json_writer& w, const socket_row& r, const listing_styl
     w.key("notsent_bytes").value(std::uint64_t{i.tcpi_notsent_bytes});
     w.key("rcv_space").value(std::uint64_t{i.tcpi_rcv_space});
     w.key("reordering").value(std::uint64_t{i.tcpi_reordering});
+    w.key("rcv_ooopack").value(std::uint64_t{i.tcpi_rcv_ooopack});
+    w.key("snd_wnd").value(std::uint64_t{i.tcpi_snd_wnd});
     w.key("busy_time_us").value(std::uint64_t{i.tcpi_busy_time});
     w.key("rwnd_limited_us").value(std::uint64_t{i.tcpi_rwnd_limited});
     w.key("sndbuf_limited_us").value(std::uint64_t{i.tcpi_sndbuf_limited});

@@ -60,14 +60,25 @@ class LiveNamespace : public ::testing::Test {
   socket_summary got_;
 };
 
-// What one side has that the other lacks, for a failure message (containers of printable
-// elements or of word vectors; otherwise nothing).
+// What one side has that the other lacks, for a failure message (multisets of strings or of
+// word vectors; otherwise nothing).
 template <class T>
 std::string describe_difference(const T& ours, const T& theirs) {
   if constexpr (requires(const T& t) {
-                  t.begin()->begin();
-                  t.begin()->front() + "";
+                  t.count(*t.begin());
+                  std::string() + *t.begin();
                 }) {
+    std::string out;
+    for (const auto& w : ours)
+      if (theirs.count(w) < ours.count(w)) out += "\n  only ssfast: " + w;
+    for (const auto& w : theirs)
+      if (ours.count(w) < theirs.count(w)) out += "\n  only oracle: " + w;
+    return out;
+  } else if constexpr (requires(const T& t) {
+                         t.count(*t.begin());
+                         t.begin()->begin();
+                         std::string() + t.begin()->front();
+                       }) {
     std::string out;
     auto line = [](const auto& words) {
       std::string l;

@@ -112,7 +112,7 @@ class SSFAST_API listing_writer final : public row_sink {
   void measure(std::size_t column, std::size_t length) noexcept;
   void compute_widths() noexcept;
   void line(const std::array<std::string_view, columns>& cell);
-  std::error_code flush_block();
+  std::error_code flush_block(bool last);
   std::error_code drain();
 
   listing_style style_;
@@ -120,10 +120,14 @@ class SSFAST_API listing_writer final : public row_sink {
   write_fn write_;
   std::size_t block_rows_;
   std::array<std::size_t, columns> max_len_{};  // the longest cell so far, the header's too
-  std::array<std::size_t, columns> width_{};    // as ss's render_calc_width sets them
-  std::string cells_;                           // the block's cells, back to back
-  std::vector<std::uint32_t> ends_;             // per row: the end of each cell
-  std::string out_;                             // text not yet written
+  // The last row's Process cell, measured only when another row follows it or a block is
+  // drawn before the end: ss never measures the field it is writing when the listing ends
+  // (render() without field_flush), so its last row's details do not widen the column.
+  std::size_t unmeasured_ = 0;
+  std::array<std::size_t, columns> width_{};  // as ss's render_calc_width sets them
+  std::string cells_;                         // the block's cells, back to back
+  std::vector<std::uint32_t> ends_;           // per row: the end of each cell
+  std::string out_;                           // text not yet written
   std::string addr_;
   std::vector<process_ref> scratch_;
   std::uint64_t rows_ = 0;

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: Apache-2.0
+// ss parity on real sockets: for each of ss's flags, ssfast's output against ss 6.1's on the
+// same sockets (every TCP state, UDP, UNIX), byte for byte where the output holds still, and
+// what an ss parser (jc --ss) reads from both. Standard output of every listing holds the
+// header and the rows only.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "support/live_fixture.h"
+
+namespace ssfast {
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+using line_set = std::multiset<std::string>;
+
+// Every run of digits as one "N".
+std::string mask_digits(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] >= '0' && s[i] <= '9') {
+      out.push_back('N');
+      while (i + 1 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '9') ++i;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// The lines in any order ("header: " marks the first): ss and ssfast may list in another
+// order (ss dumps UDP before TCP), but columns are measured over all rows, so each line is
+// byte-comparable.
+bool is_header(const std::string& l) {
+  return l.rfind("Netid ", 0) == 0 || l.rfind("State ", 0) == 0 || l.rfind("Recv-Q ", 0) == 0;
+}
+
+line_set sorted_lines(const std::string& text) {
+  line_set out;
+  for (const std::string& l : lines_of(text)) out.insert(is_header(l) ? "header: " + l : l);
+  return out;
+}
+
+// Lines as words, every digit run as "N": for outputs whose numbers move between two runs
+// (timers, tcp_info, memory), the same fields in the same order on the same sockets. -m and -i
+// put a second line under each socket; it stays with its socket.
+line_set shapes(const std::string& text) {
+  std::vector<std::string> out;
+  for (const std::string& l : lines_of(text)) {
+    // A timer at its expiry prints no time ("timer:(persist,,0)").
+    std::string m = mask_digits(l);
+    for (std::size_t at; (at = m.find(",,")) != std::string::npos;) m.replace(at, 2, ",N,");
+    std::istringstream words(m);
+    std::string joined;
+    for (std::string w; words >> w;) joined += (joined.empty() ? "" : " ") + w;
+    if (!l.empty() && l[0] == '\t' && !out.empty()) {
+      out.back() += " / " + joined;
+    } else {
+      out.push_back(joined);
+    }
+  }
+  line_set set;
+  for (const std::string& l : out) set.insert(is_header(l) ? "header: " + l : l);
+  return set;
+}
+
+std::string ours(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {SSFAST_CLI_PATH};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const auto r = testing::run_process(argv);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.out;
+}
+
+std::string theirs(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"ss"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return testing::run_command(argv);
+}
+
+std::string joined(const std::vector<std::string>& args) {
+  std::string s;
+  for (const auto& a : args) s += " " + a;
+  return s;
+}
+
+// Shell-quotes one word for sh -c.
+std::string quoted(const std::string& w) {
+  std::string q = "'";
+  for (char c : w) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// What jc --ss reads from `program ARGS`: its records as JSON text, one per line, sorted;
+// records of kinds ssfast does not list (netlink, packet and raw sockets) left out, and with
+// `mask` every digit run in a string value as N.
+line_set jc_records(const std::string& program, const std::vector<std::string>& args, bool mask) {
+  std::string cmd = quoted(program);
+  for (const auto& a : args) cmd += " " + quoted(a);
+  std::string text;
+  try {
+    text = testing::run_command({"sh", "-c", cmd + " | jc --ss"});
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "jc --ss of " << program << joined(args) << ": " << e.what() << "\n"
+                  << testing::run_command({"sh", "-c", cmd});
+    return {};
+  }
+  line_set out;
+  const auto records = nlohmann::json::parse(text, nullptr, false);
+  if (!records.is_array()) {
+    ADD_FAILURE() << "jc --ss did not read " << program << joined(args) << ": " << text;
+    return out;
+  }
+  static const std::set<std::string> kinds = {"tcp", "udp", "u_str", "u_dgr", "u_seq"};
+  for (auto r : records) {
+    if (r.contains("netid") && kinds.count(r["netid"].get<std::string>()) == 0) continue;
+    if (mask)
+      for (auto& [k, v] : r.items())
+        if (v.is_string()) v = mask_digits(v.get<std::string>());
+    out.insert(r.dump());
+  }
+  return out;
+}
+
+class LiveSsParity : public LiveNamespace {
+ protected:
+  void SetUp() override {
+    LiveNamespace::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    if (!testing::have_program("ss")) GTEST_SKIP() << "iproute2's ss is not installed";
+  }
+
+  // Byte for byte, rows in any order.
+  void same_bytes(const std::vector<std::string>& args) {
+    const std::string what = "ssfast/ss" + joined(args);
+    expect_equal_when_quiet([&] { return sorted_lines(ours(args)); },
+                            [&] { return sorted_lines(theirs(args)); }, what.c_str());
+  }
+  // The same fields on the same sockets, numbers aside.
+  void same_shape(const std::vector<std::string>& args) {
+    const std::string what = "ssfast/ss (numbers aside)" + joined(args);
+    expect_equal_when_quiet([&] { return shapes(ours(args)); },
+                            [&] { return shapes(theirs(args)); }, what.c_str());
+  }
+};
+
+TEST_F(LiveSsParity, ListingsAreByteForByteSs) {
+  for (const char* flags : {"-tan",  "-tuan", "-tuanp", "-tuln", "-xa",  "-xap",  "-4an",
+                            "-6an",  "-tanH", "-uan",   "-xln",  "-xae", "-tlne", "-ulne",
+                            "-tlnm", "-xam",  "-xaem",  "-tlnp", "-t",   "-x",    "-u"})
+    same_bytes({flags});
+  // Ports by name from /etc/services, as ss names them (not in the ephemeral range).
+  same_bytes({"-tua"});
+  same_bytes({"-tl"});
+  // The options that add columns of their own.
+  same_bytes({"-tan", "--tos"});
+  same_bytes({"-tan", "--cgroup"});
+  same_bytes({"-tlnO", "-m"});
+  // Filters: the kernel applies both programs' bytecode.
+  same_bytes({"-tan", "state", "established", "(", "sport", ">=", ":1024", ")"});
+  same_bytes({"-tan", "dst", "127.0.0.1"});
+}
+
+TEST_F(LiveSsParity, TimersInfoAndMemoryHaveSsFields) {
+  for (const char* flags : {"-tano", "-tuane", "-tani", "-tanm", "-tanmi", "-tanio", "-taniO",
+                            "-tanieO", "-tuaim", "-tanie", "-uanm", "-6anmi"})
+    same_shape({flags});
+}
+
+// jc's ss parser reads the same records from both, for every combination it can parse; where
+// timers, rtt and memory move between two runs, the same keys and values of the same shape.
+TEST_F(LiveSsParity, AnSsParserReadsTheSameRecords) {
+  if (!testing::have_program("jc")) GTEST_SKIP() << "jc is not installed (scripts/setup test)";
+  const std::vector<std::vector<std::string>> stable = {{"-an"},
+                                                        {"-tuan"},
+                                                        {"-tuanp"},
+                                                        {"-tuln"},
+                                                        {"-xa"},
+                                                        {"-xap"},
+                                                        {"-4an"},
+                                                        {"-6an"},
+                                                        {"-tuan", "dport", ">", ":1024"},
+                                                        {"-tuan", "dst", "127.0.0.1"}};
+  for (const auto& args : stable) {
+    const std::string what = "jc --ss of" + joined(args);
+    expect_equal_when_quiet([&] { return jc_records(SSFAST_CLI_PATH, args, false); },
+                            [&] { return jc_records("ss", args, false); }, what.c_str());
+  }
+  const std::vector<std::vector<std::string>> moving = {{"-tuane"}, {"-tuano"}, {"-tuaim"}};
+  for (const auto& args : moving) {
+    const std::string what = "jc --ss (numbers aside) of" + joined(args);
+    expect_equal_when_quiet([&] { return jc_records(SSFAST_CLI_PATH, args, true); },
+                            [&] { return jc_records("ss", args, true); }, what.c_str());
+  }
+}
+
+// Standard output holds the header and one line per socket (with -m/-i, its second line),
+// nothing else: no trailer, no note, no blank line, whatever the flags; notes go to stderr.
+TEST_F(LiveSsParity, StdoutIsOnlyTheHeaderAndTheRows) {
+  for (const char* flags : {"-tan", "-tuanp", "-xa", "-an", "-tlnm", "-tani", "-tlnH"}) {
+    const std::string out = ours({flags});
+    const auto l = lines_of(out);
+    ASSERT_FALSE(l.empty()) << flags;
+    if (std::string(flags) != "-tlnH") {
+      EXPECT_TRUE(l[0].rfind("Netid ", 0) == 0 || l[0].rfind("State ", 0) == 0)
+          << flags << ": " << l[0];
+    }
+    const std::string theirs_out = theirs({flags});
+    std::size_t theirs_rows = 0;
+    for (const auto& x : lines_of(theirs_out)) {
+      theirs_rows += x.rfind("nl ", 0) != 0 && x.rfind("p_", 0) != 0 && x.rfind("raw", 0) != 0;
+    }
+    for (const auto& x : l) {
+      EXPECT_FALSE(x.empty()) << flags << ":\n" << out;
+      EXPECT_EQ(x.find("TcpExt"), std::string::npos) << flags << ":\n" << out;
+      EXPECT_EQ(x.find("ssfast:"), std::string::npos) << flags << ":\n" << out;
+    }
+    // As many lines as ss's, once its netlink and packet sockets are left out.
+    EXPECT_EQ(l.size(), theirs_rows) << flags << ":\n" << out << "---\n" << theirs_out;
+  }
+}
+
+}  // namespace
+}  // namespace ssfast
