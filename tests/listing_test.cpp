@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "../report/src/socket_details.h"
 #include "ssfast/core/addresses.h"
 #include "support/tables.h"
 
@@ -349,6 +350,53 @@ TEST(Listing, MemoryAndTcpInfoAsSsPrintsThem) {
   EXPECT_EQ(j["tcp_info"]["rtt_us"], 1500);
   EXPECT_EQ(j["tcp_info"]["total_retrans"], 4);
   EXPECT_EQ(j["tcp_info"]["congestion"], "cubic");
+}
+
+// The integer formatting of ss's doubles says what printf says, over a wide sweep: %g of
+// microseconds as milliseconds, and sprint_bw's %.3g with its units (and -n's %.0f).
+__extension__ using u128 = unsigned __int128;
+
+TEST(Listing, NumbersAsPrintfPrintsThem) {
+  auto printf_g = [](double v, const char* fmt) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, fmt, v);
+    return std::string(buf);
+  };
+  auto sprint_bw = [&](double bw, bool numeric) {
+    if (numeric) return printf_g(bw, "%.0f");
+    if (bw >= 1e12) return printf_g(bw / 1e12, "%.3g") + "T";
+    if (bw >= 1e9) return printf_g(bw / 1e9, "%.3g") + "G";
+    if (bw >= 1e6) return printf_g(bw / 1e6, "%.3g") + "M";
+    if (bw >= 1e3) return printf_g(bw / 1e3, "%.3g") + "k";
+    return printf_g(bw, "%g");
+  };
+  std::uint64_t x = 88172645463325252ull;  // xorshift64: a fixed, wide sweep
+  auto next = [&] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  for (int k = 0; k < 200000; ++k) {
+    const std::uint64_t us = next() >> (next() % 64);
+    if (us == 0) continue;
+    std::string got;
+    report_detail::append_ms_of_us(got, us);
+    ASSERT_EQ(got, printf_g(static_cast<double>(us) / 1000.0, "%g")) << us;
+    // A send rate: cwnd * mss * 8e6 / rtt, as ss computes it in doubles.
+    const std::uint64_t cwnd = next() % 100000 + 1, mss = next() % 65536 + 1,
+                        rtt = next() % 10000000 + 1;
+    const double send = double(cwnd) * double(mss) * 8000000. / double(rtt);
+    for (bool numeric : {false, true}) {
+      got.clear();
+      report_detail::append_rate(got, u128{cwnd} * mss * 8000000u, rtt, numeric);
+      ASSERT_EQ(got, sprint_bw(send, numeric)) << cwnd << " " << mss << " " << rtt;
+      const std::uint64_t rate = next() >> (next() % 64);
+      got.clear();
+      report_detail::append_rate(got, u128{rate} * 8, 1, numeric);
+      ASSERT_EQ(got, sprint_bw(static_cast<double>(rate) * 8., numeric)) << rate;
+    }
+  }
 }
 
 }  // namespace

@@ -51,16 +51,25 @@ line_set sorted_lines(const std::string& text) {
   return out;
 }
 
+// What moves between two runs masked: a timer's time left, whose form moves with it ("1min",
+// "2.5sec", "200ms", or nothing at expiry) as T, then every digit run as N.
+std::string mask_moving(std::string m) {
+  for (std::size_t at = m.find("timer:("); at != std::string::npos;
+       at = m.find("timer:(", at + 1)) {
+    const std::size_t from = m.find(',', at), to = m.find(',', from + 1);
+    if (from != std::string::npos && to != std::string::npos)
+      m.replace(from + 1, to - from - 1, "T");
+  }
+  return mask_digits(m);
+}
+
 // Lines as words, every digit run as "N": for outputs whose numbers move between two runs
 // (timers, tcp_info, memory), the same fields in the same order on the same sockets. -m and -i
 // put a second line under each socket; it stays with its socket.
 line_set shapes(const std::string& text) {
   std::vector<std::string> out;
   for (const std::string& l : lines_of(text)) {
-    // A timer at its expiry prints no time ("timer:(persist,,0)").
-    std::string m = mask_digits(l);
-    for (std::size_t at; (at = m.find(",,")) != std::string::npos;) m.replace(at, 2, ",N,");
-    std::istringstream words(m);
+    std::istringstream words(mask_moving(l));
     std::string joined;
     for (std::string w; words >> w;) joined += (joined.empty() ? "" : " ") + w;
     if (!l.empty() && l[0] == '\t' && !out.empty()) {
@@ -126,7 +135,7 @@ line_set jc_records(const std::string& program, const std::vector<std::string>& 
     if (r.contains("netid") && kinds.count(r["netid"].get<std::string>()) == 0) continue;
     if (mask)
       for (auto& [k, v] : r.items())
-        if (v.is_string()) v = mask_digits(v.get<std::string>());
+        if (v.is_string()) v = mask_moving(v.get<std::string>());
     out.insert(r.dump());
   }
   return out;

@@ -208,7 +208,7 @@ void listing_writer::compute_widths() noexcept {
 }
 
 void listing_writer::add_row(const socket_row& r) {
-  std::array<std::string, columns> c;
+  std::array<std::string, columns>& c = row_cells_;  // reused: no allocation per row
   make_cells(r, style_, scratch_, c);
   measure(columns - 1, unmeasured_);  // the previous row's details: a row follows them
   unmeasured_ = c[columns - 1].size();

@@ -59,6 +59,24 @@ void append_number(std::string& out, std::uint64_t v) {
   out.append(buf, end);
 }
 
+// " label:value" in ss's printf formats, without printf: %u and %llu, %d; append_g is %g (six
+// significant digits, trailing zeros dropped: std::to_chars's general format is printf's).
+void num(std::string& out, std::string_view label, std::uint64_t v) {
+  out += label;
+  append_number(out, v);
+}
+void inum(std::string& out, std::string_view label, int v) {
+  out += label;
+  char buf[16];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+void append_g(std::string& out, double v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 6);
+  out.append(buf, end);
+}
+
 // printf into `out`: the few formats (%g, %#x, %.1f) that ss's text needs exactly.
 template <class... A>
 void format(std::string& out, const char* fmt, A... args) {
@@ -85,22 +103,138 @@ void append_ms(std::string& out, std::uint32_t ms) {
   if (msecs > 0) format(out, "%03ums", msecs);
 }
 
-// ss's sprint_bw: bits per second, with -n as a plain number.
+// ss's sprint_bw: bits per second, %.3g and a unit (with -n as a plain %.0f).
 void append_bw(std::string& out, double bw, bool numeric) {
+  char buf[48];
+  char* end = buf;
+  const char* unit = "";
   if (numeric) {
-    format(out, "%.0f", bw);
-  } else if (bw >= 1e12) {
-    format(out, "%.3gT", bw / 1e12);
-  } else if (bw >= 1e9) {
-    format(out, "%.3gG", bw / 1e9);
-  } else if (bw >= 1e6) {
-    format(out, "%.3gM", bw / 1e6);
-  } else if (bw >= 1e3) {
-    format(out, "%.3gk", bw / 1e3);
+    end = std::to_chars(buf, buf + sizeof buf, bw, std::chars_format::fixed, 0).ptr;
   } else {
-    format(out, "%g", bw);
+    double v = bw;
+    if (bw >= 1e12) {
+      v = bw / 1e12, unit = "T";
+    } else if (bw >= 1e9) {
+      v = bw / 1e9, unit = "G";
+    } else if (bw >= 1e6) {
+      v = bw / 1e6, unit = "M";
+    } else if (bw >= 1e3) {
+      v = bw / 1e3, unit = "k";
+    }
+    end = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, *unit ? 3 : 6).ptr;
+  }
+  out.append(buf, end);
+  out += unit;
+}
+
+__extension__ using u128 = unsigned __int128;  // products of u64 fields: exact, no overflow
+
+// Appends q (< 10^20) in decimal, with a point before its last `decimals` digits and the
+// trailing zeros of the fraction dropped, as %g drops them.
+void append_scaled(std::string& out, std::uint64_t q, int decimals) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, q);
+  std::string_view d(digits, static_cast<std::size_t>(end - digits));
+  const std::size_t dec = static_cast<std::size_t>(decimals);
+  if (d.size() <= dec) {  // 0.00xyz
+    out += "0.";
+    out.append(dec - d.size(), '0');
+    out += d;
+  } else {
+    out += d.substr(0, d.size() - dec);
+    if (dec > 0) {
+      out.push_back('.');
+      out += d.substr(d.size() - dec);
+    }
+  }
+  if (dec > 0) {
+    while (out.back() == '0') out.pop_back();
+    if (out.back() == '.') out.pop_back();
   }
 }
+
+// num/den rounded to `decimals` places, half up; false on an exact tie (where printf rounds
+// the double's binary value, which may lie on either side) or past 64 bits.
+bool rounded(u128 num, u128 den, int decimals, std::uint64_t& q) {
+  for (int k = 0; k < decimals; ++k) num *= 10;
+  u128 v = num / den;
+  const u128 r = num % den;
+  if (2 * r == den) return false;
+  if (2 * r > den) ++v;
+  if (v > UINT64_MAX) return false;
+  q = static_cast<std::uint64_t>(v);
+  return true;
+}
+
+std::size_t digit_count(u128 v) {
+  std::size_t n = 1;
+  while (v >= 10) v /= 10, ++n;
+  return n;
+}
+
+// printf("%.{sig}g", num/den) for num/den in [1, 10^sig) or 0 < num/den < 1 with few digits,
+// computed exactly in integers: what ss prints for its doubles, without the cost of
+// formatting one. False where the integers cannot say what printf would (a tie, a value that
+// rounds up to 10^sig, or one that needs an exponent); the caller then formats the double.
+bool append_significant(std::string& out, u128 num, u128 den, std::size_t sig) {
+  if (den == 0 || num == 0) return false;
+  const u128 whole = num / den;
+  std::size_t decimals = 0;
+  if (whole > 0) {
+    const std::size_t d = digit_count(whole);
+    if (d > sig) return false;  // exponent form
+    decimals = sig - d;
+  } else {
+    // Below 1: %g keeps `sig` digits from the first significant one, fixed down to 1e-4.
+    std::size_t zeros = 0;
+    u128 n = num * 10;
+    while (n < den && zeros < 4) n *= 10, ++zeros;
+    if (zeros >= 4) return false;
+    decimals = zeros + sig;
+  }
+  std::uint64_t q = 0;
+  if (decimals > 18 || !rounded(num, den, static_cast<int>(decimals), q)) return false;
+  if (whole > 0 && digit_count(q) > sig) return false;  // 999.96 -> 1000: printf says 1e+03
+  append_scaled(out, q, static_cast<int>(decimals));
+  return true;
+}
+
+}  // namespace
+
+void append_ms_of_us(std::string& out, std::uint64_t us) {
+  if (!append_significant(out, us, 1000, 6)) append_g(out, static_cast<double>(us) / 1000.0);
+}
+
+void append_rate(std::string& out, u128 num, u128 den, bool numeric) {
+  const double bw = static_cast<double>(num) / static_cast<double>(den);
+  if (numeric) {
+    // Past 2^53 the double ss prints is not the integer: print the double.
+    std::uint64_t q = 0;
+    if (num / den >= (u128{1} << 53) || !rounded(num, den, 0, q)) return append_bw(out, bw, true);
+    append_number(out, q);
+    return;
+  }
+  static constexpr std::array<std::pair<std::uint64_t, const char*>, 4> units = {
+      {{1000000000000ull, "T"}, {1000000000ull, "G"}, {1000000ull, "M"}, {1000ull, "k"}}};
+  for (const auto& [scale, unit] : units) {
+    if (num >= den * scale) {
+      const std::size_t at = out.size();
+      if (!append_significant(out, num, den * scale, 3)) {
+        out.resize(at);
+        return append_bw(out, bw, false);
+      }
+      out += unit;
+      return;
+    }
+  }
+  const std::size_t at = out.size();
+  if (!append_significant(out, num, den, 6)) {
+    out.resize(at);
+    append_bw(out, bw, false);
+  }
+}
+
+namespace {
 
 std::uint32_t meminfo_at(std::span<const std::uint8_t> m, std::size_t i) noexcept {
   std::uint32_t v = 0;
@@ -117,13 +251,15 @@ void append_memory(std::string& out, const socket_attributes& a) {
     return;
   }
   const auto& m = a.skmeminfo;
-  format(out, " skmem:(r%u,rb%u,t%u,tb%u,f%u,w%u,o%u", meminfo_at(m, SK_MEMINFO_RMEM_ALLOC),
-         meminfo_at(m, SK_MEMINFO_RCVBUF), meminfo_at(m, SK_MEMINFO_WMEM_ALLOC),
-         meminfo_at(m, SK_MEMINFO_SNDBUF), meminfo_at(m, SK_MEMINFO_FWD_ALLOC),
-         meminfo_at(m, SK_MEMINFO_WMEM_QUEUED), meminfo_at(m, SK_MEMINFO_OPTMEM));
-  if (m.size() >= (SK_MEMINFO_BACKLOG + 1) * 4)
-    format(out, ",bl%u", meminfo_at(m, SK_MEMINFO_BACKLOG));
-  if (m.size() >= (SK_MEMINFO_DROPS + 1) * 4) format(out, ",d%u", meminfo_at(m, SK_MEMINFO_DROPS));
+  num(out, " skmem:(r", meminfo_at(m, SK_MEMINFO_RMEM_ALLOC));
+  num(out, ",rb", meminfo_at(m, SK_MEMINFO_RCVBUF));
+  num(out, ",t", meminfo_at(m, SK_MEMINFO_WMEM_ALLOC));
+  num(out, ",tb", meminfo_at(m, SK_MEMINFO_SNDBUF));
+  num(out, ",f", meminfo_at(m, SK_MEMINFO_FWD_ALLOC));
+  num(out, ",w", meminfo_at(m, SK_MEMINFO_WMEM_QUEUED));
+  num(out, ",o", meminfo_at(m, SK_MEMINFO_OPTMEM));
+  if (m.size() >= (SK_MEMINFO_BACKLOG + 1) * 4) num(out, ",bl", meminfo_at(m, SK_MEMINFO_BACKLOG));
+  if (m.size() >= (SK_MEMINFO_DROPS + 1) * 4) num(out, ",d", meminfo_at(m, SK_MEMINFO_DROPS));
   out.push_back(')');
 }
 
@@ -143,29 +279,44 @@ void append_tcp_info(std::string& out, const socket_row& r, const socket_attribu
     out.push_back(' ');
     append_printable(out, a.congestion);
   }
-  if (i.tcpi_options & TCPI_OPT_WSCALE)
-    format(out, " wscale:%d,%d", int{i.tcpi_snd_wscale}, int{i.tcpi_rcv_wscale});
-  if (i.tcpi_rto && i.tcpi_rto != 3000000) format(out, " rto:%g", i.tcpi_rto / 1000.0);
-  if (i.tcpi_backoff) format(out, " backoff:%u", unsigned{i.tcpi_backoff});
-  if (i.tcpi_rtt) format(out, " rtt:%g/%g", i.tcpi_rtt / 1000.0, i.tcpi_rttvar / 1000.0);
-  if (i.tcpi_ato) format(out, " ato:%g", i.tcpi_ato / 1000.0);
-  if (i.tcpi_snd_mss) format(out, " mss:%d", static_cast<int>(i.tcpi_snd_mss));
-  if (i.tcpi_pmtu) format(out, " pmtu:%u", i.tcpi_pmtu);
-  if (i.tcpi_rcv_mss) format(out, " rcvmss:%d", static_cast<int>(i.tcpi_rcv_mss));
-  if (i.tcpi_advmss) format(out, " advmss:%d", static_cast<int>(i.tcpi_advmss));
-  if (i.tcpi_snd_cwnd) format(out, " cwnd:%u", i.tcpi_snd_cwnd);
+  if (i.tcpi_options & TCPI_OPT_WSCALE) {
+    inum(out, " wscale:", i.tcpi_snd_wscale);
+    inum(out, ",", i.tcpi_rcv_wscale);
+  }
+  if (i.tcpi_rto && i.tcpi_rto != 3000000) {
+    out += " rto:";
+    append_ms_of_us(out, i.tcpi_rto);
+  }
+  if (i.tcpi_backoff) num(out, " backoff:", unsigned{i.tcpi_backoff});
+  if (i.tcpi_rtt) {
+    out += " rtt:";
+    append_ms_of_us(out, i.tcpi_rtt);
+    out.push_back('/');
+    if (i.tcpi_rttvar) {
+      append_ms_of_us(out, i.tcpi_rttvar);
+    } else {
+      out.push_back('0');
+    }
+  }
+  if (i.tcpi_ato) {
+    out += " ato:";
+    append_ms_of_us(out, i.tcpi_ato);
+  }
+  if (i.tcpi_snd_mss) inum(out, " mss:", static_cast<int>(i.tcpi_snd_mss));
+  if (i.tcpi_pmtu) num(out, " pmtu:", i.tcpi_pmtu);
+  if (i.tcpi_rcv_mss) inum(out, " rcvmss:", static_cast<int>(i.tcpi_rcv_mss));
+  if (i.tcpi_advmss) inum(out, " advmss:", static_cast<int>(i.tcpi_advmss));
+  if (i.tcpi_snd_cwnd) num(out, " cwnd:", i.tcpi_snd_cwnd);
   if (i.tcpi_snd_ssthresh < 0xFFFF && i.tcpi_snd_ssthresh)
-    format(out, " ssthresh:%d", static_cast<int>(i.tcpi_snd_ssthresh));
-  if (i.tcpi_bytes_sent) format(out, " bytes_sent:%llu", (unsigned long long)i.tcpi_bytes_sent);
-  if (i.tcpi_bytes_retrans)
-    format(out, " bytes_retrans:%llu", (unsigned long long)i.tcpi_bytes_retrans);
-  if (i.tcpi_bytes_acked) format(out, " bytes_acked:%llu", (unsigned long long)i.tcpi_bytes_acked);
-  if (i.tcpi_bytes_received)
-    format(out, " bytes_received:%llu", (unsigned long long)i.tcpi_bytes_received);
-  if (i.tcpi_segs_out) format(out, " segs_out:%u", i.tcpi_segs_out);
-  if (i.tcpi_segs_in) format(out, " segs_in:%u", i.tcpi_segs_in);
-  if (i.tcpi_data_segs_out) format(out, " data_segs_out:%u", i.tcpi_data_segs_out);
-  if (i.tcpi_data_segs_in) format(out, " data_segs_in:%u", i.tcpi_data_segs_in);
+    inum(out, " ssthresh:", static_cast<int>(i.tcpi_snd_ssthresh));
+  if (i.tcpi_bytes_sent) num(out, " bytes_sent:", i.tcpi_bytes_sent);
+  if (i.tcpi_bytes_retrans) num(out, " bytes_retrans:", i.tcpi_bytes_retrans);
+  if (i.tcpi_bytes_acked) num(out, " bytes_acked:", i.tcpi_bytes_acked);
+  if (i.tcpi_bytes_received) num(out, " bytes_received:", i.tcpi_bytes_received);
+  if (i.tcpi_segs_out) num(out, " segs_out:", i.tcpi_segs_out);
+  if (i.tcpi_segs_in) num(out, " segs_in:", i.tcpi_segs_in);
+  if (i.tcpi_data_segs_out) num(out, " data_segs_out:", i.tcpi_data_segs_out);
+  if (i.tcpi_data_segs_in) num(out, " data_segs_in:", i.tcpi_data_segs_in);
   if (!a.dctcp.empty()) {
     const auto d = load<tcp_dctcp_info>(a.dctcp);
     if (d.dctcp_enabled) {
@@ -179,46 +330,48 @@ void append_tcp_info(std::string& out, const socket_row& r, const socket_attribu
     const auto b = load<tcp_bbr_info>(a.bbr);
     const std::uint64_t bw = std::uint64_t{b.bbr_bw_hi} << 32 | b.bbr_bw_lo;
     out += " bbr:(bw:";
-    append_bw(out, static_cast<double>(bw) * 8.0, s.numeric);
+    append_rate(out, u128{bw} * 8, 1, s.numeric);
     format(out, "bps,mrtt:%g", b.bbr_min_rtt / 1000.0);
     if (b.bbr_pacing_gain) format(out, ",pacing_gain:%g", b.bbr_pacing_gain / 256.0);
     if (b.bbr_cwnd_gain) format(out, ",cwnd_gain:%g", b.bbr_cwnd_gain / 256.0);
     out.push_back(')');
   }
   // The send rate from cwnd and the smoothed RTT (Vegas's own RTT when it measures one).
-  double rtt = i.tcpi_rtt;
+  std::uint64_t rtt = i.tcpi_rtt;
   if (!a.vegas.empty()) {
     const auto v = load<tcpvegas_info>(a.vegas);
     if (v.tcpv_enabled && v.tcpv_rtt && v.tcpv_rtt != 0x7fffffff) rtt = v.tcpv_rtt;
   }
   if (rtt > 0 && i.tcpi_snd_mss && i.tcpi_snd_cwnd) {
     out += " send ";
-    append_bw(out, double(i.tcpi_snd_cwnd) * double(i.tcpi_snd_mss) * 8000000. / rtt, s.numeric);
+    append_rate(out, u128{i.tcpi_snd_cwnd} * i.tcpi_snd_mss * 8000000u, static_cast<u128>(rtt),
+                s.numeric);
     out += "bps";
   }
-  if (i.tcpi_last_data_sent) format(out, " lastsnd:%u", i.tcpi_last_data_sent);
-  if (i.tcpi_last_data_recv) format(out, " lastrcv:%u", i.tcpi_last_data_recv);
-  if (i.tcpi_last_ack_recv) format(out, " lastack:%u", i.tcpi_last_ack_recv);
+  if (i.tcpi_last_data_sent) num(out, " lastsnd:", i.tcpi_last_data_sent);
+  if (i.tcpi_last_data_recv) num(out, " lastrcv:", i.tcpi_last_data_recv);
+  if (i.tcpi_last_ack_recv) num(out, " lastack:", i.tcpi_last_ack_recv);
   if (i.tcpi_pacing_rate && i.tcpi_pacing_rate != ~0ULL) {
     out += " pacing_rate ";
-    append_bw(out, static_cast<double>(i.tcpi_pacing_rate) * 8., s.numeric);
+    append_rate(out, u128{i.tcpi_pacing_rate} * 8, 1, s.numeric);
     out += "bps";
     if (i.tcpi_max_pacing_rate && i.tcpi_max_pacing_rate != ~0ULL) {
       out.push_back('/');
-      append_bw(out, static_cast<double>(i.tcpi_max_pacing_rate) * 8., s.numeric);
+      append_rate(out, u128{i.tcpi_max_pacing_rate} * 8, 1, s.numeric);
       out += "bps";
     }
   }
   if (i.tcpi_delivery_rate) {
     out += " delivery_rate ";
-    append_bw(out, static_cast<double>(i.tcpi_delivery_rate) * 8., s.numeric);
+    append_rate(out, u128{i.tcpi_delivery_rate} * 8, 1, s.numeric);
     out += "bps";
   }
-  if (i.tcpi_delivered) format(out, " delivered:%u", i.tcpi_delivered);
-  if (i.tcpi_delivered_ce) format(out, " delivered_ce:%u", i.tcpi_delivered_ce);
+  if (i.tcpi_delivered) num(out, " delivered:", i.tcpi_delivered);
+  if (i.tcpi_delivered_ce) num(out, " delivered_ce:", i.tcpi_delivered_ce);
   if (i.tcpi_delivery_rate_app_limited) out += " app_limited";
   if (i.tcpi_busy_time) {
-    format(out, " busy:%llums", (unsigned long long)(i.tcpi_busy_time / 1000));
+    num(out, " busy:", i.tcpi_busy_time / 1000);
+    out += "ms";
     if (i.tcpi_rwnd_limited)
       format(out, " rwnd_limited:%llums(%.1f%%)", (unsigned long long)(i.tcpi_rwnd_limited / 1000),
              100.0 * double(i.tcpi_rwnd_limited) / double(i.tcpi_busy_time));
@@ -227,24 +380,32 @@ void append_tcp_info(std::string& out, const socket_row& r, const socket_attribu
              (unsigned long long)(i.tcpi_sndbuf_limited / 1000),
              100.0 * double(i.tcpi_sndbuf_limited) / double(i.tcpi_busy_time));
   }
-  if (i.tcpi_unacked) format(out, " unacked:%u", i.tcpi_unacked);
-  if (i.tcpi_retrans || i.tcpi_total_retrans)
-    format(out, " retrans:%u/%u", unsigned{i.tcpi_retrans}, i.tcpi_total_retrans);
-  if (i.tcpi_lost) format(out, " lost:%u", i.tcpi_lost);
+  if (i.tcpi_unacked) num(out, " unacked:", i.tcpi_unacked);
+  if (i.tcpi_retrans || i.tcpi_total_retrans) {
+    num(out, " retrans:", i.tcpi_retrans);
+    num(out, "/", i.tcpi_total_retrans);
+  }
+  if (i.tcpi_lost) num(out, " lost:", i.tcpi_lost);
   // A listener's tcpi_sacked is its backlog (tcp_get_info), not SACKed segments.
   if (i.tcpi_sacked && r.state != static_cast<std::uint8_t>(tcp_state::listen))
-    format(out, " sacked:%u", i.tcpi_sacked);
-  if (i.tcpi_dsack_dups) format(out, " dsack_dups:%u", i.tcpi_dsack_dups);
-  if (i.tcpi_fackets) format(out, " fackets:%u", i.tcpi_fackets);
-  if (i.tcpi_reordering != 3) format(out, " reordering:%d", static_cast<int>(i.tcpi_reordering));
-  if (i.tcpi_reord_seen) format(out, " reord_seen:%d", static_cast<int>(i.tcpi_reord_seen));
-  if (i.tcpi_rcv_rtt) format(out, " rcv_rtt:%g", i.tcpi_rcv_rtt / 1000.0);
-  if (i.tcpi_rcv_space) format(out, " rcv_space:%d", static_cast<int>(i.tcpi_rcv_space));
-  if (i.tcpi_rcv_ssthresh) format(out, " rcv_ssthresh:%u", i.tcpi_rcv_ssthresh);
-  if (i.tcpi_notsent_bytes) format(out, " notsent:%u", i.tcpi_notsent_bytes);
-  if (i.tcpi_min_rtt && i.tcpi_min_rtt != ~0U) format(out, " minrtt:%g", i.tcpi_min_rtt / 1000.0);
-  if (i.tcpi_rcv_ooopack) format(out, " rcv_ooopack:%u", i.tcpi_rcv_ooopack);
-  if (i.tcpi_snd_wnd) format(out, " snd_wnd:%u", i.tcpi_snd_wnd);
+    num(out, " sacked:", i.tcpi_sacked);
+  if (i.tcpi_dsack_dups) num(out, " dsack_dups:", i.tcpi_dsack_dups);
+  if (i.tcpi_fackets) num(out, " fackets:", i.tcpi_fackets);
+  if (i.tcpi_reordering != 3) inum(out, " reordering:", static_cast<int>(i.tcpi_reordering));
+  if (i.tcpi_reord_seen) inum(out, " reord_seen:", static_cast<int>(i.tcpi_reord_seen));
+  if (i.tcpi_rcv_rtt) {
+    out += " rcv_rtt:";
+    append_ms_of_us(out, i.tcpi_rcv_rtt);
+  }
+  if (i.tcpi_rcv_space) inum(out, " rcv_space:", static_cast<int>(i.tcpi_rcv_space));
+  if (i.tcpi_rcv_ssthresh) num(out, " rcv_ssthresh:", i.tcpi_rcv_ssthresh);
+  if (i.tcpi_notsent_bytes) num(out, " notsent:", i.tcpi_notsent_bytes);
+  if (i.tcpi_min_rtt && i.tcpi_min_rtt != ~0U) {
+    out += " minrtt:";
+    append_ms_of_us(out, i.tcpi_min_rtt);
+  }
+  if (i.tcpi_rcv_ooopack) num(out, " rcv_ooopack:", i.tcpi_rcv_ooopack);
+  if (i.tcpi_snd_wnd) num(out, " snd_wnd:", i.tcpi_snd_wnd);
 }
 
 void append_users(std::string& out, const socket_row& r, const listing_style& s,
@@ -341,6 +502,7 @@ socket_attributes decode_attributes(const socket_row& r) noexcept {
 void append_socket_details(std::string& out, const socket_row& r, const listing_style& s,
                            std::vector<process_ref>& scratch) {
   append_users(out, r, s, scratch);
+  if (!s.timers && !s.extended && !s.memory && !s.tcp_info && !s.tos && !s.cgroup) return;
   const socket_attributes a = decode_attributes(r);
   if (r.family == abi::af_unix) {  // ss.c unix_show_sock
     if (s.memory) append_memory(out, a);
@@ -368,13 +530,15 @@ void append_socket_details(std::string& out, const socket_row& r, const listing_
     out.push_back(')');
   }
   if (s.extended) {  // sock_details_print, then v6only and the shutdown marker
-    if (r.uid != 0) format(out, " uid:%u", r.uid);
+    if (r.uid != 0) num(out, " uid:", r.uid);
     out += " ino:";
     append_number(out, r.inode);
-    format(out, " sk:%llx", (unsigned long long)r.cookie);
+    out += " sk:";
+    char buf[24];
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, r.cookie, 16).ptr);
     if (a.mark != 0) format(out, " fwmark:0x%x", a.mark);
     if (a.cgroup_id != 0) append_cgroup(out, s, a.cgroup_id);
-    if (r.family == abi::af_inet6 && a.v6only) format(out, " v6only:%u", unsigned{*a.v6only});
+    if (r.family == abi::af_inet6 && a.v6only) num(out, " v6only:", *a.v6only);
     append_shutdown(out, a.shutdown);
   }
   if (s.tos) {

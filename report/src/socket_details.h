@@ -39,6 +39,15 @@ struct socket_attributes {
 
 socket_attributes decode_attributes(const socket_row& r) noexcept;
 
+/// printf("%g", us / 1000.0): ss's microseconds as milliseconds (rtt, rto, ato, minrtt), in
+/// integers where they say exactly what printf says, else through the double.
+void append_ms_of_us(std::string& out, std::uint64_t us);
+
+/// ss's sprint_bw of num/den bits per second ("%.3g" and k, M, G or T; with `numeric`
+/// "%.0f"), as append_ms_of_us: exact integers, the double where they cannot tell.
+__extension__ void append_rate(std::string& out, unsigned __int128 num, unsigned __int128 den,
+                               bool numeric);
+
 /// ss's timer names: off, on, keepalive, timewait, persist, unknown.
 std::string_view timer_name(std::uint8_t timer) noexcept;
 

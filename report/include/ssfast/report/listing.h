@@ -124,10 +124,11 @@ class SSFAST_API listing_writer final : public row_sink {
   // drawn before the end: ss never measures the field it is writing when the listing ends
   // (render() without field_flush), so its last row's details do not widen the column.
   std::size_t unmeasured_ = 0;
-  std::array<std::size_t, columns> width_{};  // as ss's render_calc_width sets them
-  std::string cells_;                         // the block's cells, back to back
-  std::vector<std::uint32_t> ends_;           // per row: the end of each cell
-  std::string out_;                           // text not yet written
+  std::array<std::size_t, columns> width_{};    // as ss's render_calc_width sets them
+  std::array<std::string, columns> row_cells_;  // one row's cells, as they are made
+  std::string cells_;                           // the block's cells, back to back
+  std::vector<std::uint32_t> ends_;             // per row: the end of each cell
+  std::string out_;                             // text not yet written
   std::string addr_;
   std::vector<process_ref> scratch_;
   std::uint64_t rows_ = 0;
