@@ -6,6 +6,7 @@
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <linux/tcp.h>
 #include <linux/unix_diag.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -25,6 +26,26 @@ static_assert(abi::af_unix == AF_UNIX && abi::af_inet == AF_INET && abi::af_inet
 static_assert(abi::ipproto_tcp == IPPROTO_TCP && abi::ipproto_udp == IPPROTO_UDP);
 static_assert(abi::sock_stream == SOCK_STREAM && abi::sock_dgram == SOCK_DGRAM &&
               abi::sock_seqpacket == SOCK_SEQPACKET);
+static_assert(abi::nla_header == NLA_HDRLEN && abi::nla_type_mask == (NLA_TYPE_MASK & 0xffff));
+static_assert(
+    abi::inet_diag_meminfo == INET_DIAG_MEMINFO && abi::inet_diag_info == INET_DIAG_INFO &&
+    abi::inet_diag_vegasinfo == INET_DIAG_VEGASINFO && abi::inet_diag_cong == INET_DIAG_CONG &&
+    abi::inet_diag_tos == INET_DIAG_TOS && abi::inet_diag_tclass == INET_DIAG_TCLASS &&
+    abi::inet_diag_skmeminfo == INET_DIAG_SKMEMINFO &&
+    abi::inet_diag_shutdown == INET_DIAG_SHUTDOWN &&
+    abi::inet_diag_dctcpinfo == INET_DIAG_DCTCPINFO &&
+    abi::inet_diag_skv6only == INET_DIAG_SKV6ONLY && abi::inet_diag_mark == INET_DIAG_MARK &&
+    abi::inet_diag_bbrinfo == INET_DIAG_BBRINFO && abi::inet_diag_class_id == INET_DIAG_CLASS_ID &&
+    abi::inet_diag_cgroup_id == INET_DIAG_CGROUP_ID);
+static_assert(abi::unix_diag_vfs == UNIX_DIAG_VFS && abi::unix_diag_icons == UNIX_DIAG_ICONS &&
+              abi::unix_diag_meminfo == UNIX_DIAG_MEMINFO &&
+              abi::unix_diag_shutdown == UNIX_DIAG_SHUTDOWN &&
+              abi::unix_diag_vfs_size == sizeof(unix_diag_vfs));
+static_assert(abi::tcpi_retrans_offset == offsetof(tcp_info, tcpi_retrans) &&
+              abi::tcpi_rtt_offset == offsetof(tcp_info, tcpi_rtt) &&
+              abi::tcpi_total_retrans_offset == offsetof(tcp_info, tcpi_total_retrans) &&
+              abi::tcpi_bytes_acked_offset == offsetof(tcp_info, tcpi_bytes_acked) &&
+              abi::tcpi_bytes_received_offset == offsetof(tcp_info, tcpi_bytes_received));
 
 template <class T>
 requires std::is_trivially_copyable_v<T> T load(std::span<const std::byte> b,

@@ -37,22 +37,6 @@ std::optional<T> exact(std::span<const std::uint8_t> v) noexcept {
   return load<T>(v);
 }
 
-// Calls on_attr(type, payload) for each well-formed attribute (libmnl's mnl_attr_ok rules).
-template <class OnAttr>
-void for_each_attribute(std::span<const std::uint8_t> a, OnAttr&& on_attr) noexcept {
-  constexpr std::size_t header = 4;
-  std::size_t off = 0;
-  while (a.size() - off >= header) {
-    std::uint16_t len = 0, type = 0;
-    std::memcpy(&len, a.data() + off, 2);
-    std::memcpy(&type, a.data() + off + 2, 2);
-    if (len < header || len > a.size() - off) return;
-    on_attr(static_cast<std::uint16_t>(type & NLA_TYPE_MASK),
-            a.subspan(off + header, len - header));
-    off = std::min(a.size(), off + ((len + 3u) & ~3u));
-  }
-}
-
 void append_number(std::string& out, std::uint64_t v) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
@@ -453,50 +437,6 @@ std::string_view timer_name(std::uint8_t t) noexcept {
   static constexpr std::array<std::string_view, 6> names = {"off",      "on",      "keepalive",
                                                             "timewait", "persist", "unknown"};
   return names[std::min<std::size_t>(t, 5)];
-}
-
-socket_attributes decode_attributes(const socket_row& r) noexcept {
-  socket_attributes a;
-  const bool unix_domain = r.family == abi::af_unix;
-  for_each_attribute(r.attributes, [&](std::uint16_t type, std::span<const std::uint8_t> v) {
-    if (unix_domain) {
-      switch (type) {
-        case UNIX_DIAG_SHUTDOWN: a.shutdown = exact<std::uint8_t>(v); break;
-        case UNIX_DIAG_VFS:
-          if (const auto vfs = exact<unix_diag_vfs>(v)) {
-            a.vfs_ino = vfs->udiag_vfs_ino;
-            a.vfs_dev = vfs->udiag_vfs_dev;
-          }
-          break;
-        case UNIX_DIAG_ICONS: a.icons = v; break;
-        case UNIX_DIAG_MEMINFO: a.skmeminfo = v; break;
-        default: break;
-      }
-      return;
-    }
-    switch (type) {
-      case INET_DIAG_SHUTDOWN: a.shutdown = exact<std::uint8_t>(v); break;
-      case INET_DIAG_SKV6ONLY: a.v6only = exact<std::uint8_t>(v); break;
-      case INET_DIAG_MARK: a.mark = exact<std::uint32_t>(v).value_or(0); break;
-      case INET_DIAG_CGROUP_ID: a.cgroup_id = exact<std::uint64_t>(v).value_or(0); break;
-      case INET_DIAG_TOS: a.tos = exact<std::uint8_t>(v); break;
-      case INET_DIAG_TCLASS: a.tclass = exact<std::uint8_t>(v); break;
-      case INET_DIAG_CLASS_ID: a.class_id = exact<std::uint32_t>(v); break;
-      case INET_DIAG_SKMEMINFO: a.skmeminfo = v; break;
-      case INET_DIAG_MEMINFO: a.meminfo = v; break;
-      case INET_DIAG_INFO: a.tcp_info = v; break;
-      case INET_DIAG_CONG: {
-        std::string_view c(reinterpret_cast<const char*>(v.data()), v.size());
-        a.congestion = c.substr(0, c.find('\0'));
-        break;
-      }
-      case INET_DIAG_VEGASINFO: a.vegas = v; break;
-      case INET_DIAG_DCTCPINFO: a.dctcp = v; break;
-      case INET_DIAG_BBRINFO: a.bbr = v; break;
-      default: break;
-    }
-  });
-  return a;
 }
 
 void append_socket_details(std::string& out, const socket_row& r, const listing_style& s,

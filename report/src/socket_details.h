@@ -9,35 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "ssfast/core/socket_attributes.h"
 #include "ssfast/core/socket_table.h"
 #include "ssfast/report/json_writer.h"
 #include "ssfast/report/listing.h"
 
 namespace ssfast::report_detail {
-
-/// What a row's attributes say, each field only when the kernel sent it. Malformed
-/// attributes (too short, a length past the end) are ignored, as ss ignores what it cannot
-/// read: the row itself was checked by the source.
-struct socket_attributes {
-  // inet_diag (uapi linux/inet_diag.h), full sockets
-  std::optional<std::uint8_t> shutdown;  ///< INET_DIAG_SHUTDOWN, UNIX_DIAG_SHUTDOWN
-  std::optional<std::uint8_t> v6only;    ///< INET_DIAG_SKV6ONLY
-  std::uint32_t mark = 0;                ///< INET_DIAG_MARK (sent to CAP_NET_ADMIN only)
-  std::uint64_t cgroup_id = 0;           ///< INET_DIAG_CGROUP_ID
-  std::optional<std::uint8_t> tos, tclass;
-  std::optional<std::uint32_t> class_id;
-  std::span<const std::uint8_t> skmeminfo;  ///< u32 per SK_MEMINFO_*; also UNIX_DIAG_MEMINFO
-  std::span<const std::uint8_t> meminfo;    ///< struct inet_diag_meminfo
-  std::span<const std::uint8_t> tcp_info;   ///< struct tcp_info, as long as the kernel's
-  std::string_view congestion;              ///< INET_DIAG_CONG, without its NUL
-  std::span<const std::uint8_t> vegas, dctcp, bbr;
-  // unix_diag (uapi linux/unix_diag.h)
-  std::optional<std::uint32_t> vfs_ino;                ///< UNIX_DIAG_VFS: the bound file's inode...
-  std::uint32_t vfs_dev = 0;                           ///< ...and device
-  std::optional<std::span<const std::uint8_t>> icons;  ///< UNIX_DIAG_ICONS: pending peers
-};
-
-socket_attributes decode_attributes(const socket_row& r) noexcept;
 
 /// printf("%g", us / 1000.0): ss's microseconds as milliseconds (rtt, rto, ato, minrtt), in
 /// integers where they say exactly what printf says, else through the double.

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The kernel ABI values core/ and the layers above store and compare, in one place and without
 // system headers (core includes none): address families, protocols, socket types, and the
-// state mask of every TCP state. netlink/ checks each against the system headers at compile
-// time (netlink/src/wire.h).
+// state mask of every TCP state, the sock_diag attribute types and the tcp_info fields core
+// reads. netlink/ checks each against the system headers at compile time (netlink/src/wire.h).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace ssfast::abi {
@@ -17,5 +18,27 @@ inline constexpr std::uint8_t ipproto_tcp = 6, ipproto_udp = 17;
 inline constexpr std::uint8_t sock_stream = 1, sock_dgram = 2, sock_seqpacket = 5;
 /// TCP_ESTABLISHED..TCP_CLOSING as a state mask: every state ss's `all` means (bits 1..11).
 inline constexpr std::uint32_t tcp_all_states = 0xFFE;
+
+/// Netlink attribute header size, and the type bits (NLA_TYPE_MASK, uapi linux/netlink.h).
+inline constexpr std::size_t nla_header = 4;
+inline constexpr std::uint16_t nla_type_mask = 0x3fff;
+
+/// inet_diag attribute types (enum in uapi linux/inet_diag.h).
+inline constexpr std::uint16_t inet_diag_meminfo = 1, inet_diag_info = 2, inet_diag_vegasinfo = 3,
+                               inet_diag_cong = 4, inet_diag_tos = 5, inet_diag_tclass = 6,
+                               inet_diag_skmeminfo = 7, inet_diag_shutdown = 8,
+                               inet_diag_dctcpinfo = 9, inet_diag_skv6only = 11,
+                               inet_diag_mark = 15, inet_diag_bbrinfo = 16, inet_diag_class_id = 17,
+                               inet_diag_cgroup_id = 21;
+/// unix_diag attribute types (enum in uapi linux/unix_diag.h), and struct unix_diag_vfs's size.
+inline constexpr std::uint16_t unix_diag_vfs = 1, unix_diag_icons = 3, unix_diag_meminfo = 5,
+                               unix_diag_shutdown = 6;
+inline constexpr std::size_t unix_diag_vfs_size = 8;  // __u32 udiag_vfs_ino, udiag_vfs_dev
+
+/// Offsets in struct tcp_info (uapi linux/tcp.h) of the fields core reads; the struct only
+/// ever grows at its end, so a kernel's shorter one lacks the later fields.
+inline constexpr std::size_t tcpi_retrans_offset = 36, tcpi_rtt_offset = 68,
+                             tcpi_total_retrans_offset = 100, tcpi_bytes_acked_offset = 120,
+                             tcpi_bytes_received_offset = 128;
 
 }  // namespace ssfast::abi
