@@ -75,13 +75,20 @@ constexpr std::array<help_section, 9> sections = {{
      "                  --textfile label each namespace's series (at most 500, in rank)\n"
      "  --netns-owner O any (default) or init: leave out tier 4 (counted as excluded)\n"},
     {command::top,
-     "top KEY [--limit N] [-tuxla46nj|--format F] [--threads N] [--watch S [--count N]]\n"
-     "                 [FILTER]",
+     "top KEY [--by METRIC] [--limit N] [-tuxla46nj|--format F] [--threads N]\n"
+     "                 [--watch S [--count N]] [FILTER]",
      "top: sockets per KEY, largest first, `COUNT KEY` lines (as sort | uniq -c | sort -nr)\n"
      "  KEY             raddr, laddr, lport, rport, state or process; every state unless a\n"
      "                  state filter says otherwise; netns: the network namespaces holding\n"
      "                  most sockets the filter selects (each counted in the kernel there,\n"
      "                  every namespace on the host; see -s --all-netns)\n"
+     "  --by METRIC     rank by a figure summed over each key's sockets instead of their\n"
+     "                  count: retrans (tcpi_total_retrans), retrans_out (tcpi_retrans),\n"
+     "                  bytes_acked, bytes_received (tcp_info), send_q, recv_q (a listener's\n"
+     "                  Recv-Q: its accept queue; listeners' Send-Q left out); rtt: the\n"
+     "                  median and p99 RTT (ms) and the sockets, `P50 P99 SOCKETS KEY`, from a\n"
+     "                  log histogram (4 buckets per doubling). tcp_info counts full TCP\n"
+     "                  sockets only (not TIME-WAIT, SYN-RECV, UDP)\n"
      "  --limit N       the N largest (20); -n is numeric, as in ss\n"
      "  --threads N     parallel TCP dumps, and the -p scan of process on N threads\n"
      "  --all-netns     KEY in every network namespace, each key prefixed by its namespace\n"

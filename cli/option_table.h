@@ -77,7 +77,8 @@ enum class opt : std::uint8_t {
   count,
   interval,
   delta,
-  limit
+  limit,
+  by
 };
 
 struct option_spec {
@@ -140,6 +141,7 @@ inline constexpr option_spec table[] = {
     {opt::interval, 0, "interval", true, in_doctor | in_check},
     {opt::delta, 0, "delta", true, in_counters},
     {opt::limit, 0, "limit", true, in_top},
+    {opt::by, 0, "by", true, in_top},
 };
 inline constexpr std::size_t option_total = std::size(table);
 

@@ -279,6 +279,12 @@ class parser {
         if (!parse_uint<std::size_t>(v, o_.top_n, 1, 1000000))
           why = "is not a number from 1 to 1000000";
         break;
+      case opt::by:
+        if (!parse_top_metric(v, o_.by))
+          why =
+              "is not sockets, retrans, retrans_out, rtt, bytes_acked, bytes_received, send_q or "
+              "recv_q";
+        break;
       default: break;
     }
     if (why) err_ = bad + " " + why;
@@ -454,6 +460,12 @@ class parser {
       err_ =
           "option '--threads' splits a TCP listing without a filter, and -p's /proc scan: "
           "this listing uses none";
+    else if (o_.by != top_metric::sockets && (o_.top_netns || o_.all_netns))
+      err_ = "option '--by' ranks one namespace's keys: it cannot go with netns or --all-netns";
+    else if (needs_tcp_info(o_.by) && proc)
+      err_ =
+          "option '--by' reads tcp_info, which only netlink gives: it cannot go with "
+          "--source proc or --proc-root";
     else if (o_.top_netns && o_.all_netns)
       err_ = "top netns already ranks every namespace: --all-netns is for the other keys";
     else if (o_.top_netns && (given(opt::netns) || given(opt::netns_name) || proc))

@@ -66,8 +66,9 @@ struct options {
   bool numeric = false;             ///< -n: no service names
   std::vector<std::string> filter;  ///< the filter words, for parse_filter; states: names
   top_key key = top_key::raddr;
-  bool top_netns = false;  ///< top netns: namespaces by the sockets the filter selects
-  std::size_t top_n = 20;  ///< top --limit N
+  bool top_netns = false;               ///< top netns: namespaces by the sockets the filter selects
+  std::size_t top_n = 20;               ///< top --limit N
+  top_metric by = top_metric::sockets;  ///< top --by METRIC
   // Summary.
   count_method method = count_method::exact;
   bool all_netns = false;                ///< -s --all-netns: every network namespace on the host

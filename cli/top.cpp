@@ -82,15 +82,21 @@ int run_top_netns(const options& o) {
 
 int run_top(collector& c, const options& o) {
   if (o.top_netns || o.all_netns) return run_top_netns(o);
-  if (o.watch > 0 && !o.json && isatty(STDOUT_FILENO)) return run_watch_screen(c, o);
+  if (o.watch > 0 && !o.json && isatty(STDOUT_FILENO)) {
+    if (o.by != top_metric::sockets)
+      return fail(exit_usage, "option '--by' is not in the full-screen view yet: pipe it, or -j");
+    return run_watch_screen(c, o);
+  }
   socket_filter f;
   socket_query q;
   std::string err;
   if (!build_query(o, f, q, err)) return fail(exit_usage, err);
+  // tcp_info for the metrics that rank by it, as -i asks the kernel for it.
+  q.show.tcp_info = needs_tcp_info(o.by);
   const bool need_owners = o.key == top_key::process;
   process_owners owners;
   // Grouped as the dump is parsed: memory follows the keys, not the sockets.
-  top_counter groups(o.key, need_owners ? &owners : nullptr);
+  top_counter groups(o.key, need_owners ? &owners : nullptr, o.by);
   // Not a terminal here (the screen took that): one line per report with --watch.
   for (report_clock clock(o, c.exit_fd()); clock.next();) {
     if (need_owners && !scan_owners(o, owners)) return exit_failure;
@@ -99,7 +105,7 @@ int run_top(collector& c, const options& o) {
     say_malformed(c);
     const auto entries = groups.entries(o.top_n);
     std::string out;
-    render_top(entries, layout_of(o, o.watch > 0), utc_now(), c.repeats_dropped(), out);
+    render_top(entries, layout_of(o, o.watch > 0), utc_now(), c.repeats_dropped(), out, o.by);
     if (int rc = write_out(out)) return rc;
   }
   return exit_ok;

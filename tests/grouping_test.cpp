@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
 #include <set>
 
+#include "ssfast/core/kernel_abi.h"
 #include "support/tables.h"
 
 namespace ssfast {
@@ -73,6 +76,90 @@ TEST(Top, CountsLargestFirstWithMappedAddressesFolded) {
   EXPECT_TRUE(parse_top_key("rport", k));
   EXPECT_EQ(k, top_key::rport);
   EXPECT_FALSE(parse_top_key("ip", k));
+}
+
+// The RTT histogram: four buckets per doubling, each value in its own bucket's range, and
+// quantiles as the bucket holding the q-th sample.
+TEST(RttHistogram, LogBucketsAndQuantiles) {
+  for (std::uint32_t us : {1u, 3u, 4u, 5u, 7u, 8u, 100u, 1000u, 65535u, 1000000u, 4000000000u}) {
+    const std::size_t b = rtt_histogram::bucket_of(us);
+    ASSERT_LT(b, rtt_histogram::buckets);
+    const double v = static_cast<double>(rtt_histogram::value_of(b));
+    EXPECT_LE(std::abs(v - us) / us, 0.13) << us << " in bucket " << b << " reads " << v;
+    if (us > 4) {
+      EXPECT_GE(b, rtt_histogram::bucket_of(us - 1));
+    }
+  }
+  rtt_histogram h;
+  EXPECT_EQ(h.quantile(0.5), 0u);
+  for (int i = 0; i < 98; ++i) h.add(1000);  // 1 ms
+  h.add(50000);                              // two slow ones: 50 ms and 400 ms
+  h.add(400000);
+  EXPECT_EQ(h.quantile(0.5), rtt_histogram::value_of(rtt_histogram::bucket_of(1000)));
+  EXPECT_EQ(h.quantile(0.99), rtt_histogram::value_of(rtt_histogram::bucket_of(50000)));
+  EXPECT_EQ(h.quantile(1.0), rtt_histogram::value_of(rtt_histogram::bucket_of(400000)));
+}
+
+// A socket's tcp_info as INET_DIAG_INFO carries it: the fields --by reads at their offsets.
+std::vector<std::uint8_t> tcp_info_attribute(std::uint32_t rtt_us, std::uint32_t total_retrans,
+                                             std::uint64_t bytes_acked) {
+  std::vector<std::uint8_t> a(4 + 232, 0);
+  const std::uint16_t len = static_cast<std::uint16_t>(a.size()), type = abi::inet_diag_info;
+  std::memcpy(a.data(), &len, 2);
+  std::memcpy(a.data() + 2, &type, 2);
+  std::memcpy(a.data() + 4 + abi::tcpi_rtt_offset, &rtt_us, 4);
+  std::memcpy(a.data() + 4 + abi::tcpi_total_retrans_offset, &total_retrans, 4);
+  std::memcpy(a.data() + 4 + abi::tcpi_bytes_acked_offset, &bytes_acked, 8);
+  return a;
+}
+
+TEST(Top, RanksByATcpInfoFigureOrTheQueues) {
+  socket_table t;
+  t.keep_attributes(true);
+  std::vector<std::vector<std::uint8_t>> infos;
+  auto add = [&](const char* peer, std::uint32_t rtt, std::uint32_t retrans, std::uint32_t q) {
+    socket_row r = testing::tcp(2, "10.0.0.1", 443, peer, 40000, 1);
+    infos.push_back(tcp_info_attribute(rtt, retrans, 1000));
+    r.attributes = infos.back();
+    r.send_q = q;
+    t.append(r);
+  };
+  add("192.0.2.1", 1000, 0, 10);
+  add("192.0.2.1", 1000, 2, 0);
+  add("192.0.2.2", 80000, 7, 5);
+  socket_row tw = testing::tcp(2, "10.0.0.1", 443, "192.0.2.3", 40001, 6);  // no tcp_info
+  tw.send_q = 100;
+  t.append(tw);
+  auto retrans = top_counts(t, top_key::raddr, 0, nullptr, top_metric::retrans);
+  ASSERT_EQ(retrans.size(), 2u) << "TIME-WAIT carries no tcp_info: not counted";
+  EXPECT_EQ(retrans[0].key, "192.0.2.2");
+  EXPECT_EQ(retrans[0].count, 7u);
+  EXPECT_EQ(retrans[1].count, 2u);
+  EXPECT_EQ(retrans[1].sockets, 2u);
+  const auto rtt = top_counts(t, top_key::raddr, 0, nullptr, top_metric::rtt);
+  ASSERT_EQ(rtt.size(), 2u);
+  EXPECT_EQ(rtt[0].key, "192.0.2.2") << "the slowest first";
+  EXPECT_EQ(rtt[1].count, rtt_histogram::value_of(rtt_histogram::bucket_of(1000)));
+  const auto acked = top_counts(t, top_key::lport, 0, nullptr, top_metric::bytes_acked);
+  ASSERT_EQ(acked.size(), 1u);
+  EXPECT_EQ(acked[0].key, "443");
+  EXPECT_EQ(acked[0].count, 3000u);
+  // Queues come from the rows themselves: the TIME-WAIT socket counts.
+  const auto sendq = top_counts(t, top_key::raddr, 1, nullptr, top_metric::send_q);
+  ASSERT_EQ(sendq.size(), 1u);
+  EXPECT_EQ(sendq[0].key, "192.0.2.3");
+  EXPECT_EQ(sendq[0].count, 100u);
+  // States and processes key the same figures.
+  const auto by_state = top_counts(t, top_key::state, 0, nullptr, top_metric::retrans);
+  ASSERT_EQ(by_state.size(), 1u);
+  EXPECT_EQ(by_state[0].key, "ESTABLISHED");
+  EXPECT_EQ(by_state[0].count, 9u);
+  top_metric m;
+  EXPECT_TRUE(parse_top_metric("bytes_received", m));
+  EXPECT_EQ(m, top_metric::bytes_received);
+  EXPECT_FALSE(parse_top_metric("rtt ", m));
+  EXPECT_TRUE(needs_tcp_info(top_metric::rtt));
+  EXPECT_FALSE(needs_tcp_info(top_metric::recv_q));
 }
 
 }  // namespace

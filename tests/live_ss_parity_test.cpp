@@ -4,12 +4,16 @@
 // what an ss parser (jc --ss) reads from both. Standard output of every listing holds the
 // header and the rows only.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
+#include "ssfast/core/grouping.h"
+#include "support/background.h"
 #include "support/live_fixture.h"
 
 namespace ssfast {
@@ -237,6 +241,65 @@ TEST_F(LiveSsParity, StdoutIsOnlyTheHeaderAndTheRows) {
     // As many lines as ss's, once its netlink and packet sockets are left out.
     EXPECT_EQ(l.size(), theirs_rows) << flags << ":\n" << out << "---\n" << theirs_out;
   }
+}
+
+// What people pipe `ss -ti` through awk for, as one command: a client that sent exactly
+// 100,000 bytes ranks by bytes_received as ss -ti's bytes_received says, and by rtt with
+// ss's RTT in its bucket.
+TEST_F(LiveSsParity, TopByTcpInfoAsSsTiThroughAwk) {
+  testing::fd_set_guard held;
+  const int l = held.hold(testing::listen_loopback(79, 8));
+  const int c = held.hold(testing::connect_tcp("127.0.0.1", 79, "127.0.0.77"));
+  const int a = held.hold(accept(l, nullptr, nullptr));
+  ASSERT_GE(a, 0);
+  std::vector<char> buf(100000, 'x');
+  std::size_t sent = 0, got = 0;
+  while (sent < buf.size()) {
+    const ssize_t n = write(c, buf.data() + sent, buf.size() - sent);
+    ASSERT_GT(n, 0);
+    sent += static_cast<std::size_t>(n);
+    while (got < sent) {
+      const ssize_t m = read(a, buf.data(), buf.size());
+      ASSERT_GT(m, 0);
+      got += static_cast<std::size_t>(m);
+    }
+  }
+  // ss -ti's bytes_received and rtt of the server's socket (its peer is the client).
+  const std::string ss_ti = theirs({"-tinH", "dst", "127.0.0.77"});
+  auto field = [&](const std::string& name) {
+    const auto at = ss_ti.find(" " + name + ":");
+    return at == std::string::npos ? std::string() : ss_ti.substr(at + name.size() + 2);
+  };
+  ASSERT_FALSE(field("bytes_received").empty()) << ss_ti;
+  EXPECT_EQ(std::stoull(field("bytes_received")), 100000u) << ss_ti;
+  const auto by = [&](const char* metric) {
+    const auto r = testing::run_process(
+        {SSFAST_CLI_PATH, "top", "raddr", "-t", "--by", metric, "-j", "dst", "127.0.0.77"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["entries"].size(), 1u) << r.out;
+    return j["entries"].empty() ? nlohmann::json() : j["entries"][0];
+  };
+  const auto received = by("bytes_received");
+  EXPECT_EQ(received["key"], "127.0.0.77");
+  EXPECT_EQ(received["count"], 100000u);
+  EXPECT_EQ(received["sockets"], 1u);
+  EXPECT_EQ(by("retrans")["count"], 0u) << "loopback loses nothing";
+  // The RTT moves only with traffic, and there is none now: ss's figure is in our bucket.
+  const double ss_rtt_us = std::stod(field("rtt")) * 1000.0;
+  const auto rtt = by("rtt");
+  const auto bucket = rtt_histogram::bucket_of(static_cast<std::uint32_t>(ss_rtt_us + 0.5));
+  EXPECT_EQ(rtt["rtt_p50_us"], rtt_histogram::value_of(bucket)) << ss_ti;
+  EXPECT_EQ(rtt["rtt_p99_us"], rtt_histogram::value_of(bucket)) << ss_ti;
+  // Text: `P50 P99 SOCKETS KEY` in milliseconds.
+  const auto text = testing::run_process(
+      {SSFAST_CLI_PATH, "top", "raddr", "-t", "--by", "rtt", "dst", "127.0.0.77"});
+  EXPECT_NE(text.out.find("       1 127.0.0.77\n"), std::string::npos) << text.out;
+  // The queues need no tcp_info, and tcp_info needs netlink.
+  const auto proc =
+      testing::run_process({SSFAST_CLI_PATH, "top", "raddr", "--by", "rtt", "--source", "proc"});
+  EXPECT_EQ(proc.exit_code, 2);
+  EXPECT_NE(proc.err.find("only netlink gives"), std::string::npos) << proc.err;
 }
 
 }  // namespace

@@ -102,9 +102,50 @@ enum class top_key : std::uint8_t { raddr, laddr, lport, rport, state, process }
 /// Parses "raddr", "laddr", "lport", "rport", "state", "process".
 SSFAST_API bool parse_top_key(std::string_view s, top_key& out) noexcept;
 
+/// What `top` ranks the keys by: their sockets (the default), or a per-socket figure summed
+/// over each key's sockets (tcp_info's retransmissions and bytes, the queues), or the RTT's
+/// distribution over them. The tcp_info ones need a query that asks for it (tcp_info) and
+/// count only the sockets that carry it (full TCP sockets: not TIME_WAIT, SYN_RECV or UDP).
+enum class top_metric : std::uint8_t {
+  sockets,
+  retrans,         ///< sum of tcpi_total_retrans: retransmissions over the sockets' lives
+  retrans_out,     ///< sum of tcpi_retrans: segments out for retransmission now
+  rtt,             ///< median and p99 of tcpi_rtt over the sockets with an RTT sample
+  bytes_acked,     ///< sum of tcpi_bytes_acked
+  bytes_received,  ///< sum of tcpi_bytes_received
+  send_q,          ///< sum of Send-Q (data not yet acknowledged; listeners left out)
+  recv_q,          ///< sum of Recv-Q (a listener's: its accept queue)
+};
+
+/// Parses "sockets", "retrans", "retrans_out", "rtt", "bytes_acked", "bytes_received",
+/// "send_q", "recv_q".
+SSFAST_API bool parse_top_metric(std::string_view s, top_metric& out) noexcept;
+/// Whether a metric reads tcp_info (socket_query::show.tcp_info).
+constexpr bool needs_tcp_info(top_metric m) noexcept {
+  return m == top_metric::retrans || m == top_metric::retrans_out || m == top_metric::rtt ||
+         m == top_metric::bytes_acked || m == top_metric::bytes_received;
+}
+
+/// RTTs in a fixed log-bucket histogram: four buckets per power of two of microseconds (each
+/// within 19% of the next), 128 buckets from 1 us to past an hour; 512 bytes.
+struct rtt_histogram {
+  static constexpr std::size_t buckets = 128;
+  std::array<std::uint32_t, buckets> count{};
+  std::uint64_t total = 0;
+  static std::size_t bucket_of(std::uint32_t us) noexcept;
+  /// The geometric middle of a bucket's range, in microseconds.
+  static std::uint64_t value_of(std::size_t bucket) noexcept;
+  void add(std::uint32_t us) noexcept;
+  /// The q-quantile (0 < q <= 1) as its bucket's value: the smallest bucket holding at least
+  /// ceil(q * total) samples. 0 when empty.
+  std::uint64_t quantile(double q) const noexcept;
+};
+
 struct top_entry {
   std::string key;
-  std::uint64_t count = 0;
+  std::uint64_t count = 0;    ///< what the entries are ranked by: sockets, a sum, the RTT p50
+  std::uint64_t sockets = 0;  ///< the sockets behind it (for sockets: count)
+  std::uint64_t p99 = 0;      ///< rtt: the 99th percentile (us)
 };
 
 /// Keeps the `n` largest of `entries` (0: all), largest first and equal counts in key order:
@@ -126,7 +167,7 @@ void keep_largest(std::vector<Entry>& entries, std::size_t n) {
 /// order as top_counts(). Not thread-safe.
 class SSFAST_API top_counter final : public row_sink {
  public:
-  top_counter(top_key key, const owner_lookup* owners);
+  top_counter(top_key key, const owner_lookup* owners, top_metric metric = top_metric::sockets);
   top_counter(const top_counter&) = delete;
   top_counter& operator=(const top_counter&) = delete;
   ~top_counter();
@@ -148,6 +189,7 @@ class SSFAST_API top_counter final : public row_sink {
 /// a socket counts once for each process holding it, and sockets with no known owner under
 /// "-" (as netstat -p prints them); keys read "pid/comm" as in netstat. Allocates.
 SSFAST_API std::vector<top_entry> top_counts(const socket_table& t, top_key key, std::size_t n,
-                                             const owner_lookup* owners);
+                                             const owner_lookup* owners,
+                                             top_metric metric = top_metric::sockets);
 
 }  // namespace ssfast
