@@ -17,12 +17,22 @@ struct help_section {
 
 constexpr std::array<help_section, 9> sections = {{
     {command::list,
-     "[-tuxlaH46pjeomiOn] [--tos] [--cgroup] [--format F] [FILTER]  list sockets, as ss does",
+     "[-tuxlaH46pjeomiOnr] [-f F] [-A Q] [-F FILE] [--tos] [--cgroup] [--format F] [FILTER]\n"
+     "                 list sockets, as ss does",
      "Listing (the default; ss's flags):\n"
      "  -t, -u, -x      TCP, UDP, UNIX sockets (default: all three); --tcp, --udp, --unix\n"
      "  -l, -a          listening (and unconnected) sockets only; every state; --listening,\n"
      "                  --all\n"
      "  -4, -6          IPv4 or IPv6 only; --ipv4, --ipv6\n"
+     "  -f FAMILY       inet (-4), inet6 (-6), unix (-x); --family\n"
+     "  -A QUERY        tables, comma-separated: inet (-t -u), tcp, udp, unix; --query\n"
+     "                  (ss's raw, packet, netlink, vsock, tipc, xdp, sctp, dccp, mptcp tables\n"
+     "                  and unix_stream/_dgram/_seqpacket are refused: not listed yet)\n"
+     "  -F FILE         the filter from FILE (- for stdin); --filter\n"
+     "  -r, --resolve   host names for addresses (/etc/hosts, then DNS: a reverse lookup per\n"
+     "                  address, which can wait for the resolver's timeout on each)\n"
+     "  -Z, -z          SELinux contexts (--context, --contexts): \"SELinux is not enabled.\"\n"
+     "                  (exit 1) where it is off, as ss; refused where it is on (not shown yet)\n"
      "  -n, --numeric   ports as numbers (else service names from /etc/services, as ss;\n"
      "                  never DNS), -i's rates in bits/s\n"
      "  -H, --no-header no header line\n"
@@ -56,6 +66,7 @@ constexpr std::array<help_section, 9> sections = {{
      "                  (-s 'sport = :443'); the kernel applies it, so one service of a busy\n"
      "                  host costs the walk. Labelled in text and JSON (\"filter\"); not with\n"
      "                  Prometheus output, --estimate or --all-netns\n"
+     "  -F FILE         the filter from FILE (- for stdin); --filter\n"
      "  --estimate      dump every TCP state but ESTABLISHED and derive ESTABLISHED from\n"
      "                  /proc/net/snmp CurrEstab minus CLOSE_WAIT (labelled an estimate;\n"
      "                  counted exactly when the figures disagree)\n"
@@ -90,6 +101,7 @@ constexpr std::array<help_section, 9> sections = {{
      "                  log histogram (4 buckets per doubling). tcp_info counts full TCP\n"
      "                  sockets only (not TIME-WAIT, SYN-RECV, UDP)\n"
      "  --limit N       the N largest (20); -n is numeric, as in ss\n"
+     "  -f, -A, -F      ss's --family, --query and --filter FILE, as in a listing\n"
      "  --threads N     parallel TCP dumps, and the -p scan of process on N threads\n"
      "  --all-netns     KEY in every network namespace, each key prefixed by its namespace\n"
      "  --netns-owner O with --all-netns or netns: init leaves out namespaces owned by other\n"

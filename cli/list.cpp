@@ -35,6 +35,7 @@ listing_style style_of(const options& o, const socket_query& q, const process_ow
   style.cgroup = o.cgroup;
   style.oneline = o.oneline;
   style.numeric = o.numeric;
+  style.resolve = o.resolve;
   style.screen_width = o.json ? 0 : screen_width();
   style.owners = o.processes ? &owners : nullptr;
   style.names = &names;
@@ -46,6 +47,12 @@ listing_style style_of(const options& o, const socket_query& q, const process_ow
 }  // namespace
 
 int run_list(collector& c, const options& o) {
+  // ss -Z and -z: SELinux contexts. Where SELinux is off (no selinuxfs), ss's own answer.
+  if (o.selinux) {
+    if (access("/sys/fs/selinux/enforce", F_OK) != 0)
+      return fail(exit_failure, "SELinux is not enabled.");
+    return fail(exit_failure, "-Z, -z: SELinux contexts are not shown by ssfast yet");
+  }
   socket_filter f;
   socket_query q;
   std::string err;

@@ -78,7 +78,13 @@ enum class opt : std::uint8_t {
   interval,
   delta,
   limit,
-  by
+  by,
+  family,
+  query,
+  filter_file,
+  resolve,
+  context,
+  contexts
 };
 
 struct option_spec {
@@ -142,6 +148,13 @@ inline constexpr option_spec table[] = {
     {opt::delta, 0, "delta", true, in_counters},
     {opt::limit, 0, "limit", true, in_top},
     {opt::by, 0, "by", true, in_top},
+    // ss's other ways to choose tables and families, and its filter file.
+    {opt::family, 'f', "family", true, in_list | in_top},
+    {opt::query, 'A', "query", true, in_list | in_top},
+    {opt::filter_file, 'F', "filter", true, in_list | in_top | in_summary},
+    {opt::resolve, 'r', "resolve", false, in_list},
+    {opt::context, 'Z', "context", false, in_list},
+    {opt::contexts, 'z', "contexts", false, in_list},
 };
 inline constexpr std::size_t option_total = std::size(table);
 

@@ -8,8 +8,11 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <initializer_list>
+#include <sstream>
 #include <utility>
 
 #include "option_table.h"
@@ -146,6 +149,9 @@ class parser {
       case opt::oneline: o_.oneline = true; break;
       case opt::tos: o_.tos = true; break;
       case opt::cgroup: o_.cgroup = true; break;
+      case opt::resolve: o_.resolve = true; break;
+      case opt::context:
+      case opt::contexts: o_.selinux = true; break;
       case opt::estimate: o_.method = count_method::estimate; break;
       case opt::all_netns: o_.all_netns = true; break;
       case opt::help: help_ = true; break;
@@ -279,6 +285,15 @@ class parser {
         if (!parse_uint<std::size_t>(v, o_.top_n, 1, 1000000))
           why = "is not a number from 1 to 1000000";
         break;
+      case opt::family: family(v); break;
+      case opt::query:
+        for (std::size_t at = 0; at <= v.size() && err_.empty();) {
+          const std::size_t comma = std::min(v.find(',', at), v.size());
+          table_query(v.substr(at, comma - at));
+          at = comma + 1;
+        }
+        break;
+      case opt::filter_file: filter_file_ = std::string(v); break;
       case opt::by:
         if (!parse_top_metric(v, o_.by))
           why =
@@ -308,6 +323,70 @@ class parser {
       o_.netns = "/proc/" + std::to_string(pid) + "/ns/net";
     else
       o_.netns = std::string(v);
+  }
+
+  // ss -f FAMILY: inet and inet6 as -4 and -6, unix as -x. ss's other families (link,
+  // netlink, vsock, tipc, xdp) are sockets ssfast does not list yet: refused, not ignored.
+  void family(std::string_view v) {
+    if (v == "inet") {
+      v4_ = true;
+    } else if (v == "inet6") {
+      v6_ = true;
+    } else if (v == "unix") {
+      o_.unix_domain = true;
+    } else if (v == "link" || v == "netlink" || v == "vsock" || v == "tipc" || v == "xdp") {
+      err_ = "option '-f': ssfast lists inet, inet6 and unix sockets; " + quoted(v) +
+             " sockets are not listed yet";
+    } else {
+      err_ = "option '-f': " + quoted(v) + " is not a family (inet, inet6, unix)";
+    }
+  }
+
+  // ss -A QUERY (comma-separated tables): inet as -t -u, tcp, udp, unix as -x.
+  void table_query(std::string_view t) {
+    static constexpr std::string_view not_yet[] = {
+        "all",          "raw",         "packet",         "packet_raw", "packet_dgram", "netlink",
+        "unix_dgram",   "unix_stream", "unix_seqpacket", "dccp",       "sctp",         "vsock",
+        "vsock_stream", "vsock_dgram", "tipc",           "xdp",        "mptcp"};
+    if (t == "inet") {
+      o_.tcp = o_.udp = true;
+    } else if (t == "tcp") {
+      o_.tcp = true;
+    } else if (t == "udp") {
+      o_.udp = true;
+    } else if (t == "unix") {
+      o_.unix_domain = true;
+    } else if (std::find(std::begin(not_yet), std::end(not_yet), t) != std::end(not_yet)) {
+      err_ = "option '-A': ssfast lists the inet, tcp, udp and unix tables; " + quoted(t) +
+             " is not listed yet";
+    } else {
+      err_ = "option '-A': " + quoted(t) + " is not a socket table (inet, tcp, udp, unix)";
+    }
+  }
+
+  // ss -F FILE: the filter's words from a file (at most 1 MiB), in place of the command line's.
+  bool read_filter_file() {
+    if (!positional_.empty()) {
+      err_ = "a filter from -F " + quoted(filter_file_) + " and on the command line: give one";
+      return false;
+    }
+    std::FILE* f = filter_file_ == "-" ? stdin : std::fopen(filter_file_.c_str(), "re");
+    if (f == nullptr) {
+      err_ = "option '-F': cannot read " + quoted(filter_file_) + ": " + std::strerror(errno);
+      return false;
+    }
+    std::string text(1u << 20, '\0');
+    const std::size_t n = std::fread(text.data(), 1, text.size(), f);
+    const bool more = std::fgetc(f) != EOF;
+    if (f != stdin) std::fclose(f);
+    if (more) {
+      err_ = "option '-F': " + quoted(filter_file_) + " is over 1 MiB";
+      return false;
+    }
+    text.resize(n);
+    std::istringstream words(text);
+    for (std::string w; words >> w;) positional_.push_back(w);
+    return true;
   }
 
   // A word that is not an option: the command, top's key, help's topic, or an argument.
@@ -386,6 +465,7 @@ class parser {
 
   // Words after the options: a filter, counter prefixes, state names, or nothing.
   bool words_fit() {
+    if (!filter_file_.empty() && !read_filter_file()) return false;
     const std::string first = positional_.empty() ? std::string() : positional_.front();
     switch (o_.cmd) {
       case command::summary:
@@ -518,6 +598,7 @@ class parser {
   std::vector<std::pair<std::string, output_format>> outputs_;
   bool summary_ = false, help_ = false, version_ = false, v4_ = false, v6_ = false;
   bool have_key_ = false, rest_are_words_ = false;
+  std::string filter_file_;  // -F FILE
 };
 
 }  // namespace

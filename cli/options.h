@@ -64,6 +64,8 @@ struct options {
   bool memory = false, tcp_info = false, oneline = false;                       ///< -m -i -O
   bool tos = false, cgroup = false;                                             ///< --tos --cgroup
   bool numeric = false;             ///< -n: no service names
+  bool resolve = false;             ///< -r: host names for addresses
+  bool selinux = false;             ///< -Z, -z: SELinux contexts
   std::vector<std::string> filter;  ///< the filter words, for parse_filter; states: names
   top_key key = top_key::raddr;
   bool top_netns = false;               ///< top netns: namespaces by the sockets the filter selects

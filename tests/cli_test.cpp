@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The command line: the parser on its own, and the real binary's exit codes and messages.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -190,6 +191,60 @@ TEST(ParseArgs, TopAndCounters) {
   EXPECT_EQ(r.opts.cmd, command::counters);
   EXPECT_EQ(r.opts.delta, 2.0);
   EXPECT_EQ(r.opts.prefixes, (std::vector<std::string>{"Tcp.", "TcpExt.Listen"}));
+}
+
+// ss's other ways to choose what to list: -f FAMILY, -A QUERY, -F FILE; and --by for top.
+TEST(ParseArgs, FamilyQueryFilterFileAndBy) {
+  auto r = parse({"-f", "inet6", "-A", "tcp,unix", "-a"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_TRUE(r.opts.scope.tcp);
+  EXPECT_FALSE(r.opts.scope.udp);
+  EXPECT_TRUE(r.opts.scope.unix_domain);
+  EXPECT_FALSE(r.opts.scope.ipv4);
+  EXPECT_TRUE(r.opts.scope.ipv6);
+  r = parse({"-A", "inet", "-f", "inet"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_TRUE(r.opts.scope.tcp && r.opts.scope.udp);
+  EXPECT_FALSE(r.opts.scope.unix_domain);
+  // Tables and families ssfast does not list are refused, with the reason, never ignored.
+  r = parse({"-A", "tcp,raw"});
+  EXPECT_EQ(r.error,
+            "option '-A': ssfast lists the inet, tcp, udp and unix tables; 'raw' is not listed "
+            "yet");
+  r = parse({"-f", "netlink"});
+  EXPECT_EQ(r.error,
+            "option '-f': ssfast lists inet, inet6 and unix sockets; 'netlink' sockets are not "
+            "listed yet");
+  EXPECT_EQ(parse({"-A", "bogus"}).error,
+            "option '-A': 'bogus' is not a socket table (inet, tcp, udp, unix)");
+  EXPECT_EQ(parse({"-f", "bogus"}).error,
+            "option '-f': 'bogus' is not a family (inet, inet6, unix)");
+  // -F: the words of a file, or the reason it cannot be.
+  char path[] = "/tmp/ssfast-filter-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  const std::string text = "( sport = :443 or\n  sport = :80 )\n";
+  ASSERT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(fd);
+  r = parse({"-tn", "-F", path});
+  unlink(path);
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.filter,
+            (std::vector<std::string>{"(", "sport", "=", ":443", "or", "sport", "=", ":80", ")"}));
+  r = parse({"-F", "/nonexistent/filter"});
+  EXPECT_EQ(r.error, "option '-F': cannot read '/nonexistent/filter': No such file or directory");
+  r = parse({"-F", "/dev/null", "sport", "=", ":1"});
+  EXPECT_EQ(r.error, "a filter from -F '/dev/null' and on the command line: give one");
+  r = parse({"top", "raddr", "--by", "rtt"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.by, top_metric::rtt);
+  EXPECT_NE(parse({"top", "raddr", "--by", "speed"}).error.find("is not sockets, retrans"),
+            std::string::npos);
+  EXPECT_EQ(parse({"top", "netns", "--by", "rtt"}).error,
+            "option '--by' ranks one namespace's keys: it cannot go with netns or --all-netns");
+  r = parse({"-r", "-Z"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_TRUE(r.opts.resolve && r.opts.selinux);
 }
 
 // The misuse the command table was made for: each does what a person meant or says why not.
@@ -491,7 +546,7 @@ TEST(Binary, HelpAndVersion) {
   const auto h = ssfast({"--help"});
   EXPECT_EQ(h.exit_code, 0);
   EXPECT_NE(
-      h.out.find("Usage: ssfast [-tuxlaH46pjeomiOn] [--tos] [--cgroup] [--format F] [FILTER]"),
+      h.out.find("Usage: ssfast [-tuxlaH46pjeomiOnr] [-f F] [-A Q] [-F FILE] [--tos] [--cgroup]"),
       std::string::npos);
   EXPECT_NE(h.out.find("ssfast top KEY"), std::string::npos);
   EXPECT_NE(h.out.find("Exit status"), std::string::npos);

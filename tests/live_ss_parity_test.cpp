@@ -182,6 +182,28 @@ TEST_F(LiveSsParity, ListingsAreByteForByteSs) {
   // Filters: the kernel applies both programs' bytecode.
   same_bytes({"-tan", "state", "established", "(", "sport", ">=", ":1024", ")"});
   same_bytes({"-tan", "dst", "127.0.0.1"});
+  // ss's other ways to say the same: families, tables, a filter file, host names.
+  same_bytes({"-f", "inet", "-an"});
+  same_bytes({"-f", "inet6", "-ln"});
+  same_bytes({"-f", "unix", "-a"});
+  same_bytes({"-A", "tcp,unix", "-an"});
+  same_bytes({"-A", "inet", "-ln"});
+  char path[] = "/tmp/ssfast-filter-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  const std::string expr = "( dport >= :1024\n or sport < :1024 )\n";
+  ASSERT_EQ(write(fd, expr.data(), expr.size()), static_cast<ssize_t>(expr.size()));
+  close(fd);
+  same_bytes({"-tan", "-F", path});
+  unlink(path);
+  same_bytes({"-tlr"});  // 127.0.0.1 and ::1 are named by /etc/hosts, never by DNS here
+  // -Z where SELinux is off: ss's words and exit status.
+  if (access("/sys/fs/selinux/enforce", F_OK) != 0) {
+    const auto r = testing::run_process({SSFAST_CLI_PATH, "-tanZ"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "ssfast: SELinux is not enabled.\n");
+    EXPECT_EQ(r.out, "");
+  }
 }
 
 TEST_F(LiveSsParity, TimersInfoAndMemoryHaveSsFields) {

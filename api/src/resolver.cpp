@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -124,6 +125,7 @@ struct system_names::impl {
   std::unordered_map<std::uint32_t, std::string> services;  // protocol << 16 | port
   bool cgroups_walked = false;
   std::unordered_map<std::uint64_t, std::string> cgroups;
+  std::map<std::pair<std::uint8_t, std::array<std::uint8_t, 16>>, std::string> hosts;
   std::string answer;
 
   bool ephemeral(std::uint16_t port) {
@@ -195,6 +197,33 @@ std::string_view system_names::service(std::uint16_t port, std::uint8_t protocol
         found != nullptr && found->s_name != nullptr)
       name = found->s_name;
     it = p_->services.emplace(key, std::move(name)).first;
+  }
+  return it->second;
+}
+
+std::string_view system_names::host(std::uint8_t family, const std::array<std::uint8_t, 16>& a) {
+  const auto key = std::make_pair(family, a);
+  auto it = p_->hosts.find(key);
+  if (it == p_->hosts.end()) {
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+    if (family == AF_INET) {
+      auto* in = reinterpret_cast<sockaddr_in*>(&ss);
+      in->sin_family = AF_INET;
+      std::memcpy(&in->sin_addr, a.data(), 4);
+      len = sizeof *in;
+    } else {
+      auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
+      in6->sin6_family = AF_INET6;
+      std::memcpy(&in6->sin6_addr, a.data(), 16);
+      len = sizeof *in6;
+    }
+    char name[NI_MAXHOST] = {};
+    std::string found;
+    if (getnameinfo(reinterpret_cast<sockaddr*>(&ss), len, name, sizeof name, nullptr, 0,
+                    NI_NAMEREQD) == 0)
+      found = name;
+    it = p_->hosts.emplace(key, std::move(found)).first;
   }
   return it->second;
 }

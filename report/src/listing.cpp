@@ -37,9 +37,15 @@ void append_number(std::string& out, std::uint64_t v) {
 // '*' for port 0), ss.c inet_addr_print and resolve_service.
 void inet_address(std::string& out, const socket_row& r, bool local, const listing_style& s) {
   const address_bytes& a = local ? r.local_addr : r.peer_addr;
+  const std::string_view host =
+      s.resolve && s.names != nullptr && !(r.dual_stack && a == address_bytes{})
+          ? s.names->host(r.family, a)
+          : std::string_view();
   // A dual-stack wildcard socket takes IPv4 too: ss prints it as "*".
   if (r.dual_stack && a == address_bytes{}) {
     out.push_back('*');
+  } else if (!host.empty()) {
+    append_printable(out, host);  // a name from DNS is anyone's text
   } else if (r.family == af_inet6) {
     out.push_back('[');
     append_address(out, r.family, a);

@@ -88,6 +88,9 @@ class SSFAST_API system_names final : public name_lookup {
   std::string_view service(std::uint16_t port, std::uint8_t protocol) override;
   std::string_view cgroup_path(std::uint64_t id) override;
   std::string_view interface_name(std::uint32_t ifindex) override;
+  /// getnameinfo with NI_NAMEREQD, once per address: /etc/hosts, then DNS, which may wait for
+  /// the resolver's timeout on each address it cannot name.
+  std::string_view host(std::uint8_t family, const std::array<std::uint8_t, 16>& a) override;
 
  private:
   struct impl;

@@ -3,6 +3,7 @@
 // cgroup ids. The interface; the api's system_names answers from the host.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 
@@ -15,6 +16,9 @@ class SSFAST_API name_lookup {
   /// The service name of `port` for `protocol` (IPPROTO_TCP, IPPROTO_UDP), or "" to print
   /// the number. Valid until the next call.
   virtual std::string_view service(std::uint16_t port, std::uint8_t protocol) = 0;
+  /// The host name of an address (ss -r: the resolver, /etc/hosts then DNS), or "" to print
+  /// the address. `family` is AF_INET or AF_INET6. Valid until the next call.
+  virtual std::string_view host(std::uint8_t family, const std::array<std::uint8_t, 16>& a) = 0;
   /// The name of network interface `ifindex` (a socket bound to a device), or "if<N>".
   /// Valid until the next call.
   virtual std::string_view interface_name(std::uint32_t ifindex) = 0;
