@@ -17,7 +17,7 @@ struct help_section {
 
 constexpr std::array<help_section, 9> sections = {{
     {command::list,
-     "[-tuxlaH46pjeomiOnr] [-f F] [-A Q] [-F FILE] [--tos] [--cgroup] [--format F] [FILTER]\n"
+     "[-tuxlaH46pjeomiOnrK] [-f F] [-A Q] [-F FILE] [--tos] [--cgroup] [--format F] [FILTER]\n"
      "                 list sockets, as ss does",
      "Listing (the default; ss's flags):\n"
      "  -t, -u, -x      TCP, UDP, UNIX sockets (default: all three); --tcp, --udp, --unix\n"
@@ -31,6 +31,9 @@ constexpr std::array<help_section, 9> sections = {{
      "  -F FILE         the filter from FILE (- for stdin); --filter\n"
      "  -r, --resolve   host names for addresses (/etc/hosts, then DNS: a reverse lookup per\n"
      "                  address, which can wait for the resolver's timeout on each)\n"
+     "  -K, --kill      destroy the TCP and UDP sockets listed (SOCK_DESTROY, as ss -K: needs\n"
+     "                  CAP_NET_ADMIN and a kernel with CONFIG_INET_DIAG_DESTROY); those it\n"
+     "                  cannot destroy or that are gone are skipped, UNIX sockets only listed\n"
      "  -Z, -z          SELinux contexts (--context, --contexts): \"SELinux is not enabled.\"\n"
      "                  (exit 1) where it is off, as ss; refused where it is on (not shown yet)\n"
      "  -n, --numeric   ports as numbers (else service names from /etc/services, as ss;\n"

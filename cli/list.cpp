@@ -6,6 +6,8 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "ssfast/core/addresses.h"
+#include "ssfast/report/escape.h"
 #include "ssfast/report/listing.h"
 
 namespace ssfast::cli {
@@ -44,6 +46,48 @@ listing_style style_of(const options& o, const socket_query& q, const process_ow
   return style;
 }
 
+// ss -K: each TCP and UDP socket the listing selects is destroyed (SOCK_DESTROY) and listed
+// only if it was; one the kernel cannot destroy (EOPNOTSUPP) or that is already gone (ENOENT)
+// is skipped, as ss skips it (ss.c show_one_inet_sock). Any other answer stops the listing.
+// UNIX sockets are listed, not destroyed: there is no SOCK_DESTROY for them, and ss lists them.
+struct killer {
+  socket_destroyer destroyer;
+  socket_table kept;
+  std::error_code failed;
+  std::string failed_socket;
+  std::uint64_t destroyed = 0, unsupported = 0;
+
+  std::error_code destroy(const socket_table& batch, const socket_table*& out) noexcept {
+    try {
+      kept.clear();
+      kept.keep_attributes(batch.keeps_attributes());
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        const socket_row r = batch.row(i);
+        if (r.family == abi::af_unix) {
+          kept.append(r);
+          continue;
+        }
+        const std::error_code ec = destroyer.destroy(r);
+        if (!ec) {
+          ++destroyed;
+          kept.append(r);
+        } else if (ec == std::errc::operation_not_supported) {
+          ++unsupported;
+        } else if (ec != std::errc::no_such_file_or_directory) {
+          failed = ec;
+          failed_socket = endpoint_text(r.family, r.local_addr, r.local_port) + " -> " +
+                          endpoint_text(r.family, r.peer_addr, r.peer_port);
+          return ec;
+        }
+      }
+      out = &kept;
+      return {};
+    } catch (const std::bad_alloc&) {
+      return std::make_error_code(std::errc::not_enough_memory);
+    }
+  }
+};
+
 }  // namespace
 
 int run_list(collector& c, const options& o) {
@@ -64,6 +108,7 @@ int run_list(collector& c, const options& o) {
   process_owners owners;
   if (o.processes && !scan_owners(o, owners)) return exit_failure;
   system_names names(o.proc_root);
+  killer destroyer;
   // Standard output, written as the listing is drawn.
   bool write_failed = false;
   listing_writer out(style_of(o, q, owners, names, c.source() == source_kind::proc),
@@ -79,16 +124,34 @@ int run_list(collector& c, const options& o) {
   struct source_aware final : row_sink {
     collector& c;
     listing_writer& out;
-    source_aware(collector& col, listing_writer& w) : c(col), out(w) {}
+    killer* kill;
+    source_aware(collector& col, listing_writer& w, killer* k) : c(col), out(w), kill(k) {}
     std::error_code on_rows(const socket_table& batch) noexcept override {
       out.set_backlog_known(c.source() != source_kind::proc);
-      return out.on_rows(batch);
+      if (kill == nullptr) return out.on_rows(batch);
+      const socket_table* gone = nullptr;
+      if (auto ec = kill->destroy(batch, gone)) return ec;
+      return out.on_rows(*gone);
     }
-  } sink(c, out);
+  } sink(c, out, o.kill ? &destroyer : nullptr);
   std::error_code ec = c.list(q, sink);
   if (!ec) ec = out.finish();
   if (write_failed) return fail(exit_failure, "cannot write the output");
+  if (o.kill && destroyer.failed) {
+    std::string line = "-K: cannot destroy ";
+    append_printable(line, destroyer.failed_socket);
+    line += ": " + destroyer.failed.message();
+    if (destroyer.failed == std::errc::operation_not_permitted ||
+        destroyer.failed == std::errc::permission_denied)
+      line += " (needs CAP_NET_ADMIN over the socket's network namespace)";
+    return fail(exit_failure, line);
+  }
   if (ec) return list_failed(c, ec);
+  if (o.kill && destroyer.unsupported > 0 && destroyer.destroyed == 0)
+    std::fprintf(stderr,
+                 "ssfast: note: -K: the kernel destroyed none of %llu sockets (EOPNOTSUPP: built "
+                 "without CONFIG_INET_DIAG_DESTROY, or a protocol it cannot destroy)\n",
+                 static_cast<unsigned long long>(destroyer.unsupported));
   say_malformed(c);
   // Standard output holds the header and the rows, as ss writes them, so ss parsers (jc
   // --ss), `wc -l` and awk read it as they read ss; what is said about the listing goes to

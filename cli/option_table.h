@@ -84,7 +84,8 @@ enum class opt : std::uint8_t {
   filter_file,
   resolve,
   context,
-  contexts
+  contexts,
+  kill
 };
 
 struct option_spec {
@@ -155,6 +156,7 @@ inline constexpr option_spec table[] = {
     {opt::resolve, 'r', "resolve", false, in_list},
     {opt::context, 'Z', "context", false, in_list},
     {opt::contexts, 'z', "contexts", false, in_list},
+    {opt::kill, 'K', "kill", false, in_list},
 };
 inline constexpr std::size_t option_total = std::size(table);
 

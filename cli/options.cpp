@@ -152,6 +152,7 @@ class parser {
       case opt::resolve: o_.resolve = true; break;
       case opt::context:
       case opt::contexts: o_.selinux = true; break;
+      case opt::kill: o_.kill = true; break;
       case opt::estimate: o_.method = count_method::estimate; break;
       case opt::all_netns: o_.all_netns = true; break;
       case opt::help: help_ = true; break;
@@ -545,6 +546,10 @@ class parser {
     else if (needs_tcp_info(o_.by) && proc)
       err_ =
           "option '--by' reads tcp_info, which only netlink gives: it cannot go with "
+          "--source proc or --proc-root";
+    else if (o_.kill && proc)
+      err_ =
+          "option '-K' destroys sockets over netlink (SOCK_DESTROY): it cannot go with "
           "--source proc or --proc-root";
     else if (o_.top_netns && o_.all_netns)
       err_ = "top netns already ranks every namespace: --all-netns is for the other keys";

@@ -66,6 +66,7 @@ struct options {
   bool numeric = false;             ///< -n: no service names
   bool resolve = false;             ///< -r: host names for addresses
   bool selinux = false;             ///< -Z, -z: SELinux contexts
+  bool kill = false;                ///< -K: destroy the sockets listed
   std::vector<std::string> filter;  ///< the filter words, for parse_filter; states: names
   top_key key = top_key::raddr;
   bool top_netns = false;               ///< top netns: namespaces by the sockets the filter selects

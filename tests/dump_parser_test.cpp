@@ -556,6 +556,46 @@ TEST(RequestBuilder, LaysOutAUnixDiagRequest) {
                                                        UDIAG_SHOW_RQLEN | UDIAG_SHOW_UID));
 }
 
+// ss -K's request: SOCK_DESTROY with an acknowledgement, and the socket's identity as the
+// dump gave it (network-order ports, IPv4 in the first word, the cookie low word first).
+TEST(RequestBuilder, LaysOutASockDestroyRequest) {
+  socket_row r;
+  r.family = AF_INET;
+  r.protocol = IPPROTO_TCP;
+  r.local_addr = {127, 0, 0, 1};
+  r.peer_addr = {10, 1, 2, 3};
+  r.local_port = 443;
+  r.peer_port = 50000;
+  r.ifindex = 7;
+  r.cookie = 0x1122334455667788ull;
+  std::array<std::byte, destroy_request_size> buf;
+  ASSERT_EQ(build_destroy(r, 9, buf), sizeof(nlmsghdr) + sizeof(inet_diag_req_v2));
+  nlmsghdr h{};
+  std::memcpy(&h, buf.data(), sizeof h);
+  EXPECT_EQ(h.nlmsg_type, SOCK_DESTROY);
+  EXPECT_EQ(h.nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK);
+  EXPECT_EQ(h.nlmsg_seq, 9u);
+  EXPECT_EQ(h.nlmsg_len, buf.size());
+  inet_diag_req_v2 req{};
+  std::memcpy(&req, buf.data() + NLMSG_HDRLEN, sizeof req);
+  EXPECT_EQ(req.sdiag_family, AF_INET);
+  EXPECT_EQ(req.sdiag_protocol, IPPROTO_TCP);
+  EXPECT_EQ(req.id.idiag_sport, htons(443));
+  EXPECT_EQ(req.id.idiag_dport, htons(50000));
+  EXPECT_EQ(std::memcmp(req.id.idiag_src, r.local_addr.data(), 4), 0);
+  EXPECT_EQ(req.id.idiag_src[1], 0u) << "IPv4 uses the first word only";
+  EXPECT_EQ(std::memcmp(req.id.idiag_dst, r.peer_addr.data(), 4), 0);
+  EXPECT_EQ(req.id.idiag_if, 7u);
+  EXPECT_EQ(req.id.idiag_cookie[0], 0x55667788u);
+  EXPECT_EQ(req.id.idiag_cookie[1], 0x11223344u);
+  // Neither a UNIX socket nor a short buffer makes a request.
+  socket_row u;
+  u.family = AF_UNIX;
+  EXPECT_EQ(build_destroy(u, 1, buf), 0u);
+  std::array<std::byte, 8> small;
+  EXPECT_EQ(build_destroy(r, 1, small), 0u);
+}
+
 // inet_diag resumes a dump by bucket and position (KERNEL-NOTES); an insertion at the head
 // of a chain ahead of the resume point hands the sockets before it out again, in order, at the
 // start of the next batch. Here: a dump of 40 sockets in two datagrams, the second opening

@@ -324,5 +324,43 @@ TEST_F(LiveSsParity, TopByTcpInfoAsSsTiThroughAwk) {
   EXPECT_NE(proc.err.find("only netlink gives"), std::string::npos) << proc.err;
 }
 
+// ss -K: the sockets a filter selects are destroyed and listed, as ss lists what it destroys;
+// the peer of a destroyed connection sees it reset. Without CAP_NET_ADMIN: EPERM, said, and
+// the socket lives. Only this test's own namespace and sockets are touched.
+TEST_F(LiveSsParity, KillDestroysWhatItListsAsSs) {
+  testing::fd_set_guard held;
+  const int l = held.hold(testing::listen_loopback(82, 8));
+  auto pair = [&](const char* from) {
+    const int c = held.hold(testing::connect_tcp("127.0.0.1", 82, from));
+    const int a = held.hold(accept(l, nullptr, nullptr));
+    EXPECT_GE(a, 0);
+    return c;
+  };
+  const int ours_client = pair("127.0.0.82");
+  const int theirs_client = pair("127.0.0.83");
+  const int kept_client = pair("127.0.0.84");
+  const std::string ours_out = ours({"-tnK", "dst", "127.0.0.82"});
+  const std::string theirs_out = theirs({"-tnK", "dst", "127.0.0.83"});
+  EXPECT_EQ(lines_of(ours_out).size(), 2u) << ours_out;
+  EXPECT_EQ(shapes(ours_out), shapes(theirs_out)) << ours_out << theirs_out;
+  EXPECT_EQ(lines_of(theirs({"-tnH", "dst", "127.0.0.82"})).size(), 0u) << "destroyed";
+  // The client of the destroyed socket is reset.
+  char byte = 0;
+  EXPECT_LE(read(ours_client, &byte, 1), 0);
+  (void)theirs_client;
+  // As nobody: the kernel refuses, the command says why, and the socket lives.
+  testing::child_setup nobody;
+  nobody.as_uid = 65534;
+  const auto r = testing::run_process({SSFAST_CLI_PATH, "-tnK", "dst", "127.0.0.84"}, nobody);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("-K: cannot destroy 127.0.0.1:82 -> 127.0.0.84:"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("(needs CAP_NET_ADMIN over the socket's network namespace)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(lines_of(theirs({"-tnH", "dst", "127.0.0.84"})).size(), 1u) << "still there";
+  (void)kept_client;
+}
+
 }  // namespace
 }  // namespace ssfast

@@ -2,7 +2,10 @@
 // sock_diag dump requests: a netlink header and an inet_diag_req_v2 or unix_diag_req.
 #include "ssfast/netlink/request.h"
 
+#include <netinet/in.h>
 #include <sys/socket.h>
+
+#include <cstring>
 
 #include "wire.h"
 
@@ -59,6 +62,38 @@ request_layout build_request(const dump_request& r, std::uint32_t seq,
   h.nlmsg_pid = 0;  // the kernel fills in the sender's port id
   wire::store(buf, 0, h);
   return {len, total};
+}
+
+static_assert(destroy_request_size == sizeof(nlmsghdr) + sizeof(inet_diag_req_v2));
+
+std::size_t build_destroy(const socket_row& r, std::uint32_t seq,
+                          std::span<std::byte> buf) noexcept {
+  if (buf.size() < destroy_request_size) return 0;
+  if ((r.family != AF_INET && r.family != AF_INET6) ||
+      (r.protocol != IPPROTO_TCP && r.protocol != IPPROTO_UDP))
+    return 0;
+  inet_diag_req_v2 req{};
+  req.sdiag_family = r.family;
+  req.sdiag_protocol = r.protocol;
+  // The socket's identity as the dump gave it: addresses in network order (IPv4 in the first
+  // word), ports in network order, the bound device, and the cookie split low word first
+  // (sock_diag_save_cookie), which sock_diag_check_cookie() compares.
+  const std::size_t alen = r.family == AF_INET ? 4 : 16;
+  std::memcpy(req.id.idiag_src, r.local_addr.data(), alen);
+  std::memcpy(req.id.idiag_dst, r.peer_addr.data(), alen);
+  req.id.idiag_sport = htons(r.local_port);
+  req.id.idiag_dport = htons(r.peer_port);
+  req.id.idiag_if = r.ifindex;
+  req.id.idiag_cookie[0] = static_cast<std::uint32_t>(r.cookie);
+  req.id.idiag_cookie[1] = static_cast<std::uint32_t>(r.cookie >> 32);
+  wire::store(buf, wire::header_size, req);
+  nlmsghdr h{};
+  h.nlmsg_len = static_cast<std::uint32_t>(destroy_request_size);
+  h.nlmsg_type = SOCK_DESTROY;
+  h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+  h.nlmsg_seq = seq;
+  wire::store(buf, 0, h);
+  return destroy_request_size;
 }
 
 }  // namespace ssfast::netlink

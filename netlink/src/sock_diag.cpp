@@ -145,4 +145,48 @@ std::error_code sock_diag_socket::dump(const dump_request& r, datagram_sink& sin
   return {};
 }
 
+std::error_code sock_diag_socket::destroy(const socket_row& r) noexcept {
+  if (needs_reopen_ || nl_ == nullptr) {
+    if (auto ec = reopen()) return ec;
+  }
+  std::array<std::byte, destroy_request_size> req;
+  const std::uint32_t seq = ++seq_;
+  if (build_destroy(r, seq, req) == 0) return std::make_error_code(std::errc::invalid_argument);
+  const int fd = mnl_socket_get_fd(nl_);
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  ssize_t sent;
+  do {
+    sent =
+        sendto(fd, req.data(), req.size(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) return errno_code(errno);
+  // One answer: NLMSG_ERROR with 0 (the acknowledgement) or the negative errno.
+  needs_reopen_ = true;
+  for (;;) {
+    sockaddr_nl from{};
+    socklen_t from_len = sizeof from;
+    const ssize_t n =
+        recvfrom(fd, buf_->data(), buf_->size(), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return std::make_error_code(std::errc::timed_out);
+      return errno_code(errno);
+    }
+    if (from_len != sizeof from || from.nl_family != AF_NETLINK || from.nl_pid != 0)
+      return errc::foreign_sender;
+    const std::span<const std::byte> b(buf_->data(), static_cast<std::size_t>(n));
+    if (b.size() < wire::header_size + sizeof(nlmsgerr)) return errc::truncated;
+    const auto h = wire::load<nlmsghdr>(b, 0);
+    if (h.nlmsg_seq != seq) continue;  // an older request's late answer
+    if (h.nlmsg_type != NLMSG_ERROR) return errc::unexpected_message;
+    const int err = wire::load<int>(b, wire::header_size);
+    needs_reopen_ = false;
+    if (err == 0) return {};
+    if (err < -4095 || err > 0) return errc::bad_message;
+    return errno_code(-err);
+  }
+}
+
 }  // namespace ssfast::netlink

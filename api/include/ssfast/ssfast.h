@@ -97,6 +97,26 @@ class SSFAST_API system_names final : public name_lookup {
   std::unique_ptr<impl> p_;
 };
 
+/// Destroys TCP and UDP sockets as ss -K does: SOCK_DESTROY with the identity a listing gave
+/// (the kernel finds the socket by addresses, ports, bound device and cookie, so a socket that
+/// has since gone, or a new one on the same addresses and ports, is not hit: ENOENT). Needs a
+/// kernel built with CONFIG_INET_DIAG_DESTROY (else EOPNOTSUPP) and CAP_NET_ADMIN over the
+/// socket's network namespace (else EPERM). The netlink socket is opened on first use, in the
+/// calling thread's network namespace. Not thread-safe.
+class SSFAST_API socket_destroyer {
+ public:
+  socket_destroyer();
+  socket_destroyer(socket_destroyer&&) noexcept;
+  socket_destroyer& operator=(socket_destroyer&&) noexcept;
+  ~socket_destroyer();
+  /// {} when the kernel destroyed it; else its errno (EINVAL: not a TCP or UDP row).
+  std::error_code destroy(const socket_row& r) noexcept;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> p_;
+};
+
 /// Why a collector answers from /proc although netlink was allowed.
 struct fallback_info {
   std::error_code error;  ///< what netlink said

@@ -7,6 +7,7 @@
 #include <span>
 
 #include "ssfast/core/kernel_abi.h"
+#include "ssfast/core/socket_table.h"
 
 namespace ssfast::netlink {
 
@@ -77,5 +78,15 @@ struct request_layout {
 /// over max_request_bytecode or not a multiple of 4 (every op is). No allocation.
 request_layout build_request(const dump_request& r, std::uint32_t seq,
                              std::span<std::byte> buf) noexcept;
+
+/// Size of a SOCK_DESTROY request: a netlink header and an inet_diag_req_v2.
+inline constexpr std::size_t destroy_request_size = 16 + 56;
+
+/// Writes the SOCK_DESTROY request for inet socket `r` (ss -K; tcp_diag_destroy and
+/// udp_diag_destroy find it by its inet_diag_sockid: addresses, ports, interface and cookie)
+/// with sequence number `seq`, asking for an acknowledgement. Returns the bytes written, 0 if
+/// `buf` is too small or `r` is not a TCP or UDP socket over IPv4 or IPv6. No allocation.
+std::size_t build_destroy(const socket_row& r, std::uint32_t seq,
+                          std::span<std::byte> buf) noexcept;
 
 }  // namespace ssfast::netlink

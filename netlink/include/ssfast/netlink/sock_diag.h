@@ -52,6 +52,13 @@ class sock_diag_socket {
   /// an error the socket is reopened on the next dump, so a half-read dump never leaks into it.
   std::error_code dump(const dump_request& r, datagram_sink& sink) noexcept;
 
+  /// Destroys inet socket `r` (SOCK_DESTROY, as ss -K) and waits for the kernel's answer:
+  /// {} when it is destroyed; else the errno the kernel gave: ENOENT (already gone),
+  /// EOPNOTSUPP (the protocol or kernel cannot: CONFIG_INET_DIAG_DESTROY), EPERM (no
+  /// CAP_NET_ADMIN over the socket's network namespace), EINVAL for a row that is not TCP or
+  /// UDP. Not during a dump on the same socket.
+  std::error_code destroy(const socket_row& r) noexcept;
+
   /// The port id the kernel assigned; replies must carry it.
   std::uint32_t portid() const noexcept;
   /// Number of datagrams received by the last dump.
