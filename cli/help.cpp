@@ -70,6 +70,8 @@ constexpr std::array<help_section, 9> sections = {{
      "                  host costs the walk. Labelled in text and JSON (\"filter\"); not with\n"
      "                  Prometheus output, --estimate or --all-netns\n"
      "  -F FILE         the filter from FILE (- for stdin); --filter\n"
+     "  -i, --info      then, per TCP state, the RTT's p50/p90/p99/max and the retransmissions\n"
+     "                  (tcp_info of every TCP socket: a listing's cost; text and JSON only)\n"
      "  --estimate      dump every TCP state but ESTABLISHED and derive ESTABLISHED from\n"
      "                  /proc/net/snmp CurrEstab minus CLOSE_WAIT (labelled an estimate;\n"
      "                  counted exactly when the figures disagree)\n"

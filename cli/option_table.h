@@ -113,7 +113,7 @@ inline constexpr option_spec table[] = {
     {opt::extended, 'e', "extended", false, in_list},
     {opt::timers, 'o', "options", false, in_list},
     {opt::memory, 'm', "memory", false, in_list},
-    {opt::tcp_info, 'i', "info", false, in_list},
+    {opt::tcp_info, 'i', "info", false, in_list | in_summary},
     {opt::oneline, 'O', "oneline", false, in_list},
     {opt::tos, 0, "tos", false, in_list},
     {opt::cgroup, 0, "cgroup", false, in_list},

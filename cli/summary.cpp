@@ -71,6 +71,26 @@ int run_once(collector& c, const options& o) {
   if (collect_summary(c, r, d, error)) return fail(exit_failure, error);
   say_malformed(c);
   render_summary(d, format_of(o), sc.text, out);
+  if (o.tcp_info) {
+    // -s -i: a listing of the TCP sockets (the filter's, if any) with tcp_info, grouped by
+    // state as it is parsed.
+    socket_query tq = sc.filtered ? sc.q : socket_query{};
+    tq.scope = o.scope;
+    tq.scope.udp = tq.scope.unix_domain = false;
+    tq.scope.tcp = true;
+    if (!sc.filtered) tq.states = abi::tcp_all_states;
+    tq.show.tcp_info = true;
+    tcp_info_by_state by_state;
+    if (auto ec = c.list(tq, by_state)) return list_failed(c, ec);
+    if (format_of(o) == summary_format::json && out.size() >= 2 && out.ends_with("}\n")) {
+      out.resize(out.size() - 2);  // one object: the section joins the summary's members
+      out += ",";
+      render_tcp_info_json(by_state, out);
+      out += "}\n";
+    } else {
+      render_tcp_info_text(by_state, out);
+    }
+  }
   if (!o.textfile.empty()) {
     if (auto e = write_file_atomically(o.textfile, out); !e.empty()) return fail(exit_failure, e);
     return exit_ok;
@@ -199,6 +219,18 @@ int run_summary(collector& c, const options& o) {
                               : nullptr;
     if (refused != nullptr)
       return fail(exit_usage, std::string("a filtered summary cannot be given with ") + refused);
+  }
+  if (o.tcp_info) {
+    const char* refused = o.all_netns                             ? "--all-netns"
+                          : o.watch > 0                           ? "--watch"
+                          : !o.textfile.empty()                   ? "--textfile"
+                          : o.format == output_format::prometheus ? "Prometheus output"
+                          : o.method == count_method::estimate    ? "--estimate"
+                          : o.source == source_choice::proc       ? "--source proc"
+                                                                  : nullptr;
+    if (refused != nullptr)
+      return fail(exit_usage,
+                  std::string("-s -i (tcp_info per state) cannot be given with ") + refused);
   }
   // What a writer of this file left when it was killed between its link and its rename.
   if (!o.textfile.empty()) (void)remove_stale_temporaries(o.textfile);

@@ -162,5 +162,33 @@ TEST(Top, RanksByATcpInfoFigureOrTheQueues) {
   EXPECT_FALSE(needs_tcp_info(top_metric::recv_q));
 }
 
+// -s -i's grouping: per state, the sockets with tcp_info, their RTTs and retransmissions.
+TEST(Top, TcpInfoByState) {
+  socket_table t;
+  t.keep_attributes(true);
+  std::vector<std::vector<std::uint8_t>> infos;
+  auto add = [&](std::uint8_t state, std::uint32_t rtt, std::uint32_t retrans) {
+    socket_row r = testing::tcp(2, "10.0.0.1", 443, "192.0.2.1", 40000, state);
+    infos.push_back(tcp_info_attribute(rtt, retrans, 0));
+    r.attributes = infos.back();
+    t.append(r);
+  };
+  add(1, 1000, 3);
+  add(1, 3000, 0);
+  add(10, 0, 0);                                                      // a listener: no RTT sample
+  t.append(testing::tcp(2, "10.0.0.1", 443, "192.0.2.9", 40001, 6));  // TIME-WAIT: no tcp_info
+  tcp_info_by_state g;
+  ASSERT_FALSE(g.on_rows(t));
+  const auto& est = g.states()[1];
+  EXPECT_EQ(est.sockets, 2u);
+  EXPECT_EQ(est.rtt.total, 2u);
+  EXPECT_EQ(est.rtt_max_us, 3000u);
+  EXPECT_EQ(est.total_retrans, 3u);
+  EXPECT_EQ(est.retransmitting, 0u) << "tcpi_retrans is 0 in these";
+  EXPECT_EQ(g.states()[10].sockets, 1u);
+  EXPECT_EQ(g.states()[10].rtt.total, 0u);
+  EXPECT_EQ(g.states()[6].sockets, 0u);
+}
+
 }  // namespace
 }  // namespace ssfast

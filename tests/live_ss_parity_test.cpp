@@ -362,5 +362,34 @@ TEST_F(LiveSsParity, KillDestroysWhatItListsAsSs) {
   (void)kept_client;
 }
 
+// -s -i: per state, the sockets with tcp_info and their RTTs, as many as ss -ti shows with an
+// rtt: in that state.
+TEST_F(LiveSsParity, SummaryWithTcpInfoPerState) {
+  auto ss_rtts = [&](const char* state) {
+    std::size_t n = 0;
+    for (const auto& l : lines_of(theirs({"-tinH", "state", state}))) {
+      n += l.find(" rtt:") != std::string::npos;
+    }
+    return n;
+  };
+  auto ours_now = [&] {
+    const auto r = testing::run_process({SSFAST_CLI_PATH, "-s", "-i", "-j"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out);
+  };
+  const auto j = ours_now();
+  const auto& est = j["tcp_info"]["ESTABLISHED"];
+  EXPECT_EQ(est["sockets"], j["tcp"]["states"]["ESTABLISHED"]) << j.dump();
+  EXPECT_EQ(est["rtt_samples"].get<std::size_t>(), ss_rtts("established")) << j.dump();
+  EXPECT_LE(est["rtt_p50_us"].get<std::uint64_t>(), est["rtt_p99_us"].get<std::uint64_t>());
+  EXPECT_EQ(j["tcp_info"]["LISTEN"]["rtt_p50_us"], nullptr) << "listeners have no RTT sample";
+  const auto text = testing::run_process({SSFAST_CLI_PATH, "-s", "-i"});
+  EXPECT_NE(text.out.find("TCP RTT (ms) and retransmissions, per state (tcp_info):\n"),
+            std::string::npos)
+      << text.out;
+  const auto refused = testing::run_process({SSFAST_CLI_PATH, "-s", "-i", "--watch", "1"});
+  EXPECT_EQ(refused.exit_code, 2);
+}
+
 }  // namespace
 }  // namespace ssfast

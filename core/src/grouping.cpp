@@ -358,6 +358,24 @@ std::vector<top_entry> top_counter::entries(std::size_t n) const {
   return {};
 }
 
+std::error_code tcp_info_by_state::on_rows(const socket_table& batch) noexcept {
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (batch.protocol()[i] != abi::ipproto_tcp) continue;
+    const socket_row r = batch.row(i);
+    const tcp_facts f = tcp_facts_of(decode_attributes(r));
+    if (!f.present) continue;
+    state_figures& s = states_[netstat_fold(r.state) & 15u];
+    ++s.sockets;
+    if (f.rtt_us != 0) {
+      s.rtt.add(f.rtt_us);
+      s.rtt_max_us = std::max(s.rtt_max_us, f.rtt_us);
+    }
+    s.total_retrans += f.total_retrans;
+    s.retransmitting += f.retrans > 0;
+  }
+  return {};
+}
+
 std::vector<top_entry> top_counts(const socket_table& t, top_key key, std::size_t n,
                                   const owner_lookup* owners, top_metric metric) {
   top_counter c(key, owners, metric);

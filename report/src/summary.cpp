@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 
 #include "counter_groups.h"
 #include "ssfast/core/kernel_abi.h"
@@ -319,6 +320,61 @@ void render_summary(const summary_data& d, summary_format format, std::string_vi
     case summary_format::prometheus: render_summary_prometheus(r, d.every_counter, out); break;
     case summary_format::text: render_summary_text(r, out); break;
   }
+}
+
+void render_tcp_info_text(const tcp_info_by_state& t, std::string& out) {
+  out += "\nTCP RTT (ms) and retransmissions, per state (tcp_info):\n";
+  char line[160];
+  std::snprintf(line, sizeof line, "%-12s %9s %9s %9s %9s %9s %13s %14s\n", "State", "Sockets",
+                "RTT p50", "p90", "p99", "max", "Retransmits", "Retransmitting");
+  out += line;
+  for (std::size_t st = 0; st < t.states().size(); ++st) {
+    const auto& f = t.states()[st];
+    if (f.sockets == 0) continue;
+    const std::string_view name = netstat_name(static_cast<std::uint8_t>(st));
+    // No RTT sample (a listener, a connection not yet acknowledged): "-", not 0.
+    char rtt[4][16] = {"-", "-", "-", "-"};
+    if (f.rtt.total > 0) {
+      const double v[4] = {
+          static_cast<double>(f.rtt.quantile(0.5)), static_cast<double>(f.rtt.quantile(0.9)),
+          static_cast<double>(f.rtt.quantile(0.99)), static_cast<double>(f.rtt_max_us)};
+      for (int k = 0; k < 4; ++k) std::snprintf(rtt[k], sizeof rtt[k], "%.3f", v[k] / 1000.0);
+    }
+    std::snprintf(line, sizeof line, "%-12.*s %9llu %9s %9s %9s %9s %13llu %14llu\n",
+                  static_cast<int>(name.size()), name.data(),
+                  static_cast<unsigned long long>(f.sockets), rtt[0], rtt[1], rtt[2], rtt[3],
+                  static_cast<unsigned long long>(f.total_retrans),
+                  static_cast<unsigned long long>(f.retransmitting));
+    out += line;
+  }
+}
+
+void render_tcp_info_json(const tcp_info_by_state& t, std::string& out) {
+  json_writer w(out);
+  w.key("tcp_info").begin_object();
+  for (std::size_t st = 0; st < t.states().size(); ++st) {
+    const auto& f = t.states()[st];
+    if (f.sockets == 0) continue;
+    w.key(netstat_name(static_cast<std::uint8_t>(st))).begin_object();
+    w.key("sockets").value(f.sockets);
+    w.key("rtt_samples").value(f.rtt.total);
+    auto us = [&](std::string_view k, std::uint64_t v) {
+      w.key(k);
+      if (f.rtt.total > 0) {
+        w.value(v);
+      } else {
+        w.null();  // no RTT sample
+      }
+    };
+    us("rtt_p50_us", f.rtt.quantile(0.5));
+    us("rtt_p90_us", f.rtt.quantile(0.9));
+    us("rtt_p99_us", f.rtt.quantile(0.99));
+    us("rtt_max_us", f.rtt_max_us);
+    w.key("total_retrans").value(f.total_retrans);
+    w.key("retransmitting").value(f.retransmitting);
+    w.end_object();
+  }
+  w.end_object();
 }
 
 }  // namespace ssfast

@@ -184,6 +184,27 @@ class SSFAST_API top_counter final : public row_sink {
   std::unique_ptr<state> s_;
 };
 
+/// `-s -i`: per TCP state, the sockets that carry tcp_info, their RTT distribution and their
+/// retransmissions (tcpi_total_retrans summed, and the sockets with segments out for
+/// retransmission now). The row_sink for a listing that asks for tcp_info. Memory: one
+/// histogram per state. Not thread-safe.
+class SSFAST_API tcp_info_by_state final : public row_sink {
+ public:
+  struct state_figures {
+    std::uint64_t sockets = 0;         ///< with tcp_info
+    rtt_histogram rtt;                 ///< of those with an RTT sample
+    std::uint64_t total_retrans = 0;   ///< sum of tcpi_total_retrans
+    std::uint64_t retransmitting = 0;  ///< sockets with tcpi_retrans > 0
+    std::uint32_t rtt_max_us = 0;      ///< the largest RTT, exactly
+  };
+  std::error_code on_rows(const socket_table& batch) noexcept override;
+  /// By kernel state byte (netstat_fold'ed); states with no socket have sockets == 0.
+  const std::array<state_figures, 16>& states() const noexcept { return states_; }
+
+ private:
+  std::array<state_figures, 16> states_{};
+};
+
 /// Counts the table's sockets per key, largest first (equal counts in key order), at most `n`
 /// entries (0: all). IPv4-mapped IPv6 addresses count with their IPv4 address. For process,
 /// a socket counts once for each process holding it, and sockets with no known owner under

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "ssfast/core/export.h"
+#include "ssfast/core/grouping.h"
 #include "ssfast/core/socket_summary.h"
 #include "ssfast/report/json_writer.h"
 #include "ssfast/ssfast.h"
@@ -67,5 +68,14 @@ enum class summary_format { text, json, prometheus };
 /// Allocates for `out`.
 SSFAST_API void render_summary(const summary_data& d, summary_format format,
                                std::string_view filter, std::string& out);
+
+/// `-s -i`'s section: per TCP state with tcp_info, the sockets, the RTT's p50, p90, p99 (from
+/// the log histogram) and max (exact) in ms, retransmissions over the sockets' lives and the
+/// sockets retransmitting now. Text: a titled table after the summary's text; JSON: the
+/// member "tcp_info": {STATE: {sockets, rtt_samples, rtt_p50_us, rtt_p90_us, rtt_p99_us,
+/// rtt_max_us (null without a sample; "-" in text), total_retrans, retransmitting}}, to be
+/// spliced into the summary's object.
+SSFAST_API void render_tcp_info_text(const tcp_info_by_state& t, std::string& out);
+SSFAST_API void render_tcp_info_json(const tcp_info_by_state& t, std::string& out);
 
 }  // namespace ssfast
