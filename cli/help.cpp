@@ -17,8 +17,8 @@ struct help_section {
 
 constexpr std::array<help_section, 9> sections = {{
     {command::list,
-     "[-tuxlaH46pjeomiOnrK] [-f F] [-A Q] [-F FILE] [--tos] [--cgroup] [--format F] [FILTER]\n"
-     "                 list sockets, as ss does",
+     "[-tuxlaH46pjeomiOnrK] [-f F] [-A Q] [-F FILE] [--tos] [--cgroup]\n"
+     "                 [--format F] [FILTER]  list sockets, as ss does",
      "Listing (the default; ss's flags):\n"
      "  -t, -u, -x      TCP, UDP, UNIX sockets (default: all three); --tcp, --udp, --unix\n"
      "  -l, -a          listening (and unconnected) sockets only; every state; --listening,\n"
