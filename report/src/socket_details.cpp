@@ -24,17 +24,12 @@
 namespace ssfast::report_detail {
 namespace {
 
+// A kernel struct from an attribute's payload (core's decoding reads the same way).
 template <class T>
 T load(std::span<const std::uint8_t> v) noexcept {
   T x{};
   std::memcpy(&x, v.data(), std::min(sizeof x, v.size()));  // shorter: the rest stays zero
   return x;
-}
-
-template <class T>
-std::optional<T> exact(std::span<const std::uint8_t> v) noexcept {
-  if (v.size() < sizeof(T)) return std::nullopt;
-  return load<T>(v);
 }
 
 void append_number(std::string& out, std::uint64_t v) {
