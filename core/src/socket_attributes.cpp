@@ -13,16 +13,9 @@ namespace ssfast {
 namespace {
 
 template <class T>
-T load(std::span<const std::uint8_t> v) noexcept {
-  T x{};
-  std::memcpy(&x, v.data(), std::min(sizeof x, v.size()));  // shorter: the rest stays zero
-  return x;
-}
-
-template <class T>
 std::optional<T> exact(std::span<const std::uint8_t> v) noexcept {
   if (v.size() < sizeof(T)) return std::nullopt;
-  return load<T>(v);
+  return attribute_as<T>(v);
 }
 
 // Calls on_attr(type, payload) for each well-formed attribute (libmnl's mnl_attr_ok rules).
@@ -52,8 +45,8 @@ socket_attributes decode_attributes(const socket_row& r) noexcept {
         case abi::unix_diag_shutdown: a.shutdown = exact<std::uint8_t>(v); break;
         case abi::unix_diag_vfs:
           if (v.size() >= abi::unix_diag_vfs_size) {
-            a.vfs_ino = load<std::uint32_t>(v);
-            a.vfs_dev = load<std::uint32_t>(v.subspan(4));
+            a.vfs_ino = attribute_as<std::uint32_t>(v);
+            a.vfs_dev = attribute_as<std::uint32_t>(v.subspan(4));
           }
           break;
         case abi::unix_diag_icons: a.icons = v; break;
@@ -92,7 +85,7 @@ tcp_facts tcp_facts_of(const socket_attributes& a) noexcept {
   if (a.tcp_info.empty()) return f;
   // A shorter tcp_info (an older kernel) reads as zeros past its end, as ss reads it.
   auto field = [&]<class T>(std::size_t offset, T& out) {
-    if (a.tcp_info.size() >= offset + sizeof(T)) out = load<T>(a.tcp_info.subspan(offset));
+    if (a.tcp_info.size() >= offset + sizeof(T)) out = attribute_as<T>(a.tcp_info.subspan(offset));
   };
   f.present = true;
   field(abi::tcpi_rtt_offset, f.rtt_us);

@@ -24,14 +24,6 @@
 namespace ssfast::report_detail {
 namespace {
 
-// A kernel struct from an attribute's payload (core's decoding reads the same way).
-template <class T>
-T load(std::span<const std::uint8_t> v) noexcept {
-  T x{};
-  std::memcpy(&x, v.data(), std::min(sizeof x, v.size()));  // shorter: the rest stays zero
-  return x;
-}
-
 void append_number(std::string& out, std::uint64_t v) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
@@ -225,7 +217,7 @@ std::uint32_t meminfo_at(std::span<const std::uint8_t> m, std::size_t i) noexcep
 void append_memory(std::string& out, const socket_attributes& a) {
   if (a.skmeminfo.empty()) {
     if (a.meminfo.empty()) return;
-    const auto m = load<inet_diag_meminfo>(a.meminfo);
+    const auto m = attribute_as<inet_diag_meminfo>(a.meminfo);
     format(out, " mem:(r%u,w%u,f%u,t%u)", m.idiag_rmem, m.idiag_wmem, m.idiag_fmem, m.idiag_tmem);
     return;
   }
@@ -246,7 +238,7 @@ void append_memory(std::string& out, const socket_attributes& a) {
 void append_tcp_info(std::string& out, const socket_row& r, const socket_attributes& a,
                      const listing_style& s) {
   if (a.tcp_info.empty()) return;
-  const auto i = load<tcp_info>(a.tcp_info);
+  const auto i = attribute_as<tcp_info>(a.tcp_info);
   if (s.timers) {  // ss fills the options only with -o or -e (show_options)
     if (i.tcpi_options & TCPI_OPT_TIMESTAMPS) out += " ts";
     if (i.tcpi_options & TCPI_OPT_SACK) out += " sack";
@@ -297,7 +289,7 @@ void append_tcp_info(std::string& out, const socket_row& r, const socket_attribu
   if (i.tcpi_data_segs_out) num(out, " data_segs_out:", i.tcpi_data_segs_out);
   if (i.tcpi_data_segs_in) num(out, " data_segs_in:", i.tcpi_data_segs_in);
   if (!a.dctcp.empty()) {
-    const auto d = load<tcp_dctcp_info>(a.dctcp);
+    const auto d = attribute_as<tcp_dctcp_info>(a.dctcp);
     if (d.dctcp_enabled) {
       format(out, " dctcp:(ce_state:%u,alpha:%u,ab_ecn:%u,ab_tot:%u)", unsigned{d.dctcp_ce_state},
              d.dctcp_alpha, d.dctcp_ab_ecn, d.dctcp_ab_tot);
@@ -306,7 +298,7 @@ void append_tcp_info(std::string& out, const socket_row& r, const socket_attribu
     }
   }
   if (!a.bbr.empty()) {
-    const auto b = load<tcp_bbr_info>(a.bbr);
+    const auto b = attribute_as<tcp_bbr_info>(a.bbr);
     const std::uint64_t bw = std::uint64_t{b.bbr_bw_hi} << 32 | b.bbr_bw_lo;
     out += " bbr:(bw:";
     append_rate(out, u128{bw} * 8, 1, s.numeric);
@@ -318,7 +310,7 @@ void append_tcp_info(std::string& out, const socket_row& r, const socket_attribu
   // The send rate from cwnd and the smoothed RTT (Vegas's own RTT when it measures one).
   std::uint64_t rtt = i.tcpi_rtt;
   if (!a.vegas.empty()) {
-    const auto v = load<tcpvegas_info>(a.vegas);
+    const auto v = attribute_as<tcpvegas_info>(a.vegas);
     if (v.tcpv_enabled && v.tcpv_rtt && v.tcpv_rtt != 0x7fffffff) rtt = v.tcpv_rtt;
   }
   if (rtt > 0 && i.tcpi_snd_mss && i.tcpi_snd_cwnd) {
@@ -449,7 +441,7 @@ void append_socket_details(std::string& out, const socket_row& r, const listing_
       if (a.icons) {
         out += " peers:";
         for (std::size_t k = 0; k + 4 <= a.icons->size(); k += 4)
-          format(out, " %u", load<std::uint32_t>(a.icons->subspan(k, 4)));
+          format(out, " %u", attribute_as<std::uint32_t>(a.icons->subspan(k, 4)));
       }
     }
     return;
@@ -514,7 +506,7 @@ void json_socket_details(json_writer& w, const socket_row& r, const listing_styl
     if (a.icons) {
       w.key("pending_peers").begin_array();
       for (std::size_t k = 0; k + 4 <= a.icons->size(); k += 4)
-        w.value(std::uint64_t{load<std::uint32_t>(a.icons->subspan(k, 4))});
+        w.value(std::uint64_t{attribute_as<std::uint32_t>(a.icons->subspan(k, 4))});
       w.end_array();
     }
   }
@@ -542,7 +534,7 @@ void json_socket_details(json_writer& w, const socket_row& r, const listing_styl
     w.end_object();
   }
   if (s.tcp_info && !a.tcp_info.empty()) {
-    const auto i = load<tcp_info>(a.tcp_info);
+    const auto i = attribute_as<tcp_info>(a.tcp_info);
     w.key("tcp_info").begin_object();
     if (!a.congestion.empty()) w.key("congestion").value(a.congestion);
     w.key("rto_us").value(std::uint64_t{i.tcpi_rto});

@@ -4,7 +4,9 @@
 // (ss's -e, -m, -i, --tos, --cgroup); grouping ranks by tcp_info.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -13,6 +15,15 @@
 #include "ssfast/core/socket_table.h"
 
 namespace ssfast {
+
+/// An attribute's payload as the kernel struct T; a shorter payload (an older kernel's struct)
+/// leaves the rest zero, as ss reads it.
+template <class T>
+T attribute_as(std::span<const std::uint8_t> v) noexcept {
+  T x{};
+  std::memcpy(&x, v.data(), std::min(sizeof x, v.size()));
+  return x;
+}
 
 /// What a row's attributes say. Malformed attributes (too short, a length past the end) are
 /// ignored, as ss ignores what it cannot read: the row itself was checked by its source.
