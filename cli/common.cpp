@@ -149,7 +149,7 @@ std::string filter_text(const options& o) {
 bool build_query(const options& o, socket_filter& f, socket_query& q, std::string& err) {
   std::vector<std::string_view> words(o.filter.begin(), o.filter.end());
   // Service and host names resolve through the C library, as in ss.
-  auto parsed = parse_filter(words, system_filter_resolver());
+  auto parsed = parse_filter(words, system_filter_resolver(), o.preferred_family);
   if (!parsed.filter) {
     err = parsed.error;
     return false;
@@ -173,7 +173,16 @@ bool scan_owners(const options& o, process_owners& owners) {
 }
 
 int list_failed(const collector& c, std::error_code ec) {
-  if (ec == errc::filter_too_large) return fail(exit_usage, "filter: " + ec.message());
+  // Netlink refused (EPERM: a fwmark condition without CAP_NET_ADMIN, which
+  // inet_diag_bc_audit requires, or a policy) and /proc cannot judge the filter: say both.
+  if (const fallback_info* fb = c.fallback(); ec == errc::filter_needs_netlink && fb != nullptr &&
+                                              (fb->error == std::errc::operation_not_permitted ||
+                                               fb->error == std::errc::permission_denied))
+    return fail(exit_failure, "filter: netlink refused the dump (" + fb->error.message() + ", " +
+                                  std::string(fb->step) +
+                                  "; a fwmark condition needs CAP_NET_ADMIN), and " + ec.message());
+  if (ec == errc::filter_too_large || ec == errc::filter_needs_netlink)
+    return fail(exit_usage, "filter: " + ec.message());
   return fail(exit_failure, c.error_text(ec));
 }
 

@@ -16,12 +16,16 @@
 #include <utility>
 
 #include "option_table.h"
+#include "ssfast/core/kernel_abi.h"
 #include "ssfast/core/tcp_state.h"
 
 namespace ssfast::cli {
 namespace {
 
 using namespace table_detail;
+using abi::af_inet;
+using abi::af_inet6;
+using abi::af_unix;
 
 bool parse_seconds(std::string_view v, double& out, double most = 86400) {
   // from_chars for double: strict, no locale.
@@ -132,11 +136,20 @@ class parser {
         o_.json = true;
         outputs_.emplace_back(spelled, output_format::json);
         break;
-      case opt::ipv4: v4_ = true; break;
-      case opt::ipv6: v6_ = true; break;
+      case opt::ipv4:
+        v4_ = true;
+        o_.preferred_family = af_inet;
+        break;
+      case opt::ipv6:
+        v6_ = true;
+        o_.preferred_family = af_inet6;
+        break;
       case opt::tcp: o_.tcp = true; break;
       case opt::udp: o_.udp = true; break;
-      case opt::unix_domain: o_.unix_domain = true; break;
+      case opt::unix_domain:
+        o_.unix_domain = true;
+        o_.preferred_family = af_unix;
+        break;
       case opt::listening: o_.listening = true; break;
       case opt::all: o_.all = true; break;
       case opt::numeric: o_.numeric = true; break;
@@ -331,10 +344,13 @@ class parser {
   void family(std::string_view v) {
     if (v == "inet") {
       v4_ = true;
+      o_.preferred_family = af_inet;
     } else if (v == "inet6") {
       v6_ = true;
+      o_.preferred_family = af_inet6;
     } else if (v == "unix") {
       o_.unix_domain = true;
+      o_.preferred_family = af_unix;
     } else if (v == "link" || v == "netlink" || v == "vsock" || v == "tipc" || v == "xdp") {
       err_ = "option '-f': ssfast lists inet, inet6 and unix sockets; " + quoted(v) +
              " sockets are not listed yet";

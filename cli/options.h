@@ -68,6 +68,9 @@ struct options {
   bool selinux = false;             ///< -Z, -z: SELinux contexts
   bool kill = false;                ///< -K: destroy the sockets listed
   std::vector<std::string> filter;  ///< the filter words, for parse_filter; states: names
+  /// ss's preferred_family: the last of -4, -6, -x and -f; af_unix makes a filter's addresses
+  /// UNIX name patterns (`ss -x src '/run/*'`).
+  std::uint8_t preferred_family = 0;
   top_key key = top_key::raddr;
   bool top_netns = false;               ///< top netns: namespaces by the sockets the filter selects
   std::size_t top_n = 20;               ///< top --limit N

@@ -35,9 +35,19 @@ struct generator {
 
   std::uint16_t node(socket_filter& f, int depth) {
     filter_node n;
-    const std::uint32_t k = depth >= 4 ? pick(2) : pick(5);
+    const std::uint32_t k = depth >= 4 ? pick(2) : pick(6);
     n.on = pick(2) ? filter_node::side::src : filter_node::side::dst;
-    if (k == 0) {
+    if (k == 5) {  // a condition on the socket itself
+      const std::uint32_t which = pick(4);
+      n.what = which == 0   ? filter_node::kind::device
+               : which == 1 ? filter_node::kind::mark
+               : which == 2 ? filter_node::kind::cgroup
+                            : filter_node::kind::autobound;
+      n.value = pick(3);
+      n.mask = pick(2) ? 0xffffffffu : 0x2u;
+      n.lo = 1024;
+      n.hi = 50000;
+    } else if (k == 0) {
       n.what = filter_node::kind::port_range;
       n.lo = ports[pick(10)];
       n.hi = ports[pick(10)];  // sometimes lo > hi: an empty range
@@ -68,6 +78,7 @@ struct generator {
     r.peer_addr = address(r.family);
     r.local_port = ports[pick(10)];
     r.peer_port = ports[pick(10)];
+    r.ifindex = pick(3);
     return r;
   }
 };
@@ -87,7 +98,10 @@ TEST(FilterBytecode, AgreesWithTheEvaluatorOnRandomFiltersAndSockets) {
     for (int j = 0; j < 40; ++j) {
       const socket_row r = g.socket();
       const bool want = matches_expression(f, r);
+      // The evaluator judges an inet row unmarked, in no cgroup and bound explicitly: the
+      // entry's defaults.
       bytecode_entry e{r.family, r.local_addr, r.peer_addr, r.local_port, r.peer_port};
+      e.ifindex = r.ifindex;
       const bool got = code.empty() || run_bytecode(code, e);
       ASSERT_EQ(got, want) << "program " << i << " socket " << j;
       (want ? both : neither) += 1;
@@ -116,6 +130,54 @@ TEST(FilterBytecode, ParsedFiltersCompile) {
   std::vector<std::byte> code{std::byte{1}};
   ASSERT_FALSE(compile_filter(*r.filter, code));
   EXPECT_TRUE(code.empty());
+}
+
+// DEV_COND, MARK_COND, CGROUP_COND and AUTO as inet_diag_bc_run judges them, with the operand
+// after the op (unaligned for the cgroup id), and as inet_diag_bc_audit checks them.
+TEST(FilterBytecode, ConditionsOnTheSocketItself) {
+  auto program = [](std::string_view text) {
+    auto r = parse_filter({&text, 1});
+    EXPECT_TRUE(r.filter) << r.error;
+    std::vector<std::byte> code;
+    EXPECT_FALSE(compile_filter(*r.filter, code));
+    EXPECT_TRUE(audit_bytecode(code)) << text;
+    return code;
+  };
+  bytecode_entry e;
+  e.sport = 40000;
+  e.ifindex = 2;
+  e.mark = 0x31;
+  e.cgroup = 0x1122334455667788ull;
+  e.port_locked = false;
+  EXPECT_TRUE(run_bytecode(program("dev 2"), e));
+  EXPECT_FALSE(run_bytecode(program("dev 3"), e));
+  EXPECT_TRUE(run_bytecode(program("dev != 3"), e));
+  EXPECT_TRUE(run_bytecode(program("fwmark 0x31"), e));
+  EXPECT_TRUE(run_bytecode(program("fwmark 0x30/0xf0"), e));
+  EXPECT_FALSE(run_bytecode(program("fwmark 0x30"), e));
+  // The autobound program also asks for an ephemeral local port, as ss checks again.
+  EXPECT_FALSE(run_bytecode(program("autobound"), e));  // 1024-4999 without a resolver
+  e.sport = 4000;
+  EXPECT_TRUE(run_bytecode(program("autobound"), e));
+  e.port_locked = true;
+  EXPECT_FALSE(run_bytecode(program("autobound"), e));
+  EXPECT_TRUE(run_bytecode(program("not autobound and dev 2 and fwmark 49"), e));
+  socket_filter f;
+  filter_node cg;
+  cg.what = filter_node::kind::cgroup;
+  cg.value = 0x1122334455667788ull;
+  f.nodes.push_back(cg);
+  f.root = 0;
+  std::vector<std::byte> code;
+  ASSERT_FALSE(compile_filter(f, code));
+  EXPECT_EQ(code.size(), 12u);  // op and the u64, packed as ss sends it
+  EXPECT_TRUE(audit_bytecode(code));
+  EXPECT_TRUE(run_bytecode(code, e));
+  e.cgroup = 1;
+  EXPECT_FALSE(run_bytecode(code, e));
+  // An operand cut short is refused, as valid_markcond and valid_cgroupcond refuse it.
+  code.resize(8);
+  EXPECT_FALSE(audit_bytecode(code));
 }
 
 TEST(FilterBytecode, TooLongIsAnError) {

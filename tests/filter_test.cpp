@@ -125,7 +125,8 @@ TEST(FilterParse, ErrorsNameTheTokenAndPosition) {
   EXPECT_EQ(parse({"dst", "10.0.0.0/33"}).error,
             "filter: '10.0.0.0/33' is not an address: bad prefix length '33' at position 5");
   EXPECT_EQ(parse({"frobnicate"}).error,
-            "filter: unknown condition 'frobnicate' (expected sport, dport, src, dst, not or '(') "
+            "filter: unknown condition 'frobnicate' (expected sport, dport, src, dst, dev, fwmark, "
+            "cgroup, autobound, not or '(') "
             "at position 1");
   EXPECT_EQ(parse({"sport", "=", "1", "state", "listening"}).error,
             "filter: 'state' must come before the expression at position 11");
@@ -164,12 +165,45 @@ TEST(FilterParse, EveryFormOfSsGrammar) {
   EXPECT_TRUE(matches_expression(must({"not ( sport = 1 or dport = 1 )"}), r));
   EXPECT_TRUE(matches_expression(must({"( src 0.0.0.0 or src 10.0.0.1 ) and dst 10.0.0.2"}), r));
   EXPECT_TRUE(matches_expression(must({"src 10.0.0.1 and sport = 22 and ( dport = 50312 )"}), r));
-  // The conditions ssfast does not implement are refused by name, never ignored.
-  for (const char* word : {"dev", "fwmark", "cgroup", "autobound"}) {
-    const std::string text = std::string(word) + (std::string(word) == "autobound" ? "" : " = x");
-    EXPECT_EQ(parse({text}).error, "filter: '" + std::string(word) +
-                                       "' conditions are not supported by ssfast at position 1");
+  // dev, fwmark and cgroup take eq (optional) or NEQ; autobound stands alone. Only the kernel
+  // can judge them for an inet socket; a parse without names takes numbers only.
+  for (const char* text : {"dev = 3", "dev 0x3", "dev != 3", "dev neq 4", "fwmark = 0x31",
+                           "fwmark 49", "fwmark 061", "fwmark ne 0x30/0xf0", "autobound"}) {
+    const socket_filter f = must({text});
+    EXPECT_TRUE(needs_kernel_judgement(f)) << text;
   }
+  EXPECT_FALSE(needs_kernel_judgement(must({"sport = 22 or dst 10.0.0.2"})));
+  EXPECT_EQ(parse({"dev = eth0"}).error,
+            "filter: 'eth0' is not an interface (no interface of that name, not an index) at "
+            "position 7");
+  EXPECT_EQ(parse({"fwmark 0x1/0x"}).error,
+            "filter: '0x1/0x' is not a mark (MARK or MARK/MASK, numbers up to 0xffffffff) at "
+            "position 8");
+  EXPECT_NE(parse({"fwmark 4294967296"}).error.find("'4294967296' is not a mark"),
+            std::string::npos);
+  EXPECT_EQ(parse({"cgroup /system.slice"}).error,
+            "filter: '/system.slice': cgroup paths are not looked up at position 8");
+  EXPECT_EQ(parse({"dev ="}).error, "filter: expected an interface at the end (position 6)");
+  {
+    const socket_filter f = must({"fwmark ne 0x30/0xf0"});
+    ASSERT_EQ(f.nodes.size(), 2u);
+    EXPECT_EQ(f.nodes[0].what, filter_node::kind::mark);
+    EXPECT_EQ(f.nodes[0].value, 0x30u);
+    EXPECT_EQ(f.nodes[0].mask, 0xf0u);
+    EXPECT_EQ(f.nodes[1].what, filter_node::kind::not_);
+    EXPECT_EQ(must({"fwmark 061"}).nodes[0].value, 49u);
+    EXPECT_EQ(must({"fwmark 7"}).nodes[0].mask, 0xffffffffu);
+  }
+  // A device condition reads the row's bound interface; an inet row is judged unmarked, in no
+  // cgroup and bound explicitly (the kernel's bytecode judges them for real).
+  socket_row bound = r;
+  bound.ifindex = 3;
+  EXPECT_TRUE(matches_expression(must({"dev 3"}), bound));
+  EXPECT_FALSE(matches_expression(must({"dev 3"}), r));
+  EXPECT_TRUE(matches_expression(must({"dev 0"}), r));
+  EXPECT_TRUE(matches_expression(must({"fwmark 0/0x1"}), r));
+  EXPECT_FALSE(matches_expression(must({"fwmark 1"}), r));
+  EXPECT_FALSE(matches_expression(must({"autobound"}), r));
   EXPECT_NE(parse({"sport > *"}).error.find("goes with = or != only"), std::string::npos);
 }
 
@@ -229,11 +263,78 @@ TEST(FilterParse, NamesAndFamilyPrefixes) {
       matches_expression(with_names("src inet:127.0.0.1:22"), v4("127.0.0.1", 22, "1.1.1.1", 1)));
   EXPECT_EQ(error_with_names("src inet:[::1]"),
             "filter: 'inet:[::1]' is not an address of that family at position 5");
-  for (const char* other : {"unix:", "link:", "netlink:", "vsock:"})
+  for (const char* other : {"link:", "netlink:", "vsock:"})
     EXPECT_EQ(error_with_names(std::string("dst ") + other + "x"),
               "filter: '" + std::string(other) +
                   "' addresses are not supported by ssfast at "
                   "position 5");
+}
+
+// UNIX sockets as ss's run_ssfilter judges them: names as case-insensitive fnmatch patterns
+// (unix:PATTERN, or any address after -x), autobound when unnamed or named by autobind, no
+// device, mark 0, no cgroup, and no peer name over netlink.
+socket_row unix_socket(std::string_view path) {
+  socket_row r;
+  r.family = 1;
+  r.sock_type = 1;
+  r.path = path;
+  return r;
+}
+
+std::uint32_t fake_interface(std::string_view n) { return n == "lo" ? 1 : 0; }
+std::uint64_t fake_cgroup(std::string_view p) { return p == "/system.slice" ? 77 : 0; }
+
+TEST(FilterParse, UnixNamesAndSocketConditions) {
+  const socket_filter run = must({"src unix:/run/*.SOCK"});
+  EXPECT_EQ(run.family, std::optional<std::uint8_t>(1));
+  EXPECT_TRUE(matches_expression(run, unix_socket("/run/docker.sock")));
+  EXPECT_FALSE(matches_expression(run, unix_socket("/var/run/docker.sock")));
+  EXPECT_FALSE(matches_expression(run, unix_socket("")));
+  EXPECT_FALSE(matches_expression(run, v4("1.1.1.1", 5, "2.2.2.2", 443)));
+  // With ss -x's preferred family, a plain address is a pattern too.
+  const std::string_view text = "src @ssfast*";
+  const auto x = parse_filter({&text, 1}, {}, 1);
+  ASSERT_TRUE(x.filter) << x.error;
+  EXPECT_TRUE(matches_expression(*x.filter, unix_socket("@ssfast-test")));
+  EXPECT_FALSE(matches_expression(*x.filter, unix_socket("@other")));
+  // ss 6.1 knows no peer's name over netlink: dst matches the empty name.
+  EXPECT_TRUE(matches_expression(must({"dst unix:*"}), unix_socket("/run/a.sock")));
+  EXPECT_FALSE(matches_expression(must({"dst unix:/run/*"}), unix_socket("/run/a.sock")));
+  // autobound: unnamed, or "@" and five hex digits (unix_autobind).
+  const socket_filter autobound = must({"autobound"});
+  EXPECT_TRUE(matches_expression(autobound, unix_socket("")));
+  EXPECT_TRUE(matches_expression(autobound, unix_socket("@0a1f3")));
+  EXPECT_FALSE(matches_expression(autobound, unix_socket("@0a1f")));
+  EXPECT_FALSE(matches_expression(autobound, unix_socket("@0A1F3")));
+  EXPECT_FALSE(matches_expression(autobound, unix_socket("/run/a.sock")));
+  EXPECT_TRUE(matches_expression(must({"dev 0 and fwmark 0"}), unix_socket("/a")));
+  EXPECT_FALSE(matches_expression(must({"dev 1"}), unix_socket("/a")));
+  EXPECT_FALSE(matches_expression(must({"fwmark 1/0x1"}), unix_socket("/a")));
+  // Interface names and cgroup paths through the resolver.
+  filter_resolver names;
+  names.interface = &fake_interface;
+  names.cgroup = &fake_cgroup;
+  names.ephemeral_range = [](std::uint16_t& lo, std::uint16_t& hi) {
+    lo = 40000;
+    hi = 50000;
+    return true;
+  };
+  auto with_names = [&](std::string_view t) {
+    auto p = parse_filter({&t, 1}, names);
+    EXPECT_TRUE(p.filter) << t << ": " << p.error;
+    return p.filter ? *p.filter : socket_filter{};
+  };
+  EXPECT_EQ(with_names("dev lo").nodes[0].value, 1u);
+  EXPECT_EQ(with_names("dev 7").nodes[0].value, 7u);  // not a name: an index, as ss
+  EXPECT_EQ(with_names("cgroup = /system.slice").nodes[0].value, 77u);
+  EXPECT_FALSE(matches_expression(with_names("cgroup /system.slice"), unix_socket("/a")));
+  const filter_node ab = with_names("autobound").nodes[0];
+  EXPECT_EQ(ab.lo, 40000);
+  EXPECT_EQ(ab.hi, 50000);
+  EXPECT_EQ(must({"autobound"}).nodes[0].lo, 1024);  // ss's fallback range
+  const std::string_view bad = "cgroup /nope";
+  EXPECT_EQ(parse_filter({&bad, 1}, names).error,
+            "filter: '/nope' is not a cgroup (a directory under the cgroup2 mount) at position 8");
 }
 
 TEST(Addresses, ParseAndPrintRoundTrip) {

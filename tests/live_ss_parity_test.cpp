@@ -3,11 +3,19 @@
 // same sockets (every TCP state, UDP, UNIX), byte for byte where the output holds still, and
 // what an ss parser (jc --ss) reads from both. Standard output of every listing holds the
 // header and the rows only.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -360,6 +368,153 @@ TEST_F(LiveSsParity, KillDestroysWhatItListsAsSs) {
       << r.err;
   EXPECT_EQ(lines_of(theirs({"-tnH", "dst", "127.0.0.84"})).size(), 1u) << "still there";
   (void)kept_client;
+}
+
+// The cgroup2 mount point, from this process's mountinfo; "" when there is none.
+std::string cgroup2_mount() {
+  std::ifstream in("/proc/self/mountinfo");
+  for (std::string line; std::getline(in, line);) {
+    const auto dash = line.find(" - cgroup2 ");
+    if (dash == std::string::npos) continue;
+    std::istringstream fields(line.substr(0, dash));
+    std::string skip, mount;
+    fields >> skip >> skip >> skip >> skip >> mount;
+    return mount;
+  }
+  return {};
+}
+
+// A child process in a cgroup of its own holding a TCP listener on `port`, until destroyed.
+class cgroup_listener {
+ public:
+  // Empty why() when it runs.
+  cgroup_listener(std::uint16_t port) {
+    const std::string mount = cgroup2_mount();
+    if (mount.empty()) {
+      why_ = "no cgroup2 mount";
+      return;
+    }
+    path_ = "/ssfast-test-" + std::to_string(getpid());
+    if (mkdir((mount + path_).c_str(), 0755) != 0) {
+      why_ = "cannot make a cgroup: " + std::string(std::strerror(errno));
+      return;
+    }
+    dir_ = mount + path_;
+    int ready[2], hold[2];
+    if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(hold, O_CLOEXEC) != 0) {
+      why_ = "pipe";
+      return;
+    }
+    pid_ = fork();
+    if (pid_ == 0) {   // the child: only system calls from here
+      close(hold[1]);  // else its own copy keeps the pipe open
+      close(ready[0]);
+      const int procs = open((dir_ + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
+      const bool moved = procs >= 0 && write(procs, "0", 1) == 1;
+      const int l = moved ? testing::listen_loopback(port, 8) : -1;
+      const char byte = l >= 0 ? 'y' : 'n';
+      if (write(ready[1], &byte, 1) != 1) _exit(1);
+      char c;
+      while (read(hold[0], &c, 1) > 0) {
+      }
+      _exit(0);
+    }
+    close(ready[1]);
+    close(hold[0]);
+    hold_ = hold[1];
+    char byte = 'n';
+    if (pid_ < 0 || read(ready[0], &byte, 1) != 1 || byte != 'y')
+      why_ = "the child could not join the cgroup or listen";
+    close(ready[0]);
+  }
+  ~cgroup_listener() {
+    if (hold_ >= 0) close(hold_);
+    if (pid_ > 0) waitpid(pid_, nullptr, 0);
+    if (!dir_.empty()) rmdir(dir_.c_str());
+  }
+  const std::string& why() const { return why_; }
+  const std::string& path() const { return path_; }  ///< below the mount, as ss takes it
+
+ private:
+  std::string why_, path_, dir_;
+  pid_t pid_ = -1;
+  int hold_ = -1;
+};
+
+// ss's conditions on the socket itself (dev, fwmark, cgroup, autobound) and UNIX name
+// patterns: the same sockets as ss selects, byte for byte. The kernel judges the inet ones
+// (INET_DIAG_BC_DEV_COND, MARK_COND, CGROUP_COND, AUTO); /proc cannot, and says so.
+TEST_F(LiveSsParity, FilterConditionsOnTheSocketItself) {
+  testing::fd_set_guard held;
+  const int on_lo = held.hold(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_EQ(setsockopt(on_lo, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3), 0) << std::strerror(errno);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(201);
+  ASSERT_EQ(bind(on_lo, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(on_lo, 8), 0);
+  const int marked = held.hold(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const int mark = 0x31;
+  ASSERT_EQ(setsockopt(marked, SOL_SOCKET, SO_MARK, &mark, sizeof mark), 0);
+  a.sin_port = htons(202);
+  ASSERT_EQ(bind(marked, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(marked, 8), 0);
+  for (std::vector<std::string> f : {std::vector<std::string>{"dev", "=", "lo"},
+                                     {"dev", "!=", "lo"},
+                                     {"dev", "1"},
+                                     {"dev", "eq", "0"},
+                                     {"fwmark", "=", "0x31"},
+                                     {"fwmark", "!=", "49"},
+                                     {"fwmark", "0x30/0xf0"},
+                                     {"fwmark", "061"},
+                                     {"autobound"},
+                                     {"sport", "=", ":201", "or", "fwmark", "0x31"},
+                                     {"(", "dev", "lo", ")", "or", "autobound"}}) {
+    f.insert(f.begin(), "-tan");
+    same_bytes(f);
+  }
+  // UNIX names as fnmatch patterns, case-insensitive; -x makes an address a UNIX one.
+  same_bytes({"-xa", "src", "@ssfast*"});
+  same_bytes({"-xa", "src", "*LISTENER*"});
+  same_bytes({"-a", "src", "unix:@ssfast-test-*"});
+  same_bytes({"-xa", "dst", "*"});
+  same_bytes({"-xa", "autobound"});
+  same_bytes({"-xa", "not", "autobound"});
+  // A cgroup: a child process in a cgroup of its own holds a listener.
+  if (const cgroup_listener cg(203); cg.why().empty()) {
+    same_bytes({"-tan", "cgroup", "=", cg.path()});
+    same_bytes({"-tan", "cgroup", "!=", cg.path()});
+    const std::string listed = ours({"-tlnH", "cgroup", cg.path()});
+    EXPECT_EQ(lines_of(listed).size(), 1u) << listed;
+    EXPECT_NE(listed.find(":203 "), std::string::npos) << listed;
+  } else {
+    std::printf("cgroup condition not tried: %s\n", cg.why().c_str());
+  }
+  // Unknown names are errors that name the word, as ss's "Cannot parse device."
+  auto r = testing::run_process({SSFAST_CLI_PATH, "-tan", "dev", "no-such-if0"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("'no-such-if0' is not an interface"), std::string::npos) << r.err;
+  r = testing::run_process({SSFAST_CLI_PATH, "-tan", "fwmark", "0x1/zz"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("is not a mark"), std::string::npos) << r.err;
+  r = testing::run_process({SSFAST_CLI_PATH, "-tan", "cgroup", "/no/such/cgroup"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("is not a cgroup"), std::string::npos) << r.err;
+  // /proc has no device binding, mark, cgroup or bind lock for an inet socket: refused, not
+  // guessed. UNIX sockets are judged from their names, so -x goes on.
+  r = testing::run_process({SSFAST_CLI_PATH, "--source", "proc", "-tan", "dev", "lo"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("judged by the kernel"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+  // Without CAP_NET_ADMIN the kernel refuses a mark condition (inet_diag_bc_audit): said.
+  testing::child_setup nobody;
+  nobody.as_uid = 65534;
+  r = testing::run_process({SSFAST_CLI_PATH, "-tan", "fwmark", "0x31"}, nobody);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("a fwmark condition needs CAP_NET_ADMIN"), std::string::npos) << r.err;
+  r = testing::run_process({SSFAST_CLI_PATH, "--source", "proc", "-xaH", "autobound"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(lines_of(r.out).size(), lines_of(theirs({"-xaH", "autobound"})).size()) << r.out;
 }
 
 // -s -i: per state, the sockets with tcp_info and their RTTs, as many as ss -ti shows with an

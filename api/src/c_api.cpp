@@ -34,8 +34,9 @@ SSFAST_MIRRORS(SSFAST_EBADFILTER, bad_filter);
 SSFAST_MIRRORS(SSFAST_EEXITED, process_exited);
 SSFAST_MIRRORS(SSFAST_ENOTREG, not_a_regular_file);
 SSFAST_MIRRORS(SSFAST_ENOTPROCFS, not_procfs);
+SSFAST_MIRRORS(SSFAST_ENEEDSNETLINK, filter_needs_netlink);
 #undef SSFAST_MIRRORS
-static_assert(ssfast::errc_last == 17, "a new errc needs its SSFAST_E* code in ssfast_c.h");
+static_assert(ssfast::errc_last == 18, "a new errc needs its SSFAST_E* code in ssfast_c.h");
 
 // The first version's layout is frozen: later fields only ever go at the end.
 static_assert(sizeof(ssfast_options) == SSFAST_OPTIONS_SIZE_VER1);

@@ -207,6 +207,11 @@ struct collector::impl {
         });
   }
 
+  // A filter /proc cannot judge for the inet sockets the query lists.
+  static bool proc_cannot_judge(const socket_query& q) noexcept {
+    return q.filter != nullptr && (q.scope.tcp || q.scope.udp) && needs_kernel_judgement(*q.filter);
+  }
+
   // Whether a /proc row is one the query selects (netlink asks the kernel instead).
   static bool selected(const socket_query& q, const socket_row& row) noexcept {
     return (q.states >> netstat_fold(row.state) & 1u) != 0 &&
@@ -236,6 +241,7 @@ struct collector::impl {
         },
         [&](std::string_view& failed) noexcept -> std::error_code {
           reset();
+          if (proc_cannot_judge(q)) return make_error_code(errc::filter_needs_netlink);
           proc::file_stats stats;
           socket_table t;
           const std::error_code ec = proc::snapshot_sockets(files, q.scope, t, stats, failed);
@@ -291,6 +297,7 @@ struct collector::impl {
           return ec;
         },
         [&](std::string_view& failed) noexcept -> std::error_code {
+          if (proc_cannot_judge(q)) return make_error_code(errc::filter_needs_netlink);
           proc::file_stats stats;
           try {
             // /proc's files are read whole, so this path holds the table (the degraded

@@ -67,22 +67,6 @@ std::vector<std::pair<std::uint8_t, address_bytes>> host(std::string_view name) 
   return out;
 }
 
-}  // namespace
-
-filter_resolver system_filter_resolver() noexcept {
-  filter_resolver r;
-  r.service = &service;
-  r.host = &host;
-  return r;
-}
-
-}  // namespace ssfast
-
-// ---- Names a listing prints (system_names) ----
-
-namespace ssfast {
-namespace {
-
 // The first cgroup2 mount point in `proc_root`/self/mountinfo, unescaped (\040 for a space);
 // "" when there is none (`ip netns exec` remounts /sys, hiding it, for instance).
 std::string cgroup2_mount(const std::string& proc_root) {
@@ -116,7 +100,54 @@ std::string cgroup2_mount(const std::string& proc_root) {
   return {};
 }
 
+// ss's parse_devcond: an interface's index by name, 0 if none.
+std::uint32_t interface(std::string_view name) {
+  if (name.size() >= IF_NAMESIZE) return 0;
+  return if_nametoindex(std::string(name).c_str());
+}
+
+// ss's get_cgroup2_id: a path below the cgroup2 mount to its id, which for cgroup v2 is the
+// directory's inode number (kernfs node id; cgroup_id() in include/linux/cgroup.h), the number
+// INET_DIAG_CGROUP_ID carries. 0 when there is no such directory or no cgroup2 mount.
+std::uint64_t cgroup(std::string_view path) {
+  const std::string mount = cgroup2_mount("/proc");
+  if (mount.empty()) return 0;
+  std::string full = mount;
+  if (!path.starts_with('/')) full += '/';
+  full += path;
+  struct stat st {};
+  if (::stat(full.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return 0;
+  return static_cast<std::uint64_t>(st.st_ino);
+}
+
+// ss's is_ephemeral reads the range this way.
+bool ephemeral_range(std::uint16_t& lo, std::uint16_t& hi) {
+  std::FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+  if (f == nullptr) return false;
+  unsigned a = 0, b = 0;
+  const bool ok = std::fscanf(f, "%u %u", &a, &b) == 2 && a <= 65535 && b <= 65535;
+  std::fclose(f);
+  if (ok) lo = static_cast<std::uint16_t>(a), hi = static_cast<std::uint16_t>(b);
+  return ok;
+}
+
 }  // namespace
+
+filter_resolver system_filter_resolver() noexcept {
+  filter_resolver r;
+  r.service = &service;
+  r.host = &host;
+  r.interface = &interface;
+  r.cgroup = &cgroup;
+  r.ephemeral_range = &ephemeral_range;
+  return r;
+}
+
+}  // namespace ssfast
+
+// ---- Names a listing prints (system_names) ----
+
+namespace ssfast {
 
 struct system_names::impl {
   std::string proc_root;

@@ -36,6 +36,9 @@ const char* errc_message(int value) noexcept {
       return "not a regular file (a FIFO, a device or a directory), as every /proc file is";
     case errc::not_procfs:
       return "not a proc filesystem (statfs): no process can be seen there; mount proc on it";
+    case errc::filter_needs_netlink:
+      return "dev, fwmark, cgroup and autobound conditions are judged by the kernel (INET_DIAG "
+             "bytecode): /proc shows no socket's device binding, mark, cgroup or bind lock";
     case errc::filter_too_large:
       return "the filter compiles to more than 65528 bytes of kernel bytecode, the most one "
              "request can carry";

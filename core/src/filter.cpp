@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 
 #include "ssfast/core/addresses.h"
 #include "ssfast/core/kernel_abi.h"
@@ -63,8 +64,12 @@ std::vector<token> lex(std::string_view s) {
 class parser {
  public:
   parser(std::vector<token> toks, socket_filter& f, std::string& err,
-         const filter_resolver& resolve)
-      : toks_(std::move(toks)), f_(f), err_(err), resolve_(resolve) {}
+         const filter_resolver& resolve, std::uint8_t default_family)
+      : toks_(std::move(toks)),
+        f_(f),
+        err_(err),
+        resolve_(resolve),
+        default_family_(default_family) {}
 
   bool run() {
     while (at("state") || at("exclude")) {
@@ -198,11 +203,96 @@ class parser {
     if (at_any({"src", "dst"})) return host_condition(out);
     if (at_any({"state", "exclude"}))
       return fail("'" + std::string(toks_[i_].text) + "' must come before the expression");
-    // The rest of ss's conditions (ssfilter.y): named, refused, never silently ignored.
-    if (at_any({"dev", "fwmark", "cgroup", "autobound"}))
-      return fail("'" + std::string(toks_[i_].text) + "' conditions are not supported by ssfast");
+    if (at_any({"dev", "fwmark", "cgroup"})) return socket_condition(out);
+    if (at("autobound")) {
+      ++i_;
+      filter_node n;
+      n.what = filter_node::kind::autobound;
+      // ss sends INET_DIAG_BC_AUTO and then keeps only ephemeral local ports (run_ssfilter's
+      // is_ephemeral): an accepted socket inherits no bind lock, yet its port is the listener's.
+      n.lo = 1024;
+      n.hi = 4999;
+      if (resolve_.ephemeral_range != nullptr) {
+        std::uint16_t lo = 0, hi = 0;
+        if (resolve_.ephemeral_range(lo, hi) && lo <= hi) n.lo = lo, n.hi = hi;
+      }
+      out = add(n);
+      return true;
+    }
     return fail("unknown condition '" + std::string(toks_[i_].text) +
-                "' (expected sport, dport, src, dst, not or '(')");
+                "' (expected sport, dport, src, dst, dev, fwmark, cgroup, autobound, not or '(')");
+  }
+
+  // ssfilter.y: DEVNAME eq DEVCOND | DEVNAME NEQ DEVCOND, and the same for FWMARK and
+  // CGROUPPATH; `eq` may be left out.
+  bool socket_condition(std::uint16_t& out) {
+    const std::string_view word = toks_[i_].text;
+    ++i_;
+    bool negate = false;
+    if (at_any({"=", "==", "eq"})) {
+      ++i_;
+    } else if (at_any({"!=", "ne", "neq"})) {
+      negate = true;
+      ++i_;
+    }
+    if (i_ >= toks_.size())
+      return fail_end(word == "dev"      ? "an interface"
+                      : word == "fwmark" ? "a mark"
+                                         : "a cgroup path");
+    const std::string_view v = toks_[i_].text;
+    const std::string quoted = "'" + std::string(v) + "'";
+    filter_node n;
+    if (word == "dev") {
+      // ss's parse_devcond: a name first, then an index (strtoul, base 0).
+      n.what = filter_node::kind::device;
+      std::uint32_t index = resolve_.interface != nullptr ? resolve_.interface(v) : 0;
+      if (index == 0) {
+        const auto number = c_integer(v);
+        if (!number)
+          return fail(quoted + " is not an interface (no interface of that name, not an index)");
+        index = *number;
+      }
+      n.value = index;
+    } else if (word == "fwmark") {
+      // ss's parse_markmask: "%i/%i", or "%i" with the mask 0xffffffff.
+      n.what = filter_node::kind::mark;
+      const std::size_t slash = v.find('/');
+      const auto mark = c_integer(v.substr(0, slash));
+      const auto mask = slash == std::string_view::npos ? std::optional<std::uint32_t>(0xffffffffu)
+                                                        : c_integer(v.substr(slash + 1));
+      if (!mark || !mask)
+        return fail(quoted + " is not a mark (MARK or MARK/MASK, numbers up to 0xffffffff)");
+      n.value = *mark;
+      n.mask = *mask;
+    } else {
+      n.what = filter_node::kind::cgroup;
+      n.value = resolve_.cgroup != nullptr ? resolve_.cgroup(v) : 0;
+      if (n.value == 0)
+        return fail(quoted + (resolve_.cgroup != nullptr
+                                  ? " is not a cgroup (a directory under the cgroup2 mount)"
+                                  : ": cgroup paths are not looked up"));
+    }
+    ++i_;
+    out = add(n);
+    if (negate) out = combine(filter_node::kind::not_, out, 0);
+    return true;
+  }
+
+  // A C integer as sscanf's %i reads it, without a sign: 0x hexadecimal, 0 octal, else
+  // decimal; the whole word, at most 32 bits.
+  static std::optional<std::uint32_t> c_integer(std::string_view v) {
+    int base = 10;
+    if (v.size() > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
+      base = 16;
+      v.remove_prefix(2);
+    } else if (v.size() > 1 && v[0] == '0') {
+      base = 8;
+      v.remove_prefix(1);
+    }
+    std::uint32_t n = 0;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n, base);
+    if (v.empty() || ec != std::errc{} || end != v.data() + v.size()) return std::nullopt;
+    return n;
   }
 
   bool port_condition(std::uint16_t& out) {
@@ -284,9 +374,12 @@ class parser {
     // ss's parse_hostcond: a family prefix. inet: and inet6: also narrow the listing to that
     // family; the others name sockets ssfast does not list.
     std::uint8_t forced = 0;
-    for (std::string_view other : {"unix:", "link:", "netlink:", "vsock:"})
+    for (std::string_view other : {"link:", "netlink:", "vsock:"})
       if (w.starts_with(other))
         return fail("'" + std::string(other) + "' addresses are not supported by ssfast");
+    if (w.starts_with("unix:") ||
+        (default_family_ == abi::af_unix && !w.starts_with("inet:") && !w.starts_with("inet6:")))
+      return unix_condition(out, on, w.starts_with("unix:") ? w.substr(5) : w);
     if (w.starts_with("inet:")) {
       forced = af_inet;
       w.remove_prefix(5);
@@ -328,6 +421,21 @@ class parser {
       return fail("'" + std::string(text) + "' is not an address and its name does not resolve");
     ++i_;
     out = balanced(filter_node::kind::or_, any, 0, any.size());
+    return true;
+  }
+
+  // ss's parse_hostcond for AF_UNIX: the word is an fnmatch pattern for the socket's name, and
+  // the listing shows UNIX sockets only (filter_af_set).
+  bool unix_condition(std::uint16_t& out, filter_node::side on, std::string_view pattern) {
+    if (f_.patterns.size() >= max_nodes) return fail("more than 65535 name patterns");
+    f_.patterns.emplace_back(pattern);
+    filter_node n;
+    n.what = filter_node::kind::unix_name;
+    n.on = on;
+    n.value = f_.patterns.size() - 1;
+    f_.family = abi::af_unix;
+    ++i_;
+    out = add(n);
     return true;
   }
 
@@ -433,12 +541,13 @@ class parser {
   socket_filter& f_;
   std::string& err_;
   const filter_resolver& resolve_;
+  std::uint8_t default_family_;  // af_unix: an address is a UNIX name pattern (ss -x)
 };
 
 }  // namespace
 
 filter_parse_result parse_filter(std::span<const std::string_view> args,
-                                 const filter_resolver& resolve) {
+                                 const filter_resolver& resolve, std::uint8_t default_family) {
   std::string joined;
   for (std::string_view a : args) {
     if (!joined.empty()) joined.push_back(' ');
@@ -446,7 +555,7 @@ filter_parse_result parse_filter(std::span<const std::string_view> args,
   }
   filter_parse_result r;
   socket_filter f;
-  parser p(lex(joined), f, r.error, resolve);
+  parser p(lex(joined), f, r.error, resolve, default_family);
   if (p.run()) r.filter = std::move(f);
   return r;
 }

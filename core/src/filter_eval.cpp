@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Evaluating a socket filter on a row with the kernel's semantics, ss's state names and the
 // states ss lists by default.
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <cstring>
+
 #include "ssfast/core/addresses.h"
 #include "ssfast/core/filter.h"
 #include "ssfast/core/kernel_abi.h"
@@ -12,11 +17,38 @@ namespace {
 using abi::af_inet;
 using abi::af_inet6;
 
+// ss's run_ssfilter for autobound UNIX sockets: unnamed, or named by autobind (unix_autobind:
+// "@" and five hex digits).
+bool autobound_name(std::string_view p) noexcept {
+  if (p.empty()) return true;
+  return p.size() == 6 && p[0] == '@' && std::all_of(p.begin() + 1, p.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
 bool eval(const socket_filter& f, std::uint16_t i, const socket_row& r) noexcept {
   const filter_node& n = f.nodes[i];
   const bool inet = r.family == af_inet || r.family == af_inet6;
   const bool src = n.on == filter_node::side::src;
   switch (n.what) {
+    // inet_diag_bc_run's DEV_COND, MARK_COND, CGROUP_COND and AUTO; ss's run_ssfilter for UNIX
+    // sockets (no device, mark 0, cgroup 0). An inet row has no mark, cgroup or bind lock:
+    // judged as unmarked, in no cgroup and bound explicitly (see needs_kernel_judgement).
+    case filter_node::kind::device: return r.ifindex == n.value;
+    case filter_node::kind::mark: return n.value == 0;  // (0 & mask) == mark
+    case filter_node::kind::cgroup: return n.value == 0;
+    case filter_node::kind::autobound: return r.family == abi::af_unix && autobound_name(r.path);
+    case filter_node::kind::unix_name: {
+      // ss's unix_match: fnmatch, case-insensitive; ss 6.1 knows no peer's name over netlink,
+      // so a dst pattern is matched against the empty name.
+      if (r.family != abi::af_unix || n.value >= f.patterns.size()) return false;
+      const std::string_view name = src ? r.path : std::string_view{};
+      char buf[abi::unix_path_max + 1];
+      const std::size_t len = std::min(name.size(), abi::unix_path_max);
+      if (len > 0) std::memcpy(buf, name.data(), len);
+      buf[len] = '\0';
+      return fnmatch(f.patterns[n.value].c_str(), buf, FNM_CASEFOLD) == 0;
+    }
     case filter_node::kind::and_: return eval(f, n.a, r) && eval(f, n.b, r);
     case filter_node::kind::or_: return eval(f, n.a, r) || eval(f, n.b, r);
     case filter_node::kind::not_: return !eval(f, n.a, r);
@@ -80,6 +112,14 @@ std::optional<std::uint32_t> state_set(std::string_view s) noexcept {
   return std::nullopt;
 }
 
+bool needs_kernel_judgement(const socket_filter& f) noexcept {
+  if (!f.root) return false;
+  return std::any_of(f.nodes.begin(), f.nodes.end(), [](const filter_node& n) {
+    return n.what == filter_node::kind::device || n.what == filter_node::kind::mark ||
+           n.what == filter_node::kind::cgroup || n.what == filter_node::kind::autobound;
+  });
+}
+
 bool matches_expression(const socket_filter& f, const socket_row& row) noexcept {
   return !f.root || eval(f, *f.root, row);
 }
@@ -105,7 +145,9 @@ socket_query query_of(const socket_filter& f, count_scope scope,
                       std::uint32_t default_states) noexcept {
   socket_query q;
   q.scope = scope;
-  if (f.family) {
+  if (f.family == abi::af_unix) {  // unix:PATTERN: UNIX sockets only
+    q.scope.tcp = q.scope.udp = q.scope.ipv4 = q.scope.ipv6 = false;
+  } else if (f.family) {
     q.scope.ipv4 = q.scope.ipv4 && *f.family == abi::af_inet;
     q.scope.ipv6 = q.scope.ipv6 && *f.family == abi::af_inet6;
     q.scope.unix_domain = false;

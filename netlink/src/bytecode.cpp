@@ -144,6 +144,29 @@ bool run_bytecode(std::span<const std::byte> program, const bytecode_entry& e) n
         }
         break;
       }
+      // inet_diag_bc_run: the operand follows the op, unaligned for the 64-bit cgroup id.
+      case INET_DIAG_BC_DEV_COND: {
+        std::uint32_t ifindex = 0;
+        if (off + op_size + sizeof ifindex > program.size()) return false;
+        std::memcpy(&ifindex, program.data() + off + op_size, sizeof ifindex);
+        yes = ifindex == e.ifindex;
+        break;
+      }
+      case INET_DIAG_BC_MARK_COND: {
+        inet_diag_markcond cond;
+        if (off + op_size + sizeof cond > program.size()) return false;
+        std::memcpy(&cond, program.data() + off + op_size, sizeof cond);
+        yes = (e.mark & cond.mask) == cond.mark;
+        break;
+      }
+      case INET_DIAG_BC_CGROUP_COND: {
+        std::uint64_t id = 0;
+        if (off + op_size + sizeof id > program.size()) return false;
+        std::memcpy(&id, program.data() + off + op_size, sizeof id);
+        yes = id == e.cgroup;
+        break;
+      }
+      case INET_DIAG_BC_AUTO: yes = !e.port_locked; break;
       default: return false;
     }
     const std::size_t step = yes ? op.yes : op.no;
@@ -192,7 +215,15 @@ bool audit_bytecode(std::span<const std::byte> program) noexcept {
       if (addr_len < 0) return false;
       min_len += addr_len;
       if (len < min_len || cond.prefix_len > 8 * addr_len) return false;
-    } else if (op.code != INET_DIAG_BC_JMP && op.code != INET_DIAG_BC_NOP) {
+    } else if (op.code == INET_DIAG_BC_DEV_COND || op.code == INET_DIAG_BC_MARK_COND ||
+               op.code == INET_DIAG_BC_CGROUP_COND) {
+      // valid_devcond, valid_markcond, valid_cgroupcond: the operand fits.
+      min_len += op.code == INET_DIAG_BC_DEV_COND    ? static_cast<long>(sizeof(std::uint32_t))
+                 : op.code == INET_DIAG_BC_MARK_COND ? static_cast<long>(sizeof(inet_diag_markcond))
+                                                     : static_cast<long>(sizeof(std::uint64_t));
+      if (len < min_len) return false;
+    } else if (op.code != INET_DIAG_BC_JMP && op.code != INET_DIAG_BC_NOP &&
+               op.code != INET_DIAG_BC_AUTO) {
       return false;
     }
     if (op.code != INET_DIAG_BC_NOP) {

@@ -44,7 +44,7 @@ struct block {
     const inet_diag_bc_op op{code_, static_cast<unsigned char>(len),
                              static_cast<unsigned short>(len + 4)};
     emit(&op, sizeof op);
-    emit(operand, operand_size);
+    if (operand_size > 0) emit(operand, operand_size);
   }
   void append(const block& b) {
     const std::size_t base = size();
@@ -111,6 +111,34 @@ block compile(const socket_filter& f, std::uint16_t i) {
       b.leaf(src ? INET_DIAG_BC_S_COND : INET_DIAG_BC_D_COND, operand, sizeof cond + addr_len);
       return b;
     }
+    // inet_diag_bc_run's conditions on the socket itself: the operand follows the op.
+    case filter_node::kind::device: {
+      const auto ifindex = static_cast<std::uint32_t>(n.value);
+      b.leaf(INET_DIAG_BC_DEV_COND, &ifindex, sizeof ifindex);
+      return b;
+    }
+    case filter_node::kind::mark: {
+      const inet_diag_markcond cond{static_cast<std::uint32_t>(n.value), n.mask};
+      b.leaf(INET_DIAG_BC_MARK_COND, &cond, sizeof cond);
+      return b;
+    }
+    case filter_node::kind::cgroup: {
+      const std::uint64_t id = n.value;
+      b.leaf(INET_DIAG_BC_CGROUP_COND, &id, sizeof id);
+      return b;
+    }
+    case filter_node::kind::autobound: {
+      b.leaf(INET_DIAG_BC_AUTO, nullptr, 0);
+      filter_node range = n;
+      range.what = filter_node::kind::port_range;
+      range.on = filter_node::side::src;
+      socket_filter one;
+      one.nodes.push_back(range);
+      return join_and(std::move(b), compile(one, 0));
+    }
+    // A UNIX name never matches an inet socket: a range that never holds, as for lo > hi.
+    case filter_node::kind::unix_name:
+      return join_and(port_op(INET_DIAG_BC_S_LE, 0), port_op(INET_DIAG_BC_S_GE, 1));
     case filter_node::kind::and_: return join_and(compile(f, n.a), compile(f, n.b));
     case filter_node::kind::or_: {
       // [a][JMP -> end][b]: a's false exit (a.end + 4) is b's start, on the yes chain through

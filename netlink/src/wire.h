@@ -10,6 +10,7 @@
 #include <linux/unix_diag.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <cstddef>
 #include <cstring>
@@ -27,6 +28,7 @@ static_assert(abi::ipproto_tcp == IPPROTO_TCP && abi::ipproto_udp == IPPROTO_UDP
 static_assert(abi::sock_stream == SOCK_STREAM && abi::sock_dgram == SOCK_DGRAM &&
               abi::sock_seqpacket == SOCK_SEQPACKET);
 static_assert(abi::nla_header == NLA_HDRLEN && abi::nla_type_mask == (NLA_TYPE_MASK & 0xffff));
+static_assert(abi::unix_path_max == sizeof(sockaddr_un{}.sun_path));
 static_assert(
     abi::inet_diag_meminfo == INET_DIAG_MEMINFO && abi::inet_diag_info == INET_DIAG_INFO &&
     abi::inet_diag_vegasinfo == INET_DIAG_VEGASINFO && abi::inet_diag_cong == INET_DIAG_CONG &&

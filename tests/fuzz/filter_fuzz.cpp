@@ -29,6 +29,7 @@ std::vector<ssfast::socket_row> sockets() {
         }
         r.local_port = lp;
         r.peer_port = ports[(lp + static_cast<unsigned>(a)) % 6];
+        r.ifindex = static_cast<std::uint32_t>(a);  // dev conditions by index
         v.push_back(r);
       }
   return v;
@@ -48,8 +49,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (ssfast::netlink::compile_filter(*parsed.filter, code)) return 0;  // too long: an error
   if (!code.empty() && !ssfast::netlink::audit_bytecode(code)) __builtin_trap();
   for (const auto& r : rows) {
-    const ssfast::netlink::bytecode_entry e{r.family, r.local_addr, r.peer_addr, r.local_port,
-                                            r.peer_port};
+    // The evaluator judges an inet row unmarked, in no cgroup, bound explicitly: the defaults.
+    ssfast::netlink::bytecode_entry e{r.family, r.local_addr, r.peer_addr, r.local_port,
+                                      r.peer_port};
+    e.ifindex = r.ifindex;
     const bool kernel = code.empty() || ssfast::netlink::run_bytecode(code, e);
     if (kernel != ssfast::matches_expression(*parsed.filter, r)) __builtin_trap();
   }

@@ -35,23 +35,24 @@ enum ssfast_source { SSFAST_SOURCE_AUTO = 0, SSFAST_SOURCE_NETLINK = 1, SSFAST_S
 
 /* Errors ssfast itself detects: -(SSFAST_ERROR_BASE + n). Anything else is -errno. */
 #define SSFAST_ERROR_BASE 10000
-#define SSFAST_ETRUNCATED (-(SSFAST_ERROR_BASE + 1))    /* message cut short */
-#define SSFAST_EBADMESSAGE (-(SSFAST_ERROR_BASE + 2))   /* malformed kernel message */
-#define SSFAST_EFOREIGN (-(SSFAST_ERROR_BASE + 3))      /* sender not the kernel */
-#define SSFAST_EPORTID (-(SSFAST_ERROR_BASE + 4))       /* another socket's reply */
-#define SSFAST_ESEQ (-(SSFAST_ERROR_BASE + 5))          /* another request's reply */
-#define SSFAST_EUNEXPECTED (-(SSFAST_ERROR_BASE + 6))   /* unexpected message type */
-#define SSFAST_EINTERRUPTED (-(SSFAST_ERROR_BASE + 7))  /* dump flagged inconsistent */
-#define SSFAST_EEOF (-(SSFAST_ERROR_BASE + 8))          /* end before the dump was done */
-#define SSFAST_EBADSTATE (-(SSFAST_ERROR_BASE + 9))     /* state outside 0..15 */
-#define SSFAST_EUNAVAILABLE (-(SSFAST_ERROR_BASE + 10)) /* no source available */
-#define SSFAST_EPARSE (-(SSFAST_ERROR_BASE + 11))       /* /proc file not as expected */
-#define SSFAST_EFILTER (-(SSFAST_ERROR_BASE + 12))      /* filter too large for a request */
-#define SSFAST_ENOTNETNS (-(SSFAST_ERROR_BASE + 13))    /* netns path is not a namespace */
-#define SSFAST_EBADFILTER (-(SSFAST_ERROR_BASE + 14))   /* filter does not parse */
-#define SSFAST_EEXITED (-(SSFAST_ERROR_BASE + 15))      /* netns PID's process exited */
-#define SSFAST_ENOTREG (-(SSFAST_ERROR_BASE + 16))      /* a /proc file is not regular */
-#define SSFAST_ENOTPROCFS (-(SSFAST_ERROR_BASE + 17))   /* /proc is not procfs */
+#define SSFAST_ETRUNCATED (-(SSFAST_ERROR_BASE + 1))     /* message cut short */
+#define SSFAST_EBADMESSAGE (-(SSFAST_ERROR_BASE + 2))    /* malformed kernel message */
+#define SSFAST_EFOREIGN (-(SSFAST_ERROR_BASE + 3))       /* sender not the kernel */
+#define SSFAST_EPORTID (-(SSFAST_ERROR_BASE + 4))        /* another socket's reply */
+#define SSFAST_ESEQ (-(SSFAST_ERROR_BASE + 5))           /* another request's reply */
+#define SSFAST_EUNEXPECTED (-(SSFAST_ERROR_BASE + 6))    /* unexpected message type */
+#define SSFAST_EINTERRUPTED (-(SSFAST_ERROR_BASE + 7))   /* dump flagged inconsistent */
+#define SSFAST_EEOF (-(SSFAST_ERROR_BASE + 8))           /* end before the dump was done */
+#define SSFAST_EBADSTATE (-(SSFAST_ERROR_BASE + 9))      /* state outside 0..15 */
+#define SSFAST_EUNAVAILABLE (-(SSFAST_ERROR_BASE + 10))  /* no source available */
+#define SSFAST_EPARSE (-(SSFAST_ERROR_BASE + 11))        /* /proc file not as expected */
+#define SSFAST_EFILTER (-(SSFAST_ERROR_BASE + 12))       /* filter too large for a request */
+#define SSFAST_ENOTNETNS (-(SSFAST_ERROR_BASE + 13))     /* netns path is not a namespace */
+#define SSFAST_EBADFILTER (-(SSFAST_ERROR_BASE + 14))    /* filter does not parse */
+#define SSFAST_EEXITED (-(SSFAST_ERROR_BASE + 15))       /* netns PID's process exited */
+#define SSFAST_ENOTREG (-(SSFAST_ERROR_BASE + 16))       /* a /proc file is not regular */
+#define SSFAST_ENOTPROCFS (-(SSFAST_ERROR_BASE + 17))    /* /proc is not procfs */
+#define SSFAST_ENEEDSNETLINK (-(SSFAST_ERROR_BASE + 18)) /* filter needs netlink, not /proc */
 
 typedef struct ssfast_options {
   uint32_t size;         /* sizeof(ssfast_options) as the caller's header has it (see above) */

@@ -33,10 +33,11 @@ enum class errc {
   process_exited,           ///< the process whose namespace is watched (/proc/PID/ns/net) exited
   not_a_regular_file,       ///< a /proc file under --proc-root is a FIFO, a device, a directory
   not_procfs,               ///< /proc is not a proc filesystem (an empty tmpfs mounted over it)
+  filter_needs_netlink,     ///< a dev, fwmark, cgroup or autobound condition asked of /proc
 };
 
 /// The last errc value; the C API's SSFAST_E* codes mirror 1..errc_last.
-inline constexpr int errc_last = static_cast<int>(errc::not_procfs);
+inline constexpr int errc_last = static_cast<int>(errc::filter_needs_netlink);
 
 /// A static description of an ssfast::errc value ("unknown ssfast error" for others). No
 /// allocation; thread-safe.

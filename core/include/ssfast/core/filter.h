@@ -25,6 +25,12 @@ struct filter_node {
   enum class kind : std::uint8_t {
     port_range,  ///< port on `side` within [lo, hi]
     host,        ///< address (prefix) and/or port on `side`, as the kernel's S_COND/D_COND
+    device,      ///< bound to interface `value` (sk_bound_dev_if; 0: none), DEV_COND
+    mark,        ///< (sk_mark & `mask`) == `value`, MARK_COND (needs CAP_NET_ADMIN)
+    cgroup,      ///< in the cgroup v2 of id `value`, CGROUP_COND
+    autobound,   ///< local port chosen by the kernel: AUTO (no SOCK_BINDPORT_LOCK) and, as
+                 ///< ss checks again, in the ephemeral range [lo, hi]
+    unix_name,   ///< a UNIX socket whose name on `side` fnmatch()es patterns[`value`]
     and_,        ///< a && b
     or_,         ///< a || b
     not_,        ///< !a
@@ -38,6 +44,8 @@ struct filter_node {
   std::uint8_t prefix_len = 0;   ///< host: bits of `addr` that must match; 0 for any address
   std::int32_t port = -1;        ///< host: -1 for any port
   address_bytes addr{};          ///< host: network order, IPv4 in the first 4 bytes
+  std::uint64_t value = 0;       ///< device, mark, cgroup, unix_name (see each kind)
+  std::uint32_t mask = 0;        ///< mark
   std::uint16_t a = 0, b = 0;    ///< children (indices into filter::nodes)
 };
 
@@ -48,12 +56,19 @@ struct socket_filter {
   std::optional<std::uint32_t> states;
   /// Set by an address written `inet:...` (2) or `inet6:...` (10): as in ss, the listing then
   /// shows that family only (the last such prefix wins).
+  /// ... and `unix:PATTERN` (1): UNIX sockets only.
   std::optional<std::uint8_t> family;
   std::vector<filter_node> nodes;
+  std::vector<std::string> patterns;  ///< unix_name's fnmatch patterns
   std::optional<std::uint16_t> root;  ///< empty: no expression (every socket matches)
 
   bool has_expression() const noexcept { return root.has_value(); }
 };
+
+/// Whether the expression has a condition only the kernel can judge for an inet socket
+/// (device, mark, cgroup, autobound: a /proc row carries no bound device, mark, cgroup or
+/// bind lock). The netlink source compiles them to bytecode; the /proc source refuses them.
+SSFAST_API bool needs_kernel_judgement(const socket_filter& f) noexcept;
 
 /// Name lookups a filter may need. Core does no I/O: the caller supplies them (api's
 /// system_filter_resolver() asks the C library, as ss does); a null one refuses names.
@@ -63,6 +78,14 @@ struct filter_resolver {
   std::int32_t (*service)(std::string_view name) = nullptr;
   /// A host name to its addresses (IPv4 and IPv6, network order); none if unknown.
   std::vector<std::pair<std::uint8_t, address_bytes>> (*host)(std::string_view name) = nullptr;
+  /// An interface name ("lo") to its index, 0 if there is none.
+  std::uint32_t (*interface)(std::string_view name) = nullptr;
+  /// A cgroup v2 path ("/system.slice/nginx.service", from the cgroup2 mount) to its id (the
+  /// directory's inode number), 0 if there is none.
+  std::uint64_t (*cgroup)(std::string_view path) = nullptr;
+  /// The ephemeral port range (ip_local_port_range) for `autobound`; unset or false: ss's
+  /// fallback, 1024-4999.
+  bool (*ephemeral_range)(std::uint16_t& lo, std::uint16_t& hi) = nullptr;
 };
 
 struct filter_parse_result {
@@ -79,24 +102,33 @@ struct filter_parse_result {
 ///   EXPR   := UNARY { [ and | '&' | '&&' | or | '|' | '||' ] UNARY }   left to right, as ss:
 ///             and does not bind tighter than or; juxtaposition is and
 ///   UNARY  := (not | '!') UNARY | '(' EXPR ')' | (sport | dport) [OP] PORT
-///           | (src | dst) [EQ] HOST
-///   OP     := EQ | != ne neq | < lt | <= le leq | > gt | >= ge geq;  EQ := = == eq
+///           | (src | dst) [EQ] HOST | dev [EQ|NE] DEVICE | fwmark [EQ|NE] MARK[/MASK]
+///           | cgroup [EQ|NE] PATH | autobound
+///   OP     := EQ | NE | < lt | <= le leq | > gt | >= ge geq;  EQ := = == eq;  NE := != ne neq
 ///   PORT   := [:]NUMBER | [:]SERVICE | [:]*
 ///   HOST   := [inet: | inet6:] ( * | *:PORT | :PORT | IPV4[/LEN][:PORT]
-///             | [IPV6][/LEN][:PORT] | IPV6[/LEN] | NAME[:PORT] )
-/// SERVICE and NAME go through `resolve` (a host name may give several addresses: any of
-/// them matches). dev, fwmark, cgroup, autobound and unix:, link:, netlink:, vsock: addresses
-/// are refused as not supported. Positions in errors count characters of the joined text
-/// from 1.
+///             | [IPV6][/LEN][:PORT] | IPV6[/LEN] | NAME[:PORT] )  |  unix:PATTERN
+///   DEVICE := interface name | index;  MARK, MASK := C integers (0x1f, 017, 31), as %i
+/// SERVICE, NAME, DEVICE and PATH go through `resolve` (a host name may give several
+/// addresses: any of them matches). `unix:PATTERN` (or any HOST when `default_family` is
+/// af_unix, as `ss -x src /run/*`) is an fnmatch pattern, case-insensitive as ss 6.1's. link:,
+/// netlink: and vsock: addresses are refused as not supported. Positions in errors count
+/// characters of the joined text from 1.
 SSFAST_API filter_parse_result parse_filter(std::span<const std::string_view> args,
-                                            const filter_resolver& resolve = {});
+                                            const filter_resolver& resolve = {},
+                                            std::uint8_t default_family = 0);
 
 /// The TCP_* state bits of one ss state name or group; empty for an unknown name.
 SSFAST_API std::optional<std::uint32_t> state_set(std::string_view name) noexcept;
 
 /// Whether `row` passes the expression (not the state set), with the kernel's semantics
 /// (inet_diag_bc_run): an IPv4 host condition also matches an IPv4-mapped IPv6 address.
-/// Port and address conditions never match UNIX sockets. No allocation.
+/// Port and address conditions never match UNIX sockets; a UNIX socket is judged as ss's
+/// run_ssfilter judges it: bound to no device, mark 0, in no cgroup, autobound when unnamed
+/// or named by autobind ("@" and five hex digits), its peer's name empty. An inet socket's
+/// mark, cgroup and bind lock are not in a row: it is judged as unmarked, in no cgroup and
+/// bound explicitly, so a caller with inet rows refuses needs_kernel_judgement() filters.
+/// No allocation.
 SSFAST_API bool matches_expression(const socket_filter& f, const socket_row& row) noexcept;
 
 /// What a listing (collector::list) selects: protocols and families, states (one TCP_* bit

@@ -16,6 +16,8 @@ inline constexpr std::uint8_t af_unix = 1, af_inet = 2, af_inet6 = 10;
 inline constexpr std::uint8_t ipproto_tcp = 6, ipproto_udp = 17;
 /// SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET (the same on every architecture ssfast builds for).
 inline constexpr std::uint8_t sock_stream = 1, sock_dgram = 2, sock_seqpacket = 5;
+/// sizeof(sockaddr_un::sun_path) (uapi linux/un.h UNIX_PATH_MAX): the longest UNIX name.
+inline constexpr std::size_t unix_path_max = 108;
 /// TCP_ESTABLISHED..TCP_CLOSING as a state mask: every state ss's `all` means (bits 1..11).
 inline constexpr std::uint32_t tcp_all_states = 0xFFE;
 

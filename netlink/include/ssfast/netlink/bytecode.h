@@ -37,11 +37,15 @@ struct bytecode_entry {
   std::uint8_t family = 2;  ///< AF_INET or AF_INET6
   address_bytes saddr{}, daddr{};
   std::uint16_t sport = 0, dport = 0;
+  std::uint32_t ifindex = 0;  ///< sk_bound_dev_if
+  std::uint32_t mark = 0;     ///< sk_mark (a request's ir_mark, a timewait's tw_mark)
+  std::uint64_t cgroup = 0;   ///< a full socket's cgroup v2 id; 0 for the others
+  bool port_locked = true;    ///< SOCK_BINDPORT_LOCK in sk_userlocks (false: autobound)
 };
 
 /// Runs `program` on `e` as the kernel's inet_diag_bc_run does: port comparisons, S_COND and
-/// D_COND (with the IPv4-mapped rule), JMP and NOP; any other code rejects. For tests and for
-/// checking compiled programs.
+/// D_COND (with the IPv4-mapped rule), DEV_COND, MARK_COND, CGROUP_COND, AUTO, JMP and NOP;
+/// any other code rejects. For tests and for checking compiled programs.
 bool run_bytecode(std::span<const std::byte> program, const bytecode_entry& e) noexcept;
 
 /// run_bytecode for an IPv4 socket known only by its ports.
@@ -53,8 +57,9 @@ inline bool run_bytecode(std::span<const std::byte> program, std::uint16_t sport
   return run_bytecode(program, e);
 }
 
-/// The kernel's inet_diag_bc_audit rules for the codes ssfast emits (port comparisons, host
-/// conditions, JMP, NOP): true if the kernel would accept `program`.
+/// The kernel's inet_diag_bc_audit rules for the codes ssfast emits (port comparisons, host,
+/// device, mark and cgroup conditions, AUTO, JMP, NOP): true if the kernel would accept
+/// `program` from a caller with CAP_NET_ADMIN (MARK_COND needs it: -EPERM otherwise).
 bool audit_bytecode(std::span<const std::byte> program) noexcept;
 
 /// Splits the key space into `parts` (1..max_partitions) contiguous ranges with about equal
