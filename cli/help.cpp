@@ -17,8 +17,8 @@ struct help_section {
 
 constexpr std::array<help_section, 9> sections = {{
     {command::list,
-     "[-tuxlaH46pjeomiOnrK] [-f F] [-A Q] [-F FILE] [--tos] [--cgroup]\n"
-     "                 [--format F] [FILTER]  list sockets, as ss does",
+     "[-tuxlaH46pjeomiOnrKE] [-f F] [-A Q] [-F FILE] [--tos] [--cgroup]\n"
+     "                 [--count N] [--format F] [FILTER]  list sockets, as ss does",
      "Listing (the default; ss's flags):\n"
      "  -t, -u, -x      TCP, UDP, UNIX sockets (default: all three); --tcp, --udp, --unix\n"
      "  -l, -a          listening (and unconnected) sockets only; every state; --listening,\n"
@@ -34,6 +34,9 @@ constexpr std::array<help_section, 9> sections = {{
      "  -K, --kill      destroy the TCP and UDP sockets listed (SOCK_DESTROY, as ss -K: needs\n"
      "                  CAP_NET_ADMIN and a kernel with CONFIG_INET_DIAG_DESTROY); those it\n"
      "                  cannot destroy or that are gone are skipped, UNIX sockets only listed\n"
+     "  -E, --events    follow TCP and UDP sockets as the kernel destroys them, one row each\n"
+     "                  (ss -E; the filter applies, not its states); --count N stops after N.\n"
+     "                  Events the kernel drops (a full queue) are counted on stderr\n"
      "  -Z, -z          SELinux contexts (--context, --contexts): \"SELinux is not enabled.\"\n"
      "                  (exit 1) where it is off, as ss; refused where it is on (not shown yet)\n"
      "  -n, --numeric   ports as numbers (else service names from /etc/services, as ss;\n"

@@ -88,6 +88,59 @@ struct killer {
   }
 };
 
+// ss -E: each socket the kernel destroys, a row written as it arrives (flushed: a pipe or a
+// file sees it at once). SIGINT, SIGTERM and a hung-up terminal end it as they end ss; a reader
+// that left ends it at the next write.
+int run_events(collector& c, const options& o, const socket_query& q, name_lookup& names) {
+  process_owners no_owners;
+  bool write_failed = false;
+  listing_writer out(style_of(o, q, no_owners, names, false),
+                     o.json ? listing_format::json_lines : listing_format::columns,
+                     [&](std::string_view text) {
+                       if (std::fwrite(text.data(), 1, text.size(), stdout) == text.size() &&
+                           std::fflush(stdout) == 0)
+                         return std::error_code{};
+                       write_failed = true;
+                       return std::make_error_code(std::errc::io_error);
+                     });
+  struct follower final : destroy_sink {
+    listing_writer& out;
+    std::uint64_t left;  // --count: rows still wanted (0: no limit)
+    socket_table kept;
+    follower(listing_writer& w, std::uint64_t count) : out(w), left(count) {
+      kept.keep_attributes(true);
+    }
+    std::error_code on_rows(const socket_table& batch) noexcept override {
+      const socket_table* rows = &batch;
+      if (left > 0 && batch.size() > left) {  // only as many as --count still wants
+        try {
+          kept.clear();
+          for (std::size_t i = 0; i < left; ++i) kept.append(batch.row(i));
+        } catch (const std::bad_alloc&) {
+          return std::make_error_code(std::errc::not_enough_memory);
+        }
+        rows = &kept;
+      }
+      if (left > 0) left -= rows->size();
+      if (auto ec = out.on_rows(*rows)) return ec;
+      return out.flush();
+    }
+    void on_lost(std::uint64_t events) noexcept override {
+      std::fprintf(stderr,
+                   "ssfast: warning: -E: %llu destroy event%s lost (the kernel found the receive "
+                   "queue full); following goes on\n",
+                   static_cast<unsigned long long>(events), events == 1 ? "" : "s");
+    }
+    bool keep_following() noexcept override { return counting ? left > 0 : true; }
+    bool counting = false;
+  } follow(out, o.count);
+  follow.counting = o.count > 0;
+  const std::error_code ec = c.follow_destroyed(q, follow);
+  if (write_failed) return fail(exit_failure, "cannot write the output");
+  if (ec) return fail(exit_failure, "-E: " + c.error_text(ec));
+  return exit_ok;
+}
+
 }  // namespace
 
 int run_list(collector& c, const options& o) {
@@ -105,9 +158,10 @@ int run_list(collector& c, const options& o) {
   q.show.tcp_info = o.tcp_info;
   q.show.tos = o.tos;
   q.show.extended = o.extended || o.cgroup;
+  system_names names(o.proc_root);
+  if (o.events) return run_events(c, o, q, names);
   process_owners owners;
   if (o.processes && !scan_owners(o, owners)) return exit_failure;
-  system_names names(o.proc_root);
   killer destroyer;
   // Standard output, written as the listing is drawn.
   bool write_failed = false;

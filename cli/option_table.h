@@ -85,7 +85,8 @@ enum class opt : std::uint8_t {
   resolve,
   context,
   contexts,
-  kill
+  kill,
+  events
 };
 
 struct option_spec {
@@ -144,7 +145,7 @@ inline constexpr option_spec table[] = {
     {opt::netns_owner, 0, "netns-owner", true, in_summary | in_top | in_exporter | in_doctor},
     {opt::scrape_deadline, 0, "scrape-deadline", true, in_exporter},
     {opt::watch, 0, "watch", true, in_summary | in_top},
-    {opt::count, 0, "count", true, in_summary | in_top},
+    {opt::count, 0, "count", true, in_summary | in_top | in_list},  // list: with -E
     {opt::interval, 0, "interval", true, in_doctor | in_check},
     {opt::delta, 0, "delta", true, in_counters},
     {opt::limit, 0, "limit", true, in_top},
@@ -157,6 +158,7 @@ inline constexpr option_spec table[] = {
     {opt::context, 'Z', "context", false, in_list},
     {opt::contexts, 'z', "contexts", false, in_list},
     {opt::kill, 'K', "kill", false, in_list},
+    {opt::events, 'E', "events", false, in_list},
 };
 inline constexpr std::size_t option_total = std::size(table);
 

@@ -166,6 +166,7 @@ class parser {
       case opt::context:
       case opt::contexts: o_.selinux = true; break;
       case opt::kill: o_.kill = true; break;
+      case opt::events: o_.events = true; break;
       case opt::estimate: o_.method = count_method::estimate; break;
       case opt::all_netns: o_.all_netns = true; break;
       case opt::help: help_ = true; break;
@@ -542,8 +543,18 @@ class parser {
   // Options that each fit their command but not each other.
   bool combinations_fit() {
     const bool proc = given(opt::proc_root) || o_.source == source_choice::proc;
-    if (given(opt::count) && !given(opt::watch))
-      err_ = "option '--count' goes with --watch";
+    if (given(opt::count) && !given(opt::watch) && !o_.events)
+      err_ = o_.cmd == command::list ? "option '--count' goes with -E (or -s and top's --watch)"
+                                     : "option '--count' goes with --watch";
+    else if (o_.events && (o_.kill || proc))
+      err_ = o_.kill ? "option '-E' follows sockets as the kernel destroys them: it cannot go "
+                       "with -K"
+                     : "option '-E' follows the kernel's destroy events over netlink: it cannot "
+                       "go with --source proc or --proc-root";
+    else if (o_.events && o_.unix_domain && !o_.tcp && !o_.udp)
+      err_ =
+          "option '-E': the kernel sends destroy events for TCP and UDP sockets only "
+          "(SKNLGRP_*_DESTROY), not UNIX ones";
     else if (given(opt::proc_root) && o_.source == source_choice::netlink)
       err_ = "option '--proc-root' reads sockets from DIR/net: it cannot go with --source netlink";
     else if (o_.method == count_method::estimate && v4_ != v6_)

@@ -67,6 +67,7 @@ struct options {
   bool resolve = false;             ///< -r: host names for addresses
   bool selinux = false;             ///< -Z, -z: SELinux contexts
   bool kill = false;                ///< -K: destroy the sockets listed
+  bool events = false;              ///< -E: follow the sockets the kernel destroys
   std::vector<std::string> filter;  ///< the filter words, for parse_filter; states: names
   /// ss's preferred_family: the last of -4, -6, -x and -f; af_unix makes a filter's addresses
   /// UNIX name patterns (`ss -x src '/run/*'`).
@@ -86,7 +87,7 @@ struct options {
   unsigned threads = 0;
   std::string netns;        ///< -N NAME (/run/netns/NAME) or --netns PATH|PID (/proc/PID/ns/net)
   double watch = 0;         ///< --watch SECONDS (-s, top); 0: once
-  std::uint64_t count = 0;  ///< --count N reports (0: until interrupted)
+  std::uint64_t count = 0;  ///< --count N reports, or -E events (0: until interrupted)
   double delta = 0;         ///< counters --delta SECONDS
   std::vector<std::string> prefixes;           ///< counters: name prefixes to show
   output_format format = output_format::text;  ///< --format (and -j, --textfile)

@@ -233,6 +233,46 @@ TEST(DumpParserMalformed, SocketMemoryCarriesTheDropCounter) {
   EXPECT_EQ(t.size(), 0u);
 }
 
+// A destroy event (sock_diag_broadcast_destroy): port id 0, sequence 0, and the protocol in
+// INET_DIAG_PROTOCOL, which rows_inet reads when asked for protocol 0; without it the message
+// is malformed.
+TEST(DumpParserMalformed, DestroyEventsNameTheirProtocol) {
+  auto event = [](bool with_protocol, std::uint8_t protocol) {
+    struct {
+      inet_diag_msg m{};
+      nlattr a{};
+      std::uint8_t proto[4]{};
+    } p;
+    p.m.idiag_family = AF_INET6;
+    p.m.idiag_state = 7;
+    p.m.id.idiag_sport = htons(53);
+    p.a.nla_type = INET_DIAG_PROTOCOL;
+    p.a.nla_len = sizeof(nlattr) + 1;
+    p.proto[0] = protocol;
+    builder b;
+    b.msg(SOCK_DIAG_BY_FAMILY, &p, with_protocol ? sizeof p : sizeof p.m, 0, 0, 0);
+    return b.bytes;
+  };
+  const reply_filter broadcast{0, 0, SOCK_DIAG_BY_FAMILY};
+  socket_table t;
+  const auto udp = event(true, IPPROTO_UDP);
+  parse_status st = rows_inet({udp, 0}, broadcast, 0, t);
+  ASSERT_FALSE(st.error) << st.error.message();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t.row(0).protocol, IPPROTO_UDP);
+  EXPECT_EQ(t.row(0).sock_type, SOCK_DGRAM);
+  EXPECT_EQ(t.row(0).local_port, 53);
+  EXPECT_TRUE(t.row(0).dual_stack) << "no INET_DIAG_SKV6ONLY: IPV6_V6ONLY off, as ss assumes";
+  t.clear();
+  const auto bare = event(false, 0);
+  st = rows_inet({bare, 0}, broadcast, 0, t);
+  EXPECT_EQ(st.error, errc::bad_message);
+  EXPECT_EQ(t.size(), 0u);
+  // A dump's caller names the protocol; the attribute is then not needed.
+  st = rows_inet({bare, 0}, broadcast, IPPROTO_TCP, t);
+  EXPECT_FALSE(st.error);
+}
+
 TEST(DumpParserMalformed, ForeignSenderIsRejected) {
   builder b;
   b.inet(AF_INET, 1).done();

@@ -98,10 +98,11 @@ TEST(FilterBytecode, AgreesWithTheEvaluatorOnRandomFiltersAndSockets) {
     for (int j = 0; j < 40; ++j) {
       const socket_row r = g.socket();
       const bool want = matches_expression(f, r);
-      // The evaluator judges an inet row unmarked, in no cgroup and bound explicitly: the
-      // entry's defaults.
+      // The evaluator judges an inet row unmarked, in no cgroup, autobound by its port alone:
+      // an entry with mark 0, cgroup 0 and no bind lock.
       bytecode_entry e{r.family, r.local_addr, r.peer_addr, r.local_port, r.peer_port};
       e.ifindex = r.ifindex;
+      e.port_locked = false;
       const bool got = code.empty() || run_bytecode(code, e);
       ASSERT_EQ(got, want) << "program " << i << " socket " << j;
       (want ? both : neither) += 1;

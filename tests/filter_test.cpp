@@ -203,7 +203,8 @@ TEST(FilterParse, EveryFormOfSsGrammar) {
   EXPECT_TRUE(matches_expression(must({"dev 0"}), r));
   EXPECT_TRUE(matches_expression(must({"fwmark 0/0x1"}), r));
   EXPECT_FALSE(matches_expression(must({"fwmark 1"}), r));
-  EXPECT_FALSE(matches_expression(must({"autobound"}), r));
+  EXPECT_FALSE(matches_expression(must({"autobound"}), r));  // 22: not in 1024-4999
+  EXPECT_TRUE(matches_expression(must({"autobound"}), v4("10.0.0.1", 4000, "10.0.0.2", 80)));
   EXPECT_NE(parse({"sport > *"}).error.find("goes with = or != only"), std::string::npos);
 }
 

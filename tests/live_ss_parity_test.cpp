@@ -14,11 +14,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "ssfast/core/grouping.h"
 #include "support/background.h"
@@ -515,6 +518,162 @@ TEST_F(LiveSsParity, FilterConditionsOnTheSocketItself) {
   r = testing::run_process({SSFAST_CLI_PATH, "--source", "proc", "-xaH", "autobound"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(lines_of(r.out).size(), lines_of(theirs({"-xaH", "autobound"})).size()) << r.out;
+}
+
+// The sock_diag sockets in this namespace that joined a multicast group (/proc/net/netlink:
+// protocol 4, NETLINK_SOCK_DIAG, with a non-zero Groups mask): the followers listening.
+std::size_t destroy_listeners() {
+  std::ifstream in("/proc/net/netlink");
+  std::size_t n = 0;
+  std::string line;
+  std::getline(in, line);  // the header
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string sk, eth, pid, groups;
+    f >> sk >> eth >> pid >> groups;
+    if (eth == "4" && !groups.empty() && groups.find_first_not_of('0') != std::string::npos) ++n;
+  }
+  return n;
+}
+
+std::string file_text(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Waits, bounded, until `path` holds `lines` lines.
+bool wait_for_lines(const std::string& path, std::size_t lines) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (lines_of(file_text(path)).size() < lines) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+// A UDP socket bound to `port` on `family`'s loopback and closed at once: one destroy event.
+void udp_once(int family, std::uint16_t port) {
+  const int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  if (family == AF_INET) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(port);
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    len = sizeof *a;
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(port);
+    a->sin6_addr = in6addr_loopback;
+    len = sizeof *a;
+  }
+  if (port != 0) {
+    EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&ss), len), 0);
+  }
+  close(fd);
+}
+
+// ss -E: both followers see the same destroyed sockets in the same order, and draw them the
+// same, byte for byte (-e: ino:0, as events carry none, and the cookie); the filter applies,
+// its states do not. A burst that overflows the receive queue is counted, and following goes
+// on. Only this test's namespace and sockets.
+TEST_F(LiveSsParity, EventsFollowDestroyedSocketsAsSs) {
+  if (!testing::have_program("stdbuf")) GTEST_SKIP() << "stdbuf (coreutils) is not installed";
+  char dir[] = "/tmp/ssfast-events-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string theirs_file = std::string(dir) + "/ss", ours_file = std::string(dir) + "/ours",
+                    lost_file = std::string(dir) + "/lost";
+  const std::string cli = SSFAST_CLI_PATH;
+  {
+    const std::size_t before = destroy_listeners();
+    testing::background_process ss_follow(
+        {"sh", "-c", "exec stdbuf -o0 ss -Ee > " + quoted(theirs_file)});
+    testing::background_process our_follow(
+        {"sh", "-c", "exec " + quoted(cli) + " -Ee --count 7 > " + quoted(ours_file)});
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (destroy_listeners() < before + 2 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_EQ(destroy_listeners(), before + 2) << "both followers joined the groups";
+    {  // a TCP connection and its listener (IPv4), then UDP (IPv4 bound, IPv6 unbound)
+      testing::fd_set_guard g;
+      const int l = g.hold(testing::listen_loopback(85, 8));
+      const int c = g.hold(testing::connect_tcp("127.0.0.1", 85));
+      const int a = g.hold(accept(l, nullptr, nullptr));
+      ASSERT_GE(a, 0);
+      ASSERT_EQ(write(c, "ping", 4), 4);
+    }
+    udp_once(AF_INET, 85);
+    udp_once(AF_INET6, 0);
+    udp_once(AF_INET6, 85);
+    udp_once(AF_INET, 0);
+    EXPECT_EQ(our_follow.wait_exit(std::chrono::seconds(20)), 0) << our_follow.stderr_text();
+    ASSERT_TRUE(wait_for_lines(theirs_file, 8)) << file_text(theirs_file);
+  }
+  const std::string ours_text = file_text(ours_file), theirs_text = file_text(theirs_file);
+  EXPECT_EQ(lines_of(ours_text).size(), 8u) << ours_text;
+  EXPECT_EQ(ours_text, theirs_text);
+  // The filter, as ss applies it to events: a port and a family; no state.
+  {
+    const std::size_t before = destroy_listeners();
+    testing::background_process our_follow(
+        {"sh", "-c", "exec " + quoted(cli) + " -Eun --count 1 sport = :86 > " + quoted(ours_file)});
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (destroy_listeners() < before + 1 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    udp_once(AF_INET, 87);
+    udp_once(AF_INET6, 86);
+    EXPECT_EQ(our_follow.wait_exit(std::chrono::seconds(20)), 0) << our_follow.stderr_text();
+    const auto got = lines_of(file_text(ours_file));
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_NE(got[1].find("[::1]:86 "), std::string::npos) << got[1];
+  }
+  // A burst past the receive queue while the follower is stopped: the loss is said, with a
+  // count, and the next event still arrives.
+  {
+    const std::size_t before = destroy_listeners();
+    testing::background_process our_follow(
+        {"sh", "-c", "exec " + quoted(cli) + " -Eun > " + quoted(lost_file)});
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (destroy_listeners() < before + 1 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_EQ(kill(our_follow.pid(), SIGSTOP), 0);
+    for (int i = 0; i < 60000; ++i) udp_once(AF_INET, 0);
+    ASSERT_EQ(kill(our_follow.pid(), SIGCONT), 0);
+    const std::string said =
+        our_follow.wait_for_line("destroy events lost", std::chrono::seconds(30));
+    EXPECT_NE(said.find("ssfast: warning: -E: "), std::string::npos) << said;
+    const auto n = std::strtoull(said.c_str() + said.find("-E: ") + 4, nullptr, 10);
+    EXPECT_GT(n, 0u) << said;
+    EXPECT_LE(n, 60000u) << said;
+    // The queue may still be full while the follower drains it (an event sent then is lost
+    // too): send one, bounded, until one arrives.
+    const auto seen = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    auto next_send = std::chrono::steady_clock::now();
+    while (file_text(lost_file).find("127.0.0.1:88 ") == std::string::npos &&
+           std::chrono::steady_clock::now() < seen) {
+      if (std::chrono::steady_clock::now() >= next_send) {
+        udp_once(AF_INET, 88);
+        next_send += std::chrono::seconds(1);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_NE(file_text(lost_file).find("127.0.0.1:88 "), std::string::npos)
+        << "following goes on after the loss";
+  }
+  // What -E cannot do is said, exit 2.
+  auto r = testing::run_process({cli, "-Ex"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("destroy events for TCP and UDP sockets only"), std::string::npos) << r.err;
+  r = testing::run_process({cli, "-EK"});
+  EXPECT_EQ(r.exit_code, 2);
+  r = testing::run_process({cli, "-tan", "--count", "3"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("'--count' goes with -E"), std::string::npos) << r.err;
+  for (const auto& f : {theirs_file, ours_file, lost_file}) unlink(f.c_str());
+  rmdir(dir);
 }
 
 // -s -i: per state, the sockets with tcp_info and their RTTs, as many as ss -ti shows with an

@@ -17,6 +17,7 @@
 
 #include "netns_thread.h"
 #include "ssfast/detail/test_seams.h"
+#include "ssfast/netlink/events.h"
 #include "ssfast/netlink/sock_diag.h"
 #include "ssfast/netlink/source.h"
 #include "ssfast/proc/counters.h"
@@ -533,6 +534,64 @@ std::error_code collector::list(socket_table& out, const socket_query& q) noexce
 
 std::error_code collector::list(const socket_query& q, row_sink& sink) noexcept {
   return impl_->in_namespace([&]() noexcept { return impl_->list(q, sink); });
+}
+
+std::error_code collector::follow_destroyed(const socket_query& q, destroy_sink& sink) noexcept {
+  const count_scope& s = q.scope;
+  netlink::destroy_groups g;
+  g.tcp4 = s.tcp && s.ipv4;
+  g.udp4 = s.udp && s.ipv4;
+  g.tcp6 = s.tcp && s.ipv6;
+  g.udp6 = s.udp && s.ipv6;
+  if (!g.any()) return std::make_error_code(std::errc::invalid_argument);
+  // Opened in the namespace (its thread, with another one): the groups are per namespace.
+  std::optional<netlink::sock_diag_events> events;
+  if (auto ec = impl_->in_namespace([&]() noexcept -> std::error_code {
+        auto e = netlink::sock_diag_events::open(g);
+        if (!e) return e.error();
+        events.emplace(std::move(*e));
+        return {};
+      })) {
+    impl_->context = {impl::step_kind::other, "joining the sock_diag destroy groups"};
+    return ec;
+  }
+  // Each event's row is parsed here and judged as ss's run_ssfilter judges it.
+  struct parse final : netlink::datagram_sink {
+    const socket_query& q;
+    destroy_sink& out;
+    socket_table rows;
+    std::error_code failed;
+    parse(const socket_query& query, destroy_sink& s) : q(query), out(s) {
+      rows.keep_attributes(true);
+    }
+    netlink::parse_status on_datagram(const netlink::datagram& d,
+                                      const netlink::reply_filter& f) noexcept override {
+      rows.clear();
+      netlink::parse_status st = netlink::rows_inet(d, f, 0, rows);
+      if (st.error) return st;
+      rows.retain([&](const socket_row& r) {
+        const bool v6 = r.family == AF_INET6;
+        const bool tcp = r.protocol == IPPROTO_TCP;
+        return (v6 ? q.scope.ipv6 : q.scope.ipv4) && (tcp ? q.scope.tcp : q.scope.udp) &&
+               (q.filter == nullptr || matches_expression(*q.filter, r));
+      });
+      if (!rows.empty()) st.error = out.on_rows(rows);
+      return st;
+    }
+  } p(q, sink);
+  while (sink.keep_following()) {
+    if (impl_->process.exited()) {
+      impl_->context = {impl::step_kind::other, "process"};
+      return errc::process_exited;
+    }
+    const netlink::events_status st = events->wait(p, std::chrono::milliseconds(200));
+    if (st.lost > 0) sink.on_lost(st.lost);
+    if (st.error) {
+      impl_->context = {impl::step_kind::other, "destroy events"};
+      return st.error;
+    }
+  }
+  return {};
 }
 
 std::uint64_t collector::repeats_dropped() const noexcept { return impl_->nl ? impl_->repeats : 0; }

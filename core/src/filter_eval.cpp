@@ -31,13 +31,15 @@ bool eval(const socket_filter& f, std::uint16_t i, const socket_row& r) noexcept
   const bool inet = r.family == af_inet || r.family == af_inet6;
   const bool src = n.on == filter_node::side::src;
   switch (n.what) {
-    // inet_diag_bc_run's DEV_COND, MARK_COND, CGROUP_COND and AUTO; ss's run_ssfilter for UNIX
-    // sockets (no device, mark 0, cgroup 0). An inet row has no mark, cgroup or bind lock:
-    // judged as unmarked, in no cgroup and bound explicitly (see needs_kernel_judgement).
+    // ss's run_ssfilter: the row's bound device; no mark and no cgroup (a /proc row, a UNIX
+    // socket and a destroy event carry neither), and autobound from the port alone (the bind
+    // lock is the kernel's to judge: see needs_kernel_judgement).
     case filter_node::kind::device: return r.ifindex == n.value;
     case filter_node::kind::mark: return n.value == 0;  // (0 & mask) == mark
     case filter_node::kind::cgroup: return n.value == 0;
-    case filter_node::kind::autobound: return r.family == abi::af_unix && autobound_name(r.path);
+    case filter_node::kind::autobound:
+      return inet ? n.lo <= r.local_port && r.local_port <= n.hi
+                  : r.family == abi::af_unix && autobound_name(r.path);
     case filter_node::kind::unix_name: {
       // ss's unix_match: fnmatch, case-insensitive; ss 6.1 knows no peer's name over netlink,
       // so a dst pattern is matched against the empty name.

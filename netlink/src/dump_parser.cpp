@@ -246,6 +246,9 @@ parse_status rows_inet(const datagram& d, const reply_filter& f, std::uint8_t pr
           r.timer = m.idiag_timer;
           r.retrans = m.idiag_retrans;
           r.expires_ms = m.idiag_expires;
+          // IPV6_V6ONLY is off unless INET_DIAG_SKV6ONLY says otherwise, as ss reads it: the
+          // kernel sends it for LISTEN and CLOSE dumps only, and not with destroy events.
+          r.dual_stack = fi == 1;
           // sock_diag_save_cookie() splits the 64-bit cookie low word first.
           r.cookie = std::uint64_t{m.id.idiag_cookie[0]} | std::uint64_t{m.id.idiag_cookie[1]}
                                                                << 32;
@@ -264,6 +267,14 @@ parse_status rows_inet(const datagram& d, const reply_filter& f, std::uint8_t pr
                 return;
               }
               r.dual_stack = fi == 1 && v[0] == std::byte{0};
+            } else if (type == INET_DIAG_PROTOCOL && protocol == 0) {
+              // Destroy events name their protocol (inet_diag_handler_get_info); dumps do not.
+              if (v.empty()) {
+                bad = true;
+                return;
+              }
+              r.protocol = static_cast<std::uint8_t>(v[0]);
+              r.sock_type = r.protocol == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
             } else if (type == INET_DIAG_SKMEMINFO) {
               constexpr std::size_t at = SK_MEMINFO_DROPS * sizeof(std::uint32_t);
               if (v.size() < at + sizeof(std::uint32_t)) {
@@ -274,7 +285,7 @@ parse_status rows_inet(const datagram& d, const reply_filter& f, std::uint8_t pr
             }
           });
           if (ec) return ec;
-          if (bad) return errc::bad_message;
+          if (bad || r.protocol == 0) return errc::bad_message;
           out.append(r);
           return {};
         });

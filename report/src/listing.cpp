@@ -82,9 +82,16 @@ void inet_port(std::string& out, const socket_row& r, bool local, const listing_
 }
 
 // ss's "%-6d": a queue left-aligned in six characters, inside the cell.
+// ss prints the queues with %-6d: a value past INT_MAX (a destroyed UDP socket's wmem, -1 as
+// the kernel's int) comes out negative, as there.
 void queue_cell(std::string& out, std::uint32_t v) {
   const std::size_t start = out.size();
-  append_number(out, v);
+  if (v > 0x7fffffffu) {
+    out.push_back('-');
+    append_number(out, 0x100000000ull - v);
+  } else {
+    append_number(out, v);
+  }
   if (out.size() - start < 6) out.append(6 - (out.size() - start), ' ');
 }
 
@@ -308,6 +315,18 @@ std::error_code listing_writer::on_rows(const socket_table& batch) noexcept {
   }
 }
 
+std::error_code listing_writer::flush() noexcept {
+  try {
+    if (!json_ && !ends_.empty()) {
+      if (auto ec = flush_block(true)) return ec;
+      unmeasured_ = 0;  // ss's render() dropped that cell unmeasured; no later row measures it
+    }
+    return drain();
+  } catch (const std::bad_alloc&) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
+}
+
 std::error_code listing_writer::finish() noexcept {
   try {
     if (!json_)
@@ -360,8 +379,9 @@ void listing_writer::json_row(const socket_row& r) {
     w.key("peer_addr").value(addr_);
     w.key("peer_port").value(std::uint64_t{r.peer_port});
   }
-  w.key("recv_q").value(std::uint64_t{r.recv_q});
-  w.key("send_q").value(std::uint64_t{r.send_q});
+  // As the text (ss's %d): the kernel's int, so a destroyed UDP socket's wmem is -1.
+  w.key("recv_q").value(std::int64_t{static_cast<std::int32_t>(r.recv_q)});
+  w.key("send_q").value(std::int64_t{static_cast<std::int32_t>(r.send_q)});
   if (r.state == static_cast<std::uint8_t>(tcp_state::listen)) {
     w.key("accept_queue_full");
     if (style_.backlog_known) {

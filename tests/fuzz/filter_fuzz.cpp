@@ -49,10 +49,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (ssfast::netlink::compile_filter(*parsed.filter, code)) return 0;  // too long: an error
   if (!code.empty() && !ssfast::netlink::audit_bytecode(code)) __builtin_trap();
   for (const auto& r : rows) {
-    // The evaluator judges an inet row unmarked, in no cgroup, bound explicitly: the defaults.
+    // The evaluator judges an inet row unmarked, in no cgroup, autobound by its port alone.
     ssfast::netlink::bytecode_entry e{r.family, r.local_addr, r.peer_addr, r.local_port,
                                       r.peer_port};
     e.ifindex = r.ifindex;
+    e.port_locked = false;
     const bool kernel = code.empty() || ssfast::netlink::run_bytecode(code, e);
     if (kernel != ssfast::matches_expression(*parsed.filter, r)) __builtin_trap();
   }

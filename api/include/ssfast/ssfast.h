@@ -117,6 +117,18 @@ class SSFAST_API socket_destroyer {
   std::unique_ptr<impl> p_;
 };
 
+/// Receives the sockets the kernel destroys (collector::follow_destroyed), as rows.
+class destroy_sink : public row_sink {
+ public:
+  /// `events` sockets were freed and not reported: the receive queue overflowed.
+  virtual void on_lost(std::uint64_t events) noexcept = 0;
+  /// Asked after each batch and at least every 200 ms: false ends following, without error.
+  virtual bool keep_following() noexcept = 0;
+
+ protected:
+  ~destroy_sink() = default;
+};
+
 /// Why a collector answers from /proc although netlink was allowed.
 struct fallback_info {
   std::error_code error;  ///< what netlink said
@@ -207,6 +219,17 @@ class SSFAST_API collector {
   /// the dump and is returned; once rows have been handed over, a netlink failure is returned
   /// rather than answered from /proc.
   std::error_code list(const socket_query& q, row_sink& sink) noexcept;
+
+  /// ss -E: follows the sockets the kernel frees, from the SKNLGRP_*_DESTROY groups of the
+  /// query's families and protocols (TCP and UDP only: the kernel sends nothing else), and
+  /// hands each to `sink` (one event per batch) if the query's expression selects it, judged
+  /// as ss judges it (netid, addresses, ports, bound device; no mark or cgroup is sent).
+  /// The state set is not applied: a freed socket is in TCP_CLOSE, mostly. Rows carry the
+  /// event's attributes (INET_DIAG_INFO for TCP), no inode and no uid. Runs until the sink's
+  /// keep_following() says no or its on_rows() fails (that error is returned), the watched
+  /// process exits (errc::process_exited), or the socket fails. EINVAL for a query with no
+  /// TCP or UDP in it. Netlink only, whatever the collector's source.
+  std::error_code follow_destroyed(const socket_query& q, destroy_sink& sink) noexcept;
 
   /// Sockets the last snapshot() or list() left out because the kernel's dump reported them twice
   /// (the same socket cookie within 16 sockets: inet_diag resumes by hash position, and an

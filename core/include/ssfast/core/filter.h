@@ -126,8 +126,9 @@ SSFAST_API std::optional<std::uint32_t> state_set(std::string_view name) noexcep
 /// Port and address conditions never match UNIX sockets; a UNIX socket is judged as ss's
 /// run_ssfilter judges it: bound to no device, mark 0, in no cgroup, autobound when unnamed
 /// or named by autobind ("@" and five hex digits), its peer's name empty. An inet socket's
-/// mark, cgroup and bind lock are not in a row: it is judged as unmarked, in no cgroup and
-/// bound explicitly, so a caller with inet rows refuses needs_kernel_judgement() filters.
+/// mark, cgroup and bind lock are not in a row: it is judged as ss judges a row of its own,
+/// unmarked, in no cgroup, autobound when its local port is in the node's ephemeral range; so
+/// a caller listing inet rows from /proc refuses needs_kernel_judgement() filters.
 /// No allocation.
 SSFAST_API bool matches_expression(const socket_filter& f, const socket_row& row) noexcept;
 

@@ -48,7 +48,8 @@ struct socket_row {
   /// tcp_listendrop() counts with ListenDrops); only when the query asked for socket memory.
   std::uint32_t drops = 0;
   bool dual_stack = false;  ///< an IPv6 socket that also takes IPv4 (IPV6_V6ONLY off), as
-                            ///< netlink reports for LISTEN and CLOSE sockets
+                            ///< netlink reports for LISTEN and CLOSE sockets; without that
+                            ///< report (other states, destroy events) true, as ss assumes
 };
 
 /// The table's plain columns, one per socket_row field of the same name (the state column,

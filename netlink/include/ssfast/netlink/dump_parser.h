@@ -91,8 +91,9 @@ parse_status count_inet_keys(const datagram& d, const reply_filter& f,
                              repeat_guard* repeats = nullptr) noexcept;
 
 /// inet_diag (TCP, UDP): appends one row per socket; `protocol` (IPPROTO_TCP/UDP) is recorded
-/// in each row since the message does not carry it. Allocates as the table grows; reports
-/// std::errc::not_enough_memory rather than throwing.
+/// in each row since a dump's message does not carry it; 0 takes each message's
+/// INET_DIAG_PROTOCOL, which destroy events carry (a message without it is bad_message). Allocates
+/// as the table grows; reports std::errc::not_enough_memory rather than throwing.
 parse_status rows_inet(const datagram& d, const reply_filter& f, std::uint8_t protocol,
                        socket_table& out, repeat_guard* repeats = nullptr) noexcept;
 

@@ -94,6 +94,10 @@ class SSFAST_API listing_writer final : public row_sink {
   std::error_code on_rows(const socket_table& batch) noexcept override;
   /// Writes what is still held: the last block (the header alone if there was no row).
   std::error_code finish() noexcept;
+  /// Writes the rows held so far now, as ss -E renders each event: widths measured over what
+  /// was seen (they only widen), the header with the first rows, the last row's Process cell
+  /// unmeasured. Nothing without rows.
+  std::error_code flush() noexcept;
 
   /// Whether listeners' Send-Q is their backlog (listing_style::backlog_known), for a caller
   /// that learns which source answered only as the first rows arrive.
