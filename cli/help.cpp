@@ -17,8 +17,8 @@ struct help_section {
 
 constexpr std::array<help_section, 9> sections = {{
     {command::list,
-     "[-tuxlaH46pjeomiOnrKE] [-f F] [-A Q] [-F FILE] [--tos] [--cgroup]\n"
-     "                 [--count N] [--format F] [FILTER]  list sockets, as ss does",
+     "[-tuxlaH46pjeomiOnrKE] [-f F] [-A Q] [-F FILE] [-D FILE] [--tos]\n"
+     "                 [--cgroup] [--count N] [--format F] [FILTER]  list sockets, as ss does",
      "Listing (the default; ss's flags):\n"
      "  -t, -u, -x      TCP, UDP, UNIX sockets (default: all three); --tcp, --udp, --unix\n"
      "  -l, -a          listening (and unconnected) sockets only; every state; --listening,\n"
@@ -37,6 +37,9 @@ constexpr std::array<help_section, 9> sections = {{
      "  -E, --events    follow TCP and UDP sockets as the kernel destroys them, one row each\n"
      "                  (ss -E; the filter applies, not its states); --count N stops after N.\n"
      "                  Events the kernel drops (a full queue) are counted on stderr\n"
+     "  -D FILE         write the kernel's raw TCP dump (IPv4's, then IPv6's) to FILE (- for\n"
+     "                  stdout) instead of listing, as ss -D; TCPDIAG_FILE=FILE ss replays it.\n"
+     "                  States, -4/-6, -m, -i, --tos apply; an expression is refused; --diag\n"
      "  -Z, -z          SELinux contexts (--context, --contexts): \"SELinux is not enabled.\"\n"
      "                  (exit 1) where it is off, as ss; refused where it is on (not shown yet)\n"
      "  -n, --numeric   ports as numbers (else service names from /etc/services, as ss;\n"

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // The listing (ssfast's default, ss's): sockets under a filter, as text or JSON Lines.
+#include <fcntl.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <span>
 
 #include "commands.h"
 #include "ssfast/core/addresses.h"
@@ -141,6 +145,40 @@ int run_events(collector& c, const options& o, const socket_query& q, name_looku
   return exit_ok;
 }
 
+// ss -D: the TCP dump's datagrams as received, to a file or standard output, for
+// TCPDIAG_FILE to replay; nothing is listed.
+int run_diag(collector& c, const options& o, const socket_query& q) {
+  if (q.filter != nullptr && q.filter->has_expression())
+    return fail(exit_usage,
+                "option '-D' writes the whole TCP dump of the states asked for: an expression "
+                "is refused (ss -D dumps before it reads one)");
+  const bool to_stdout = o.diag_file == "-";
+  const int fd = to_stdout
+                     ? STDOUT_FILENO
+                     : ::open(o.diag_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    std::string line = "-D: cannot open ";
+    append_printable(line, o.diag_file);
+    return fail(exit_failure, line + ": " + std::strerror(errno));
+  }
+  const std::error_code ec = c.raw_tcp_dump(q, [&](std::span<const std::byte> bytes) {
+    const auto* p = reinterpret_cast<const char*>(bytes.data());
+    std::size_t left = bytes.size();
+    while (left > 0) {
+      const ssize_t n = ::write(fd, p, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return std::error_code(errno != 0 ? errno : EIO, std::generic_category());
+      p += n;
+      left -= static_cast<std::size_t>(n);
+    }
+    return std::error_code{};
+  });
+  const bool closed = to_stdout || ::close(fd) == 0;
+  if (ec) return fail(exit_failure, "-D: " + c.error_text(ec));
+  if (!closed) return fail(exit_failure, std::string("-D: ") + std::strerror(errno));
+  return exit_ok;
+}
+
 }  // namespace
 
 int run_list(collector& c, const options& o) {
@@ -160,6 +198,7 @@ int run_list(collector& c, const options& o) {
   q.show.extended = o.extended || o.cgroup;
   system_names names(o.proc_root);
   if (o.events) return run_events(c, o, q, names);
+  if (!o.diag_file.empty()) return run_diag(c, o, q);
   process_owners owners;
   if (o.processes && !scan_owners(o, owners)) return exit_failure;
   killer destroyer;

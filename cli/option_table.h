@@ -86,7 +86,8 @@ enum class opt : std::uint8_t {
   context,
   contexts,
   kill,
-  events
+  events,
+  diag
 };
 
 struct option_spec {
@@ -159,6 +160,7 @@ inline constexpr option_spec table[] = {
     {opt::contexts, 'z', "contexts", false, in_list},
     {opt::kill, 'K', "kill", false, in_list},
     {opt::events, 'E', "events", false, in_list},
+    {opt::diag, 'D', "diag", true, in_list},
 };
 inline constexpr std::size_t option_total = std::size(table);
 

@@ -309,6 +309,10 @@ class parser {
         }
         break;
       case opt::filter_file: filter_file_ = std::string(v); break;
+      case opt::diag:
+        o_.diag_file = std::string(v);
+        if (v.empty()) err_ = "option '-D' needs a file (- for standard output)";
+        break;
       case opt::by:
         if (!parse_top_metric(v, o_.by))
           why =
@@ -551,6 +555,12 @@ class parser {
                        "with -K"
                      : "option '-E' follows the kernel's destroy events over netlink: it cannot "
                        "go with --source proc or --proc-root";
+    else if (!o_.diag_file.empty() && (o_.events || o_.kill || proc))
+      err_ =
+          "option '-D' writes the kernel's TCP dump as it comes over netlink: it cannot go with "
+          "-E, -K, --source proc or --proc-root";
+    else if (!o_.diag_file.empty() && !o_.tcp && (o_.udp || o_.unix_domain))
+      err_ = "option '-D' writes a TCP dump (ss -D: \"no tcp in filter\"): add -t";
     else if (o_.events && o_.unix_domain && !o_.tcp && !o_.udp)
       err_ =
           "option '-E': the kernel sends destroy events for TCP and UDP sockets only "

@@ -68,6 +68,7 @@ struct options {
   bool selinux = false;             ///< -Z, -z: SELinux contexts
   bool kill = false;                ///< -K: destroy the sockets listed
   bool events = false;              ///< -E: follow the sockets the kernel destroys
+  std::string diag_file;            ///< -D FILE: the raw TCP dump, as ss -D (- for stdout)
   std::vector<std::string> filter;  ///< the filter words, for parse_filter; states: names
   /// ss's preferred_family: the last of -4, -6, -x and -f; af_unix makes a filter's addresses
   /// UNIX name patterns (`ss -x src '/run/*'`).

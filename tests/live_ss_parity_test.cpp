@@ -676,6 +676,70 @@ TEST_F(LiveSsParity, EventsFollowDestroyedSocketsAsSs) {
   rmdir(dir);
 }
 
+// ss -D: the raw TCP dump, IPv4's then IPv6's, each with its NLMSG_DONE; ss replays ours
+// (TCPDIAG_FILE) exactly as it replays its own, on the scenario's every TCP state.
+TEST_F(LiveSsParity, DiagDumpReplaysAsSsOwn) {
+  char dir[] = "/tmp/ssfast-diag-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string ours_file = std::string(dir) + "/ours", theirs_file = std::string(dir) + "/ss";
+  auto replay = [](const std::string& file, const std::vector<std::string>& flags) {
+    std::vector<std::string> argv = {"env", "TCPDIAG_FILE=" + file, "ss"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    return testing::run_command(argv);
+  };
+  for (const auto& [dump, shown] :
+       {std::pair<std::vector<std::string>, std::vector<std::string>>{{"-tan"}, {"-tane"}},
+        {{"-tn"}, {"-tan"}},
+        {{"-6tan"}, {"-tan"}},
+        {{"-tan", "state", "listening"}, {"-tan"}},
+        {{"-tani"}, {"-tani"}},
+        {{"-tanm"}, {"-tanm"}}}) {
+    const bool moving = shown[0] != "-tan";  // -e, -i, -m: timers and counters move
+    const std::string what = "TCPDIAG_FILE replay of ssfast/ss" + joined(dump) + " -D";
+    auto ours_replay = [&, d = dump, sh = shown] {
+      std::vector<std::string> args = d;
+      args.insert(args.end(), {"-D", ours_file});
+      EXPECT_EQ(ours(args), "");
+      const std::string text = replay(ours_file, sh);
+      return moving ? shapes(text) : sorted_lines(text);
+    };
+    auto theirs_replay = [&, d = dump, sh = shown] {
+      std::vector<std::string> args = d;
+      args.insert(args.end(), {"-D", theirs_file});
+      theirs(args);
+      const std::string text = replay(theirs_file, sh);
+      return moving ? shapes(text) : sorted_lines(text);
+    };
+    expect_equal_when_quiet(ours_replay, theirs_replay, what.c_str());
+  }
+  // The replay shows the IPv4 dump (it stops at the first NLMSG_DONE), as ss's own: the file
+  // holds both, as the sizes say.
+  expect_equal_when_quiet(
+      [&] {
+        ours({"-tan", "-D", ours_file});
+        return std::vector<std::size_t>{file_text(ours_file).size(),
+                                        ours({"-tan", "-D", "-"}).size()};
+      },
+      [&] {
+        theirs({"-tan", "-D", theirs_file});
+        const std::size_t n = file_text(theirs_file).size();
+        return std::vector<std::size_t>{n, n};
+      },
+      "ssfast/ss -tan -D: the sizes of the two dumps, to a file and to stdout");
+  // An expression is refused (ss -D ignores it); so is a dump without TCP.
+  auto r = testing::run_process({SSFAST_CLI_PATH, "-tan", "-D", ours_file, "sport", "=", ":22"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("an expression is refused"), std::string::npos) << r.err;
+  r = testing::run_process({SSFAST_CLI_PATH, "-uan", "-D", ours_file});
+  EXPECT_EQ(r.exit_code, 2);
+  r = testing::run_process({SSFAST_CLI_PATH, "-tan", "-D", std::string(dir) + "/no/such/dir"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("-D: cannot open"), std::string::npos) << r.err;
+  unlink(ours_file.c_str());
+  unlink(theirs_file.c_str());
+  rmdir(dir);
+}
+
 // -s -i: per state, the sockets with tcp_info and their RTTs, as many as ss -ti shows with an
 // rtt: in that state.
 TEST_F(LiveSsParity, SummaryWithTcpInfoPerState) {

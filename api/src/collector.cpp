@@ -536,6 +536,52 @@ std::error_code collector::list(const socket_query& q, row_sink& sink) noexcept 
   return impl_->in_namespace([&]() noexcept { return impl_->list(q, sink); });
 }
 
+std::error_code collector::raw_tcp_dump(
+    const socket_query& q,
+    const std::function<std::error_code(std::span<const std::byte>)>& out) noexcept {
+  if (!q.scope.tcp || !(q.scope.ipv4 || q.scope.ipv6))
+    return std::make_error_code(std::errc::invalid_argument);
+  return impl_->in_namespace([&]() noexcept -> std::error_code {
+    auto s = netlink::sock_diag_socket::open();
+    if (!s) {
+      impl_->context = {impl::step_kind::other, "opening the sock_diag socket"};
+      return s.error();
+    }
+    // Each datagram as received, then checked as a dump (port id, sequence, NLMSG_DONE, the
+    // kernel's errno) by counting it.
+    struct copy final : netlink::datagram_sink {
+      const std::function<std::error_code(std::span<const std::byte>)>& out;
+      explicit copy(const std::function<std::error_code(std::span<const std::byte>)>& o) : out(o) {}
+      netlink::parse_status on_datagram(const netlink::datagram& d,
+                                        const netlink::reply_filter& f) noexcept override {
+        std::array<state_counts, 2> ignored;
+        netlink::parse_status st = netlink::count_inet(d, f, ignored);
+        if (!st.error) st.error = out(d.bytes);
+        return st;
+      }
+    } sink(out);
+    for (const auto& [family, wanted] : {std::pair{std::uint8_t{AF_INET}, q.scope.ipv4},
+                                         std::pair{std::uint8_t{AF_INET6}, q.scope.ipv6}}) {
+      if (!wanted) continue;
+      netlink::dump_request r;
+      r.what = netlink::dump_request::kind::inet;
+      r.family = family;
+      r.protocol = IPPROTO_TCP;
+      // ss sends SS_ALL, with bit 0, for every state.
+      r.states = (q.states & abi::tcp_all_states) == abi::tcp_all_states
+                     ? netlink::all_tcp_states
+                     : q.states & abi::tcp_all_states;
+      r.inet_ext = netlink::inet_ext_of(q);
+      if (auto ec = s->dump(r, sink)) {
+        impl_->context = {impl::step_kind::dump,
+                          family == AF_INET ? "TCP/IPv4 dump" : "TCP/IPv6 dump"};
+        return ec;
+      }
+    }
+    return {};
+  });
+}
+
 std::error_code collector::follow_destroyed(const socket_query& q, destroy_sink& sink) noexcept {
   const count_scope& s = q.scope;
   netlink::destroy_groups g;

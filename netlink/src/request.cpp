@@ -96,4 +96,12 @@ std::size_t build_destroy(const socket_row& r, std::uint32_t seq,
   return destroy_request_size;
 }
 
+std::uint8_t inet_ext_of(const socket_query& q) noexcept {
+  std::uint8_t ext = q.socket_memory ? skmeminfo_ext : 0;
+  if (q.show.memory) ext |= memory_ext;
+  if (q.show.tcp_info) ext |= tcp_info_ext;
+  if (q.show.tos) ext |= tos_ext;
+  return ext;
+}
+
 }  // namespace ssfast::netlink

@@ -122,18 +122,7 @@ std::error_code source::state::count_selected(socket_summary& out, const socket_
   return {};
 }
 
-namespace {
-
-// The idiag_ext bits a query asks for, as ss asks for them (ss.c sockdiag_send).
-std::uint8_t inet_ext_of(const socket_query& q) noexcept {
-  std::uint8_t ext = q.socket_memory ? netlink::skmeminfo_ext : 0;
-  if (q.show.memory) ext |= netlink::memory_ext;
-  if (q.show.tcp_info) ext |= netlink::tcp_info_ext;
-  if (q.show.tos) ext |= netlink::tos_ext;
-  return ext;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::error_code source::state::list_netlink(row_sink& sink, const socket_query& q) noexcept {
   context = dump_step::none;

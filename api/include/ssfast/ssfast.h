@@ -4,8 +4,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -230,6 +233,15 @@ class SSFAST_API collector {
   /// process exits (errc::process_exited), or the socket fails. EINVAL for a query with no
   /// TCP or UDP in it. Netlink only, whatever the collector's source.
   std::error_code follow_destroyed(const socket_query& q, destroy_sink& sink) noexcept;
+
+  /// ss -D: the raw replies of the TCP dumps `q` asks for (its states, families and idiag_ext;
+  /// no expression: ss -D dumps before parsing one), IPv4's and then IPv6's, each ending with
+  /// its NLMSG_DONE, as ss -D writes them for `TCPDIAG_FILE=FILE ss` to replay. `out` gets
+  /// each datagram's bytes as received; its error stops the dump and is returned. Netlink only,
+  /// whatever the collector's source; EINVAL for a query without TCP.
+  std::error_code raw_tcp_dump(
+      const socket_query& q,
+      const std::function<std::error_code(std::span<const std::byte>)>& out) noexcept;
 
   /// Sockets the last snapshot() or list() left out because the kernel's dump reported them twice
   /// (the same socket cookie within 16 sockets: inet_diag resumes by hash position, and an

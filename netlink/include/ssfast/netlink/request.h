@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <span>
 
+#include "ssfast/core/filter.h"
 #include "ssfast/core/kernel_abi.h"
 #include "ssfast/core/socket_table.h"
 
@@ -28,6 +29,9 @@ inline constexpr std::uint8_t skmeminfo_ext = 1u << (7 - 1);
 inline constexpr std::uint8_t memory_ext = 1u << (1 - 1) | skmeminfo_ext;
 inline constexpr std::uint8_t tcp_info_ext = 1u << (2 - 1) | 1u << (3 - 1) | 1u << (4 - 1);
 inline constexpr std::uint8_t tos_ext = 1u << (5 - 1) | 1u << (6 - 1);
+
+/// The idiag_ext bits `q` asks for, as ss asks for them (ss.c sockdiag_send).
+std::uint8_t inet_ext_of(const socket_query& q) noexcept;
 
 /// unix_diag show flags for rows: name, peer, queue lengths, uid.
 inline constexpr std::uint32_t unix_show_rows = 0x01 | 0x04 | 0x10 | 0x40;
