@@ -18,7 +18,8 @@ struct help_section {
 constexpr std::array<help_section, 9> sections = {{
     {command::list,
      "[-tuxlaH46pjeomiOnrKE] [-f F] [-A Q] [-F FILE] [-D FILE] [--tos]\n"
-     "                 [--cgroup] [--count N] [--format F] [FILTER]  list sockets, as ss does",
+     "                 [--cgroup] [--inet-sockopt] [--count N] [--format F] [FILTER]\n"
+     "                 list sockets, as ss does",
      "Listing (the default; ss's flags):\n"
      "  -t, -u, -x      TCP, UDP, UNIX sockets (default: all three); --tcp, --udp, --unix\n"
      "  -l, -a          listening (and unconnected) sockets only; every state; --listening,\n"
@@ -57,6 +58,7 @@ constexpr std::array<help_section, 9> sections = {{
      "  -O, --oneline   -m and -i on the socket's line, not a second one\n"
      "  --tos           IPv4 TOS, IPv6 traffic class, class id\n"
      "  --cgroup        the socket's cgroup path\n"
+     "  --inet-sockopt  inet socket options set (recverr, freebind, transparent, ...)\n"
      "  -j, --json      one JSON object per socket (JSON Lines); --format text|json\n"
      "  FILTER          ss's: [state STATE | exclude STATE]... [EXPRESSION], where\n"
      "                  EXPRESSION combines sport/dport OP [:]PORT, src/dst ADDR[/LEN][:PORT]\n"

@@ -39,6 +39,7 @@ listing_style style_of(const options& o, const socket_query& q, const process_ow
   style.tcp_info = o.tcp_info;
   style.tos = o.tos;
   style.cgroup = o.cgroup;
+  style.inet_sockopt = o.inet_sockopt;
   style.oneline = o.oneline;
   style.numeric = o.numeric;
   style.resolve = o.resolve;
@@ -195,7 +196,7 @@ int run_list(collector& c, const options& o) {
   q.show.memory = o.memory;
   q.show.tcp_info = o.tcp_info;
   q.show.tos = o.tos;
-  q.show.extended = o.extended || o.cgroup;
+  q.show.extended = o.extended || o.cgroup || o.inet_sockopt;
   system_names names(o.proc_root);
   if (o.events) return run_events(c, o, q, names);
   if (!o.diag_file.empty()) return run_diag(c, o, q);

@@ -87,7 +87,8 @@ enum class opt : std::uint8_t {
   contexts,
   kill,
   events,
-  diag
+  diag,
+  inet_sockopt
 };
 
 struct option_spec {
@@ -119,6 +120,7 @@ inline constexpr option_spec table[] = {
     {opt::oneline, 'O', "oneline", false, in_list},
     {opt::tos, 0, "tos", false, in_list},
     {opt::cgroup, 0, "cgroup", false, in_list},
+    {opt::inet_sockopt, 0, "inet-sockopt", false, in_list},
     {opt::estimate, 0, "estimate", false, in_summary | in_check | in_exporter},
     {opt::all_netns, 0, "all-netns", false, in_summary | in_top | in_exporter | in_doctor},
     {opt::help, 'h', "help", false, every},

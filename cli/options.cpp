@@ -162,6 +162,7 @@ class parser {
       case opt::oneline: o_.oneline = true; break;
       case opt::tos: o_.tos = true; break;
       case opt::cgroup: o_.cgroup = true; break;
+      case opt::inet_sockopt: o_.inet_sockopt = true; break;
       case opt::resolve: o_.resolve = true; break;
       case opt::context:
       case opt::contexts: o_.selinux = true; break;

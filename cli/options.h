@@ -63,6 +63,7 @@ struct options {
   bool no_header = false, processes = false, extended = false, timers = false;  ///< -H -p -e -o
   bool memory = false, tcp_info = false, oneline = false;                       ///< -m -i -O
   bool tos = false, cgroup = false;                                             ///< --tos --cgroup
+  bool inet_sockopt = false;                                                    ///< --inet-sockopt
   bool numeric = false;             ///< -n: no service names
   bool resolve = false;             ///< -r: host names for addresses
   bool selinux = false;             ///< -Z, -z: SELinux contexts

@@ -189,6 +189,9 @@ TEST_F(LiveSsParity, ListingsAreByteForByteSs) {
   // The options that add columns of their own.
   same_bytes({"-tan", "--tos"});
   same_bytes({"-tan", "--cgroup"});
+  same_bytes({"-tan", "--inet-sockopt"});
+  same_bytes({"-uan", "--inet-sockopt"});
+  same_bytes({"-tanO", "--inet-sockopt"});
   same_bytes({"-tlnO", "-m"});
   // Filters: the kernel applies both programs' bytecode.
   same_bytes({"-tan", "state", "established", "(", "sport", ">=", ":1024", ")"});
@@ -221,6 +224,7 @@ TEST_F(LiveSsParity, TimersInfoAndMemoryHaveSsFields) {
   for (const char* flags : {"-tano", "-tuane", "-tani", "-tanm", "-tanmi", "-tanio", "-taniO",
                             "-tanieO", "-tuaim", "-tanie", "-uanm", "-6anmi"})
     same_shape({flags});
+  same_shape({"-tuane", "--inet-sockopt", "-m"});
 }
 
 // jc's ss parser reads the same records from both, for every combination it can parse; where

@@ -63,6 +63,9 @@ socket_attributes decode_attributes(const socket_row& r) noexcept {
       case abi::inet_diag_tos: a.tos = exact<std::uint8_t>(v); break;
       case abi::inet_diag_tclass: a.tclass = exact<std::uint8_t>(v); break;
       case abi::inet_diag_class_id: a.class_id = exact<std::uint32_t>(v); break;
+      case abi::inet_diag_sockopt:  // two bytes of flags (5.10+); a longer one keeps its first
+        if (v.size() >= 2) a.sockopt = static_cast<std::uint16_t>(v[0] | v[1] << 8);
+        break;
       case abi::inet_diag_skmeminfo: a.skmeminfo = v; break;
       case abi::inet_diag_meminfo: a.meminfo = v; break;
       case abi::inet_diag_info: a.tcp_info = v; break;

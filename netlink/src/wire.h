@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <array>
+#include <bit>
 #include <cstddef>
 #include <cstring>
 #include <span>
@@ -38,7 +40,19 @@ static_assert(
     abi::inet_diag_dctcpinfo == INET_DIAG_DCTCPINFO &&
     abi::inet_diag_skv6only == INET_DIAG_SKV6ONLY && abi::inet_diag_mark == INET_DIAG_MARK &&
     abi::inet_diag_bbrinfo == INET_DIAG_BBRINFO && abi::inet_diag_class_id == INET_DIAG_CLASS_ID &&
-    abi::inet_diag_cgroup_id == INET_DIAG_CGROUP_ID);
+    abi::inet_diag_cgroup_id == INET_DIAG_CGROUP_ID && abi::inet_diag_sockopt == INET_DIAG_SOCKOPT);
+// struct inet_diag_sockopt's bitfields land where kernel_abi.h reads them: two bytes, each
+// flag in the bit its position says (the compiler lays bitfields out as the kernel's does).
+static_assert(sizeof(inet_diag_sockopt) == 2);
+static_assert([] {
+  inet_diag_sockopt o{};
+  o.is_icsk = 1;
+  o.nodefrag = 1;
+  o.recverr_rfc4884 = 1;
+  const auto b = std::bit_cast<std::array<std::uint8_t, 2>>(o);
+  return b[0] == (1u << abi::inet_sockopt_bits[1] | 1u << abi::inet_sockopt_bits[7]) &&
+         b[1] == 1u << (abi::inet_sockopt_bits[9] - 8);
+}());
 static_assert(abi::unix_diag_vfs == UNIX_DIAG_VFS && abi::unix_diag_icons == UNIX_DIAG_ICONS &&
               abi::unix_diag_meminfo == UNIX_DIAG_MEMINFO &&
               abi::unix_diag_shutdown == UNIX_DIAG_SHUTDOWN &&

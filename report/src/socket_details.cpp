@@ -429,7 +429,9 @@ std::string_view timer_name(std::uint8_t t) noexcept {
 void append_socket_details(std::string& out, const socket_row& r, const listing_style& s,
                            std::vector<process_ref>& scratch) {
   append_users(out, r, s, scratch);
-  if (!s.timers && !s.extended && !s.memory && !s.tcp_info && !s.tos && !s.cgroup) return;
+  if (!s.timers && !s.extended && !s.memory && !s.tcp_info && !s.tos && !s.cgroup &&
+      !s.inet_sockopt)
+    return;
   const socket_attributes a = decode_attributes(r);
   if (r.family == abi::af_unix) {  // ss.c unix_show_sock
     if (s.memory) append_memory(out, a);
@@ -474,6 +476,15 @@ void append_socket_details(std::string& out, const socket_row& r, const listing_
     if (a.class_id) format(out, " class_id:%#x", *a.class_id);
   }
   if (s.cgroup && a.cgroup_id != 0) append_cgroup(out, s, a.cgroup_id);
+  if (s.inet_sockopt && a.sockopt) {
+    out += s.oneline ? " inet-sockopt: (" : "\n\tinet-sockopt: (";
+    for (std::size_t k = 0; k < abi::inet_sockopt_count; ++k)
+      if (*a.sockopt >> abi::inet_sockopt_bits[k] & 1u) {
+        out.push_back(' ');
+        out += abi::inet_sockopt_names[k];
+      }
+    out.push_back(')');
+  }
   if (s.memory || (s.tcp_info && r.protocol != abi::ipproto_udp)) {
     if (!s.oneline) out += "\n\t";
     append_memory(out, a);
@@ -509,6 +520,12 @@ void json_socket_details(json_writer& w, const socket_row& r, const listing_styl
         w.value(std::uint64_t{attribute_as<std::uint32_t>(a.icons->subspan(k, 4))});
       w.end_array();
     }
+  }
+  if (s.inet_sockopt && a.sockopt) {
+    w.key("inet_sockopt").begin_array();
+    for (std::size_t k = 0; k < abi::inet_sockopt_count; ++k)
+      if (*a.sockopt >> abi::inet_sockopt_bits[k] & 1u) w.value(abi::inet_sockopt_names[k]);
+    w.end_array();
   }
   if (s.tos) {
     if (a.tos) w.key("tos").value(std::uint64_t{*a.tos});

@@ -31,7 +31,16 @@ inline constexpr std::uint16_t inet_diag_meminfo = 1, inet_diag_info = 2, inet_d
                                inet_diag_skmeminfo = 7, inet_diag_shutdown = 8,
                                inet_diag_dctcpinfo = 9, inet_diag_skv6only = 11,
                                inet_diag_mark = 15, inet_diag_bbrinfo = 16, inet_diag_class_id = 17,
-                               inet_diag_cgroup_id = 21;
+                               inet_diag_cgroup_id = 21, inet_diag_sockopt = 22;
+/// struct inet_diag_sockopt's flags as one 16-bit word (its first byte low), in the bitfields'
+/// order, and their names as ss prints them (ss.c inet_show_sock).
+inline constexpr std::size_t inet_sockopt_count = 11;
+inline constexpr const char* inet_sockopt_names[inet_sockopt_count] = {
+    "recverr", "is_icsk",  "freebind",          "hdrincl",         "mc_loop",      "transparent",
+    "mc_all",  "nodefrag", "bind_addr_no_port", "recverr_rfc4884", "defer_connect"};
+/// The bit of each name in that word: bytes of 8 flags, the first flag in bit 0.
+inline constexpr std::uint8_t inet_sockopt_bits[inet_sockopt_count] = {0, 1, 2, 3, 4, 5,
+                                                                       6, 7, 8, 9, 10};
 /// unix_diag attribute types (enum in uapi linux/unix_diag.h), and struct unix_diag_vfs's size.
 inline constexpr std::uint16_t unix_diag_vfs = 1, unix_diag_icons = 3, unix_diag_meminfo = 5,
                                unix_diag_shutdown = 6;

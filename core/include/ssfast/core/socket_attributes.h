@@ -35,6 +35,7 @@ struct socket_attributes {
   std::uint64_t cgroup_id = 0;           ///< INET_DIAG_CGROUP_ID
   std::optional<std::uint8_t> tos, tclass;
   std::optional<std::uint32_t> class_id;
+  std::optional<std::uint16_t> sockopt;     ///< INET_DIAG_SOCKOPT (abi::inet_sockopt_bits)
   std::span<const std::uint8_t> skmeminfo;  ///< u32 per SK_MEMINFO_*; also UNIX_DIAG_MEMINFO
   std::span<const std::uint8_t> meminfo;    ///< struct inet_diag_meminfo
   std::span<const std::uint8_t> tcp_info;   ///< struct tcp_info, as long as the kernel's

@@ -30,9 +30,10 @@ struct listing_style {
   bool tcp_info = false;  ///< -i: tcp_info as ss prints it
   bool tos = false;       ///< --tos: tos, tclass, class_id
   bool cgroup = false;    ///< --cgroup: cgroup:PATH
-  bool oneline = false;   ///< -O: -m and -i on the socket's line, not a second one ("\n\t")
-  bool numeric = true;    ///< -n: ports as numbers, rates in bits/s without k, M, G
-  bool resolve = false;   ///< -r: host names for addresses (names->host)
+  bool inet_sockopt = false;  ///< --inet-sockopt: inet-sockopt: (flags...)
+  bool oneline = false;       ///< -O: -m and -i on the socket's line, not a second one ("\n\t")
+  bool numeric = true;        ///< -n: ports as numbers, rates in bits/s without k, M, G
+  bool resolve = false;       ///< -r: host names for addresses (names->host)
   /// A terminal's width: ss spreads the columns over it. 0 for a pipe or a file, where ss
   /// writes its compact form (each column as wide as its widest cell).
   unsigned screen_width = 0;
