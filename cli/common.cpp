@@ -156,6 +156,7 @@ bool build_query(const options& o, socket_filter& f, socket_query& q, std::strin
   }
   f = std::move(*parsed.filter);
   q = query_of(f, o.scope, listing_states(o, f));
+  q.unix_types = o.unix_types;
   return true;
 }
 

@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -30,8 +31,12 @@ listing_style style_of(const options& o, const socket_query& q, const process_ow
                        name_lookup& names, bool from_proc) {
   listing_style style;
   style.header = !o.no_header;
-  // ss shows Netid when several kinds of socket can appear, State when several states can.
-  style.netid = (o.scope.tcp + o.scope.udp + o.scope.unix_domain > 1) || o.scope.unix_domain;
+  // ss shows Netid when several of its tables can appear (UNIX is three: stream, datagram,
+  // seqpacket), State when several states can.
+  const int unix_tables = !o.scope.unix_domain ? 0
+                          : o.unix_types == 0  ? 3
+                                               : std::popcount(unsigned{o.unix_types});
+  style.netid = o.scope.tcp + o.scope.udp + unix_tables > 1;
   style.state = (q.states & (q.states - 1)) != 0;
   style.extended = o.extended;
   style.timers = o.timers || o.extended;  // ss's -e sets show_options too

@@ -148,6 +148,7 @@ class parser {
       case opt::udp: o_.udp = true; break;
       case opt::unix_domain:
         o_.unix_domain = true;
+        x_given_ = true;
         o_.preferred_family = af_unix;
         break;
       case opt::listening: o_.listening = true; break;
@@ -356,6 +357,7 @@ class parser {
       o_.preferred_family = af_inet6;
     } else if (v == "unix") {
       o_.unix_domain = true;
+      x_given_ = true;
       o_.preferred_family = af_unix;
     } else if (v == "link" || v == "netlink" || v == "vsock" || v == "tipc" || v == "xdp") {
       err_ = "option '-f': ssfast lists inet, inet6 and unix sockets; " + quoted(v) +
@@ -368,9 +370,8 @@ class parser {
   // ss -A QUERY (comma-separated tables): inet as -t -u, tcp, udp, unix as -x.
   void table_query(std::string_view t) {
     static constexpr std::string_view not_yet[] = {
-        "all",          "raw",         "packet",         "packet_raw", "packet_dgram", "netlink",
-        "unix_dgram",   "unix_stream", "unix_seqpacket", "dccp",       "sctp",         "vsock",
-        "vsock_stream", "vsock_dgram", "tipc",           "xdp",        "mptcp"};
+        "all",  "raw",   "packet",       "packet_raw",  "packet_dgram", "netlink", "dccp",
+        "sctp", "vsock", "vsock_stream", "vsock_dgram", "tipc",         "xdp",     "mptcp"};
     if (t == "inet") {
       o_.tcp = o_.udp = true;
     } else if (t == "tcp") {
@@ -379,11 +380,23 @@ class parser {
       o_.udp = true;
     } else if (t == "unix") {
       o_.unix_domain = true;
+      unix_all_types_ = true;
+    } else if (t == "unix_stream" || t == "unix_dgram" || t == "unix_seqpacket") {
+      // ss's UNIX_ST_DB, UNIX_DG_DB, UNIX_SQ_DB: one socket type each.
+      o_.unix_domain = true;
+      unix_type_bits_ |=
+          static_cast<std::uint8_t>(1u << (t == "unix_stream"  ? abi::sock_stream
+                                           : t == "unix_dgram" ? abi::sock_dgram
+                                                               : abi::sock_seqpacket));
     } else if (std::find(std::begin(not_yet), std::end(not_yet), t) != std::end(not_yet)) {
-      err_ = "option '-A': ssfast lists the inet, tcp, udp and unix tables; " + quoted(t) +
-             " is not listed yet";
+      err_ =
+          "option '-A': ssfast lists the inet, tcp, udp and unix tables (and unix_stream, "
+          "unix_dgram, unix_seqpacket); " +
+          quoted(t) + " is not listed yet";
     } else {
-      err_ = "option '-A': " + quoted(t) + " is not a socket table (inet, tcp, udp, unix)";
+      err_ = "option '-A': " + quoted(t) +
+             " is not a socket table (inet, tcp, udp, unix, unix_stream, unix_dgram, "
+             "unix_seqpacket)";
     }
   }
 
@@ -629,6 +642,10 @@ class parser {
     // A family restriction leaves no room for UNIX sockets in a listing unless asked (ss -4).
     if ((o_.cmd == command::list || o_.cmd == command::top) && v4_ != v6_ && !o_.unix_domain)
       o_.scope.unix_domain = false;
+    // -A unix_stream and the like narrow UNIX sockets to their types, unless -A unix asked for
+    // every type. -x and -f unix choose a family, not tables (ss.c filter_af_set): they widen
+    // nothing that -A chose, and alone they mean every UNIX table.
+    o_.unix_types = unix_all_types_ || (x_given_ && unix_type_bits_ == 0) ? 0 : unix_type_bits_;
   }
 
   std::span<const char* const> args_;
@@ -640,6 +657,9 @@ class parser {
   std::vector<std::string> positional_;
   std::vector<std::pair<std::string, output_format>> outputs_;
   bool summary_ = false, help_ = false, version_ = false, v4_ = false, v6_ = false;
+  bool unix_all_types_ = false;      // -A unix
+  bool x_given_ = false;             // -x, -f unix
+  std::uint8_t unix_type_bits_ = 0;  // -A unix_stream, unix_dgram, unix_seqpacket
   bool have_key_ = false, rest_are_words_ = false;
   std::string filter_file_;  // -F FILE
 };

@@ -74,6 +74,8 @@ struct options {
   /// ss's preferred_family: the last of -4, -6, -x and -f; af_unix makes a filter's addresses
   /// UNIX name patterns (`ss -x src '/run/*'`).
   std::uint8_t preferred_family = 0;
+  /// -A unix_stream, unix_dgram, unix_seqpacket: socket_query::unix_types (0: every type).
+  std::uint8_t unix_types = 0;
   top_key key = top_key::raddr;
   bool top_netns = false;               ///< top netns: namespaces by the sockets the filter selects
   std::size_t top_n = 20;               ///< top --limit N

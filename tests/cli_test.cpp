@@ -209,14 +209,24 @@ TEST(ParseArgs, FamilyQueryFilterFileAndBy) {
   // Tables and families ssfast does not list are refused, with the reason, never ignored.
   r = parse({"-A", "tcp,raw"});
   EXPECT_EQ(r.error,
-            "option '-A': ssfast lists the inet, tcp, udp and unix tables; 'raw' is not listed "
-            "yet");
+            "option '-A': ssfast lists the inet, tcp, udp and unix tables (and unix_stream, "
+            "unix_dgram, unix_seqpacket); 'raw' is not listed yet");
   r = parse({"-f", "netlink"});
   EXPECT_EQ(r.error,
             "option '-f': ssfast lists inet, inet6 and unix sockets; 'netlink' sockets are not "
             "listed yet");
   EXPECT_EQ(parse({"-A", "bogus"}).error,
-            "option '-A': 'bogus' is not a socket table (inet, tcp, udp, unix)");
+            "option '-A': 'bogus' is not a socket table (inet, tcp, udp, unix, unix_stream, "
+            "unix_dgram, unix_seqpacket)");
+  // One UNIX type each; -x widens nothing -A chose, and alone means every type.
+  r = parse({"-A", "unix_stream,unix_seqpacket"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_TRUE(r.opts.scope.unix_domain);
+  EXPECT_FALSE(r.opts.scope.tcp);
+  EXPECT_EQ(r.opts.unix_types, (1u << 1) | (1u << 5));
+  EXPECT_EQ(parse({"-A", "unix_dgram", "-x"}).opts.unix_types, 1u << 2);
+  EXPECT_EQ(parse({"-A", "unix_dgram,unix"}).opts.unix_types, 0u);
+  EXPECT_EQ(parse({"-x"}).opts.unix_types, 0u);
   EXPECT_EQ(parse({"-f", "bogus"}).error,
             "option '-f': 'bogus' is not a family (inet, inet6, unix)");
   // -F: the words of a file, or the reason it cannot be.

@@ -201,6 +201,10 @@ TEST_F(LiveSsParity, ListingsAreByteForByteSs) {
   same_bytes({"-f", "inet6", "-ln"});
   same_bytes({"-f", "unix", "-a"});
   same_bytes({"-A", "tcp,unix", "-an"});
+  same_bytes({"-A", "unix_stream", "-a"});
+  same_bytes({"-A", "unix_dgram,unix_seqpacket", "-an"});
+  same_bytes({"-A", "unix_seqpacket,tcp", "-an"});
+  same_bytes({"-A", "unix_stream", "-x", "-a"});
   same_bytes({"-A", "inet", "-ln"});
   char path[] = "/tmp/ssfast-filter-XXXXXX";
   const int fd = mkstemp(path);

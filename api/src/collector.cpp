@@ -215,7 +215,7 @@ struct collector::impl {
 
   // Whether a /proc row is one the query selects (netlink asks the kernel instead).
   static bool selected(const socket_query& q, const socket_row& row) noexcept {
-    return (q.states >> netstat_fold(row.state) & 1u) != 0 &&
+    return (q.states >> netstat_fold(row.state) & 1u) != 0 && unix_type_listed(q.unix_types, row) &&
            (q.filter == nullptr || matches_expression(*q.filter, row));
   }
 

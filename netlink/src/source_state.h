@@ -80,12 +80,15 @@ inline netlink::dump_request unix_request(std::uint32_t show) noexcept {
 // for filtered counts and listings.
 struct unix_matcher {
   const socket_filter* expression;
+  std::uint8_t types;  // socket_query::unix_types: unix_diag cannot select by type either
   explicit unix_matcher(const socket_query& q) noexcept
-      : expression(q.filter != nullptr && q.filter->has_expression() ? q.filter : nullptr) {}
+      : expression(q.filter != nullptr && q.filter->has_expression() ? q.filter : nullptr),
+        types(q.unix_types) {}
   // Whether rows must be parsed to judge (else a count reads the state bytes only).
-  bool needs_rows() const noexcept { return expression != nullptr; }
+  bool needs_rows() const noexcept { return expression != nullptr || types != 0; }
   bool operator()(const socket_row& row) const noexcept {
-    return expression == nullptr || matches_expression(*expression, row);
+    return unix_type_listed(types, row) &&
+           (expression == nullptr || matches_expression(*expression, row));
   }
 };
 

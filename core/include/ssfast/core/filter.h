@@ -132,6 +132,13 @@ SSFAST_API std::optional<std::uint32_t> state_set(std::string_view name) noexcep
 /// No allocation.
 SSFAST_API bool matches_expression(const socket_filter& f, const socket_row& row) noexcept;
 
+/// Whether a UNIX row's type is among `unix_types` (socket_query::unix_types; 0: every type).
+/// True for any other row. No allocation.
+constexpr bool unix_type_listed(std::uint8_t unix_types, const socket_row& row) noexcept {
+  return unix_types == 0 || row.family != abi::af_unix ||
+         (row.sock_type < 8 && (unix_types >> row.sock_type & 1u) != 0);
+}
+
 /// What a listing (collector::list) selects: protocols and families, states (one TCP_* bit
 /// mask for every protocol, as ss applies it: UDP uses ESTABLISHED and CLOSE, UNIX LISTEN,
 /// ESTABLISHED and CLOSE), and an expression over ports and addresses.
@@ -139,6 +146,9 @@ struct socket_query {
   count_scope scope;
   std::uint32_t states = abi::tcp_all_states;  ///< TCP_ESTABLISHED..TCP_CLOSING
   const socket_filter* filter = nullptr;       ///< null: no expression
+  /// The UNIX socket types listed (ss -A unix_stream, unix_dgram, unix_seqpacket), as bits
+  /// 1 << SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET; 0: every type.
+  std::uint8_t unix_types = 0;
   /// Ask for each TCP socket's memory counters (INET_DIAG_SKMEMINFO), which fill
   /// socket_row::drops; every message grows by 40 bytes. Netlink only: /proc has none.
   bool socket_memory = false;
