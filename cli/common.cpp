@@ -161,7 +161,7 @@ bool build_query(const options& o, socket_filter& f, socket_query& q, std::strin
 }
 
 bool scan_owners(const options& o, process_owners& owners) {
-  if (auto ec = owners.scan(o.proc_root, o.threads)) {
+  if (auto ec = owners.scan(o.proc_root, o.threads, o.per_thread)) {
     fail(exit_failure, o.proc_root + ": " + ec.message());
     return false;
   }

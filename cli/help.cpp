@@ -17,7 +17,7 @@ struct help_section {
 
 constexpr std::array<help_section, 9> sections = {{
     {command::list,
-     "[-tuxlaH46pjeomiOnrKE] [-f F] [-A Q] [-F FILE] [-D FILE] [--tos]\n"
+     "[-tuxlaH46pTjeomiOnrKE] [-f F] [-A Q] [-F FILE] [-D FILE] [--tos]\n"
      "                 [--cgroup] [--inet-sockopt] [--count N] [--format F] [FILTER]\n"
      "                 list sockets, as ss does",
      "Listing (the default; ss's flags):\n"
@@ -48,6 +48,7 @@ constexpr std::array<help_section, 9> sections = {{
      "  -H, --no-header no header line\n"
      "  -p, --processes processes holding each socket (one scan of /proc/*/fd; --threads N\n"
      "                  scans on N threads)\n"
+     "  -T              -p per thread (tid=), as ss -T (its --threads is ssfast's worker count)\n"
      "  --threads N     a TCP listing without a filter is dumped over N port slices at once\n"
      "                  (default: CPUs, at most 8, once the table holds 8192 TCP sockets)\n"
      "  -o, --options   TCP timers; with -i, the TCP options (ts sack ecn...)\n"

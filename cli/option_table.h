@@ -88,7 +88,8 @@ enum class opt : std::uint8_t {
   kill,
   events,
   diag,
-  inet_sockopt
+  inet_sockopt,
+  task_owners
 };
 
 struct option_spec {
@@ -113,6 +114,8 @@ inline constexpr option_spec table[] = {
     {opt::numeric, 'n', "numeric", false, every},  // listings name ports unless -n, as ss
     {opt::no_header, 'H', "no-header", false, in_list},
     {opt::processes, 'p', "processes", false, in_list},
+    // ss -T: owners per thread. Its long name, --threads, is ssfast's worker count.
+    {opt::task_owners, 'T', "", false, in_list},
     {opt::extended, 'e', "extended", false, in_list},
     {opt::timers, 'o', "options", false, in_list},
     {opt::memory, 'm', "memory", false, in_list},

@@ -168,6 +168,10 @@ class parser {
       case opt::context:
       case opt::contexts: o_.selinux = true; break;
       case opt::kill: o_.kill = true; break;
+      case opt::task_owners:  // ss -T shows the owners, -p or not
+        o_.per_thread = true;
+        o_.processes = true;
+        break;
       case opt::events: o_.events = true; break;
       case opt::estimate: o_.method = count_method::estimate; break;
       case opt::all_netns: o_.all_netns = true; break;

@@ -68,6 +68,7 @@ struct options {
   bool resolve = false;             ///< -r: host names for addresses
   bool selinux = false;             ///< -Z, -z: SELinux contexts
   bool kill = false;                ///< -K: destroy the sockets listed
+  bool per_thread = false;          ///< -T: -p's owners per thread (tid=)
   bool events = false;              ///< -E: follow the sockets the kernel destroys
   std::string diag_file;            ///< -D FILE: the raw TCP dump, as ss -D (- for stdout)
   std::vector<std::string> filter;  ///< the filter words, for parse_filter; states: names

@@ -556,7 +556,7 @@ TEST(Binary, HelpAndVersion) {
   const auto h = ssfast({"--help"});
   EXPECT_EQ(h.exit_code, 0);
   EXPECT_NE(
-      h.out.find("Usage: ssfast [-tuxlaH46pjeomiOnrKE] [-f F] [-A Q] [-F FILE] [-D FILE] [--tos]"),
+      h.out.find("Usage: ssfast [-tuxlaH46pTjeomiOnrKE] [-f F] [-A Q] [-F FILE] [-D FILE] [--tos]"),
       std::string::npos);
   EXPECT_NE(h.out.find("ssfast top KEY"), std::string::npos);
   EXPECT_NE(h.out.find("Exit status"), std::string::npos);

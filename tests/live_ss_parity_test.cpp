@@ -684,6 +684,27 @@ TEST_F(LiveSsParity, EventsFollowDestroyedSocketsAsSs) {
   rmdir(dir);
 }
 
+// ss -T: the owners per thread, tid= and each thread's name, in ss's order; -T alone shows
+// them too. A child with two threads holds a listener.
+TEST_F(LiveSsParity, OwnersPerThreadAsSsT) {
+  if (!testing::have_program("python3")) GTEST_SKIP() << "python3 is not installed";
+  testing::background_process holder(
+      {"python3", "-c",
+       "import socket, sys, threading, time\n"
+       "l = socket.socket()\n"
+       "l.bind(('127.0.0.1', 89))\n"
+       "l.listen()\n"
+       "threading.Thread(target=time.sleep, args=(120,), daemon=True).start()\n"
+       "print('ready', file=sys.stderr, flush=True)\n"
+       "time.sleep(120)\n"});
+  holder.wait_for_line("ready");
+  same_bytes({"-tlnT", "sport", "=", ":89"});
+  same_bytes({"-tlnpT", "sport", "=", ":89"});
+  const std::string text = ours({"-tlnTH", "sport", "=", ":89"});
+  EXPECT_NE(text.find(",tid=" + std::to_string(holder.pid()) + ",fd="), std::string::npos) << text;
+  EXPECT_EQ(std::count(text.begin(), text.end(), '('), 3) << "users:( and one per thread: " << text;
+}
+
 // ss -D: the raw TCP dump, IPv4's then IPv6's, each with its NLMSG_DONE; ss replays ours
 // (TCPDIAG_FILE) exactly as it replays its own, on the scenario's every TCP state.
 TEST_F(LiveSsParity, DiagDumpReplaysAsSsOwn) {

@@ -676,16 +676,17 @@ process_owners::process_owners(process_owners&&) noexcept = default;
 process_owners& process_owners::operator=(process_owners&&) noexcept = default;
 process_owners::~process_owners() = default;
 
-std::error_code process_owners::scan(const std::string& proc_root, unsigned threads) {
+std::error_code process_owners::scan(const std::string& proc_root, unsigned threads,
+                                     bool per_thread) {
   if (auto ec = detail::check_proc_root(proc_root)) return ec;
-  return index_->scan(proc_root, threads == 0 ? default_threads() : threads);
+  return index_->scan(proc_root, threads == 0 ? default_threads() : threads, per_thread);
 }
 
 std::span<const process_ref> process_owners::owners(std::uint64_t inode,
                                                     std::vector<process_ref>& scratch) const {
   scratch.clear();
   for (const proc::socket_owner& o : index_->owners(inode))
-    scratch.push_back({o.pid, o.fd, index_->comm(o.pid)});
+    scratch.push_back({o.pid, o.fd, index_->comm(o.tid != 0 ? o.tid : o.pid), o.tid});
   return scratch;
 }
 

@@ -64,7 +64,7 @@ namespace {
 // and counts the unreadable. Throws std::bad_alloc.
 template <class Entry>
 std::vector<Entry> scan_fds(int root, const std::vector<std::uint32_t>& pids, unsigned threads,
-                            std::size_t& unreadable) {
+                            bool per_thread, std::size_t& unreadable) {
   // Fewer threads than asked: the cursor hands the remaining processes to those that started.
   detail::worker_pool pool(threads > 1 ? threads - 1 : 0);
   const std::size_t width = pool.width(detail::worker_pool::caller::works);
@@ -72,16 +72,31 @@ std::vector<Entry> scan_fds(int root, const std::vector<std::uint32_t>& pids, un
   std::vector<std::size_t> denied(width, 0);
   std::vector<std::vector<char>> dents(width, std::vector<char>(1 << 16));
   std::atomic<bool> out_of_memory{false};
-  auto work = [&](std::size_t t, std::size_t i) noexcept {
-    char path[32], link[64];
-    auto [e, ec] = std::to_chars(path, path + sizeof path - 4, pids[i]);
-    std::memcpy(e, "/fd", 4);
+  // One descriptor table: `dir` relative to root ("PID" or "PID/task/TID"), its fd directory.
+  auto scan_table = [&](std::size_t t, const char* dir, std::uint32_t pid,
+                        std::uint32_t tid) noexcept {
+    char path[64], link[64];
+    const std::size_t len = std::strlen(dir);
+    if (len + 4 > sizeof path) return;
+    std::memcpy(path, dir, len);
+    std::memcpy(path + len, "/fd", 4);
     const int fd_dir = ::openat(root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd_dir < 0) {
       if (errno == EACCES || errno == EPERM) ++denied[t];
       return;  // ENOENT: the process exited
     }
-    for_each_entry(fd_dir, dents[t], [&](const char* name, unsigned char type) {
+    std::vector<char> entries;  // a thread's own buffer: dents[t] may be listing the tasks
+    std::vector<char>& buf = tid == 0 ? dents[t] : entries;
+    if (tid != 0) {
+      try {
+        entries.resize(1 << 14);
+      } catch (const std::bad_alloc&) {
+        out_of_memory.store(true, std::memory_order_relaxed);
+        ::close(fd_dir);
+        return;
+      }
+    }
+    for_each_entry(fd_dir, buf, [&](const char* name, unsigned char type) {
       if (type != DT_LNK && type != DT_UNKNOWN) return;
       std::int32_t fd = 0;
       if (!all_digits(name) || !parse_number(std::string_view(name), fd)) return;
@@ -96,12 +111,41 @@ std::vector<Entry> scan_fds(int root, const std::vector<std::uint32_t>& pids, un
           inode == 0)
         return;
       try {
-        found[t].push_back({inode, {pids[i], fd}});
+        found[t].push_back({inode, {pid, fd, tid}});
       } catch (const std::bad_alloc&) {
         out_of_memory.store(true, std::memory_order_relaxed);
       }
     });
     ::close(fd_dir);
+  };
+  auto work = [&](std::size_t t, std::size_t i) noexcept {
+    char dir[48];
+    auto [e, ec] = std::to_chars(dir, dir + 16, pids[i]);
+    *e = '\0';
+    if (!per_thread) {
+      scan_table(t, dir, pids[i], 0);
+      return;
+    }
+    // ss -T (ss.c user_ent_hash_build): each thread's table, the main thread's among them.
+    std::memcpy(e, "/task", 6);
+    const int task_dir = ::openat(root, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (task_dir < 0) {
+      if (errno == EACCES || errno == EPERM) ++denied[t];
+      return;
+    }
+    for_each_entry(task_dir, dents[t], [&](const char* name, unsigned char type) {
+      std::uint32_t tid = 0;
+      if ((type != DT_DIR && type != DT_UNKNOWN) || !all_digits(name) ||
+          !parse_number(std::string_view(name), tid) || tid == 0)
+        return;
+      char table[48];
+      auto [te, tec] = std::to_chars(table, table + 16, pids[i]);
+      std::memcpy(te, "/task/", 6);
+      auto [end, ec2] = std::to_chars(te + 6, table + sizeof table - 1, tid);
+      *end = '\0';
+      scan_table(t, table, pids[i], tid);
+    });
+    ::close(task_dir);
   };
   detail::parallel_for(pool, pids.size(), detail::worker_pool::caller::works, work);
   if (out_of_memory.load()) throw std::bad_alloc();
@@ -116,7 +160,8 @@ std::vector<Entry> scan_fds(int root, const std::vector<std::uint32_t>& pids, un
 
 }  // namespace
 
-std::error_code process_index::scan(const std::string& proc_root, unsigned threads) {
+std::error_code process_index::scan(const std::string& proc_root, unsigned threads,
+                                    bool per_thread) {
   entries_.clear();
   owners_.clear();
   table_.clear();
@@ -140,7 +185,7 @@ std::error_code process_index::scan(const std::string& proc_root, unsigned threa
     return errno_code(e);
   }
   processes_ = pids.size();
-  entries_ = scan_fds<entry>(root, pids, threads, unreadable_);
+  entries_ = scan_fds<entry>(root, pids, threads, per_thread, unreadable_);
   build_index();
   read_comms(root);
   ::close(root);
@@ -152,6 +197,7 @@ void process_index::build_index() {
   std::sort(entries_.begin(), entries_.end(), [](const entry& a, const entry& b) {
     return a.inode != b.inode           ? a.inode < b.inode
            : a.owner.pid != b.owner.pid ? a.owner.pid < b.owner.pid
+           : a.owner.tid != b.owner.tid ? a.owner.tid > b.owner.tid  // ss: the last read first
                                         : a.owner.fd < b.owner.fd;
   });
   owners_.reserve(entries_.size());
@@ -177,8 +223,9 @@ void process_index::build_index() {
 
 // Command names of the processes that hold sockets.
 void process_index::read_comms(int root) {
+  // A thread's name is its own (/proc/TID/comm works for any thread's id).
   std::vector<std::uint32_t> holders;
-  for (const entry& e : entries_) holders.push_back(e.owner.pid);
+  for (const entry& e : entries_) holders.push_back(e.owner.tid != 0 ? e.owner.tid : e.owner.pid);
   std::sort(holders.begin(), holders.end());
   holders.erase(std::unique(holders.begin(), holders.end()), holders.end());
   comms_.reserve(holders.size());

@@ -406,6 +406,7 @@ void listing_writer::json_row(const socket_row& r) {
     for (const process_ref& p : style_.owners->owners(r.inode, scratch_)) {
       w.begin_object();
       w.key("pid").value(std::uint64_t{p.pid});
+      if (p.tid != 0) w.key("tid").value(std::uint64_t{p.tid});
       w.key("comm").value(p.comm);
       w.key("fd").value(std::int64_t{p.fd});
       w.end_object();

@@ -392,6 +392,10 @@ void append_users(std::string& out, const socket_row& r, const listing_style& s,
     append_printable(out, owners[k].comm, true);  // any user can name its process
     out += "\",pid=";
     append_number(out, owners[k].pid);
+    if (owners[k].tid != 0) {  // ss -T
+      out += ",tid=";
+      append_number(out, owners[k].tid);
+    }
     out += ",fd=";
     append_number(out, static_cast<std::uint64_t>(owners[k].fd));
     out.push_back(')');

@@ -358,7 +358,9 @@ class SSFAST_API process_owners final : public owner_lookup {
   /// each descriptor, no stat; then each owner's comm. Allocates the index. Without privilege
   /// other users' processes cannot be read: unreadable() counts them. Errors: <proc_root>
   /// unreadable; errc::not_procfs when "/proc" is not a proc filesystem.
-  std::error_code scan(const std::string& proc_root = "/proc", unsigned threads = 0);
+  /// With `per_thread` (ss -T), each thread's table is read and each owner names its thread.
+  std::error_code scan(const std::string& proc_root = "/proc", unsigned threads = 0,
+                       bool per_thread = false);
 
   std::span<const process_ref> owners(std::uint64_t inode,
                                       std::vector<process_ref>& scratch) const override;

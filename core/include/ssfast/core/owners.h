@@ -17,6 +17,7 @@ struct process_ref {
   std::uint32_t pid = 0;
   std::int32_t fd = -1;
   std::string_view comm;  ///< empty if unknown
+  std::uint32_t tid = 0;  ///< the thread (ss -T); 0: the process as a whole
 };
 
 /// Supplies the processes holding a socket inode; `scratch` may be used for storage.

@@ -16,6 +16,7 @@ namespace ssfast::proc {
 struct socket_owner {
   std::uint32_t pid = 0;
   std::int32_t fd = -1;
+  std::uint32_t tid = 0;  ///< the thread whose table was read (a scan per thread); 0 otherwise
 };
 
 /// Socket inode -> owners, built by one scan. Lookups are O(1) (open addressing) and allocate
@@ -27,11 +28,15 @@ class process_index {
   /// exit meanwhile are skipped; a process whose fd directory cannot be opened (EACCES without
   /// privilege) is counted in unreadable(). Allocates the index. Errors: <proc_root> itself
   /// cannot be read.
-  std::error_code scan(const std::string& proc_root, unsigned threads);
+  /// With `per_thread` (ss -T), every thread's /proc/PID/task/TID/fd is read instead, each
+  /// socket it finds one owner with its tid (threads sharing a table list it each, as ss does).
+  std::error_code scan(const std::string& proc_root, unsigned threads, bool per_thread = false);
 
-  /// Every (pid, fd) holding `inode`, by pid then fd; empty for inode 0 or an unknown one.
+  /// Every (pid, fd) holding `inode`, by pid then fd (per thread: by pid, tid descending as ss
+  /// lists them, then fd); empty for inode 0 or an unknown one.
   std::span<const socket_owner> owners(std::uint64_t inode) const noexcept;
-  /// The command name of `pid` (from /proc/PID/comm), or empty if it was not readable.
+  /// The command name of `pid` or of a thread's tid (from /proc/ID/comm), or empty if it was
+  /// not readable.
   std::string_view comm(std::uint32_t pid) const noexcept;
 
   std::size_t processes() const noexcept { return processes_; }
