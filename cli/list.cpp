@@ -115,9 +115,10 @@ int run_events(collector& c, const options& o, const socket_query& q, name_looku
                      });
   struct follower final : destroy_sink {
     listing_writer& out;
-    std::uint64_t left;  // --count: rows still wanted (0: no limit)
+    const bool counting;  // --count given
+    std::uint64_t left;   // --count: rows still wanted
     socket_table kept;
-    follower(listing_writer& w, std::uint64_t count) : out(w), left(count) {
+    follower(listing_writer& w, std::uint64_t count) : out(w), counting(count > 0), left(count) {
       kept.keep_attributes(true);
     }
     std::error_code on_rows(const socket_table& batch) noexcept override {
@@ -141,10 +142,8 @@ int run_events(collector& c, const options& o, const socket_query& q, name_looku
                    "queue full); following goes on\n",
                    static_cast<unsigned long long>(events), events == 1 ? "" : "s");
     }
-    bool keep_following() noexcept override { return counting ? left > 0 : true; }
-    bool counting = false;
+    bool keep_following() noexcept override { return !counting || left > 0; }
   } follow(out, o.count);
-  follow.counting = o.count > 0;
   const std::error_code ec = c.follow_destroyed(q, follow);
   if (write_failed) return fail(exit_failure, "cannot write the output");
   if (ec) return fail(exit_failure, "-E: " + c.error_text(ec));

@@ -606,7 +606,6 @@ std::error_code collector::follow_destroyed(const socket_query& q, destroy_sink&
     const socket_query& q;
     destroy_sink& out;
     socket_table rows;
-    std::error_code failed;
     parse(const socket_query& query, destroy_sink& s) : q(query), out(s) {
       rows.keep_attributes(true);
     }
