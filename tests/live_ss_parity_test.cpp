@@ -544,6 +544,13 @@ std::size_t destroy_listeners() {
   return n;
 }
 
+// Waits, bounded, until `n` followers have joined the destroy groups.
+void wait_for_destroy_listeners(std::size_t n) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (destroy_listeners() < n && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
 std::string file_text(const std::string& path) {
   std::ifstream in(path);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -601,9 +608,7 @@ TEST_F(LiveSsParity, EventsFollowDestroyedSocketsAsSs) {
         {"sh", "-c", "exec stdbuf -o0 ss -Ee > " + quoted(theirs_file)});
     testing::background_process our_follow(
         {"sh", "-c", "exec " + quoted(cli) + " -Ee --count 7 > " + quoted(ours_file)});
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (destroy_listeners() < before + 2 && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    wait_for_destroy_listeners(before + 2);
     ASSERT_EQ(destroy_listeners(), before + 2) << "both followers joined the groups";
     {  // a TCP connection and its listener (IPv4), then UDP (IPv4 bound, IPv6 unbound)
       testing::fd_set_guard g;
@@ -628,9 +633,7 @@ TEST_F(LiveSsParity, EventsFollowDestroyedSocketsAsSs) {
     const std::size_t before = destroy_listeners();
     testing::background_process our_follow(
         {"sh", "-c", "exec " + quoted(cli) + " -Eun --count 1 sport = :86 > " + quoted(ours_file)});
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (destroy_listeners() < before + 1 && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    wait_for_destroy_listeners(before + 1);
     udp_once(AF_INET, 87);
     udp_once(AF_INET6, 86);
     EXPECT_EQ(our_follow.wait_exit(std::chrono::seconds(20)), 0) << our_follow.stderr_text();
@@ -644,9 +647,7 @@ TEST_F(LiveSsParity, EventsFollowDestroyedSocketsAsSs) {
     const std::size_t before = destroy_listeners();
     testing::background_process our_follow(
         {"sh", "-c", "exec " + quoted(cli) + " -Eun > " + quoted(lost_file)});
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (destroy_listeners() < before + 1 && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    wait_for_destroy_listeners(before + 1);
     ASSERT_EQ(kill(our_follow.pid(), SIGSTOP), 0);
     for (int i = 0; i < 60000; ++i) udp_once(AF_INET, 0);
     ASSERT_EQ(kill(our_follow.pid(), SIGCONT), 0);

@@ -83,15 +83,8 @@ events_status sock_diag_events::wait(datagram_sink& sink, std::chrono::milliseco
     return st;
   }
   if (ready == 0) return st;
-  sockaddr_nl from{};
-  iovec iov{buf_->data(), buf_->size()};
-  msghdr msg{};
-  msg.msg_name = &from;
-  msg.msg_namelen = sizeof from;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  const ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
-  if (n < 0) {
+  const wire::received got = wire::receive_datagram(fd, *buf_, MSG_DONTWAIT);
+  if (got.bytes < 0) {
     if (errno == ENOBUFS) {  // the queue overflowed: say how many were dropped, and go on
       const std::uint32_t now = drops();
       st.lost = static_cast<std::uint32_t>(now - drops_seen_);
@@ -102,11 +95,11 @@ events_status sock_diag_events::wait(datagram_sink& sink, std::chrono::milliseco
     }
     return st;
   }
-  if (msg.msg_flags & MSG_TRUNC) {
-    st.error = errc::truncated;
+  if (got.error) {
+    st.error = got.error;
     return st;
   }
-  const datagram d{{buf_->data(), static_cast<std::size_t>(n)}, from.nl_pid};
+  const datagram d{{buf_->data(), static_cast<std::size_t>(got.bytes)}, got.sender};
   const parse_status ps = sink.on_datagram(d, reply_filter{0, 0});
   st.error = ps.error;
   st.received = true;

@@ -117,26 +117,17 @@ std::error_code sock_diag_socket::dump(const dump_request& r, datagram_sink& sin
   }
 
   for (;;) {
-    sockaddr_nl from{};
-    iovec iov{buf_->data(), buf_->size()};
-    msghdr msg{};
-    msg.msg_name = &from;
-    msg.msg_namelen = sizeof from;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    const ssize_t n = recvmsg(fd, &msg, 0);
-    if (n < 0) {
+    const wire::received got = wire::receive_datagram(fd, *buf_, 0);
+    if (got.bytes < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK)
         return std::make_error_code(std::errc::timed_out);
       return errno_code(errno);
     }
-    if (n == 0) return errc::unexpected_eof;
-    if (msg.msg_flags & MSG_TRUNC) return errc::truncated;
-    if (msg.msg_namelen != sizeof from || from.nl_family != AF_NETLINK) return errc::foreign_sender;
+    if (got.error) return got.error;
     ++last_datagrams_;
-    const datagram d{std::span<const std::byte>(buf_->data(), static_cast<std::size_t>(n)),
-                     from.nl_pid};
+    const datagram d{std::span<const std::byte>(buf_->data(), static_cast<std::size_t>(got.bytes)),
+                     got.sender};
     const parse_status st = sink.on_datagram(d, filter);
     if (st.error) return st.error;
     if (st.done) break;

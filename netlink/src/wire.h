@@ -10,15 +10,19 @@
 #include <linux/unix_diag.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
 #include <array>
 #include <bit>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <span>
+#include <system_error>
 #include <type_traits>
 
+#include "ssfast/core/error.h"
 #include "ssfast/core/kernel_abi.h"
 
 namespace ssfast::netlink::wire {
@@ -93,5 +97,34 @@ inline constexpr std::size_t inet_cookie_offset =
 inline constexpr std::size_t unix_cookie_offset = offsetof(unix_diag_msg, udiag_cookie);
 inline constexpr std::size_t unix_type_offset = offsetof(unix_diag_msg, udiag_type);
 inline constexpr std::size_t unix_state_offset = offsetof(unix_diag_msg, udiag_state);
+
+/// One datagram from a netlink socket into `buf`, with its sender's port id (which is how a
+/// reply proves it came from the kernel; mnl_socket_recvfrom drops it).
+struct received {
+  ssize_t bytes = -1;        ///< recvmsg's answer; -1: see errno
+  std::uint32_t sender = 0;  ///< nl_pid of the sender
+  std::error_code error;     ///< end of data, a datagram cut short, a sender that is not netlink
+};
+inline received receive_datagram(int fd, std::span<std::byte> buf, int flags) noexcept {
+  sockaddr_nl from{};
+  iovec iov{buf.data(), buf.size()};
+  msghdr msg{};
+  msg.msg_name = &from;
+  msg.msg_namelen = sizeof from;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  received r;
+  r.bytes = recvmsg(fd, &msg, flags);
+  if (r.bytes < 0) return r;
+  if (r.bytes == 0) {
+    r.error = make_error_code(errc::unexpected_eof);
+  } else if (msg.msg_flags & MSG_TRUNC) {
+    r.error = make_error_code(errc::truncated);
+  } else if (msg.msg_namelen != sizeof from || from.nl_family != AF_NETLINK) {
+    r.error = make_error_code(errc::foreign_sender);
+  }
+  r.sender = from.nl_pid;
+  return r;
+}
 
 }  // namespace ssfast::netlink::wire
