@@ -96,6 +96,19 @@ std::size_t compile_key_range(std::uint16_t lo, std::uint16_t hi, std::uint16_t 
   return size;
 }
 
+namespace {
+
+// The operand after the op at `off` (unaligned: a cgroup id is 8 bytes after a 4-byte op);
+// false if the program ends first.
+template <class T>
+bool operand_at(std::span<const std::byte> program, std::size_t off, T& out) noexcept {
+  if (off + op_size + sizeof out > program.size()) return false;
+  std::memcpy(&out, program.data() + off + op_size, sizeof out);
+  return true;
+}
+
+}  // namespace
+
 bool run_bytecode(std::span<const std::byte> program, const bytecode_entry& e) noexcept {
   long len = static_cast<long>(program.size());
   std::size_t off = 0;
@@ -124,9 +137,8 @@ bool run_bytecode(std::span<const std::byte> program, const bytecode_entry& e) n
       }
       case INET_DIAG_BC_S_COND:
       case INET_DIAG_BC_D_COND: {
-        if (off + op_size + sizeof(inet_diag_hostcond) > program.size()) return false;
         inet_diag_hostcond cond;
-        std::memcpy(&cond, program.data() + off + op_size, sizeof cond);
+        if (!operand_at(program, off, cond)) return false;
         const std::size_t addr_len = cond.family == AF_INET ? 4 : cond.family == AF_INET6 ? 16 : 0;
         if (off + op_size + sizeof cond + addr_len > program.size()) return false;
         std::uint8_t addr[16] = {};
@@ -147,22 +159,19 @@ bool run_bytecode(std::span<const std::byte> program, const bytecode_entry& e) n
       // inet_diag_bc_run: the operand follows the op, unaligned for the 64-bit cgroup id.
       case INET_DIAG_BC_DEV_COND: {
         std::uint32_t ifindex = 0;
-        if (off + op_size + sizeof ifindex > program.size()) return false;
-        std::memcpy(&ifindex, program.data() + off + op_size, sizeof ifindex);
+        if (!operand_at(program, off, ifindex)) return false;
         yes = ifindex == e.ifindex;
         break;
       }
       case INET_DIAG_BC_MARK_COND: {
         inet_diag_markcond cond;
-        if (off + op_size + sizeof cond > program.size()) return false;
-        std::memcpy(&cond, program.data() + off + op_size, sizeof cond);
+        if (!operand_at(program, off, cond)) return false;
         yes = (e.mark & cond.mask) == cond.mark;
         break;
       }
       case INET_DIAG_BC_CGROUP_COND: {
         std::uint64_t id = 0;
-        if (off + op_size + sizeof id > program.size()) return false;
-        std::memcpy(&id, program.data() + off + op_size, sizeof id);
+        if (!operand_at(program, off, id)) return false;
         yes = id == e.cgroup;
         break;
       }
