@@ -36,7 +36,11 @@ listing_style style_of(const options& o, const socket_query& q, const process_ow
   const int unix_tables = !o.scope.unix_domain ? 0
                           : o.unix_types == 0  ? 3
                                                : std::popcount(unsigned{o.unix_types});
-  style.netid = o.scope.tcp + o.scope.udp + unix_tables > 1;
+  const int packet_tables = !o.scope.packet       ? 0
+                            : o.packet_types == 0 ? 2
+                                                  : std::popcount(unsigned{o.packet_types});
+  style.netid =
+      o.scope.tcp + o.scope.udp + unix_tables + o.scope.raw + packet_tables + o.scope.netlink > 1;
   style.state = (q.states & (q.states - 1)) != 0;
   style.extended = o.extended;
   style.timers = o.timers || o.extended;  // ss's -e sets show_options too
@@ -45,6 +49,7 @@ listing_style style_of(const options& o, const socket_query& q, const process_ow
   style.tos = o.tos;
   style.cgroup = o.cgroup;
   style.inet_sockopt = o.inet_sockopt;
+  style.bpf = o.bpf;
   style.oneline = o.oneline;
   style.numeric = o.numeric;
   style.resolve = o.resolve;
@@ -201,6 +206,7 @@ int run_list(collector& c, const options& o) {
   q.show.tcp_info = o.tcp_info;
   q.show.tos = o.tos;
   q.show.extended = o.extended || o.cgroup || o.inet_sockopt;
+  q.show.bpf = o.bpf;
   system_names names(o.proc_root);
   if (o.events) return run_events(c, o, q, names);
   if (!o.diag_file.empty()) return run_diag(c, o, q);
@@ -263,8 +269,8 @@ int run_list(collector& c, const options& o) {
                  c.fallback() ? (" (netlink unavailable: " + c.fallback_text() + ")").c_str() : "");
   if (c.repeats_dropped() > 0)
     std::fprintf(stderr,
-                 "ssfast: note: %llu sockets the kernel's dump reported twice (resumed inside a "
-                 "changing hash chain) were listed once\n",
+                 "ssfast: note: %llu sockets the kernel's dump reported twice were listed "
+                 "once\n",
                  static_cast<unsigned long long>(c.repeats_dropped()));
   return write_out("");
 }

@@ -89,7 +89,10 @@ enum class opt : std::uint8_t {
   events,
   diag,
   inet_sockopt,
-  task_owners
+  task_owners,
+  raw,
+  packet,
+  bpf
 };
 
 struct option_spec {
@@ -109,6 +112,10 @@ inline constexpr option_spec table[] = {
     {opt::tcp, 't', "tcp", false, counting},
     {opt::udp, 'u', "udp", false, counting},
     {opt::unix_domain, 'x', "unix", false, counting},
+    // Tables only a listing shows, as ss: raw, packet (AF_PACKET) sockets.
+    {opt::raw, 'w', "raw", false, in_list},
+    {opt::packet, '0', "packet", false, in_list},
+    {opt::bpf, 'b', "bpf", false, in_list},
     {opt::listening, 'l', "listening", false, in_list | in_top},
     {opt::all, 'a', "all", false, in_list | in_top},
     {opt::numeric, 'n', "numeric", false, every},  // listings name ports unless -n, as ss

@@ -25,6 +25,8 @@ namespace {
 using namespace table_detail;
 using abi::af_inet;
 using abi::af_inet6;
+using abi::af_netlink;
+using abi::af_packet;
 using abi::af_unix;
 
 bool parse_seconds(std::string_view v, double& out, double most = 86400) {
@@ -146,6 +148,12 @@ class parser {
         break;
       case opt::tcp: o_.tcp = true; break;
       case opt::udp: o_.udp = true; break;
+      case opt::raw: o_.raw = true; break;
+      case opt::packet:
+        o_.packet = true;
+        packet_all_types_ = true;
+        break;
+      case opt::bpf: o_.bpf = true; break;
       case opt::unix_domain:
         o_.unix_domain = true;
         x_given_ = true;
@@ -363,20 +371,38 @@ class parser {
       o_.unix_domain = true;
       x_given_ = true;
       o_.preferred_family = af_unix;
-    } else if (v == "link" || v == "netlink" || v == "vsock" || v == "tipc" || v == "xdp") {
-      err_ = "option '-f': ssfast lists inet, inet6 and unix sockets; " + quoted(v) +
+    } else if (v == "link") {  // AF_PACKET: both packet tables, as -0
+      o_.packet = true;
+      packet_all_types_ = true;
+      o_.preferred_family = af_packet;
+    } else if (v == "netlink") {
+      o_.netlink = true;
+      o_.preferred_family = af_netlink;
+    } else if (v == "vsock" || v == "tipc" || v == "xdp") {
+      err_ = "option '-f': ssfast lists inet, inet6, unix, link and netlink sockets; " + quoted(v) +
              " sockets are not listed yet";
     } else {
-      err_ = "option '-f': " + quoted(v) + " is not a family (inet, inet6, unix)";
+      err_ = "option '-f': " + quoted(v) + " is not a family (inet, inet6, unix, link, netlink)";
     }
   }
 
   // ss -A QUERY (comma-separated tables): inet as -t -u, tcp, udp, unix as -x.
   void table_query(std::string_view t) {
     static constexpr std::string_view not_yet[] = {
-        "all",  "raw",   "packet",       "packet_raw",  "packet_dgram", "netlink", "dccp",
-        "sctp", "vsock", "vsock_stream", "vsock_dgram", "tipc",         "xdp",     "mptcp"};
-    if (t == "inet") {
+        "all", "dccp", "sctp", "vsock", "vsock_stream", "vsock_dgram", "tipc", "xdp", "mptcp"};
+    if (t == "raw") {
+      o_.raw = true;
+    } else if (t == "packet") {
+      o_.packet = true;
+      packet_all_types_ = true;
+    } else if (t == "packet_raw" || t == "packet_dgram") {
+      // ss's PACKET_R_DB, PACKET_DG_DB.
+      o_.packet = true;
+      packet_type_bits_ |=
+          static_cast<std::uint8_t>(1u << (t == "packet_raw" ? abi::sock_raw : abi::sock_dgram));
+    } else if (t == "netlink") {
+      o_.netlink = true;
+    } else if (t == "inet") {
       o_.tcp = o_.udp = true;
     } else if (t == "tcp") {
       o_.tcp = true;
@@ -394,13 +420,13 @@ class parser {
                                                                : abi::sock_seqpacket));
     } else if (std::find(std::begin(not_yet), std::end(not_yet), t) != std::end(not_yet)) {
       err_ =
-          "option '-A': ssfast lists the inet, tcp, udp and unix tables (and unix_stream, "
-          "unix_dgram, unix_seqpacket); " +
+          "option '-A': ssfast lists the inet, tcp, udp, raw, unix (unix_stream, unix_dgram, "
+          "unix_seqpacket), packet (packet_raw, packet_dgram) and netlink tables; " +
           quoted(t) + " is not listed yet";
     } else {
       err_ = "option '-A': " + quoted(t) +
-             " is not a socket table (inet, tcp, udp, unix, unix_stream, unix_dgram, "
-             "unix_seqpacket)";
+             " is not a socket table (inet, tcp, udp, raw, unix, unix_stream, unix_dgram, "
+             "unix_seqpacket, packet, packet_raw, packet_dgram, netlink)";
     }
   }
 
@@ -637,12 +663,18 @@ class parser {
       o_.scope.ipv4 = v4_;
       o_.scope.ipv6 = v6_;
     }
-    // -t, -u, -x choose protocols; none means all three.
-    if (o_.tcp || o_.udp || o_.unix_domain) {
+    // -t, -u, -x, -w, -0, -A netlink choose tables; none of them means TCP, UDP and UNIX.
+    if (o_.tcp || o_.udp || o_.unix_domain || o_.raw || o_.packet || o_.netlink) {
       o_.scope.tcp = o_.tcp;
       o_.scope.udp = o_.udp;
       o_.scope.unix_domain = o_.unix_domain;
+      o_.scope.raw = o_.raw;
+      o_.scope.packet = o_.packet;
+      o_.scope.netlink = o_.netlink;
     }
+    // -4 and -6 choose inet families: packet and netlink sockets have none (ss.c
+    // filter_af_set); -0 and -f netlink given with them still list their own.
+    o_.packet_types = packet_all_types_ ? 0 : packet_type_bits_;
     // A family restriction leaves no room for UNIX sockets in a listing unless asked (ss -4).
     if ((o_.cmd == command::list || o_.cmd == command::top) && v4_ != v6_ && !o_.unix_domain)
       o_.scope.unix_domain = false;
@@ -661,9 +693,11 @@ class parser {
   std::vector<std::string> positional_;
   std::vector<std::pair<std::string, output_format>> outputs_;
   bool summary_ = false, help_ = false, version_ = false, v4_ = false, v6_ = false;
-  bool unix_all_types_ = false;      // -A unix
-  bool x_given_ = false;             // -x, -f unix
-  std::uint8_t unix_type_bits_ = 0;  // -A unix_stream, unix_dgram, unix_seqpacket
+  bool unix_all_types_ = false;        // -A unix
+  bool x_given_ = false;               // -x, -f unix
+  std::uint8_t unix_type_bits_ = 0;    // -A unix_stream, unix_dgram, unix_seqpacket
+  bool packet_all_types_ = false;      // -0, -f link, -A packet
+  std::uint8_t packet_type_bits_ = 0;  // -A packet_raw, packet_dgram
   bool have_key_ = false, rest_are_words_ = false;
   std::string filter_file_;  // -F FILE
 };
@@ -682,7 +716,8 @@ std::uint32_t listing_states(const options& o, const socket_filter& f) noexcept 
   if (o.cmd == command::top || o.cmd == command::summary || o.cmd == command::check ||
       o.cmd == command::doctor)
     return abi::tcp_all_states;
-  return ss_default_states({o.all, o.listening, o.tcp, o.udp, o.unix_domain});
+  return ss_default_states(
+      {o.all, o.listening, o.tcp, o.udp, o.unix_domain, o.raw, o.packet, o.netlink});
 }
 
 }  // namespace ssfast::cli

@@ -59,7 +59,10 @@ struct options {
   bool json = false;
   // Listing and top (ss's flags).
   bool tcp = false, udp = false, unix_domain = false;  ///< -t -u -x; none given: all three
-  bool listening = false, all = false;                 ///< -l -a
+  /// -w, -0 (-f link), -A netlink (-f netlink): tables listed only when asked for.
+  bool raw = false, packet = false, netlink = false;
+  bool bpf = false;                     ///< -b: packet sockets' BPF filters
+  bool listening = false, all = false;  ///< -l -a
   bool no_header = false, processes = false, extended = false, timers = false;  ///< -H -p -e -o
   bool memory = false, tcp_info = false, oneline = false;                       ///< -m -i -O
   bool tos = false, cgroup = false;                                             ///< --tos --cgroup
@@ -77,6 +80,8 @@ struct options {
   std::uint8_t preferred_family = 0;
   /// -A unix_stream, unix_dgram, unix_seqpacket: socket_query::unix_types (0: every type).
   std::uint8_t unix_types = 0;
+  /// -A packet_raw, packet_dgram: socket_query::packet_types (0: both).
+  std::uint8_t packet_types = 0;
   top_key key = top_key::raddr;
   bool top_netns = false;               ///< top netns: namespaces by the sockets the filter selects
   std::size_t top_n = 20;               ///< top --limit N

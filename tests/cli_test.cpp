@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The command line: the parser on its own, and the real binary's exit codes and messages.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -207,17 +208,36 @@ TEST(ParseArgs, FamilyQueryFilterFileAndBy) {
   EXPECT_TRUE(r.opts.scope.tcp && r.opts.scope.udp);
   EXPECT_FALSE(r.opts.scope.unix_domain);
   // Tables and families ssfast does not list are refused, with the reason, never ignored.
-  r = parse({"-A", "tcp,raw"});
+  r = parse({"-A", "tcp,sctp"});
   EXPECT_EQ(r.error,
-            "option '-A': ssfast lists the inet, tcp, udp and unix tables (and unix_stream, "
-            "unix_dgram, unix_seqpacket); 'raw' is not listed yet");
-  r = parse({"-f", "netlink"});
+            "option '-A': ssfast lists the inet, tcp, udp, raw, unix (unix_stream, unix_dgram, "
+            "unix_seqpacket), packet (packet_raw, packet_dgram) and netlink tables; 'sctp' is "
+            "not listed yet");
+  r = parse({"-f", "vsock"});
   EXPECT_EQ(r.error,
-            "option '-f': ssfast lists inet, inet6 and unix sockets; 'netlink' sockets are not "
-            "listed yet");
+            "option '-f': ssfast lists inet, inet6, unix, link and netlink sockets; 'vsock' "
+            "sockets are not listed yet");
   EXPECT_EQ(parse({"-A", "bogus"}).error,
-            "option '-A': 'bogus' is not a socket table (inet, tcp, udp, unix, unix_stream, "
-            "unix_dgram, unix_seqpacket)");
+            "option '-A': 'bogus' is not a socket table (inet, tcp, udp, raw, unix, unix_stream, "
+            "unix_dgram, unix_seqpacket, packet, packet_raw, packet_dgram, netlink)");
+  // Raw, packet and netlink tables: listed only when asked for, each alone or with others.
+  r = parse({"-A", "tcp,raw"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_TRUE(r.opts.scope.tcp && r.opts.scope.raw);
+  EXPECT_FALSE(r.opts.scope.udp || r.opts.scope.unix_domain || r.opts.scope.packet);
+  r = parse({"-w"});
+  EXPECT_TRUE(r.opts.scope.raw && !r.opts.scope.tcp && !r.opts.scope.netlink);
+  r = parse({"-f", "netlink"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_TRUE(r.opts.scope.netlink && !r.opts.scope.tcp && !r.opts.scope.unix_domain);
+  r = parse({"-f", "link"});
+  EXPECT_TRUE(r.opts.scope.packet);
+  EXPECT_EQ(r.opts.packet_types, 0u);
+  EXPECT_EQ(parse({"-A", "packet_dgram"}).opts.packet_types, 1u << SOCK_DGRAM);
+  EXPECT_EQ(parse({"-A", "packet_raw", "-0"}).opts.packet_types, 0u) << "-0 is both tables";
+  EXPECT_FALSE(parse({"-a"}).opts.scope.raw) << "not in the default tables";
+  EXPECT_EQ(parse({"-0", "-b"}).error, "");
+  EXPECT_NE(parse({"-s", "-b"}).error, "") << "-b: packet sockets' filters, in a listing";
   // One UNIX type each; -x widens nothing -A chose, and alone means every type.
   r = parse({"-A", "unix_stream,unix_seqpacket"});
   ASSERT_EQ(r.error, "");
@@ -228,7 +248,7 @@ TEST(ParseArgs, FamilyQueryFilterFileAndBy) {
   EXPECT_EQ(parse({"-A", "unix_dgram,unix"}).opts.unix_types, 0u);
   EXPECT_EQ(parse({"-x"}).opts.unix_types, 0u);
   EXPECT_EQ(parse({"-f", "bogus"}).error,
-            "option '-f': 'bogus' is not a family (inet, inet6, unix)");
+            "option '-f': 'bogus' is not a family (inet, inet6, unix, link, netlink)");
   // -F: the words of a file, or the reason it cannot be.
   char path[] = "/tmp/ssfast-filter-XXXXXX";
   const int fd = mkstemp(path);
@@ -556,7 +576,8 @@ TEST(Binary, HelpAndVersion) {
   const auto h = ssfast({"--help"});
   EXPECT_EQ(h.exit_code, 0);
   EXPECT_NE(
-      h.out.find("Usage: ssfast [-tuxlaH46pTjeomiOnrKE] [-f F] [-A Q] [-F FILE] [-D FILE] [--tos]"),
+      h.out.find(
+          "Usage: ssfast [-tuxw0laH46pTjeomiOnrKEb] [-f F] [-A Q] [-F FILE] [-D FILE] [--tos]"),
       std::string::npos);
   EXPECT_NE(h.out.find("ssfast top KEY"), std::string::npos);
   EXPECT_NE(h.out.find("Exit status"), std::string::npos);

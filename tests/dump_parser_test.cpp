@@ -4,8 +4,11 @@
 #include "ssfast/netlink/dump_parser.h"
 
 #include <gtest/gtest.h>
+#include <linux/if_ether.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/netlink_diag.h>
+#include <linux/packet_diag.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
 #include <netinet/in.h>
@@ -741,6 +744,131 @@ TEST(DumpRepeats, WhatTheGuardCannotKnow) {
   std::array<state_counts, 2> n;
   ASSERT_FALSE(count_inet({near.bytes, 0}, ours, n, &near_guard).error);
   EXPECT_EQ(n[0][tcp_state::established], repeat_guard::window);
+}
+
+// packet_diag rows: the protocol as bound (host order), the interface, uid and Recv-Q from the
+// attributes the request asks for; a meminfo too short for RMEM_ALLOC is malformed.
+TEST(DumpParserOtherTables, PacketRowsCarryProtocolInterfaceAndQueue) {
+  auto packet = [](std::uint16_t len_meminfo) {
+    struct {
+      packet_diag_msg m{};
+      nlattr info_a{};
+      packet_diag_info info{};
+      nlattr uid_a{};
+      std::uint32_t uid = 0;
+      nlattr mem_a{};
+      std::uint32_t mem[SK_MEMINFO_VARS]{};
+    } p;
+    p.m.pdiag_family = AF_PACKET;
+    p.m.pdiag_type = SOCK_DGRAM;
+    p.m.pdiag_num = ETH_P_IP;
+    p.m.pdiag_ino = 4242;
+    p.m.pdiag_cookie[0] = 7;
+    p.info_a = {static_cast<std::uint16_t>(sizeof(nlattr) + sizeof p.info), PACKET_DIAG_INFO};
+    p.info.pdi_index = 3;
+    p.uid_a = {static_cast<std::uint16_t>(sizeof(nlattr) + 4), PACKET_DIAG_UID};
+    p.uid = 1000;
+    p.mem_a = {static_cast<std::uint16_t>(sizeof(nlattr) + len_meminfo), PACKET_DIAG_MEMINFO};
+    p.mem[SK_MEMINFO_RMEM_ALLOC] = 1666;
+    builder b;
+    b.msg(SOCK_DIAG_BY_FAMILY, &p, sizeof p - sizeof p.mem + len_meminfo).done();
+    return b.bytes;
+  };
+  socket_table t;
+  const auto whole = packet(SK_MEMINFO_VARS * 4);
+  parse_status st = rows_packet({whole, 0}, ours, t);
+  ASSERT_FALSE(st.error) << st.error.message();
+  EXPECT_TRUE(st.done);
+  ASSERT_EQ(t.size(), 1u);
+  const socket_row r = t.row(0);
+  EXPECT_EQ(r.family, AF_PACKET);
+  EXPECT_EQ(r.sock_type, SOCK_DGRAM);
+  EXPECT_EQ(r.state, static_cast<std::uint8_t>(tcp_state::close));
+  EXPECT_EQ(r.local_port, ETH_P_IP);
+  EXPECT_EQ(r.ifindex, 3u);
+  EXPECT_EQ(r.uid, 1000u);
+  EXPECT_EQ(r.recv_q, 1666u);
+  EXPECT_EQ(r.inode, 4242u);
+  EXPECT_EQ(r.cookie, 7u);
+  t.clear();
+  const auto cut = packet(SK_MEMINFO_RMEM_ALLOC * 4);
+  st = rows_packet({cut, 0}, ours, t);
+  EXPECT_EQ(st.error, errc::bad_message);
+  EXPECT_EQ(t.size(), 0u);
+}
+
+// netlink_diag rows: protocol, the port ids (a connected socket's peer too), queues.
+TEST(DumpParserOtherTables, NetlinkRowsCarryPortIdsAndQueues) {
+  struct {
+    netlink_diag_msg m{};
+    nlattr mem_a{};
+    std::uint32_t mem[SK_MEMINFO_VARS]{};
+  } p;
+  p.m.ndiag_family = AF_NETLINK;
+  p.m.ndiag_type = SOCK_DGRAM;
+  p.m.ndiag_protocol = NETLINK_ROUTE;
+  p.m.ndiag_state = 1;            // NETLINK_CONNECTED
+  p.m.ndiag_portid = 0xb6d4a434;  // an autobound id: negative as int
+  p.m.ndiag_dst_portid = 0;
+  p.m.ndiag_dst_group = 5;
+  p.m.ndiag_ino = 99;
+  p.m.ndiag_cookie[0] = 3;
+  p.mem_a = {static_cast<std::uint16_t>(sizeof(nlattr) + sizeof p.mem), NETLINK_DIAG_MEMINFO};
+  p.mem[SK_MEMINFO_RMEM_ALLOC] = 4352;
+  p.mem[SK_MEMINFO_WMEM_ALLOC] = 12;
+  builder b;
+  b.msg(SOCK_DIAG_BY_FAMILY, &p, sizeof p).done();
+  socket_table t;
+  const parse_status st = rows_netlink({b.bytes, 0}, ours, t);
+  ASSERT_FALSE(st.error) << st.error.message();
+  ASSERT_EQ(t.size(), 1u);
+  const socket_row r = t.row(0);
+  EXPECT_EQ(r.family, AF_NETLINK);
+  EXPECT_EQ(r.protocol, NETLINK_ROUTE);
+  EXPECT_EQ(r.recv_q, 4352u);
+  EXPECT_EQ(r.send_q, 12u);
+  const netlink_ends e = netlink_ends_of(r);
+  EXPECT_EQ(e.portid, 0xb6d4a434u);
+  EXPECT_TRUE(e.connected);
+  EXPECT_EQ(e.dst_portid, 0u);
+  EXPECT_EQ(e.dst_group, 5u);
+  // A message of another family is not a netlink socket's.
+  p.m.ndiag_family = AF_UNIX;
+  builder bad;
+  bad.msg(SOCK_DIAG_BY_FAMILY, &p, sizeof p).done();
+  EXPECT_EQ(rows_netlink({bad.bytes, 0}, ours, t).error, errc::bad_message);
+}
+
+// The requests ss sends for packet and netlink sockets (ss.c packet_show_netlink,
+// netlink_show_netlink).
+TEST(RequestBuilder, LaysOutPacketAndNetlinkRequests) {
+  std::array<std::byte, max_request_head> buf;
+  dump_request r;
+  r.what = dump_request::kind::packet;
+  r.show = packet_show_rows;
+  request_layout n = build_request(r, 9, buf);
+  ASSERT_EQ(n.head, NLMSG_HDRLEN + sizeof(packet_diag_req));
+  packet_diag_req pr{};
+  std::memcpy(&pr, buf.data() + NLMSG_HDRLEN, sizeof pr);
+  EXPECT_EQ(pr.sdiag_family, AF_PACKET);
+  EXPECT_EQ(pr.pdiag_show,
+            static_cast<std::uint32_t>(PACKET_SHOW_INFO | PACKET_SHOW_MEMINFO | PACKET_SHOW_FILTER |
+                                       PACKET_SHOW_RING_CFG | PACKET_SHOW_FANOUT));
+  r.what = dump_request::kind::netlink;
+  r.show = netlink_show_rows;
+  n = build_request(r, 9, buf);
+  ASSERT_EQ(n.head, NLMSG_HDRLEN + sizeof(netlink_diag_req));
+  netlink_diag_req nr{};
+  std::memcpy(&nr, buf.data() + NLMSG_HDRLEN, sizeof nr);
+  EXPECT_EQ(nr.sdiag_family, AF_NETLINK);
+  EXPECT_EQ(nr.sdiag_protocol, NDIAG_PROTO_ALL);
+  EXPECT_EQ(nr.ndiag_show, static_cast<std::uint32_t>(NDIAG_SHOW_GROUPS | NDIAG_SHOW_MEMINFO));
+  // Bytecode is inet_diag's alone: a packet request carries none.
+  const std::array<std::byte, 4> code{};
+  r.what = dump_request::kind::packet;
+  r.bytecode = code;
+  n = build_request(r, 9, buf);
+  EXPECT_EQ(n.total, n.head);
 }
 
 }  // namespace

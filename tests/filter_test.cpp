@@ -377,6 +377,11 @@ TEST(SsDefaultStates, AsSsComputesThem) {
   EXPECT_EQ(states({.listening = true, .tcp = true}), bit(10) | bit(7));
   EXPECT_EQ(states({.all = true, .udp = true}), 0xFFEu);
   EXPECT_EQ(states({.all = true, .listening = true}), 0xFFEu) << "with both, every state";
+  EXPECT_EQ(states({.raw = true}), bit(1)) << "ss -w: established, as UDP";
+  EXPECT_EQ(states({.packet = true}), bit(7)) << "ss -0: every packet socket is UNCONN";
+  EXPECT_EQ(states({.netlink = true}), bit(7));
+  EXPECT_EQ(states({.tcp = true, .packet = true}), conn | bit(7));
+  EXPECT_EQ(states({.listening = true, .packet = true}), bit(10) | bit(7));
 }
 
 }  // namespace

@@ -3,8 +3,13 @@
 // same sockets (every TCP state, UDP, UNIX), byte for byte where the output holds still, and
 // what an ss parser (jc --ss) reads from both. Standard output of every listing holds the
 // header and the rows only.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/netlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -797,6 +802,171 @@ TEST_F(LiveSsParity, SummaryWithTcpInfoPerState) {
       << text.out;
   const auto refused = testing::run_process({SSFAST_CLI_PATH, "-s", "-i", "--watch", "1"});
   EXPECT_EQ(refused.exit_code, 2);
+}
+
+// A listing's lines as words (whitespace aside: a process name's width moves the columns),
+// without the row of the dumping program's own sock_diag socket, which each program sees as
+// its own ("tcpdiag:ss/PID", "4:PID").
+line_set words_without_dumper(const std::string& text) {
+  line_set out;
+  for (const std::string& l : lines_of(text)) {
+    std::istringstream in(l);
+    std::string w, joined_words;
+    bool dumper = false;
+    while (in >> w) {
+      if ((w.starts_with("tcpdiag:") && w != "tcpdiag:kernel") ||
+          (w.starts_with("4:") && w != "4:0"))
+        dumper = true;
+      joined_words += (joined_words.empty() ? "" : " ") + w;
+    }
+    if (!dumper) out.insert(joined_words);
+  }
+  return out;
+}
+
+int held_socket(testing::fd_set_guard& fds, int family, int type, int protocol) {
+  const int fd = ::socket(family, type | SOCK_CLOEXEC, protocol);
+  EXPECT_GE(fd, 0) << std::strerror(errno);
+  return fd < 0 ? -1 : fds.hold(fd);
+}
+
+// ss -w, -0 (-b, -e) and -A netlink (-f netlink) on raw, packet and netlink sockets of every
+// kind this namespace can hold, from netlink (raw from /proc where the kernel has no raw_diag,
+// as ss reads it) and from /proc alone (ss with PROC_ROOT).
+TEST_F(LiveSsParity, RawPacketAndNetlinkTablesAsSs) {
+  testing::fd_set_guard fds;
+  // Raw: ICMP, IPPROTO_RAW, a TCP-protocol socket connected to 127.0.0.2, ICMPv6, and a
+  // UDP-protocol IPv6 socket connected to ::1.
+  held_socket(fds, AF_INET, SOCK_RAW, IPPROTO_ICMP);
+  held_socket(fds, AF_INET, SOCK_RAW, IPPROTO_RAW);
+  const int raw_tcp = held_socket(fds, AF_INET, SOCK_RAW, IPPROTO_TCP);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(0x7f000002);
+  ASSERT_EQ(::connect(raw_tcp, reinterpret_cast<sockaddr*>(&to), sizeof to), 0)
+      << std::strerror(errno);
+  held_socket(fds, AF_INET6, SOCK_RAW, IPPROTO_ICMPV6);
+  const int raw6 = held_socket(fds, AF_INET6, SOCK_RAW, IPPROTO_UDP);
+  sockaddr_in6 to6{};
+  to6.sin6_family = AF_INET6;
+  to6.sin6_addr = in6addr_loopback;
+  ASSERT_EQ(::connect(raw6, reinterpret_cast<sockaddr*>(&to6), sizeof to6), 0)
+      << std::strerror(errno);
+  // Packet: every protocol; IP bound to lo; none (not running); IPv6 with a BPF filter; ARP in
+  // a fanout group.
+  held_socket(fds, AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+  const int ip_lo = held_socket(fds, AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+  sockaddr_ll ll{};
+  ll.sll_family = AF_PACKET;
+  ll.sll_protocol = htons(ETH_P_IP);
+  ll.sll_ifindex = static_cast<int>(if_nametoindex("lo"));
+  ASSERT_EQ(::bind(ip_lo, reinterpret_cast<sockaddr*>(&ll), sizeof ll), 0) << std::strerror(errno);
+  held_socket(fds, AF_PACKET, SOCK_RAW, 0);
+  const int filtered = held_socket(fds, AF_PACKET, SOCK_RAW, htons(ETH_P_IPV6));
+  sock_filter accept_all[] = {{0x06, 0, 0, 0xffff}};  // BPF_RET | BPF_K
+  sock_fprog prog{1, accept_all};
+  ASSERT_EQ(::setsockopt(filtered, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog), 0)
+      << std::strerror(errno);
+  const int fanned = held_socket(fds, AF_PACKET, SOCK_DGRAM, htons(ETH_P_ARP));
+  const int fanout = 7 | PACKET_FANOUT_LB << 16;
+  ASSERT_EQ(::setsockopt(fanned, SOL_PACKET, PACKET_FANOUT, &fanout, sizeof fanout), 0)
+      << std::strerror(errno);
+  // Netlink: a route socket in a multicast group (netlink_diag reports it twice: ss prints it
+  // twice, ssfast once), and a connected one.
+  const int route = held_socket(fds, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+  sockaddr_nl nl{};
+  nl.nl_family = AF_NETLINK;
+  nl.nl_groups = 1;
+  ASSERT_EQ(::bind(route, reinterpret_cast<sockaddr*>(&nl), sizeof nl), 0) << std::strerror(errno);
+  const int connected = held_socket(fds, AF_NETLINK, SOCK_DGRAM, NETLINK_ROUTE);
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  ASSERT_EQ(::connect(connected, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel), 0)
+      << std::strerror(errno);
+
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"-wan"},
+                                             {"-wa"},
+                                             {"-w"},
+                                             {"-6wa"},
+                                             {"-wae"},
+                                             {"-0a"},
+                                             {"-0an"},
+                                             {"-0"},
+                                             {"-0aeb"},
+                                             {"-0aem"},
+                                             {"-0b"},
+                                             {"-0aeO"},
+                                             {"-f", "link", "-a"},
+                                             {"-an", "-A", "raw,packet"},
+                                             {"-wa", "state", "established"},
+                                             {"-0ap"}})
+    same_bytes(args);
+  // -A packet_raw and packet_dgram list that type: ss 6.1 lists every packet socket for either
+  // (its packet_show_sock never looks at the type), so the oracle is ss -0's rows of that type.
+  for (const char* type : {"p_raw", "p_dgr"}) {
+    const std::string table = std::string(type) == "p_raw" ? "packet_raw" : "packet_dgram";
+    auto of_type = [&](const std::string& text) {
+      line_set out;
+      for (const std::string& l : lines_of(text))
+        if (l.starts_with(type)) out.insert(l.substr(l.find(' ') + 1));
+      return out;
+    };
+    auto words = [](const std::string& text) { return words_without_dumper(text); };
+    auto strip = [&](const line_set& lines) {
+      std::string text;
+      for (const std::string& l : lines) text += l + "\n";
+      return words(text);
+    };
+    expect_equal_when_quiet(
+        [&] {
+          return words(ours({"-A", table, "-anH"}));
+        },
+        [&] { return strip(of_type(theirs({"-0anH"}))); }, table.c_str());
+  }
+  // Netlink rows, the dumper's own aside; the route socket ss prints twice is once here.
+  auto once = [](line_set s) {
+    line_set out;
+    for (const std::string& l : s)
+      if (out.count(l) == 0) out.insert(l);
+    return out;
+  };
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"-A", "netlink", "-a"},
+                                             {"-A", "netlink", "-an"},
+                                             {"-f", "netlink"},
+                                             {"-A", "netlink", "-ae"},
+                                             {"-A", "netlink", "-am"},
+                                             {"-an", "-A", "raw,packet,netlink"}}) {
+    const std::string what = "ssfast/ss" + joined(args);
+    expect_equal_when_quiet([&] { return words_without_dumper(ours(args)); },
+                            [&] { return once(words_without_dumper(theirs(args))); }, what.c_str());
+  }
+  // From /proc: ss reads there with PROC_ROOT set.
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"-0ae"}, {"-wa"}, {"-6wan"}, {"-A", "netlink", "-a"}, {"-an", "-A", "raw,packet"}}) {
+    std::vector<std::string> mine = {"--source", "proc"}, oracle = {"env", "PROC_ROOT=/proc", "ss"};
+    mine.insert(mine.end(), args.begin(), args.end());
+    oracle.insert(oracle.end(), args.begin(), args.end());
+    const std::string what = "ssfast --source proc / PROC_ROOT ss" + joined(args);
+    expect_equal_when_quiet(
+        [&] { return words_without_dumper(ours(mine)); },
+        [&] { return once(words_without_dumper(testing::run_command(oracle))); }, what.c_str());
+  }
+  // JSON: one record per socket, with what the text shows as numbers.
+  const std::string json = ours({"-0anj"});
+  EXPECT_NE(
+      json.find(
+          R"("proto":"packet","type":"p_dgr","family":"packet","state":"CLOSE","ethertype":2048,"ifindex":1)"),
+      std::string::npos)
+      << json;
+  const std::string nl_json = ours({"-A", "netlink", "-anj"});
+  EXPECT_NE(nl_json.find(R"("connected":true,"dst_portid":0,"dst_group":0)"), std::string::npos)
+      << nl_json;
+  // An expression over packet or netlink sockets is refused: ss judges them by other fields.
+  const auto refused = testing::run_process({SSFAST_CLI_PATH, "-0a", "sport", "=", ":1"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("packet and netlink sockets"), std::string::npos) << refused.err;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "ssfast/proc/socket_files.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <fstream>
@@ -277,6 +278,88 @@ TEST(ProcSocketFiles, UnixStatesTypesAndPaths) {
   EXPECT_EQ(u.by_type[SOCK_DGRAM], 2u);
   EXPECT_EQ(u.states[tcp_state::listen], 1u);
   EXPECT_EQ(u.states[tcp_state::established], 2u);
+}
+
+// raw and raw6 (udp's layout, the protocol in the port column), packet and netlink, as the
+// kernel prints them (raw_sock_seq_show, packet_seq_show, netlink_seq_show).
+TEST(ProcSocketFiles, RawPacketAndNetlinkRows) {
+  const std::string raw =
+      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
+      "timeout inode ref pointer drops\n"
+      "   4: 00000000:00FF 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        "
+      "0 17249 2 0000000035ba0155 0\n"
+      "   6: 0100007F:0006 0200007F:0000 01 00000000:00000010 00:00000000 00000000  1000        "
+      "0 17250 2 0000000035ba0156 0\n";
+  socket_table t;
+  socket_file_parser p(socket_file::raw, t);
+  ASSERT_FALSE(feed_all(p, raw));
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t.protocol()[0], IPPROTO_RAW);
+  EXPECT_EQ(t.sock_type()[0], SOCK_RAW);
+  EXPECT_EQ(t.local_port()[0], 255) << "the IP protocol the socket takes";
+  EXPECT_EQ(t.state()[0], 7);
+  EXPECT_EQ(t.local_port()[1], IPPROTO_TCP);
+  EXPECT_EQ(t.state()[1], 1);
+  EXPECT_EQ(t.recv_q()[1], 16u);
+  EXPECT_EQ(t.uid()[1], 1000u);
+  const std::string raw6 =
+      "  sl  local_address                         remote_address                        st "
+      "tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"
+      "  123: 00000000000000000000000000000000:003A 00000000000000000000000000000000:0000 07 "
+      "00000000:00000000 00:00000000 00000000     0        0 17248 2 000000004ecb11a1 0\n";
+  t.clear();
+  socket_file_parser p6(socket_file::raw6, t);
+  ASSERT_FALSE(feed_all(p6, raw6));
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t.family()[0], AF_INET6);
+  EXPECT_EQ(t.local_port()[0], 58);
+  EXPECT_TRUE(t.dual_stack()[0]) << "/proc says nothing of IPV6_V6ONLY: ss prints '*'";
+
+  const std::string packet =
+      "sk               RefCnt Type Proto  Iface R Rmem   User   Inode\n"
+      "00000000c45ffe30 3      3    0003   0     1 3332   0      17251 \n"
+      "0000000059ce5333 3      2    0800   1     1 1666   1000   17252 \n"
+      "0000000017c9ff8a 2      3    zz00   0     0 0      0      17253 \n";
+  t.clear();
+  socket_file_parser pp(socket_file::packet, t);
+  ASSERT_FALSE(feed_all(pp, packet));
+  EXPECT_EQ(pp.stats().skipped, 1u) << "a protocol that is not hex";
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t.family()[0], AF_PACKET);
+  EXPECT_EQ(t.sock_type()[0], SOCK_RAW);
+  EXPECT_EQ(t.local_port()[0], 3);
+  EXPECT_EQ(t.recv_q()[0], 3332u);
+  EXPECT_EQ(t.sock_type()[1], SOCK_DGRAM);
+  EXPECT_EQ(t.local_port()[1], 0x0800);
+  EXPECT_EQ(t.ifindex()[1], 1u);
+  EXPECT_EQ(t.uid()[1], 1000u);
+  EXPECT_EQ(t.inode()[1], 17252u);
+
+  const std::string netlink =
+      "sk               Eth Pid        Groups   Rmem     Wmem     Dump  Locks    Drops    "
+      "Inode\n"
+      "00000000100a46ac 0   4993       00000001 0        0        0     2        0        17254   "
+      "\n"
+      "00000000ecff6229 4   3067405620 00000000 832      0        0     2        0        17159   "
+      "\n"
+      "00000000ecff6229 4   -5         00000000 832      0        0     2        0        17160   "
+      "\n";
+  t.clear();
+  socket_file_parser pn(socket_file::netlink, t);
+  ASSERT_FALSE(feed_all(pn, netlink));
+  EXPECT_EQ(pn.stats().skipped, 1u) << "the port id is %u";
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t.family()[0], AF_NETLINK);
+  EXPECT_EQ(t.protocol()[0], 0);
+  EXPECT_EQ(netlink_ends_of(t.row(0)).portid, 4993u);
+  EXPECT_FALSE(netlink_ends_of(t.row(0)).connected) << "/proc shows no peer";
+  EXPECT_EQ(t.protocol()[1], 4);
+  EXPECT_EQ(netlink_ends_of(t.row(1)).portid, 3067405620u);
+  EXPECT_EQ(t.recv_q()[1], 832u);
+  // Each file's header is its own.
+  t.clear();
+  socket_file_parser wrong(socket_file::netlink, t);
+  EXPECT_TRUE(feed_all(wrong, packet));
 }
 
 }  // namespace

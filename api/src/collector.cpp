@@ -94,7 +94,7 @@ struct collector::impl {
   bool no_fallback = false;   // set by a call whose answer cannot be taken again from /proc
   std::uint64_t repeats = 0;  // what the last snapshot() or list() dropped as repeats
   // What the last count, snapshot() or list() from /proc left out as malformed, per file.
-  std::array<std::uint64_t, 5> malformed{};
+  std::array<std::uint64_t, proc::socket_file_count> malformed{};
   std::string shown_root;  // the proc root as the caller named it, for error_text()
 
   impl(std::optional<netlink::sock_diag_socket> s, const collector_options& o)
@@ -210,17 +210,20 @@ struct collector::impl {
 
   // A filter /proc cannot judge for the inet sockets the query lists.
   static bool proc_cannot_judge(const socket_query& q) noexcept {
-    return q.filter != nullptr && (q.scope.tcp || q.scope.udp) && needs_kernel_judgement(*q.filter);
+    return q.filter != nullptr && (q.scope.tcp || q.scope.udp || q.scope.raw) &&
+           needs_kernel_judgement(*q.filter);
   }
 
   // Whether a /proc row is one the query selects (netlink asks the kernel instead).
   static bool selected(const socket_query& q, const socket_row& row) noexcept {
     return (q.states >> netstat_fold(row.state) & 1u) != 0 && unix_type_listed(q.unix_types, row) &&
+           packet_type_listed(q.packet_types, row) &&
            (q.filter == nullptr || matches_expression(*q.filter, row));
   }
 
   // One socket of a listing into a summary's histograms.
   static void add_row(socket_summary& s, const socket_row& r) noexcept {
+    if (r.family != AF_UNIX && r.protocol != IPPROTO_TCP && r.protocol != IPPROTO_UDP) return;
     if (r.family == AF_UNIX) {
       ++s.unix_domain.by_type[r.sock_type < s.unix_domain.by_type.size() ? r.sock_type : 0];
       ++s.unix_domain.states[r.state];
@@ -276,7 +279,73 @@ struct collector::impl {
         });
   }
 
+  // A listing: TCP, UDP and UNIX sockets from the chosen source, then each other table asked
+  // for (raw, packet, netlink) on its own, since a kernel may lack one table's diag module
+  // (raw_diag is often not built): netlink answers ENOENT for that table alone, which is then
+  // read from /proc, as ss does (ss.c raw_show).
   std::error_code list(const socket_query& q, row_sink& sink) noexcept {
+    const count_scope& sc = q.scope;
+    if (!sc.raw && !sc.packet && !sc.netlink) return list_main(q, sink);
+    socket_query main = q;
+    main.scope.raw = main.scope.packet = main.scope.netlink = false;
+    std::uint64_t dropped = 0;
+    if (sc.tcp || sc.udp || sc.unix_domain) {
+      if (auto ec = list_main(main, sink)) return ec;
+      dropped = repeats;
+    }
+    socket_query one = q;
+    one.scope.tcp = one.scope.udp = one.scope.unix_domain = false;
+    for (int table = 0; table < 3; ++table) {
+      one.scope.raw = table == 0 && sc.raw;
+      one.scope.packet = table == 1 && sc.packet;
+      one.scope.netlink = table == 2 && sc.netlink;
+      if (!one.scope.raw && !one.scope.packet && !one.scope.netlink) continue;
+      if (auto ec = list_other_table(one, sink)) return ec;
+      dropped += repeats;
+    }
+    repeats = dropped;
+    return {};
+  }
+
+  // One of the other tables: from netlink unless the kernel has no diag module for it (ENOENT)
+  // or /proc is the source.
+  std::error_code list_other_table(const socket_query& q, row_sink& sink) noexcept {
+    repeats = 0;
+    malformed = {};
+    if (nl) {
+      proc_hints hints(files);
+      const std::error_code ec = nl->list(sink, q, hints);
+      repeats = nl->repeats();
+      context = ec ? step{step_kind::dump, netlink::to_string(nl->context())} : step{};
+      if (ec != std::errc::no_such_file_or_directory || choice != source_choice::automatic)
+        return ec;
+    }
+    if (proc_cannot_judge(q)) return make_error_code(errc::filter_needs_netlink);
+    std::string_view failed;
+    const std::error_code ec = proc_rows(q, sink, failed);
+    context = ec ? file_step(failed) : step{};
+    return ec;
+  }
+
+  // The rows of `q` read from /proc, selected here, handed to `sink` in one batch.
+  std::error_code proc_rows(const socket_query& q, row_sink& sink,
+                            std::string_view& failed) noexcept {
+    proc::file_stats stats;
+    try {
+      // /proc's files are read whole, so this path holds the table (the degraded source;
+      // netlink streams).
+      socket_table t;
+      const std::error_code ec = proc::snapshot_sockets(files, q.scope, t, stats, failed);
+      malformed = stats.skipped_in;
+      if (ec) return ec;
+      t.retain([&](const socket_row& row) { return selected(q, row); });
+      return t.empty() ? std::error_code{} : sink.on_rows(t);
+    } catch (const std::bad_alloc&) {
+      return std::make_error_code(std::errc::not_enough_memory);
+    }
+  }
+
+  std::error_code list_main(const socket_query& q, row_sink& sink) noexcept {
     // Once rows reached the sink, falling back to /proc would hand them over twice: a
     // failure after that point is returned as it is.
     struct counting_sink final : row_sink {
@@ -299,19 +368,7 @@ struct collector::impl {
         },
         [&](std::string_view& failed) noexcept -> std::error_code {
           if (proc_cannot_judge(q)) return make_error_code(errc::filter_needs_netlink);
-          proc::file_stats stats;
-          try {
-            // /proc's files are read whole, so this path holds the table (the degraded
-            // source; netlink streams).
-            socket_table t;
-            const std::error_code ec = proc::snapshot_sockets(files, q.scope, t, stats, failed);
-            malformed = stats.skipped_in;
-            if (ec) return ec;
-            t.retain([&](const socket_row& row) { return selected(q, row); });
-            return t.empty() ? std::error_code{} : sink.on_rows(t);
-          } catch (const std::bad_alloc&) {
-            return std::make_error_code(std::errc::not_enough_memory);
-          }
+          return proc_rows(q, sink, failed);
         });
   }
 

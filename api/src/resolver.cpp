@@ -154,6 +154,7 @@ struct system_names::impl {
   bool range_read = false;
   std::uint32_t ephemeral_low = 0, ephemeral_high = 0;
   std::unordered_map<std::uint32_t, std::string> services;  // protocol << 16 | port
+  std::unordered_map<std::uint8_t, std::string> protocols;
   bool cgroups_walked = false;
   std::unordered_map<std::uint64_t, std::string> cgroups;
   std::map<std::pair<std::uint8_t, std::array<std::uint8_t, 16>>, std::string> hosts;
@@ -279,6 +280,43 @@ std::string_view system_names::cgroup_path(std::uint64_t id) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "unreachable:%llx", static_cast<unsigned long long>(id));
   p_->answer = buf;
+  return p_->answer;
+}
+
+std::string_view system_names::ip_protocol(std::uint8_t protocol) {
+  auto it = p_->protocols.find(protocol);
+  if (it == p_->protocols.end()) {
+    protoent pe{}, *found = nullptr;
+    char buf[1024];
+    std::string name;
+    if (getprotobynumber_r(protocol, &pe, buf, sizeof buf, &found) == 0 && found != nullptr &&
+        found->p_name != nullptr) {
+      name = found->p_name;
+    } else {
+      name = "ipproto-" + std::to_string(protocol);
+    }
+    it = p_->protocols.emplace(protocol, std::move(name)).first;
+  }
+  return it->second;
+}
+
+std::string_view system_names::process_name(std::uint32_t pid) {
+  p_->answer.clear();
+  if (pid == 0 || pid > 0x7fffffffu) return p_->answer;
+  const std::string path = p_->proc_root + "/" + std::to_string(pid) + "/stat";
+  std::FILE* f = std::fopen(path.c_str(), "re");
+  if (f == nullptr) return p_->answer;
+  char buf[512];
+  const std::size_t n = std::fread(buf, 1, sizeof buf, f);
+  std::fclose(f);
+  // "PID (comm) S ...": ss reads up to the first ')' (fscanf "%*d (%[^)])"), so a command
+  // holding ')' is cut there, as in ss.
+  const std::string_view text(buf, n);
+  const std::size_t open = text.find(" (");
+  if (open == std::string_view::npos) return p_->answer;
+  const std::size_t close = text.find(')', open + 2);
+  if (close == std::string_view::npos || close == open + 2) return p_->answer;
+  p_->answer = text.substr(open + 2, close - open - 2);
   return p_->answer;
 }
 

@@ -40,6 +40,29 @@ socket_attributes decode_attributes(const socket_row& r) noexcept {
   socket_attributes a;
   const bool unix_domain = r.family == abi::af_unix;
   for_each_attribute(r.attributes, [&](std::uint16_t type, std::span<const std::uint8_t> v) {
+    if (r.family == abi::af_packet) {
+      switch (type) {
+        case abi::packet_diag_info: a.packet_info = v; break;
+        case abi::packet_diag_rx_ring: a.rx_ring = v; break;
+        case abi::packet_diag_tx_ring: a.tx_ring = v; break;
+        case abi::packet_diag_fanout: a.fanout = exact<std::uint32_t>(v); break;
+        case abi::packet_diag_meminfo: a.skmeminfo = v; break;
+        case abi::packet_diag_filter: a.bpf = v; break;
+        default: break;
+      }
+      return;
+    }
+    if (r.family == abi::af_netlink) {
+      switch (type) {
+        case abi::netlink_diag_meminfo: a.skmeminfo = v; break;
+        // A bitmap of unsigned longs; ss reads its first (the groups 1..32 or 64).
+        case abi::netlink_diag_groups:
+          a.groups = v.empty() ? std::optional<std::uint32_t>(0) : exact<std::uint32_t>(v);
+          break;
+        default: break;
+      }
+      return;
+    }
     if (unix_domain) {
       switch (type) {
         case abi::unix_diag_shutdown: a.shutdown = exact<std::uint8_t>(v); break;

@@ -4,6 +4,7 @@
 #include "ssfast/core/socket_table.h"
 
 #include <algorithm>
+#include <cstring>
 #include <new>
 
 namespace ssfast {
@@ -143,6 +144,30 @@ state_counts socket_table::count_states() const noexcept {
   state_counts c;
   ssfast::count_states(state_padded(), c);
   return c;
+}
+
+}  // namespace ssfast
+
+namespace ssfast {
+
+// Each value host order, four bytes apiece: the port id at the head of local_addr, the peer's
+// port id and group at the head of peer_addr, and the connected flag after them.
+netlink_ends netlink_ends_of(const socket_row& r) noexcept {
+  netlink_ends e;
+  std::memcpy(&e.portid, r.local_addr.data(), 4);
+  std::memcpy(&e.dst_portid, r.peer_addr.data(), 4);
+  std::memcpy(&e.dst_group, r.peer_addr.data() + 4, 4);
+  e.connected = r.peer_addr[8] != 0;
+  return e;
+}
+
+void set_netlink_ends(socket_row& r, const netlink_ends& e) noexcept {
+  r.local_addr = {};
+  r.peer_addr = {};
+  std::memcpy(r.local_addr.data(), &e.portid, 4);
+  std::memcpy(r.peer_addr.data(), &e.dst_portid, 4);
+  std::memcpy(r.peer_addr.data() + 4, &e.dst_group, 4);
+  r.peer_addr[8] = e.connected ? 1 : 0;
 }
 
 }  // namespace ssfast

@@ -5,6 +5,13 @@
 //     addresses are the in-memory words printed as host-order hex; ports are host order.
 //   unix (net/unix/af_unix.c unix_seq_show):
 //     "%pK: %08X %08X %08X %04X %02X %5lu[ path]"
+//   raw (net/ipv4/raw.c raw_sock_seq_show, ipv6 likewise): udp's layout, the local port
+//     column holding the IP protocol (inet_num)
+//   packet (net/packet/af_packet.c packet_seq_show):
+//     "%pK %-6d %-4d %04x   %-5d %1d %-6u %-6u %-6lu"  sk RefCnt Type Proto Iface R Rmem User Inode
+//   netlink (net/netlink/af_netlink.c netlink_seq_show):
+//     "%pK %-3d %-10u %08x %-8d %-8d %-5d %-8d %-8u %-8lu"
+//     sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode
 // "sl" widens past 9999 and %pK's width varies, so fields are located from the first ':'.
 #include "ssfast/proc/socket_files.h"
 
@@ -21,6 +28,7 @@ constexpr std::uint8_t tcp_established = 1, tcp_close = 7, tcp_listen = 10;
 using abi::af_inet;
 using abi::af_inet6;
 using abi::af_unix;
+using abi::ipproto_raw;
 using abi::ipproto_tcp;
 using abi::ipproto_udp;
 using abi::sock_dgram;
@@ -89,7 +97,9 @@ bool decimal(std::string_view t, T& v) noexcept {
   return true;
 }
 
-bool is_v6(socket_file f) noexcept { return f == socket_file::tcp6 || f == socket_file::udp6; }
+bool is_v6(socket_file f) noexcept {
+  return f == socket_file::tcp6 || f == socket_file::udp6 || f == socket_file::raw6;
+}
 
 // Offsets from the first ':' of an inet line, for an address of `a` hex digits.
 struct inet_layout {
@@ -144,9 +154,13 @@ bool inet_row(std::string_view l, socket_file f, socket_row& r) noexcept {
   r.local_port = static_cast<std::uint16_t>(lport);
   r.peer_port = static_cast<std::uint16_t>(pport);
   r.family = is_v6(f) ? af_inet6 : af_inet;
+  // /proc does not say IPV6_V6ONLY: ss then takes an IPv6 wildcard for dual-stack ("*"), as
+  // netlink rows without INET_DIAG_SKV6ONLY.
+  r.dual_stack = is_v6(f);
   const bool tcp = f == socket_file::tcp || f == socket_file::tcp6;
-  r.protocol = tcp ? ipproto_tcp : ipproto_udp;
-  r.sock_type = tcp ? sock_stream : sock_dgram;
+  const bool raw = f == socket_file::raw || f == socket_file::raw6;
+  r.protocol = tcp ? ipproto_tcp : raw ? ipproto_raw : ipproto_udp;
+  r.sock_type = tcp ? sock_stream : raw ? abi::sock_raw : sock_dgram;
   // tr:tm->when (when's width varies), retrnsmt, uid, timeout, inode.
   std::size_t pos = c + lay.rest();
   std::string_view when = token(l, pos);
@@ -205,11 +219,80 @@ bool unix_row(std::string_view l, socket_row& r) noexcept {
   return true;
 }
 
+// packet: a token per column after the socket's address.
+bool packet_row(std::string_view l, socket_row& r) noexcept {
+  std::size_t pos = 0;
+  std::uint64_t sk = 0, refs = 0;
+  std::uint32_t type = 0, proto = 0, iface = 0, running = 0;
+  const std::string_view sk_hex = token(l, pos), refs_text = token(l, pos),
+                         type_text = token(l, pos), proto_hex = token(l, pos);
+  if (!hex_u64(sk_hex, sk) || !decimal(refs_text, refs) || !decimal(type_text, type) ||
+      proto_hex.size() != 4 || !hex_at(proto_hex.data(), 4, proto) ||
+      !decimal(token(l, pos), iface) || !decimal(token(l, pos), running) ||
+      !decimal(token(l, pos), r.recv_q) || !decimal(token(l, pos), r.uid) ||
+      !decimal(token(l, pos), r.inode) || type >= 8 || !token(l, pos).empty())
+    return false;
+  r.family = abi::af_packet;
+  r.sock_type = static_cast<std::uint8_t>(type);
+  r.state = tcp_close;
+  r.local_port = static_cast<std::uint16_t>(proto);  // ntohs(po->num): host order
+  r.ifindex = iface;
+  return true;
+}
+
+// netlink: the port id, the queues and the inode; /proc shows no peer.
+bool netlink_row(std::string_view l, socket_row& r) noexcept {
+  std::size_t pos = 0;
+  std::uint64_t sk = 0;
+  std::uint32_t proto = 0, portid = 0, groups = 0;
+  std::int64_t rmem = 0, wmem = 0;
+  const bool head =
+      hex_u64(token(l, pos), sk) && decimal(token(l, pos), proto) && decimal(token(l, pos), portid);
+  const std::string_view groups_hex = token(l, pos);
+  auto signed_decimal = [](std::string_view t, std::int64_t& v) noexcept {
+    const bool neg = !t.empty() && t[0] == '-';
+    std::uint32_t x = 0;
+    if (!decimal(neg ? t.substr(1) : t, x)) return false;
+    v = neg ? -std::int64_t{x} : std::int64_t{x};
+    return true;
+  };
+  std::int64_t dump = 0, locks = 0;
+  std::uint32_t drops = 0;
+  if (!head || groups_hex.size() != 8 || !hex_at(groups_hex.data(), 8, groups) ||
+      !signed_decimal(token(l, pos), rmem) || !signed_decimal(token(l, pos), wmem) ||
+      !signed_decimal(token(l, pos), dump) || !signed_decimal(token(l, pos), locks) ||
+      !decimal(token(l, pos), drops) || !decimal(token(l, pos), r.inode) || proto > 255 ||
+      !token(l, pos).empty())
+    return false;
+  r.family = abi::af_netlink;
+  r.protocol = static_cast<std::uint8_t>(proto);
+  r.sock_type = abi::sock_raw;  // not shown in /proc; netlink sockets are raw or dgram alike
+  r.state = tcp_close;
+  r.recv_q = static_cast<std::uint32_t>(rmem);
+  r.send_q = static_cast<std::uint32_t>(wmem);
+  set_netlink_ends(r, {portid, 0, 0, false});
+  return true;
+}
+
 bool header_ok(socket_file f, std::string_view l) noexcept {
   const std::size_t b = l.find_first_not_of(' ');
   if (b == std::string_view::npos) return false;
   l.remove_prefix(b);
-  return f == socket_file::unix_domain ? l.starts_with("Num ") : l.starts_with("sl ");
+  switch (f) {
+    case socket_file::unix_domain: return l.starts_with("Num ");
+    case socket_file::packet: return l.starts_with("sk ") && l.find(" Iface ") != l.npos;
+    case socket_file::netlink: return l.starts_with("sk ") && l.find(" Groups ") != l.npos;
+    default: return l.starts_with("sl ");
+  }
+}
+
+bool any_row(std::string_view l, socket_file f, socket_row& r) noexcept {
+  switch (f) {
+    case socket_file::unix_domain: return unix_row(l, r);
+    case socket_file::packet: return packet_row(l, r);
+    case socket_file::netlink: return netlink_row(l, r);
+    default: return inet_row(l, f, r);
+  }
 }
 
 }  // namespace
@@ -221,6 +304,10 @@ std::string_view file_name(socket_file f) noexcept {
     case socket_file::udp: return "net/udp";
     case socket_file::udp6: return "net/udp6";
     case socket_file::unix_domain: return "net/unix";
+    case socket_file::raw: return "net/raw";
+    case socket_file::raw6: return "net/raw6";
+    case socket_file::packet: return "net/packet";
+    case socket_file::netlink: return "net/netlink";
   }
   return {};
 }
@@ -236,11 +323,7 @@ socket_file_parser::socket_file_parser(socket_file f, socket_table& rows) noexce
 
 bool socket_file_parser::parse_key(std::string_view l, key& k) const noexcept {
   socket_row r;
-  if (file_ == socket_file::unix_domain) {
-    if (!unix_row(l, r)) return false;
-  } else if (!inet_row(l, file_, r)) {
-    return false;
-  }
+  if (!any_row(l, file_, r)) return false;
   k = {r.local_addr, r.peer_addr, r.local_port, r.peer_port, r.inode};
   return true;
 }
@@ -278,7 +361,7 @@ std::error_code socket_file_parser::line(std::string_view l, bool& checking) noe
   // One predicate for every use of a line: one a listing would leave out as malformed is not
   // counted either, so a count, a filtered count and a listing of the same file agree.
   socket_row r;
-  const bool ok = file_ == socket_file::unix_domain ? unix_row(l, r) : inet_row(l, file_, r);
+  const bool ok = any_row(l, file_, r);
   if (!ok) {
     ++stats_.skipped;
     return {};

@@ -17,7 +17,14 @@ constexpr planned_file plan[] = {
     {socket_file::udp, [](const count_scope& s) { return s.udp && s.ipv4; }, false},
     {socket_file::udp6, [](const count_scope& s) { return s.udp && s.ipv6; }, true},
     {socket_file::unix_domain, [](const count_scope& s) { return s.unix_domain; }, false},
+    {socket_file::raw, [](const count_scope& s) { return s.raw && s.ipv4; }, false},
+    {socket_file::raw6, [](const count_scope& s) { return s.raw && s.ipv6; }, true},
+    {socket_file::packet, [](const count_scope& s) { return s.packet; }, true},
+    {socket_file::netlink, [](const count_scope& s) { return s.netlink; }, false},
 };
+
+// Whether counts read the file: raw, packet and netlink sockets are only listed.
+constexpr bool counted(socket_file f) noexcept { return f <= socket_file::unix_domain; }
 
 std::error_code run(file_reader& files, socket_file_parser& parser, const planned_file& f,
                     file_stats& stats, std::string_view& failed) noexcept {
@@ -48,7 +55,7 @@ std::error_code count_sockets(file_reader& files, const count_scope& scope, sock
                               file_stats& stats, std::string_view& failed) noexcept {
   stats = {};
   for (const planned_file& f : plan) {
-    if (!f.wanted(scope)) continue;
+    if (!f.wanted(scope) || !counted(f.file)) continue;
     socket_file_parser parser = f.file == socket_file::unix_domain
                                     ? socket_file_parser(out.unix_domain)
                                     : socket_file_parser(f.file, counts_for(out, f.file));

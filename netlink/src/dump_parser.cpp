@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <new>
 
+#include "ssfast/core/tcp_state.h"
 #include "ssfast/netlink/bytecode.h"
 #include "ssfast/netlink/request.h"
 #include "wire.h"
@@ -229,7 +230,9 @@ parse_status rows_inet(const datagram& d, const reply_filter& f, std::uint8_t pr
           socket_row r;
           r.family = m.idiag_family;
           r.protocol = protocol;
-          r.sock_type = protocol == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+          r.sock_type = protocol == IPPROTO_TCP   ? SOCK_STREAM
+                        : protocol == IPPROTO_RAW ? SOCK_RAW
+                                                  : SOCK_DGRAM;
           r.state = m.idiag_state;
           // idiag_src/dst hold the address in network order; for IPv4 only the first word
           // counts (inet_diag_msg_common_fill zeroes the rest).
@@ -379,6 +382,103 @@ parse_status rows_unix(const datagram& d, const reply_filter& f, socket_table& o
           if (ec) return ec;
           if (!ok) return errc::bad_message;
           r.path = std::string_view(name.bytes, name.size);
+          out.append(r);
+          return {};
+        });
+  });
+}
+
+parse_status rows_packet(const datagram& d, const reply_filter& f, socket_table& out,
+                         repeat_guard* repeats) noexcept {
+  return guard_alloc([&] {
+    return walk(
+        d, f, repeats, wire::packet_cookie_offset,
+        [&](std::span<const std::byte> p) -> std::error_code {
+          if (p.size() < sizeof(packet_diag_msg)) return errc::bad_message;
+          const auto m = wire::load<packet_diag_msg>(p);
+          if (m.pdiag_family != AF_PACKET) return errc::bad_message;
+          socket_row r;
+          r.family = AF_PACKET;
+          r.sock_type = m.pdiag_type;
+          // A packet socket has no connection state: ss shows it as SS_CLOSE (UNCONN).
+          r.state = static_cast<std::uint8_t>(tcp_state::close);
+          // pdiag_num is po->num, the protocol as bound, network order (packet_diag.c
+          // sk_diag_fill: pr->pdiag_num = ntohs(po->num)): already host order here.
+          r.local_port = m.pdiag_num;
+          r.inode = m.pdiag_ino;
+          r.cookie = std::uint64_t{m.pdiag_cookie[0]} | std::uint64_t{m.pdiag_cookie[1]} << 32;
+          bool ok = true;
+          const auto attrs = p.subspan(sizeof(packet_diag_msg));
+          r.attributes = {reinterpret_cast<const std::uint8_t*>(attrs.data()), attrs.size()};
+          auto ec = for_each_attr(attrs, [&](std::uint16_t type, std::span<const std::byte> v) {
+            if (type == PACKET_DIAG_INFO) {
+              if (v.size() < sizeof(std::uint32_t)) {
+                ok = false;
+                return;
+              }
+              r.ifindex = wire::load<std::uint32_t>(v);  // pdi_index
+            } else if (type == PACKET_DIAG_UID) {
+              if (v.size() < sizeof(std::uint32_t)) {
+                ok = false;
+                return;
+              }
+              r.uid = wire::load<std::uint32_t>(v);
+            } else if (type == PACKET_DIAG_MEMINFO) {
+              // sock_diag_put_meminfo: Recv-Q is SK_MEMINFO_RMEM_ALLOC, as ss prints it.
+              if (v.size() < (SK_MEMINFO_RMEM_ALLOC + 1) * sizeof(std::uint32_t)) {
+                ok = false;
+                return;
+              }
+              r.recv_q =
+                  wire::load<std::uint32_t>(v, SK_MEMINFO_RMEM_ALLOC * sizeof(std::uint32_t));
+            }
+          });
+          if (ec) return ec;
+          if (!ok) return errc::bad_message;
+          out.append(r);
+          return {};
+        });
+  });
+}
+
+parse_status rows_netlink(const datagram& d, const reply_filter& f, socket_table& out,
+                          repeat_guard* repeats) noexcept {
+  return guard_alloc([&] {
+    return walk(
+        d, f, repeats, wire::netlink_cookie_offset,
+        [&](std::span<const std::byte> p) -> std::error_code {
+          if (p.size() < sizeof(netlink_diag_msg)) return errc::bad_message;
+          const auto m = wire::load<netlink_diag_msg>(p);
+          if (m.ndiag_family != AF_NETLINK) return errc::bad_message;
+          socket_row r;
+          r.family = AF_NETLINK;
+          r.protocol = m.ndiag_protocol;
+          r.sock_type = m.ndiag_type;
+          r.state = static_cast<std::uint8_t>(
+              tcp_state::close);  // ss shows every netlink socket as SS_CLOSE (UNCONN)
+          r.inode = m.ndiag_ino;
+          r.cookie = std::uint64_t{m.ndiag_cookie[0]} | std::uint64_t{m.ndiag_cookie[1]} << 32;
+          // NETLINK_CONNECTED (netlink_diag.c sk_diag_fill): the peer's port id and group.
+          set_netlink_ends(
+              r, {m.ndiag_portid, m.ndiag_dst_portid, m.ndiag_dst_group, m.ndiag_state == 1});
+          bool ok = true;
+          const auto attrs = p.subspan(sizeof(netlink_diag_msg));
+          r.attributes = {reinterpret_cast<const std::uint8_t*>(attrs.data()), attrs.size()};
+          auto ec = for_each_attr(attrs, [&](std::uint16_t type, std::span<const std::byte> v) {
+            if (type == NETLINK_DIAG_MEMINFO) {
+              // Recv-Q and Send-Q: SK_MEMINFO_RMEM_ALLOC and WMEM_ALLOC, as ss prints them.
+              if (v.size() < (SK_MEMINFO_WMEM_ALLOC + 1) * sizeof(std::uint32_t)) {
+                ok = false;
+                return;
+              }
+              r.recv_q =
+                  wire::load<std::uint32_t>(v, SK_MEMINFO_RMEM_ALLOC * sizeof(std::uint32_t));
+              r.send_q =
+                  wire::load<std::uint32_t>(v, SK_MEMINFO_WMEM_ALLOC * sizeof(std::uint32_t));
+            }
+          });
+          if (ec) return ec;
+          if (!ok) return errc::bad_message;
           out.append(r);
           return {};
         });

@@ -34,6 +34,19 @@ request_layout build_request(const dump_request& r, std::uint32_t seq,
     req.idiag_states = r.states;
     wire::store(buf, wire::header_size, req);
     body = sizeof req;
+  } else if (r.what == dump_request::kind::packet) {
+    packet_diag_req req{};
+    req.sdiag_family = AF_PACKET;
+    req.pdiag_show = r.show;
+    wire::store(buf, wire::header_size, req);
+    body = sizeof req;
+  } else if (r.what == dump_request::kind::netlink) {
+    netlink_diag_req req{};
+    req.sdiag_family = AF_NETLINK;
+    req.sdiag_protocol = NDIAG_PROTO_ALL;
+    req.ndiag_show = r.show;
+    wire::store(buf, wire::header_size, req);
+    body = sizeof req;
   } else {
     unix_diag_req req{};
     req.sdiag_family = AF_UNIX;
@@ -44,7 +57,8 @@ request_layout build_request(const dump_request& r, std::uint32_t seq,
   }
   std::size_t len = wire::header_size + wire::align(body);
   std::size_t total = len;
-  if (!r.bytecode.empty() && r.what != dump_request::kind::unix_domain) {
+  const bool inet = r.what == dump_request::kind::inet || r.what == dump_request::kind::inet_legacy;
+  if (!r.bytecode.empty() && inet) {
     // inet_diag_parse_attrs() looks for INET_DIAG_REQ_BYTECODE after the request struct.
     if (r.bytecode.size() > max_request_bytecode || r.bytecode.size() % 4 != 0) return {};
     nlattr a{};

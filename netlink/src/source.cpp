@@ -237,6 +237,10 @@ std::string_view to_string(dump_step s) noexcept {
     case dump_step::udp_ipv4: return "UDP/IPv4 dump";
     case dump_step::udp_ipv6: return "UDP/IPv6 dump";
     case dump_step::unix_domain: return "UNIX dump";
+    case dump_step::raw_ipv4: return "RAW/IPv4 dump";
+    case dump_step::raw_ipv6: return "RAW/IPv6 dump";
+    case dump_step::packet: return "packet socket dump";
+    case dump_step::netlink: return "netlink socket dump";
   }
   return {};
 }

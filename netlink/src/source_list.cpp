@@ -192,6 +192,62 @@ std::error_code source::state::list_netlink(row_sink& sink, const socket_query& 
       return ec;
     }
   }
+  return list_other_tables(sink, q);
+}
+
+// Raw, packet and netlink sockets, each table one dump (ss.c raw_show, packet_show_netlink,
+// netlink_show_netlink). A kernel without raw_diag ends the raw dump with ENOENT in its
+// NLMSG_DONE (inet_diag_lock_handler finds no handler for IPPROTO_RAW): returned as it is, with
+// the step, for the caller to read /proc/net/raw instead.
+std::error_code source::state::list_other_tables(row_sink& sink, const socket_query& q) noexcept {
+  const count_scope& sc = q.scope;
+  const other_matcher keep{q};
+  if (sc.raw) {
+    for (const inet_dump& d : raw_dumps) {
+      if (!d.wanted(sc)) continue;
+      auto rows = [&](const netlink::datagram& g, const netlink::reply_filter& r,
+                      repeat_guard& guard) noexcept {
+        return rows_to(
+            sink, [&](socket_table& t) { return netlink::rows_inet(g, r, IPPROTO_RAW, t, &guard); },
+            keep);
+      };
+      netlink::dump_request r = inet_request(d, q.states);
+      r.inet_ext = inet_ext_of(q);
+      r.bytecode = filter_code;  // raw_diag's sk_diag_dump runs it (inet_diag_bc_sk)
+      if (auto ec = guarded_dump(sockets[0], r, rows, last_repeats)) {
+        context = d.step;
+        return ec;
+      }
+    }
+  }
+  if (sc.packet) {
+    auto rows = [&](const netlink::datagram& g, const netlink::reply_filter& r,
+                    repeat_guard& guard) noexcept {
+      return rows_to(
+          sink, [&](socket_table& t) { return netlink::rows_packet(g, r, t, &guard); }, keep);
+    };
+    netlink::dump_request r;
+    r.what = netlink::dump_request::kind::packet;
+    r.show = netlink::packet_show_rows;
+    if (auto ec = guarded_dump(sockets[0], r, rows, last_repeats)) {
+      context = dump_step::packet;
+      return ec;
+    }
+  }
+  if (sc.netlink) {
+    auto rows = [&](const netlink::datagram& g, const netlink::reply_filter& r,
+                    repeat_guard& guard) noexcept {
+      return rows_to(
+          sink, [&](socket_table& t) { return netlink::rows_netlink(g, r, t, &guard); }, keep);
+    };
+    netlink::dump_request r;
+    r.what = netlink::dump_request::kind::netlink;
+    r.show = netlink::netlink_show_rows;
+    if (auto ec = guarded_dump(sockets[0], r, rows, last_repeats)) {
+      context = dump_step::netlink;
+      return ec;
+    }
+  }
   return {};
 }
 

@@ -47,6 +47,11 @@ inline constexpr inet_dump udp_dumps[] = {
     {IPPROTO_UDP, AF_INET6, dump_step::udp_ipv6, [](const count_scope& s) { return s.ipv6; }},
 };
 
+inline constexpr inet_dump raw_dumps[] = {
+    {IPPROTO_RAW, AF_INET, dump_step::raw_ipv4, [](const count_scope& s) { return s.ipv4; }},
+    {IPPROTO_RAW, AF_INET6, dump_step::raw_ipv6, [](const count_scope& s) { return s.ipv6; }},
+};
+
 inline constexpr std::uint32_t tcp_established_bit =
     1u << static_cast<unsigned>(tcp_state::established);
 
@@ -89,6 +94,24 @@ struct unix_matcher {
   bool operator()(const socket_row& row) const noexcept {
     return unix_type_listed(types, row) &&
            (expression == nullptr || matches_expression(*expression, row));
+  }
+};
+
+// What the kernel does not judge for raw, packet and netlink rows: raw_diag_dump and the
+// packet and netlink dumps ignore the request's states (packet and netlink sockets are all
+// SS_CLOSE), and packet_diag cannot select a type or apply an expression.
+struct other_matcher {
+  std::uint32_t states;
+  std::uint8_t packet_types;
+  const socket_filter* expression;  // packet and netlink only: raw's is the kernel's bytecode
+  explicit other_matcher(const socket_query& q) noexcept
+      : states(q.states),
+        packet_types(q.packet_types),
+        expression(q.filter != nullptr && q.filter->has_expression() ? q.filter : nullptr) {}
+  bool operator()(const socket_row& row) const noexcept {
+    if ((states >> row.state & 1u) == 0 || !packet_type_listed(packet_types, row)) return false;
+    const bool inet = row.family == AF_INET || row.family == AF_INET6;
+    return inet || expression == nullptr || matches_expression(*expression, row);
   }
 };
 
@@ -287,6 +310,7 @@ struct source::state {
   std::error_code count_selected(socket_summary& out, const socket_query& q) noexcept;
 
   std::error_code list_netlink(row_sink& sink, const socket_query& q) noexcept;
+  std::error_code list_other_tables(row_sink& sink, const socket_query& q) noexcept;
 };
 
 }  // namespace ssfast::netlink

@@ -3,8 +3,11 @@
 // memcpy into a local copy: received bytes carry no alignment or type guarantee for C++.
 #pragma once
 
+#include <linux/if_ether.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/netlink_diag.h>
+#include <linux/packet_diag.h>
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>
 #include <linux/unix_diag.h>
@@ -29,10 +32,23 @@ namespace ssfast::netlink::wire {
 
 // core/'s copies of the kernel's values (ssfast/core/kernel_abi.h), checked here where the
 // system headers are in reach.
-static_assert(abi::af_unix == AF_UNIX && abi::af_inet == AF_INET && abi::af_inet6 == AF_INET6);
-static_assert(abi::ipproto_tcp == IPPROTO_TCP && abi::ipproto_udp == IPPROTO_UDP);
+static_assert(abi::af_unix == AF_UNIX && abi::af_inet == AF_INET && abi::af_inet6 == AF_INET6 &&
+              abi::af_netlink == AF_NETLINK && abi::af_packet == AF_PACKET);
+static_assert(abi::ipproto_tcp == IPPROTO_TCP && abi::ipproto_udp == IPPROTO_UDP &&
+              abi::ipproto_raw == IPPROTO_RAW);
 static_assert(abi::sock_stream == SOCK_STREAM && abi::sock_dgram == SOCK_DGRAM &&
-              abi::sock_seqpacket == SOCK_SEQPACKET);
+              abi::sock_raw == SOCK_RAW && abi::sock_seqpacket == SOCK_SEQPACKET);
+static_assert(abi::eth_p_all == ETH_P_ALL);
+static_assert(abi::packet_diag_info == PACKET_DIAG_INFO &&
+              abi::packet_diag_mclist == PACKET_DIAG_MCLIST &&
+              abi::packet_diag_rx_ring == PACKET_DIAG_RX_RING &&
+              abi::packet_diag_tx_ring == PACKET_DIAG_TX_RING &&
+              abi::packet_diag_fanout == PACKET_DIAG_FANOUT &&
+              abi::packet_diag_uid == PACKET_DIAG_UID &&
+              abi::packet_diag_meminfo == PACKET_DIAG_MEMINFO &&
+              abi::packet_diag_filter == PACKET_DIAG_FILTER);
+static_assert(abi::netlink_diag_meminfo == NETLINK_DIAG_MEMINFO &&
+              abi::netlink_diag_groups == NETLINK_DIAG_GROUPS);
 static_assert(abi::nla_header == NLA_HDRLEN && abi::nla_type_mask == (NLA_TYPE_MASK & 0xffff));
 static_assert(abi::unix_path_max == sizeof(sockaddr_un{}.sun_path));
 static_assert(
@@ -97,6 +113,8 @@ inline constexpr std::size_t inet_cookie_offset =
 inline constexpr std::size_t unix_cookie_offset = offsetof(unix_diag_msg, udiag_cookie);
 inline constexpr std::size_t unix_type_offset = offsetof(unix_diag_msg, udiag_type);
 inline constexpr std::size_t unix_state_offset = offsetof(unix_diag_msg, udiag_state);
+inline constexpr std::size_t packet_cookie_offset = offsetof(packet_diag_msg, pdiag_cookie);
+inline constexpr std::size_t netlink_cookie_offset = offsetof(netlink_diag_msg, ndiag_cookie);
 
 /// One datagram from a netlink socket into `buf`, with its sender's port id (which is how a
 /// reply proves it came from the kernel; mnl_socket_recvfrom drops it).

@@ -71,6 +71,12 @@ void inet_port(std::string& out, const socket_row& r, bool local, const listing_
     out.push_back('*');
     return;
   }
+  // A raw socket's port is the IP protocol it takes, named as ss.c resolve_service names it
+  // (inet_proto_n2a).
+  if (r.protocol == abi::ipproto_raw && !s.numeric && s.names != nullptr && port < 256) {
+    append_printable(out, s.names->ip_protocol(static_cast<std::uint8_t>(port)));
+    return;
+  }
   if (!s.numeric && s.names != nullptr) {
     const std::string_view name = s.names->service(port, r.protocol);
     if (!name.empty()) {
@@ -79,6 +85,105 @@ void inet_port(std::string& out, const socket_row& r, bool local, const listing_
     }
   }
   append_number(out, port);
+}
+
+// iproute2's ll_proto_n2a names (lib/ll_proto.c), by ethertype: what ss prints for the
+// protocol a packet socket takes; "[N]" for any other, or with -n.
+std::string_view ethertype_name(std::uint16_t id) noexcept {
+  static constexpr std::pair<std::uint16_t, std::string_view> names[] = {
+      {0x0060, "loop"},      {0x0200, "pup"},      {0x0201, "pupat"},     {0x0800, "ip"},
+      {0x0805, "x25"},       {0x0806, "arp"},      {0x08FF, "bpq"},       {0x0a00, "ieeepup"},
+      {0x0a01, "ieeepupat"}, {0x6000, "dec"},      {0x6001, "dna_dl"},    {0x6002, "dna_rc"},
+      {0x6003, "dna_rt"},    {0x6004, "lat"},      {0x6005, "diag"},      {0x6006, "cust"},
+      {0x6007, "sca"},       {0x8035, "rarp"},     {0x809B, "atalk"},     {0x80F3, "aarp"},
+      {0x8137, "ipx"},       {0x86DD, "ipv6"},     {0x8863, "ppp_disc"},  {0x8864, "ppp_ses"},
+      {0x884C, "atmmpoa"},   {0x8884, "atmfate"},  {0x0001, "802_3"},     {0x0002, "ax25"},
+      {0x0003, "all"},       {0x0004, "802_2"},    {0x0005, "snap"},      {0x0006, "ddcmp"},
+      {0x0007, "wan_ppp"},   {0x0008, "ppp_mp"},   {0x0009, "localtalk"}, {0x000C, "can"},
+      {0x0010, "ppptalk"},   {0x0011, "tr_802_2"}, {0x0015, "mobitex"},   {0x0016, "control"},
+      {0x0017, "irda"},      {0x0018, "econet"},   {0x88CA, "tipc"},      {0x88A2, "aoe"},
+      {0x8100, "802.1Q"},    {0x88A8, "802.1ad"},  {0x8847, "mpls_uc"},   {0x8848, "mpls_mc"},
+      {0x6558, "teb"},       {0x88CC, "LLDP"}};
+  for (const auto& [n, name] : names)
+    if (n == id) return name;
+  return {};
+}
+
+// iproute2's nl_proto_n2a names (lib/rt_names.c), by netlink protocol.
+std::string_view netlink_protocol_name(std::uint8_t p) noexcept {
+  static constexpr std::array<std::string_view, 22> names = {
+      "rtnl",  "unused", "usersock",   "fw",        "tcpdiag", "nflog", "xfrm",   "selinux",
+      "iscsi", "audit",  "fiblookup",  "connector", "nft",     "ip6fw", "dec-rt", "uevent",
+      "genl",  "",       "scsi-trans", "ecryptfs",  "rdma",    "crypto"};
+  return p < names.size() ? names[p] : std::string_view();
+}
+
+// ss.c packet_stats_print: "PROTO:IFACE" ('*' for ETH_P_ALL and for no interface), no peer.
+void packet_cells(const socket_row& r, const listing_style& s, std::array<std::string, 9>& c) {
+  if (r.local_port == abi::eth_p_all) {
+    c[4] = "*";
+  } else if (const std::string_view name =
+                 s.numeric ? std::string_view() : ethertype_name(r.local_port);
+             !name.empty()) {
+    c[4] = name;
+  } else {
+    c[4] = "[";
+    append_number(c[4], r.local_port);
+    c[4].push_back(']');
+  }
+  c[4].push_back(':');
+  if (r.ifindex == 0) {
+    c[5] = "*";
+  } else if (s.names != nullptr) {
+    append_printable(c[5], s.names->interface_name(r.ifindex));
+  } else {
+    c[5] = "if";
+    append_number(c[5], r.ifindex);
+  }
+  c[6] = "*";
+}
+
+// ss's int_to_str: a port id is the kernel's u32 printed as int.
+void append_int(std::string& out, std::uint32_t v) {
+  if (v > 0x7fffffffu) {
+    out.push_back('-');
+    append_number(out, 0x100000000ull - v);
+  } else {
+    append_number(out, v);
+  }
+}
+
+// ss.c netlink_show_one: "PROTO:PROCESS/PID" ("kernel" for port id 0, the number when no
+// process has that id or with -n), and the peer's "GROUP:PID" when connected.
+void netlink_cells(const socket_row& r, const listing_style& s, std::array<std::string, 9>& c) {
+  const netlink_ends e = netlink_ends_of(r);
+  const std::string_view proto = s.numeric ? std::string_view() : netlink_protocol_name(r.protocol);
+  if (proto.empty()) {
+    append_number(c[4], r.protocol);
+  } else {
+    c[4] = proto;
+  }
+  c[4].push_back(':');
+  if (s.numeric || e.portid > 0x7fffffffu) {
+    append_int(c[5], e.portid);
+  } else if (e.portid == 0) {
+    c[5] = "kernel";
+  } else if (const std::string_view comm =
+                 s.names != nullptr ? s.names->process_name(e.portid) : std::string_view();
+             !comm.empty()) {
+    append_printable(c[5], comm);  // a command is anyone's text
+    c[5].push_back('/');
+    append_number(c[5], e.portid);
+  } else {
+    append_number(c[5], e.portid);
+  }
+  if (e.connected) {
+    append_int(c[6], e.dst_group);
+    c[6].push_back(':');
+    append_int(c[7], e.dst_portid);
+  } else {
+    c[6] = "*";
+  }
 }
 
 // ss's "%-6d": a queue left-aligned in six characters, inside the cell.
@@ -122,6 +227,10 @@ void make_cells(const socket_row& r, const listing_style& s, std::vector<process
     append_number(c[5], r.inode);
     c[6] = "* ";
     append_number(c[7], r.peer_inode);
+  } else if (r.family == abi::af_packet) {
+    packet_cells(r, s, c);
+  } else if (r.family == abi::af_netlink) {
+    netlink_cells(r, s, c);
   } else {
     inet_address(c[4], r, true, s);
     inet_port(c[5], r, true, s);
@@ -144,7 +253,12 @@ std::string_view netid(const socket_row& r) noexcept {
            : r.sock_type == sock_seqpacket ? "u_seq"
                                            : "u_???";
   }
-  return r.protocol == proto_tcp ? "tcp" : r.protocol == proto_udp ? "udp" : "???";
+  if (r.family == abi::af_packet) return r.sock_type == abi::sock_raw ? "p_raw" : "p_dgr";
+  if (r.family == abi::af_netlink) return "nl";
+  return r.protocol == proto_tcp          ? "tcp"
+         : r.protocol == proto_udp        ? "udp"
+         : r.protocol == abi::ipproto_raw ? "raw"
+                                          : "???";
 }
 
 std::string_view ss_state_name(std::uint8_t state) noexcept {
@@ -353,11 +467,17 @@ void listing_writer::json_row(const socket_row& r) {
   json_writer w(out_);
   w.begin_object();
   const bool unix_domain = r.family == af_unix;
-  w.key("proto").value(unix_domain               ? std::string_view("unix")
-                       : r.protocol == proto_tcp ? std::string_view("tcp")
-                                                 : std::string_view("udp"));
-  if (unix_domain) w.key("type").value(netid(r));
+  const bool packet = r.family == abi::af_packet, nl = r.family == abi::af_netlink;
+  w.key("proto").value(unix_domain                      ? std::string_view("unix")
+                       : packet                         ? std::string_view("packet")
+                       : nl                             ? std::string_view("netlink")
+                       : r.protocol == proto_tcp        ? std::string_view("tcp")
+                       : r.protocol == abi::ipproto_raw ? std::string_view("raw")
+                                                        : std::string_view("udp"));
+  if (unix_domain || packet) w.key("type").value(netid(r));
   w.key("family").value(unix_domain           ? std::string_view("unix")
+                        : packet              ? std::string_view("packet")
+                        : nl                  ? std::string_view("netlink")
                         : r.family == af_inet ? std::string_view("ipv4")
                                               : std::string_view("ipv6"));
   const std::string_view name = netstat_name(r.state);
@@ -369,6 +489,19 @@ void listing_writer::json_row(const socket_row& r) {
     w.key("peer_port").null();
     w.key("path").value(r.path);
     w.key("peer_inode").value(r.peer_inode);
+  } else if (packet) {
+    // The protocol the socket takes (an ethertype) and its interface, numbers as the kernel's.
+    w.key("ethertype").value(std::uint64_t{r.local_port});
+    w.key("ifindex").value(std::uint64_t{r.ifindex});
+  } else if (nl) {
+    const netlink_ends e = netlink_ends_of(r);
+    w.key("netlink_protocol").value(std::uint64_t{r.protocol});
+    w.key("portid").value(std::int64_t{static_cast<std::int32_t>(e.portid)});
+    w.key("connected").value(e.connected);
+    if (e.connected) {
+      w.key("dst_portid").value(std::int64_t{static_cast<std::int32_t>(e.dst_portid)});
+      w.key("dst_group").value(std::uint64_t{e.dst_group});
+    }
   } else {
     addr_.clear();
     append_address(addr_, r.family, r.local_addr);
@@ -393,7 +526,7 @@ void listing_writer::json_row(const socket_row& r) {
   w.key("inode").value(r.inode);
   w.key("uid").value(std::uint64_t{r.uid});
   if (style_.extended) w.key("cookie").value(r.cookie);
-  if (style_.timers && !unix_domain) {
+  if (style_.timers && !unix_domain && !packet && !nl) {
     w.key("timer").begin_object();
     w.key("name").value(report_detail::timer_name(r.timer));
     w.key("expires_ms").value(std::uint64_t{r.expires_ms});

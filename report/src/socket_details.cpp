@@ -4,8 +4,10 @@
 // tcp_show_info, tcp_stats_print, print_skmeminfo, unix_show_sock).
 #include "socket_details.h"
 
+#include <linux/filter.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/packet_diag.h>
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>
 #include <linux/unix_diag.h>
@@ -422,6 +424,67 @@ void append_cgroup(std::string& out, const listing_style& s, std::uint64_t id) {
   }
 }
 
+// ss.c packet_show_ring: struct packet_diag_ring's fields (uapi linux/packet_diag.h).
+void append_ring(std::string& out, const char* name, std::span<const std::uint8_t> ring,
+                 bool oneline) {
+  const auto g = attribute_as<packet_diag_ring>(ring);
+  format(out, "%s%s(", oneline ? " " : "\n\t", name);
+  format(out, "blk_size:%d,blk_nr:%d,frm_size:%d,frm_nr:%d,tmo:%d,features:0x%x)",
+         static_cast<int>(g.pdr_block_size), static_cast<int>(g.pdr_block_nr),
+         static_cast<int>(g.pdr_frame_size), static_cast<int>(g.pdr_frame_nr),
+         static_cast<int>(g.pdr_retire_tmo), g.pdr_features);
+}
+
+// ss.c packet_show_sock: -e's sock_details_print and PACKET_DIAG_INFO, rings and fanout; -b's
+// filter; -m's skmem.
+void append_packet_details(std::string& out, const socket_row& r, const socket_attributes& a,
+                           const listing_style& s) {
+  const char* nl = s.oneline ? " " : "\n\t";
+  if (s.extended) {
+    if (r.uid != 0) num(out, " uid:", r.uid);
+    out += " ino:";
+    append_number(out, r.inode);
+    out += " sk:";
+    char buf[24];
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, r.cookie, 16).ptr);
+    if (!a.packet_info.empty()) {
+      const auto i = attribute_as<packet_diag_info>(a.packet_info);
+      format(out, "%sver:%d cpy_thresh:%d flags( ", nl, static_cast<int>(i.pdi_version),
+             static_cast<int>(i.pdi_copy_thresh));
+      if (i.pdi_flags & PDI_RUNNING) out += "running";
+      if (i.pdi_flags & PDI_AUXDATA) out += " auxdata";
+      if (i.pdi_flags & PDI_ORIGDEV) out += " origdev";
+      if (i.pdi_flags & PDI_VNETHDR) out += " vnethdr";
+      if (i.pdi_flags & PDI_LOSS) out += " loss";
+      if (i.pdi_flags == 0) out += "0";
+      out += " )";
+    }
+    if (!a.rx_ring.empty()) append_ring(out, "ring_rx", a.rx_ring, s.oneline);
+    if (!a.tx_ring.empty()) append_ring(out, "ring_tx", a.tx_ring, s.oneline);
+    if (a.fanout) {
+      static constexpr std::array<std::string_view, 6> types = {"hash", "lb",     "cpu",
+                                                                "roll", "random", "qm"};
+      const unsigned type = *a.fanout >> 16 & 0xffff;
+      format(out, "%sfanout(id:%d,type:", nl, static_cast<int>(*a.fanout & 0xffff));
+      if (type < types.size()) {
+        out += types[type];
+      } else {
+        format(out, "0x%x", type);
+      }
+      out.push_back(')');
+    }
+  }
+  if (s.bpf && a.bpf) {
+    const std::size_t n = a.bpf->size() / sizeof(sock_filter);
+    format(out, "%sbpf filter (%d): ", nl, static_cast<int>(n));
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto f = attribute_as<sock_filter>(a.bpf->subspan(k * sizeof(sock_filter)));
+      format(out, " 0x%02x %u %u %u,", unsigned{f.code}, unsigned{f.jt}, unsigned{f.jf}, f.k);
+    }
+  }
+  if (s.memory) append_memory(out, a);
+}
+
 }  // namespace
 
 std::string_view timer_name(std::uint8_t t) noexcept {
@@ -434,9 +497,22 @@ void append_socket_details(std::string& out, const socket_row& r, const listing_
                            std::vector<process_ref>& scratch) {
   append_users(out, r, s, scratch);
   if (!s.timers && !s.extended && !s.memory && !s.tcp_info && !s.tos && !s.cgroup &&
-      !s.inet_sockopt)
+      !s.inet_sockopt && !s.bpf)
     return;
   const socket_attributes a = decode_attributes(r);
+  if (r.family == abi::af_packet) {
+    append_packet_details(out, r, a, s);
+    return;
+  }
+  if (r.family == abi::af_netlink) {  // ss.c netlink_show_one, netlink_show_sock
+    // ss passes 0 for the kernel addresses netlink_diag does not send.
+    if (s.extended) format(out, " sk=0 cb=0 groups=0x%08x", a.groups.value_or(0));
+    if (s.memory && !a.skmeminfo.empty()) {
+      out.push_back('\t');
+      append_memory(out, a);
+    }
+    return;
+  }
   if (r.family == abi::af_unix) {  // ss.c unix_show_sock
     if (s.memory) append_memory(out, a);
     if (s.extended) {
@@ -462,7 +538,10 @@ void append_socket_details(std::string& out, const socket_row& r, const listing_
     append_number(out, r.retrans);
     out.push_back(')');
   }
-  if (s.extended) {  // sock_details_print, then v6only and the shutdown marker
+  // ss reads datagram sockets from /proc with dgram_show_line, which prints no details: such a
+  // row (no cookie: netlink always sends one, sock_gen_cookie is never 0) has none here either.
+  const bool proc_datagram = r.protocol != abi::ipproto_tcp && r.cookie == 0;
+  if (s.extended && !proc_datagram) {  // sock_details_print, then v6only and the shutdown marker
     if (r.uid != 0) num(out, " uid:", r.uid);
     out += " ino:";
     append_number(out, r.inode);

@@ -44,5 +44,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (netlink::rows_unix(d, f, kept).sockets != kept.size()) __builtin_trap();
   render_listing_text(kept, all, out);
   render_listing_json(kept, all, out);
+  // Packet and netlink sockets, their attributes through -e, -b and -m.
+  all.bpf = true;
+  for (auto rows : {&netlink::rows_packet, &netlink::rows_netlink}) {
+    t.clear();
+    if (rows(d, f, t, nullptr).sockets != t.size()) __builtin_trap();
+    kept.clear();
+    if (rows(d, f, kept, nullptr).sockets != kept.size()) __builtin_trap();
+    render_listing_text(kept, all, out);
+    render_listing_json(kept, all, out);
+  }
   return 0;
 }

@@ -8,7 +8,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace ssfast;
   if (size == 0) return 0;
-  const auto file = static_cast<proc::socket_file>(data[0] % 5);
+  const auto file = static_cast<proc::socket_file>(data[0] % proc::socket_file_count);
   const std::size_t chunk = 1 + (data[0] >> 3) * 37;
   const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   auto run = [&](proc::socket_file_parser& p) {

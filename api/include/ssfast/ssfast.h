@@ -94,6 +94,10 @@ class SSFAST_API system_names final : public name_lookup {
   /// getnameinfo with NI_NAMEREQD, once per address: /etc/hosts, then DNS, which may wait for
   /// the resolver's timeout on each address it cannot name.
   std::string_view host(std::uint8_t family, const std::array<std::uint8_t, 16>& a) override;
+  /// getprotobynumber_r, once per protocol.
+  std::string_view ip_protocol(std::uint8_t protocol) override;
+  /// <proc root>/PID/stat's (comm), read each time (port ids are not stable names).
+  std::string_view process_name(std::uint32_t pid) override;
 
  private:
   struct impl;

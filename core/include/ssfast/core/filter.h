@@ -139,6 +139,12 @@ constexpr bool unix_type_listed(std::uint8_t unix_types, const socket_row& row) 
          (row.sock_type < 8 && (unix_types >> row.sock_type & 1u) != 0);
 }
 
+/// Whether a packet row's type is among `packet_types` (socket_query::packet_types; 0: both).
+constexpr bool packet_type_listed(std::uint8_t packet_types, const socket_row& row) noexcept {
+  return packet_types == 0 || row.family != abi::af_packet ||
+         (row.sock_type < 8 && (packet_types >> row.sock_type & 1u) != 0);
+}
+
 /// What a listing (collector::list) selects: protocols and families, states (one TCP_* bit
 /// mask for every protocol, as ss applies it: UDP uses ESTABLISHED and CLOSE, UNIX LISTEN,
 /// ESTABLISHED and CLOSE), and an expression over ports and addresses.
@@ -149,6 +155,9 @@ struct socket_query {
   /// The UNIX socket types listed (ss -A unix_stream, unix_dgram, unix_seqpacket), as bits
   /// 1 << SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET; 0: every type.
   std::uint8_t unix_types = 0;
+  /// The packet socket types listed (ss -A packet_raw, packet_dgram), as bits 1 << SOCK_RAW,
+  /// SOCK_DGRAM; 0: both.
+  std::uint8_t packet_types = 0;
   /// Ask for each TCP socket's memory counters (INET_DIAG_SKMEMINFO), which fill
   /// socket_row::drops; every message grows by 40 bytes. Netlink only: /proc has none.
   bool socket_memory = false;
@@ -161,7 +170,8 @@ struct socket_query {
     /// -e, --cgroup: what inet_diag sends unasked for a full socket (SHUTDOWN, SKV6ONLY,
     /// CGROUP_ID, MARK); UNIX: UDIAG_SHOW_VFS and UDIAG_SHOW_ICONS.
     bool extended = false;
-    bool any() const noexcept { return memory || tcp_info || tos || extended; }
+    bool bpf = false;  ///< -b: PACKET_DIAG_FILTER (asked for always, kept only then)
+    bool any() const noexcept { return memory || tcp_info || tos || extended || bpf; }
   } show;
 };
 
@@ -172,6 +182,9 @@ struct listing_selection {
   bool tcp = false;          ///< -t; with -u and -x, the tables (none of them: every table)
   bool udp = false;          ///< -u
   bool unix_domain = false;  ///< -x
+  bool raw = false;          ///< -w: ESTABLISHED by default, as UDP
+  bool packet = false;       ///< -0: UNCONN (every packet socket) by default
+  bool netlink = false;      ///< -f netlink: UNCONN (every netlink socket) by default
 };
 
 /// The TCP_* state mask ss lists when no `state` or `exclude` filter says otherwise: every state

@@ -10,12 +10,18 @@
 
 namespace ssfast::abi {
 
-/// AF_UNIX, AF_INET, AF_INET6 (include/linux/socket.h).
-inline constexpr std::uint8_t af_unix = 1, af_inet = 2, af_inet6 = 10;
-/// IPPROTO_TCP, IPPROTO_UDP (include/uapi/linux/in.h).
-inline constexpr std::uint8_t ipproto_tcp = 6, ipproto_udp = 17;
-/// SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET (the same on every architecture ssfast builds for).
-inline constexpr std::uint8_t sock_stream = 1, sock_dgram = 2, sock_seqpacket = 5;
+/// AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET (include/linux/socket.h).
+inline constexpr std::uint8_t af_unix = 1, af_inet = 2, af_inet6 = 10, af_netlink = 16,
+                              af_packet = 17;
+/// IPPROTO_TCP, IPPROTO_UDP, IPPROTO_RAW (include/uapi/linux/in.h). A raw socket's row carries
+/// IPPROTO_RAW as its table, and the IP protocol it was opened for as its local port, as
+/// inet_diag and /proc/net/raw report it (inet_create: inet_num = protocol).
+inline constexpr std::uint8_t ipproto_tcp = 6, ipproto_udp = 17, ipproto_raw = 255;
+/// SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET (the same on every architecture ssfast
+/// builds for).
+inline constexpr std::uint8_t sock_stream = 1, sock_dgram = 2, sock_raw = 3, sock_seqpacket = 5;
+/// ETH_P_ALL (uapi linux/if_ether.h): a packet socket that takes every protocol.
+inline constexpr std::uint16_t eth_p_all = 3;
 /// sizeof(sockaddr_un::sun_path) (uapi linux/un.h UNIX_PATH_MAX): the longest UNIX name.
 inline constexpr std::size_t unix_path_max = 108;
 /// TCP_ESTABLISHED..TCP_CLOSING as a state mask: every state ss's `all` means (bits 1..11).
@@ -45,6 +51,13 @@ inline constexpr std::uint8_t inet_sockopt_bits[inet_sockopt_count] = {0, 1, 2, 
 inline constexpr std::uint16_t unix_diag_vfs = 1, unix_diag_icons = 3, unix_diag_meminfo = 5,
                                unix_diag_shutdown = 6;
 inline constexpr std::size_t unix_diag_vfs_size = 8;  // __u32 udiag_vfs_ino, udiag_vfs_dev
+/// packet_diag attribute types (enum in uapi linux/packet_diag.h).
+inline constexpr std::uint16_t packet_diag_info = 0, packet_diag_mclist = 1,
+                               packet_diag_rx_ring = 2, packet_diag_tx_ring = 3,
+                               packet_diag_fanout = 4, packet_diag_uid = 5, packet_diag_meminfo = 6,
+                               packet_diag_filter = 7;
+/// netlink_diag attribute types (enum in uapi linux/netlink_diag.h).
+inline constexpr std::uint16_t netlink_diag_meminfo = 0, netlink_diag_groups = 1;
 
 /// Offsets in struct tcp_info (uapi linux/tcp.h) of the fields core reads; the struct only
 /// ever grows at its end, so a kernel's shorter one lacks the later fields.

@@ -25,6 +25,13 @@ class SSFAST_API name_lookup {
   /// The cgroup (v2) path of cgroup id `id`, as ss prints it after "cgroup:". Valid until
   /// the next call.
   virtual std::string_view cgroup_path(std::uint64_t id) = 0;
+  /// The name of IP protocol `protocol` (/etc/protocols: "icmp", "tcp"), or "ipproto-N", as
+  /// ss prints a raw socket's port (iproute2 inet_proto_n2a). Valid until the next call.
+  virtual std::string_view ip_protocol(std::uint8_t protocol) = 0;
+  /// The command of process `pid` ((comm) of /proc/PID/stat, unescaped), or "" if there is none
+  /// such: ss names a netlink socket's port id by the process of that id. Valid until the next
+  /// call.
+  virtual std::string_view process_name(std::uint32_t pid) = 0;
 
  protected:
   ~name_lookup() = default;

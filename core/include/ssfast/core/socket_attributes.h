@@ -45,6 +45,13 @@ struct socket_attributes {
   std::optional<std::uint32_t> vfs_ino;                ///< UNIX_DIAG_VFS: the bound file's inode...
   std::uint32_t vfs_dev = 0;                           ///< ...and device
   std::optional<std::span<const std::uint8_t>> icons;  ///< UNIX_DIAG_ICONS: pending peers
+  // packet_diag (uapi linux/packet_diag.h); MEMINFO into skmeminfo
+  std::span<const std::uint8_t> packet_info;         ///< struct packet_diag_info
+  std::span<const std::uint8_t> rx_ring, tx_ring;    ///< struct packet_diag_ring
+  std::optional<std::uint32_t> fanout;               ///< PACKET_DIAG_FANOUT: id | type << 16
+  std::optional<std::span<const std::uint8_t>> bpf;  ///< PACKET_DIAG_FILTER: sock_filter[]
+  // netlink_diag (uapi linux/netlink_diag.h); MEMINFO into skmeminfo
+  std::optional<std::uint32_t> groups;  ///< NETLINK_DIAG_GROUPS: the first word of the bitmap
 };
 
 /// Decodes `r.attributes` by the row's family (inet_diag or unix_diag types). No allocation:

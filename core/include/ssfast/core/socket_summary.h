@@ -32,6 +32,11 @@ struct count_scope {
   bool unix_domain = true;
   bool ipv4 = true;
   bool ipv6 = true;
+  /// Tables only a listing asks for (ss -w, -0, -A netlink); counts and summaries leave them
+  /// out.
+  bool raw = false;
+  bool packet = false;
+  bool netlink = false;
 };
 
 /// How a count (collector::count) obtains ESTABLISHED.

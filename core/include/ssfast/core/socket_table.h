@@ -20,10 +20,16 @@ using address_bytes = std::array<std::uint8_t, 16>;
 
 /// One socket, as a source hands it to socket_table::append. Values are host order except the
 /// address bytes. Fields a source does not know stay zero.
+///
+/// Raw sockets are AF_INET/AF_INET6 rows of protocol IPPROTO_RAW whose local port is the IP
+/// protocol they take (as inet_diag and /proc/net/raw report it). AF_PACKET rows carry the
+/// protocol they take (an ethertype, host order) as local_port and their interface as ifindex.
+/// AF_NETLINK rows carry the netlink protocol as protocol and their port ids in the address
+/// columns (netlink_ends_of).
 struct socket_row {
-  std::uint8_t family = 0;     ///< AF_INET, AF_INET6, AF_UNIX
-  std::uint8_t protocol = 0;   ///< IPPROTO_TCP, IPPROTO_UDP; 0 for AF_UNIX
-  std::uint8_t sock_type = 0;  ///< SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET
+  std::uint8_t family = 0;     ///< AF_INET, AF_INET6, AF_UNIX, AF_PACKET, AF_NETLINK
+  std::uint8_t protocol = 0;   ///< IPPROTO_TCP, IPPROTO_UDP, IPPROTO_RAW; 0 for AF_UNIX
+  std::uint8_t sock_type = 0;  ///< SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET
   std::uint8_t state = 0;      ///< the kernel's TCP_* byte
   address_bytes local_addr{};
   address_bytes peer_addr{};
@@ -51,6 +57,21 @@ struct socket_row {
                             ///< netlink reports for LISTEN and CLOSE sockets; without that
                             ///< report (other states, destroy events) true, as ss assumes
 };
+
+/// An AF_NETLINK socket's ends (netlink_diag_msg, /proc/net/netlink): its port id, and when
+/// connected (NETLINK_CONNECTED) the peer's port id and group. Port ids are the kernel's u32;
+/// ss prints them as int (an autobound id is negative).
+struct netlink_ends {
+  std::uint32_t portid = 0;
+  std::uint32_t dst_portid = 0;
+  std::uint32_t dst_group = 0;
+  bool connected = false;
+};
+
+/// The ends an AF_NETLINK row keeps in its address columns.
+SSFAST_API netlink_ends netlink_ends_of(const socket_row& r) noexcept;
+/// Stores `e` in an AF_NETLINK row's address columns.
+SSFAST_API void set_netlink_ends(socket_row& r, const netlink_ends& e) noexcept;
 
 /// The table's plain columns, one per socket_row field of the same name (the state column,
 /// padded, and the UNIX path, kept in an arena, are handled apart). X(type, name) is applied

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The pure parser of /proc/net/{tcp,tcp6,udp,udp6,unix}: the bytes of each read() in, counts or
-// table rows out. No syscalls, no allocation of its own, no sscanf.
+// The pure parser of /proc/net/{tcp,tcp6,udp,udp6,unix,raw,raw6,packet,netlink}: the bytes of each
+// read() in, counts or table rows out. No syscalls, no allocation of its own, no sscanf.
 #pragma once
 
 #include <array>
@@ -15,7 +15,18 @@
 
 namespace ssfast::proc {
 
-enum class socket_file : std::uint8_t { tcp, tcp6, udp, udp6, unix_domain };
+enum class socket_file : std::uint8_t {
+  tcp,
+  tcp6,
+  udp,
+  udp6,
+  unix_domain,
+  raw,  ///< listed only: udp's layout, the IP protocol in the local port column
+  raw6,
+  packet,   ///< listed only (net/packet/af_packet.c packet_seq_show)
+  netlink,  ///< listed only (net/netlink/af_netlink.c netlink_seq_show)
+};
+inline constexpr std::size_t socket_file_count = 9;
 
 /// The file's name under <proc root>/net/.
 std::string_view file_name(socket_file f) noexcept;
@@ -26,7 +37,7 @@ struct file_stats {
   std::uint64_t duplicates = 0;  ///< rows dropped as repeats across read() boundaries
   std::uint64_t skipped = 0;     ///< malformed lines left out (and so not counted)
   /// `skipped` by file, indexed by socket_file, where several files were read.
-  std::array<std::uint64_t, 5> skipped_in{};
+  std::array<std::uint64_t, socket_file_count> skipped_in{};
 
   file_stats& operator+=(const file_stats& o) noexcept {
     rows += o.rows;

@@ -106,4 +106,15 @@ parse_status count_unix(const datagram& d, const reply_filter& f, unix_counts& o
 parse_status rows_unix(const datagram& d, const reply_filter& f, socket_table& out,
                        repeat_guard* repeats = nullptr) noexcept;
 
+/// packet_diag: appends one row per packet socket (see socket_row: the bound protocol as
+/// local_port, the interface as ifindex, Recv-Q from PACKET_DIAG_MEMINFO), state TCP_CLOSE.
+/// The request must ask for INFO, UID and MEMINFO (packet_show_rows). Allocates as rows_inet.
+parse_status rows_packet(const datagram& d, const reply_filter& f, socket_table& out,
+                         repeat_guard* repeats = nullptr) noexcept;
+
+/// netlink_diag: appends one row per netlink socket (protocol, port ids via set_netlink_ends,
+/// queues from NETLINK_DIAG_MEMINFO), state TCP_CLOSE. Allocates as rows_inet.
+parse_status rows_netlink(const datagram& d, const reply_filter& f, socket_table& out,
+                          repeat_guard* repeats = nullptr) noexcept;
+
 }  // namespace ssfast::netlink

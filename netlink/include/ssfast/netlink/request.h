@@ -30,6 +30,12 @@ inline constexpr std::uint8_t memory_ext = 1u << (1 - 1) | skmeminfo_ext;
 inline constexpr std::uint8_t tcp_info_ext = 1u << (2 - 1) | 1u << (3 - 1) | 1u << (4 - 1);
 inline constexpr std::uint8_t tos_ext = 1u << (5 - 1) | 1u << (6 - 1);
 
+/// packet_diag show flags (uapi linux/packet_diag.h): what ss asks for (ss.c
+/// packet_show_netlink): INFO, MEMINFO, FILTER, RING_CFG, FANOUT. MEMINFO gives Recv-Q.
+inline constexpr std::uint32_t packet_show_rows = 0x01 | 0x04 | 0x08 | 0x10 | 0x20;
+/// netlink_diag show flags (uapi linux/netlink_diag.h): GROUPS and MEMINFO, as ss asks.
+inline constexpr std::uint32_t netlink_show_rows = 0x01 | 0x02;
+
 /// The idiag_ext bits `q` asks for, as ss asks for them (ss.c sockdiag_send).
 std::uint8_t inet_ext_of(const socket_query& q) noexcept;
 
@@ -46,13 +52,16 @@ struct dump_request {
     inet_legacy,  ///< TCPDIAG_GETSOCK + inet_diag_req: TCP, both families in one hash walk
                   ///< (inet_diag_dump_compat dumps with AF_UNSPEC)
     unix_domain,  ///< SOCK_DIAG_BY_FAMILY + unix_diag_req
+    packet,       ///< SOCK_DIAG_BY_FAMILY + packet_diag_req: every packet socket
+    netlink,      ///< SOCK_DIAG_BY_FAMILY + netlink_diag_req: every netlink protocol
   };
   kind what = kind::inet;
   std::uint8_t family = 0;    ///< inet: AF_INET or AF_INET6
-  std::uint8_t protocol = 0;  ///< inet: IPPROTO_TCP or IPPROTO_UDP
+  std::uint8_t protocol = 0;  ///< inet: IPPROTO_TCP, IPPROTO_UDP or IPPROTO_RAW
   std::uint8_t inet_ext = 0;  ///< inet: idiag_ext extension bits; 0 for counting
   std::uint32_t states = all_states;
   std::uint32_t unix_show = 0;  ///< unix: UDIAG_SHOW_* bits; 0 for counting
+  std::uint32_t show = 0;       ///< packet, netlink: PACKET_SHOW_*, NDIAG_SHOW_* bits
   /// inet, inet_legacy: an INET_DIAG_REQ_BYTECODE program (see bytecode.h); empty for none.
   std::span<const std::byte> bytecode;
 };

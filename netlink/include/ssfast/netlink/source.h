@@ -31,6 +31,10 @@ enum class dump_step : std::uint8_t {
   udp_ipv4,
   udp_ipv6,
   unix_domain,
+  raw_ipv4,
+  raw_ipv6,
+  packet,
+  netlink,
 };
 
 /// "TCP dump", "TCP/IPv4 dump", "UNIX dump", "filter", ...; empty for none. Static storage.

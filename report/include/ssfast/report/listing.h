@@ -31,6 +31,7 @@ struct listing_style {
   bool tos = false;       ///< --tos: tos, tclass, class_id
   bool cgroup = false;    ///< --cgroup: cgroup:PATH
   bool inet_sockopt = false;  ///< --inet-sockopt: inet-sockopt: (flags...)
+  bool bpf = false;           ///< -b: a packet socket's classic BPF filter
   bool oneline = false;       ///< -O: -m and -i on the socket's line, not a second one ("\n\t")
   bool numeric = true;        ///< -n: ports as numbers, rates in bits/s without k, M, G
   bool resolve = false;       ///< -r: host names for addresses (names->host)
@@ -49,7 +50,7 @@ struct listing_style {
 /// accept_queue_full for every listener; text shows Recv-Q and Send-Q, as ss does.
 SSFAST_API bool accept_queue_full(const socket_row& r) noexcept;
 
-/// "tcp", "udp", "u_str", "u_dgr", "u_seq" (ss's Netid), from a row.
+/// "tcp", "udp", "raw", "u_str", "u_dgr", "u_seq", "p_raw", "p_dgr", "nl" (ss's Netid).
 SSFAST_API std::string_view netid(const socket_row& r) noexcept;
 
 /// ss's state names: ESTAB, SYN-SENT, ..., UNCONN for CLOSE, LISTEN.
