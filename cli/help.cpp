@@ -17,23 +17,24 @@ struct help_section {
 
 constexpr std::array<help_section, 9> sections = {{
     {command::list,
-     "[-tuxw0laH46pTjeomiOnrKEb] [-f F] [-A Q] [-F FILE] [-D FILE] [--tos]\n"
+     "[-tuxw0MlaH46pTjeomiOnrKEb] [-f F] [-A Q] [-F FILE] [-D FILE] [--tos]\n"
      "                 [--cgroup] [--inet-sockopt] [--count N] [--format F] [FILTER]\n"
      "                 list sockets, as ss does",
      "Listing (the default; ss's flags):\n"
      "  -t, -u, -x      TCP, UDP, UNIX sockets (default: all three); --tcp, --udp, --unix\n"
      "  -w, --raw       raw sockets (the port is the IP protocol taken: icmp, ipproto-255);\n"
      "                  from /proc/net/raw where the kernel has no raw_diag, as ss\n"
+     "  -M, --mptcp     MPTCP connections (mptcp_diag); with -i, their mptcp_info\n"
      "  -0, --packet    packet sockets: PROTOCOL:INTERFACE (-f link); -b, --bpf their\n"
      "                  classic BPF filters\n"
      "  -l, -a          listening (and unconnected) sockets only; every state; --listening,\n"
      "                  --all\n"
      "  -4, -6          IPv4 or IPv6 only; --ipv4, --ipv6\n"
      "  -f FAMILY       inet (-4), inet6 (-6), unix (-x), link (-0), netlink; --family\n"
-     "  -A QUERY        tables, comma-separated: inet (-t -u), tcp, udp, raw, unix,\n"
+     "  -A QUERY        tables, comma-separated: inet (-t -u), tcp, udp, raw, mptcp, unix,\n"
      "                  unix_stream, unix_dgram, unix_seqpacket, packet, packet_raw,\n"
      "                  packet_dgram, netlink (PROTOCOL:PROCESS/PORTID); --query (ss's all,\n"
-     "                  vsock, tipc, xdp, sctp, dccp, mptcp tables are refused: not listed yet)\n"
+     "                  vsock, tipc, xdp, sctp, dccp tables are refused: not listed yet)\n"
      "  -F FILE         the filter from FILE (- for stdin); --filter\n"
      "  -r, --resolve   host names for addresses (/etc/hosts, then DNS: a reverse lookup per\n"
      "                  address, which can wait for the resolver's timeout on each)\n"

@@ -39,8 +39,9 @@ listing_style style_of(const options& o, const socket_query& q, const process_ow
   const int packet_tables = !o.scope.packet       ? 0
                             : o.packet_types == 0 ? 2
                                                   : std::popcount(unsigned{o.packet_types});
-  style.netid =
-      o.scope.tcp + o.scope.udp + unix_tables + o.scope.raw + packet_tables + o.scope.netlink > 1;
+  style.netid = o.scope.tcp + o.scope.udp + unix_tables + o.scope.raw + packet_tables +
+                    o.scope.netlink + o.scope.mptcp >
+                1;
   style.state = (q.states & (q.states - 1)) != 0;
   style.extended = o.extended;
   style.timers = o.timers || o.extended;  // ss's -e sets show_options too

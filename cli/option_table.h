@@ -92,7 +92,8 @@ enum class opt : std::uint8_t {
   task_owners,
   raw,
   packet,
-  bpf
+  bpf,
+  mptcp
 };
 
 struct option_spec {
@@ -116,6 +117,7 @@ inline constexpr option_spec table[] = {
     {opt::raw, 'w', "raw", false, in_list},
     {opt::packet, '0', "packet", false, in_list},
     {opt::bpf, 'b', "bpf", false, in_list},
+    {opt::mptcp, 'M', "mptcp", false, in_list},
     {opt::listening, 'l', "listening", false, in_list | in_top},
     {opt::all, 'a', "all", false, in_list | in_top},
     {opt::numeric, 'n', "numeric", false, every},  // listings name ports unless -n, as ss

@@ -154,6 +154,7 @@ class parser {
         packet_all_types_ = true;
         break;
       case opt::bpf: o_.bpf = true; break;
+      case opt::mptcp: o_.mptcp = true; break;
       case opt::unix_domain:
         o_.unix_domain = true;
         x_given_ = true;
@@ -388,9 +389,11 @@ class parser {
 
   // ss -A QUERY (comma-separated tables): inet as -t -u, tcp, udp, unix as -x.
   void table_query(std::string_view t) {
-    static constexpr std::string_view not_yet[] = {
-        "all", "dccp", "sctp", "vsock", "vsock_stream", "vsock_dgram", "tipc", "xdp", "mptcp"};
-    if (t == "raw") {
+    static constexpr std::string_view not_yet[] = {"all",          "dccp",        "sctp", "vsock",
+                                                   "vsock_stream", "vsock_dgram", "tipc", "xdp"};
+    if (t == "mptcp") {
+      o_.mptcp = true;
+    } else if (t == "raw") {
       o_.raw = true;
     } else if (t == "packet") {
       o_.packet = true;
@@ -420,13 +423,13 @@ class parser {
                                                                : abi::sock_seqpacket));
     } else if (std::find(std::begin(not_yet), std::end(not_yet), t) != std::end(not_yet)) {
       err_ =
-          "option '-A': ssfast lists the inet, tcp, udp, raw, unix (unix_stream, unix_dgram, "
-          "unix_seqpacket), packet (packet_raw, packet_dgram) and netlink tables; " +
+          "option '-A': ssfast lists the inet, tcp, udp, raw, mptcp, unix (unix_stream, "
+          "unix_dgram, unix_seqpacket), packet (packet_raw, packet_dgram) and netlink tables; " +
           quoted(t) + " is not listed yet";
     } else {
       err_ = "option '-A': " + quoted(t) +
-             " is not a socket table (inet, tcp, udp, raw, unix, unix_stream, unix_dgram, "
-             "unix_seqpacket, packet, packet_raw, packet_dgram, netlink)";
+             " is not a socket table (inet, tcp, udp, raw, mptcp, unix, unix_stream, "
+             "unix_dgram, unix_seqpacket, packet, packet_raw, packet_dgram, netlink)";
     }
   }
 
@@ -664,13 +667,14 @@ class parser {
       o_.scope.ipv6 = v6_;
     }
     // -t, -u, -x, -w, -0, -A netlink choose tables; none of them means TCP, UDP and UNIX.
-    if (o_.tcp || o_.udp || o_.unix_domain || o_.raw || o_.packet || o_.netlink) {
+    if (o_.tcp || o_.udp || o_.unix_domain || o_.raw || o_.packet || o_.netlink || o_.mptcp) {
       o_.scope.tcp = o_.tcp;
       o_.scope.udp = o_.udp;
       o_.scope.unix_domain = o_.unix_domain;
       o_.scope.raw = o_.raw;
       o_.scope.packet = o_.packet;
       o_.scope.netlink = o_.netlink;
+      o_.scope.mptcp = o_.mptcp;
     }
     // -4 and -6 choose inet families: packet and netlink sockets have none (ss.c
     // filter_af_set); -0 and -f netlink given with them still list their own.
@@ -717,7 +721,7 @@ std::uint32_t listing_states(const options& o, const socket_filter& f) noexcept 
       o.cmd == command::doctor)
     return abi::tcp_all_states;
   return ss_default_states(
-      {o.all, o.listening, o.tcp, o.udp, o.unix_domain, o.raw, o.packet, o.netlink});
+      {o.all, o.listening, o.tcp, o.udp, o.unix_domain, o.raw, o.packet, o.netlink, o.mptcp});
 }
 
 }  // namespace ssfast::cli

@@ -60,7 +60,7 @@ struct options {
   // Listing and top (ss's flags).
   bool tcp = false, udp = false, unix_domain = false;  ///< -t -u -x; none given: all three
   /// -w, -0 (-f link), -A netlink (-f netlink): tables listed only when asked for.
-  bool raw = false, packet = false, netlink = false;
+  bool raw = false, packet = false, netlink = false, mptcp = false;  ///< ... and -M
   bool bpf = false;                     ///< -b: packet sockets' BPF filters
   bool listening = false, all = false;  ///< -l -a
   bool no_header = false, processes = false, extended = false, timers = false;  ///< -H -p -e -o

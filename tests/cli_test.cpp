@@ -210,16 +210,19 @@ TEST(ParseArgs, FamilyQueryFilterFileAndBy) {
   // Tables and families ssfast does not list are refused, with the reason, never ignored.
   r = parse({"-A", "tcp,sctp"});
   EXPECT_EQ(r.error,
-            "option '-A': ssfast lists the inet, tcp, udp, raw, unix (unix_stream, unix_dgram, "
-            "unix_seqpacket), packet (packet_raw, packet_dgram) and netlink tables; 'sctp' is "
-            "not listed yet");
+            "option '-A': ssfast lists the inet, tcp, udp, raw, mptcp, unix (unix_stream, "
+            "unix_dgram, unix_seqpacket), packet (packet_raw, packet_dgram) and netlink tables; "
+            "'sctp' is not listed yet");
   r = parse({"-f", "vsock"});
   EXPECT_EQ(r.error,
             "option '-f': ssfast lists inet, inet6, unix, link and netlink sockets; 'vsock' "
             "sockets are not listed yet");
   EXPECT_EQ(parse({"-A", "bogus"}).error,
-            "option '-A': 'bogus' is not a socket table (inet, tcp, udp, raw, unix, unix_stream, "
-            "unix_dgram, unix_seqpacket, packet, packet_raw, packet_dgram, netlink)");
+            "option '-A': 'bogus' is not a socket table (inet, tcp, udp, raw, mptcp, unix, "
+            "unix_stream, unix_dgram, unix_seqpacket, packet, packet_raw, packet_dgram, netlink)");
+  r = parse({"-M"});
+  EXPECT_TRUE(r.opts.scope.mptcp && !r.opts.scope.tcp);
+  EXPECT_TRUE(parse({"-A", "mptcp,tcp"}).opts.scope.mptcp);
   // Raw, packet and netlink tables: listed only when asked for, each alone or with others.
   r = parse({"-A", "tcp,raw"});
   ASSERT_EQ(r.error, "");
@@ -577,7 +580,7 @@ TEST(Binary, HelpAndVersion) {
   EXPECT_EQ(h.exit_code, 0);
   EXPECT_NE(
       h.out.find(
-          "Usage: ssfast [-tuxw0laH46pTjeomiOnrKEb] [-f F] [-A Q] [-F FILE] [-D FILE] [--tos]"),
+          "Usage: ssfast [-tuxw0MlaH46pTjeomiOnrKEb] [-f F] [-A Q] [-F FILE] [-D FILE] [--tos]"),
       std::string::npos);
   EXPECT_NE(h.out.find("ssfast top KEY"), std::string::npos);
   EXPECT_NE(h.out.find("Exit status"), std::string::npos);

@@ -380,6 +380,7 @@ TEST(SsDefaultStates, AsSsComputesThem) {
   EXPECT_EQ(states({.raw = true}), bit(1)) << "ss -w: established, as UDP";
   EXPECT_EQ(states({.packet = true}), bit(7)) << "ss -0: every packet socket is UNCONN";
   EXPECT_EQ(states({.netlink = true}), bit(7));
+  EXPECT_EQ(states({.mptcp = true}), conn) << "ss -M: connected, as TCP";
   EXPECT_EQ(states({.tcp = true, .packet = true}), conn | bit(7));
   EXPECT_EQ(states({.listening = true, .packet = true}), bit(10) | bit(7));
 }

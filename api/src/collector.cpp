@@ -280,14 +280,14 @@ struct collector::impl {
   }
 
   // A listing: TCP, UDP and UNIX sockets from the chosen source, then each other table asked
-  // for (raw, packet, netlink) on its own, since a kernel may lack one table's diag module
+  // for (raw, packet, netlink, MPTCP) on its own, since a kernel may lack one table's diag module
   // (raw_diag is often not built): netlink answers ENOENT for that table alone, which is then
   // read from /proc, as ss does (ss.c raw_show).
   std::error_code list(const socket_query& q, row_sink& sink) noexcept {
     const count_scope& sc = q.scope;
-    if (!sc.raw && !sc.packet && !sc.netlink) return list_main(q, sink);
+    if (!sc.raw && !sc.packet && !sc.netlink && !sc.mptcp) return list_main(q, sink);
     socket_query main = q;
-    main.scope.raw = main.scope.packet = main.scope.netlink = false;
+    main.scope.raw = main.scope.packet = main.scope.netlink = main.scope.mptcp = false;
     std::uint64_t dropped = 0;
     if (sc.tcp || sc.udp || sc.unix_domain) {
       if (auto ec = list_main(main, sink)) return ec;
@@ -295,11 +295,12 @@ struct collector::impl {
     }
     socket_query one = q;
     one.scope.tcp = one.scope.udp = one.scope.unix_domain = false;
-    for (int table = 0; table < 3; ++table) {
+    for (int table = 0; table < 4; ++table) {
       one.scope.raw = table == 0 && sc.raw;
       one.scope.packet = table == 1 && sc.packet;
       one.scope.netlink = table == 2 && sc.netlink;
-      if (!one.scope.raw && !one.scope.packet && !one.scope.netlink) continue;
+      one.scope.mptcp = table == 3 && sc.mptcp;
+      if (!one.scope.raw && !one.scope.packet && !one.scope.netlink && !one.scope.mptcp) continue;
       if (auto ec = list_other_table(one, sink)) return ec;
       dropped += repeats;
     }

@@ -216,7 +216,7 @@ system_names::system_names(system_names&&) noexcept = default;
 system_names& system_names::operator=(system_names&&) noexcept = default;
 system_names::~system_names() = default;
 
-std::string_view system_names::service(std::uint16_t port, std::uint8_t protocol) {
+std::string_view system_names::service(std::uint16_t port, std::uint16_t protocol) {
   if (port == 0 || p_->ephemeral(port)) return {};
   const std::uint32_t key = std::uint32_t{protocol} << 16 | port;
   auto it = p_->services.find(key);

@@ -136,9 +136,10 @@ std::uint32_t ss_default_states(const listing_selection& s) noexcept {
   // (filter_af_set: SS_CONN). With none of them, connected sockets of every table.
   const std::uint32_t conn = all & ~(bit(tcp_state::listen) | bit(tcp_state::close) |
                                      bit(tcp_state::time_wait) | bit(tcp_state::syn_recv));
-  if (!s.tcp && !s.udp && !s.unix_domain && !s.raw && !s.packet && !s.netlink) return conn;
+  if (!s.tcp && !s.udp && !s.unix_domain && !s.raw && !s.packet && !s.netlink && !s.mptcp)
+    return conn;
   std::uint32_t m = 0;
-  if (s.tcp || s.unix_domain) m |= conn;
+  if (s.tcp || s.unix_domain || s.mptcp) m |= conn;
   // default_dbs in ss.c: RAW as UDP, ESTABLISHED; packet and netlink sockets, SS_CLOSE.
   if (s.udp || s.raw) m |= bit(tcp_state::established);
   if (s.packet || s.netlink) m |= bit(tcp_state::close);
@@ -150,7 +151,7 @@ socket_query query_of(const socket_filter& f, count_scope scope,
   socket_query q;
   q.scope = scope;
   if (f.family == abi::af_unix) {  // unix:PATTERN: UNIX sockets only
-    q.scope.tcp = q.scope.udp = q.scope.raw = q.scope.ipv4 = q.scope.ipv6 = false;
+    q.scope.tcp = q.scope.udp = q.scope.raw = q.scope.mptcp = q.scope.ipv4 = q.scope.ipv6 = false;
     q.scope.packet = q.scope.netlink = false;
   } else if (f.family) {
     q.scope.ipv4 = q.scope.ipv4 && *f.family == abi::af_inet;

@@ -216,7 +216,7 @@ parse_status count_inet_keys(const datagram& d, const reply_filter& f,
               });
 }
 
-parse_status rows_inet(const datagram& d, const reply_filter& f, std::uint8_t protocol,
+parse_status rows_inet(const datagram& d, const reply_filter& f, std::uint16_t protocol,
                        socket_table& out, repeat_guard* repeats) noexcept {
   return guard_alloc([&] {
     return walk(
@@ -230,9 +230,9 @@ parse_status rows_inet(const datagram& d, const reply_filter& f, std::uint8_t pr
           socket_row r;
           r.family = m.idiag_family;
           r.protocol = protocol;
-          r.sock_type = protocol == IPPROTO_TCP   ? SOCK_STREAM
-                        : protocol == IPPROTO_RAW ? SOCK_RAW
-                                                  : SOCK_DGRAM;
+          r.sock_type = protocol == IPPROTO_TCP || protocol == abi::ipproto_mptcp ? SOCK_STREAM
+                        : protocol == IPPROTO_RAW                                 ? SOCK_RAW
+                                                                                  : SOCK_DGRAM;
           r.state = m.idiag_state;
           // idiag_src/dst hold the address in network order; for IPv4 only the first word
           // counts (inet_diag_msg_common_fill zeroes the rest).

@@ -29,7 +29,7 @@ request_layout build_request(const dump_request& r, std::uint32_t seq,
   } else if (r.what == dump_request::kind::inet) {
     inet_diag_req_v2 req{};
     req.sdiag_family = r.family;
-    req.sdiag_protocol = r.protocol;
+    req.sdiag_protocol = static_cast<std::uint8_t>(r.protocol);  // ss's truncation for MPTCP
     req.idiag_ext = r.inet_ext;
     req.idiag_states = r.states;
     wire::store(buf, wire::header_size, req);
@@ -56,6 +56,13 @@ request_layout build_request(const dump_request& r, std::uint32_t seq,
     body = sizeof req;
   }
   std::size_t len = wire::header_size + wire::align(body);
+  if (r.what == dump_request::kind::inet && r.protocol > 255) {
+    const nlattr a{static_cast<std::uint16_t>(sizeof(nlattr) + sizeof(std::uint32_t)),
+                   INET_DIAG_REQ_PROTOCOL};
+    wire::store(buf, len, a);
+    wire::store(buf, len + sizeof a, std::uint32_t{r.protocol});
+    len += sizeof a + sizeof(std::uint32_t);
+  }
   std::size_t total = len;
   const bool inet = r.what == dump_request::kind::inet || r.what == dump_request::kind::inet_legacy;
   if (!r.bytecode.empty() && inet) {
@@ -88,7 +95,7 @@ std::size_t build_destroy(const socket_row& r, std::uint32_t seq,
     return 0;
   inet_diag_req_v2 req{};
   req.sdiag_family = r.family;
-  req.sdiag_protocol = r.protocol;
+  req.sdiag_protocol = static_cast<std::uint8_t>(r.protocol);  // TCP or UDP, checked above
   // The socket's identity as the dump gave it: addresses in network order (IPv4 in the first
   // word), ports in network order, the bound device, and the cookie split low word first
   // (sock_diag_save_cookie), which sock_diag_check_cookie() compares.

@@ -241,6 +241,8 @@ std::string_view to_string(dump_step s) noexcept {
     case dump_step::raw_ipv6: return "RAW/IPv6 dump";
     case dump_step::packet: return "packet socket dump";
     case dump_step::netlink: return "netlink socket dump";
+    case dump_step::mptcp_ipv4: return "MPTCP/IPv4 dump";
+    case dump_step::mptcp_ipv6: return "MPTCP/IPv6 dump";
   }
   return {};
 }

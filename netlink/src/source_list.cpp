@@ -195,25 +195,29 @@ std::error_code source::state::list_netlink(row_sink& sink, const socket_query& 
   return list_other_tables(sink, q);
 }
 
-// Raw, packet and netlink sockets, each table one dump (ss.c raw_show, packet_show_netlink,
-// netlink_show_netlink). A kernel without raw_diag ends the raw dump with ENOENT in its
-// NLMSG_DONE (inet_diag_lock_handler finds no handler for IPPROTO_RAW): returned as it is, with
-// the step, for the caller to read /proc/net/raw instead.
+// Raw, MPTCP, packet and netlink sockets, each table its dumps (ss.c raw_show, mptcp_show,
+// packet_show_netlink, netlink_show_netlink). A kernel without mptcp_diag answers ENOENT too. A
+// kernel without raw_diag ends the raw dump with ENOENT in its NLMSG_DONE (inet_diag_lock_handler
+// finds no handler for IPPROTO_RAW): returned as it is, with the step, for the caller to read
+// /proc/net/raw instead.
 std::error_code source::state::list_other_tables(row_sink& sink, const socket_query& q) noexcept {
   const count_scope& sc = q.scope;
   const other_matcher keep{q};
-  if (sc.raw) {
-    for (const inet_dump& d : raw_dumps) {
+  for (const auto& dumps :
+       {std::span<const inet_dump>(raw_dumps), std::span<const inet_dump>(mptcp_dumps)}) {
+    if (!(dumps[0].protocol == IPPROTO_RAW ? sc.raw : sc.mptcp)) continue;
+    for (const inet_dump& d : dumps) {
       if (!d.wanted(sc)) continue;
       auto rows = [&](const netlink::datagram& g, const netlink::reply_filter& r,
                       repeat_guard& guard) noexcept {
         return rows_to(
-            sink, [&](socket_table& t) { return netlink::rows_inet(g, r, IPPROTO_RAW, t, &guard); },
+            sink, [&](socket_table& t) { return netlink::rows_inet(g, r, d.protocol, t, &guard); },
             keep);
       };
       netlink::dump_request r = inet_request(d, q.states);
       r.inet_ext = inet_ext_of(q);
-      r.bytecode = filter_code;  // raw_diag's sk_diag_dump runs it (inet_diag_bc_sk)
+      // raw_diag's and mptcp_diag's sk_diag_dump run it (inet_diag_bc_sk).
+      r.bytecode = filter_code;
       if (auto ec = guarded_dump(sockets[0], r, rows, last_repeats)) {
         context = d.step;
         return ec;

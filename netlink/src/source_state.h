@@ -32,7 +32,7 @@ struct callback_sink final : netlink::datagram_sink {
 
 // One dump of the plan: protocol, family, and the step errors name.
 struct inet_dump {
-  std::uint8_t protocol;
+  std::uint16_t protocol;
   std::uint8_t family;
   dump_step step;
   bool (*wanted)(const count_scope&);
@@ -50,6 +50,13 @@ inline constexpr inet_dump udp_dumps[] = {
 inline constexpr inet_dump raw_dumps[] = {
     {IPPROTO_RAW, AF_INET, dump_step::raw_ipv4, [](const count_scope& s) { return s.ipv4; }},
     {IPPROTO_RAW, AF_INET6, dump_step::raw_ipv6, [](const count_scope& s) { return s.ipv6; }},
+};
+
+inline constexpr inet_dump mptcp_dumps[] = {
+    {abi::ipproto_mptcp, AF_INET, dump_step::mptcp_ipv4,
+     [](const count_scope& s) { return s.ipv4; }},
+    {abi::ipproto_mptcp, AF_INET6, dump_step::mptcp_ipv6,
+     [](const count_scope& s) { return s.ipv6; }},
 };
 
 inline constexpr std::uint32_t tcp_established_bit =

@@ -38,7 +38,7 @@ static_assert(abi::ipproto_tcp == IPPROTO_TCP && abi::ipproto_udp == IPPROTO_UDP
               abi::ipproto_raw == IPPROTO_RAW);
 static_assert(abi::sock_stream == SOCK_STREAM && abi::sock_dgram == SOCK_DGRAM &&
               abi::sock_raw == SOCK_RAW && abi::sock_seqpacket == SOCK_SEQPACKET);
-static_assert(abi::eth_p_all == ETH_P_ALL);
+static_assert(abi::eth_p_all == ETH_P_ALL && abi::ipproto_mptcp == IPPROTO_MPTCP);
 static_assert(abi::packet_diag_info == PACKET_DIAG_INFO &&
               abi::packet_diag_mclist == PACKET_DIAG_MCLIST &&
               abi::packet_diag_rx_ring == PACKET_DIAG_RX_RING &&

@@ -110,7 +110,7 @@ std::string_view ethertype_name(std::uint16_t id) noexcept {
 }
 
 // iproute2's nl_proto_n2a names (lib/rt_names.c), by netlink protocol.
-std::string_view netlink_protocol_name(std::uint8_t p) noexcept {
+std::string_view netlink_protocol_name(std::uint16_t p) noexcept {
   static constexpr std::array<std::string_view, 22> names = {
       "rtnl",  "unused", "usersock",   "fw",        "tcpdiag", "nflog", "xfrm",   "selinux",
       "iscsi", "audit",  "fiblookup",  "connector", "nft",     "ip6fw", "dec-rt", "uevent",
@@ -255,10 +255,11 @@ std::string_view netid(const socket_row& r) noexcept {
   }
   if (r.family == abi::af_packet) return r.sock_type == abi::sock_raw ? "p_raw" : "p_dgr";
   if (r.family == abi::af_netlink) return "nl";
-  return r.protocol == proto_tcp          ? "tcp"
-         : r.protocol == proto_udp        ? "udp"
-         : r.protocol == abi::ipproto_raw ? "raw"
-                                          : "???";
+  return r.protocol == proto_tcp            ? "tcp"
+         : r.protocol == proto_udp          ? "udp"
+         : r.protocol == abi::ipproto_raw   ? "raw"
+         : r.protocol == abi::ipproto_mptcp ? "mptcp"
+                                            : "???";
 }
 
 std::string_view ss_state_name(std::uint8_t state) noexcept {
@@ -468,12 +469,13 @@ void listing_writer::json_row(const socket_row& r) {
   w.begin_object();
   const bool unix_domain = r.family == af_unix;
   const bool packet = r.family == abi::af_packet, nl = r.family == abi::af_netlink;
-  w.key("proto").value(unix_domain                      ? std::string_view("unix")
-                       : packet                         ? std::string_view("packet")
-                       : nl                             ? std::string_view("netlink")
-                       : r.protocol == proto_tcp        ? std::string_view("tcp")
-                       : r.protocol == abi::ipproto_raw ? std::string_view("raw")
-                                                        : std::string_view("udp"));
+  w.key("proto").value(unix_domain                        ? std::string_view("unix")
+                       : packet                           ? std::string_view("packet")
+                       : nl                               ? std::string_view("netlink")
+                       : r.protocol == proto_tcp          ? std::string_view("tcp")
+                       : r.protocol == abi::ipproto_raw   ? std::string_view("raw")
+                       : r.protocol == abi::ipproto_mptcp ? std::string_view("mptcp")
+                                                          : std::string_view("udp"));
   if (unix_domain || packet) w.key("type").value(netid(r));
   w.key("family").value(unix_domain           ? std::string_view("unix")
                         : packet              ? std::string_view("packet")

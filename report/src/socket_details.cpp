@@ -6,6 +6,7 @@
 
 #include <linux/filter.h>
 #include <linux/inet_diag.h>
+#include <linux/mptcp.h>
 #include <linux/netlink.h>
 #include <linux/packet_diag.h>
 #include <linux/sock_diag.h>
@@ -424,6 +425,27 @@ void append_cgroup(std::string& out, const listing_style& s, std::uint64_t id) {
   }
 }
 
+// ss.c mptcp_stats_print (6.1): an MPTCP connection's INET_DIAG_INFO, struct mptcp_info (uapi
+// linux/mptcp.h), each field when not zero; a shorter struct reads as zeros past its end.
+void append_mptcp_info(std::string& out, const socket_attributes& a) {
+  if (a.tcp_info.empty()) return;
+  const auto i = attribute_as<mptcp_info>(a.tcp_info);
+  if (i.mptcpi_subflows) format(out, " subflows:%d", i.mptcpi_subflows);
+  if (i.mptcpi_add_addr_signal) format(out, " add_addr_signal:%d", i.mptcpi_add_addr_signal);
+  if (i.mptcpi_add_addr_accepted) format(out, " add_addr_accepted:%d", i.mptcpi_add_addr_accepted);
+  if (i.mptcpi_subflows_max) format(out, " subflows_max:%d", i.mptcpi_subflows_max);
+  if (i.mptcpi_add_addr_signal_max)
+    format(out, " add_addr_signal_max:%d", i.mptcpi_add_addr_signal_max);
+  if (i.mptcpi_add_addr_accepted_max)
+    format(out, " add_addr_accepted_max:%d", i.mptcpi_add_addr_accepted_max);
+  if (i.mptcpi_flags & MPTCP_INFO_FLAG_FALLBACK) out += " fallback";
+  if (i.mptcpi_flags & MPTCP_INFO_FLAG_REMOTE_KEY_RECEIVED) out += " remote_key";
+  if (i.mptcpi_token) format(out, " token:%x", i.mptcpi_token);
+  if (i.mptcpi_write_seq) format(out, " write_seq:%llx", (unsigned long long)i.mptcpi_write_seq);
+  if (i.mptcpi_snd_una) format(out, " snd_una:%llx", (unsigned long long)i.mptcpi_snd_una);
+  if (i.mptcpi_rcv_nxt) format(out, " rcv_nxt:%llx", (unsigned long long)i.mptcpi_rcv_nxt);
+}
+
 // ss.c packet_show_ring: struct packet_diag_ring's fields (uapi linux/packet_diag.h).
 void append_ring(std::string& out, const char* name, std::span<const std::uint8_t> ring,
                  bool oneline) {
@@ -571,7 +593,11 @@ void append_socket_details(std::string& out, const socket_row& r, const listing_
   if (s.memory || (s.tcp_info && r.protocol != abi::ipproto_udp)) {
     if (!s.oneline) out += "\n\t";
     append_memory(out, a);
-    append_tcp_info(out, r, a, s);
+    if (r.protocol == abi::ipproto_mptcp) {
+      append_mptcp_info(out, a);
+    } else {
+      append_tcp_info(out, r, a, s);
+    }
   }
 }
 

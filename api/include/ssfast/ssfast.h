@@ -88,7 +88,7 @@ class SSFAST_API system_names final : public name_lookup {
   system_names(system_names&&) noexcept;
   system_names& operator=(system_names&&) noexcept;
   ~system_names();
-  std::string_view service(std::uint16_t port, std::uint8_t protocol) override;
+  std::string_view service(std::uint16_t port, std::uint16_t protocol) override;
   std::string_view cgroup_path(std::uint64_t id) override;
   std::string_view interface_name(std::uint32_t ifindex) override;
   /// getnameinfo with NI_NAMEREQD, once per address: /etc/hosts, then DNS, which may wait for

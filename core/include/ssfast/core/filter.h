@@ -185,6 +185,7 @@ struct listing_selection {
   bool raw = false;          ///< -w: ESTABLISHED by default, as UDP
   bool packet = false;       ///< -0: UNCONN (every packet socket) by default
   bool netlink = false;      ///< -f netlink: UNCONN (every netlink socket) by default
+  bool mptcp = false;        ///< -M: connected, as TCP
 };
 
 /// The TCP_* state mask ss lists when no `state` or `exclude` filter says otherwise: every state

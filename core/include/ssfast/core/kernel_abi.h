@@ -17,6 +17,9 @@ inline constexpr std::uint8_t af_unix = 1, af_inet = 2, af_inet6 = 10, af_netlin
 /// IPPROTO_RAW as its table, and the IP protocol it was opened for as its local port, as
 /// inet_diag and /proc/net/raw report it (inet_create: inet_num = protocol).
 inline constexpr std::uint8_t ipproto_tcp = 6, ipproto_udp = 17, ipproto_raw = 255;
+/// IPPROTO_MPTCP (uapi linux/in.h): past a byte, so inet_diag takes it as the request's
+/// INET_DIAG_REQ_PROTOCOL attribute, and rows keep it in a 16-bit protocol column.
+inline constexpr std::uint16_t ipproto_mptcp = 262;
 /// SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET (the same on every architecture ssfast
 /// builds for).
 inline constexpr std::uint8_t sock_stream = 1, sock_dgram = 2, sock_raw = 3, sock_seqpacket = 5;

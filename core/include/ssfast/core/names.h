@@ -15,7 +15,7 @@ class SSFAST_API name_lookup {
  public:
   /// The service name of `port` for `protocol` (IPPROTO_TCP, IPPROTO_UDP), or "" to print
   /// the number. Valid until the next call.
-  virtual std::string_view service(std::uint16_t port, std::uint8_t protocol) = 0;
+  virtual std::string_view service(std::uint16_t port, std::uint16_t protocol) = 0;
   /// The host name of an address (ss -r: the resolver, /etc/hosts then DNS), or "" to print
   /// the address. `family` is AF_INET or AF_INET6. Valid until the next call.
   virtual std::string_view host(std::uint8_t family, const std::array<std::uint8_t, 16>& a) = 0;

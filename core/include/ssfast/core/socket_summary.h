@@ -37,6 +37,7 @@ struct count_scope {
   bool raw = false;
   bool packet = false;
   bool netlink = false;
+  bool mptcp = false;  ///< ss -M: MPTCP connections (mptcp_diag)
 };
 
 /// How a count (collector::count) obtains ESTABLISHED.

@@ -28,7 +28,7 @@ using address_bytes = std::array<std::uint8_t, 16>;
 /// columns (netlink_ends_of).
 struct socket_row {
   std::uint8_t family = 0;     ///< AF_INET, AF_INET6, AF_UNIX, AF_PACKET, AF_NETLINK
-  std::uint8_t protocol = 0;   ///< IPPROTO_TCP, IPPROTO_UDP, IPPROTO_RAW; 0 for AF_UNIX
+  std::uint16_t protocol = 0;  ///< IPPROTO_TCP, UDP, RAW, MPTCP (262); 0 for AF_UNIX
   std::uint8_t sock_type = 0;  ///< SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET
   std::uint8_t state = 0;      ///< the kernel's TCP_* byte
   address_bytes local_addr{};
@@ -79,7 +79,7 @@ SSFAST_API void set_netlink_ends(socket_row& r, const netlink_ends& e) noexcept;
 /// one list, so a new field is one line here and one in socket_row.
 #define SSFAST_SOCKET_COLUMNS(X) \
   X(std::uint8_t, family)        \
-  X(std::uint8_t, protocol)      \
+  X(std::uint16_t, protocol)     \
   X(std::uint8_t, sock_type)     \
   X(address_bytes, local_addr)   \
   X(address_bytes, peer_addr)    \

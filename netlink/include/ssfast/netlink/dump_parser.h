@@ -94,7 +94,7 @@ parse_status count_inet_keys(const datagram& d, const reply_filter& f,
 /// in each row since a dump's message does not carry it; 0 takes each message's
 /// INET_DIAG_PROTOCOL, which destroy events carry (a message without it is bad_message). Allocates
 /// as the table grows; reports std::errc::not_enough_memory rather than throwing.
-parse_status rows_inet(const datagram& d, const reply_filter& f, std::uint8_t protocol,
+parse_status rows_inet(const datagram& d, const reply_filter& f, std::uint16_t protocol,
                        socket_table& out, repeat_guard* repeats = nullptr) noexcept;
 
 /// unix_diag: counts sockets by type and state. noexcept, no allocation.

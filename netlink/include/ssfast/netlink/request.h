@@ -56,8 +56,10 @@ struct dump_request {
     netlink,      ///< SOCK_DIAG_BY_FAMILY + netlink_diag_req: every netlink protocol
   };
   kind what = kind::inet;
-  std::uint8_t family = 0;    ///< inet: AF_INET or AF_INET6
-  std::uint8_t protocol = 0;  ///< inet: IPPROTO_TCP, IPPROTO_UDP or IPPROTO_RAW
+  std::uint8_t family = 0;  ///< inet: AF_INET or AF_INET6
+  /// inet: IPPROTO_TCP, UDP, RAW, or MPTCP (past a byte: sent as INET_DIAG_REQ_PROTOCOL, as
+  /// ss does, inet_diag_get_protocol preferring it to sdiag_protocol)
+  std::uint16_t protocol = 0;
   std::uint8_t inet_ext = 0;  ///< inet: idiag_ext extension bits; 0 for counting
   std::uint32_t states = all_states;
   std::uint32_t unix_show = 0;  ///< unix: UDIAG_SHOW_* bits; 0 for counting
@@ -72,7 +74,7 @@ std::uint16_t reply_type(const dump_request& r) noexcept;
 /// Largest request head build_request writes: netlink header, request struct and the bytecode
 /// attribute's header. The bytecode itself is sent from the caller's buffer, in its own iovec
 /// (as iproute2's ss does), so its size does not depend on this buffer.
-inline constexpr std::size_t max_request_head = 128;
+inline constexpr std::size_t max_request_head = 128;  // 16 + 56 + 8 + 4 at most
 
 /// Most bytecode one request carries: INET_DIAG_REQ_BYTECODE is one attribute, whose nla_len
 /// (16 bits) counts its 4-byte header, and bytecode comes in 4-byte ops: 65535 - 4, rounded

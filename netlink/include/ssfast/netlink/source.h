@@ -35,6 +35,8 @@ enum class dump_step : std::uint8_t {
   raw_ipv6,
   packet,
   netlink,
+  mptcp_ipv4,
+  mptcp_ipv6,
 };
 
 /// "TCP dump", "TCP/IPv4 dump", "UNIX dump", "filter", ...; empty for none. Static storage.
