@@ -156,15 +156,19 @@ bool build_query(const options& o, socket_filter& f, socket_query& q, std::strin
   }
   f = std::move(*parsed.filter);
   // ss judges packet and netlink sockets by fields of its own (a packet socket's "port" is its
-  // interface index, a netlink socket's its port id): an expression over them is refused
-  // rather than answered by other rules.
-  if ((o.scope.packet || o.scope.netlink) && f.has_expression()) {
-    err =
-        "a filter expression selects inet and unix sockets: packet and netlink sockets (-0, "
-        "-f link, -A netlink) take states only";
-    return false;
+  // interface index, a netlink socket's its port id): an expression over them is refused when
+  // they were asked for, and leaves them out of a listing of every table.
+  count_scope scope = o.scope;
+  if (f.has_expression()) {
+    if (o.packet || o.netlink) {
+      err =
+          "a filter expression selects inet and unix sockets: packet and netlink sockets (-0, "
+          "-f link, -A netlink) take states only";
+      return false;
+    }
+    scope.packet = scope.netlink = false;
   }
-  q = query_of(f, o.scope, listing_states(o, f));
+  q = query_of(f, scope, listing_states(o, f));
   q.unix_types = o.unix_types;
   q.packet_types = o.packet_types;
   return true;

@@ -21,7 +21,8 @@ constexpr std::array<help_section, 9> sections = {{
      "                 [--cgroup] [--inet-sockopt] [--count N] [--format F] [FILTER]\n"
      "                 list sockets, as ss does",
      "Listing (the default; ss's flags):\n"
-     "  -t, -u, -x      TCP, UDP, UNIX sockets (default: all three); --tcp, --udp, --unix\n"
+     "  -t, -u, -x      TCP, UDP, UNIX sockets; --tcp, --udp, --unix (none of the tables\n"
+     "                  named: every one, as ss; with -4/-6 the inet ones)\n"
      "  -w, --raw       raw sockets (the port is the IP protocol taken: icmp, ipproto-255);\n"
      "                  from /proc/net/raw where the kernel has no raw_diag, as ss\n"
      "  -M, --mptcp     MPTCP connections (mptcp_diag); with -i, their mptcp_info\n"

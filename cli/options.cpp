@@ -666,8 +666,19 @@ class parser {
       o_.scope.ipv4 = v4_;
       o_.scope.ipv6 = v6_;
     }
-    // -t, -u, -x, -w, -0, -A netlink choose tables; none of them means TCP, UDP and UNIX.
-    if (o_.tcp || o_.udp || o_.unix_domain || o_.raw || o_.packet || o_.netlink || o_.mptcp) {
+    // -t, -u, -x, -w, -0, -M, -A netlink choose tables; none of them means TCP, UDP and UNIX,
+    // and for a plain listing every table, as ss lists them (filter_db_parse "all"): raw and
+    // MPTCP too, packet and netlink sockets without -4 or -6 (their families are neither).
+    // -K, -E and -D work on TCP and UDP only.
+    const bool tables =
+        o_.tcp || o_.udp || o_.unix_domain || o_.raw || o_.packet || o_.netlink || o_.mptcp;
+    if (!tables && o_.cmd == command::list && !o_.kill && !o_.events && o_.diag_file.empty()) {
+      // Raw sockets come from /proc where the kernel has no raw_diag: not with --source netlink.
+      o_.scope.raw = o_.source != source_choice::netlink;
+      o_.scope.mptcp = true;
+      o_.scope.packet = o_.scope.netlink = v4_ == v6_;
+    }
+    if (tables) {
       o_.scope.tcp = o_.tcp;
       o_.scope.udp = o_.udp;
       o_.scope.unix_domain = o_.unix_domain;

@@ -238,7 +238,16 @@ TEST(ParseArgs, FamilyQueryFilterFileAndBy) {
   EXPECT_EQ(r.opts.packet_types, 0u);
   EXPECT_EQ(parse({"-A", "packet_dgram"}).opts.packet_types, 1u << SOCK_DGRAM);
   EXPECT_EQ(parse({"-A", "packet_raw", "-0"}).opts.packet_types, 0u) << "-0 is both tables";
-  EXPECT_FALSE(parse({"-a"}).opts.scope.raw) << "not in the default tables";
+  // No table named: a listing has every table, as ss's "all"; not -4's packet and netlink
+  // sockets, nor -K's, and a count or top none of them.
+  r = parse({"-a"});
+  EXPECT_TRUE(r.opts.scope.raw && r.opts.scope.mptcp && r.opts.scope.packet &&
+              r.opts.scope.netlink);
+  r = parse({"-4a"});
+  EXPECT_TRUE(r.opts.scope.raw && !r.opts.scope.packet && !r.opts.scope.netlink);
+  EXPECT_FALSE(parse({"-aK"}).opts.scope.raw);
+  EXPECT_FALSE(parse({"-s"}).opts.scope.raw);
+  EXPECT_FALSE(parse({"-a", "--source", "netlink"}).opts.scope.raw) << "raw may need /proc";
   EXPECT_EQ(parse({"-0", "-b"}).error, "");
   EXPECT_NE(parse({"-s", "-b"}).error, "") << "-b: packet sockets' filters, in a listing";
   // One UNIX type each; -x widens nothing -A chose, and alone means every type.

@@ -302,7 +302,10 @@ struct collector::impl {
       one.scope.mptcp = table == 3 && sc.mptcp;
       if (!one.scope.raw && !one.scope.packet && !one.scope.netlink && !one.scope.mptcp) continue;
       if (auto ec = list_other_table(one, sink)) return ec;
-      dropped += repeats;
+      // netlink_diag reports every socket bound to a multicast group twice, whatever the churn
+      // (its mc_list walk skips sk_hashed() sockets, which netlink's rhashtable never makes
+      // them): those are listed once and are not news worth a note.
+      if (!one.scope.netlink) dropped += repeats;
     }
     repeats = dropped;
     return {};
@@ -318,8 +321,13 @@ struct collector::impl {
       const std::error_code ec = nl->list(sink, q, hints);
       repeats = nl->repeats();
       context = ec ? step{step_kind::dump, netlink::to_string(nl->context())} : step{};
-      if (ec != std::errc::no_such_file_or_directory || choice != source_choice::automatic)
-        return ec;
+      if (ec != std::errc::no_such_file_or_directory) return ec;
+      // No mptcp_diag: no MPTCP socket can be listed, from netlink or /proc (ss lists none).
+      if (q.scope.mptcp) {
+        context = {};
+        return {};
+      }
+      if (choice != source_choice::automatic) return ec;
     }
     if (proc_cannot_judge(q)) return make_error_code(errc::filter_needs_netlink);
     std::string_view failed;
