@@ -17,7 +17,7 @@ struct help_section {
 
 constexpr std::array<help_section, 9> sections = {{
     {command::list,
-     "[-tuxw0MlaH46pTjeomiOnrKEb] [-f F] [-A Q] [-F FILE] [-D FILE] [--tos]\n"
+     "[-tuxw0MSdlaH46pTjeomiOnrKEb] [-f F] [-A Q] [-F FILE] [-D FILE] [--tos]\n"
      "                 [--cgroup] [--inet-sockopt] [--count N] [--format F] [FILTER]\n"
      "                 list sockets, as ss does",
      "Listing (the default; ss's flags):\n"
@@ -31,11 +31,15 @@ constexpr std::array<help_section, 9> sections = {{
      "  -l, -a          listening (and unconnected) sockets only; every state; --listening,\n"
      "                  --all\n"
      "  -4, -6          IPv4 or IPv6 only; --ipv4, --ipv6\n"
-     "  -f FAMILY       inet (-4), inet6 (-6), unix (-x), link (-0), netlink; --family\n"
+     "  -f FAMILY       inet (-4), inet6 (-6), unix (-x), link (-0), netlink, vsock, tipc,\n"
+     "                  xdp; --family\n"
      "  -A QUERY        tables, comma-separated: inet (-t -u), tcp, udp, raw, mptcp, unix,\n"
      "                  unix_stream, unix_dgram, unix_seqpacket, packet, packet_raw,\n"
-     "                  packet_dgram, netlink (PROTOCOL:PROCESS/PORTID); --query (ss's all,\n"
-     "                  vsock, tipc, xdp, sctp, dccp tables are refused: not listed yet)\n"
+     "                  packet_dgram, netlink (PROTOCOL:PROCESS/PORTID), sctp, dccp, vsock,\n"
+     "                  tipc, xdp, all; --query\n"
+     "  -S, -d, --vsock, --tipc, --xdp  (--sctp, --dccp; --tipcinfo) tables ssfast does not\n"
+     "                  list: asked of the kernel; empty where it has no diag for them, as in\n"
+     "                  ss (stderr says so), refused where it has\n"
      "  -F FILE         the filter from FILE (- for stdin); --filter\n"
      "  -r, --resolve   host names for addresses (/etc/hosts, then DNS: a reverse lookup per\n"
      "                  address, which can wait for the resolver's timeout on each)\n"

@@ -93,7 +93,13 @@ enum class opt : std::uint8_t {
   raw,
   packet,
   bpf,
-  mptcp
+  mptcp,
+  sctp,
+  dccp,
+  vsock,
+  tipc,
+  tipcinfo,
+  xdp
 };
 
 struct option_spec {
@@ -118,6 +124,14 @@ inline constexpr option_spec table[] = {
     {opt::packet, '0', "packet", false, in_list},
     {opt::bpf, 'b', "bpf", false, in_list},
     {opt::mptcp, 'M', "mptcp", false, in_list},
+    // ss's tables ssfast does not list: empty where the kernel has no diag for them, else
+    // refused (cli/list.cpp).
+    {opt::sctp, 'S', "sctp", false, in_list},
+    {opt::dccp, 'd', "dccp", false, in_list},
+    {opt::vsock, 0, "vsock", false, in_list},
+    {opt::tipc, 0, "tipc", false, in_list},
+    {opt::tipcinfo, 0, "tipcinfo", false, in_list},
+    {opt::xdp, 0, "xdp", false, in_list},
     {opt::listening, 'l', "listening", false, in_list | in_top},
     {opt::all, 'a', "all", false, in_list | in_top},
     {opt::numeric, 'n', "numeric", false, every},  // listings name ports unless -n, as ss

@@ -155,6 +155,12 @@ class parser {
         break;
       case opt::bpf: o_.bpf = true; break;
       case opt::mptcp: o_.mptcp = true; break;
+      case opt::sctp: unlisted(unlisted_table::sctp); break;
+      case opt::dccp: unlisted(unlisted_table::dccp); break;
+      case opt::vsock: unlisted(unlisted_table::vsock); break;
+      case opt::tipc:
+      case opt::tipcinfo: unlisted(unlisted_table::tipc); break;
+      case opt::xdp: unlisted(unlisted_table::xdp); break;
       case opt::unix_domain:
         o_.unix_domain = true;
         x_given_ = true;
@@ -379,19 +385,40 @@ class parser {
     } else if (v == "netlink") {
       o_.netlink = true;
       o_.preferred_family = af_netlink;
-    } else if (v == "vsock" || v == "tipc" || v == "xdp") {
-      err_ = "option '-f': ssfast lists inet, inet6, unix, link and netlink sockets; " + quoted(v) +
-             " sockets are not listed yet";
+    } else if (v == "vsock") {
+      unlisted(unlisted_table::vsock);
+    } else if (v == "tipc") {
+      unlisted(unlisted_table::tipc);
+    } else if (v == "xdp") {
+      unlisted(unlisted_table::xdp);
     } else {
-      err_ = "option '-f': " + quoted(v) + " is not a family (inet, inet6, unix, link, netlink)";
+      err_ = "option '-f': " + quoted(v) +
+             " is not a family (inet, inet6, unix, link, netlink, vsock, tipc, xdp)";
     }
+  }
+
+  void unlisted(unlisted_table t) {
+    o_.unlisted = static_cast<std::uint8_t>(o_.unlisted | 1u << static_cast<unsigned>(t));
   }
 
   // ss -A QUERY (comma-separated tables): inet as -t -u, tcp, udp, unix as -x.
   void table_query(std::string_view t) {
-    static constexpr std::string_view not_yet[] = {"all",          "dccp",        "sctp", "vsock",
-                                                   "vsock_stream", "vsock_dgram", "tipc", "xdp"};
-    if (t == "mptcp") {
+    if (t == "all") {  // ss's every table: those ssfast lists, and the others probed
+      o_.tcp = o_.udp = o_.raw = o_.mptcp = o_.packet = o_.netlink = true;
+      o_.unix_domain = unix_all_types_ = packet_all_types_ = true;
+      for (std::uint8_t k = 0; k < static_cast<std::uint8_t>(unlisted_table::count); ++k)
+        unlisted(static_cast<unlisted_table>(k));
+    } else if (t == "sctp") {
+      unlisted(unlisted_table::sctp);
+    } else if (t == "dccp") {
+      unlisted(unlisted_table::dccp);
+    } else if (t == "vsock" || t == "vsock_stream" || t == "vsock_dgram") {
+      unlisted(unlisted_table::vsock);
+    } else if (t == "tipc") {
+      unlisted(unlisted_table::tipc);
+    } else if (t == "xdp") {
+      unlisted(unlisted_table::xdp);
+    } else if (t == "mptcp") {
       o_.mptcp = true;
     } else if (t == "raw") {
       o_.raw = true;
@@ -421,15 +448,11 @@ class parser {
           static_cast<std::uint8_t>(1u << (t == "unix_stream"  ? abi::sock_stream
                                            : t == "unix_dgram" ? abi::sock_dgram
                                                                : abi::sock_seqpacket));
-    } else if (std::find(std::begin(not_yet), std::end(not_yet), t) != std::end(not_yet)) {
-      err_ =
-          "option '-A': ssfast lists the inet, tcp, udp, raw, mptcp, unix (unix_stream, "
-          "unix_dgram, unix_seqpacket), packet (packet_raw, packet_dgram) and netlink tables; " +
-          quoted(t) + " is not listed yet";
     } else {
       err_ = "option '-A': " + quoted(t) +
-             " is not a socket table (inet, tcp, udp, raw, mptcp, unix, unix_stream, "
-             "unix_dgram, unix_seqpacket, packet, packet_raw, packet_dgram, netlink)";
+             " is not a socket table (all, inet, tcp, udp, raw, mptcp, unix, unix_stream, "
+             "unix_dgram, unix_seqpacket, packet, packet_raw, packet_dgram, netlink, sctp, dccp, "
+             "vsock, vsock_stream, vsock_dgram, tipc, xdp)";
     }
   }
 
@@ -670,8 +693,8 @@ class parser {
     // and for a plain listing every table, as ss lists them (filter_db_parse "all"): raw and
     // MPTCP too, packet and netlink sockets without -4 or -6 (their families are neither).
     // -K, -E and -D work on TCP and UDP only.
-    const bool tables =
-        o_.tcp || o_.udp || o_.unix_domain || o_.raw || o_.packet || o_.netlink || o_.mptcp;
+    const bool tables = o_.tcp || o_.udp || o_.unix_domain || o_.raw || o_.packet || o_.netlink ||
+                        o_.mptcp || o_.unlisted != 0;
     if (!tables && o_.cmd == command::list && !o_.kill && !o_.events && o_.diag_file.empty()) {
       // Raw sockets come from /proc where the kernel has no raw_diag: not with --source netlink.
       o_.scope.raw = o_.source != source_choice::netlink;
@@ -731,8 +754,9 @@ std::uint32_t listing_states(const options& o, const socket_filter& f) noexcept 
   if (o.cmd == command::top || o.cmd == command::summary || o.cmd == command::check ||
       o.cmd == command::doctor)
     return abi::tcp_all_states;
-  return ss_default_states(
-      {o.all, o.listening, o.tcp, o.udp, o.unix_domain, o.raw, o.packet, o.netlink, o.mptcp});
+  constexpr unsigned xdp = 1u << static_cast<unsigned>(unlisted_table::xdp);
+  return ss_default_states({o.all, o.listening, o.tcp, o.udp, o.unix_domain, o.raw, o.packet,
+                            o.netlink, o.mptcp, (o.unlisted & ~xdp) != 0, (o.unlisted & xdp) != 0});
 }
 
 }  // namespace ssfast::cli

@@ -53,6 +53,8 @@ int usage_exit(command c) noexcept;
 
 enum class output_format { text, json, prometheus };
 
+enum class unlisted_table : std::uint8_t { sctp, dccp, vsock, tipc, xdp, count };
+
 struct options {
   command cmd = command::list;
   std::optional<command> help_for;  ///< help: the command asked about (none: every command)
@@ -61,8 +63,12 @@ struct options {
   bool tcp = false, udp = false, unix_domain = false;  ///< -t -u -x; none given: all three
   /// -w, -0 (-f link), -A netlink (-f netlink): tables listed only when asked for.
   bool raw = false, packet = false, netlink = false, mptcp = false;  ///< ... and -M
-  bool bpf = false;                     ///< -b: packet sockets' BPF filters
-  bool listening = false, all = false;  ///< -l -a
+  bool bpf = false;  ///< -b: packet sockets' BPF filters
+  /// ss's tables ssfast does not list (-S, -d, --vsock, --tipc, --xdp, and -A all's): bits
+  /// 1 << unlisted_table. A listing asks the kernel whether it has them: where it has not, they
+  /// are empty, as in ss; where it has, the listing is refused.
+  std::uint8_t unlisted = 0;
+  bool listening = false, all = false;                                          ///< -l -a
   bool no_header = false, processes = false, extended = false, timers = false;  ///< -H -p -e -o
   bool memory = false, tcp_info = false, oneline = false;                       ///< -m -i -O
   bool tos = false, cgroup = false;                                             ///< --tos --cgroup

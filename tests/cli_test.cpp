@@ -207,19 +207,23 @@ TEST(ParseArgs, FamilyQueryFilterFileAndBy) {
   ASSERT_EQ(r.error, "");
   EXPECT_TRUE(r.opts.scope.tcp && r.opts.scope.udp);
   EXPECT_FALSE(r.opts.scope.unix_domain);
-  // Tables and families ssfast does not list are refused, with the reason, never ignored.
+  // Tables ssfast does not list are named, for the listing to ask the kernel about (never
+  // ignored): the table is then empty, or the listing refused.
   r = parse({"-A", "tcp,sctp"});
-  EXPECT_EQ(r.error,
-            "option '-A': ssfast lists the inet, tcp, udp, raw, mptcp, unix (unix_stream, "
-            "unix_dgram, unix_seqpacket), packet (packet_raw, packet_dgram) and netlink tables; "
-            "'sctp' is not listed yet");
-  r = parse({"-f", "vsock"});
-  EXPECT_EQ(r.error,
-            "option '-f': ssfast lists inet, inet6, unix, link and netlink sockets; 'vsock' "
-            "sockets are not listed yet");
+  ASSERT_EQ(r.error, "");
+  EXPECT_TRUE(r.opts.scope.tcp && !r.opts.scope.udp);
+  EXPECT_EQ(r.opts.unlisted, 1u << static_cast<unsigned>(unlisted_table::sctp));
+  EXPECT_EQ(parse({"-f", "vsock"}).opts.unlisted,
+            1u << static_cast<unsigned>(unlisted_table::vsock));
+  EXPECT_EQ(parse({"--xdp"}).opts.unlisted, 1u << static_cast<unsigned>(unlisted_table::xdp));
+  EXPECT_FALSE(parse({"-S"}).opts.scope.tcp) << "a table named: no default tables";
+  r = parse({"-A", "all"});
+  EXPECT_EQ(r.opts.unlisted, (1u << static_cast<unsigned>(unlisted_table::count)) - 1);
+  EXPECT_TRUE(r.opts.scope.tcp && r.opts.scope.raw && r.opts.scope.packet && r.opts.scope.netlink);
   EXPECT_EQ(parse({"-A", "bogus"}).error,
-            "option '-A': 'bogus' is not a socket table (inet, tcp, udp, raw, mptcp, unix, "
-            "unix_stream, unix_dgram, unix_seqpacket, packet, packet_raw, packet_dgram, netlink)");
+            "option '-A': 'bogus' is not a socket table (all, inet, tcp, udp, raw, mptcp, unix, "
+            "unix_stream, unix_dgram, unix_seqpacket, packet, packet_raw, packet_dgram, netlink, "
+            "sctp, dccp, vsock, vsock_stream, vsock_dgram, tipc, xdp)");
   r = parse({"-M"});
   EXPECT_TRUE(r.opts.scope.mptcp && !r.opts.scope.tcp);
   EXPECT_TRUE(parse({"-A", "mptcp,tcp"}).opts.scope.mptcp);
@@ -260,7 +264,8 @@ TEST(ParseArgs, FamilyQueryFilterFileAndBy) {
   EXPECT_EQ(parse({"-A", "unix_dgram,unix"}).opts.unix_types, 0u);
   EXPECT_EQ(parse({"-x"}).opts.unix_types, 0u);
   EXPECT_EQ(parse({"-f", "bogus"}).error,
-            "option '-f': 'bogus' is not a family (inet, inet6, unix, link, netlink)");
+            "option '-f': 'bogus' is not a family (inet, inet6, unix, link, netlink, vsock, tipc, "
+            "xdp)");
   // -F: the words of a file, or the reason it cannot be.
   char path[] = "/tmp/ssfast-filter-XXXXXX";
   const int fd = mkstemp(path);
@@ -589,7 +594,7 @@ TEST(Binary, HelpAndVersion) {
   EXPECT_EQ(h.exit_code, 0);
   EXPECT_NE(
       h.out.find(
-          "Usage: ssfast [-tuxw0MlaH46pTjeomiOnrKEb] [-f F] [-A Q] [-F FILE] [-D FILE] [--tos]"),
+          "Usage: ssfast [-tuxw0MSdlaH46pTjeomiOnrKEb] [-f F] [-A Q] [-F FILE] [-D FILE] [--tos]"),
       std::string::npos);
   EXPECT_NE(h.out.find("ssfast top KEY"), std::string::npos);
   EXPECT_NE(h.out.find("Exit status"), std::string::npos);

@@ -1004,6 +1004,24 @@ TEST_F(LiveSsParity, RawPacketAndNetlinkTablesAsSs) {
   EXPECT_NE(refused.err.find("packet and netlink sockets"), std::string::npos) << refused.err;
 }
 
+// ss's tables ssfast does not list (-S, -d, --vsock, --tipc, --xdp, -A all's): where the
+// kernel has no diag for one, it is empty, ss's output byte for byte, and stderr says why;
+// where it has, the listing is refused (exit 2).
+TEST_F(LiveSsParity, TablesSsfastDoesNotListAreAskedOfTheKernel) {
+  for (const char* flag : {"-S", "-d", "--vsock", "--tipc", "--xdp", "-San"}) {
+    const auto r = testing::run_process({SSFAST_CLI_PATH, flag});
+    if (r.exit_code == 0) {
+      EXPECT_NE(r.err.find("ssfast: note: this kernel has no "), std::string::npos)
+          << flag << r.err;
+      same_bytes({flag});
+    } else {
+      EXPECT_EQ(r.exit_code, 2) << flag << r.err;
+      EXPECT_NE(r.err.find("ssfast does not list "), std::string::npos) << flag << r.err;
+      EXPECT_EQ(r.out, "") << flag;
+    }
+  }
+}
+
 // ss -M: MPTCP connections from mptcp_diag (the protocol past a byte, sent as
 // INET_DIAG_REQ_PROTOCOL), a listener, an accepted connection and one not yet accepted.
 TEST_F(LiveSsParity, MptcpConnectionsAsSsM) {

@@ -602,6 +602,28 @@ std::error_code collector::list(const socket_query& q, row_sink& sink) noexcept 
   return impl_->in_namespace([&]() noexcept { return impl_->list(q, sink); });
 }
 
+std::error_code collector::probe_diag(std::uint8_t family, std::uint8_t protocol) noexcept {
+  return impl_->in_namespace([&]() noexcept -> std::error_code {
+    auto s = netlink::sock_diag_socket::open();
+    if (!s) {
+      impl_->context = {impl::step_kind::other, "opening the sock_diag socket"};
+      return s.error();
+    }
+    struct skip final : netlink::datagram_sink {
+      netlink::parse_status on_datagram(const netlink::datagram& d,
+                                        const netlink::reply_filter& f) noexcept override {
+        return netlink::skip_sockets(d, f);
+      }
+    } sink;
+    netlink::dump_request r;
+    r.what = netlink::dump_request::kind::probe;
+    r.family = family;
+    r.protocol = protocol;
+    r.states = 0;
+    return s->dump(r, sink);
+  });
+}
+
 std::error_code collector::raw_tcp_dump(
     const socket_query& q,
     const std::function<std::error_code(std::span<const std::byte>)>& out) noexcept {

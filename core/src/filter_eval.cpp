@@ -136,10 +136,12 @@ std::uint32_t ss_default_states(const listing_selection& s) noexcept {
   // (filter_af_set: SS_CONN). With none of them, connected sockets of every table.
   const std::uint32_t conn = all & ~(bit(tcp_state::listen) | bit(tcp_state::close) |
                                      bit(tcp_state::time_wait) | bit(tcp_state::syn_recv));
-  if (!s.tcp && !s.udp && !s.unix_domain && !s.raw && !s.packet && !s.netlink && !s.mptcp)
+  if (!s.tcp && !s.udp && !s.unix_domain && !s.raw && !s.packet && !s.netlink && !s.mptcp &&
+      !s.other_connected && !s.other_unconnected)
     return conn;
   std::uint32_t m = 0;
-  if (s.tcp || s.unix_domain || s.mptcp) m |= conn;
+  if (s.tcp || s.unix_domain || s.mptcp || s.other_connected) m |= conn;
+  if (s.other_unconnected) m |= bit(tcp_state::close);
   // default_dbs in ss.c: RAW as UDP, ESTABLISHED; packet and netlink sockets, SS_CLOSE.
   if (s.udp || s.raw) m |= bit(tcp_state::established);
   if (s.packet || s.netlink) m |= bit(tcp_state::close);

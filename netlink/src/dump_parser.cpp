@@ -388,6 +388,10 @@ parse_status rows_unix(const datagram& d, const reply_filter& f, socket_table& o
   });
 }
 
+parse_status skip_sockets(const datagram& d, const reply_filter& f) noexcept {
+  return walk(d, f, nullptr, 0, [](std::span<const std::byte>) { return std::error_code{}; });
+}
+
 parse_status rows_packet(const datagram& d, const reply_filter& f, socket_table& out,
                          repeat_guard* repeats) noexcept {
   return guard_alloc([&] {

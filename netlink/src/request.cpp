@@ -26,6 +26,12 @@ request_layout build_request(const dump_request& r, std::uint32_t seq,
     req.idiag_states = r.states;
     wire::store(buf, wire::header_size, req);
     body = sizeof req;
+  } else if (r.what == dump_request::kind::probe) {
+    inet_diag_req_v2 req{};
+    req.sdiag_family = r.family;
+    req.sdiag_protocol = static_cast<std::uint8_t>(r.protocol);
+    wire::store(buf, wire::header_size, req);
+    body = sizeof req;
   } else if (r.what == dump_request::kind::inet) {
     inet_diag_req_v2 req{};
     req.sdiag_family = r.family;

@@ -247,6 +247,11 @@ class SSFAST_API collector {
       const socket_query& q,
       const std::function<std::error_code(std::span<const std::byte>)>& out) noexcept;
 
+  /// Whether the kernel has socket diagnostics for `family` (and, for AF_INET, `protocol`):
+  /// ENOENT when it has none (no sctp_diag, vsock_diag, ...: sock_diag_rcv_msg and
+  /// inet_diag_lock_handler find no handler), {} or another error when it has. Netlink only.
+  std::error_code probe_diag(std::uint8_t family, std::uint8_t protocol) noexcept;
+
   /// Sockets the last snapshot() or list() left out because the kernel's dump reported them twice
   /// (the same socket cookie within 16 sockets: inet_diag resumes by hash position, and an
   /// insertion ahead of it repeats sockets). Counts report theirs in

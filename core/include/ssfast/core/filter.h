@@ -186,6 +186,10 @@ struct listing_selection {
   bool packet = false;       ///< -0: UNCONN (every packet socket) by default
   bool netlink = false;      ///< -f netlink: UNCONN (every netlink socket) by default
   bool mptcp = false;        ///< -M: connected, as TCP
+  /// Tables ssfast does not list, named to be found empty (-S, -d, --vsock, --tipc: connected
+  /// by default; --xdp: UNCONN), as they shape ss's State column.
+  bool other_connected = false;
+  bool other_unconnected = false;
 };
 
 /// The TCP_* state mask ss lists when no `state` or `exclude` filter says otherwise: every state

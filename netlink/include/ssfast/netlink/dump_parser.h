@@ -106,6 +106,10 @@ parse_status count_unix(const datagram& d, const reply_filter& f, unix_counts& o
 parse_status rows_unix(const datagram& d, const reply_filter& f, socket_table& out,
                        repeat_guard* repeats = nullptr) noexcept;
 
+/// Any sock_diag dump: its messages checked (sender, port id, sequence, type, NLMSG_DONE and
+/// its errno) and counted, none read. For a probe of a table ssfast does not list.
+parse_status skip_sockets(const datagram& d, const reply_filter& f) noexcept;
+
 /// packet_diag: appends one row per packet socket (see socket_row: the bound protocol as
 /// local_port, the interface as ifindex, Recv-Q from PACKET_DIAG_MEMINFO), state TCP_CLOSE.
 /// The request must ask for INFO, UID and MEMINFO (packet_show_rows). Allocates as rows_inet.

@@ -54,6 +54,10 @@ struct dump_request {
     unix_domain,  ///< SOCK_DIAG_BY_FAMILY + unix_diag_req
     packet,       ///< SOCK_DIAG_BY_FAMILY + packet_diag_req: every packet socket
     netlink,      ///< SOCK_DIAG_BY_FAMILY + netlink_diag_req: every netlink protocol
+    /// SOCK_DIAG_BY_FAMILY for any family, an inet_diag_req_v2's bytes with no state asked:
+    /// whether the kernel has a diag handler for `family` (and `protocol`), which it answers
+    /// with ENOENT when it has none (sock_diag_rcv_msg, inet_diag_lock_handler).
+    probe,
   };
   kind what = kind::inet;
   std::uint8_t family = 0;  ///< inet: AF_INET or AF_INET6
