@@ -225,9 +225,16 @@ int check_unlisted_tables(collector& c, const options& o) {
                    t.name, t.module, t.name);
       continue;
     }
+    // A dump, EINVAL (a handler refusing the probe's request) or a reply ssfast does not parse
+    // all say the kernel has the table; other errors (no netlink, EPERM) that it was not asked.
+    const bool answered =
+        !ec || ec == std::errc::invalid_argument || ec.category() != std::system_category();
+    if (!answered)
+      return fail(exit_failure, std::string("cannot ask the kernel whether it has ") + t.name +
+                                    " sockets (" + t.module + "): " + ec.message() +
+                                    "; ssfast does not list them yet");
     return fail(exit_usage, std::string("ssfast does not list ") + t.name +
-                                " sockets yet, and this kernel has them (" + t.module +
-                                (ec ? ": " + ec.message() : std::string(" answers")) + ")");
+                                " sockets yet, and this kernel has them (" + t.module + ")");
   }
   return -1;
 }
