@@ -224,31 +224,32 @@ std::error_code source::state::list_other_tables(row_sink& sink, const socket_qu
       }
     }
   }
-  if (sc.packet) {
+  // Packet and netlink sockets: one dump each, every socket, parsed by their own rows_*.
+  struct family_dump {
+    bool wanted;
+    netlink::dump_request::kind what;
+    std::uint32_t show;
+    parse_status (*parse)(const datagram&, const reply_filter&, socket_table&, repeat_guard*);
+    dump_step step;
+  };
+  const family_dump family_dumps[] = {
+      {sc.packet, netlink::dump_request::kind::packet, netlink::packet_show_rows,
+       &netlink::rows_packet, dump_step::packet},
+      {sc.netlink, netlink::dump_request::kind::netlink, netlink::netlink_show_rows,
+       &netlink::rows_netlink, dump_step::netlink},
+  };
+  for (const family_dump& d : family_dumps) {
+    if (!d.wanted) continue;
     auto rows = [&](const netlink::datagram& g, const netlink::reply_filter& r,
                     repeat_guard& guard) noexcept {
       return rows_to(
-          sink, [&](socket_table& t) { return netlink::rows_packet(g, r, t, &guard); }, keep);
+          sink, [&](socket_table& t) { return d.parse(g, r, t, &guard); }, keep);
     };
     netlink::dump_request r;
-    r.what = netlink::dump_request::kind::packet;
-    r.show = netlink::packet_show_rows;
+    r.what = d.what;
+    r.show = d.show;
     if (auto ec = guarded_dump(sockets[0], r, rows, last_repeats)) {
-      context = dump_step::packet;
-      return ec;
-    }
-  }
-  if (sc.netlink) {
-    auto rows = [&](const netlink::datagram& g, const netlink::reply_filter& r,
-                    repeat_guard& guard) noexcept {
-      return rows_to(
-          sink, [&](socket_table& t) { return netlink::rows_netlink(g, r, t, &guard); }, keep);
-    };
-    netlink::dump_request r;
-    r.what = netlink::dump_request::kind::netlink;
-    r.show = netlink::netlink_show_rows;
-    if (auto ec = guarded_dump(sockets[0], r, rows, last_repeats)) {
-      context = dump_step::netlink;
+      context = d.step;
       return ec;
     }
   }

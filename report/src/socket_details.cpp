@@ -446,6 +446,17 @@ void append_mptcp_info(std::string& out, const socket_attributes& a) {
   if (i.mptcpi_rcv_nxt) format(out, " rcv_nxt:%llx", (unsigned long long)i.mptcpi_rcv_nxt);
 }
 
+// ss.c sock_details_print's head, for inet and packet sockets: uid (when not root), inode and
+// the socket cookie as ss's sk:.
+void append_sock_details(std::string& out, const socket_row& r) {
+  if (r.uid != 0) num(out, " uid:", r.uid);
+  out += " ino:";
+  append_number(out, r.inode);
+  out += " sk:";
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, r.cookie, 16).ptr);
+}
+
 // ss.c packet_show_ring: struct packet_diag_ring's fields (uapi linux/packet_diag.h).
 void append_ring(std::string& out, const char* name, std::span<const std::uint8_t> ring,
                  bool oneline) {
@@ -463,12 +474,7 @@ void append_packet_details(std::string& out, const socket_row& r, const socket_a
                            const listing_style& s) {
   const char* nl = s.oneline ? " " : "\n\t";
   if (s.extended) {
-    if (r.uid != 0) num(out, " uid:", r.uid);
-    out += " ino:";
-    append_number(out, r.inode);
-    out += " sk:";
-    char buf[24];
-    out.append(buf, std::to_chars(buf, buf + sizeof buf, r.cookie, 16).ptr);
+    append_sock_details(out, r);
     if (!a.packet_info.empty()) {
       const auto i = attribute_as<packet_diag_info>(a.packet_info);
       format(out, "%sver:%d cpy_thresh:%d flags( ", nl, static_cast<int>(i.pdi_version),
@@ -564,12 +570,7 @@ void append_socket_details(std::string& out, const socket_row& r, const listing_
   // row (no cookie: netlink always sends one, sock_gen_cookie is never 0) has none here either.
   const bool proc_datagram = r.protocol != abi::ipproto_tcp && r.cookie == 0;
   if (s.extended && !proc_datagram) {  // sock_details_print, then v6only and the shutdown marker
-    if (r.uid != 0) num(out, " uid:", r.uid);
-    out += " ino:";
-    append_number(out, r.inode);
-    out += " sk:";
-    char buf[24];
-    out.append(buf, std::to_chars(buf, buf + sizeof buf, r.cookie, 16).ptr);
+    append_sock_details(out, r);
     if (a.mark != 0) format(out, " fwmark:0x%x", a.mark);
     if (a.cgroup_id != 0) append_cgroup(out, s, a.cgroup_id);
     if (r.family == abi::af_inet6 && a.v6only) num(out, " v6only:", *a.v6only);
