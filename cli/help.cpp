@@ -179,14 +179,21 @@ constexpr std::array<help_section, 9> sections = {{
      "  none) listeners in port order. Not with --estimate (counts only) or --all-netns.\n"
      "  -t -u -x -4 -6: the protocols and families counted; --threads N: parallel dumps.\n"},
     {command::agent,
-     "agent --service-port P [--max-established N] [--drain-queue R]\n"
-     "                    [--listen ADDR:PORT] [--max-connections N] [--max-per-peer N]\n"
-     "                    [--timeout S]",
-     "agent: answers HAProxy's agent-check (one line per connection) for the service on port\n"
-     "  P: `down` when nothing listens there, `up drain` when its accept queue passes R (0.9)\n"
-     "  of its backlog or ESTABLISHED on P reaches N, else `up ready W%` with W falling as\n"
-     "  ESTABLISHED on P approaches N. Loopback 127.0.0.1:9478 by default; connections are\n"
-     "  bounded as the exporter's.\n"},
+     "agent (--service-port P | --service P[,max-established=N][,drain-queue=R])...\n"
+     "                    [--max-established N] [--drain-queue R] [--listen ADDR:PORT]\n"
+     "                    [--http-listen ADDR:PORT] [--max-age S] [--max-stale S]\n"
+     "                    [--max-connections N] [--max-per-peer N] [--timeout S]",
+     "agent: answers load balancers' health probes for the services on ports P (repeatable):\n"
+     "  down when nothing listens on P; drain when one listener's accept queue holds R (0.9)\n"
+     "  of its backlog or ESTABLISHED on P reaches N; else ready at W% as ESTABLISHED\n"
+     "  approaches N (100 without N). --service sets one port's own N and R. HAProxy's\n"
+     "  agent-check on --listen (127.0.0.1:9478; one line per connection: `up ready W%`,\n"
+     "  `up drain`, `down`; with several services agent-send names the port). HTTP on\n"
+     "  --http-listen: GET /ready/P (or /ready for one service) answers 200 ready, 429 drain\n"
+     "  (404 with ?drain=404), 503 down. Measured every --max-age S (1) on a thread of its\n"
+     "  own, so no answer waits for a dump; listeners only unless N is set (that walks the\n"
+     "  established hash); no answer from a measurement older than --max-stale S (3 x\n"
+     "  max-age): down, no measurement. Connections are bounded as the exporter's.\n"},
     {command::doctor,
      "doctor [-j|--format F] [--interval S] [--threads N]\n"
      "                 [--all-netns [--netns-owner init|any]] [FILTER]",

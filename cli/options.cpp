@@ -295,12 +295,27 @@ class parser {
         if (!parse_uint<std::size_t>(v, o_.max_per_peer, 1, 10000))
           why = "is not a number from 1 to 10000";
         break;
-      case opt::service_port:
+      case opt::service_port: {
         if (v.starts_with(':')) v.remove_prefix(1);
-        if (!parse_uint<std::uint16_t>(v, o_.service_port, 1, 65535)) {
+        std::uint16_t port = 0;
+        if (!parse_uint<std::uint16_t>(v, port, 1, 65535)) {
           err_ = "option '--service-port': " + quoted(v) + " is not a port (1..65535)";
           return;
         }
+        add_service(port, {});
+        break;
+      }
+      case opt::service: service(v); break;
+      case opt::http_listen:
+        if (v.empty() || v.rfind(':') == std::string_view::npos) why = "is not ADDR:PORT";
+        o_.http_listen = std::string(v);
+        break;
+      case opt::max_age:
+        if (!parse_seconds(v, o_.max_age, 3600)) why = "is not a number of seconds (0 < S <= 3600)";
+        break;
+      case opt::max_stale:
+        if (!parse_seconds(v, o_.max_stale, 3600))
+          why = "is not a number of seconds (0 < S <= 3600)";
         break;
       case opt::max_established:
         if (!parse_uint<std::uint64_t>(v, o_.max_established, 1, UINT64_MAX))
@@ -531,7 +546,8 @@ class parser {
     }
     if (!options_fit() || !words_fit() || !output_fits() || !combinations_fit()) return;
     set_scope();
-    if (o_.listen.empty())
+    // The agent answers agent-checks on 127.0.0.1:9478 unless --http-listen alone is given.
+    if (o_.listen.empty() && !(o_.cmd == command::agent && !o_.http_listen.empty()))
       o_.listen = o_.cmd == command::agent ? "127.0.0.1:9478" : "127.0.0.1:9477";
   }
 
@@ -588,9 +604,75 @@ class parser {
       default:
         if (!first.empty()) err_ = "unexpected argument " + quoted(first);
     }
-    if (err_.empty() && o_.cmd == command::agent && o_.service_port == 0)
-      err_ = "agent needs --service-port PORT: the port of the service it speaks for";
+    if (err_.empty() && o_.cmd == command::agent) agent_services();
     return err_.empty();
+  }
+
+  // A service of the agent; `rules` holds what --service set (the rest from the global
+  // options, applied in agent_services()).
+  struct given_rules {
+    std::optional<std::uint64_t> max_established;
+    std::optional<double> drain_queue;
+  };
+  std::vector<given_rules> service_rules_;
+
+  void add_service(std::uint16_t port, given_rules r) {
+    for (const service_probe& p : o_.services)
+      if (p.port == port && err_.empty())
+        err_ = "agent: port " + std::to_string(port) + " is given twice";
+    o_.services.push_back({port, {}});
+    service_rules_.push_back(r);
+  }
+
+  // --service P[,max-established=N][,drain-queue=R]
+  void service(std::string_view v) {
+    const std::size_t comma = std::min(v.find(','), v.size());
+    std::string_view p = v.substr(0, comma);
+    if (p.starts_with(':')) p.remove_prefix(1);
+    std::uint16_t port = 0;
+    if (!parse_uint<std::uint16_t>(p, port, 1, 65535)) {
+      err_ = "option '--service': " + quoted(p) + " is not a port (1..65535)";
+      return;
+    }
+    given_rules r;
+    for (std::size_t at = comma + 1; at <= v.size() && comma < v.size();) {
+      const std::size_t next = std::min(v.find(',', at), v.size());
+      const std::string_view kv = v.substr(at, next - at);
+      const std::size_t eq = kv.find('=');
+      const std::string_view key = kv.substr(0, eq);
+      const std::string_view value = eq == std::string_view::npos ? "" : kv.substr(eq + 1);
+      std::uint64_t n = 0;
+      double share = 0;
+      if (key == "max-established" && parse_uint<std::uint64_t>(value, n, 1, UINT64_MAX)) {
+        r.max_established = n;
+      } else if (key == "drain-queue" && parse_seconds(value, share, 1)) {
+        r.drain_queue = share;
+      } else {
+        err_ = "option '--service': " + quoted(kv) +
+               " is not max-established=N (N > 0) or drain-queue=R (0 < R <= 1)";
+        return;
+      }
+      at = next + 1;
+    }
+    add_service(port, r);
+  }
+
+  // Every service gets its rules; the agent needs one at least.
+  void agent_services() {
+    if (o_.services.empty()) {
+      err_ =
+          "agent needs --service-port PORT or --service PORT[,RULES]: the port of the service "
+          "it speaks for";
+      return;
+    }
+    for (std::size_t i = 0; i < o_.services.size(); ++i) {
+      service_rules& r = o_.services[i].rules;
+      r.max_established = service_rules_[i].max_established.value_or(o_.max_established);
+      r.drain_queue = service_rules_[i].drain_queue.value_or(o_.drain_queue);
+    }
+    if (o_.max_stale == 0) o_.max_stale = 3 * o_.max_age;
+    if (o_.max_stale < o_.max_age)
+      err_ = "agent: --max-stale must be at least --max-age (an answer from each measurement)";
   }
 
   // -j, --format and --textfile each ask for an output; they must agree.

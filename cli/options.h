@@ -114,12 +114,17 @@ struct options {
   // exporter and agent
   std::string listen;  ///< ADDR:PORT; default 127.0.0.1:9477 (exporter), 127.0.0.1:9478 (agent)
   std::size_t max_connections = 64;
-  std::size_t max_listeners = 200;    ///< exporter: ssfast_listener_* series, in port order
-  std::size_t max_per_peer = 16;      ///< connections at once from one address (IPv6: one /64)
-  double scrape_deadline = 8;         ///< exporter --all-netns: seconds a collection may take
-  std::uint16_t service_port = 0;     ///< agent: the balanced service's listening port
+  std::size_t max_listeners = 200;  ///< exporter: ssfast_listener_* series, in port order
+  std::size_t max_per_peer = 16;    ///< connections at once from one address (IPv6: one /64)
+  double scrape_deadline = 8;       ///< exporter --all-netns: seconds a collection may take
+  /// agent: the balanced services (--service-port P, --service P,RULES), in the order given,
+  /// each with its rules (--max-established and --drain-queue for what --service leaves out)
+  std::vector<service_probe> services;
   std::uint64_t max_established = 0;  ///< agent: weight falls to 0 as ESTABLISHED reaches it
   double drain_queue = 0.9;  ///< agent: drain when the accept queue passes this share of backlog
+  std::string http_listen;   ///< agent: HTTP readiness ADDR:PORT; empty: none
+  double max_age = 1;        ///< agent: seconds between measurements
+  double max_stale = 0;      ///< agent: no answer from an older one; 0: 3 x max_age
   // doctor
   double interval = 1;  ///< seconds between the two samples
 };

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // ssfast exporter and ssfast agent: the served protocols of serve/ behind the CLI's options.
+#include <chrono>
 #include <cstdio>
+#include <vector>
 
 #include "commands.h"
+#include "ssfast/serve/agent_server.h"
 #include "ssfast/serve/exporter.h"
 #include "ssfast/serve/server.h"
 
@@ -41,16 +44,30 @@ int run_exporter(collector& c, const options& o) {
 }
 
 int run_agent(collector& c, const options& o) {
-  serve::agent_rules rules;
-  rules.max_established = o.max_established;
-  rules.drain_queue = o.drain_queue;
-  serve::agent_handler h(c, o.service_port, rules, to_stderr);
-  if (!h.rules().backlog_known)
+  auto seconds = [](double s) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(s));
+  };
+  serve::monitor_options mo;
+  mo.services = o.services;
+  mo.max_age = seconds(o.max_age);
+  mo.max_stale = seconds(o.max_stale);
+  mo.log = to_stderr;
+  if (c.source() != source_kind::netlink) {
+    bool limited = false;
+    for (const service_probe& p : o.services) limited |= p.rules.max_established != 0;
     std::fprintf(stderr,
                  "ssfast: agent: answering from /proc, which has no listen backlog: the "
                  "accept-queue rule is off%s\n",
-                 o.max_established ? "; --max-established still applies" : "");
-  return serve::serve(server_of(c, o), h);
+                 limited ? "; --max-established still applies" : "");
+  }
+  serve::service_monitor monitor(c, mo);
+  monitor.start();  // a failure is said through the log; answers say "no measurement"
+  serve::agent_check_handler agent(monitor);
+  serve::readiness_handler http(monitor);
+  std::vector<serve::endpoint> endpoints;
+  if (!o.listen.empty()) endpoints.push_back({o.listen, &agent});
+  if (!o.http_listen.empty()) endpoints.push_back({o.http_listen, &http});
+  return serve::serve(server_of(c, o), endpoints);
 }
 
 }  // namespace ssfast::cli

@@ -700,10 +700,38 @@ TEST(ParseArgs, CheckExporterAgent) {
              "-N", "lb"});
   ASSERT_EQ(r.error, "");
   EXPECT_EQ(r.opts.listen, "127.0.0.1:9478");
-  EXPECT_EQ(r.opts.service_port, 8080);
-  EXPECT_EQ(r.opts.max_established, 500u);
-  EXPECT_EQ(r.opts.drain_queue, 0.5);
+  ASSERT_EQ(r.opts.services.size(), 1u);
+  EXPECT_EQ(r.opts.services[0].port, 8080);
+  EXPECT_EQ(r.opts.services[0].rules.max_established, 500u);
+  EXPECT_EQ(r.opts.services[0].rules.drain_queue, 0.5);
   EXPECT_EQ(r.opts.netns, "/run/netns/lb");
+  EXPECT_EQ(r.opts.http_listen, "") << "HTTP readiness only when asked";
+  EXPECT_EQ(r.opts.max_age, 1);
+  EXPECT_EQ(r.opts.max_stale, 3) << "3 x --max-age";
+
+  // Several services, each with its rules; the global ones fill what --service leaves out.
+  r = parse({"agent", "--http-listen", ":8479", "--service", "443,max-established=100",
+             "--service-port", "80", "--service", ":8443,drain-queue=0.5,max-established=7",
+             "--max-established", "9", "--max-age", "0.25"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.listen, "") << "--http-listen alone: no agent-check listener";
+  EXPECT_EQ(r.opts.http_listen, ":8479");
+  ASSERT_EQ(r.opts.services.size(), 3u);
+  EXPECT_EQ(r.opts.services[0].port, 443);
+  EXPECT_EQ(r.opts.services[0].rules.max_established, 100u);
+  EXPECT_EQ(r.opts.services[0].rules.drain_queue, 0.9);
+  EXPECT_EQ(r.opts.services[1].port, 80);
+  EXPECT_EQ(r.opts.services[1].rules.max_established, 9u);
+  EXPECT_EQ(r.opts.services[2].port, 8443);
+  EXPECT_EQ(r.opts.services[2].rules.max_established, 7u);
+  EXPECT_EQ(r.opts.services[2].rules.drain_queue, 0.5);
+  EXPECT_EQ(r.opts.max_age, 0.25);
+  EXPECT_EQ(r.opts.max_stale, 0.75);
+  r = parse({"agent", "--service-port", "80", "--http-listen", "127.0.0.1:0", "--listen", ":0",
+             "--max-stale", "5"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.listen, ":0") << "both, when both are asked";
+  EXPECT_EQ(r.opts.max_stale, 5);
 
   r = parse({"-s", "--format", "prometheus"});
   ASSERT_EQ(r.error, "");
@@ -756,7 +784,26 @@ TEST(ParseArgs, MonitoringMisuseIsRefused) {
       {{"exporter", "--listen", "9477"}, "option '--listen': '9477' is not ADDR:PORT"},
       {{"exporter", "--max-connections", "0"},
        "option '--max-connections': '0' is not a number from 1 to 10000"},
-      {{"agent"}, "agent needs --service-port PORT: the port of the service it speaks for"},
+      {{"agent"},
+       "agent needs --service-port PORT or --service PORT[,RULES]: the port of the service it "
+       "speaks for"},
+      {{"agent", "--service-port", "80", "--service", "80"}, "agent: port 80 is given twice"},
+      {{"agent", "--service", "80,max-established=0"},
+       "option '--service': 'max-established=0' is not max-established=N (N > 0) or "
+       "drain-queue=R (0 < R <= 1)"},
+      {{"agent", "--service", "80,weight=3"},
+       "option '--service': 'weight=3' is not max-established=N (N > 0) or drain-queue=R "
+       "(0 < R <= 1)"},
+      {{"agent", "--service", "80,"},
+       "option '--service': '' is not max-established=N (N > 0) or drain-queue=R (0 < R <= 1)"},
+      {{"agent", "--service", "x"}, "option '--service': 'x' is not a port (1..65535)"},
+      {{"agent", "--service-port", "80", "--max-age", "2", "--max-stale", "1"},
+       "agent: --max-stale must be at least --max-age (an answer from each measurement)"},
+      {{"agent", "--service-port", "80", "--max-age", "0"},
+       "option '--max-age': '0' is not a number of seconds (0 < S <= 3600)"},
+      {{"agent", "--service-port", "80", "--http-listen", "8080"},
+       "option '--http-listen': '8080' is not ADDR:PORT"},
+      {{"exporter", "--http-listen", ":1"}, "option '--http-listen' is for agent, not exporter"},
       {{"agent", "--service-port", "70000"},
        "option '--service-port': '70000' is not a port (1..65535)"},
       {{"agent", "--service-port", "80", "--drain-queue", "1.5"},

@@ -11,12 +11,18 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <tuple>
+#include <vector>
 
+#include "ssfast/serve/agent_server.h"
 #include "ssfast/serve/exporter.h"
 #include "ssfast/ssfast_c.h"
 #include "support/background.h"
@@ -204,16 +210,272 @@ TEST_F(LiveNamespace, ServeHandlersWithoutTheCli) {
   socklen_t len = sizeof a;
   ASSERT_EQ(getsockname(l, reinterpret_cast<sockaddr*>(&a), &len), 0);
   const std::uint16_t port = ntohs(a.sin_port);
-  serve::agent_handler agent(*c, port, serve::agent_rules{});
-  EXPECT_TRUE(agent.rules().backlog_known) << "netlink has the backlog";
+  // The agent: a monitor measures on its thread (the collector is its alone from here on),
+  // the handlers answer from its latest measurement.
+  serve::monitor_options mo;
+  mo.services = {{port, {}}};
+  mo.max_age = std::chrono::milliseconds(20);
+  serve::service_monitor monitor(*c, mo);
+  ASSERT_FALSE(monitor.start());
+  serve::agent_check_handler agent(monitor);
   serve::answer answer;
   agent.on_open(answer);
   EXPECT_TRUE(answer.close_after);
-  EXPECT_EQ(answer.head, "up ready 100%\n");
-  ::close(l);
+  EXPECT_EQ(answer.head.rfind("up ready 100% #age ", 0), 0u) << answer.head;
+  serve::readiness_handler http(monitor);
+  const std::string ready = "GET /ready HTTP/1.0\r\n\r\n";
   answer = {};
-  agent.on_open(answer);
-  EXPECT_EQ(answer.head, "down #no listener on port " + std::to_string(port) + "\n");
+  EXPECT_EQ(http.on_input(ready, answer), ready.size());
+  EXPECT_EQ(answer.head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << answer.head;
+  EXPECT_TRUE(answer.close_after) << "HTTP/1.0";
+  ::close(l);
+  // The next measurement, within a few max-ages, sees the listener gone.
+  const std::string down = "down #no listener on port " + std::to_string(port) + "; age ";
+  for (int i = 0; i < 500 && answer.head.rfind(down, 0) != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    answer = {};
+    agent.on_open(answer);
+  }
+  EXPECT_EQ(answer.head.rfind(down, 0), 0u) << answer.head;
+}
+
+// A listener on loopback with `backlog`, `queued` connections waiting in its accept queue.
+struct queued_listener {
+  int fd = -1;
+  std::uint16_t port = 0;
+  std::vector<int> clients;
+  queued_listener(int backlog, int queued) {
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        listen(fd, backlog) != 0)
+      return;
+    socklen_t len = sizeof a;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+    for (int i = 0; i < queued; ++i) connect_one();
+  }
+  void connect_one() {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    const int cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (cfd >= 0 && connect(cfd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0)
+      clients.push_back(cfd);
+  }
+  ~queued_listener() {
+    for (const int c : clients) ::close(c);
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// The probe API: listeners alone unless a rule needs ESTABLISHED, measurements shared within
+// max_age, concurrent callers, and the C record.
+TEST_F(LiveNamespace, ProbeApiJudgesAServiceAsTheAgentDoes) {
+  auto c = collector::open();
+  ASSERT_TRUE(c) << c.error().message();
+  queued_listener q(2, 3);  // a backlog of 2 holds 3 (sk_acceptq_is_full: more than backlog)
+  ASSERT_NE(q.port, 0);
+  ASSERT_EQ(q.clients.size(), 3u);
+  service_state s;
+  ASSERT_FALSE(c->service(q.port, {}, s));
+  EXPECT_EQ(s.port, q.port);
+  EXPECT_EQ(s.listeners, 1u);
+  EXPECT_EQ(s.fullest.accept_queue, 3u);
+  EXPECT_EQ(s.fullest.backlog, 2u);
+  EXPECT_FALSE(s.established_counted) << "no rule needs ESTABLISHED: the listening hash alone";
+  EXPECT_EQ(s.established, 0u);
+  EXPECT_EQ(s.verdict, service_verdict::drain);
+  EXPECT_EQ(s.reason_text(),
+            "accept queue of 127.0.0.1:" + std::to_string(q.port) + ": 3 of backlog 2");
+
+  const service_rules limited{.max_established = 4, .drain_queue = 1};
+  ASSERT_FALSE(c->service(q.port, limited, s));
+  EXPECT_TRUE(s.established_counted);
+  EXPECT_EQ(s.established, 3u) << "the queued connections are ESTABLISHED on the port";
+  EXPECT_EQ(s.verdict, service_verdict::drain) << "3 of a backlog of 2 is past 1 x backlog";
+
+  // Within max_age, an answer comes from the last measurement; with 0, from a new one.
+  queued_listener other(16, 1);
+  ASSERT_NE(other.port, 0);
+  service_state first, shared, fresh;
+  ASSERT_FALSE(c->service(other.port, limited, first, std::chrono::seconds(60)));
+  EXPECT_EQ(first.established, 1u);
+  EXPECT_EQ(first.verdict, service_verdict::ready);
+  EXPECT_EQ(first.weight, 75);
+  other.connect_one();
+  ASSERT_FALSE(c->service(other.port, limited, shared, std::chrono::seconds(60)));
+  EXPECT_EQ(shared.measured_at_ns, first.measured_at_ns) << "one measurement, shared";
+  EXPECT_EQ(shared.established, 1u);
+  ASSERT_FALSE(c->service(other.port, {.max_established = 2}, shared, std::chrono::seconds(60)));
+  EXPECT_EQ(shared.measured_at_ns, first.measured_at_ns) << "judged again by the rules given";
+  EXPECT_EQ(shared.weight, 50);
+  ASSERT_FALSE(c->service(other.port, limited, fresh));
+  EXPECT_GT(fresh.measured_at_ns, first.measured_at_ns);
+  EXPECT_EQ(fresh.established, 2u);
+  EXPECT_EQ(fresh.weight, 50);
+
+  // Several at once: one listening dump, one walk for the limited port only.
+  const service_probe probes[] = {{q.port, {}}, {other.port, limited}, {1, {}}};
+  service_state out[3];
+  ASSERT_FALSE(c->services(probes, out));
+  EXPECT_EQ(out[0].listeners, 1u);
+  EXPECT_FALSE(out[0].established_counted);
+  EXPECT_EQ(out[1].established, 2u);
+  EXPECT_EQ(out[2].verdict, service_verdict::down);
+  EXPECT_EQ(out[2].reason_text(), "no listener on port 1");
+  EXPECT_EQ(c->services(probes, std::span<service_state>(out, 2)), std::errc::invalid_argument);
+  EXPECT_EQ(c->service(0, {}, s), std::errc::invalid_argument);
+
+  // Concurrent callers: every answer whole, none failed.
+  std::atomic<int> bad{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; ++t)
+    callers.emplace_back([&, t] {
+      for (int i = 0; i < 100; ++i) {
+        service_state mine;
+        const std::uint16_t port = (i + t) % 2 ? q.port : other.port;
+        if (c->service(port, limited, mine, std::chrono::milliseconds(1)) || mine.port != port ||
+            mine.listeners != 1 || mine.established != (port == q.port ? 3u : 2u))
+          ++bad;
+      }
+    });
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(bad.load(), 0);
+
+  // The C API: the same answer in its record.
+  ssfast_collector* cc = ssfast_open(nullptr);
+  ASSERT_NE(cc, nullptr);
+  ssfast_service_status st{};
+  st.size = sizeof st;
+  ssfast_service_rules rules{};
+  rules.size = sizeof rules;
+  rules.max_established = 4;
+  rules.drain_queue = 1;
+  ASSERT_EQ(ssfast_service_state(cc, q.port, &rules, &st), 0);
+  EXPECT_EQ(st.size, sizeof st);
+  EXPECT_EQ(st.port, q.port);
+  EXPECT_EQ(st.verdict, SSFAST_DRAIN);
+  EXPECT_EQ(st.listeners, 1u);
+  EXPECT_EQ(st.established, 3u);
+  EXPECT_EQ(st.established_counted, 1u);
+  EXPECT_EQ(st.fullest_family, static_cast<std::uint32_t>(AF_INET));
+  EXPECT_EQ(st.fullest_address[0], 127);
+  EXPECT_EQ(st.fullest_accept_queue, 3u);
+  EXPECT_EQ(st.fullest_backlog, 2u);
+  EXPECT_EQ(st.source, static_cast<std::uint32_t>(SSFAST_SOURCE_NETLINK));
+  EXPECT_EQ(st.backlog_known, 1u);
+  EXPECT_LT(st.age_ns, 60'000'000'000u);
+  EXPECT_EQ(std::string(st.reason),
+            "accept queue of 127.0.0.1:" + std::to_string(q.port) + ": 3 of backlog 2");
+  ASSERT_EQ(ssfast_service_state(cc, other.port, nullptr, &st), 0);
+  EXPECT_EQ(st.verdict, SSFAST_READY);
+  EXPECT_EQ(st.weight, 100);
+  EXPECT_EQ(st.established_counted, 0u) << "no rules: listeners only";
+  EXPECT_EQ(std::string(st.reason), "");
+  rules.drain_queue = 1.5;
+  EXPECT_EQ(ssfast_service_state(cc, q.port, &rules, &st), -EINVAL);
+  EXPECT_EQ(ssfast_service_state(cc, 0, nullptr, &st), -EINVAL);
+  st.size = SSFAST_SERVICE_STATUS_SIZE_VER1 - 1;
+  EXPECT_EQ(ssfast_service_state(cc, q.port, nullptr, &st), -EINVAL);
+  struct future_rules {
+    ssfast_service_rules v1;
+    std::uint64_t later;
+  } grown{};
+  grown.v1.size = sizeof grown;
+  grown.later = 1;
+  st.size = sizeof st;
+  EXPECT_EQ(ssfast_service_state(cc, q.port, &grown.v1, &st), -E2BIG)
+      << "a rule this library does not know is refused, not ignored";
+  grown.later = 0;
+  EXPECT_EQ(ssfast_service_state(cc, q.port, &grown.v1, &st), 0);
+  ssfast_close(cc);
+
+  // From /proc, which shows no backlog: the queue rule is off.
+  collector_options po;
+  po.source = source_choice::proc;
+  auto p = collector::open(po);
+  ASSERT_TRUE(p);
+  ASSERT_FALSE(p->service(q.port, {}, s));
+  EXPECT_EQ(s.listeners, 1u);
+  EXPECT_EQ(s.verdict, service_verdict::ready);
+}
+
+// No answer from a measurement older than --max-stale: the service is down, "no measurement",
+// until measuring works again. A proc root of our own whose net/tcp goes away makes every
+// measurement fail.
+TEST(AgentMonitor, NoAnswerFromAStaleMeasurement) {
+  const auto root =
+      std::filesystem::temp_directory_path() / ("ssfast-stale-" + std::to_string(getpid()));
+  std::filesystem::remove_all(root);
+  std::filesystem::create_directories(root / "net");
+  const std::string header =
+      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
+      "timeout inode\n";
+  const std::string tcp =
+      header +
+      "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        "
+      "0 946283 1 0000000037736328 100 0 0 10 0\n";
+  std::ofstream(root / "net" / "tcp") << tcp;
+  std::ofstream(root / "net" / "tcp6") << header;
+  collector_options o;
+  o.source = source_choice::proc;
+  o.proc_root = root.string();
+  auto c = collector::open(o);
+  ASSERT_TRUE(c) << c.error().message();
+  serve::monitor_options mo;
+  mo.services = {{8080, {}}};
+  mo.max_age = std::chrono::milliseconds(20);
+  mo.max_stale = std::chrono::milliseconds(100);
+  std::vector<std::string> logged;
+  std::mutex log_lock;
+  mo.log = [&](std::string_view l) {
+    std::lock_guard<std::mutex> hold(log_lock);
+    logged.emplace_back(l);
+  };
+  serve::service_monitor monitor(*c, mo);
+  ASSERT_FALSE(monitor.start());
+  serve::readiness_handler http(monitor);
+  serve::agent_check_handler agent(monitor);
+  auto ask = [&](serve::answer& a) {
+    const std::string get = "GET /ready/8080 HTTP/1.0\r\n\r\n";
+    a = {};
+    http.on_input(get, a);
+  };
+  auto wait_for = [&](std::string_view status_line) {
+    serve::answer a;
+    for (int i = 0; i < 1000; ++i) {
+      ask(a);
+      if (a.head.starts_with(status_line)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return a;
+  };
+  serve::answer a = wait_for("HTTP/1.1 200 ");
+  EXPECT_TRUE(a.head.starts_with("HTTP/1.1 200 ")) << a.head;
+  EXPECT_TRUE(a.head.ends_with("ready 100%\n")) << "from /proc: the listener, no backlog rule";
+
+  std::filesystem::remove(root / "net" / "tcp");
+  a = wait_for("HTTP/1.1 503 ");
+  EXPECT_TRUE(a.head.ends_with("\r\n\r\ndown: no measurement\n")) << a.head;
+  EXPECT_EQ(a.head.find("X-Ssfast-Age-Ms"), std::string::npos) << "no measurement, no age";
+  serve::answer line;
+  agent.on_open(line);
+  EXPECT_EQ(line.head, "down #no measurement\n");
+
+  std::ofstream(root / "net" / "tcp") << tcp;
+  a = wait_for("HTTP/1.1 200 ");
+  EXPECT_TRUE(a.head.starts_with("HTTP/1.1 200 ")) << a.head;
+  {
+    std::lock_guard<std::mutex> hold(log_lock);
+    ASSERT_GE(logged.size(), 2u);
+    EXPECT_TRUE(logged[0].starts_with("agent: measuring failed: ")) << logged[0];
+    EXPECT_EQ(logged[1], "agent: measuring again");
+  }
+  std::filesystem::remove_all(root);
 }
 
 // Callers built against other versions of ssfast_c.h: a future header whose structs grew, and

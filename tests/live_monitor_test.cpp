@@ -937,35 +937,61 @@ TEST_F(LiveNamespace, ExporterStartedWithClosedDescriptorsKeepsThemOnDevNull) {
   c.reset();
 }
 
-std::string agent_says(std::uint16_t agent_port) {
+std::string agent_says(std::uint16_t agent_port, std::string_view send = {}) {
   tcp_client c(agent_port);
+  if (!send.empty()) {
+    EXPECT_TRUE(c.send(send));
+  }
   std::string line;
   EXPECT_TRUE(c.read_to_close(line));
   return line;
 }
 
+// The agent's line without its measurement's age: "up ready 100% #age 3 ms\n" is
+// "up ready 100%\n", "down #REASON; age 3 ms\n" is "down #REASON\n".
+std::string without_age(const std::string& line) {
+  for (std::string_view mark : {" #age ", "; age "}) {
+    const std::size_t at = line.rfind(mark);
+    if (at != std::string::npos && line.ends_with(" ms\n")) return line.substr(0, at) + "\n";
+  }
+  return line;
+}
+
+// Asks the agent until it says `want` (ages aside): its measurement follows the sockets
+// within --max-age. Only a failure waits out the bound.
+void expect_agent(std::uint16_t port, const std::string& want, const char* why = "",
+                  std::string_view send = {}) {
+  std::string seen;
+  const auto end = std::chrono::steady_clock::now() + 20s;
+  while ((seen = without_age(agent_says(port, send))) != want &&
+         std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(seen, want) << why;
+}
+
 TEST_F(LiveNamespace, AgentAnswersFromTheServicePort) {
   constexpr std::uint16_t service = 700;
   background_process agent({SSFAST_CLI_PATH, "agent", "--service-port", "700", "--max-established",
-                            "4", "--listen", "127.0.0.1:0"});
+                            "4", "--listen", "127.0.0.1:0", "--max-age", "0.05"});
   const std::uint16_t port = agent.wait_for_listening_port();
-  EXPECT_EQ(agent_says(port), "down #no listener on port 700\n");
+  const std::string first = agent_says(port);
+  EXPECT_TRUE(first.starts_with("down #no listener on port 700; age ")) << first;
   const int l = fds_.hold(testing::listen_loopback(service, 16));
-  EXPECT_EQ(agent_says(port), "up ready 100%\n");
+  expect_agent(port, "up ready 100%\n");
   std::vector<std::unique_ptr<tcp_client>> clients;
   clients.push_back(std::make_unique<tcp_client>(service));
-  EXPECT_EQ(agent_says(port), "up ready 75%\n") << "one of four";
+  expect_agent(port, "up ready 75%\n", "one of four");
   for (int i = 0; i < 3; ++i) clients.push_back(std::make_unique<tcp_client>(service));
-  EXPECT_EQ(agent_says(port), "up drain\n") << "four of four";
+  expect_agent(port, "up drain #ESTABLISHED 4 of max-established 4\n", "four of four");
   clients.clear();
   fds_.close_one(l);
-  EXPECT_EQ(agent_says(port), "down #no listener on port 700\n");
+  expect_agent(port, "down #no listener on port 700\n");
   // Backlog 1 and one connection waiting for accept(): the queue is full, drain although
   // ESTABLISHED (1) is far from its limit.
   const int small = fds_.hold(testing::listen_loopback(service, 1));
   {
     tcp_client waiting(service);
-    EXPECT_EQ(agent_says(port), "up drain #accept queue of 127.0.0.1:700: 1 of backlog 1\n");
+    expect_agent(port, "up drain #accept queue of 127.0.0.1:700: 1 of backlog 1\n");
   }
   fds_.close_one(small);
 }
@@ -974,8 +1000,8 @@ TEST_F(LiveNamespace, AgentAnswersFromTheServicePort) {
 // queue drains the server however empty the IPv6 one is (summed, it read 5 of 132).
 TEST_F(LiveNamespace, AgentJudgesEachListenerOnThePort) {
   constexpr std::uint16_t service = 702;
-  background_process agent(
-      {SSFAST_CLI_PATH, "agent", "--service-port", "702", "--listen", "127.0.0.1:0"});
+  background_process agent({SSFAST_CLI_PATH, "agent", "--service-port", "702", "--listen",
+                            "127.0.0.1:0", "--max-age", "0.05"});
   const std::uint16_t port = agent.wait_for_listening_port();
   fds_.hold(testing::listen_loopback(service, 4));
   const int v6 = fds_.hold(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -985,10 +1011,150 @@ TEST_F(LiveNamespace, AgentJudgesEachListenerOnThePort) {
   a.sin6_addr = in6addr_loopback;
   ASSERT_EQ(::bind(v6, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
   ASSERT_EQ(::listen(v6, 128), 0);
-  EXPECT_EQ(agent_says(port), "up ready 100%\n");
+  expect_agent(port, "up ready 100%\n");
   std::vector<std::unique_ptr<tcp_client>> waiting;
   for (int i = 0; i < 5; ++i) waiting.push_back(std::make_unique<tcp_client>(service));
-  EXPECT_EQ(agent_says(port), "up drain #accept queue of 127.0.0.1:702: 5 of backlog 4\n");
+  expect_agent(port, "up drain #accept queue of 127.0.0.1:702: 5 of backlog 4\n");
+}
+
+// An HTTP response's header `name` (case as sent), or "" if absent.
+std::string http_header(const std::string& resp, const std::string& name) {
+  const std::size_t at = resp.find("\r\n" + name + ": ");
+  if (at == std::string::npos || at > resp.find("\r\n\r\n")) return "";
+  const std::size_t from = at + name.size() + 4;
+  return resp.substr(from, resp.find("\r\n", from) - from);
+}
+
+// One request on a new connection: the whole response.
+std::string http_ask(std::uint16_t port, const std::string& request) {
+  tcp_client c(port);
+  EXPECT_TRUE(c.send(request));
+  std::string resp;
+  EXPECT_TRUE(c.read_to_close(resp)) << request;
+  return resp;
+}
+
+std::string get_ready(std::uint16_t port, const std::string& target) {
+  return http_ask(port, "GET " + target + " HTTP/1.0\r\n\r\n");  // bare, as F5 and httpchk
+}
+
+// Asks until /ready... answers `status` with `body`.
+void expect_ready(std::uint16_t port, const std::string& target, int status,
+                  const std::string& body, const char* why = "") {
+  std::string resp;
+  const auto end = std::chrono::steady_clock::now() + 20s;
+  while (!(testing::http_status(resp = get_ready(port, target)) == status &&
+           testing::http_body(resp) == body) &&
+         std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(testing::http_status(resp), status) << why << "\n" << resp;
+  EXPECT_EQ(testing::http_body(resp), body) << why;
+}
+
+// HTTP readiness for two services with their own rules, beside agent-check, each status with
+// its reason, and the headers probers read.
+TEST_F(LiveNamespace, AgentAnswersHttpReadinessForEachService) {
+  constexpr std::uint16_t web = 703, api = 704;
+  background_process agent({SSFAST_CLI_PATH, "agent", "--service-port", "703", "--service",
+                            "704,max-established=2", "--listen", "127.0.0.1:0", "--http-listen",
+                            "127.0.0.1:0", "--max-age", "0.05"});
+  const std::vector<std::uint16_t> ports = agent.wait_for_listening_ports(2);
+  const std::uint16_t check = ports[0], http = ports[1];
+
+  std::string resp = get_ready(http, "/ready/703");
+  EXPECT_EQ(testing::http_status(resp), 503) << resp;
+  EXPECT_EQ(testing::http_body(resp), "down: no listener on port 703\n");
+  EXPECT_EQ(http_header(resp, "Cache-Control"), "no-store");
+  EXPECT_FALSE(http_header(resp, "X-Ssfast-Age-Ms").empty()) << resp;
+  EXPECT_EQ(http_header(resp, "Connection"), "close") << "HTTP/1.0";
+
+  const int l = fds_.hold(testing::listen_loopback(web, 16));
+  expect_ready(http, "/ready/703", 200, "ready 100%\n");
+  // HEAD: the head alone, the same status.
+  resp = http_ask(http, "HEAD /ready/703 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(testing::http_status(resp), 200) << resp;
+  EXPECT_EQ(http_header(resp, "Content-Length"), "11");
+  EXPECT_EQ(testing::http_body(resp), "");
+  // Keep-alive: two answers on one connection.
+  {
+    tcp_client c(http);
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_TRUE(c.send("GET /ready/703 HTTP/1.1\r\nHost: x\r\n\r\n"));
+      ASSERT_TRUE(c.read_http_response(resp));
+      EXPECT_EQ(testing::http_status(resp), 200) << resp;
+      EXPECT_EQ(http_header(resp, "Connection"), "keep-alive");
+    }
+  }
+  // The ESTABLISHED limit of 704 alone: ready at 50%, then a drain as 429 or, asked, 404.
+  fds_.hold(testing::listen_loopback(api, 16));
+  std::vector<std::unique_ptr<tcp_client>> clients;
+  clients.push_back(std::make_unique<tcp_client>(api));
+  expect_ready(http, "/ready/704", 200, "ready 50%\n");
+  clients.push_back(std::make_unique<tcp_client>(api));
+  expect_ready(http, "/ready/704", 429, "drain: ESTABLISHED 2 of max-established 2\n");
+  resp = get_ready(http, "/ready/704");
+  EXPECT_EQ(http_header(resp, "x-envoy-degraded"), "drain") << "Envoy's degraded host";
+  resp = get_ready(http, "/ready/704?drain=404");
+  EXPECT_EQ(testing::http_status(resp), 404) << "HAProxy's disable-on-404";
+  EXPECT_EQ(testing::http_body(resp), "drain: ESTABLISHED 2 of max-established 2\n");
+  expect_ready(http, "/ready/703", 200, "ready 100%\n", "703 has no ESTABLISHED limit");
+
+  // Not a service, not a path, not a method.
+  resp = get_ready(http, "/ready");
+  EXPECT_EQ(testing::http_status(resp), 404) << "two services: /ready names neither";
+  EXPECT_EQ(testing::http_body(resp),
+            "ssfast: not found; readiness is at /ready/PORT for ports 703, 704\n");
+  EXPECT_EQ(testing::http_status(get_ready(http, "/ready/705")), 404);
+  EXPECT_EQ(testing::http_status(get_ready(http, "/metrics")), 404);
+  resp = http_ask(http, "POST /ready/703 HTTP/1.0\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(testing::http_status(resp), 405) << resp;
+  EXPECT_EQ(http_header(resp, "Allow"), "GET, HEAD");
+  resp = http_ask(http, "GET /ready/703 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+  EXPECT_EQ(testing::http_status(resp), 400);
+
+  // agent-check for several services: agent-send names the port; nothing or another port
+  // within 200 ms is down, said why.
+  EXPECT_EQ(without_age(agent_says(check, "703\n")), "up ready 100%\n");
+  EXPECT_EQ(without_age(agent_says(check, "704\n")),
+            "up drain #ESTABLISHED 2 of max-established 2\n");
+  EXPECT_EQ(without_age(agent_says(check, "704")), "up drain #ESTABLISHED 2 of max-established 2\n")
+      << "no line end: what came within 200 ms";
+  EXPECT_EQ(agent_says(check), "down #agent-send must name a port\n");
+  EXPECT_EQ(agent_says(check, "9999\n"), "down #port 9999 is not served by this agent\n");
+  EXPECT_EQ(agent_says(check, std::string(100, '7')), "down #agent-send must name a port\n")
+      << "64 bytes at most";
+
+  fds_.close_one(l);
+  expect_ready(http, "/ready/703", 503, "down: no listener on port 703\n");
+}
+
+// Answers within --max-age share one measurement; a change shows after it, never before the
+// measurement that sees it.
+TEST_F(LiveNamespace, AgentAnswersShareAMeasurementWithinMaxAge) {
+  constexpr std::uint16_t service = 706;
+  background_process agent({SSFAST_CLI_PATH, "agent", "--service-port", "706", "--http-listen",
+                            "127.0.0.1:0", "--max-age", "2"});
+  const std::uint16_t http = agent.wait_for_listening_port();
+  auto age_of = [](const std::string& resp) {
+    const std::string a = http_header(resp, "X-Ssfast-Age-Ms");
+    return a.empty() ? -1L : std::stol(a);
+  };
+  // A fresh measurement (under 1 s old), then a listener, then at once a second probe: the
+  // same measurement answers (no listener yet, an age not smaller), so the probes cost one dump.
+  std::string first;
+  const auto end = std::chrono::steady_clock::now() + 20s;
+  while (age_of(first = get_ready(http, "/ready")) > 1000 && std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(20ms);
+  ASSERT_GE(age_of(first), 0) << first;
+  ASSERT_LE(age_of(first), 1000) << first;
+  const int l = fds_.hold(testing::listen_loopback(service, 16));
+  const std::string second = get_ready(http, "/ready");
+  EXPECT_EQ(testing::http_status(first), 503);
+  EXPECT_EQ(testing::http_status(second), 503) << "the listener came after the measurement";
+  EXPECT_GE(age_of(second), age_of(first)) << "one measurement answered both";
+  // The next measurement sees it.
+  expect_ready(http, "/ready", 200, "ready 100%\n", "after --max-age, the listener is seen");
+  fds_.close_one(l);
 }
 
 // haproxy's view of server be/s1 through its stats socket: "status weight".
@@ -1076,6 +1242,86 @@ TEST_F(LiveNamespace, HaproxyFollowsTheAgent) {
   expect_haproxy("DRAIN (agent) 100", "one listener's accept queue is full: drained");
   clients.clear();
   fds_.close_one(full);
+  std::filesystem::remove_all(dir);
+}
+
+// The recipes of docs/health-probes.md as their clients read the answers, through curl: a
+// Kubernetes httpGet (200-399 passes), Consul (2xx passing, 429 warning, else critical),
+// keepalived's vrrp_script (curl -f: exit 0, else 22) and Envoy's degraded header.
+TEST_F(LiveNamespace, ReadinessRecipesAsTheirClientsReadThem) {
+  ASSERT_TRUE(testing::have_program("curl")) << "curl is missing: run scripts/setup";
+  constexpr std::uint16_t service = 708;
+  background_process agent({SSFAST_CLI_PATH, "agent", "--service", "708,max-established=1",
+                            "--http-listen", "127.0.0.1:0", "--max-age", "0.05"});
+  const std::string url =
+      "http://127.0.0.1:" + std::to_string(agent.wait_for_listening_port()) + "/ready/708";
+  auto code = [&] {
+    return testing::run_process({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", url}).out;
+  };
+  auto wait_code = [&](const std::string& want) {
+    std::string seen;
+    const auto end = std::chrono::steady_clock::now() + 20s;
+    while ((seen = code()) != want && std::chrono::steady_clock::now() < end)
+      std::this_thread::sleep_for(20ms);
+    return seen;
+  };
+  auto keepalived = [&] {
+    return testing::run_process({"curl", "-fsS", "-o", "/dev/null", url}).exit_code;
+  };
+  EXPECT_EQ(wait_code("503"), "503") << "nothing listens: Kubernetes not ready, Consul critical";
+  EXPECT_EQ(keepalived(), 22) << "vrrp_script fails";
+  const int l = fds_.hold(testing::listen_loopback(service, 16));
+  EXPECT_EQ(wait_code("200"), "200") << "ready: Kubernetes ready, Consul passing";
+  EXPECT_EQ(keepalived(), 0);
+  auto client = std::make_unique<tcp_client>(service);
+  EXPECT_EQ(wait_code("429"), "429") << "drained: Kubernetes not ready, Consul warning";
+  EXPECT_EQ(keepalived(), 22);
+  const auto head = testing::run_process({"curl", "-sI", url});
+  EXPECT_NE(head.out.find("x-envoy-degraded: drain\r\n"), std::string::npos) << head.out;
+  EXPECT_NE(head.out.find("Cache-Control: no-store\r\n"), std::string::npos) << head.out;
+  client.reset();
+  fds_.close_one(l);
+}
+
+// A real HAProxy probing over HTTP (option httpchk, http-check disable-on-404) follows the
+// agent: DOWN with no listener, UP when one listens, NOLB (no new connections) when drained,
+// UP again, DOWN when it goes.
+TEST_F(LiveNamespace, HaproxyHttpchkFollowsReadiness) {
+  ASSERT_TRUE(testing::have_program("haproxy")) << "haproxy is missing: run scripts/setup";
+  constexpr std::uint16_t service = 707;
+  background_process agent({SSFAST_CLI_PATH, "agent", "--service", "707,max-established=2",
+                            "--http-listen", "127.0.0.1:0", "--max-age", "0.05"});
+  const std::uint16_t http = agent.wait_for_listening_port();
+  const std::string dir = ::testing::TempDir() + "ssfast-httpchk-" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string stats = dir + "/admin.sock";
+  std::ofstream(dir + "/haproxy.cfg")
+      << "global\n  stats socket " << stats << " mode 600 level admin\n"
+      << "defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n"
+      << "  timeout server 5s\n  timeout check 1s\n"
+      << "backend be\n  option httpchk GET /ready/707?drain=404\n"
+      << "  http-check disable-on-404\n"
+      << "  server s1 127.0.0.1:" << service << " check port " << http
+      << " inter 100ms rise 1 fall 1\n";
+  background_process haproxy({"haproxy", "-db", "-f", dir + "/haproxy.cfg"});
+  auto expect_haproxy = [&](const std::string& want, const char* why) {
+    std::string seen;
+    const auto end = std::chrono::steady_clock::now() + 30s;
+    while ((seen = haproxy_server(stats)) != want && std::chrono::steady_clock::now() < end)
+      std::this_thread::sleep_for(25ms);
+    EXPECT_EQ(seen, want) << why << "; haproxy said: " << haproxy.stderr_text();
+  };
+  expect_haproxy("DOWN 1", "nothing listens: 503");
+  const int l = fds_.hold(testing::listen_loopback(service, 16));
+  expect_haproxy("UP 1", "a listener: 200");
+  std::vector<std::unique_ptr<tcp_client>> clients;
+  for (int i = 0; i < 2; ++i) clients.push_back(std::make_unique<tcp_client>(service));
+  expect_haproxy("NOLB 1", "at the ESTABLISHED limit: 404, disabled for new connections");
+  clients.clear();
+  expect_haproxy("UP 1", "under the limit again: 200");
+  fds_.close_one(l);
+  expect_haproxy("DOWN 1", "the listener went away: 503");
   std::filesystem::remove_all(dir);
 }
 

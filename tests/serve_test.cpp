@@ -248,39 +248,125 @@ TEST(ListenAddress, Forms) {
 
 // --- agent --------------------------------------------------------------------------------
 
+// The verdict and the agent-check line for a state judged by `rules`.
+std::string judged(service_state s, const service_rules& rules, std::int64_t age_ms = 0) {
+  judge_service(s, rules);
+  return agent_reply(s, age_ms);
+}
+
 TEST(AgentReply, DownDrainAndWeight) {
-  agent_rules rules;
-  EXPECT_EQ(agent_reply({}, rules, 8080), "down #no listener on port 8080\n");
+  service_rules rules;
   service_state s;
+  begin_service(s, 8080);
+  EXPECT_EQ(judged(s, rules, 12), "down #no listener on port 8080; age 12 ms\n");
   s.listeners = 2;
-  s.fullest = listener_queue{"127.0.0.1:8080", 0, 256};
-  EXPECT_EQ(agent_reply(s, rules, 8080), "up ready 100%\n") << "no limit: full weight";
-  s.fullest->accept_queue = 230;  // 0.898 of 256
-  EXPECT_EQ(agent_reply(s, rules, 8080), "up ready 100%\n");
-  s.fullest->accept_queue = 231;  // 0.902
-  EXPECT_EQ(agent_reply(s, rules, 8080),
-            "up drain #accept queue of 127.0.0.1:8080: 231 of backlog 256\n");
+  s.fullest = {2, {127, 0, 0, 1}, 0, 256};
+  EXPECT_EQ(judged(s, rules), "up ready 100% #age 0 ms\n") << "no limit: full weight";
+  s.fullest.accept_queue = 230;  // 0.898 of 256
+  EXPECT_EQ(judged(s, rules), "up ready 100% #age 0 ms\n");
+  s.fullest.accept_queue = 231;  // 0.902
+  EXPECT_EQ(judged(s, rules, 7),
+            "up drain #accept queue of 127.0.0.1:8080: 231 of backlog 256; age 7 ms\n");
   rules.drain_queue = 1;
-  EXPECT_EQ(agent_reply(s, rules, 8080), "up ready 100%\n");
-  s.fullest->accept_queue = 257;  // past the backlog: the kernel drops SYNs now
-  EXPECT_EQ(agent_reply(s, rules, 8080),
-            "up drain #accept queue of 127.0.0.1:8080: 257 of backlog 256\n");
+  EXPECT_EQ(judged(s, rules), "up ready 100% #age 0 ms\n");
+  s.fullest.accept_queue = 257;  // past the backlog: the kernel drops SYNs now
+  EXPECT_EQ(judged(s, rules),
+            "up drain #accept queue of 127.0.0.1:8080: 257 of backlog 256; age 0 ms\n");
   rules.backlog_known = false;  // from /proc: Send-Q of a listener is 0, not its backlog
-  EXPECT_EQ(agent_reply(s, rules, 8080), "up ready 100%\n");
+  EXPECT_EQ(judged(s, rules), "up ready 100% #age 0 ms\n");
   rules.backlog_known = true;
-  s.fullest->accept_queue = 0;
-  s.fullest->backlog = 0;  // listen(fd, 0): nothing queued yet is not full
-  EXPECT_EQ(agent_reply(s, rules, 8080), "up ready 100%\n");
+  s.fullest.accept_queue = 0;
+  s.fullest.backlog = 0;  // listen(fd, 0): nothing queued yet is not full
+  EXPECT_EQ(judged(s, rules), "up ready 100% #age 0 ms\n");
 
   rules.max_established = 1000;
-  s.established = 0;
-  EXPECT_EQ(agent_reply(s, rules, 8080), "up ready 100%\n");
-  s.established = 250;
-  EXPECT_EQ(agent_reply(s, rules, 8080), "up ready 75%\n");
   s.established = 999;
-  EXPECT_EQ(agent_reply(s, rules, 8080), "up ready 1%\n") << "never 0% while below the limit";
+  EXPECT_EQ(judged(s, rules), "up ready 100% #age 0 ms\n")
+      << "ESTABLISHED not counted: the limit cannot be judged, and is not";
+  s.established_counted = true;
+  s.established = 0;
+  EXPECT_EQ(judged(s, rules), "up ready 100% #age 0 ms\n");
+  s.established = 250;
+  EXPECT_EQ(judged(s, rules), "up ready 75% #age 0 ms\n");
+  s.established = 999;
+  EXPECT_EQ(judged(s, rules), "up ready 1% #age 0 ms\n") << "never 0% while below the limit";
   s.established = 1000;
-  EXPECT_EQ(agent_reply(s, rules, 8080), "up drain\n");
+  EXPECT_EQ(judged(s, rules), "up drain #ESTABLISHED 1000 of max-established 1000; age 0 ms\n");
+  EXPECT_EQ(agent_reply_unknown(), "down #no measurement\n");
+}
+
+TEST(AgentReply, ReasonsFitTheirFieldAndNameIpv6) {
+  service_state s;
+  begin_service(s, 65535);
+  s.listeners = 1;
+  s.fullest = {10, {}, 4294967295u, 4294967295u};
+  s.fullest.address.fill(0xff);
+  judge_service(s, {});
+  EXPECT_EQ(s.verdict, service_verdict::drain);
+  EXPECT_EQ(s.reason_text(),
+            "accept queue of [ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535: 4294967295 of "
+            "backlog 4294967295")
+      << "the longest reason fits its 128 bytes";
+  EXPECT_EQ(s.weight, 0);
+  s.fullest.accept_queue = 0;
+  judge_service(s, {});
+  EXPECT_EQ(s.verdict, service_verdict::ready);
+  EXPECT_EQ(s.reason_text(), "") << "a reason left from an earlier verdict is cleared";
+  EXPECT_EQ(s.weight, 100);
+}
+
+TEST(AgentReply, AgentSendNamesAPort) {
+  EXPECT_EQ(agent_send_port("8080\n"), 8080);
+  EXPECT_EQ(agent_send_port(" 443\r\n"), 443);
+  EXPECT_EQ(agent_send_port("65535"), 65535);
+  for (std::string_view bad :
+       {"", "\n", "0", "65536", "+80", "-80", "80 81", "http", "8080x", "99999999999999999999"})
+    EXPECT_FALSE(agent_send_port(bad)) << bad;
+  EXPECT_EQ(agent_reply_unnamed(""), "down #agent-send must name a port\n");
+  EXPECT_EQ(agent_reply_unnamed("9999\n"), "down #port 9999 is not served by this agent\n");
+}
+
+TEST(Readiness, StatusesAsEachProberReadsThem) {
+  service_state s;
+  begin_service(s, 8080);
+  judge_service(s, {});
+  readiness r = readiness_of(s, false);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body, "down: no listener on port 8080\n");
+  EXPECT_FALSE(r.degraded);
+  s.listeners = 1;
+  s.fullest = {2, {}, 5, 4};
+  judge_service(s, {});
+  r = readiness_of(s, false);
+  EXPECT_EQ(r.status, 429) << "Consul's warning; not ready to Kubernetes";
+  EXPECT_EQ(r.body, "drain: accept queue of 0.0.0.0:8080: 5 of backlog 4\n");
+  EXPECT_TRUE(r.degraded);
+  EXPECT_EQ(readiness_of(s, true).status, 404) << "?drain=404: HAProxy's disable-on-404";
+  s.fullest.accept_queue = 0;
+  s.established_counted = true;
+  s.established = 50;
+  judge_service(s, {.max_established = 200});
+  r = readiness_of(s, true);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "ready 75%\n");
+  EXPECT_EQ(readiness_unknown().status, 503);
+  EXPECT_EQ(readiness_unknown().body, "down: no measurement\n");
+}
+
+TEST(Readiness, Targets) {
+  EXPECT_EQ(parse_ready_target("/ready").kind, ready_target::one_service);
+  ready_target t = parse_ready_target("/ready/8080?drain=404");
+  EXPECT_EQ(t.kind, ready_target::one_port);
+  EXPECT_EQ(t.port, 8080);
+  EXPECT_TRUE(t.drain_as_404);
+  t = parse_ready_target("/ready?x=1&drain=404&y");
+  EXPECT_EQ(t.kind, ready_target::one_service);
+  EXPECT_TRUE(t.drain_as_404);
+  EXPECT_FALSE(parse_ready_target("/ready/80?drain=4040").drain_as_404);
+  for (std::string_view bad :
+       {"/", "/ready/", "/ready/0", "/ready/65536", "/ready/+80", "/ready/80/", "/readyz",
+        "/ready/080x", "/metrics", "ready/80", "/ready/000080", "/ready/080", "/ready/ 80"})
+    EXPECT_EQ(parse_ready_target(bad).kind, ready_target::none) << bad;
 }
 
 TEST(AgentMeasure, JudgesEachListenerByItsOwnQueue) {
@@ -304,14 +390,14 @@ TEST(AgentMeasure, JudgesEachListenerByItsOwnQueue) {
   add(6, tcp_state::time_wait, 8080, 0, 0);
   add(6, tcp_state::established, 9090, 0, 0);
   add(17, tcp_state::close, 8080, 0, 0);  // UDP on the same number
-  const service_state s = measure_service(t, 8080);
+  service_state s;
+  measure_service(t, 8080, s);
   EXPECT_EQ(s.listeners, 2u);
-  ASSERT_TRUE(s.fullest);
-  EXPECT_EQ(s.fullest->accept_queue, 5u) << "not 8 of 132: each queue is its own";
-  EXPECT_EQ(s.fullest->backlog, 4u);
-  EXPECT_EQ(s.fullest->address, "0.0.0.0:8080");
+  EXPECT_EQ(s.fullest.accept_queue, 5u) << "not 8 of 132: each queue is its own";
+  EXPECT_EQ(s.fullest.backlog, 4u);
   EXPECT_EQ(s.established, 2u);
-  EXPECT_EQ(agent_reply(s, {}, 8080), "up drain #accept queue of 0.0.0.0:8080: 5 of backlog 4\n");
+  EXPECT_TRUE(s.established_counted);
+  EXPECT_EQ(judged(s, {}), "up drain #accept queue of 0.0.0.0:8080: 5 of backlog 4; age 0 ms\n");
 }
 
 }  // namespace

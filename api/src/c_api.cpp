@@ -2,6 +2,7 @@
 // The C API: thin wrappers over ssfast::collector that never let an exception out.
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <cstring>
 #include <new>
@@ -45,18 +46,30 @@ static_assert(sizeof(ssfast_counts) == SSFAST_COUNTS_SIZE_VER1);
 static_assert(offsetof(ssfast_counts, tcp_states) == 8);
 static_assert(offsetof(ssfast_counts, udp_total) == 392);
 static_assert(offsetof(ssfast_counts, unix_seqpacket) == 448);
+static_assert(sizeof(ssfast_service_rules) == SSFAST_SERVICE_RULES_SIZE_VER1);
+static_assert(offsetof(ssfast_service_rules, drain_queue) == 16);
+static_assert(sizeof(ssfast_service_status) == SSFAST_SERVICE_STATUS_SIZE_VER1);
+static_assert(offsetof(ssfast_service_status, listeners) == 8);
+static_assert(offsetof(ssfast_service_status, fullest_address) == 32);
+static_assert(offsetof(ssfast_service_status, age_ns) == 56);
+static_assert(offsetof(ssfast_service_status, reason) == 72);
+static_assert(sizeof(ssfast_service_status::reason) == sizeof(ssfast::service_state::reason));
+static_assert(static_cast<int>(ssfast::service_verdict::ready) == SSFAST_READY &&
+              static_cast<int>(ssfast::service_verdict::drain) == SSFAST_DRAIN &&
+              static_cast<int>(ssfast::service_verdict::down) == SSFAST_DOWN);
 
 namespace {
 
 // The caller's options, grown or not, as this version's struct: the part both know, with
 // every byte the caller has past it required to be zero (openat2's copy_struct_from_user).
-int read_options(const ssfast_options* in, ssfast_options& out) noexcept {
-  if (in->size < SSFAST_OPTIONS_SIZE_VER1) return -EINVAL;
+template <class T>
+int read_options(const T* in, T& out, std::size_t first_size) noexcept {
+  if (in->size < first_size) return -EINVAL;
   const auto* bytes = reinterpret_cast<const unsigned char*>(in);
-  for (std::size_t i = sizeof(ssfast_options); i < in->size; ++i)
+  for (std::size_t i = sizeof(T); i < in->size; ++i)
     if (bytes[i] != 0) return -E2BIG;
-  out = ssfast_options{};
-  std::memcpy(&out, in, std::min<std::size_t>(in->size, sizeof(ssfast_options)));
+  out = T{};
+  std::memcpy(&out, in, std::min<std::size_t>(in->size, sizeof(T)));
   return 0;
 }
 
@@ -108,7 +121,7 @@ int ssfast_open2(const ssfast_options* options, ssfast_collector** out) {
     ssfast::collector_options o;
     ssfast_options known;
     if (options != nullptr) {
-      if (const int rc = read_options(options, known)) return rc;
+      if (const int rc = read_options(options, known, SSFAST_OPTIONS_SIZE_VER1)) return rc;
       options = &known;
       if (options->source > SSFAST_SOURCE_PROC || options->reserved != 0) return -EINVAL;
       o.source = options->source == SSFAST_SOURCE_NETLINK ? ssfast::source_choice::netlink
@@ -160,6 +173,49 @@ int ssfast_count_filtered(ssfast_collector* c, const char* filter, ssfast_counts
   } catch (const std::bad_alloc&) {
     return -ENOMEM;
   }
+}
+
+int ssfast_service_state(ssfast_collector* c, uint16_t port, const ssfast_service_rules* rules,
+                         ssfast_service_status* out) {
+  if (c == nullptr || port == 0 || out == nullptr || out->size < SSFAST_SERVICE_STATUS_SIZE_VER1)
+    return -EINVAL;
+  ssfast_service_rules given{};
+  if (rules != nullptr)
+    if (const int rc = read_options(rules, given, SSFAST_SERVICE_RULES_SIZE_VER1)) return rc;
+  ssfast::service_rules r;
+  r.max_established = given.max_established;
+  if (given.drain_queue != 0) {
+    if (!(given.drain_queue > 0 && given.drain_queue <= 1)) return -EINVAL;
+    r.drain_queue = given.drain_queue;
+  }
+  ssfast::service_state s;
+  if (auto ec = c->c.service(port, r, s, std::chrono::milliseconds(given.max_age_ms)))
+    return to_code(ec);
+  ssfast_service_status n{};
+  n.port = s.port;
+  n.verdict = static_cast<uint8_t>(s.verdict);
+  n.weight = s.weight;
+  n.listeners = s.listeners;
+  n.established = s.established;
+  n.established_counted = s.established_counted ? 1 : 0;
+  if (s.listeners > 0) {
+    n.fullest_family = s.fullest.family;
+    std::memcpy(n.fullest_address, s.fullest.address.data(), sizeof n.fullest_address);
+    n.fullest_accept_queue = s.fullest.accept_queue;
+    n.fullest_backlog = s.fullest.backlog;
+  }
+  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
+  n.age_ns = static_cast<uint64_t>(std::max<std::int64_t>(0, now - s.measured_at_ns));
+  const bool netlink = c->c.source() == ssfast::source_kind::netlink;
+  n.source = netlink ? SSFAST_SOURCE_NETLINK : SSFAST_SOURCE_PROC;
+  n.backlog_known = netlink ? 1 : 0;
+  std::memcpy(n.reason, s.reason.data(), sizeof n.reason);
+  const std::size_t filled = std::min<std::size_t>(out->size, sizeof n);
+  n.size = static_cast<std::uint32_t>(filled);
+  std::memcpy(out, &n, filled);
+  return 0;
 }
 
 void ssfast_close(ssfast_collector* c) { delete c; }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "netns_thread.h"
+#include "service_probe.h"
 #include "ssfast/detail/test_seams.h"
 #include "ssfast/netlink/events.h"
 #include "ssfast/netlink/sock_diag.h"
@@ -95,7 +96,8 @@ struct collector::impl {
   std::uint64_t repeats = 0;  // what the last snapshot() or list() dropped as repeats
   // What the last count, snapshot() or list() from /proc left out as malformed, per file.
   std::array<std::uint64_t, proc::socket_file_count> malformed{};
-  std::string shown_root;  // the proc root as the caller named it, for error_text()
+  std::string shown_root;         // the proc root as the caller named it, for error_text()
+  detail::service_memo services;  // the probe API's lock, filters and recent measurements
 
   impl(std::optional<netlink::sock_diag_socket> s, const collector_options& o)
       : files(o.proc_root),
@@ -600,6 +602,19 @@ std::error_code collector::list(socket_table& out, const socket_query& q) noexce
 
 std::error_code collector::list(const socket_query& q, row_sink& sink) noexcept {
   return impl_->in_namespace([&]() noexcept { return impl_->list(q, sink); });
+}
+
+std::error_code collector::services(std::span<const service_probe> probes,
+                                    std::span<service_state> out) noexcept {
+  std::lock_guard<std::mutex> hold(impl_->services.lock);
+  return detail::measure_services(*this, impl_->services, probes, out);
+}
+
+std::error_code collector::service(std::uint16_t port, const service_rules& rules,
+                                   service_state& out, std::chrono::nanoseconds max_age) noexcept {
+  if (port == 0) return std::make_error_code(std::errc::invalid_argument);
+  std::lock_guard<std::mutex> hold(impl_->services.lock);
+  return detail::measure_service_within(*this, impl_->services, port, rules, out, max_age);
 }
 
 std::error_code collector::probe_diag(std::uint8_t family, std::uint8_t protocol) noexcept {

@@ -4,6 +4,8 @@
 
 #include <charconv>
 #include <cstring>
+#include <span>
+#include <string_view>
 
 #include "ssfast/core/kernel_abi.h"
 
@@ -71,11 +73,38 @@ bool parse_ipv6(std::string_view s, address_bytes& out) noexcept {
   return true;
 }
 
-void append_address(std::string& out, std::uint8_t family, const address_bytes& a) {
+namespace {
+
+// Where address text goes: a std::string that grows, or a fixed buffer that never does.
+struct fixed_text {
+  std::span<char> buf;
+  std::size_t n = 0;
+  bool overflow = false;
+  void push_back(char c) noexcept {
+    if (n < buf.size())
+      buf[n++] = c;
+    else
+      overflow = true;
+  }
+  void append(const char* b, const char* e) noexcept {
+    for (; b != e; ++b) push_back(*b);
+  }
+  void operator+=(std::string_view s) noexcept { append(s.data(), s.data() + s.size()); }
+};
+
+template <class Out>
+void write_number(Out& out, unsigned v, int base = 10) {
+  char buf[12];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, base);
+  out.append(buf, end);
+}
+
+template <class Out>
+void write_address(Out& out, std::uint8_t family, const address_bytes& a) {
   auto dotted = [&](std::size_t from) {
     for (std::size_t i = 0; i < 4; ++i) {
       if (i > 0) out.push_back('.');
-      out += std::to_string(a[from + i]);
+      write_number(out, a[from + i]);
     }
   };
   if (family == abi::af_inet) {
@@ -101,7 +130,6 @@ void append_address(std::string& out, std::uint8_t family, const address_bytes& 
     }
     i = j == i ? i + 1 : j;
   }
-  char buf[8];
   for (std::size_t i = 0; i < 8; ++i) {
     if (i == best) {
       out += "::";
@@ -109,24 +137,42 @@ void append_address(std::string& out, std::uint8_t family, const address_bytes& 
       continue;
     }
     if (i > 0 && i != best + best_len) out.push_back(':');
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, g[i], 16);
-    out.append(buf, end);
+    write_number(out, g[i], 16);
   }
 }
 
-void append_endpoint(std::string& out, std::uint8_t family, const address_bytes& a,
-                     std::uint16_t port, bool zero_port_as_star) {
+template <class Out>
+void write_endpoint(Out& out, std::uint8_t family, const address_bytes& a, std::uint16_t port,
+                    bool zero_port_as_star) {
   if (family == abi::af_inet6) out.push_back('[');  // brackets, as in ss
-  append_address(out, family, a);
+  write_address(out, family, a);
   if (family == abi::af_inet6) out.push_back(']');
   out.push_back(':');
   if (zero_port_as_star && port == 0) {
     out.push_back('*');
     return;
   }
-  char buf[8];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, port);
-  out.append(buf, end);
+  write_number(out, port);
+}
+
+}  // namespace
+
+void append_address(std::string& out, std::uint8_t family, const address_bytes& a) {
+  write_address(out, family, a);
+}
+
+void append_endpoint(std::string& out, std::uint8_t family, const address_bytes& a,
+                     std::uint16_t port, bool zero_port_as_star) {
+  write_endpoint(out, family, a, port, zero_port_as_star);
+}
+
+std::size_t format_endpoint(std::span<char> out, std::uint8_t family, const address_bytes& a,
+                            std::uint16_t port) noexcept {
+  if (out.empty()) return 0;
+  fixed_text t{out.first(out.size() - 1)};
+  write_endpoint(t, family, a, port, false);
+  out[t.n] = '\0';
+  return t.n;
 }
 
 std::string endpoint_text(std::uint8_t family, const address_bytes& a, std::uint16_t port) {

@@ -1,63 +1,50 @@
 // SPDX-License-Identifier: Apache-2.0
-// The agent's decision.
+// The agent's answers: the agent-check line and the HTTP readiness status.
 #include "ssfast/serve/agent.h"
 
-#include <algorithm>
-#include <cmath>
-
-#include "ssfast/core/addresses.h"
-#include "ssfast/core/tcp_state.h"
+#include <charconv>
 
 namespace ssfast::serve {
 
-namespace {
-
-// A listener's fill: its queue over its own backlog; a queue on a backlog of 0 (listen(fd, 0))
-// is as full as can be.
-double fill(const listener_queue& l) noexcept {
-  if (l.backlog > 0) return static_cast<double>(l.accept_queue) / l.backlog;
-  return l.accept_queue > 0 ? 1e18 : 0;
-}
-
-}  // namespace
-
-service_state measure_service(const socket_table& t, std::uint16_t port) {
-  service_state s;
-  const auto proto = t.protocol();
-  const auto state = t.state();
-  const auto lport = t.local_port();
-  const auto rq = t.recv_q();
-  const auto sq = t.send_q();
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    if (proto[i] != 6 || lport[i] != port) continue;
-    if (state[i] == static_cast<std::uint8_t>(tcp_state::listen)) {
-      // inet_diag_msg for a listener: idiag_rqueue = sk_ack_backlog (waiting for accept),
-      // idiag_wqueue = sk_max_ack_backlog (kernel tcp_diag.c, tcp_diag_get_info).
-      ++s.listeners;
-      listener_queue l{endpoint_text(t.family()[i], t.local_addr()[i], port), rq[i], sq[i]};
-      if (!s.fullest || fill(l) > fill(*s.fullest)) s.fullest = std::move(l);
-    } else if (state[i] == static_cast<std::uint8_t>(tcp_state::established)) {
-      ++s.established;
-    }
+std::string agent_reply(const service_state& s, std::int64_t age_ms) {
+  const std::string age = "age " + std::to_string(age_ms < 0 ? 0 : age_ms) + " ms\n";
+  switch (s.verdict) {
+    case service_verdict::ready: return "up ready " + std::to_string(s.weight) + "% #" + age;
+    case service_verdict::drain: return "up drain #" + std::string(s.reason_text()) + "; " + age;
+    case service_verdict::down: break;
   }
-  return s;
+  return "down #" + std::string(s.reason_text()) + "; " + age;
 }
 
-std::string agent_reply(const service_state& s, const agent_rules& r, std::uint16_t port) {
-  if (s.listeners == 0) return "down #no listener on port " + std::to_string(port) + "\n";
-  const listener_queue* q = s.fullest ? &*s.fullest : nullptr;
-  if (r.backlog_known && q != nullptr && q->accept_queue > 0 &&
-      static_cast<double>(q->accept_queue) >= r.drain_queue * static_cast<double>(q->backlog))
-    return "up drain #accept queue of " + q->address + ": " + std::to_string(q->accept_queue) +
-           " of backlog " + std::to_string(q->backlog) + "\n";
-  if (r.max_established != 0 && s.established >= r.max_established) return "up drain\n";
-  long weight = 100;
-  if (r.max_established != 0) {
-    const double free_share =
-        1.0 - static_cast<double>(s.established) / static_cast<double>(r.max_established);
-    weight = std::clamp(std::lround(std::ceil(100.0 * free_share)), 1L, 100L);
-  }
-  return "up ready " + std::to_string(weight) + "%\n";
+std::string_view agent_reply_unknown() noexcept { return "down #no measurement\n"; }
+
+std::string agent_reply_unnamed(std::string_view sent) {
+  if (!agent_send_port(sent)) return "down #agent-send must name a port\n";
+  return "down #port " + std::to_string(*agent_send_port(sent)) + " is not served by this agent\n";
 }
+
+std::optional<std::uint16_t> agent_send_port(std::string_view sent) noexcept {
+  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!sent.empty() && blank(sent.front())) sent.remove_prefix(1);
+  while (!sent.empty() && blank(sent.back())) sent.remove_suffix(1);
+  unsigned v = 0;
+  const auto [end, ec] = std::from_chars(sent.data(), sent.data() + sent.size(), v);
+  if (sent.empty() || ec != std::errc{} || end != sent.data() + sent.size() || v == 0 ||
+      v > 65535 || sent.front() == '+' || sent.front() == '-')
+    return std::nullopt;
+  return static_cast<std::uint16_t>(v);
+}
+
+readiness readiness_of(const service_state& s, bool drain_as_404) {
+  switch (s.verdict) {
+    case service_verdict::ready: return {200, "ready " + std::to_string(s.weight) + "%\n", false};
+    case service_verdict::drain:
+      return {drain_as_404 ? 404 : 429, "drain: " + std::string(s.reason_text()) + "\n", true};
+    case service_verdict::down: break;
+  }
+  return {503, "down: " + std::string(s.reason_text()) + "\n", false};
+}
+
+readiness readiness_unknown() { return {503, "down: no measurement\n", false}; }
 
 }  // namespace ssfast::serve

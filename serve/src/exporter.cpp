@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The exporter's and the agent's connection handlers: HTTP /metrics with shared scrapes, and
-// the agent-check answer from one dump of the service port.
+// The exporter's connection handler: HTTP /metrics with shared scrapes.
 #include "ssfast/serve/exporter.h"
 
 #include <algorithm>
@@ -229,36 +228,5 @@ void metrics_exporter::collect(double scrape_timeout) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   render_exporter_prometheus({took, scrapes_, errors_, collections_}, m);
 }
-
-agent_handler::agent_handler(collector& c, std::uint16_t service_port, agent_rules rules,
-                             log_line log)
-    : c_(c), port_(service_port), rules_(rules), log_(std::move(log)) {
-  // The service port as a kernel-side filter: the dump carries only its sockets.
-  const std::string port = ":" + std::to_string(service_port);
-  const std::string_view words[] = {"sport", "=", port};
-  if (auto parsed = parse_filter(words); parsed.filter) filter_ = std::move(*parsed.filter);
-  query_.scope.udp = query_.scope.unix_domain = false;
-  query_.states = (1u << static_cast<unsigned>(tcp_state::listen)) |
-                  (1u << static_cast<unsigned>(tcp_state::established));
-  query_.filter = &filter_;
-  // /proc/net/tcp shows a listener's queue but not its backlog (get_tcp4_sock: tx_queue is
-  // write_seq - snd_una, 0 for a listener): the queue rule cannot be judged there.
-  rules_.backlog_known = rules_.backlog_known && c.source() == source_kind::netlink;
-}
-
-// HAProxy connects, optionally sends its agent-send string, reads one line: the answer goes
-// out at once.
-void agent_handler::on_open(answer& out) {
-  out.close_after = true;
-  if (auto ec = c_.list(table_, query_)) {
-    if (log_) log_("agent: " + c_.error_text(ec));
-    return;
-  }
-  out.head = agent_reply(measure_service(table_, port_), rules_, port_);
-}
-
-std::size_t agent_handler::on_input(std::string_view in, answer&) { return in.size(); }
-std::string agent_handler::too_large() { return {}; }
-std::string agent_handler::busy() { return {}; }
 
 }  // namespace ssfast::serve

@@ -128,6 +128,33 @@ bool needs_metrics(const http_request& r) noexcept {
   return (r.method == "GET" || r.method == "HEAD") && path == "/metrics";
 }
 
+ready_target parse_ready_target(std::string_view target) noexcept {
+  ready_target t;
+  const std::size_t q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    if (query.substr(0, amp) == "drain=404") t.drain_as_404 = true;
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  if (path == "/ready") {
+    t.kind = ready_target::one_service;
+    return t;
+  }
+  if (!path.starts_with("/ready/")) return t;
+  path.remove_prefix(7);
+  unsigned v = 0;
+  const auto [end, ec] = std::from_chars(path.data(), path.data() + path.size(), v);
+  if (path.empty() || path.size() > 5 || path.front() == '0' || ec != std::errc{} ||
+      end != path.data() + path.size() || v > 65535)
+    return t;
+  t.kind = ready_target::one_port;
+  t.port = static_cast<std::uint16_t>(v);
+  return t;
+}
+
 std::string_view http_reason(int status) noexcept {
   switch (status) {
     case 200: return "OK";
@@ -135,6 +162,7 @@ std::string_view http_reason(int status) noexcept {
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
+    case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";

@@ -53,6 +53,7 @@ peer_key key_of(const sockaddr_storage& ss) {
 
 struct conn {
   int fd = -1;
+  connection_handler* h = nullptr;  // the handler of the endpoint it came to
   peer_key peer;
   std::string in;            // received and not yet answered: at most one head and one read
   answer out;                // the answer being sent, if any
@@ -93,10 +94,10 @@ namespace {
 
 // The listening socket for `o.listen`: returns an exit code (0: listening, 1: the address
 // cannot be listened on, 2: it is not an address) and says which in `said`.
-int open_listener(const server_options& o, int& lfd, std::string& said) {
+int open_listener(const std::string& where, int& lfd, std::string& said) {
   std::string addr, err;
   std::uint16_t port = 0;
-  if (!parse_listen(o.listen, addr, port, err)) {
+  if (!parse_listen(where, addr, port, err)) {
     said = "--listen: " + err;
     return 2;
   }
@@ -130,7 +131,7 @@ int open_listener(const server_options& o, int& lfd, std::string& said) {
     setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
   if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
       bind(lfd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(lfd, 128) != 0) {
-    said = "cannot listen on " + o.listen + ": " + std::strerror(errno);
+    said = "cannot listen on " + where + ": " + std::strerror(errno);
     if (lfd >= 0) ::close(lfd);
     return 1;
   }
@@ -176,7 +177,6 @@ void fit_descriptors(server_options& o) {
 // One poll loop's state: the connections and what bounds them.
 struct loop {
   const server_options& o;
-  connection_handler& h;
   clock_type::duration limit, head_limit;
   std::vector<conn> conns;
   std::size_t served = 0;  // connections that are not `refused`
@@ -187,6 +187,12 @@ struct loop {
     c.head_started = now;
     set_wait_deadline(c);
   }
+  // The handler's quiet_after(), counted from the connection's first wait: at that deadline
+  // it is asked for an answer rather than closed.
+  static clock_type::duration quiet_limit(const conn& c) {
+    return std::chrono::duration_cast<clock_type::duration>(
+        std::chrono::duration<double>(c.h->quiet_after()));
+  }
   // A connection being closed (half-closed after its last answer, or told 503) is owed little:
   // a second for the peer to read and close, never more than `timeout`.
   clock_type::time_point closing_deadline(clock_type::time_point now) const {
@@ -196,6 +202,22 @@ struct loop {
   void set_wait_deadline(conn& c) {
     c.deadline = c.waiting_since + limit;
     if (!c.in.empty()) c.deadline = std::min(c.deadline, c.head_started + head_limit);
+    if (c.h->quiet_after() > 0) c.deadline = std::min(c.deadline, c.waiting_since + quiet_limit(c));
+  }
+
+  // A waiting connection at its deadline: the handler's quiet answer, if it has one.
+  bool answer_quiet(conn& c, clock_type::time_point now) {
+    if (!c.waiting() || c.h->quiet_after() <= 0 || now < c.waiting_since + quiet_limit(c))
+      return false;
+    answer a;
+    if (!c.h->on_quiet(std::string_view(c.in).substr(0, o.max_request), a)) return false;
+    c.in.clear();
+    a.close_after = true;  // the client said nothing complete: one answer, then the end
+    c.out = std::move(a);
+    c.sent = 0;
+    c.deadline = now + limit;
+    if (c.out.size() == 0) finish_answer(c, now);
+    return true;
   }
 
   // Hands the first buffered request to the handler, if it is complete and nothing is being
@@ -205,10 +227,10 @@ struct loop {
     // The handler sees at most max_request bytes: a longer head is never complete there,
     // however many reads brought it, and gets too_large() below.
     answer a;
-    const std::size_t used = h.on_input(std::string_view(c.in).substr(0, o.max_request), a);
+    const std::size_t used = c.h->on_input(std::string_view(c.in).substr(0, o.max_request), a);
     if (used == 0) {
       if (c.in.size() <= o.max_request) return;
-      a = answer{h.too_large(), nullptr, true};
+      a = answer{c.h->too_large(), nullptr, true};
     } else {
       c.in.erase(0, used);
     }
@@ -264,7 +286,10 @@ struct loop {
 
   // Serves one connection after poll; true if it is to be dropped.
   bool serve_one(conn& c, short re, clock_type::time_point now) {
-    if (now >= c.deadline) return true;  // slow clients cannot hold a connection
+    if (now >= c.deadline) {
+      if (!answer_quiet(c, now)) return true;  // slow clients cannot hold a connection
+      return c.sending() && send_to(c, now);
+    }
     if ((re & (POLLERR | POLLHUP | POLLNVAL)) && !(re & POLLIN)) return true;
     if ((re & POLLIN) && read_from(c, now)) return true;
     if (c.sending() && (re & POLLOUT || c.sent == 0)) return send_to(c, now);
@@ -272,10 +297,10 @@ struct loop {
   }
 
   // On return: an embedder's process keeps running, and must not keep our descriptors.
-  void close_all(int lfd) {
+  void close_all(const std::vector<int>& lfds) {
     for (const conn& c : conns) ::close(c.fd);
     conns.clear();
-    ::close(lfd);
+    for (const int lfd : lfds) ::close(lfd);
   }
 
   void drop(std::size_t k) {
@@ -306,7 +331,7 @@ struct loop {
   // max_connections it takes the place of the longest-waiting one, or is told busy().
   // Returns false when accept4 ran out of descriptors (EMFILE, ENFILE): the caller stops
   // polling the listener until a connection closes.
-  bool accept_all(int lfd, clock_type::time_point now) {
+  bool accept_all(int lfd, connection_handler& h, clock_type::time_point now) {
     while (conns.size() < 2 * o.max_connections) {
       sockaddr_storage ss{};
       socklen_t len = sizeof ss;
@@ -318,6 +343,7 @@ struct loop {
       }
       conn c;
       c.fd = fd;
+      c.h = &h;
       c.peer = key_of(ss);
       std::size_t same_peer = 0;
       for (const conn& other : conns) same_peer += !other.refused && other.peer == c.peer;
@@ -361,21 +387,33 @@ struct loop {
 
 }  // namespace
 
-int serve(const server_options& given, connection_handler& h) {
+int serve(const server_options& o, connection_handler& h) {
+  return serve(o, std::vector<endpoint>{{o.listen, &h}});
+}
+
+int serve(const server_options& given, const std::vector<endpoint>& endpoints) {
   server_options o = given;
-  int lfd = -1;
-  std::string said;
-  const int rc = open_listener(o, lfd, said);
-  if (o.log) o.log(said);
-  if (rc != 0) return rc;
+  std::vector<int> lfds;
+  for (const endpoint& e : endpoints) {
+    int lfd = -1;
+    std::string said;
+    const int rc = open_listener(e.listen, lfd, said);
+    if (o.log) o.log(said);
+    if (rc != 0) {
+      for (const int open : lfds) ::close(open);
+      return rc;
+    }
+    lfds.push_back(lfd);
+  }
   fit_descriptors(o);
   signal(SIGPIPE, SIG_IGN);
   const auto seconds = [](double s) {
     return std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(s));
   };
-  loop l{o, h, seconds(o.timeout), seconds(std::min(o.head_timeout, o.timeout)), {}, 0, {}};
+  loop l{o, seconds(o.timeout), seconds(std::min(o.head_timeout, o.timeout)), {}, 0, {}};
+  const std::size_t n_listen = lfds.size();
   std::vector<pollfd> pfds;
-  // Out of descriptors: the listener is left alone (not polled, which would wake at once and
+  // Out of descriptors: the listeners are left alone (not polled, which would wake at once and
   // fail again) until a connection closes, or for a second if none is open.
   bool accept_paused = false;
   clock_type::time_point accept_retry;
@@ -386,7 +424,7 @@ int serve(const server_options& given, connection_handler& h) {
     // Past twice the cap (the cap's own connections and as many being told "busy"), stop
     // accepting: further clients wait in the kernel's listen backlog, costing us nothing.
     const bool accepting = !accept_paused && l.conns.size() < 2 * o.max_connections;
-    pfds.push_back({accepting ? lfd : -1, POLLIN, 0});
+    for (const int lfd : lfds) pfds.push_back({accepting ? lfd : -1, POLLIN, 0});
     auto next = accept_paused ? accept_retry : now + std::chrono::hours(1);
     for (const conn& c : l.conns) {
       pfds.push_back({c.fd, static_cast<short>(c.sending() ? POLLOUT : POLLIN), 0});
@@ -398,27 +436,29 @@ int serve(const server_options& given, connection_handler& h) {
         poll(pfds.data(), pfds.size(), static_cast<int>(std::max<long long>(0, wait_ms + 1)));
     if (n < 0 && errno != EINTR) {
       if (o.log) o.log(std::string("poll: ") + std::strerror(errno));
-      l.close_all(lfd);
+      l.close_all(lfds);
       return 1;
     }
     if (pfds.back().revents != 0) {
       if (o.log) o.log(o.stop_reason);
-      l.close_all(lfd);
+      l.close_all(lfds);
       return 1;
     }
     now = clock_type::now();
-    h.on_round();
+    for (const endpoint& e : endpoints) e.handler->on_round();
     // Connections, back to front so closing one does not disturb the others' indices.
     const std::size_t before = l.conns.size();
     for (std::size_t k = l.conns.size(); k-- > 0;)
-      if (l.serve_one(l.conns[k], pfds[k + 1].revents, now)) l.drop(k);
+      if (l.serve_one(l.conns[k], pfds[k + n_listen].revents, now)) l.drop(k);
     if (l.conns.size() < before) accept_paused = false;
     // Serving may have taken long (a collection over every namespace): a new connection's
     // deadlines count from now, or one told busy could be past its grace before its answer.
     now = clock_type::now();
-    if ((pfds[0].revents & POLLIN) && !l.accept_all(lfd, now)) {
-      accept_paused = true;
-      accept_retry = now + std::chrono::seconds(1);
+    for (std::size_t i = 0; i < n_listen && !accept_paused; ++i) {
+      if ((pfds[i].revents & POLLIN) && !l.accept_all(lfds[i], *endpoints[i].handler, now)) {
+        accept_paused = true;
+        accept_retry = now + std::chrono::seconds(1);
+      }
     }
   }
 }

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// libFuzzer target: the exporter's HTTP request-head parser, which faces the network. Whatever
-// it accepts must be a head that lies inside the input, parses the same when cut to its own
-// size or followed by more bytes (pipelining), and never reads past the buffer.
+// libFuzzer target: the exporter's and the agent's HTTP request-head parser, the readiness
+// target and the agent-send line, which face the network. Whatever the head parser accepts must
+// be a head that lies inside the input, parses the same when cut to its own size or followed
+// by more bytes (pipelining), and never reads past the buffer.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "ssfast/serve/agent.h"
 #include "ssfast/serve/http.h"
 
 namespace {
@@ -26,6 +28,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // A copy of exactly `size` bytes, so ASan sees any read past the end.
   const std::string buf(reinterpret_cast<const char*>(data), size);
   const std::string_view in(buf);
+  // The input as an agent-send line: a port is digits alone, and says what it is.
+  if (const auto port = agent_send_port(in)) {
+    check(*port != 0 && in.find(std::to_string(*port)) != std::string_view::npos);
+  }
+  check(agent_reply_unnamed(in).starts_with("down #"));
   http_request r;
   const http_parse p = parse_http_request(in, r);
   if (p != http_parse::complete) return 0;
@@ -41,6 +48,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(r2.size == r.size && r2.method == r.method && r2.target == r.target &&
           r2.version == r.version && r2.keep_alive == r.keep_alive);
   }
+  // A readiness target: a port only from "/ready/DIGITS", in range.
+  const ready_target t = parse_ready_target(r.target);
+  check(t.kind != ready_target::one_port ||
+        (t.port != 0 && r.target.starts_with("/ready/" + std::to_string(t.port))));
+  check(t.kind != ready_target::one_service || r.target.starts_with("/ready"));
   // The routing and a response for whatever was asked: no crash, a complete message.
   std::string out;
   http_response(out, needs_metrics(r) ? 200 : 404, "text/plain", r.target,

@@ -61,6 +61,13 @@ cc -std=c11 -Wall -Wextra -Werror "$src/examples/probe.c" $(pkg-config --cflags 
 LD_LIBRARY_PATH="$libdir" "$work/probe_c" 100000 100000
 probe_libs=$(ldd "$work/probe_c")
 grep -q 'libssfast.so.0 =>' <<<"$probe_libs" || { echo "probe_c does not use libssfast.so.0"; exit 1; }
+# The probe API's example: port 1 has no listener here, so it is down (exit 2), said why.
+cc -std=c11 -Wall -Wextra -Werror "$src/examples/service_probe.c" \
+  $(pkg-config --cflags --libs ssfast) -o "$work/service_probe"
+rc=0
+said=$(LD_LIBRARY_PATH="$libdir" "$work/service_probe" 1 100) || rc=$?
+[ "$rc" = 2 ] && [ "$said" = "down: no listener on port 1" ] ||
+  { echo "service_probe 1 said '$said', exit $rc"; exit 1; }
 
 # C++ through find_package, shared and static.
 for static in OFF ON; do

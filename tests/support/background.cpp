@@ -83,6 +83,27 @@ std::uint16_t background_process::wait_for_listening_port() {
   return static_cast<std::uint16_t>(std::stoul(line.substr(line.rfind(':') + 1)));
 }
 
+std::vector<std::uint16_t> background_process::wait_for_listening_ports(std::size_t n) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    std::vector<std::uint16_t> ports;
+    for (std::size_t at = 0; (at = err_.find("listening on ", at)) != std::string::npos;) {
+      const std::size_t nl = err_.find('\n', at);
+      if (nl == std::string::npos) break;
+      const std::string line = err_.substr(at, nl - at);
+      ports.push_back(static_cast<std::uint16_t>(std::stoul(line.substr(line.rfind(':') + 1))));
+      at = nl;
+    }
+    if (ports.size() >= n) return ports;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || err_fd_ < 0)
+      throw std::runtime_error("fewer than " + std::to_string(n) +
+                               " listening lines from the child; it said: " + err_);
+    read_available(static_cast<int>(left.count()));
+  }
+}
+
 std::string background_process::stderr_text() {
   read_available(0);
   return err_;

@@ -32,6 +32,9 @@ class background_process {
   /// The port of a "listening on ADDR:PORT" line.
   std::uint16_t wait_for_listening_port();
 
+  /// The ports of the first `n` "listening on ADDR:PORT" lines, in the order said.
+  std::vector<std::uint16_t> wait_for_listening_ports(std::size_t n);
+
   /// Whatever stderr holds now (non-blocking), appended to what wait_for_line kept.
   std::string stderr_text();
 

@@ -21,6 +21,7 @@
 #include "ssfast/core/kernel_abi.h"
 #include "ssfast/core/names.h"
 #include "ssfast/core/owners.h"
+#include "ssfast/core/service.h"
 #include "ssfast/core/socket_summary.h"
 #include "ssfast/core/socket_table.h"
 #include "ssfast/core/state_counts.h"
@@ -159,6 +160,12 @@ struct malformed_file {
   std::uint64_t lines = 0;
 };
 
+/// One service a probe asks about: its port and the rules it is judged by.
+struct service_probe {
+  std::uint16_t port = 0;
+  service_rules rules;
+};
+
 class SSFAST_API collector {
  public:
   /// Opens one sock_diag socket (unless the source is proc) and allocates its buffers; starts
@@ -251,6 +258,28 @@ class SSFAST_API collector {
   /// ENOENT when it has none (no sctp_diag, vsock_diag, ...: sock_diag_rcv_msg and
   /// inet_diag_lock_handler find no handler), {} or another error when it has. Netlink only.
   std::error_code probe_diag(std::uint8_t family, std::uint8_t protocol) noexcept;
+
+  /// The probe API: measures and judges the TCP services `probes` name, into `out` (one state
+  /// per probe, in order): each port's listeners and its fullest accept queue from one dump of
+  /// the listening hash (idiag_states TCPF_LISTEN and the ports as bytecode: inet_diag_dump_icsk
+  /// then never walks the established hash), and, only for the probes whose rules need it
+  /// (needs_established), ESTABLISHED on their ports from one walk of the established hash.
+  /// Then judge_service() with each probe's rules (from /proc, which shows no backlog, the
+  /// queue rule is off: backlog_known false). measured_at_ns is the steady clock's time of the
+  /// measurement. Allocates only when the set of ports differs from the last call's (the filter
+  /// is built again) or a batch outgrows its buffer; none once warm. Calls to services() and
+  /// service() from several threads at once are serialized by a lock inside; no other call
+  /// may run concurrently with them. EINVAL if `out` is shorter than `probes` or a port is 0;
+  /// errors as list().
+  std::error_code services(std::span<const service_probe> probes,
+                           std::span<service_state> out) noexcept;
+
+  /// One service, as services(), answered from the last measurement of that port (with
+  /// ESTABLISHED if the rules need it) when it is at most `max_age` old: concurrent health
+  /// checks within the window share one dump. Judged by `rules` each time. Safe for concurrent
+  /// callers (as services()); no allocation once warm (16 ports are remembered).
+  std::error_code service(std::uint16_t port, const service_rules& rules, service_state& out,
+                          std::chrono::nanoseconds max_age = {}) noexcept;
 
   /// Sockets the last snapshot() or list() left out because the kernel's dump reported them twice
   /// (the same socket cookie within 16 sockets: inet_diag resumes by hash position, and an

@@ -14,7 +14,8 @@
 extern "C" {
 #endif
 
-/* The ABI's version: 1 since ssfast 0.1 (0.2 added functions; no record changed). A program
+/* The ABI's version: 1 since ssfast 0.1 (0.2 added functions, 0.3 ssfast_service_state() and
+ * its two records; no record changed). A program
  * can compare it with SSFAST_ABI_VERSION, the version it was built against. */
 #define SSFAST_ABI_VERSION 1
 SSFAST_API uint32_t ssfast_abi_version(void);
@@ -27,6 +28,8 @@ SSFAST_API uint32_t ssfast_abi_version(void);
  * know and sets size to that many bytes. A smaller size than the first version's is -EINVAL. */
 #define SSFAST_OPTIONS_SIZE_VER1 32
 #define SSFAST_COUNTS_SIZE_VER1 456
+#define SSFAST_SERVICE_RULES_SIZE_VER1 24
+#define SSFAST_SERVICE_STATUS_SIZE_VER1 200
 
 /* Open once, count many times; one thread at a time per collector. */
 typedef struct ssfast_collector ssfast_collector;
@@ -98,6 +101,49 @@ SSFAST_API int ssfast_count(ssfast_collector* c, ssfast_counts* out);
  * SSFAST_EFILTER for one too large for a request, -EINVAL for a NULL filter or as
  * ssfast_count. Allocates to parse the filter. */
 SSFAST_API int ssfast_count_filtered(ssfast_collector* c, const char* filter, ssfast_counts* out);
+
+/* A load balancer's question about one TCP service port, and its rules. */
+typedef struct ssfast_service_rules {
+  uint32_t size;            /* sizeof(ssfast_service_rules) as the caller's header has it */
+  uint32_t max_age_ms;      /* answer from a measurement of the port at most this old (shared
+                               by concurrent callers); 0: measure on every call */
+  uint64_t max_established; /* 0: no limit, and no walk of the established hash; else the
+                               weight falls to 1 as ESTABLISHED nears it, drain at it */
+  double drain_queue;       /* drain when a listener's accept queue holds this share of its
+                               backlog; 0 for the default, 0.9; else (0, 1] */
+} ssfast_service_rules;
+
+enum ssfast_verdict { SSFAST_READY = 0, SSFAST_DRAIN = 1, SSFAST_DOWN = 2 };
+
+typedef struct ssfast_service_status {
+  uint32_t size;                 /* in: sizeof as the caller's header has it; out: bytes filled */
+  uint16_t port;                 /* the port asked about */
+  uint8_t verdict;               /* enum ssfast_verdict */
+  uint8_t weight;                /* 1..100 when SSFAST_READY (100 without max_established) */
+  uint64_t listeners;            /* TCP listeners on the port (v4, v6, SO_REUSEPORT siblings) */
+  uint64_t established;          /* ESTABLISHED on the port, when established_counted */
+  uint32_t established_counted;  /* 1 when max_established asked for the walk */
+  uint32_t fullest_family;       /* AF_INET or AF_INET6 of the fullest listener; 0: none */
+  uint8_t fullest_address[16];   /* its address (network order; IPv4 in the first 4 bytes) */
+  uint32_t fullest_accept_queue; /* its accept queue (Recv-Q) */
+  uint32_t fullest_backlog;      /* its backlog (Send-Q); unknown from /proc */
+  uint64_t age_ns;               /* how old the measurement answered from is */
+  uint32_t source;               /* SSFAST_SOURCE_NETLINK or SSFAST_SOURCE_PROC */
+  uint32_t backlog_known;        /* 0 from /proc: the accept-queue rule is off */
+  char reason[128];              /* why, NUL-terminated; empty when ready: "no listener on port
+                                    8080", "accept queue of 127.0.0.1:8080: 5 of backlog 4" */
+} ssfast_service_status;
+
+/* The probe API: what ssfast's agent would answer for TCP port `port` under `rules` (NULL: no
+ * limit, drain at 0.9 of a backlog, measure now): its listeners from the kernel's listening
+ * hash alone, its ESTABLISHED only when max_established asks (a walk of the whole established
+ * hash), judged as the agent judges. Safe to call from several threads at once on one collector
+ * (calls are serialized, and those within max_age_ms share one measurement); no other call may
+ * run on that collector meanwhile. No allocation once warm. 0 or a negative code: -EINVAL for
+ * port 0, a NULL out, a size below the first version's or a drain_queue outside (0, 1]; -E2BIG
+ * for rules with unknown nonzero fields; otherwise as ssfast_count. */
+SSFAST_API int ssfast_service_state(ssfast_collector* c, uint16_t port,
+                                    const ssfast_service_rules* rules, ssfast_service_status* out);
 
 /* Frees the collector; NULL is fine. */
 SSFAST_API void ssfast_close(ssfast_collector* c);

@@ -2,6 +2,8 @@
 // IP address text: parsing and printing as ss does, without the C library's resolver headers.
 #pragma once
 
+#include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -37,6 +39,11 @@ SSFAST_API bool prefix_match(const std::uint8_t* a, const std::uint8_t* b, unsig
 /// `zero_port_as_star` port 0 as '*' (a peer that has none). No allocation beyond `out`.
 SSFAST_API void append_endpoint(std::string& out, std::uint8_t family, const address_bytes& a,
                                 std::uint16_t port, bool zero_port_as_star);
+
+/// The same into a fixed buffer, NUL-terminated (cut short if it does not fit; 48 bytes hold
+/// any): returns the characters written. No allocation.
+SSFAST_API std::size_t format_endpoint(std::span<char> out, std::uint8_t family,
+                                       const address_bytes& a, std::uint16_t port) noexcept;
 
 /// "127.0.0.1:80", "[::1]:443": an address and port as ss prints an endpoint.
 SSFAST_API std::string endpoint_text(std::uint8_t family, const address_bytes& a,

@@ -1,51 +1,49 @@
 // SPDX-License-Identifier: Apache-2.0
-// `ssfast agent`: HAProxy's agent-check answer from the socket state of one service port.
-// Pure functions: what the sockets say, then what HAProxy is told.
+// `ssfast agent`'s answers from a service's judged state (core's service_state): HAProxy's
+// agent-check line and the HTTP readiness status. Pure functions.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "ssfast/core/export.h"
-#include "ssfast/core/socket_table.h"
+#include "ssfast/core/service.h"
 
 namespace ssfast::serve {
 
-/// One listener's accept queue.
-struct listener_queue {
-  std::string address;             ///< "127.0.0.1:8600", "[::1]:8600"
-  std::uint32_t accept_queue = 0;  ///< connections waiting for accept(): its Recv-Q
-  std::uint32_t backlog = 0;       ///< its accept-queue limit: its Send-Q (netlink)
-};
-
-/// What the sockets on the service port say.
-struct service_state {
-  std::uint64_t listeners = 0;  ///< TCP listeners on the port (v4, v6, SO_REUSEPORT groups)
-  /// The listener whose accept queue is fullest against its own backlog. Each listener has
-  /// its own queue (an IPv4 and an IPv6 one on the same port, or SO_REUSEPORT siblings): a
-  /// full one refuses connections however empty the others are, so they are never summed.
-  std::optional<listener_queue> fullest;
-  std::uint64_t established = 0;  ///< ESTABLISHED sockets with the port as local port
-};
-
-/// Reads `t` (TCP rows; other rows and other ports are ignored) for local port `port`.
-SSFAST_API service_state measure_service(const socket_table& t, std::uint16_t port);
-
-struct agent_rules {
-  std::uint64_t max_established = 0;  ///< 0: no limit; else weight falls to 0 as it is reached
-  double drain_queue = 0.9;           ///< drain when a listener's accept queue is past this
-                                      ///< share of its own backlog (and not empty)
-  bool backlog_known = true;  ///< false from /proc (no backlog there): the queue rule is off
-};
-
 /// The agent-check reply, one line ending in '\n' (HAProxy's agent-check protocol, words
-/// separated by spaces, a description after '#'): "down #no listener on port P" when nothing
-/// listens; "up drain #accept queue of ADDR: Q of backlog B" when one listener's queue has
-/// filled past the rule's share of its backlog; "up drain" when ESTABLISHED reached the
-/// limit; else "up ready W%" with W = 100 x (1 - established / max_established), at least 1
-/// (100 without a limit). "up" and "ready" undo an earlier down or drain.
-SSFAST_API std::string agent_reply(const service_state& s, const agent_rules& r,
-                                   std::uint16_t port);
+/// separated by spaces, a description after '#'): "up ready W% #age A ms", "up drain #REASON;
+/// age A ms", "down #REASON; age A ms" for s.verdict (see judge_service), A being how old the
+/// measurement is. "up" and "ready" undo an earlier down or drain.
+SSFAST_API std::string agent_reply(const service_state& s, std::int64_t age_ms);
+
+/// The reply when no measurement is recent enough to answer from (older than --max-stale, or
+/// none yet): "down #no measurement\n".
+SSFAST_API std::string_view agent_reply_unknown() noexcept;
+
+/// The reply to several services when HAProxy's agent-send named none of them:
+/// "down #agent-send must name a port\n" (or "… is not a port of this agent" for a port not
+/// served).
+SSFAST_API std::string agent_reply_unnamed(std::string_view sent);
+
+/// The port an agent-send string names: decimal digits, with blanks and a line end around
+/// them; nothing else.
+SSFAST_API std::optional<std::uint16_t> agent_send_port(std::string_view sent) noexcept;
+
+/// An HTTP readiness answer: 200 "ready W%", 429 "drain: REASON" (Consul's warning; not ready to
+/// Kubernetes and cloud load balancers), or with `drain_as_404` 404 (HAProxy's http-check
+/// disable-on-404), 503 "down: REASON". The body ends in '\n'. A drain also sets
+/// `degraded` (the x-envoy-degraded header).
+struct readiness {
+  int status = 503;
+  std::string body;
+  bool degraded = false;
+};
+SSFAST_API readiness readiness_of(const service_state& s, bool drain_as_404);
+
+/// 503 "down: no measurement".
+SSFAST_API readiness readiness_unknown();
 
 }  // namespace ssfast::serve

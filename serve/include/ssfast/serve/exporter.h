@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The Prometheus exporter and the HAProxy agent as connection handlers for serve(): what an
-// embedder needs to serve /metrics or answer agent-checks from its own process.
+// The Prometheus exporter as a connection handler for serve(): what an embedder needs to
+// serve /metrics from its own process.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +14,6 @@
 #include "ssfast/core/filter.h"
 #include "ssfast/core/socket_table.h"
 #include "ssfast/report/summary.h"
-#include "ssfast/serve/agent.h"
 #include "ssfast/serve/http.h"
 #include "ssfast/serve/server.h"
 #include "ssfast/ssfast.h"
@@ -85,33 +84,6 @@ class SSFAST_API metrics_exporter final : public connection_handler {
   struct judgement;  // the doctor's sampler and its last findings
   std::unique_ptr<judgement> judge_;
   std::size_t max_listeners_;
-};
-
-/// Answers HAProxy's agent-check for the TCP service on one port: on each connection, one
-/// dump of that port's LISTEN and ESTABLISHED sockets (the port as kernel bytecode), then
-/// agent_reply() and close. A dump that fails answers nothing (HAProxy counts a failed check
-/// and leaves the server as it was) and is logged. From /proc, which has no listen backlog,
-/// the accept-queue rule is off (rules().backlog_known is false).
-class SSFAST_API agent_handler final : public connection_handler {
- public:
-  /// `c` must outlive the handler. Allocates the filter.
-  agent_handler(collector& c, std::uint16_t service_port, agent_rules rules, log_line log = {});
-
-  const agent_rules& rules() const noexcept { return rules_; }
-
-  void on_open(answer& out) override;
-  std::size_t on_input(std::string_view in, answer& out) override;
-  std::string too_large() override;
-  std::string busy() override;
-
- private:
-  collector& c_;
-  std::uint16_t port_;
-  agent_rules rules_;
-  log_line log_;
-  socket_filter filter_;
-  socket_query query_;
-  socket_table table_;
 };
 
 }  // namespace ssfast::serve

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,17 @@ SSFAST_API http_parse parse_http_request(std::string_view in, http_request& out)
 /// Whether a parsed request is a GET or HEAD of /metrics (a query string allowed): the one route
 /// that costs a collection, so the exporter collects only for it.
 SSFAST_API bool needs_metrics(const http_request& r) noexcept;
+
+/// What a readiness request's target asks: "/ready" (the one service), "/ready/PORT" (decimal,
+/// no leading zero), each
+/// with an optional query where "drain=404" asks for a drain to be answered 404 (HAProxy's
+/// http-check disable-on-404); anything else is `none`.
+struct ready_target {
+  enum kind_t : std::uint8_t { none, one_service, one_port } kind = none;
+  std::uint16_t port = 0;  ///< with kind one_port: 1..65535
+  bool drain_as_404 = false;
+};
+SSFAST_API ready_target parse_ready_target(std::string_view target) noexcept;
 
 /// How a response goes out.
 struct response_options {

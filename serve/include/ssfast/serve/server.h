@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ssfast/core/export.h"
 
@@ -58,6 +59,17 @@ class SSFAST_API connection_handler {
   virtual void on_round() {}
   /// A new connection: may answer at once (the agent does).
   virtual void on_open(answer& out) = 0;
+  /// Seconds a new connection may take to send a complete request before on_quiet() is asked
+  /// for an answer; 0: no such limit (the server's timeouts apply, and the connection is
+  /// closed at them unanswered).
+  virtual double quiet_after() const noexcept { return 0; }
+  /// The connection sent no complete request within quiet_after() (`in` is what it sent, at
+  /// most max_request bytes): an answer in `out` and true, or false to close it unanswered.
+  virtual bool on_quiet(std::string_view in, answer& out) {
+    (void)in;
+    (void)out;
+    return false;
+  }
   /// Buffered input: returns how many bytes make the first complete request (0: not yet),
   /// its answer in `out`. One request at a time: the next buffered one is handed over only
   /// once this answer is sent, so pipelined requests from a client that never reads cost one
@@ -71,11 +83,21 @@ class SSFAST_API connection_handler {
   ~connection_handler() = default;
 };
 
-/// Listens and serves until killed, one connection at a time per poll(2) round, each bounded by
-/// `o`: memory per connection is one request head, one answer's head and a share of a body. Returns
-/// an exit code if it cannot: 2 for an --listen that is not an address, 1 if it cannot listen there
-/// (said through o.log).
+/// Listens on o.listen and serves until killed, one connection at a time per poll(2) round, each
+/// bounded by `o`: memory per connection is one request head, one answer's head and a share of a
+/// body. Returns an exit code if it cannot: 2 for an --listen that is not an address, 1 if it
+/// cannot listen there (said through o.log).
 SSFAST_API int serve(const server_options& o, connection_handler& h);
+
+/// One address served, and what serves it.
+struct endpoint {
+  std::string listen;  ///< as server_options::listen
+  connection_handler* handler = nullptr;
+};
+
+/// As serve(o, h), on several addresses at once (o.listen unused), each with its handler, in
+/// one poll loop: the connection limits count every endpoint's connections together.
+SSFAST_API int serve(const server_options& o, const std::vector<endpoint>& endpoints);
 
 /// Splits "ADDR:PORT" / "[ADDR]:PORT" / ":PORT"; false with a reason on error.
 SSFAST_API bool parse_listen(std::string_view s, std::string& addr, std::uint16_t& port,
