@@ -60,6 +60,8 @@ int run_agent(collector& c, const options& o) {
                  "accept-queue rule is off%s\n",
                  limited ? "; --max-established still applies" : "");
   }
+  // Asked of the collector before the monitor's thread takes it over.
+  const serve::server_options so = server_of(c, o);
   serve::service_monitor monitor(c, mo);
   monitor.start();  // a failure is said through the log; answers say "no measurement"
   serve::agent_check_handler agent(monitor);
@@ -67,7 +69,7 @@ int run_agent(collector& c, const options& o) {
   std::vector<serve::endpoint> endpoints;
   if (!o.listen.empty()) endpoints.push_back({o.listen, &agent});
   if (!o.http_listen.empty()) endpoints.push_back({o.http_listen, &http});
-  return serve::serve(server_of(c, o), endpoints);
+  return serve::serve(so, endpoints);
 }
 
 }  // namespace ssfast::cli

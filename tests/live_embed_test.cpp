@@ -282,6 +282,7 @@ TEST_F(LiveNamespace, ProbeApiJudgesAServiceAsTheAgentDoes) {
   ASSERT_EQ(q.clients.size(), 3u);
   service_state s;
   ASSERT_FALSE(c->service(q.port, {}, s));
+  EXPECT_TRUE(s.backlog_known);
   EXPECT_EQ(s.port, q.port);
   EXPECT_EQ(s.listeners, 1u);
   EXPECT_EQ(s.fullest.accept_queue, 3u);
@@ -401,6 +402,7 @@ TEST_F(LiveNamespace, ProbeApiJudgesAServiceAsTheAgentDoes) {
   ASSERT_TRUE(p);
   ASSERT_FALSE(p->service(q.port, {}, s));
   EXPECT_EQ(s.listeners, 1u);
+  EXPECT_FALSE(s.backlog_known);
   EXPECT_EQ(s.verdict, service_verdict::ready);
 }
 

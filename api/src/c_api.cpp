@@ -208,9 +208,10 @@ int ssfast_service_state(ssfast_collector* c, uint16_t port, const ssfast_servic
                        std::chrono::steady_clock::now().time_since_epoch())
                        .count();
   n.age_ns = static_cast<uint64_t>(std::max<std::int64_t>(0, now - s.measured_at_ns));
-  const bool netlink = c->c.source() == ssfast::source_kind::netlink;
-  n.source = netlink ? SSFAST_SOURCE_NETLINK : SSFAST_SOURCE_PROC;
-  n.backlog_known = netlink ? 1 : 0;
+  // Judged under the collector's lock: only netlink shows backlogs (read here, source() could
+  // change under a concurrent caller's fallback).
+  n.source = s.backlog_known ? SSFAST_SOURCE_NETLINK : SSFAST_SOURCE_PROC;
+  n.backlog_known = s.backlog_known ? 1 : 0;
   std::memcpy(n.reason, s.reason.data(), sizeof n.reason);
   const std::size_t filled = std::min<std::size_t>(out->size, sizeof n);
   n.size = static_cast<std::uint32_t>(filled);

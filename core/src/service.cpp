@@ -72,6 +72,7 @@ void measure_service(const socket_table& t, std::uint16_t port, service_state& s
 }
 
 void judge_service(service_state& s, const service_rules& r) noexcept {
+  s.backlog_known = r.backlog_known;
   s.reason = {};
   s.weight = 0;
   reason_writer why{s.reason};

@@ -60,6 +60,9 @@ struct service_state {
   service_listener fullest;
   std::uint64_t established = 0;  ///< ESTABLISHED with the port as local port, if counted
   bool established_counted = false;
+  /// Whether the source showed the listeners' backlogs (netlink does, /proc does not): false,
+  /// the queue rule was off.
+  bool backlog_known = true;
   service_verdict verdict = service_verdict::down;
   std::uint8_t weight = 0;  ///< 1..100 when ready, else 0
   /// Why, for a person (NUL-terminated; empty when ready): "no listener on port 8080",
@@ -86,11 +89,11 @@ SSFAST_API void add_service_socket(service_state& s, const socket_table& t, std:
 SSFAST_API void measure_service(const socket_table& t, std::uint16_t port,
                                 service_state& s) noexcept;
 
-/// Sets verdict, weight and reason by `r`, in this order: no listener: down; one listener's
-/// accept queue at drain_queue of its backlog (with backlog_known): drain; ESTABLISHED at
-/// max_established: drain; else ready at W = 100 x (1 - ESTABLISHED / max_established),
-/// rounded up, at least 1 (100 without a limit). A limit with ESTABLISHED not counted is
-/// judged as if none were there: the caller counts when needs_established(r).
+/// Sets verdict, weight, reason and backlog_known by `r`, in this order: no listener: down; one
+/// listener's accept queue at drain_queue of its backlog (with backlog_known): drain; ESTABLISHED
+/// at max_established: drain; else ready at W = 100 x (1 - ESTABLISHED / max_established), rounded
+/// up, at least 1 (100 without a limit). A limit with ESTABLISHED not counted is judged as if none
+/// were there: the caller counts when needs_established(r).
 SSFAST_API void judge_service(service_state& s, const service_rules& r) noexcept;
 
 }  // namespace ssfast
