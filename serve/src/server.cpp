@@ -327,12 +327,22 @@ struct loop {
     return idle < conns.size() ? idle : any;
   }
 
-  // Takes every waiting connection. Past the per-peer cap it is closed at once; past
-  // max_connections it takes the place of the longest-waiting one, or is told busy().
+  // Connections taken from one listener per round. A client answered at once (the agent's)
+  // reconnects at once; accepting until the backlog is empty let one such client cycle within a
+  // single round, each cycle leaving a half-closed connection that only the next round reaps,
+  // until its address hit the per-peer cap and every new connection was closed unanswered
+  // (50 agent-check probers: 1,411 answers/s and 326,495 connections closed unanswered in
+  // 10 s). A batch per round lets the closes of the last batch be read first; the rest wait
+  // in the kernel's listen backlog.
+  static constexpr std::size_t accept_batch = 16;
+
+  // Takes up to accept_batch waiting connections. Past the per-peer cap one is closed at once;
+  // past max_connections it takes the place of the longest-waiting one, or is told busy().
   // Returns false when accept4 ran out of descriptors (EMFILE, ENFILE): the caller stops
   // polling the listener until a connection closes.
-  bool accept_all(int lfd, connection_handler& h, clock_type::time_point now) {
-    while (conns.size() < 2 * o.max_connections) {
+  bool accept_batch_of(int lfd, connection_handler& h, clock_type::time_point now) {
+    for (std::size_t taken = 0; taken < accept_batch && conns.size() < 2 * o.max_connections;
+         ++taken) {
       sockaddr_storage ss{};
       socklen_t len = sizeof ss;
       const int fd =
@@ -455,7 +465,7 @@ int serve(const server_options& given, const std::vector<endpoint>& endpoints) {
     // deadlines count from now, or one told busy could be past its grace before its answer.
     now = clock_type::now();
     for (std::size_t i = 0; i < n_listen && !accept_paused; ++i) {
-      if ((pfds[i].revents & POLLIN) && !l.accept_all(lfds[i], *endpoints[i].handler, now)) {
+      if ((pfds[i].revents & POLLIN) && !l.accept_batch_of(lfds[i], *endpoints[i].handler, now)) {
         accept_paused = true;
         accept_retry = now + std::chrono::seconds(1);
       }
