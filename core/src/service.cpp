@@ -85,9 +85,9 @@ void judge_service(service_state& s, const service_rules& r) noexcept {
   if (r.backlog_known && q.accept_queue > 0 &&
       static_cast<double>(q.accept_queue) >= r.drain_queue * static_cast<double>(q.backlog)) {
     s.verdict = service_verdict::drain;
-    char endpoint[48];
-    const std::size_t n = format_endpoint(endpoint, q.family, q.address, s.port);
-    why << "accept queue of " << std::string_view(endpoint, n) << ": "
+    std::array<char, 48> endpoint{};
+    format_endpoint(endpoint, q.family, q.address, s.port);
+    why << "accept queue of " << std::string_view(endpoint.data()) << ": "
         << std::uint64_t{q.accept_queue} << " of backlog " << std::uint64_t{q.backlog};
     return;
   }
