@@ -6,6 +6,8 @@
 #include <benchmark/benchmark.h>
 #include <netinet/in.h>
 
+#include <cstdlib>
+
 #include "ssfast/netlink/sock_diag.h"
 #include "ssfast/ssfast.h"
 
@@ -72,6 +74,30 @@ BENCHMARK_CAPTURE(bm_count, tcp_estimate, 0, count_method::estimate, true)
 BENCHMARK_CAPTURE(bm_count, all_exact, 0, count_method::exact, false)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
+
+// The probe API, as an in-process health check calls it: one service port (the farm's first
+// listener, 100, or $SSFAST_BENCH_SERVICE_PORT), from the listening hash alone, or with
+// ESTABLISHED counted (a walk of the established hash). Measured fresh every call (max_age 0).
+void bm_service(benchmark::State& state, bool established) {
+  auto c = collector::open();
+  if (!c) {
+    state.SkipWithError("no source");
+    return;
+  }
+  const char* env = std::getenv("SSFAST_BENCH_SERVICE_PORT");
+  const auto port = static_cast<std::uint16_t>(env != nullptr ? std::atoi(env) : 100);
+  service_rules rules;
+  if (established) rules.max_established = 1000000000;
+  service_state s;
+  if (c->service(port, rules, s)) state.SkipWithError("service failed");  // warm-up
+  for (auto _ : state) {
+    if (c->service(port, rules, s)) state.SkipWithError("service failed");
+  }
+  state.counters["listeners"] = static_cast<double>(s.listeners);
+  state.counters["established"] = static_cast<double>(s.established);
+}
+BENCHMARK_CAPTURE(bm_service, listeners_only, false)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(bm_service, with_established, true)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
