@@ -90,6 +90,8 @@ int main(int argc, char** argv) {
       concurrency = static_cast<unsigned>(std::atoi(v.c_str()));
     else if (k == "--seconds")
       seconds = std::atof(v.c_str());
+    else if (k == "--rate")
+      rate = std::atof(v.c_str());
     else {
       std::fprintf(stderr, "ssfast-agent-prober: unknown option %s\n", k.c_str());
       return 2;
