@@ -63,10 +63,18 @@ parse_status source::state::rows_to(row_sink& sink, Parse&& parse, Keep&& keep) 
 std::error_code source::state::compile_query(const socket_query& q) noexcept {
   try {
     if (q.filter != nullptr) {
+      for (const compiled_filter& c : compiled)
+        if (c.filter && *c.filter == *q.filter) {
+          filter_code.assign(c.code.begin(), c.code.end());  // into its capacity
+          return {};
+        }
       if (auto ec = netlink::compile_filter(*q.filter, filter_code)) {
         context = dump_step::filter;
         return ec;
       }
+      compiled_filter& slot = compiled[compiled_next++ % compiled.size()];
+      slot.filter = *q.filter;
+      slot.code = filter_code;
     } else {
       filter_code.clear();
     }

@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <mutex>
 #include <new>
+#include <optional>
 
 #include "ssfast/core/detail/worker_pool.h"
 #include "ssfast/netlink/bytecode.h"
@@ -169,9 +171,18 @@ struct source::state {
   partition_plan split;                   // the parallel port slices of TCP
   bool one_walk = true;                   // TCPDIAG_GETSOCK works here (else per-family dumps)
   std::vector<std::byte> filter_code;     // the compiled expression of the last list()
-  socket_table batch;                     // one datagram's rows, for list()'s sink
-  std::uint64_t last_repeats = 0;         // repeats the last snapshot or list dropped
-  count_hints* hints = nullptr;           // during a count
+  // The last two expressions compiled, with their bytecode: a probe asking the same questions
+  // again (the agent alternates a listeners' and an ESTABLISHED filter) compiles nothing and
+  // allocates nothing. Compared by value, so a caller's filter changed in place is compiled.
+  struct compiled_filter {
+    std::optional<socket_filter> filter;
+    std::vector<std::byte> code;
+  };
+  std::array<compiled_filter, 2> compiled;
+  std::size_t compiled_next = 0;   // the slot the next new expression takes
+  socket_table batch;              // one datagram's rows, for list()'s sink
+  std::uint64_t last_repeats = 0;  // repeats the last snapshot or list dropped
+  count_hints* hints = nullptr;    // during a count
   dump_step context = dump_step::none;
 
   state(sock_diag_socket first, const source_options& opts) : o(opts) {

@@ -47,6 +47,8 @@ struct filter_node {
   std::uint64_t value = 0;       ///< device, mark, cgroup, unix_name (see each kind)
   std::uint32_t mask = 0;        ///< mark
   std::uint16_t a = 0, b = 0;    ///< children (indices into filter::nodes)
+
+  bool operator==(const filter_node&) const = default;
 };
 
 /// A parsed filter. Allocates on parse; evaluation allocates nothing.
@@ -63,6 +65,7 @@ struct socket_filter {
   std::optional<std::uint16_t> root;  ///< empty: no expression (every socket matches)
 
   bool has_expression() const noexcept { return root.has_value(); }
+  bool operator==(const socket_filter&) const = default;
 };
 
 /// Whether the expression has a condition only the kernel can judge for an inet socket
