@@ -87,8 +87,10 @@ complete_words() {
   fail "completion after 'ssfast top': $(complete_words ssfast top "")"
 [ "$(complete_words ssfast -tan state fin-w)" = "fin-wait-1 fin-wait-2" ] ||
   fail "completion of a state: $(complete_words ssfast -tan state fin-w)"
-[ "$(complete_words ssfast agent --serv)" = "--service-port" ] ||
+[ "$(complete_words ssfast agent --serv)" = "--service-port --service" ] ||
   fail "completion of an agent option: $(complete_words ssfast agent --serv)"
+[ "$(complete_words ssfast agent --http)" = "--http-listen" ] ||
+  fail "completion of an agent option: $(complete_words ssfast agent --http)"
 [ "$(complete_words ssfast --format "")" = "text json prometheus" ] ||
   fail "completion of --format: $(complete_words ssfast --format "")"
 
