@@ -21,6 +21,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
@@ -614,16 +615,35 @@ void udp_once(int family, std::uint16_t port) {
   close(fd);
 }
 
+// A directory under /tmp for one test's files, removed with everything in it when the test
+// ends, however it ends (a failed ASSERT returns early).
+class scratch_dir {
+ public:
+  explicit scratch_dir(const char* prefix) : path_(std::string("/tmp/") + prefix + "-XXXXXX") {
+    if (mkdtemp(path_.data()) == nullptr) path_.clear();
+  }
+  ~scratch_dir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  scratch_dir(const scratch_dir&) = delete;
+  scratch_dir& operator=(const scratch_dir&) = delete;
+  bool made() const { return !path_.empty(); }
+  std::string operator/(const char* name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
 // ss -E: both followers see the same destroyed sockets in the same order, and draw them the
 // same, byte for byte (-e: ino:0, as events carry none, and the cookie); the filter applies,
 // its states do not. A burst that overflows the receive queue is counted, and following goes
 // on. Only this test's namespace and sockets.
 TEST_F(LiveSsParity, EventsFollowDestroyedSocketsAsSs) {
   if (!testing::have_program("stdbuf")) GTEST_SKIP() << "stdbuf (coreutils) is not installed";
-  char dir[] = "/tmp/ssfast-events-XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  const std::string theirs_file = std::string(dir) + "/ss", ours_file = std::string(dir) + "/ours",
-                    lost_file = std::string(dir) + "/lost";
+  const scratch_dir dir("ssfast-events");
+  ASSERT_TRUE(dir.made());
+  const std::string theirs_file = dir / "ss", ours_file = dir / "ours", lost_file = dir / "lost";
   const std::string cli = SSFAST_CLI_PATH;
   {
     const std::size_t before = destroy_listeners();
@@ -710,8 +730,6 @@ TEST_F(LiveSsParity, EventsFollowDestroyedSocketsAsSs) {
   r = testing::run_process({cli, "-tan", "--count", "3"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("'--count' goes with -E"), std::string::npos) << r.err;
-  for (const auto& f : {theirs_file, ours_file, lost_file}) unlink(f.c_str());
-  rmdir(dir);
 }
 
 // ss -T: the owners per thread, tid= and each thread's name, in ss's order; -T alone shows
@@ -738,9 +756,9 @@ TEST_F(LiveSsParity, OwnersPerThreadAsSsT) {
 // ss -D: the raw TCP dump, IPv4's then IPv6's, each with its NLMSG_DONE; ss replays ours
 // (TCPDIAG_FILE) exactly as it replays its own, on the scenario's every TCP state.
 TEST_F(LiveSsParity, DiagDumpReplaysAsSsOwn) {
-  char dir[] = "/tmp/ssfast-diag-XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  const std::string ours_file = std::string(dir) + "/ours", theirs_file = std::string(dir) + "/ss";
+  const scratch_dir dir("ssfast-diag");
+  ASSERT_TRUE(dir.made());
+  const std::string ours_file = dir / "ours", theirs_file = dir / "ss";
   auto replay = [](const std::string& file, const std::vector<std::string>& flags) {
     std::vector<std::string> argv = {"env", "TCPDIAG_FILE=" + file, "ss"};
     argv.insert(argv.end(), flags.begin(), flags.end());
@@ -791,12 +809,9 @@ TEST_F(LiveSsParity, DiagDumpReplaysAsSsOwn) {
   EXPECT_NE(r.err.find("an expression is refused"), std::string::npos) << r.err;
   r = testing::run_process({SSFAST_CLI_PATH, "-uan", "-D", ours_file});
   EXPECT_EQ(r.exit_code, 2);
-  r = testing::run_process({SSFAST_CLI_PATH, "-tan", "-D", std::string(dir) + "/no/such/dir"});
+  r = testing::run_process({SSFAST_CLI_PATH, "-tan", "-D", dir / "no/such/dir"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("-D: cannot open"), std::string::npos) << r.err;
-  unlink(ours_file.c_str());
-  unlink(theirs_file.c_str());
-  rmdir(dir);
 }
 
 // -s -i: per state, the sockets with tcp_info and their RTTs, as many as ss -ti shows with an
