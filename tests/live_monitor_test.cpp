@@ -1199,31 +1199,56 @@ std::string haproxy_server(const std::string& socket_path) {
   return status + " " + weight;
 }
 
+// A real haproxy whose config is a stats socket and `rest` (defaults and backend be with
+// server s1), run from a directory of its own that goes when it does; expect() polls its view
+// of s1 until it is `want`. The bound is generous for a loaded host; only a failure waits it
+// out.
+class haproxy_under_test {
+ public:
+  haproxy_under_test(const std::string& name, const std::string& rest)
+      : dir_(::testing::TempDir() + name + "-" + std::to_string(getpid())),
+        stats_(dir_ + "/admin.sock") {
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    std::ofstream(dir_ + "/haproxy.cfg")
+        << "global\n  stats socket " << stats_ << " mode 600 level admin\n"
+        << rest;
+    process_ = std::make_unique<background_process>(
+        std::vector<std::string>{"haproxy", "-db", "-f", dir_ + "/haproxy.cfg"});
+  }
+  ~haproxy_under_test() {
+    process_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  void expect(const std::string& want, const char* why) {
+    std::string seen;
+    const auto end = std::chrono::steady_clock::now() + 30s;
+    while ((seen = haproxy_server(stats_)) != want && std::chrono::steady_clock::now() < end)
+      std::this_thread::sleep_for(25ms);
+    EXPECT_EQ(seen, want) << why << "; haproxy said: " << process_->stderr_text();
+  }
+
+ private:
+  std::string dir_, stats_;
+  std::unique_ptr<background_process> process_;
+};
+
 TEST_F(LiveNamespace, HaproxyFollowsTheAgent) {
   ASSERT_TRUE(testing::have_program("haproxy")) << "haproxy is missing: run scripts/setup";
   constexpr std::uint16_t service = 701;
   background_process agent({SSFAST_CLI_PATH, "agent", "--service-port", "701", "--max-established",
                             "4", "--listen", "127.0.0.1:0"});
   const std::uint16_t agent_port = agent.wait_for_listening_port();
-  const std::string dir = ::testing::TempDir() + "ssfast-haproxy-" + std::to_string(getpid());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  const std::string stats = dir + "/admin.sock";
-  std::ofstream(dir + "/haproxy.cfg")
-      << "global\n  stats socket " << stats << " mode 600 level admin\n"
-      << "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n"
-      << "backend be\n  server s1 127.0.0.1:" << service
-      << " weight 100 agent-check agent-addr 127.0.0.1 agent-port " << agent_port
-      << " agent-inter 100ms\n";
-  background_process haproxy({"haproxy", "-db", "-f", dir + "/haproxy.cfg"});
-  // Polls haproxy until its view of s1 is `want`. agent-inter is 100 ms; the bound is generous
-  // for a loaded host, and only a failure waits it out.
+  // agent-inter 100 ms.
+  haproxy_under_test haproxy(
+      "ssfast-haproxy",
+      "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n"
+      "backend be\n  server s1 127.0.0.1:" +
+          std::to_string(service) + " weight 100 agent-check agent-addr 127.0.0.1 agent-port " +
+          std::to_string(agent_port) + " agent-inter 100ms\n");
   auto expect_haproxy = [&](const std::string& want, const char* why) {
-    std::string seen;
-    const auto end = std::chrono::steady_clock::now() + 30s;
-    while ((seen = haproxy_server(stats)) != want && std::chrono::steady_clock::now() < end)
-      std::this_thread::sleep_for(25ms);
-    EXPECT_EQ(seen, want) << why << "; haproxy said: " << haproxy.stderr_text();
+    haproxy.expect(want, why);
   };
   expect_haproxy("DOWN (agent) 100", "nothing listens on the service port");
   const int l = fds_.hold(testing::listen_loopback(service, 16));
@@ -1244,7 +1269,6 @@ TEST_F(LiveNamespace, HaproxyFollowsTheAgent) {
   expect_haproxy("DRAIN (agent) 100", "one listener's accept queue is full: drained");
   clients.clear();
   fds_.close_one(full);
-  std::filesystem::remove_all(dir);
 }
 
 // The recipes of docs/health-probes.md as their clients read the answers, through curl: a
@@ -1294,25 +1318,16 @@ TEST_F(LiveNamespace, HaproxyHttpchkFollowsReadiness) {
   background_process agent({SSFAST_CLI_PATH, "agent", "--service", "707,max-established=2",
                             "--http-listen", "127.0.0.1:0", "--max-age", "0.05"});
   const std::uint16_t http = agent.wait_for_listening_port();
-  const std::string dir = ::testing::TempDir() + "ssfast-httpchk-" + std::to_string(getpid());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  const std::string stats = dir + "/admin.sock";
-  std::ofstream(dir + "/haproxy.cfg")
-      << "global\n  stats socket " << stats << " mode 600 level admin\n"
-      << "defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n"
-      << "  timeout server 5s\n  timeout check 1s\n"
-      << "backend be\n  option httpchk GET /ready/707?drain=404\n"
-      << "  http-check disable-on-404\n"
-      << "  server s1 127.0.0.1:" << service << " check port " << http
-      << " inter 100ms rise 1 fall 1\n";
-  background_process haproxy({"haproxy", "-db", "-f", dir + "/haproxy.cfg"});
+  haproxy_under_test haproxy(
+      "ssfast-httpchk",
+      "defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n"
+      "  timeout server 5s\n  timeout check 1s\n"
+      "backend be\n  option httpchk GET /ready/707?drain=404\n  http-check disable-on-404\n"
+      "  server s1 127.0.0.1:" +
+          std::to_string(service) + " check port " + std::to_string(http) +
+          " inter 100ms rise 1 fall 1\n");
   auto expect_haproxy = [&](const std::string& want, const char* why) {
-    std::string seen;
-    const auto end = std::chrono::steady_clock::now() + 30s;
-    while ((seen = haproxy_server(stats)) != want && std::chrono::steady_clock::now() < end)
-      std::this_thread::sleep_for(25ms);
-    EXPECT_EQ(seen, want) << why << "; haproxy said: " << haproxy.stderr_text();
+    haproxy.expect(want, why);
   };
   expect_haproxy("DOWN 1", "nothing listens: 503");
   const int l = fds_.hold(testing::listen_loopback(service, 16));
@@ -1324,7 +1339,6 @@ TEST_F(LiveNamespace, HaproxyHttpchkFollowsReadiness) {
   expect_haproxy("UP 1", "under the limit again: 200");
   fds_.close_one(l);
   expect_haproxy("DOWN 1", "the listener went away: 503");
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
