@@ -246,6 +246,35 @@ TEST(ListenAddress, Forms) {
   EXPECT_FALSE(parse_listen("127.0.0.1:x", addr, port, err));
 }
 
+TEST(HttpRequest, EveryHandlerBeginsItsAnswerAlike) {
+  http_request r;
+  std::string head;
+  bool close = false;
+  http_begin b = begin_http_answer("GET /ready HTTP/1.1\r\nHost: x", r, head, close);
+  EXPECT_EQ(b.used, 0u) << "not complete yet";
+  EXPECT_FALSE(b.route);
+  EXPECT_EQ(head, "");
+  const std::string bad = "GET /x HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc";
+  b = begin_http_answer(bad, r, head, close);
+  EXPECT_EQ(b.used, bad.size()) << "nothing after a body can be trusted";
+  EXPECT_TRUE(head.starts_with("HTTP/1.1 400 ")) << head;
+  EXPECT_TRUE(close);
+  head.clear();
+  const std::string post = "POST /ready HTTP/1.1\r\nHost: x\r\n\r\nGET";
+  b = begin_http_answer(post, r, head, close, "Cache-Control: no-store\r\n");
+  EXPECT_EQ(b.used, post.size() - 3) << "the head alone: a pipelined request follows";
+  EXPECT_FALSE(b.route);
+  EXPECT_TRUE(head.starts_with("HTTP/1.1 405 ")) << head;
+  EXPECT_NE(head.find("\r\nAllow: GET, HEAD\r\nCache-Control: no-store\r\n"), std::string::npos);
+  EXPECT_FALSE(close) << "HTTP/1.1 keeps the connection";
+  head.clear();
+  b = begin_http_answer("HEAD /ready HTTP/1.0\r\n\r\n", r, head, close);
+  EXPECT_TRUE(b.route);
+  EXPECT_EQ(r.method, "HEAD");
+  EXPECT_TRUE(close) << "HTTP/1.0";
+  EXPECT_EQ(head, "") << "routed: nothing written";
+}
+
 // --- agent --------------------------------------------------------------------------------
 
 // The verdict and the agent-check line for a state judged by `rules`.

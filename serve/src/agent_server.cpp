@@ -88,25 +88,13 @@ void readiness_handler::on_open(answer&) {}
 
 std::size_t readiness_handler::on_input(std::string_view in, answer& out) {
   http_request r;
-  switch (parse_http_request(in, r)) {
-    case http_parse::incomplete: return 0;
-    case http_parse::bad:
-      http_response(out.head, 400, text, "ssfast: malformed request or a request body\n");
-      out.close_after = true;
-      return in.size();
-    case http_parse::complete: break;
-  }
-  out.close_after = !r.keep_alive;
+  const http_begin b =
+      begin_http_answer(in, r, out.head, out.close_after, "Cache-Control: no-store\r\n");
+  if (!b.route) return b.used;
   const bool head = r.method == "HEAD";
   const response_options plain{.keep_alive = r.keep_alive,
                                .head_only = head,
                                .extra_headers = "Cache-Control: no-store\r\n"};
-  if (r.method != "GET" && !head) {
-    http_response(out.head, 405, text, "ssfast: only GET and HEAD\n",
-                  {.keep_alive = r.keep_alive,
-                   .extra_headers = "Allow: GET, HEAD\r\nCache-Control: no-store\r\n"});
-    return r.size;
-  }
   const ready_target t = parse_ready_target(r.target);
   const auto& services = m_.options().services;
   std::uint16_t port = t.port;

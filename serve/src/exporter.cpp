@@ -107,20 +107,10 @@ void metrics_exporter::on_open(answer&) {}
 
 std::size_t metrics_exporter::on_input(std::string_view in, answer& out) {
   http_request r;
-  switch (parse_http_request(in, r)) {
-    case http_parse::incomplete: return 0;
-    case http_parse::bad:
-      http_response(out.head, 400, text, "ssfast: malformed request or a request body\n");
-      out.close_after = true;
-      return in.size();
-    case http_parse::complete: break;
-  }
-  out.close_after = !r.keep_alive;
+  const http_begin b = begin_http_answer(in, r, out.head, out.close_after);
+  if (!b.route) return b.used;
   const bool head = r.method == "HEAD";
-  if (r.method != "GET" && !head) {
-    http_response(out.head, 405, text, "ssfast: only GET and HEAD\n",
-                  {.keep_alive = r.keep_alive, .extra_headers = "Allow: GET, HEAD\r\n"});
-  } else if (needs_metrics(r)) {
+  if (needs_metrics(r)) {
     scrape(out, r, head);
   } else if (r.target == "/") {
     http_response(out.head, 200, text,

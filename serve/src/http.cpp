@@ -123,6 +123,25 @@ http_parse parse_http_request(std::string_view in, http_request& out) {
   return http_parse::complete;
 }
 
+http_begin begin_http_answer(std::string_view in, http_request& r, std::string& head,
+                             bool& close_after, std::string_view extra_headers) {
+  constexpr std::string_view text = "text/plain; charset=utf-8";
+  switch (parse_http_request(in, r)) {
+    case http_parse::incomplete: return {};
+    case http_parse::bad:
+      http_response(head, 400, text, "ssfast: malformed request or a request body\n");
+      close_after = true;
+      return {in.size(), false};
+    case http_parse::complete: break;
+  }
+  close_after = !r.keep_alive;
+  if (r.method == "GET" || r.method == "HEAD") return {r.size, true};
+  const std::string allow = "Allow: GET, HEAD\r\n" + std::string(extra_headers);
+  http_response(head, 405, text, "ssfast: only GET and HEAD\n",
+                {.keep_alive = r.keep_alive, .extra_headers = allow});
+  return {r.size, false};
+}
+
 bool needs_metrics(const http_request& r) noexcept {
   const std::string_view path = r.target.substr(0, r.target.find('?'));
   return (r.method == "GET" || r.method == "HEAD") && path == "/metrics";

@@ -27,6 +27,21 @@ enum class http_parse { incomplete, complete, bad };
 /// `bad`: /metrics takes none, and skipping an unread body would desynchronise the stream.
 SSFAST_API http_parse parse_http_request(std::string_view in, http_request& out);
 
+/// What begin_http_answer() did: the bytes of the input it used (0: the head is not complete
+/// yet), and whether the request is left for the caller to route.
+struct http_begin {
+  std::size_t used = 0;
+  bool route = false;
+};
+
+/// The start of every handler's answer to the head at the start of `in`: a malformed head or
+/// one with a body gets a 400 and `close_after` (all of `in` used: the stream cannot be
+/// trusted past it); a method other than GET and HEAD a 405 with "Allow: GET, HEAD" and
+/// `extra_headers`; both in `head`. Otherwise `r` is the request, `close_after` is set from
+/// its keep-alive, and route is true. Allocates only the answer it writes.
+SSFAST_API http_begin begin_http_answer(std::string_view in, http_request& r, std::string& head,
+                                        bool& close_after, std::string_view extra_headers = {});
+
 /// Whether a parsed request is a GET or HEAD of /metrics (a query string allowed): the one route
 /// that costs a collection, so the exporter collects only for it.
 SSFAST_API bool needs_metrics(const http_request& r) noexcept;
