@@ -449,6 +449,17 @@ TEST(Doctor, RulesThatCannotRunSaySo) {
   EXPECT_EQ(doctor_exit_code({}, every), 3);
 }
 
+// The ids in rule order: what `not_run`, the findings and monitoring/alerts.yml name.
+TEST(Doctor, RuleIdsAreListedOnceEach) {
+  std::vector<std::string_view> ids;
+  for (std::size_t i = 0; i < doctor_rule_count(); ++i) ids.push_back(doctor_rule_id(i));
+  EXPECT_EQ(ids, (std::vector<std::string_view>{"time_wait_buckets", "ephemeral_ports", "syn_flood",
+                                                "accept_queue_full", "close_wait_leak",
+                                                "fin_wait2_orphans", "orphans_limit", "tcp_memory",
+                                                "retransmits", "tw_recycle"}));
+  EXPECT_EQ(doctor_rule_id(doctor_rule_count()), "");
+}
+
 TEST(Doctor, CloseWaitFinWait2OrphansMemoryRetransmitsRecycle) {
   auto e = quiet();
   e.close_wait_persisting = 15;

@@ -615,33 +615,13 @@ void udp_once(int family, std::uint16_t port) {
   close(fd);
 }
 
-// A directory under /tmp for one test's files, removed with everything in it when the test
-// ends, however it ends (a failed ASSERT returns early).
-class scratch_dir {
- public:
-  explicit scratch_dir(const char* prefix) : path_(std::string("/tmp/") + prefix + "-XXXXXX") {
-    if (mkdtemp(path_.data()) == nullptr) path_.clear();
-  }
-  ~scratch_dir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  scratch_dir(const scratch_dir&) = delete;
-  scratch_dir& operator=(const scratch_dir&) = delete;
-  bool made() const { return !path_.empty(); }
-  std::string operator/(const char* name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
 // ss -E: both followers see the same destroyed sockets in the same order, and draw them the
 // same, byte for byte (-e: ino:0, as events carry none, and the cookie); the filter applies,
 // its states do not. A burst that overflows the receive queue is counted, and following goes
 // on. Only this test's namespace and sockets.
 TEST_F(LiveSsParity, EventsFollowDestroyedSocketsAsSs) {
   if (!testing::have_program("stdbuf")) GTEST_SKIP() << "stdbuf (coreutils) is not installed";
-  const scratch_dir dir("ssfast-events");
+  const testing::scratch_dir dir("ssfast-events");
   ASSERT_TRUE(dir.made());
   const std::string theirs_file = dir / "ss", ours_file = dir / "ours", lost_file = dir / "lost";
   const std::string cli = SSFAST_CLI_PATH;
@@ -756,7 +736,7 @@ TEST_F(LiveSsParity, OwnersPerThreadAsSsT) {
 // ss -D: the raw TCP dump, IPv4's then IPv6's, each with its NLMSG_DONE; ss replays ours
 // (TCPDIAG_FILE) exactly as it replays its own, on the scenario's every TCP state.
 TEST_F(LiveSsParity, DiagDumpReplaysAsSsOwn) {
-  const scratch_dir dir("ssfast-diag");
+  const testing::scratch_dir dir("ssfast-diag");
   ASSERT_TRUE(dir.made());
   const std::string ours_file = dir / "ours", theirs_file = dir / "ss";
   auto replay = [](const std::string& file, const std::vector<std::string>& flags) {

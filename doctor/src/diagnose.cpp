@@ -90,6 +90,10 @@ std::vector<rule_not_run> rules_not_run(const doctor_evidence& e) {
 
 std::size_t doctor_rule_count() noexcept { return std::size(rules); }
 
+std::string_view doctor_rule_id(std::size_t i) noexcept {
+  return i < std::size(rules) ? rules[i].id : std::string_view();
+}
+
 std::vector<finding> diagnose(const doctor_evidence& e) {
   std::vector<finding> f;
   const std::vector<rule_not_run> skipped = rules_not_run(e);

@@ -3,15 +3,38 @@
 // loopback TCP client with deadlines, so no test can hang.
 #pragma once
 
+#include <stdlib.h>
 #include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace ssfast::testing {
+
+/// A directory under /tmp for one test's files, removed with everything in it when the test
+/// ends, however it ends (a failed ASSERT returns early).
+class scratch_dir {
+ public:
+  explicit scratch_dir(const char* prefix) : path_(std::string("/tmp/") + prefix + "-XXXXXX") {
+    if (mkdtemp(path_.data()) == nullptr) path_.clear();
+  }
+  ~scratch_dir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  scratch_dir(const scratch_dir&) = delete;
+  scratch_dir& operator=(const scratch_dir&) = delete;
+  bool made() const { return !path_.empty(); }
+  const std::string& path() const { return path_; }
+  std::string operator/(const char* name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
 
 /// A child process (PATH search) whose stderr the test reads; stdout goes to /dev/null.
 /// Stopped (SIGTERM, then SIGKILL after a second) when destroyed.

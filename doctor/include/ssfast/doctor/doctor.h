@@ -128,6 +128,10 @@ SSFAST_API std::vector<rule_not_run> rules_not_run(const doctor_evidence& e);
 /// How many rules the diagnosis has (every finding id is one).
 SSFAST_API std::size_t doctor_rule_count() noexcept;
 
+/// The id of rule `i` (below doctor_rule_count(), else ""): the `id` of its findings, the
+/// `id` label of the exporter's ssfast_finding, the one alert of monitoring/alerts.yml.
+SSFAST_API std::string_view doctor_rule_id(std::size_t i) noexcept;
+
 enum class severity : std::uint8_t { info, warning, critical };
 SSFAST_API std::string_view to_string(severity s) noexcept;
 
