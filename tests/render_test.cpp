@@ -365,6 +365,14 @@ TEST(RenderPrometheus, FindingsAndListenerSeries) {
   EXPECT_EQ(out.find("ssfast_finding{"), std::string::npos) << out;
   EXPECT_NE(out.find("ssfast_findings_judged 0\n"), std::string::npos) << out;
   out.clear();
+  const rule_series r[] = {{"syn_flood", true}, {"tcp_memory", false}};
+  render_rules_prometheus(r, out);
+  EXPECT_NE(out.find("# TYPE ssfast_rule_evaluated gauge\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("ssfast_rule_evaluated{id=\"syn_flood\"} 1\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("ssfast_rule_evaluated{id=\"tcp_memory\"} 0\n"), std::string::npos) << out;
+  out.clear();
+  render_rules_prometheus({}, out);
+  EXPECT_EQ(out, "") << "nothing judged yet: no rule is said to have run or not";
   const listener_series l[] = {{"ipv4", "127.0.0.1", 80, 5, 4, 49, 48, 1570},
                                {"ipv6", "::", 443, 0, 4096, 0, 4096, 0}};
   render_listeners_prometheus(l, 1, out);

@@ -228,4 +228,17 @@ void render_findings_prometheus(std::span<const finding_series> f, bool judged, 
   sample(out, "ssfast_findings_judged", {}, judged ? 1 : 0);
 }
 
+void render_rules_prometheus(std::span<const rule_series> r, std::string& out) {
+  if (r.empty()) return;
+  using report_detail::label;
+  metric_header(out, "ssfast_rule_evaluated", "gauge",
+                "1 when the doctor's rule ran over the last interval; 0 when an input it needs "
+                "could not be read (ssfast doctor says which), so its findings cannot appear.");
+  for (const rule_series& x : r) {
+    std::string s;
+    label(s, "id", x.id);
+    sample(out, "ssfast_rule_evaluated", s, x.evaluated ? 1 : 0);
+  }
+}
+
 }  // namespace ssfast

@@ -198,6 +198,16 @@ void metrics_exporter::collect(double scrape_timeout) {
         std::vector<finding_series> f;
         for (const finding& x : j.findings) f.push_back({x.id, to_string(x.level), x.subject});
         render_findings_prometheus(f, j.judged, m);
+        std::vector<rule_series> rules;
+        if (j.judged) {
+          const std::vector<rule_not_run> skipped = rules_not_run(j.evidence);
+          for (std::size_t i = 0; i < doctor_rule_count(); ++i) {
+            const std::string_view id = doctor_rule_id(i);
+            rules.push_back({id, std::none_of(skipped.begin(), skipped.end(),
+                                              [&](const rule_not_run& x) { return x.id == id; })});
+          }
+        }
+        render_rules_prometheus(rules, m);
         if (max_listeners_ > 0 && j.evidence.backlog_known) {
           std::vector<std::string> storage;
           const std::vector<listener_series> l = listener_rows(j.evidence, storage);

@@ -54,4 +54,15 @@ struct finding_series {
 SSFAST_API void render_findings_prometheus(std::span<const finding_series> f, bool judged,
                                            std::string& out);
 
+/// Whether one of the doctor's rules ran over the last interval.
+struct rule_series {
+  std::string_view id;
+  bool evaluated = false;  ///< false: an input it needs could not be read
+};
+
+/// Appends ssfast_rule_evaluated{id} (gauge): 1 for each rule that ran, 0 for one whose input
+/// could not be read, so a finding that cannot appear (and the alert on it) is seen, not
+/// silently missing. Nothing when `r` is empty (no interval judged yet). Allocates for `out`.
+SSFAST_API void render_rules_prometheus(std::span<const rule_series> r, std::string& out);
+
 }  // namespace ssfast
