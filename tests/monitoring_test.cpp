@@ -255,6 +255,42 @@ TEST(MonitoringRules, RecordedSeriesTheAlertsReadAreRecorded) {
     for (const std::string& n : recorded_names_in(e)) EXPECT_TRUE(recorded.count(n)) << n;
 }
 
+// The Alertmanager example is a valid configuration, and sends every alert of alerts.yml, at
+// each severity it can carry, where its comments say: critical to the pager, warning to the
+// team's chat, info to the ticket queue.
+TEST(MonitoringRules, AlertmanagerExampleRoutesEveryAlertBySeverity) {
+  ASSERT_TRUE(testing::have_program("amtool")) << "amtool is missing: run scripts/setup test";
+  const std::string config = monitoring + "/alertmanager.example.yml";
+  const auto check = testing::run_process({"amtool", "check-config", config});
+  ASSERT_EQ(check.exit_code, 0) << check.out << check.err;
+  // Each alert's severities: its rule's label, else the finding's (warning or critical).
+  const std::string alerts = slurp(monitoring + "/alerts.yml");
+  std::map<std::string, std::set<std::string>> severities;
+  std::string current;
+  std::istringstream in(alerts);
+  static const std::regex alert(R"(^\s*- alert:\s*(\S+)\s*$)");
+  static const std::regex severity(R"(^\s*severity:\s*(\S+)\s*$)");
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (std::regex_match(line, m, alert)) severities[current = m[1]];
+    if (std::regex_match(line, m, severity)) severities[current].insert(m[1]);
+  }
+  ASSERT_GE(severities.size(), 20u);
+  const std::map<std::string, std::string> receiver = {
+      {"critical", "pager"}, {"warning", "team-chat"}, {"info", "ticket-queue"}};
+  for (auto& [name, levels] : severities) {
+    if (levels.empty()) levels = {"warning", "critical"};
+    for (const std::string& level : levels) {
+      ASSERT_TRUE(receiver.count(level)) << name << ": severity " << level;
+      const auto r =
+          testing::run_process({"amtool", "config", "routes", "test", "--config.file=" + config,
+                                "--verify.receivers=" + receiver.at(level), "alertname=" + name,
+                                "severity=" + level, "instance=host1:9477"});
+      EXPECT_EQ(r.exit_code, 0) << name << " " << level << " went to " << r.out << r.err;
+    }
+  }
+}
+
 // --- the dashboard ------------------------------------------------------------------------
 
 TEST(Dashboard, IsWellFormed) {

@@ -19,7 +19,7 @@ got=$("$src/scripts/setup" run | tr '\n' ' ' | sed 's/ $//')
 [ "$got" = "$run_set" ] || fail "setup run asks for '$got', not '$run_set'"
 test_list=$("$src/scripts/setup" test)
 for p in $run_set libgtest-dev nlohmann-json3-dev clang-format-14 iproute2 net-tools prometheus \
-         haproxy lintian tmux; do
+         prometheus-alertmanager haproxy lintian tmux; do
   grep -qxF "$p" <<<"$test_list" || fail "setup test does not ask for $p"
 done
 for p in wrk; do
