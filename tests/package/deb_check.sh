@@ -29,7 +29,10 @@ contents=$(dpkg-deb -c "$deb" | awk '{print $NF}')
 for f in ./usr/bin/ssfast ./usr/share/man/man1/ssfast.1.gz \
          ./usr/share/bash-completion/completions/ssfast \
          ./lib/systemd/system/ssfast-exporter.service ./etc/default/ssfast-exporter \
-         ./usr/share/doc/ssfast/copyright ./usr/share/doc/ssfast/changelog.Debian.gz; do
+         ./usr/share/doc/ssfast/copyright ./usr/share/doc/ssfast/changelog.Debian.gz \
+         ./usr/share/ssfast/monitoring/alerts.yml ./usr/share/ssfast/monitoring/rules.yml \
+         ./usr/share/ssfast/monitoring/dashboard.json \
+         ./usr/share/ssfast/monitoring/alertmanager.example.yml; do
   grep -qxF "$f" <<<"$contents" || fail "missing $f"
 done
 if grep -E '^\./usr/(include|lib)/' <<<"$contents"; then
@@ -48,6 +51,22 @@ copyright="$x/usr/share/doc/ssfast/copyright"
 grep -qx 'License: Apache-2.0' "$copyright" &&
   grep -qF '/usr/share/common-licenses/Apache-2.0' "$copyright" ||
   fail "the copyright file does not grant Apache-2.0 with a pointer to common-licenses"
+
+# The monitoring files as installed: promtool checks the rules and runs every unit test there
+# (the tests name the rules by a relative path), and the dashboard is there (monitoring_test
+# checks its contents).
+monitoring="$x/usr/share/ssfast/monitoring"
+[ "$(cd "$monitoring/tests" && ls -- *.yml | wc -l)" -ge 3 ] || fail "the rules' unit tests are missing"
+command -v promtool >/dev/null || fail "promtool is not installed (scripts/setup test installs it)"
+out=$(promtool check rules "$monitoring/rules.yml" "$monitoring/alerts.yml" 2>&1) ||
+  fail "promtool check rules on the packaged rules: $out"
+out=$(cd "$monitoring/tests" && promtool test rules ./*.yml 2>&1) ||
+  fail "promtool test rules on the packaged tests: $out"
+command -v amtool >/dev/null || fail "amtool is not installed (scripts/setup test installs it)"
+out=$(amtool check-config "$monitoring/alertmanager.example.yml" 2>&1) ||
+  fail "amtool check-config on the packaged Alertmanager example: $out"
+grep -q '^  "uid": "ssfast-sockets",$' "$monitoring/dashboard.json" ||
+  fail "the packaged dashboard is not the ssfast dashboard"
 
 # lintian: no errors (warnings are reported, not fatal).
 command -v lintian >/dev/null || fail "lintian is not installed (scripts/setup test installs it)"
@@ -135,6 +154,12 @@ scrape=$(unshare -n bash -c '
     fi
     sleep 0.05
   done
+  # A second scrape: the first interval judged, every rule said to have run or not.
+  sleep 0.3
+  exec 3<>/dev/tcp/127.0.0.1/9477
+  printf "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n" >&3
+  echo "--- second scrape"
+  cat <&3
   kill $pid; wait $pid 2>/dev/null || true' _ "$command" "$work")
 head -n 1 <<<"$scrape" | grep -q '^HTTP/1.[01] 200 ' ||
   fail "the exporter answered '$(head -n 1 <<<"$scrape")' ($(cat "$work/exporter.err"))"
@@ -142,4 +167,13 @@ grep -q '^ssfast_source_info{source="netlink"} 1' <<<"$scrape" ||
   fail "the unprivileged exporter did not count through netlink"
 grep -q '^ssfast_tcp_sockets{family="ipv4",state="listen"} 1' <<<"$scrape" ||
   fail "the exporter's own listener is not counted"
+# Sandboxed as its unit runs it, the exporter still reads what the doctor's rules need: every
+# rule ran but the two whose sysctls only the host's namespace shows (this is a private one).
+second=$(sed -n '/^--- second scrape$/,$p' <<<"$scrape")
+grep -q '^ssfast_findings_judged 1' <<<"$second" || fail "the second scrape judged nothing"
+blind=$(sed -n 's/^ssfast_rule_evaluated{id="\([a-z0-9_]*\)"} 0$/\1/p' <<<"$second" | sort | xargs)
+[ "$blind" = "orphans_limit tcp_memory" ] ||
+  fail "rules not evaluated by the sandboxed exporter: '$blind' (want orphans_limit tcp_memory)"
+[ "$(grep -c '^ssfast_rule_evaluated{id="[a-z0-9_]*"} 1$' <<<"$second")" -ge 8 ] ||
+  fail "the sandboxed exporter evaluated fewer than 8 rules: $(grep ssfast_rule_evaluated <<<"$second")"
 echo "deb check passed: $(basename "$deb")"
