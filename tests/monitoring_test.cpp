@@ -240,6 +240,38 @@ TEST(MonitoringRules, EveryDoctorRuleHasItsOwnAlert) {
   EXPECT_EQ(excluded.size(), doctor_ids().size()) << "an id twice in the catch-all";
 }
 
+// Every alert of alerts.yml has unit-test cases in monitoring/tests where it fires and where it
+// stays silent (exp_alerts: []), so none is untested or tested only one way.
+TEST(MonitoringRules, EveryAlertIsTestedFiringAndSilent) {
+  std::set<std::string> alerts;
+  static const std::regex alert(R"(^\s*- alert:\s*(\S+)\s*$)");
+  std::istringstream in(slurp(monitoring + "/alerts.yml"));
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (std::regex_match(line, m, alert)) alerts.insert(m[1]);
+  }
+  ASSERT_GE(alerts.size(), 20u);
+  std::set<std::string> fires, silent;
+  static const std::regex named(R"(alertname:\s*([A-Za-z0-9_]+))");
+  static const std::regex expected(R"(exp_alerts:\s*(\[\])?)");
+  for (const auto& e : std::filesystem::directory_iterator(monitoring + "/tests")) {
+    if (e.path().extension() != ".yml") continue;
+    std::istringstream t(slurp(e.path()));
+    std::string current;
+    for (std::string line; std::getline(t, line);) {
+      std::smatch m;
+      if (std::regex_search(line, m, named)) current = m[1];
+      if (std::regex_search(line, m, expected) && !current.empty())
+        (m[1].matched ? silent : fires).insert(current);
+    }
+  }
+  for (const std::string& a : alerts) {
+    EXPECT_TRUE(fires.count(a)) << a << " is never tested firing";
+    EXPECT_TRUE(silent.count(a)) << a << " is never tested silent";
+  }
+  for (const std::string& a : fires) EXPECT_TRUE(alerts.count(a)) << "a test of no alert: " << a;
+}
+
 // Every recording rule an alert or the dashboard reads is defined in rules.yml.
 TEST(MonitoringRules, RecordedSeriesTheAlertsReadAreRecorded) {
   std::set<std::string> recorded;
