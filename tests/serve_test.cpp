@@ -229,6 +229,18 @@ TEST(HttpResponse, LengthAndConnectionHeaders) {
       << "HEAD: the length of the body it would send, no body";
 }
 
+// The refusals the server sends for an HTTP handler: one text for every handler.
+TEST(HttpResponse, TooLargeAndBusy) {
+  EXPECT_EQ(http_too_large(),
+            "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; "
+            "charset=utf-8\r\nContent-Length: 27\r\nConnection: close\r\n\r\nssfast: request "
+            "over 8 KiB\n");
+  EXPECT_EQ(http_busy("down: too many connections\n", "Cache-Control: no-store\r\n"),
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            "Content-Length: 27\r\nConnection: close\r\nRetry-After: 1\r\nCache-Control: "
+            "no-store\r\n\r\ndown: too many connections\n");
+}
+
 TEST(ListenAddress, Forms) {
   std::string addr, err;
   std::uint16_t port = 0;

@@ -120,17 +120,10 @@ std::size_t readiness_handler::on_input(std::string_view in, answer& out) {
   return r.size;
 }
 
-std::string readiness_handler::too_large() {
-  std::string out;
-  http_response(out, 431, text, "ssfast: request over 8 KiB\n");
-  return out;
-}
+std::string readiness_handler::too_large() { return http_too_large(); }
 
 std::string readiness_handler::busy() {
-  std::string out;
-  http_response(out, 503, text, "down: too many connections\n",
-                {.extra_headers = "Retry-After: 1\r\nCache-Control: no-store\r\n"});
-  return out;
+  return http_busy("down: too many connections\n", "Cache-Control: no-store\r\n");
 }
 
 }  // namespace ssfast::serve

@@ -123,18 +123,9 @@ std::size_t metrics_exporter::on_input(std::string_view in, answer& out) {
   return r.size;
 }
 
-std::string metrics_exporter::too_large() {
-  std::string out;
-  http_response(out, 431, text, "ssfast: request over 8 KiB\n");
-  return out;
-}
+std::string metrics_exporter::too_large() { return http_too_large(); }
 
-std::string metrics_exporter::busy() {
-  std::string out;
-  http_response(out, 503, text, "ssfast: too many connections\n",
-                {.extra_headers = "Retry-After: 1\r\n"});
-  return out;
-}
+std::string metrics_exporter::busy() { return http_busy("ssfast: too many connections\n"); }
 
 void metrics_exporter::scrape(answer& out, const http_request& r, bool head) {
   const bool keep_alive = r.keep_alive;

@@ -142,6 +142,19 @@ http_begin begin_http_answer(std::string_view in, http_request& r, std::string& 
   return {r.size, false};
 }
 
+std::string http_too_large() {
+  std::string out;
+  http_response(out, 431, "text/plain; charset=utf-8", "ssfast: request over 8 KiB\n");
+  return out;
+}
+
+std::string http_busy(std::string_view body, std::string_view extra_headers) {
+  std::string out;
+  const std::string headers = "Retry-After: 1\r\n" + std::string(extra_headers);
+  http_response(out, 503, "text/plain; charset=utf-8", body, {.extra_headers = headers});
+  return out;
+}
+
 bool needs_metrics(const http_request& r) noexcept {
   const std::string_view path = r.target.substr(0, r.target.find('?'));
   return (r.method == "GET" || r.method == "HEAD") && path == "/metrics";

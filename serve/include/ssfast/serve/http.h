@@ -42,6 +42,14 @@ struct http_begin {
 SSFAST_API http_begin begin_http_answer(std::string_view in, http_request& r, std::string& head,
                                         bool& close_after, std::string_view extra_headers = {});
 
+/// The answer to a request head over the server's limit: 431 and the connection closed. Every
+/// HTTP handler's too_large(). Allocates.
+SSFAST_API std::string http_too_large();
+
+/// The answer to a connection the server has no slot for: 503 with Retry-After: 1, `body`
+/// and `extra_headers` (each line ending in CRLF). Allocates.
+SSFAST_API std::string http_busy(std::string_view body, std::string_view extra_headers = {});
+
 /// Whether a parsed request is a GET or HEAD of /metrics (a query string allowed): the one route
 /// that costs a collection, so the exporter collects only for it.
 SSFAST_API bool needs_metrics(const http_request& r) noexcept;
