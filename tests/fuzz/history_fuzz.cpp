@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+// libFuzzer target: bytes through the history file reader, as a file and, framed with a valid
+// checksum, as one record's payload (random bytes seldom pass a CRC, so the field parser is
+// reached this way). It always ends (every call moves on or stops), never reads past the input,
+// and every record it returns writes and reads back the same as a keyframe.
+#include <string>
+
+#include "ssfast/core/history.h"
+
+namespace {
+
+void read_through(std::span<const std::byte> in) {
+  using namespace ssfast;
+  const std::size_t size = in.size();
+  history_decoder d(in);
+  history_record r;
+  for (std::size_t calls = 0;; ++calls) {
+    if (calls > size + 1) __builtin_trap();  // no call may leave the position where it was
+    const std::size_t before = d.offset();
+    const history_read_status st = d.next(r);
+    if (d.offset() > size) __builtin_trap();
+    if (st == history_read_status::end || st == history_read_status::cut) break;
+    if (d.offset() <= before) __builtin_trap();
+    if (st != history_read_status::record) continue;
+    std::string again;
+    history_encoder e;
+    e.encode(r.sample, again);
+    history_decoder back(std::as_bytes(std::span(again.data(), again.size())));
+    history_record r2;
+    if (back.next(r2) != history_read_status::record) __builtin_trap();
+    if (r2.sample.time_ms != r.sample.time_ms || r2.sample.tcp != r.sample.tcp ||
+        r2.sample.counters != r.sample.counters || r2.sample.listeners != r.sample.listeners ||
+        r2.sample.sysctls != r.sample.sysctls)
+      __builtin_trap();
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const auto in = std::as_bytes(std::span(data, size));
+  read_through(in);
+  std::string framed = "SSR1";
+  for (const std::uint32_t v : {static_cast<std::uint32_t>(size), ssfast::crc32c(in)})
+    for (int i = 0; i < 4; ++i) framed.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  framed.append(reinterpret_cast<const char*>(data), size);
+  read_through(std::as_bytes(std::span(framed.data(), framed.size())));
+  return 0;
+}
