@@ -475,12 +475,18 @@ void read_doctor_sysctls(collector& c, doctor_sysctls& out,
 
 std::error_code gather_listeners(collector& c, const socket_query* filter,
                                  std::vector<listener_evidence>& out) {
+  return gather_listeners(c, filter, out, true);
+}
+
+std::error_code gather_listeners(collector& c, const socket_query* filter,
+                                 std::vector<listener_evidence>& out, bool request_sockets) {
   out.clear();
   socket_query q;
   if (filter != nullptr) q = *filter;
   q.scope.udp = q.scope.unix_domain = false;
   q.scope.tcp = true;
-  q.states = bit(tcp_state::listen) | bit(tcp_state::syn_recv);  // request sockets included
+  q.states = bit(tcp_state::listen);
+  if (request_sockets) q.states |= bit(tcp_state::syn_recv);  // the established hash's walk
   q.socket_memory = true;
   doctor_evidence e;
   const std::unordered_set<std::uint64_t> none;

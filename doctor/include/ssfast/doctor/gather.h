@@ -65,6 +65,11 @@ class SSFAST_API doctor_sampler {
 /// Errors: the collector's. Allocates.
 SSFAST_API std::error_code gather_listeners(collector& c, const socket_query* filter,
                                             std::vector<listener_evidence>& out);
+/// The same; without `request_sockets` only LISTEN sockets are listed (the listening hash, no
+/// walk of the established hash), and each listener's syn_recv is 0: not measured.
+SSFAST_API std::error_code gather_listeners(collector& c, const socket_query* filter,
+                                            std::vector<listener_evidence>& out,
+                                            bool request_sockets);
 
 /// The sysctls the doctor reads (doctor_sysctls), as `c`'s namespace shows them; each that
 /// cannot be read stays empty and is named in `unreadable` with why. Allocates.
