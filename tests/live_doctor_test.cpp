@@ -22,6 +22,8 @@
 #include <sstream>
 #include <thread>
 
+#include "ssfast/doctor/gather.h"
+#include "ssfast/doctor/history.h"
 #include "ssfast/ssfast.h"
 #include "support/background.h"
 #include "support/live_fixture.h"
@@ -968,6 +970,75 @@ TEST_F(DoctorNamespace, BadUsageIsExitThree) {
   r = testing::run_process({SSFAST_CLI_PATH, "states", "-j"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(json::parse(r.out).size(), 11u);
+}
+
+// A sample for the history (ssfast record): the namespace's counts, counters, sysctls and
+// boot id, and its fullest listeners: a backed-up accept queue first; half-open counts only
+// when there are request sockets to count (the walk that finds them is skipped otherwise).
+TEST_F(DoctorNamespace, AHistorySampleHoldsTheNamespaceAndItsFullestListeners) {
+  listener(830, 64);
+  listener(831, 4);
+  for (int i = 0; i < 5; ++i) client(831);  // 5 waiting on a backlog of 4: over full
+  ASSERT_EQ(count_state(tcp_state::established, 10), 10u);
+  auto c = collector::open();
+  ASSERT_TRUE(c);
+  history_sample s;
+  s.netns = 42;
+  ASSERT_FALSE(take_history_sample(*c, 5, "/proc", s));
+  EXPECT_EQ(s.netns, 42u) << "the caller's";
+  socket_summary now;
+  count_scope all;
+  all.tcp = all.udp = all.unix_domain = true;
+  ASSERT_FALSE(c->count(now, all));
+  EXPECT_EQ(s.tcp, now.tcp);
+  EXPECT_EQ(s.tcp[0][static_cast<std::size_t>(tcp_state::listen)], 2u);
+  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  EXPECT_NEAR(static_cast<double>(s.time_ms),
+              static_cast<double>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count()),
+              60'000);
+  std::ifstream boot("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(boot, id);
+  char hex[3];
+  std::snprintf(hex, sizeof hex, "%02x", s.boot_id[0]);
+  EXPECT_EQ(id.substr(0, 2), hex);
+  EXPECT_TRUE(s.counters[static_cast<std::size_t>(counter_id::tcp_active_opens)]);
+  EXPECT_GE(*s.counters[static_cast<std::size_t>(counter_id::tcp_active_opens)], 5);
+  EXPECT_TRUE(s.levels.tcp_inuse);
+  bool somaxconn = false;
+  for (const auto& [name, value] : s.sysctls) somaxconn |= name == "net.core.somaxconn";
+  EXPECT_TRUE(somaxconn);
+  ASSERT_EQ(s.listeners.size(), 2u);
+  EXPECT_EQ(s.listeners[0].port, 831);
+  EXPECT_EQ(s.listeners[0].accept_queue, 5u);
+  EXPECT_EQ(s.listeners[0].backlog, 4u);
+  EXPECT_FALSE(s.listeners[0].syn_recv) << "no SYN_RECV anywhere: not walked for";
+  EXPECT_EQ(s.listeners[1].port, 830);
+  const std::array<std::uint8_t, 4> loopback = {127, 0, 0, 1};
+  EXPECT_TRUE(std::equal(loopback.begin(), loopback.end(), s.listeners[0].address.begin()));
+
+  // Half-open handshakes (TCP_DEFER_ACCEPT holds them): now each listener's count is known.
+  listener(832, 16, /*defer_accept_s=*/60);
+  for (int i = 0; i < 3; ++i) client(832);
+  ASSERT_EQ(count_state(tcp_state::syn_recv, 3), 3u);
+  ASSERT_FALSE(take_history_sample(*c, 1, "/proc", s));
+  ASSERT_EQ(s.listeners.size(), 1u) << "at most as many as asked";
+  EXPECT_EQ(s.listeners[0].port, 831);
+  EXPECT_EQ(s.listeners[0].syn_recv, 0u);
+  ASSERT_FALSE(take_history_sample(*c, 5, "/proc", s));
+  ASSERT_EQ(s.listeners.size(), 3u);
+  EXPECT_EQ(s.listeners[1].port, 832) << "half-open breaks the tie of two empty queues";
+  EXPECT_EQ(s.listeners[1].syn_recv, 3u);
+  // What a record keeps of the sysctls gives the doctor its sysctls back.
+  doctor_sysctls direct;
+  std::map<std::string, std::string> unreadable;
+  read_doctor_sysctls(*c, direct, unreadable);
+  const doctor_sysctls kept = doctor_sysctls_of(s.sysctls);
+  EXPECT_EQ(kept.somaxconn, direct.somaxconn);
+  EXPECT_EQ(kept.ip_local_port_range, direct.ip_local_port_range);
+  EXPECT_EQ(kept.tcp_syncookies, direct.tcp_syncookies);
+  EXPECT_FALSE(kept.tcp_mem) << "global: not in this namespace";
 }
 
 }  // namespace
