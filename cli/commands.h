@@ -108,6 +108,8 @@ int run_check(collector& c, const options& o);
 int run_exporter(collector& c, const options& o);
 int run_agent(collector& c, const options& o);
 int run_doctor(collector& c, const options& o);
+/// ssfast record: samples appended to the history's day files until stopped (or --count N).
+int run_record(collector& c, const options& o);
 
 /// -s --watch and top KEY --watch on a terminal: the full-screen view (keys q, space, s, t;
 /// resizes redrawn; the terminal given back on every way out). 128 + the signal if one ended it.

@@ -15,7 +15,7 @@ struct help_section {
   std::string_view body;
 };
 
-constexpr std::array<help_section, 9> sections = {{
+constexpr std::array<help_section, 10> sections = {{
     {command::list,
      "[-tuxw0MSdlaH46pTjeomiOnrKEb] [-f F] [-A Q] [-F FILE] [-D FILE] [--tos]\n"
      "                 [--cgroup] [--inet-sockopt] [--count N] [--format F] [FILTER]\n"
@@ -207,6 +207,16 @@ constexpr std::array<help_section, 9> sections = {{
      "  them), all sampled within the one interval; a section for each with findings or\n"
      "  that could not be read (-j: one object per line, with its netns), then a count; the exit\n"
      "  status is the worst finding's. --netns-owner init leaves out other users' namespaces.\n"},
+    {command::record,
+     "record [--interval S] [--dir DIR] [--keep DAYS] [--max-listeners N]\n"
+     "                 [--count N]",
+     "record: a sample every --interval S (10, 1 to 3600) of TCP by state, UDP, UNIX, the\n"
+     "  kernel's counters, the doctor's sysctls and the --max-listeners N (5) fullest\n"
+     "  listeners, appended to one file per UTC day in --dir DIR (/var/lib/ssfast),\n"
+     "  YYYY-MM-DD.ssr, each record checked (CRC-32C): a crash or a full disk never spoils\n"
+     "  the records before; counters are stored as their change since the previous sample,\n"
+     "  a counter that goes down as a reset. Files are 0644; those older than --keep DAYS (7)\n"
+     "  are removed. Runs until stopped, or for --count N samples.\n"},
     {command::states, "states [-j|--format F] [STATE...]",
      "states: the TCP state table: who holds each state, how it is entered and left, and\n"
      "  how long it lasts on Linux. STATE in netstat's, ss's or the filter's spelling\n"

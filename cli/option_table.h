@@ -20,11 +20,11 @@ inline constexpr command_set in_list = on(command::list), in_summary = on(comman
                              in_top = on(command::top), in_counters = on(command::counters),
                              in_check = on(command::check), in_exporter = on(command::exporter),
                              in_agent = on(command::agent), in_doctor = on(command::doctor),
-                             in_states = on(command::states);
+                             in_record = on(command::record), in_states = on(command::states);
 inline constexpr command_set every = static_cast<command_set>((1u << command_count) - 1);
 // The commands that read sockets; that choose protocols and families; that print text or JSON.
-inline constexpr command_set reading =
-    in_list | in_summary | in_top | in_counters | in_check | in_exporter | in_agent | in_doctor;
+inline constexpr command_set reading = in_list | in_summary | in_top | in_counters | in_check |
+                                       in_exporter | in_agent | in_doctor | in_record;
 inline constexpr command_set counting = in_list | in_summary | in_top | in_check | in_exporter;
 inline constexpr command_set printing =
     in_list | in_summary | in_top | in_counters | in_doctor | in_states;
@@ -103,7 +103,9 @@ enum class opt : std::uint8_t {
   vsock,
   tipc,
   tipcinfo,
-  xdp
+  xdp,
+  dir,
+  keep
 };
 
 struct option_spec {
@@ -165,7 +167,7 @@ inline constexpr option_spec table[] = {
     {opt::listen, 0, "listen", true, in_exporter | in_agent},
     {opt::max_connections, 0, "max-connections", true, in_exporter | in_agent},
     {opt::max_per_peer, 0, "max-per-peer", true, in_exporter | in_agent},
-    {opt::max_listeners, 0, "max-listeners", true, in_exporter},
+    {opt::max_listeners, 0, "max-listeners", true, in_exporter | in_record},
     {opt::service_port, 0, "service-port", true, in_agent},
     {opt::service, 0, "service", true, in_agent},
     {opt::max_established, 0, "max-established", true, in_agent},
@@ -182,8 +184,8 @@ inline constexpr option_spec table[] = {
     {opt::netns_owner, 0, "netns-owner", true, in_summary | in_top | in_exporter | in_doctor},
     {opt::scrape_deadline, 0, "scrape-deadline", true, in_exporter},
     {opt::watch, 0, "watch", true, in_summary | in_top},
-    {opt::count, 0, "count", true, in_summary | in_top | in_list},  // list: with -E
-    {opt::interval, 0, "interval", true, in_doctor | in_check},
+    {opt::count, 0, "count", true, in_summary | in_top | in_list | in_record},  // list: -E
+    {opt::interval, 0, "interval", true, in_doctor | in_check | in_record},
     {opt::delta, 0, "delta", true, in_counters},
     {opt::limit, 0, "limit", true, in_top},
     {opt::by, 0, "by", true, in_top},
@@ -197,6 +199,8 @@ inline constexpr option_spec table[] = {
     {opt::kill, 'K', "kill", false, in_list},
     {opt::events, 'E', "events", false, in_list},
     {opt::diag, 'D', "diag", true, in_list},
+    {opt::dir, 0, "dir", true, in_record},
+    {opt::keep, 0, "keep", true, in_record},
 };
 inline constexpr std::size_t option_total = std::size(table);
 
@@ -207,7 +211,7 @@ struct command_word {
 inline constexpr command_word command_words[] = {
     {command::top, "top"},           {command::counters, "counters"}, {command::check, "check"},
     {command::exporter, "exporter"}, {command::agent, "agent"},       {command::doctor, "doctor"},
-    {command::states, "states"},     {command::help, "help"}};
+    {command::record, "record"},     {command::states, "states"},     {command::help, "help"}};
 
 inline constexpr std::string_view filter_words[] = {"state",  "exclude", "sport",    "dport", "src",
                                                     "dst",    "not",     "and",      "or",    "dev",

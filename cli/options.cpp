@@ -273,7 +273,20 @@ class parser {
           why = "is not a number of seconds (0 < S <= 86400)";
         break;
       case opt::interval:
-        if (!parse_seconds(v, o_.interval, 60)) why = "is not a number of seconds (0 < S <= 60)";
+        if (o_.cmd == command::record) {
+          if (!parse_seconds(v, o_.interval, 3600) || o_.interval < 1)
+            why = "is not a number of seconds (1 <= S <= 3600)";
+        } else if (!parse_seconds(v, o_.interval, 60)) {
+          why = "is not a number of seconds (0 < S <= 60)";
+        }
+        break;
+      case opt::dir:
+        if (v.empty()) why = "is not a directory";
+        o_.history_dir = std::string(v);
+        break;
+      case opt::keep:
+        if (!parse_uint<unsigned>(v, o_.keep_days, 1, 3650))
+          why = "is not a number of days (1 to 3650)";
         break;
       case opt::scrape_deadline:
         if (!parse_seconds(v, o_.scrape_deadline, 3600))
@@ -699,7 +712,12 @@ class parser {
   // Options that each fit their command but not each other.
   bool combinations_fit() {
     const bool proc = given(opt::proc_root) || o_.source == source_choice::proc;
-    if (given(opt::count) && !given(opt::watch) && !o_.events)
+    if (o_.cmd == command::record) {
+      // A sample every 10 s, as sysstat's sadc takes one; the 5 fullest listeners in each.
+      if (!given(opt::interval)) o_.interval = 10;
+      if (!given(opt::max_listeners)) o_.max_listeners = 5;
+    }
+    if (given(opt::count) && !given(opt::watch) && !o_.events && o_.cmd != command::record)
       err_ = o_.cmd == command::list ? "option '--count' goes with -E (or -s and top's --watch)"
                                      : "option '--count' goes with --watch";
     else if (o_.events && (o_.kill || proc))

@@ -38,11 +38,12 @@ enum class command : std::uint8_t {
   exporter,
   agent,
   doctor,
+  record,
   states,
   help,
   version
 };
-inline constexpr std::size_t command_count = 11;
+inline constexpr std::size_t command_count = 12;
 
 /// The command's word on the command line ("-s" for the summary, "listing" for the default).
 std::string_view command_name(command c) noexcept;
@@ -126,7 +127,10 @@ struct options {
   double max_age = 1;        ///< agent: seconds between measurements
   double max_stale = 0;      ///< agent: no answer from an older one; 0: 3 x max_age
   // doctor
-  double interval = 1;  ///< seconds between the two samples
+  double interval = 1;  ///< seconds between the two samples (record: between samples, 10)
+  // record
+  std::string history_dir = "/var/lib/ssfast";  ///< --dir: the day files
+  unsigned keep_days = 7;                       ///< --keep: days of files kept
 };
 
 struct parse_result {

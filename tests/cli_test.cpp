@@ -114,9 +114,10 @@ TEST(ParseArgs, ErrorsNameTheArgument) {
   EXPECT_EQ(parse({"-sq"}).error, "unknown option '-q' in '-sq'");
   EXPECT_EQ(parse({"--frobnicate"}).error, "unknown option '--frobnicate'");
   EXPECT_EQ(parse({"--json=yes", "-s"}).error, "option '--json' takes no value");
-  EXPECT_EQ(parse({"-s", "extra"}).error,
-            "'extra' is neither a command (listing, -s, top, counters, check, exporter, agent, "
-            "doctor, states, help) nor a filter (state, exclude, sport, dport, src, dst, not)");
+  EXPECT_EQ(
+      parse({"-s", "extra"}).error,
+      "'extra' is neither a command (listing, -s, top, counters, check, exporter, agent, "
+      "doctor, record, states, help) nor a filter (state, exclude, sport, dport, src, dst, not)");
   EXPECT_EQ(parse({"-s", "sprt", "=", ":443"}).error,
             "unknown filter word 'sprt' (did you mean 'sport'?)");
   EXPECT_EQ(parse({"-s", "-p"}).error, "option '-p' is for listings, not -s");
@@ -151,10 +152,11 @@ TEST(ParseArgs, SummaryAndCheckTakeAFilter) {
   ASSERT_EQ(r.error, "");
   EXPECT_EQ(r.opts.cmd, command::check);
   EXPECT_EQ(r.opts.filter, (std::vector<std::string>{"sport = :443"}));
-  EXPECT_EQ(parse({"check", "established"}).error,
-            "'established' is neither a command (listing, -s, top, counters, check, exporter, "
-            "agent, doctor, states, help) nor a filter (state, exclude, sport, dport, src, dst, "
-            "not)");
+  EXPECT_EQ(
+      parse({"check", "established"}).error,
+      "'established' is neither a command (listing, -s, top, counters, check, exporter, "
+      "agent, doctor, record, states, help) nor a filter (state, exclude, sport, dport, src, dst, "
+      "not)");
 }
 
 TEST(ParseArgs, ListingIsTheDefaultAsInSs) {
@@ -327,9 +329,10 @@ TEST(ParseArgs, OptionsACommandIgnoresAreRefused) {
             "option '--threads' splits netlink dumps: the /proc source reads each file once");
   EXPECT_EQ(parse({"-s", "--threads", "2", "--proc-root", "/x"}).error,
             "option '--threads' splits netlink dumps: the /proc source reads each file once");
-  EXPECT_EQ(parse({"states", "-N", "x"}).error,
-            "option '-N' is for listings, -s, top, counters, check, exporter, agent and doctor, "
-            "not states");
+  EXPECT_EQ(
+      parse({"states", "-N", "x"}).error,
+      "option '-N' is for listings, -s, top, counters, check, exporter, agent, doctor and record, "
+      "not states");
   EXPECT_EQ(parse({"-s", "--max-connections", "5"}).error,
             "option '--max-connections' is for exporter and agent, not -s");
 }
@@ -361,7 +364,7 @@ TEST(ParseArgs, HelpForOneCommand) {
   EXPECT_FALSE(parse({"-t", "-h"}).opts.help_for.has_value()) << "the listing: everything";
   EXPECT_EQ(parse({"help", "topp"}).error,
             "help: unknown command 'topp' (listing, -s, top, counters, check, exporter, agent, "
-            "doctor, states, help)");
+            "doctor, record, states, help)");
   const std::string top = usage(command::top);
   EXPECT_EQ(top.rfind("Usage: ssfast top KEY", 0), 0u) << top;
   EXPECT_EQ(top.find("ssfast agent"), std::string::npos) << "only top's synopsis";
@@ -493,10 +496,11 @@ TEST(ParseArgs, MistypedCommandsAndWordsAreNamed) {
   EXPECT_EQ(parse({"doctr"}).error, "unknown command 'doctr' (did you mean 'doctor'?)");
   EXPECT_EQ(parse({"-t", "sprot", "=", ":22"}).error,
             "unknown filter word 'sprot' (did you mean 'sport'?)");
-  EXPECT_EQ(parse({"frobnicate"}).error,
-            "'frobnicate' is neither a command (listing, -s, top, counters, check, exporter, "
-            "agent, doctor, states, help) nor a filter (state, exclude, sport, dport, src, dst, "
-            "not)");
+  EXPECT_EQ(
+      parse({"frobnicate"}).error,
+      "'frobnicate' is neither a command (listing, -s, top, counters, check, exporter, "
+      "agent, doctor, record, states, help) nor a filter (state, exclude, sport, dport, src, dst, "
+      "not)");
   EXPECT_EQ(parse({"-t", "state", "established"}).error, "");
   EXPECT_EQ(parse({"-t", "( sport = :22 )"}).error, "") << "one-word expressions pass through";
 }
@@ -755,6 +759,36 @@ TEST(ParseArgs, CheckExporterAgent) {
   EXPECT_TRUE(r.opts.json);
 }
 
+// record: a sample every 10 s, 5 listeners, into /var/lib/ssfast, 7 days kept, unless said;
+// --count without --watch (it always repeats).
+TEST(ParseArgs, RecordTakesItsDefaultsAndLimits) {
+  auto r = parse({"record"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.cmd, command::record);
+  EXPECT_EQ(r.opts.interval, 10);
+  EXPECT_EQ(r.opts.max_listeners, 5u);
+  EXPECT_EQ(r.opts.history_dir, "/var/lib/ssfast");
+  EXPECT_EQ(r.opts.keep_days, 7u);
+  r = parse({"record", "--interval", "1", "--dir", "/tmp/h", "--keep", "30", "--max-listeners", "0",
+             "--count", "3", "-N", "blue"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.interval, 1);
+  EXPECT_EQ(r.opts.history_dir, "/tmp/h");
+  EXPECT_EQ(r.opts.keep_days, 30u);
+  EXPECT_EQ(r.opts.max_listeners, 0u);
+  EXPECT_EQ(r.opts.count, 3u);
+  EXPECT_EQ(parse({"doctor"}).opts.interval, 1) << "the doctor's default is its own";
+  EXPECT_EQ(parse({"record", "--interval", "3601"}).error,
+            "option '--interval': '3601' is not a number of seconds (1 <= S <= 3600)");
+  EXPECT_EQ(parse({"record", "--keep", "0"}).error,
+            "option '--keep': '0' is not a number of days (1 to 3650)");
+  EXPECT_EQ(parse({"record", "--dir", ""}).error, "option '--dir': '' is not a directory");
+  EXPECT_EQ(parse({"record", "-j"}).error,
+            "option '-j' is for listings, -s, top, counters, "
+            "doctor and states, not record");
+  EXPECT_EQ(parse({"doctor", "--keep", "3"}).error, "option '--keep' is for record, not doctor");
+}
+
 TEST(ParseArgs, MonitoringMisuseIsRefused) {
   const std::pair<std::vector<const char*>, const char*> cases[] = {
       {{"check", "--warn", "established"}, "option '--warn': 'established' is not METRIC=RANGE"},
@@ -818,7 +852,7 @@ TEST(ParseArgs, MonitoringMisuseIsRefused) {
       {{"doctor", "counters"},
        "'counters' is a command of its own, not a filter: one command at a time"},
       {{"states", "-t"}, "option '-t' is for listings, -s, top, check and exporter, not states"},
-      {{"-s", "--interval", "1"}, "option '--interval' is for check and doctor, not -s"},
+      {{"-s", "--interval", "1"}, "option '--interval' is for check, doctor and record, not -s"},
       {{"check", "-p"}, "option '-p' is for listings, not check"},
       {{"exporter", "-l"}, "option '-l' is for listings and top, not exporter"},
       {{"counters", "-e"}, "option '-e' is for listings, not counters"},
