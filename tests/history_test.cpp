@@ -25,6 +25,7 @@ history_sample busy_sample(int i) {
   s.time_ms = 1'796'000'000'000 + std::int64_t{i} * 10'000;
   for (std::size_t k = 0; k < 16; ++k) s.boot_id[k] = static_cast<std::uint8_t>(k * 7 + 1);
   s.netns = 4026531840;
+  s.source = 1;  // /proc: written in keyframes, carried to the rest
   s.tcp[0][1] = 228000 + static_cast<std::uint64_t>(i % 17);  // ESTABLISHED
   s.tcp[0][6] = 31000 + static_cast<std::uint64_t>(i % 5);    // TIME_WAIT
   s.tcp[0][8] = 12;                                           // CLOSE_WAIT
@@ -33,7 +34,7 @@ history_sample busy_sample(int i) {
   s.tcp[1][1] = 5200;
   s.tcp[1][10] = 8;
   s.udp = {3, 120, 1, 14};
-  s.unix_sockets = {2100, 340, 6};
+  s.unix_sockets = {2100, 340, 6, 12};
   s.levels.sockets_used = 262000 + i;
   s.levels.tcp_inuse = 228100;
   s.levels.tcp_orphan = 14;
@@ -114,6 +115,7 @@ TEST(HistoryFormat, RecordsReadBackAsWritten) {
     EXPECT_EQ(r.sample.time_ms, w.time_ms);
     EXPECT_EQ(r.sample.boot_id, w.boot_id);
     EXPECT_EQ(r.sample.netns, w.netns);
+    EXPECT_EQ(r.sample.source, w.source);
     EXPECT_EQ(r.sample.tcp, w.tcp);
     EXPECT_EQ(r.sample.udp, w.udp);
     EXPECT_EQ(r.sample.unix_sockets, w.unix_sockets);

@@ -27,6 +27,7 @@ enum field : std::uint32_t {
   f_sysctl = 12,
   f_listener = 13,
   f_sysctl_count = 14,
+  f_source = 15,
 };
 // Listener sub-fields.
 // l_endpoint: the address (4 or 16 bytes, network order, which says the family) and the port
@@ -177,9 +178,10 @@ struct payload {
   bool have_time = false, keyframe = false;
   std::optional<std::array<std::uint8_t, 16>> boot_id;
   std::optional<std::uint64_t> netns;
+  std::uint8_t source = 0;
   std::array<std::array<std::uint64_t, state_slots>, 2> tcp{};
   std::array<std::uint64_t, 4> udp{};
-  std::array<std::uint64_t, 3> unix_sockets{};
+  std::array<std::uint64_t, 4> unix_sockets{};
   kernel_counters levels;
   struct counter_entry {
     std::size_t id;
@@ -209,6 +211,7 @@ bool parse_payload(std::span<const std::byte> in, payload& p) {
         case f_keyframe: p.keyframe = v != 0; break;
         case f_netns: p.netns = v; break;
         case f_sysctl_count: p.sysctl_count = v; break;
+        case f_source: p.source = static_cast<std::uint8_t>(v); break;
         default: break;  // a newer writer's field
       }
       continue;
@@ -308,7 +311,8 @@ std::uint32_t crc32c(std::span<const std::byte> data) noexcept {
 
 void history_encoder::encode(const history_sample& s, std::string& out) {
   const bool keyframe = !have_prev_ || since_keyframe_ >= keyframe_every_ ||
-                        s.boot_id != prev_.boot_id || s.netns != prev_.netns;
+                        s.boot_id != prev_.boot_id || s.netns != prev_.netns ||
+                        s.source != prev_.source;
   std::string p;
   put_field(p, f_time_ms, zigzag(s.time_ms));
   if (have_prev_) put_field(p, f_delta_ms, zigzag(s.time_ms - prev_.time_ms));
@@ -316,6 +320,7 @@ void history_encoder::encode(const history_sample& s, std::string& out) {
     put_field(p, f_keyframe, 1);
     put_bytes(p, f_boot_id, std::string_view(reinterpret_cast<const char*>(s.boot_id.data()), 16));
     put_field(p, f_netns, s.netns);
+    if (s.source != 0) put_field(p, f_source, s.source);
   }
   put_bytes(p, f_tcp_v4, packed(s.tcp[0].by_state));
   put_bytes(p, f_tcp_v6, packed(s.tcp[1].by_state));
@@ -412,6 +417,7 @@ history_read_status history_decoder::next(history_record& out) {
   s.time_ms = p.time_ms;
   s.boot_id = p.boot_id ? *p.boot_id : before.boot_id;
   s.netns = p.netns ? *p.netns : before.netns;
+  s.source = p.keyframe ? p.source : before.source;
   for (std::size_t f = 0; f < 2; ++f)
     std::copy(p.tcp[f].begin(), p.tcp[f].end(), s.tcp[f].by_state.begin());
   s.udp = p.udp;

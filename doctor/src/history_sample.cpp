@@ -126,6 +126,7 @@ std::error_code take_history_sample(collector& c, std::size_t max_listeners,
   const std::uint64_t netns = out.netns;
   out = history_sample{};
   out.netns = netns;
+  out.source = static_cast<std::uint8_t>(c.source());
   out.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
@@ -143,9 +144,9 @@ std::error_code take_history_sample(collector& c, std::size_t max_listeners,
     out.udp[2 * f] = sum.udp[f][tcp_state::established];
     out.udp[2 * f + 1] = sum.udp[f][tcp_state::close];
   }
-  out.unix_sockets = {sum.unix_domain.by_type[abi::sock_stream],
-                      sum.unix_domain.by_type[abi::sock_dgram],
-                      sum.unix_domain.by_type[abi::sock_seqpacket]};
+  out.unix_sockets = {
+      sum.unix_domain.by_type[abi::sock_stream], sum.unix_domain.by_type[abi::sock_dgram],
+      sum.unix_domain.by_type[abi::sock_seqpacket], sum.unix_domain.states[tcp_state::listen]};
   if (auto ec = c.read_counters(out.levels)) return ec;
   std::vector<std::pair<std::string, std::int64_t>> all;
   if (auto ec = c.read_all_counters(all)) return ec;

@@ -29,8 +29,8 @@ void read_through(std::span<const std::byte> in) {
     history_record r2;
     if (back.next(r2) != history_read_status::record) __builtin_trap();
     if (r2.sample.time_ms != r.sample.time_ms || r2.sample.tcp != r.sample.tcp ||
-        r2.sample.counters != r.sample.counters || r2.sample.listeners != r.sample.listeners ||
-        r2.sample.sysctls != r.sample.sysctls)
+        r2.sample.source != r.sample.source || r2.sample.counters != r.sample.counters ||
+        r2.sample.listeners != r.sample.listeners || r2.sample.sysctls != r.sample.sysctls)
       __builtin_trap();
   }
 }

@@ -10,9 +10,9 @@
 // bytes), so a newer writer's fields are skipped by an older reader. Counters are written as
 // their change since the recorder's previous sample (with the time between), so one record gives
 // its rates alone; absolute values, the boot id, the namespace and the sysctls are in keyframes
-// (a run's first record, every `keyframe_every`, after any change of boot or namespace) and
-// carried forward from them. A counter that went down is stored as a reset, never as a negative
-// change.
+// (a run's first record, every `keyframe_every`, after any change of boot, namespace or
+// source) and carried forward from them. A counter that went down is stored as a reset, never as a
+// negative change.
 #pragma once
 
 #include <array>
@@ -52,9 +52,10 @@ struct history_sample {
   std::int64_t time_ms = 0;  ///< UTC (CLOCK_REALTIME), milliseconds since the epoch
   std::array<std::uint8_t, 16> boot_id{};
   std::uint64_t netns = 0;                      ///< the network namespace's inode
+  std::uint8_t source = 0;                      ///< the collector's source_kind: 0 netlink, 1 /proc
   std::array<state_counts, 2> tcp{};            ///< by ip_family, by kernel state byte
   std::array<std::uint64_t, 4> udp{};           ///< v4 connected, v4 not, v6 connected, v6 not
-  std::array<std::uint64_t, 3> unix_sockets{};  ///< stream, dgram, seqpacket
+  std::array<std::uint64_t, 4> unix_sockets{};  ///< stream, dgram, seqpacket; listening
   kernel_counters levels;                       ///< sockstat and CurrEstab: levels, absolute
   std::array<std::optional<std::int64_t>, history_counter_count> counters{};
   /// The sysctls the doctor's rules read ("net.ipv4.tcp_max_tw_buckets", "262144"), sorted.
