@@ -110,6 +110,8 @@ int run_agent(collector& c, const options& o);
 int run_doctor(collector& c, const options& o);
 /// ssfast record: samples appended to the history's day files until stopped (or --count N).
 int run_record(collector& c, const options& o);
+/// ssfast history: the recorded samples of a time range, as a table, CSV or JSON Lines.
+int run_history(const options& o);
 
 /// -s --watch and top KEY --watch on a terminal: the full-screen view (keys q, space, s, t;
 /// resizes redrawn; the terminal given back on every way out). 128 + the signal if one ended it.

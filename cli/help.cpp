@@ -15,7 +15,7 @@ struct help_section {
   std::string_view body;
 };
 
-constexpr std::array<help_section, 10> sections = {{
+constexpr std::array<help_section, 11> sections = {{
     {command::list,
      "[-tuxw0MSdlaH46pTjeomiOnrKEb] [-f F] [-A Q] [-F FILE] [-D FILE] [--tos]\n"
      "                 [--cgroup] [--inet-sockopt] [--count N] [--format F] [FILTER]\n"
@@ -217,6 +217,18 @@ constexpr std::array<help_section, 10> sections = {{
      "  the records before; counters are stored as their change since the previous sample,\n"
      "  a counter that goes down as a reset. Files are 0644; those older than --keep DAYS (7)\n"
      "  are removed. Runs until stopped, or for --count N samples.\n"},
+    {command::history,
+     "history [--since T] [--until T] [--dir DIR | -f FILE] [-j|--format F]\n"
+     "                 [STATE...]",
+     "history: what record kept, as sar shows its files: a line per sample (local time), the\n"
+     "  TCP states (the STATEs named, else those any sample had), UDP, UNIX, and the\n"
+     "  counters as rates per second (- where not known: a run's first sample, a counter\n"
+     "  reset), then Min, Average and Max lines. --since T, --until T: 03:00 (the last\n"
+     "  03:00 past), -2h (s, m, d), 2026-12-04 03:00, 2026-12-04T03:00Z (UTC), now; today by\n"
+     "  default. -f, --file FILE: a day file named directly (repeatable; every sample in it).\n"
+     "  -j: JSON Lines shaped as -s -j, plus time, interval_s, rates and listeners; --format\n"
+     "  csv.\n"
+     "  Damaged records and an unfinished last one are passed over and said on stderr.\n"},
     {command::states, "states [-j|--format F] [STATE...]",
      "states: the TCP state table: who holds each state, how it is entered and left, and\n"
      "  how long it lasts on Linux. STATE in netstat's, ss's or the filter's spelling\n"

@@ -27,12 +27,13 @@ struct command_runner {
 };
 
 constexpr command_runner runners[] = {
-    {command::list, run_list, nullptr},     {command::summary, run_summary, nullptr},
-    {command::top, run_top, nullptr},       {command::counters, run_counters, nullptr},
-    {command::check, run_check, nullptr},   {command::exporter, run_exporter, nullptr},
-    {command::agent, run_agent, nullptr},   {command::doctor, run_doctor, nullptr},
-    {command::record, run_record, nullptr}, {command::states, nullptr, run_states},
-    {command::help, nullptr, run_help},     {command::version, nullptr, run_version},
+    {command::list, run_list, nullptr},       {command::summary, run_summary, nullptr},
+    {command::top, run_top, nullptr},         {command::counters, run_counters, nullptr},
+    {command::check, run_check, nullptr},     {command::exporter, run_exporter, nullptr},
+    {command::agent, run_agent, nullptr},     {command::doctor, run_doctor, nullptr},
+    {command::record, run_record, nullptr},   {command::history, nullptr, run_history},
+    {command::states, nullptr, run_states},   {command::help, nullptr, run_help},
+    {command::version, nullptr, run_version},
 };
 constexpr bool runners_in_order() {
   for (std::size_t i = 0; i < std::size(runners); ++i)

@@ -103,8 +103,8 @@ std::vector<std::string_view> long_options() {
 
 std::string_view command_name(command c) noexcept {
   static constexpr std::array<std::string_view, command_count> names = {
-      "listing", "-s",     "top",    "counters", "check",  "exporter",
-      "agent",   "doctor", "record", "states",   "--help", "--version"};
+      "listing", "-s",     "top",     "counters", "check",  "exporter", "agent",
+      "doctor",  "record", "history", "states",   "--help", "--version"};
   return names[static_cast<std::size_t>(c)];
 }
 

@@ -20,14 +20,15 @@ inline constexpr command_set in_list = on(command::list), in_summary = on(comman
                              in_top = on(command::top), in_counters = on(command::counters),
                              in_check = on(command::check), in_exporter = on(command::exporter),
                              in_agent = on(command::agent), in_doctor = on(command::doctor),
-                             in_record = on(command::record), in_states = on(command::states);
+                             in_record = on(command::record), in_history = on(command::history),
+                             in_states = on(command::states);
 inline constexpr command_set every = static_cast<command_set>((1u << command_count) - 1);
 // The commands that read sockets; that choose protocols and families; that print text or JSON.
 inline constexpr command_set reading = in_list | in_summary | in_top | in_counters | in_check |
                                        in_exporter | in_agent | in_doctor | in_record;
 inline constexpr command_set counting = in_list | in_summary | in_top | in_check | in_exporter;
 inline constexpr command_set printing =
-    in_list | in_summary | in_top | in_counters | in_doctor | in_states;
+    in_list | in_summary | in_top | in_counters | in_doctor | in_states | in_history;
 
 enum class opt : std::uint8_t {
   summary,
@@ -105,7 +106,10 @@ enum class opt : std::uint8_t {
   tipcinfo,
   xdp,
   dir,
-  keep
+  keep,
+  since,
+  until,
+  history_file
 };
 
 struct option_spec {
@@ -199,8 +203,12 @@ inline constexpr option_spec table[] = {
     {opt::kill, 'K', "kill", false, in_list},
     {opt::events, 'E', "events", false, in_list},
     {opt::diag, 'D', "diag", true, in_list},
-    {opt::dir, 0, "dir", true, in_record},
+    {opt::dir, 0, "dir", true, in_record | in_history},
     {opt::keep, 0, "keep", true, in_record},
+    {opt::since, 0, "since", true, in_history},
+    {opt::until, 0, "until", true, in_history},
+    // -f is --family for listings and top; for history, a day file (sar -f).
+    {opt::history_file, 'f', "file", true, in_history},
 };
 inline constexpr std::size_t option_total = std::size(table);
 
@@ -211,7 +219,8 @@ struct command_word {
 inline constexpr command_word command_words[] = {
     {command::top, "top"},           {command::counters, "counters"}, {command::check, "check"},
     {command::exporter, "exporter"}, {command::agent, "agent"},       {command::doctor, "doctor"},
-    {command::record, "record"},     {command::states, "states"},     {command::help, "help"}};
+    {command::record, "record"},     {command::history, "history"},   {command::states, "states"},
+    {command::help, "help"}};
 
 inline constexpr std::string_view filter_words[] = {"state",  "exclude", "sport",    "dport", "src",
                                                     "dst",    "not",     "and",      "or",    "dev",

@@ -7,10 +7,12 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <initializer_list>
 #include <sstream>
 #include <utility>
@@ -67,8 +69,9 @@ class parser {
     if (a.starts_with("--")) return long_option(a);
     for (std::size_t k = 1; k < a.size() && err_.empty(); ++k) {
       const option_spec* s = nullptr;
+      // A letter two options share (-f) is the one of the command being parsed.
       for (const auto& t : table)
-        if (t.short_name == a[k]) s = &t;
+        if (t.short_name == a[k] && (s == nullptr || (t.commands & on(o_.cmd)) != 0)) s = &t;
       if (s == nullptr) {
         err_ = "unknown option '-" + std::string(1, a[k]) + "'";
         if (a.size() > 2) err_ += " in " + quoted(a);
@@ -255,7 +258,8 @@ class parser {
     if (choose<output_format>("--format", v,
                               {{"text", output_format::text},
                                {"json", output_format::json},
-                               {"prometheus", output_format::prometheus}},
+                               {"prometheus", output_format::prometheus},
+                               {"csv", output_format::csv}},
                               f))
       outputs_.emplace_back("--format " + std::string(v), f);
   }
@@ -283,6 +287,21 @@ class parser {
       case opt::dir:
         if (v.empty()) why = "is not a directory";
         o_.history_dir = std::string(v);
+        break;
+      case opt::since:
+      case opt::until: {
+        const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+        std::int64_t t = 0;
+        if (!parse_when(v, now, t))
+          why = "is not a time (03:00, -2h, 2026-12-04 03:00, 2026-12-04T03:00Z, now)";
+        (id == opt::since ? o_.since_ms : o_.until_ms) = t;
+        break;
+      }
+      case opt::history_file:
+        if (v.empty()) why = "is not a file";
+        o_.history_files.emplace_back(v);
         break;
       case opt::keep:
         if (!parse_uint<unsigned>(v, o_.keep_days, 1, 3650))
@@ -606,10 +625,11 @@ class parser {
         o_.filter = std::move(positional_);
         break;
       case command::counters: o_.prefixes = std::move(positional_); break;
+      case command::history:
       case command::states:
         for (const auto& w : positional_)
           if (parse_state_name(w) == 0 && err_.empty())
-            err_ = "states: unknown state " + quoted(w) +
+            err_ = std::string(command_name(o_.cmd)) + ": unknown state " + quoted(w) +
                    " (ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, "
                    "CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING; ss's names too)";
         o_.filter = std::move(positional_);
@@ -698,6 +718,10 @@ class parser {
       }
     if (!outputs_.empty()) o_.format = outputs_[0].second;
     o_.json = o_.format == output_format::json;
+    if (o_.format == output_format::csv && o_.cmd != command::history) {
+      err_ = "--format csv is for history";
+      return false;
+    }
     if (o_.format == output_format::prometheus && o_.cmd != command::summary) {
       err_ = "--format prometheus is for -s (the exporter serves it over HTTP)";
       return false;
@@ -857,6 +881,95 @@ std::uint32_t listing_states(const options& o, const socket_filter& f) noexcept 
   constexpr unsigned xdp = 1u << static_cast<unsigned>(unlisted_table::xdp);
   return ss_default_states({o.all, o.listening, o.tcp, o.udp, o.unix_domain, o.raw, o.packet,
                             o.netlink, o.mptcp, (o.unlisted & ~xdp) != 0, (o.unlisted & xdp) != 0});
+}
+
+bool parse_when(std::string_view s, std::int64_t now_ms, std::int64_t& out) {
+  if (s == "now") {
+    out = now_ms;
+    return true;
+  }
+  auto digits = [](std::string_view d, int& v) {
+    if (d.empty() || d.size() > 4) return false;
+    v = 0;
+    for (char c : d) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + (c - '0');
+    }
+    return true;
+  };
+  // -2h, -30m, -90s, -1d: before now.
+  if (s.size() >= 3 && s.front() == '-') {
+    int n = 0;
+    if (!digits(s.substr(1, s.size() - 2), n)) return false;
+    const char unit = s.back();
+    const std::int64_t per = unit == 's'   ? 1000
+                             : unit == 'm' ? 60'000
+                             : unit == 'h' ? 3'600'000
+                             : unit == 'd' ? 86'400'000
+                                           : 0;
+    if (per == 0) return false;
+    out = now_ms - n * per;
+    return true;
+  }
+  // [YYYY-MM-DD][ |T][HH:MM[:SS]][Z]
+  tm t{};
+  bool utc = false, have_date = false, have_time = false;
+  if (s.size() >= 10 && s[4] == '-' && s[7] == '-') {
+    int y = 0, mo = 0, d = 0;
+    if (!digits(s.substr(0, 4), y) || !digits(s.substr(5, 2), mo) || !digits(s.substr(8, 2), d))
+      return false;
+    t.tm_year = y - 1900;
+    t.tm_mon = mo - 1;
+    t.tm_mday = d;
+    have_date = true;
+    s.remove_prefix(10);
+    if (!s.empty() && (s.front() == ' ' || s.front() == 'T')) s.remove_prefix(1);
+  }
+  if (!s.empty() && s.back() == 'Z') {
+    utc = true;
+    s.remove_suffix(1);
+  }
+  if (!s.empty()) {
+    int h = 0, mi = 0, se = 0;
+    if (s.size() != 5 && s.size() != 8) return false;
+    if (s[2] != ':' || (s.size() == 8 && s[5] != ':')) return false;
+    if (!digits(s.substr(0, 2), h) || !digits(s.substr(3, 2), mi) ||
+        (s.size() == 8 && !digits(s.substr(6, 2), se)))
+      return false;
+    if (h > 23 || mi > 59 || se > 60) return false;
+    t.tm_hour = h;
+    t.tm_min = mi;
+    t.tm_sec = se;
+    have_time = true;
+  }
+  if (!have_date && !have_time) return false;
+  if (have_date && (t.tm_mon < 0 || t.tm_mon > 11 || t.tm_mday < 1 || t.tm_mday > 31)) return false;
+  if (!have_date) {
+    // A time of day: today's, or yesterday's if today's is still to come.
+    const time_t now = static_cast<time_t>(now_ms / 1000);
+    tm today{};
+    if (utc)
+      gmtime_r(&now, &today);
+    else
+      localtime_r(&now, &today);
+    t.tm_year = today.tm_year;
+    t.tm_mon = today.tm_mon;
+    t.tm_mday = today.tm_mday;
+  }
+  t.tm_isdst = -1;
+  const tm asked = t;
+  const time_t secs = utc ? timegm(&t) : mktime(&t);
+  if (secs == static_cast<time_t>(-1)) return false;
+  if (have_date && (t.tm_mday != asked.tm_mday || t.tm_mon != asked.tm_mon)) return false;
+  out = static_cast<std::int64_t>(secs) * 1000;
+  if (!have_date && out > now_ms) {
+    tm y = asked;
+    y.tm_mday -= 1;
+    y.tm_isdst = -1;
+    const time_t back = utc ? timegm(&y) : mktime(&y);
+    out = static_cast<std::int64_t>(back) * 1000;
+  }
+  return true;
 }
 
 }  // namespace ssfast::cli

@@ -39,11 +39,12 @@ enum class command : std::uint8_t {
   agent,
   doctor,
   record,
+  history,
   states,
   help,
   version
 };
-inline constexpr std::size_t command_count = 12;
+inline constexpr std::size_t command_count = 13;
 
 /// The command's word on the command line ("-s" for the summary, "listing" for the default).
 std::string_view command_name(command c) noexcept;
@@ -52,7 +53,7 @@ std::string_view command_name(command c) noexcept;
 /// another meaning (doctor: 3, "could not diagnose"; check: 3, UNKNOWN, as plugins do).
 int usage_exit(command c) noexcept;
 
-enum class output_format { text, json, prometheus };
+enum class output_format { text, json, prometheus, csv };
 
 enum class unlisted_table : std::uint8_t { sctp, dccp, vsock, tipc, xdp, count };
 
@@ -131,7 +132,16 @@ struct options {
   // record
   std::string history_dir = "/var/lib/ssfast";  ///< --dir: the day files
   unsigned keep_days = 7;                       ///< --keep: days of files kept
+  // history
+  std::optional<std::int64_t> since_ms, until_ms;  ///< --since, --until (UTC ms); none: today
+  std::vector<std::string> history_files;          ///< -f FILE: day files named directly
 };
+
+/// A time as `history --since/--until` take it, in milliseconds since the epoch: "-2h" (also
+/// s, m, d: before `now_ms`), "03:00" or "03:00:30" (the most recent such local time, not
+/// after now), "2026-12-04" (local midnight), "2026-12-04 03:00[:30]" or with a T (local; a
+/// trailing Z: UTC), "now". False if it is none of these.
+bool parse_when(std::string_view s, std::int64_t now_ms, std::int64_t& out);
 
 struct parse_result {
   options opts;       ///< on error, opts.cmd is still the command that was asked for

@@ -114,10 +114,10 @@ TEST(ParseArgs, ErrorsNameTheArgument) {
   EXPECT_EQ(parse({"-sq"}).error, "unknown option '-q' in '-sq'");
   EXPECT_EQ(parse({"--frobnicate"}).error, "unknown option '--frobnicate'");
   EXPECT_EQ(parse({"--json=yes", "-s"}).error, "option '--json' takes no value");
-  EXPECT_EQ(
-      parse({"-s", "extra"}).error,
-      "'extra' is neither a command (listing, -s, top, counters, check, exporter, agent, "
-      "doctor, record, states, help) nor a filter (state, exclude, sport, dport, src, dst, not)");
+  EXPECT_EQ(parse({"-s", "extra"}).error,
+            "'extra' is neither a command (listing, -s, top, counters, check, exporter, agent, "
+            "doctor, record, history, states, help) nor a filter (state, exclude, sport, dport, "
+            "src, dst, not)");
   EXPECT_EQ(parse({"-s", "sprt", "=", ":443"}).error,
             "unknown filter word 'sprt' (did you mean 'sport'?)");
   EXPECT_EQ(parse({"-s", "-p"}).error, "option '-p' is for listings, not -s");
@@ -152,11 +152,11 @@ TEST(ParseArgs, SummaryAndCheckTakeAFilter) {
   ASSERT_EQ(r.error, "");
   EXPECT_EQ(r.opts.cmd, command::check);
   EXPECT_EQ(r.opts.filter, (std::vector<std::string>{"sport = :443"}));
-  EXPECT_EQ(
-      parse({"check", "established"}).error,
-      "'established' is neither a command (listing, -s, top, counters, check, exporter, "
-      "agent, doctor, record, states, help) nor a filter (state, exclude, sport, dport, src, dst, "
-      "not)");
+  EXPECT_EQ(parse({"check", "established"}).error,
+            "'established' is neither a command (listing, -s, top, counters, check, exporter, "
+            "agent, doctor, record, history, states, help) nor a filter (state, exclude, sport, "
+            "dport, src, dst, "
+            "not)");
 }
 
 TEST(ParseArgs, ListingIsTheDefaultAsInSs) {
@@ -364,7 +364,7 @@ TEST(ParseArgs, HelpForOneCommand) {
   EXPECT_FALSE(parse({"-t", "-h"}).opts.help_for.has_value()) << "the listing: everything";
   EXPECT_EQ(parse({"help", "topp"}).error,
             "help: unknown command 'topp' (listing, -s, top, counters, check, exporter, agent, "
-            "doctor, record, states, help)");
+            "doctor, record, history, states, help)");
   const std::string top = usage(command::top);
   EXPECT_EQ(top.rfind("Usage: ssfast top KEY", 0), 0u) << top;
   EXPECT_EQ(top.find("ssfast agent"), std::string::npos) << "only top's synopsis";
@@ -496,11 +496,11 @@ TEST(ParseArgs, MistypedCommandsAndWordsAreNamed) {
   EXPECT_EQ(parse({"doctr"}).error, "unknown command 'doctr' (did you mean 'doctor'?)");
   EXPECT_EQ(parse({"-t", "sprot", "=", ":22"}).error,
             "unknown filter word 'sprot' (did you mean 'sport'?)");
-  EXPECT_EQ(
-      parse({"frobnicate"}).error,
-      "'frobnicate' is neither a command (listing, -s, top, counters, check, exporter, "
-      "agent, doctor, record, states, help) nor a filter (state, exclude, sport, dport, src, dst, "
-      "not)");
+  EXPECT_EQ(parse({"frobnicate"}).error,
+            "'frobnicate' is neither a command (listing, -s, top, counters, check, exporter, "
+            "agent, doctor, record, history, states, help) nor a filter (state, exclude, sport, "
+            "dport, src, dst, "
+            "not)");
   EXPECT_EQ(parse({"-t", "state", "established"}).error, "");
   EXPECT_EQ(parse({"-t", "( sport = :22 )"}).error, "") << "one-word expressions pass through";
 }
@@ -785,8 +785,70 @@ TEST(ParseArgs, RecordTakesItsDefaultsAndLimits) {
   EXPECT_EQ(parse({"record", "--dir", ""}).error, "option '--dir': '' is not a directory");
   EXPECT_EQ(parse({"record", "-j"}).error,
             "option '-j' is for listings, -s, top, counters, "
-            "doctor and states, not record");
+            "doctor, history and states, not record");
   EXPECT_EQ(parse({"doctor", "--keep", "3"}).error, "option '--keep' is for record, not doctor");
+}
+
+// history's times: relative, a time of day (the last one past), a date, a date and time, UTC
+// with Z; the local zone is TZ's (UTC here, so the figures are plain).
+TEST(ParseWhen, TheFormsAnOperatorTypes) {
+  const char* tz = std::getenv("TZ");
+  const std::string saved = tz ? tz : "";
+  ::setenv("TZ", "UTC", 1);
+  ::tzset();
+  constexpr std::int64_t now = 1'796'400'000'000;  // 2026-12-04T16:00:00Z
+  std::int64_t t = 0;
+  ASSERT_TRUE(parse_when("-2h", now, t));
+  EXPECT_EQ(t, now - 7'200'000);
+  ASSERT_TRUE(parse_when("-90s", now, t));
+  EXPECT_EQ(t, now - 90'000);
+  ASSERT_TRUE(parse_when("-1d", now, t));
+  EXPECT_EQ(t, now - 86'400'000);
+  ASSERT_TRUE(parse_when("03:00", now, t));
+  EXPECT_EQ(t, 1'796'353'200'000) << "today's 03:00, already past";
+  ASSERT_TRUE(parse_when("17:30:15", now, t));
+  EXPECT_EQ(t, 1'796'319'015'000) << "yesterday's: today's is still to come";
+  ASSERT_TRUE(parse_when("2026-12-04", now, t));
+  EXPECT_EQ(t, 1'796'342'400'000);
+  ASSERT_TRUE(parse_when("2026-12-04 03:00", now, t));
+  EXPECT_EQ(t, 1'796'353'200'000);
+  ASSERT_TRUE(parse_when("2026-12-04T03:00:30Z", now, t));
+  EXPECT_EQ(t, 1'796'353'230'000);
+  ASSERT_TRUE(parse_when("now", now, t));
+  EXPECT_EQ(t, now);
+  for (const char* bad : {"", "3", "25:00", "03:60", "-2x", "-h", "2026-02-30", "2026-13-01",
+                          "yesterday", "03:00:00:00", "2026-12-04 3:00"})
+    EXPECT_FALSE(parse_when(bad, now, t)) << bad;
+  if (tz)
+    ::setenv("TZ", saved.c_str(), 1);
+  else
+    ::unsetenv("TZ");
+  ::tzset();
+}
+
+TEST(ParseArgs, HistoryTakesTimesFilesAndStates) {
+  auto r = parse({"history", "--since", "-2h", "--until", "now", "--dir", "/tmp/h", "-j",
+                  "time-wait", "ESTABLISHED"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.cmd, command::history);
+  ASSERT_TRUE(r.opts.since_ms && r.opts.until_ms);
+  EXPECT_EQ(*r.opts.until_ms - *r.opts.since_ms, 7'200'000);
+  EXPECT_EQ(r.opts.history_dir, "/tmp/h");
+  EXPECT_EQ(r.opts.filter, (std::vector<std::string>{"time-wait", "ESTABLISHED"}));
+  r = parse(
+      {"history", "-f", "/var/lib/ssfast/2026-12-04.ssr", "--file", "b.ssr", "--format", "csv"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.opts.history_files,
+            (std::vector<std::string>{"/var/lib/ssfast/2026-12-04.ssr", "b.ssr"}));
+  EXPECT_EQ(r.opts.format, output_format::csv);
+  EXPECT_EQ(parse({"-f", "inet", "-t"}).error, "") << "-f is still --family for a listing";
+  EXPECT_EQ(parse({"history", "--since", "noon"}).error,
+            "option '--since': 'noon' is not a time (03:00, -2h, 2026-12-04 03:00, "
+            "2026-12-04T03:00Z, now)");
+  EXPECT_EQ(parse({"history", "closed-ish"}).error.substr(0, 40),
+            "history: unknown state 'closed-ish' (EST");
+  EXPECT_EQ(parse({"-s", "--format", "csv"}).error, "--format csv is for history");
+  EXPECT_EQ(parse({"history", "--keep", "3"}).error, "option '--keep' is for record, not history");
 }
 
 TEST(ParseArgs, MonitoringMisuseIsRefused) {
@@ -798,13 +860,14 @@ TEST(ParseArgs, MonitoringMisuseIsRefused) {
       {{"check", "--timeout", "0"},
        "option '--timeout': '0' is not a number of seconds (0 < S <= 86400)"},
       {{"check", "-j"},
-       "option '-j' is for listings, -s, top, counters, doctor and states, not check (plugins "
+       "option '-j' is for listings, -s, top, counters, doctor, history and states, not check "
+       "(plugins "
        "print one line)"},
       {{"-s", "--warn", "established=1"}, "option '--warn' is for check, not -s"},
       {{"-s", "--listen", ":1"}, "option '--listen' is for exporter and agent, not -s"},
       {{"-s", "--timeout", "1"}, "option '--timeout' is for check, exporter and agent, not -s"},
       {{"-s", "--format", "xml"},
-       "option '--format': unknown value 'xml' (text, json or prometheus)"},
+       "option '--format': unknown value 'xml' (text, json, prometheus or csv)"},
       {{"-s", "-j", "--format", "prometheus"},
        "options '-j' and '--format prometheus' ask for different outputs"},
       {{"-s", "--watch", "1", "--format", "prometheus"},
@@ -813,7 +876,8 @@ TEST(ParseArgs, MonitoringMisuseIsRefused) {
        "--format prometheus is for -s (the exporter serves it over HTTP)"},
       {{"top", "raddr", "--textfile", "x"}, "option '--textfile' is for -s, not top"},
       {{"exporter", "--format", "json"},
-       "option '--format' is for listings, -s, top, counters, doctor and states, not exporter "
+       "option '--format' is for listings, -s, top, counters, doctor, history and states, not "
+       "exporter "
        "(it serves Prometheus text)"},
       {{"exporter", "--listen", "9477"}, "option '--listen': '9477' is not ADDR:PORT"},
       {{"exporter", "--max-connections", "0"},

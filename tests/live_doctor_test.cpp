@@ -1095,6 +1095,52 @@ TEST_F(DoctorNamespace, RecordAppendsSamplesToTodaysFile) {
   struct stat st {};
   ASSERT_EQ(::stat(file.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0644u);
+
+  // ssfast history reads them back: a line per sample with the leak, Min/Average/Max; CSV;
+  // JSON Lines shaped as -s -j; a record cut at the end is said, the rest still read.
+  std::ofstream(file, std::ios::binary | std::ios::app) << std::string("SSR1\x40", 5);
+  const auto table =
+      testing::run_process({SSFAST_CLI_PATH, "history", "--dir", dir.path(), "--since", "-1h",
+                            "close-wait"});  // not today's: the test may run over midnight
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_EQ(table.err, "ssfast: history: " + file + ": read up to byte " +
+                           std::to_string(data.size()) +
+                           ", where a record the recorder never finished begins\n");
+  std::istringstream lines(table.out);
+  std::vector<std::string> got_lines;
+  for (std::string line; std::getline(lines, line);) got_lines.push_back(line);
+  ASSERT_EQ(got_lines.size(), 7u) << table.out;  // header, 3 samples, Min, Average, Max
+  EXPECT_TRUE(got_lines[0].starts_with("TIME     CLOSE_WAIT     UDP    UNIX active/s"))
+      << table.out;
+  for (std::size_t i = 1; i <= 3; ++i)
+    EXPECT_NE(got_lines[i].find(":"), std::string::npos) << got_lines[i];
+  EXPECT_TRUE(got_lines[4].starts_with("Min              20")) << got_lines[4];
+  EXPECT_TRUE(got_lines[5].starts_with("Average       20.00")) << got_lines[5];
+  EXPECT_TRUE(got_lines[6].starts_with("Max              20")) << got_lines[6];
+  const auto csv = testing::run_process(
+      {SSFAST_CLI_PATH, "history", "-f", file, "--format", "csv", "listen", "close-wait"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_TRUE(
+      csv.out.starts_with("time,LISTEN,CLOSE_WAIT,UDP,UNIX,active/s,passive/s,fails/s,"
+                          "resets/s,retrans/s,ovflow/s,ldrops/s\r\n"))
+      << csv.out;
+  EXPECT_NE(csv.out.find("Z,1,20,"), std::string::npos) << csv.out;
+  const auto j = testing::run_process({SSFAST_CLI_PATH, "history", "-f", file, "-j"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  std::istringstream jl(j.out);
+  int objects = 0;
+  for (std::string line; std::getline(jl, line); ++objects) {
+    const json o = json::parse(line);
+    EXPECT_EQ(o["tcp"]["states"]["CLOSE_WAIT"], 20);
+    EXPECT_EQ(o["listeners"][0]["address"], "127.0.0.1:840");
+    EXPECT_EQ(o["interval_s"].is_null(), objects == 0);
+    EXPECT_EQ(o["rates"]["Tcp.ActiveOpens"].is_null(), objects == 0);
+  }
+  EXPECT_EQ(objects, 3);
+  const auto none = testing::run_process({SSFAST_CLI_PATH, "history", "--dir", dir.path(),
+                                          "--since", "2020-01-01", "--until", "2020-01-02"});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("no samples in "), std::string::npos) << none.err;
 }
 
 }  // namespace

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+// ssfast history: the samples `ssfast record` kept between --since and --until (today, by
+// default), read from the day files of --dir or the files named with -f, written as a table,
+// CSV or JSON Lines (report/history_view.h). Damage and an unfinished last record are passed
+// over and said on stderr.
+#include <dirent.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <vector>
+
+#include "commands.h"
+#include "ssfast/report/escape.h"
+#include "ssfast/report/history_file.h"
+#include "ssfast/report/history_view.h"
+
+namespace ssfast::cli {
+namespace {
+
+constexpr std::int64_t day_ms = 86'400'000;
+
+// The day files of `dir` that may hold samples between since and until (a day either side:
+// names are UTC days, the range is asked in local time), in order.
+std::vector<std::string> day_files(const std::string& dir, std::int64_t since, std::int64_t until) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return out;
+  const std::string first = history_file_name(since - day_ms);
+  const std::string last = history_file_name(until + day_ms);
+  while (const dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.size() != 14 || !name.ends_with(".ssr") || name < first || name > last) continue;
+    out.push_back(dir + "/" + name);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string printable(const std::string& s) {
+  std::string out;
+  append_printable(out, s);
+  return out;
+}
+
+// The records of one file within [since, until]; what was passed over is said on stderr.
+bool read_file(const std::string& path, std::int64_t since, std::int64_t until,
+               std::vector<history_record>& rows) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) {
+    fail(exit_failure, "history: cannot read " + printable(path));
+    return false;
+  }
+  const std::string data((std::istreambuf_iterator<char>(f)), {});
+  history_decoder d(std::as_bytes(std::span(data.data(), data.size())));
+  history_record r;
+  for (history_read_status st; (st = d.next(r)) != history_read_status::end;) {
+    if (st == history_read_status::damaged) {
+      fail(exit_ok, "history: " + printable(path) + ": " + std::to_string(d.damaged_bytes()) +
+                        " damaged bytes at byte " + std::to_string(d.last_start()) +
+                        " passed over");
+      continue;
+    }
+    if (st == history_read_status::cut) {
+      fail(exit_ok, "history: " + printable(path) + ": read up to byte " +
+                        std::to_string(d.last_start()) +
+                        ", where a record the recorder never finished begins");
+      break;
+    }
+    if (r.sample.time_ms >= since && r.sample.time_ms <= until) rows.push_back(r);
+  }
+  return true;
+}
+
+}  // namespace
+
+int run_history(const options& o) {
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  std::int64_t midnight = 0;
+  parse_when("00:00", now, midnight);
+  const std::int64_t since = o.since_ms.value_or(o.history_files.empty() ? midnight : 0);
+  const std::int64_t until = o.until_ms.value_or(o.history_files.empty() ? now : INT64_MAX);
+  if (until < since) return fail(exit_usage, "history: --until is before --since");
+  const std::vector<std::string> files =
+      o.history_files.empty() ? day_files(o.history_dir, since, until) : o.history_files;
+  std::vector<history_record> rows;
+  for (const std::string& f : files)
+    if (!read_file(f, since, until, rows)) return exit_failure;
+  std::stable_sort(rows.begin(), rows.end(), [](const history_record& a, const history_record& b) {
+    return a.sample.time_ms < b.sample.time_ms;
+  });
+  if (rows.empty()) {
+    const std::string where =
+        o.history_files.empty() ? printable(o.history_dir) : std::string("the files named");
+    return fail(exit_failure, "history: no samples in " + where + " between " + iso_utc(since) +
+                                  " and " + iso_utc(std::min(until, now)) +
+                                  " (ssfast record keeps them)");
+  }
+  // The states asked for; else those any sample had, in netstat's order.
+  std::vector<tcp_state> states;
+  for (const std::string& w : o.filter)
+    states.push_back(static_cast<tcp_state>(parse_state_name(w)));
+  if (states.empty())
+    for (tcp_state st : netstat_states)
+      if (std::any_of(rows.begin(), rows.end(), [&](const history_record& r) {
+            return r.sample.tcp[0].netstat_count(st) + r.sample.tcp[1].netstat_count(st) > 0;
+          }))
+        states.push_back(st);
+  std::string out;
+  switch (o.format) {
+    case output_format::json:
+      for (const history_record& r : rows) render_history_json(r, out);
+      break;
+    case output_format::csv: render_history_csv(rows, states, out); break;
+    default: render_history_text(rows, states, history_clock::local, out); break;
+  }
+  return write_out(out);
+}
+
+}  // namespace ssfast::cli

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+// `ssfast history`: recorded samples (core/history.h) as sar lays them out (a time column, the
+// states, the counters as rates, then Min, Average and Max lines), as CSV, or as JSON Lines
+// shaped as `-s -j` writes its summary plus the sample's time, interval, rates and listeners.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "ssfast/core/counter_ids.h"
+#include "ssfast/core/export.h"
+#include "ssfast/core/history.h"
+#include "ssfast/core/tcp_state.h"
+
+namespace ssfast {
+
+/// A counter a history shows as a rate, and its column.
+struct history_rate_column {
+  counter_id id;
+  std::string_view column;
+};
+
+/// The counters shown as rates per second: connections opened actively (connect) and passively
+/// (accept), failed, reset; segments retransmitted; connections refused at a full accept queue
+/// (ListenOverflows) and every drop at a listener (ListenDrops).
+inline constexpr history_rate_column history_rates[] = {
+    {counter_id::tcp_active_opens, "active/s"},  {counter_id::tcp_passive_opens, "passive/s"},
+    {counter_id::tcp_attempt_fails, "fails/s"},  {counter_id::tcp_estab_resets, "resets/s"},
+    {counter_id::tcp_retrans_segs, "retrans/s"}, {counter_id::listen_overflows, "ovflow/s"},
+    {counter_id::listen_drops, "ldrops/s"},
+};
+
+/// A counter's rate per second over the record's interval; empty when the change or the
+/// interval is not known (a run's first sample, after damage) or after a reset.
+SSFAST_API std::optional<double> history_rate(const history_record& r, counter_id id) noexcept;
+
+/// How the time column is written.
+enum class history_clock : std::uint8_t {
+  local,  ///< the local time zone (TZ), as sar shows its day files
+  utc,
+};
+
+/// The table: a header, one line per record (the time, each of `states` over both families,
+/// UDP and UNIX sockets, the rates; "-" for a rate not known), then Min, Average and Max lines
+/// over the records. The time is HH:MM:SS, with the date when the records span more than one
+/// day. Allocates only to grow `out`.
+SSFAST_API void render_history_text(std::span<const history_record> rows,
+                                    std::span<const tcp_state> states, history_clock clock,
+                                    std::string& out);
+
+/// The same columns as CSV (RFC 4180), the time in ISO 8601 UTC; an unknown rate is empty.
+SSFAST_API void render_history_csv(std::span<const history_record> rows,
+                                   std::span<const tcp_state> states, std::string& out);
+
+/// One record as one JSON line: {"time" (ISO 8601 UTC), "interval_s" (null for a run's first),
+/// then `-s -j`'s members (source, tcp, udp, unix, counters: sockstat's levels), "rates"
+/// (counter names as `ssfast counters` gives them, per second or null), "listeners"
+/// [{"address", "accept_queue", "backlog", "syn_recv" (null: not measured)}]}.
+SSFAST_API void render_history_json(const history_record& r, std::string& out);
+
+/// "2026-12-04T03:10:00Z" (milliseconds dropped).
+SSFAST_API std::string iso_utc(std::int64_t time_ms);
+
+}  // namespace ssfast

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: Apache-2.0
+// Recorded samples as a table, CSV or JSON Lines (see ssfast/report/history_view.h).
+#include "ssfast/report/history_view.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <limits>
+#include <vector>
+
+#include "ssfast/core/addresses.h"
+#include "ssfast/core/kernel_abi.h"
+#include "ssfast/report/json_writer.h"
+#include "ssfast/report/summary.h"
+
+namespace ssfast {
+namespace {
+
+// A state's column: netstat's name, shortened where it is long (sar's columns are narrow).
+std::string column_of(tcp_state st) {
+  std::string n(netstat_name(static_cast<std::uint8_t>(st)));
+  if (n == "ESTABLISHED") return "ESTAB";
+  return n;
+}
+
+std::uint64_t state_total(const history_sample& s, tcp_state st) {
+  return s.tcp[0].netstat_count(st) + s.tcp[1].netstat_count(st);
+}
+
+std::uint64_t udp_total(const history_sample& s) {
+  return s.udp[0] + s.udp[1] + s.udp[2] + s.udp[3];
+}
+
+std::uint64_t unix_total(const history_sample& s) {
+  return s.unix_sockets[0] + s.unix_sockets[1] + s.unix_sockets[2];
+}
+
+tm broken_down(std::int64_t time_ms, history_clock clock) {
+  const time_t secs = static_cast<time_t>(time_ms / 1000);
+  tm t{};
+  if (clock == history_clock::utc)
+    gmtime_r(&secs, &t);
+  else
+    localtime_r(&secs, &t);
+  return t;
+}
+
+// The numbers of one line: states, UDP, UNIX, then the rates (NaN: not known).
+std::vector<double> values_of(const history_record& r, std::span<const tcp_state> states) {
+  std::vector<double> v;
+  for (tcp_state st : states) v.push_back(static_cast<double>(state_total(r.sample, st)));
+  v.push_back(static_cast<double>(udp_total(r.sample)));
+  v.push_back(static_cast<double>(unix_total(r.sample)));
+  for (const history_rate_column& c : history_rates) {
+    const auto rate = history_rate(r, c.id);
+    v.push_back(rate ? *rate : std::numeric_limits<double>::quiet_NaN());
+  }
+  return v;
+}
+
+std::vector<std::string> columns_of(std::span<const tcp_state> states) {
+  std::vector<std::string> c;
+  for (tcp_state st : states) c.push_back(column_of(st));
+  c.emplace_back("UDP");
+  c.emplace_back("UNIX");
+  for (const history_rate_column& r : history_rates) c.emplace_back(r.column);
+  return c;
+}
+
+void cell(std::string& out, double v, std::size_t width, bool rate) {
+  char buf[48];
+  if (v != v)
+    std::snprintf(buf, sizeof buf, " %*s", static_cast<int>(width), "-");
+  else if (rate)
+    std::snprintf(buf, sizeof buf, " %*.2f", static_cast<int>(width), v);
+  else
+    std::snprintf(buf, sizeof buf, " %*.0f", static_cast<int>(width), v);
+  out += buf;
+}
+
+}  // namespace
+
+std::optional<double> history_rate(const history_record& r, counter_id id) noexcept {
+  const auto i = static_cast<std::size_t>(id);
+  if (r.delta_ms <= 0 || !r.delta[i] || r.reset[i]) return std::nullopt;
+  return static_cast<double>(*r.delta[i]) * 1000.0 / static_cast<double>(r.delta_ms);
+}
+
+std::string iso_utc(std::int64_t time_ms) {
+  const tm t = broken_down(time_ms, history_clock::utc);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", t.tm_year + 1900, t.tm_mon + 1,
+                t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
+  return buf;
+}
+
+void render_history_text(std::span<const history_record> rows, std::span<const tcp_state> states,
+                         history_clock clock, std::string& out) {
+  const std::vector<std::string> cols = columns_of(states);
+  const std::size_t rates_from = states.size() + 2;
+  bool dated = false;
+  if (!rows.empty()) {
+    const tm a = broken_down(rows.front().sample.time_ms, clock);
+    const tm b = broken_down(rows.back().sample.time_ms, clock);
+    dated = a.tm_year != b.tm_year || a.tm_yday != b.tm_yday;
+  }
+  const std::size_t time_width = dated ? 19 : 8;
+  std::vector<std::size_t> width(cols.size());
+  for (std::size_t i = 0; i < cols.size(); ++i) width[i] = std::max<std::size_t>(cols[i].size(), 7);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%-*s", static_cast<int>(time_width),
+                clock == history_clock::utc ? "UTC" : "TIME");
+  out += buf;
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    std::snprintf(buf, sizeof buf, " %*s", static_cast<int>(width[i]), cols[i].c_str());
+    out += buf;
+  }
+  out.push_back('\n');
+  std::vector<double> lo(cols.size(), std::numeric_limits<double>::infinity());
+  std::vector<double> hi(cols.size(), -std::numeric_limits<double>::infinity());
+  std::vector<double> sum(cols.size(), 0);
+  std::vector<std::size_t> n(cols.size(), 0);
+  for (const history_record& r : rows) {
+    const tm t = broken_down(r.sample.time_ms, clock);
+    if (dated)
+      std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d", t.tm_year + 1900,
+                    t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
+    else
+      std::snprintf(buf, sizeof buf, "%02d:%02d:%02d", t.tm_hour, t.tm_min, t.tm_sec);
+    out += buf;
+    const std::vector<double> v = values_of(r, states);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      cell(out, v[i], width[i], i >= rates_from);
+      if (v[i] != v[i]) continue;
+      lo[i] = std::min(lo[i], v[i]);
+      hi[i] = std::max(hi[i], v[i]);
+      sum[i] += v[i];
+      ++n[i];
+    }
+    out.push_back('\n');
+  }
+  if (rows.empty()) return;
+  // sar's closing lines: the least, the mean and the most of each column over the range.
+  for (const char* what : {"Min", "Average", "Max"}) {
+    std::snprintf(buf, sizeof buf, "%-*s", static_cast<int>(time_width), what);
+    out += buf;
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      const double nan = std::numeric_limits<double>::quiet_NaN();
+      const double v = n[i] == 0                         ? nan
+                       : std::string_view(what) == "Min" ? lo[i]
+                       : std::string_view(what) == "Max" ? hi[i]
+                                                         : sum[i] / static_cast<double>(n[i]);
+      const bool fraction = i >= rates_from || std::string_view(what) == "Average";
+      cell(out, v, width[i], fraction);
+    }
+    out.push_back('\n');
+  }
+}
+
+void render_history_csv(std::span<const history_record> rows, std::span<const tcp_state> states,
+                        std::string& out) {
+  const std::vector<std::string> cols = columns_of(states);
+  const std::size_t rates_from = states.size() + 2;
+  out += "time";
+  for (const std::string& c : cols) out += "," + c;
+  out += "\r\n";
+  char buf[48];
+  for (const history_record& r : rows) {
+    out += iso_utc(r.sample.time_ms);
+    const std::vector<double> v = values_of(r, states);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      out.push_back(',');
+      if (v[i] != v[i]) continue;
+      std::snprintf(buf, sizeof buf, i >= rates_from ? "%.3f" : "%.0f", v[i]);
+      out += buf;
+    }
+    out += "\r\n";
+  }
+}
+
+void render_history_json(const history_record& r, std::string& out) {
+  const history_sample& s = r.sample;
+  socket_summary sum;
+  sum.scope.tcp = sum.scope.udp = sum.scope.unix_domain = true;
+  sum.tcp = s.tcp;
+  for (std::size_t f = 0; f < 2; ++f) {
+    sum.udp[f][static_cast<std::size_t>(tcp_state::established)] = s.udp[2 * f];
+    sum.udp[f][static_cast<std::size_t>(tcp_state::close)] = s.udp[2 * f + 1];
+  }
+  sum.unix_domain.by_type[abi::sock_stream] = s.unix_sockets[0];
+  sum.unix_domain.by_type[abi::sock_dgram] = s.unix_sockets[1];
+  sum.unix_domain.by_type[abi::sock_seqpacket] = s.unix_sockets[2];
+  sum.unix_domain.states[static_cast<std::size_t>(tcp_state::listen)] = s.unix_sockets[3];
+  const std::uint64_t all = unix_total(s);
+  sum.unix_domain.states[static_cast<std::size_t>(tcp_state::close)] =
+      all > s.unix_sockets[3] ? all - s.unix_sockets[3] : 0;
+  json_writer w(out);
+  w.begin_object();
+  w.key("time").value(iso_utc(s.time_ms));
+  w.key("interval_s");
+  if (r.delta_ms > 0)
+    w.fixed(static_cast<double>(r.delta_ms) / 1000.0, 3);
+  else
+    w.null();
+  w.key("source").value(s.source == 1 ? "proc" : "netlink");
+  write_summary_sockets(w, sum);
+  w.key("counters").begin_object();
+  std::string_view group;
+  for (const kernel_counter_field& f : kernel_counter_fields) {
+    const auto& v = s.levels.*f.field;
+    if (!v) continue;
+    if (f.group != group) {
+      if (!group.empty()) w.end_object();
+      group = f.group;
+      w.key(group).begin_object();
+    }
+    w.key(f.name).value(static_cast<std::int64_t>(*v));
+  }
+  if (!group.empty()) w.end_object();
+  w.end_object();
+  w.key("rates").begin_object();
+  for (const history_rate_column& c : history_rates) {
+    w.key(counter_name(c.id));
+    if (const auto rate = history_rate(r, c.id))
+      w.fixed(*rate, 3);
+    else
+      w.null();
+  }
+  w.end_object();
+  w.key("listeners").begin_array();
+  for (const history_listener& l : s.listeners) {
+    // AF_INET6 (10) or AF_INET (2), as ss writes an endpoint.
+    w.begin_object().key("address").value(endpoint_text(l.family == 6 ? 10 : 2, l.address, l.port));
+    w.key("accept_queue").value(std::uint64_t{l.accept_queue});
+    w.key("backlog").value(std::uint64_t{l.backlog});
+    w.key("syn_recv");
+    if (l.syn_recv)
+      w.value(std::uint64_t{*l.syn_recv});
+    else
+      w.null();
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  out.push_back('\n');
+}
+
+}  // namespace ssfast
