@@ -110,7 +110,7 @@ complete_words() {
   fail "completion of an agent option: $(complete_words ssfast agent --serv)"
 [ "$(complete_words ssfast agent --http)" = "--http-listen" ] ||
   fail "completion of an agent option: $(complete_words ssfast agent --http)"
-[ "$(complete_words ssfast --format "")" = "text json prometheus" ] ||
+[ "$(complete_words ssfast --format "")" = "text json prometheus csv" ] ||
   fail "completion of --format: $(complete_words ssfast --format "")"
 
 # dpkg -i, where that changes nothing of someone else's.
