@@ -64,6 +64,19 @@ class DoctorNamespace : public ::testing::Test {
 
   int accept_one(int l) { return fds_.hold(accept4(l, nullptr, nullptr, SOCK_CLOEXEC)); }
 
+  // A listener on `port` and `n` connections its clients closed and it never did: n sockets
+  // in CLOSE_WAIT, held (waited for, bounded).
+  void close_wait_leak(std::uint16_t port, int n) {
+    const int l = listener(port, 64);
+    for (int i = 0; i < n; ++i) {
+      const int c = client(port);
+      accept_one(l);
+      fds_.close_one(c);  // the peer closes; this side never does: CLOSE_WAIT
+    }
+    ASSERT_EQ(count_state(tcp_state::close_wait, static_cast<std::uint64_t>(n)),
+              static_cast<std::uint64_t>(n));
+  }
+
   // n connections to listener `l` on `port` that the client closes first: the client keeps
   // TIME_WAIT (unless the namespace has no bucket left), the server's side is gone.
   void time_wait_pairs(int l, std::uint16_t port, int n) {
@@ -617,13 +630,7 @@ TEST_F(DoctorNamespace, AFloodedListenerIsTheSameVerdictEverywhere) {
 }
 
 TEST_F(DoctorNamespace, ACloseWaitLeakIsTheSameVerdictEverywhere) {
-  const int l = listener(823, 64);
-  for (int i = 0; i < 20; ++i) {
-    const int c = client(823);
-    accept_one(l);
-    fds_.close_one(c);  // the peer closes; this side never does: CLOSE_WAIT
-  }
-  ASSERT_EQ(count_state(tcp_state::close_wait, 20), 20u);
+  ASSERT_NO_FATAL_FAILURE(close_wait_leak(823, 20));
   same_verdict_everywhere("close_wait_leak", "warning", "",
                           {"--warn", "close_wait=15", "--crit", "close_wait=1023"});
 }
@@ -1047,13 +1054,7 @@ TEST_F(DoctorNamespace, AHistorySampleHoldsTheNamespaceAndItsFullestListeners) {
 // with their interval and changes; the unfinished record a killed recorder left is cut off,
 // and said.
 TEST_F(DoctorNamespace, RecordAppendsSamplesToTodaysFile) {
-  const int l = listener(840, 64);
-  for (int i = 0; i < 20; ++i) {
-    const int c = client(840);
-    accept_one(l);
-    fds_.close_one(c);  // the peer closes; this side never does: CLOSE_WAIT
-  }
-  ASSERT_EQ(count_state(tcp_state::close_wait, 20), 20u);
+  ASSERT_NO_FATAL_FAILURE(close_wait_leak(840, 20));
   const testing::scratch_dir dir("ssfast-record");
   ASSERT_TRUE(dir.made());
   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
