@@ -412,7 +412,8 @@ history_read_status history_decoder::next(history_record& out) {
   // What the record says, and what carries into it from the records before.
   const bool follows = have_prev_ && p.delta_ms != 0 && prev_.time_ms == p.time_ms - p.delta_ms;
   history_sample& s = out.sample;
-  const history_sample before = have_prev_ ? prev_ : history_sample{};
+  // prev_ is written anew below: what it held moves, not copies (a day is 8,640 records).
+  const history_sample before = have_prev_ ? std::move(prev_) : history_sample{};
   s = history_sample{};
   s.time_ms = p.time_ms;
   s.boot_id = p.boot_id ? *p.boot_id : before.boot_id;
