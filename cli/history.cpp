@@ -3,8 +3,6 @@
 // default), read from the day files of --dir or the files named with -f, written as a table,
 // CSV or JSON Lines (report/history_view.h). Damage and an unfinished last record are passed
 // over and said on stderr.
-#include <dirent.h>
-
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -18,26 +16,6 @@
 
 namespace ssfast::cli {
 namespace {
-
-constexpr std::int64_t day_ms = 86'400'000;
-
-// The day files of `dir` that may hold samples between since and until (a day either side:
-// names are UTC days, the range is asked in local time), in order.
-std::vector<std::string> day_files(const std::string& dir, std::int64_t since, std::int64_t until) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return out;
-  const std::string first = history_file_name(since - day_ms);
-  const std::string last = history_file_name(until + day_ms);
-  while (const dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
-    if (name.size() != 14 || !name.ends_with(".ssr") || name < first || name > last) continue;
-    out.push_back(dir + "/" + name);
-  }
-  ::closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 std::string printable(const std::string& s) {
   std::string out;
@@ -87,7 +65,7 @@ int run_history(const options& o) {
   const std::int64_t until = o.until_ms.value_or(o.history_files.empty() ? now : INT64_MAX);
   if (until < since) return fail(exit_usage, "history: --until is before --since");
   const std::vector<std::string> files =
-      o.history_files.empty() ? day_files(o.history_dir, since, until) : o.history_files;
+      o.history_files.empty() ? history_day_files(o.history_dir, since, until) : o.history_files;
   std::vector<history_record> rows;
   for (const std::string& f : files)
     if (!read_file(f, since, until, rows)) return exit_failure;

@@ -53,7 +53,7 @@ int run_record(collector& c, const options& o) {
                         " bytes of an unfinished record from the end of " + writer.path());
       recovered_said = writer.recovered();
     }
-    if (const std::int64_t day = s.time_ms / 86'400'000; day != pruned_day) {
+    if (const std::int64_t day = history_day(s.time_ms); day != pruned_day) {
       prune_history(o.history_dir, s.time_ms, o.keep_days);
       pruned_day = day;
     }

@@ -166,5 +166,21 @@ TEST(HistoryFile, PruningRemovesOldDaysOnly) {
   EXPECT_EQ(prune_history(dir / "missing", dec4, 7), 0u);
 }
 
+// The files a range reads: its UTC days and one either side, oldest first; nothing that is
+// not a day file.
+TEST(HistoryFile, TheDayFilesOfARange) {
+  const testing::scratch_dir dir("ssfast-history");
+  ASSERT_TRUE(dir.made());
+  for (int d = -5; d <= 1; ++d)
+    std::ofstream(dir.path() + "/" + history_file_name(dec4 + d * day_ms));
+  std::ofstream(dir / "2026-02-30.ssr");
+  std::ofstream(dir / "notes.ssr");
+  const auto files = history_day_files(dir.path(), dec4 - day_ms + 5000, dec4 + 5000);
+  EXPECT_EQ(files, (std::vector<std::string>{dir / "2026-12-02.ssr", dir / "2026-12-03.ssr",
+                                             dir / "2026-12-04.ssr", dir / "2026-12-05.ssr"}));
+  EXPECT_EQ(history_day(dec4 + day_ms - 1), history_day(dec4));
+  EXPECT_TRUE(history_day_files(dir / "missing", dec4, dec4).empty());
+}
+
 }  // namespace
 }  // namespace ssfast

@@ -8,10 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace ssfast {
@@ -144,6 +146,26 @@ std::string history_writer::append(const history_sample& s) {
   if (::ftruncate(fd_, before) != 0) err = errno;
   encoder_.reset();
   return said(path_, err);
+}
+
+std::int64_t history_day(std::int64_t time_ms) noexcept { return day_of(time_ms); }
+
+std::vector<std::string> history_day_files(const std::string& dir, std::int64_t from_ms,
+                                           std::int64_t to_ms) {
+  std::vector<std::pair<std::int64_t, std::string>> found;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return {};
+  const std::int64_t first = day_of(from_ms) - 1, last = day_of(to_ms) + 1;
+  while (const dirent* e = ::readdir(d)) {
+    std::int64_t day = 0;
+    if (day_of_name(e->d_name, day) && day >= first && day <= last)
+      found.emplace_back(day, dir + "/" + e->d_name);
+  }
+  ::closedir(d);
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> out;
+  for (auto& [day, path] : found) out.push_back(std::move(path));
+  return out;
 }
 
 std::size_t prune_history(const std::string& dir, std::int64_t now_ms, unsigned keep_days) {

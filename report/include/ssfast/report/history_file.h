@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ssfast/core/export.h"
 #include "ssfast/core/history.h"
@@ -47,6 +48,16 @@ class SSFAST_API history_writer {
   std::string record_;
   std::size_t recovered_ = 0;
 };
+
+/// The day of a UTC time (milliseconds since the epoch): days since 1970-01-01, the day whose
+/// file history_file_name() names.
+SSFAST_API std::int64_t history_day(std::int64_t time_ms) noexcept;
+
+/// The paths of the day files in `dir` (YYYY-MM-DD.ssr with a real date) whose UTC day lies
+/// within a day of [from_ms, to_ms] (a range asked in local time may reach into the UTC day
+/// either side), oldest first. None when `dir` cannot be read.
+SSFAST_API std::vector<std::string> history_day_files(const std::string& dir, std::int64_t from_ms,
+                                                      std::int64_t to_ms);
 
 /// Removes the day files in `dir` of days more than `keep_days` - 1 before the UTC day of
 /// `now_ms` (keep 7: today and the 6 days before stay): regular files of the effective uid
