@@ -5,7 +5,8 @@
 # rendering cleanly, bash completion loading, `dpkg -i` (as root, where no ssfast package is
 # installed; removed and purged after), and the unit's ExecStart line run the way the unit runs
 # it (its settings file, an unprivileged user, no capabilities, no new privileges) in a private
-# network namespace, then scraped.
+# network namespace, then scraped; the history recorder's unit, its settings and its system user
+# the same way, its day file read back by another user.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
@@ -14,7 +15,9 @@ log="$work/steps.log"
 installed=0
 failed_line=?
 trap 'failed_line=$LINENO' ERR
+trap_user=0
 trap 'rc=$?; [ "$installed" = 1 ] && dpkg -P ssfast >>"$log" 2>&1;
+  [ "$trap_user" = 1 ] && { userdel _ssfast; groupdel _ssfast; } >>"$log" 2>&1;
   if [ $rc -ne 0 ]; then echo "deb check failed at line $failed_line (exit $rc)";
   tail -n 40 "$log" 2>/dev/null; fi; rm -rf "$work"' EXIT
 fail() { echo "deb check: $*"; exit 1; }
@@ -29,20 +32,23 @@ contents=$(dpkg-deb -c "$deb" | awk '{print $NF}')
 for f in ./usr/bin/ssfast ./usr/share/man/man1/ssfast.1.gz \
          ./usr/share/bash-completion/completions/ssfast \
          ./lib/systemd/system/ssfast-exporter.service ./etc/default/ssfast-exporter \
+         ./lib/systemd/system/ssfast-record.service ./etc/default/ssfast-record \
+         ./usr/lib/sysusers.d/ssfast.conf \
          ./usr/share/doc/ssfast/copyright ./usr/share/doc/ssfast/changelog.Debian.gz \
          ./usr/share/ssfast/monitoring/alerts.yml ./usr/share/ssfast/monitoring/rules.yml \
          ./usr/share/ssfast/monitoring/dashboard.json \
          ./usr/share/ssfast/monitoring/alertmanager.example.yml; do
   grep -qxF "$f" <<<"$contents" || fail "missing $f"
 done
-if grep -E '^\./usr/(include|lib)/' <<<"$contents"; then
+if grep -E '^\./usr/(include|lib)/' <<<"$contents" | grep -vxE '\./usr/lib/(sysusers\.d/.*)?'; then
   fail "the command's package carries library files (they install with cmake --install)"
 fi
 depends=$(dpkg-deb -f "$deb" Depends)
 grep -q 'libmnl0' <<<"$depends" && grep -q 'libc6' <<<"$depends" ||
   fail "Depends is '$depends', not libc6 and libmnl0"
-grep -qxF /etc/default/ssfast-exporter <<<"$(dpkg-deb -I "$deb" conffiles)" ||
-  fail "/etc/default/ssfast-exporter is not a conffile"
+for f in /etc/default/ssfast-exporter /etc/default/ssfast-record; do
+  grep -qxF "$f" <<<"$(dpkg-deb -I "$deb" conffiles)" || fail "$f is not a conffile"
+done
 
 x="$work/root"
 dpkg-deb -x "$deb" "$x"
@@ -88,6 +94,33 @@ for d in DynamicUser=yes NoNewPrivileges=yes ProtectSystem=strict PrivateTmp=yes
 done
 grep -q '^WantedBy=multi-user.target' "$unit" || fail "the unit has no [Install] target"
 
+# The recorder's unit: verified the same way; a static user (a DynamicUser's state directory
+# is hidden from the other users `ssfast history` is for), files 0644 in /var/lib/ssfast.
+record_unit="$work/ssfast-record.service"
+sed "s|/usr/bin/ssfast|$x/usr/bin/ssfast|" "$x/lib/systemd/system/ssfast-record.service" \
+  >"$record_unit"
+if command -v systemd-analyze >/dev/null; then
+  out=$(systemd-analyze verify --man=no "$record_unit" 2>&1) || fail "systemd-analyze verify: $out"
+  [ -z "$out" ] || fail "systemd-analyze verify says: $out"
+fi
+for d in User=_ssfast Group=_ssfast StateDirectory=ssfast StateDirectoryMode=0755 UMask=0022 \
+         NoNewPrivileges=yes ProtectSystem=strict PrivateTmp=yes CapabilityBoundingSet= \
+         'RestrictAddressFamilies=AF_NETLINK AF_UNIX' \
+         EnvironmentFile=-/etc/default/ssfast-record; do
+  grep -qxF "$d" "$record_unit" || fail "the recorder's unit lacks $d"
+done
+! grep -q '^DynamicUser' "$record_unit" || fail "the recorder's unit has a DynamicUser"
+grep -q '^WantedBy=multi-user.target' "$record_unit" || fail "the recorder's unit has no [Install]"
+# The sysusers.d file makes the user it names, as systemd-sysusers reads it, in a scratch root.
+if command -v systemd-sysusers >/dev/null; then
+  mkdir -p "$work/sysroot/etc"
+  systemd-sysusers --root "$work/sysroot" "$x/usr/lib/sysusers.d/ssfast.conf" >>"$log" 2>&1 ||
+    fail "systemd-sysusers rejects the packaged sysusers.d file"
+  grep -qE '^_ssfast:x:[0-9]+:[0-9]+:[^:]*:/nonexistent:/usr/sbin/nologin$' \
+    "$work/sysroot/etc/passwd" || fail "sysusers.d made no _ssfast system user: $(cat "$work/sysroot/etc/passwd")"
+  grep -q '^_ssfast:' "$work/sysroot/etc/group" || fail "sysusers.d made no _ssfast group"
+fi
+
 # The man page renders without warnings; the completion loads and completes.
 command -v man >/dev/null || fail "man is not installed (scripts/setup test installs man-db)"
 warnings=$(MANWIDTH=100 man --warnings -l "$x/usr/share/man/man1/ssfast.1.gz" 2>&1 >/dev/null)
@@ -116,8 +149,15 @@ complete_words() {
 # dpkg -i, where that changes nothing of someone else's.
 if [ "$(id -u)" -eq 0 ] &&
    [ "$(dpkg-query -W -f='${Status}' ssfast 2>/dev/null)" != "install ok installed" ]; then
+  # The recorder's user is made by the package and kept on purge (Debian's way); one this test
+  # made is removed after, so the host is left as it was.
+  getent passwd _ssfast >/dev/null || trap_user=1
   dpkg -i "$deb" >>"$log" 2>&1 || fail "dpkg -i failed"
   installed=1
+  user=$(getent passwd _ssfast) || fail "dpkg -i made no _ssfast user"
+  uid=$(cut -d: -f3 <<<"$user")
+  [ "$uid" -lt 1000 ] && [ "$(cut -d: -f7 <<<"$user")" = /usr/sbin/nologin ] ||
+    fail "_ssfast is not a system user without a shell: $user"
   [ "$(/usr/bin/ssfast --version)" = "$("$x/usr/bin/ssfast" --version)" ] ||
     fail "the installed ssfast is not the packaged one"
   if command -v man >/dev/null && command -v mandb >/dev/null; then
@@ -126,12 +166,51 @@ if [ "$(id -u)" -eq 0 ] &&
   dpkg -P ssfast >>"$log" 2>&1 || fail "dpkg -P failed"
   installed=0
   [ ! -e /usr/bin/ssfast ] || fail "/usr/bin/ssfast left after purge"
+  [ ! -e /lib/systemd/system/ssfast-record.service ] && [ ! -e /etc/default/ssfast-record ] ||
+    fail "the recorder's unit or settings left after purge"
 else
   echo "dpkg -i not tried: not root, or an ssfast package is already installed"
 fi
 
-# The unit's ExecStart, as the unit runs it: its settings file's flags, an unprivileged user,
-# no capabilities, no new privileges (systemd's sandbox itself needs systemd as PID 1).
+# The units' ExecStart, as the units run them: their settings files' flags, an unprivileged
+# user, no capabilities, no new privileges (systemd's sandbox itself needs systemd as PID 1).
+if unshare -n true 2>/dev/null && command -v setpriv >/dev/null; then
+  exec_start=$(sed -n 's/^ExecStart=//p' "$record_unit")
+  args=$(. "$x/etc/default/ssfast-record"; echo "$SSFAST_RECORD_ARGS")
+  command=${exec_start//\$SSFAST_RECORD_ARGS/$args}
+  case "$command" in "$x/usr/bin/ssfast record --interval 10 --keep 7 --max-listeners 5") ;;
+    *) fail "unexpected recorder ExecStart with the default flags: $command" ;; esac
+  # StateDirectory=ssfast as systemd makes it (owned by the user, 0755), standing in for
+  # /var/lib/ssfast; two samples a second apart instead of ten.
+  state="$work/state"
+  install -d -m 0755 -o 65534 -g 65534 "$state"
+  tracer=()
+  command -v strace >/dev/null && tracer=(strace -f -qq -e trace=socket -o "$work/record.trace")
+  unshare -n bash -c 'ip link set lo up; umask 0022
+    exec "${@:2}" setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs \
+      --inh-caps=-all --bounding-set=-all $1 --interval 1 --count 2 --dir '"$state" \
+    _ "$command" "${tracer[@]}" 2>"$work/record.err" ||
+    fail "the recorder as its unit runs it failed: $(cat "$work/record.err")"
+  [ ! -s "$work/record.err" ] || fail "the recorder said: $(cat "$work/record.err")"
+  day=$(ls "$state")
+  [[ "$day" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}\.ssr$ ]] || fail "the recorder wrote '$day'"
+  [ "$(stat -c '%a %u' "$state/$day")" = "644 65534" ] ||
+    fail "the day file is $(stat -c '%a %u' "$state/$day"), not 0644 and the recorder's"
+  # Another unprivileged user reads it (the reason for 0644 and a static user).
+  samples=$(setpriv --reuid=65533 --regid=65533 --clear-groups \
+    "$x/usr/bin/ssfast" history -f "$state/$day" -j 2>&1) ||
+    fail "another user cannot read the recorded day: $samples"
+  [ "$(wc -l <<<"$samples")" = 2 ] || fail "history read $(wc -l <<<"$samples") samples, not 2"
+  grep -q '"source":"netlink"' <<<"$samples" || fail "the unprivileged recorder did not use netlink"
+  # RestrictAddressFamilies=AF_NETLINK AF_UNIX holds: no other family is asked for.
+  if [ -f "$work/record.trace" ]; then
+    families=$(grep -o 'socket(AF_[A-Z0-9]*' "$work/record.trace" | sort -u | sed 's/socket(//' | xargs)
+    [ -n "$families" ] || fail "strace saw no socket(2) from the recorder"
+    for f in $families; do
+      case "$f" in AF_NETLINK | AF_UNIX) ;; *) fail "the recorder opens $f sockets" ;; esac
+    done
+  fi
+fi
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
 args=$(. "$x/etc/default/ssfast-exporter"; echo "$SSFAST_EXPORTER_ARGS")
 command=${exec_start//\$SSFAST_EXPORTER_ARGS/$args}
