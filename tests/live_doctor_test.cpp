@@ -12,8 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -25,6 +27,7 @@
 #include "ssfast/doctor/gather.h"
 #include "ssfast/doctor/history.h"
 #include "ssfast/report/history_file.h"
+#include "ssfast/report/history_view.h"
 #include "ssfast/ssfast.h"
 #include "support/background.h"
 #include "support/live_fixture.h"
@@ -1142,6 +1145,268 @@ TEST_F(DoctorNamespace, RecordAppendsSamplesToTodaysFile) {
                                           "--since", "2020-01-01", "--until", "2020-01-02"});
   EXPECT_EQ(none.exit_code, 1);
   EXPECT_NE(none.err.find("no samples in "), std::string::npos) << none.err;
+}
+
+// Every record of the day files in `dir`, in order; each file must read whole (nothing cut,
+// nothing damaged).
+std::vector<history_record> recorded(const std::string& dir) {
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) files.push_back(e.path());
+  std::sort(files.begin(), files.end());  // day files: in time order (a run over midnight)
+  std::vector<history_record> out;
+  for (const std::string& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    const std::string data((std::istreambuf_iterator<char>(in)), {});
+    history_decoder d(std::as_bytes(std::span(data.data(), data.size())));
+    history_record r;
+    for (history_read_status st; (st = d.next(r)) != history_read_status::end;) {
+      // A record being written as this reads may be cut at the end: the next read has it.
+      if (st == history_read_status::cut) break;
+      EXPECT_EQ(st, history_read_status::record) << file << " at byte " << d.last_start();
+      out.push_back(r);
+    }
+  }
+  return out;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Record and replay: ssfast record at 1 s while a scenario unfolds in this namespace (a
+// CLOSE_WAIT leak growing in three steps, then a TIME_WAIT burst in two). Each step is taken
+// once a sample is in the file, and the library counts the namespace when it has settled; the
+// next step waits for a sample taken after that, by the sample's own time. `ssfast history -j`
+// must then show, for every sample, exactly the counts of the last step before it, and as
+// rates exactly the connections opened between two samples.
+TEST_F(DoctorNamespace, RecordAndReplayACloseWaitLeakThenATimeWaitBurst) {
+  const int l = listener(850, 512);
+  const testing::scratch_dir dir("ssfast-replay");
+  ASSERT_TRUE(dir.made());
+  auto c = collector::open();
+  ASSERT_TRUE(c);
+  count_scope all;
+  all.tcp = all.udp = all.unix_domain = true;
+  struct step {
+    std::int64_t began_ms, settled_ms;
+    socket_summary counts;
+    int connects;
+  };
+  std::vector<step> steps;
+  steps.push_back({0, now_ms(), {}, 0});
+  ASSERT_FALSE(c->count(steps.back().counts, all));
+  testing::background_process rec(
+      {SSFAST_CLI_PATH, "record", "--dir", dir.path(), "--interval", "1"});
+  // Bounded: a sample a second, so 30 s is many missed.
+  auto wait_for_sample_after = [&](std::int64_t t) {
+    const auto end = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < end) {
+      const auto got = recorded(dir.path());
+      if (!got.empty() && got.back().sample.time_ms > t) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  };
+  // Waits until the namespace holds `want` in CLOSE_WAIT and TIME_WAIT and nothing is closing
+  // (the handshakes of a close finish on their own, off this thread), then counts it.
+  auto settle = [&](std::uint64_t close_wait, std::uint64_t time_wait, int connects,
+                    std::int64_t began) {
+    socket_summary sum;
+    const auto end = std::chrono::steady_clock::now() + 30s;
+    do {
+      ASSERT_FALSE(c->count(sum, all));
+      const state_counts h = sum.tcp_histogram();
+      if (h.netstat_count(tcp_state::close_wait) == close_wait &&
+          h.netstat_count(tcp_state::time_wait) == time_wait &&
+          h.netstat_count(tcp_state::last_ack) == 0 && h.netstat_count(tcp_state::fin_wait1) == 0)
+        break;
+      std::this_thread::sleep_for(10ms);
+    } while (std::chrono::steady_clock::now() < end);
+    steps.push_back({began, now_ms(), sum, connects});
+  };
+  ASSERT_TRUE(wait_for_sample_after(steps.back().settled_ms)) << rec.stderr_text();
+  for (int k = 1; k <= 3; ++k) {  // the leak: 10 more each step
+    const std::int64_t began = now_ms();
+    for (int i = 0; i < 10; ++i) {
+      const int client_fd = client(850);
+      accept_one(l);
+      fds_.close_one(client_fd);
+    }
+    ASSERT_NO_FATAL_FAILURE(settle(10u * static_cast<unsigned>(k), 0, 10, began));
+    ASSERT_TRUE(wait_for_sample_after(steps.back().settled_ms)) << rec.stderr_text();
+  }
+  for (int k = 1; k <= 2; ++k) {  // the burst: 100 more TIME_WAIT each step
+    const std::int64_t began = now_ms();
+    ASSERT_NO_FATAL_FAILURE(time_wait_pairs(l, 850, 100));
+    ASSERT_NO_FATAL_FAILURE(settle(30, 100u * static_cast<unsigned>(k), 100, began));
+    ASSERT_TRUE(wait_for_sample_after(steps.back().settled_ms)) << rec.stderr_text();
+  }
+  ASSERT_TRUE(wait_for_sample_after(now_ms())) << "one more, after everything";
+  rec.stop();
+  EXPECT_EQ(rec.stderr_text(), "");
+  const std::vector<history_record> got = recorded(dir.path());
+  ASSERT_GE(got.size(), 7u);
+
+  // What each sample must show: the counts of the last step settled before it began. A sample
+  // taken while a step ran (it began after the step did, before it settled) is between the two.
+  std::vector<std::string> argv = {SSFAST_CLI_PATH, "history", "-j", "--dir",
+                                   dir.path(),      "--since", "-1h"};
+  const auto r = testing::run_process(argv);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  std::istringstream lines(r.out);
+  std::vector<json> rows;
+  for (std::string line; std::getline(lines, line);) rows.push_back(json::parse(line));
+  ASSERT_EQ(rows.size(), got.size()) << "a row per recorded sample";
+  std::size_t exact = 0, during = 0;
+  std::set<std::size_t> steps_seen;
+  for (std::size_t j = 0; j < got.size(); ++j) {
+    const std::int64_t t = got[j].sample.time_ms;
+    std::size_t last = 0;
+    for (std::size_t k = 0; k < steps.size(); ++k)
+      if (steps[k].settled_ms < t) last = k;
+    const json& row = rows[j];
+    EXPECT_EQ(row["time"], iso_utc(t));
+    const bool in_step = last + 1 < steps.size() && steps[last + 1].began_ms <= t;
+    const state_counts want = steps[last].counts.tcp_histogram();
+    if (in_step) {  // between the step's before and after, never outside
+      ++during;
+      const state_counts after = steps[last + 1].counts.tcp_histogram();
+      for (tcp_state st : {tcp_state::close_wait, tcp_state::time_wait}) {
+        EXPECT_GE(row["tcp"]["states"][std::string(netstat_name(static_cast<std::uint8_t>(st)))],
+                  want.netstat_count(st));
+        EXPECT_LE(row["tcp"]["states"][std::string(netstat_name(static_cast<std::uint8_t>(st)))],
+                  after.netstat_count(st));
+      }
+      continue;
+    }
+    ++exact;
+    steps_seen.insert(last);
+    for (std::uint8_t st = 1; st <= 11; ++st)
+      EXPECT_EQ(row["tcp"]["states"][std::string(netstat_name(st))],
+                want.netstat_count(static_cast<tcp_state>(st)))
+          << "sample " << j << " (after step " << last << "): " << netstat_name(st);
+    EXPECT_EQ(row["tcp"]["total"], want.total()) << j;
+    EXPECT_EQ(row["udp"]["total"],
+              steps[last].counts.udp[0].total() + steps[last].counts.udp[1].total());
+    EXPECT_EQ(row["unix"]["total"], steps[last].counts.unix_domain.total());
+    if (j == 0) {
+      EXPECT_TRUE(row["rates"]["Tcp.ActiveOpens"].is_null());
+      continue;
+    }
+    // Connections opened between the previous sample and this one, if it was exact too.
+    int opened = 0;
+    for (std::size_t k = 1; k < steps.size(); ++k)
+      if (steps[k].began_ms >= got[j - 1].sample.time_ms && steps[k].settled_ms < t)
+        opened += steps[k].connects;
+    const double interval = row["interval_s"].get<double>();
+    EXPECT_NEAR(interval, static_cast<double>(t - got[j - 1].sample.time_ms) / 1000.0, 0.0011);
+    const bool previous_in_step = std::any_of(steps.begin(), steps.end(), [&](const step& s) {
+      return s.began_ms <= got[j - 1].sample.time_ms && got[j - 1].sample.time_ms <= s.settled_ms;
+    });
+    if (!previous_in_step) {
+      EXPECT_EQ(std::lround(row["rates"]["Tcp.ActiveOpens"].get<double>() * interval), opened)
+          << "sample " << j;
+    }
+  }
+  // Every step's outcome is seen exactly by at least one sample (each step waits for one).
+  EXPECT_EQ(steps_seen.size(), steps.size()) << exact << " exact, " << during << " during a step";
+}
+
+// The recorder killed with SIGKILL at moments of no one's choosing, three times, restarted each
+// time: every sample written before each kill reads back, in order, and history reads the
+// whole file without a complaint (a cut a kill left would be cut back by the next recorder and
+// said; a write this small is not split by a signal, so none is expected).
+TEST_F(DoctorNamespace, RecordKilledAnyTimeLosesNoWrittenSample) {
+  ASSERT_NO_FATAL_FAILURE(close_wait_leak(870, 5));
+  const testing::scratch_dir dir("ssfast-kill");
+  ASSERT_TRUE(dir.made());
+  std::size_t before = 0;
+  for (int round = 0; round < 3; ++round) {
+    testing::background_process rec(
+        {SSFAST_CLI_PATH, "record", "--dir", dir.path(), "--interval", "1"});
+    const auto end = std::chrono::steady_clock::now() + 30s;
+    while (recorded(dir.path()).size() < before + 2 && std::chrono::steady_clock::now() < end)
+      std::this_thread::sleep_for(20ms);
+    std::this_thread::sleep_for(std::chrono::milliseconds(137 + 311 * round));  // anywhere
+    ASSERT_EQ(::kill(rec.pid(), SIGKILL), 0);
+    EXPECT_EQ(rec.wait_exit(), -1) << "killed";
+    const std::string said = rec.stderr_text();
+    EXPECT_TRUE(said.empty() || said.find("record: cut ") != std::string::npos) << said;
+    const auto got = recorded(dir.path());
+    ASSERT_GE(got.size(), before + 2) << "round " << round;
+    EXPECT_TRUE(got[before].keyframe) << "each run starts with a keyframe";
+    for (std::size_t i = 1; i < got.size(); ++i)
+      EXPECT_LT(got[i - 1].sample.time_ms, got[i].sample.time_ms);
+    for (const history_record& r : got)
+      EXPECT_EQ(r.sample.tcp[0][static_cast<std::size_t>(tcp_state::close_wait)], 5u);
+    before = got.size();
+  }
+  const auto r = testing::run_process(
+      {SSFAST_CLI_PATH, "history", "-j", "--dir", dir.path(), "--since", "-1h"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(static_cast<std::size_t>(std::count(r.out.begin(), r.out.end(), '\n')), before);
+}
+
+// A full disk, a real one: a tmpfs with one page left (in a mount namespace of its own, gone
+// with it), samples of 100 listeners each, so a few fill it. The samples that fit read back
+// whole; the record that did not fit is undone, not left half-written; the loss is said once;
+// history reads the file to its end and says nothing; freed room is used again.
+TEST_F(DoctorNamespace, RecordOnAFullTmpfsKeepsWhatFits) {
+  if (testing::run_process({"unshare", "-m", "true"}).exit_code != 0)
+    GTEST_SKIP() << "no mount namespace here";
+  for (std::uint16_t i = 0; i < 100; ++i) listener(static_cast<std::uint16_t>(900 + i), 16);
+  const testing::scratch_dir out("ssfast-full");
+  ASSERT_TRUE(out.made());
+  const std::string mnt = out / "mnt";
+  ASSERT_EQ(::mkdir(mnt.c_str(), 0755), 0);
+  // In the mount namespace: a tmpfs of two pages, one taken by a filler; six samples; the day
+  // file copied out; history run on it there; then room made and one sample more.
+  const auto r = testing::run_process({"unshare", "-m", "--propagation", "private", "bash", "-c",
+                                       R"(set -u; m=$1; x=$2; o=$3
+          mount -t tmpfs -o size=8k,mode=0755 ssfast-test "$m" || exit 90
+          head -c 4096 /dev/zero >"$m/filler"
+          "$x" record --dir "$m" --interval 1 --count 6 --max-listeners 100 2>"$o/record.err"
+          echo $? >"$o/record.rc"
+          cp "$m"/*.ssr "$o/full.ssr"
+          "$x" history -j -f "$m"/*.ssr >"$o/history.out" 2>"$o/history.err"
+          echo $? >"$o/history.rc"
+          rm "$m/filler"
+          "$x" record --dir "$m" --interval 1 --count 1 --max-listeners 100 2>>"$o/record.err"
+          cp "$m"/*.ssr "$o/after.ssr")",
+                                       "_", mnt, SSFAST_CLI_PATH, out.path()});
+  if (r.exit_code == 90) GTEST_SKIP() << "cannot mount a tmpfs here: " << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto text = [&](const char* name) {
+    std::ifstream in(out / name, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  };
+  EXPECT_EQ(text("record.rc"), "0\n");
+  const std::string err = text("record.err");
+  EXPECT_TRUE(err.starts_with("ssfast: record: sample lost: " + mnt + "/")) << err;
+  EXPECT_NE(err.find(".ssr: No space left on device\n"), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << "said once: " << err;
+  std::filesystem::rename(out / "full.ssr", mnt + "/2000-01-01.ssr");
+  const auto full = recorded(mnt);
+  std::filesystem::remove(mnt + "/2000-01-01.ssr");
+  ASSERT_GE(full.size(), 1u);
+  EXPECT_LT(full.size(), 6u) << "the tmpfs was never full";
+  for (const history_record& rec : full) {
+    EXPECT_EQ(rec.sample.listeners.size(), 100u);
+    EXPECT_EQ(rec.sample.tcp[0][static_cast<std::size_t>(tcp_state::listen)], 100u);
+  }
+  EXPECT_EQ(text("history.rc"), "0\n");
+  EXPECT_EQ(text("history.err"), "");
+  const std::string rows = text("history.out");
+  EXPECT_EQ(static_cast<std::size_t>(std::count(rows.begin(), rows.end(), '\n')), full.size());
+  // Room again: the next sample is appended after the others, a keyframe of its own.
+  std::filesystem::rename(out / "after.ssr", mnt + "/2000-01-01.ssr");
+  const auto after = recorded(mnt);
+  ASSERT_EQ(after.size(), full.size() + 1);
+  EXPECT_TRUE(after.back().keyframe);
 }
 
 }  // namespace
