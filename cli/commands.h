@@ -13,6 +13,7 @@
 
 #include "options.h"
 #include "ssfast/all_netns.h"
+#include "ssfast/report/screen.h"
 #include "ssfast/report/watch.h"
 #include "ssfast/ssfast.h"
 
@@ -112,6 +113,10 @@ int run_doctor(collector& c, const options& o);
 int run_record(collector& c, const options& o);
 /// ssfast history: the recorded samples of a time range, as a table, CSV or JSON Lines.
 int run_history(const options& o);
+
+/// What the terminal on stdout can show: its size (80x24 when it does not say), block
+/// characters when the locale is UTF-8, colour unless NO_COLOR or TERM=dumb.
+terminal_caps measure_terminal();
 
 /// -s --watch and top KEY --watch on a terminal: the full-screen view (keys q, space, s, t;
 /// resizes redrawn; the terminal given back on every way out). 128 + the signal if one ended it.

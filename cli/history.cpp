@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // ssfast history: the samples `ssfast record` kept between --since and --until (today, by
 // default), read from the day files of --dir or the files named with -f, written as a table,
-// CSV or JSON Lines (report/history_view.h). Damage and an unfinished last record are passed
-// over and said on stderr.
+// CSV or JSON Lines (report/history_view.h); on a terminal the table adds the doctor's flags
+// and a sparkline per column (doctor/history.h). Damage and an unfinished last record are
+// passed over and said on stderr.
+#include "ssfast/doctor/history.h"
+
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -99,7 +104,19 @@ int run_history(const options& o) {
       for (const history_record& r : rows) render_history_json(r, out);
       break;
     case output_format::csv: render_history_csv(rows, states, out); break;
-    default: render_history_text(rows, states, history_clock::local, out); break;
+    default:
+      if (isatty(STDOUT_FILENO)) {
+        // For people: the doctor's flags on each sample, a sparkline per column.
+        const terminal_caps caps = measure_terminal();
+        history_extras extras;
+        extras.width = caps.width;
+        extras.utf8 = caps.utf8;
+        history_flags(judge_history(rows), rows, history_clock::local, extras);
+        render_history_text(rows, states, history_clock::local, out, &extras);
+      } else {
+        render_history_text(rows, states, history_clock::local, out);
+      }
+      break;
   }
   return write_out(out);
 }

@@ -120,23 +120,6 @@ class terminal_session {
   }
 };
 
-terminal_caps measure_terminal() {
-  terminal_caps caps;
-  winsize w{};
-  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col > 0 && w.ws_row > 0) {
-    caps.width = w.ws_col;
-    caps.height = w.ws_row;
-  }
-  // Block characters when the locale's codeset is UTF-8; colour unless NO_COLOR is set
-  // (no-color.org: any value) or the terminal says it has none.
-  std::setlocale(LC_CTYPE, "");
-  caps.utf8 = std::strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
-  const char* term = std::getenv("TERM");
-  caps.color =
-      std::getenv("NO_COLOR") == nullptr && term != nullptr && std::strcmp(term, "dumb") != 0;
-  return caps;
-}
-
 // Everything the view keeps between reports.
 struct view_state {
   const options& o;
@@ -333,6 +316,23 @@ bool wait_for_next(view_state& v, timespec& deadline, terminal_caps& caps) {
 }
 
 }  // namespace
+
+terminal_caps measure_terminal() {
+  terminal_caps caps;
+  winsize w{};
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col > 0 && w.ws_row > 0) {
+    caps.width = w.ws_col;
+    caps.height = w.ws_row;
+  }
+  // Block characters when the locale's codeset is UTF-8; colour unless NO_COLOR is set
+  // (no-color.org: any value) or the terminal says it has none.
+  std::setlocale(LC_CTYPE, "");
+  caps.utf8 = std::strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+  const char* term = std::getenv("TERM");
+  caps.color =
+      std::getenv("NO_COLOR") == nullptr && term != nullptr && std::strcmp(term, "dumb") != 0;
+  return caps;
+}
 
 int run_watch_screen(collector& c, const options& o) {
   view_state v(o, c);

@@ -1145,6 +1145,20 @@ TEST_F(DoctorNamespace, RecordAppendsSamplesToTodaysFile) {
                                           "--since", "2020-01-01", "--until", "2020-01-02"});
   EXPECT_EQ(none.exit_code, 1);
   EXPECT_NE(none.err.find("no samples in "), std::string::npos) << none.err;
+
+  // On a terminal (script(1) gives it one): the doctor's flags column, a sparkline per column,
+  // and what the rules could not judge on recorded counts.
+  const auto tty = testing::run_process(
+      {"script", "-qec", std::string(SSFAST_CLI_PATH) + " history -f " + file + " close-wait",
+       "/dev/null"});
+  ASSERT_EQ(tty.exit_code, 0) << tty.out << tty.err;
+  EXPECT_NE(tty.out.find("UNIX active/s"), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("  FLAGS\r\n"), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("Oldest to newest:\r\nCLOSE_WAIT "), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("Flags: none of the doctor's rules fired on these samples."),
+            std::string::npos)
+      << tty.out;
+  EXPECT_NE(tty.out.find("close_wait_leak (close_wait_persisting)"), std::string::npos) << tty.out;
 }
 
 // Every record of the day files in `dir`, in order; each file must read whole (nothing cut,

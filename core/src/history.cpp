@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "ssfast/core/kernel_abi.h"
+
 namespace ssfast {
 namespace {
 
@@ -301,6 +303,24 @@ constexpr std::array<std::uint32_t, 256> crc_table = [] {
 }();
 
 }  // namespace
+
+socket_summary history_summary(const history_sample& s) noexcept {
+  socket_summary sum;
+  sum.scope.tcp = sum.scope.udp = sum.scope.unix_domain = true;
+  sum.tcp = s.tcp;
+  for (std::size_t f = 0; f < 2; ++f) {
+    sum.udp[f][static_cast<std::size_t>(tcp_state::established)] = s.udp[2 * f];
+    sum.udp[f][static_cast<std::size_t>(tcp_state::close)] = s.udp[2 * f + 1];
+  }
+  sum.unix_domain.by_type[abi::sock_stream] = s.unix_sockets[0];
+  sum.unix_domain.by_type[abi::sock_dgram] = s.unix_sockets[1];
+  sum.unix_domain.by_type[abi::sock_seqpacket] = s.unix_sockets[2];
+  sum.unix_domain.states[static_cast<std::size_t>(tcp_state::listen)] = s.unix_sockets[3];
+  const std::uint64_t all = s.unix_sockets[0] + s.unix_sockets[1] + s.unix_sockets[2];
+  sum.unix_domain.states[static_cast<std::size_t>(tcp_state::close)] =
+      all > s.unix_sockets[3] ? all - s.unix_sockets[3] : 0;
+  return sum;
+}
 
 std::uint32_t crc32c(std::span<const std::byte> data) noexcept {
   std::uint32_t c = 0xFFFFFFFFu;

@@ -12,10 +12,12 @@ namespace {
 using namespace doctor_rules;
 
 // What each rule reads that may be missing: a sysctl ("net.ipv4.tcp_mem"), a counter
-// ("TcpExt.ListenOverflows": both samples for a change, "TCP.orphan": the last), or
-// "backlogs" (listen backlogs: netlink only). The socket listings every rule may use are not
-// listed: without them there is no diagnosis at all. Optional inputs (for advice, or a
-// second signal) are not listed either: a rule runs without them.
+// ("TcpExt.ListenOverflows": both samples for a change, "TCP.orphan": the last), or what only
+// a listing of sockets by identity gives (a doctor_evidence member: "close_wait_persisting"),
+// which a gathering always has and a recorded sample does not (its absence is said in
+// `unreadable`). The counts by state every rule may use are not listed: without them there is
+// no diagnosis at all. Optional inputs (for advice, or a second signal) are not listed either:
+// a rule runs without them.
 struct rule {
   std::string_view id;
   void (*run)(const doctor_evidence&, std::vector<finding>&);
@@ -24,11 +26,11 @@ struct rule {
 
 constexpr rule rules[] = {
     {"time_wait_buckets", time_wait_buckets, {"net.ipv4.tcp_max_tw_buckets"}},
-    {"ephemeral_ports", ephemeral_ports, {"net.ipv4.ip_local_port_range"}},
+    {"ephemeral_ports", ephemeral_ports, {"net.ipv4.ip_local_port_range", "ephemeral_groups"}},
     {"syn_flood", syn_flood, {counter_name(counter_id::syncookies_sent)}},
     {"accept_queue_full", accept_queue_full, {counter_name(counter_id::listen_overflows)}},
-    {"close_wait_leak", close_wait_leak, {}},
-    {"fin_wait2_orphans", fin_wait2, {}},
+    {"close_wait_leak", close_wait_leak, {"close_wait_persisting"}},
+    {"fin_wait2_orphans", fin_wait2, {"fin_wait2_orphaned"}},
     {"orphans_limit",
      orphans_limit,
      {"net.ipv4.tcp_max_orphans", counter_name(counter_id::sockstat_tcp_orphan)}},
@@ -51,6 +53,13 @@ bool have(const doctor_evidence& e, std::string_view need, std::string& why) {
     if (present) return true;
     const auto it = e.unreadable.find(std::string(need));
     why = it != e.unreadable.end() ? it->second : "could not be read";
+    return false;
+  }
+  // A listing's result: there unless said missing.
+  if (need.find('.') == std::string_view::npos) {
+    const auto it = e.unreadable.find(std::string(need));
+    if (it == e.unreadable.end()) return true;
+    why = it->second;
     return false;
   }
   // A counter: a change needs both samples (Tcp., TcpExt.); a level the last (TCP.).

@@ -3,6 +3,7 @@
 #include "ssfast/report/history_view.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <limits>
@@ -10,7 +11,9 @@
 
 #include "ssfast/core/addresses.h"
 #include "ssfast/core/kernel_abi.h"
+#include "ssfast/report/escape.h"
 #include "ssfast/report/json_writer.h"
+#include "ssfast/report/screen.h"
 #include "ssfast/report/summary.h"
 
 namespace ssfast {
@@ -94,8 +97,20 @@ std::string iso_utc(std::int64_t time_ms) {
   return buf;
 }
 
+std::string history_time(std::int64_t time_ms, history_clock clock, bool dated) {
+  const tm t = broken_down(time_ms, clock);
+  char buf[32];
+  if (dated)
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d", t.tm_year + 1900, t.tm_mon + 1,
+                  t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
+  else
+    std::snprintf(buf, sizeof buf, "%02d:%02d:%02d", t.tm_hour, t.tm_min, t.tm_sec);
+  return buf;
+}
+
 void render_history_text(std::span<const history_record> rows, std::span<const tcp_state> states,
-                         history_clock clock, std::string& out) {
+                         history_clock clock, std::string& out, const history_extras* extras) {
+  const bool flags = extras != nullptr && extras->flags.size() == rows.size() && !rows.empty();
   const std::vector<std::string> cols = columns_of(states);
   const std::size_t rates_from = states.size() + 2;
   bool dated = false;
@@ -115,20 +130,19 @@ void render_history_text(std::span<const history_record> rows, std::span<const t
     std::snprintf(buf, sizeof buf, " %*s", static_cast<int>(width[i]), cols[i].c_str());
     out += buf;
   }
+  if (flags) out += "  FLAGS";
   out.push_back('\n');
   std::vector<double> lo(cols.size(), std::numeric_limits<double>::infinity());
   std::vector<double> hi(cols.size(), -std::numeric_limits<double>::infinity());
   std::vector<double> sum(cols.size(), 0);
   std::vector<std::size_t> n(cols.size(), 0);
-  for (const history_record& r : rows) {
-    const tm t = broken_down(r.sample.time_ms, clock);
-    if (dated)
-      std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d", t.tm_year + 1900,
-                    t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
-    else
-      std::snprintf(buf, sizeof buf, "%02d:%02d:%02d", t.tm_hour, t.tm_min, t.tm_sec);
-    out += buf;
-    const std::vector<double> v = values_of(r, states);
+  std::vector<std::vector<double>> kept;  // each row's values, for the sparklines
+  const bool sparklines = extras != nullptr && extras->width > 0 && !rows.empty();
+  if (sparklines) kept.reserve(rows.size());
+  for (std::size_t row = 0; row < rows.size(); ++row) {
+    const history_record& r = rows[row];
+    out += history_time(r.sample.time_ms, clock, dated);
+    std::vector<double> v = values_of(r, states);
     for (std::size_t i = 0; i < v.size(); ++i) {
       cell(out, v[i], width[i], i >= rates_from);
       if (v[i] != v[i]) continue;
@@ -137,7 +151,12 @@ void render_history_text(std::span<const history_record> rows, std::span<const t
       sum[i] += v[i];
       ++n[i];
     }
+    if (flags && !extras->flags[row].empty()) {
+      out += "  ";
+      append_printable(out, extras->flags[row]);
+    }
     out.push_back('\n');
+    if (sparklines) kept.push_back(std::move(v));
   }
   if (rows.empty()) return;
   // sar's closing lines: the least, the mean and the most of each column over the range.
@@ -153,6 +172,41 @@ void render_history_text(std::span<const history_record> rows, std::span<const t
       const bool fraction = i >= rates_from || std::string_view(what) == "Average";
       cell(out, v, width[i], fraction);
     }
+    out.push_back('\n');
+  }
+  if (extras == nullptr) return;
+  if (sparklines) {
+    // Each mark the most of its share of the rows: a one-sample spike still shows.
+    const std::size_t label = 10, range = 24;
+    const std::size_t marks = std::clamp<std::size_t>(
+        extras->width > label + range + 2 ? extras->width - label - range - 2 : 0,
+        std::min<std::size_t>(10, rows.size()), rows.size());
+    out += "\nOldest to newest";
+    if (marks < rows.size())
+      out += ", each mark the most of " + std::to_string((rows.size() + marks - 1) / marks) +
+             " samples";
+    out += ":\n";
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      if (n[i] == 0) continue;
+      const bool rate = i >= rates_from;
+      series s(marks);
+      for (std::size_t m = 0; m < marks; ++m) {
+        double top = 0;
+        for (std::size_t row = m * rows.size() / marks; row < (m + 1) * rows.size() / marks; ++row)
+          if (kept[row][i] == kept[row][i]) top = std::max(top, kept[row][i]);
+        s.push(static_cast<std::uint64_t>(std::llround(rate ? top * 100 : top)));
+      }
+      std::snprintf(buf, sizeof buf, "%-*s ", static_cast<int>(label), cols[i].c_str());
+      out += buf;
+      out += sparkline(s, marks, extras->utf8);
+      std::snprintf(buf, sizeof buf, rate ? "  %.2f to %.2f" : "  %.0f to %.0f", lo[i], hi[i]);
+      out += buf;
+      out.push_back('\n');
+    }
+  }
+  if (!extras->notes.empty()) out.push_back('\n');
+  for (const std::string& note : extras->notes) {
+    append_printable(out, note);
     out.push_back('\n');
   }
 }
@@ -180,20 +234,7 @@ void render_history_csv(std::span<const history_record> rows, std::span<const tc
 
 void render_history_json(const history_record& r, std::string& out) {
   const history_sample& s = r.sample;
-  socket_summary sum;
-  sum.scope.tcp = sum.scope.udp = sum.scope.unix_domain = true;
-  sum.tcp = s.tcp;
-  for (std::size_t f = 0; f < 2; ++f) {
-    sum.udp[f][static_cast<std::size_t>(tcp_state::established)] = s.udp[2 * f];
-    sum.udp[f][static_cast<std::size_t>(tcp_state::close)] = s.udp[2 * f + 1];
-  }
-  sum.unix_domain.by_type[abi::sock_stream] = s.unix_sockets[0];
-  sum.unix_domain.by_type[abi::sock_dgram] = s.unix_sockets[1];
-  sum.unix_domain.by_type[abi::sock_seqpacket] = s.unix_sockets[2];
-  sum.unix_domain.states[static_cast<std::size_t>(tcp_state::listen)] = s.unix_sockets[3];
-  const std::uint64_t all = unix_total(s);
-  sum.unix_domain.states[static_cast<std::size_t>(tcp_state::close)] =
-      all > s.unix_sockets[3] ? all - s.unix_sockets[3] : 0;
+  const socket_summary sum = history_summary(s);
   json_writer w(out);
   w.begin_object();
   w.key("time").value(iso_utc(s.time_ms));

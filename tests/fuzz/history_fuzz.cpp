@@ -2,10 +2,15 @@
 // libFuzzer target: bytes through the history file reader, as a file and, framed with a valid
 // checksum, as one record's payload (random bytes seldom pass a CRC, so the field parser is
 // reached this way). It always ends (every call moves on or stops), never reads past the input,
-// and every record it returns writes and reads back the same as a keyframe.
+// and every record it returns writes and reads back the same as a keyframe; the records then
+// go where `ssfast history` sends them: the doctor's judgement, the table with its flags and
+// sparklines, CSV and JSON (counters near INT64's ends, listeners and sysctls of any shape).
 #include <string>
+#include <vector>
 
 #include "ssfast/core/history.h"
+#include "ssfast/doctor/history.h"
+#include "ssfast/report/history_view.h"
 
 namespace {
 
@@ -14,6 +19,7 @@ void read_through(std::span<const std::byte> in) {
   const std::size_t size = in.size();
   history_decoder d(in);
   history_record r;
+  std::vector<history_record> rows;
   for (std::size_t calls = 0;; ++calls) {
     if (calls > size + 1) __builtin_trap();  // no call may leave the position where it was
     const std::size_t before = d.offset();
@@ -32,7 +38,16 @@ void read_through(std::span<const std::byte> in) {
         r2.sample.source != r.sample.source || r2.sample.counters != r.sample.counters ||
         r2.sample.listeners != r.sample.listeners || r2.sample.sysctls != r.sample.sysctls)
       __builtin_trap();
+    rows.push_back(r);
   }
+  const tcp_state states[] = {tcp_state::established, tcp_state::close_wait};
+  history_extras extras;
+  extras.width = 80;
+  history_flags(judge_history(rows), rows, history_clock::utc, extras);
+  std::string out;
+  render_history_text(rows, states, history_clock::utc, out, &extras);
+  render_history_csv(rows, states, out);
+  for (const history_record& x : rows) render_history_json(x, out);
 }
 
 }  // namespace

@@ -126,6 +126,10 @@ class SSFAST_API history_decoder {
 /// CRC-32C (Castagnoli) of `data`, as the records carry it.
 SSFAST_API std::uint32_t crc32c(std::span<const std::byte> data) noexcept;
 
+/// A sample's sockets as `-s` counts them: TCP by family and state, UDP connected (as
+/// ESTABLISHED) or not (as CLOSE), UNIX by type with the listening ones; every scope on.
+SSFAST_API socket_summary history_summary(const history_sample& s) noexcept;
+
 /// The size of a record's frame: magic, length, checksum.
 inline constexpr std::size_t history_frame_bytes = 12;
 /// A payload larger than this is damage, not a record.

@@ -110,8 +110,10 @@ struct doctor_evidence {
   std::uint64_t fin_wait2_orphaned = 0;  ///< FIN_WAIT2 no process holds (timed by fin_timeout)
   std::uint64_t fin_wait2_held = 0;      ///< FIN_WAIT2 still open in a process
   std::string kernel_release;            ///< uname -r
-  /// Inputs that could not be read, and why: a sysctl by name ("net.ipv4.tcp_mem"), or
-  /// "counters" for the counter files. A rule that needs one is not run, and says so.
+  /// Inputs that could not be read, and why: a sysctl by name ("net.ipv4.tcp_mem"),
+  /// "counters" for the counter files, or a member above that only a listing of sockets by
+  /// identity gives ("ephemeral_groups", "close_wait_persisting", "fin_wait2_orphaned": a
+  /// recorded sample has none). A rule that needs one is not run, and says so.
   std::map<std::string, std::string> unreadable;
 };
 

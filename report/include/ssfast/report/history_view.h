@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ssfast/core/counter_ids.h"
 #include "ssfast/core/export.h"
@@ -42,13 +43,28 @@ enum class history_clock : std::uint8_t {
   utc,
 };
 
+/// What the table adds for people at a terminal: a FLAGS column (the doctor's, one text per
+/// row), lines after the table, and a sparkline per column over the range.
+struct history_extras {
+  std::vector<std::string> flags;  ///< one per row ("" for none); empty: no column
+  std::vector<std::string> notes;  ///< lines after the table, the caller's words
+  unsigned width = 0;              ///< the terminal's columns; 0: no sparklines
+  bool utf8 = true;                ///< block characters; else an ASCII ramp
+};
+
 /// The table: a header, one line per record (the time, each of `states` over both families,
 /// UDP and UNIX sockets, the rates; "-" for a rate not known), then Min, Average and Max lines
 /// over the records. The time is HH:MM:SS, with the date when the records span more than one
-/// day. Allocates only to grow `out`.
+/// day. With `extras`: its FLAGS column, then a sparkline per column (oldest to newest, each
+/// mark the most of the samples it stands for, so a spike is never averaged away) with the
+/// column's least and most, then its notes. Allocates only to grow `out`.
 SSFAST_API void render_history_text(std::span<const history_record> rows,
                                     std::span<const tcp_state> states, history_clock clock,
-                                    std::string& out);
+                                    std::string& out, const history_extras* extras = nullptr);
+
+/// A sample's time as the table's time column shows it: "03:10:20", or with the date
+/// ("2026-12-04 03:10:20") when `dated`.
+SSFAST_API std::string history_time(std::int64_t time_ms, history_clock clock, bool dated);
 
 /// The same columns as CSV (RFC 4180), the time in ISO 8601 UTC; an unknown rate is empty.
 SSFAST_API void render_history_csv(std::span<const history_record> rows,
