@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
-#include <fstream>
 #include <vector>
 
 #include "commands.h"
@@ -31,31 +30,16 @@ std::string printable(const std::string& s) {
 // The records of one file within [since, until]; what was passed over is said on stderr.
 bool read_file(const std::string& path, std::int64_t since, std::int64_t until,
                std::vector<history_record>& rows) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) {
-    fail(exit_failure, "history: cannot read " + printable(path));
-    return false;
-  }
-  const std::string data((std::istreambuf_iterator<char>(f)), {});
-  rows.reserve(rows.size() + data.size() / 200);  // records are 100 to 300 bytes
-  history_decoder d(std::as_bytes(std::span(data.data(), data.size())));
-  history_record r;
-  for (history_read_status st; (st = d.next(r)) != history_read_status::end;) {
-    if (st == history_read_status::damaged) {
-      fail(exit_ok, "history: " + printable(path) + ": " + std::to_string(d.damaged_bytes()) +
-                        " damaged bytes at byte " + std::to_string(d.last_start()) +
-                        " passed over");
-      continue;
-    }
-    if (st == history_read_status::cut) {
-      fail(exit_ok, "history: " + printable(path) + ": read up to byte " +
-                        std::to_string(d.last_start()) +
+  const bool read = read_history_file(path, since, until, rows, [&](const history_read_problem& p) {
+    if (p.what == history_read_problem::kind::damaged)
+      fail(exit_ok, "history: " + printable(path) + ": " + std::to_string(p.bytes) +
+                        " damaged bytes at byte " + std::to_string(p.at) + " passed over");
+    else
+      fail(exit_ok, "history: " + printable(path) + ": read up to byte " + std::to_string(p.at) +
                         ", where a record the recorder never finished begins");
-      break;
-    }
-    if (r.sample.time_ms >= since && r.sample.time_ms <= until) rows.push_back(std::move(r));
-  }
-  return true;
+  });
+  if (!read) fail(exit_failure, "history: cannot read " + printable(path));
+  return read;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,21 @@ SSFAST_API std::int64_t history_day(std::int64_t time_ms) noexcept;
 /// either side), oldest first. None when `dir` cannot be read.
 SSFAST_API std::vector<std::string> history_day_files(const std::string& dir, std::int64_t from_ms,
                                                       std::int64_t to_ms);
+
+/// What reading a day file met besides records: damaged bytes passed over (`bytes` of them at
+/// byte `at`), or a record the recorder never finished, at byte `at`, where the reading ends.
+struct history_read_problem {
+  enum class kind : std::uint8_t { damaged, cut } what = kind::damaged;
+  std::size_t at = 0, bytes = 0;
+};
+
+/// Appends to `rows` the records of the day file `path` whose time lies within [since_ms,
+/// until_ms]; each problem met is told to `problem` when given. False when the file cannot be
+/// read (nothing appended). Allocates.
+SSFAST_API bool read_history_file(
+    const std::string& path, std::int64_t since_ms, std::int64_t until_ms,
+    std::vector<history_record>& rows,
+    const std::function<void(const history_read_problem&)>& problem = {});
 
 /// Removes the day files in `dir` of days more than `keep_days` - 1 before the UTC day of
 /// `now_ms` (keep 7: today and the 6 days before stay): regular files of the effective uid
