@@ -114,6 +114,11 @@ int run_record(collector& c, const options& o);
 /// ssfast history: the recorded samples of a time range, as a table, CSV or JSON Lines.
 int run_history(const options& o);
 
+/// The inode of the network namespace read: the one named (--netns, -N), else this
+/// process's own; 0 when it cannot be said. It tells one namespace's recorded samples from
+/// another's.
+std::uint64_t netns_inode(const options& o);
+
 /// What the terminal on stdout can show: its size (80x24 when it does not say), block
 /// characters when the locale is UTF-8, colour unless NO_COLOR or TERM=dumb.
 terminal_caps measure_terminal();

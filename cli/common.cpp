@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // What the commands share: output, one-line errors, the --watch clock, queries and owners.
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -199,6 +200,12 @@ int list_failed(const collector& c, std::error_code ec) {
   if (ec == errc::filter_too_large || ec == errc::filter_needs_netlink)
     return fail(exit_usage, "filter: " + ec.message());
   return fail(exit_failure, c.error_text(ec));
+}
+
+std::uint64_t netns_inode(const options& o) {
+  struct stat st {};
+  const std::string path = o.netns.empty() ? "/proc/thread-self/ns/net" : o.netns;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_ino) : 0;
 }
 
 }  // namespace ssfast::cli

@@ -83,7 +83,8 @@ constexpr std::array<help_section, 11> sections = {{
      "                  it (INET_DIAG bytecode) to TCP and UDP.\n"},
     {command::summary,
      "-s [-tux46] [-j|--format F] [--textfile PATH] [--estimate]\n"
-     "                 [--all-netns [--netns-owner init|any]] [--watch S [--count N]] [FILTER]",
+     "                 [--all-netns [--netns-owner init|any]]\n"
+     "                 [--watch S [--count N] [--dir DIR]] [FILTER]",
      "Summary:\n"
      "  -s, --summary   one `STATE COUNT` line per TCP state (netstat names, largest first),\n"
      "                  totals per protocol and family, then the kernel's counters\n"
@@ -252,6 +253,11 @@ constexpr std::string_view watch_options =
     "                  or object per report otherwise. Rates divide by the time measured\n"
     "                  between reports; reports missed while stopped are skipped\n";
 
+// Shown with -s, and with the whole help.
+constexpr std::string_view summary_watch_options =
+    "  --dir DIR       -s --watch on a terminal: the summary's history starts from the last\n"
+    "                  hour that ssfast record kept of this namespace in DIR (/var/lib/ssfast)\n";
+
 // Shown with every command that reads sockets (all but states and help).
 constexpr std::string_view reading_options =
     "  -N NAME         the network namespace `ip netns` calls NAME (/run/netns/NAME)\n"
@@ -294,6 +300,7 @@ std::string usage(std::optional<command> c) {
   out.push_back('\n');
   out += c ? "Also:\n" : "Every command:\n";
   if (!c || *c == command::summary || *c == command::top) out += watch_options;
+  if (!c || *c == command::summary) out += summary_watch_options;
   if (!c || *c != command::states) out += reading_options;
   out += help_options;
   out += exit_status;

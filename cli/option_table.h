@@ -203,7 +203,8 @@ inline constexpr option_spec table[] = {
     {opt::kill, 'K', "kill", false, in_list},
     {opt::events, 'E', "events", false, in_list},
     {opt::diag, 'D', "diag", true, in_list},
-    {opt::dir, 0, "dir", true, in_record | in_history},
+    // -s --watch: the recorded history its full-screen view starts from.
+    {opt::dir, 0, "dir", true, in_record | in_history | in_summary},
     {opt::keep, 0, "keep", true, in_record},
     {opt::since, 0, "since", true, in_history},
     {opt::until, 0, "until", true, in_history},

@@ -741,6 +741,8 @@ class parser {
       if (!given(opt::interval)) o_.interval = 10;
       if (!given(opt::max_listeners)) o_.max_listeners = 5;
     }
+    if (o_.cmd == command::summary && given(opt::dir) && !given(opt::watch))
+      err_ = "option '--dir' goes with --watch (the recorded history its view starts from)";
     if (given(opt::count) && !given(opt::watch) && !o_.events && o_.cmd != command::record)
       err_ = o_.cmd == command::list ? "option '--count' goes with -E (or -s and top's --watch)"
                                      : "option '--count' goes with --watch";

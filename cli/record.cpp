@@ -3,24 +3,12 @@
 // of its UTC day in --dir, files older than --keep days pruned (report/history_file.h); what a
 // sample holds is the doctor's (doctor/history.h).
 #include <signal.h>
-#include <sys/stat.h>
 
 #include "commands.h"
 #include "ssfast/doctor/history.h"
 #include "ssfast/report/history_file.h"
 
 namespace ssfast::cli {
-namespace {
-
-// The namespace's inode, which tells one namespace's records from another's: the one entered
-// (--netns, -N), else this process's own.
-std::uint64_t netns_inode(const options& o) {
-  struct stat st {};
-  const std::string path = o.netns.empty() ? "/proc/thread-self/ns/net" : o.netns;
-  return ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_ino) : 0;
-}
-
-}  // namespace
 
 int run_record(collector& c, const options& o) {
   // Past a file size limit write(2) fails EFBIG instead of the process being killed: the

@@ -14,16 +14,20 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <clocale>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
 #include <map>
+#include <vector>
 
 #include "commands.h"
 #include "ssfast/core/grouping.h"
 #include "ssfast/report/escape.h"
+#include "ssfast/report/history_file.h"
 #include "ssfast/report/screen.h"
 #include "ssfast/report/watch.h"
 #include "watch_judge.h"
@@ -144,6 +148,11 @@ struct view_state {
   process_owners owners;  // top process: scanned before each report's listing
   // The doctor's rules on each interval: what the summary flags (made once the query is).
   std::optional<watch_judge> judge;
+  // Samples ssfast record kept that the summary's history starts from: how many are still in
+  // each series when their spacing is not the view's (0 when it is, or none), and what the
+  // title says of them.
+  std::size_t recorded_left = 0;
+  std::string recorded_note;
 
   view_state(const options& opts, collector& col) : o(opts), c(col) {
     for (tcp_state s : netstat_states) state_history.emplace(s, series());
@@ -169,10 +178,63 @@ struct view_state {
     after = now.tcp_histogram();
     counters_now = read_watched(c);
     counters_now_at = monotonic_seconds();
+    // A full ring drops its oldest value: a recorded one first.
+    const series& any = state_history.begin()->second;
+    if (recorded_left > 0 && any.size() == any.capacity()) --recorded_left;
     for (tcp_state s : netstat_states) state_history.at(s).push(after.netstat_count(s));
     if (top) return collect_top();
     ++report;
     return {};
+  }
+
+  // -s --watch where `ssfast record` keeps this namespace's history (--dir): the summary's
+  // sparklines start from its samples of the last hour, so the minutes before the view are
+  // there at once. Only when the newest is recent (the recorder runs), for the whole table
+  // (a filter's sockets are not in the records), and for the families the view counts.
+  void preload_recorded() {
+    if (top || filtered || o.cmd != command::summary || !o.scope.tcp) return;
+    const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+    constexpr std::int64_t hour_ms = 3'600'000;
+    std::vector<history_record> rows;
+    for (const std::string& f : history_day_files(o.history_dir, now_ms - hour_ms, now_ms))
+      (void)read_history_file(f, now_ms - hour_ms, now_ms, rows);  // damage: passed over
+    const std::uint64_t netns = netns_inode(o);
+    std::erase_if(rows,
+                  [&](const history_record& r) { return netns == 0 || r.sample.netns != netns; });
+    if (rows.empty()) return;
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const history_record& a, const history_record& b) {
+                       return a.sample.time_ms < b.sample.time_ms;
+                     });
+    // The recorder's spacing: the median gap (a restart or a stop leaves longer ones).
+    std::vector<std::int64_t> gaps;
+    for (std::size_t i = 1; i < rows.size(); ++i)
+      gaps.push_back(rows[i].sample.time_ms - rows[i - 1].sample.time_ms);
+    std::int64_t spacing = 0;
+    if (!gaps.empty()) {
+      std::nth_element(gaps.begin(), gaps.begin() + static_cast<std::ptrdiff_t>(gaps.size() / 2),
+                       gaps.end());
+      spacing = gaps[gaps.size() / 2];
+    }
+    // Stale: the recorder stopped more than three of its intervals ago (a minute when unknown).
+    if (now_ms - rows.back().sample.time_ms > std::max<std::int64_t>(3 * spacing, 60'000)) return;
+    const series& any = state_history.begin()->second;
+    const std::size_t keep = std::min(rows.size(), any.capacity() - 1);  // room for the view's
+    for (std::size_t i = rows.size() - keep; i < rows.size(); ++i) {
+      const history_sample& s = rows[i].sample;
+      for (tcp_state st : netstat_states)
+        state_history.at(st).push((o.scope.ipv4 ? s.tcp[0].netstat_count(st) : 0) +
+                                  (o.scope.ipv6 ? s.tcp[1].netstat_count(st) : 0));
+    }
+    const double every_s = static_cast<double>(spacing) / 1000.0;
+    char note[96];
+    std::snprintf(note, sizeof note, ", history from %zu recorded samples every %g s", keep,
+                  every_s);
+    recorded_note = note;
+    // Marked where the spacing differs from the view's by more than a tenth.
+    if (std::abs(every_s - o.watch) > 0.1 * o.watch) recorded_left = keep;
   }
 
   std::error_code collect_top() {
@@ -255,10 +317,13 @@ struct view_state {
       append_printable(s.title, filter_text);  // typed by a person: never a control byte
     }
     s.paused = paused;
-    if (top)
+    if (top) {
       top_screen(s);
-    else
+    } else {
       summary_screen(s);
+      s.title += recorded_note;
+      s.recorded = recorded_left;
+    }
     s.keys = "q quit  space " + std::string(paused ? "resume" : "pause") + "  s summary  t top";
     std::string out;
     render_live_screen(s, caps, out);
@@ -342,6 +407,7 @@ int run_watch_screen(collector& c, const options& o) {
   v.filtered = !o.filter.empty();
   v.filter_text = filter_text(o);
   v.judge.emplace(o, v.filtered ? &v.query : nullptr);
+  v.preload_recorded();
   terminal_caps caps = measure_terminal();
   stop_signal = 0;
   resized = 0;

@@ -132,6 +132,11 @@ TEST(ParseArgs, ErrorsNameTheArgument) {
   EXPECT_EQ(parse({"-tan", "--watch", "1"}).error,
             "option '--watch' is for -s and top, not listings");
   EXPECT_EQ(parse({"-s", "--count", "3"}).error, "option '--count' goes with --watch");
+  EXPECT_EQ(parse({"-s", "--dir", "/tmp/h"}).error,
+            "option '--dir' goes with --watch (the recorded history its view starts from)");
+  EXPECT_EQ(parse({"-s", "--watch", "1", "--dir", "/tmp/h"}).opts.history_dir, "/tmp/h");
+  EXPECT_EQ(parse({"top", "raddr", "--watch", "1", "--dir", "/tmp/h"}).error,
+            "option '--dir' is for -s, record and history, not top");
   EXPECT_EQ(parse({"-s", "--watch", "0"}).error,
             "option '--watch': '0' is not a number of seconds (0 < S <= 86400)");
   EXPECT_EQ(parse({"-s", "--delta", "1"}).error, "option '--delta' is for counters, not -s");

@@ -546,5 +546,78 @@ TEST_F(LiveNamespace, WatchOnAPipeKeepsItsLines) {
   EXPECT_NE(r.out.find(" ESTABLISHED="), std::string::npos);
 }
 
+// -s --watch where ssfast record keeps this namespace's history: the sparklines start from the
+// recorded samples (here a CLOSE_WAIT count that grew while the recorder ran, before the view
+// began), the title says so, and a divider marks where samples 1 s apart meet the view's own,
+// 0.5 s apart. At the recorder's own spacing there is no divider; another namespace's samples,
+// or a filter, start nothing.
+TEST_F(LiveScreen, TheViewStartsFromRecordedSamples) {
+  const testing::scratch_dir dir("ssfast-screen-history");
+  ASSERT_TRUE(dir.made());
+  const int l = listener(7003);
+  {
+    testing::background_process rec(
+        {SSFAST_CLI_PATH, "record", "--dir", dir.path(), "--interval", "1", "--count", "5"});
+    for (int k = 0; k < 4; ++k) {  // a growing leak: 8 more before each sample after the first
+      std::this_thread::sleep_for(1s);
+      for (int i = 0; i < 8; ++i) {
+        int client = -1;
+        connect_from(l, 7003, INADDR_LOOPBACK, client);
+        ::close(client);
+      }
+    }
+    ASSERT_EQ(rec.wait_exit(20s), 0) << rec.stderr_text();
+  }
+  tmux_pane pane(std::string("env LANG=C.UTF-8 TERM=xterm NO_COLOR=1 ") + SSFAST_CLI_PATH +
+                 " -s --watch 0.5 --dir " + dir.path());
+  std::string screen =
+      pane.wait_for([](const std::string& s) { return s.find("report 2") != std::string::npos; });
+  EXPECT_NE(screen.find(", history from 5 recorded samples every 1 s"), std::string::npos)
+      << screen;
+  const std::string row = line_with(screen, "CLOSE_WAIT ");
+  const auto divider = row.find("\u2502");
+  ASSERT_NE(divider, std::string::npos) << screen;
+  // Left of it the recorded rise (the first sample lowest, the last at the top); right of it
+  // the view's own reports, all at the top.
+  const std::string recorded =
+      row.substr(row.find(" \u2581") + 1, divider - row.find(" \u2581") - 1);
+  EXPECT_TRUE(recorded.starts_with("\u2581")) << row;
+  EXPECT_TRUE(recorded.ends_with("\u2588")) << row;
+  EXPECT_EQ(recorded.size(), 5 * std::string("\u2588").size()) << "five samples: " << row;
+  EXPECT_TRUE(row.substr(divider).find("\u2581") == std::string::npos) << row;
+  pane.quit();
+
+  tmux_pane same(std::string("env LANG=C.UTF-8 TERM=xterm NO_COLOR=1 ") + SSFAST_CLI_PATH +
+                 " -s --watch 1 --dir " + dir.path());
+  screen =
+      same.wait_for([](const std::string& s) { return s.find("report 1") != std::string::npos; });
+  EXPECT_NE(screen.find(", history from 5 recorded samples every 1 s"), std::string::npos)
+      << screen;
+  EXPECT_EQ(line_with(screen, "CLOSE_WAIT ").find("\u2502"), std::string::npos)
+      << "the same spacing: no divider\n"
+      << screen;
+  same.quit();
+
+  tmux_pane filtered(std::string("env LANG=C.UTF-8 TERM=xterm NO_COLOR=1 ") + SSFAST_CLI_PATH +
+                     " -s --watch 0.5 --dir " + dir.path() + " sport = :7003");
+  screen = filtered.wait_for(
+      [](const std::string& s) { return s.find("report 1") != std::string::npos; });
+  EXPECT_EQ(screen.find("recorded"), std::string::npos) << screen;
+  filtered.quit();
+
+  // Samples of another namespace (a recorder in a namespace of its own) are not this one's.
+  const testing::scratch_dir other("ssfast-screen-other");
+  ASSERT_TRUE(other.made());
+  const auto r = testing::run_process({"unshare", "-n", SSFAST_CLI_PATH, "record", "--dir",
+                                       other.path(), "--interval", "1", "--count", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  tmux_pane elsewhere(std::string("env LANG=C.UTF-8 TERM=xterm NO_COLOR=1 ") + SSFAST_CLI_PATH +
+                      " -s --watch 0.5 --dir " + other.path());
+  screen = elsewhere.wait_for(
+      [](const std::string& s) { return s.find("report 1") != std::string::npos; });
+  EXPECT_EQ(screen.find("recorded"), std::string::npos) << screen;
+  elsewhere.quit();
+}
+
 }  // namespace
 }  // namespace ssfast

@@ -29,6 +29,18 @@ TEST(Sparkline, RisesWithTheSeriesInEightLevels) {
   EXPECT_EQ(sparkline(of({0, UINT64_MAX / 8}), 80, false), " #");
 }
 
+// Recorded samples at another spacing than the view's: a divider between them and the view's
+// own, taking a cell, shown only while a value on each side of it is.
+TEST(Sparkline, ADividerWhereRecordedSamplesMeetTheView) {
+  const series s = of({7, 0, 7, 0, 7});  // the first three recorded
+  EXPECT_EQ(sparkline(s, 80, false, 3), "# #| #");
+  EXPECT_EQ(sparkline(s, 80, true, 3), "\u2588\u2581\u2588\u2502\u2581\u2588");
+  EXPECT_EQ(sparkline(s, 4, false, 3), "#| #") << "the newest first; one recorded still shown";
+  EXPECT_EQ(sparkline(s, 3, false, 3), "# #") << "no room for the divider with a value beside";
+  EXPECT_EQ(sparkline(s, 80, false, 0), "# # #") << "none recorded";
+  EXPECT_EQ(sparkline(s, 80, false, 5), "# # #") << "all recorded: nothing to divide";
+}
+
 TEST(RateText, ForPeople) {
   EXPECT_EQ(rate_text(0.0), "0");
   EXPECT_EQ(rate_text(0.01), "0");

@@ -45,14 +45,18 @@ void series::push(std::uint64_t v) {
   }
 }
 
-std::string sparkline(const series& s, std::size_t width, bool utf8) {
-  const std::size_t n = std::min(width, s.size());
+std::string sparkline(const series& s, std::size_t width, bool utf8, std::size_t divide_after) {
+  // The divider is shown when a value on each side of it is; it takes one of the cells.
+  const bool divided = divide_after > 0 && divide_after < s.size() && width >= 3 &&
+                       s.size() - divide_after < width - 1;
+  const std::size_t n = std::min(divided ? width - 1 : width, s.size());
   const std::size_t first = s.size() - n;
   std::uint64_t top = 0;
   for (std::size_t i = first; i < s.size(); ++i) top = std::max(top, s.at(i));
   std::string out;
   out.reserve(n * (utf8 ? 3 : 1));
   for (std::size_t i = first; i < s.size(); ++i) {
+    if (divided && i == divide_after) out += utf8 ? "\u2502" : "|";
     // Level 0..7, the largest value at 7; integer arithmetic, no overflow below 2^61.
     const std::size_t level =
         top == 0 ? 0 : static_cast<std::size_t>(std::min<std::uint64_t>(7, s.at(i) * 7 / top));
@@ -165,7 +169,8 @@ void render_live_screen(const live_screen& s, const terminal_caps& caps, std::st
                                               : std::string_view{};
     if (caps.color && !style.empty()) out += style;
     out += cut(line, width);
-    if (spark_w > 0 && r.history != nullptr) out += sparkline(*r.history, spark_w, caps.utf8);
+    if (spark_w > 0 && r.history != nullptr)
+      out += sparkline(*r.history, spark_w, caps.utf8, s.recorded);
     if (caps.color && !style.empty()) out += plain;
     end_line(out);
     ++lines;

@@ -30,6 +30,7 @@ class SSFAST_API series {
   explicit series(std::size_t capacity = 256);
   void push(std::uint64_t v);
   std::size_t size() const noexcept { return size_; }
+  std::size_t capacity() const noexcept { return ring_.size(); }
   /// Value i, 0 the oldest kept.
   std::uint64_t at(std::size_t i) const noexcept { return ring_[(start_ + i) % ring_.size()]; }
 
@@ -40,8 +41,12 @@ class SSFAST_API series {
 
 /// The last `width` values of `s` (fewer if it holds fewer), one cell each, scaled from 0 to
 /// the largest of them in 8 levels: U+2581..U+2588 block characters, or with `utf8` false the
-/// ASCII ramp " .:-=+*#". A series of zeros is the lowest level throughout. Allocates.
-SSFAST_API std::string sparkline(const series& s, std::size_t width, bool utf8);
+/// ASCII ramp " .:-=+*#". A series of zeros is the lowest level throughout. With `divide_after`
+/// (a count of the oldest values kept, 1 to size - 1), a divider (U+2502, or '|') takes one
+/// cell between value divide_after - 1 and value divide_after when both are shown: where
+/// values of another spacing (recorded samples) meet the view's own. Allocates.
+SSFAST_API std::string sparkline(const series& s, std::size_t width, bool utf8,
+                                 std::size_t divide_after = 0);
 
 /// A rate for people: "0", "0.4/s", "35/s", "1.2k/s", "3.4M/s"; "-" when unknown (a counter
 /// that could not be read). Never a negative: a counter that went back (a namespace's counters
@@ -70,6 +75,10 @@ struct live_screen {
                        ///< empty when nothing is flagged
   std::string keys;    ///< the last line: the keys that work
   bool paused = false;
+  /// How many of the oldest values of each row's history are recorded samples at a spacing
+  /// other than the view's (0: none, or the same spacing): sparklines divide them from the
+  /// view's own.
+  std::size_t recorded = 0;
 };
 
 /// Draws `s` to fit caps.width x caps.height: cursor home, each line cleared to its end, then
