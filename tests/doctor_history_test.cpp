@@ -136,10 +136,11 @@ TEST(DoctorHistory, NumbersAtTheirEndsAreJudgedSafely) {
   rows[1].delta_ms = 1;
   const doctor_evidence e = history_evidence(rows[1]);
   EXPECT_TRUE(e.counters_before.empty()) << "no before that does not fit";
-  const history_judgement j = judge_history(rows);
+  history_flagger g;
   history_extras x;
   x.width = 80;
-  history_flags(j, rows, history_clock::utc, x);
+  for (const history_record& r : rows) x.flags.push_back(g.judge(r));
+  x.notes = g.notes(history_clock::utc, false);
   std::string out;
   const tcp_state states[] = {tcp_state::established};
   render_history_text(rows, states, history_clock::utc, out, &x);
@@ -155,25 +156,30 @@ TEST(DoctorHistory, EachRecordIsJudgedByTheDoctorsRules) {
       record(20'000, false, 129, 0),  // over its backlog: full
       record(30'000, false, 0, 25),   // drained, but it refused connections
       record(40'000, false, 0, 0)};
-  const history_judgement j = judge_history(rows);
-  ASSERT_EQ(j.findings.size(), rows.size());
-  EXPECT_TRUE(j.findings[0].empty());
-  EXPECT_TRUE(j.findings[1].empty());
-  ASSERT_EQ(j.findings[2].size(), 1u);
-  EXPECT_EQ(j.findings[2][0].id, "accept_queue_full");  // and nothing else of a quiet host
-  EXPECT_EQ(j.findings[2][0].subject, "10.0.0.1:443");
-  EXPECT_EQ(j.findings[2][0].level, severity::critical);
+  history_flagger g;
+  std::vector<std::string> flags;
+  std::vector<std::vector<finding>> found;
+  for (const history_record& r : rows) {
+    flags.push_back(g.judge(r));
+    found.push_back(g.last_findings());
+  }
+  EXPECT_TRUE(found[0].empty());
+  EXPECT_TRUE(found[1].empty());
+  ASSERT_EQ(found[2].size(), 1u);
+  EXPECT_EQ(found[2][0].id, "accept_queue_full");  // and nothing else of a quiet host
+  EXPECT_EQ(found[2][0].subject, "10.0.0.1:443");
+  EXPECT_EQ(found[2][0].level, severity::critical);
   // Exactly what the doctor says of the same evidence.
   const std::vector<finding> direct = diagnose(history_evidence(rows[2]));
   ASSERT_EQ(direct.size(), 1u);
-  EXPECT_EQ(direct[0].summary, j.findings[2][0].summary);
-  ASSERT_EQ(j.findings[3].size(), 1u);
-  EXPECT_EQ(j.findings[3][0].id, "accept_queue_full");
-  EXPECT_TRUE(j.findings[4].empty());
+  EXPECT_EQ(direct[0].summary, found[2][0].summary);
+  ASSERT_EQ(found[3].size(), 1u);
+  EXPECT_EQ(found[3][0].id, "accept_queue_full");
+  EXPECT_TRUE(found[4].empty());
   // Not evaluated: the rules on socket identities on every record, the counters' rules on
   // the first.
   std::map<std::string, std::size_t> unjudged;
-  for (const auto& u : j.not_run) unjudged[u.rule.id] = u.records;
+  for (const auto& u : g.not_run()) unjudged[u.rule.id] = u.records;
   EXPECT_EQ(unjudged["close_wait_leak"], 5u);
   EXPECT_EQ(unjudged["fin_wait2_orphans"], 5u);
   EXPECT_EQ(unjudged["ephemeral_ports"], 5u);
@@ -182,10 +188,10 @@ TEST(DoctorHistory, EachRecordIsJudgedByTheDoctorsRules) {
   EXPECT_EQ(unjudged.count("time_wait_buckets"), 0u);
   EXPECT_EQ(unjudged.count("tcp_memory"), 0u);
 
-  history_extras x;
-  history_flags(j, rows, history_clock::utc, x);
-  EXPECT_EQ(x.flags,
+  EXPECT_EQ(flags,
             (std::vector<std::string>{"", "", "accept_queue_full!", "accept_queue_full!", ""}));
+  history_extras x;
+  x.notes = g.notes(history_clock::utc, false);
   ASSERT_GE(x.notes.size(), 4u);
   EXPECT_EQ(x.notes[0], "Flags, the doctor's rules on each sample's interval (! critical):");
   EXPECT_TRUE(x.notes[1].starts_with(
@@ -202,10 +208,11 @@ TEST(DoctorHistory, EachRecordIsJudgedByTheDoctorsRules) {
             "first sample (no change to judge).");
 
   // Nothing fired: said, not left blank.
-  const std::vector<history_record> calm(rows.begin(), rows.begin() + 2);
-  history_flags(judge_history(calm), calm, history_clock::utc, x);
-  EXPECT_EQ(x.flags, (std::vector<std::string>{"", ""}));
-  EXPECT_EQ(x.notes[0], "Flags: none of the doctor's rules fired on these samples.");
+  history_flagger calm;
+  EXPECT_EQ(calm.judge(rows[0]), "");
+  EXPECT_EQ(calm.judge(rows[1]), "");
+  EXPECT_EQ(calm.notes(history_clock::utc, false)[0],
+            "Flags: none of the doctor's rules fired on these samples.");
 }
 
 }  // namespace

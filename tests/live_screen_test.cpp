@@ -577,14 +577,20 @@ TEST_F(LiveScreen, TheViewStartsFromRecordedSamples) {
   const std::string row = line_with(screen, "CLOSE_WAIT ");
   const auto divider = row.find("\u2502");
   ASSERT_NE(divider, std::string::npos) << screen;
-  // Left of it the recorded rise (the first sample lowest, the last at the top); right of it
-  // the view's own reports, all at the top.
-  const std::string recorded =
-      row.substr(row.find(" \u2581") + 1, divider - row.find(" \u2581") - 1);
-  EXPECT_TRUE(recorded.starts_with("\u2581")) << row;
-  EXPECT_TRUE(recorded.ends_with("\u2588")) << row;
-  EXPECT_EQ(recorded.size(), 5 * std::string("\u2588").size()) << "five samples: " << row;
-  EXPECT_TRUE(row.substr(divider).find("\u2581") == std::string::npos) << row;
+  // Left of it the recorded rise (the first sample, before the leak, lowest; never falling;
+  // not flat), right of it the view's own reports, all at the top (the most there is).
+  const std::string bar = "\u2581";
+  const std::size_t start = row.find(" " + bar) + 1;
+  const std::string recorded = row.substr(start, divider - start);
+  ASSERT_EQ(recorded.size(), 5 * bar.size()) << "five samples: " << row;
+  std::vector<std::string> marks;
+  for (std::size_t k = 0; k < 5; ++k) marks.push_back(recorded.substr(k * bar.size(), bar.size()));
+  EXPECT_EQ(marks.front(), bar) << row;
+  EXPECT_TRUE(std::is_sorted(marks.begin(), marks.end())) << row;  // U+2581..U+2588 sort as levels
+  EXPECT_NE(marks.back(), bar) << row;
+  const std::string live = row.substr(divider + std::string("\u2502").size());
+  for (std::size_t k = 0; k + bar.size() <= live.size(); k += bar.size())
+    EXPECT_EQ(live.substr(k, bar.size()), "\u2588") << row;
   pane.quit();
 
   tmux_pane same(std::string("env LANG=C.UTF-8 TERM=xterm NO_COLOR=1 ") + SSFAST_CLI_PATH +

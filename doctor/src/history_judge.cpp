@@ -2,7 +2,6 @@
 // The doctor's rules on recorded samples: a record as evidence, each record judged, and the
 // judgement as the history table's flags and notes (see ssfast/doctor/history.h).
 #include <algorithm>
-#include <map>
 
 #include "ssfast/core/addresses.h"
 #include "ssfast/doctor/history.h"
@@ -56,103 +55,98 @@ doctor_evidence history_evidence(const history_record& r) {
   return e;
 }
 
-history_judgement judge_history(std::span<const history_record> rows) {
-  history_judgement j;
-  j.findings.resize(rows.size());
-  std::map<std::string, std::size_t> index;  // rule id -> its place in not_run
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const doctor_evidence e = history_evidence(rows[i]);
-    for (finding& f : diagnose(e))
-      if (f.level >= severity::warning) j.findings[i].push_back(std::move(f));
-    for (rule_not_run& r : rules_not_run(e)) {
-      const auto [it, added] = index.emplace(r.id, j.not_run.size());
-      if (added) j.not_run.push_back({std::move(r), 0});
-      ++j.not_run[it->second].records;
+std::string history_flagger::judge(const history_record& r) {
+  ++records_;
+  const doctor_evidence e = history_evidence(r);
+  last_.clear();
+  for (finding& f : diagnose(e))
+    if (f.level >= severity::warning) last_.push_back(std::move(f));
+  for (rule_not_run& n : rules_not_run(e)) {
+    auto u = std::find_if(not_run_.begin(), not_run_.end(),
+                          [&](const unjudged& x) { return x.rule.id == n.id; });
+    if (u == not_run_.end()) {
+      not_run_.push_back({std::move(n), 0});
+      u = not_run_.end() - 1;
     }
+    ++u->records;
   }
-  // The doctor's own order of rules.
-  auto place = [](const history_judgement::unjudged& u) {
+  std::string flags;
+  std::vector<std::pair<std::string_view, severity>> ids;  // one per rule, its worst
+  for (const finding& f : last_) {
+    auto it = std::find_if(ids.begin(), ids.end(), [&](const auto& x) { return x.first == f.id; });
+    if (it == ids.end())
+      ids.emplace_back(f.id, f.level);
+    else
+      it->second = std::max(it->second, f.level);
+  }
+  for (const auto& [id, level] : ids) {
+    auto x =
+        std::find_if(fired_.begin(), fired_.end(), [&](const auto& y) { return y.first == id; });
+    if (x == fired_.end()) {
+      fired_.emplace_back(std::string(id), fired{});
+      x = fired_.end() - 1;
+      x->second.first_ms = r.sample.time_ms;
+    }
+    x->second.worst = std::max(x->second.worst, level);
+    ++x->second.samples;
+    x->second.last_ms = r.sample.time_ms;
+    for (const finding& f : last_)
+      if (f.id == id) {
+        x->second.last_summary = f.summary;  // the worst of this rule's (they are sorted)
+        break;
+      }
+    if (!flags.empty()) flags += ' ';
+    flags += id;
+    if (level == severity::critical) flags += '!';
+  }
+  return flags;
+}
+
+std::vector<history_flagger::unjudged> history_flagger::not_run() const {
+  auto place = [](const unjudged& u) {
     for (std::size_t i = 0; i < doctor_rule_count(); ++i)
       if (doctor_rule_id(i) == u.rule.id) return i;
     return doctor_rule_count();
   };
-  std::stable_sort(j.not_run.begin(), j.not_run.end(),
-                   [&](const auto& a, const auto& b) { return place(a) < place(b); });
-  return j;
+  std::vector<unjudged> out = not_run_;
+  std::stable_sort(out.begin(), out.end(),
+                   [&](const unjudged& a, const unjudged& b) { return place(a) < place(b); });
+  return out;
 }
 
-void history_flags(const history_judgement& j, std::span<const history_record> rows,
-                   history_clock clock, history_extras& out) {
-  out.flags.assign(rows.size(), std::string());
-  struct fired {
-    severity worst = severity::warning;
-    std::size_t samples = 0;
-    std::int64_t first_ms = 0, last_ms = 0;
-    std::string last_summary;
-  };
-  std::vector<std::pair<std::string, fired>> by_rule;  // in the order first fired
-  const bool dated =
-      !rows.empty() && history_time(rows.front().sample.time_ms, clock, true).substr(0, 10) !=
-                           history_time(rows.back().sample.time_ms, clock, true).substr(0, 10);
-  for (std::size_t i = 0; i < rows.size() && i < j.findings.size(); ++i) {
-    std::vector<std::pair<std::string, severity>> ids;  // one per rule, its worst
-    for (const finding& f : j.findings[i]) {
-      auto it =
-          std::find_if(ids.begin(), ids.end(), [&](const auto& x) { return x.first == f.id; });
-      if (it == ids.end())
-        ids.emplace_back(f.id, f.level);
-      else
-        it->second = std::max(it->second, f.level);
-      auto r = std::find_if(by_rule.begin(), by_rule.end(),
-                            [&](const auto& x) { return x.first == f.id; });
-      if (r == by_rule.end()) {
-        by_rule.emplace_back(f.id, fired{});
-        r = by_rule.end() - 1;
-        r->second.first_ms = rows[i].sample.time_ms;
-      }
-      r->second.worst = std::max(r->second.worst, f.level);
-      r->second.last_summary = f.summary;
-      if (r->second.last_ms != rows[i].sample.time_ms || r->second.samples == 0)
-        ++r->second.samples;
-      r->second.last_ms = rows[i].sample.time_ms;
-    }
-    for (const auto& [id, level] : ids) {
-      if (!out.flags[i].empty()) out.flags[i] += ' ';
-      out.flags[i] += id;
-      if (level == severity::critical) out.flags[i] += '!';
-    }
-  }
-  out.notes.clear();
-  if (by_rule.empty()) {
-    out.notes.push_back("Flags: none of the doctor's rules fired on these samples.");
+std::vector<std::string> history_flagger::notes(history_clock clock, bool dated) const {
+  std::vector<std::string> out;
+  if (fired_.empty()) {
+    out.push_back("Flags: none of the doctor's rules fired on these samples.");
   } else {
-    out.notes.push_back("Flags, the doctor's rules on each sample's interval (! critical):");
-    for (const auto& [id, f] : by_rule) {
+    out.push_back("Flags, the doctor's rules on each sample's interval (! critical):");
+    for (const auto& [id, f] : fired_) {
       std::string line = "  " + id + " (" + std::string(to_string(f.worst)) +
                          "): " + std::to_string(f.samples) +
                          (f.samples == 1 ? " sample, " : " samples, ");
       line += history_time(f.first_ms, clock, dated);
       if (f.last_ms != f.first_ms) line += " to " + history_time(f.last_ms, clock, dated);
       line += "; last: " + f.last_summary;
-      out.notes.push_back(std::move(line));
+      out.push_back(std::move(line));
     }
   }
-  // The rules not evaluated, grouped by why.
-  std::vector<std::pair<std::string, std::vector<const history_judgement::unjudged*>>> groups;
-  for (const auto& u : j.not_run) {
+  // The rules not evaluated, grouped by why and on how many samples.
+  const std::vector<unjudged> all = not_run();
+  std::vector<std::pair<std::string, std::vector<const unjudged*>>> groups;
+  for (const unjudged& u : all) {
     const std::string key = u.rule.why + "|" + std::to_string(u.records);
     auto g =
         std::find_if(groups.begin(), groups.end(), [&](const auto& x) { return x.first == key; });
     if (g == groups.end()) {
-      groups.emplace_back(key, std::vector<const history_judgement::unjudged*>{});
+      groups.emplace_back(key, std::vector<const unjudged*>{});
       g = groups.end() - 1;
     }
     g->second.push_back(&u);
   }
   for (const auto& [key, us] : groups) {
     std::string line = "Not evaluated";
-    if (us.front()->records < rows.size())
-      line += " on " + std::to_string(us.front()->records) + " of " + std::to_string(rows.size()) +
+    if (us.front()->records < records_)
+      line += " on " + std::to_string(us.front()->records) + " of " + std::to_string(records_) +
               " samples";
     line += ": ";
     for (std::size_t k = 0; k < us.size(); ++k) {
@@ -160,8 +154,9 @@ void history_flags(const history_judgement& j, std::span<const history_record> r
       line += us[k]->rule.id + " (" + us[k]->rule.needs + ")";
     }
     line += ": " + us.front()->rule.why + ".";
-    out.notes.push_back(std::move(line));
+    out.push_back(std::move(line));
   }
+  return out;
 }
 
 }  // namespace ssfast

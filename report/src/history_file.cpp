@@ -168,12 +168,14 @@ std::vector<std::string> history_day_files(const std::string& dir, std::int64_t 
   return out;
 }
 
-bool read_history_file(const std::string& path, std::int64_t since_ms, std::int64_t until_ms,
-                       std::vector<history_record>& rows,
+bool scan_history_file(const std::string& path, std::int64_t since_ms, std::int64_t until_ms,
+                       const std::function<void(history_record&)>& each,
                        const std::function<void(const history_read_problem&)>& problem) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   std::string data;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) data.reserve(static_cast<std::size_t>(st.st_size));
   char buf[1 << 16];
   for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) != 0;) {
     if (n < 0 && errno == EINTR) continue;
@@ -184,22 +186,28 @@ bool read_history_file(const std::string& path, std::int64_t since_ms, std::int6
     data.append(buf, static_cast<std::size_t>(n));
   }
   ::close(fd);
-  rows.reserve(rows.size() + data.size() / 200);  // records are 100 to 300 bytes
   history_decoder d(std::as_bytes(std::span(data.data(), data.size())));
   history_record r;
-  for (history_read_status st; (st = d.next(r)) != history_read_status::end;) {
-    if (st == history_read_status::damaged) {
+  for (history_read_status got; (got = d.next(r)) != history_read_status::end;) {
+    if (got == history_read_status::damaged) {
       if (problem)
         problem({history_read_problem::kind::damaged, d.last_start(), d.damaged_bytes()});
       continue;
     }
-    if (st == history_read_status::cut) {
+    if (got == history_read_status::cut) {
       if (problem) problem({history_read_problem::kind::cut, d.last_start(), 0});
       break;
     }
-    if (r.sample.time_ms >= since_ms && r.sample.time_ms <= until_ms) rows.push_back(std::move(r));
+    if (r.sample.time_ms >= since_ms && r.sample.time_ms <= until_ms) each(r);
   }
   return true;
+}
+
+bool read_history_file(const std::string& path, std::int64_t since_ms, std::int64_t until_ms,
+                       std::vector<history_record>& rows,
+                       const std::function<void(const history_read_problem&)>& problem) {
+  return scan_history_file(
+      path, since_ms, until_ms, [&](history_record& r) { rows.push_back(r); }, problem);
 }
 
 std::size_t prune_history(const std::string& dir, std::int64_t now_ms, unsigned keep_days) {

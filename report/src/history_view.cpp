@@ -49,8 +49,8 @@ tm broken_down(std::int64_t time_ms, history_clock clock) {
 }
 
 // The numbers of one line: states, UDP, UNIX, then the rates (NaN: not known).
-std::vector<double> values_of(const history_record& r, std::span<const tcp_state> states) {
-  std::vector<double> v;
+void values_of(const history_record& r, std::span<const tcp_state> states, std::vector<double>& v) {
+  v.clear();
   for (tcp_state st : states) v.push_back(static_cast<double>(state_total(r.sample, st)));
   v.push_back(static_cast<double>(udp_total(r.sample)));
   v.push_back(static_cast<double>(unix_total(r.sample)));
@@ -58,7 +58,6 @@ std::vector<double> values_of(const history_record& r, std::span<const tcp_state
     const auto rate = history_rate(r, c.id);
     v.push_back(rate ? *rate : std::numeric_limits<double>::quiet_NaN());
   }
-  return v;
 }
 
 std::vector<std::string> columns_of(std::span<const tcp_state> states) {
@@ -91,7 +90,7 @@ std::optional<double> history_rate(const history_record& r, counter_id id) noexc
 
 std::string iso_utc(std::int64_t time_ms) {
   const tm t = broken_down(time_ms, history_clock::utc);
-  char buf[32];
+  char buf[64];  // room for any int a tm holds
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", t.tm_year + 1900, t.tm_mon + 1,
                 t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
   return buf;
@@ -99,7 +98,7 @@ std::string iso_utc(std::int64_t time_ms) {
 
 std::string history_time(std::int64_t time_ms, history_clock clock, bool dated) {
   const tm t = broken_down(time_ms, clock);
-  char buf[32];
+  char buf[64];  // room for any int a tm holds
   if (dated)
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d", t.tm_year + 1900, t.tm_mon + 1,
                   t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
@@ -108,128 +107,157 @@ std::string history_time(std::int64_t time_ms, history_clock clock, bool dated) 
   return buf;
 }
 
-void render_history_text(std::span<const history_record> rows, std::span<const tcp_state> states,
-                         history_clock clock, std::string& out, const history_extras* extras) {
-  const bool flags = extras != nullptr && extras->flags.size() == rows.size() && !rows.empty();
-  const std::vector<std::string> cols = columns_of(states);
-  const std::size_t rates_from = states.size() + 2;
-  bool dated = false;
-  if (!rows.empty()) {
-    const tm a = broken_down(rows.front().sample.time_ms, clock);
-    const tm b = broken_down(rows.back().sample.time_ms, clock);
-    dated = a.tm_year != b.tm_year || a.tm_yday != b.tm_yday;
-  }
-  const std::size_t time_width = dated ? 19 : 8;
-  std::vector<std::size_t> width(cols.size());
-  for (std::size_t i = 0; i < cols.size(); ++i) width[i] = std::max<std::size_t>(cols[i].size(), 7);
+bool history_spans_days(std::int64_t first_ms, std::int64_t last_ms, history_clock clock) {
+  const tm a = broken_down(first_ms, clock), b = broken_down(last_ms, clock);
+  return a.tm_year != b.tm_year || a.tm_yday != b.tm_yday;
+}
+
+history_text_writer::history_text_writer(std::span<const tcp_state> states, history_clock clock,
+                                         bool dated, bool flags, unsigned sparkline_width,
+                                         bool utf8, std::string& out)
+    : states_(states.begin(), states.end()),
+      cols_(columns_of(states)),
+      clock_(clock),
+      dated_(dated),
+      flags_(flags),
+      sparkline_width_(sparkline_width),
+      utf8_(utf8),
+      out_(out) {
+  rates_from_ = states_.size() + 2;
+  width_.resize(cols_.size());
+  for (std::size_t i = 0; i < cols_.size(); ++i)
+    width_[i] = std::max<std::size_t>(cols_[i].size(), 7);
+  lo_.assign(cols_.size(), std::numeric_limits<double>::infinity());
+  hi_.assign(cols_.size(), -std::numeric_limits<double>::infinity());
+  sum_.assign(cols_.size(), 0);
+  n_.assign(cols_.size(), 0);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%-*s", static_cast<int>(time_width),
-                clock == history_clock::utc ? "UTC" : "TIME");
-  out += buf;
-  for (std::size_t i = 0; i < cols.size(); ++i) {
-    std::snprintf(buf, sizeof buf, " %*s", static_cast<int>(width[i]), cols[i].c_str());
-    out += buf;
+  std::snprintf(buf, sizeof buf, "%-*s", static_cast<int>(dated_ ? 19 : 8),
+                clock_ == history_clock::utc ? "UTC" : "TIME");
+  out_ += buf;
+  for (std::size_t i = 0; i < cols_.size(); ++i) {
+    std::snprintf(buf, sizeof buf, " %*s", static_cast<int>(width_[i]), cols_[i].c_str());
+    out_ += buf;
   }
-  if (flags) out += "  FLAGS";
-  out.push_back('\n');
-  std::vector<double> lo(cols.size(), std::numeric_limits<double>::infinity());
-  std::vector<double> hi(cols.size(), -std::numeric_limits<double>::infinity());
-  std::vector<double> sum(cols.size(), 0);
-  std::vector<std::size_t> n(cols.size(), 0);
-  std::vector<std::vector<double>> kept;  // each row's values, for the sparklines
-  const bool sparklines = extras != nullptr && extras->width > 0 && !rows.empty();
-  if (sparklines) kept.reserve(rows.size());
-  for (std::size_t row = 0; row < rows.size(); ++row) {
-    const history_record& r = rows[row];
-    out += history_time(r.sample.time_ms, clock, dated);
-    std::vector<double> v = values_of(r, states);
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      cell(out, v[i], width[i], i >= rates_from);
-      if (v[i] != v[i]) continue;
-      lo[i] = std::min(lo[i], v[i]);
-      hi[i] = std::max(hi[i], v[i]);
-      sum[i] += v[i];
-      ++n[i];
-    }
-    if (flags && !extras->flags[row].empty()) {
-      out += "  ";
-      append_printable(out, extras->flags[row]);
-    }
-    out.push_back('\n');
-    if (sparklines) kept.push_back(std::move(v));
+  if (flags_) out_ += "  FLAGS";
+  out_.push_back('\n');
+}
+
+void history_text_writer::row(const history_record& r, std::string_view flag) {
+  out_ += history_time(r.sample.time_ms, clock_, dated_);
+  values_of(r, states_, v_);
+  for (std::size_t i = 0; i < v_.size(); ++i) {
+    cell(out_, v_[i], width_[i], i >= rates_from_);
+    if (v_[i] != v_[i]) continue;
+    lo_[i] = std::min(lo_[i], v_[i]);
+    hi_[i] = std::max(hi_[i], v_[i]);
+    sum_[i] += v_[i];
+    ++n_[i];
   }
-  if (rows.empty()) return;
+  if (flags_ && !flag.empty()) {
+    out_ += "  ";
+    append_printable(out_, flag);
+  }
+  out_.push_back('\n');
+  if (sparkline_width_ > 0) kept_.insert(kept_.end(), v_.begin(), v_.end());
+  ++rows_;
+}
+
+void history_text_writer::finish(std::span<const std::string> notes) {
+  if (rows_ == 0) return;
+  char buf[64];
   // sar's closing lines: the least, the mean and the most of each column over the range.
   for (const char* what : {"Min", "Average", "Max"}) {
-    std::snprintf(buf, sizeof buf, "%-*s", static_cast<int>(time_width), what);
-    out += buf;
-    for (std::size_t i = 0; i < cols.size(); ++i) {
+    std::snprintf(buf, sizeof buf, "%-*s", static_cast<int>(dated_ ? 19 : 8), what);
+    out_ += buf;
+    for (std::size_t i = 0; i < cols_.size(); ++i) {
       const double nan = std::numeric_limits<double>::quiet_NaN();
-      const double v = n[i] == 0                         ? nan
-                       : std::string_view(what) == "Min" ? lo[i]
-                       : std::string_view(what) == "Max" ? hi[i]
-                                                         : sum[i] / static_cast<double>(n[i]);
-      const bool fraction = i >= rates_from || std::string_view(what) == "Average";
-      cell(out, v, width[i], fraction);
+      const double v = n_[i] == 0                        ? nan
+                       : std::string_view(what) == "Min" ? lo_[i]
+                       : std::string_view(what) == "Max" ? hi_[i]
+                                                         : sum_[i] / static_cast<double>(n_[i]);
+      const bool fraction = i >= rates_from_ || std::string_view(what) == "Average";
+      cell(out_, v, width_[i], fraction);
     }
-    out.push_back('\n');
+    out_.push_back('\n');
   }
-  if (extras == nullptr) return;
-  if (sparklines) {
+  if (sparkline_width_ > 0) {
     // Each mark the most of its share of the rows: a one-sample spike still shows.
-    const std::size_t label = 10, range = 24;
+    const std::size_t label = 10, range = 24, n = rows_, stride = cols_.size();
     const std::size_t marks = std::clamp<std::size_t>(
-        extras->width > label + range + 2 ? extras->width - label - range - 2 : 0,
-        std::min<std::size_t>(10, rows.size()), rows.size());
-    out += "\nOldest to newest";
-    if (marks < rows.size())
-      out += ", each mark the most of " + std::to_string((rows.size() + marks - 1) / marks) +
-             " samples";
-    out += ":\n";
-    for (std::size_t i = 0; i < cols.size(); ++i) {
-      if (n[i] == 0) continue;
-      const bool rate = i >= rates_from;
+        sparkline_width_ > label + range + 2 ? sparkline_width_ - label - range - 2 : 0,
+        std::min<std::size_t>(10, n), n);
+    out_ += "\nOldest to newest";
+    if (marks < n)
+      out_ += ", each mark the most of " + std::to_string((n + marks - 1) / marks) + " samples";
+    out_ += ":\n";
+    for (std::size_t i = 0; i < cols_.size(); ++i) {
+      if (n_[i] == 0) continue;
+      const bool rate = i >= rates_from_;
       series s(marks);
       for (std::size_t m = 0; m < marks; ++m) {
         double top = 0;
-        for (std::size_t row = m * rows.size() / marks; row < (m + 1) * rows.size() / marks; ++row)
-          if (kept[row][i] == kept[row][i]) top = std::max(top, kept[row][i]);
+        for (std::size_t row = m * n / marks; row < (m + 1) * n / marks; ++row) {
+          const double x = kept_[row * stride + i];
+          if (x == x) top = std::max(top, x);
+        }
         s.push(static_cast<std::uint64_t>(std::llround(rate ? top * 100 : top)));
       }
-      std::snprintf(buf, sizeof buf, "%-*s ", static_cast<int>(label), cols[i].c_str());
-      out += buf;
-      out += sparkline(s, marks, extras->utf8);
-      std::snprintf(buf, sizeof buf, rate ? "  %.2f to %.2f" : "  %.0f to %.0f", lo[i], hi[i]);
-      out += buf;
-      out.push_back('\n');
+      std::snprintf(buf, sizeof buf, "%-*s ", static_cast<int>(label), cols_[i].c_str());
+      out_ += buf;
+      out_ += sparkline(s, marks, utf8_);
+      std::snprintf(buf, sizeof buf, rate ? "  %.2f to %.2f" : "  %.0f to %.0f", lo_[i], hi_[i]);
+      out_ += buf;
+      out_.push_back('\n');
     }
   }
-  if (!extras->notes.empty()) out.push_back('\n');
-  for (const std::string& note : extras->notes) {
-    append_printable(out, note);
-    out.push_back('\n');
+  if (!notes.empty()) out_.push_back('\n');
+  for (const std::string& note : notes) {
+    append_printable(out_, note);
+    out_.push_back('\n');
   }
+}
+
+void render_history_text(std::span<const history_record> rows, std::span<const tcp_state> states,
+                         history_clock clock, std::string& out, const history_extras* extras) {
+  const bool flags = extras != nullptr && extras->flags.size() == rows.size() && !rows.empty();
+  const bool dated = !rows.empty() && history_spans_days(rows.front().sample.time_ms,
+                                                         rows.back().sample.time_ms, clock);
+  history_text_writer w(states, clock, dated, flags, extras != nullptr ? extras->width : 0,
+                        extras == nullptr || extras->utf8, out);
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    w.row(rows[i], flags ? std::string_view(extras->flags[i]) : std::string_view());
+  if (extras != nullptr)
+    w.finish(extras->notes);
+  else
+    w.finish();
+}
+
+void history_csv_header(std::span<const tcp_state> states, std::string& out) {
+  out += "time";
+  for (const std::string& c : columns_of(states)) out += "," + c;
+  out += "\r\n";
+}
+
+void history_csv_row(const history_record& r, std::span<const tcp_state> states, std::string& out) {
+  thread_local std::vector<double> v;
+  const std::size_t rates_from = states.size() + 2;
+  char buf[48];
+  out += iso_utc(r.sample.time_ms);
+  values_of(r, states, v);
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    out.push_back(',');
+    if (v[i] != v[i]) continue;
+    std::snprintf(buf, sizeof buf, i >= rates_from ? "%.3f" : "%.0f", v[i]);
+    out += buf;
+  }
+  out += "\r\n";
 }
 
 void render_history_csv(std::span<const history_record> rows, std::span<const tcp_state> states,
                         std::string& out) {
-  const std::vector<std::string> cols = columns_of(states);
-  const std::size_t rates_from = states.size() + 2;
-  out += "time";
-  for (const std::string& c : cols) out += "," + c;
-  out += "\r\n";
-  char buf[48];
-  for (const history_record& r : rows) {
-    out += iso_utc(r.sample.time_ms);
-    const std::vector<double> v = values_of(r, states);
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      out.push_back(',');
-      if (v[i] != v[i]) continue;
-      std::snprintf(buf, sizeof buf, i >= rates_from ? "%.3f" : "%.0f", v[i]);
-      out += buf;
-    }
-    out += "\r\n";
-  }
+  history_csv_header(states, out);
+  for (const history_record& r : rows) history_csv_row(r, states, out);
 }
 
 void render_history_json(const history_record& r, std::string& out) {

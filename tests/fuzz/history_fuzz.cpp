@@ -43,7 +43,9 @@ void read_through(std::span<const std::byte> in) {
   const tcp_state states[] = {tcp_state::established, tcp_state::close_wait};
   history_extras extras;
   extras.width = 80;
-  history_flags(judge_history(rows), rows, history_clock::utc, extras);
+  history_flagger g;
+  for (const history_record& x : rows) extras.flags.push_back(g.judge(x));
+  extras.notes = g.notes(history_clock::utc, true);
   std::string out;
   render_history_text(rows, states, history_clock::utc, out, &extras);
   render_history_csv(rows, states, out);

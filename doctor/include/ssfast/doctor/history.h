@@ -51,22 +51,38 @@ doctor_sysctls_of(const std::vector<std::pair<std::string, std::string>>& kept);
 SSFAST_API doctor_evidence history_evidence(const history_record& r);
 
 /// The doctor's rules (diagnose(), the same rules as `ssfast doctor`, the live view, check and
-/// the exporter) on each record.
-struct history_judgement {
-  std::vector<std::vector<finding>> findings;  ///< per record: warning and worse
+/// the exporter) on recorded samples, one record at a time, in order: each record's flags for
+/// the table, and notes over all of them. Keeps per rule, not per record.
+class SSFAST_API history_flagger {
+ public:
+  /// Judges `r` on its interval: the ids of the rules that fired, warning and worse, each
+  /// once ("syn_flood! accept_queue_full", '!' critical), "" for none.
+  std::string judge(const history_record& r);
+  /// What judge() found on the last record, worst first.
+  const std::vector<finding>& last_findings() const noexcept { return last_; }
+  /// A rule not run on some record: its id, what it needs and why (as first seen), and on
+  /// how many records; in the doctor's rule order.
   struct unjudged {
-    rule_not_run rule;        ///< as first seen
-    std::size_t records = 0;  ///< on how many records it could not run
+    rule_not_run rule;
+    std::size_t records = 0;
   };
-  std::vector<unjudged> not_run;  ///< in the doctor's rule order
-};
-SSFAST_API history_judgement judge_history(std::span<const history_record> rows);
+  std::vector<unjudged> not_run() const;
+  /// The notes: each rule that fired (its worst severity, on how many samples, the first and
+  /// last time, the last summary), or that none did; the rules not evaluated, grouped by why,
+  /// on how many samples. Times as the table shows them (history_time).
+  std::vector<std::string> notes(history_clock clock, bool dated) const;
 
-/// The judgement for the table (report/history_view.h): per row the ids of the rules that
-/// fired ("syn_flood! accept_queue_full", '!' critical), and notes: each rule that fired (its
-/// severity, on how many samples, the first and last time, the last summary), or that none
-/// did; the rules not evaluated, grouped by why, on how many samples.
-SSFAST_API void history_flags(const history_judgement& j, std::span<const history_record> rows,
-                              history_clock clock, history_extras& out);
+ private:
+  struct fired {
+    severity worst = severity::warning;
+    std::size_t samples = 0;
+    std::int64_t first_ms = 0, last_ms = 0;
+    std::string last_summary;
+  };
+  std::vector<std::pair<std::string, fired>> fired_;  // in the order first fired
+  std::vector<unjudged> not_run_;                     // in the order first met
+  std::vector<finding> last_;
+  std::size_t records_ = 0;
+};
 
 }  // namespace ssfast

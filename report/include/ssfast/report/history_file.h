@@ -67,9 +67,17 @@ struct history_read_problem {
   std::size_t at = 0, bytes = 0;
 };
 
+/// Hands `each` the records of the day file `path` whose time lies within [since_ms,
+/// until_ms], in file order, one record object reused (take what is kept); each problem met
+/// is told to `problem` when given. False when the file cannot be read (nothing handed).
+/// Holds the file's bytes, not its records. Allocates.
+SSFAST_API bool scan_history_file(
+    const std::string& path, std::int64_t since_ms, std::int64_t until_ms,
+    const std::function<void(history_record&)>& each,
+    const std::function<void(const history_read_problem&)>& problem = {});
+
 /// Appends to `rows` the records of the day file `path` whose time lies within [since_ms,
-/// until_ms]; each problem met is told to `problem` when given. False when the file cannot be
-/// read (nothing appended). Allocates.
+/// until_ms] (scan_history_file into a vector). Allocates.
 SSFAST_API bool read_history_file(
     const std::string& path, std::int64_t since_ms, std::int64_t until_ms,
     std::vector<history_record>& rows,

@@ -62,6 +62,43 @@ SSFAST_API void render_history_text(std::span<const history_record> rows,
                                     std::span<const tcp_state> states, history_clock clock,
                                     std::string& out, const history_extras* extras = nullptr);
 
+/// The table written a record at a time, in the order given (render_history_text is this over
+/// a span): what it keeps does not grow with the records but for the sparklines' numbers (one
+/// per column per row, when `sparkline_width` is not 0). `dated`: the time column carries the
+/// date (history_spans_days); `flags`: a FLAGS column. Allocates only to grow `out` and what
+/// it keeps.
+class SSFAST_API history_text_writer {
+ public:
+  history_text_writer(std::span<const tcp_state> states, history_clock clock, bool dated,
+                      bool flags, unsigned sparkline_width, bool utf8, std::string& out);
+  /// One line: the record's time and columns, then `flag` (escaped) when there is a FLAGS
+  /// column.
+  void row(const history_record& r, std::string_view flag = {});
+  /// Min, Average and Max (nothing at all after no row), the sparklines, then `notes`.
+  void finish(std::span<const std::string> notes = {});
+
+ private:
+  std::vector<tcp_state> states_;
+  std::vector<std::string> cols_;
+  history_clock clock_;
+  bool dated_, flags_;
+  unsigned sparkline_width_;
+  bool utf8_;
+  std::string& out_;
+  std::size_t rates_from_ = 0, rows_ = 0;
+  std::vector<std::size_t> width_, n_;
+  std::vector<double> lo_, hi_, sum_, v_, kept_;
+};
+
+/// Whether two times fall on different days of `clock`: the table then dates its times.
+SSFAST_API bool history_spans_days(std::int64_t first_ms, std::int64_t last_ms,
+                                   history_clock clock);
+
+/// CSV a line at a time: the header of render_history_csv's columns, and one record's line.
+SSFAST_API void history_csv_header(std::span<const tcp_state> states, std::string& out);
+SSFAST_API void history_csv_row(const history_record& r, std::span<const tcp_state> states,
+                                std::string& out);
+
 /// A sample's time as the table's time column shows it: "03:10:20", or with the date
 /// ("2026-12-04 03:10:20") when `dated`.
 SSFAST_API std::string history_time(std::int64_t time_ms, history_clock clock, bool dated);
