@@ -323,6 +323,8 @@ bool add_listeners(const second_sample& sample, const first_sample& before, bool
   for (std::size_t i = 0; i < t.size(); ++i) {
     listener_evidence l;
     l.address = endpoint_text(t.family()[i], t.local_addr()[i], t.local_port()[i]);
+    l.family = t.family()[i];
+    l.local = t.local_addr()[i];
     l.port = t.local_port()[i];
     l.accept_queue = t.recv_q()[i];
     l.backlog = t.send_q()[i];

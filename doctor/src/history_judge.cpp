@@ -43,8 +43,9 @@ doctor_evidence history_evidence(const history_record& r) {
     listener_evidence x;
     address_bytes a{};
     std::copy(l.address.begin(), l.address.end(), a.begin());
-    // AF_INET6 (10) or AF_INET (2), as ss writes an endpoint.
-    x.address = endpoint_text(l.family == 6 ? 10 : 2, a, l.port);
+    x.family = l.family == 6 ? 10 : 2;  // AF_INET6, AF_INET
+    x.local = l.address;
+    x.address = endpoint_text(x.family, a, l.port);
     x.port = l.port;
     x.accept_queue = l.accept_queue;
     x.backlog = l.backlog;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // One sample for the history, taken through the collector (see ssfast/doctor/history.h).
-#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <charconv>
@@ -35,20 +35,6 @@ bool parse_boot_id(std::string_view text, std::array<std::uint8_t, 16>& out) {
     }
   }
   return n == 16 && half < 0;
-}
-
-// "127.0.0.1:80", "[::]:443" -> family, address bytes; false if neither.
-bool parse_listener_address(const std::string& a, history_listener& l) {
-  const std::size_t colon = a.rfind(':');
-  if (colon == std::string::npos) return false;
-  std::string host = a.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-    l.family = 6;
-    return inet_pton(AF_INET6, host.c_str(), l.address.data()) == 1;
-  }
-  l.family = 4;
-  return inet_pton(AF_INET, host.c_str(), l.address.data()) == 1;
 }
 
 // The field of doctor_sysctls each name is, with how many numbers it holds.
@@ -165,7 +151,10 @@ std::error_code take_history_sample(collector& c, std::size_t max_listeners,
   std::vector<history_listener> rows;
   for (const listener_evidence& l : ls) {
     history_listener h;
-    if (!parse_listener_address(l.address, h)) continue;
+    // The address as the kernel gave it (gather keeps the bytes beside the text).
+    if (l.family != AF_INET && l.family != AF_INET6) continue;
+    h.family = l.family == AF_INET6 ? 6 : 4;
+    h.address = l.local;
     h.port = l.port;
     auto it = std::find_if(rows.begin(), rows.end(), [&](const history_listener& r) {
       return r.family == h.family && r.address == h.address && r.port == h.port;

@@ -38,7 +38,9 @@ struct keyed_count {
 /// One TCP listener (one row; SO_REUSEPORT siblings are separate listeners, and share what
 /// belongs to their address: the request sockets, which no dump can tell apart by sibling).
 struct listener_evidence {
-  std::string address;  ///< "127.0.0.1:80", "[::]:443"
+  std::string address;                   ///< "127.0.0.1:80", "[::]:443"
+  std::uint8_t family = 0;               ///< AF_INET or AF_INET6 (0: not said), of `local`
+  std::array<std::uint8_t, 16> local{};  ///< the address as the kernel gave it (IPv4: 4 bytes)
   std::uint16_t port = 0;
   std::uint32_t accept_queue = 0;  ///< Recv-Q: established, waiting for accept()
   std::uint32_t backlog = 0;       ///< Send-Q: min(listen() backlog, somaxconn) (netlink only)
