@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "support/busy_history.h"
+
 namespace ssfast {
 namespace {
 
@@ -19,64 +21,10 @@ std::span<const std::byte> bytes(const std::string& s) {
 
 std::size_t id(counter_id c) { return static_cast<std::size_t>(c); }
 
-// A busy host's sample at step `i` (10 s apart): 228k sockets, counters that grow, 5 listeners.
+// A busy host's sample at step `i`, 10 s apart, from /proc (the source is written in keyframes
+// and carried to the rest).
 history_sample busy_sample(int i) {
-  history_sample s;
-  s.time_ms = 1'796'000'000'000 + std::int64_t{i} * 10'000;
-  for (std::size_t k = 0; k < 16; ++k) s.boot_id[k] = static_cast<std::uint8_t>(k * 7 + 1);
-  s.netns = 4026531840;
-  s.source = 1;  // /proc: written in keyframes, carried to the rest
-  s.tcp[0][1] = 228000 + static_cast<std::uint64_t>(i % 17);  // ESTABLISHED
-  s.tcp[0][6] = 31000 + static_cast<std::uint64_t>(i % 5);    // TIME_WAIT
-  s.tcp[0][8] = 12;                                           // CLOSE_WAIT
-  s.tcp[0][10] = 40;                                          // LISTEN
-  s.tcp[0][12] = static_cast<std::uint64_t>(i % 3);           // NEW_SYN_RECV
-  s.tcp[1][1] = 5200;
-  s.tcp[1][10] = 8;
-  s.udp = {3, 120, 1, 14};
-  s.unix_sockets = {2100, 340, 6, 12};
-  s.levels.sockets_used = 262000 + i;
-  s.levels.tcp_inuse = 228100;
-  s.levels.tcp_orphan = 14;
-  s.levels.tcp_tw = 31000 + i % 5;
-  s.levels.tcp_alloc = 228200;
-  s.levels.tcp_mem = 91234;
-  s.levels.tcp6_inuse = 5208;
-  s.levels.udp_inuse = 123;
-  s.levels.udp_mem = 40;
-  s.levels.udp6_inuse = 15;
-  s.levels.raw_inuse = 0;
-  s.levels.raw6_inuse = 1;
-  s.levels.tcp_curr_estab = 233212;
-  // Absolute values of a host up for months; per 10 s: 5,800 connections, 2.1M segments.
-  for (std::size_t c = 0; c < history_counter_count; ++c)
-    s.counters[c] = 9'000'000'000 + std::int64_t(c) * 1'000'003 + std::int64_t{i} * (c % 4);
-  s.counters[id(counter_id::tcp_active_opens)] = 4'100'000'000 + std::int64_t{i} * 2900;
-  s.counters[id(counter_id::tcp_passive_opens)] = 3'900'000'000 + std::int64_t{i} * 2900;
-  s.counters[id(counter_id::tcp_in_segs)] = 900'000'000'000 + std::int64_t{i} * 1'050'000;
-  s.counters[id(counter_id::tcp_out_segs)] = 950'000'000'000 + std::int64_t{i} * 1'100'000;
-  s.counters[id(counter_id::tcp_retrans_segs)] = 3'000'000'000 + std::int64_t{i} * 1900;
-  s.sysctls = {{"net.core.somaxconn", "4096"},
-               {"net.ipv4.ip_local_port_range", "32768\t60999"},
-               {"net.ipv4.tcp_fin_timeout", "60"},
-               {"net.ipv4.tcp_max_orphans", "262144"},
-               {"net.ipv4.tcp_max_syn_backlog", "4096"},
-               {"net.ipv4.tcp_max_tw_buckets", "262144"},
-               {"net.ipv4.tcp_mem", "381969\t509294\t763938"},
-               {"net.ipv4.tcp_synack_retries", "5"},
-               {"net.ipv4.tcp_syncookies", "1"},
-               {"net.ipv4.tcp_tw_reuse", "2"}};
-  for (const std::uint16_t p : {std::uint16_t{443}, std::uint16_t{80}, std::uint16_t{8443},
-                                std::uint16_t{9000}, std::uint16_t{22}}) {
-    history_listener l;
-    l.address = {10, 0, 0, 1};
-    l.port = p;
-    l.accept_queue = static_cast<std::uint32_t>(i % 9);
-    l.backlog = 4096;
-    l.syn_recv = static_cast<std::uint32_t>(i % 3);
-    s.listeners.push_back(l);
-  }
-  return s;
+  return testing::busy_history_sample(1'796'000'000'000 + std::int64_t{i} * 10'000, i, 1);
 }
 
 std::vector<history_record> read_all(const std::string& file,
