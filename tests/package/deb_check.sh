@@ -17,7 +17,8 @@ failed_line=?
 trap 'failed_line=$LINENO' ERR
 trap_user=0
 trap 'rc=$?; [ "$installed" = 1 ] && dpkg -P ssfast >>"$log" 2>&1;
-  [ "$trap_user" = 1 ] && { userdel _ssfast; groupdel _ssfast; } >>"$log" 2>&1;
+  if [ "$trap_user" = 1 ]; then userdel _ssfast >>"$log" 2>&1 || true;
+    if getent group _ssfast >/dev/null; then groupdel _ssfast >>"$log" 2>&1 || true; fi; fi;
   if [ $rc -ne 0 ]; then echo "deb check failed at line $failed_line (exit $rc)";
   tail -n 40 "$log" 2>/dev/null; fi; rm -rf "$work"' EXIT
 fail() { echo "deb check: $*"; exit 1; }
