@@ -229,9 +229,9 @@ struct view_state {
                                   (o.scope.ipv6 ? s.tcp[1].netstat_count(st) : 0));
     }
     const double every_s = static_cast<double>(spacing) / 1000.0;
-    char note[96];
+    char note[96];  // the spacing as people set it: a timer's few milliseconds late are not said
     std::snprintf(note, sizeof note, ", history from %zu recorded samples every %g s", keep,
-                  every_s);
+                  every_s < 10 ? std::round(every_s * 10) / 10 : std::round(every_s));
     recorded_note = note;
     // Marked where the spacing differs from the view's by more than a tenth.
     if (std::abs(every_s - o.watch) > 0.1 * o.watch) recorded_left = keep;
