@@ -56,6 +56,31 @@ TEST(DumpParserReplay, TcpCountsMatchTheRecordedScenario) {
   EXPECT_EQ(replay_inet(fixture("tcp4"))[1].total(), 0u) << "an IPv4 dump holds no IPv6";
 }
 
+// The minisockets of the recorded scenario (per family one TIME_WAIT, reported with timer 3,
+// and one request socket, SYN_RECV), told apart as the rows' timers tell them; the counts are
+// count_inet's.
+TEST(DumpParserReplay, MinisocketsAreTheTimewaitAndRequestSockets) {
+  for (const char* name : {"tcp4", "tcp6"}) {
+    const recorded_dump d = fixture(name);
+    const std::size_t f = name == std::string("tcp4") ? 0 : 1;
+    std::array<state_counts, 2> c;
+    minisocket_counts m;
+    socket_table t;
+    for (const auto& g : d.datagrams) {
+      ASSERT_FALSE(count_inet_minisockets(dgram(g), filter_of(d), c, m).error);
+      ASSERT_FALSE(rows_inet(dgram(g), filter_of(d), IPPROTO_TCP, t).error);
+    }
+    EXPECT_EQ(c, replay_inet(d)) << name;
+    std::uint64_t timer3 = 0;
+    for (std::size_t i = 0; i < t.size(); ++i) timer3 += t.row(i).timer == 3;
+    EXPECT_EQ(m.timewait[f], timer3) << name;
+    EXPECT_EQ(m.timewait[f], c[f][tcp_state::time_wait]) << name;
+    EXPECT_EQ(m.request[f], c[f][tcp_state::syn_recv]) << name;
+    EXPECT_EQ(m.timewait[1 - f] + m.request[1 - f], 0u) << name;
+    EXPECT_GT(m.timewait[f] + m.request[f], 0u) << name;
+  }
+}
+
 TEST(DumpParserReplay, UdpCountsMatchTheRecordedScenario) {
   const auto want = testing::expected_scenario();
   EXPECT_EQ(replay_inet(fixture("udp4"))[0], want.udp[0]);

@@ -152,6 +152,30 @@ struct collector::impl {
       return expected;
     }
 
+    // CurrEstab, and TCP inuse from sockstat and TCP6 inuse from sockstat6 (absent without
+    // IPv6, which then has no socket: 0).
+    tcp_gauges gauges() noexcept override {
+      tcp_gauges g;
+      g.curr_estab = curr_estab();
+      struct seen {
+        std::optional<std::int64_t>* v4;
+        std::optional<std::int64_t>* v6;
+      } ctx{&g.inuse[0], &g.inuse[1]};
+      auto visit = [](void* c, std::string_view grp, std::string_view n, std::int64_t v) {
+        auto* s = static_cast<seen*>(c);
+        if (n != "inuse") return;
+        if (grp == "TCP") *s->v4 = v;
+        if (grp == "TCP6") *s->v6 = v;
+      };
+      std::string_view text;
+      if (!files.read("net/sockstat", text)) (void)proc::parse_sockstat(text, visit, &ctx);
+      if (const std::error_code ec = files.read("net/sockstat6", text); !ec)
+        (void)proc::parse_sockstat(text, visit, &ctx);
+      else if (ec == std::errc::no_such_file_or_directory)
+        g.inuse[1] = 0;
+      return g;
+    }
+
     // CurrEstab from <proc root>/net/snmp.
     std::optional<std::int64_t> curr_estab() noexcept override {
       std::string_view text;
@@ -201,6 +225,8 @@ struct collector::impl {
           reset();
           if (method == count_method::estimate)
             out.estimate = socket_summary::estimate_status::needs_netlink;
+          if (method == count_method::derived)
+            out.derivation = socket_summary::derivation_status::needs_netlink;
           proc::file_stats stats;
           const auto ec = proc::count_sockets(files, scope, out, stats, failed);
           malformed = stats.skipped_in;

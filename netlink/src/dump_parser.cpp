@@ -202,6 +202,25 @@ parse_status count_inet(const datagram& d, const reply_filter& f,
               [&](std::span<const std::byte> p) { return count_message(p, by_family); });
 }
 
+parse_status count_inet_minisockets(const datagram& d, const reply_filter& f,
+                                    std::array<state_counts, 2>& by_family,
+                                    minisocket_counts& minisockets,
+                                    repeat_guard* repeats) noexcept {
+  return walk(d, f, repeats, wire::inet_cookie_offset,
+              [&](std::span<const std::byte> p) -> std::error_code {
+                if (auto ec = count_message(p, by_family)) return ec;
+                const std::size_t fi =
+                    static_cast<std::uint8_t>(p[wire::inet_family_offset]) == AF_INET ? 0 : 1;
+                const auto state = static_cast<std::uint8_t>(p[wire::inet_state_offset]);
+                if (static_cast<std::uint8_t>(p[wire::inet_timer_offset]) == 3)
+                  ++minisockets.timewait[fi];
+                else if (state == static_cast<std::uint8_t>(tcp_state::syn_recv) ||
+                         state == static_cast<std::uint8_t>(tcp_state::new_syn_recv))
+                  ++minisockets.request[fi];
+                return {};
+              });
+}
+
 parse_status count_inet_keys(const datagram& d, const reply_filter& f,
                              std::array<state_counts, 2>& by_family,
                              std::array<std::uint64_t, 256>& keys, std::uint16_t ephemeral_low,

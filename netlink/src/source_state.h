@@ -298,11 +298,24 @@ struct source::state {
     return ec;
   }
 
+  // TCP in every state but ESTABLISHED, minisockets told apart: the walk without the messages
+  // that cost (one walk: splitting a dump that builds almost no messages only adds walks).
+  std::error_code dump_all_but_established(const count_scope& scope,
+                                           std::array<state_counts, 2>& counts,
+                                           netlink::minisocket_counts& minisockets,
+                                           std::uint64_t& repeats) noexcept;
+
   // Every state but ESTABLISHED, then ESTABLISHED = CurrEstab - CLOSE_WAIT. The walk without
   // the messages that cost (one walk: splitting a dump that builds almost no messages only
   // adds walks). Returns whether the figures held (else the caller counts exactly).
   std::error_code count_estimate(socket_summary& out, const count_scope& scope,
                                  bool& estimated) noexcept;
+
+  // Every state but ESTABLISHED between two reads of the gauges, then ESTABLISHED twice:
+  // CurrEstab - CLOSE_WAIT, and per family inuse - the full sockets dumped. Fills `out.tcp`
+  // and says taken when the gauges held still and both agree; else the caller walks.
+  std::error_code count_derived(socket_summary& out, const count_scope& scope,
+                                bool& taken) noexcept;
 
   std::error_code count_netlink(socket_summary& out, const count_scope& scope,
                                 count_method method) noexcept;

@@ -104,6 +104,7 @@ inline constexpr std::size_t align(std::size_t n) noexcept { return (n + 3) & ~s
 // Offsets of the two bytes the counting path reads; the layout is kernel ABI.
 inline constexpr std::size_t inet_family_offset = offsetof(inet_diag_msg, idiag_family);
 inline constexpr std::size_t inet_state_offset = offsetof(inet_diag_msg, idiag_state);
+inline constexpr std::size_t inet_timer_offset = offsetof(inet_diag_msg, idiag_timer);
 inline constexpr std::size_t inet_sport_offset =
     offsetof(inet_diag_msg, id) + offsetof(inet_diag_sockid, idiag_sport);
 inline constexpr std::size_t inet_dport_offset =

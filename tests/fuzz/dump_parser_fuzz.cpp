@@ -26,6 +26,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Invariant on every input: what is counted is exactly what was consumed.
   if (netlink::count_inet(d, f, c).sockets != c[0].total() + c[1].total()) __builtin_trap();
   if (netlink::count_unix(d, f, u).sockets != u.total()) __builtin_trap();
+  // Minisockets are some of the sockets counted, never more.
+  std::array<state_counts, 2> cm;
+  netlink::minisocket_counts m;
+  if (netlink::count_inet_minisockets(d, f, cm, m).sockets != cm[0].total() + cm[1].total() ||
+      cm != c)
+    __builtin_trap();
+  for (std::size_t k = 0; k < 2; ++k)
+    if (m.timewait[k] + m.request[k] > cm[k].total()) __builtin_trap();
   if (netlink::rows_inet(d, f, IPPROTO_TCP, t).sockets != t.size()) __builtin_trap();
   // Every row, attributes kept, through every detail a listing prints (-e -o -m -i --tos
   // --cgroup, text and JSON): attributes are decoded by the renderer, so they are fuzzed too.

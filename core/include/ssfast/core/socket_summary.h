@@ -42,10 +42,23 @@ struct count_scope {
 
 /// How a count (collector::count) obtains ESTABLISHED.
 enum class count_method : std::uint8_t {
-  exact,     ///< one message per socket from the kernel
+  exact,     ///< one message per socket from the kernel: the walk
   estimate,  ///< dump every other state; ESTABLISHED = CurrEstab - CLOSE_WAIT (netlink, both
              ///< families; otherwise, or if the figures disagree, exact; see
              ///< socket_summary::estimate)
+  derived,   ///< dump every other state and derive ESTABLISHED twice, from CurrEstab and from
+             ///< sockstat inuse; taken when both agree and the gauges held still, else the
+             ///< walk (see socket_summary::derivation)
+};
+
+/// The namespace's gauges a derived count checks itself against: /proc/net/snmp Tcp CurrEstab
+/// (ESTABLISHED + CLOSE_WAIT), /proc/net/sockstat TCP inuse and sockstat6 TCP6 inuse (the full
+/// TCP sockets hashed in the namespace, by the protocol they were made with: tcp_prot,
+/// tcpv6_prot). Empty: not readable.
+struct tcp_gauges {
+  std::optional<std::int64_t> curr_estab;
+  std::array<std::optional<std::int64_t>, 2> inuse;  ///< indexed by ip_family
+  friend bool operator==(const tcp_gauges&, const tcp_gauges&) = default;
 };
 
 /// One snapshot of socket counts. Plain data, no allocation. UDP uses TCP_ESTABLISHED for
@@ -78,6 +91,21 @@ struct socket_summary {
   /// sockets of a dump of every other state; tcp[f][ESTABLISHED] stay 0 (not dumped).
   std::uint64_t established_estimate = 0;
   std::int64_t curr_estab = 0;  ///< the CurrEstab the estimate used
+
+  /// How a derived count (count_method::derived) went: whether ESTABLISHED was derived, and if
+  /// not, why the sockets were walked instead.
+  enum class derivation_status : std::uint8_t {
+    not_requested,        ///< the walk (or the estimate) was asked for
+    taken,                ///< derived: both derivations agreed and the gauges held still
+    gauges_moved,         ///< CurrEstab or inuse changed during the dump: walked
+    disagreed,            ///< the two derivations differ: walked
+    gauge_missing,        ///< snmp or sockstat unreadable: walked
+    needs_both_families,  ///< CurrEstab covers IPv4 and IPv6 together: walked
+    needs_netlink         ///< the /proc source lists every socket anyway
+  };
+  derivation_status derivation = derivation_status::not_requested;
+  /// The gauges the derivation read after its dump (as before it when taken).
+  tcp_gauges gauges;
 
   const state_counts& tcp_of(ip_family f) const noexcept {
     return tcp[static_cast<std::size_t>(f)];

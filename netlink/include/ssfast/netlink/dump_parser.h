@@ -83,6 +83,25 @@ parse_status count_inet(const datagram& d, const reply_filter& f,
                         std::array<state_counts, 2>& by_family,
                         repeat_guard* repeats = nullptr) noexcept;
 
+/// What sockstat's `inuse` leaves out of a TCP dump, per family (0 IPv4, 1 IPv6): the
+/// minisockets, which are hashed but are not full sockets.
+struct minisocket_counts {
+  std::array<std::uint64_t, 2> timewait{};  ///< TIME_WAIT and FIN_WAIT2 timewait substates
+  std::array<std::uint64_t, 2> request{};   ///< SYN_RECV as the dump reports it
+  friend bool operator==(const minisocket_counts&, const minisocket_counts&) = default;
+};
+
+/// As count_inet, and also tells minisockets apart, reading one more byte of each message:
+/// a TIME_WAIT minisocket is the only socket reported with idiag_timer 3, whatever the
+/// tw_substate it reports as its state (inet_twsk_diag_fill(); inet_sk_diag_fill() gives a
+/// full socket 0, 1, 2 or 4), and every SYN_RECV is taken for a request socket
+/// (inet_req_diag_fill(); a full socket in SYN_RECV, a Fast Open child before its ACK, is
+/// counted as one too, which a caller comparing with sockstat sees as a mismatch).
+parse_status count_inet_minisockets(const datagram& d, const reply_filter& f,
+                                    std::array<state_counts, 2>& by_family,
+                                    minisocket_counts& minisockets,
+                                    repeat_guard* repeats = nullptr) noexcept;
+
 /// As count_inet, and also adds each socket's partition key (bytecode.h partition_key, by
 /// key >> 8) to `keys`: four more bytes read per message. For choosing the next split points.
 parse_status count_inet_keys(const datagram& d, const reply_filter& f,

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The netlink source: sock_diag dumps planned for a count, a snapshot or a filtered listing.
 // Owns the dump plans: TCP in one walk for both families (with its retry per family where the
-// kernel lacks TCPDIAG_GETSOCK), parallel dumps over port slices, and the estimate's dump.
+// kernel lacks TCPDIAG_GETSOCK), parallel dumps over port slices, and the dump that the
+// estimate and the derived count share.
 #pragma once
 
 #include <array>
@@ -49,6 +50,9 @@ class count_hints {
   virtual std::optional<std::uint64_t> expected_tcp_sockets() noexcept = 0;
   /// The kernel's Tcp CurrEstab (net/snmp), if known: what --estimate derives ESTABLISHED from.
   virtual std::optional<std::int64_t> curr_estab() noexcept = 0;
+  /// CurrEstab and sockstat's inuse per family, read now: what a derived count checks itself
+  /// against, before and after its dump.
+  virtual tcp_gauges gauges() noexcept = 0;
 
  protected:
   ~count_hints() = default;
