@@ -82,7 +82,7 @@ constexpr std::array<help_section, 11> sections = {{
      "                  closing, all, connected, synchronized, bucket, big. The kernel applies\n"
      "                  it (INET_DIAG bytecode) to TCP and UDP.\n"},
     {command::summary,
-     "-s [-tux46] [-j|--format F] [--textfile PATH] [--estimate]\n"
+     "-s [-tux46] [-j|--format F] [--textfile PATH] [--exact|--estimate]\n"
      "                 [--all-netns [--netns-owner init|any]]\n"
      "                 [--watch S [--count N] [--dir DIR]] [FILTER]",
      "Summary:\n"
@@ -95,6 +95,12 @@ constexpr std::array<help_section, 11> sections = {{
      "  -F FILE         the filter from FILE (- for stdin); --filter\n"
      "  -i, --info      then, per TCP state, the RTT's p50/p90/p99/max and the retransmissions\n"
      "                  (tcp_info of every TCP socket: a listing's cost; text and JSON only)\n"
+     "                  ESTABLISHED is derived by default: every other TCP state is dumped\n"
+     "                  between two reads of the kernel's gauges, and ESTABLISHED is taken\n"
+     "                  when CurrEstab - CLOSE_WAIT and sockstat inuse - the other full\n"
+     "                  sockets agree and the gauges held still; else every socket is walked\n"
+     "                  (JSON \"method\": derived or walk; both exact)\n"
+     "  --exact         always walk: one message per TCP socket\n"
      "  --estimate      dump every TCP state but ESTABLISHED and derive ESTABLISHED from\n"
      "                  /proc/net/snmp CurrEstab minus CLOSE_WAIT (labelled an estimate;\n"
      "                  counted exactly when the figures disagree)\n"
@@ -141,7 +147,7 @@ constexpr std::array<help_section, 11> sections = {{
      "  --delta S       the change over S seconds, and the rate per second\n"},
     {command::check,
      "check [--warn M=RANGE,...] [--crit M=RANGE,...] [--interval S] [--timeout S]\n"
-     "                 [-tux46] [--estimate] [--threads N] [FILTER]",
+     "                 [-tux46] [--exact|--estimate] [--threads N] [FILTER]",
      "check: a Nagios/Icinga plugin. `SSFAST OK|WARNING|CRITICAL|UNKNOWN - text | perfdata`,\n"
      "  exit 0/1/2/3. M: established, syn_sent, syn_recv, fin_wait1, fin_wait2, time_wait,\n"
      "  close, close_wait, last_ack, listen, closing, tcp, udp, unix, orphan, tw, tcp_inuse,\n"
@@ -157,7 +163,8 @@ constexpr std::array<help_section, 11> sections = {{
      "  tw, ...) and the other rates are the namespace's, not metrics then.\n"},
     {command::exporter,
      "exporter [--listen ADDR:PORT] [--max-connections N] [--max-per-peer N]\n"
-     "                    [--timeout S] [--max-listeners N] [--estimate] [--threads N]\n"
+     "                    [--timeout S] [--max-listeners N] [--exact|--estimate]\n"
+     "                    [--threads N]\n"
      "                    [-tux46] [--all-netns [--netns-owner init|any]\n"
      "                    [--scrape-deadline S]]",
      "exporter: serves /metrics (Prometheus text) over HTTP; loopback 127.0.0.1:9477 unless\n"

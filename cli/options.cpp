@@ -192,6 +192,7 @@ class parser {
         break;
       case opt::events: o_.events = true; break;
       case opt::estimate: o_.method = count_method::estimate; break;
+      case opt::exact: o_.method = count_method::exact; break;
       case opt::all_netns: o_.all_netns = true; break;
       case opt::help: help_ = true; break;
       case opt::version: version_ = true; break;
@@ -763,6 +764,8 @@ class parser {
           "(SKNLGRP_*_DESTROY), not UNIX ones";
     else if (given(opt::proc_root) && o_.source == source_choice::netlink)
       err_ = "option '--proc-root' reads sockets from DIR/net: it cannot go with --source netlink";
+    else if (given(opt::exact) && given(opt::estimate))
+      err_ = "options '--exact' and '--estimate' ask for opposite counts: give one";
     else if (o_.method == count_method::estimate && v4_ != v6_)
       err_ =
           "option '--estimate' uses CurrEstab, which counts IPv4 and IPv6 together: it cannot "

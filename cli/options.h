@@ -95,7 +95,7 @@ struct options {
   std::size_t top_n = 20;               ///< top --limit N
   top_metric by = top_metric::sockets;  ///< top --by METRIC
   // Summary.
-  count_method method = count_method::exact;
+  count_method method = count_method::derived;  ///< --exact: exact; --estimate: estimate
   bool all_netns = false;                ///< -s --all-netns: every network namespace on the host
   netns_owner owner = netns_owner::any;  ///< --netns-owner: init leaves out other users' namespaces
   // Every command.

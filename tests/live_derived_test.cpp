@@ -22,6 +22,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -506,6 +507,52 @@ TEST_F(LiveNamespace, DerivedUnderChurnIsNeverAboveTheTruth) {
       EXPECT_GT(taken, 0u) << "light churn leaves quiet moments";
     }
   }
+}
+
+// The command: -s derives by default and says so in JSON only (the text is ss's and netstat's
+// shape, untouched); --exact walks; one family walks and says why; the two methods agree.
+TEST_F(LiveNamespace, CliDerivesByDefaultAndSaysWhichMethodAnswered) {
+  const auto d = testing::run_process({SSFAST_CLI_PATH, "-s", "-j"});
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  const auto jd = nlohmann::json::parse(d.out);
+  EXPECT_EQ(jd["method"], "derived") << d.out;
+  EXPECT_FALSE(jd.contains("walked_because"));
+  const auto w = testing::run_process({SSFAST_CLI_PATH, "-s", "-j", "--exact"});
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  const auto jw = nlohmann::json::parse(w.out);
+  EXPECT_EQ(jw["method"], "walk");
+  EXPECT_FALSE(jw.contains("walked_because")) << "a walk asked for needs no reason";
+  EXPECT_EQ(jd["tcp"], jw["tcp"]);
+  for (tcp_state st : netstat_states)
+    EXPECT_EQ(json_state(jd["tcp"]["states"], st), got_.tcp_all().netstat_count(st));
+  const auto v4 = testing::run_process({SSFAST_CLI_PATH, "-s", "-j", "-4"});
+  ASSERT_EQ(v4.exit_code, 0) << v4.err;
+  const auto j4 = nlohmann::json::parse(v4.out);
+  EXPECT_EQ(j4["method"], "walk");
+  EXPECT_EQ(j4["walked_because"], "CurrEstab counts IPv4 and IPv6 together");
+  EXPECT_EQ(j4["tcp"]["ipv4"]["total"], got_.tcp[0].total());
+  // The text is the same whichever method answered.
+  const auto td = testing::run_process({SSFAST_CLI_PATH, "-s"});
+  const auto tw = testing::run_process({SSFAST_CLI_PATH, "-s", "--exact"});
+  ASSERT_EQ(td.exit_code, 0);
+  const auto sockets_part = [](const std::string& t) { return t.substr(0, t.find("Kernel")); };
+  EXPECT_EQ(sockets_part(td.out), sockets_part(tw.out));
+  EXPECT_EQ(td.out.find("derived"), std::string::npos) << td.out;
+  const auto both = testing::run_process({SSFAST_CLI_PATH, "-s", "--exact", "--estimate"});
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_EQ(both.err,
+            "ssfast: options '--exact' and '--estimate' ask for opposite counts: give one "
+            "(see ssfast help -s)\n");
+  // check derives too, and agrees with the walk.
+  const auto cd = testing::run_process({SSFAST_CLI_PATH, "check", "--warn", "established=1000"});
+  const auto cw =
+      testing::run_process({SSFAST_CLI_PATH, "check", "--exact", "--warn", "established=1000"});
+  EXPECT_EQ(cd.exit_code, 0) << cd.out << cd.err;
+  const auto perf = [](const std::string& t) { return t.substr(t.find("established=")); };
+  ASSERT_NE(cd.out.find("established="), std::string::npos) << cd.out;
+  EXPECT_EQ(perf(cd.out).substr(0, perf(cd.out).find(';')),
+            "established=" + std::to_string(established(got_)));
+  EXPECT_EQ(perf(cd.out).substr(0, 20), perf(cw.out).substr(0, 20));
 }
 
 }  // namespace

@@ -69,6 +69,30 @@ std::string_view estimate_not_used(const socket_summary& s) noexcept {
   return {};
 }
 
+// Why a derived count walked; empty if it was taken, or was not asked for.
+std::string_view derivation_not_taken(const socket_summary& s) noexcept {
+  using st = socket_summary::derivation_status;
+  switch (s.derivation) {
+    case st::gauges_moved:
+      return "CurrEstab or sockstat inuse changed during the dump (sockets changed state)";
+    case st::disagreed:
+      return "CurrEstab - CLOSE_WAIT and sockstat inuse - the other full sockets differ";
+    case st::gauge_missing: return "/proc/net/snmp CurrEstab or sockstat inuse could not be read";
+    case st::needs_both_families: return "CurrEstab counts IPv4 and IPv6 together";
+    case st::needs_netlink: return "the /proc source lists every socket anyway";
+    case st::not_requested:
+    case st::taken: break;
+  }
+  return {};
+}
+
+// How ESTABLISHED was counted: derived from the gauges, estimated, or walked.
+std::string_view method_used(const socket_summary& s) noexcept {
+  if (s.estimate == socket_summary::estimate_status::estimated) return "estimate";
+  if (s.derivation == socket_summary::derivation_status::taken) return "derived";
+  return "walk";
+}
+
 void append_state_name(std::string& out, std::uint8_t s) {
   const std::string_view name = netstat_name(s);
   if (!name.empty()) {
@@ -284,6 +308,11 @@ void render_summary_json(const summary_report& r, std::string& out) {
     w.key("netlink").begin_object();
     w.key("repeats_dropped").value(s.repeats_dropped);
     w.end_object();
+  }
+  if (s.scope.tcp) {
+    w.key("method").value(method_used(s));
+    if (const std::string_view why = derivation_not_taken(s); !why.empty())
+      w.key("walked_because").value(why);
   }
 
   write_summary_sockets(w, s);

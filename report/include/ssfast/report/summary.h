@@ -39,9 +39,11 @@ SSFAST_API void render_summary_text(const summary_report& r, std::string& out);
 /// eleven netstat names, zeros included), ipv4, ipv6}, udp{total, ...}, unix{total, ...},
 /// counters (null when unreadable, with counters_error); with the /proc source, proc
 /// {skipped_lines, duplicate_rows}, with netlink, netlink{repeats_dropped}; after a fallback,
-/// fallback_reason; with --estimate, estimate {established, curr_estab, close_wait} (or
-/// {established: null, not_used}) and no per-family TCP objects when estimated. Allocates only to
-/// grow `out`.
+/// fallback_reason; with TCP, method ("derived": ESTABLISHED from the kernel's gauges, see
+/// count_method::derived; "walk": every socket's message; "estimate") and, when a derivation was
+/// asked for but the sockets were walked, walked_because; with --estimate, estimate
+/// {established, curr_estab, close_wait} (or {established: null, not_used}) and no per-family
+/// TCP objects when estimated. Allocates only to grow `out`.
 SSFAST_API void render_summary_json(const summary_report& r, std::string& out);
 
 /// Appends the report in Prometheus text exposition format (0.0.4), every series with HELP
