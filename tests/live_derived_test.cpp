@@ -531,6 +531,14 @@ TEST_F(LiveNamespace, CliDerivesByDefaultAndSaysWhichMethodAnswered) {
   EXPECT_EQ(j4["method"], "walk");
   EXPECT_EQ(j4["walked_because"], "CurrEstab counts IPv4 and IPv6 together");
   EXPECT_EQ(j4["tcp"]["ipv4"]["total"], got_.tcp[0].total());
+  const auto pd = testing::run_process({SSFAST_CLI_PATH, "-s", "--format", "prometheus"});
+  EXPECT_NE(pd.out.find("\nssfast_tcp_count_method_info{method=\"derived\"} 1\n"),
+            std::string::npos)
+      << pd.out;
+  const auto pw =
+      testing::run_process({SSFAST_CLI_PATH, "-s", "--format", "prometheus", "--exact"});
+  EXPECT_NE(pw.out.find("\nssfast_tcp_count_method_info{method=\"walk\"} 1\n"), std::string::npos)
+      << pw.out;
   // The text is the same whichever method answered.
   const auto td = testing::run_process({SSFAST_CLI_PATH, "-s"});
   const auto tw = testing::run_process({SSFAST_CLI_PATH, "-s", "--exact"});

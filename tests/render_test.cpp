@@ -257,6 +257,7 @@ TEST(RenderPrometheus, EveryStateAsALabelWithHelpAndType) {
   EXPECT_EQ(m.at(R"(ssfast_unix_sockets{type="dgram"})"), "4");
   EXPECT_EQ(m.at(R"(ssfast_unix_sockets{type="seqpacket"})"), "1");
   EXPECT_EQ(m.at(R"(ssfast_source_info{source="netlink"})"), "1");
+  EXPECT_EQ(m.at(R"(ssfast_tcp_count_method_info{method="walk"})"), "1");
   EXPECT_EQ(m.at(R"(ssfast_sockstat{protocol="TCP",counter="tw"})"), "300");
   EXPECT_EQ(m.at(R"(ssfast_sockstat{protocol="TCP6",counter="inuse"})"), "210");
   EXPECT_EQ(m.count(R"(ssfast_sockstat{protocol="RAW",counter="inuse"})"), 0u)

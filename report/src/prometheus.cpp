@@ -118,6 +118,12 @@ void render_summary_prometheus(const summary_report& r,
       sample(out, "ssfast_unix_sockets", "type=\"" + std::string(type) + "\"",
              static_cast<std::int64_t>(s.unix_domain.by_type[i]));
   }
+  if (sc.tcp) {
+    metric_header(out, "ssfast_tcp_count_method_info", "gauge",
+                  "How ESTABLISHED was counted: 1 for derived (from CurrEstab and sockstat inuse, "
+                  "cross-checked), walk (a message per socket) or estimate.");
+    sample(out, "ssfast_tcp_count_method_info", "method=\"" + std::string(s.method()) + "\"", 1);
+  }
   metric_header(out, "ssfast_source_info", "gauge",
                 "The source that answered: 1 for netlink sock_diag or the /proc/net files.");
   sample(out, "ssfast_source_info", "source=\"" + std::string(to_string(r.source)) + "\"", 1);

@@ -86,13 +86,6 @@ std::string_view derivation_not_taken(const socket_summary& s) noexcept {
   return {};
 }
 
-// How ESTABLISHED was counted: derived from the gauges, estimated, or walked.
-std::string_view method_used(const socket_summary& s) noexcept {
-  if (s.estimate == socket_summary::estimate_status::estimated) return "estimate";
-  if (s.derivation == socket_summary::derivation_status::taken) return "derived";
-  return "walk";
-}
-
 void append_state_name(std::string& out, std::uint8_t s) {
   const std::string_view name = netstat_name(s);
   if (!name.empty()) {
@@ -310,7 +303,7 @@ void render_summary_json(const summary_report& r, std::string& out) {
     w.end_object();
   }
   if (s.scope.tcp) {
-    w.key("method").value(method_used(s));
+    w.key("method").value(s.method());
     if (const std::string_view why = derivation_not_taken(s); !why.empty())
       w.key("walked_because").value(why);
   }

@@ -107,6 +107,14 @@ struct socket_summary {
   /// The gauges the derivation read after its dump (as before it when taken).
   tcp_gauges gauges;
 
+  /// How ESTABLISHED was counted: "derived" (from the gauges), "estimate", or "walk" (one
+  /// message per socket; also a filtered count and the /proc source). Static storage.
+  std::string_view method() const noexcept {
+    if (estimate == estimate_status::estimated) return "estimate";
+    if (derivation == derivation_status::taken) return "derived";
+    return "walk";
+  }
+
   const state_counts& tcp_of(ip_family f) const noexcept {
     return tcp[static_cast<std::size_t>(f)];
   }

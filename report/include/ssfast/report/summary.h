@@ -50,7 +50,8 @@ SSFAST_API void render_summary_json(const summary_report& r, std::string& out);
 /// and TYPE: ssfast_tcp_sockets{family,state} (all eleven states, zeros included, and
 /// state="other" for values netstat has no name for when there are any; with an estimate,
 /// ssfast_tcp_established_estimate instead of per-family ESTABLISHED),
-/// ssfast_udp_sockets{family,connected}, ssfast_unix_sockets{type}, ssfast_source_info{source},
+/// ssfast_udp_sockets{family,connected}, ssfast_unix_sockets{type},
+/// ssfast_tcp_count_method_info{method} with TCP, ssfast_source_info{source},
 /// the sockstat counters as ssfast_sockstat{protocol,counter}, ssfast_tcp_curr_estab, and from
 /// `kernel` (name/value pairs such as ("Tcp.ActiveOpens", 12), may be empty) the TCP counters
 /// people watch, as ssfast_<group>_<field>_total counters in snake case. Allocates for `out`.
