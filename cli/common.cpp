@@ -100,6 +100,7 @@ bool report_clock::next() {
 all_netns_options all_netns_options_of(const options& o) {
   all_netns_options ao;
   ao.scope = o.scope;
+  ao.method = o.method;
   ao.threads = o.threads;
   ao.owner = o.owner;
   return ao;

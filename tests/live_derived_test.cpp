@@ -322,6 +322,19 @@ TEST_F(LiveNamespace, DerivedIgnoresAnotherNamespacesSockets) {
   collector there = open_netlink("/proc", "/proc/" + std::to_string(child) + "/ns/net");
   const socket_summary o = expect_derived_equals_walk(there, "the other namespace");
   EXPECT_EQ(established(o), established(got_) + 1000u);
+  // --all-netns derives each namespace's count from that namespace's own gauges.
+  const auto r = testing::run_process({SSFAST_CLI_PATH, "-s", "--all-netns", "-j"});
+  ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  bool found = false;
+  for (const auto& n : j["namespaces"]) {
+    if (n["pid"] != child) continue;
+    found = true;
+    EXPECT_EQ(n["method"], "derived") << n.dump();
+    EXPECT_EQ(n["tcp"]["states"]["ESTABLISHED"], established(o)) << n.dump();
+    EXPECT_EQ(n["tcp"]["total"], o.tcp_all().total()) << n.dump();
+  }
+  EXPECT_TRUE(found) << r.out;
 }
 
 // Gauges that do not describe the dumped sockets make the count walk, and say why: each

@@ -171,6 +171,8 @@ TEST_F(AllNetns, EveryNamespaceCountedWithWhoIsInIt) {
     const auto& n = *found;
     ASSERT_FALSE(n.contains("error")) << n.dump();
     EXPECT_EQ(n["source"], "netlink");
+    // Derived from that namespace's own gauges (a quiet one: always taken).
+    EXPECT_EQ(n["method"], "derived") << n.dump();
     EXPECT_EQ(n["tcp"]["states"]["LISTEN"], c.listeners) << n.dump();
     EXPECT_EQ(n["tcp"]["total"], c.listeners);
     EXPECT_EQ(n["udp"]["total"], 0);

@@ -37,7 +37,7 @@ void count_with(const collector_options& co, const all_netns_options& o, netns_c
     n.matching = t.size();
     if (!ec && o.on_listing) o.on_listing(n, t);
   } else {
-    ec = c->count(n.sockets, o.scope);
+    ec = c->count(n.sockets, o.scope, o.method);
   }
   if (ec) {
     n.error = ec;

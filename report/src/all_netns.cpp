@@ -228,6 +228,7 @@ void render_all_netns_json(const std::vector<netns_count>& ns, const count_scope
       w.key("error").value(n.error_text);
     } else {
       w.key("source").value(to_string(n.source));
+      if (n.sockets.scope.tcp) w.key("method").value(n.sockets.method());
       write_summary_sockets(w, n.sockets);
     }
     w.end_object();

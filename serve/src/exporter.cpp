@@ -154,6 +154,7 @@ void metrics_exporter::collect(double scrape_timeout) {
   if (netns_.enabled) {
     all_netns_options ao;
     ao.scope = request_.scope;
+    ao.method = request_.method;
     ao.threads = netns_.threads;
     ao.owner = netns_.owner;
     const double budget = scrape_budget(netns_.deadline, scrape_timeout);

@@ -75,6 +75,9 @@ struct netns_count {
 
 struct all_netns_options {
   count_scope scope;
+  /// How each namespace's count obtains ESTABLISHED (collector::count): derived from that
+  /// namespace's own gauges (read through /proc/thread-self in it), else walked.
+  count_method method = count_method::exact;
   unsigned threads = 0;             ///< 0: the CPUs, at most 8
   std::string proc_root = "/proc";  ///< where processes and mounts are found
   /// Set: instead of counting `scope`, list what the query selects in each namespace (the
