@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 
+#include "ssfast/doctor/gather.h"
 #include "ssfast/netlink/sock_diag.h"
 #include "ssfast/ssfast.h"
 
@@ -92,6 +93,41 @@ BENCHMARK_CAPTURE(bm_count, tcp_derived, 0, count_method::derived, true)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bm_count, all_exact, 0, count_method::exact, false)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// The doctor's sample, as the exporter takes one per scrape (no owners): listing every TCP
+// socket, or deriving ESTABLISHED (every other state, the ESTABLISHED ones on ephemeral local
+// ports, and the gauges). In a farm on loopback half the ESTABLISHED sockets are clients on
+// ephemeral ports, so the second way still lists those: a server's inbound connections would
+// cost it only the walk.
+void bm_doctor_sample(benchmark::State& state, doctor_options::established_way way) {
+  auto c = collector::open();
+  if (!c) {
+    state.SkipWithError("no source");
+    return;
+  }
+  doctor_options o;
+  o.processes = false;
+  o.established = way;
+  doctor_sampler sampler(o);
+  doctor_evidence e;
+  bool ready = false;
+  if (sampler.sample(*c, e, ready)) state.SkipWithError("sample failed");  // warm-up
+  std::uint64_t taken = 0, iterations = 0;
+  for (auto _ : state) {
+    if (sampler.sample(*c, e, ready)) state.SkipWithError("sample failed");
+    taken += e.sockets.derivation == socket_summary::derivation_status::taken;
+    ++iterations;
+  }
+  report(state, static_cast<double>(e.sockets.tcp_histogram().total()), 0,
+         iterations == 0 ? 0.0 : static_cast<double>(taken) / static_cast<double>(iterations), 0,
+         0);
+}
+BENCHMARK_CAPTURE(bm_doctor_sample, listing, doctor_options::established_way::never)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(bm_doctor_sample, derived, doctor_options::established_way::always)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

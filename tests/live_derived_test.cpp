@@ -28,6 +28,8 @@
 #include <thread>
 #include <vector>
 
+#include "ssfast/doctor/doctor.h"
+#include "ssfast/doctor/gather.h"
 #include "ssfast/ssfast.h"
 #include "support/live_fixture.h"
 #include "support/printers.h"
@@ -612,6 +614,66 @@ TEST_F(LiveNamespace, CliDerivesByDefaultAndSaysWhichMethodAnswered) {
   EXPECT_EQ(perf(cd.out).substr(0, perf(cd.out).find(';')),
             "established=" + std::to_string(established(got_)));
   EXPECT_EQ(perf(cd.out).substr(0, 20), perf(cw.out).substr(0, 20));
+}
+
+// The doctor's sampler (the exporter's and the live view's) deriving ESTABLISHED: it lists
+// every other state and the connections on ephemeral local ports, derives the rest, and must
+// gather the same evidence as when it lists every socket: the histogram, the ephemeral-port
+// groups, the listeners and their queues, the findings.
+TEST_F(LiveNamespace, DoctorSamplerDerivingGathersWhatTheListingGathers) {
+  testing::fd_set_guard g;
+  testing::build_established(g, AF_INET, 150);
+  testing::build_established(g, AF_INET6, 50);
+  auto sample = [](collector& c, doctor_options::established_way way) {
+    doctor_options o;
+    o.processes = false;
+    o.established = way;
+    doctor_sampler sampler(o);
+    doctor_evidence e;
+    bool ready = false;
+    for (int i = 0; i < 2; ++i) EXPECT_FALSE(sampler.sample(c, e, ready)) << c.error_context();
+    EXPECT_TRUE(ready);
+    return e;
+  };
+  collector c = open_netlink();
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    const doctor_evidence w = sample(c, doctor_options::established_way::never);
+    const doctor_evidence d = sample(c, doctor_options::established_way::always);
+    const doctor_evidence w2 = sample(c, doctor_options::established_way::never);
+    if (w.sockets.tcp != w2.sockets.tcp) continue;  // not a quiet moment
+    EXPECT_EQ(w.sockets.derivation, status::not_requested);
+    EXPECT_EQ(d.sockets.derivation, status::taken);
+    EXPECT_EQ(d.sockets.tcp, w.sockets.tcp);
+    // The scenario and this test's 150 + 50 connections with their two listeners.
+    std::array<state_counts, 2> want = got_.tcp;
+    want[0][static_cast<std::size_t>(tcp_state::established)] += 300;
+    want[1][static_cast<std::size_t>(tcp_state::established)] += 100;
+    want[0][static_cast<std::size_t>(tcp_state::listen)] += 1;
+    want[1][static_cast<std::size_t>(tcp_state::listen)] += 1;
+    EXPECT_EQ(d.sockets.tcp, want);
+    ASSERT_EQ(d.ephemeral_groups.size(), w.ephemeral_groups.size());
+    ASSERT_FALSE(d.ephemeral_groups.empty());
+    for (std::size_t i = 0; i < d.ephemeral_groups.size(); ++i) {
+      EXPECT_EQ(d.ephemeral_groups[i].key, w.ephemeral_groups[i].key);
+      EXPECT_EQ(d.ephemeral_groups[i].count, w.ephemeral_groups[i].count);
+    }
+    ASSERT_EQ(d.listeners.size(), w.listeners.size());
+    for (std::size_t i = 0; i < d.listeners.size(); ++i) {
+      EXPECT_EQ(d.listeners[i].address, w.listeners[i].address);
+      EXPECT_EQ(d.listeners[i].accept_queue, w.listeners[i].accept_queue);
+      EXPECT_EQ(d.listeners[i].backlog, w.listeners[i].backlog);
+    }
+    EXPECT_EQ(d.fin_wait2_held, w.fin_wait2_held);
+    EXPECT_EQ(d.fin_wait2_orphaned, w.fin_wait2_orphaned);
+    EXPECT_EQ(d.close_wait_persisting, w.close_wait_persisting);
+    EXPECT_EQ(d.syn_sent, w.syn_sent);
+    std::vector<std::string> fd, fw;
+    for (const finding& f : diagnose(d)) fd.push_back(f.id + " " + f.subject);
+    for (const finding& f : diagnose(w)) fw.push_back(f.id + " " + f.subject);
+    EXPECT_EQ(fd, fw);
+    return;
+  }
+  ADD_FAILURE() << "no quiet moment in 50 tries";
 }
 
 }  // namespace

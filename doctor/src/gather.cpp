@@ -193,6 +193,10 @@ struct second_sample final : row_sink {
   group_counts<35> flows;                        // ephemeral-port connections by flow
   std::vector<std::uint64_t> persisting_inodes;  // CLOSE_WAIT at both ends, for owners
   first_sample* next = nullptr;  // when set: this sample's CLOSE_WAIT ids, for the next
+  // Per family: the full sockets in every state but ESTABLISHED (what sockstat's inuse counts
+  // beside ESTABLISHED: no timewait, timer 3, nor request socket), and the ESTABLISHED ones
+  // on a local port of the ephemeral range (the connections this host opened).
+  std::array<std::uint64_t, 2> full_other{}, ephemeral_established{};
 
   second_sample(doctor_evidence& o, const std::unordered_set<std::uint64_t>& before)
       : out(o), close_wait_before(before) {
@@ -215,9 +219,14 @@ struct second_sample final : row_sink {
     const auto st = t.state();
     for (std::size_t i = 0; i < t.size(); ++i) {
       const std::uint8_t family = t.family()[i];
-      out.sockets.tcp[family == AF_INET6 ? 1 : 0][st[i]] += 1;
+      const std::size_t fi = family == AF_INET6 ? 1 : 0;
+      out.sockets.tcp[fi][st[i]] += 1;
       const auto s = static_cast<tcp_state>(st[i]);
       const std::uint16_t lport = t.local_port()[i];
+      if (s == tcp_state::established)
+        ephemeral_established[fi] += lport >= lo && lport <= hi;
+      else if (t.timer()[i] != 3 && s != tcp_state::syn_recv && s != tcp_state::new_syn_recv)
+        ++full_other[fi];
       switch (s) {
         case tcp_state::listen: listeners.append(t.row(i)); continue;
         case tcp_state::syn_recv:
@@ -379,12 +388,94 @@ void begin(collector& c, doctor_evidence& out) {
   read_sysctls_into(c, out.sysctls, out.unreadable);
 }
 
+// The gauges a derivation checks itself against (see count_method::derived), from counters
+// read by name: CurrEstab, sockstat's TCP inuse and sockstat6's TCP6 inuse (0 without IPv6,
+// which then has no socket).
+tcp_gauges gauges_of(const std::map<std::string, std::int64_t>& m, bool ipv6_file) {
+  tcp_gauges g;
+  auto at = [&](const char* name) -> std::optional<std::int64_t> {
+    const auto it = m.find(name);
+    return it == m.end() ? std::nullopt : std::optional(it->second);
+  };
+  g.curr_estab = at("Tcp.CurrEstab");
+  g.inuse[0] = at("TCP.inuse");
+  g.inuse[1] = ipv6_file ? at("TCP6.inuse") : std::optional<std::int64_t>(0);
+  return g;
+}
+
+// The listing without its ESTABLISHED sockets has been tallied (gauges read before it, into
+// counters_after): now the connections this host opened, which the ephemeral-port rule
+// groups (ESTABLISHED on a local port of ip_local_port_range: the kernel selects them, so a
+// server's inbound connections cost only the walk), then the gauges again. ESTABLISHED is
+// derived as -s derives it (count_derived, netlink/src/source.cpp: CurrEstab - CLOSE_WAIT
+// against, per family, inuse - the other full sockets) when the gauges held still and both
+// agree; else counted exactly (one more walk). Says which in out.sockets.derivation.
+std::error_code derive_established(collector& c, const socket_query& q, second_sample& sample,
+                                   doctor_evidence& out) {
+  using st = socket_summary::derivation_status;
+  const auto& range = *out.sysctls.ip_local_port_range;
+  const std::string lo = ":" + std::to_string(range[0]), hi = ":" + std::to_string(range[1]);
+  const std::string_view args[] = {"sport", ">=", lo, "and", "sport", "<=", hi};
+  const filter_parse_result ephemeral = parse_filter(args);
+  if (!ephemeral.filter) return std::make_error_code(std::errc::invalid_argument);
+  socket_query qe = q;
+  qe.states = bit(tcp_state::established);
+  qe.filter = &*ephemeral.filter;
+  qe.socket_memory = false;
+  if (auto ec = c.list(qe, sample)) return ec;
+  const bool ipv6_file = out.counters_after.count("TCP6.inuse") > 0;
+  const tcp_gauges before = gauges_of(out.counters_after, ipv6_file);
+  kernel_counters k;
+  tcp_gauges after;
+  if (!c.read_counters(k)) {
+    after.curr_estab = k.tcp_curr_estab;
+    after.inuse = {k.tcp_inuse, ipv6_file ? k.tcp6_inuse : std::optional<std::int64_t>(0)};
+  }
+  socket_summary& s = out.sockets;
+  s.gauges = after;
+  const bool complete = after.curr_estab && after.inuse[0] && after.inuse[1];
+  std::array<std::int64_t, 2> by_inuse{};
+  for (std::size_t f = 0; f < 2 && complete; ++f)
+    by_inuse[f] = *after.inuse[f] - static_cast<std::int64_t>(sample.full_other[f]);
+  const auto close_wait =
+      static_cast<std::int64_t>(s.tcp[0][tcp_state::close_wait] + s.tcp[1][tcp_state::close_wait]);
+  if (!complete || !before.curr_estab || !before.inuse[0] || !before.inuse[1])
+    s.derivation = st::gauge_missing;
+  else if (before != after)
+    s.derivation = st::gauges_moved;
+  else if (*after.curr_estab - close_wait != by_inuse[0] + by_inuse[1] ||
+           by_inuse[0] < static_cast<std::int64_t>(sample.ephemeral_established[0]) ||
+           by_inuse[1] < static_cast<std::int64_t>(sample.ephemeral_established[1]))
+    s.derivation = st::disagreed;
+  else
+    s.derivation = st::taken;
+  constexpr auto established = static_cast<std::size_t>(tcp_state::established);
+  if (s.derivation == st::taken) {
+    for (std::size_t f = 0; f < 2; ++f)
+      s.tcp[f][established] = static_cast<std::uint64_t>(by_inuse[f]);
+    return {};
+  }
+  socket_query qc = q;
+  qc.states = bit(tcp_state::established);
+  qc.filter = nullptr;
+  qc.socket_memory = false;
+  socket_summary exact;
+  if (auto ec = c.count(exact, qc)) return ec;
+  for (std::size_t f = 0; f < 2; ++f) s.tcp[f][established] = exact.tcp[f][established];
+  return {};
+}
+
 // The full sample, at the end of an interval whose first sample is `before`: counters, UDP
 // and UNIX counted, and every TCP socket `filter` selects (all when null) streamed through
 // the tallies (TCP's histogram comes from the same dump: one dump of TCP, not two). With
 // `next`, this sample's CLOSE_WAIT ids and listeners' drops are kept for the next interval.
+// With `derive` (no filter, netlink, both families, the port range known), the listing leaves
+// out ESTABLISHED but for the connections on an ephemeral local port, and derive_established()
+// counts the rest. `ephemeral` (when set) receives the ESTABLISHED sockets on an ephemeral
+// local port and all ESTABLISHED ones, to choose the next sample's way.
 std::error_code full_sample(collector& c, const doctor_options& o, const first_sample& before,
-                            doctor_evidence& out, first_sample* next) {
+                            doctor_evidence& out, first_sample* next, bool derive = false,
+                            std::array<std::uint64_t, 2>* ephemeral = nullptr) {
   counters(c, out.counters_after, out.unreadable);
   socket_query q;
   if (o.filter != nullptr) q = *o.filter;
@@ -405,9 +496,18 @@ std::error_code full_sample(collector& c, const doctor_options& o, const first_s
   // Request sockets included (they report SYN_RECV); a filter's states are its own.
   q.states = o.filter != nullptr ? o.filter->states : abi::tcp_all_states;
   q.socket_memory = true;
+  derive = derive && o.filter == nullptr && c.source() == source_kind::netlink && o.scope.ipv4 &&
+           o.scope.ipv6 && out.sysctls.ip_local_port_range.has_value() &&
+           out.unreadable.count("counters") == 0;
+  if (derive) q.states &= ~bit(tcp_state::established);
   second_sample sample(out, before.ids);
   sample.next = next;
   if (auto ec = c.list(q, sample)) return ec;
+  if (derive)
+    if (auto ec = derive_established(c, q, sample, out)) return ec;
+  if (ephemeral != nullptr)
+    *ephemeral = {sample.ephemeral_established[0] + sample.ephemeral_established[1],
+                  out.sockets.tcp_all()[tcp_state::established]};
   sample.rank();
   const bool queue_backed_up = add_listeners(sample, before, out.backlog_known, out);
   if (next != nullptr)
@@ -442,6 +542,7 @@ std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
 
 struct doctor_sampler::state {
   doctor_options o;
+  bool derive = false;  // the next sample derives ESTABLISHED
   bool have_previous = false;
   first_sample previous;
   std::map<std::string, std::int64_t> counters;
@@ -450,6 +551,7 @@ struct doctor_sampler::state {
 
 doctor_sampler::doctor_sampler(const doctor_options& o) : s_(std::make_unique<state>()) {
   s_->o = o;
+  s_->derive = o.established == doctor_options::established_way::always;
 }
 doctor_sampler::~doctor_sampler() = default;
 
@@ -458,7 +560,12 @@ std::error_code doctor_sampler::sample(collector& c, doctor_evidence& out, bool&
   ready = false;
   begin(c, out);
   first_sample next;
-  if (auto ec = full_sample(c, s_->o, s_->previous, out, &next)) return ec;
+  std::array<std::uint64_t, 2> ephemeral{};  // ESTABLISHED on ephemeral ports, all ESTABLISHED
+  if (auto ec = full_sample(c, s_->o, s_->previous, out, &next, s_->derive, &ephemeral)) return ec;
+  using way = doctor_options::established_way;
+  if (s_->o.established == way::automatic)
+    s_->derive =
+        ephemeral[1] >= doctor_options::derive_min_established && 2 * ephemeral[0] < ephemeral[1];
   const auto now = std::chrono::steady_clock::now();
   ready = s_->have_previous;
   out.interval_s = ready ? std::chrono::duration<double>(now - s_->at).count() : 0;

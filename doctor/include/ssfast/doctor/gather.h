@@ -23,6 +23,15 @@ struct doctor_options {
   const socket_query* filter = nullptr;
   /// The protocols counted beside TCP (which is always listed), for the socket summary.
   count_scope scope;
+  /// How a doctor_sampler counts ESTABLISHED. automatic: once a sample finds at least
+  /// derive_min_established ESTABLISHED sockets, fewer than half of them on a local port of
+  /// ip_local_port_range (a server's inbound connections), the next samples list only the
+  /// others and those on ephemeral ports, and derive the total from the kernel's gauges as
+  /// `ssfast -s` does (falling back to an exact count when the gauges moved). always: from the
+  /// first sample; never: list every socket each time.
+  enum class established_way : std::uint8_t { automatic, always, never };
+  established_way established = established_way::automatic;
+  static constexpr std::uint64_t derive_min_established = 8192;
 };
 
 /// Samples everything diagnose() needs from `c`'s namespace: all counters, then the
@@ -49,7 +58,10 @@ class SSFAST_API doctor_sampler {
   ~doctor_sampler();
   /// Samples `c`'s namespace into `out`; `ready` is false on the first sample (no interval
   /// yet: nothing to judge). Costs a counter read, a count of UDP and UNIX in scope and one
-  /// listing of TCP. Errors: the collector's. Allocates.
+  /// listing of TCP (or, deriving ESTABLISHED, see doctor_options::established, a listing of
+  /// every other state, one of the ESTABLISHED sockets on ephemeral local ports, and a
+  /// counter read; out.sockets.derivation says how it went). Errors: the collector's.
+  /// Allocates.
   std::error_code sample(collector& c, doctor_evidence& out, bool& ready);
 
  private:
