@@ -18,6 +18,7 @@
 #include <unordered_set>
 
 #include "ssfast/core/addresses.h"
+#include "ssfast/core/derivation.h"
 #include "ssfast/core/grouping.h"
 #include "ssfast/core/kernel_abi.h"
 #include "ssfast/core/tcp_state.h"
@@ -407,9 +408,9 @@ tcp_gauges gauges_of(const std::map<std::string, std::int64_t>& m, bool ipv6_fil
 // counters_after): now the connections this host opened, which the ephemeral-port rule
 // groups (ESTABLISHED on a local port of ip_local_port_range: the kernel selects them, so a
 // server's inbound connections cost only the walk), then the gauges again. ESTABLISHED is
-// derived as -s derives it (count_derived, netlink/src/source.cpp: CurrEstab - CLOSE_WAIT
-// against, per family, inuse - the other full sockets) when the gauges held still and both
-// agree; else counted exactly (one more walk). Says which in out.sockets.derivation.
+// derived by the rule -s uses (derive_established(), ssfast/core/derivation.h), no fewer per
+// family than the listing saw; else counted exactly (one more walk). Says which in
+// out.sockets.derivation.
 std::error_code derive_established(collector& c, const socket_query& q, second_sample& sample,
                                    doctor_evidence& out) {
   using st = socket_summary::derivation_status;
@@ -424,35 +425,24 @@ std::error_code derive_established(collector& c, const socket_query& q, second_s
   qe.socket_memory = false;
   if (auto ec = c.list(qe, sample)) return ec;
   const bool ipv6_file = out.counters_after.count("TCP6.inuse") > 0;
-  const tcp_gauges before = gauges_of(out.counters_after, ipv6_file);
+  derivation_input in;
+  in.before = gauges_of(out.counters_after, ipv6_file);
   kernel_counters k;
-  tcp_gauges after;
   if (!c.read_counters(k)) {
-    after.curr_estab = k.tcp_curr_estab;
-    after.inuse = {k.tcp_inuse, ipv6_file ? k.tcp6_inuse : std::optional<std::int64_t>(0)};
+    in.after.curr_estab = k.tcp_curr_estab;
+    in.after.inuse = {k.tcp_inuse, ipv6_file ? k.tcp6_inuse : std::optional<std::int64_t>(0)};
   }
+  in.full_other = sample.full_other;
+  in.close_wait =
+      out.sockets.tcp[0][tcp_state::close_wait] + out.sockets.tcp[1][tcp_state::close_wait];
+  in.at_least = sample.ephemeral_established;
+  const derivation_result r = derive_established(in);
   socket_summary& s = out.sockets;
-  s.gauges = after;
-  const bool complete = after.curr_estab && after.inuse[0] && after.inuse[1];
-  std::array<std::int64_t, 2> by_inuse{};
-  for (std::size_t f = 0; f < 2 && complete; ++f)
-    by_inuse[f] = *after.inuse[f] - static_cast<std::int64_t>(sample.full_other[f]);
-  const auto close_wait =
-      static_cast<std::int64_t>(s.tcp[0][tcp_state::close_wait] + s.tcp[1][tcp_state::close_wait]);
-  if (!complete || !before.curr_estab || !before.inuse[0] || !before.inuse[1])
-    s.derivation = st::gauge_missing;
-  else if (before != after)
-    s.derivation = st::gauges_moved;
-  else if (*after.curr_estab - close_wait != by_inuse[0] + by_inuse[1] ||
-           by_inuse[0] < static_cast<std::int64_t>(sample.ephemeral_established[0]) ||
-           by_inuse[1] < static_cast<std::int64_t>(sample.ephemeral_established[1]))
-    s.derivation = st::disagreed;
-  else
-    s.derivation = st::taken;
+  s.gauges = in.after;
+  s.derivation = r.status;
   constexpr auto established = static_cast<std::size_t>(tcp_state::established);
-  if (s.derivation == st::taken) {
-    for (std::size_t f = 0; f < 2; ++f)
-      s.tcp[f][established] = static_cast<std::uint64_t>(by_inuse[f]);
+  if (r.status == st::taken) {
+    for (std::size_t f = 0; f < 2; ++f) s.tcp[f][established] = r.established[f];
     return {};
   }
   socket_query qc = q;

@@ -3,6 +3,7 @@
 // both families or per family, split over parallel port slices, the estimate's dump. The
 // state and its plans are in source_state.h; listings in source_list.cpp.
 #include "source_state.h"
+#include "ssfast/core/derivation.h"
 
 namespace ssfast::netlink {
 
@@ -156,28 +157,9 @@ std::error_code source::state::count_estimate(socket_summary& out, const count_s
   return {};
 }
 
-namespace {
-
-// Every gauge a derivation needs was read.
-bool complete(const tcp_gauges& g) noexcept { return g.curr_estab && g.inuse[0] && g.inuse[1]; }
-
-}  // namespace
-
-// Why the two derivations are exact when nothing changes state during the dump, and agree:
-// - tcp_set_state() (net/ipv4/tcp.c) moves TCP_MIB_CURRESTAB up on entry into ESTABLISHED and
-//   down on leaving ESTABLISHED or CLOSE_WAIT for any state but CLOSE_WAIT: CurrEstab is
-//   ESTABLISHED + CLOSE_WAIT of the namespace.
-// - sockstat's TCP inuse (sock_prot_inuse_get(net, &tcp_prot), TCP6 for tcpv6_prot) moves up
-//   when a full socket is hashed (inet_hash() for a listener, inet_ehash_nolisten() for the
-//   rest) and down in inet_unhash(); timewait and request minisockets are hashed without it.
-//   A socket's family and protocol change together (IPV6_ADDRFORM moves its inuse count), so
-//   per family inuse is the full sockets the dump reports in that family.
-// The dump reports every hashed socket of the namespace (inet_diag_dump_icsk: the listening
-// hash for LISTEN, the established hash for the rest), so with the gauges unchanged across it,
-// ESTABLISHED = CurrEstab - CLOSE_WAIT = sum over families of (inuse - full sockets dumped).
-// The two share only the dump's CLOSE_WAIT: a dump that misses or repeats a socket of any
-// other state, a full socket counted as a minisocket (a Fast Open child in SYN_RECV) or a
-// gauge that counts differently on some kernel makes them differ, and the walk answers.
+// Every state but ESTABLISHED between two reads of the gauges; derive_established()
+// (ssfast/core/derivation.h, where the kernel functions behind it are cited) says whether the
+// derivation stands.
 std::error_code source::state::count_derived(socket_summary& out, const count_scope& scope,
                                              bool& taken) noexcept {
   using st = socket_summary::derivation_status;
@@ -186,43 +168,29 @@ std::error_code source::state::count_derived(socket_summary& out, const count_sc
     out.derivation = st::needs_both_families;
     return {};
   }
-  const tcp_gauges before = hints != nullptr ? hints->gauges() : tcp_gauges{};
-  if (!complete(before)) {
-    out.derivation = st::gauge_missing;
-    out.gauges = before;
+  derivation_input in;
+  in.before = hints != nullptr ? hints->gauges() : tcp_gauges{};
+  if (!(in.before.curr_estab && in.before.inuse[0] && in.before.inuse[1])) {
+    out.derivation = st::gauge_missing;  // no dump wasted
+    out.gauges = in.before;
     return {};
   }
   std::array<state_counts, 2> counts;
   netlink::minisocket_counts minisockets;
   std::uint64_t repeats = 0;
   if (auto ec = dump_all_but_established(scope, counts, minisockets, repeats)) return ec;
-  out.gauges = hints->gauges();
-  if (!complete(out.gauges)) {
-    out.derivation = st::gauge_missing;
-    return {};
-  }
-  if (out.gauges != before) {
-    out.derivation = st::gauges_moved;
-    return {};
-  }
-  std::array<std::int64_t, 2> by_inuse{};
-  for (std::size_t f = 0; f < 2; ++f) {
-    const std::uint64_t full = counts[f].total() - minisockets.timewait[f] - minisockets.request[f];
-    by_inuse[f] = *out.gauges.inuse[f] - static_cast<std::int64_t>(full);
-  }
-  const auto close_wait = static_cast<std::int64_t>(counts[0][tcp_state::close_wait] +
-                                                    counts[1][tcp_state::close_wait]);
-  const std::int64_t by_curr_estab = *out.gauges.curr_estab - close_wait;
-  if (by_inuse[0] < 0 || by_inuse[1] < 0 || by_curr_estab != by_inuse[0] + by_inuse[1]) {
-    out.derivation = st::disagreed;
-    return {};
-  }
+  in.after = hints->gauges();
+  for (std::size_t f = 0; f < 2; ++f)
+    in.full_other[f] = counts[f].total() - minisockets.timewait[f] - minisockets.request[f];
+  in.close_wait = counts[0][tcp_state::close_wait] + counts[1][tcp_state::close_wait];
+  const derivation_result r = derive_established(in);
+  out.gauges = in.after;
+  out.derivation = r.status;
+  if (r.status != st::taken) return {};
   out.tcp = counts;
   for (std::size_t f = 0; f < 2; ++f)
-    out.tcp[f][static_cast<std::size_t>(tcp_state::established)] =
-        static_cast<std::uint64_t>(by_inuse[f]);
+    out.tcp[f][static_cast<std::size_t>(tcp_state::established)] = r.established[f];
   out.repeats_dropped += repeats;
-  out.derivation = st::taken;
   taken = true;
   return {};
 }
