@@ -56,78 +56,6 @@ int must(int rc, const char* what) {
   return rc;
 }
 
-sockaddr_storage loopback(int family, std::uint16_t port, socklen_t& len) {
-  sockaddr_storage a{};
-  if (family == AF_INET) {
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&a);
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
-    v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    len = sizeof(sockaddr_in);
-  } else {
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&a);
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
-    v6->sin6_addr = in6addr_loopback;
-    len = sizeof(sockaddr_in6);
-  }
-  return a;
-}
-
-std::uint16_t port_of(int fd) {
-  sockaddr_storage a{};
-  socklen_t len = sizeof a;
-  must(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), "getsockname");
-  return ntohs(a.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&a)->sin_port
-                                      : reinterpret_cast<sockaddr_in6*>(&a)->sin6_port);
-}
-
-int listen_on(testing::fd_set_guard& g, int family, int backlog, bool v6only = false) {
-  const int fd = g.hold(must(socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket"));
-  const int one = 1;
-  if (family == AF_INET6) {
-    const int only = v6only ? 1 : 0;
-    must(setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof only), "IPV6_V6ONLY");
-  }
-  must(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), "SO_REUSEADDR");
-  socklen_t len = 0;
-  const sockaddr_storage a = loopback(family, 0, len);
-  must(bind(fd, reinterpret_cast<const sockaddr*>(&a), len), "bind");
-  must(listen(fd, backlog), "listen");
-  return fd;
-}
-
-// A client connected (or connecting, nonblocking) to `port` on `family`'s loopback.
-int connect_to(testing::fd_set_guard& g, int family, std::uint16_t port, bool block = true) {
-  const int fd = g.hold(
-      must(socket(family, SOCK_STREAM | SOCK_CLOEXEC | (block ? 0 : SOCK_NONBLOCK), 0), "socket"));
-  socklen_t len = 0;
-  const sockaddr_storage a = loopback(family, port, len);
-  if (connect(fd, reinterpret_cast<const sockaddr*>(&a), len) != 0 && errno != EINPROGRESS)
-    throw std::runtime_error(std::string("connect: ") + std::strerror(errno));
-  return fd;
-}
-
-int accept_from(testing::fd_set_guard& g, int lfd) {
-  return g.hold(must(accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC), "accept"));
-}
-
-std::uint8_t state_of(int fd) {
-  tcp_info i{};
-  socklen_t len = sizeof i;
-  must(getsockopt(fd, IPPROTO_TCP, TCP_INFO, &i, &len), "TCP_INFO");
-  return i.tcpi_state;
-}
-
-void wait_state(int fd, tcp_state s) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (state_of(fd) != static_cast<std::uint8_t>(s)) {
-    if (std::chrono::steady_clock::now() > deadline)
-      throw std::runtime_error("socket never reached state " + std::to_string(int(s)));
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-}
-
 // Counts derived between two walks until the walks agree (a quiet moment: nothing but this
 // test's own sockets lives here, and each of them has settled or is about to), then expects
 // the derived count taken and equal to them, family by family. Returns it.
@@ -181,49 +109,49 @@ TEST_F(LiveNamespace, DerivedHoldsWithMinisocketsOrphansAndFamiliesMixed) {
   std::array<std::uint64_t, 2> fw2_minisockets{}, fw2_full{};
   for (int family : {AF_INET, AF_INET6}) {
     const std::size_t fi = family == AF_INET ? 0 : 1;
-    const int l = listen_on(g, family, 64);
+    const int l = testing::tcp_listen(g, family, 64).fd;
     for (int i = 0; i < 3; ++i) {  // orphaned FIN_WAIT2, timewait substate
-      const int a = connect_to(g, family, port_of(l));
-      accept_from(g, l);
+      const int a = testing::tcp_connect(g, family, testing::local_port(l));
+      testing::accept_one(g, l);
       must(shutdown(a, SHUT_WR), "shutdown");
-      wait_state(a, tcp_state::fin_wait2);
+      testing::wait_state(a, tcp_state::fin_wait2);
       g.close_one(a);
       ++fw2_minisockets[fi];
     }
     for (int i = 0; i < 2; ++i) {  // orphaned FIN_WAIT2 kept a full socket
-      const int a = connect_to(g, family, port_of(l));
-      accept_from(g, l);
+      const int a = testing::tcp_connect(g, family, testing::local_port(l));
+      testing::accept_one(g, l);
       const int linger2 = 120;
       must(setsockopt(a, IPPROTO_TCP, TCP_LINGER2, &linger2, sizeof linger2), "TCP_LINGER2");
       must(shutdown(a, SHUT_WR), "shutdown");
-      wait_state(a, tcp_state::fin_wait2);
+      testing::wait_state(a, tcp_state::fin_wait2);
       g.close_one(a);
       ++fw2_full[fi];
     }
     for (int i = 0; i < 20; ++i) {  // TIME_WAIT
-      const int a = connect_to(g, family, port_of(l));
-      const int b = accept_from(g, l);
+      const int a = testing::tcp_connect(g, family, testing::local_port(l));
+      const int b = testing::accept_one(g, l);
       must(shutdown(a, SHUT_WR), "shutdown");
-      wait_state(a, tcp_state::fin_wait2);
+      testing::wait_state(a, tcp_state::fin_wait2);
       g.close_one(b);
-      wait_state(a, tcp_state::close);
+      testing::wait_state(a, tcp_state::close);
     }
   }
   {  // IPV6_ADDRFORM: an IPv6 socket connected to a mapped IPv4 address becomes AF_INET
-    const int l = listen_on(g, AF_INET, 8);
+    const int l = testing::tcp_listen(g, AF_INET, 8).fd;
     const int fd = g.hold(must(socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket"));
     sockaddr_in6 a{};
     a.sin6_family = AF_INET6;
-    a.sin6_port = htons(port_of(l));
+    a.sin6_port = htons(testing::local_port(l));
     inet_pton(AF_INET6, "::ffff:127.0.0.1", &a.sin6_addr);
     must(connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a), "connect");
-    accept_from(g, l);
+    testing::accept_one(g, l);
     const int v4 = AF_INET;
     // Kernels that dropped IPV6_ADDRFORM answer ENOPROTOOPT: the socket stays IPv6 there.
     if (setsockopt(fd, IPPROTO_IPV6, IPV6_ADDRFORM, &v4, sizeof v4) != 0 && errno != ENOPROTOOPT)
       FAIL() << "IPV6_ADDRFORM: " << std::strerror(errno);
   }
-  listen_on(g, AF_INET6, 8, true);
+  testing::tcp_listen(g, AF_INET6, 8);
   collector c = open_netlink();
   // The walk shows both kinds of FIN_WAIT2 (timer 3 marks the minisockets).
   socket_table t;
@@ -250,10 +178,10 @@ TEST_F(LiveNamespace, DerivedHoldsWithMinisocketsOrphansAndFamiliesMixed) {
 // sources holding hundreds of request sockets.
 TEST_F(LiveNamespace, DerivedHoldsWithFullQueuesAndAFlood) {
   testing::fd_set_guard g;
-  const int l = listen_on(g, AF_INET, 1);
-  for (int i = 0; i < 6; ++i) connect_to(g, AF_INET, port_of(l), false);
-  const int l6 = listen_on(g, AF_INET6, 2);
-  for (int i = 0; i < 6; ++i) connect_to(g, AF_INET6, port_of(l6), false);
+  const int l = testing::tcp_listen(g, AF_INET, 1).fd;
+  for (int i = 0; i < 6; ++i) testing::tcp_connect(g, AF_INET, testing::local_port(l), 0, true);
+  const int l6 = testing::tcp_listen(g, AF_INET6, 2).fd;
+  for (int i = 0; i < 6; ++i) testing::tcp_connect(g, AF_INET6, testing::local_port(l6), 0, true);
   collector c = open_netlink();
   // The accept queues fill (backlog + 1 children each) before anything is judged.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -264,11 +192,11 @@ TEST_F(LiveNamespace, DerivedHoldsWithFullQueuesAndAFlood) {
   expect_derived_equals_walk(c, "full accept queues");
   if (geteuid() != 0) GTEST_SKIP() << "the flood needs CAP_NET_RAW";
   testing::route_spoofed_sources("10.99.0.0/16");
-  const int fl = listen_on(g, AF_INET, 4096);
+  const int fl = testing::tcp_listen(g, AF_INET, 4096).fd;
   (void)fl;
-  // listen_on binds 127.0.0.1 on an ephemeral port: flood it.
+  // tcp_listen binds 127.0.0.1 on an ephemeral port: flood it.
   testing::syn_sender syns;
-  syns.flood("10.99.0.1", 300, "127.0.0.1", port_of(fl), 300);
+  syns.flood("10.99.0.1", 300, "127.0.0.1", testing::local_port(fl), 300);
   do {
     ASSERT_FALSE(c.count(s)) << c.error_context();
   } while (s.tcp[0][tcp_state::syn_recv] < 300 + got_.tcp[0][tcp_state::syn_recv] &&
@@ -453,8 +381,8 @@ class churn {
   static constexpr std::uint64_t max_established(int clients) { return 3u * clients; }
 
   churn(int clients, std::chrono::microseconds pause) {
-    listener_ = listen_on(fds_, AF_INET, 64);
-    port_ = port_of(listener_);
+    listener_ = testing::tcp_listen(fds_, AF_INET, 64).fd;
+    port_ = testing::local_port(listener_);
     for (int i = 0; i < clients; ++i) threads_.emplace_back([this, pause] { loop(pause); });
   }
   churn(const churn&) = delete;
@@ -472,12 +400,11 @@ class churn {
     close(fd);
   }
   void loop(std::chrono::microseconds pause) {
-    socklen_t len = 0;
-    const sockaddr_storage a = loopback(AF_INET, port_, len);
+    const testing::endpoint a = testing::loopback(AF_INET, port_);
     while (!stop_) {
       const int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
       if (c < 0) continue;
-      if (connect(c, reinterpret_cast<const sockaddr*>(&a), len) == 0) {
+      if (connect(c, reinterpret_cast<const sockaddr*>(&a.addr), a.len) == 0) {
         ++made_;
         pollfd p{listener_, POLLIN, 0};
         if (poll(&p, 1, 200) > 0) {

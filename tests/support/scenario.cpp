@@ -66,11 +66,7 @@ int check(int rc, const char* what) {
   return rc;
 }
 
-struct endpoint {
-  int family;
-  sockaddr_storage addr{};
-  socklen_t len = 0;
-};
+}  // namespace
 
 endpoint loopback(int family, std::uint16_t port) {
   endpoint e{family};
@@ -98,6 +94,8 @@ std::uint16_t local_port(int fd) {
                                        : reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
 }
 
+namespace {
+
 void set_int(int fd, int level, int opt, int v, const char* what) {
   check(setsockopt(fd, level, opt, &v, sizeof v), what);
 }
@@ -108,10 +106,7 @@ int new_socket(int family, int type) {
   return fd;
 }
 
-struct listener {
-  int fd;
-  std::uint16_t port;
-};
+}  // namespace
 
 listener tcp_listen(fd_set_guard& g, int family, int backlog) {
   const int fd = g.hold(new_socket(family, SOCK_STREAM));
@@ -121,8 +116,7 @@ listener tcp_listen(fd_set_guard& g, int family, int backlog) {
   return {fd, local_port(fd)};
 }
 
-int tcp_connect(fd_set_guard& g, int family, std::uint16_t port, int rcvbuf = 0,
-                bool nonblocking = false) {
+int tcp_connect(fd_set_guard& g, int family, std::uint16_t port, int rcvbuf, bool nonblocking) {
   const int fd = g.hold(new_socket(family, SOCK_STREAM));
   // A small receive buffer, set before the handshake, gives a window that closes quickly.
   if (rcvbuf > 0) set_int(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf, "SO_RCVBUF");
@@ -142,6 +136,8 @@ int accept_one(fd_set_guard& g, int lfd) {
   }
   return g.hold(check(accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC), "accept"));
 }
+
+namespace {
 
 tcp_info info_of(int fd) {
   tcp_info ti{};
@@ -163,12 +159,16 @@ void wait_for(int fd, Pred pred, const char* what) {
   }
 }
 
+}  // namespace
+
 void wait_state(int fd, tcp_state s) {
   const auto want = static_cast<std::uint8_t>(s);
   wait_for(
       fd, [&](const tcp_info& ti) { return ti.tcpi_state == want; },
       std::string(netstat_name(want)).c_str());
 }
+
+namespace {
 
 // Writes until the send buffer is full: the peer's zero window holds the rest back.
 void fill_until_blocked(int fd) {

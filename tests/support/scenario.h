@@ -3,6 +3,8 @@
 // on loopback (IPv4 and IPv6), plus UDP and UNIX sockets, with the counts known by construction.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -41,6 +43,35 @@ struct scenario_counts {
   std::array<std::uint64_t, 8> unix_by_type{};  ///< by SOCK_* type
   std::uint64_t unix_listening = 0;
 };
+
+/// A loopback address (127.0.0.1 or ::1) and port of `family`, as bind() and connect() take it.
+struct endpoint {
+  int family;
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+};
+endpoint loopback(int family, std::uint16_t port);
+
+/// The local port a socket is bound to. Throws std::runtime_error on failure, as all below.
+std::uint16_t local_port(int fd);
+
+/// A TCP listener on `family`'s loopback, an ephemeral port (IPv6: IPV6_V6ONLY), held by `g`.
+struct listener {
+  int fd;
+  std::uint16_t port;
+};
+listener tcp_listen(fd_set_guard& g, int family, int backlog);
+
+/// A client connected to `port` on `family`'s loopback (with `nonblocking`, connecting), held
+/// by `g`; `rcvbuf` > 0 sets SO_RCVBUF before the handshake.
+int tcp_connect(fd_set_guard& g, int family, std::uint16_t port, int rcvbuf = 0,
+                bool nonblocking = false);
+
+/// The next connection of listener `lfd` (waiting up to 3 s), held by `g`.
+int accept_one(fd_set_guard& g, int lfd);
+
+/// Waits (bounded: 30 s) until the socket is in state `s` (TCP_INFO).
+void wait_state(int fd, tcp_state s);
 
 /// One listener and `pairs` established connections over loopback in `family`: 2*pairs
 /// ESTABLISHED sockets and 1 LISTEN. Uses 2*pairs+1 descriptors.
