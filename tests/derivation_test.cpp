@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <string_view>
+
 namespace ssfast {
 namespace {
 
@@ -91,6 +94,48 @@ TEST(Derivation, DisagreementWalks) {
   EXPECT_EQ(derive_established(seen).status, st::disagreed);
   seen.at_least = {100, 40};
   EXPECT_EQ(derive_established(seen).status, st::taken);
+}
+
+// The back-off as a string of outcomes: 'm' gauges_moved, 'd' disagreed, 't' taken, 'x' a
+// gauge missing; what the back-off answers is written down count by count: 'T' tried, '-' not.
+std::string drive(derivation_backoff& b, std::string_view outcomes) {
+  std::string asked;
+  for (const char o : outcomes) {
+    while (!b.should_try()) asked += '-';
+    asked += 'T';
+    b.record(o == 'm'   ? st::gauges_moved
+             : o == 'd' ? st::disagreed
+             : o == 't' ? st::taken
+                        : st::gauge_missing);
+  }
+  return asked;
+}
+
+TEST(DerivationBackoff, FailuresInARowPauseTheTriesLongerEachTime) {
+  derivation_backoff b;
+  EXPECT_EQ(drive(b, "mm"), "TT") << "fewer than patience in a row: no pause";
+  // The third in a row: a pause of 1, then 2, 4, 8, 16, 16 between single tries.
+  EXPECT_EQ(drive(b, "mdmmmmm"), "T-T--T----T--------T----------------T----------------T");
+  // One taken (after the pause the last failure left) starts over: failures must pile up
+  // again before any pause.
+  EXPECT_EQ(drive(b, "tmmm"), std::string(16, '-') + "TTTT");
+  EXPECT_EQ(drive(b, "m"), "-T") << "the third of the new run paused";
+}
+
+TEST(DerivationBackoff, OutcomesThatSayNothingOfChurnLeaveItAsItIs) {
+  derivation_backoff b;
+  EXPECT_EQ(drive(b, "mxmxx"), "TTTTT") << "a missing gauge neither counts nor resets";
+  EXPECT_EQ(drive(b, "mx"), "T-T");
+  for (int i = 0; i < 40; ++i) b.record(st::gauges_moved);  // recorded without asking: bounded
+  int skipped = 0;
+  while (!b.should_try()) ++skipped;
+  EXPECT_EQ(skipped, static_cast<int>(derivation_backoff::longest_pause));
+  for (const st s :
+       {st::not_requested, st::needs_both_families, st::needs_netlink, st::backed_off}) {
+    derivation_backoff q;
+    for (int i = 0; i < 5; ++i) q.record(s);
+    EXPECT_TRUE(q.should_try()) << static_cast<int>(s);
+  }
 }
 
 }  // namespace

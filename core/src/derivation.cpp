@@ -33,4 +33,23 @@ derivation_result derive_established(const derivation_input& in) noexcept {
   return r;
 }
 
+bool derivation_backoff::should_try() noexcept {
+  if (left_ == 0) return true;
+  --left_;
+  return false;
+}
+
+void derivation_backoff::record(socket_summary::derivation_status outcome) noexcept {
+  using st = socket_summary::derivation_status;
+  if (outcome == st::taken) {
+    failures_ = 0;
+    pause_ = 0;
+    return;
+  }
+  if (outcome != st::gauges_moved && outcome != st::disagreed) return;
+  if (++failures_ < patience) return;
+  pause_ = pause_ == 0 ? 1 : (pause_ * 2 > longest_pause ? longest_pause : pause_ * 2);
+  left_ = pause_;
+}
+
 }  // namespace ssfast

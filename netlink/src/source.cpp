@@ -168,6 +168,10 @@ std::error_code source::state::count_derived(socket_summary& out, const count_sc
     out.derivation = st::needs_both_families;
     return {};
   }
+  if (!backoff.should_try()) {
+    out.derivation = st::backed_off;
+    return {};
+  }
   derivation_input in;
   in.before = hints != nullptr ? hints->gauges() : tcp_gauges{};
   if (!(in.before.curr_estab && in.before.inuse[0] && in.before.inuse[1])) {
@@ -184,6 +188,7 @@ std::error_code source::state::count_derived(socket_summary& out, const count_sc
     in.full_other[f] = counts[f].total() - minisockets.timewait[f] - minisockets.request[f];
   in.close_wait = counts[0][tcp_state::close_wait] + counts[1][tcp_state::close_wait];
   const derivation_result r = derive_established(in);
+  backoff.record(r.status);
   out.gauges = in.after;
   out.derivation = r.status;
   if (r.status != st::taken) return {};

@@ -13,6 +13,7 @@
 #include <new>
 #include <optional>
 
+#include "ssfast/core/derivation.h"
 #include "ssfast/core/detail/worker_pool.h"
 #include "ssfast/netlink/bytecode.h"
 #include "ssfast/netlink/filter_bytecode.h"
@@ -170,6 +171,7 @@ struct source::state {
   std::vector<sock_diag_socket> sockets;  // [0] for every dump; the rest, one per partition
   partition_plan split;                   // the parallel port slices of TCP
   bool one_walk = true;                   // TCPDIAG_GETSOCK works here (else per-family dumps)
+  derivation_backoff backoff;             // whether count_method::derived tries, under churn
   std::vector<std::byte> filter_code;     // the compiled expression of the last list()
   // The last two expressions compiled, with their bytecode: a probe asking the same questions
   // again (the agent alternates a listeners' and an ESTABLISHED filter) compiles nothing and

@@ -80,6 +80,8 @@ std::string_view derivation_not_taken(const socket_summary& s) noexcept {
     case st::gauge_missing: return "/proc/net/snmp CurrEstab or sockstat inuse could not be read";
     case st::needs_both_families: return "CurrEstab counts IPv4 and IPv6 together";
     case st::needs_netlink: return "the /proc source lists every socket anyway";
+    case st::backed_off:
+      return "the last tries changed during their dumps (churn): walked without one this time";
     case st::not_requested:
     case st::taken: break;
   }

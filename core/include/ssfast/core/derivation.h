@@ -49,4 +49,29 @@ struct derivation_result {
 /// No allocation.
 SSFAST_API derivation_result derive_established(const derivation_input& in) noexcept;
 
+/// Whether a collector that counts again and again (the exporter, record, --watch, an
+/// embedder's loop) should try the derivation this time. A try that fails (gauges_moved or
+/// disagreed: sockets changed state during its dump) costs its dump of every other state on
+/// top of the walk that answers. The dump is the cheap part (~0.26x the walk at 228k sockets,
+/// docs/performance.md), so trying pays while fewer than ~3 tries in 4 fail; churn that makes
+/// them fail in a row makes it lose. After `patience` failures in a row the next counts walk
+/// without trying: 1, then 2, 4, ... up to `longest_pause` counts between single tries, and
+/// one derivation taken starts over. Other outcomes (a gauge missing, one family asked) say
+/// nothing of churn and leave it as it is. No allocation; not thread-safe (one per source).
+class SSFAST_API derivation_backoff {
+ public:
+  static constexpr unsigned patience = 3;
+  static constexpr unsigned longest_pause = 16;
+
+  /// True: derive this time. False: walk at once (a count of the pause is used up).
+  bool should_try() noexcept;
+  /// What the try that should_try() allowed came to.
+  void record(socket_summary::derivation_status outcome) noexcept;
+
+ private:
+  unsigned failures_ = 0;  // failed tries in a row
+  unsigned pause_ = 0;     // the length of the pause that follows the next failure
+  unsigned left_ = 0;      // counts still to walk without trying
+};
+
 }  // namespace ssfast

@@ -101,7 +101,8 @@ struct socket_summary {
     disagreed,            ///< the two derivations differ: walked
     gauge_missing,        ///< snmp or sockstat unreadable: walked
     needs_both_families,  ///< CurrEstab covers IPv4 and IPv6 together: walked
-    needs_netlink         ///< the /proc source lists every socket anyway
+    needs_netlink,        ///< the /proc source lists every socket anyway
+    backed_off  ///< tries failed in a row (churn): walked without one (derivation_backoff)
   };
   derivation_status derivation = derivation_status::not_requested;
   /// The gauges the derivation read after its dump (as before it when taken).
