@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "ssfast/core/derivation.h"
 #include "ssfast/doctor/doctor.h"
 #include "ssfast/doctor/gather.h"
 #include "ssfast/ssfast.h"
@@ -306,7 +307,35 @@ TEST_F(LiveNamespace, DerivedWalksWhenTheGaugesCannotBeTrusted) {
     ASSERT_FALSE(c.count(s, {}, count_method::derived)) << c.error_context();
     EXPECT_EQ(s.derivation, status::disagreed) << estab << " " << inuse;
     EXPECT_EQ(s.tcp, got_.tcp) << "walked instead";
+    write_root(0, 0);  // a derivation taken between them: no back-off yet
+    ASSERT_FALSE(c.count(s, {}, count_method::derived)) << c.error_context();
+    EXPECT_EQ(s.derivation, status::taken);
   }
+  // Failed tries in a row (derivation_backoff::patience) make the next counts walk without a
+  // try, 1 then 2 between single tries; one taken starts over.
+  write_root(1, 0);
+  for (unsigned i = 0; i < derivation_backoff::patience; ++i) {
+    ASSERT_FALSE(c.count(s, {}, count_method::derived)) << c.error_context();
+    EXPECT_EQ(s.derivation, status::disagreed) << i;
+  }
+  write_root(0, 0);  // would be taken, but the pause comes first
+  ASSERT_FALSE(c.count(s, {}, count_method::derived)) << c.error_context();
+  EXPECT_EQ(s.derivation, status::backed_off);
+  EXPECT_EQ(s.tcp, got_.tcp) << "walked";
+  write_root(1, 0);
+  ASSERT_FALSE(c.count(s, {}, count_method::derived)) << c.error_context();
+  EXPECT_EQ(s.derivation, status::disagreed) << "one try after the pause";
+  write_root(0, 0);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_FALSE(c.count(s, {}, count_method::derived)) << c.error_context();
+    EXPECT_EQ(s.derivation, status::backed_off) << "the pause doubled: " << i;
+  }
+  ASSERT_FALSE(c.count(s, {}, count_method::derived)) << c.error_context();
+  EXPECT_EQ(s.derivation, status::taken);
+  write_root(1, 0);
+  ASSERT_FALSE(c.count(s, {}, count_method::derived)) << c.error_context();
+  EXPECT_EQ(s.derivation, status::disagreed) << "taken started over: no pause after one";
+  write_root(0, 0);
   // The gauges are the kernel's word: both saying one more ESTABLISHED socket is believed (they
   // check each other and the dump, not the kernel).
   write_root(1, 1);
@@ -351,7 +380,13 @@ TEST_F(LiveNamespace, DerivedWalksWhenTheGaugesCannotBeTrusted) {
     flipper.join();
     EXPECT_GT(moved, 0) << "gauges that changed across the dump were never noticed";
   }
+  // The flipping may have left a pause (failures in a row): it runs out, then one is taken.
   write_root(0, 0);
+  for (unsigned i = 0; i <= derivation_backoff::longest_pause; ++i) {
+    ASSERT_FALSE(c.count(s, {}, count_method::derived)) << c.error_context();
+    if (s.derivation != status::backed_off) break;
+  }
+  EXPECT_EQ(s.derivation, status::taken);
   std::filesystem::remove(root + "/net/sockstat");
   ASSERT_FALSE(c.count(s, {}, count_method::derived));
   EXPECT_EQ(s.derivation, status::gauge_missing);
@@ -442,7 +477,7 @@ TEST_F(LiveNamespace, DerivedUnderChurnIsNeverAboveTheTruth) {
   };
   for (const phase& p : {phase{"heavy", 2, std::chrono::microseconds(0)},
                          phase{"light", 1, std::chrono::microseconds(2000)}}) {
-    std::uint64_t tries = 0, taken = 0, walk_low = truth, walk_high = truth;
+    std::uint64_t tries = 0, taken = 0, paused = 0, walk_low = truth, walk_high = truth;
     std::uint64_t derived_low = truth, derived_high = truth;
     std::uint64_t made = 0;
     const auto start = std::chrono::steady_clock::now();
@@ -457,7 +492,9 @@ TEST_F(LiveNamespace, DerivedUnderChurnIsNeverAboveTheTruth) {
         walk_low = std::min(walk_low, established(w));
         walk_high = std::max(walk_high, established(w));
         if (d.derivation != status::taken) {
-          EXPECT_TRUE(d.derivation == status::gauges_moved || d.derivation == status::disagreed)
+          paused += d.derivation == status::backed_off;
+          EXPECT_TRUE(d.derivation == status::gauges_moved || d.derivation == status::disagreed ||
+                      d.derivation == status::backed_off)
               << static_cast<int>(d.derivation);
           continue;
         }
@@ -473,12 +510,13 @@ TEST_F(LiveNamespace, DerivedUnderChurnIsNeverAboveTheTruth) {
     // The walk's own stray below the truth (a skipped socket) bounds the derived count's.
     EXPECT_GE(derived_low + (truth - std::min(walk_low, truth)), truth) << p.name;
     std::printf(
-        "%s churn: %.0f connections/s; derived taken %llu of %llu (fallback %.1f%%); "
+        "%s churn: %.0f connections/s; derived taken %llu of %llu (fallback %.1f%%, %llu of "
+        "them without a try); "
         "ESTABLISHED truth %llu..%llu: derived %llu..%llu, walk %llu..%llu\n",
         p.name, static_cast<double>(made) / seconds, static_cast<unsigned long long>(taken),
         static_cast<unsigned long long>(tries),
         tries == 0 ? 0.0 : 100.0 * static_cast<double>(tries - taken) / static_cast<double>(tries),
-        static_cast<unsigned long long>(truth),
+        static_cast<unsigned long long>(paused), static_cast<unsigned long long>(truth),
         static_cast<unsigned long long>(truth + churn::max_established(p.clients)),
         static_cast<unsigned long long>(derived_low), static_cast<unsigned long long>(derived_high),
         static_cast<unsigned long long>(walk_low), static_cast<unsigned long long>(walk_high));
@@ -543,6 +581,17 @@ TEST_F(LiveNamespace, CliDerivesByDefaultAndSaysWhichMethodAnswered) {
   EXPECT_EQ(perf(cd.out).substr(0, 20), perf(cw.out).substr(0, 20));
 }
 
+// Each listener's address, accept queue and backlog, in address order (a listing over parallel
+// dumps meets them in no fixed order).
+std::vector<std::string> listeners_of(const doctor_evidence& e) {
+  std::vector<std::string> out;
+  for (const listener_evidence& l : e.listeners)
+    out.push_back(l.address + " " + std::to_string(l.accept_queue) + "/" +
+                  std::to_string(l.backlog));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 // The doctor's sampler (the exporter's and the live view's) deriving ESTABLISHED: it lists
 // every other state and the connections on ephemeral local ports, derives the rest, and must
 // gather the same evidence as when it lists every socket: the histogram, the ephemeral-port
@@ -584,12 +633,7 @@ TEST_F(LiveNamespace, DoctorSamplerDerivingGathersWhatTheListingGathers) {
       EXPECT_EQ(d.ephemeral_groups[i].key, w.ephemeral_groups[i].key);
       EXPECT_EQ(d.ephemeral_groups[i].count, w.ephemeral_groups[i].count);
     }
-    ASSERT_EQ(d.listeners.size(), w.listeners.size());
-    for (std::size_t i = 0; i < d.listeners.size(); ++i) {
-      EXPECT_EQ(d.listeners[i].address, w.listeners[i].address);
-      EXPECT_EQ(d.listeners[i].accept_queue, w.listeners[i].accept_queue);
-      EXPECT_EQ(d.listeners[i].backlog, w.listeners[i].backlog);
-    }
+    EXPECT_EQ(listeners_of(d), listeners_of(w));
     EXPECT_EQ(d.fin_wait2_held, w.fin_wait2_held);
     EXPECT_EQ(d.fin_wait2_orphaned, w.fin_wait2_orphaned);
     EXPECT_EQ(d.close_wait_persisting, w.close_wait_persisting);
@@ -601,6 +645,155 @@ TEST_F(LiveNamespace, DoctorSamplerDerivingGathersWhatTheListingGathers) {
     return;
   }
   ADD_FAILURE() << "no quiet moment in 50 tries";
+}
+
+// A server: every ESTABLISHED socket here is an inbound connection, from clients in another
+// namespace behind a veth pair (10.77.0.2 -> 10.77.0.1:443). The sampler's automatic way lists
+// every socket until a sample finds derive_min_established ESTABLISHED with fewer than half on
+// ephemeral local ports, then derives (and gathers what a listing gathers), and lists again
+// once the connections are gone.
+TEST_F(LiveNamespace, DoctorSamplerDerivesOnceMostConnectionsAreInbound) {
+  if (!testing::have_program("ip") || !testing::have_program("nsenter"))
+    GTEST_SKIP() << "needs ip and nsenter";
+  constexpr int inbound = static_cast<int>(doctor_options::derive_min_established) + 8;
+  constexpr int kept = 100;
+  int to_child[2], from_child[2];
+  ASSERT_EQ(pipe2(to_child, O_CLOEXEC), 0);
+  ASSERT_EQ(pipe2(from_child, O_CLOEXEC), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {  // the clients: async-signal-safe calls only until _exit
+    close(to_child[1]);
+    close(from_child[0]);
+    auto say = [&](char c) {
+      if (write(from_child[1], &c, 1) != 1) _exit(5);
+    };
+    auto hear = [&](char want) {
+      char c = 0;
+      if (read(to_child[0], &c, 1) != 1 || c != want) _exit(0);  // the parent gave up
+    };
+    if (unshare(CLONE_NEWNET) != 0) _exit(2);
+    say('n');
+    hear('g');  // the veth pair is up, 10.77.0.2 here
+    sockaddr_in server{};
+    server.sin_family = AF_INET;
+    server.sin_port = htons(443);
+    server.sin_addr.s_addr = htonl(0x0a4d0001);  // 10.77.0.1
+    static int fds[inbound];
+    for (int& fd : fds) {
+      fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd < 0 || connect(fd, reinterpret_cast<const sockaddr*>(&server), sizeof server) != 0)
+        _exit(6);
+    }
+    say('c');
+    hear('x');
+    for (int i = kept; i < inbound; ++i) {
+      const linger reset{1, 0};
+      setsockopt(fds[i], SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+      close(fds[i]);
+    }
+    say('k');
+    hear('q');
+    _exit(0);
+  }
+  close(to_child[0]);
+  close(from_child[1]);
+  struct ending {
+    pid_t pid;
+    int to, from;
+    ~ending() {
+      close(to);  // the child reads EOF and leaves; its namespace and the veth pair go with it
+      close(from);
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  } end{child, to_child[1], from_child[0]};
+  auto hear = [&](char want) {
+    pollfd p{from_child[0], POLLIN, 0};
+    char c = 0;
+    return poll(&p, 1, 60000) == 1 && read(from_child[0], &c, 1) == 1 && c == want;
+  };
+  auto say = [&](char c) { return write(to_child[1], &c, 1) == 1; };
+  ASSERT_TRUE(hear('n')) << "the child could not make its namespace";
+  const std::string theirs = "--net=/proc/" + std::to_string(child) + "/ns/net";
+  testing::run_command({"ip", "link", "add", "ssfast-in0", "type", "veth", "peer", "name",
+                        "ssfast-in1", "netns", std::to_string(child)});
+  testing::run_command({"ip", "addr", "add", "10.77.0.1/24", "dev", "ssfast-in0"});
+  testing::run_command({"ip", "link", "set", "ssfast-in0", "up"});
+  testing::run_command(
+      {"nsenter", theirs, "ip", "addr", "add", "10.77.0.2/24", "dev", "ssfast-in1"});
+  testing::run_command({"nsenter", theirs, "ip", "link", "set", "ssfast-in1", "up"});
+  testing::run_command({"nsenter", theirs, "ip", "link", "set", "lo", "up"});
+  const int l = fds_.hold(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(443);
+  a.sin_addr.s_addr = htonl(0x0a4d0001);
+  ASSERT_EQ(bind(l, reinterpret_cast<const sockaddr*>(&a), sizeof a), 0) << std::strerror(errno);
+  ASSERT_EQ(listen(l, 4096), 0);
+  // Accepted as they come (the accept queue holds somaxconn at most), held until the end.
+  testing::fd_set_guard accepted;
+  int got = 0;
+  std::thread acceptor([&] {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (got < inbound && std::chrono::steady_clock::now() < deadline) {
+      pollfd p{l, POLLIN, 0};
+      if (poll(&p, 1, 100) != 1) continue;
+      const int fd = accept4(l, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd >= 0) {
+        accepted.hold(fd);
+        ++got;
+      }
+    }
+  });
+  ASSERT_TRUE(say('g'));
+  const bool connected = hear('c');
+  acceptor.join();
+  ASSERT_TRUE(connected) << "the clients could not connect";
+  ASSERT_EQ(got, inbound);
+
+  collector c = open_netlink();
+  const std::uint64_t here = established(got_);  // the scenario's loopback pairs
+  doctor_options o;
+  o.processes = false;
+  doctor_sampler automatic(o);
+  doctor_evidence e;
+  bool ready = false;
+  ASSERT_FALSE(automatic.sample(c, e, ready)) << c.error_context();
+  EXPECT_EQ(e.sockets.derivation, status::not_requested) << "the first sample lists";
+  EXPECT_EQ(established(e.sockets), here + inbound);
+  ASSERT_FALSE(automatic.sample(c, e, ready)) << c.error_context();
+  EXPECT_EQ(e.sockets.derivation, status::taken) << "most are inbound: derived";
+  EXPECT_EQ(established(e.sockets), here + inbound);
+  // What a listing of every socket gathers, the same.
+  o.established = doctor_options::established_way::never;
+  doctor_sampler listing(o);
+  doctor_evidence w;
+  for (int i = 0; i < 2; ++i) ASSERT_FALSE(listing.sample(c, w, ready)) << c.error_context();
+  EXPECT_EQ(e.sockets.tcp, w.sockets.tcp);
+  ASSERT_EQ(e.ephemeral_groups.size(), w.ephemeral_groups.size());
+  for (std::size_t i = 0; i < e.ephemeral_groups.size(); ++i) {
+    EXPECT_EQ(e.ephemeral_groups[i].key, w.ephemeral_groups[i].key);
+    EXPECT_EQ(e.ephemeral_groups[i].count, w.ephemeral_groups[i].count);
+  }
+  EXPECT_EQ(listeners_of(e), listeners_of(w));
+  // The clients reset all but `kept`: the sample that sees it still derives (its way was
+  // chosen by the sample before), the next lists again.
+  ASSERT_TRUE(say('x'));
+  ASSERT_TRUE(hear('k'));
+  socket_summary now;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  do {
+    ASSERT_FALSE(c.count(now)) << c.error_context();
+  } while (established(now) != here + kept && std::chrono::steady_clock::now() < deadline);
+  ASSERT_EQ(established(now), here + kept);
+  ASSERT_FALSE(automatic.sample(c, e, ready)) << c.error_context();
+  EXPECT_EQ(e.sockets.derivation, status::taken);
+  EXPECT_EQ(established(e.sockets), here + kept);
+  ASSERT_FALSE(automatic.sample(c, e, ready)) << c.error_context();
+  EXPECT_EQ(e.sockets.derivation, status::not_requested) << "few connections: listed again";
+  EXPECT_EQ(established(e.sockets), here + kept);
+  EXPECT_TRUE(say('q'));
 }
 
 }  // namespace
