@@ -404,6 +404,22 @@ tcp_gauges gauges_of(const std::map<std::string, std::int64_t>& m, bool ipv6_fil
   return g;
 }
 
+// `sport >= :LO and sport <= :HI` for ip_local_port_range, parsed when the range changes (a
+// sampler asks every second).
+struct ephemeral_filter {
+  std::array<std::int64_t, 2> range{};
+  std::optional<socket_filter> filter;
+
+  const socket_filter* of(const std::array<std::int64_t, 2>& r) {
+    if (filter && r == range) return &*filter;
+    const std::string lo = ":" + std::to_string(r[0]), hi = ":" + std::to_string(r[1]);
+    const std::string_view args[] = {"sport", ">=", lo, "and", "sport", "<=", hi};
+    filter = parse_filter(args).filter;
+    range = r;
+    return filter ? &*filter : nullptr;
+  }
+};
+
 // The listing without its ESTABLISHED sockets has been tallied (gauges read before it, into
 // counters_after): now the connections this host opened, which the ephemeral-port rule
 // groups (ESTABLISHED on a local port of ip_local_port_range: the kernel selects them, so a
@@ -412,16 +428,13 @@ tcp_gauges gauges_of(const std::map<std::string, std::int64_t>& m, bool ipv6_fil
 // family than the listing saw; else counted exactly (one more walk). Says which in
 // out.sockets.derivation.
 std::error_code derive_established(collector& c, const socket_query& q, second_sample& sample,
-                                   doctor_evidence& out) {
+                                   ephemeral_filter& ephemeral, doctor_evidence& out) {
   using st = socket_summary::derivation_status;
-  const auto& range = *out.sysctls.ip_local_port_range;
-  const std::string lo = ":" + std::to_string(range[0]), hi = ":" + std::to_string(range[1]);
-  const std::string_view args[] = {"sport", ">=", lo, "and", "sport", "<=", hi};
-  const filter_parse_result ephemeral = parse_filter(args);
-  if (!ephemeral.filter) return std::make_error_code(std::errc::invalid_argument);
+  const socket_filter* on_ephemeral = ephemeral.of(*out.sysctls.ip_local_port_range);
+  if (on_ephemeral == nullptr) return std::make_error_code(std::errc::invalid_argument);
   socket_query qe = q;
   qe.states = bit(tcp_state::established);
-  qe.filter = &*ephemeral.filter;
+  qe.filter = on_ephemeral;
   qe.socket_memory = false;
   if (auto ec = c.list(qe, sample)) return ec;
   const bool ipv6_file = out.counters_after.count("TCP6.inuse") > 0;
@@ -460,11 +473,13 @@ std::error_code derive_established(collector& c, const socket_query& q, second_s
 // the tallies (TCP's histogram comes from the same dump: one dump of TCP, not two). With
 // `next`, this sample's CLOSE_WAIT ids and listeners' drops are kept for the next interval.
 // With `derive` (no filter, netlink, both families, the port range known), the listing leaves
-// out ESTABLISHED but for the connections on an ephemeral local port, and derive_established()
-// counts the rest. `ephemeral` (when set) receives the ESTABLISHED sockets on an ephemeral
-// local port and all ESTABLISHED ones, to choose the next sample's way.
+// out ESTABLISHED but for the connections on an ephemeral local port (the filter kept in
+// `derive`), and derive_established() counts the rest. `ephemeral` (when set) receives the
+// ESTABLISHED sockets on an ephemeral local port and all ESTABLISHED ones, to choose the next
+// sample's way.
 std::error_code full_sample(collector& c, const doctor_options& o, const first_sample& before,
-                            doctor_evidence& out, first_sample* next, bool derive = false,
+                            doctor_evidence& out, first_sample* next,
+                            ephemeral_filter* derive = nullptr,
                             std::array<std::uint64_t, 2>* ephemeral = nullptr) {
   counters(c, out.counters_after, out.unreadable);
   socket_query q;
@@ -486,15 +501,15 @@ std::error_code full_sample(collector& c, const doctor_options& o, const first_s
   // Request sockets included (they report SYN_RECV); a filter's states are its own.
   q.states = o.filter != nullptr ? o.filter->states : abi::tcp_all_states;
   q.socket_memory = true;
-  derive = derive && o.filter == nullptr && c.source() == source_kind::netlink && o.scope.ipv4 &&
-           o.scope.ipv6 && out.sysctls.ip_local_port_range.has_value() &&
-           out.unreadable.count("counters") == 0;
-  if (derive) q.states &= ~bit(tcp_state::established);
+  if (!(o.filter == nullptr && c.source() == source_kind::netlink && o.scope.ipv4 && o.scope.ipv6 &&
+        out.sysctls.ip_local_port_range.has_value() && out.unreadable.count("counters") == 0))
+    derive = nullptr;
+  if (derive != nullptr) q.states &= ~bit(tcp_state::established);
   second_sample sample(out, before.ids);
   sample.next = next;
   if (auto ec = c.list(q, sample)) return ec;
-  if (derive)
-    if (auto ec = derive_established(c, q, sample, out)) return ec;
+  if (derive != nullptr)
+    if (auto ec = derive_established(c, q, sample, *derive, out)) return ec;
   if (ephemeral != nullptr)
     *ephemeral = {sample.ephemeral_established[0] + sample.ephemeral_established[1],
                   out.sockets.tcp_all()[tcp_state::established]};
@@ -533,6 +548,7 @@ std::error_code gather_doctor_evidence(collector& c, const doctor_options& o,
 struct doctor_sampler::state {
   doctor_options o;
   bool derive = false;  // the next sample derives ESTABLISHED
+  ephemeral_filter on_ephemeral;
   bool have_previous = false;
   first_sample previous;
   std::map<std::string, std::int64_t> counters;
@@ -551,7 +567,9 @@ std::error_code doctor_sampler::sample(collector& c, doctor_evidence& out, bool&
   begin(c, out);
   first_sample next;
   std::array<std::uint64_t, 2> ephemeral{};  // ESTABLISHED on ephemeral ports, all ESTABLISHED
-  if (auto ec = full_sample(c, s_->o, s_->previous, out, &next, s_->derive, &ephemeral)) return ec;
+  if (auto ec = full_sample(c, s_->o, s_->previous, out, &next,
+                            s_->derive ? &s_->on_ephemeral : nullptr, &ephemeral))
+    return ec;
   using way = doctor_options::established_way;
   if (s_->o.established == way::automatic)
     s_->derive =
