@@ -130,6 +130,11 @@ BENCHMARK_CAPTURE(bm_doctor_sample, listing, doctor_options::established_way::ne
 BENCHMARK_CAPTURE(bm_doctor_sample, derived, doctor_options::established_way::always)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
+// The way the exporter and the live view take: chosen by the warm-up sample (the farm on
+// loopback: listing; scripts/bench-compare --inbound: deriving).
+BENCHMARK_CAPTURE(bm_doctor_sample, automatic, doctor_options::established_way::automatic)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // The probe API, as an in-process health check calls it: one service port (the farm's first
 // listener, 100, or $SSFAST_BENCH_SERVICE_PORT), from the listening hash alone, or with
