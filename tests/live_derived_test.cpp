@@ -647,6 +647,55 @@ TEST_F(LiveNamespace, DoctorSamplerDerivingGathersWhatTheListingGathers) {
   ADD_FAILURE() << "no quiet moment in 50 tries";
 }
 
+// The doctor's deriving sample when its derivations keep failing (CurrEstab one too many, as
+// churn leaves the gauges): a failed sample lists, derives and then counts ESTABLISHED again,
+// so after derivation_backoff::patience failures in a row the samples list every socket
+// instead (backed_off), a pause that grows, until a derivation is taken. Every sample's
+// histogram is the walk's.
+TEST_F(LiveNamespace, DoctorSamplerListsWhileItsDerivationsFail) {
+  const std::string root = ::testing::TempDir() + "ssfast-doctor-root-" + std::to_string(getpid());
+  std::filesystem::remove_all(root);
+  std::filesystem::create_directories(root + "/net");
+  std::filesystem::create_directories(root + "/sys/net/ipv4");
+  struct remover {
+    std::string path;
+    ~remover() { std::filesystem::remove_all(path); }
+  } remove_root{root};
+  // Read and written: copy_file would trust the size /proc reports, 0.
+  for (const char* f : {"net/sockstat", "net/sockstat6", "net/netstat", "net/snmp6",
+                        "sys/net/ipv4/ip_local_port_range"}) {
+    std::ifstream in(std::string("/proc/") + f);
+    std::ofstream(root + "/" + f) << in.rdbuf();
+  }
+  const state_counts all = got_.tcp_all();
+  const std::uint64_t curr_estab = all[tcp_state::established] + all[tcp_state::close_wait];
+  auto write_snmp = [&](std::int64_t delta) {
+    std::ofstream(root + "/net/snmp")
+        << "Tcp: CurrEstab\nTcp: " << static_cast<std::int64_t>(curr_estab) + delta << "\n";
+  };
+  collector c = open_netlink(root);
+  doctor_options o;
+  o.processes = false;
+  o.established = doctor_options::established_way::always;
+  doctor_sampler sampler(o);
+  doctor_evidence e;
+  bool ready = false;
+  std::string seen;
+  for (int i = 0; i < 8; ++i) {
+    write_snmp(i < 7 ? 1 : 0);  // the truth for the last one
+    ASSERT_FALSE(sampler.sample(c, e, ready)) << c.error_context();
+    EXPECT_EQ(e.sockets.tcp, got_.tcp) << "sample " << i;
+    switch (e.sockets.derivation) {
+      case status::taken: seen += 't'; break;
+      case status::disagreed: seen += 'd'; break;
+      case status::backed_off: seen += 'B'; break;
+      default: seen += '?';
+    }
+  }
+  // Three failures, one listed, a try that fails, two listed, then a try that is taken.
+  EXPECT_EQ(seen, "dddBdBBt");
+}
+
 // A server: every ESTABLISHED socket here is an inbound connection, from clients in another
 // namespace behind a veth pair (10.77.0.2 -> 10.77.0.1:443). The sampler's automatic way lists
 // every socket until a sample finds derive_min_established ESTABLISHED with fewer than half on

@@ -549,6 +549,9 @@ struct doctor_sampler::state {
   doctor_options o;
   bool derive = false;  // the next sample derives ESTABLISHED
   ephemeral_filter on_ephemeral;
+  // A deriving sample that fails lists, derives and counts ESTABLISHED again (three walks
+  // where the listing takes one): while sockets churn, the samples list instead.
+  derivation_backoff backoff;
   bool have_previous = false;
   first_sample previous;
   std::map<std::string, std::int64_t> counters;
@@ -567,9 +570,13 @@ std::error_code doctor_sampler::sample(collector& c, doctor_evidence& out, bool&
   begin(c, out);
   first_sample next;
   std::array<std::uint64_t, 2> ephemeral{};  // ESTABLISHED on ephemeral ports, all ESTABLISHED
+  const bool paused = s_->derive && !s_->backoff.should_try();
+  const bool derive = s_->derive && !paused;
   if (auto ec = full_sample(c, s_->o, s_->previous, out, &next,
-                            s_->derive ? &s_->on_ephemeral : nullptr, &ephemeral))
+                            derive ? &s_->on_ephemeral : nullptr, &ephemeral))
     return ec;
+  if (derive) s_->backoff.record(out.sockets.derivation);
+  if (paused) out.sockets.derivation = socket_summary::derivation_status::backed_off;
   using way = doctor_options::established_way;
   if (s_->o.established == way::automatic)
     s_->derive =

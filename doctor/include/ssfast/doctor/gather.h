@@ -28,7 +28,8 @@ struct doctor_options {
   /// ip_local_port_range (a server's inbound connections), the next samples list only the
   /// others and those on ephemeral ports, and derive the total from the kernel's gauges as
   /// `ssfast -s` does (falling back to an exact count when the gauges moved). always: from the
-  /// first sample; never: list every socket each time.
+  /// first sample; never: list every socket each time. While derivations fail (churn), the
+  /// deriving samples list every socket instead, as derivation_backoff says.
   enum class established_way : std::uint8_t { automatic, always, never };
   established_way established = established_way::automatic;
   static constexpr std::uint64_t derive_min_established = 8192;
