@@ -57,7 +57,8 @@ SSFAST_API derivation_result derive_established(const derivation_input& in) noex
 /// them fail in a row makes it lose. After `patience` failures in a row the next counts walk
 /// without trying: 1, then 2, 4, ... up to `longest_pause` counts between single tries, and
 /// one derivation taken starts over. Other outcomes (a gauge missing, one family asked) say
-/// nothing of churn and leave it as it is. No allocation; not thread-safe (one per source).
+/// nothing of churn and leave it as it is. No allocation; not thread-safe: the netlink source
+/// keeps one (so each collector has its own), and so does each doctor_sampler.
 class SSFAST_API derivation_backoff {
  public:
   static constexpr unsigned patience = 3;
